@@ -22,6 +22,7 @@ public record Metrics(String protocol, String workload, Map<String, Double> valu
     d("control_messages", "protocol messages between hosts and the manager (markers, requests, reports)");
     d("piggyback_bytes_per_message", "bytes the protocol adds to each application message");
     d("blocking_vm_seconds", "VM-seconds spent waiting on the protocol (coordination, drains, synchronous log writes)");
+    d("stable_mb_written", "MB written to stable storage, checkpoints and logs");
     d("peak_storage_mb_per_s", "peak stable-storage write rate over one base period (checkpoints and logs), MB/s");
     d("overhead_percent", "failure-free overhead: checkpoint pauses and blocking over total VM time, %");
     d("vm_failure_rolled_back", "VMs rolled back per VM failure (mean)");

@@ -19,12 +19,17 @@ public final class Tally {
   /** Bytes written to stable storage (checkpoints and logs) per base period index. */
   private final TreeMap<Long, Long> storageBytesByPeriod = new TreeMap<>();
   private final double basePeriod;
+  private long storageBytes;
+
+  /** Every byte written to stable storage: checkpoints and logs. */
+  public long storageBytes() { return storageBytes; }
 
   public Tally(double basePeriod) {
     this.basePeriod = basePeriod;
   }
 
   public void storageWrite(double time, long bytes) {
+    storageBytes += bytes;
     storageBytesByPeriod.merge((long) Math.floor(Math.max(0, time) / basePeriod), bytes, Long::sum);
   }
 

@@ -111,6 +111,7 @@ public final class VmQsc extends AbstractPolicy {
     long from = boundaries.get(v).lastEntry().getValue().position();
     long bytes = 0;
     for (int id : receivedBetween(v, from, pos)) {
+      if (lateLogged[id]) continue;   // already on stable storage; the segment only refers to it
       bytes += scenario.messages().get(id).bytes();
       tally.loggedMessages++;
     }

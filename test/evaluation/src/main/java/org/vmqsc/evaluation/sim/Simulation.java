@@ -107,6 +107,7 @@ public final class Simulation {
     m.put("control_messages", (double) t.controlMessages);
     m.put("piggyback_bytes_per_message", messages == 0 ? 0 : (double) t.piggybackBytes / messages);
     m.put("blocking_vm_seconds", t.blockingSeconds);
+    m.put("stable_mb_written", t.storageBytes() / 1e6);
     m.put("peak_storage_mb_per_s", t.peakStorageBytesPerSecond() / 1e6);
     m.put("overhead_percent", 100 * (t.pauseSeconds + t.blockingSeconds) / (scenario.vms() * scenario.duration()));
     for (Failure.Kind kind : Failure.Kind.values()) {
