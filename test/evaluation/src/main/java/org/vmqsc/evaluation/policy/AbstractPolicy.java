@@ -32,6 +32,11 @@ public abstract class AbstractPolicy implements Policy {
     }
   }
 
+  /** The checkpoints a VM took so far, oldest first, starting with its initial state. */
+  public List<Checkpoint> checkpointsOf(int vm) {
+    return java.util.Collections.unmodifiableList(checkpoints.get(vm));
+  }
+
   protected int hostOf(int vm) {
     return scenario.placement().hostOf(vm);
   }
