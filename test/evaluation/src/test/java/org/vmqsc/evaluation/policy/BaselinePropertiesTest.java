@@ -46,7 +46,7 @@ public class BaselinePropertiesTest {
     return out;
   }
 
-  @Property(trials = 12)
+  @Property(trials = 30)
   public void coordinatedLogsNothingAndRollsBackEveryVm(@InRange(minInt = 0, maxInt = 4) int kind,
       @InRange(minInt = 4, maxInt = 12) int vms, @InRange(minInt = 2, maxInt = 3) int k,
       @InRange(minInt = 1, maxInt = 4) int perHost, @InRange(minLong = 1, maxLong = 1000) long seed) {
@@ -59,7 +59,7 @@ public class BaselinePropertiesTest {
     }
   }
 
-  @Property(trials = 12)
+  @Property(trials = 30)
   public void pessimisticLogsEveryMessageAndRollsBackExactlyTheFailedVms(@InRange(minInt = 0, maxInt = 4) int kind,
       @InRange(minInt = 4, maxInt = 12) int vms, @InRange(minInt = 2, maxInt = 3) int k,
       @InRange(minInt = 1, maxInt = 4) int perHost, @InRange(minLong = 1, maxLong = 1000) long seed) {
@@ -74,7 +74,7 @@ public class BaselinePropertiesTest {
     assertOracleAccepts(o, "pessimistic-log");
   }
 
-  @Property(trials = 12)
+  @Property(trials = 30)
   public void bcsTakesNoCheckpointThatAHigherIndexDidNotForce(@InRange(minInt = 0, maxInt = 4) int kind,
       @InRange(minInt = 4, maxInt = 12) int vms, @InRange(minInt = 2, maxInt = 3) int k,
       @InRange(minInt = 1, maxInt = 4) int perHost, @InRange(minLong = 1, maxLong = 1000) long seed) {
@@ -108,7 +108,7 @@ public class BaselinePropertiesTest {
     assertOracleAccepts(o, "bcs-cic");
   }
 
-  @Property(trials = 12)
+  @Property(trials = 30)
   public void vmqscRecoversConsistentlyAndAVmFailureTouchesOnlyThatVm(@InRange(minInt = 0, maxInt = 4) int kind,
       @InRange(minInt = 4, maxInt = 12) int vms, @InRange(minInt = 2, maxInt = 3) int k,
       @InRange(minInt = 1, maxInt = 4) int perHost, @InRange(minLong = 1, maxLong = 1000) long seed) {
