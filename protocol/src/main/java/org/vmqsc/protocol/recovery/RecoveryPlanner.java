@@ -102,6 +102,7 @@ public final class RecoveryPlanner {
       long first = lineState.receivedFrom(from) + 1;
       long last = rolledBack.contains(from) ? keeper.recordAt(from, n).sentTo(vm) : Long.MAX_VALUE;
       long expected = first;
+      if (last < first) continue;
       for (Replay r : channel.getValue().subMap(first, true, last, true).values()) {
         if (r.message().seq() != expected) break; // the rest is still on the wire and will arrive by itself
         replays.add(r);
