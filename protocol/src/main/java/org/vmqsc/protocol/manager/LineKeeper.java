@@ -91,13 +91,18 @@ public final class LineKeeper {
   public void markInTransitLogged(Message m) {
     checkVm(m.from());
     checkVm(m.to());
-    TreeMap<Integer, long[]> rb = rollbacks.get(m.from());
-    if (rb != null) {
-      for (long[] sentAtLine : rb.tailMap(m.incarnation(), false).values()) {
-        if (m.seq() > sentAtLine[m.to()]) return; // sent by a discarded execution
-      }
-    }
+    if (isStale(m)) return;
     inTransit.computeIfAbsent(channel(m.from(), m.to()), k -> new TreeSet<>()).add(m.seq());
+  }
+
+  /** Whether m was sent by an execution of its sender that a recovery discarded. */
+  public boolean isStale(Message m) {
+    TreeMap<Integer, long[]> rb = rollbacks.get(m.from());
+    if (rb == null) return false;
+    for (long[] sentAtLine : rb.tailMap(m.incarnation(), false).values()) {
+      if (m.seq() > sentAtLine[m.to()]) return true;
+    }
+    return false;
   }
 
   // ---- the line ----------------------------------------------------------------------------------------------

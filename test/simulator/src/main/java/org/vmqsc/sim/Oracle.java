@@ -134,10 +134,13 @@ final class Oracle {
     long last = 0;
     for (Replay r : replays) {
       Long original = originalOrder.get(key(r.message().from(), r.message().seq()));
-      boolean claimed = r.originalRsn() > 0 || hostSurvived;
-      if (!claimed) continue;
       if (original == null) {
-        if (hostSurvived) fail.accept("replay into VM " + vm + " of " + r.message() + " which it never received");
+        // Still on the wire when the host failed: a first delivery, not a replay, so no order to keep.
+        if (r.originalRsn() > 0) fail.accept("replay into VM " + vm + " claims " + r.message() + " was received, it was not");
+        continue;
+      }
+      if (r.originalRsn() <= 0) {
+        if (hostSurvived) fail.accept("VM " + vm + "'s host survived but the plan lost the receive order of " + r.message());
         continue;
       }
       if (original < last) fail.accept("replay into VM " + vm + " out of its original receive order at " + r.message());
