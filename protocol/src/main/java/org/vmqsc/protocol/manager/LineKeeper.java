@@ -151,6 +151,7 @@ public final class LineKeeper {
   /** Whether the VM's state at index n can be rebuilt from stable storage alone. */
   private boolean stableStateAt(int vm, long n) {
     NavigableMap<Long, Slot> r = records.get(vm);
+    if (!r.containsKey(n)) return false;
     for (Slot s : r.headMap(n, true).descendingMap().values()) {
       if (s.record == null || !s.stable) return false;
       if (s.record.isCheckpoint()) return true;

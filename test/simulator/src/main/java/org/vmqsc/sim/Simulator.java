@@ -176,13 +176,21 @@ public final class Simulator {
 
   private void scheduleStep(int vm) {
     long token = ++stepToken[vm];
-    if (totalRate[vm] <= 0 || draining) return;
+    if (totalRate[vm] <= 0 || stopped(vm)) return;
     double delay = guests[vm].delayToNextSend(totalRate[vm]) * cfg.basePeriod();
     at(now + delay, () -> {
-      if (token != stepToken[vm] || draining || paused[vm] || guests[vm] == null) return;
+      if (token != stepToken[vm] || paused[vm] || guests[vm] == null || stopped(vm)) return;
       send(vm);
       scheduleStep(vm);
     });
+  }
+
+  /**
+   * After the end of traffic a guest stops, unless it has not yet passed the point where it failed or was rolled
+   * back: then it runs on until it has, so the oracle can check that every VM eventually gets past it.
+   */
+  private boolean stopped(int vm) {
+    return draining && guests[vm] != null && guests[vm].position >= mustReach[vm];
   }
 
   private void send(int vm) {
@@ -522,7 +530,6 @@ public final class Simulator {
     while (g.position < r.lineState().position()) replayStep(g, target.rules);
     oracle.checkRestoredState(vm, line, g);
     guests[vm] = g;
-    held.get(vm).clear(); // what was held for the discarded execution comes again, by replay or by the wire
     oracle.onRollback(g);
     oracle.resetReceiveOrder(vm);
     keeper.rollback(vm, r.incarnation());

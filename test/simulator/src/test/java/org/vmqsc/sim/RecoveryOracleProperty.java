@@ -23,7 +23,7 @@ public class RecoveryOracleProperty {
   private static final AtomicLong VIOLATIONS = new AtomicLong();
   private static final AtomicLong MINIMALITY = new AtomicLong();
 
-  @Property(trials = 700)
+  @Property(trials = 1500)
   public void everyRecoveryIsConsistent(long seed,
                                         @InRange(minInt = 2, maxInt = 32) int vms,
                                         @InRange(minInt = 1, maxInt = 8) int hosts,
