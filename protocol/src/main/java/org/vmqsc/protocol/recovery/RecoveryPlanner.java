@@ -95,13 +95,17 @@ public final class RecoveryPlanner {
     // An rsn orders replays only if the receiver's current incarnation assigned it.
     int receiver = keeper.incarnation(vm);
     for (LogEntry e : stable) {
-      if (current.test(e.message())) offer(byChannel, e.message(), ReplaySource.STABLE_IN_TRANSIT, e.incarnation() == receiver ? e.rsn() : -1);
+      if (current.test(e.message())) {
+        offer(byChannel, e.message(), ReplaySource.STABLE_IN_TRANSIT, e.incarnation() == receiver ? e.rsn() : -1);
+      }
     }
-    if (survivors.vms().contains(vm)) {
-      for (LogEntry e : survivors.receiveLog(vm)) if (current.test(e.message())) offer(byChannel, e.message(), ReplaySource.RECEIVER_LOG, e.rsn());
+    for (LogEntry e : survivors.receiveLog(vm)) {
+      if (current.test(e.message())) offer(byChannel, e.message(), ReplaySource.RECEIVER_LOG, e.rsn());
     }
     for (SenderCopy c : survivors.copiesTo(vm)) {
-      if (current.test(c.message())) offer(byChannel, c.message(), ReplaySource.SENDER_COPY, c.receiverIncarnation() == receiver ? c.rsn() : -1);
+      if (current.test(c.message())) {
+        offer(byChannel, c.message(), ReplaySource.SENDER_COPY, c.receiverIncarnation() == receiver ? c.rsn() : -1);
+      }
     }
 
     List<Replay> replays = new ArrayList<>();

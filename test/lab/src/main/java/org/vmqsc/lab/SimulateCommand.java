@@ -25,8 +25,8 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Random seed; the same seed gives the same run (default: ${DEFAULT-VALUE}).")
   long seed = 1;
 
-  @Option(names = "--vms", description = "VMs in the group, 2..64 (default: ${DEFAULT-VALUE}).")
-  int vms = 8;
+  @Option(names = "--vms", description = "VMs in the group, 2..64 (default: 8; 16 for the paper workload).")
+  Integer vms;
 
   @Option(names = "--hosts", description = "Hosts, 1..64 (default: ${DEFAULT-VALUE}).")
   int hosts = 4;
@@ -37,14 +37,14 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--max-k", description = "Largest k among MI_k VMs (default: ${DEFAULT-VALUE}).")
   int maxK = 3;
 
-  @Option(names = "--vm-failures", description = "VM failures (default: ${DEFAULT-VALUE}).")
-  int vmFailures = 3;
+  @Option(names = "--vm-failures", description = "VM failures (default: 3; none for the paper workload).")
+  Integer vmFailures;
 
-  @Option(names = "--host-failures", description = "Host failures (default: ${DEFAULT-VALUE}).")
-  int hostFailures = 2;
+  @Option(names = "--host-failures", description = "Host failures (default: 2; none for the paper workload).")
+  Integer hostFailures;
 
-  @Option(names = "--periods", description = "Base periods of traffic, at least 4 (default: ${DEFAULT-VALUE}).")
-  int periods = 40;
+  @Option(names = "--periods", description = "Base periods of traffic, at least 4 (default: 40; 400 for the paper workload).")
+  Integer periods;
 
   @Option(names = "--t0", description = "Base period T0 in ms (default: ${DEFAULT-VALUE}).")
   long t0 = 1000;
@@ -78,7 +78,7 @@ public final class SimulateCommand implements Callable<Integer> {
       System.out.printf("group: %d VMs on %d hosts, T0 %d ms, %d periods, workload %s, seed %d%n",
           config.vms(), config.hosts(), config.basePeriod(), config.periods(), config.workload().name(), seed);
       System.out.print(report.format());
-      if (workload.equals("paper")) {
+      if (config.workload().name().equals("paper")) {
         System.out.printf("eta: %.4f (analytic %.4f)%n", report.eta(), Eta.paper(4, 2, 2, 1));
       }
       System.out.printf("oracle: %d recoveries checked, 0 violations%n", report.recoveriesChecked);
@@ -93,6 +93,12 @@ public final class SimulateCommand implements Callable<Integer> {
   }
 
   SimConfig config() {
+    // The paper's setting is failure-free and long, so that eta is estimated tightly.
+    boolean paper = workload.equals("paper");
+    int vms = this.vms != null ? this.vms : paper ? 16 : 8;
+    int periods = this.periods != null ? this.periods : paper ? 400 : 40;
+    int vmFailures = this.vmFailures != null ? this.vmFailures : paper ? 0 : 3;
+    int hostFailures = this.hostFailures != null ? this.hostFailures : paper ? 0 : 2;
     if (vms < 2 || vms > 64) throw new IllegalArgumentException("--vms must be in 2..64, got " + vms);
     if (hosts < 1 || hosts > 64) throw new IllegalArgumentException("--hosts must be in 1..64, got " + hosts);
     if (siShare < 0 || siShare > 1) throw new IllegalArgumentException("--si-share must be in [0, 1], got " + siShare);

@@ -27,7 +27,8 @@ public record SimConfig(
     int vmFailures,
     int hostFailures,
     boolean failuresDuringRecovery,
-    EarlyIndexPolicy earlyIndexPolicy) {
+    EarlyIndexPolicy earlyIndexPolicy,
+    boolean deterministicGuests) {
 
   public SimConfig {
     classes = List.copyOf(classes);
@@ -88,6 +89,7 @@ public record SimConfig(
     int hostFailures = 1;
     boolean failuresDuringRecovery;
     EarlyIndexPolicy earlyIndexPolicy = EarlyIndexPolicy.ADVANCE_AND_LOG;
+    boolean deterministicGuests = true;
 
     public Builder seed(long v) { seed = v; return this; }
     public Builder hosts(int v) { hosts = v; return this; }
@@ -106,11 +108,13 @@ public record SimConfig(
     public Builder hostFailures(int v) { hostFailures = v; return this; }
     public Builder failuresDuringRecovery(boolean v) { failuresDuringRecovery = v; return this; }
     public Builder earlyIndexPolicy(EarlyIndexPolicy v) { earlyIndexPolicy = v; return this; }
+    /** False models real guests (hole 7): a VM failure then rolls back to the line instead of replaying forward. */
+    public Builder deterministicGuests(boolean v) { deterministicGuests = v; return this; }
 
     public SimConfig build() {
       return new SimConfig(seed, hosts, classes, basePeriod, periods, workload, maxDrift, sameHostDelay,
           crossHostDelay, checkpointDuration, flushDelay, detectionDelay, restartPause, repairDelay, vmFailures,
-          hostFailures, failuresDuringRecovery, earlyIndexPolicy);
+          hostFailures, failuresDuringRecovery, earlyIndexPolicy, deterministicGuests);
     }
   }
 }

@@ -411,6 +411,14 @@ public final class Simulator {
     }
     Guest failed = guests[vm];
     emit("vm_failure", "vm", vm, "host", h.id, "position", failed.position);
+    if (!cfg.deterministicGuests()) {
+      // A real guest does not replay deterministically (hole 7): back to the line, as after a host failure, but
+      // its host's logs survive and serve the replays. (Hosts that failed unseen are recovered in the same plan.)
+      mustReach[vm] = Math.max(mustReach[vm], failed.position);
+      guests[vm] = null;
+      recoverFailedHosts();
+      return;
+    }
     VmReplayPlan plan = h.rules.planVmFailure(vm);
     Guest snap = h.staged.getOrDefault(plan.checkpoint(), stable.checkpoint(plan.checkpoint()));
     if (snap == null) {
@@ -465,11 +473,15 @@ public final class Simulator {
     emit("host_repaired", "host", h.id);
   }
 
-  /** The manager's side of a host failure: plan, check the plan, carry it out. */
+  /** The manager learns of a failure: every VM without a running guest is recovered. */
   private void recoverFailedHosts() {
     Set<Integer> failed = new TreeSet<>();
     for (int vm = 0; vm < cfg.vms(); vm++) if (guests[vm] == null) failed.add(vm);
-    if (failed.isEmpty()) return;
+    if (!failed.isEmpty()) recover(failed);
+  }
+
+  /** Plan the rollback to the line, check the plan against brute force, carry it out, check the result. */
+  private void recover(Set<Integer> failed) {
     Survivors survivors = survivors();
     RecoveryPlan plan = RecoveryPlanner.planHostFailure(group, keeper, failed, survivors, stable.inTransitByReceiver());
     long line = plan.lineIndex();
@@ -480,7 +492,7 @@ public final class Simulator {
     Set<Integer> onSurvivingHost = new HashSet<>();
     for (VmRestore r : plan.restores()) {
       originalOrder.put(r.vm(), oracle.receiveOrderOf(r.vm()));
-      if (guests[r.vm()] != null) onSurvivingHost.add(r.vm());
+      if (hosts[hostOf[r.vm()]].alive) onSurvivingHost.add(r.vm());
       mustReach[r.vm()] = Math.max(mustReach[r.vm()], guests[r.vm()] == null ? 0 : guests[r.vm()].position);
     }
     for (VmRestore r : plan.restores()) restore(r, line);
@@ -505,7 +517,7 @@ public final class Simulator {
 
   private void restore(VmRestore r, long line) {
     int vm = r.vm();
-    Host target = guests[vm] != null ? hosts[hostOf[vm]] : leastLoadedHost();
+    Host target = hosts[hostOf[vm]].alive ? hosts[hostOf[vm]] : leastLoadedHost();
     Guest snap = stable.checkpoint(r.checkpoint());
     if (snap == null) {
       violation("line " + line + " names checkpoint " + r.checkpoint() + " which stable storage does not hold");
@@ -563,7 +575,10 @@ public final class Simulator {
     return new Survivors() {
       @Override public Set<Integer> vms() { return alive; }
       @Override public long[] receivedFrom(int vm) { return hosts[hostOf[vm]].rules.receivedFrom(vm); }
-      @Override public List<LogEntry> receiveLog(int vm) { return hosts[hostOf[vm]].rules.receiveLog(vm); }
+      @Override public List<LogEntry> receiveLog(int vm) {
+        Host h = hosts[hostOf[vm]];
+        return h.alive ? h.rules.receiveLog(vm) : List.of();
+      }
       @Override public List<SenderCopy> copiesTo(int vm) {
         List<SenderCopy> all = new ArrayList<>();
         for (Host h : hosts) if (h.alive) all.addAll(h.rules.copiesTo(vm));

@@ -35,13 +35,15 @@ public class RecoveryOracleProperty {
                                         @InRange(minInt = 0, maxInt = 12) int vmFailures,
                                         @InRange(minInt = 0, maxInt = 10) int hostFailures,
                                         boolean duringRecovery,
-                                        boolean forceEarly) {
+                                        boolean forceEarly,
+                                        boolean realGuests) {
     SimConfig config = SimConfig.builder()
         .seed(seed).hosts(hosts).classes(SimConfig.mixedClasses(vms, siShare, maxK))
         .workload(Workload.uniform(rate)).periods(24).maxDrift(drift).delays(delay / 50, delay)
         .vmFailures(vmFailures).hostFailures(hosts > 1 ? hostFailures : 0)
         .failuresDuringRecovery(duringRecovery)
         .earlyIndexPolicy(forceEarly ? EarlyIndexPolicy.FORCE_CHECKPOINT : EarlyIndexPolicy.ADVANCE_AND_LOG)
+        .deterministicGuests(!realGuests)
         .build();
     try {
       SimReport report = new Simulator(config, EventSink.none()).run();
