@@ -8,8 +8,8 @@ public record MessageEvent(int id, double sendTime, double receiveTime, int src,
   public MessageEvent {
     if (src == dst) throw new IllegalArgumentException("message " + id + " is sent by VM " + src + " to itself");
     if (bytes < 0) throw new IllegalArgumentException("message " + id + " has negative size " + bytes);
-    if (receiveTime < sendTime) {
-      throw new IllegalArgumentException("message " + id + " arrives (" + receiveTime + ") before it leaves (" + sendTime + ")");
+    if (!(receiveTime > sendTime)) {
+      throw new IllegalArgumentException("message " + id + " arrives (" + receiveTime + ") no later than it leaves (" + sendTime + ")");
     }
   }
 }

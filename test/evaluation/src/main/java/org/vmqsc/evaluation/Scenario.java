@@ -51,11 +51,21 @@ public record Scenario(String name, List<MessageEvent> messages, Placement place
     List<double[]> sorted = new ArrayList<>(raw);
     sorted.sort(Comparator.comparingDouble(r -> r[0]));
     List<MessageEvent> out = new ArrayList<>(sorted.size());
+    java.util.Map<Long, Double> lastArrival = new java.util.HashMap<>();
     for (double[] r : sorted) {
       int src = (int) r[1], dst = (int) r[2];
       long bytes = (long) r[3];
+      if (src < 0 || dst < 0 || src >= placement.vms() || dst >= placement.vms()) {
+        throw new IllegalArgumentException("a message names VM " + Math.max(src, dst) + " outside 0.." + (placement.vms() - 1));
+      }
       boolean sameHost = placement.hostOf(src) == placement.hostOf(dst);
-      out.add(new MessageEvent(out.size(), r[0], r[0] + time.transferSeconds(bytes, sameHost), src, dst, bytes));
+      // Channels are FIFO (the relays forward in order): a message never overtakes an earlier one on its channel,
+      // and it always arrives strictly after it left.
+      long channel = ((long) src << 32) | dst;
+      double arrival = Math.max(r[0] + time.transferSeconds(bytes, sameHost), lastArrival.getOrDefault(channel, 0.0));
+      if (arrival <= r[0]) arrival = Math.nextUp(r[0]);
+      lastArrival.put(channel, arrival);
+      out.add(new MessageEvent(out.size(), r[0], arrival, src, dst, bytes));
     }
     return out;
   }

@@ -70,6 +70,18 @@ public class RecoveryOracleTest {
         .stream().anyMatch(s -> s.contains("restores a checkpoint that is lost")));
   }
 
+  @Test public void aMessageStillOnTheWireMayBeReplayedOnlyWhereDuplicatesAreDropped() {
+    Failure early = new Failure(3.5, Failure.Kind.HOST, 0);   // m1 (2 -> 1) left at 3 s, arrives at 4 s
+    long pos = t.positionOf(3.5);
+    Restore vm0 = Restore.withoutReplay(0, Cut.at(pos), 3.5, Source.stable(3.5));
+    Restore vm1 = Restore.withoutReplay(1, Cut.at(pos), 3.5, Source.stable(3.5));
+    List<Replay> replayM1 = List.of(new Replay(1, Source.host(1)));
+    assertEquals(List.of(), oracle.check(new RecoveryPlan(early, pos, List.of(vm0, vm1), List.of())));
+    assertTrue(oracle.check(new RecoveryPlan(early, pos, List.of(vm0, vm1), replayM1)).stream()
+        .anyMatch(s -> s.contains("still on the wire")));
+    assertEquals(List.of(), oracle.check(new RecoveryPlan(early, pos, List.of(vm0, vm1), replayM1, true)));
+  }
+
   @Test public void aMessageTheSenderWillSendAgainMustNotBeReplayed() {
     List<String> p = oracle.check(plan(List.of(initial(0), initial(1), initial(2)), List.of(new Replay(0, Source.stable(0)))));
     assertTrue(p.toString(), p.stream().anyMatch(s -> s.contains("message 0") && s.contains("expected 0")));
