@@ -116,7 +116,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     ProgressBar bar = new ProgressBar(err);
     Evaluation evaluation = new Evaluation(time, cost, seed);
     List<Metrics> rows = new ArrayList<>();
-    StringBuilder notes = new StringBuilder();
+    StringBuilder notes = new StringBuilder("Produced by `./vmqsc evaluate "
+        + String.join(" ", spec.commandLine().getParseResult().originalArgs()) + "`.\n\n");
     for (int i = 0; i < inputs.size(); i++) {
       Scenario s = builder.build(inputs.get(i));
       String label = (i + 1) + "/" + inputs.size() + " " + s.name();

@@ -30,7 +30,8 @@ public final class Tally {
 
   public void storageWrite(double time, long bytes) {
     storageBytes += bytes;
-    storageBytesByPeriod.merge((long) Math.floor(Math.max(0, time) / basePeriod), bytes, Long::sum);
+    // A write at boundary k belongs to period k even when k * T0 / T0 rounds to just below k.
+    storageBytesByPeriod.merge((long) Math.floor(Math.max(0, time) / basePeriod + 1e-9), bytes, Long::sum);
   }
 
   public double peakStorageBytesPerSecond() {

@@ -21,15 +21,18 @@ import org.vmqsc.evaluation.sim.Source;
  *
  * <p>Two readings, chosen by {@link Reading}:
  * <ul>
- *   <li>{@code PAPER}: the algorithm as the paper states it. A receiver behind the message's index always takes a
- *       forced checkpoint (an MI VM too); late messages are not logged stably; the line counts checkpoints whether
- *       or not they reached stable storage; a host failure rolls back the failed VMs and the VMs that received from
- *       them ("the related nodes", one hop) and replays in-transit messages from stable logs only.</li>
- *   <li>{@code VMQSC}: the project's reading with the open points closed. An MI VM that is not due at the message's
- *       index writes a log segment instead of a forced checkpoint; a late message (lower index than the receiver's)
- *       is logged stably; the line moves only over stable checkpoints and segments; volatile copies on both hosts
- *       are kept until the line passes them; the rollback set is the failed VMs plus, transitively, every VM that
- *       would hold an orphan, and nothing more.</li>
+ *   <li>{@code PAPER}: the algorithm as the paper states it, and the harness's "vmqsc-paper" protocol. A receiver
+ *       behind the message's index always takes a forced checkpoint (an MI VM too); late messages are not logged
+ *       stably; the line counts checkpoints whether or not they reached stable storage; a host failure rolls back
+ *       the failed VMs and the VMs that received from them ("the related nodes", one hop) and replays in-transit
+ *       messages from stable logs only.</li>
+ *   <li>{@code VMQSC}: the same rules with the open points closed the way the project closes them, written here
+ *       independently of the protocol module. The harness runs the module itself as "vmqsc"
+ *       ({@link VmQscProtocol}); the tests use this reading as a cross-check of it. An MI VM that is not due at
+ *       the message's index writes a log segment instead of a forced checkpoint; a late message is logged
+ *       stably; the line moves only over stable checkpoints and segments; volatile copies on both hosts are kept
+ *       until the line passes them; the rollback set is the failed VMs plus, transitively, every VM that would
+ *       hold an orphan.</li>
  * </ul>
  */
 public final class VmQsc extends AbstractPolicy {
@@ -59,7 +62,7 @@ public final class VmQsc extends AbstractPolicy {
   }
 
   @Override public String name() {
-    return reading == Reading.PAPER ? "vmqsc-paper" : "vmqsc";
+    return reading == Reading.PAPER ? "vmqsc-paper" : "vmqsc-rules";
   }
 
   @Override public void start(PolicyContext context) {

@@ -41,7 +41,14 @@ public final class SimGridTiTrace {
 
   public static Traffic read(Path path, TimeModel time) throws IOException {
     List<List<Action>> ranks = load(path);
-    return replay(path.getFileName().toString(), ranks, time);
+    return replay(label(path), ranks, time);
+  }
+
+  /** A trace is named by its folder and file, e.g. halo2d/trace.index. */
+  static String label(Path path) {
+    Path abs = path.toAbsolutePath().normalize();
+    Path parent = abs.getParent();
+    return (parent == null || parent.getFileName() == null ? "" : parent.getFileName() + "/") + abs.getFileName();
   }
 
   static List<List<Action>> load(Path path) throws IOException {
