@@ -41,7 +41,8 @@ public final class SimGridTiTrace {
 
   public static Traffic read(Path path, TimeModel time) throws IOException {
     List<List<Action>> ranks = load(path);
-    return replay(label(path), ranks, time);
+    Traffic t = replay(path.getFileName().toString(), ranks, time);
+    return new Traffic(label(path), t.vms(), t.sends(), null, t.suggestedBasePeriod());
   }
 
   /** A trace is named by its folder and file, e.g. halo2d/trace.index. */
