@@ -116,7 +116,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     ProgressBar bar = new ProgressBar(err);
     Evaluation evaluation = new Evaluation(time, cost, seed);
     List<Metrics> rows = new ArrayList<>();
-    StringBuilder notes = new StringBuilder("Produced by `./vmqsc evaluate "
+    StringBuilder notes = new StringBuilder("Produced by `./vmqsc "
         + String.join(" ", spec.commandLine().getParseResult().originalArgs()) + "`.\n\n");
     for (int i = 0; i < inputs.size(); i++) {
       Scenario s = builder.build(inputs.get(i));

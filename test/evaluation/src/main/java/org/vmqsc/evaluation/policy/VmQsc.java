@@ -85,7 +85,7 @@ public final class VmQsc extends AbstractPolicy {
 
   private void scheduleBoundary(int host, long n) {
     double t = scenario.boundaryTime(host, n);
-    if (t > scenario.duration()) return;
+    if (t >= scenario.duration()) return;   // like every protocol's rounds: none at the very end
     context.schedule(t, (time, pos) -> {
       for (int v : scenario.placement().vmsOn(host)) advance(v, n, time, pos, false);
       scheduleBoundary(host, n + 1);

@@ -82,7 +82,7 @@ public final class VmQscProtocol extends AbstractPolicy {
 
   private void scheduleBoundary(int host, long n) {
     double t = scenario.boundaryTime(host, n);
-    if (t > scenario.duration()) return;
+    if (t >= scenario.duration()) return;   // like every protocol's rounds: none at the very end
     context.schedule(t, (time, pos) -> {
       for (int v : scenario.placement().vmsOn(host)) apply(hosts[host].onBoundary(v, n, pos), time);
       scheduleBoundary(host, n + 1);

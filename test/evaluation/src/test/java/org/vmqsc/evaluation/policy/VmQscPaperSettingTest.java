@@ -53,7 +53,7 @@ public class VmQscPaperSettingTest {
     long expected = 0;
     for (int v = 0; v < paper.vms(); v++) {
       int host = paper.placement().hostOf(v);
-      for (long n = 1; paper.boundaryTime(host, n) <= paper.duration(); n++) if (paper.classes().isDueAt(v, n)) expected++;
+      for (long n = 1; paper.boundaryTime(host, n) < paper.duration(); n++) if (paper.classes().isDueAt(v, n)) expected++;
     }
     assertEquals(16, paper.vms());
     assertEquals(8, java.util.stream.IntStream.range(0, 16).filter(v -> paper.classes().isSi(v)).count());
