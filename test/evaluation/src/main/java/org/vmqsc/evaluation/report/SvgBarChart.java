@@ -51,6 +51,8 @@ public final class SvgBarChart {
             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s</title></rect>%n",
             x, TOP + plotH - h, barW * 0.9, h, COLOURS[p % COLOURS.length],
             escape(r.protocol() + " on " + e.getKey() + ": " + Numbers.format(v))));
+        // The value above its bar, so a short bar next to a tall one can still be read.
+        b.append(text(x + barW * 0.45, TOP + plotH - h - 3, Numbers.readable(v), "middle", 9, "normal"));
       }
       String label = e.getKey().length() > 28 ? e.getKey().substring(0, 27) + "…" : e.getKey();
       b.append(text(gx + groupW * 0.4, TOP + plotH + 16, escape(label), "middle", 10, "normal"));
