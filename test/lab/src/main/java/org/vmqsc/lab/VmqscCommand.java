@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         CommandLine.HelpCommand.class,
         SimulateCommand.class,
+        DemoCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 
