@@ -17,7 +17,7 @@ import org.vmqsc.protocol.EarlyIndexPolicy;
  * with its seed and trace. Prints {@code oracle: <N> recoveries checked, <V> violations}.
  */
 @RunWith(JUnitQuickcheck.class)
-public class RecoveryOracleProperty {
+public class RecoveryOraclePropertyTest {
 
   private static final AtomicLong RECOVERIES = new AtomicLong();
   private static final AtomicLong VIOLATIONS = new AtomicLong();
