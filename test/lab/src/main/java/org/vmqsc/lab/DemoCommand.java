@@ -24,13 +24,13 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./vmqsc demo}: the standalone showcase. A protection group of 12 VMs (SI, MI_2, MI_3) on 4 simulated
  * hosts runs with VM and host failures (one of them during another recovery), every recovery checked by the
- * oracle; then the paper's setting for eta. Writes the event file and a chart of the recovery line.
+ * oracle; then the paper's setting for eta. Writes the event file and a space-time diagram around the first host failure.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run the standalone demo: a simulated protection group with failures, checked recoveries, a chart.")
 public final class DemoCommand implements Callable<Integer> {
 
-  @Option(names = "--out", description = "Where to write events.jsonl and recovery-line.svg (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--out", description = "Where to write events.jsonl and space-time.svg (default: ${DEFAULT-VALUE}).")
   Path out = Path.of("vmqsc-demo");
 
   @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
@@ -56,8 +56,8 @@ public final class DemoCommand implements Callable<Integer> {
     Files.writeString(out.resolve("events.jsonl"), events.toString(), StandardCharsets.UTF_8);
     System.out.print(indent(report.format()));
     System.out.printf("      oracle: %d recoveries checked, 0 violations%n", report.recoveriesChecked);
-    Path chart = out.resolve("recovery-line.svg");
-    Files.writeString(chart, chart(events.toString()), StandardCharsets.UTF_8);
+    Path chart = out.resolve("space-time.svg");
+    Files.writeString(chart, chart(events.toString(), config.vms()), StandardCharsets.UTF_8);
     System.out.println("      events: " + out.resolve("events.jsonl") + "   chart: " + chart);
 
     System.out.println("[2/2] the paper's setting (SI and MI_2 in equal numbers, its Poisson rates, no delay)");
@@ -69,30 +69,19 @@ public final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The recovery line and the highest index any VM reached, over time, with the failures marked. */
-  private static String chart(String jsonLines) {
-    List<double[]> line = new ArrayList<>();
-    List<double[]> reached = new ArrayList<>();
-    SvgLineChart chart = new SvgLineChart("VM_QSC recovery line over time", "time (s)", "index (base periods)");
-    double maxIndex = 0;
+  /** Four base periods around the first host failure, as a space-time diagram. */
+  private static String chart(String jsonLines, int vms) {
+    double failure = 0;
     for (String l : jsonLines.split("\n")) {
       JsonObject o = JsonParser.parseString(l).getAsJsonObject();
-      double t = o.get("t").getAsDouble() / 1000;
-      switch (o.get("event").getAsString()) {
-        case "line" -> line.add(new double[] {t, o.get("index").getAsDouble()});
-        case "checkpoint" -> {
-          if (o.get("csn").getAsDouble() > maxIndex) {
-            maxIndex = o.get("csn").getAsDouble();
-            reached.add(new double[] {t, maxIndex});
-          }
-        }
-        case "host_failure" -> chart.marker(t, "host " + o.get("host").getAsInt() + " fails", "#c0392b");
-        case "vm_failure" -> chart.marker(t, "VM " + o.get("vm").getAsInt() + " fails", "#e67e22");
-        default -> { }
+      if (o.get("event").getAsString().equals("host_failure")) {
+        failure = o.get("t").getAsDouble();
+        break;
       }
     }
-    return chart.series("latest checkpoint index", "#95a5a6", reached)
-        .series("recovery line (stable, consistent)", "#2471a3", line).render();
+    double from = Math.max(0, failure - 2500);
+    return new SpaceTimeDiagram(vms, from, from + 4000)
+        .render(jsonLines, "VM_QSC around the first host failure (one lane per VM)");
   }
 
   private static String indent(String s) {

@@ -73,7 +73,7 @@ public class CommandLineTest {
     Result r = run("demo", "--out", out.toString());
     assertEquals(r.err, 0, r.exit);
     assertTrue(r.out.contains("oracle: "));
-    String svg = Files.readString(out.resolve("recovery-line.svg"));
-    assertTrue(svg.startsWith("<svg") && svg.contains("recovery line"));
+    String svg = Files.readString(out.resolve("space-time.svg"));
+    assertTrue(svg.startsWith("<svg") && svg.contains("host ") && svg.contains("VM 11"));
   }
 }
