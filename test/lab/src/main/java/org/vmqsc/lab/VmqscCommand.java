@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         SimulateCommand.class,
         EvaluateCommand.class,
+        DemoCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 

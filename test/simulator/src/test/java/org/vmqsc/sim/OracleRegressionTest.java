@@ -3,7 +3,6 @@ package org.vmqsc.sim;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.Test;
-import org.vmqsc.protocol.EarlyIndexPolicy;
 import org.vmqsc.protocol.VmClass;
 
 /**
@@ -17,12 +16,8 @@ public class OracleRegressionTest {
   private static void propertyRun(long seed, int vms, int hosts, double siShare, int maxK, double rate, double drift,
                                   double delay, int vmFailures, int hostFailures, boolean duringRecovery,
                                   boolean forceEarly) {
-    SimConfig config = SimConfig.builder()
-        .seed(seed).hosts(hosts).classes(SimConfig.mixedClasses(vms, siShare, maxK))
-        .workload(Workload.uniform(rate)).periods(24).maxDrift(drift).delays(delay / 50, delay)
-        .vmFailures(vmFailures).hostFailures(hosts > 1 ? hostFailures : 0).failuresDuringRecovery(duringRecovery)
-        .earlyIndexPolicy(forceEarly ? EarlyIndexPolicy.FORCE_CHECKPOINT : EarlyIndexPolicy.ADVANCE_AND_LOG)
-        .build();
+    SimConfig config = RandomScenario.config(seed, vms, hosts, siShare, maxK, rate, drift, delay, vmFailures,
+        hostFailures, duringRecovery, forceEarly, false);
     new Simulator(config, EventSink.none()).run();
   }
 
