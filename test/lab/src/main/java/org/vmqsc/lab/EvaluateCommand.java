@@ -13,6 +13,7 @@ import org.vmqsc.evaluation.Metrics;
 import org.vmqsc.evaluation.Scenario;
 import org.vmqsc.evaluation.ScenarioBuilder;
 import org.vmqsc.evaluation.TimeModel;
+import org.vmqsc.evaluation.advisor.Advisor;
 import org.vmqsc.evaluation.advisor.AdvisorReport;
 import org.vmqsc.evaluation.policy.Policies;
 import org.vmqsc.evaluation.report.MarkdownReport;
@@ -53,8 +54,9 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "evaluation-out", description = "Output folder (default ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--t0", description = "Base period in seconds (default: the workload's t0, or trace length / 16).")
-  Double basePeriod;
+  @Option(names = "--t0", paramLabel = "SECONDS|young",
+      description = "Base period: seconds, or young for the advisor's sqrt(2 C MTBF) (default: the workload's t0, or trace length / 16).")
+  String basePeriod;
 
   @Option(names = "--classes", defaultValue = "auto",
       description = "VM_QSC classes: auto (the workload's own, else advised), advised, blind, all-si, or SI,MI_2,... per VM.")
@@ -105,9 +107,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     TimeModel time = new TimeModel(latency, latency / 10, bandwidth, hostSpeed, driftPpm);
     CostModel cost = new CostModel(checkpointPause, (long) (checkpointMb * (1 << 20)), stableMbps * 1e6, logWrite);
     if (hostMtbfHours <= 0) throw new IllegalArgumentException("--host-mtbf-hours must be > 0");
-    ScenarioBuilder builder = new ScenarioBuilder().timeModel(time).costModel(cost).vmsPerHost(vmsPerHost)
-        .basePeriod(basePeriod).failures(vmFailures, hostFailures).classes(classes).maxK(maxK).seed(seed);
-
+    if (vmsPerHost < 1) throw new IllegalArgumentException("--vms-per-host must be at least 1");
     List<Traffic> inputs = new ArrayList<>();
     for (String w : workloads) inputs.add(Workloads.generate(w, seed));
     for (String t : traces) inputs.add(readTrace(t, time));
@@ -119,7 +119,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     StringBuilder notes = new StringBuilder("Produced by `./vmqsc "
         + String.join(" ", spec.commandLine().getParseResult().originalArgs()) + "`.\n\n");
     for (int i = 0; i < inputs.size(); i++) {
-      Scenario s = builder.build(inputs.get(i));
+      Traffic traffic = inputs.get(i);
+      Scenario s = new ScenarioBuilder().timeModel(time).costModel(cost).vmsPerHost(vmsPerHost)
+          .basePeriod(basePeriod(traffic, cost)).failures(vmFailures, hostFailures).classes(classes).maxK(maxK)
+          .seed(seed).build(traffic);
       String label = (i + 1) + "/" + inputs.size() + " " + s.name();
       for (Simulation.Outcome o : evaluation.run(s, names, (done, total) -> bar.show(label, done, total))) rows.add(o.metrics());
       bar.show(label + " (advisor)", 1, 1);
@@ -138,6 +141,22 @@ public final class EvaluateCommand implements Callable<Integer> {
     o.println("wrote " + out.resolve("results.csv") + ", results.md, report.html and one chart-<metric>.svg per metric");
     o.flush();
     return 0;
+  }
+
+  /** null keeps the workload's own; "young" asks the advisor for this group's hosts. */
+  private Double basePeriod(Traffic traffic, CostModel cost) {
+    if (basePeriod == null) return null;
+    if (basePeriod.equalsIgnoreCase("young")) {
+      int hosts = (traffic.vms() + vmsPerHost - 1) / vmsPerHost;
+      return Advisor.youngPeriod(cost, hostMtbfHours * 3600, hosts);
+    }
+    try {
+      double t0 = Double.parseDouble(basePeriod);
+      if (!(t0 > 0) || Double.isInfinite(t0)) throw new NumberFormatException();
+      return t0;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--t0 must be a number of seconds > 0 or young, got '" + basePeriod + "'");
+    }
   }
 
   private static Traffic readTrace(String spec, TimeModel time) throws IOException {

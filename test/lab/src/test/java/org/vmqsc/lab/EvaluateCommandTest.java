@@ -54,7 +54,19 @@ public class EvaluateCommandTest {
     assertTrue(err.toString(), err.toString().contains("bad.csv:2: src and dst are both VM 0"));
     assertEquals(2, run("evaluate", "--trace", "pcap:" + bad, "--out", o.toString()));
     assertTrue(err.toString(), err.toString().contains("unknown trace format 'pcap'"));
+    assertEquals(2, run("evaluate", "--workload", "paper", "--t0", "soon", "--out", o.toString()));
+    assertTrue(err.toString(), err.toString().contains("--t0 must be a number of seconds > 0 or young, got 'soon'"));
     assertTrue("nothing written on bad input", !Files.exists(o.resolve("results.csv")));
+  }
+
+  @Test public void t0YoungUsesTheAdvisorsPeriod() throws Exception {
+    Path o = tmp.newFolder("y").toPath();
+    // 64 MiB at 200 MB/s plus a 0.3 s pause, host MTBF 2 h, 4 hosts: sqrt(2 x 0.6355 x 1800) = 47.8 s.
+    assertEquals(err.toString(), 0, run("evaluate", "--workload", "paper:periods=3", "--t0", "young",
+        "--host-mtbf-hours", "2", "--protocols", "coordinated", "--vm-failures", "0", "--host-failures", "0",
+        "--out", o.toString()));
+    String md = Files.readString(o.resolve("results.md"));
+    assertTrue(md, md.contains("T0 = 47.83 s (this run used 47.83 s)"));
   }
 
   private static String[] concat(String[] a, String... b) {
