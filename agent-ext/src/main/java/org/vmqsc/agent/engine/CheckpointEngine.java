@@ -136,6 +136,7 @@ public final class CheckpointEngine {
     }
     Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
         imageBytes, chunker.name(), attributes, refs);
+    store.sync();  // the chunks must be durable before a manifest names them
     long manifestBytes = store.putManifest(manifest);
     return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), written.size(),
         storedBytes + manifestBytes, manifestBytes);

@@ -151,6 +151,7 @@ public final class LazyFlusher implements AutoCloseable {
         budget.acquire(encoded.length);
         stable.putChunk(ref.hash(), encoded);
       }
+      stable.sync();
       stable.putManifest(manifest);
     }
     listeners.forEach(l -> l.stateChanged(key, CheckpointState.STABLE));

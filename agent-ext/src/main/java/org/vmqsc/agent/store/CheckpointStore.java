@@ -35,6 +35,12 @@ public interface CheckpointStore {
   /** The hashes of all chunks held. */
   Set<String> chunkHashes();
 
+  /**
+   * Makes every chunk written so far durable. Writers call it before writing a manifest that names them; a store
+   * that writes each chunk durably anyway does nothing.
+   */
+  void sync() throws IOException;
+
   /** Writes a manifest atomically and durably: after a crash it is either wholly there or absent. */
   long putManifest(Manifest manifest) throws IOException;
 

@@ -24,26 +24,39 @@ import java.util.stream.Stream;
  *
  * The directory is the index: opening a store scans it, removes temporary files a crash left behind, and rebuilds
  * the in-memory set of chunks. An optional capacity caps the bytes the store may occupy.
+ *
+ * <p>Durability comes in two kinds. A {@link Sharing#HOST_PRIVATE} store (the host's staging area, used by this
+ * process alone) writes chunks without fsync and makes a checkpoint's chunks durable with one file-system sync
+ * before its manifest; after a crash, chunks no manifest names may be incomplete, so opening the store deletes
+ * them. A {@link Sharing#SHARED} store (secondary storage that other hosts also write) cannot tell another host's
+ * chunk in progress from debris, so it fsyncs every chunk and leaves unreferenced ones to an explicit collection.
  */
 public final class DirectoryStore implements CheckpointStore {
 
   public static final long UNLIMITED = Long.MAX_VALUE;
+
+  /** Who writes the store; decides how chunks are made durable and what opening cleans up. */
+  public enum Sharing { HOST_PRIVATE, SHARED }
 
   private final Path root;
   private final Path chunkDir;
   private final Path manifestDir;
   private final String name;
   private final long capacityBytes;
+  private final Sharing sharing;
+  private final Set<Path> unsynced = ConcurrentHashMap.newKeySet();
   private final Set<String> chunks = ConcurrentHashMap.newKeySet();
   private final AtomicLong usedBytes = new AtomicLong();
   private final ChunkGuard guard = new ChunkGuard();
   private final OpenReport openReport;
 
   /** What opening the store found and cleaned up. */
-  public record OpenReport(int partialFilesRemoved, int chunks, int manifests, List<String> unreadableManifests) {}
+  public record OpenReport(int partialFilesRemoved, int unreferencedChunksRemoved, int chunks, int manifests,
+      List<String> unreadableManifests) {}
 
-  private DirectoryStore(String name, Path root, long capacityBytes) throws IOException {
+  private DirectoryStore(String name, Path root, long capacityBytes, Sharing sharing) throws IOException {
     this.name = name;
+    this.sharing = sharing;
     this.root = SafeFiles.ownerOnlyDirectory(root);
     this.chunkDir = SafeFiles.ownerOnlyDirectory(root.resolve("chunks"));
     this.manifestDir = SafeFiles.ownerOnlyDirectory(root.resolve("manifests"));
@@ -51,12 +64,18 @@ public final class DirectoryStore implements CheckpointStore {
     this.openReport = recover();
   }
 
+  /** Opens (or creates) a host-private store. */
   public static DirectoryStore open(String name, Path root) throws IOException {
-    return new DirectoryStore(name, root, UNLIMITED);
+    return new DirectoryStore(name, root, UNLIMITED, Sharing.HOST_PRIVATE);
   }
 
   public static DirectoryStore open(String name, Path root, long capacityBytes) throws IOException {
-    return new DirectoryStore(name, root, capacityBytes);
+    return new DirectoryStore(name, root, capacityBytes, Sharing.HOST_PRIVATE);
+  }
+
+  /** Opens (or creates) a store that other hosts may write too. */
+  public static DirectoryStore openShared(String name, Path root) throws IOException {
+    return new DirectoryStore(name, root, UNLIMITED, Sharing.SHARED);
   }
 
   public OpenReport openReport() {
@@ -96,7 +115,12 @@ public final class DirectoryStore implements CheckpointStore {
         }
       }
     }
-    return new OpenReport(partial, chunks.size(), manifests, List.copyOf(unreadable));
+    int unreferenced = 0;
+    if (sharing == Sharing.HOST_PRIVATE && unreadable.isEmpty()) {
+      // Chunks no manifest names may be the unsynced remains of a crash: never dedup against them.
+      unreferenced = GarbageCollector.collect(this).chunksDeleted();
+    }
+    return new OpenReport(partial, unreferenced, chunks.size(), manifests, List.copyOf(unreadable));
   }
 
   @Override public String describe() {
@@ -126,7 +150,11 @@ public final class DirectoryStore implements CheckpointStore {
     try {
       Path target = chunkPath(hash);
       SafeFiles.ownerOnlyDirectory(target.getParent());
-      SafeFiles.writeAtomically(target, encoded);
+      boolean durableNow = sharing == Sharing.SHARED;
+      SafeFiles.writeAtomically(target, encoded, durableNow);
+      if (!durableNow) {
+        unsynced.add(target);
+      }
       chunks.add(hash);
       return encoded.length;
     } catch (IOException e) {
@@ -157,6 +185,31 @@ public final class DirectoryStore implements CheckpointStore {
 
   @Override public Set<String> chunkHashes() {
     return Collections.unmodifiableSet(Set.copyOf(chunks));
+  }
+
+  @Override public void sync() throws IOException {
+    if (unsynced.isEmpty()) {
+      return;
+    }
+    List<Path> batch = new ArrayList<>(unsynced);
+    if (FileSystemSync.available()) {
+      FileSystemSync.sync(root);
+    } else {
+      Set<Path> directories = new java.util.HashSet<>();
+      for (Path file : batch) {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+            java.nio.file.StandardOpenOption.READ)) {
+          channel.force(true);
+        } catch (NoSuchFileException deleted) {
+          continue;
+        }
+        directories.add(file.getParent());
+      }
+      for (Path directory : directories) {
+        SafeFiles.syncDirectory(directory);
+      }
+    }
+    batch.forEach(unsynced::remove);
   }
 
   @Override public long putManifest(Manifest manifest) throws IOException {

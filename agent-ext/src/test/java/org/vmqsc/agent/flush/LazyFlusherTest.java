@@ -37,7 +37,7 @@ public class LazyFlusherTest {
 
   @Test public void aStagedCheckpointBecomesStableAndRestoresFromStableStorage() throws Exception {
     DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder("host").toPath());
-    DirectoryStore stable = DirectoryStore.open("stable", tmp.newFolder("secondary").toPath());
+    DirectoryStore stable = DirectoryStore.openShared("stable", tmp.newFolder("secondary").toPath());
     CheckpointEngine engine = new CheckpointEngine(staging, new FixedChunker(4));
     byte[] first = image(1);
     engine.store(FIRST, new ByteArrayInputStream(first), Map.of());
@@ -56,7 +56,7 @@ public class LazyFlusherTest {
 
   @Test public void onlyChunksTheStableStoreLacksAreSent() throws Exception {
     DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder("host").toPath());
-    DirectoryStore stable = DirectoryStore.open("stable", tmp.newFolder("secondary").toPath());
+    DirectoryStore stable = DirectoryStore.openShared("stable", tmp.newFolder("secondary").toPath());
     CheckpointEngine engine = new CheckpointEngine(staging, new FixedChunker(1));
     byte[] image = image(2);
     engine.store(FIRST, new ByteArrayInputStream(image), Map.of());
@@ -72,7 +72,7 @@ public class LazyFlusherTest {
 
   @Test public void theBandwidthBudgetSpreadsTheCopyOverTime() throws Exception {
     DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder("host").toPath());
-    DirectoryStore stable = DirectoryStore.open("stable", tmp.newFolder("secondary").toPath());
+    DirectoryStore stable = DirectoryStore.openShared("stable", tmp.newFolder("secondary").toPath());
     byte[] image = new byte[96 * 4096];
     new Random(3).nextBytes(image);
     new CheckpointEngine(staging, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image), Map.of());
@@ -87,7 +87,7 @@ public class LazyFlusherTest {
 
   @Test public void aChunkThatRottedOnTheHostIsNotSpreadAndTheCheckpointStaysStaged() throws Exception {
     DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder("host").toPath());
-    DirectoryStore stable = DirectoryStore.open("stable", tmp.newFolder("secondary").toPath());
+    DirectoryStore stable = DirectoryStore.openShared("stable", tmp.newFolder("secondary").toPath());
     new CheckpointEngine(staging, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image(4)), Map.of());
     String hash = staging.manifest(FIRST).orElseThrow().chunks().get(1).hash();
     Path chunk = staging.root().resolve("chunks").resolve(hash.substring(0, 2)).resolve(hash);

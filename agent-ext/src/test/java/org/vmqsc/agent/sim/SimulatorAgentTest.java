@@ -42,7 +42,7 @@ public class SimulatorAgentTest {
   @Before public void setUp() throws IOException {
     driver = new SimulatorDriver();
     staging = DirectoryStore.open("staging", tmp.newFolder("host").toPath());
-    stable = DirectoryStore.open("stable", tmp.newFolder("secondary").toPath());
+    stable = DirectoryStore.openShared("stable", tmp.newFolder("secondary").toPath());
     flusher = new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 50).start();
     agent = new CheckpointAgent(driver, new CheckpointEngine(staging, new FixedChunker(1)), stable, flusher,
         tmp.newFolder("scratch").toPath());

@@ -172,7 +172,7 @@ public class DirectoryStoreTest {
     byte[] orphan = randomImage(4, 8);
     store.putChunk(new ChunkHasher().hash(orphan, 0, orphan.length), ChunkCodec.encode(orphan, 0, orphan.length));
     DirectoryStore reopened = DirectoryStore.open("staging", root());
-    assertEquals(1, GarbageCollector.collect(reopened).chunksDeleted());
+    assertEquals(1, reopened.openReport().unreferencedChunksRemoved());
     assertEquals(before, reopened.chunkHashes().size());
     assertArrayEquals(image, restore(FIRST, reopened));
   }
