@@ -17,9 +17,9 @@ import org.vmqsc.agent.store.CheckpointStore;
 import org.vmqsc.agent.store.ChunkCodec;
 import org.vmqsc.agent.store.ChunkGuard;
 import org.vmqsc.agent.store.ChunkHasher;
+import org.vmqsc.agent.store.ChunkWriter;
 import org.vmqsc.agent.store.ChunkRef;
 import org.vmqsc.agent.store.CorruptChunkException;
-import org.vmqsc.agent.store.GarbageCollector;
 import org.vmqsc.agent.store.Manifest;
 import org.vmqsc.agent.store.MissingChunkException;
 import org.vmqsc.agent.store.SafeFiles;
@@ -59,28 +59,24 @@ public final class CheckpointEngine {
    * Stores one checkpoint from a memory image stream.
    *
    * @throws CheckpointFailedException when the image cannot be read or the store cannot take it (a full disk);
-   *     the store then holds no manifest for {@code key} and no chunk only this attempt needed
+   *     the store then holds no manifest for {@code key} and nothing this attempt added
    */
   public CheckpointStats store(CheckpointKey key, InputStream image, Map<String, String> attributes)
       throws IOException {
     if (store.manifest(key).isPresent()) {
       throw new IllegalArgumentException("checkpoint " + key + " already exists in " + store.describe());
     }
-    List<String> written = new ArrayList<>();
-    try (ChunkGuard.Lease lease = store.guard().open()) {
-      try {
-        return storeChunks(key, image, attributes, lease, written);
-      } catch (IOException | RuntimeException e) {
-        lease.close();  // release our holds so the clean-up below may remove what only we wrote
-        discardUnreferenced();
-        String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
-        throw new CheckpointFailedException(key, reason, e);
-      }
+    try (ChunkGuard.Lease lease = store.guard().open(); ChunkWriter writer = store.openWriter()) {
+      return storeChunks(key, image, attributes, lease, writer);
+    } catch (IOException | RuntimeException e) {
+      // Closing the writer without a commit has already thrown away every chunk this attempt added.
+      String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
+      throw new CheckpointFailedException(key, reason, e);
     }
   }
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
-      ChunkGuard.Lease lease, List<String> written) throws IOException {
+      ChunkGuard.Lease lease, ChunkWriter writer) throws IOException {
     ChunkHasher hasher = new ChunkHasher();
     byte[] zeros = new byte[chunker.maxChunkBytes()];
     byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes())];
@@ -90,6 +86,7 @@ public final class CheckpointEngine {
     long dedupBytes = 0;
     long newRawBytes = 0;
     long storedBytes = 0;
+    int newChunks = 0;
     int start = 0;
     int end = 0;
     boolean endOfImage = false;
@@ -119,35 +116,22 @@ public final class CheckpointEngine {
         String hash = hasher.hash(buffer, start, length);
         refs.add(new ChunkRef(hash, length));
         lease.hold(hash);  // before the existence check: see ChunkGuard
-        if (store.hasChunk(hash)) {
+        if (writer.has(hash)) {
           dedupBytes += length;
         } else {
-          long added = store.putChunk(hash, ChunkCodec.encode(buffer, start, length));
-          if (added > 0) {
-            written.add(hash);
-            newRawBytes += length;
-            storedBytes += added;
-          } else {
-            dedupBytes += length;  // another writer stored it a moment ago
-          }
+          storedBytes += writer.put(hash, ChunkCodec.encode(buffer, start, length));
+          newRawBytes += length;
+          newChunks++;
         }
       }
       start += length;
     }
     Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
         imageBytes, chunker.name(), attributes, refs);
-    store.sync();  // the chunks must be durable before a manifest names them
+    writer.commit();  // the chunks must be durable before a manifest names them
     long manifestBytes = store.putManifest(manifest);
-    return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), written.size(),
+    return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
         storedBytes + manifestBytes, manifestBytes);
-  }
-
-  private void discardUnreferenced() {
-    try {
-      GarbageCollector.collect(store);
-    } catch (IOException | RuntimeException cleanupFailed) {
-      // The next collection removes them; the checkpoint's own error is the one to report.
-    }
   }
 
   /**

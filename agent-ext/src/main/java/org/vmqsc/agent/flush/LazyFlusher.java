@@ -12,6 +12,7 @@ import org.vmqsc.agent.store.ChunkCodec;
 import org.vmqsc.agent.store.ChunkGuard;
 import org.vmqsc.agent.store.ChunkHasher;
 import org.vmqsc.agent.store.ChunkRef;
+import org.vmqsc.agent.store.ChunkWriter;
 import org.vmqsc.agent.store.Manifest;
 
 /**
@@ -137,21 +138,21 @@ public final class LazyFlusher implements AutoCloseable {
     }
     Manifest manifest = staged.get();
     ChunkHasher hasher = new ChunkHasher();
-    try (ChunkGuard.Lease lease = stable.guard().open()) {
+    try (ChunkGuard.Lease lease = stable.guard().open(); ChunkWriter writer = stable.openWriter()) {
       for (ChunkRef ref : manifest.chunks()) {
         if (ref.isZero()) {
           continue;
         }
         lease.hold(ref.hash());
-        if (stable.hasChunk(ref.hash())) {
+        if (writer.has(ref.hash())) {
           continue;
         }
         byte[] encoded = staging.readChunk(ref.hash());
         ChunkCodec.decode(encoded, ref.hash(), ref.length(), hasher);  // throws if it rotted on the host
         budget.acquire(encoded.length);
-        stable.putChunk(ref.hash(), encoded);
+        writer.put(ref.hash(), encoded);
       }
-      stable.sync();
+      writer.commit();
       stable.putManifest(manifest);
     }
     listeners.forEach(l -> l.stateChanged(key, CheckpointState.STABLE));

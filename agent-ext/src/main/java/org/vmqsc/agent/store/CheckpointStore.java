@@ -4,42 +4,44 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Content-addressed chunks plus one manifest per checkpoint. The host's staging store and the stable store
  * (secondary storage) are both of this kind; a directory is one implementation, an object store can be another.
  *
- * <p>Rules every implementation keeps: a chunk is visible only once completely written; a manifest is written
- * only after the chunks it names; neither is ever modified in place, only created or deleted.
+ * <p>Rules every implementation keeps: a chunk is visible only once durably written; a manifest is written only
+ * after the chunks it names are committed; stored data is never modified in place, only added or deleted.
  */
 public interface CheckpointStore {
 
   /** A short description for error messages ("staging store /var/lib/..."). */
   String describe();
 
+  /** True when the store holds a committed chunk with this hash. */
   boolean hasChunk(String hash);
 
-  /**
-   * Stores a chunk in its encoded form unless one with that hash is present.
-   *
-   * @return the bytes newly written (0 when the chunk was present)
-   * @throws StoreFullException when there is no room; nothing partial remains
-   */
-  long putChunk(String hash, byte[] encoded) throws IOException;
+  /** Starts a batch of new chunks; see {@link ChunkWriter}. */
+  ChunkWriter openWriter();
 
-  /** The encoded bytes of a chunk. @throws MissingChunkException when the store does not hold it */
+  /**
+   * The encoded bytes of a chunk.
+   *
+   * @throws MissingChunkException when the store does not hold it
+   * @throws CorruptChunkException when what is stored cannot be the chunk (truncated, or filed under another hash)
+   */
   byte[] readChunk(String hash) throws IOException;
 
-  void deleteChunk(String hash) throws IOException;
-
-  /** The hashes of all chunks held. */
+  /** The hashes of all committed chunks. */
   Set<String> chunkHashes();
 
   /**
-   * Makes every chunk written so far durable. Writers call it before writing a manifest that names them; a store
-   * that writes each chunk durably anyway does nothing.
+   * Deletes every chunk for which {@code keep} is false, reclaiming their space. Only the garbage collector calls
+   * this, while it holds the {@link ChunkGuard}.
+   *
+   * @return how many chunks were deleted
    */
-  void sync() throws IOException;
+  int retainOnly(Predicate<String> keep) throws IOException;
 
   /** Writes a manifest atomically and durably: after a crash it is either wholly there or absent. */
   long putManifest(Manifest manifest) throws IOException;

@@ -23,14 +23,7 @@ public final class GarbageCollector {
           store.manifest(key).ifPresent(m -> m.chunks().stream()
               .filter(c -> !c.isZero()).forEach(c -> referenced.add(c.hash())));
         }
-        int count = 0;
-        for (String hash : store.chunkHashes()) {
-          if (!referenced.contains(hash) && !store.guard().isHeld(hash)) {
-            store.deleteChunk(hash);
-            count++;
-          }
-        }
-        return count;
+        return store.retainOnly(hash -> referenced.contains(hash) || store.guard().isHeld(hash));
       });
       return new Result(deleted, before, store.usedBytes());
     } catch (IOException | RuntimeException e) {

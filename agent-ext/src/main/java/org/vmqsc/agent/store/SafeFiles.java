@@ -51,14 +51,6 @@ public final class SafeFiles {
    * the directory. On any failure the temporary file is removed and the target is untouched.
    */
   public static void writeAtomically(Path target, byte[] bytes) throws IOException {
-    writeAtomically(target, bytes, true);
-  }
-
-  /**
-   * As {@link #writeAtomically(Path, byte[])}; with {@code durable} false the fsyncs are left out, for writers that
-   * make a whole batch durable at once ({@link FileSystemSync}) before anything refers to it.
-   */
-  public static void writeAtomically(Path target, byte[] bytes, boolean durable) throws IOException {
     Path temp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
     try {
       try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
@@ -67,14 +59,10 @@ public final class SafeFiles {
         while (buffer.hasRemaining()) {
           out.write(buffer);
         }
-        if (durable) {
-          out.force(true);
-        }
+        out.force(true);
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      if (durable) {
-        syncDirectory(target.getParent());
-      }
+      syncDirectory(target.getParent());
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(temp);
       throw e;

@@ -153,13 +153,13 @@ public class CheckpointEngineTest {
     assertArrayEquals(first, restore(FIRST, store));
   }
 
-  @Test public void restoreToFileCreatesNothingWhenAChunkIsBad() throws IOException {
+  @Test public void restoreToFileCreatesNothingWhenAChunkIsCorrupt() throws IOException {
     DirectoryStore store = store();
     new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(Images.memory(40, 10)),
         Map.of());
     Manifest manifest = store.manifest(FIRST).orElseThrow();
     String victim = manifest.chunks().stream().filter(c -> !c.isZero()).skip(3).findFirst().orElseThrow().hash();
-    store.deleteChunk(victim);
+    org.vmqsc.agent.store.Damage.flipBit(store, victim, 0);
     Path target = tmp.getRoot().toPath().resolve("restored.img");
     try {
       CheckpointEngine.restoreToFile(FIRST, store, target, null);
@@ -197,5 +197,25 @@ public class CheckpointEngineTest {
     java.util.Set<String> hashes = new java.util.HashSet<>();
     manifest.chunks().stream().filter(c -> !c.isZero()).forEach(c -> hashes.add(c.hash()));
     return hashes;
+  }
+
+  @Test public void garbageCollectionRewritesMostlyDeadPacksAndGivesTheSpaceBack() throws IOException {
+    DirectoryStore store = store();
+    CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(1));
+    byte[] first = Images.memory(400, 13);
+    engine.store(FIRST, new ByteArrayInputStream(first), Map.of());
+    byte[] second = first.clone();
+    Images.rewrite(second, 300, 14);  // three quarters of the pages change
+    engine.store(SECOND, new ByteArrayInputStream(second), Map.of());
+    long before = store.usedBytes();
+    store.deleteManifest(FIRST);
+    GarbageCollector.Result result = GarbageCollector.collect(store);
+    assertTrue("reclaimed " + (before - result.bytesAfter()), result.bytesAfter() < before * 0.7);
+    assertArrayEquals(second, restore(SECOND, store));
+    // Reopening finds exactly what is live.
+    DirectoryStore reopened = DirectoryStore.open("staging", tmp.getRoot().toPath().resolve("staging"));
+    assertEquals(0, reopened.openReport().unreferencedChunksRemoved());
+    assertEquals(hashes(store.manifest(SECOND).orElseThrow()), reopened.chunkHashes());
+    assertArrayEquals(second, restore(SECOND, reopened));
   }
 }

@@ -90,10 +90,7 @@ public class LazyFlusherTest {
     DirectoryStore stable = DirectoryStore.openShared("stable", tmp.newFolder("secondary").toPath());
     new CheckpointEngine(staging, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image(4)), Map.of());
     String hash = staging.manifest(FIRST).orElseThrow().chunks().get(1).hash();
-    Path chunk = staging.root().resolve("chunks").resolve(hash.substring(0, 2)).resolve(hash);
-    byte[] bytes = Files.readAllBytes(chunk);
-    bytes[10] ^= 1;
-    Files.write(chunk, bytes);
+    org.vmqsc.agent.store.Damage.flipBit(staging, hash, 0);
     List<IOException> failures = new CopyOnWriteArrayList<>();
     try (LazyFlusher flusher = new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 10_000)) {
       flusher.addListener(new LazyFlusher.Listener() {

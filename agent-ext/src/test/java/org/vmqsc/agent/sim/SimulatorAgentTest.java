@@ -112,10 +112,7 @@ public class SimulatorAgentTest {
     CheckpointKey key = new CheckpointKey("vm-4", "ck-1");
     agent.checkpoint(key);
     String hash = staging.manifest(key).orElseThrow().chunks().get(7).hash();
-    Path chunk = staging.root().resolve("chunks").resolve(hash.substring(0, 2)).resolve(hash);
-    byte[] bytes = Files.readAllBytes(chunk);
-    bytes[100] ^= 1;
-    Files.write(chunk, bytes);
+    org.vmqsc.agent.store.Damage.flipBit(staging, hash, 0);
     guest.rewrite(0, 256);
     byte[] running = guest.memoryForTest();
     try {

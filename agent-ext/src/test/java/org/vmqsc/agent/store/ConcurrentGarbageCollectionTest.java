@@ -28,7 +28,10 @@ public class ConcurrentGarbageCollectionTest {
     String hash = new ChunkHasher().hash(bytes, 0, bytes.length);
     try (ChunkGuard.Lease lease = store.guard().open()) {
       lease.hold(hash);
-      store.putChunk(hash, ChunkCodec.encode(bytes, 0, bytes.length));
+      try (ChunkWriter writer = store.openWriter()) {
+        writer.put(hash, ChunkCodec.encode(bytes, 0, bytes.length));
+        writer.commit();
+      }
       assertEquals(0, GarbageCollector.collect(store).chunksDeleted());
       assertTrue(store.hasChunk(hash));
     }

@@ -48,9 +48,8 @@ public class DirectoryStoreTest {
     return out.toByteArray();
   }
 
-  private static Path someChunkFile(DirectoryStore store, CheckpointKey key) throws IOException {
-    String hash = store.manifest(key).orElseThrow().chunks().get(2).hash();
-    return store.root().resolve("chunks").resolve(hash.substring(0, 2)).resolve(hash);
+  private static String someChunk(DirectoryStore store, CheckpointKey key, int index) throws IOException {
+    return store.manifest(key).orElseThrow().chunks().get(index).hash();
   }
 
   @Test public void filesAndDirectoriesAreOwnerOnly() throws IOException {
@@ -73,17 +72,16 @@ public class DirectoryStoreTest {
     DirectoryStore store = DirectoryStore.open("staging", root());
     new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(randomImage(40, 2)),
         Map.of());
-    Path chunk = someChunkFile(store, FIRST);
-    byte[] bytes = Files.readAllBytes(chunk);
-    bytes[bytes.length / 2] ^= 0x01;
-    Files.write(chunk, bytes);
+    String hash = someChunk(store, FIRST, 2);
+    Damage.flipBit(store, hash, 0);
     try {
       restore(FIRST, store);
       fail("restored a corrupt chunk");
     } catch (RestoreRefusedException e) {
       assertThat(e.getMessage(), containsString("vm-1/ck-1"));
-      assertThat(e.getMessage(), containsString(chunk.getFileName().toString()));
+      assertThat(e.getMessage(), containsString(hash));
       assertThat(e.getMessage(), containsString("corrupt"));
+      assertEquals(hash, e.chunkHash());
     }
   }
 
@@ -91,14 +89,24 @@ public class DirectoryStoreTest {
     DirectoryStore store = DirectoryStore.open("staging", root());
     new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(randomImage(40, 3)),
         Map.of());
-    Path chunk = someChunkFile(store, FIRST);
-    byte[] bytes = Files.readAllBytes(chunk);
-    Files.write(chunk, java.util.Arrays.copyOf(bytes, bytes.length / 3));
+    String hash = someChunk(store, FIRST, 2);
+    Damage.truncateInside(store, hash);
     try {
       restore(FIRST, store);
       fail("restored a truncated chunk");
     } catch (RestoreRefusedException e) {
-      assertEquals(chunk.getFileName().toString(), e.chunkHash());
+      assertEquals(hash, e.chunkHash());
+      assertThat(e.getMessage(), containsString("truncated"));
+    }
+    // Reopened, the store indexes what is intact and reports the cut; the lost chunk is then missing.
+    DirectoryStore reopened = DirectoryStore.open("staging", root());
+    assertThat(reopened.openReport().problems().toString(), containsString("cut off"));
+    try {
+      restore(FIRST, reopened);
+      fail("restored with a chunk missing");
+    } catch (RestoreRefusedException e) {
+      assertEquals(hash, e.chunkHash());
+      assertThat(e.getMessage(), containsString("missing"));
     }
   }
 
@@ -108,11 +116,9 @@ public class DirectoryStoreTest {
     java.util.Arrays.fill(text, (byte) 'a');
     text[5] = 1;
     new CheckpointEngine(store, new FixedChunker(16)).store(FIRST, new ByteArrayInputStream(text), Map.of());
-    Path chunk = someChunkFileOf(store, FIRST, 0);
-    byte[] bytes = Files.readAllBytes(chunk);
-    assertEquals('Z', bytes[0]);
-    bytes[bytes.length - 2] ^= 0x55;
-    Files.write(chunk, bytes);
+    String hash = someChunk(store, FIRST, 0);
+    assertTrue(store.locate(hash).orElseThrow().length() < 4096);  // stored compressed
+    Damage.flipBit(store, hash, 2);
     try {
       restore(FIRST, store);
       fail("restored a corrupt compressed chunk");
@@ -121,9 +127,19 @@ public class DirectoryStoreTest {
     }
   }
 
-  private static Path someChunkFileOf(DirectoryStore store, CheckpointKey key, int index) throws IOException {
-    String hash = store.manifest(key).orElseThrow().chunks().get(index).hash();
-    return store.root().resolve("chunks").resolve(hash.substring(0, 2)).resolve(hash);
+  @Test public void aChunkTheManifestNamesButTheStoreLacksIsRefused() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    String unknown = "ab".repeat(32);
+    store.putManifest(new Manifest(Manifest.FORMAT, "vm-1", "ck-9", 0, 4096, "fixed-4k", Map.of(),
+        java.util.List.of(new ChunkRef(unknown, 4096))));
+    try {
+      restore(new CheckpointKey("vm-1", "ck-9"), store);
+      fail("restored a checkpoint with a missing chunk");
+    } catch (RestoreRefusedException e) {
+      assertEquals(unknown, e.chunkHash());
+      assertThat(e.getMessage(), containsString("vm-1/ck-9"));
+      assertThat(e.getMessage(), containsString("missing"));
+    }
   }
 
   @Test public void aDamagedManifestGivesAClearErrorAndTheOtherCheckpointsStillRestore() throws IOException {
@@ -136,7 +152,7 @@ public class DirectoryStoreTest {
     byte[] bytes = Files.readAllBytes(manifest);
     Files.write(manifest, java.util.Arrays.copyOf(bytes, bytes.length / 2));
     DirectoryStore reopened = DirectoryStore.open("staging", root());
-    assertEquals(1, reopened.openReport().unreadableManifests().size());
+    assertEquals(1, reopened.openReport().problems().size());
     try {
       restore(SECOND, reopened);
       fail("restored from a truncated manifest");
@@ -152,8 +168,7 @@ public class DirectoryStoreTest {
     byte[] image = randomImage(30, 6);
     new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image), Map.of());
     // What a crash between write and rename leaves: temporary files next to chunks and manifests.
-    Path chunkDir = someChunkFile(store, FIRST).getParent();
-    Files.write(chunkDir.resolve("ab12.partial"), new byte[] {1, 2, 3});
+    Files.write(root().resolve("packs/0f0f.pack.partial"), new byte[] {1, 2, 3});
     Files.write(root().resolve("manifests/vm-1/ck-2.x.partial"), new byte[] {9});
     DirectoryStore reopened = DirectoryStore.open("staging", root());
     assertEquals(2, reopened.openReport().partialFilesRemoved());
@@ -170,7 +185,11 @@ public class DirectoryStoreTest {
     int before = store.chunkHashes().size();
     // A killed agent: chunks of a second checkpoint made it to disk, its manifest did not.
     byte[] orphan = randomImage(4, 8);
-    store.putChunk(new ChunkHasher().hash(orphan, 0, orphan.length), ChunkCodec.encode(orphan, 0, orphan.length));
+    try (ChunkWriter writer = store.openWriter()) {
+      writer.put(new ChunkHasher().hash(orphan, 0, orphan.length), ChunkCodec.encode(orphan, 0, orphan.length));
+      writer.commit();
+    }
+    assertEquals(before + 1, store.chunkHashes().size());
     DirectoryStore reopened = DirectoryStore.open("staging", root());
     assertEquals(1, reopened.openReport().unreferencedChunksRemoved());
     assertEquals(before, reopened.chunkHashes().size());
@@ -191,7 +210,10 @@ public class DirectoryStoreTest {
       assertTrue(e.getCause() instanceof StoreFullException);
     }
     assertFalse(store.manifest(SECOND).isPresent());
-    assertEquals(16, store.chunkHashes().size());  // the failed checkpoint's chunks were cleaned up
+    assertEquals(16, store.chunkHashes().size());  // nothing of the failed checkpoint remains
+    try (Stream<Path> packs = Files.list(root().resolve("packs"))) {
+      assertEquals(1, packs.count());
+    }
     assertArrayEquals(first, restore(FIRST, store));
     // Once room is made, checkpoints work again.
     store.deleteManifest(FIRST);
