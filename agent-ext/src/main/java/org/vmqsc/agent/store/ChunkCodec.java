@@ -16,16 +16,51 @@ public final class ChunkCodec {
   private ChunkCodec() {}
 
   public static byte[] encode(byte[] raw, int offset, int length) {
+    if (looksIncompressible(raw, offset, length)) {
+      return rawEncoding(raw, offset, length);
+    }
     byte[] out = new byte[1 + (int) Zstd.compressBound(length)];
     long written = Zstd.compressByteArray(out, 1, out.length - 1, raw, offset, length, LEVEL);
     if (Zstd.isError(written) || written >= length) {
-      byte[] plain = new byte[1 + length];
-      plain[0] = RAW;
-      System.arraycopy(raw, offset, plain, 1, length);
-      return plain;
+      return rawEncoding(raw, offset, length);
     }
     out[0] = ZSTD;
     return Arrays.copyOf(out, 1 + (int) written);
+  }
+
+  private static byte[] rawEncoding(byte[] raw, int offset, int length) {
+    byte[] plain = new byte[1 + length];
+    plain[0] = RAW;
+    System.arraycopy(raw, offset, plain, 1, length);
+    return plain;
+  }
+
+  /**
+   * A cheap look at 256 bytes spread over the chunk: random or encrypted memory shows most byte values (about 160
+   * of 256 in such a sample), text and code far fewer. zstd would find the same, at many times the cost of hashing
+   * the chunk, and a guest's memory holds plenty of such pages (page cache of compressed files, key material).
+   */
+  static boolean looksIncompressible(byte[] raw, int offset, int length) {
+    if (length < 1024) {
+      return false;
+    }
+    long seen0 = 0;
+    long seen1 = 0;
+    long seen2 = 0;
+    long seen3 = 0;
+    int step = length / 256;
+    for (int i = 0; i < 256; i++) {
+      int b = raw[offset + i * step] & 0xff;
+      long bit = 1L << (b & 63);
+      switch (b >>> 6) {
+        case 0 -> seen0 |= bit;
+        case 1 -> seen1 |= bit;
+        case 2 -> seen2 |= bit;
+        default -> seen3 |= bit;
+      }
+    }
+    int distinct = Long.bitCount(seen0) + Long.bitCount(seen1) + Long.bitCount(seen2) + Long.bitCount(seen3);
+    return distinct > 128;
   }
 
   /**
