@@ -136,6 +136,19 @@ public final class LabGuest implements AutoCloseable {
     return ticks;
   }
 
+  private String kernelPanic() throws IOException {
+    if (!Files.exists(serialLog)) {
+      return null;
+    }
+    String log = new String(Files.readAllBytes(serialLog), StandardCharsets.ISO_8859_1);
+    int at = log.indexOf("Kernel panic");
+    if (at < 0) {
+      return null;
+    }
+    int end = log.indexOf('\n', at);
+    return log.substring(at, end < 0 ? log.length() : end).trim();
+  }
+
   public int lastTick() throws IOException {
     List<Integer> ticks = ticks();
     return ticks.isEmpty() ? 0 : ticks.get(ticks.size() - 1);
@@ -145,6 +158,10 @@ public final class LabGuest implements AutoCloseable {
   public void awaitTickCount(int count, long timeoutMillis) throws IOException, InterruptedException {
     long deadline = System.currentTimeMillis() + timeoutMillis;
     while (ticks().size() < count) {
+      String panic = kernelPanic();
+      if (panic != null) {
+        throw new IOException("lab guest " + name() + " crashed: " + panic + " (serial log " + serialLog + ")");
+      }
       if (System.currentTimeMillis() > deadline) {
         throw new IOException("lab guest " + name() + " printed " + ticks().size() + " ticks in " + timeoutMillis
             + " ms, expected " + count + "; serial log " + serialLog);

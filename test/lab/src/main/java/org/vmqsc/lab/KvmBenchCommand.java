@@ -53,8 +53,14 @@ public final class KvmBenchCommand implements Callable<Integer> {
   int memoryMiB;
 
   @Option(names = "--fill-mib", defaultValue = "48",
-      description = "Random data the guest keeps in memory (default ${DEFAULT-VALUE}).")
+      description = "Random data the guest keeps in memory, at most; less when the rewritten part is large, so that"
+          + " both fit (default ${DEFAULT-VALUE}).")
   int fillMiB;
+
+  /** Cold data plus the rewritten part must stay well inside the guest's memory, or its kernel runs out. */
+  private int fillFor(int hotKiB) {
+    return Math.max(8, Math.min(fillMiB, memoryMiB * 7 / 16 - hotKiB / 1024));
+  }
 
   private record Row(double percent, long fullSaveBytes, long firstStored, List<Long> gearStored,
       List<Long> fixedStored) {}
@@ -73,14 +79,16 @@ public final class KvmBenchCommand implements Callable<Integer> {
     List<Row> rows = new ArrayList<>();
     Map<CaptureMode, List<Double>> pauses = new LinkedHashMap<>();
     List<double[]> restoreTimes = new ArrayList<>();
-    System.out.printf(Locale.ROOT, "kvm benchmark: %d MiB TCG guest holding %d MiB of random data; %d checkpoints per"
-        + " share; incremental sizes are medians of checkpoints 2..%d%n", memoryMiB, fillMiB, checkpoints,
-        checkpoints);
+    System.out.printf(Locale.ROOT, "kvm benchmark: %d MiB TCG guest; %d checkpoints per share; incremental sizes are"
+        + " medians of checkpoints 2..%d; host load average %.1f on %d cores%n", memoryMiB, checkpoints, checkpoints,
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        Runtime.getRuntime().availableProcessors());
     try (KvmDriver driver = new KvmDriver(connect, work.resolve("scratch"))) {
       for (double percent : percents) {
         int hotKiB = (int) Math.round(memoryMiB * 1024 * percent / 100);
-        LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench", memoryMiB, fillMiB, hotKiB, 0.1);
-        System.out.printf(Locale.ROOT, "-- %.0f %% rewritten (%d KiB per tick): booting the guest%n", percent, hotKiB);
+        LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench", memoryMiB, fillFor(hotKiB), hotKiB, 0.1);
+        System.out.printf(Locale.ROOT, "-- %.0f %% rewritten (%d KiB per tick, %d MiB of other random data): booting the"
+            + " guest%n", percent, hotKiB, spec.fillMiB());
         try (LabGuest guest = LabGuest.start(connect, spec)) {
           guest.awaitTickCount(2, 180_000);
           Path dir = Files.createDirectories(work.resolve("p" + percent));
