@@ -27,6 +27,8 @@ import org.vmqsc.agent.driver.CaptureMode;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.GearChunker;
 import org.vmqsc.agent.engine.RestoreRefusedException;
+import org.vmqsc.agent.flush.BandwidthBudget;
+import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.DirectoryStore;
 
@@ -43,6 +45,9 @@ public class RealGuestCheckpointTest {
   private DirectoryStore staging;
   private CheckpointAgent agent;
   private LabGuest guest;
+  private Path dir;
+  private DirectoryStore stable;
+  private LazyFlusher flusher;
 
   @BeforeClass public static void needsLibvirt() {
     String reason = LabGuest.unavailableReason().orElse(null);
@@ -55,10 +60,12 @@ public class RealGuestCheckpointTest {
   @Before public void startGuest() throws Exception {
     connect = LabGuest.connect();
     Path root = Files.createDirectories(Path.of("target", "kvm-test")).toAbsolutePath();
-    Path dir = Files.createTempDirectory(root, "run");
+    dir = Files.createTempDirectory(root, "run");
     driver = new KvmDriver(connect, dir.resolve("scratch"));
     staging = DirectoryStore.open("staging", dir.resolve("staging"));
-    agent = new CheckpointAgent(driver, new CheckpointEngine(staging, new GearChunker(8192)), null, null,
+    stable = DirectoryStore.openShared("stable", dir.resolve("stable"));
+    flusher = new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 100);
+    agent = new CheckpointAgent(driver, new CheckpointEngine(staging, new GearChunker(8192)), stable, flusher,
         dir.resolve("restore"));
     guest = LabGuest.start(connect, new LabGuest.Spec("vmqsc-it-" + ProcessHandle.current().pid(), 128, 48, 1024,
         0.2));
@@ -66,11 +73,21 @@ public class RealGuestCheckpointTest {
   }
 
   @After public void stopGuest() throws Exception {
+    if (flusher != null) {
+      flusher.close();
+    }
     if (guest != null) {
       guest.close();
     }
     if (connect != null) {
       connect.close();
+    }
+    if (dir != null) {  // the stores hold guest memory: do not leave them lying around
+      try (var files = Files.walk(dir)) {
+        for (Path p : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
   }
 
@@ -98,12 +115,18 @@ public class RealGuestCheckpointTest {
     guest.awaitTickCount(guest.ticks().size() + 3, 30_000);
     CheckpointAgent.Report third = agent.checkpoint(new CheckpointKey(guest.name(), "ck-3"));
     System.out.println("real guest: incremental " + second.stats() + " / " + third.stats());
+    flusher.start();  // checkpoints queue up while staged; the flusher copies them when it runs
+    for (CheckpointAgent.Report report : List.of(first, second, third)) {
+      assertTrue(report.key() + " did not become stable", flusher.awaitStable(report.key(), 60_000));
+    }
     for (CheckpointAgent.Report incremental : List.of(second, third)) {
       assertTrue("an incremental checkpoint stored " + incremental.stats().storedBytes() + " bytes, the full one "
           + first.stats().storedBytes(), incremental.stats().storedBytes() < first.stats().storedBytes() / 4);
     }
 
-    // Let it run on well past the first checkpoint, then roll back to it.
+    // Let it run on well past the first checkpoint, then roll back to it, from stable storage: the host's copy
+    // is gone, as after a host failure.
+    staging.deleteManifest(first.key());
     guest.awaitTickCount(guest.ticks().size() + 5, 30_000);
     int latest = guest.lastTick();
     int printed = guest.ticks().size();
@@ -140,6 +163,7 @@ public class RealGuestCheckpointTest {
   }
 
   @Test public void aCorruptChunkIsRefusedAndTheRunningGuestIsLeftAlone() throws Exception {
+    // No flusher runs in this test: the checkpoint stays on the host, where the chunk is damaged.
     CheckpointKey key = new CheckpointKey(guest.name(), "ck-1");
     agent.checkpoint(key);
     String hash = staging.manifest(key).orElseThrow().chunks().stream().filter(c -> !c.isZero()).skip(100)
