@@ -1,20 +1,36 @@
 package org.vmqsc.agent.flush;
 
+import java.util.function.LongSupplier;
+
 /**
  * A token bucket: lets through at most {@code bytesPerSecond} on average, with bursts of up to one second's worth,
  * so flushing checkpoints never takes more of the storage link than the user allowed.
  */
 public final class BandwidthBudget {
 
+  /** Waits for a number of nanoseconds; replaced in tests by a clock that just moves on. */
+  @FunctionalInterface
+  public interface Sleeper {
+    void sleepNanos(long nanos) throws InterruptedException;
+  }
+
   private final long bytesPerSecond;
+  private final LongSupplier nanoClock;
+  private final Sleeper sleeper;
   private double tokens;
   private long lastRefillNanos;
 
   /** @param bytesPerSecond the average rate; 0 or less means unlimited */
   public BandwidthBudget(long bytesPerSecond) {
+    this(bytesPerSecond, System::nanoTime, nanos -> Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000)));
+  }
+
+  public BandwidthBudget(long bytesPerSecond, LongSupplier nanoClock, Sleeper sleeper) {
     this.bytesPerSecond = bytesPerSecond;
+    this.nanoClock = nanoClock;
+    this.sleeper = sleeper;
     this.tokens = Math.max(0, bytesPerSecond);
-    this.lastRefillNanos = System.nanoTime();
+    this.lastRefillNanos = nanoClock.getAsLong();
   }
 
   public static BandwidthBudget unlimited() {
@@ -33,14 +49,13 @@ public final class BandwidthBudget {
     refill();
     tokens -= bytes;  // may go negative for a chunk larger than the bucket: the debt is waited off
     while (tokens < 0) {
-      long waitNanos = (long) (-tokens * 1e9 / bytesPerSecond);
-      wait(Math.max(1, waitNanos / 1_000_000), (int) (waitNanos % 1_000_000));
+      sleeper.sleepNanos(Math.max(1_000, (long) (-tokens * 1e9 / bytesPerSecond)));
       refill();
     }
   }
 
   private void refill() {
-    long now = System.nanoTime();
+    long now = nanoClock.getAsLong();
     tokens = Math.min(bytesPerSecond, tokens + (now - lastRefillNanos) * (double) bytesPerSecond / 1e9);
     lastRefillNanos = now;
   }
