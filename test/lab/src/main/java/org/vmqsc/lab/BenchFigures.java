@@ -29,7 +29,7 @@ final class BenchFigures {
   static String bar(String label, double value, double max, String valueText) {
     int width = 40;
     int filled = max <= 0 ? 0 : (int) Math.round(width * Math.min(1.0, value / max));
-    return String.format(Locale.ROOT, "  %-28s |%-40s| %s", label, "#".repeat(filled), valueText);
+    return String.format(Locale.ROOT, "  %-40s |%-40s| %s", label, "#".repeat(filled), valueText);
   }
 
   static String mib(long bytes) {

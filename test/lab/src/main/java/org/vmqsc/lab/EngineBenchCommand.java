@@ -107,10 +107,18 @@ public final class EngineBenchCommand implements Callable<Integer> {
     } finally {
       deleteTree(base);
     }
+    System.out.println("== GB/s per core ==");
+    double max = chart.values().stream().mapToDouble(d -> d).max().orElse(1);
+    chart.forEach((what, rate) -> System.out.println(BenchFigures.bar(what.replace("engine ", ""), rate, max,
+        String.format(Locale.ROOT, "%.2f", rate))));
     return 0;
   }
 
+  /** Per-core rates reported so far, for the chart at the end. */
+  private final Map<String, Double> chart = new java.util.LinkedHashMap<>();
+
   private void report(String what, long bytes, List<Timing> timings, List<Timing> baseline) {
+    chart.put(what, bytes / BenchFigures.median(timings.stream().map(Timing::cpuSeconds).toList()) / 1e9);
     double wall = BenchFigures.median(timings.stream().map(Timing::wallSeconds).toList());
     double cpu = BenchFigures.median(timings.stream().map(Timing::cpuSeconds).toList());
     double perCore = bytes / cpu / 1e9;
