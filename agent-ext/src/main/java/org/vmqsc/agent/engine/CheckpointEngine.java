@@ -145,7 +145,7 @@ public final class CheckpointEngine {
     Path temp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + SafeFiles.TEMP_SUFFIX);
     try {
       Manifest manifest;
-      try (OutputStream out = Files.newOutputStream(Files.createFile(temp, ownerOnly()))) {
+      try (OutputStream out = Files.newOutputStream(SafeFiles.createOwnerOnlyFile(temp))) {
         manifest = restore(key, source, out, progress);
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -194,10 +194,5 @@ public final class CheckpointEngine {
       }
     }
     return manifest;
-  }
-
-  private static java.nio.file.attribute.FileAttribute<?> ownerOnly() {
-    return java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
   }
 }

@@ -46,6 +46,11 @@ public final class SafeFiles {
     return dir;
   }
 
+  /** Creates a new, empty file readable and writable by the owner only. */
+  public static Path createOwnerOnlyFile(Path file) throws IOException {
+    return Files.createFile(file, OWNER_FILE);
+  }
+
   /**
    * Writes {@code bytes} to {@code target}: a temporary file in the same directory, fsync, atomic rename, fsync of
    * the directory. On any failure the temporary file is removed and the target is untouched.
