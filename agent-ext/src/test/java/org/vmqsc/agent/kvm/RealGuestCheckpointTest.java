@@ -202,6 +202,13 @@ public class RealGuestCheckpointTest {
     assertEquals("PRE_COPY", staging.manifest(report.key()).orElseThrow().attributes().get("mode"));
   }
 
+  @Test public void theDirtyRateSeesTheGuestWriting() throws Exception {
+    // The guest rewrites 1 MiB about every 0.2 s; QEMU samples pages, so only the order of magnitude is certain.
+    double rate = driver.dirtyRateMiBPerSecond(guest.name(), java.time.Duration.ofSeconds(1));
+    System.out.println("real guest: dirty rate " + rate + " MiB/s");
+    assertTrue("dirty rate " + rate + " MiB/s", rate > 0);
+  }
+
   private boolean backgroundSnapshotCapabilityOn() throws Exception {
     Domain domain = connect.domainLookupByName(guest.name());
     JsonObject reply = com.google.gson.JsonParser.parseString(
