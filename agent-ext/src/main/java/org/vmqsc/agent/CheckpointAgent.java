@@ -59,15 +59,32 @@ public final class CheckpointAgent {
     return new Report(key, capture, stats[0]);
   }
 
-  /** Restores from the staging store when it has the checkpoint, else from stable storage. */
+  /**
+   * Restores from the staging store when it has the checkpoint, else from stable storage. If the host's copy does
+   * not verify and stable storage has one, that copy is used instead (it is verified just the same).
+   */
   public void restore(CheckpointKey key) throws IOException {
-    CheckpointStore source = engine.store().manifest(key).isPresent() ? engine.store() : stable;
-    if (source == null) {
-      throw new RestoreRefusedException(key, null, "it is not in " + engine.store().describe(), null);
-    }
     Path image = scratch.resolve(key.vmId() + "-" + key.checkpointId() + ".restore");
     try {
-      CheckpointEngine.restoreToFile(key, source, image, null);
+      if (engine.store().manifest(key).isPresent()) {
+        try {
+          CheckpointEngine.restoreToFile(key, engine.store(), image, null);
+        } catch (RestoreRefusedException hostCopyBad) {
+          if (stable == null || stable.manifest(key).isEmpty()) {
+            throw hostCopyBad;
+          }
+          try {
+            CheckpointEngine.restoreToFile(key, stable, image, null);
+          } catch (RestoreRefusedException stableCopyBad) {
+            stableCopyBad.addSuppressed(hostCopyBad);
+            throw stableCopyBad;
+          }
+        }
+      } else if (stable != null) {
+        CheckpointEngine.restoreToFile(key, stable, image, null);
+      } else {
+        throw new RestoreRefusedException(key, null, "it is not in " + engine.store().describe(), null);
+      }
       driver.restore(key.vmId(), image);
     } finally {
       Files.deleteIfExists(image);

@@ -122,6 +122,19 @@ public class SimulatorAgentTest {
     assertArrayEquals("the guest was touched", running, guest.memoryForTest());
   }
 
+  @Test public void aCorruptHostCopyFallsBackToTheVerifiedStableCopy() throws Exception {
+    SimulatedGuest guest = driver.start("vm-6", 256, 0.5, 6);
+    CheckpointKey key = new CheckpointKey("vm-6", "ck-1");
+    byte[] before = guest.memoryForTest();
+    agent.checkpoint(key);
+    assertTrue(flusher.awaitStable(key, 10_000));
+    String hash = staging.manifest(key).orElseThrow().chunks().get(3).hash();
+    org.vmqsc.agent.store.Damage.flipBit(staging, hash, 0);
+    guest.rewrite(0, 256);
+    agent.restore(key);
+    assertArrayEquals(before, guest.memoryForTest());
+  }
+
   @Test public void theDirtyRateFollowsTheWorkload() throws Exception {
     SimulatedGuest guest = driver.start("vm-5", 1024, 0.5, 5);
     guest.setWriteRate(2560);  // 10 MiB/s
