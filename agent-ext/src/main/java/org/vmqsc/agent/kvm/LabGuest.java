@@ -23,7 +23,8 @@ import org.libvirt.jna.Libvirt;
 public final class LabGuest implements AutoCloseable {
 
   public static final String URI = "qemu:///system";
-  private static final Pattern TICK = Pattern.compile("GUEST-TICK (\\d+)");
+  // Whole lines only: a guest destroyed mid-line leaves half of one, which must not read as a smaller number.
+  private static final Pattern TICK = Pattern.compile("GUEST-TICK (\\d+)\\r?\\n");
   // Keeps the callback reachable for as long as libvirt may call it.
   private static final Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
 

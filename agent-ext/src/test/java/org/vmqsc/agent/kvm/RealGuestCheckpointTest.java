@@ -203,10 +203,14 @@ public class RealGuestCheckpointTest {
   }
 
   @Test public void theDirtyRateSeesTheGuestWriting() throws Exception {
-    // The guest rewrites 1 MiB about every 0.2 s; QEMU samples pages, so only the order of magnitude is certain.
-    double rate = driver.dirtyRateMiBPerSecond(guest.name(), java.time.Duration.ofSeconds(1));
-    System.out.println("real guest: dirty rate " + rate + " MiB/s");
-    assertTrue("dirty rate " + rate + " MiB/s", rate > 0);
+    // The guest rewrites 1 MiB (256 of its 32768 pages) about every 0.2 s. QEMU samples 512 random pages here,
+    // so a single sample misses the hot pages now and then (about 2 %); three in a row hardly ever.
+    List<Double> rates = new java.util.ArrayList<>();
+    for (int attempt = 0; attempt < 3 && rates.stream().noneMatch(r -> r > 0); attempt++) {
+      rates.add(driver.dirtyRateMiBPerSecond(guest.name(), java.time.Duration.ofSeconds(1)));
+    }
+    System.out.println("real guest: dirty rate samples " + rates + " MiB/s");
+    assertTrue("dirty rate samples " + rates + " MiB/s", rates.stream().anyMatch(r -> r > 0));
   }
 
   private boolean backgroundSnapshotCapabilityOn() throws Exception {
