@@ -10,9 +10,10 @@ import picocli.CommandLine.Command;
     description = "Group-consistent quasi-synchronous VM checkpointing (VM_QSC): simulator, evaluation, tools.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        DemoCommand.class,
         SimulateCommand.class,
         EvaluateCommand.class,
-        DemoCommand.class,
+        BenchCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 

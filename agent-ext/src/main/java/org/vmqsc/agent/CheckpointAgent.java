@@ -1,0 +1,93 @@
+package org.vmqsc.agent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.HypervisorDriver;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.engine.RestoreRefusedException;
+import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.CheckpointStore;
+import org.vmqsc.agent.store.SafeFiles;
+
+/**
+ * The host side of one checkpoint, end to end: the driver captures the VM's memory live, the engine stores it in
+ * the staging store, and the flusher later copies it to stable storage. Restore goes the other way, and the
+ * hypervisor only ever sees an image whose every chunk was verified.
+ */
+public final class CheckpointAgent {
+
+  /** What one checkpoint took and cost. */
+  public record Report(CheckpointKey key, Capture capture, CheckpointStats stats) {}
+
+  private final HypervisorDriver driver;
+  private final CheckpointEngine engine;
+  private final CheckpointStore stable;
+  private final LazyFlusher flusher;
+  private final Path scratch;
+
+  /** @param flusher may be null when there is no stable store */
+  public CheckpointAgent(HypervisorDriver driver, CheckpointEngine engine, CheckpointStore stable,
+      LazyFlusher flusher, Path scratch) throws IOException {
+    this.driver = driver;
+    this.engine = engine;
+    this.stable = stable;
+    this.flusher = flusher;
+    this.scratch = SafeFiles.ownerOnlyDirectory(scratch);
+  }
+
+  public Report checkpoint(CheckpointKey key) throws IOException {
+    CheckpointStats[] stats = new CheckpointStats[1];
+    Capture capture = driver.checkpoint(key.vmId(), (image, captured) -> {
+      Map<String, String> attributes = new HashMap<>();
+      attributes.put("driver", driver.name());
+      attributes.put("mode", captured.mode().name());
+      attributes.put("guestPauseMicros", Long.toString(captured.guestPause().toNanos() / 1000));
+      if (captured.fallbackReason() != null) {
+        attributes.put("fallbackReason", captured.fallbackReason());
+      }
+      stats[0] = engine.store(key, image, attributes);
+    });
+    if (flusher != null) {
+      flusher.submit(key);
+    }
+    return new Report(key, capture, stats[0]);
+  }
+
+  /**
+   * Restores from the staging store when it has the checkpoint, else from stable storage. If the host's copy does
+   * not verify and stable storage has one, that copy is used instead (it is verified just the same).
+   */
+  public void restore(CheckpointKey key) throws IOException {
+    Path image = scratch.resolve(key.vmId() + "-" + key.checkpointId() + ".restore");
+    try {
+      if (engine.store().manifest(key).isPresent()) {
+        try {
+          CheckpointEngine.restoreToFile(key, engine.store(), image, null);
+        } catch (RestoreRefusedException hostCopyBad) {
+          if (stable == null || stable.manifest(key).isEmpty()) {
+            throw hostCopyBad;
+          }
+          try {
+            CheckpointEngine.restoreToFile(key, stable, image, null);
+          } catch (RestoreRefusedException stableCopyBad) {
+            stableCopyBad.addSuppressed(hostCopyBad);
+            throw stableCopyBad;
+          }
+        }
+      } else if (stable != null) {
+        CheckpointEngine.restoreToFile(key, stable, image, null);
+      } else {
+        throw new RestoreRefusedException(key, null, "it is not in " + engine.store().describe(), null);
+      }
+      driver.restore(key.vmId(), image);
+    } finally {
+      Files.deleteIfExists(image);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+package org.vmqsc.agent.driver;
+
+/** How a live checkpoint's memory image was taken. */
+public enum CaptureMode {
+  /** QEMU's background-snapshot: copy-on-write via userfaultfd; the image is the state at the start. */
+  BACKGROUND_SNAPSHOT,
+  /** The classic live snapshot: iterative pre-copy, then a pause to send the rest; the state at the end. */
+  PRE_COPY,
+  /** The simulator: memory copied during a short pause. */
+  SIMULATED_COPY
+}

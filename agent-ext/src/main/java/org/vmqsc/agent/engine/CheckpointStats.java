@@ -1,0 +1,20 @@
+package org.vmqsc.agent.engine;
+
+/**
+ * What storing one checkpoint cost. {@code storedBytes} is what this checkpoint added to the store (new chunks,
+ * compressed, plus its manifest): the incremental size.
+ */
+public record CheckpointStats(
+    long imageBytes,
+    long zeroBytes,
+    long dedupBytes,
+    long newChunkRawBytes,
+    int chunks,
+    int newChunks,
+    long storedBytes,
+    long manifestBytes) {
+
+  public double storedFraction() {
+    return imageBytes == 0 ? 0 : (double) storedBytes / imageBytes;
+  }
+}

@@ -1,0 +1,72 @@
+package org.vmqsc.agent.sim;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.CaptureMode;
+import org.vmqsc.agent.driver.HypervisorDriver;
+import org.vmqsc.agent.driver.ImageConsumer;
+
+/** Guests in this process, for fast tests: checkpoint copies memory during a brief pause, restore writes it back. */
+public final class SimulatorDriver implements HypervisorDriver {
+
+  private final Map<String, SimulatedGuest> guests = new ConcurrentHashMap<>();
+
+  /** Starts a guest with {@code pages} pages of memory, of which {@code usedFraction} hold data. */
+  public SimulatedGuest start(String vmId, int pages, double usedFraction, long seed) {
+    SimulatedGuest guest = new SimulatedGuest(vmId, pages, usedFraction, seed);
+    SimulatedGuest old = guests.put(vmId, guest);
+    if (old != null) {
+      old.close();
+    }
+    return guest;
+  }
+
+  public SimulatedGuest guest(String vmId) throws IOException {
+    SimulatedGuest guest = guests.get(vmId);
+    if (guest == null) {
+      throw new IOException("no simulated VM named " + vmId);
+    }
+    return guest;
+  }
+
+  @Override public String name() {
+    return "simulator";
+  }
+
+  @Override public Capture checkpoint(String vmId, ImageConsumer consumer) throws IOException {
+    SimulatedGuest guest = guest(vmId);
+    long pauseStart = System.nanoTime();
+    byte[] image = guest.copyMemory();  // the guest's lock is its pause
+    Capture capture = new Capture(CaptureMode.SIMULATED_COPY, Duration.ofNanos(System.nanoTime() - pauseStart), null);
+    consumer.accept(new ByteArrayInputStream(image), capture);
+    return capture;
+  }
+
+  @Override public void restore(String vmId, Path verifiedImage) throws IOException {
+    guest(vmId).replaceMemory(Files.readAllBytes(verifiedImage));
+  }
+
+  @Override public double dirtyRateMiBPerSecond(String vmId, Duration sample) throws IOException {
+    SimulatedGuest guest = guest(vmId);
+    long before = guest.pagesWritten();
+    try {
+      Thread.sleep(sample.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while sampling the dirty rate of " + vmId, e);
+    }
+    double pages = guest.pagesWritten() - before;
+    return pages * SimulatedGuest.PAGE_BYTES / (1 << 20) / (sample.toMillis() / 1000.0);
+  }
+
+  @Override public void close() {
+    guests.values().forEach(SimulatedGuest::close);
+    guests.clear();
+  }
+}

@@ -1,0 +1,61 @@
+package org.vmqsc.agent.store;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Content-addressed chunks plus one manifest per checkpoint. The host's staging store and the stable store
+ * (secondary storage) are both of this kind; a directory is one implementation, an object store can be another.
+ *
+ * <p>Rules every implementation keeps: a chunk is visible only once durably written; a manifest is written only
+ * after the chunks it names are committed; stored data is never modified in place, only added or deleted.
+ */
+public interface CheckpointStore {
+
+  /** A short description for error messages ("staging store /var/lib/..."). */
+  String describe();
+
+  /** True when the store holds a committed chunk with this hash. */
+  boolean hasChunk(String hash);
+
+  /** Starts a batch of new chunks; see {@link ChunkWriter}. */
+  ChunkWriter openWriter();
+
+  /**
+   * The encoded bytes of a chunk.
+   *
+   * @throws MissingChunkException when the store does not hold it
+   * @throws CorruptChunkException when what is stored cannot be the chunk (truncated, or filed under another hash)
+   */
+  byte[] readChunk(String hash) throws IOException;
+
+  /** The hashes of all committed chunks. */
+  Set<String> chunkHashes();
+
+  /**
+   * Deletes every chunk for which {@code keep} is false, reclaiming their space. Only the garbage collector calls
+   * this, while it holds the {@link ChunkGuard}.
+   *
+   * @return how many chunks were deleted
+   */
+  int retainOnly(Predicate<String> keep) throws IOException;
+
+  /** Writes a manifest atomically and durably: after a crash it is either wholly there or absent. */
+  long putManifest(Manifest manifest) throws IOException;
+
+  Optional<Manifest> manifest(CheckpointKey key) throws IOException;
+
+  void deleteManifest(CheckpointKey key) throws IOException;
+
+  /** All checkpoints with a manifest, sorted. */
+  List<CheckpointKey> checkpoints() throws IOException;
+
+  /** Bytes the store occupies (chunks and manifests). */
+  long usedBytes();
+
+  /** Coordinates garbage collection with writers of this store. */
+  ChunkGuard guard();
+}

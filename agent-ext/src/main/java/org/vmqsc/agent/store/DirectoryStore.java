@@ -1,0 +1,535 @@
+package org.vmqsc.agent.store;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * A checkpoint store in a local directory (the host's staging area) or on a mounted share (secondary storage).
+ *
+ * <pre>
+ *   root/packs/&lt;uuid&gt;.pack     chunks, appended: [32-byte SHA-256][4-byte length][encoded chunk] ...
+ *   root/manifests/vm-7/ck-42   one file per checkpoint
+ * </pre>
+ *
+ * <p>Chunks go into pack files rather than one file each: a checkpoint adds thousands of chunks, and a file plus an
+ * fsync per chunk costs far more than hashing and compressing them. A {@link ChunkWriter} appends to its own
+ * temporary pack (rolled over every {@value #PACK_LIMIT_BYTES} bytes), fsyncs and renames it on commit; a crash
+ * before that leaves only temporary files, which opening the store removes.
+ *
+ * <p>The pack files are the index: opening a store reads their record headers and rebuilds the in-memory map from
+ * hash to location. A {@link Sharing#HOST_PRIVATE} store (the host's staging area) also deletes, when it opens,
+ * chunks that no manifest names (a crash between a pack's commit and its manifest). A {@link Sharing#SHARED} store
+ * cannot tell another host's checkpoint in progress from debris, so it leaves that to an explicit collection, and it
+ * looks for packs other hosts added when asked for a chunk it does not know.
+ */
+public final class DirectoryStore implements CheckpointStore {
+
+  public static final long UNLIMITED = Long.MAX_VALUE;
+  static final long PACK_LIMIT_BYTES = 256L << 20;
+  private static final byte[] PACK_MAGIC = "VMQSCPK1".getBytes(StandardCharsets.US_ASCII);
+  private static final int RECORD_HEADER = 32 + 4;
+  private static final String PACK_SUFFIX = ".pack";
+  private static final HexFormat HEX = HexFormat.of();
+  /** Packs whose live chunks fill less than this share are rewritten by the collector. */
+  private static final double REPACK_BELOW = 0.5;
+
+  /** Who writes the store; decides what opening it cleans up. */
+  public enum Sharing { HOST_PRIVATE, SHARED }
+
+  /** What opening the store found and cleaned up. */
+  public record OpenReport(int partialFilesRemoved, int unreferencedChunksRemoved, int chunks, int manifests,
+      List<String> problems) {}
+
+  private final String name;
+  private final Path root;
+  private final Path packDir;
+  private final Path manifestDir;
+  private final long capacityBytes;
+  private final Sharing sharing;
+  private final Map<String, ChunkLocation> index = new ConcurrentHashMap<>();
+  private final Set<Path> indexedPacks = ConcurrentHashMap.newKeySet();
+  private final AtomicLong usedBytes = new AtomicLong();
+  private final ChunkGuard guard = new ChunkGuard();
+  private final OpenReport openReport;
+
+  private DirectoryStore(String name, Path root, long capacityBytes, Sharing sharing) throws IOException {
+    this.name = name;
+    this.sharing = sharing;
+    this.root = SafeFiles.ownerOnlyDirectory(root);
+    this.packDir = SafeFiles.ownerOnlyDirectory(root.resolve("packs"));
+    this.manifestDir = SafeFiles.ownerOnlyDirectory(root.resolve("manifests"));
+    this.capacityBytes = capacityBytes;
+    this.openReport = recover();
+  }
+
+  /** Opens (or creates) a host-private store. */
+  public static DirectoryStore open(String name, Path root) throws IOException {
+    return new DirectoryStore(name, root, UNLIMITED, Sharing.HOST_PRIVATE);
+  }
+
+  /** Opens (or creates) a host-private store that may occupy at most {@code capacityBytes}. */
+  public static DirectoryStore open(String name, Path root, long capacityBytes) throws IOException {
+    return new DirectoryStore(name, root, capacityBytes, Sharing.HOST_PRIVATE);
+  }
+
+  /** Opens (or creates) a store that other hosts may write too. */
+  public static DirectoryStore openShared(String name, Path root) throws IOException {
+    return new DirectoryStore(name, root, UNLIMITED, Sharing.SHARED);
+  }
+
+  public OpenReport openReport() {
+    return openReport;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Where a committed chunk is stored (for tools and tests). */
+  public Optional<ChunkLocation> locate(String hash) {
+    return Optional.ofNullable(index.get(hash));
+  }
+
+  @Override public String describe() {
+    return name + " store " + root;
+  }
+
+  // ---------------------------------------------------------------------------------------------- opening
+
+  private OpenReport recover() throws IOException {
+    int partial = 0;
+    int manifests = 0;
+    List<String> problems = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (!Files.isRegularFile(file)) {
+          continue;
+        }
+        if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) {
+          Files.deleteIfExists(file);  // a write that never reached its rename
+          partial++;
+        } else if (file.startsWith(manifestDir)) {
+          manifests++;
+          usedBytes.addAndGet(Files.size(file));
+          try {
+            ManifestCodec.decode(Files.readAllBytes(file), manifestDir.relativize(file).toString());
+          } catch (IOException e) {
+            problems.add(e.getMessage());
+          }
+        }
+      }
+    }
+    problems.addAll(indexNewPacks());
+    int unreferenced = 0;
+    if (sharing == Sharing.HOST_PRIVATE && problems.isEmpty()) {
+      unreferenced = GarbageCollector.collect(this).chunksDeleted();
+    }
+    return new OpenReport(partial, unreferenced, index.size(), manifests, List.copyOf(problems));
+  }
+
+  /** Reads the record headers of packs not indexed yet; returns descriptions of damaged packs. */
+  private synchronized List<String> indexNewPacks() throws IOException {
+    List<String> problems = new ArrayList<>();
+    List<Path> packs;
+    try (Stream<Path> list = Files.list(packDir)) {
+      packs = list.filter(p -> p.getFileName().toString().endsWith(PACK_SUFFIX)).sorted().toList();
+    }
+    for (Path pack : packs) {
+      if (indexedPacks.contains(pack)) {
+        continue;
+      }
+      try (FileChannel channel = FileChannel.open(pack, StandardOpenOption.READ)) {
+        long size = channel.size();
+        ByteBuffer magic = ByteBuffer.allocate(PACK_MAGIC.length);
+        readFully(channel, magic, 0);
+        if (!java.util.Arrays.equals(magic.array(), PACK_MAGIC)) {
+          problems.add("pack " + pack.getFileName() + " in " + describe() + " is not a chunk pack");
+          continue;
+        }
+        long position = PACK_MAGIC.length;
+        ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
+        while (position < size) {
+          if (size - position < RECORD_HEADER) {
+            problems.add("pack " + pack.getFileName() + " in " + describe() + " is cut off at byte " + position);
+            break;
+          }
+          header.clear();
+          readFully(channel, header, position);
+          header.flip();
+          byte[] hash = new byte[32];
+          header.get(hash);
+          int length = header.getInt();
+          if (length <= 0 || position + RECORD_HEADER + length > size) {
+            problems.add("pack " + pack.getFileName() + " in " + describe() + " is cut off at byte " + position);
+            break;
+          }
+          index.putIfAbsent(HEX.formatHex(hash), new ChunkLocation(pack, position + RECORD_HEADER, length));
+          position += RECORD_HEADER + length;
+        }
+        usedBytes.addAndGet(size);
+        indexedPacks.add(pack);
+      } catch (NoSuchFileException collected) {
+        // removed by a collector meanwhile
+      }
+    }
+    return problems;
+  }
+
+  private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    while (buffer.hasRemaining()) {
+      int n = channel.read(buffer, position + buffer.position());
+      if (n < 0) {
+        throw new EOFException();
+      }
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------- chunks
+
+  @Override public boolean hasChunk(String hash) {
+    return index.containsKey(hash);
+  }
+
+  @Override public Set<String> chunkHashes() {
+    return Collections.unmodifiableSet(Set.copyOf(index.keySet()));
+  }
+
+  @Override public ChunkWriter openWriter() {
+    return new PackWriter(false);
+  }
+
+  @Override public byte[] readChunk(String hash) throws IOException {
+    if (!ChunkHasher.isValidHex(hash)) {
+      throw new IllegalArgumentException("not a chunk hash: " + hash);
+    }
+    for (int attempt = 0; attempt < 3; attempt++) {
+      ChunkLocation location = index.get(hash);
+      if (location == null && sharing == Sharing.SHARED) {
+        indexNewPacks();  // another host may have added it
+        location = index.get(hash);
+      }
+      if (location == null) {
+        throw new MissingChunkException(hash, describe());
+      }
+      try (FileChannel channel = FileChannel.open(location.pack(), StandardOpenOption.READ)) {
+        ByteBuffer record = ByteBuffer.allocate(RECORD_HEADER + location.length());
+        try {
+          readFully(channel, record, location.offset() - RECORD_HEADER);
+        } catch (EOFException e) {
+          throw new CorruptChunkException(hash, "truncated: its pack " + location.pack().getFileName()
+              + " ends before the chunk does");
+        }
+        record.flip();
+        byte[] storedHash = new byte[32];
+        record.get(storedHash);
+        if (!HEX.formatHex(storedHash).equals(hash) || record.getInt() != location.length()) {
+          throw new CorruptChunkException(hash, "its record header in pack " + location.pack().getFileName()
+              + " is damaged");
+        }
+        byte[] encoded = new byte[location.length()];
+        record.get(encoded);
+        return encoded;
+      } catch (NoSuchFileException repacked) {
+        // the collector moved it to a new pack between lookup and open: look it up again
+      }
+    }
+    throw new MissingChunkException(hash, describe());
+  }
+
+  /** Appends to temporary packs; see {@link ChunkWriter}. */
+  private final class PackWriter implements ChunkWriter {
+    /** A collector's writer: copies chunks the index knows and points the index at the copies. */
+    private final boolean relocating;
+    private final List<Path> temps = new ArrayList<>();
+    private final Map<String, ChunkLocation> added = new LinkedHashMap<>();
+    private FileChannel channel;
+    private Path current;
+    private long size;
+    private long reserved;
+    private boolean done;
+
+    PackWriter(boolean relocating) {
+      this.relocating = relocating;
+    }
+
+    @Override public boolean has(String hash) {
+      return index.containsKey(hash) || added.containsKey(hash);
+    }
+
+    @Override public long put(String hash, byte[] encoded) throws IOException {
+      if (done) {
+        throw new IllegalStateException("writer already committed or closed");
+      }
+      if (relocating ? added.containsKey(hash) : has(hash)) {
+        return 0;
+      }
+      byte[] rawHash = HEX.parseHex(hash);
+      if (rawHash.length != 32) {
+        throw new IllegalArgumentException("not a chunk hash: " + hash);
+      }
+      long recordBytes = RECORD_HEADER + encoded.length;
+      if (channel == null || size + recordBytes > PACK_LIMIT_BYTES) {
+        startPack();
+      }
+      reserve(recordBytes, "chunk " + hash);
+      reserved += recordBytes;
+      long start = size;
+      try {
+        ByteBuffer record = ByteBuffer.allocate((int) recordBytes);
+        record.put(rawHash).putInt(encoded.length).put(encoded).flip();
+        while (record.hasRemaining()) {
+          channel.write(record, start + record.position());
+        }
+      } catch (IOException e) {
+        reserved -= recordBytes;
+        usedBytes.addAndGet(-recordBytes);
+        try {
+          channel.truncate(start);  // keep the pack well-formed for what came before
+        } catch (IOException ignored) {
+          // the commit's fsync or the next open's scan will report a damaged pack
+        }
+        throw full(e, "chunk " + hash);
+      }
+      size = start + recordBytes;
+      added.put(hash, new ChunkLocation(current, start + RECORD_HEADER, encoded.length));
+      return recordBytes;
+    }
+
+    private void startPack() throws IOException {
+      finishPack();
+      String id = UUID.randomUUID().toString();
+      current = packDir.resolve(id + PACK_SUFFIX);
+      Path temp = packDir.resolve(id + PACK_SUFFIX + SafeFiles.TEMP_SUFFIX);
+      reserve(PACK_MAGIC.length, "a new pack");
+      reserved += PACK_MAGIC.length;
+      try {
+        channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+            StandardOpenOption.READ), SafeFiles.OWNER_FILE);
+        temps.add(temp);
+        channel.write(ByteBuffer.wrap(PACK_MAGIC), 0);
+      } catch (IOException e) {
+        throw full(e, "a new pack");
+      }
+      size = PACK_MAGIC.length;
+    }
+
+    /** fsync and close the pack being written (it stays temporary until commit renames it). */
+    private void finishPack() throws IOException {
+      if (channel != null) {
+        try {
+          channel.force(true);
+        } finally {
+          channel.close();
+          channel = null;
+        }
+      }
+    }
+
+    @Override public void commit() throws IOException {
+      if (done) {
+        throw new IllegalStateException("writer already committed or closed");
+      }
+      try {
+        finishPack();
+        for (Path temp : temps) {
+          String fileName = temp.getFileName().toString();
+          Path pack = temp.resolveSibling(fileName.substring(0, fileName.length() - SafeFiles.TEMP_SUFFIX.length()));
+          Files.move(temp, pack, StandardCopyOption.ATOMIC_MOVE);
+          indexedPacks.add(pack);
+        }
+        if (!temps.isEmpty()) {
+          SafeFiles.syncDirectory(packDir);
+        }
+      } catch (IOException e) {
+        throw full(e, "the commit of new chunks");
+      }
+      if (relocating) {
+        added.forEach(index::put);
+      } else {
+        added.forEach(index::putIfAbsent);
+      }
+      temps.clear();
+      reserved = 0;
+      done = true;
+    }
+
+    @Override public void close() throws IOException {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (channel != null) {
+        channel.close();
+        channel = null;
+      }
+      for (Path temp : temps) {
+        Files.deleteIfExists(temp);
+      }
+      usedBytes.addAndGet(-reserved);
+    }
+  }
+
+  /**
+   * Forgets every chunk not to keep; deletes packs with nothing to keep and rewrites packs that are mostly
+   * garbage, so their space comes back. Kept chunks are copied to a new pack and committed before the old pack is
+   * deleted.
+   */
+  @Override public int retainOnly(Predicate<String> keep) throws IOException {
+    Map<Path, List<Map.Entry<String, ChunkLocation>>> byPack = new HashMap<>();
+    for (Map.Entry<String, ChunkLocation> entry : index.entrySet()) {
+      byPack.computeIfAbsent(entry.getValue().pack(), p -> new ArrayList<>()).add(Map.entry(entry.getKey(),
+          entry.getValue()));
+    }
+    int deleted = 0;
+    for (Map.Entry<Path, List<Map.Entry<String, ChunkLocation>>> pack : byPack.entrySet()) {
+      List<Map.Entry<String, ChunkLocation>> live = pack.getValue().stream().filter(e -> keep.test(e.getKey()))
+          .toList();
+      int dead = pack.getValue().size() - live.size();
+      if (dead == 0) {
+        continue;
+      }
+      long packSize = Files.size(pack.getKey());
+      long liveBytes = live.stream().mapToLong(e -> RECORD_HEADER + e.getValue().length()).sum();
+      if (!live.isEmpty() && liveBytes >= REPACK_BELOW * packSize) {
+        // Mostly live: not worth rewriting yet. The dead chunks leave the index (nothing dedups against them);
+        // their bytes stay until the pack is mostly dead.
+        for (Map.Entry<String, ChunkLocation> entry : pack.getValue()) {
+          if (!keep.test(entry.getKey())) {
+            index.remove(entry.getKey(), entry.getValue());
+          }
+        }
+        deleted += dead;
+        continue;
+      }
+      if (!live.isEmpty()) {
+        try (PackWriter writer = new PackWriter(true)) {
+          for (Map.Entry<String, ChunkLocation> entry : live) {
+            writer.put(entry.getKey(), readChunk(entry.getKey()));
+          }
+          writer.commit();  // the index now points at the copies; readers of the old pack retry
+        }
+      }
+      for (Map.Entry<String, ChunkLocation> entry : pack.getValue()) {
+        index.remove(entry.getKey(), entry.getValue());
+      }
+      Files.deleteIfExists(pack.getKey());
+      indexedPacks.remove(pack.getKey());
+      usedBytes.addAndGet(-packSize);
+      deleted += dead;
+    }
+    if (deleted > 0) {
+      SafeFiles.syncDirectory(packDir);
+    }
+    return deleted;
+  }
+
+  // -------------------------------------------------------------------------------------------- manifests
+
+  private Path manifestPath(CheckpointKey key) {
+    return manifestDir.resolve(key.vmId()).resolve(key.checkpointId());
+  }
+
+  @Override public long putManifest(Manifest manifest) throws IOException {
+    manifest.validate();
+    byte[] bytes = ManifestCodec.encode(manifest);
+    reserve(bytes.length, "manifest of " + manifest.key());
+    try {
+      Path target = manifestPath(manifest.key());
+      SafeFiles.ownerOnlyDirectory(target.getParent());
+      long replaced = Files.exists(target) ? Files.size(target) : 0;
+      SafeFiles.writeAtomically(target, bytes);
+      usedBytes.addAndGet(-replaced);
+      return bytes.length;
+    } catch (IOException e) {
+      usedBytes.addAndGet(-bytes.length);
+      throw full(e, "manifest of " + manifest.key());
+    }
+  }
+
+  @Override public Optional<Manifest> manifest(CheckpointKey key) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(manifestPath(key));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+    Manifest manifest = ManifestCodec.decode(bytes, key + " in " + describe());
+    if (!manifest.key().equals(key)) {
+      throw new IOException("manifest file for " + key + " in " + describe() + " describes " + manifest.key());
+    }
+    return Optional.of(manifest);
+  }
+
+  @Override public void deleteManifest(CheckpointKey key) throws IOException {
+    Path path = manifestPath(key);
+    long size = Files.exists(path) ? Files.size(path) : 0;
+    if (Files.deleteIfExists(path)) {
+      usedBytes.addAndGet(-size);
+      SafeFiles.syncDirectory(path.getParent());
+    }
+  }
+
+  @Override public List<CheckpointKey> checkpoints() throws IOException {
+    List<CheckpointKey> keys = new ArrayList<>();
+    try (Stream<Path> vms = Files.list(manifestDir)) {
+      for (Path vm : (Iterable<Path>) vms::iterator) {
+        try (Stream<Path> files = Files.list(vm)) {
+          files.map(f -> f.getFileName().toString())
+              .filter(n -> !n.endsWith(SafeFiles.TEMP_SUFFIX))
+              .forEach(n -> keys.add(new CheckpointKey(vm.getFileName().toString(), n)));
+        }
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    Collections.sort(keys);
+    return keys;
+  }
+
+  @Override public long usedBytes() {
+    return usedBytes.get();
+  }
+
+  @Override public ChunkGuard guard() {
+    return guard;
+  }
+
+  private void reserve(long bytes, String what) throws StoreFullException {
+    long after = usedBytes.addAndGet(bytes);
+    if (after > capacityBytes) {
+      usedBytes.addAndGet(-bytes);
+      throw new StoreFullException(describe() + " is full: writing " + what + " (" + bytes + " bytes) would exceed its "
+          + capacityBytes + "-byte capacity", null);
+    }
+  }
+
+  private IOException full(IOException e, String what) {
+    if (e instanceof StoreFullException || !SafeFiles.isDiskFull(e)) {
+      return e;
+    }
+    return new StoreFullException(describe() + " is full: no space left on its disk while writing " + what, e);
+  }
+}

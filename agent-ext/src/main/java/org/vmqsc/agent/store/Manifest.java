@@ -1,0 +1,51 @@
+package org.vmqsc.agent.store;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a checkpoint is: the ordered chunks of its memory image plus facts about how it was taken. A checkpoint
+ * exists in a store exactly when its manifest does; the manifest is always written after every chunk it names.
+ */
+public record Manifest(
+    int format,
+    String vmId,
+    String checkpointId,
+    long createdAtMillis,
+    long imageBytes,
+    String chunker,
+    Map<String, String> attributes,
+    List<ChunkRef> chunks) {
+
+  public static final int FORMAT = 1;
+
+  public Manifest {
+    attributes = Map.copyOf(attributes);
+    chunks = List.copyOf(chunks);
+  }
+
+  public CheckpointKey key() {
+    return new CheckpointKey(vmId, checkpointId);
+  }
+
+  /** Checks the manifest is internally consistent; a manifest read from disk must pass this before use. */
+  public void validate() {
+    if (format != FORMAT) {
+      throw new IllegalStateException("manifest of " + key() + " has format " + format + ", expected " + FORMAT);
+    }
+    long sum = 0;
+    for (ChunkRef ref : chunks) {
+      if (ref == null || ref.length() <= 0) {
+        throw new IllegalStateException("manifest of " + key() + " has an empty or missing chunk entry");
+      }
+      if (ref.hash() != null && !ChunkHasher.isValidHex(ref.hash())) {
+        throw new IllegalStateException("manifest of " + key() + " has a malformed chunk hash '" + ref.hash() + "'");
+      }
+      sum += ref.length();
+    }
+    if (sum != imageBytes) {
+      throw new IllegalStateException("manifest of " + key() + " lists " + sum + " bytes of chunks but an image of "
+          + imageBytes + " bytes");
+    }
+  }
+}

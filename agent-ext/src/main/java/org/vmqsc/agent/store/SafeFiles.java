@@ -1,0 +1,94 @@
+package org.vmqsc.agent.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Crash-safe, owner-only file writes. Checkpoint files hold guest memory, keys included, so nothing is ever
+ * readable by other users; and nothing is ever visible half-written.
+ */
+public final class SafeFiles {
+
+  /** Temporary files carry this suffix; a store removes any it finds when it opens (left by a crash). */
+  public static final String TEMP_SUFFIX = ".partial";
+
+  static final FileAttribute<Set<PosixFilePermission>> OWNER_FILE =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  static final FileAttribute<Set<PosixFilePermission>> OWNER_DIR =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+  private SafeFiles() {}
+
+  /** Creates a directory (and parents) readable by the owner only. */
+  public static Path ownerOnlyDirectory(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      Path parent = dir.toAbsolutePath().getParent();
+      if (parent != null && !Files.isDirectory(parent)) {
+        ownerOnlyDirectory(parent);
+      }
+      try {
+        Files.createDirectory(dir, OWNER_DIR);
+      } catch (FileAlreadyExistsException raced) {
+        // another thread made it; fine
+      }
+    }
+    return dir;
+  }
+
+  /** Creates a new, empty file readable and writable by the owner only. */
+  public static Path createOwnerOnlyFile(Path file) throws IOException {
+    return Files.createFile(file, OWNER_FILE);
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target}: a temporary file in the same directory, fsync, atomic rename, fsync of
+   * the directory. On any failure the temporary file is removed and the target is untouched.
+   */
+  public static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    Path temp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
+    try {
+      try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+          OWNER_FILE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
+        out.force(true);
+      }
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      syncDirectory(target.getParent());
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+  }
+
+  /** Makes a rename or delete in {@code dir} durable. */
+  public static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  /** True when an I/O error means the disk is full (Java gives no error code, only the OS message). */
+  public static boolean isDiskFull(IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String message = t.getMessage();
+      if (message != null && (message.contains("No space left on device") || message.contains("Disk quota exceeded"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,248 @@
+package org.vmqsc.agent.store;
+
+import static org.hamcrest.CoreMatchers.containsString;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThat;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointFailedException;
+import org.vmqsc.agent.engine.FixedChunker;
+import org.vmqsc.agent.engine.RestoreRefusedException;
+
+public class DirectoryStoreTest {
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  private static final CheckpointKey FIRST = new CheckpointKey("vm-1", "ck-1");
+  private static final CheckpointKey SECOND = new CheckpointKey("vm-1", "ck-2");
+
+  static byte[] randomImage(int pages, long seed) {
+    byte[] image = new byte[pages * 4096];
+    new Random(seed).nextBytes(image);
+    return image;
+  }
+
+  private Path root() {
+    return tmp.getRoot().toPath().resolve("store");
+  }
+
+  private static byte[] restore(CheckpointKey key, CheckpointStore store) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CheckpointEngine.restore(key, store, out, null);
+    return out.toByteArray();
+  }
+
+  private static String someChunk(DirectoryStore store, CheckpointKey key, int index) throws IOException {
+    return store.manifest(key).orElseThrow().chunks().get(index).hash();
+  }
+
+  @Test public void filesAndDirectoriesAreOwnerOnly() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(randomImage(20, 1)),
+        Map.of());
+    try (Stream<Path> all = Files.walk(root())) {
+      all.forEach(path -> {
+        try {
+          String perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+          assertEquals(path.toString(), Files.isDirectory(path) ? "rwx------" : "rw-------", perms);
+        } catch (IOException e) {
+          throw new AssertionError(e);
+        }
+      });
+    }
+  }
+
+  @Test public void aFlippedByteInAChunkIsRefusedNamingCheckpointAndChunk() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(randomImage(40, 2)),
+        Map.of());
+    String hash = someChunk(store, FIRST, 2);
+    Damage.flipBit(store, hash, 0);
+    try {
+      restore(FIRST, store);
+      fail("restored a corrupt chunk");
+    } catch (RestoreRefusedException e) {
+      assertThat(e.getMessage(), containsString("vm-1/ck-1"));
+      assertThat(e.getMessage(), containsString(hash));
+      assertThat(e.getMessage(), containsString("corrupt"));
+      assertEquals(hash, e.chunkHash());
+    }
+  }
+
+  @Test public void aTruncatedChunkIsRefused() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(randomImage(40, 3)),
+        Map.of());
+    String hash = someChunk(store, FIRST, 2);
+    Damage.truncateInside(store, hash);
+    try {
+      restore(FIRST, store);
+      fail("restored a truncated chunk");
+    } catch (RestoreRefusedException e) {
+      assertEquals(hash, e.chunkHash());
+      assertThat(e.getMessage(), containsString("truncated"));
+    }
+    // Reopened, the store indexes what is intact and reports the cut; the lost chunk is then missing.
+    DirectoryStore reopened = DirectoryStore.open("staging", root());
+    assertThat(reopened.openReport().problems().toString(), containsString("cut off"));
+    try {
+      restore(FIRST, reopened);
+      fail("restored with a chunk missing");
+    } catch (RestoreRefusedException e) {
+      assertEquals(hash, e.chunkHash());
+      assertThat(e.getMessage(), containsString("missing"));
+    }
+  }
+
+  @Test public void aCorruptCompressedChunkIsRefused() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    byte[] text = new byte[16 * 4096];
+    java.util.Arrays.fill(text, (byte) 'a');
+    text[5] = 1;
+    new CheckpointEngine(store, new FixedChunker(16)).store(FIRST, new ByteArrayInputStream(text), Map.of());
+    String hash = someChunk(store, FIRST, 0);
+    assertTrue(store.locate(hash).orElseThrow().length() < 4096);  // stored compressed
+    Damage.flipBit(store, hash, 2);
+    try {
+      restore(FIRST, store);
+      fail("restored a corrupt compressed chunk");
+    } catch (RestoreRefusedException e) {
+      assertThat(e.getMessage(), containsString("corrupt"));
+    }
+  }
+
+  @Test public void aChunkTheManifestNamesButTheStoreLacksIsRefused() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    String unknown = "ab".repeat(32);
+    store.putManifest(new Manifest(Manifest.FORMAT, "vm-1", "ck-9", 0, 4096, "fixed-4k", Map.of(),
+        java.util.List.of(new ChunkRef(unknown, 4096))));
+    try {
+      restore(new CheckpointKey("vm-1", "ck-9"), store);
+      fail("restored a checkpoint with a missing chunk");
+    } catch (RestoreRefusedException e) {
+      assertEquals(unknown, e.chunkHash());
+      assertThat(e.getMessage(), containsString("vm-1/ck-9"));
+      assertThat(e.getMessage(), containsString("missing"));
+    }
+  }
+
+  @Test public void aDamagedManifestGivesAClearErrorAndTheOtherCheckpointsStillRestore() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(4));
+    byte[] first = randomImage(20, 4);
+    engine.store(FIRST, new ByteArrayInputStream(first), Map.of());
+    engine.store(SECOND, new ByteArrayInputStream(randomImage(20, 5)), Map.of());
+    Path manifest = root().resolve("manifests/vm-1/ck-2");
+    byte[] bytes = Files.readAllBytes(manifest);
+    Files.write(manifest, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    DirectoryStore reopened = DirectoryStore.open("staging", root());
+    assertEquals(1, reopened.openReport().problems().size());
+    try {
+      restore(SECOND, reopened);
+      fail("restored from a truncated manifest");
+    } catch (RestoreRefusedException e) {
+      assertThat(e.getMessage(), containsString("vm-1/ck-2"));
+      assertThat(e.getMessage(), containsString("damaged"));
+    }
+    assertArrayEquals(first, restore(FIRST, reopened));
+  }
+
+  @Test public void reopeningAfterACrashRemovesPartialWritesAndRebuildsTheIndex() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    byte[] image = randomImage(30, 6);
+    new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image), Map.of());
+    // What a crash between write and rename leaves: temporary files next to chunks and manifests.
+    Files.write(root().resolve("packs/0f0f.pack.partial"), new byte[] {1, 2, 3});
+    Files.write(root().resolve("manifests/vm-1/ck-2.x.partial"), new byte[] {9});
+    DirectoryStore reopened = DirectoryStore.open("staging", root());
+    assertEquals(2, reopened.openReport().partialFilesRemoved());
+    assertEquals(store.chunkHashes(), reopened.chunkHashes());
+    assertEquals(store.usedBytes(), reopened.usedBytes());
+    assertEquals(java.util.List.of(FIRST), reopened.checkpoints());
+    assertArrayEquals(image, restore(FIRST, reopened));
+  }
+
+  @Test public void chunksOfACheckpointKilledBeforeItsManifestAreCollected() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    byte[] image = randomImage(30, 7);
+    new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image), Map.of());
+    int before = store.chunkHashes().size();
+    // A killed agent: chunks of a second checkpoint made it to disk, its manifest did not.
+    byte[] orphan = randomImage(4, 8);
+    try (ChunkWriter writer = store.openWriter()) {
+      writer.put(new ChunkHasher().hash(orphan, 0, orphan.length), ChunkCodec.encode(orphan, 0, orphan.length));
+      writer.commit();
+    }
+    assertEquals(before + 1, store.chunkHashes().size());
+    DirectoryStore reopened = DirectoryStore.open("staging", root());
+    assertEquals(1, reopened.openReport().unreferencedChunksRemoved());
+    assertEquals(before, reopened.chunkHashes().size());
+    assertArrayEquals(image, restore(FIRST, reopened));
+  }
+
+  @Test public void aFullStoreFailsTheCurrentCheckpointAndKeepsTheOlderOnes() throws IOException {
+    byte[] first = randomImage(64, 9);  // 256 KiB, incompressible
+    DirectoryStore store = DirectoryStore.open("staging", root(), 400 * 1024);
+    CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(4));
+    engine.store(FIRST, new ByteArrayInputStream(first), Map.of());
+    try {
+      engine.store(SECOND, new ByteArrayInputStream(randomImage(64, 10)), Map.of());
+      fail("a full store took a checkpoint");
+    } catch (CheckpointFailedException e) {
+      assertThat(e.getMessage(), containsString("vm-1/ck-2"));
+      assertThat(e.getMessage(), containsString("full"));
+      assertTrue(e.getCause() instanceof StoreFullException);
+    }
+    assertFalse(store.manifest(SECOND).isPresent());
+    assertEquals(16, store.chunkHashes().size());  // nothing of the failed checkpoint remains
+    try (Stream<Path> packs = Files.list(root().resolve("packs"))) {
+      assertEquals(1, packs.count());
+    }
+    assertArrayEquals(first, restore(FIRST, store));
+    // Once room is made, checkpoints work again.
+    store.deleteManifest(FIRST);
+    GarbageCollector.collect(store);
+    engine.store(SECOND, new ByteArrayInputStream(randomImage(64, 10)), Map.of());
+  }
+
+  /** The same on a real full file system: a 1 MiB tmpfs (needs root; skipped elsewhere). */
+  @Test public void aFullDiskFailsTheCurrentCheckpointAndKeepsTheOlderOnes() throws Exception {
+    Path mount = tmp.newFolder("tiny").toPath();
+    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "vmqsc-test", mount.toString())
+        .redirectErrorStream(true).start();
+    boolean mounted = p.waitFor() == 0;
+    org.junit.Assume.assumeTrue("skipped: cannot mount a small tmpfs here (needs root) to fill a real disk", mounted);
+    try {
+      DirectoryStore store = DirectoryStore.open("staging", mount.resolve("store"));
+      CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(4));
+      byte[] first = randomImage(128, 11);  // 512 KiB
+      engine.store(FIRST, new ByteArrayInputStream(first), Map.of());
+      try {
+        engine.store(SECOND, new ByteArrayInputStream(randomImage(192, 12)), Map.of());  // 768 KiB: does not fit
+        fail("a full disk took a checkpoint");
+      } catch (CheckpointFailedException e) {
+        assertThat(e.getMessage(), containsString("no space left"));
+      }
+      assertFalse(store.manifest(SECOND).isPresent());
+      assertArrayEquals(first, restore(FIRST, DirectoryStore.open("staging", mount.resolve("store"))));
+    } finally {
+      new ProcessBuilder("umount", mount.toString()).start().waitFor();
+    }
+  }
+}

@@ -1,0 +1,210 @@
+package org.vmqsc.lab;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.engine.Chunker;
+import org.vmqsc.agent.engine.FixedChunker;
+import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.ChunkHasher;
+import org.vmqsc.agent.store.DirectoryStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./vmqsc bench engine}: how fast the checkpoint engine turns a memory image into a checkpoint, in GB/s per
+ * core, next to a plain copy of the same bytes through the same buffer in the same run.
+ */
+@Command(name = "engine", mixinStandardHelpOptions = true,
+    description = "Checkpoint engine throughput (GB/s per core) against a plain copy of the same bytes.")
+public final class EngineBenchCommand implements Callable<Integer> {
+
+  @Option(names = "--size-mib", defaultValue = "256", description = "Memory image size (default ${DEFAULT-VALUE}).")
+  int sizeMiB;
+
+  @Option(names = "--runs", defaultValue = "3", description = "Runs per measurement; the median is reported.")
+  int runs;
+
+  @Option(names = "--rewrite-percent", defaultValue = "5",
+      description = "Share of pages rewritten before the incremental checkpoint (default ${DEFAULT-VALUE}).")
+  double rewritePercent;
+
+  @Option(names = "--dir", description = "Where the benchmark's stores go (default: the system temp directory).")
+  Path dir;
+
+  private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+
+  /** Wall and CPU seconds of one measured run. */
+  private record Timing(double wallSeconds, double cpuSeconds) {}
+
+  @Override public Integer call() throws Exception {
+    if (sizeMiB < 16 || runs < 1 || rewritePercent <= 0 || rewritePercent > 100) {
+      throw new IllegalArgumentException("need --size-mib >= 16, --runs >= 1 and 0 < --rewrite-percent <= 100");
+    }
+    Path base = Files.createTempDirectory(dir != null ? Files.createDirectories(dir) : Path.of(
+        System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
+    System.out.printf(Locale.ROOT, "engine benchmark: %d MiB image (1/4 zero pages, 1/2 random, 1/4 text-like), "
+        + "%d runs each, median reported; stores in %s%n", sizeMiB, runs, base);
+    byte[] image = syntheticMemory(sizeMiB, 1);
+    byte[] changed = image.clone();
+    rewritePages(changed, rewritePercent / 100.0, 2);
+    long bytes = image.length;
+
+    try {
+      List<Timing> copy = new ArrayList<>();
+      List<Timing> sha = new ArrayList<>();
+      byte[] target = new byte[image.length];
+      for (int r = 0; r < runs + 1; r++) {  // the first run warms up the JIT and is dropped
+        Timing c = measure(() -> plainCopy(new ByteArrayInputStream(image), target));
+        Timing s = measure(() -> hashOnly(image));
+        if (r > 0) {
+          copy.add(c);
+          sha.add(s);
+        }
+      }
+      report("plain copy (baseline)", bytes, copy, null);
+      report("SHA-256 alone", bytes, sha, copy);
+
+      for (Chunker chunker : new Chunker[] {new GearChunker(8192), new FixedChunker(1)}) {
+        List<Timing> full = new ArrayList<>();
+        List<Timing> incremental = new ArrayList<>();
+        CheckpointStats[] stats = new CheckpointStats[2];
+        for (int r = 0; r < runs + 1; r++) {
+          Path storeDir = Files.createTempDirectory(base, chunker.name());
+          CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", storeDir), chunker);
+          Timing f = measure(() -> stats[0] = engine.store(new CheckpointKey("vm", "ck-1"),
+              new ByteArrayInputStream(image), Map.of()));
+          Timing i = measure(() -> stats[1] = engine.store(new CheckpointKey("vm", "ck-2"),
+              new ByteArrayInputStream(changed), Map.of()));
+          if (r > 0) {
+            full.add(f);
+            incremental.add(i);
+          }
+          deleteTree(storeDir);
+        }
+        report("engine " + chunker.name() + ", first checkpoint", bytes, full, copy);
+        System.out.printf(Locale.ROOT, "      stored %s of %s (zero pages excluded, the rest compressed)%n",
+            BenchFigures.mib(stats[0].storedBytes()), BenchFigures.mib(bytes));
+        report("engine " + chunker.name() + ", incremental", bytes, incremental, copy);
+        System.out.printf(Locale.ROOT, "      %.1f %% of pages rewritten: stored %s = %.2f %% of the image%n",
+            rewritePercent, BenchFigures.mib(stats[1].storedBytes()), 100.0 * stats[1].storedFraction());
+      }
+    } finally {
+      deleteTree(base);
+    }
+    System.out.println("== GB/s per core ==");
+    double max = chart.values().stream().mapToDouble(d -> d).max().orElse(1);
+    chart.forEach((what, rate) -> System.out.println(BenchFigures.bar(what.replace("engine ", ""), rate, max,
+        String.format(Locale.ROOT, "%.2f", rate))));
+    return 0;
+  }
+
+  /** Per-core rates reported so far, for the chart at the end. */
+  private final Map<String, Double> chart = new java.util.LinkedHashMap<>();
+
+  private void report(String what, long bytes, List<Timing> timings, List<Timing> baseline) {
+    chart.put(what, bytes / BenchFigures.median(timings.stream().map(Timing::cpuSeconds).toList()) / 1e9);
+    double wall = BenchFigures.median(timings.stream().map(Timing::wallSeconds).toList());
+    double cpu = BenchFigures.median(timings.stream().map(Timing::cpuSeconds).toList());
+    double perCore = bytes / cpu / 1e9;
+    String ratio = "";
+    if (baseline != null) {
+      double baseCpu = BenchFigures.median(baseline.stream().map(Timing::cpuSeconds).toList());
+      ratio = String.format(Locale.ROOT, "   = %.3f x plain copy", baseCpu / cpu);
+    }
+    System.out.printf(Locale.ROOT, "  %-42s %7.2f GB/s per core (CPU), %7.2f GB/s wall%s%n", what, perCore,
+        bytes / wall / 1e9, ratio);
+  }
+
+  private interface Work {
+    void run() throws IOException;
+  }
+
+  private Timing measure(Work work) throws IOException {
+    long cpu = threads.getCurrentThreadCpuTime();
+    long wall = System.nanoTime();
+    work.run();
+    return new Timing((System.nanoTime() - wall) / 1e9, (threads.getCurrentThreadCpuTime() - cpu) / 1e9);
+  }
+
+  /** The same stream shape as the engine: 4 MiB reads, then a copy into a second array. */
+  private static void plainCopy(InputStream in, byte[] target) throws IOException {
+    byte[] buffer = new byte[4 << 20];
+    int at = 0;
+    int n;
+    while ((n = in.read(buffer)) > 0) {
+      System.arraycopy(buffer, 0, target, at, n);
+      at += n;
+    }
+  }
+
+  private static void hashOnly(byte[] image) {
+    ChunkHasher hasher = new ChunkHasher();
+    for (int off = 0; off < image.length; off += 8192) {
+      hasher.hash(image, off, Math.min(8192, image.length - off));
+    }
+  }
+
+  static byte[] syntheticMemory(int sizeMiB, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    byte[] image = new byte[sizeMiB << 20];
+    byte[] words = "the quick guest kernel maps pages of memory into process address space ".getBytes();
+    for (int page = 0; page < image.length / 4096; page++) {
+      int kind = random.nextInt(4);
+      int off = page * 4096;
+      if (kind == 1 || kind == 2) {
+        fillRandom(random, image, off);
+      } else if (kind == 3) {
+        for (int i = 0; i < 4096; i++) {
+          image[off + i] = words[(i + page * 7) % words.length];
+        }
+        image[off + random.nextInt(4096)] = (byte) random.nextInt();
+      }
+    }
+    return image;
+  }
+
+  static void rewritePages(byte[] image, double fraction, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int pages = image.length / 4096;
+    int count = (int) Math.round(pages * fraction);
+    for (int i = 0; i < count; i++) {
+      fillRandom(random, image, random.nextInt(pages) * 4096);
+    }
+  }
+
+  private static void fillRandom(SplittableRandom random, byte[] image, int off) {
+    for (int i = 0; i < 4096; i += 8) {
+      long v = random.nextLong();
+      for (int b = 0; b < 8; b++) {
+        image[off + i + b] = (byte) (v >>> (8 * b));
+      }
+    }
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package org.vmqsc.lab;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.CaptureMode;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.engine.FixedChunker;
+import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.kvm.KvmDriver;
+import org.vmqsc.agent.kvm.LabGuest;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.DirectoryStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./vmqsc bench kvm}: checkpoints of a real QEMU guest (software emulation) through libvirt. For guests that
+ * rewrite about 1 %, 5 % and 20 % of their memory between checkpoints: the bytes each incremental checkpoint
+ * stores next to a full {@code virsh save} of the same guest; then the guest pause of background-snapshot versus
+ * pre-copy, and the restore time next to a plain restore of the same image.
+ */
+@Command(name = "kvm", mixinStandardHelpOptions = true,
+    description = "Real QEMU guest: incremental size vs a full save, guest pause, restore time.")
+public final class KvmBenchCommand implements Callable<Integer> {
+
+  @Option(names = "--percents", split = ",", defaultValue = "1,5,20",
+      description = "Shares of memory the guest rewrites between checkpoints (default ${DEFAULT-VALUE}).")
+  List<Double> percents;
+
+  @Option(names = "--checkpoints", defaultValue = "5", description = "Checkpoints per share (default ${DEFAULT-VALUE}).")
+  int checkpoints;
+
+  @Option(names = "--pause-samples", defaultValue = "20",
+      description = "Checkpoints per mode for the pause percentiles (default ${DEFAULT-VALUE}).")
+  int pauseSamples;
+
+  @Option(names = "--restores", defaultValue = "3", description = "Restores to time (default ${DEFAULT-VALUE}).")
+  int restores;
+
+  @Option(names = "--memory-mib", defaultValue = "128", description = "Guest memory (default ${DEFAULT-VALUE}).")
+  int memoryMiB;
+
+  @Option(names = "--fill-mib", defaultValue = "48",
+      description = "Random data the guest keeps in memory, at most; less when the rewritten part is large, so that"
+          + " both fit (default ${DEFAULT-VALUE}).")
+  int fillMiB;
+
+  /** Cold data plus the rewritten part must stay well inside the guest's memory, or its kernel runs out. */
+  private int fillFor(int hotKiB) {
+    return Math.max(8, Math.min(fillMiB, memoryMiB * 7 / 16 - hotKiB / 1024));
+  }
+
+  private record Row(double percent, long fullSaveBytes, long firstStored, List<Long> gearStored,
+      List<Long> fixedStored) {}
+
+  @Override public Integer call() throws Exception {
+    String unavailable = LabGuest.unavailableReason().orElse(null);
+    if (unavailable != null) {
+      System.err.println("vmqsc bench kvm: " + unavailable);
+      return 1;
+    }
+    if (checkpoints < 2 || pauseSamples < 1 || restores < 1) {
+      throw new IllegalArgumentException("need --checkpoints >= 2, --pause-samples >= 1, --restores >= 1");
+    }
+    Path work = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "vmqsc-bench-kvm");
+    Connect connect = LabGuest.connect();
+    List<Row> rows = new ArrayList<>();
+    Map<CaptureMode, List<Double>> pauses = new LinkedHashMap<>();
+    List<double[]> restoreTimes = new ArrayList<>();
+    System.out.printf(Locale.ROOT, "kvm benchmark: %d MiB TCG guest; %d checkpoints per share; incremental sizes are"
+        + " medians of checkpoints 2..%d; host load average %.1f on %d cores%n", memoryMiB, checkpoints, checkpoints,
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        Runtime.getRuntime().availableProcessors());
+    try (KvmDriver driver = new KvmDriver(connect, work.resolve("scratch"))) {
+      for (double percent : percents) {
+        int hotKiB = (int) Math.round(memoryMiB * 1024 * percent / 100);
+        LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench", memoryMiB, fillFor(hotKiB), hotKiB, 0.1);
+        System.out.printf(Locale.ROOT, "-- %.0f %% rewritten (%d KiB per tick, %d MiB of other random data): booting the"
+            + " guest%n", percent, hotKiB, spec.fillMiB());
+        try (LabGuest guest = LabGuest.start(connect, spec)) {
+          guest.awaitTickCount(2, 180_000);
+          Path dir = Files.createDirectories(work.resolve("p" + percent));
+          CheckpointEngine gear = new CheckpointEngine(DirectoryStore.open("gear", dir.resolve("gear")),
+              new GearChunker(8192));
+          CheckpointEngine fixed = new CheckpointEngine(DirectoryStore.open("fixed", dir.resolve("fixed")),
+              new FixedChunker(1));
+          List<Long> gearStored = new ArrayList<>();
+          List<Long> fixedStored = new ArrayList<>();
+          long firstStored = 0;
+          byte[] lastImage = null;
+          for (int k = 1; k <= checkpoints; k++) {
+            guest.awaitTickCount(guest.ticks().size() + 2, 120_000);  // every tick rewrites the whole hot part
+            CheckpointKey key = new CheckpointKey(spec.name(), "ck-" + k);
+            CheckpointStats[] stats = new CheckpointStats[2];
+            byte[][] image = new byte[1][];
+            Capture capture = driver.checkpoint(spec.name(), (in, c) -> {
+              image[0] = in.readAllBytes();
+              stats[0] = gear.store(key, new ByteArrayInputStream(image[0]), Map.of());
+              stats[1] = fixed.store(key, new ByteArrayInputStream(image[0]), Map.of());
+            });
+            lastImage = image[0];
+            System.out.printf(Locale.ROOT, "   checkpoint %d (%s, pause %d ms): image %s, stored %s (content-defined)"
+                    + " / %s (4 KiB pages)%n", k, capture.mode(), capture.guestPause().toMillis(),
+                BenchFigures.mib(stats[0].imageBytes()), BenchFigures.mib(stats[0].storedBytes()),
+                BenchFigures.mib(stats[1].storedBytes()));
+            if (k == 1) {
+              firstStored = stats[0].storedBytes();
+            } else {
+              gearStored.add(stats[0].storedBytes());
+              fixedStored.add(stats[1].storedBytes());
+            }
+          }
+          if (Math.abs(percent - 5) < 1e-9 || percents.size() == 1) {
+            measurePauses(driver, guest, pauses);
+            restoreTimes.addAll(measureRestores(connect, driver, guest, gear, lastImage, dir,
+                new CheckpointKey(spec.name(), "ck-" + checkpoints)));
+          }
+          long fullSave = fullSave(connect, spec.name(), dir.resolve("full.save"));
+          rows.add(new Row(percent, fullSave, firstStored, gearStored, fixedStored));
+        }
+      }
+    } finally {
+      connect.close();
+      EngineBenchCommand.deleteTree(work);
+    }
+    printSummary(rows, pauses, restoreTimes);
+    return 0;
+  }
+
+  private void measurePauses(KvmDriver driver, LabGuest guest, Map<CaptureMode, List<Double>> pauses)
+      throws IOException {
+    for (boolean background : new boolean[] {true, false}) {
+      driver.setPreferBackgroundSnapshot(background);
+      System.out.printf(Locale.ROOT, "   pause: %d checkpoints with %s%n", pauseSamples,
+          background ? "background-snapshot" : "pre-copy");
+      for (int i = 0; i < pauseSamples; i++) {
+        Capture capture = driver.checkpoint(guest.name(), (in, c) -> in.transferTo(java.io.OutputStream.nullOutputStream()));
+        pauses.computeIfAbsent(capture.mode(), m -> new ArrayList<>()).add((double) capture.guestPause().toMillis());
+      }
+    }
+    driver.setPreferBackgroundSnapshot(true);
+  }
+
+  /** Each row: seconds to reassemble and verify, seconds for libvirt to restore it, seconds for the raw image. */
+  private List<double[]> measureRestores(Connect connect, KvmDriver driver, LabGuest guest, CheckpointEngine engine,
+      byte[] rawImage, Path dir, CheckpointKey key) throws Exception {
+    Path raw = dir.resolve("raw.save");
+    Files.write(raw, rawImage);
+    List<double[]> times = new ArrayList<>();
+    for (int i = 0; i < restores; i++) {
+      System.out.printf(Locale.ROOT, "   restore %d of %d%n", i + 1, restores);
+      // Alternate which goes first, so neither always finds the other's guest to replace or a warmer cache.
+      double plain = 0;
+      if (i % 2 == 1) {
+        plain = timedRestore(driver, guest, raw);
+      }
+      Path image = dir.resolve("restore.img");
+      long t0 = System.nanoTime();
+      CheckpointEngine.restoreToFile(key, engine.store(), image, null);
+      double verify = (System.nanoTime() - t0) / 1e9;
+      double libvirt = timedRestore(driver, guest, image);
+      Files.delete(image);
+      if (i % 2 == 0) {
+        plain = timedRestore(driver, guest, raw);  // baseline: a plain restore of the same image, no store between
+      }
+      times.add(new double[] {verify, libvirt, plain});
+    }
+    Files.delete(raw);
+    return times;
+  }
+
+  /** Seconds for libvirt to restore an image; then waits until the restored guest ticks. */
+  private static double timedRestore(KvmDriver driver, LabGuest guest, Path image) throws Exception {
+    long start = System.nanoTime();
+    driver.restore(guest.name(), image);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    guest.awaitTickCount(guest.ticks().size() + 1, 60_000);
+    return seconds;
+  }
+
+  /** What a full {@code virsh save} of the guest writes (this stops the guest). */
+  private static long fullSave(Connect connect, String name, Path file) throws Exception {
+    Domain domain = connect.domainLookupByName(name);
+    domain.save(file.toString());
+    long size = Files.size(file);
+    Files.delete(file);
+    return size;
+  }
+
+  private static void printSummary(List<Row> rows, Map<CaptureMode, List<Double>> pauses, List<double[]> restores) {
+    System.out.println();
+    System.out.println("== incremental checkpoint size relative to a full save of the same guest ==");
+    System.out.println("  rewritten  full save   first ckpt   incremental (content-defined 8 KiB)   (fixed 4 KiB pages)");
+    for (Row row : rows) {
+      double gear = BenchFigures.median(row.gearStored().stream().map(b -> (double) b).toList());
+      double fixed = BenchFigures.median(row.fixedStored().stream().map(b -> (double) b).toList());
+      System.out.printf(Locale.ROOT, "  %6.0f %%   %9s   %6.1f %%      %6.2f %% (%s)                 %6.2f %%%n",
+          row.percent(), BenchFigures.mib(row.fullSaveBytes()), 100.0 * row.firstStored() / row.fullSaveBytes(),
+          100.0 * gear / row.fullSaveBytes(), BenchFigures.mib((long) gear), 100.0 * fixed / row.fullSaveBytes());
+    }
+    for (Row row : rows) {
+      double gear = BenchFigures.median(row.gearStored().stream().map(b -> (double) b).toList());
+      System.out.println(BenchFigures.bar(String.format(Locale.ROOT, "%.0f %% rewritten", row.percent()),
+          100.0 * gear / row.fullSaveBytes(), 30, String.format(Locale.ROOT, "%.2f %% of a full save",
+              100.0 * gear / row.fullSaveBytes())));
+    }
+    if (!pauses.isEmpty()) {
+      System.out.println("== guest pause (QEMU downtime from query-migrate) ==");
+      double max = pauses.values().stream().flatMap(List::stream).mapToDouble(d -> d).max().orElse(1);
+      for (Map.Entry<CaptureMode, List<Double>> e : pauses.entrySet()) {
+        List<Double> v = e.getValue();
+        System.out.printf(Locale.ROOT, "  %-20s n=%d  p50 %.0f ms  p99 %.0f ms  max %.0f ms%n", e.getKey(), v.size(),
+            BenchFigures.percentile(v, 50), BenchFigures.percentile(v, 99), BenchFigures.percentile(v, 100));
+        System.out.println(BenchFigures.bar(e.getKey() + " p99", BenchFigures.percentile(v, 99), max,
+            String.format(Locale.ROOT, "%.0f ms", BenchFigures.percentile(v, 99))));
+      }
+    }
+    if (!restores.isEmpty()) {
+      double verify = BenchFigures.median(restores.stream().map(r -> r[0]).toList());
+      double libvirt = BenchFigures.median(restores.stream().map(r -> r[1]).toList());
+      double plain = BenchFigures.median(restores.stream().map(r -> r[2]).toList());
+      System.out.println("== restore (median of " + restores.size() + ") ==");
+      System.out.printf(Locale.ROOT, "  reassemble + verify every chunk %.2f s, then libvirt restore %.2f s: total %.2f s;"
+          + " plain restore of the same raw image %.2f s (ratio %.2f)%n", verify, libvirt, verify + libvirt, plain,
+          (verify + libvirt) / plain);
+    }
+  }
+}
