@@ -45,8 +45,9 @@ public class LazyFlusherTest {
       assertEquals(Optional.of(CheckpointState.STAGED), flusher.state(FIRST));
       flusher.start().submit(FIRST);
       assertTrue(flusher.awaitStable(FIRST, 10_000));
-      assertEquals(List.of("vm-1/ck-1 STABLE"), events);
     }
+    // Checked after close(), which joins the worker: the manifest becomes visible a moment before listeners hear.
+    assertEquals(List.of("vm-1/ck-1 STABLE"), events);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     CheckpointEngine.restore(FIRST, stable, out, null);
     assertArrayEquals(first, out.toByteArray());
