@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     description = "Group-consistent quasi-synchronous VM checkpointing (VM_QSC): simulator, evaluation, tools.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        DbCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 
@@ -33,7 +34,7 @@ public final class VmqscCommand implements Runnable {
     });
     // Errors the command itself raises for bad values: one clear line, exit code 2, no stack trace.
     cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-      if (ex instanceof IllegalArgumentException) {
+      if (ex instanceof IllegalArgumentException || ex instanceof org.vmqsc.db.SchemaTooNewException) {
         c.getErr().println("vmqsc: " + ex.getMessage());
         return 2;
       }
