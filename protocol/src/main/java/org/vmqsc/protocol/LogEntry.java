@@ -1,0 +1,17 @@
+package org.vmqsc.protocol;
+
+/**
+ * A received message with its determinant: where in the receiver's execution it was delivered. Replaying the
+ * entries of a VM in {@code rsn} order, each at its {@code position}, rebuilds the VM's state exactly (PWD).
+ *
+ * @param rsn      receive sequence number: the receiver's count of received messages, this one included
+ * @param position the receiver's position (deterministic steps done) when the message was delivered
+ * @param epoch    the receiver's index when it received the message
+ */
+public record LogEntry(Message message, long rsn, long position, long epoch) {
+
+  /** A message is late when it was sent in an earlier interval than the one it is received in (hole 1). */
+  public boolean isLate() {
+    return message.csn() < epoch;
+  }
+}

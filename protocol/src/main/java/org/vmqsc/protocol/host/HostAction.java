@@ -1,0 +1,35 @@
+package org.vmqsc.protocol.host;
+
+import java.util.List;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+
+/** What the host rules ask the hypervisor, the relay or the stores to do, in the order they are returned. */
+public sealed interface HostAction {
+
+  /** Snapshot the guest now (live); report it staged when written on the host, then stable when flushed. */
+  record TakeCheckpoint(BoundaryRecord record) implements HostAction {}
+
+  /** Write a sealed receive-log segment of an MI VM that is not due at this index to stable storage. */
+  record WriteLogSegment(BoundaryRecord record, List<LogEntry> entries) implements HostAction {}
+
+  /** Write a late message (in transit across a line) to stable storage: the line cannot pass it until then. */
+  record WriteInTransit(LogEntry entry) implements HostAction {}
+
+  /** Hand the message to the guest. */
+  record Deliver(LogEntry entry) implements HostAction {}
+
+  /** Tell the sender's host where the message landed, so its copy can stand in for the lost receive log. */
+  record Acknowledge(LogEntry entry) implements HostAction {}
+
+  /** Throw the message away, and why. */
+  record Drop(Message message, DropReason reason) implements HostAction {}
+
+  enum DropReason {
+    /** Delivered already (a replayed or re-sent copy). */
+    DUPLICATE,
+    /** Sent by an execution that a recovery discarded. */
+    STALE
+  }
+}
