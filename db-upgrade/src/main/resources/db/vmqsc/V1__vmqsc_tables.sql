@@ -28,6 +28,7 @@ CREATE TABLE vmqsc_group_member (
   vm_class       VARCHAR(16)  NOT NULL COMMENT 'SI or MI_k with k >= 2',
   host_uuid      VARCHAR(255) NULL,
   incarnation    INT          NOT NULL DEFAULT 0 COMMENT 'bumped each time the VM is rolled back',
+  rollback_sent_counts MEDIUMTEXT NULL COMMENT 'per channel, messages sent at the line of the last rollback',
   created        DATETIME(3)  NOT NULL,
   removed        DATETIME(3)  NULL,
   -- A VM may be an active member of one group only; removed rows keep their history.
@@ -41,7 +42,8 @@ CREATE TABLE vmqsc_group_member (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- A checkpoint of one VM at one index (CSN). STAGED: on its host only; STABLE: on stable storage;
--- COLLECTED: behind the recovery line and deleted (the row stays, soft-deleted, for history).
+-- COLLECTED: behind the recovery line and deleted; DISCARDED: taken by an execution a recovery rolled back.
+-- Collected and discarded rows stay, soft-deleted, for history.
 CREATE TABLE vmqsc_checkpoint (
   id             BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   uuid           VARCHAR(40)   NOT NULL,
@@ -54,6 +56,8 @@ CREATE TABLE vmqsc_checkpoint (
   size_bytes     BIGINT        NOT NULL,
   location       VARCHAR(1024) NOT NULL,
   content_digest VARCHAR(128)  NOT NULL,
+  position       BIGINT        NOT NULL COMMENT 'the guest''s deterministic position at the boundary',
+  received       BIGINT        NOT NULL COMMENT 'messages received in all at the boundary',
   sent_counts    MEDIUMTEXT    NOT NULL COMMENT 'messages sent to each group VM at this boundary, comma separated',
   received_counts MEDIUMTEXT   NOT NULL COMMENT 'messages received from each group VM at this boundary',
   created        DATETIME(3)   NOT NULL,
@@ -82,6 +86,8 @@ CREATE TABLE vmqsc_log_segment (
   size_bytes     BIGINT        NOT NULL,
   location       VARCHAR(1024) NOT NULL,
   content_digest VARCHAR(128)  NOT NULL,
+  position       BIGINT        NOT NULL COMMENT 'the guest''s deterministic position at the boundary',
+  received       BIGINT        NOT NULL COMMENT 'messages received in all at the boundary',
   sent_counts    MEDIUMTEXT    NOT NULL,
   received_counts MEDIUMTEXT   NOT NULL,
   created        DATETIME(3)   NOT NULL,
@@ -93,6 +99,35 @@ CREATE TABLE vmqsc_log_segment (
   CONSTRAINT fk_vmqsc_log_segment__group FOREIGN KEY (group_id) REFERENCES vmqsc_protection_group (id),
   CONSTRAINT fk_vmqsc_log_segment__member FOREIGN KEY (member_id) REFERENCES vmqsc_group_member (id),
   CONSTRAINT ck_vmqsc_log_segment__range CHECK (first_csn >= 0 AND first_csn < csn)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- A late message (sent before a boundary, received after it) that the receiver's host wrote to stable storage:
+-- the messages a recovery line leaves in transit are replayed from here.
+CREATE TABLE vmqsc_logged_message (
+  id             BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  uuid           VARCHAR(40)   NOT NULL,
+  group_id       BIGINT UNSIGNED NOT NULL,
+  from_member_id BIGINT UNSIGNED NOT NULL,
+  to_member_id   BIGINT UNSIGNED NOT NULL,
+  seq            BIGINT        NOT NULL COMMENT 'position of the message on its channel, from 1',
+  csn            BIGINT        NOT NULL COMMENT 'the sender''s index when it sent the message',
+  incarnation    INT           NOT NULL COMMENT 'the sender''s incarnation',
+  size_bytes     INT           NOT NULL,
+  digest         BIGINT        NOT NULL,
+  rsn            BIGINT        NOT NULL COMMENT 'the receiver''s receive sequence number for it',
+  position       BIGINT        NOT NULL COMMENT 'the receiver''s position when it was delivered',
+  epoch          BIGINT        NOT NULL COMMENT 'the receiver''s index when it was delivered',
+  location       VARCHAR(1024) NOT NULL,
+  created        DATETIME(3)   NOT NULL,
+  removed        DATETIME(3)   NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uk_vmqsc_logged_message__uuid (uuid),
+  UNIQUE KEY uk_vmqsc_logged_message__channel_seq (from_member_id, to_member_id, incarnation, seq),
+  KEY i_vmqsc_logged_message__group (group_id, removed),
+  CONSTRAINT fk_vmqsc_logged_message__group FOREIGN KEY (group_id) REFERENCES vmqsc_protection_group (id),
+  CONSTRAINT fk_vmqsc_logged_message__from FOREIGN KEY (from_member_id) REFERENCES vmqsc_group_member (id),
+  CONSTRAINT fk_vmqsc_logged_message__to FOREIGN KEY (to_member_id) REFERENCES vmqsc_group_member (id),
+  CONSTRAINT ck_vmqsc_logged_message__seq CHECK (seq >= 1)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- A recovery line the group reached; older lines are soft-deleted when a newer one is recorded.

@@ -23,7 +23,7 @@ import org.mariadb.jdbc.MariaDbDataSource;
 public class MigratorTest {
 
   private static final List<String> TABLES = List.of(
-      "vmqsc_checkpoint", "vmqsc_group_member", "vmqsc_log_segment", "vmqsc_protection_group",
+      "vmqsc_checkpoint", "vmqsc_group_member", "vmqsc_log_segment", "vmqsc_logged_message", "vmqsc_protection_group",
       "vmqsc_recovery_event", "vmqsc_recovery_line", "vmqsc_recovery_line_entry", "vmqsc_schema_history");
 
   private MariaDbDataSource dataSource;
