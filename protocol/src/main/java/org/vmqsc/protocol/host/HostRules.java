@@ -144,7 +144,7 @@ public final class HostRules {
     v.receivedFrom[m.from()]++;
     v.received++;
     v.lastPosition = Math.max(v.lastPosition, position);
-    LogEntry e = new LogEntry(m, v.received, position, v.epoch);
+    LogEntry e = new LogEntry(m, v.received, position, v.epoch, v.incarnation);
     v.log.addLast(e);
     if (e.isLate()) actions.add(new WriteInTransit(e));
     actions.add(new Deliver(e));
@@ -165,7 +165,7 @@ public final class HostRules {
     TreeMap<Long, SenderCopy> channel = copiesTo.getOrDefault(m.to(), Map.of()).get(m.from());
     if (channel == null) return;
     SenderCopy c = channel.get(m.seq());
-    if (c != null && c.message().equals(m)) channel.put(m.seq(), new SenderCopy(m, e.rsn(), e.epoch()));
+    if (c != null && c.message().equals(m)) channel.put(m.seq(), new SenderCopy(m, e.rsn(), e.epoch(), e.incarnation()));
   }
 
   // ---- checkpoints, line, garbage ----------------------------------------------------------------------------

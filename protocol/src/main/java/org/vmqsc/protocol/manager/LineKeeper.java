@@ -91,13 +91,18 @@ public final class LineKeeper {
   public void markInTransitLogged(Message m) {
     checkVm(m.from());
     checkVm(m.to());
-    TreeMap<Integer, long[]> rb = rollbacks.get(m.from());
-    if (rb != null) {
-      for (long[] sentAtLine : rb.tailMap(m.incarnation(), false).values()) {
-        if (m.seq() > sentAtLine[m.to()]) return; // sent by a discarded execution
-      }
-    }
+    if (isStale(m)) return;
     inTransit.computeIfAbsent(channel(m.from(), m.to()), k -> new TreeSet<>()).add(m.seq());
+  }
+
+  /** Whether m was sent by an execution of its sender that a recovery discarded. */
+  public boolean isStale(Message m) {
+    TreeMap<Integer, long[]> rb = rollbacks.get(m.from());
+    if (rb == null) return false;
+    for (long[] sentAtLine : rb.tailMap(m.incarnation(), false).values()) {
+      if (m.seq() > sentAtLine[m.to()]) return true;
+    }
+    return false;
   }
 
   // ---- the line ----------------------------------------------------------------------------------------------
@@ -146,6 +151,7 @@ public final class LineKeeper {
   /** Whether the VM's state at index n can be rebuilt from stable storage alone. */
   private boolean stableStateAt(int vm, long n) {
     NavigableMap<Long, Slot> r = records.get(vm);
+    if (!r.containsKey(n)) return false;
     for (Slot s : r.headMap(n, true).descendingMap().values()) {
       if (s.record == null || !s.stable) return false;
       if (s.record.isCheckpoint()) return true;

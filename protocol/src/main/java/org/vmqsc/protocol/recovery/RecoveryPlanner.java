@@ -90,11 +90,23 @@ public final class RecoveryPlanner {
     for (int from = 0; from < config.size(); from++) {
       if (from != vm) byChannel.put(from, new TreeMap<>());
     }
-    for (LogEntry e : stable) offer(byChannel, e.message(), ReplaySource.STABLE_IN_TRANSIT, e.rsn());
-    if (survivors.vms().contains(vm)) {
-      for (LogEntry e : survivors.receiveLog(vm)) offer(byChannel, e.message(), ReplaySource.RECEIVER_LOG, e.rsn());
+    // Logs may still hold what a discarded execution sent; never replay that.
+    java.util.function.Predicate<Message> current = m -> !keeper.isStale(m);
+    // An rsn orders replays only if the receiver's current incarnation assigned it.
+    int receiver = keeper.incarnation(vm);
+    for (LogEntry e : stable) {
+      if (current.test(e.message())) {
+        offer(byChannel, e.message(), ReplaySource.STABLE_IN_TRANSIT, e.incarnation() == receiver ? e.rsn() : -1);
+      }
     }
-    for (SenderCopy c : survivors.copiesTo(vm)) offer(byChannel, c.message(), ReplaySource.SENDER_COPY, c.rsn());
+    for (LogEntry e : survivors.receiveLog(vm)) {
+      if (current.test(e.message())) offer(byChannel, e.message(), ReplaySource.RECEIVER_LOG, e.rsn());
+    }
+    for (SenderCopy c : survivors.copiesTo(vm)) {
+      if (current.test(c.message())) {
+        offer(byChannel, c.message(), ReplaySource.SENDER_COPY, c.receiverIncarnation() == receiver ? c.rsn() : -1);
+      }
+    }
 
     List<Replay> replays = new ArrayList<>();
     for (Map.Entry<Integer, TreeMap<Long, Replay>> channel : byChannel.entrySet()) {
@@ -102,6 +114,7 @@ public final class RecoveryPlanner {
       long first = lineState.receivedFrom(from) + 1;
       long last = rolledBack.contains(from) ? keeper.recordAt(from, n).sentTo(vm) : Long.MAX_VALUE;
       long expected = first;
+      if (last < first) continue;
       for (Replay r : channel.getValue().subMap(first, true, last, true).values()) {
         if (r.message().seq() != expected) break; // the rest is still on the wire and will arrive by itself
         replays.add(r);

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     description = "Group-consistent quasi-synchronous VM checkpointing (VM_QSC): simulator, evaluation, tools.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        SimulateCommand.class,
         DbCommand.class,
     })
 public final class VmqscCommand implements Runnable {

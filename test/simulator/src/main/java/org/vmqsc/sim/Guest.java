@@ -1,0 +1,70 @@
+package org.vmqsc.sim;
+
+import java.util.SplittableRandom;
+
+/**
+ * A piecewise-deterministic guest. Its state is a hash over everything it did and received, in order; what it
+ * sends next, to whom, and how long it waits before doing so depend on that state alone. Its position counts the
+ * messages it sent (its deterministic steps). It keeps its own counts of what it sent and received per peer, the
+ * ground truth the oracle compares with the protocol's bookkeeping.
+ */
+final class Guest {
+  final int vm;
+  long hash;
+  long position;
+  final long[] sent;
+  final long[] received;
+
+  Guest(int vm, int groupSize, long seed) {
+    this.vm = vm;
+    this.hash = mix(seed, vm);
+    this.sent = new long[groupSize];
+    this.received = new long[groupSize];
+  }
+
+  private Guest(Guest g) {
+    vm = g.vm;
+    hash = g.hash;
+    position = g.position;
+    sent = g.sent.clone();
+    received = g.received.clone();
+  }
+
+  Guest copy() {
+    return new Guest(this);
+  }
+
+  /** The next send: destination, digest; advances the state. Deterministic in the state. */
+  Send step(double[] cumulativeRates) {
+    SplittableRandom r = new SplittableRandom(hash);
+    double total = cumulativeRates[cumulativeRates.length - 1];
+    double u = r.nextDouble() * total;
+    int to = 0;
+    while (cumulativeRates[to] <= u || to == vm) to++;
+    long digest = r.nextLong();
+    position++;
+    sent[to]++;
+    hash = mix(hash ^ digest, 0x5EED_0000L + to);
+    return new Send(to, digest);
+  }
+
+  record Send(int to, long digest) {}
+
+  /** How long until the next send, in base periods, drawn from the state (exponential with the given rate). */
+  double delayToNextSend(double ratePerPeriod) {
+    SplittableRandom r = new SplittableRandom(hash ^ 0x9E3779B97F4A7C15L);
+    return -Math.log(1 - r.nextDouble()) / ratePerPeriod;
+  }
+
+  void receive(int from, long digest) {
+    received[from]++;
+    hash = mix(hash, digest * 31 + from);
+  }
+
+  static long mix(long a, long b) {
+    long z = a * 0x9E3779B97F4A7C15L + b;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}

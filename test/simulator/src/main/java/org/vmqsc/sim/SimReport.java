@@ -1,0 +1,70 @@
+package org.vmqsc.sim;
+
+/** What one run counted. Plain counters, filled by the simulator. */
+public final class SimReport {
+  public long checkpointsBasic;
+  public long checkpointsForced;
+  public long logSegments;
+  public long messagesSent;
+  public long messagesDelivered;
+  /** Receive-log entries plus cross-host sender copies held in host memory. */
+  public long volatileLogged;
+  /** Distinct messages written to stable storage (log segments and late messages). */
+  public long stableLogged;
+  public long lateMessages;
+  public long hostRecoveries;
+  public long vmRecoveries;
+  public long rolledBackTotal;
+  public long rolledBackMax;
+  public long replayed;
+  public long duplicatesDropped;
+  public long staleDropped;
+  public long lostInNetwork;
+  public long lineIndex;
+  public long failuresSkipped;
+  public long recoveriesChecked;
+  public long minimalityChecks;
+
+  public double eta() {
+    return messagesSent == 0 ? 0 : (double) stableLogged / messagesSent;
+  }
+
+  public double rolledBackPerRecovery() {
+    return hostRecoveries == 0 ? 0 : (double) rolledBackTotal / hostRecoveries;
+  }
+
+  public void add(SimReport o) {
+    checkpointsBasic += o.checkpointsBasic;
+    checkpointsForced += o.checkpointsForced;
+    logSegments += o.logSegments;
+    messagesSent += o.messagesSent;
+    messagesDelivered += o.messagesDelivered;
+    volatileLogged += o.volatileLogged;
+    stableLogged += o.stableLogged;
+    lateMessages += o.lateMessages;
+    hostRecoveries += o.hostRecoveries;
+    vmRecoveries += o.vmRecoveries;
+    rolledBackTotal += o.rolledBackTotal;
+    rolledBackMax = Math.max(rolledBackMax, o.rolledBackMax);
+    replayed += o.replayed;
+    duplicatesDropped += o.duplicatesDropped;
+    staleDropped += o.staleDropped;
+    lostInNetwork += o.lostInNetwork;
+    failuresSkipped += o.failuresSkipped;
+    recoveriesChecked += o.recoveriesChecked;
+    minimalityChecks += o.minimalityChecks;
+  }
+
+  /** The short report {@code simulate} prints. */
+  public String format() {
+    return String.format(
+        "checkpoints: %d (basic %d, forced %d), log segments %d%n"
+            + "messages: sent %d, volatile-logged %d, stable-logged %d (late %d), eta %.4f%n"
+            + "recoveries: %d host (VMs rolled back per recovery %.2f, max %d), %d VM, messages replayed %d%n"
+            + "dropped: %d duplicates, %d stale; lost on the wire to failed hosts: %d; final line %d%n",
+        checkpointsBasic + checkpointsForced, checkpointsBasic, checkpointsForced, logSegments,
+        messagesSent, volatileLogged, stableLogged, lateMessages, eta(),
+        hostRecoveries, rolledBackPerRecovery(), rolledBackMax, vmRecoveries, replayed,
+        duplicatesDropped, staleDropped, lostInNetwork, lineIndex);
+  }
+}
