@@ -117,6 +117,7 @@ CREATE TABLE vmqsc_logged_message (
   rsn            BIGINT        NOT NULL COMMENT 'the receiver''s receive sequence number for it',
   position       BIGINT        NOT NULL COMMENT 'the receiver''s position when it was delivered',
   epoch          BIGINT        NOT NULL COMMENT 'the receiver''s index when it was delivered',
+  receiver_incarnation INT     NOT NULL COMMENT 'the receiver''s incarnation then: its rsn means nothing to a later one',
   location       VARCHAR(1024) NOT NULL,
   created        DATETIME(3)   NOT NULL,
   removed        DATETIME(3)   NULL,

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.manager.Collectible;
 import org.vmqsc.protocol.manager.RecoveryLine;
 import org.vmqsc.protocol.recovery.RecoveryPlan;
@@ -255,6 +256,7 @@ public final class Catalog {
           .findFirst().orElseThrow(() -> unknownVm(report.fromVmUuid(), "in the group of " + to.vmUuid()));
       if (report.incarnation() < from.incarnation() && from.rollbackSentCounts() != null
           && report.seq() > from.rollbackSentCounts()[locked.state.numberOf(to.id())]) {
+        // The same rule as ExecutionView.isStale, on uuids.
         log.info("ignored logged message {} -> {} #{}: sent by an execution a recovery discarded",
             report.fromVmUuid(), report.toVmUuid(), report.seq());
         return new ReportResult(ReportOutcome.IGNORED, null);
@@ -264,7 +266,7 @@ public final class Catalog {
       }
       LoggedMessageEntity row = new LoggedMessageEntity(locked.group.id(), from.id(), to.id(), report.seq(),
           report.csn(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
-          report.epoch(), report.location(), now());
+          report.epoch(), report.receiverIncarnation(), report.location(), now());
       session.persist(row);
       locked.state.addLoggedMessage(row);
       LineView moved = advance(session, locked.group, locked.state).orElse(null);
@@ -381,8 +383,9 @@ public final class Catalog {
       if (failed.isEmpty()) {
         throw new CatalogException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM on host " + failedHostUuid);
       }
-      RecoveryPlan plan = RecoveryPlanner.planHostFailure(state.config, state.keeper, failed, survivors,
-          stableInTransit(session, state));
+      ExecutionView view = new ExecutionView(state);
+      RecoveryPlan plan = RecoveryPlanner.planHostFailure(state.config, state.keeper, failed,
+          view.survivors(survivors), stableInTransit(session, state, view));
       return describe(session, groupUuid, failedHostUuid, state, plan);
     });
   }
@@ -634,11 +637,13 @@ public final class Catalog {
     state.stale = true;
   }
 
-  private Map<Integer, List<LogEntry>> stableInTransit(Session session, GroupState state) {
+  private Map<Integer, List<LogEntry>> stableInTransit(Session session, GroupState state, ExecutionView view) {
     Map<Integer, List<LogEntry>> byReceiver = new HashMap<>();
     for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {
-      byReceiver.computeIfAbsent(state.numberOf(m.toMemberId()), k -> new ArrayList<>())
-          .add(new LogEntry(state.toMessage(m), m.rsn(), m.position(), m.epoch()));
+      Message message = new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
+          m.csn(), m.incarnation(), m.sizeBytes(), m.digest());
+      byReceiver.computeIfAbsent(message.to(), k -> new ArrayList<>())
+          .add(view.entry(message, m.rsn(), m.position(), m.epoch(), m.receiverIncarnation()));
     }
     byReceiver.values().forEach(list -> list.sort((a, b) -> Long.compare(a.rsn(), b.rsn())));
     return byReceiver;

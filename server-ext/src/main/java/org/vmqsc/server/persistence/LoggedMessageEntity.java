@@ -43,6 +43,8 @@ public class LoggedMessageEntity {
   private long position;
   @Column(nullable = false, updatable = false)
   private long epoch;
+  @Column(name = "receiver_incarnation", nullable = false, updatable = false)
+  private int receiverIncarnation;
   @Column(nullable = false, updatable = false)
   private String location;
   @Column(nullable = false, updatable = false)
@@ -52,7 +54,7 @@ public class LoggedMessageEntity {
   protected LoggedMessageEntity() {}
 
   public LoggedMessageEntity(long groupId, long fromMemberId, long toMemberId, long seq, long csn, int incarnation,
-      int sizeBytes, long digest, long rsn, long position, long epoch, String location, Instant created) {
+      int sizeBytes, long digest, long rsn, long position, long epoch, int receiverIncarnation, String location, Instant created) {
     this.uuid = UUID.randomUUID().toString();
     this.groupId = groupId;
     this.fromMemberId = fromMemberId;
@@ -65,6 +67,7 @@ public class LoggedMessageEntity {
     this.rsn = rsn;
     this.position = position;
     this.epoch = epoch;
+    this.receiverIncarnation = receiverIncarnation;
     this.location = location;
     this.created = created;
   }
@@ -82,6 +85,7 @@ public class LoggedMessageEntity {
   public long rsn() { return rsn; }
   public long position() { return position; }
   public long epoch() { return epoch; }
+  public int receiverIncarnation() { return receiverIncarnation; }
   public String location() { return location; }
   public Instant created() { return created; }
   public Instant removed() { return removed; }

@@ -96,7 +96,7 @@ public class CatalogEndToEndTest {
     java.util.Set<Integer> failed = new java.util.TreeSet<>();
     for (int vm = 0; vm < group.size(); vm++) if (group.hostOf(vm) == failedHost) failed.add(vm);
     RecoveryPlan expected = RecoveryPlanner.planHostFailure(group.config, group.reference, failed,
-        group.survivorsWithout(failedHost), java.util.Map.of());
+        group.survivorsWithout(failedHost), group.stableInTransit);
 
     HostFailurePlan plan = catalog.planHostFailure(view.uuid(), group.hostUuid(failedHost),
         group.survivorsWithout(failedHost));

@@ -42,6 +42,8 @@ final class SimulatedGroup {
   private final long[] position;
   private final Map<Integer, ArrayDeque<Message>> wire = new HashMap<>();
   private final List<Report> reports = new ArrayList<>();
+  /** The stable log of late messages, by receiver, as the planner reads it. */
+  final Map<Integer, List<LogEntry>> stableInTransit = new HashMap<>();
   private long index;
 
   SimulatedGroup(String prefix, List<VmClass> classes, int hostCount, long seed) {
@@ -160,9 +162,10 @@ final class SimulatedGroup {
         LogEntry e = write.entry();
         Message m = e.message();
         reports.add(new Logged(new LoggedMessageReport(vmUuid(m.from()), vmUuid(m.to()), m.seq(), m.csn(),
-            m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.epoch(),
+            m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.epoch(), e.incarnation(),
             "stable://" + prefix + "/in-transit/" + m.from() + "-" + m.to() + "-" + m.seq())));
         reference.markInTransitLogged(m);
+        stableInTransit.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(e);
       }
     }
   }
