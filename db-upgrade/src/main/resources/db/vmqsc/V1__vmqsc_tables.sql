@@ -37,6 +37,7 @@ CREATE TABLE vmqsc_group_member (
   UNIQUE KEY uk_vmqsc_group_member__uuid (uuid),
   UNIQUE KEY uk_vmqsc_group_member__active_vm (active_vm_uuid),
   KEY i_vmqsc_group_member__group (group_id, removed),
+  KEY i_vmqsc_group_member__vm (vm_uuid),
   KEY i_vmqsc_group_member__host (host_uuid),
   CONSTRAINT fk_vmqsc_group_member__group FOREIGN KEY (group_id) REFERENCES vmqsc_protection_group (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

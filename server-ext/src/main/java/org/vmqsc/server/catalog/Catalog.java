@@ -509,19 +509,37 @@ public final class Catalog {
   }
 
   private <T> T changeGroup(String groupUuid, GroupChange<T> change) {
-    return lockedChange(session -> {
+    return lockedChange((session, inProcess) -> {
+      ProtectionGroupEntity unlocked = findGroup(session, groupUuid);
+      inProcess.acquire(unlocked.id());
       ProtectionGroupEntity group = lockGroup(session, groupUuid);
       return new Locked(group, stateOf(session, group), null);
     }, change);
   }
 
   private <T> T changeGroupOfVm(String vmUuid, GroupChange<T> change) {
-    return lockedChange(session -> {
-      // Find the group without a lock, lock it, then read the member again: it may have left meanwhile.
+    return lockedChange((session, inProcess) -> {
+      // Lock the group the VM was last seen in, then check the VM is (still) there; if not, look it up.
+      Long hint = states.groupHint(vmUuid);
+      if (hint != null) {
+        inProcess.acquire(hint);
+        Optional<ProtectionGroupEntity> group = GroupRepository.lock(session, hint);
+        if (group.isPresent()) {
+          GroupState state = stateOf(session, group.get());
+          Optional<GroupMemberEntity> member = state.members.stream()
+              .filter(m -> m.vmUuid().equals(vmUuid)).findFirst();
+          if (member.isPresent()) {
+            return new Locked(group.get(), state, member.get());
+          }
+          states.put(state);
+        }
+        states.forgetGroup(vmUuid);
+      }
       GroupMemberEntity unlocked = MemberRepository.byVm(session, vmUuid).orElseThrow(() -> {
         log.warn("refused a report for VM {}: it is in no protection group", vmUuid);
         return unknownVm(vmUuid, "in any group");
       });
+      inProcess.acquire(unlocked.groupId());
       ProtectionGroupEntity group = GroupRepository.lock(session, unlocked.groupId()).orElseThrow(() -> {
         log.warn("refused a report for VM {}: its group was deleted", vmUuid);
         return new CatalogException(Reason.UNKNOWN_GROUP, "VM " + vmUuid + " belongs to no existing group");
@@ -529,30 +547,60 @@ public final class Catalog {
       GroupState state = stateOf(session, group);
       GroupMemberEntity member = state.members.stream().filter(m -> m.vmUuid().equals(vmUuid)).findFirst()
           .orElseThrow(() -> unknownVm(vmUuid, "in group " + group.uuid()));
+      states.rememberGroup(vmUuid, group.id());
       return new Locked(group, state, member);
     }, change);
+  }
+
+  /** The in-process group locks one transaction holds; all are released when the change is over. */
+  private final class InProcessLocks {
+    private final List<java.util.concurrent.locks.ReentrantLock> held = new ArrayList<>();
+
+    void acquire(long groupId) {
+      // One group per transaction: never wait for a second in-process lock while holding one (no deadlock);
+      // the row lock alone keeps the change safe, this lock only keeps the cache warm.
+      if (!held.isEmpty()) return;
+      java.util.concurrent.locks.ReentrantLock lock = states.lockFor(groupId);
+      lock.lock();
+      held.add(lock);
+    }
+
+    void releaseAll() {
+      for (int i = held.size() - 1; i >= 0; i--) held.get(i).unlock();
+      held.clear();
+    }
+  }
+
+  private interface LockStep {
+    Locked lock(Session session, InProcessLocks inProcess);
   }
 
   /**
    * Runs {@code change} in one transaction on a locked group, then hands the group's state back to the cache,
    * only once the commit succeeded (a failed transaction drops the state it may have half-updated).
    */
-  private <T> T lockedChange(Function<Session, Locked> lock, GroupChange<T> change) {
+  private <T> T lockedChange(LockStep lock, GroupChange<T> change) {
     GroupState[] used = new GroupState[1];
     long[] version = new long[1];
-    T result = database.inTransaction(Retry.IDEMPOTENT, session -> {
-      used[0] = null;
-      Locked locked = lock.apply(session);
-      used[0] = locked.state;
-      T value = change.apply(session, locked);
-      version[0] = locked.group.stateVersion();
-      return value;
-    });
-    if (used[0] != null && !used[0].stale) {
-      used[0].version = version[0];
-      states.put(used[0]);
+    InProcessLocks inProcess = new InProcessLocks();
+    try {
+      T result = database.inTransaction(Retry.IDEMPOTENT, session -> {
+        used[0] = null;
+        inProcess.releaseAll(); // a retry starts over
+        Locked locked = lock.lock(session, inProcess);
+        used[0] = locked.state;
+        T value = change.apply(session, locked);
+        version[0] = locked.group.stateVersion();
+        return value;
+      });
+      if (used[0] != null && !used[0].stale) {
+        used[0].version = version[0];
+        states.put(used[0]);
+      }
+      return result;
+    } finally {
+      inProcess.releaseAll();
     }
-    return result;
   }
 
   private GroupState stateOf(Session session, ProtectionGroupEntity group) {

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         SimulateCommand.class,
         DbCommand.class,
+        BenchCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 
