@@ -223,15 +223,16 @@ public final class Catalog {
             + report.incarnation() + " but no recovery gave VM " + member.vmUuid() + " more than "
             + member.incarnation());
       }
-      Class<? extends BoundaryArtifactEntity> type =
-          report.kind() == BoundaryKind.CHECKPOINT ? CheckpointEntity.class : LogSegmentEntity.class;
-      Optional<? extends BoundaryArtifactEntity> existing =
-          ArtifactRepository.find(session, type, member.id(), report.incarnation(), report.index());
+      // The group's state knows every live row (it is current: checked by version under the lock), so a new
+      // report costs no lookup and a repeated one no load.
+      boolean checkpoint = report.kind() == BoundaryKind.CHECKPOINT;
+      int vm = state.numberOf(member.id());
+      GroupState.RowRef known = state.row(vm, report.index(), checkpoint);
       ReportOutcome outcome;
-      if (existing.isPresent()) {
-        outcome = again(existing.get(), report, state);
+      if (known != null) {
+        outcome = again(session, known, vm, checkpoint, report, state);
       } else if (locked.group.lineIndex() != null && report.index() < locked.group.lineIndex()) {
-        log.info("ignored {}: behind the recovery line {}", report, locked.group.lineIndex());
+        log.debug("ignored {}: behind the recovery line {}", report, locked.group.lineIndex());
         outcome = ReportOutcome.IGNORED;
       } else {
         BoundaryArtifactEntity row = newRow(locked.group.id(), member.id(), report);
@@ -608,22 +609,24 @@ public final class Catalog {
     return cached != null ? cached : GroupState.rebuild(session, group, MemberRepository.ofGroup(session, group.id()));
   }
 
-  private ReportOutcome again(BoundaryArtifactEntity row, BoundaryReport report, GroupState state) {
-    if (!row.state().isLive()) {
-      return ReportOutcome.IGNORED;
-    }
-    boolean sameContent = row.sizeBytes() == report.sizeBytes() && row.contentDigest().equals(report.contentDigest())
-        && row.position() == report.position() && row.received() == report.received()
-        && Arrays.equals(row.sentCounts(), report.sentTo()) && Arrays.equals(row.receivedCounts(), report.receivedFrom())
-        && (!(row instanceof CheckpointEntity c) || c.forced() == report.forced());
-    if (!sameContent) {
+  private ReportOutcome again(Session session, GroupState.RowRef known, int vm, boolean checkpoint,
+      BoundaryReport report, GroupState state) {
+    String fingerprint = GroupState.fingerprint(report.forced(), report.sizeBytes(), report.contentDigest(),
+        report.position(), report.received(), report.sentTo(), report.receivedFrom());
+    if (!fingerprint.equals(known.fingerprint())) {
+      Class<? extends BoundaryArtifactEntity> type = checkpoint ? CheckpointEntity.class : LogSegmentEntity.class;
+      BoundaryArtifactEntity row = session.get(type, known.id());
       log.warn("refused {}: it contradicts the report recorded before", report);
       throw new CatalogException(Reason.CONFLICTING_REPORT, report + " contradicts the report recorded before"
           + " (digest " + row.contentDigest() + ", size " + row.sizeBytes() + ")");
     }
-    if (report.stable() && row.state() == ArtifactState.STAGED) {
-      row.markStable(report.location());
-      state.markStable(row);
+    if (report.stable() && !known.stable()) {
+      session.createNativeMutationQuery("UPDATE " + (checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment")
+              + " SET state = 'STABLE', location = :location WHERE id = :id AND state = 'STAGED'")
+          .setParameter("location", report.location())
+          .setParameter("id", known.id())
+          .executeUpdate();
+      state.markStable(vm, report.index(), checkpoint);
       return ReportOutcome.MADE_STABLE;
     }
     return ReportOutcome.DUPLICATE;
@@ -644,7 +647,11 @@ public final class Catalog {
     if (moved.isEmpty()) return Optional.empty();
     RecoveryLine line = moved.get();
     Instant now = now();
-    LineRepository.current(session, group.id()).ifPresent(previous -> previous.remove(now));
+    session.createNativeMutationQuery(
+            "UPDATE vmqsc_recovery_line SET removed = :now WHERE group_id = :group AND removed IS NULL")
+        .setParameter("now", now)
+        .setParameter("group", group.id())
+        .executeUpdate();
     RecoveryLineEntity row = new RecoveryLineEntity(group.id(), line.index(), now);
     session.persist(row);
     // One multi-row INSERT for the entries: a line of a large group would otherwise cost one round trip per VM.

@@ -47,8 +47,18 @@ final class GroupState {
   private final List<Map<Long, RowRef>> checkpointRows = new ArrayList<>();
   private final List<Map<Long, RowRef>> segmentRows = new ArrayList<>();
 
-  /** Enough of a row to name it without loading it. */
-  record RowRef(long id, String uuid) {}
+  /**
+   * Enough of a live row to name it and to answer a repeated report without loading it: whether it is stable,
+   * and a fingerprint of its content (see {@link #fingerprint}).
+   */
+  record RowRef(long id, String uuid, boolean stable, String fingerprint) {}
+
+  /** What must be equal for two reports of one VM at one index to be the same report. */
+  static String fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received,
+      long[] sentTo, long[] receivedFrom) {
+    return forced + "|" + sizeBytes + "|" + contentDigest + "|" + position + "|" + received + "|"
+        + java.util.Arrays.hashCode(sentTo) + "|" + java.util.Arrays.hashCode(receivedFrom);
+  }
 
   private GroupState(long groupId, long version, List<GroupMemberEntity> members, GroupConfig config) {
     this.groupId = groupId;
@@ -106,12 +116,23 @@ final class GroupState {
     if (row.state() == ArtifactState.STABLE) {
       keeper.markStable(vm, row.csn(), KEEPER_INCARNATION);
     }
-    (row instanceof CheckpointEntity ? checkpointRows : segmentRows).get(vm)
-        .put(row.csn(), new RowRef(row.id(), row.uuid()));
+    boolean forced = row instanceof CheckpointEntity c && c.forced();
+    (row instanceof CheckpointEntity ? checkpointRows : segmentRows).get(vm).put(row.csn(),
+        new RowRef(row.id(), row.uuid(), row.state() == ArtifactState.STABLE, fingerprint(forced, row.sizeBytes(),
+            row.contentDigest(), row.position(), row.received(), row.sentCounts(), row.receivedCounts())));
   }
 
-  void markStable(BoundaryArtifactEntity row) {
-    keeper.markStable(numberOf(row.memberId()), row.csn(), KEEPER_INCARNATION);
+  /** The row of {@code vm}'s checkpoint (or segment) at {@code csn} reached stable storage. */
+  void markStable(int vm, long csn, boolean checkpoint) {
+    Map<Long, RowRef> rows = (checkpoint ? checkpointRows : segmentRows).get(vm);
+    RowRef ref = rows.get(csn);
+    rows.put(csn, new RowRef(ref.id(), ref.uuid(), true, ref.fingerprint()));
+    keeper.markStable(vm, csn, KEEPER_INCARNATION);
+  }
+
+  /** The live row of a VM's checkpoint or segment at {@code csn}, or null. */
+  RowRef row(int vm, long csn, boolean checkpoint) {
+    return (checkpoint ? checkpointRows : segmentRows).get(vm).get(csn);
   }
 
   void addLoggedMessage(LoggedMessageEntity m) {

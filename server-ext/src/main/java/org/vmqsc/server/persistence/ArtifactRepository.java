@@ -2,7 +2,6 @@ package org.vmqsc.server.persistence;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.hibernate.Session;
 
 /** Checkpoints and stable log segments: the same questions asked of both tables. */
@@ -10,18 +9,7 @@ public final class ArtifactRepository {
 
   private ArtifactRepository() {}
 
-  /** The one artifact a report names: a VM's checkpoint (or segment) at a CSN in an incarnation. */
-  public static <T extends BoundaryArtifactEntity> Optional<T> find(Session session, Class<T> type, long memberId,
-      int incarnation, long csn) {
-    return session.createSelectionQuery("from " + type.getSimpleName()
-            + " where memberId = :member and incarnation = :incarnation and csn = :csn", type)
-        .setParameter("member", memberId)
-        .setParameter("incarnation", incarnation)
-        .setParameter("csn", csn)
-        .uniqueResultOptional();
-  }
-
-  /** A VM's live artifacts after {@code csn}, in its incarnation {@code incarnation} (what a rollback discards). */
+  /** A VM's live artifacts after {@code csn}: what a rollback to a line at {@code csn} discards. */
   public static <T extends BoundaryArtifactEntity> List<T> liveAfter(Session session, Class<T> type, long memberId,
       long csn) {
     return session.createSelectionQuery("from " + type.getSimpleName()
