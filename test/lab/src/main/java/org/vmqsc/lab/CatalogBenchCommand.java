@@ -74,6 +74,9 @@ public final class CatalogBenchCommand implements Callable<Integer> {
   long seed;
 
   @Override public Integer call() throws Exception {
+    // Hibernate's start-up notes and one line per registered VM would bury the figures.
+    System.setProperty("org.jboss.logging.provider", "slf4j");
+    System.setProperty("org.slf4j.simpleLogger.log.org.vmqsc.server.catalog", "warn");
     if (vms < 1 || groupSize < 1 || boundaries < 1 || threads < 1) {
       throw new IllegalArgumentException("--vms, --group-size, --boundaries and --threads must be >= 1");
     }
