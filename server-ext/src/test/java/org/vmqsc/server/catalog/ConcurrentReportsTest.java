@@ -58,6 +58,34 @@ public class ConcurrentReportsTest {
     assertFinalState(b, view);
   }
 
+  @Test public void twoManagersClaimingTheSameRecoveryAtOnceNeverBothGetIt() throws Exception {
+    Catalog a = fixture.catalog("manager-a");
+    Catalog b = fixture.catalog("manager-b");
+    GroupView view = Feeding.register(a, group);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int failure = 0; failure < 10; failure++) {
+        String failed = "vm-failure-" + failure;
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<Future<java.util.Optional<Views.RecoveryEventView>>> claims = new ArrayList<>();
+        for (Catalog manager : List.of(a, b)) {
+          claims.add(pool.submit(() -> {
+            start.await();
+            return manager.claimRecovery(view.uuid(), org.vmqsc.server.persistence.RecoveryEventEntity.FailureKind.VM,
+                failed, null);
+          }));
+        }
+        start.countDown();
+        int won = 0;
+        for (Future<java.util.Optional<Views.RecoveryEventView>> claim : claims) won += claim.get().isPresent() ? 1 : 0;
+        assertEquals("exactly one manager runs the recovery of " + failed, 1, won);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(10, fixture.count("SELECT COUNT(*) FROM vmqsc_recovery_event WHERE state = 'RUNNING'"));
+  }
+
   /** Reports that arrived after the line had passed their index: the line never needs them. */
   private final java.util.Set<String> ignored = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
