@@ -14,6 +14,7 @@ import org.vmqsc.protocol.EarlyIndexPolicy;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.Rollbacks;
 import org.vmqsc.protocol.host.HostAction.Acknowledge;
 import org.vmqsc.protocol.host.HostAction.Deliver;
 import org.vmqsc.protocol.host.HostAction.Drop;
@@ -47,11 +48,9 @@ public final class HostRules {
   private final Map<Integer, VmLedger> vms = new TreeMap<>();
   /** Copies of the cross-host messages sent by this host's VMs: receiver, then sender, then seq. */
   private final Map<Integer, Map<Integer, TreeMap<Long, SenderCopy>>> copiesTo = new TreeMap<>();
-  /** Per VM, the recoveries that discarded part of its execution: messages past them are stale. */
-  private final Map<Integer, List<Rollback>> rollbacks = new TreeMap<>();
+  /** The recoveries that discarded part of a VM's execution: messages past them are stale. */
+  private final Rollbacks rollbacks = new Rollbacks();
   private long lineIndex;
-
-  private record Rollback(int incarnation, long[] sentToAtLine) {}
 
   public HostRules(GroupConfig config) {
     this.config = config;
@@ -131,7 +130,7 @@ public final class HostRules {
   /** A message reached this host for one of its VMs, whose guest is at {@code position}. */
   public List<HostAction> onArrival(Message m, long position) {
     VmLedger v = ledger(m.to());
-    if (isStale(m)) return List.of(new Drop(m, DropReason.STALE));
+    if (rollbacks.isStale(m)) return List.of(new Drop(m, DropReason.STALE));
     long expected = v.receivedFrom[m.from()] + 1;
     if (m.seq() < expected) return List.of(new Drop(m, DropReason.DUPLICATE));
     if (m.seq() > expected) {
@@ -150,13 +149,6 @@ public final class HostRules {
     actions.add(new Deliver(e));
     if (vms.containsKey(m.from())) onAcknowledge(e); else actions.add(new Acknowledge(e));
     return actions;
-  }
-
-  private boolean isStale(Message m) {
-    for (Rollback r : rollbacks.getOrDefault(m.from(), List.of())) {
-      if (m.incarnation() < r.incarnation() && m.seq() > r.sentToAtLine()[m.to()]) return true;
-    }
-    return false;
   }
 
   /** The receiver's host acknowledged one of our cross-host messages. */
@@ -231,9 +223,8 @@ public final class HostRules {
 
   /** The manager announces a rollback of {@code vm}: drop what its discarded execution sent. */
   public void onRollback(int vm, int incarnation, long[] sentToAtLine) {
-    rollbacks.computeIfAbsent(vm, k -> new ArrayList<>()).add(new Rollback(incarnation, sentToAtLine.clone()));
-    forEachChannel(channel -> channel.values().removeIf(c -> c.message().from() == vm
-        && c.message().incarnation() < incarnation && c.message().seq() > sentToAtLine[c.message().to()]));
+    rollbacks.add(vm, incarnation, sentToAtLine);
+    forEachChannel(channel -> channel.values().removeIf(c -> rollbacks.isStale(c.message())));
   }
 
   // ---- what recovery planning reads from a surviving host ----------------------------------------------------

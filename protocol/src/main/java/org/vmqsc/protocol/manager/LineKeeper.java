@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.Rollbacks;
 import org.vmqsc.protocol.manager.Collectible.ChannelRange;
 
 /**
@@ -42,8 +43,8 @@ public final class LineKeeper {
   private final Set<StableMark> earlyMarks = new HashSet<>();
   /** Per channel (from * n + to): seqs of late messages stably logged by the receiver's host. */
   private final Map<Integer, TreeSet<Long>> inTransit = new TreeMap<>();
-  /** Per VM: sent counters at each rollback, by new incarnation, to recognise stale in-transit reports. */
-  private final Map<Integer, TreeMap<Integer, long[]>> rollbacks = new TreeMap<>();
+  /** To recognise stale in-transit reports and logs. */
+  private final Rollbacks rollbacks = new Rollbacks();
   private RecoveryLine line;
 
   public LineKeeper(GroupConfig config) {
@@ -91,18 +92,13 @@ public final class LineKeeper {
   public void markInTransitLogged(Message m) {
     checkVm(m.from());
     checkVm(m.to());
-    if (isStale(m)) return;
+    if (rollbacks.isStale(m)) return;
     inTransit.computeIfAbsent(channel(m.from(), m.to()), k -> new TreeSet<>()).add(m.seq());
   }
 
   /** Whether m was sent by an execution of its sender that a recovery discarded. */
   public boolean isStale(Message m) {
-    TreeMap<Integer, long[]> rb = rollbacks.get(m.from());
-    if (rb == null) return false;
-    for (long[] sentAtLine : rb.tailMap(m.incarnation(), false).values()) {
-      if (m.seq() > sentAtLine[m.to()]) return true;
-    }
-    return false;
+    return rollbacks.isStale(m);
   }
 
   // ---- the line ----------------------------------------------------------------------------------------------
@@ -246,7 +242,7 @@ public final class LineKeeper {
     records.get(vm).tailMap(line.index(), false).clear();
     earlyMarks.removeIf(m -> m.vm() == vm && m.incarnation() < newIncarnation);
     long[] sentAtLine = recordAt(vm, line.index()).sentTo();
-    rollbacks.computeIfAbsent(vm, k -> new TreeMap<>()).put(newIncarnation, sentAtLine);
+    rollbacks.add(vm, newIncarnation, sentAtLine);
     for (int to = 0; to < config.size(); to++) {
       TreeSet<Long> logged = inTransit.get(channel(vm, to));
       if (logged != null) logged.tailSet(sentAtLine[to], false).clear();

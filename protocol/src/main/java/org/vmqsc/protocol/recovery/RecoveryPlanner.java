@@ -29,8 +29,9 @@ import org.vmqsc.protocol.manager.RecoveryLine;
  * the restored global state contains: from a rolled-back sender, the ones it sent before the line (the line's
  * in-transit messages, all stably logged); from a surviving sender, all it received after the line (from its own
  * receive log if its host survived, else from the senders' copies). They are replayed in their original receive
- * order as far as a surviving log recorded it; the few whose order died with the host come last, channel by
- * channel in seq order, which any execution could have produced (no surviving state depends on them).
+ * order as far as a surviving log recorded it; one whose order died with the host follows its channel
+ * predecessor, so every channel stays FIFO. Any such order is one an execution could have produced, and no
+ * surviving state depends on the lost one.
  */
 public final class RecoveryPlanner {
 
@@ -108,25 +109,31 @@ public final class RecoveryPlanner {
       }
     }
 
+    // Per channel, in seq order, each replay with its sort key: its original rsn where known, else its channel
+    // predecessor's key, so that merging the channels by key keeps every channel FIFO.
     List<Replay> replays = new ArrayList<>();
+    Map<Replay, Long> keys = new java.util.HashMap<>();
     for (Map.Entry<Integer, TreeMap<Long, Replay>> channel : byChannel.entrySet()) {
       int from = channel.getKey();
       long first = lineState.receivedFrom(from) + 1;
       long last = rolledBack.contains(from) ? keeper.recordAt(from, n).sentTo(vm) : Long.MAX_VALUE;
       long expected = first;
-      if (last < first) continue;
-      for (Replay r : channel.getValue().subMap(first, true, last, true).values()) {
-        if (r.message().seq() != expected) break; // the rest is still on the wire and will arrive by itself
-        replays.add(r);
-        expected++;
+      long key = 0;
+      if (last >= first) {
+        for (Replay r : channel.getValue().subMap(first, true, last, true).values()) {
+          if (r.message().seq() != expected) break; // the rest is still on the wire and will arrive by itself
+          key = Math.max(key, r.originalRsn());
+          keys.put(r, key);
+          replays.add(r);
+          expected++;
+        }
       }
       if (rolledBack.contains(from) && expected <= last) {
         throw new IllegalStateException("line " + n + " leaves messages #" + expected + ".." + last + " of channel "
             + from + "->" + vm + " in transit but no stable log holds them");
       }
     }
-    // Original receive order where known; the rest after it, channel by channel.
-    replays.sort(Comparator.comparingLong((Replay r) -> r.originalRsn() > 0 ? r.originalRsn() : Long.MAX_VALUE)
+    replays.sort(Comparator.comparingLong((Replay r) -> keys.get(r))
         .thenComparingInt(r -> r.message().from()).thenComparingLong(r -> r.message().seq()));
     return replays;
   }

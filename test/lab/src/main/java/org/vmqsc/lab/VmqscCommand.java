@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
     subcommands = {
         CommandLine.HelpCommand.class,
         SimulateCommand.class,
+        EvaluateCommand.class,
+        DemoCommand.class,
         DbCommand.class,
         BenchCommand.class,
     })

@@ -69,6 +69,8 @@ public final class Simulator {
   private final StableStore stable = new StableStore();
   private final Set<Long> stablyLogged = new HashSet<>();
   private final List<long[]> rollbackNotices = new ArrayList<>();
+  /** Fault injection for the oracle's own tests: a way to break the planner's answer. */
+  private java.util.function.UnaryOperator<RecoveryPlan> planTampering = java.util.function.UnaryOperator.identity();
 
   private record Scheduled(double time, long order, Runnable action) implements Comparable<Scheduled> {
     @Override public int compareTo(Scheduled o) {
@@ -483,7 +485,8 @@ public final class Simulator {
   /** Plan the rollback to the line, check the plan against brute force, carry it out, check the result. */
   private void recover(Set<Integer> failed) {
     Survivors survivors = survivors();
-    RecoveryPlan plan = RecoveryPlanner.planHostFailure(group, keeper, failed, survivors, stable.inTransitByReceiver());
+    RecoveryPlan plan = planTampering.apply(
+        RecoveryPlanner.planHostFailure(group, keeper, failed, survivors, stable.inTransitByReceiver()));
     long line = plan.lineIndex();
     List<Integer> candidates = new ArrayList<>(survivors.vms());
     if (oracle.checkMinimal(failed, plan.rolledBack(), candidates, guests.clone(), line)) report.minimalityChecks++;
@@ -635,6 +638,12 @@ public final class Simulator {
 
   private static String id(Message m) {
     return m.from() + "-" + m.to() + "-" + m.seq() + (m.incarnation() > 0 ? "i" + m.incarnation() : "");
+  }
+
+  /** Test hook: every recovery plan passes through {@code tampering} before it is carried out. */
+  Simulator tamperWithPlans(java.util.function.UnaryOperator<RecoveryPlan> tampering) {
+    this.planTampering = tampering;
+    return this;
   }
 
   public SimReport report() {

@@ -9,7 +9,6 @@ import com.pholser.junit.quickcheck.runner.JUnitQuickcheck;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.AfterClass;
 import org.junit.runner.RunWith;
-import org.vmqsc.protocol.EarlyIndexPolicy;
 
 /**
  * Random groups (2-32 VMs, 1-8 hosts, SI and MI_2..MI_4 mixes), random traffic, drift, delays and failure
@@ -17,7 +16,7 @@ import org.vmqsc.protocol.EarlyIndexPolicy;
  * with its seed and trace. Prints {@code oracle: <N> recoveries checked, <V> violations}.
  */
 @RunWith(JUnitQuickcheck.class)
-public class RecoveryOracleProperty {
+public class RecoveryOraclePropertyTest {
 
   private static final AtomicLong RECOVERIES = new AtomicLong();
   private static final AtomicLong VIOLATIONS = new AtomicLong();
@@ -37,14 +36,8 @@ public class RecoveryOracleProperty {
                                         boolean duringRecovery,
                                         boolean forceEarly,
                                         boolean realGuests) {
-    SimConfig config = SimConfig.builder()
-        .seed(seed).hosts(hosts).classes(SimConfig.mixedClasses(vms, siShare, maxK))
-        .workload(Workload.uniform(rate)).periods(24).maxDrift(drift).delays(delay / 50, delay)
-        .vmFailures(vmFailures).hostFailures(hosts > 1 ? hostFailures : 0)
-        .failuresDuringRecovery(duringRecovery)
-        .earlyIndexPolicy(forceEarly ? EarlyIndexPolicy.FORCE_CHECKPOINT : EarlyIndexPolicy.ADVANCE_AND_LOG)
-        .deterministicGuests(!realGuests)
-        .build();
+    SimConfig config = RandomScenario.config(seed, vms, hosts, siShare, maxK, rate, drift, delay, vmFailures,
+        hostFailures, duringRecovery, forceEarly, realGuests);
     try {
       SimReport report = new Simulator(config, EventSink.none()).run();
       RECOVERIES.addAndGet(report.recoveriesChecked);

@@ -1,0 +1,80 @@
+package org.vmqsc.protocol;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import org.junit.Test;
+import org.vmqsc.protocol.manager.LineKeeper;
+
+public class LineKeeperTest {
+  private final GroupConfig config = new GroupConfig(1000, List.of(VmClass.SI, VmClass.mi(2)));
+
+  private static BoundaryRecord record(int vm, long index, BoundaryKind kind) {
+    return new BoundaryRecord(vm, index, 0, kind, false, 0, 0, new long[2], new long[2]);
+  }
+
+  private LineKeeper atLineZero() {
+    LineKeeper k = new LineKeeper(config);
+    for (int vm = 0; vm < 2; vm++) {
+      k.record(record(vm, 0, BoundaryKind.CHECKPOINT));
+      k.markStable(vm, 0, 0);
+    }
+    assertEquals(0, k.advance().orElseThrow().index());
+    return k;
+  }
+
+  @Test public void reportsTwiceLateOrOutOfOrderChangeNothingTheyShouldNot() {
+    LineKeeper k = atLineZero();
+    k.markStable(1, 1, 0);                                // the stable mark comes before its report
+    k.record(record(1, 1, BoundaryKind.LOG_SEGMENT));
+    k.record(record(1, 1, BoundaryKind.LOG_SEGMENT));     // twice
+    k.record(record(0, 1, BoundaryKind.CHECKPOINT));
+    assertTrue(k.advance().isEmpty());
+    k.markStable(0, 1, 0);
+    k.markStable(0, 1, 0);
+    assertEquals(1, k.advance().orElseThrow().index());
+    k.record(record(0, 0, BoundaryKind.CHECKPOINT));      // late: behind the line
+    k.markStable(1, 0, 0);
+    assertEquals(1, k.line().index());
+    assertEquals(List.of(1L, 0L), List.of(k.line().checkpointOf(0), k.line().checkpointOf(1)));
+  }
+
+  @Test public void lineNeedsTheMiVmsCheckpointAndEverySegmentStable() {
+    LineKeeper k = atLineZero();
+    k.record(record(0, 1, BoundaryKind.CHECKPOINT));
+    k.markStable(0, 1, 0);
+    k.record(record(1, 1, BoundaryKind.LOG_SEGMENT));     // staged only
+    assertTrue(k.advance().isEmpty());
+    k.record(record(0, 2, BoundaryKind.CHECKPOINT));
+    k.markStable(0, 2, 0);
+    k.record(record(1, 2, BoundaryKind.CHECKPOINT));
+    k.markStable(1, 2, 0);
+    assertEquals("jumps to 2: the MI VM's checkpoint 2 needs no segment", 2, k.advance().orElseThrow().index());
+  }
+
+  @Test public void conflictingReportsAndUnknownVmsAreRejected() {
+    LineKeeper k = atLineZero();
+    k.record(record(0, 1, BoundaryKind.CHECKPOINT));
+    assertThrows(IllegalArgumentException.class, () -> k.record(record(0, 1, BoundaryKind.LOG_SEGMENT)));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.markStable(7, 1, 0));
+    assertTrue(e.getMessage().contains("unknown VM 7"));
+  }
+
+  @Test public void collectsWhatLiesBehindTheLine() {
+    LineKeeper k = atLineZero();
+    for (long n = 1; n <= 2; n++) {
+      k.record(record(0, n, BoundaryKind.CHECKPOINT));
+      k.markStable(0, n, 0);
+      k.record(record(1, n, n == 2 ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT));
+      k.markStable(1, n, 0);
+    }
+    k.advance();
+    // Line 2 is (C(0,2), C(1,2)): behind it lie C(0,0), C(0,1), C(1,0) and VM1's segment at 1.
+    assertEquals(List.of("C(0,0)", "C(0,1)", "C(1,0)"), k.collectible().checkpoints().stream().map(Object::toString).toList());
+    assertEquals(List.of("L(1,1)"), k.collectible().segments().stream().map(Object::toString).toList());
+    k.collect();
+    assertTrue(k.collectible().isEmpty());
+  }
+}

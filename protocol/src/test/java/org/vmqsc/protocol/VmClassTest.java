@@ -1,0 +1,38 @@
+package org.vmqsc.protocol;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import org.junit.Test;
+
+public class VmClassTest {
+
+  @Test public void parsesSiAndMiK() {
+    assertEquals(VmClass.SI, VmClass.parse("SI"));
+    assertEquals(VmClass.mi(3), VmClass.parse("mi_3"));
+    assertEquals("MI_4", VmClass.parse("MI4").toString());
+  }
+
+  @Test public void rejectsMi1Mi0AndGarbageWithAClearMessage() {
+    for (String bad : List.of("MI_1", "MI_0", "MI_-2", "XX", "", "MI_")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VmClass.parse(bad));
+      assertTrue(e.getMessage(), e.getMessage().contains("MI_k") || e.getMessage().contains("k >= 2"));
+    }
+  }
+
+  @Test public void dueAtMultiplesOfItsPeriod() {
+    VmClass mi3 = VmClass.mi(3);
+    assertTrue(mi3.isDueAt(0));
+    assertFalse(mi3.isDueAt(2));
+    assertTrue(mi3.isDueAt(6));
+    assertTrue(VmClass.SI.isDueAt(5));
+  }
+
+  @Test public void groupRejectsNonPositiveBasePeriod() {
+    assertThrows(IllegalArgumentException.class, () -> new GroupConfig(0, List.of(VmClass.SI)));
+    assertThrows(IllegalArgumentException.class, () -> new GroupConfig(-5, List.of(VmClass.SI)));
+  }
+}

@@ -1,0 +1,58 @@
+package org.vmqsc.evaluation.advisor;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.Test;
+import org.vmqsc.evaluation.CostModel;
+import org.vmqsc.evaluation.Scenario;
+import org.vmqsc.evaluation.ScenarioBuilder;
+import org.vmqsc.evaluation.TimeModel;
+import org.vmqsc.evaluation.VmClasses;
+import org.vmqsc.evaluation.workload.Traffic;
+
+public class AdvisorTest {
+  private final CostModel cost = new CostModel(0.3, 10_000_000, 100e6, 1e-3);
+
+  @Test public void youngPeriodIsSquareRootOfTwiceCostTimesGroupMtbf() {
+    // C = 0.3 + 0.1 s; M = 40000 s / 4 hosts.
+    assertEquals(Math.sqrt(2 * 0.4 * 10_000), Advisor.youngPeriod(cost, 40_000, 4), 1e-9);
+  }
+
+  @Test public void heavyReceiversStaySiAndLightOnesGetLongerIntervals() {
+    List<double[]> sends = new ArrayList<>();
+    // Over 100 s with T0 = 10 s: VM 1 receives 100 MB per period (heavy), VM 2 1 MB, VM 3 nothing.
+    for (int i = 0; i < 100; i++) {
+      sends.add(new double[] {i, 0, 1, 10_000_000});
+      if (i % 10 == 0) sends.add(new double[] {i, 0, 2, 1_000_000});
+    }
+    VmClasses c = Advisor.classes(sends, 4, 100, 10, cost, 4);
+    assertTrue(c.isSi(1));
+    assertEquals(4, c.interval(2));   // 10 MB checkpoint / (2 x 1 MB) = 5, capped at 4
+    assertEquals(4, c.interval(3));
+    VmClasses blind = Advisor.trafficBlind(c, 1);
+    List<Integer> a = new ArrayList<>(), b = new ArrayList<>();
+    for (int v = 0; v < 4; v++) { a.add(c.interval(v)); b.add(blind.interval(v)); }
+    a.sort(null); b.sort(null);
+    assertEquals("the blind assignment hands out the same classes", a, b);
+  }
+
+  @Test public void advisedClassesWriteLessThanBlindOnesOnSkewedTraffic() {
+    // 16 VMs: 4 chatty ones exchange large messages, the others barely talk.
+    List<double[]> sends = new ArrayList<>();
+    java.util.Random r = new java.util.Random(2);
+    for (int i = 0; i < 6000; i++) {
+      double t = i * 0.1;
+      int a = r.nextInt(4), b = (a + 1 + r.nextInt(3)) % 4;
+      sends.add(new double[] {t, a, b, 200_000});
+      if (i % 20 == 0) sends.add(new double[] {t, 4 + r.nextInt(12), r.nextInt(4), 1000});
+    }
+    Scenario s = new ScenarioBuilder().costModel(cost).basePeriod(30.0).seed(3).build(new Traffic("skewed", 16, sends, null, 30));
+    AdvisorReport.Result res = AdvisorReport.compare(s, TimeModel.standard(), cost, 3600 * 24 * 30, 4, 3);
+    for (int v = 0; v < 4; v++) assertTrue(res.advised().isSi(v));
+    assertTrue(res.withAdvised().get("stable_mb_written") < res.withBlind().get("stable_mb_written"));
+    assertEquals(0, res.withAdvised().get("inconsistent_recoveries"), 0);
+  }
+}
