@@ -5,7 +5,6 @@ import static org.vmqsc.server.catalog.Checks.invalid;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -13,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Function;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.hibernate.Session;
 import org.slf4j.Logger;
@@ -555,13 +554,13 @@ public final class Catalog {
 
   /** The in-process group locks one transaction holds; all are released when the change is over. */
   private final class InProcessLocks {
-    private final List<java.util.concurrent.locks.ReentrantLock> held = new ArrayList<>();
+    private final List<ReentrantLock> held = new ArrayList<>();
 
     void acquire(long groupId) {
       // One group per transaction: never wait for a second in-process lock while holding one (no deadlock);
       // the row lock alone keeps the change safe, this lock only keeps the cache warm.
       if (!held.isEmpty()) return;
-      java.util.concurrent.locks.ReentrantLock lock = states.lockFor(groupId);
+      ReentrantLock lock = states.lockFor(groupId);
       lock.lock();
       held.add(lock);
     }
