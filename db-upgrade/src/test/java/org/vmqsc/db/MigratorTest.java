@@ -90,13 +90,19 @@ public class MigratorTest {
   }
 
   @Test public void managersStartingTogetherMigrateOnce() throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(3);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
       List<Future<Migrator.MigrationReport>> runs = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        Callable<Migrator.MigrationReport> run = () -> new Migrator(dataSource).migrate();
+      for (int i = 0; i < 4; i++) {
+        Migrator migrator = new Migrator(dataSource);
+        Callable<Migrator.MigrationReport> run = () -> {
+          start.await();
+          return migrator.migrate();
+        };
         runs.add(pool.submit(run));
       }
+      start.countDown();
       int applied = 0;
       for (Future<Migrator.MigrationReport> run : runs) {
         applied += run.get().migrationsApplied();

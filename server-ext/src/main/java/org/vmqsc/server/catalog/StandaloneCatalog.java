@@ -46,7 +46,7 @@ public final class StandaloneCatalog implements AutoCloseable {
         user = embedded.user();
         password = embedded.password();
       }
-      pool = CatalogDatabase.pooledDataSource(jdbcUrl, user, password, poolSize);
+      pool = CatalogDatabase.pooledDataSource(jdbcUrl, user, password, Math.max(3, poolSize));
       log.info("{}", new Migrator(pool).migrate());
       CatalogDatabase database = CatalogDatabase.open(pool);
       return new StandaloneCatalog(embedded, pool, database, new Catalog(database, managerId));

@@ -29,7 +29,7 @@ final class CatalogFixture implements AutoCloseable {
 
   static CatalogFixture fresh(String prefix) {
     CatalogFixture fixture = new CatalogFixture(TestDatabases.freshDatabase(prefix));
-    new Migrator(fixture.pool(2)).migrate();
+    new Migrator(fixture.pool(3)).migrate();
     return fixture;
   }
 
