@@ -30,7 +30,9 @@ import org.vmqsc.protocol.manager.RecoveryLine;
  * in-transit messages, all stably logged); from a surviving sender, all it received after the line (from its own
  * receive log if its host survived, else from the senders' copies). They are replayed in their original receive
  * order as far as a surviving log recorded it; one whose order died with the host follows its channel
- * predecessor, so every channel stays FIFO. Any such order is one an execution could have produced, and no
+ * predecessor, so every channel stays FIFO. A sender's copy is replayed even when the message may still be on
+ * the wire: the receiving relay drops the later arrival as a duplicate (its seq is already delivered), so
+ * nothing the planner cannot see is ever lost. Any such order is one an execution could have produced, and no
  * surviving state depends on the lost one.
  */
 public final class RecoveryPlanner {
