@@ -135,6 +135,38 @@ public class CatalogEndToEndTest {
         + " AND c.state <> 'DISCARDED'"));
   }
 
+  @Test public void afterAHostRecoveryTheLineKeepsFollowingTheProtocol() {
+    Feeding.feedAll(catalog, group.all());
+    for (int interval = 0; interval < 6; interval++) Feeding.feedAll(catalog, group.runInterval(15));
+    group.reference.advance();
+    int failedHost = 1;
+
+    HostFailurePlan plan = catalog.planHostFailure(view.uuid(), group.hostUuid(failedHost),
+        group.survivorsWithout(failedHost));
+    List<SimulatedGroup.Report> afterRecovery = group.failHostAndRecover(failedHost, 0);
+    assertEquals(group.lastPlan.rolledBack(), plan.plan().rolledBack());
+    assertEquals(group.lastPlan.lineIndex(), plan.plan().lineIndex());
+    assertTrue(catalog.claimRecovery(view.uuid(), RecoveryEventEntity.FailureKind.HOST, group.hostUuid(failedHost),
+        plan).isPresent());
+    for (String vm : plan.rolledBackVmUuids()) catalog.moveVm(vm, group.hostUuid(0));
+
+    Feeding.feedAll(catalog, afterRecovery);
+    for (int interval = 0; interval < 6; interval++) {
+      Feeding.feedAll(catalog, group.runInterval(15));
+      assertSameLine(group.reference.advance().orElse(group.reference.line()));
+    }
+    assertTrue("the line moved past the recovery", group.reference.line().index() > plan.plan().lineIndex());
+    // The discarded executions' reports, delivered late now, change nothing.
+    long rows = fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint WHERE removed IS NULL");
+    for (SimulatedGroup.Report r : group.all().subList(0, group.all().size() / 2)) {
+      Views.ReportOutcome outcome = Feeding.feed(catalog, r).outcome();
+      assertTrue(outcome + " for " + r, outcome == Views.ReportOutcome.IGNORED
+          || outcome == Views.ReportOutcome.DUPLICATE);
+    }
+    assertEquals(rows, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint WHERE removed IS NULL"));
+    assertSameLine(group.reference.line());
+  }
+
   @Test public void aVmFailureRestartsFromItsLatestCheckpoint() {
     Feeding.feedAll(catalog, group.all());
     Feeding.feedAll(catalog, group.runInterval(5));

@@ -42,6 +42,8 @@ final class SimulatedGroup {
   private final long[] position;
   private final Map<Integer, ArrayDeque<Message>> wire = new HashMap<>();
   private final List<Report> reports = new ArrayList<>();
+  /** Stable log segments' entries, by VM and index, as a restore reads them. */
+  private final Map<Long, List<LogEntry>> segmentEntries = new HashMap<>();
   /** The stable log of late messages, by receiver, as the planner reads it. */
   final Map<Integer, List<LogEntry>> stableInTransit = new HashMap<>();
   private long index;
@@ -135,6 +137,45 @@ final class SimulatedGroup {
     };
   }
 
+  /**
+   * {@code failedHost} fails: its memory is gone. The protocol's plan (from the reference keeper) is carried out
+   * the way a manager would: the rolled-back VMs restart from the line on a surviving host under their next
+   * incarnation, every host learns of the rollback, the restored VMs catch up to the current index, and the
+   * replays are delivered. Returns the reports this produced and the plan.
+   */
+  List<Report> failHostAndRecover(int failedHost, int targetHost) {
+    int before = reports.size();
+    java.util.Set<Integer> failed = new java.util.TreeSet<>();
+    for (int vm = 0; vm < size(); vm++) if (hostOf[vm] == failedHost) failed.add(vm);
+    org.vmqsc.protocol.recovery.RecoveryPlan plan = org.vmqsc.protocol.recovery.RecoveryPlanner.planHostFailure(
+        config, reference, failed, survivorsWithout(failedHost), stableInTransit);
+    hosts[failedHost] = new HostRules(config); // repaired, empty
+    for (org.vmqsc.protocol.recovery.VmRestore r : plan.restores()) {
+      int vm = r.vm();
+      int target = hostOf[vm] == failedHost ? targetHost : hostOf[vm];
+      List<LogEntry> entries = new ArrayList<>();
+      for (BoundaryRecord segment : r.segments()) {
+        entries.addAll(segmentEntries.get(segment.vm() * 1_000_000L + segment.index()));
+      }
+      if (target != hostOf[vm] && hosts[hostOf[vm]].runs(vm)) hosts[hostOf[vm]].evict(vm);
+      hosts[target].restoreToLine(vm, r.incarnation(), r.checkpoint(), entries, r.lineState());
+      hostOf[vm] = target;
+      position[vm] = r.lineState().position();
+      reference.rollback(vm, r.incarnation());
+      for (HostRules h : hosts) h.onRollback(vm, r.incarnation(), r.lineState().sentTo());
+    }
+    for (org.vmqsc.protocol.recovery.VmRestore r : plan.restores()) {
+      apply(hosts[hostOf[r.vm()]].onBoundary(r.vm(), index, ++position[r.vm()]));
+    }
+    for (org.vmqsc.protocol.recovery.VmRestore r : plan.restores()) {
+      for (org.vmqsc.protocol.recovery.Replay replay : r.replays()) deliver(replay.message());
+    }
+    lastPlan = plan;
+    return List.copyOf(reports.subList(before, reports.size()));
+  }
+
+  org.vmqsc.protocol.recovery.RecoveryPlan lastPlan;
+
   private void deliverSome() {
     for (ArrayDeque<Message> channel : wire.values()) {
       // Leave about a third on the wire for now: they become late messages when a boundary passes them.
@@ -157,6 +198,7 @@ final class SimulatedGroup {
         hosts[hostOf[take.record().vm()]].checkpointStaged(take.record());
         boundary(take.record());
       } else if (action instanceof HostAction.WriteLogSegment segment) {
+        segmentEntries.put(segment.record().vm() * 1_000_000L + segment.record().index(), segment.entries());
         boundary(segment.record());
       } else if (action instanceof HostAction.WriteInTransit write) {
         LogEntry e = write.entry();
