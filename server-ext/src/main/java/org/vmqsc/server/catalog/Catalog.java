@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.hibernate.Session;
 import org.slf4j.Logger;
@@ -87,7 +86,7 @@ public final class Catalog {
   private final CatalogDatabase database;
   private final String managerId;
   private final Clock clock;
-  private final GroupStateCache states = new GroupStateCache();
+  private final GroupTransactions groups;
 
   /**
    * @param managerId names this management server in the recovery events it claims
@@ -96,6 +95,7 @@ public final class Catalog {
     this.database = database;
     this.managerId = Checks.uuid("manager", managerId);
     this.clock = clock;
+    this.groups = new GroupTransactions(database, new GroupStateCache());
   }
 
   public Catalog(CatalogDatabase database, String managerId) {
@@ -206,9 +206,9 @@ public final class Catalog {
 
   /** Records a checkpoint or log segment report (staged, then stable) and moves the line if it can. */
   public ReportResult recordReport(BoundaryReport report) {
-    return changeGroupOfVm(report.vmUuid(), (session, locked) -> {
-      GroupMemberEntity member = locked.member;
-      GroupState state = locked.state;
+    return groups.onGroupOfVm(report.vmUuid(), (session, locked) -> {
+      GroupMemberEntity member = locked.member();
+      GroupState state = locked.state();
       if (report.sentTo().length != state.members.size()) {
         throw invalid(report + " carries " + report.sentTo().length + " channel counters but the group has "
             + state.members.size() + " VMs");
@@ -230,19 +230,19 @@ public final class Catalog {
       ReportOutcome outcome;
       if (known != null) {
         outcome = again(session, known, vm, checkpoint, report, state);
-      } else if (locked.group.lineIndex() != null && report.index() < locked.group.lineIndex()) {
-        log.debug("ignored {}: behind the recovery line {}", report, locked.group.lineIndex());
+      } else if (locked.group().lineIndex() != null && report.index() < locked.group().lineIndex()) {
+        log.debug("ignored {}: behind the recovery line {}", report, locked.group().lineIndex());
         outcome = ReportOutcome.IGNORED;
       } else {
-        BoundaryArtifactEntity row = newRow(locked.group.id(), member.id(), report);
+        BoundaryArtifactEntity row = newRow(locked.group().id(), member.id(), report);
         session.persist(row);
         state.add(row);
         outcome = ReportOutcome.RECORDED;
       }
       LineView moved = null;
       if (outcome == ReportOutcome.RECORDED || outcome == ReportOutcome.MADE_STABLE) {
-        moved = advance(session, locked.group, state).orElse(null);
-        locked.group.bumpStateVersion();
+        moved = advance(session, locked.group(), state).orElse(null);
+        locked.group().bumpStateVersion();
       }
       return new ReportResult(outcome, moved);
     });
@@ -250,12 +250,12 @@ public final class Catalog {
 
   /** The receiver's host stably logged a late message; it may let the line move past its channel. */
   public ReportResult recordLoggedMessage(LoggedMessageReport report) {
-    return changeGroupOfVm(report.toVmUuid(), (session, locked) -> {
-      GroupMemberEntity to = locked.member;
-      GroupMemberEntity from = locked.state.members.stream().filter(m -> m.vmUuid().equals(report.fromVmUuid()))
+    return groups.onGroupOfVm(report.toVmUuid(), (session, locked) -> {
+      GroupMemberEntity to = locked.member();
+      GroupMemberEntity from = locked.state().members.stream().filter(m -> m.vmUuid().equals(report.fromVmUuid()))
           .findFirst().orElseThrow(() -> unknownVm(report.fromVmUuid(), "in the group of " + to.vmUuid()));
       if (report.incarnation() < from.incarnation() && from.rollbackSentCounts() != null
-          && report.seq() > from.rollbackSentCounts()[locked.state.numberOf(to.id())]) {
+          && report.seq() > from.rollbackSentCounts()[locked.state().numberOf(to.id())]) {
         // The same rule as ExecutionView.isStale, on uuids.
         log.info("ignored logged message {} -> {} #{}: sent by an execution a recovery discarded",
             report.fromVmUuid(), report.toVmUuid(), report.seq());
@@ -264,23 +264,23 @@ public final class Catalog {
       if (LoggedMessageRepository.find(session, from.id(), to.id(), report.incarnation(), report.seq()).isPresent()) {
         return new ReportResult(ReportOutcome.DUPLICATE, null);
       }
-      LoggedMessageEntity row = new LoggedMessageEntity(locked.group.id(), from.id(), to.id(), report.seq(),
+      LoggedMessageEntity row = new LoggedMessageEntity(locked.group().id(), from.id(), to.id(), report.seq(),
           report.csn(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
           report.epoch(), report.receiverIncarnation(), report.location(), now());
       session.persist(row);
-      locked.state.addLoggedMessage(row);
-      LineView moved = advance(session, locked.group, locked.state).orElse(null);
-      locked.group.bumpStateVersion();
+      locked.state().addLoggedMessage(row);
+      LineView moved = advance(session, locked.group(), locked.state()).orElse(null);
+      locked.group().bumpStateVersion();
       return new ReportResult(ReportOutcome.RECORDED, moved);
     });
   }
 
   /** Moves the group's line as far as the recorded reports allow (reports already do this; this is for repair). */
   public Optional<LineView> advanceLine(String groupUuid) {
-    return changeGroup(groupUuid, (session, locked) -> {
-      if (locked.state.isEmpty()) return Optional.<LineView>empty();
-      Optional<LineView> moved = advance(session, locked.group, locked.state);
-      if (moved.isPresent()) locked.group.bumpStateVersion();
+    return groups.onGroup(groupUuid, (session, locked) -> {
+      if (locked.state().isEmpty()) return Optional.<LineView>empty();
+      Optional<LineView> moved = advance(session, locked.group(), locked.state());
+      if (moved.isPresent()) locked.group().bumpStateVersion();
       return moved;
     });
   }
@@ -293,8 +293,8 @@ public final class Catalog {
    * stores may now delete.
    */
   public CollectionResult collect(String groupUuid) {
-    return changeGroup(groupUuid, (session, locked) -> {
-      GroupState state = locked.state;
+    return groups.onGroup(groupUuid, (session, locked) -> {
+      GroupState state = locked.state();
       if (state.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
       Collectible behind = state.keeper.collectible();
       if (behind.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
@@ -328,7 +328,7 @@ public final class Catalog {
         }
       }
       state.keeper.collect();
-      locked.group.bumpStateVersion();
+      locked.group().bumpStateVersion();
       return new CollectionResult(behind.checkpoints().size(), behind.segments().size(), messages, locations);
     });
   }
@@ -398,12 +398,12 @@ public final class Catalog {
    */
   public Optional<RecoveryEventView> claimRecovery(String groupUuid, RecoveryEventEntity.FailureKind kind,
       String failedRef, HostFailurePlan plan) {
-    return changeGroup(groupUuid, (session, locked) -> {
-      if (RecoveryEventRepository.running(session, locked.group.id(), failedRef).isPresent()) {
+    return groups.onGroup(groupUuid, (session, locked) -> {
+      if (RecoveryEventRepository.running(session, locked.group().id(), failedRef).isPresent()) {
         log.info("recovery of {} in group {} is already running elsewhere", failedRef, groupUuid);
         return Optional.<RecoveryEventView>empty();
       }
-      Long line = locked.group.lineIndex();
+      Long line = locked.group().lineIndex();
       if (plan != null && (line == null || plan.plan().lineIndex() != line)) {
         throw new CatalogException(Reason.WRONG_STATE, "the plan rolls back to line " + plan.plan().lineIndex()
             + " but the group's line is now " + line + ": plan again");
@@ -413,10 +413,10 @@ public final class Catalog {
         rollBack(session, locked, plan.plan(), now);
       }
       String rolledBack = plan == null ? "" : String.join(",", plan.rolledBackVmUuids());
-      RecoveryEventEntity event = new RecoveryEventEntity(locked.group.id(), kind, failedRef, line, rolledBack,
+      RecoveryEventEntity event = new RecoveryEventEntity(locked.group().id(), kind, failedRef, line, rolledBack,
           managerId, now);
       session.persist(event);
-      locked.group.bumpStateVersion();
+      locked.group().bumpStateVersion();
       return Optional.of(RecoveryEventView.of(event, groupUuid));
     });
   }
@@ -499,114 +499,7 @@ public final class Catalog {
     });
   }
 
-  // ---- inside a locked group ---------------------------------------------------------------------------------
-
-  /** A group locked for this transaction, with its current protocol state (and the reporting VM, if any). */
-  private record Locked(ProtectionGroupEntity group, GroupState state, GroupMemberEntity member) {}
-
-  private interface GroupChange<T> {
-    T apply(Session session, Locked locked);
-  }
-
-  private <T> T changeGroup(String groupUuid, GroupChange<T> change) {
-    return lockedChange((session, inProcess) -> {
-      ProtectionGroupEntity unlocked = findGroup(session, groupUuid);
-      inProcess.acquire(unlocked.id());
-      ProtectionGroupEntity group = lockGroup(session, groupUuid);
-      return new Locked(group, stateOf(session, group), null);
-    }, change);
-  }
-
-  private <T> T changeGroupOfVm(String vmUuid, GroupChange<T> change) {
-    return lockedChange((session, inProcess) -> {
-      // Lock the group the VM was last seen in, then check the VM is (still) there; if not, look it up.
-      Long hint = states.groupHint(vmUuid);
-      if (hint != null) {
-        inProcess.acquire(hint);
-        Optional<ProtectionGroupEntity> group = GroupRepository.lock(session, hint);
-        if (group.isPresent()) {
-          GroupState state = stateOf(session, group.get());
-          Optional<GroupMemberEntity> member = state.members.stream()
-              .filter(m -> m.vmUuid().equals(vmUuid)).findFirst();
-          if (member.isPresent()) {
-            return new Locked(group.get(), state, member.get());
-          }
-          states.put(state);
-        }
-        states.forgetGroup(vmUuid);
-      }
-      GroupMemberEntity unlocked = MemberRepository.byVm(session, vmUuid).orElseThrow(() -> {
-        log.warn("refused a report for VM {}: it is in no protection group", vmUuid);
-        return unknownVm(vmUuid, "in any group");
-      });
-      inProcess.acquire(unlocked.groupId());
-      ProtectionGroupEntity group = GroupRepository.lock(session, unlocked.groupId()).orElseThrow(() -> {
-        log.warn("refused a report for VM {}: its group was deleted", vmUuid);
-        return new CatalogException(Reason.UNKNOWN_GROUP, "VM " + vmUuid + " belongs to no existing group");
-      });
-      GroupState state = stateOf(session, group);
-      GroupMemberEntity member = state.members.stream().filter(m -> m.vmUuid().equals(vmUuid)).findFirst()
-          .orElseThrow(() -> unknownVm(vmUuid, "in group " + group.uuid()));
-      states.rememberGroup(vmUuid, group.id());
-      return new Locked(group, state, member);
-    }, change);
-  }
-
-  /** The in-process group locks one transaction holds; all are released when the change is over. */
-  private final class InProcessLocks {
-    private final List<ReentrantLock> held = new ArrayList<>();
-
-    void acquire(long groupId) {
-      // One group per transaction: never wait for a second in-process lock while holding one (no deadlock);
-      // the row lock alone keeps the change safe, this lock only keeps the cache warm.
-      if (!held.isEmpty()) return;
-      ReentrantLock lock = states.lockFor(groupId);
-      lock.lock();
-      held.add(lock);
-    }
-
-    void releaseAll() {
-      for (int i = held.size() - 1; i >= 0; i--) held.get(i).unlock();
-      held.clear();
-    }
-  }
-
-  private interface LockStep {
-    Locked lock(Session session, InProcessLocks inProcess);
-  }
-
-  /**
-   * Runs {@code change} in one transaction on a locked group, then hands the group's state back to the cache,
-   * only once the commit succeeded (a failed transaction drops the state it may have half-updated).
-   */
-  private <T> T lockedChange(LockStep lock, GroupChange<T> change) {
-    GroupState[] used = new GroupState[1];
-    long[] version = new long[1];
-    InProcessLocks inProcess = new InProcessLocks();
-    try {
-      T result = database.inTransaction(Retry.IDEMPOTENT, session -> {
-        used[0] = null;
-        inProcess.releaseAll(); // a retry starts over
-        Locked locked = lock.lock(session, inProcess);
-        used[0] = locked.state;
-        T value = change.apply(session, locked);
-        version[0] = locked.group.stateVersion();
-        return value;
-      });
-      if (used[0] != null && !used[0].stale) {
-        used[0].version = version[0];
-        states.put(used[0]);
-      }
-      return result;
-    } finally {
-      inProcess.releaseAll();
-    }
-  }
-
-  private GroupState stateOf(Session session, ProtectionGroupEntity group) {
-    GroupState cached = states.take(group.id(), group.stateVersion());
-    return cached != null ? cached : GroupState.rebuild(session, group, MemberRepository.ofGroup(session, group.id()));
-  }
+  // ---- helpers ---------------------------------------------------------------------------------------------
 
   private ReportOutcome again(Session session, GroupState.RowRef known, int vm, boolean checkpoint,
       BoundaryReport report, GroupState state) {
@@ -670,8 +563,8 @@ public final class Catalog {
     return Optional.of(new LineView(group.uuid(), line.index(), entries, now));
   }
 
-  private void rollBack(Session session, Locked locked, RecoveryPlan plan, Instant now) {
-    GroupState state = locked.state;
+  private void rollBack(Session session, GroupTransactions.Locked locked, RecoveryPlan plan, Instant now) {
+    GroupState state = locked.state();
     for (VmRestore restore : plan.restores()) {
       GroupMemberEntity member = session.get(GroupMemberEntity.class, state.member(restore.vm()).id());
       long[] sentAtLine = restore.lineState().sentTo();
@@ -748,12 +641,12 @@ public final class Catalog {
     }
   }
 
-  private ProtectionGroupEntity lockGroup(Session session, String groupUuid) {
-    return GroupRepository.lock(session, groupUuid).orElseThrow(() -> unknownGroup(groupUuid));
+  private static ProtectionGroupEntity lockGroup(Session session, String groupUuid) {
+    return GroupTransactions.lockGroup(session, groupUuid);
   }
 
-  private ProtectionGroupEntity findGroup(Session session, String groupUuid) {
-    return GroupRepository.find(session, groupUuid).orElseThrow(() -> unknownGroup(groupUuid));
+  private static ProtectionGroupEntity findGroup(Session session, String groupUuid) {
+    return GroupTransactions.findGroup(session, groupUuid);
   }
 
   private static String groupUuidOf(Session session, long groupId) {
@@ -761,12 +654,11 @@ public final class Catalog {
   }
 
   private static CatalogException unknownGroup(String groupUuid) {
-    log.warn("refused a request for unknown protection group {}", groupUuid);
-    return new CatalogException(Reason.UNKNOWN_GROUP, "no protection group " + groupUuid);
+    return GroupTransactions.unknownGroup(groupUuid);
   }
 
   private static CatalogException unknownVm(String vmUuid, String where) {
-    return new CatalogException(Reason.UNKNOWN_VM, "no VM " + vmUuid + " " + where);
+    return GroupTransactions.unknownVm(vmUuid, where);
   }
 
   private Instant now() {
