@@ -72,7 +72,7 @@ import org.vmqsc.server.persistence.RecoveryPolicy;
  * versions because a group receives a burst of reports at every boundary from many hosts at once: with versions
  * most of that burst would fail and retry, while a lock queues it (a report holds the lock for a few milliseconds).
  * The group's {@code state_version} still serves, as a version, to tell whether this manager's cached
- * {@link GroupState} is current (see {@link GroupStateCache}).
+ * {@link GroupState} is current (see {@link GroupTransactions} and {@link GroupStateCache}).
  *
  * <p>Reports may be delivered twice, late or out of order: a repeat changes nothing, a staged report after the
  * stable one changes nothing, a stable report before the staged one records the artifact as stable, and a report
