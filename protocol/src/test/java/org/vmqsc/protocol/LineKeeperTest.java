@@ -54,6 +54,22 @@ public class LineKeeperTest {
     assertEquals("jumps to 2: the MI VM's checkpoint 2 needs no segment", 2, k.advance().orElseThrow().index());
   }
 
+  @Test public void aBoundaryNotYetReportedHoldsTheLineBack() {
+    GroupConfig mi3 = new GroupConfig(1000, List.of(VmClass.SI, VmClass.mi(3)));
+    LineKeeper k = new LineKeeper(mi3);
+    for (long n = 0; n <= 4; n++) {
+      k.record(record(0, n, BoundaryKind.CHECKPOINT));
+      k.markStable(0, n, 0);
+      if (n == 3) continue; // the MI_3 VM's checkpoint 3 is still on its way
+      k.record(record(1, n, n % 3 == 0 ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT));
+      k.markStable(1, n, 0);
+    }
+    assertEquals("index 4 would need checkpoint 3 of VM 1", 2, k.advance().orElseThrow().index());
+    k.record(record(1, 3, BoundaryKind.CHECKPOINT));
+    k.markStable(1, 3, 0);
+    assertEquals(List.of(4L, 3L), List.of(k.advance().orElseThrow().index(), k.line().checkpointOf(1)));
+  }
+
   @Test public void conflictingReportsAndUnknownVmsAreRejected() {
     LineKeeper k = atLineZero();
     k.record(record(0, 1, BoundaryKind.CHECKPOINT));

@@ -147,10 +147,15 @@ public final class LineKeeper {
   /** Whether the VM's state at index n can be rebuilt from stable storage alone. */
   private boolean stableStateAt(int vm, long n) {
     NavigableMap<Long, Slot> r = records.get(vm);
-    if (!r.containsKey(n)) return false;
-    for (Slot s : r.headMap(n, true).descendingMap().values()) {
+    long expected = n;
+    for (Map.Entry<Long, Slot> e : r.headMap(n, true).descendingMap().entrySet()) {
+      // Every boundary from the checkpoint up to n must be reported: a report still missing in between (out of
+      // order delivery) may be a later checkpoint, or a segment the replay needs.
+      if (e.getKey() != expected) return false;
+      Slot s = e.getValue();
       if (s.record == null || !s.stable) return false;
       if (s.record.isCheckpoint()) return true;
+      expected--;
     }
     return false;
   }

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         EngineBenchCommand.class,
         KvmBenchCommand.class,
+        CatalogBenchCommand.class,
     })
 public final class BenchCommand implements Runnable {
 

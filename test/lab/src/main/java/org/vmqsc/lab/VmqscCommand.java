@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         SimulateCommand.class,
         EvaluateCommand.class,
+        DbCommand.class,
         BenchCommand.class,
     })
 public final class VmqscCommand implements Runnable {
@@ -37,7 +38,7 @@ public final class VmqscCommand implements Runnable {
     });
     // Errors the command itself raises for bad values: one clear line, exit code 2, no stack trace.
     cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-      if (ex instanceof IllegalArgumentException) {
+      if (ex instanceof IllegalArgumentException || ex instanceof org.vmqsc.db.SchemaTooNewException) {
         c.getErr().println("vmqsc: " + ex.getMessage());
         return 2;
       }

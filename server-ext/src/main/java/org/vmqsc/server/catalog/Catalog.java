@@ -1,0 +1,667 @@
+package org.vmqsc.server.catalog;
+
+import static org.vmqsc.server.catalog.Checks.invalid;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.hibernate.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vmqsc.protocol.BoundaryKind;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.manager.Collectible;
+import org.vmqsc.protocol.manager.RecoveryLine;
+import org.vmqsc.protocol.recovery.RecoveryPlan;
+import org.vmqsc.protocol.recovery.RecoveryPlanner;
+import org.vmqsc.protocol.recovery.Survivors;
+import org.vmqsc.protocol.recovery.VmRestore;
+import org.vmqsc.server.catalog.CatalogException.Reason;
+import org.vmqsc.server.catalog.Views.CheckpointView;
+import org.vmqsc.server.catalog.Views.CollectionResult;
+import org.vmqsc.server.catalog.Views.GroupView;
+import org.vmqsc.server.catalog.Views.HostFailurePlan;
+import org.vmqsc.server.catalog.Views.LineEntry;
+import org.vmqsc.server.catalog.Views.LineView;
+import org.vmqsc.server.catalog.Views.LogSegmentView;
+import org.vmqsc.server.catalog.Views.MemberView;
+import org.vmqsc.server.catalog.Views.RecoveryEventView;
+import org.vmqsc.server.catalog.Views.ReportOutcome;
+import org.vmqsc.server.catalog.Views.ReportResult;
+import org.vmqsc.server.catalog.Views.RestoreStep;
+import org.vmqsc.server.catalog.Views.VmFailurePlan;
+import org.vmqsc.server.persistence.ArtifactRepository;
+import org.vmqsc.server.persistence.ArtifactState;
+import org.vmqsc.server.persistence.BoundaryArtifactEntity;
+import org.vmqsc.server.persistence.CatalogDatabase;
+import org.vmqsc.server.persistence.CatalogDatabase.Retry;
+import org.vmqsc.server.persistence.CheckpointEntity;
+import org.vmqsc.server.persistence.GroupMemberEntity;
+import org.vmqsc.server.persistence.GroupRepository;
+import org.vmqsc.server.persistence.LineRepository;
+import org.vmqsc.server.persistence.LogSegmentEntity;
+import org.vmqsc.server.persistence.LoggedMessageEntity;
+import org.vmqsc.server.persistence.LoggedMessageRepository;
+import org.vmqsc.server.persistence.MemberRepository;
+import org.vmqsc.server.persistence.Page;
+import org.vmqsc.server.persistence.PageRequest;
+import org.vmqsc.server.persistence.ProtectionGroupEntity;
+import org.vmqsc.server.persistence.RecoveryEventEntity;
+import org.vmqsc.server.persistence.RecoveryEventRepository;
+import org.vmqsc.server.persistence.RecoveryLineEntity;
+import org.vmqsc.server.persistence.RecoveryLineEntryEntity;
+import org.vmqsc.server.persistence.RecoveryPolicy;
+
+/**
+ * The management side's record of protection groups, checkpoints, log segments, recovery lines and recoveries,
+ * on a database shared by every management server.
+ *
+ * <p>Every state change is one transaction. Changes to a group's protocol state (reports, line moves, collection,
+ * rollbacks, membership) first lock the group's row ({@code SELECT ... FOR UPDATE}), so across all managers they
+ * happen one at a time per group, each seeing the previous one's committed rows. We chose row locks over optimistic
+ * versions because a group receives a burst of reports at every boundary from many hosts at once: with versions
+ * most of that burst would fail and retry, while a lock queues it (a report holds the lock for a few milliseconds).
+ * The group's {@code state_version} still serves, as a version, to tell whether this manager's cached
+ * {@link GroupState} is current (see {@link GroupTransactions} and {@link GroupStateCache}).
+ *
+ * <p>Reports may be delivered twice, late or out of order: a repeat changes nothing, a staged report after the
+ * stable one changes nothing, a stable report before the staged one records the artifact as stable, and a report
+ * behind the line or from an execution a recovery discarded is ignored. Unknown VMs and groups are refused with a
+ * {@link CatalogException} and logged.
+ */
+public final class Catalog {
+
+  private static final Logger log = LoggerFactory.getLogger(Catalog.class);
+
+  private final CatalogDatabase database;
+  private final String managerId;
+  private final Clock clock;
+  private final GroupTransactions groups;
+
+  /**
+   * @param managerId names this management server in the recovery events it claims
+   */
+  public Catalog(CatalogDatabase database, String managerId, Clock clock) {
+    this.database = database;
+    this.managerId = Checks.uuid("manager", managerId);
+    this.clock = clock;
+    this.groups = new GroupTransactions(database, new GroupStateCache());
+  }
+
+  public Catalog(CatalogDatabase database, String managerId) {
+    this(database, managerId, Clock.systemUTC());
+  }
+
+  // ---- groups ------------------------------------------------------------------------------------------------
+
+  public GroupView createGroup(String name, long basePeriodMs, RecoveryPolicy policy) {
+    String checkedName = Checks.name(name);
+    long t0 = Checks.basePeriodMs(basePeriodMs);
+    RecoveryPolicy checkedPolicy = policy == null ? RecoveryPolicy.AUTOMATIC : policy;
+    return database.inTransaction(Retry.ONLY_ROLLED_BACK, session -> {
+      ProtectionGroupEntity group = new ProtectionGroupEntity(checkedName, t0, checkedPolicy, now());
+      session.persist(group);
+      log.info("created protection group {} ({}, T0 {} ms)", group.uuid(), checkedName, t0);
+      return GroupView.of(group);
+    });
+  }
+
+  /** Changes what is given (null leaves a field as it is). */
+  public GroupView updateGroup(String groupUuid, String name, Long basePeriodMs, RecoveryPolicy policy) {
+    String checkedName = name == null ? null : Checks.name(name);
+    Long t0 = basePeriodMs == null ? null : Checks.basePeriodMs(basePeriodMs);
+    return database.inTransaction(Retry.IDEMPOTENT, session -> {
+      ProtectionGroupEntity group = lockGroup(session, groupUuid);
+      if (checkedName != null) group.rename(checkedName);
+      if (policy != null) group.setRecoveryPolicy(policy);
+      if (t0 != null && t0 != group.basePeriodMs()) {
+        group.setBasePeriodMs(t0);
+        group.bumpStateVersion();
+      }
+      return GroupView.of(group);
+    });
+  }
+
+  /** Soft-deletes the group and its memberships; its checkpoints and lines stay as history. */
+  public void deleteGroup(String groupUuid) {
+    database.inTransaction(Retry.IDEMPOTENT, session -> {
+      Optional<ProtectionGroupEntity> found = GroupRepository.lock(session, groupUuid);
+      if (found.isEmpty()) {
+        throw unknownGroup(groupUuid);
+      }
+      Instant now = now();
+      for (GroupMemberEntity member : MemberRepository.ofGroup(session, found.get().id())) {
+        member.remove(now);
+      }
+      found.get().remove(now);
+      found.get().bumpStateVersion();
+      log.info("deleted protection group {}", groupUuid);
+      return null;
+    });
+  }
+
+  // ---- members -----------------------------------------------------------------------------------------------
+
+  /**
+   * Adds a VM with its class (SI or MI_k, k >= 2) on its current host. Membership is fixed once the group has
+   * checkpoints, because the protocol numbers a group's VMs once and every report counts messages by that
+   * numbering.
+   */
+  public MemberView addVm(String groupUuid, String vmUuid, String vmClass, String hostUuid) {
+    String vm = Checks.uuid("VM", vmUuid);
+    String checkedClass = Checks.vmClass(vmClass);
+    String host = hostUuid == null ? null : Checks.uuid("host", hostUuid);
+    return database.inTransaction(Retry.ONLY_ROLLED_BACK, session -> {
+      ProtectionGroupEntity group = lockGroup(session, groupUuid);
+      Optional<GroupMemberEntity> existing = MemberRepository.byVm(session, vm);
+      if (existing.isPresent()) {
+        throw new CatalogException(Reason.DUPLICATE_VM, "VM " + vm + " is already in group "
+            + groupUuidOf(session, existing.get().groupId()) + "; remove it there first");
+      }
+      requireNoCheckpoints(session, group, "add a VM to");
+      GroupMemberEntity member = new GroupMemberEntity(group.id(), vm, checkedClass, host, now());
+      session.persist(member);
+      group.bumpStateVersion();
+      int number = MemberRepository.ofGroup(session, group.id()).size() - 1;
+      log.info("added VM {} ({}) to group {}", vm, checkedClass, groupUuid);
+      return MemberView.of(member, number);
+    });
+  }
+
+  public void removeVm(String groupUuid, String vmUuid) {
+    database.inTransaction(Retry.IDEMPOTENT, session -> {
+      ProtectionGroupEntity group = lockGroup(session, groupUuid);
+      GroupMemberEntity member = MemberRepository.ofGroup(session, group.id()).stream()
+          .filter(m -> m.vmUuid().equals(vmUuid)).findFirst()
+          .orElseThrow(() -> unknownVm(vmUuid, "in group " + groupUuid));
+      requireNoCheckpoints(session, group, "remove a VM from");
+      member.remove(now());
+      group.bumpStateVersion();
+      return null;
+    });
+  }
+
+  /** The VM now runs on {@code hostUuid} (after a migration or a restart elsewhere). */
+  public void moveVm(String vmUuid, String hostUuid) {
+    String host = Checks.uuid("host", hostUuid);
+    database.inTransaction(Retry.IDEMPOTENT, session -> {
+      GroupMemberEntity member = MemberRepository.byVm(session, vmUuid)
+          .orElseThrow(() -> unknownVm(vmUuid, "in any group"));
+      member.setHostUuid(host);
+      return null;
+    });
+  }
+
+  // ---- reports -----------------------------------------------------------------------------------------------
+
+  /** Records a checkpoint or log segment report (staged, then stable) and moves the line if it can. */
+  public ReportResult recordReport(BoundaryReport report) {
+    return groups.onGroupOfVm(report.vmUuid(), (session, locked) -> {
+      GroupMemberEntity member = locked.member();
+      GroupState state = locked.state();
+      if (report.sentTo().length != state.members.size()) {
+        throw invalid(report + " carries " + report.sentTo().length + " channel counters but the group has "
+            + state.members.size() + " VMs");
+      }
+      if (report.incarnation() < member.incarnation()) {
+        log.info("ignored {}: VM is at incarnation {} since a recovery", report, member.incarnation());
+        return new ReportResult(ReportOutcome.IGNORED, null);
+      }
+      if (report.incarnation() > member.incarnation()) {
+        throw new CatalogException(Reason.CONFLICTING_REPORT, report + " names incarnation "
+            + report.incarnation() + " but no recovery gave VM " + member.vmUuid() + " more than "
+            + member.incarnation());
+      }
+      // The group's state knows every live row (it is current: checked by version under the lock), so a new
+      // report costs no lookup and a repeated one no load.
+      boolean checkpoint = report.kind() == BoundaryKind.CHECKPOINT;
+      int vm = state.numberOf(member.id());
+      GroupState.RowRef known = state.row(vm, report.index(), checkpoint);
+      ReportOutcome outcome;
+      if (known != null) {
+        outcome = again(session, known, vm, checkpoint, report, state);
+      } else if (locked.group().lineIndex() != null && report.index() < locked.group().lineIndex()) {
+        log.debug("ignored {}: behind the recovery line {}", report, locked.group().lineIndex());
+        outcome = ReportOutcome.IGNORED;
+      } else {
+        BoundaryArtifactEntity row = newRow(locked.group().id(), member.id(), report);
+        session.persist(row);
+        state.add(row);
+        outcome = ReportOutcome.RECORDED;
+      }
+      LineView moved = null;
+      if (outcome == ReportOutcome.RECORDED || outcome == ReportOutcome.MADE_STABLE) {
+        moved = advance(session, locked.group(), state).orElse(null);
+        locked.group().bumpStateVersion();
+      }
+      return new ReportResult(outcome, moved);
+    });
+  }
+
+  /** The receiver's host stably logged a late message; it may let the line move past its channel. */
+  public ReportResult recordLoggedMessage(LoggedMessageReport report) {
+    return groups.onGroupOfVm(report.toVmUuid(), (session, locked) -> {
+      GroupMemberEntity to = locked.member();
+      GroupMemberEntity from = locked.state().members.stream().filter(m -> m.vmUuid().equals(report.fromVmUuid()))
+          .findFirst().orElseThrow(() -> unknownVm(report.fromVmUuid(), "in the group of " + to.vmUuid()));
+      if (report.incarnation() < from.incarnation() && from.rollbackSentCounts() != null
+          && report.seq() > from.rollbackSentCounts()[locked.state().numberOf(to.id())]) {
+        // The same rule as ExecutionView.isStale, on uuids.
+        log.info("ignored logged message {} -> {} #{}: sent by an execution a recovery discarded",
+            report.fromVmUuid(), report.toVmUuid(), report.seq());
+        return new ReportResult(ReportOutcome.IGNORED, null);
+      }
+      if (LoggedMessageRepository.find(session, from.id(), to.id(), report.incarnation(), report.seq()).isPresent()) {
+        return new ReportResult(ReportOutcome.DUPLICATE, null);
+      }
+      LoggedMessageEntity row = new LoggedMessageEntity(locked.group().id(), from.id(), to.id(), report.seq(),
+          report.csn(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
+          report.epoch(), report.receiverIncarnation(), report.location(), now());
+      session.persist(row);
+      locked.state().addLoggedMessage(row);
+      LineView moved = advance(session, locked.group(), locked.state()).orElse(null);
+      locked.group().bumpStateVersion();
+      return new ReportResult(ReportOutcome.RECORDED, moved);
+    });
+  }
+
+  /** Moves the group's line as far as the recorded reports allow (reports already do this; this is for repair). */
+  public Optional<LineView> advanceLine(String groupUuid) {
+    return groups.onGroup(groupUuid, (session, locked) -> {
+      if (locked.state().isEmpty()) return Optional.<LineView>empty();
+      Optional<LineView> moved = advance(session, locked.group(), locked.state());
+      if (moved.isPresent()) locked.group().bumpStateVersion();
+      return moved;
+    });
+  }
+
+  // ---- collection --------------------------------------------------------------------------------------------
+
+  /**
+   * Marks collected (soft-deletes) what lies behind the recovery line: older checkpoints, log segments before
+   * each VM's line checkpoint, and logged messages the line contains as received. Returns the locations the
+   * stores may now delete.
+   */
+  public CollectionResult collect(String groupUuid) {
+    return groups.onGroup(groupUuid, (session, locked) -> {
+      GroupState state = locked.state();
+      if (state.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
+      Collectible behind = state.keeper.collectible();
+      if (behind.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
+      Instant now = now();
+      List<String> locations = new ArrayList<>();
+      for (BoundaryRecord r : behind.checkpoints()) {
+        CheckpointEntity row = session.get(CheckpointEntity.class, state.checkpointRow(r.vm(), r.index()).id());
+        row.markCollected(now);
+        locations.add(row.location());
+        state.forgetCollected(r.vm(), r.index(), true);
+      }
+      for (BoundaryRecord r : behind.segments()) {
+        LogSegmentEntity row = session.get(LogSegmentEntity.class, state.segmentRow(r.vm(), r.index()).id());
+        row.markCollected(now);
+        locations.add(row.location());
+        state.forgetCollected(r.vm(), r.index(), false);
+      }
+      int messages = 0;
+      List<LoggedMessageEntity> logged = behind.inTransit().isEmpty()
+          ? List.of() : LoggedMessageRepository.live(session, state.groupId);
+      for (Collectible.ChannelRange range : behind.inTransit()) {
+        long from = state.member(range.from()).id();
+        long to = state.member(range.to()).id();
+        for (LoggedMessageEntity m : logged) {
+          if (m.fromMemberId() == from && m.toMemberId() == to && m.seq() >= range.fromSeq()
+              && m.seq() <= range.toSeq()) {
+            m.remove(now);
+            locations.add(m.location());
+            messages++;
+          }
+        }
+      }
+      state.keeper.collect();
+      locked.group().bumpStateVersion();
+      return new CollectionResult(behind.checkpoints().size(), behind.segments().size(), messages, locations);
+    });
+  }
+
+  // ---- recovery ----------------------------------------------------------------------------------------------
+
+  /** The groups with a VM on {@code hostUuid}: the ones a failure of that host concerns. */
+  public List<String> groupsOnHost(String hostUuid) {
+    return database.read(session -> MemberRepository.onHost(session, hostUuid).stream()
+        .map(m -> groupUuidOf(session, m.groupId())).distinct().toList());
+  }
+
+  /**
+   * A VM failed but its host is up: the host restarts it from its latest checkpoint (staged is enough) and
+   * replays its volatile receive log; no other VM is touched. This names that checkpoint.
+   */
+  public VmFailurePlan planVmFailure(String vmUuid) {
+    return database.read(session -> {
+      GroupMemberEntity member = MemberRepository.byVm(session, vmUuid)
+          .orElseThrow(() -> unknownVm(vmUuid, "in any group"));
+      CheckpointEntity latest = session.createSelectionQuery("from CheckpointEntity where memberId = :member"
+              + " and incarnation = :incarnation and removed is null order by csn desc", CheckpointEntity.class)
+          .setParameter("member", member.id())
+          .setParameter("incarnation", member.incarnation())
+          .setMaxResults(1)
+          .uniqueResultOptional()
+          .orElseThrow(() -> new CatalogException(Reason.WRONG_STATE, "VM " + vmUuid
+              + " has no checkpoint yet in its current incarnation: nothing to restart it from"));
+      return new VmFailurePlan(vmUuid, member.hostUuid(), latest.uuid(), latest.csn(), latest.state(),
+          latest.location());
+    });
+  }
+
+  /**
+   * Plans the recovery of one group from the failure of {@code failedHostUuid} with the protocol's planner: the
+   * minimal set of VMs to roll back to the line, what each restores, and the messages to replay. The surviving
+   * hosts' counters and logs come from the caller, in the group's VM numbering ({@link #members}).
+   */
+  public HostFailurePlan planHostFailure(String groupUuid, String failedHostUuid, Survivors survivors) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = GroupRepository.find(session, groupUuid)
+          .orElseThrow(() -> unknownGroup(groupUuid));
+      GroupState state = GroupState.rebuild(session, group, MemberRepository.ofGroup(session, group.id()));
+      if (state.isEmpty() || state.keeper.line() == null) {
+        throw new CatalogException(Reason.WRONG_STATE, "group " + groupUuid
+            + " has no recovery line yet: its first checkpoints are not all stable");
+      }
+      Set<Integer> failed = new TreeSet<>();
+      for (int vm = 0; vm < state.members.size(); vm++) {
+        if (failedHostUuid.equals(state.member(vm).hostUuid())) failed.add(vm);
+      }
+      if (failed.isEmpty()) {
+        throw new CatalogException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM on host " + failedHostUuid);
+      }
+      ExecutionView view = new ExecutionView(state);
+      RecoveryPlan plan = RecoveryPlanner.planHostFailure(state.config, state.keeper, failed,
+          view.survivors(survivors), stableInTransit(session, state, view));
+      return describe(session, groupUuid, failedHostUuid, state, plan);
+    });
+  }
+
+  /**
+   * Claims the recovery of {@code failedRef} in the group for this manager and applies its rollback to the
+   * catalog in the same transaction: the rolled-back VMs get their new incarnation, and what their discarded
+   * executions left after the line is marked DISCARDED. Returns empty when another manager already runs it:
+   * two managers never run the same recovery.
+   */
+  public Optional<RecoveryEventView> claimRecovery(String groupUuid, RecoveryEventEntity.FailureKind kind,
+      String failedRef, HostFailurePlan plan) {
+    return groups.onGroup(groupUuid, (session, locked) -> {
+      if (RecoveryEventRepository.running(session, locked.group().id(), failedRef).isPresent()) {
+        log.info("recovery of {} in group {} is already running elsewhere", failedRef, groupUuid);
+        return Optional.<RecoveryEventView>empty();
+      }
+      Long line = locked.group().lineIndex();
+      if (plan != null && (line == null || plan.plan().lineIndex() != line)) {
+        throw new CatalogException(Reason.WRONG_STATE, "the plan rolls back to line " + plan.plan().lineIndex()
+            + " but the group's line is now " + line + ": plan again");
+      }
+      Instant now = now();
+      if (plan != null) {
+        rollBack(session, locked, plan.plan(), now);
+      }
+      String rolledBack = plan == null ? "" : String.join(",", plan.rolledBackVmUuids());
+      RecoveryEventEntity event = new RecoveryEventEntity(locked.group().id(), kind, failedRef, line, rolledBack,
+          managerId, now);
+      session.persist(event);
+      locked.group().bumpStateVersion();
+      return Optional.of(RecoveryEventView.of(event, groupUuid));
+    });
+  }
+
+  /** Records how a claimed recovery ended. Repeating the same outcome changes nothing. */
+  public RecoveryEventView finishRecovery(String eventUuid, boolean succeeded, long replayedMessages, String outcome) {
+    return database.inTransaction(Retry.IDEMPOTENT, session -> {
+      RecoveryEventEntity event = RecoveryEventRepository.find(session, eventUuid)
+          .orElseThrow(() -> new CatalogException(Reason.UNKNOWN_RECOVERY, "no recovery event " + eventUuid));
+      if (event.state() == RecoveryEventEntity.State.RUNNING) {
+        event.finish(succeeded, replayedMessages, outcome, now());
+      } else if ((event.state() == RecoveryEventEntity.State.SUCCEEDED) != succeeded) {
+        throw new CatalogException(Reason.WRONG_STATE, "recovery " + eventUuid + " already ended as "
+            + event.state());
+      }
+      return RecoveryEventView.of(event, groupUuidOf(session, event.groupId()));
+    });
+  }
+
+  // ---- listings ----------------------------------------------------------------------------------------------
+
+  public Page<GroupView> listGroups(PageRequest page) {
+    return database.read(session -> GroupRepository.page(session, page).map(GroupView::of));
+  }
+
+  /** The group's VMs in their protocol numbering (page offsets count in that order too). */
+  public Page<MemberView> listMembers(String groupUuid, PageRequest page) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
+      Page<GroupMemberEntity> members = MemberRepository.page(session, group.id(), page);
+      List<MemberView> views = new ArrayList<>();
+      for (int i = 0; i < members.items().size(); i++) {
+        views.add(MemberView.of(members.items().get(i), page.offset() + i));
+      }
+      return new Page<>(views, members.total(), members.offset(), members.limit());
+    });
+  }
+
+  public List<MemberView> members(String groupUuid) {
+    return listMembers(groupUuid, new PageRequest(0, PageRequest.MAX_LIMIT)).items();
+  }
+
+  public Page<CheckpointView> listCheckpoints(String groupUuid, boolean includeRemoved, PageRequest page) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
+      Map<Long, String> vms = vmUuids(session, group.id());
+      return ArtifactRepository.page(session, CheckpointEntity.class, group.id(), includeRemoved, page)
+          .map(c -> CheckpointView.of(c, vms.get(c.memberId())));
+    });
+  }
+
+  public Page<LogSegmentView> listLogSegments(String groupUuid, boolean includeRemoved, PageRequest page) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
+      Map<Long, String> vms = vmUuids(session, group.id());
+      return ArtifactRepository.page(session, LogSegmentEntity.class, group.id(), includeRemoved, page)
+          .map(s -> LogSegmentView.of(s, vms.get(s.memberId())));
+    });
+  }
+
+  /** The lines the group reached, newest first. */
+  public Page<LineView> listLines(String groupUuid, PageRequest page) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
+      return LineRepository.page(session, group.id(), page).map(line -> lineView(session, groupUuid, line));
+    });
+  }
+
+  public Optional<LineView> currentLine(String groupUuid) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
+      return LineRepository.current(session, group.id()).map(line -> lineView(session, groupUuid, line));
+    });
+  }
+
+  public Page<RecoveryEventView> listRecoveryEvents(String groupUuid, PageRequest page) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
+      return RecoveryEventRepository.page(session, group.id(), page).map(e -> RecoveryEventView.of(e, groupUuid));
+    });
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------------
+
+  private ReportOutcome again(Session session, GroupState.RowRef known, int vm, boolean checkpoint,
+      BoundaryReport report, GroupState state) {
+    String fingerprint = GroupState.fingerprint(report.forced(), report.sizeBytes(), report.contentDigest(),
+        report.position(), report.received(), report.sentTo(), report.receivedFrom());
+    if (!fingerprint.equals(known.fingerprint())) {
+      Class<? extends BoundaryArtifactEntity> type = checkpoint ? CheckpointEntity.class : LogSegmentEntity.class;
+      BoundaryArtifactEntity row = session.get(type, known.id());
+      log.warn("refused {}: it contradicts the report recorded before", report);
+      throw new CatalogException(Reason.CONFLICTING_REPORT, report + " contradicts the report recorded before"
+          + " (digest " + row.contentDigest() + ", size " + row.sizeBytes() + ")");
+    }
+    if (report.stable() && !known.stable()) {
+      session.createNativeMutationQuery("UPDATE " + (checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment")
+              + " SET state = 'STABLE', location = :location WHERE id = :id AND state = 'STAGED'")
+          .setParameter("location", report.location())
+          .setParameter("id", known.id())
+          .executeUpdate();
+      state.markStable(vm, report.index(), checkpoint);
+      return ReportOutcome.MADE_STABLE;
+    }
+    return ReportOutcome.DUPLICATE;
+  }
+
+  private BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r) {
+    ArtifactState state = r.stable() ? ArtifactState.STABLE : ArtifactState.STAGED;
+    return r.kind() == BoundaryKind.CHECKPOINT
+        ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), state, r.sizeBytes(),
+            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now())
+        : new LogSegmentEntity(groupId, memberId, r.index() - 1, r.index(), r.incarnation(), state, r.sizeBytes(),
+            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now());
+  }
+
+  /** Lets the keeper move the line and, if it moved, records the new line and supersedes the old one. */
+  private Optional<LineView> advance(Session session, ProtectionGroupEntity group, GroupState state) {
+    Optional<RecoveryLine> moved = state.keeper.advance();
+    if (moved.isEmpty()) return Optional.empty();
+    RecoveryLine line = moved.get();
+    Instant now = now();
+    session.createNativeMutationQuery(
+            "UPDATE vmqsc_recovery_line SET removed = :now WHERE group_id = :group AND removed IS NULL")
+        .setParameter("now", now)
+        .setParameter("group", group.id())
+        .executeUpdate();
+    RecoveryLineEntity row = new RecoveryLineEntity(group.id(), line.index(), now);
+    session.persist(row);
+    // One multi-row INSERT for the entries: a line of a large group would otherwise cost one round trip per VM.
+    StringBuilder insert = new StringBuilder(
+        "INSERT INTO vmqsc_recovery_line_entry (line_id, member_id, checkpoint_id, csn) VALUES ");
+    List<LineEntry> entries = new ArrayList<>();
+    for (int vm = 0; vm < state.members.size(); vm++) {
+      long csn = line.checkpointOf(vm);
+      GroupState.RowRef checkpoint = state.checkpointRow(vm, csn);
+      insert.append(vm == 0 ? "" : ",").append('(').append(row.id()).append(',').append(state.member(vm).id())
+          .append(',').append(checkpoint.id()).append(',').append(csn).append(')');
+      entries.add(new LineEntry(state.member(vm).vmUuid(), csn, checkpoint.uuid()));
+    }
+    session.createNativeMutationQuery(insert.toString()).executeUpdate();
+    group.setLineIndex(line.index());
+    log.debug("group {} line moved to {}", group.uuid(), line);
+    return Optional.of(new LineView(group.uuid(), line.index(), entries, now));
+  }
+
+  private void rollBack(Session session, GroupTransactions.Locked locked, RecoveryPlan plan, Instant now) {
+    GroupState state = locked.state();
+    for (VmRestore restore : plan.restores()) {
+      GroupMemberEntity member = session.get(GroupMemberEntity.class, state.member(restore.vm()).id());
+      long[] sentAtLine = restore.lineState().sentTo();
+      member.rolledBack(member.incarnation() + 1, sentAtLine);
+      for (Class<? extends BoundaryArtifactEntity> type : List.of(CheckpointEntity.class, LogSegmentEntity.class)) {
+        for (BoundaryArtifactEntity row : ArtifactRepository.liveAfter(session, type, member.id(), plan.lineIndex())) {
+          row.markDiscarded(now);
+        }
+      }
+      for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {
+        if (m.fromMemberId() == member.id() && m.seq() > sentAtLine[state.numberOf(m.toMemberId())]) {
+          m.remove(now);
+        }
+      }
+    }
+    // The in-memory state still holds the discarded rows: drop it, the next change rebuilds from the rows.
+    state.stale = true;
+  }
+
+  private Map<Integer, List<LogEntry>> stableInTransit(Session session, GroupState state, ExecutionView view) {
+    Map<Integer, List<LogEntry>> byReceiver = new HashMap<>();
+    for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {
+      Message message = new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
+          m.csn(), m.incarnation(), m.sizeBytes(), m.digest());
+      byReceiver.computeIfAbsent(message.to(), k -> new ArrayList<>())
+          .add(view.entry(message, m.rsn(), m.position(), m.epoch(), m.receiverIncarnation()));
+    }
+    byReceiver.values().forEach(list -> list.sort((a, b) -> Long.compare(a.rsn(), b.rsn())));
+    return byReceiver;
+  }
+
+  private HostFailurePlan describe(Session session, String groupUuid, String failedHostUuid, GroupState state,
+      RecoveryPlan plan) {
+    List<MemberView> members = new ArrayList<>();
+    for (int vm = 0; vm < state.members.size(); vm++) members.add(MemberView.of(state.member(vm), vm));
+    List<RestoreStep> steps = new ArrayList<>();
+    for (VmRestore restore : plan.restores()) {
+      GroupMemberEntity member = state.member(restore.vm());
+      CheckpointEntity checkpoint = session.get(CheckpointEntity.class,
+          state.checkpointRow(restore.vm(), restore.checkpoint().index()).id());
+      List<String> segments = restore.segments().stream()
+          .map(s -> session.get(LogSegmentEntity.class, state.segmentRow(restore.vm(), s.index()).id()).location())
+          .toList();
+      steps.add(new RestoreStep(member.vmUuid(), member.incarnation() + 1, checkpoint.uuid(), checkpoint.csn(),
+          checkpoint.location(), segments, restore.replays().size()));
+    }
+    List<String> rolledBack = plan.rolledBack().stream().map(vm -> state.member(vm).vmUuid()).toList();
+    return new HostFailurePlan(groupUuid, failedHostUuid, Collections.unmodifiableList(members), plan,
+        rolledBack, steps);
+  }
+
+  private LineView lineView(Session session, String groupUuid, RecoveryLineEntity line) {
+    Map<Long, String> vms = vmUuids(session, line.groupId());
+    List<LineEntry> entries = new ArrayList<>();
+    for (RecoveryLineEntryEntity e : LineRepository.entries(session, line.id())) {
+      entries.add(new LineEntry(vms.get(e.memberId()), e.csn(),
+          session.get(CheckpointEntity.class, e.checkpointId()).uuid()));
+    }
+    return new LineView(groupUuid, line.lineIndex(), entries, line.created());
+  }
+
+  private Map<Long, String> vmUuids(Session session, long groupId) {
+    return session.createSelectionQuery("from GroupMemberEntity where groupId = :group", GroupMemberEntity.class)
+        .setParameter("group", groupId).getResultList().stream()
+        .collect(Collectors.toMap(GroupMemberEntity::id, GroupMemberEntity::vmUuid));
+  }
+
+  private void requireNoCheckpoints(Session session, ProtectionGroupEntity group, String action) {
+    long count = session.createSelectionQuery("select count(*) from CheckpointEntity where groupId = :group",
+        Long.class).setParameter("group", group.id()).getSingleResult();
+    if (count > 0) {
+      throw new CatalogException(Reason.WRONG_STATE, "cannot " + action + " group " + group.uuid()
+          + ": it already has checkpoints and the protocol numbers a group's VMs once; create a new group instead");
+    }
+  }
+
+  private static ProtectionGroupEntity lockGroup(Session session, String groupUuid) {
+    return GroupTransactions.lockGroup(session, groupUuid);
+  }
+
+  private static ProtectionGroupEntity findGroup(Session session, String groupUuid) {
+    return GroupTransactions.findGroup(session, groupUuid);
+  }
+
+  private static String groupUuidOf(Session session, long groupId) {
+    return session.get(ProtectionGroupEntity.class, groupId).uuid();
+  }
+
+  private static CatalogException unknownGroup(String groupUuid) {
+    return GroupTransactions.unknownGroup(groupUuid);
+  }
+
+  private static CatalogException unknownVm(String vmUuid, String where) {
+    return GroupTransactions.unknownVm(vmUuid, where);
+  }
+
+  private Instant now() {
+    return clock.instant();
+  }
+}

@@ -1,0 +1,66 @@
+package org.vmqsc.server.catalog;
+
+import java.util.List;
+import java.util.Set;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.host.SenderCopy;
+import org.vmqsc.protocol.recovery.Survivors;
+import org.vmqsc.server.persistence.GroupMemberEntity;
+
+/**
+ * Translates what hosts hold (real incarnations) into the view of a {@link GroupState}'s keeper, which sees each
+ * VM's current execution only (incarnation 0, see {@link GroupState}): messages of discarded executions are left
+ * out, and a receive order (rsn) is kept only where the receiver's current incarnation assigned it.
+ */
+final class ExecutionView {
+
+  private static final int CURRENT = 0;
+  private static final int EARLIER = -1;
+
+  private final GroupState state;
+
+  ExecutionView(GroupState state) {
+    this.state = state;
+  }
+
+  /** Sent by an execution of its sender that a recovery discarded (after the line it rolled back to). */
+  boolean isStale(Message m) {
+    GroupMemberEntity sender = state.member(m.from());
+    long[] sentAtRollback = sender.rollbackSentCounts();
+    return m.incarnation() < sender.incarnation() && sentAtRollback != null && m.seq() > sentAtRollback[m.to()];
+  }
+
+  int receiverIncarnation(int vm, int reported) {
+    return reported == state.member(vm).incarnation() ? CURRENT : EARLIER;
+  }
+
+  LogEntry entry(Message m, long rsn, long position, long epoch, int receiverIncarnation) {
+    return new LogEntry(m, rsn, position, epoch, receiverIncarnation(m.to(), receiverIncarnation));
+  }
+
+  Survivors survivors(Survivors reported) {
+    return new Survivors() {
+      @Override public Set<Integer> vms() {
+        return reported.vms();
+      }
+
+      @Override public long[] receivedFrom(int vm) {
+        return reported.receivedFrom(vm);
+      }
+
+      @Override public List<LogEntry> receiveLog(int vm) {
+        return reported.receiveLog(vm).stream().filter(e -> !isStale(e.message()))
+            .map(e -> entry(e.message(), e.rsn(), e.position(), e.epoch(), e.incarnation())).toList();
+      }
+
+      @Override public List<SenderCopy> copiesTo(int vm) {
+        return reported.copiesTo(vm).stream().filter(c -> !isStale(c.message()))
+            .map(c -> c.isAcknowledged()
+                ? new SenderCopy(c.message(), c.rsn(), c.receiverEpoch(), receiverIncarnation(vm, c.receiverIncarnation()))
+                : c)
+            .toList();
+      }
+    };
+  }
+}

@@ -1,0 +1,167 @@
+package org.vmqsc.server.catalog;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.hibernate.Session;
+import org.vmqsc.protocol.BoundaryKind;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.GroupConfig;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.VmClass;
+import org.vmqsc.protocol.manager.LineKeeper;
+import org.vmqsc.server.persistence.ArtifactRepository;
+import org.vmqsc.server.persistence.ArtifactState;
+import org.vmqsc.server.persistence.BoundaryArtifactEntity;
+import org.vmqsc.server.persistence.CheckpointEntity;
+import org.vmqsc.server.persistence.GroupMemberEntity;
+import org.vmqsc.server.persistence.LogSegmentEntity;
+import org.vmqsc.server.persistence.LoggedMessageEntity;
+import org.vmqsc.server.persistence.LoggedMessageRepository;
+import org.vmqsc.server.persistence.ProtectionGroupEntity;
+
+/**
+ * One group's protocol state in memory: the protocol's {@link LineKeeper} fed with the group's live rows, the
+ * group's VM numbering, and which row holds each record. The rows are the truth; this is derived from them and
+ * can be rebuilt at any time ({@link #rebuild}).
+ *
+ * <p>Incarnations are checked by the catalog against the member rows, so the keeper here always sees the live
+ * rows as one incarnation (0): after a rollback the rows of the discarded execution are marked DISCARDED and the
+ * keeper is rebuilt without them, which is what {@code LineKeeper.rollback} would have left in memory.
+ */
+final class GroupState {
+
+  private static final int KEEPER_INCARNATION = 0;
+
+  final long groupId;
+  /** The group row's state_version this state matches. */
+  long version;
+  /** Set when a change made the in-memory state wrong (a rollback): it is dropped instead of cached. */
+  boolean stale;
+  final List<GroupMemberEntity> members;
+  final GroupConfig config;
+  final LineKeeper keeper;
+  private final Map<Long, Integer> numberOfMember = new HashMap<>();
+  /** Per VM number: CSN -> the live checkpoint row, and the live log segment row. */
+  private final List<Map<Long, RowRef>> checkpointRows = new ArrayList<>();
+  private final List<Map<Long, RowRef>> segmentRows = new ArrayList<>();
+
+  /**
+   * Enough of a live row to name it and to answer a repeated report without loading it: whether it is stable,
+   * and a fingerprint of its content (see {@link #fingerprint}).
+   */
+  record RowRef(long id, String uuid, boolean stable, String fingerprint) {}
+
+  /** What must be equal for two reports of one VM at one index to be the same report. */
+  static String fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received,
+      long[] sentTo, long[] receivedFrom) {
+    return forced + "|" + sizeBytes + "|" + contentDigest + "|" + position + "|" + received + "|"
+        + java.util.Arrays.hashCode(sentTo) + "|" + java.util.Arrays.hashCode(receivedFrom);
+  }
+
+  private GroupState(long groupId, long version, List<GroupMemberEntity> members, GroupConfig config) {
+    this.groupId = groupId;
+    this.version = version;
+    this.members = List.copyOf(members);
+    this.config = config;
+    this.keeper = config == null ? null : new LineKeeper(config);
+    for (int vm = 0; vm < members.size(); vm++) {
+      numberOfMember.put(members.get(vm).id(), vm);
+      checkpointRows.add(new HashMap<>());
+      segmentRows.add(new HashMap<>());
+    }
+  }
+
+  /** Builds the state from the group's live rows, as any manager sharing the database would. */
+  static GroupState rebuild(Session session, ProtectionGroupEntity group, List<GroupMemberEntity> members) {
+    GroupConfig config = members.isEmpty() ? null : new GroupConfig(group.basePeriodMs(),
+        members.stream().map(m -> VmClass.parse(m.vmClass())).toList());
+    GroupState state = new GroupState(group.id(), group.stateVersion(), members, config);
+    if (config == null) {
+      return state;
+    }
+    List<BoundaryArtifactEntity> rows = new ArrayList<>();
+    rows.addAll(ArtifactRepository.live(session, CheckpointEntity.class, group.id()));
+    rows.addAll(ArtifactRepository.live(session, LogSegmentEntity.class, group.id()));
+    rows.sort((a, b) -> Long.compare(a.csn(), b.csn()));
+    for (BoundaryArtifactEntity row : rows) {
+      state.add(row);
+    }
+    for (LoggedMessageEntity m : LoggedMessageRepository.live(session, group.id())) {
+      state.addLoggedMessage(m);
+    }
+    state.keeper.advance();
+    return state;
+  }
+
+  boolean isEmpty() {
+    return keeper == null;
+  }
+
+  int numberOf(long memberId) {
+    Integer vm = numberOfMember.get(memberId);
+    if (vm == null) throw new IllegalStateException("member " + memberId + " is not in group " + groupId);
+    return vm;
+  }
+
+  GroupMemberEntity member(int vm) {
+    return members.get(vm);
+  }
+
+  /** Feeds a row (newly inserted or loaded) to the keeper and remembers which row it is. */
+  void add(BoundaryArtifactEntity row) {
+    int vm = numberOf(row.memberId());
+    keeper.record(toRecord(row, vm));
+    if (row.state() == ArtifactState.STABLE) {
+      keeper.markStable(vm, row.csn(), KEEPER_INCARNATION);
+    }
+    boolean forced = row instanceof CheckpointEntity c && c.forced();
+    (row instanceof CheckpointEntity ? checkpointRows : segmentRows).get(vm).put(row.csn(),
+        new RowRef(row.id(), row.uuid(), row.state() == ArtifactState.STABLE, fingerprint(forced, row.sizeBytes(),
+            row.contentDigest(), row.position(), row.received(), row.sentCounts(), row.receivedCounts())));
+  }
+
+  /** The row of {@code vm}'s checkpoint (or segment) at {@code csn} reached stable storage. */
+  void markStable(int vm, long csn, boolean checkpoint) {
+    Map<Long, RowRef> rows = (checkpoint ? checkpointRows : segmentRows).get(vm);
+    RowRef ref = rows.get(csn);
+    rows.put(csn, new RowRef(ref.id(), ref.uuid(), true, ref.fingerprint()));
+    keeper.markStable(vm, csn, KEEPER_INCARNATION);
+  }
+
+  /** The live row of a VM's checkpoint or segment at {@code csn}, or null. */
+  RowRef row(int vm, long csn, boolean checkpoint) {
+    return (checkpoint ? checkpointRows : segmentRows).get(vm).get(csn);
+  }
+
+  void addLoggedMessage(LoggedMessageEntity m) {
+    keeper.markInTransitLogged(toMessage(m));
+  }
+
+  Message toMessage(LoggedMessageEntity m) {
+    return new Message(numberOf(m.fromMemberId()), numberOf(m.toMemberId()), m.seq(), m.csn(), KEEPER_INCARNATION,
+        m.sizeBytes(), m.digest());
+  }
+
+  RowRef checkpointRow(int vm, long csn) {
+    return checkpointRows.get(vm).get(csn);
+  }
+
+  RowRef segmentRow(int vm, long csn) {
+    return segmentRows.get(vm).get(csn);
+  }
+
+  /** Forgets the row maps of what the keeper just collected. */
+  void forgetCollected(int vm, long csn, boolean checkpoint) {
+    (checkpoint ? checkpointRows : segmentRows).get(vm).remove(csn);
+  }
+
+  private static BoundaryRecord toRecord(BoundaryArtifactEntity row, int vm) {
+    boolean checkpoint = row instanceof CheckpointEntity;
+    return new BoundaryRecord(vm, row.csn(), KEEPER_INCARNATION,
+        checkpoint ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT,
+        checkpoint && ((CheckpointEntity) row).forced(), row.position(), row.received(), row.sentCounts(),
+        row.receivedCounts());
+  }
+}

@@ -1,0 +1,43 @@
+package org.vmqsc.server.persistence;
+
+import jakarta.persistence.LockModeType;
+import java.util.Map;
+import java.util.Optional;
+import org.hibernate.Session;
+
+/** Protection groups. Only groups that are not removed are ever returned. */
+public final class GroupRepository {
+
+  private GroupRepository() {}
+
+  public static Optional<ProtectionGroupEntity> find(Session session, String groupUuid) {
+    return session.createSelectionQuery(
+            "from ProtectionGroupEntity where uuid = :uuid and removed is null", ProtectionGroupEntity.class)
+        .setParameter("uuid", groupUuid)
+        .uniqueResultOptional();
+  }
+
+  /**
+   * Reads the group with {@code SELECT ... FOR UPDATE}: every change to a group's protocol state takes this lock
+   * first, so changes to one group are serialised across all management servers sharing the database.
+   */
+  public static Optional<ProtectionGroupEntity> lock(Session session, String groupUuid) {
+    return session.createSelectionQuery(
+            "from ProtectionGroupEntity where uuid = :uuid and removed is null", ProtectionGroupEntity.class)
+        .setParameter("uuid", groupUuid)
+        .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+        .uniqueResultOptional();
+  }
+
+  public static Optional<ProtectionGroupEntity> lock(Session session, long groupId) {
+    return session.createSelectionQuery(
+            "from ProtectionGroupEntity where id = :id and removed is null", ProtectionGroupEntity.class)
+        .setParameter("id", groupId)
+        .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+        .uniqueResultOptional();
+  }
+
+  public static Page<ProtectionGroupEntity> page(Session session, PageRequest page) {
+    return Listing.page(session, ProtectionGroupEntity.class, "removed is null", Map.of(), "id", page);
+  }
+}

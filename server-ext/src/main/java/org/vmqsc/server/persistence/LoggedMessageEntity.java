@@ -1,0 +1,95 @@
+package org.vmqsc.server.persistence;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * A row of {@code vmqsc_logged_message}: a late message the receiver's host wrote to stable storage, with where
+ * the receiver got it (rsn, position, epoch), so a recovery can replay it in its original order.
+ */
+@Entity
+@Table(name = "vmqsc_logged_message")
+public class LoggedMessageEntity {
+
+  @Id @GeneratedValue(strategy = GenerationType.IDENTITY)
+  private Long id;
+  @Column(nullable = false, updatable = false)
+  private String uuid;
+  @Column(name = "group_id", nullable = false, updatable = false)
+  private long groupId;
+  @Column(name = "from_member_id", nullable = false, updatable = false)
+  private long fromMemberId;
+  @Column(name = "to_member_id", nullable = false, updatable = false)
+  private long toMemberId;
+  @Column(nullable = false, updatable = false)
+  private long seq;
+  @Column(nullable = false, updatable = false)
+  private long csn;
+  @Column(nullable = false, updatable = false)
+  private int incarnation;
+  @Column(name = "size_bytes", nullable = false, updatable = false)
+  private int sizeBytes;
+  @Column(nullable = false, updatable = false)
+  private long digest;
+  @Column(nullable = false, updatable = false)
+  private long rsn;
+  @Column(nullable = false, updatable = false)
+  private long position;
+  @Column(nullable = false, updatable = false)
+  private long epoch;
+  @Column(name = "receiver_incarnation", nullable = false, updatable = false)
+  private int receiverIncarnation;
+  @Column(nullable = false, updatable = false)
+  private String location;
+  @Column(nullable = false, updatable = false)
+  private Instant created;
+  private Instant removed;
+
+  protected LoggedMessageEntity() {}
+
+  public LoggedMessageEntity(long groupId, long fromMemberId, long toMemberId, long seq, long csn, int incarnation,
+      int sizeBytes, long digest, long rsn, long position, long epoch, int receiverIncarnation, String location, Instant created) {
+    this.uuid = UUID.randomUUID().toString();
+    this.groupId = groupId;
+    this.fromMemberId = fromMemberId;
+    this.toMemberId = toMemberId;
+    this.seq = seq;
+    this.csn = csn;
+    this.incarnation = incarnation;
+    this.sizeBytes = sizeBytes;
+    this.digest = digest;
+    this.rsn = rsn;
+    this.position = position;
+    this.epoch = epoch;
+    this.receiverIncarnation = receiverIncarnation;
+    this.location = location;
+    this.created = created;
+  }
+
+  public Long id() { return id; }
+  public String uuid() { return uuid; }
+  public long groupId() { return groupId; }
+  public long fromMemberId() { return fromMemberId; }
+  public long toMemberId() { return toMemberId; }
+  public long seq() { return seq; }
+  public long csn() { return csn; }
+  public int incarnation() { return incarnation; }
+  public int sizeBytes() { return sizeBytes; }
+  public long digest() { return digest; }
+  public long rsn() { return rsn; }
+  public long position() { return position; }
+  public long epoch() { return epoch; }
+  public int receiverIncarnation() { return receiverIncarnation; }
+  public String location() { return location; }
+  public Instant created() { return created; }
+  public Instant removed() { return removed; }
+
+  /** Collected behind the line, or sent by an execution a recovery discarded. */
+  public void remove(Instant when) { removed = when; }
+}

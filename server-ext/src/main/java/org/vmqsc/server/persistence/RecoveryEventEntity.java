@@ -1,0 +1,94 @@
+package org.vmqsc.server.persistence;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A row of {@code vmqsc_recovery_event}: one recovery, from its claim by a manager to its outcome. */
+@Entity
+@Table(name = "vmqsc_recovery_event")
+public class RecoveryEventEntity {
+
+  public enum FailureKind { VM, HOST }
+
+  public enum State { RUNNING, SUCCEEDED, FAILED }
+
+  @Id @GeneratedValue(strategy = GenerationType.IDENTITY)
+  private Long id;
+  @Column(nullable = false, updatable = false)
+  private String uuid;
+  @Column(name = "group_id", nullable = false, updatable = false)
+  private long groupId;
+  @Enumerated(EnumType.STRING) @Column(name = "failure_kind", nullable = false, updatable = false)
+  private FailureKind failureKind;
+  @Column(name = "failed_ref", nullable = false, updatable = false)
+  private String failedRef;
+  @Column(name = "line_index")
+  private Long lineIndex;
+  /** uuids of the VMs rolled back, comma separated. */
+  @Column(name = "rolled_back", nullable = false)
+  private String rolledBack;
+  @Column(name = "replayed_messages", nullable = false)
+  private long replayedMessages;
+  @Enumerated(EnumType.STRING) @Column(nullable = false)
+  private State state;
+  private String outcome;
+  @Column(nullable = false, updatable = false)
+  private String owner;
+  @Column(nullable = false, updatable = false)
+  private Instant started;
+  private Instant finished;
+  @Column(name = "duration_ms")
+  private Long durationMs;
+  @Column(nullable = false, updatable = false)
+  private Instant created;
+  private Instant removed;
+
+  protected RecoveryEventEntity() {}
+
+  public RecoveryEventEntity(long groupId, FailureKind failureKind, String failedRef, Long lineIndex,
+      String rolledBack, String owner, Instant started) {
+    this.uuid = UUID.randomUUID().toString();
+    this.groupId = groupId;
+    this.failureKind = failureKind;
+    this.failedRef = failedRef;
+    this.lineIndex = lineIndex;
+    this.rolledBack = rolledBack;
+    this.state = State.RUNNING;
+    this.owner = owner;
+    this.started = started;
+    this.created = started;
+  }
+
+  public Long id() { return id; }
+  public String uuid() { return uuid; }
+  public long groupId() { return groupId; }
+  public FailureKind failureKind() { return failureKind; }
+  public String failedRef() { return failedRef; }
+  public Long lineIndex() { return lineIndex; }
+  public String rolledBack() { return rolledBack; }
+  public long replayedMessages() { return replayedMessages; }
+  public State state() { return state; }
+  public String outcome() { return outcome; }
+  public String owner() { return owner; }
+  public Instant started() { return started; }
+  public Instant finished() { return finished; }
+  public Long durationMs() { return durationMs; }
+  public Instant created() { return created; }
+
+  public void finish(boolean succeeded, long replayedMessages, String outcome, Instant when) {
+    this.state = succeeded ? State.SUCCEEDED : State.FAILED;
+    this.replayedMessages = replayedMessages;
+    this.outcome = outcome;
+    this.finished = when;
+    this.durationMs = Duration.between(started, when).toMillis();
+  }
+}

@@ -1,0 +1,33 @@
+package org.vmqsc.server.persistence;
+
+import java.util.Map;
+import java.util.Optional;
+import org.hibernate.Session;
+
+/** Recovery events. */
+public final class RecoveryEventRepository {
+
+  private RecoveryEventRepository() {}
+
+  public static Optional<RecoveryEventEntity> find(Session session, String eventUuid) {
+    return session.createSelectionQuery("from RecoveryEventEntity where uuid = :uuid", RecoveryEventEntity.class)
+        .setParameter("uuid", eventUuid)
+        .uniqueResultOptional();
+  }
+
+  /** The recovery of this failure that some manager is running now, if any. */
+  public static Optional<RecoveryEventEntity> running(Session session, long groupId, String failedRef) {
+    return session.createSelectionQuery(
+            "from RecoveryEventEntity where groupId = :group and failedRef = :failed and state = :running",
+            RecoveryEventEntity.class)
+        .setParameter("group", groupId)
+        .setParameter("failed", failedRef)
+        .setParameter("running", RecoveryEventEntity.State.RUNNING)
+        .uniqueResultOptional();
+  }
+
+  public static Page<RecoveryEventEntity> page(Session session, long groupId, PageRequest page) {
+    return Listing.page(session, RecoveryEventEntity.class, "groupId = :group", Map.of("group", groupId),
+        "id desc", page);
+  }
+}

@@ -1,0 +1,9 @@
+package org.vmqsc.server.persistence;
+
+/** What the manager does when a host of the group fails. */
+public enum RecoveryPolicy {
+  /** Roll back and restart the affected VMs at once. */
+  AUTOMATIC,
+  /** Record the failure and the plan, and wait for an admin to start the recovery. */
+  MANUAL
+}

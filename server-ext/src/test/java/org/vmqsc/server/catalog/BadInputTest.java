@@ -1,0 +1,116 @@
+package org.vmqsc.server.catalog;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.function.ThrowingRunnable;
+import org.vmqsc.protocol.BoundaryKind;
+import org.vmqsc.server.catalog.CatalogException.Reason;
+import org.vmqsc.server.catalog.Views.GroupView;
+import org.vmqsc.server.persistence.PageRequest;
+import org.vmqsc.server.persistence.RecoveryPolicy;
+
+/** Bad requests get a clear error and change nothing. */
+public class BadInputTest {
+
+  private CatalogFixture fixture;
+  private Catalog catalog;
+  private GroupView group;
+
+  @Before public void setUp() {
+    fixture = CatalogFixture.fresh("bad");
+    catalog = fixture.catalog("manager-a");
+    group = catalog.createGroup("web", 1000, RecoveryPolicy.AUTOMATIC);
+    catalog.addVm(group.uuid(), "vm-a", "SI", "host-1");
+    catalog.addVm(group.uuid(), "vm-b", "mi_3", "host-2");
+  }
+
+  @After public void tearDown() {
+    fixture.close();
+  }
+
+  @Test public void basePeriodMustBePositive() {
+    refused(Reason.INVALID, "T0 must be > 0", () -> catalog.createGroup("x", 0, RecoveryPolicy.AUTOMATIC));
+    refused(Reason.INVALID, "T0 must be > 0", () -> catalog.createGroup("x", -5, RecoveryPolicy.AUTOMATIC));
+    refused(Reason.INVALID, "T0 must be > 0", () -> catalog.updateGroup(group.uuid(), null, 0L, null));
+    assertEquals(1, catalog.listGroups(PageRequest.first(10)).total());
+    assertEquals(1000, catalog.listGroups(PageRequest.first(10)).items().get(0).basePeriodMs());
+  }
+
+  @Test public void classesMustBeSiOrMiWithKAtLeastTwo() {
+    refused(Reason.INVALID, "MI_1 is not a class", () -> catalog.addVm(group.uuid(), "vm-c", "MI_1", null));
+    refused(Reason.INVALID, "MI_0 is not a class", () -> catalog.addVm(group.uuid(), "vm-c", "MI_0", null));
+    refused(Reason.INVALID, "unknown VM class 'XL'", () -> catalog.addVm(group.uuid(), "vm-c", "XL", null));
+    refused(Reason.INVALID, "unknown VM class", () -> catalog.addVm(group.uuid(), "vm-c", null, null));
+    assertEquals(List.of("SI", "MI_3"), catalog.members(group.uuid()).stream().map(Views.MemberView::vmClass).toList());
+  }
+
+  @Test public void aVmBelongsToOneGroup() {
+    GroupView other = catalog.createGroup("db", 2000, RecoveryPolicy.MANUAL);
+    refused(Reason.DUPLICATE_VM, "VM vm-a is already in group " + group.uuid(),
+        () -> catalog.addVm(other.uuid(), "vm-a", "SI", null));
+    refused(Reason.DUPLICATE_VM, "already in group", () -> catalog.addVm(group.uuid(), "vm-a", "SI", null));
+    assertEquals(0, catalog.members(other.uuid()).size());
+  }
+
+  @Test public void unknownIdsAreRefused() {
+    refused(Reason.UNKNOWN_GROUP, "no protection group nope", () -> catalog.addVm("nope", "vm-z", "SI", null));
+    refused(Reason.UNKNOWN_GROUP, "no protection group nope", () -> catalog.collect("nope"));
+    refused(Reason.UNKNOWN_GROUP, "no protection group nope", () -> catalog.deleteGroup("nope"));
+    refused(Reason.UNKNOWN_VM, "no VM vm-z in any group", () -> catalog.recordReport(report("vm-z", 0, "d")));
+    refused(Reason.UNKNOWN_VM, "no VM vm-z in group", () -> catalog.removeVm(group.uuid(), "vm-z"));
+    refused(Reason.UNKNOWN_RECOVERY, "no recovery event", () -> catalog.finishRecovery("nope", true, 0, "x"));
+    catalog.deleteGroup(group.uuid());
+    refused(Reason.UNKNOWN_VM, "no VM vm-a in any group", () -> catalog.recordReport(report("vm-a", 0, "d")));
+    assertEquals(0, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint"));
+  }
+
+  @Test public void reportsMustBeWellFormedAndConsistent() {
+    refused(Reason.INVALID, "index (CSN) must be >= 0", () -> report("vm-a", -1, "d"));
+    refused(Reason.INVALID, "one counter per VM", () -> new BoundaryReport("vm-a", BoundaryKind.CHECKPOINT, 0, 0,
+        false, false, 1, "l", "d", 0, 0, new long[2], new long[3]));
+    refused(Reason.INVALID, "carries 3 channel counters but the group has 2 VMs",
+        () -> catalog.recordReport(new BoundaryReport("vm-a", BoundaryKind.CHECKPOINT, 0, 0, false, false, 1, "l",
+            "d", 0, 0, new long[3], new long[3])));
+
+    catalog.recordReport(report("vm-a", 0, "digest-1"));
+    refused(Reason.CONFLICTING_REPORT, "contradicts the report recorded before",
+        () -> catalog.recordReport(report("vm-a", 0, "digest-2")));
+    refused(Reason.CONFLICTING_REPORT, "no recovery gave VM vm-a more than 0",
+        () -> catalog.recordReport(new BoundaryReport("vm-a", BoundaryKind.CHECKPOINT, 1, 3, false, false, 1, "l",
+            "d", 0, 0, new long[2], new long[2])));
+    assertEquals(1, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint"));
+    assertEquals(1, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint WHERE content_digest = 'digest-1'"));
+  }
+
+  @Test public void membershipIsFixedOnceTheGroupHasCheckpoints() {
+    catalog.recordReport(report("vm-a", 0, "d"));
+    refused(Reason.WRONG_STATE, "already has checkpoints", () -> catalog.addVm(group.uuid(), "vm-c", "SI", null));
+    refused(Reason.WRONG_STATE, "already has checkpoints", () -> catalog.removeVm(group.uuid(), "vm-b"));
+    assertEquals(2, catalog.members(group.uuid()).size());
+  }
+
+  @Test public void pagesMustBeSensible() {
+    assertThrows(IllegalArgumentException.class, () -> new PageRequest(-1, 10));
+    assertThrows(IllegalArgumentException.class, () -> new PageRequest(0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new PageRequest(0, PageRequest.MAX_LIMIT + 1));
+    assertEquals(1, catalog.listMembers(group.uuid(), new PageRequest(1, 1)).items().size());
+    assertEquals(1, catalog.listMembers(group.uuid(), new PageRequest(1, 1)).items().get(0).number());
+  }
+
+  private static BoundaryReport report(String vm, long index, String digest) {
+    return new BoundaryReport(vm, BoundaryKind.CHECKPOINT, index, 0, false, false, 10, "host://" + vm, digest, 0, 0,
+        new long[2], new long[2]);
+  }
+
+  private static void refused(Reason reason, String messagePart, ThrowingRunnable call) {
+    CatalogException e = assertThrows(CatalogException.class, call);
+    assertEquals(e.getMessage(), reason, e.reason());
+    assertTrue("'" + e.getMessage() + "' should say '" + messagePart + "'", e.getMessage().contains(messagePart));
+  }
+}

@@ -1,0 +1,308 @@
+package org.vmqsc.lab;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.vmqsc.db.EmbeddedDatabase;
+import org.vmqsc.db.Migrator;
+import org.vmqsc.protocol.BoundaryKind;
+import org.vmqsc.protocol.VmClass;
+import org.vmqsc.server.catalog.BoundaryReport;
+import org.vmqsc.server.catalog.Catalog;
+import org.vmqsc.server.catalog.Views.GroupView;
+import org.vmqsc.server.catalog.Views.ReportResult;
+import org.vmqsc.server.persistence.CatalogDatabase;
+import org.vmqsc.server.persistence.RecoveryPolicy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./vmqsc bench catalog}: how fast the catalog ingests checkpoint reports and how long the report that
+ * moves a group's recovery line takes, for a deployment of {@code --vms} VMs on MariaDB.
+ *
+ * <p>Every VM reports each boundary twice (staged, then stable), as hosts do; the last stable report of a group's
+ * boundary moves its line. The baseline, run side by side on the same database and threads, is the cheapest
+ * durable way to store a report: one plain INSERT and COMMIT per report, no lock, no line.
+ */
+@Command(name = "catalog", mixinStandardHelpOptions = true,
+    description = "Checkpoint-report ingestion rate and line-advance latency of the catalog on MariaDB.")
+public final class CatalogBenchCommand implements Callable<Integer> {
+
+  @Option(names = "--vms", description = "VMs in the deployment (default: ${DEFAULT-VALUE})", defaultValue = "10000")
+  int vms;
+
+  @Option(names = "--group-size", description = "VMs per protection group (default: ${DEFAULT-VALUE})",
+      defaultValue = "50")
+  int groupSize;
+
+  @Option(names = "--boundaries", description = "base boundaries to report (default: ${DEFAULT-VALUE})",
+      defaultValue = "3")
+  int boundaries;
+
+  @Option(names = "--threads", description = "concurrent reporting connections (default: ${DEFAULT-VALUE})",
+      defaultValue = "8")
+  int threads;
+
+  @Option(names = "--url", description = "JDBC URL of a MariaDB/MySQL database to use instead of the embedded one"
+      + " (its vmqsc_ tables get benchmark rows)")
+  String url;
+
+  @Option(names = "--user", defaultValue = "root", description = "database user (default: ${DEFAULT-VALUE})")
+  String user;
+
+  @Option(names = "--password", defaultValue = "", description = "database password")
+  String password;
+
+  @Option(names = "--home", description = "home of the embedded MariaDB (default: ~/.vmqsc/mariadb)")
+  Path home;
+
+  @Option(names = "--seed", defaultValue = "1", description = "seed of the report order")
+  long seed;
+
+  @Override public Integer call() throws Exception {
+    // Hibernate's start-up notes and one line per registered VM would bury the figures.
+    System.setProperty("org.jboss.logging.provider", "slf4j");
+    System.setProperty("org.slf4j.simpleLogger.log.org.vmqsc.server.catalog", "warn");
+    if (vms < 1 || groupSize < 1 || boundaries < 1 || threads < 1) {
+      throw new IllegalArgumentException("--vms, --group-size, --boundaries and --threads must be >= 1");
+    }
+    if (url != null) {
+      return run(url, user, password);
+    }
+    try (EmbeddedDatabase embedded = EmbeddedDatabase.start(
+        home != null ? home : EmbeddedDatabase.defaultHome(), 0)) {
+      String benchUrl = embedded.createDatabase("vmqsc_bench_" + System.currentTimeMillis());
+      try {
+        return run(benchUrl, embedded.user(), embedded.password());
+      } finally {
+        drop(embedded, benchUrl);
+      }
+    }
+  }
+
+  private int run(String jdbcUrl, String dbUser, String dbPassword) throws Exception {
+    System.out.printf(Locale.ROOT, "machine: %d cores, Java %s, %s %s%n", Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"));
+    try (HikariDataSource pool = CatalogDatabase.pooledDataSource(jdbcUrl, dbUser, dbPassword, threads + 2)) {
+      System.out.println(new Migrator(pool).migrate());
+      try (CatalogDatabase database = CatalogDatabase.open(pool)) {
+        Catalog catalog = new Catalog(database, "bench");
+        List<Group> groups = register(catalog);
+        List<BoundaryReport> reports = reports(groups);
+
+        Result catalogRun = ingest(catalog, reports);
+        Result baseline = baseline(pool, reports);
+
+        print(groups.size(), reports.size(), catalogRun, baseline);
+      }
+    }
+    return 0;
+  }
+
+  /** A group and its VMs' classes, in member order. */
+  private record Group(String uuid, List<String> vmUuids, List<VmClass> classes) {}
+
+  private List<Group> register(Catalog catalog) throws Exception {
+    int groupCount = (vms + groupSize - 1) / groupSize;
+    System.out.printf(Locale.ROOT, "registering %d VMs in %d groups of up to %d...%n", vms, groupCount, groupSize);
+    long start = System.nanoTime();
+    List<Callable<Group>> work = new ArrayList<>();
+    for (int g = 0; g < groupCount; g++) {
+      int first = g * groupSize;
+      int size = Math.min(groupSize, vms - first);
+      int index = g;
+      work.add(() -> {
+        GroupView group = catalog.createGroup("bench-" + index, 1000, RecoveryPolicy.AUTOMATIC);
+        List<String> vmUuids = new ArrayList<>();
+        List<VmClass> classes = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+          // Two in three VMs are communication-heavy (SI), the rest checkpoint every other boundary (MI_2).
+          VmClass vmClass = (first + i) % 3 == 2 ? VmClass.mi(2) : VmClass.SI;
+          String vm = "bench-vm-" + (first + i);
+          catalog.addVm(group.uuid(), vm, vmClass.toString(), "bench-host-" + (first + i) / 100);
+          vmUuids.add(vm);
+          classes.add(vmClass);
+        }
+        return new Group(group.uuid(), vmUuids, classes);
+      });
+    }
+    List<Group> groups = runAll(work);
+    System.out.printf(Locale.ROOT, "registered in %.1f s%n", (System.nanoTime() - start) / 1e9);
+    return groups;
+  }
+
+  /** Per boundary: every VM's staged report in random order, then every stable one in random order. */
+  private List<BoundaryReport> reports(List<Group> groups) {
+    Random random = new Random(seed);
+    List<BoundaryReport> all = new ArrayList<>();
+    for (int index = 0; index < boundaries; index++) {
+      List<BoundaryReport> staged = new ArrayList<>();
+      for (Group group : groups) {
+        long[] zero = new long[group.vmUuids().size()];
+        for (int vm = 0; vm < group.vmUuids().size(); vm++) {
+          boolean due = group.classes().get(vm).isDueAt(index);
+          String name = group.vmUuids().get(vm) + "/" + index;
+          staged.add(new BoundaryReport(group.vmUuids().get(vm),
+              due ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT, index, 0, false, false,
+              64L << 20, "host://" + name, "sha256:" + name.hashCode(), index * 1000L, 0, zero, zero));
+        }
+      }
+      List<BoundaryReport> stable = new ArrayList<>();
+      for (BoundaryReport r : staged) stable.add(r.asStable("stable://" + r.vmUuid() + "/" + r.index()));
+      Collections.shuffle(staged, random);
+      Collections.shuffle(stable, random);
+      all.addAll(staged);
+      all.addAll(stable);
+    }
+    return all;
+  }
+
+  /** What one run measured: wall time, every call's latency, and the latency of the calls that moved a line. */
+  private record Result(double seconds, List<Double> latenciesMs, List<Double> lineMovesMs) {
+    double perSecond(int reports) {
+      return reports / seconds;
+    }
+  }
+
+  private Result ingest(Catalog catalog, List<BoundaryReport> reports) throws Exception {
+    System.out.printf(Locale.ROOT, "catalog: %d reports over %d boundaries, %d threads...%n", reports.size(),
+        boundaries, threads);
+    double[] latency = new double[reports.size()];
+    boolean[] movedLine = new boolean[reports.size()];
+    AtomicInteger next = new AtomicInteger();
+    int progressStep = Math.max(1, reports.size() / 10);
+    long start = System.nanoTime();
+    runAll(Collections.nCopies(threads, () -> {
+      for (int i = next.getAndIncrement(); i < reports.size(); i = next.getAndIncrement()) {
+        long t0 = System.nanoTime();
+        ReportResult result = catalog.recordReport(reports.get(i));
+        latency[i] = (System.nanoTime() - t0) / 1e6;
+        movedLine[i] = result.lineMoved() != null;
+        if ((i + 1) % progressStep == 0) {
+          System.out.printf(Locale.ROOT, "  %3d%% of reports sent%n", (i + 1) * 100L / reports.size());
+        }
+      }
+      return null;
+    }));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    List<Double> all = new ArrayList<>();
+    List<Double> moves = new ArrayList<>();
+    for (int i = 0; i < latency.length; i++) {
+      all.add(latency[i]);
+      if (movedLine[i]) moves.add(latency[i]);
+    }
+    return new Result(seconds, all, moves);
+  }
+
+  /** The same number of reports as plain INSERT + COMMIT into a table of the same shape. */
+  private Result baseline(HikariDataSource pool, List<BoundaryReport> reports) throws Exception {
+    System.out.printf(Locale.ROOT, "baseline: the same %d reports as one plain INSERT + COMMIT each...%n",
+        reports.size());
+    try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS bench_baseline_report (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+          + " vm_uuid VARCHAR(255) NOT NULL, csn BIGINT NOT NULL, state VARCHAR(16) NOT NULL,"
+          + " location VARCHAR(1024) NOT NULL, content_digest VARCHAR(128) NOT NULL, sent_counts MEDIUMTEXT NOT NULL)"
+          + " ENGINE=InnoDB");
+      c.commit();
+    }
+    double[] latency = new double[reports.size()];
+    AtomicInteger next = new AtomicInteger();
+    long start = System.nanoTime();
+    runAll(Collections.nCopies(threads, () -> {
+      try (Connection c = pool.getConnection(); PreparedStatement insert = c.prepareStatement(
+          "INSERT INTO bench_baseline_report (vm_uuid, csn, state, location, content_digest, sent_counts)"
+              + " VALUES (?, ?, ?, ?, ?, ?)")) {
+        for (int i = next.getAndIncrement(); i < reports.size(); i = next.getAndIncrement()) {
+          BoundaryReport r = reports.get(i);
+          long t0 = System.nanoTime();
+          insert.setString(1, r.vmUuid());
+          insert.setLong(2, r.index());
+          insert.setString(3, r.stable() ? "STABLE" : "STAGED");
+          insert.setString(4, r.location());
+          insert.setString(5, r.contentDigest());
+          insert.setString(6, Arrays.toString(r.sentTo()));
+          insert.executeUpdate();
+          c.commit();
+          latency[i] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      return null;
+    }));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    List<Double> all = new ArrayList<>();
+    for (double l : latency) all.add(l);
+    return new Result(seconds, all, List.of());
+  }
+
+  private void print(int groups, int reports, Result catalog, Result baseline) {
+    double rate = catalog.perSecond(reports);
+    double baseRate = baseline.perSecond(reports);
+    System.out.println();
+    System.out.printf(Locale.ROOT, "%d VMs, %d groups of %d, %d boundaries, %d threads, %d reports%n", vms, groups,
+        groupSize, boundaries, threads, reports);
+    System.out.printf(Locale.ROOT, "reports/s: %.0f%n", rate);
+    System.out.printf(Locale.ROOT, "line-advance p50 ms: %.1f%n", percentile(catalog.lineMovesMs(), 50));
+    System.out.printf(Locale.ROOT, "line-advance p99 ms: %.1f%n", percentile(catalog.lineMovesMs(), 99));
+    System.out.printf(Locale.ROOT, "line advances: %d%n", catalog.lineMovesMs().size());
+    System.out.printf(Locale.ROOT, "report p50 ms: %.1f, p99 ms: %.1f%n", percentile(catalog.latenciesMs(), 50),
+        percentile(catalog.latenciesMs(), 99));
+    System.out.printf(Locale.ROOT, "baseline (plain INSERT + COMMIT) reports/s: %.0f, p99 ms: %.1f%n", baseRate,
+        percentile(baseline.latenciesMs(), 99));
+    System.out.printf(Locale.ROOT, "catalog / baseline throughput: %.2f%n", rate / baseRate);
+    double max = Math.max(rate, baseRate);
+    System.out.println();
+    System.out.println("reports per second");
+    System.out.println(bar("catalog (lock, keeper, line)", rate, max));
+    System.out.println(bar("baseline (INSERT + COMMIT)", baseRate, max));
+  }
+
+  private static String bar(String label, double value, double max) {
+    int filled = (int) Math.round(40 * value / max);
+    return String.format(Locale.ROOT, "  %-30s |%-40s| %.0f", label, "#".repeat(filled), value);
+  }
+
+  /** Nearest-rank percentile. */
+  private static double percentile(List<Double> values, double p) {
+    if (values.isEmpty()) return Double.NaN;
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+  }
+
+  private <T> List<T> runAll(List<Callable<T>> work) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<T>> futures = pool.invokeAll(work);
+      List<T> results = new ArrayList<>();
+      for (Future<T> f : futures) results.add(f.get());
+      return results;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void drop(EmbeddedDatabase embedded, String benchUrl) {
+    String name = benchUrl.substring(benchUrl.lastIndexOf('/') + 1);
+    try (Connection c = java.sql.DriverManager.getConnection(embedded.jdbcUrl(""), embedded.user(),
+        embedded.password()); Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS `" + name + "`");
+    } catch (SQLException e) {
+      System.err.println("vmqsc: could not drop the benchmark database " + name + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package org.vmqsc.lab;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import org.junit.Test;
+import org.vmqsc.db.TestDatabases;
+import picocli.CommandLine;
+
+/** {@code ./vmqsc db ...} and {@code ./vmqsc bench catalog} on the test MariaDB. */
+public class DbAndCatalogBenchCommandTest {
+
+  private record Run(int exitCode, String out, String err) {}
+
+  @Test public void migrateCreatesTheSchemaOnceAndStatusReportsIt() {
+    String url = TestDatabases.freshDatabase("lab_db");
+
+    Run first = run("db", "migrate", "--url", url);
+    Run second = run("db", "migrate", "--url", url);
+    Run status = run("db", "status", "--url", url);
+
+    assertEquals(0, first.exitCode());
+    assertTrue(first.out(), first.out().contains("schema migrated from version none to 1"));
+    assertTrue(second.out(), second.out().contains("schema up to date at version 1"));
+    assertTrue(status.out(), status.out().contains("database schema version: 1"));
+  }
+
+  @Test public void aNewerSchemaAndABadUrlAreRefusedWithOneLine() throws Exception {
+    String url = TestDatabases.freshDatabase("lab_db");
+    run("db", "migrate", "--url", url);
+    try (Connection c = DriverManager.getConnection(url, "root", ""); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO vmqsc_schema_history (installed_rank, version, description, type, script, checksum,"
+          + " installed_by, installed_on, execution_time, success)"
+          + " VALUES (99, '7', 'future', 'SQL', 'V7__future.sql', 1, 'root', NOW(), 1, 1)");
+    }
+
+    Run newer = run("db", "migrate", "--url", url);
+    Run badUrl = run("db", "migrate", "--url", "postgres://nope");
+
+    assertEquals(2, newer.exitCode());
+    assertTrue(newer.err(), newer.err().contains("at version 7, newer than this vmqsc knows (1)"));
+    assertEquals(2, badUrl.exitCode());
+    assertTrue(badUrl.err(), badUrl.err().contains("--url must be a jdbc:mariadb: or jdbc:mysql: URL"));
+  }
+
+  @Test public void theCatalogBenchPrintsItsFiguresAndMovesEveryLine() {
+    String url = TestDatabases.freshDatabase("lab_bench");
+
+    Run bench = run("bench", "catalog", "--url", url, "--vms", "30", "--group-size", "10", "--boundaries", "2",
+        "--threads", "2");
+
+    assertEquals(bench.err(), 0, bench.exitCode());
+    assertTrue(bench.out(), bench.out().matches("(?s).*reports/s: \\d+\\n.*"));
+    assertTrue(bench.out(), bench.out().matches("(?s).*line-advance p99 ms: [0-9.]+\\n.*"));
+    // 3 groups, each line moving at each of the 2 boundaries.
+    assertTrue(bench.out(), bench.out().contains("line advances: 6\n"));
+  }
+
+  private static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    StringWriter err = new StringWriter();
+    PrintStream stdout = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      CommandLine cl = VmqscCommand.commandLine();
+      cl.setErr(new PrintWriter(err, true));
+      int code = cl.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+}
