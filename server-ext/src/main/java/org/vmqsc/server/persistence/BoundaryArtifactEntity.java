@@ -4,24 +4,16 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Convert;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
-import jakarta.persistence.GeneratedValue;
-import jakarta.persistence.GenerationType;
-import jakarta.persistence.Id;
 import jakarta.persistence.MappedSuperclass;
 import java.time.Instant;
-import java.util.UUID;
 
 /**
  * What a host reports for one VM at one boundary and stores somewhere: a checkpoint or a stable log segment.
  * Both carry the channel counters of the boundary so the line keeper can be rebuilt from rows alone.
  */
 @MappedSuperclass
-public abstract class BoundaryArtifactEntity {
+public abstract class BoundaryArtifactEntity extends CloudStackRow {
 
-  @Id @GeneratedValue(strategy = GenerationType.IDENTITY)
-  private Long id;
-  @Column(nullable = false, updatable = false)
-  private String uuid;
   @Column(name = "group_id", nullable = false, updatable = false)
   private long groupId;
   @Column(name = "member_id", nullable = false, updatable = false)
@@ -47,16 +39,13 @@ public abstract class BoundaryArtifactEntity {
   private long[] sentCounts;
   @Convert(converter = CountersConverter.class) @Column(name = "received_counts", nullable = false)
   private long[] receivedCounts;
-  @Column(nullable = false, updatable = false)
-  private Instant created;
-  private Instant removed;
 
   protected BoundaryArtifactEntity() {}
 
   protected BoundaryArtifactEntity(long groupId, long memberId, long csn, int incarnation, ArtifactState state,
       long sizeBytes, String location, String contentDigest, long position, long received, long[] sentCounts,
       long[] receivedCounts, Instant created) {
-    this.uuid = UUID.randomUUID().toString();
+    super(created);
     this.groupId = groupId;
     this.memberId = memberId;
     this.csn = csn;
@@ -69,11 +58,8 @@ public abstract class BoundaryArtifactEntity {
     this.received = received;
     this.sentCounts = sentCounts.clone();
     this.receivedCounts = receivedCounts.clone();
-    this.created = created;
   }
 
-  public Long id() { return id; }
-  public String uuid() { return uuid; }
   public long groupId() { return groupId; }
   public long memberId() { return memberId; }
   public long csn() { return csn; }
@@ -86,8 +72,6 @@ public abstract class BoundaryArtifactEntity {
   public long received() { return received; }
   public long[] sentCounts() { return sentCounts.clone(); }
   public long[] receivedCounts() { return receivedCounts.clone(); }
-  public Instant created() { return created; }
-  public Instant removed() { return removed; }
 
   /** Stable storage may hold the artifact somewhere else than the host's staging area. */
   public void markStable(String stableLocation) {
@@ -97,12 +81,12 @@ public abstract class BoundaryArtifactEntity {
 
   public void markCollected(Instant when) {
     state = ArtifactState.COLLECTED;
-    removed = when;
+    remove(when);
   }
 
   /** A recovery rolled the VM back before this artifact: the execution that made it never happened. */
   public void markDiscarded(Instant when) {
     state = ArtifactState.DISCARDED;
-    removed = when;
+    remove(when);
   }
 }

@@ -2,12 +2,8 @@ package org.vmqsc.server.persistence;
 
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
-import jakarta.persistence.GeneratedValue;
-import jakarta.persistence.GenerationType;
-import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
-import java.util.UUID;
 
 /**
  * A row of {@code vmqsc_logged_message}: a late message the receiver's host wrote to stable storage, with where
@@ -15,12 +11,8 @@ import java.util.UUID;
  */
 @Entity
 @Table(name = "vmqsc_logged_message")
-public class LoggedMessageEntity {
+public class LoggedMessageEntity extends CloudStackRow {
 
-  @Id @GeneratedValue(strategy = GenerationType.IDENTITY)
-  private Long id;
-  @Column(nullable = false, updatable = false)
-  private String uuid;
   @Column(name = "group_id", nullable = false, updatable = false)
   private long groupId;
   @Column(name = "from_member_id", nullable = false, updatable = false)
@@ -47,15 +39,12 @@ public class LoggedMessageEntity {
   private int receiverIncarnation;
   @Column(nullable = false, updatable = false)
   private String location;
-  @Column(nullable = false, updatable = false)
-  private Instant created;
-  private Instant removed;
 
   protected LoggedMessageEntity() {}
 
   public LoggedMessageEntity(long groupId, long fromMemberId, long toMemberId, long seq, long csn, int incarnation,
       int sizeBytes, long digest, long rsn, long position, long epoch, int receiverIncarnation, String location, Instant created) {
-    this.uuid = UUID.randomUUID().toString();
+    super(created);
     this.groupId = groupId;
     this.fromMemberId = fromMemberId;
     this.toMemberId = toMemberId;
@@ -69,11 +58,8 @@ public class LoggedMessageEntity {
     this.epoch = epoch;
     this.receiverIncarnation = receiverIncarnation;
     this.location = location;
-    this.created = created;
   }
 
-  public Long id() { return id; }
-  public String uuid() { return uuid; }
   public long groupId() { return groupId; }
   public long fromMemberId() { return fromMemberId; }
   public long toMemberId() { return toMemberId; }
@@ -87,9 +73,4 @@ public class LoggedMessageEntity {
   public long epoch() { return epoch; }
   public int receiverIncarnation() { return receiverIncarnation; }
   public String location() { return location; }
-  public Instant created() { return created; }
-  public Instant removed() { return removed; }
-
-  /** Collected behind the line, or sent by an execution a recovery discarded. */
-  public void remove(Instant when) { removed = when; }
 }

@@ -4,22 +4,14 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
-import jakarta.persistence.GeneratedValue;
-import jakarta.persistence.GenerationType;
-import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
-import java.util.UUID;
 
 /** A row of {@code vmqsc_protection_group}. */
 @Entity
 @Table(name = "vmqsc_protection_group")
-public class ProtectionGroupEntity {
+public class ProtectionGroupEntity extends CloudStackRow {
 
-  @Id @GeneratedValue(strategy = GenerationType.IDENTITY)
-  private Long id;
-  @Column(nullable = false, updatable = false)
-  private String uuid;
   @Column(nullable = false)
   private String name;
   @Column(name = "base_period_ms", nullable = false)
@@ -31,34 +23,25 @@ public class ProtectionGroupEntity {
   /** Bumped by every change to the group's protocol state; tells a cached line keeper whether it is current. */
   @Column(name = "state_version", nullable = false)
   private long stateVersion;
-  @Column(nullable = false, updatable = false)
-  private Instant created;
-  private Instant removed;
 
   protected ProtectionGroupEntity() {}
 
   public ProtectionGroupEntity(String name, long basePeriodMs, RecoveryPolicy recoveryPolicy, Instant created) {
-    this.uuid = UUID.randomUUID().toString();
+    super(created);
     this.name = name;
     this.basePeriodMs = basePeriodMs;
     this.recoveryPolicy = recoveryPolicy;
-    this.created = created;
   }
 
-  public Long id() { return id; }
-  public String uuid() { return uuid; }
   public String name() { return name; }
   public long basePeriodMs() { return basePeriodMs; }
   public RecoveryPolicy recoveryPolicy() { return recoveryPolicy; }
   public Long lineIndex() { return lineIndex; }
   public long stateVersion() { return stateVersion; }
-  public Instant created() { return created; }
-  public Instant removed() { return removed; }
 
   public void rename(String name) { this.name = name; }
   public void setBasePeriodMs(long basePeriodMs) { this.basePeriodMs = basePeriodMs; }
   public void setRecoveryPolicy(RecoveryPolicy recoveryPolicy) { this.recoveryPolicy = recoveryPolicy; }
   public void setLineIndex(long lineIndex) { this.lineIndex = lineIndex; }
   public void bumpStateVersion() { stateVersion++; }
-  public void remove(Instant when) { removed = when; }
 }

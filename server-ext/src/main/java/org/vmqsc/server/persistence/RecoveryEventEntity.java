@@ -4,27 +4,19 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
-import jakarta.persistence.GeneratedValue;
-import jakarta.persistence.GenerationType;
-import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.UUID;
 
 /** A row of {@code vmqsc_recovery_event}: one recovery, from its claim by a manager to its outcome. */
 @Entity
 @Table(name = "vmqsc_recovery_event")
-public class RecoveryEventEntity {
+public class RecoveryEventEntity extends CloudStackRow {
 
   public enum FailureKind { VM, HOST }
 
   public enum State { RUNNING, SUCCEEDED, FAILED }
 
-  @Id @GeneratedValue(strategy = GenerationType.IDENTITY)
-  private Long id;
-  @Column(nullable = false, updatable = false)
-  private String uuid;
   @Column(name = "group_id", nullable = false, updatable = false)
   private long groupId;
   @Enumerated(EnumType.STRING) @Column(name = "failure_kind", nullable = false, updatable = false)
@@ -48,15 +40,12 @@ public class RecoveryEventEntity {
   private Instant finished;
   @Column(name = "duration_ms")
   private Long durationMs;
-  @Column(nullable = false, updatable = false)
-  private Instant created;
-  private Instant removed;
 
   protected RecoveryEventEntity() {}
 
   public RecoveryEventEntity(long groupId, FailureKind failureKind, String failedRef, Long lineIndex,
       String rolledBack, String owner, Instant started) {
-    this.uuid = UUID.randomUUID().toString();
+    super(started);
     this.groupId = groupId;
     this.failureKind = failureKind;
     this.failedRef = failedRef;
@@ -65,11 +54,8 @@ public class RecoveryEventEntity {
     this.state = State.RUNNING;
     this.owner = owner;
     this.started = started;
-    this.created = started;
   }
 
-  public Long id() { return id; }
-  public String uuid() { return uuid; }
   public long groupId() { return groupId; }
   public FailureKind failureKind() { return failureKind; }
   public String failedRef() { return failedRef; }
@@ -82,7 +68,6 @@ public class RecoveryEventEntity {
   public Instant started() { return started; }
   public Instant finished() { return finished; }
   public Long durationMs() { return durationMs; }
-  public Instant created() { return created; }
 
   public void finish(boolean succeeded, long replayedMessages, String outcome, Instant when) {
     this.state = succeeded ? State.SUCCEEDED : State.FAILED;
