@@ -1,7 +1,6 @@
 package org.vmqsc.lab;
 
 import com.zaxxer.hikari.HikariDataSource;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -57,18 +56,8 @@ public final class CatalogBenchCommand implements Callable<Integer> {
       defaultValue = "8")
   int threads;
 
-  @Option(names = "--url", description = "JDBC URL of a MariaDB/MySQL database to use instead of the embedded one"
-      + " (its vmqsc_ tables get benchmark rows)")
-  String url;
-
-  @Option(names = "--user", defaultValue = "root", description = "database user (default: ${DEFAULT-VALUE})")
-  String user;
-
-  @Option(names = "--password", defaultValue = "", description = "database password")
-  String password;
-
-  @Option(names = "--home", description = "home of the embedded MariaDB (default: ~/.vmqsc/mariadb)")
-  Path home;
+  /** --url, --user, --password, --home: the same database options as {@code ./vmqsc db}. */
+  @picocli.CommandLine.Mixin DbCommand.Target target = new DbCommand.Target();
 
   @Option(names = "--seed", defaultValue = "1", description = "seed of the report order")
   long seed;
@@ -80,11 +69,11 @@ public final class CatalogBenchCommand implements Callable<Integer> {
     if (vms < 1 || groupSize < 1 || boundaries < 1 || threads < 1) {
       throw new IllegalArgumentException("--vms, --group-size, --boundaries and --threads must be >= 1");
     }
-    if (url != null) {
-      return run(url, user, password);
+    if (target.url != null) {
+      return run(target.url, target.user, target.password); // its vmqsc_ tables get benchmark rows
     }
     try (EmbeddedDatabase embedded = EmbeddedDatabase.start(
-        home != null ? home : EmbeddedDatabase.defaultHome(), 0)) {
+        target.home != null ? target.home : EmbeddedDatabase.defaultHome(), 0)) {
       String benchUrl = embedded.createDatabase("vmqsc_bench_" + System.currentTimeMillis());
       try {
         return run(benchUrl, embedded.user(), embedded.password());

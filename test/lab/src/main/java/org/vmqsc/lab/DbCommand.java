@@ -23,7 +23,7 @@ public final class DbCommand implements Runnable {
   /** Where the schema lives: an external database by JDBC URL, or the embedded MariaDB. */
   static final class Target {
     @Option(names = "--url", description = "JDBC URL of the database, e.g. jdbc:mariadb://db:3306/cloud."
-        + " Without it, the embedded MariaDB in --home is started and its `vmqsc` database is used.")
+        + " Without it, the embedded MariaDB in --home is started and used.")
     String url;
 
     @Option(names = "--user", description = "database user (default: ${DEFAULT-VALUE})", defaultValue = "root")
