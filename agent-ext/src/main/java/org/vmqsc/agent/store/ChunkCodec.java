@@ -56,22 +56,15 @@ public final class ChunkCodec {
     if (length < 1024) {
       return false;
     }
-    long seen0 = 0;
-    long seen1 = 0;
-    long seen2 = 0;
-    long seen3 = 0;
+    // A 256-bit set of byte values seen, set without branches: on random bytes a branch per sample mispredicts
+    // half the time, which cost more than hashing a 4 KiB chunk.
+    long[] seen = new long[4];
     int step = length / 256;
     for (int i = 0; i < 256; i++) {
       int b = raw[offset + i * step] & 0xff;
-      long bit = 1L << (b & 63);
-      switch (b >>> 6) {
-        case 0 -> seen0 |= bit;
-        case 1 -> seen1 |= bit;
-        case 2 -> seen2 |= bit;
-        default -> seen3 |= bit;
-      }
+      seen[b >>> 6] |= 1L << b;  // the shift distance is taken mod 64
     }
-    int distinct = Long.bitCount(seen0) + Long.bitCount(seen1) + Long.bitCount(seen2) + Long.bitCount(seen3);
+    int distinct = Long.bitCount(seen[0]) + Long.bitCount(seen[1]) + Long.bitCount(seen[2]) + Long.bitCount(seen[3]);
     return distinct > 128;
   }
 

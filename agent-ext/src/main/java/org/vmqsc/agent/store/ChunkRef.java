@@ -28,15 +28,6 @@ public record ChunkRef(
 
   /** True for a well-formed fingerprint: 32 lower-case hex digits. */
   public static boolean isValidFingerprint(String fingerprint) {
-    if (fingerprint.length() != 32) {
-      return false;
-    }
-    for (int i = 0; i < fingerprint.length(); i++) {
-      char c = fingerprint.charAt(i);
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        return false;
-      }
-    }
-    return true;
+    return ChunkHasher.isLowerHex(fingerprint, 32);
   }
 }
