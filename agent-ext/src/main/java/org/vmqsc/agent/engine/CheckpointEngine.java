@@ -144,6 +144,7 @@ public final class CheckpointEngine {
       int length = 0;
       String hash = null;
       int position = -1;
+      int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
       if (expected >= 0 && expected < known.size() - 1 && known.length(expected) <= end - start) {
         int guess = known.length(expected);
         if (known.isZero(expected)) {
@@ -153,6 +154,7 @@ public final class CheckpointEngine {
           }
         } else {
           fingerprinter.fingerprint(buffer, start, guess, fingerprint);
+          fingerprintedLength = guess;
           if (known.matches(expected, fingerprint[0], fingerprint[1])) {
             length = guess;
             position = expected;
@@ -167,7 +169,9 @@ public final class CheckpointEngine {
         length = chunker.nextChunk(buffer, start, end - start, endOfImage);
         isZero = Arrays.mismatch(buffer, start, start + length, zeros, 0, length) < 0;
         if (!isZero) {
-          fingerprinter.fingerprint(buffer, start, length, fingerprint);
+          if (fingerprintedLength != length) {  // a changed chunk cut where the old one was needs no second pass
+            fingerprinter.fingerprint(buffer, start, length, fingerprint);
+          }
           position = known.find(fingerprint[0], fingerprint[1], length);
           hash = position >= 0 ? known.hash(position) : null;
         }

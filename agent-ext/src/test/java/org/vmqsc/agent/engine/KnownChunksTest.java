@@ -77,6 +77,30 @@ public class KnownChunksTest {
         .allMatch(ref -> ref.isZero() == (ref.fingerprint() == null)));
   }
 
+  @Test public void skippingTheChunkerWhereThePreviousCheckpointContinuesCutsExactlyWhereTheChunkerWould()
+      throws IOException {
+    byte[] first = Images.memory(PAGES, 12);
+    byte[] shifted = new byte[first.length + 777];  // content moves, as in a migration stream
+    System.arraycopy(first, 0, shifted, 0, first.length / 2);
+    for (int i = 0; i < 777; i++) {
+      shifted[first.length / 2 + i] = (byte) (i * 31 + 7);
+    }
+    System.arraycopy(first, first.length / 2, shifted, first.length / 2 + 777, first.length - first.length / 2);
+    Images.rewrite(shifted, REWRITTEN, 14);
+    DirectoryStore store = DirectoryStore.open("staging", dir());
+    CheckpointEngine engine = new CheckpointEngine(store, new GearChunker(8192));
+    store(engine, FIRST, first);
+
+    CheckpointStats incremental = store(engine, SECOND, shifted);
+    CheckpointKey fresh = new CheckpointKey("vm-2", "ck-1");  // no previous checkpoint: the chunker cuts everything
+    store(engine, fresh, shifted);
+
+    assertEquals(store.manifest(fresh).orElseThrow().chunks(), store.manifest(SECOND).orElseThrow().chunks());
+    assertTrue("only chunks around the changes are hashed: " + incremental.sha256Bytes(),
+        incremental.sha256Bytes() < nonZeroBytes(incremental) / 4);
+    assertArrayEquals(shifted, restore(SECOND, store));
+  }
+
   @Test public void theIndexSurvivesARestartBecauseItIsReadFromTheNewestManifest() throws IOException {
     byte[] first = Images.memory(PAGES, 3);
     byte[] second = first.clone();
