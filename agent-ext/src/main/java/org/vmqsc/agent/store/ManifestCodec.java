@@ -15,7 +15,7 @@ public final class ManifestCodec {
   private ManifestCodec() {}
 
   public static byte[] encode(Manifest manifest) {
-    return Zstd.compress(GSON.toJson(manifest).getBytes(StandardCharsets.UTF_8), 3);
+    return Zstd.compress(GSON.toJson(manifest).getBytes(StandardCharsets.UTF_8), 1);  // hex digits: level 3 saves nothing
   }
 
   public static Manifest decode(byte[] stored, String where) throws IOException {
