@@ -105,11 +105,16 @@ public final class CheckpointEngine {
     FingerprintIndex next = new FingerprintIndex(chunker.name());
     boolean predictable = known.chunker().equals(chunker.name());
     int expected = -1;  // position in the previous checkpoint of the chunk that probably comes next
+    // After a changed chunk: where the chunk it replaced ended in this image, and what followed it. The chunker
+    // cuts there again unless the change moved the cut, and then the prediction can carry on.
+    long replacedEnd = -1;
+    int afterReplaced = -1;
     SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
     long[] fingerprint = new long[2];
     ChunkHasher hasher = new ChunkHasher();
     byte[] zeros = new byte[chunker.maxChunkBytes()];
     byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes())];
+    byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
     List<ChunkRef> refs = new ArrayList<>();
     long imageBytes = 0;
     long zeroBytes = 0;
@@ -145,8 +150,8 @@ public final class CheckpointEngine {
       String hash = null;
       int position = -1;
       int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
-      if (expected >= 0 && expected < known.size() - 1 && known.length(expected) <= end - start) {
-        int guess = known.length(expected);
+      int guess = expected >= 0 && expected < known.size() - 1 ? known.length(expected) : 0;
+      if (guess > 0 && guess <= end - start) {
         if (known.isZero(expected)) {
           if (Arrays.mismatch(buffer, start, start + guess, zeros, 0, guess) < 0) {
             length = guess;
@@ -176,7 +181,20 @@ public final class CheckpointEngine {
           hash = position >= 0 ? known.hash(position) : null;
         }
       }
-      expected = position >= 0 && predictable ? position + 1 : -1;
+      long chunkEnd = imageBytes + length;
+      if (position >= 0) {
+        expected = predictable ? position + 1 : -1;
+        replacedEnd = -1;
+      } else {
+        if (guess > 0) {  // the predicted chunk changed
+          replacedEnd = imageBytes + guess;
+          afterReplaced = expected + 1;
+        }
+        expected = chunkEnd == replacedEnd ? afterReplaced : -1;
+        if (chunkEnd >= replacedEnd) {
+          replacedEnd = -1;
+        }
+      }
       imageBytes += length;
       if (isZero) {
         refs.add(ChunkRef.zeros(length));  // memory exclusion: zeros cost nothing but a manifest entry
@@ -208,7 +226,8 @@ public final class CheckpointEngine {
         if (writer.has(hash)) {
           dedupBytes += length;
         } else {
-          storedBytes += writer.put(hash, ChunkCodec.encode(buffer, start, length));
+          int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
+          storedBytes += writer.put(hash, encoded, 0, encodedLength);
           newRawBytes += length;
           newChunks++;
         }

@@ -27,24 +27,31 @@ public final class ChunkCodec {
 
   private ChunkCodec() {}
 
-  public static byte[] encode(byte[] raw, int offset, int length) {
-    if (looksIncompressible(raw, offset, length)) {
-      return rawEncoding(raw, offset, length);
-    }
-    byte[] out = new byte[1 + COMPRESSOR.maxCompressedLength(length)];
-    int written = COMPRESSOR.compress(raw, offset, length, out, 1, out.length - 1);
-    if (written >= length) {
-      return rawEncoding(raw, offset, length);
-    }
-    out[0] = LZ4;
-    return Arrays.copyOf(out, 1 + written);
+  /** Room {@link #encode(byte[], int, int, byte[])} needs for a chunk of {@code length} bytes. */
+  public static int maxEncodedLength(int length) {
+    return 1 + COMPRESSOR.maxCompressedLength(length);
   }
 
-  private static byte[] rawEncoding(byte[] raw, int offset, int length) {
-    byte[] plain = new byte[1 + length];
-    plain[0] = RAW;
-    System.arraycopy(raw, offset, plain, 1, length);
-    return plain;
+  public static byte[] encode(byte[] raw, int offset, int length) {
+    byte[] out = new byte[maxEncodedLength(length)];
+    return Arrays.copyOf(out, encode(raw, offset, length, out));
+  }
+
+  /**
+   * Encodes into {@code out}, which has room for {@link #maxEncodedLength}, and returns the encoded length. The
+   * engine reuses one such buffer: allocating and zeroing one per chunk cost as much as compressing it.
+   */
+  public static int encode(byte[] raw, int offset, int length, byte[] out) {
+    if (!looksIncompressible(raw, offset, length)) {
+      int written = COMPRESSOR.compress(raw, offset, length, out, 1, out.length - 1);
+      if (written < length) {
+        out[0] = LZ4;
+        return 1 + written;
+      }
+    }
+    out[0] = RAW;
+    System.arraycopy(raw, offset, out, 1, length);
+    return 1 + length;
   }
 
   /**
