@@ -13,7 +13,7 @@ import org.vmqsc.agent.store.Manifest;
  * manifest, so it cannot go stale in a harmful way: a chunk deleted since is caught by the store's existence check,
  * and a lost index is rebuilt from the manifest.
  *
- * <p>Parallel arrays and open addressing (about 70 bytes per chunk, no object per entry): a 16 GiB VM has two
+ * <p>Parallel arrays and open addressing (60–120 bytes per chunk, no object per entry): a 16 GiB VM has two
  * million 8 KiB chunks. Not thread-safe while being filled; read-only once published.
  */
 final class FingerprintIndex {
