@@ -6,11 +6,16 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.CheckpointStore;
@@ -28,9 +33,10 @@ import org.vmqsc.agent.store.StoreFullException;
 /**
  * Turns a memory image into a checkpoint (chunks + manifest) and back.
  *
- * <p>Storing: cut the image into chunks, skip chunks of zeros, hash the rest, and write only chunks the store does
- * not already hold (so a VM's second checkpoint stores what changed since its first), compressed. The manifest is
- * written last; until then the checkpoint does not exist.
+ * <p>Storing: cut the image into chunks, skip chunks of zeros, fingerprint the rest (XXH3-128). A chunk whose
+ * fingerprint and length this VM's previous checkpoint had keeps that chunk's SHA-256 name without being hashed
+ * again; every other chunk is SHA-256-hashed and, unless the store already holds it, compressed and written. The
+ * manifest is written last; until then the checkpoint does not exist.
  *
  * <p>Restoring: every chunk is read, decompressed and hash-checked before its bytes are written out, and the
  * reassembled image appears under its final name only once every chunk passed.
@@ -39,12 +45,30 @@ public final class CheckpointEngine {
 
   private static final int READ_BUFFER_BYTES = 4 << 20;
 
+  /**
+   * One reused chunk in this many, picked at random, is SHA-256-hashed anyway and must match the name the index
+   * gave it: a fingerprint index that does not describe the bytes (a bug, a damaged manifest that still parsed, a
+   * crafted XXH3 collision) is noticed and the VM falls back to hashing everything, at about 3 % more hashing.
+   */
+  static final int AUDIT_ONE_IN = 32;
+  private static final SecureRandom AUDIT_SEEDS = new SecureRandom();
+
   private final CheckpointStore store;
   private final Chunker chunker;
+  private final Fingerprinter fingerprinter;
+  /** Per VM, never shared across VMs: a guest that crafts fingerprint collisions can only touch its own checkpoints. */
+  private final Map<String, FingerprintIndex> knownChunks = new ConcurrentHashMap<>();
+  private final Set<String> untrusted = ConcurrentHashMap.newKeySet();
 
   public CheckpointEngine(CheckpointStore store, Chunker chunker) {
+    this(store, chunker, Fingerprinter.xxh3());
+  }
+
+  /** With another fingerprint function: tests use a colliding one. */
+  CheckpointEngine(CheckpointStore store, Chunker chunker, Fingerprinter fingerprinter) {
     this.store = store;
     this.chunker = chunker;
+    this.fingerprinter = fingerprinter;
   }
 
   public CheckpointStore store() {
@@ -77,15 +101,27 @@ public final class CheckpointEngine {
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
       ChunkGuard.Lease lease, ChunkWriter writer) throws IOException {
+    FingerprintIndex known = knownChunks(key.vmId());
+    FingerprintIndex next = new FingerprintIndex(chunker.name());
+    boolean predictable = known.chunker().equals(chunker.name());
+    int expected = -1;  // position in the previous checkpoint of the chunk that probably comes next
+    // After a changed chunk: where the chunk it replaced ended in this image, and what followed it. The chunker
+    // cuts there again unless the change moved the cut, and then the prediction can carry on.
+    long replacedEnd = -1;
+    int afterReplaced = -1;
+    SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
+    long[] fingerprint = new long[2];
     ChunkHasher hasher = new ChunkHasher();
     byte[] zeros = new byte[chunker.maxChunkBytes()];
     byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes())];
+    byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
     List<ChunkRef> refs = new ArrayList<>();
     long imageBytes = 0;
     long zeroBytes = 0;
     long dedupBytes = 0;
     long newRawBytes = 0;
     long storedBytes = 0;
+    long sha256Bytes = 0;
     int newChunks = 0;
     int start = 0;
     int end = 0;
@@ -107,31 +143,142 @@ public final class CheckpointEngine {
       if (start == end) {
         break;
       }
-      int length = chunker.nextChunk(buffer, start, end - start, endOfImage);
-      imageBytes += length;
-      if (Arrays.mismatch(buffer, start, start + length, zeros, 0, length) < 0) {
-        refs.add(ChunkRef.zeros(length));  // memory exclusion: zeros cost nothing but a manifest entry
-        zeroBytes += length;
+      // Where the previous checkpoint continues, try its next chunk first: if the bytes here have its fingerprint,
+      // they are that chunk, and a chunker that starts afresh at every cut would cut them exactly there, so the
+      // chunker need not scan them. Its last chunk may have been cut short by the image's end, so it is not tried.
+      int length = 0;
+      String hash = null;
+      int position = -1;
+      int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
+      int guess = expected >= 0 && expected < known.size() - 1 ? known.length(expected) : 0;
+      if (guess > 0 && guess <= end - start) {
+        if (known.isZero(expected)) {
+          if (Arrays.mismatch(buffer, start, start + guess, zeros, 0, guess) < 0) {
+            length = guess;
+            position = expected;
+          }
+        } else {
+          fingerprinter.fingerprint(buffer, start, guess, fingerprint);
+          fingerprintedLength = guess;
+          if (known.matches(expected, fingerprint[0], fingerprint[1])) {
+            length = guess;
+            position = expected;
+            hash = known.hash(expected);
+          }
+        }
+      }
+      boolean isZero;
+      if (position >= 0) {
+        isZero = hash == null;
       } else {
-        String hash = hasher.hash(buffer, start, length);
-        refs.add(new ChunkRef(hash, length));
+        length = chunker.nextChunk(buffer, start, end - start, endOfImage);
+        isZero = Arrays.mismatch(buffer, start, start + length, zeros, 0, length) < 0;
+        if (!isZero) {
+          if (fingerprintedLength != length) {  // a changed chunk cut where the old one was needs no second pass
+            fingerprinter.fingerprint(buffer, start, length, fingerprint);
+          }
+          position = known.find(fingerprint[0], fingerprint[1], length);
+          hash = position >= 0 ? known.hash(position) : null;
+        }
+      }
+      long chunkEnd = imageBytes + length;
+      if (position >= 0) {
+        expected = predictable ? position + 1 : -1;
+        replacedEnd = -1;
+      } else {
+        if (guess > 0) {  // the predicted chunk changed
+          replacedEnd = imageBytes + guess;
+          afterReplaced = expected + 1;
+        }
+        expected = chunkEnd == replacedEnd ? afterReplaced : -1;
+        if (chunkEnd >= replacedEnd) {
+          replacedEnd = -1;
+        }
+      }
+      imageBytes += length;
+      if (isZero) {
+        refs.add(ChunkRef.zeros(length));  // memory exclusion: zeros cost nothing but a manifest entry
+        next.addZero(length);
+        zeroBytes += length;
+        start += length;
+        continue;
+      }
+      if (hash != null) {
         lease.hold(hash);  // before the existence check: see ChunkGuard
+        if (!writer.has(hash)) {
+          hash = null;  // collected since the previous checkpoint: hash and store it afresh
+        } else if (auditDraw.nextInt(AUDIT_ONE_IN) == 0) {
+          sha256Bytes += length;
+          String actual = hasher.hash(buffer, start, length);
+          if (!actual.equals(hash)) {
+            untrusted.add(key.vmId());
+            throw new IOException("chunk at image offset " + (imageBytes - length) + " has the fingerprint of chunk "
+                + hash + " but hashes to " + actual + "; this VM's checkpoints now SHA-256-hash every chunk");
+          }
+        }
+      }
+      if (hash != null) {
+        dedupBytes += length;  // this VM's previous checkpoint had these bytes: no SHA-256, no write
+      } else {
+        hash = hasher.hash(buffer, start, length);
+        sha256Bytes += length;
+        lease.hold(hash);
         if (writer.has(hash)) {
           dedupBytes += length;
         } else {
-          storedBytes += writer.put(hash, ChunkCodec.encode(buffer, start, length));
+          int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
+          storedBytes += writer.put(hash, encoded, 0, encodedLength);
           newRawBytes += length;
           newChunks++;
         }
       }
+      refs.add(new ChunkRef(hash, length, FingerprintIndex.toHex(fingerprint[0], fingerprint[1])));
+      next.add(fingerprint[0], fingerprint[1], length, hash);
       start += length;
     }
     Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
         imageBytes, chunker.name(), attributes, refs);
     writer.commit();  // the chunks must be durable before a manifest names them
     long manifestBytes = store.putManifest(manifest);
+    knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
     return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
-        storedBytes + manifestBytes, manifestBytes);
+        storedBytes + manifestBytes, manifestBytes, sha256Bytes);
+  }
+
+  /**
+   * The VM's index of known chunks: kept in memory between checkpoints, rebuilt from the VM's newest manifest after
+   * a restart. Empty for a VM whose fingerprints failed an audit, so its chunks are all SHA-256-hashed.
+   */
+  private FingerprintIndex knownChunks(String vmId) throws IOException {
+    if (untrusted.contains(vmId)) {
+      return FingerprintIndex.empty();
+    }
+    FingerprintIndex index = knownChunks.get(vmId);
+    if (index == null) {
+      index = newestManifest(vmId).map(FingerprintIndex::of).orElseGet(FingerprintIndex::empty);
+      knownChunks.put(vmId, index);
+    }
+    return index;
+  }
+
+  /** The VM's most recently created checkpoint in this store; manifests that do not read back are passed over. */
+  private Optional<Manifest> newestManifest(String vmId) throws IOException {
+    Manifest newest = null;
+    for (CheckpointKey key : store.checkpoints()) {
+      if (!key.vmId().equals(vmId)) {
+        continue;
+      }
+      Optional<Manifest> manifest;
+      try {
+        manifest = store.manifest(key);
+      } catch (IOException damaged) {
+        continue;  // it only costs this VM's next checkpoint some hashing
+      }
+      if (manifest.isPresent() && (newest == null || manifest.get().createdAtMillis() > newest.createdAtMillis())) {
+        newest = manifest.get();
+      }
+    }
+    return Optional.ofNullable(newest);
   }
 
   /**

@@ -2,7 +2,8 @@ package org.vmqsc.agent.engine;
 
 /**
  * What storing one checkpoint cost. {@code storedBytes} is what this checkpoint added to the store (new chunks,
- * compressed, plus its manifest): the incremental size.
+ * compressed, plus its manifest): the incremental size. {@code sha256Bytes} is how much of the image was SHA-256-hashed
+ * (new or changed chunks, plus the audit sample of reused ones).
  */
 public record CheckpointStats(
     long imageBytes,
@@ -12,7 +13,8 @@ public record CheckpointStats(
     int chunks,
     int newChunks,
     long storedBytes,
-    long manifestBytes) {
+    long manifestBytes,
+    long sha256Bytes) {
 
   public double storedFraction() {
     return imageBytes == 0 ? 0 : (double) storedBytes / imageBytes;

@@ -24,15 +24,31 @@ public final class ChunkHasher {
   }
 
   public static boolean isValidHex(String hash) {
-    if (hash.length() != 64) {
+    return isLowerHex(hash, 64);
+  }
+
+  /**
+   * True when {@code text} is {@code length} lower-case hex digits. A table lookup per character rather than range
+   * tests: manifests hold millions of random hex digits, on which such branches mispredict.
+   */
+  public static boolean isLowerHex(String text, int length) {
+    if (text.length() != length) {
       return false;
     }
-    for (int i = 0; i < hash.length(); i++) {
-      char c = hash.charAt(i);
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        return false;
-      }
+    int bad = 0;
+    for (int i = 0; i < length; i++) {
+      char c = text.charAt(i);
+      bad |= (c >>> 7) | NOT_HEX[c & 0x7f];
     }
-    return true;
+    return bad == 0;
+  }
+
+  private static final byte[] NOT_HEX = new byte[128];
+
+  static {
+    java.util.Arrays.fill(NOT_HEX, (byte) 1);
+    for (char c : "0123456789abcdef".toCharArray()) {
+      NOT_HEX[c] = 0;
+    }
   }
 }

@@ -4,15 +4,30 @@ import com.google.gson.annotations.SerializedName;
 
 /**
  * One piece of a memory image, in image order. {@code hash} is the SHA-256 (hex) of the raw bytes, or null for a
- * chunk of zeros, which is never stored (memory exclusion).
+ * chunk of zeros, which is never stored (memory exclusion). {@code fingerprint} is the chunk's fast 128-bit
+ * fingerprint (32 hex digits, see the engine's {@code Fingerprinter}), or null in manifests written before it
+ * existed: the engine derives its per-VM index of known chunks from these entries only, so that index holds
+ * nothing a durable manifest does not.
  */
-public record ChunkRef(@SerializedName("h") String hash, @SerializedName("n") int length) {
+public record ChunkRef(
+    @SerializedName("h") String hash,
+    @SerializedName("n") int length,
+    @SerializedName("f") String fingerprint) {
+
+  public ChunkRef(String hash, int length) {
+    this(hash, length, null);
+  }
 
   public static ChunkRef zeros(int length) {
-    return new ChunkRef(null, length);
+    return new ChunkRef(null, length, null);
   }
 
   public boolean isZero() {
     return hash == null;
+  }
+
+  /** True for a well-formed fingerprint: 32 lower-case hex digits. */
+  public static boolean isValidFingerprint(String fingerprint) {
+    return ChunkHasher.isLowerHex(fingerprint, 32);
   }
 }

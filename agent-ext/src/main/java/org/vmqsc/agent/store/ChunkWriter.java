@@ -18,7 +18,12 @@ public interface ChunkWriter extends AutoCloseable {
    * @return bytes added (0 when it was there)
    * @throws StoreFullException when there is no room; the writer stays usable and loses nothing added before
    */
-  long put(String hash, byte[] encoded) throws IOException;
+  long put(String hash, byte[] encoded, int offset, int length) throws IOException;
+
+  /** {@link #put(String, byte[], int, int)} of a whole array. */
+  default long put(String hash, byte[] encoded) throws IOException {
+    return put(hash, encoded, 0, encoded.length);
+  }
 
   /** Makes every added chunk durable and visible. */
   void commit() throws IOException;

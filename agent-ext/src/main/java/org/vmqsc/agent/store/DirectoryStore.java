@@ -266,6 +266,7 @@ public final class DirectoryStore implements CheckpointStore {
     private final List<Path> temps = new ArrayList<>();
     private final Map<String, ChunkLocation> added = new LinkedHashMap<>();
     private FileChannel channel;
+    private ByteBuffer record;
     private Path current;
     private long size;
     private long reserved;
@@ -279,7 +280,7 @@ public final class DirectoryStore implements CheckpointStore {
       return index.containsKey(hash) || added.containsKey(hash);
     }
 
-    @Override public long put(String hash, byte[] encoded) throws IOException {
+    @Override public long put(String hash, byte[] encoded, int offset, int length) throws IOException {
       if (done) {
         throw new IllegalStateException("writer already committed or closed");
       }
@@ -290,7 +291,7 @@ public final class DirectoryStore implements CheckpointStore {
       if (rawHash.length != 32) {
         throw new IllegalArgumentException("not a chunk hash: " + hash);
       }
-      long recordBytes = RECORD_HEADER + encoded.length;
+      long recordBytes = RECORD_HEADER + length;
       if (channel == null || size + recordBytes > PACK_LIMIT_BYTES) {
         startPack();
       }
@@ -298,8 +299,13 @@ public final class DirectoryStore implements CheckpointStore {
       reserved += recordBytes;
       long start = size;
       try {
-        ByteBuffer record = ByteBuffer.allocate((int) recordBytes);
-        record.put(rawHash).putInt(encoded.length).put(encoded).flip();
+        // One reused direct buffer: one copy and one system call per chunk (a heap buffer is copied into a
+        // temporary direct one by the JDK anyway).
+        if (record == null || record.capacity() < recordBytes) {
+          record = ByteBuffer.allocateDirect((int) Math.max(recordBytes, 64 << 10));
+        }
+        record.clear();
+        record.put(rawHash).putInt(length).put(encoded, offset, length).flip();
         while (record.hasRemaining()) {
           channel.write(record, start + record.position());
         }
@@ -314,7 +320,7 @@ public final class DirectoryStore implements CheckpointStore {
         throw full(e, "chunk " + hash);
       }
       size = start + recordBytes;
-      added.put(hash, new ChunkLocation(current, start + RECORD_HEADER, encoded.length));
+      added.put(hash, new ChunkLocation(current, start + RECORD_HEADER, length));
       return recordBytes;
     }
 

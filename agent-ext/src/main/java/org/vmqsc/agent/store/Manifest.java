@@ -41,6 +41,10 @@ public record Manifest(
       if (ref.hash() != null && !ChunkHasher.isValidHex(ref.hash())) {
         throw new IllegalStateException("manifest of " + key() + " has a malformed chunk hash '" + ref.hash() + "'");
       }
+      if (ref.fingerprint() != null && (ref.hash() == null || !ChunkRef.isValidFingerprint(ref.fingerprint()))) {
+        throw new IllegalStateException("manifest of " + key() + " has a malformed chunk fingerprint '"
+            + ref.fingerprint() + "'");
+      }
       sum += ref.length();
     }
     if (sum != imageBytes) {

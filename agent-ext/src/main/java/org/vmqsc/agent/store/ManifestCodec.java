@@ -2,6 +2,7 @@ package org.vmqsc.agent.store;
 
 import com.github.luben.zstd.Zstd;
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,12 +10,12 @@ import java.nio.charset.StandardCharsets;
 /** Manifests are JSON, zstd-compressed: a manifest lists one 64-character hash per chunk, which compresses well. */
 public final class ManifestCodec {
 
-  private static final Gson GSON = new Gson();
+  private static final Gson GSON = new GsonBuilder().registerTypeAdapter(ChunkRef.class, new ChunkRefAdapter()).create();
 
   private ManifestCodec() {}
 
   public static byte[] encode(Manifest manifest) {
-    return Zstd.compress(GSON.toJson(manifest).getBytes(StandardCharsets.UTF_8), 3);
+    return Zstd.compress(GSON.toJson(manifest).getBytes(StandardCharsets.UTF_8), 1);  // hex digits: level 3 saves nothing
   }
 
   public static Manifest decode(byte[] stored, String where) throws IOException {

@@ -23,7 +23,7 @@ public class ChunkCodecTest {
     byte[] storedRandom = ChunkCodec.encode(random, 0, random.length);
     byte[] storedText = ChunkCodec.encode(text, 0, text.length);
     assertEquals(ChunkCodec.RAW, storedRandom[0]);
-    assertEquals(ChunkCodec.ZSTD, storedText[0]);
+    assertEquals(ChunkCodec.LZ4, storedText[0]);
     assertTrue(storedText.length < text.length / 10);
     assertArrayEquals(random, ChunkCodec.decode(storedRandom, hasher.hash(random, 0, 8192), 8192, hasher));
     assertArrayEquals(text, ChunkCodec.decode(storedText, hasher.hash(text, 0, 8192), 8192, hasher));
@@ -47,6 +47,23 @@ public class ChunkCodecTest {
       } catch (CorruptChunkException expected) {
         assertEquals(hash, expected.hash());
       }
+    }
+  }
+
+  @Test public void chunksStoredAsZstdByEarlierVersionsStillDecodeAndVerify() throws Exception {
+    byte[] text = "guest page cache: zstd era; ".repeat(400).substring(0, 8192).getBytes(StandardCharsets.US_ASCII);
+    byte[] frame = com.github.luben.zstd.Zstd.compress(text, 1);
+    byte[] stored = new byte[1 + frame.length];
+    stored[0] = ChunkCodec.ZSTD;
+    System.arraycopy(frame, 0, stored, 1, frame.length);
+    String hash = hasher.hash(text, 0, text.length);
+    assertArrayEquals(text, ChunkCodec.decode(stored, hash, text.length, hasher));
+    stored[stored.length - 1] ^= 1;
+    try {
+      ChunkCodec.decode(stored, hash, text.length, hasher);
+      fail("accepted a damaged zstd frame");
+    } catch (CorruptChunkException expected) {
+      assertEquals(hash, expected.hash());
     }
   }
 
