@@ -85,13 +85,26 @@ fi
 # userfaultfd write-protect for QEMU, which runs as the unprivileged libvirt-qemu user.
 sysctl -q -w vm.unprivileged_userfaultfd=1 || log "could not set vm.unprivileged_userfaultfd=1 (background-snapshot will fall back to pre-copy)"
 
+answers() { virsh -c qemu:///system version >/dev/null 2>&1; }
+# A daemon that is still shutting down looks alive to pgrep but will never answer: wait for it to go.
+wait_gone() { for _ in $(seq 1 30); do pgrep -x "$1" >/dev/null || return 0; sleep 0.5; done; return 1; }
+
 if ! pgrep -x virtlogd >/dev/null; then /usr/sbin/virtlogd -d; fi
-if ! pgrep -x libvirtd >/dev/null; then
-  log "starting libvirtd"
-  /usr/sbin/libvirtd -d
+if ! answers; then
+  if pgrep -x libvirtd >/dev/null; then
+    # Starting (its first start takes seconds) or stopping: give it time to answer before deciding.
+    for _ in $(seq 1 40); do answers && break; pgrep -x libvirtd >/dev/null || break; sleep 0.5; done
+  fi
+  if ! answers; then
+    wait_gone libvirtd || { log "a libvirtd that does not answer is still running"; exit 1; }
+    wait_gone virtlogd || true
+    pgrep -x virtlogd >/dev/null || /usr/sbin/virtlogd -d
+    log "starting libvirtd"
+    /usr/sbin/libvirtd -d
+  fi
 fi
 for _ in $(seq 1 60); do
-  virsh -c qemu:///system version >/dev/null 2>&1 && break
+  answers && break
   sleep 0.5
 done
 virsh -c qemu:///system version >/dev/null || { log "libvirtd did not answer"; exit 1; }
