@@ -11,8 +11,8 @@ import org.junit.AfterClass;
 import org.junit.runner.RunWith;
 
 /**
- * Random groups (2-32 VMs, 1-8 hosts, SI and MI_2..MI_4 mixes), random traffic, drift, delays and failure
- * schedules, failures during recovery included. The oracle checks every recovery; any violation fails the run
+ * Random groups (2-32 VMs, 1-8 hosts, SI and MI_2..MI_4 mixes), random traffic, drift, delays, checkpoint, flush,
+ * detection and restart times, and failure schedules, failures during recovery included. The oracle checks every recovery; any violation fails the run
  * with its seed and trace. Prints {@code oracle: <N> recoveries checked, <V> violations}.
  */
 @RunWith(JUnitQuickcheck.class)
@@ -22,7 +22,7 @@ public class RecoveryOraclePropertyTest {
   private static final AtomicLong VIOLATIONS = new AtomicLong();
   private static final AtomicLong MINIMALITY = new AtomicLong();
 
-  @Property(trials = 1500)
+  @Property(trials = 1700)
   public void everyRecoveryIsConsistent(long seed,
                                         @InRange(minInt = 2, maxInt = 32) int vms,
                                         @InRange(minInt = 1, maxInt = 8) int hosts,
@@ -35,9 +35,17 @@ public class RecoveryOraclePropertyTest {
                                         @InRange(minInt = 0, maxInt = 10) int hostFailures,
                                         boolean duringRecovery,
                                         boolean forceEarly,
-                                        boolean realGuests) {
-    SimConfig config = RandomScenario.config(seed, vms, hosts, siShare, maxK, rate, drift, delay, vmFailures,
-        hostFailures, duringRecovery, forceEarly, realGuests);
+                                        boolean realGuests,
+                                        @InRange(minDouble = 0, maxDouble = 1.2) double checkpointDuration,
+                                        @InRange(minDouble = 0, maxDouble = 1.2) double flushDelay,
+                                        @InRange(minDouble = 0, maxDouble = 0.8) double detectionDelay,
+                                        @InRange(minDouble = 0, maxDouble = 0.8) double restartPause) {
+    // Timings in base periods: checkpoints and flushes that outlast a period, slow or instant detection.
+    SimConfig config = RandomScenario.builder(seed, vms, hosts, siShare, maxK, rate, drift, delay, vmFailures,
+            hostFailures, duringRecovery, forceEarly, realGuests)
+        .checkpointDuration(checkpointDuration * 1000).flushDelay(flushDelay * 1000)
+        .detectionDelay(detectionDelay * 1000).restartPause(restartPause * 1000)
+        .build();
     try {
       SimReport report = new Simulator(config, EventSink.none()).run();
       RECOVERIES.addAndGet(report.recoveriesChecked);
