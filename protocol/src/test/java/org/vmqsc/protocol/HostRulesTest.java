@@ -50,6 +50,19 @@ public class HostRulesTest {
     assertTrue("position 3 is new", c.host(0).stamp(0, 1, 1, 1, 3).isPresent());
   }
 
+  @Test public void acknowledgementsGoOutOncePerBasePeriodInOneBatch() {
+    Message a = c.send(0, 1);
+    Message b = c.send(0, 1);
+    assertTrue(Cluster.only(c.deliver(a), HostAction.Acknowledge.class).isEmpty());
+    assertTrue(Cluster.only(c.deliver(b), HostAction.Acknowledge.class).isEmpty());
+    List<HostAction.Acknowledge> batch = Cluster.only(c.boundary(1, 1), HostAction.Acknowledge.class);
+    assertEquals(1, batch.size());
+    assertEquals(List.of(a, b), batch.get(0).entries().stream().map(LogEntry::message).toList());
+    assertTrue("nothing left to acknowledge", Cluster.only(c.boundary(1, 2), HostAction.Acknowledge.class).isEmpty());
+    batch.get(0).entries().forEach(c.host(0)::onAcknowledge);
+    assertEquals(List.of(1L, 2L), c.host(0).copiesTo(1).stream().map(s -> s.rsn()).toList());
+  }
+
   @Test public void theReceiveLogIsKeptUntilBothTheLineAndAStagedCheckpointHavePassedIt() {
     c.deliver(c.send(0, 1));
     TakeCheckpoint c1 = Cluster.only(c.boundary(1, 1), TakeCheckpoint.class).get(0);

@@ -20,8 +20,11 @@ public sealed interface HostAction {
   /** Hand the message to the guest. */
   record Deliver(LogEntry entry) implements HostAction {}
 
-  /** Tell the sender's host where the message landed, so its copy can stand in for the lost receive log. */
-  record Acknowledge(LogEntry entry) implements HostAction {}
+  /**
+   * Tell the senders' hosts where their messages landed, so their copies can stand in for a receive log lost with
+   * this host. Batched: one per base period, sent as one message per sender host.
+   */
+  record Acknowledge(List<LogEntry> entries) implements HostAction {}
 
   /** Throw the message away, and why. */
   record Drop(Message message, DropReason reason) implements HostAction {}

@@ -38,7 +38,7 @@ import org.vmqsc.protocol.host.HostAction.WriteLogSegment;
  *       after the line from same-host senders exist nowhere else;</li>
  *   <li>a VM failure restores the latest checkpoint written on the host (staged); the line only uses stable ones;</li>
  *   <li>every log entry carries its rsn and the guest's position at delivery, and a cross-host copy is annotated
- *       with them by an acknowledgement, so replay reproduces the receive order;</li>
+ *       with them by an acknowledgement (batched once per base period), so replay reproduces the receive order;</li>
  *   <li>see {@link EarlyIndexPolicy}.</li>
  * </ol>
  */
@@ -50,6 +50,8 @@ public final class HostRules {
   private final Map<Integer, Map<Integer, TreeMap<Long, SenderCopy>>> copiesTo = new TreeMap<>();
   /** The recoveries that discarded part of a VM's execution: messages past them are stale. */
   private final Rollbacks rollbacks = new Rollbacks();
+  /** Cross-host deliveries not yet acknowledged to their senders' hosts: sent at the next base boundary. */
+  private final List<LogEntry> unacknowledged = new ArrayList<>();
   private long lineIndex;
 
   public HostRules(GroupConfig config) {
@@ -100,9 +102,16 @@ public final class HostRules {
 
   // ---- the base boundary -------------------------------------------------------------------------------------
 
-  /** The host clock passed base boundary {@code index}; the VM's guest is at {@code position}. */
+  /**
+   * The host clock passed base boundary {@code index}; the VM's guest is at {@code position}. The first VM's tick
+   * also sends the acknowledgements gathered since the previous boundary, in one batch.
+   */
   public List<HostAction> onBoundary(int vm, long index, long position) {
     List<HostAction> actions = new ArrayList<>();
+    if (!unacknowledged.isEmpty()) {
+      actions.add(new Acknowledge(List.copyOf(unacknowledged)));
+      unacknowledged.clear();
+    }
     advance(ledger(vm), index, position, false, actions);
     return actions;
   }
@@ -147,11 +156,11 @@ public final class HostRules {
     v.log.addLast(e);
     if (e.isLate()) actions.add(new WriteInTransit(e));
     actions.add(new Deliver(e));
-    if (vms.containsKey(m.from())) onAcknowledge(e); else actions.add(new Acknowledge(e));
+    if (vms.containsKey(m.from())) onAcknowledge(e); else unacknowledged.add(e);
     return actions;
   }
 
-  /** The receiver's host acknowledged one of our cross-host messages. */
+  /** The receiver's host acknowledged one of our cross-host messages (one entry of its batch). */
   public void onAcknowledge(LogEntry e) {
     Message m = e.message();
     TreeMap<Long, SenderCopy> channel = copiesTo.getOrDefault(m.to(), Map.of()).get(m.from());

@@ -185,16 +185,14 @@ final class SimulatedGroup {
 
   private void deliver(Message m) {
     int to = m.to();
-    List<HostAction> actions = hosts[hostOf[to]].onArrival(m, ++position[to]);
-    apply(actions);
-    for (HostAction a : actions) {
-      if (a instanceof HostAction.Acknowledge ack) hosts[hostOf[m.from()]].onAcknowledge(ack.entry());
-    }
+    apply(hosts[hostOf[to]].onArrival(m, ++position[to]));
   }
 
   private void apply(List<? extends HostAction> actions) {
     for (HostAction action : actions) {
-      if (action instanceof HostAction.TakeCheckpoint take) {
+      if (action instanceof HostAction.Acknowledge ack) {
+        for (LogEntry e : ack.entries()) hosts[hostOf[e.message().from()]].onAcknowledge(e);
+      } else if (action instanceof HostAction.TakeCheckpoint take) {
         hosts[hostOf[take.record().vm()]].checkpointStaged(take.record());
         boundary(take.record());
       } else if (action instanceof HostAction.WriteLogSegment segment) {

@@ -12,6 +12,8 @@ public final class SimReport {
   /** Distinct messages written to stable storage (log segments and late messages). */
   public long stableLogged;
   public long lateMessages;
+  /** Acknowledgement messages between hosts (one per sender host per base period at most). */
+  public long acknowledgements;
   public long hostRecoveries;
   public long vmRecoveries;
   public long rolledBackTotal;
@@ -42,6 +44,7 @@ public final class SimReport {
     volatileLogged += o.volatileLogged;
     stableLogged += o.stableLogged;
     lateMessages += o.lateMessages;
+    acknowledgements += o.acknowledgements;
     hostRecoveries += o.hostRecoveries;
     vmRecoveries += o.vmRecoveries;
     rolledBackTotal += o.rolledBackTotal;
@@ -59,11 +62,11 @@ public final class SimReport {
   public String format() {
     return String.format(
         "checkpoints: %d (basic %d, forced %d), log segments %d%n"
-            + "messages: sent %d, volatile-logged %d, stable-logged %d (late %d), eta %.4f%n"
+            + "messages: sent %d, volatile-logged %d, stable-logged %d (late %d), eta %.4f; acknowledgements %d%n"
             + "recoveries: %d host (VMs rolled back per recovery %.2f, max %d), %d VM, messages replayed %d%n"
             + "dropped: %d duplicates, %d stale; lost on the wire to failed hosts: %d; final line %d%n",
         checkpointsBasic + checkpointsForced, checkpointsBasic, checkpointsForced, logSegments,
-        messagesSent, volatileLogged, stableLogged, lateMessages, eta(),
+        messagesSent, volatileLogged, stableLogged, lateMessages, eta(), acknowledgements,
         hostRecoveries, rolledBackPerRecovery(), rolledBackMax, vmRecoveries, replayed,
         duplicatesDropped, staleDropped, lostInNetwork, lineIndex);
   }

@@ -264,7 +264,7 @@ public final class Simulator {
       } else if (a instanceof HostAction.Deliver d) {
         deliver(d.entry(), replay);
       } else if (a instanceof HostAction.Acknowledge k) {
-        acknowledge(k.entry());
+        acknowledge(k.entries());
       } else if (a instanceof HostAction.Drop d) {
         if (d.reason() == HostAction.DropReason.DUPLICATE) report.duplicatesDropped++; else report.staleDropped++;
         emit("drop", "id", id(d.message()), "reason", d.reason().name().toLowerCase());
@@ -340,11 +340,18 @@ public final class Simulator {
     if (!replay) scheduleStep(m.to()); // the state changed, so does what the guest does next
   }
 
-  private void acknowledge(LogEntry e) {
-    Host sender = hosts[hostOf[e.message().from()]];
-    int generation = sender.generation;
-    at(now + cfg.crossHostDelay(), () -> {
-      if (sender.alive && sender.generation == generation) sender.rules.onAcknowledge(e);
+  /** One message to each sender host, carrying its share of the batch. */
+  private void acknowledge(List<LogEntry> entries) {
+    Map<Host, List<LogEntry>> bySenderHost = new java.util.LinkedHashMap<>();
+    for (LogEntry e : entries) {
+      bySenderHost.computeIfAbsent(hosts[hostOf[e.message().from()]], h -> new ArrayList<>()).add(e);
+    }
+    bySenderHost.forEach((sender, share) -> {
+      int generation = sender.generation;
+      report.acknowledgements++;
+      at(now + cfg.crossHostDelay(), () -> {
+        if (sender.alive && sender.generation == generation) share.forEach(sender.rules::onAcknowledge);
+      });
     });
   }
 

@@ -140,8 +140,14 @@ public final class VmQscProtocol extends AbstractPolicy {
           advanceLine();
         });
       } else if (a instanceof HostAction.Acknowledge ack) {
-        tally.controlMessages++;   // to the sender's host, which annotates its copy
-        hosts[hostOf(ack.entry().message().from())].onAcknowledge(ack.entry());
+        // One message per sender host, which annotates its copies.
+        java.util.Set<Integer> senderHosts = new java.util.HashSet<>();
+        for (LogEntry e : ack.entries()) {
+          int host = hostOf(e.message().from());
+          senderHosts.add(host);
+          hosts[host].onAcknowledge(e);
+        }
+        tally.controlMessages += senderHosts.size();
       } else if (a instanceof HostAction.Drop d) {
         throw new IllegalStateException("message dropped in a failure-free run: " + d);
       }
