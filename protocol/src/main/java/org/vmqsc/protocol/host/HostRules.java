@@ -269,16 +269,6 @@ public final class HostRules {
     for (Map<Integer, TreeMap<Long, SenderCopy>> bySender : copiesTo.values()) bySender.values().forEach(action);
   }
 
-  /** Volatile log entries held for all VMs here (receive logs plus sender copies): the memory the host spends. */
-  public int volatileLogSize() {
-    int n = 0;
-    for (VmLedger v : vms.values()) n += v.log.size();
-    for (Map<Integer, TreeMap<Long, SenderCopy>> bySender : copiesTo.values()) {
-      for (TreeMap<Long, SenderCopy> channel : bySender.values()) n += channel.size();
-    }
-    return n;
-  }
-
   private VmLedger ledger(int vm) {
     VmLedger v = vms.get(vm);
     if (v == null) throw new IllegalArgumentException("VM " + vm + " does not run on this host");

@@ -4,6 +4,7 @@ import jakarta.persistence.LockModeType;
 import java.util.Map;
 import java.util.Optional;
 import org.hibernate.Session;
+import org.hibernate.query.SelectionQuery;
 
 /** Protection groups. Only groups that are not removed are ever returned. */
 public final class GroupRepository {
@@ -11,10 +12,7 @@ public final class GroupRepository {
   private GroupRepository() {}
 
   public static Optional<ProtectionGroupEntity> find(Session session, String groupUuid) {
-    return session.createSelectionQuery(
-            "from ProtectionGroupEntity where uuid = :uuid and removed is null", ProtectionGroupEntity.class)
-        .setParameter("uuid", groupUuid)
-        .uniqueResultOptional();
+    return byUuid(session, groupUuid).uniqueResultOptional();
   }
 
   /**
@@ -22,11 +20,7 @@ public final class GroupRepository {
    * first, so changes to one group are serialised across all management servers sharing the database.
    */
   public static Optional<ProtectionGroupEntity> lock(Session session, String groupUuid) {
-    return session.createSelectionQuery(
-            "from ProtectionGroupEntity where uuid = :uuid and removed is null", ProtectionGroupEntity.class)
-        .setParameter("uuid", groupUuid)
-        .setLockMode(LockModeType.PESSIMISTIC_WRITE)
-        .uniqueResultOptional();
+    return byUuid(session, groupUuid).setLockMode(LockModeType.PESSIMISTIC_WRITE).uniqueResultOptional();
   }
 
   public static Optional<ProtectionGroupEntity> lock(Session session, long groupId) {
@@ -35,6 +29,12 @@ public final class GroupRepository {
         .setParameter("id", groupId)
         .setLockMode(LockModeType.PESSIMISTIC_WRITE)
         .uniqueResultOptional();
+  }
+
+  private static SelectionQuery<ProtectionGroupEntity> byUuid(Session session, String groupUuid) {
+    return session.createSelectionQuery(
+            "from ProtectionGroupEntity where uuid = :uuid and removed is null", ProtectionGroupEntity.class)
+        .setParameter("uuid", groupUuid);
   }
 
   public static Page<ProtectionGroupEntity> page(Session session, PageRequest page) {

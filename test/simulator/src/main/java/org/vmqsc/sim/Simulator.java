@@ -68,9 +68,12 @@ public final class Simulator {
   private final LineKeeper keeper;
   private final StableStore stable = new StableStore();
   private final Set<Long> stablyLogged = new HashSet<>();
-  private final List<long[]> rollbackNotices = new ArrayList<>();
+  /** Every rollback announced so far, for hosts that rejoin after a repair. */
+  private final List<RollbackNotice> rollbackNotices = new ArrayList<>();
   /** Fault injection for the oracle's own tests: a way to break the planner's answer. */
   private java.util.function.UnaryOperator<RecoveryPlan> planTampering = java.util.function.UnaryOperator.identity();
+
+  private record RollbackNotice(int vm, int incarnation, long[] sentToAtLine) {}
 
   private record Scheduled(double time, long order, Runnable action) implements Comparable<Scheduled> {
     @Override public int compareTo(Scheduled o) {
@@ -473,7 +476,7 @@ public final class Simulator {
 
   private void repair(Host h) {
     h.rules = new HostRules(group);
-    for (long[] notice : rollbackNotices) h.rules.onRollback((int) notice[0], (int) notice[1], java.util.Arrays.copyOfRange(notice, 2, notice.length));
+    for (RollbackNotice n : rollbackNotices) h.rules.onRollback(n.vm(), n.incarnation(), n.sentToAtLine());
     if (keeper.line() != null) h.rules.onLine(keeper.line().index());
     h.alive = true;
     h.generation++;
@@ -555,11 +558,7 @@ public final class Simulator {
     oracle.onRollback(g);
     oracle.resetReceiveOrder(vm);
     keeper.rollback(vm, r.incarnation());
-    long[] notice = new long[cfg.vms() + 2];
-    notice[0] = vm;
-    notice[1] = r.incarnation();
-    System.arraycopy(r.lineState().sentTo(), 0, notice, 2, cfg.vms());
-    rollbackNotices.add(notice);
+    rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.lineState().sentTo()));
     for (Host h : hosts) if (h.alive) h.rules.onRollback(vm, r.incarnation(), r.lineState().sentTo());
     emit("restore", "vm", vm, "host", target.id, "checkpoint", r.checkpoint().index(), "line", line,
         "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line");

@@ -72,10 +72,4 @@ final class StableStore {
     }
     return n;
   }
-
-  int objects() {
-    int n = checkpoints.size() + segments.size();
-    for (Map<Integer, TreeMap<Long, LogEntry>> m : inTransit.values()) for (TreeMap<Long, LogEntry> ch : m.values()) n += ch.size();
-    return n;
-  }
 }
