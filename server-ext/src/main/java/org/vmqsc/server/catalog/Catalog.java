@@ -1,6 +1,12 @@
 package org.vmqsc.server.catalog;
 
-import static org.vmqsc.server.catalog.Checks.invalid;
+import org.vmqsc.server.service.Checks;
+import org.vmqsc.server.service.LoggedMessageReport;
+import org.vmqsc.server.service.BoundaryReport;
+import org.vmqsc.server.service.ServiceException;
+import org.vmqsc.server.service.RecoveryState;
+import org.vmqsc.server.service.FailureKind;
+import static org.vmqsc.server.service.Checks.invalid;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -26,22 +32,22 @@ import org.vmqsc.protocol.recovery.RecoveryPlan;
 import org.vmqsc.protocol.recovery.RecoveryPlanner;
 import org.vmqsc.protocol.recovery.Survivors;
 import org.vmqsc.protocol.recovery.VmRestore;
-import org.vmqsc.server.catalog.CatalogException.Reason;
-import org.vmqsc.server.catalog.Views.CheckpointView;
-import org.vmqsc.server.catalog.Views.CollectionResult;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.catalog.Views.HostFailurePlan;
-import org.vmqsc.server.catalog.Views.LineEntry;
-import org.vmqsc.server.catalog.Views.LineView;
-import org.vmqsc.server.catalog.Views.LogSegmentView;
-import org.vmqsc.server.catalog.Views.MemberView;
-import org.vmqsc.server.catalog.Views.RecoveryEventView;
-import org.vmqsc.server.catalog.Views.ReportOutcome;
-import org.vmqsc.server.catalog.Views.ReportResult;
-import org.vmqsc.server.catalog.Views.RestoreStep;
-import org.vmqsc.server.catalog.Views.VmFailurePlan;
+import org.vmqsc.server.service.ServiceException.Reason;
+import org.vmqsc.server.service.Views.CheckpointView;
+import org.vmqsc.server.service.Views.CollectionResult;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.HostFailurePlan;
+import org.vmqsc.server.service.Views.LineEntry;
+import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.LogSegmentView;
+import org.vmqsc.server.service.Views.MemberView;
+import org.vmqsc.server.service.Views.RecoveryEventView;
+import org.vmqsc.server.service.Views.ReportOutcome;
+import org.vmqsc.server.service.Views.ReportResult;
+import org.vmqsc.server.service.Views.RestoreStep;
+import org.vmqsc.server.service.Views.VmFailurePlan;
 import org.vmqsc.server.persistence.ArtifactRepository;
-import org.vmqsc.server.persistence.ArtifactState;
+import org.vmqsc.server.service.ArtifactState;
 import org.vmqsc.server.persistence.BoundaryArtifactEntity;
 import org.vmqsc.server.persistence.CatalogDatabase;
 import org.vmqsc.server.persistence.CatalogDatabase.Retry;
@@ -53,14 +59,14 @@ import org.vmqsc.server.persistence.LogSegmentEntity;
 import org.vmqsc.server.persistence.LoggedMessageEntity;
 import org.vmqsc.server.persistence.LoggedMessageRepository;
 import org.vmqsc.server.persistence.MemberRepository;
-import org.vmqsc.server.persistence.Page;
-import org.vmqsc.server.persistence.PageRequest;
+import org.vmqsc.server.service.Page;
+import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.persistence.ProtectionGroupEntity;
 import org.vmqsc.server.persistence.RecoveryEventEntity;
 import org.vmqsc.server.persistence.RecoveryEventRepository;
 import org.vmqsc.server.persistence.RecoveryLineEntity;
 import org.vmqsc.server.persistence.RecoveryLineEntryEntity;
-import org.vmqsc.server.persistence.RecoveryPolicy;
+import org.vmqsc.server.service.RecoveryPolicy;
 
 /**
  * The management side's record of protection groups, checkpoints, log segments, recovery lines and recoveries,
@@ -77,7 +83,7 @@ import org.vmqsc.server.persistence.RecoveryPolicy;
  * <p>Reports may be delivered twice, late or out of order: a repeat changes nothing, a staged report after the
  * stable one changes nothing, a stable report before the staged one records the artifact as stable, and a report
  * behind the line or from an execution a recovery discarded is ignored. Unknown VMs and groups are refused with a
- * {@link CatalogException} and logged.
+ * {@link ServiceException} and logged.
  */
 public final class Catalog {
 
@@ -112,7 +118,7 @@ public final class Catalog {
       ProtectionGroupEntity group = new ProtectionGroupEntity(checkedName, t0, checkedPolicy, now());
       session.persist(group);
       log.info("created protection group {} ({}, T0 {} ms)", group.uuid(), checkedName, t0);
-      return GroupView.of(group);
+      return ViewsOf.group(group);
     });
   }
 
@@ -128,7 +134,7 @@ public final class Catalog {
         group.setBasePeriodMs(t0);
         group.bumpStateVersion();
       }
-      return GroupView.of(group);
+      return ViewsOf.group(group);
     });
   }
 
@@ -165,7 +171,7 @@ public final class Catalog {
       ProtectionGroupEntity group = lockGroup(session, groupUuid);
       Optional<GroupMemberEntity> existing = MemberRepository.byVm(session, vm);
       if (existing.isPresent()) {
-        throw new CatalogException(Reason.DUPLICATE_VM, "VM " + vm + " is already in group "
+        throw new ServiceException(Reason.DUPLICATE_VM, "VM " + vm + " is already in group "
             + groupUuidOf(session, existing.get().groupId()) + "; remove it there first");
       }
       requireNoCheckpoints(session, group, "add a VM to");
@@ -174,7 +180,7 @@ public final class Catalog {
       group.bumpStateVersion();
       int number = MemberRepository.ofGroup(session, group.id()).size() - 1;
       log.info("added VM {} ({}) to group {}", vm, checkedClass, groupUuid);
-      return MemberView.of(member, number);
+      return ViewsOf.member(member, number);
     });
   }
 
@@ -218,7 +224,7 @@ public final class Catalog {
         return new ReportResult(ReportOutcome.IGNORED, null);
       }
       if (report.incarnation() > member.incarnation()) {
-        throw new CatalogException(Reason.CONFLICTING_REPORT, report + " names incarnation "
+        throw new ServiceException(Reason.CONFLICTING_REPORT, report + " names incarnation "
             + report.incarnation() + " but no recovery gave VM " + member.vmUuid() + " more than "
             + member.incarnation());
       }
@@ -355,7 +361,7 @@ public final class Catalog {
           .setParameter("incarnation", member.incarnation())
           .setMaxResults(1)
           .uniqueResultOptional()
-          .orElseThrow(() -> new CatalogException(Reason.WRONG_STATE, "VM " + vmUuid
+          .orElseThrow(() -> new ServiceException(Reason.WRONG_STATE, "VM " + vmUuid
               + " has no checkpoint yet in its current incarnation: nothing to restart it from"));
       return new VmFailurePlan(vmUuid, member.hostUuid(), latest.uuid(), latest.csn(), latest.state(),
           latest.location());
@@ -373,7 +379,7 @@ public final class Catalog {
           .orElseThrow(() -> unknownGroup(groupUuid));
       GroupState state = GroupState.rebuild(session, group, MemberRepository.ofGroup(session, group.id()));
       if (state.isEmpty() || state.keeper.line() == null) {
-        throw new CatalogException(Reason.WRONG_STATE, "group " + groupUuid
+        throw new ServiceException(Reason.WRONG_STATE, "group " + groupUuid
             + " has no recovery line yet: its first checkpoints are not all stable");
       }
       Set<Integer> failed = new TreeSet<>();
@@ -381,7 +387,7 @@ public final class Catalog {
         if (failedHostUuid.equals(state.member(vm).hostUuid())) failed.add(vm);
       }
       if (failed.isEmpty()) {
-        throw new CatalogException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM on host " + failedHostUuid);
+        throw new ServiceException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM on host " + failedHostUuid);
       }
       ExecutionView view = new ExecutionView(state);
       RecoveryPlan plan = RecoveryPlanner.planHostFailure(state.config, state.keeper, failed,
@@ -396,7 +402,7 @@ public final class Catalog {
    * executions left after the line is marked DISCARDED. Returns empty when another manager already runs it:
    * two managers never run the same recovery.
    */
-  public Optional<RecoveryEventView> claimRecovery(String groupUuid, RecoveryEventEntity.FailureKind kind,
+  public Optional<RecoveryEventView> claimRecovery(String groupUuid, FailureKind kind,
       String failedRef, HostFailurePlan plan) {
     return groups.onGroup(groupUuid, (session, locked) -> {
       if (RecoveryEventRepository.running(session, locked.group().id(), failedRef).isPresent()) {
@@ -405,7 +411,7 @@ public final class Catalog {
       }
       Long line = locked.group().lineIndex();
       if (plan != null && (line == null || plan.plan().lineIndex() != line)) {
-        throw new CatalogException(Reason.WRONG_STATE, "the plan rolls back to line " + plan.plan().lineIndex()
+        throw new ServiceException(Reason.WRONG_STATE, "the plan rolls back to line " + plan.plan().lineIndex()
             + " but the group's line is now " + line + ": plan again");
       }
       Instant now = now();
@@ -417,7 +423,7 @@ public final class Catalog {
           managerId, now);
       session.persist(event);
       locked.group().bumpStateVersion();
-      return Optional.of(RecoveryEventView.of(event, groupUuid));
+      return Optional.of(ViewsOf.recoveryEvent(event, groupUuid));
     });
   }
 
@@ -425,21 +431,21 @@ public final class Catalog {
   public RecoveryEventView finishRecovery(String eventUuid, boolean succeeded, long replayedMessages, String outcome) {
     return database.inTransaction(Retry.IDEMPOTENT, session -> {
       RecoveryEventEntity event = RecoveryEventRepository.find(session, eventUuid)
-          .orElseThrow(() -> new CatalogException(Reason.UNKNOWN_RECOVERY, "no recovery event " + eventUuid));
-      if (event.state() == RecoveryEventEntity.State.RUNNING) {
+          .orElseThrow(() -> new ServiceException(Reason.UNKNOWN_RECOVERY, "no recovery event " + eventUuid));
+      if (event.state() == RecoveryState.RUNNING) {
         event.finish(succeeded, replayedMessages, outcome, now());
-      } else if ((event.state() == RecoveryEventEntity.State.SUCCEEDED) != succeeded) {
-        throw new CatalogException(Reason.WRONG_STATE, "recovery " + eventUuid + " already ended as "
+      } else if ((event.state() == RecoveryState.SUCCEEDED) != succeeded) {
+        throw new ServiceException(Reason.WRONG_STATE, "recovery " + eventUuid + " already ended as "
             + event.state());
       }
-      return RecoveryEventView.of(event, groupUuidOf(session, event.groupId()));
+      return ViewsOf.recoveryEvent(event, groupUuidOf(session, event.groupId()));
     });
   }
 
   // ---- listings ----------------------------------------------------------------------------------------------
 
   public Page<GroupView> listGroups(PageRequest page) {
-    return database.read(session -> GroupRepository.page(session, page).map(GroupView::of));
+    return database.read(session -> GroupRepository.page(session, page).map(ViewsOf::group));
   }
 
   /** The group's VMs in their protocol numbering (page offsets count in that order too). */
@@ -449,7 +455,7 @@ public final class Catalog {
       Page<GroupMemberEntity> members = MemberRepository.page(session, group.id(), page);
       List<MemberView> views = new ArrayList<>();
       for (int i = 0; i < members.items().size(); i++) {
-        views.add(MemberView.of(members.items().get(i), page.offset() + i));
+        views.add(ViewsOf.member(members.items().get(i), page.offset() + i));
       }
       return new Page<>(views, members.total(), members.offset(), members.limit());
     });
@@ -464,7 +470,7 @@ public final class Catalog {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
       Map<Long, String> vms = vmUuids(session, group.id());
       return ArtifactRepository.page(session, CheckpointEntity.class, group.id(), includeRemoved, page)
-          .map(c -> CheckpointView.of(c, vms.get(c.memberId())));
+          .map(c -> ViewsOf.checkpoint(c, vms.get(c.memberId())));
     });
   }
 
@@ -473,7 +479,7 @@ public final class Catalog {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
       Map<Long, String> vms = vmUuids(session, group.id());
       return ArtifactRepository.page(session, LogSegmentEntity.class, group.id(), includeRemoved, page)
-          .map(s -> LogSegmentView.of(s, vms.get(s.memberId())));
+          .map(s -> ViewsOf.logSegment(s, vms.get(s.memberId())));
     });
   }
 
@@ -495,7 +501,7 @@ public final class Catalog {
   public Page<RecoveryEventView> listRecoveryEvents(String groupUuid, PageRequest page) {
     return database.read(session -> {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
-      return RecoveryEventRepository.page(session, group.id(), page).map(e -> RecoveryEventView.of(e, groupUuid));
+      return RecoveryEventRepository.page(session, group.id(), page).map(e -> ViewsOf.recoveryEvent(e, groupUuid));
     });
   }
 
@@ -509,7 +515,7 @@ public final class Catalog {
       Class<? extends BoundaryArtifactEntity> type = checkpoint ? CheckpointEntity.class : LogSegmentEntity.class;
       BoundaryArtifactEntity row = session.get(type, known.id());
       log.warn("refused {}: it contradicts the report recorded before", report);
-      throw new CatalogException(Reason.CONFLICTING_REPORT, report + " contradicts the report recorded before"
+      throw new ServiceException(Reason.CONFLICTING_REPORT, report + " contradicts the report recorded before"
           + " (digest " + row.contentDigest() + ", size " + row.sizeBytes() + ")");
     }
     if (report.stable() && !known.stable()) {
@@ -599,7 +605,7 @@ public final class Catalog {
   private HostFailurePlan describe(Session session, String groupUuid, String failedHostUuid, GroupState state,
       RecoveryPlan plan) {
     List<MemberView> members = new ArrayList<>();
-    for (int vm = 0; vm < state.members.size(); vm++) members.add(MemberView.of(state.member(vm), vm));
+    for (int vm = 0; vm < state.members.size(); vm++) members.add(ViewsOf.member(state.member(vm), vm));
     List<RestoreStep> steps = new ArrayList<>();
     for (VmRestore restore : plan.restores()) {
       GroupMemberEntity member = state.member(restore.vm());
@@ -636,7 +642,7 @@ public final class Catalog {
     long count = session.createSelectionQuery("select count(*) from CheckpointEntity where groupId = :group",
         Long.class).setParameter("group", group.id()).getSingleResult();
     if (count > 0) {
-      throw new CatalogException(Reason.WRONG_STATE, "cannot " + action + " group " + group.uuid()
+      throw new ServiceException(Reason.WRONG_STATE, "cannot " + action + " group " + group.uuid()
           + ": it already has checkpoints and the protocol numbers a group's VMs once; create a new group instead");
     }
   }
@@ -653,11 +659,11 @@ public final class Catalog {
     return session.get(ProtectionGroupEntity.class, groupId).uuid();
   }
 
-  private static CatalogException unknownGroup(String groupUuid) {
+  private static ServiceException unknownGroup(String groupUuid) {
     return GroupTransactions.unknownGroup(groupUuid);
   }
 
-  private static CatalogException unknownVm(String vmUuid, String where) {
+  private static ServiceException unknownVm(String vmUuid, String where) {
     return GroupTransactions.unknownVm(vmUuid, where);
   }
 

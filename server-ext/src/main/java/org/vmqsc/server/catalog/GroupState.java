@@ -12,7 +12,7 @@ import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.manager.LineKeeper;
 import org.vmqsc.server.persistence.ArtifactRepository;
-import org.vmqsc.server.persistence.ArtifactState;
+import org.vmqsc.server.service.ArtifactState;
 import org.vmqsc.server.persistence.BoundaryArtifactEntity;
 import org.vmqsc.server.persistence.CheckpointEntity;
 import org.vmqsc.server.persistence.GroupMemberEntity;

@@ -1,5 +1,6 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.ServiceException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -7,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.hibernate.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vmqsc.server.catalog.CatalogException.Reason;
+import org.vmqsc.server.service.ServiceException.Reason;
 import org.vmqsc.server.persistence.CatalogDatabase;
 import org.vmqsc.server.persistence.CatalogDatabase.Retry;
 import org.vmqsc.server.persistence.GroupMemberEntity;
@@ -75,7 +76,7 @@ final class GroupTransactions {
       inProcess.acquire(unlocked.groupId());
       ProtectionGroupEntity group = GroupRepository.lock(session, unlocked.groupId()).orElseThrow(() -> {
         log.warn("refused a report for VM {}: its group was deleted", vmUuid);
-        return new CatalogException(Reason.UNKNOWN_GROUP, "VM " + vmUuid + " belongs to no existing group");
+        return new ServiceException(Reason.UNKNOWN_GROUP, "VM " + vmUuid + " belongs to no existing group");
       });
       GroupState state = stateOf(session, group);
       GroupMemberEntity member = state.members.stream().filter(m -> m.vmUuid().equals(vmUuid)).findFirst()
@@ -149,12 +150,12 @@ final class GroupTransactions {
     return GroupRepository.find(session, groupUuid).orElseThrow(() -> unknownGroup(groupUuid));
   }
 
-  static CatalogException unknownGroup(String groupUuid) {
+  static ServiceException unknownGroup(String groupUuid) {
     log.warn("refused a request for unknown protection group {}", groupUuid);
-    return new CatalogException(Reason.UNKNOWN_GROUP, "no protection group " + groupUuid);
+    return new ServiceException(Reason.UNKNOWN_GROUP, "no protection group " + groupUuid);
   }
 
-  static CatalogException unknownVm(String vmUuid, String where) {
-    return new CatalogException(Reason.UNKNOWN_VM, "no VM " + vmUuid + " " + where);
+  static ServiceException unknownVm(String vmUuid, String where) {
+    return new ServiceException(Reason.UNKNOWN_VM, "no VM " + vmUuid + " " + where);
   }
 }

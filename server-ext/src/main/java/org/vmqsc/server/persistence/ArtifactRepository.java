@@ -1,5 +1,8 @@
 package org.vmqsc.server.persistence;
 
+import org.vmqsc.server.service.Page;
+import org.vmqsc.server.service.PageRequest;
+import org.vmqsc.server.service.ArtifactState;
 import java.util.List;
 import java.util.Map;
 import org.hibernate.Session;

@@ -1,5 +1,6 @@
 package org.vmqsc.server.persistence;
 
+import org.vmqsc.server.service.ArtifactState;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Table;

@@ -1,5 +1,7 @@
 package org.vmqsc.server.persistence;
 
+import org.vmqsc.server.service.Page;
+import org.vmqsc.server.service.PageRequest;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package org.vmqsc.server.persistence;
 
+import org.vmqsc.server.service.Page;
+import org.vmqsc.server.service.PageRequest;
 import java.util.Map;
 import org.hibernate.Session;
 

@@ -1,5 +1,6 @@
 package org.vmqsc.server.persistence;
 
+import org.vmqsc.server.service.RecoveryPolicy;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;

@@ -7,15 +7,13 @@ import jakarta.persistence.Enumerated;
 import jakarta.persistence.Table;
 import java.time.Duration;
 import java.time.Instant;
+import org.vmqsc.server.service.FailureKind;
+import org.vmqsc.server.service.RecoveryState;
 
 /** A row of {@code vmqsc_recovery_event}: one recovery, from its claim by a manager to its outcome. */
 @Entity
 @Table(name = "vmqsc_recovery_event")
 public class RecoveryEventEntity extends CloudStackRow {
-
-  public enum FailureKind { VM, HOST }
-
-  public enum State { RUNNING, SUCCEEDED, FAILED }
 
   @Column(name = "group_id", nullable = false, updatable = false)
   private long groupId;
@@ -31,7 +29,7 @@ public class RecoveryEventEntity extends CloudStackRow {
   @Column(name = "replayed_messages", nullable = false)
   private long replayedMessages;
   @Enumerated(EnumType.STRING) @Column(nullable = false)
-  private State state;
+  private RecoveryState state;
   private String outcome;
   @Column(nullable = false, updatable = false)
   private String owner;
@@ -51,7 +49,7 @@ public class RecoveryEventEntity extends CloudStackRow {
     this.failedRef = failedRef;
     this.lineIndex = lineIndex;
     this.rolledBack = rolledBack;
-    this.state = State.RUNNING;
+    this.state = RecoveryState.RUNNING;
     this.owner = owner;
     this.started = started;
   }
@@ -62,7 +60,7 @@ public class RecoveryEventEntity extends CloudStackRow {
   public Long lineIndex() { return lineIndex; }
   public String rolledBack() { return rolledBack; }
   public long replayedMessages() { return replayedMessages; }
-  public State state() { return state; }
+  public RecoveryState state() { return state; }
   public String outcome() { return outcome; }
   public String owner() { return owner; }
   public Instant started() { return started; }
@@ -70,7 +68,7 @@ public class RecoveryEventEntity extends CloudStackRow {
   public Long durationMs() { return durationMs; }
 
   public void finish(boolean succeeded, long replayedMessages, String outcome, Instant when) {
-    this.state = succeeded ? State.SUCCEEDED : State.FAILED;
+    this.state = succeeded ? RecoveryState.SUCCEEDED : RecoveryState.FAILED;
     this.replayedMessages = replayedMessages;
     this.outcome = outcome;
     this.finished = when;

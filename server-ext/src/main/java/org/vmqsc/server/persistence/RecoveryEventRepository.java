@@ -1,5 +1,8 @@
 package org.vmqsc.server.persistence;
 
+import org.vmqsc.server.service.Page;
+import org.vmqsc.server.service.PageRequest;
+import org.vmqsc.server.service.RecoveryState;
 import java.util.Map;
 import java.util.Optional;
 import org.hibernate.Session;
@@ -22,7 +25,7 @@ public final class RecoveryEventRepository {
             RecoveryEventEntity.class)
         .setParameter("group", groupId)
         .setParameter("failed", failedRef)
-        .setParameter("running", RecoveryEventEntity.State.RUNNING)
+        .setParameter("running", RecoveryState.RUNNING)
         .uniqueResultOptional();
   }
 

@@ -1,5 +1,8 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.Views;
+import org.vmqsc.server.service.BoundaryReport;
+import org.vmqsc.server.service.ServiceException;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -10,10 +13,10 @@ import org.junit.Before;
 import org.junit.Test;
 import org.junit.function.ThrowingRunnable;
 import org.vmqsc.protocol.BoundaryKind;
-import org.vmqsc.server.catalog.CatalogException.Reason;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.persistence.PageRequest;
-import org.vmqsc.server.persistence.RecoveryPolicy;
+import org.vmqsc.server.service.ServiceException.Reason;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.PageRequest;
+import org.vmqsc.server.service.RecoveryPolicy;
 
 /** Bad requests get a clear error and change nothing. */
 public class BadInputTest {
@@ -109,7 +112,7 @@ public class BadInputTest {
   }
 
   private static void refused(Reason reason, String messagePart, ThrowingRunnable call) {
-    CatalogException e = assertThrows(CatalogException.class, call);
+    ServiceException e = assertThrows(ServiceException.class, call);
     assertEquals(e.getMessage(), reason, e.reason());
     assertTrue("'" + e.getMessage() + "' should say '" + messagePart + "'", e.getMessage().contains(messagePart));
   }

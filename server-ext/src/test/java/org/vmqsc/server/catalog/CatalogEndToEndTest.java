@@ -1,5 +1,8 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.Views;
+import org.vmqsc.server.service.RecoveryState;
+import org.vmqsc.server.service.FailureKind;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -16,13 +19,13 @@ import org.vmqsc.protocol.manager.Collectible;
 import org.vmqsc.protocol.manager.RecoveryLine;
 import org.vmqsc.protocol.recovery.RecoveryPlan;
 import org.vmqsc.protocol.recovery.RecoveryPlanner;
-import org.vmqsc.server.catalog.Views.CollectionResult;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.catalog.Views.HostFailurePlan;
-import org.vmqsc.server.catalog.Views.LineView;
-import org.vmqsc.server.catalog.Views.RecoveryEventView;
-import org.vmqsc.server.persistence.ArtifactState;
-import org.vmqsc.server.persistence.PageRequest;
+import org.vmqsc.server.service.Views.CollectionResult;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.HostFailurePlan;
+import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.RecoveryEventView;
+import org.vmqsc.server.service.ArtifactState;
+import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.persistence.RecoveryEventEntity;
 
 /** A simulated group's reports go in; the line, the collection and the recovery plan must be the protocol's. */
@@ -112,10 +115,10 @@ public class CatalogEndToEndTest {
     assertEquals(List.of(view.uuid()), catalog.groupsOnHost(group.hostUuid(failedHost)));
 
     Catalog otherManager = fixture.catalog("manager-b");
-    Optional<RecoveryEventView> claimed = catalog.claimRecovery(view.uuid(), RecoveryEventEntity.FailureKind.HOST,
+    Optional<RecoveryEventView> claimed = catalog.claimRecovery(view.uuid(), FailureKind.HOST,
         group.hostUuid(failedHost), plan);
     Optional<RecoveryEventView> second = otherManager.claimRecovery(view.uuid(),
-        RecoveryEventEntity.FailureKind.HOST, group.hostUuid(failedHost), plan);
+        FailureKind.HOST, group.hostUuid(failedHost), plan);
 
     assertTrue(claimed.isPresent());
     assertFalse("the second manager must not run the same recovery", second.isPresent());
@@ -124,7 +127,7 @@ public class CatalogEndToEndTest {
           .orElseThrow().incarnation());
     }
     RecoveryEventView done = otherManager.finishRecovery(claimed.get().uuid(), true, plan.plan().replayCount(), "ok");
-    assertEquals(RecoveryEventEntity.State.SUCCEEDED, done.state());
+    assertEquals(RecoveryState.SUCCEEDED, done.state());
     assertEquals("manager-a", done.owner());
     assertEquals(plan.rolledBackVmUuids(), done.rolledBack());
     assertNotNull(done.durationMs());
@@ -146,7 +149,7 @@ public class CatalogEndToEndTest {
     List<SimulatedGroup.Report> afterRecovery = group.failHostAndRecover(failedHost, 0);
     assertEquals(group.lastPlan.rolledBack(), plan.plan().rolledBack());
     assertEquals(group.lastPlan.lineIndex(), plan.plan().lineIndex());
-    assertTrue(catalog.claimRecovery(view.uuid(), RecoveryEventEntity.FailureKind.HOST, group.hostUuid(failedHost),
+    assertTrue(catalog.claimRecovery(view.uuid(), FailureKind.HOST, group.hostUuid(failedHost),
         plan).isPresent());
     for (String vm : plan.rolledBackVmUuids()) catalog.moveVm(vm, group.hostUuid(0));
 

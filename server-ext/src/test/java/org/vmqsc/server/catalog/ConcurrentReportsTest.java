@@ -1,5 +1,8 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.Views;
+import org.vmqsc.server.service.BoundaryReport;
+import org.vmqsc.server.service.FailureKind;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
@@ -16,9 +19,9 @@ import org.junit.Before;
 import org.junit.Test;
 import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.manager.RecoveryLine;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.catalog.Views.LineView;
-import org.vmqsc.server.persistence.PageRequest;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.PageRequest;
 
 /** Many threads, and several management servers, report for one group at once. */
 public class ConcurrentReportsTest {
@@ -71,7 +74,7 @@ public class ConcurrentReportsTest {
         for (Catalog manager : List.of(a, b)) {
           claims.add(pool.submit(() -> {
             start.await();
-            return manager.claimRecovery(view.uuid(), org.vmqsc.server.persistence.RecoveryEventEntity.FailureKind.VM,
+            return manager.claimRecovery(view.uuid(), org.vmqsc.server.service.FailureKind.VM,
                 failed, null);
           }));
         }

@@ -1,5 +1,7 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.Views;
+import org.vmqsc.server.service.BoundaryReport;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
@@ -31,11 +33,11 @@ import org.vmqsc.db.TestDatabases;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.manager.RecoveryLine;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.catalog.Views.LineView;
-import org.vmqsc.server.catalog.Views.ReportResult;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.ReportResult;
 import org.vmqsc.server.persistence.CatalogDatabase;
-import org.vmqsc.server.persistence.RecoveryPolicy;
+import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.persistence.RetryPolicy;
 
 /** The database goes away mid-transaction or restarts mid-run: nothing half-done remains, nothing committed is lost. */
@@ -66,7 +68,7 @@ public class DatabaseFaultTest {
     assertEquals(2, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint"));
     assertEquals(1, fixture.count("SELECT COUNT(*) FROM vmqsc_recovery_line"));
     assertEquals(2, fixture.count("SELECT COUNT(*) FROM vmqsc_recovery_line_entry"));
-    assertEquals(0L, (long) catalog.listGroups(org.vmqsc.server.persistence.PageRequest.first(5)).items().get(0).lineIndex());
+    assertEquals(0L, (long) catalog.listGroups(org.vmqsc.server.service.PageRequest.first(5)).items().get(0).lineIndex());
     assertEquals(0, catalog.currentLine(group.uuid()).orElseThrow().index());
   }
 

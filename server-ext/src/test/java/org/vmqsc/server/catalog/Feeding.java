@@ -1,10 +1,11 @@
 package org.vmqsc.server.catalog;
 
 import java.util.List;
+import org.vmqsc.server.service.Views;
 import org.vmqsc.protocol.VmClass;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.catalog.Views.ReportResult;
-import org.vmqsc.server.persistence.RecoveryPolicy;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.ReportResult;
+import org.vmqsc.server.service.RecoveryPolicy;
 
 /** Sets a simulated group up in a catalog and feeds it reports. */
 final class Feeding {

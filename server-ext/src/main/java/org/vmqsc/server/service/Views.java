@@ -1,52 +1,31 @@
-package org.vmqsc.server.catalog;
+package org.vmqsc.server.service;
 
 import java.time.Instant;
 import java.util.List;
 import org.vmqsc.protocol.recovery.RecoveryPlan;
-import org.vmqsc.server.persistence.ArtifactState;
-import org.vmqsc.server.persistence.CheckpointEntity;
-import org.vmqsc.server.persistence.GroupMemberEntity;
-import org.vmqsc.server.persistence.LogSegmentEntity;
-import org.vmqsc.server.persistence.ProtectionGroupEntity;
-import org.vmqsc.server.persistence.RecoveryEventEntity;
-import org.vmqsc.server.persistence.RecoveryPolicy;
 
-/** What the catalog hands out: plain values, detached from any session, named by uuid. */
+/** What the protection service hands out: plain values, detached from any session, named by uuid. */
 public final class Views {
 
   private Views() {}
 
   public record GroupView(String uuid, String name, long basePeriodMs, RecoveryPolicy recoveryPolicy,
                           Long lineIndex, Instant created) {
-    static GroupView of(ProtectionGroupEntity g) {
-      return new GroupView(g.uuid(), g.name(), g.basePeriodMs(), g.recoveryPolicy(), g.lineIndex(), g.created());
-    }
   }
 
   /** @param number the VM's number inside the group (0..n-1), as hosts and the protocol use it */
   public record MemberView(String uuid, String vmUuid, int number, String vmClass, String hostUuid,
                            int incarnation, Instant created) {
-    static MemberView of(GroupMemberEntity m, int number) {
-      return new MemberView(m.uuid(), m.vmUuid(), number, m.vmClass(), m.hostUuid(), m.incarnation(), m.created());
-    }
   }
 
   public record CheckpointView(String uuid, String vmUuid, long csn, int incarnation, boolean forced,
                                ArtifactState state, long sizeBytes, String location, String contentDigest,
                                Instant created) {
-    static CheckpointView of(CheckpointEntity c, String vmUuid) {
-      return new CheckpointView(c.uuid(), vmUuid, c.csn(), c.incarnation(), c.forced(), c.state(), c.sizeBytes(),
-          c.location(), c.contentDigest(), c.created());
-    }
   }
 
   public record LogSegmentView(String uuid, String vmUuid, long firstCsn, long csn, int incarnation,
                                ArtifactState state, long sizeBytes, String location, String contentDigest,
                                Instant created) {
-    static LogSegmentView of(LogSegmentEntity s, String vmUuid) {
-      return new LogSegmentView(s.uuid(), vmUuid, s.firstCsn(), s.csn(), s.incarnation(), s.state(),
-          s.sizeBytes(), s.location(), s.contentDigest(), s.created());
-    }
   }
 
   /** A recovery line: for each VM, the checkpoint it restores (CSN <= index) and where that checkpoint is. */
@@ -96,14 +75,9 @@ public final class Views {
   public record VmFailurePlan(String vmUuid, String hostUuid, String checkpointUuid, long checkpointCsn,
                               ArtifactState checkpointState, String checkpointLocation) {}
 
-  public record RecoveryEventView(String uuid, String groupUuid, RecoveryEventEntity.FailureKind failureKind,
+  public record RecoveryEventView(String uuid, String groupUuid, FailureKind failureKind,
                                   String failedRef, Long lineIndex, List<String> rolledBack, long replayedMessages,
-                                  RecoveryEventEntity.State state, String outcome, String owner, Instant started,
+                                  RecoveryState state, String outcome, String owner, Instant started,
                                   Instant finished, Long durationMs) {
-    static RecoveryEventView of(RecoveryEventEntity e, String groupUuid) {
-      return new RecoveryEventView(e.uuid(), groupUuid, e.failureKind(), e.failedRef(), e.lineIndex(),
-          e.rolledBack().isEmpty() ? List.of() : List.of(e.rolledBack().split(",")), e.replayedMessages(),
-          e.state(), e.outcome(), e.owner(), e.started(), e.finished(), e.durationMs());
-    }
   }
 }

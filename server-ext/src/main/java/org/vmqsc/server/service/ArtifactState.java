@@ -1,4 +1,4 @@
-package org.vmqsc.server.persistence;
+package org.vmqsc.server.service;
 
 /** Where a checkpoint or a log segment is in its life. */
 public enum ArtifactState {

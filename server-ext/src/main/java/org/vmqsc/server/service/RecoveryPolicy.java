@@ -1,4 +1,4 @@
-package org.vmqsc.server.persistence;
+package org.vmqsc.server.service;
 
 /** What the manager does when a host of the group fails. */
 public enum RecoveryPolicy {

@@ -1,7 +1,7 @@
-package org.vmqsc.server.catalog;
+package org.vmqsc.server.service;
 
 /** A request the catalog refuses; {@link #reason()} says which kind, the message says what exactly. */
-public final class CatalogException extends RuntimeException {
+public final class ServiceException extends RuntimeException {
 
   public enum Reason {
     /** No such group, or it was deleted. */
@@ -22,7 +22,7 @@ public final class CatalogException extends RuntimeException {
 
   private final Reason reason;
 
-  public CatalogException(Reason reason, String message) {
+  public ServiceException(Reason reason, String message) {
     super(message);
     this.reason = reason;
   }

@@ -1,6 +1,6 @@
-package org.vmqsc.server.catalog;
+package org.vmqsc.server.service;
 
-import static org.vmqsc.server.catalog.Checks.invalid;
+import static org.vmqsc.server.service.Checks.invalid;
 
 import java.util.Arrays;
 import org.vmqsc.protocol.BoundaryKind;

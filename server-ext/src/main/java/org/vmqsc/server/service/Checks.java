@@ -1,30 +1,30 @@
-package org.vmqsc.server.catalog;
+package org.vmqsc.server.service;
 
 import org.vmqsc.protocol.VmClass;
-import org.vmqsc.server.catalog.CatalogException.Reason;
+import org.vmqsc.server.service.ServiceException.Reason;
 
 /** The catalog's input checks, each with a message that says what was wrong. */
-final class Checks {
+public final class Checks {
 
   private Checks() {}
 
-  static CatalogException invalid(String message) {
-    return new CatalogException(Reason.INVALID, message);
+  public static ServiceException invalid(String message) {
+    return new ServiceException(Reason.INVALID, message);
   }
 
-  static String name(String name) {
+  public static String name(String name) {
     if (name == null || name.isBlank()) throw invalid("a group needs a name");
     if (name.length() > 255) throw invalid("a group name has at most 255 characters");
     return name.trim();
   }
 
-  static long basePeriodMs(long basePeriodMs) {
+  public static long basePeriodMs(long basePeriodMs) {
     if (basePeriodMs <= 0) throw invalid("base period T0 must be > 0 ms, got " + basePeriodMs);
     return basePeriodMs;
   }
 
   /** Canonical spelling of a VM class ("SI", "MI_3"); MI_0 and MI_1 are refused (use SI for every boundary). */
-  static String vmClass(String text) {
+  public static String vmClass(String text) {
     try {
       return VmClass.parse(text).toString();
     } catch (IllegalArgumentException e) {
@@ -32,7 +32,7 @@ final class Checks {
     }
   }
 
-  static String uuid(String what, String value) {
+  public static String uuid(String what, String value) {
     if (value == null || value.isBlank()) throw invalid(what + " uuid is missing");
     if (value.length() > 255) throw invalid(what + " uuid has at most 255 characters");
     return value;

@@ -1,4 +1,4 @@
-package org.vmqsc.server.persistence;
+package org.vmqsc.server.service;
 
 import java.util.List;
 import java.util.function.Function;

@@ -1,4 +1,4 @@
-package org.vmqsc.server.persistence;
+package org.vmqsc.server.service;
 
 /** Which page of a listing to return: {@code limit} items starting at {@code offset}. */
 public record PageRequest(int offset, int limit) {

@@ -1,6 +1,6 @@
-package org.vmqsc.server.catalog;
+package org.vmqsc.server.service;
 
-import static org.vmqsc.server.catalog.Checks.invalid;
+import static org.vmqsc.server.service.Checks.invalid;
 
 /**
  * The receiver's host wrote a late message (sent in an earlier interval than the one it was received in) to
