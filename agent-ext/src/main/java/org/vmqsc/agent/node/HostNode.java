@@ -1,0 +1,341 @@
+package org.vmqsc.agent.node;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.vmqsc.agent.log.LoggedMessage;
+import org.vmqsc.agent.log.MessageLog;
+import org.vmqsc.agent.node.LogWriter.LogWrite;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.GroupConfig;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.host.HostAction;
+import org.vmqsc.protocol.host.HostRules;
+import org.vmqsc.protocol.host.SenderCopy;
+import org.vmqsc.protocol.host.VmReplayPlan;
+import org.vmqsc.protocol.recovery.HostSnapshot;
+import org.vmqsc.protocol.recovery.Replay;
+import org.vmqsc.protocol.recovery.VmRestore;
+
+/**
+ * One host's runtime for one protection group: the VM_QSC host rules, the message log with payloads, and the
+ * ports through which it reaches its guests, the network, stable storage and the manager. Events come in as
+ * method calls (a boundary of the host clock, a frame, a finished write, an order of the manager); effects go out
+ * through the ports. It is the only place that carries out the rules' {@link HostAction}s.
+ *
+ * <p>No threads, no clock and no I/O of its own: an adapter brings the thread (the simulator's event loop, an
+ * agent process's single executor) and must call one method at a time. Reports gathered while handling one event
+ * leave as one batch when it ends.
+ */
+public final class HostNode {
+
+  private final String hostId;
+  private final String groupId;
+  private final GroupConfig config;
+  private final HostRules rules;
+  private final MessageLog log;
+  private final Relay relay;
+  private final Guests guests;
+  private final LogWriter writer;
+  private final ManagerLink manager;
+  private final HostClock clock;
+
+  private final List<NodeReport> outbox = new ArrayList<>();
+  /** Calls may nest (an adapter that completes a write at once calls back in); the outermost one reports. */
+  private int depth;
+
+  public HostNode(String hostId, String groupId, GroupConfig config, MessageLog log, Relay relay, Guests guests,
+                  LogWriter writer, ManagerLink manager, HostClock clock) {
+    this.hostId = hostId;
+    this.groupId = groupId;
+    this.config = config;
+    this.rules = new HostRules(config);
+    this.log = log;
+    this.relay = relay;
+    this.guests = guests;
+    this.writer = writer;
+    this.manager = manager;
+    this.clock = clock;
+  }
+
+  public String hostId() {
+    return hostId;
+  }
+
+  public String groupId() {
+    return groupId;
+  }
+
+  public GroupConfig config() {
+    return config;
+  }
+
+  public boolean runs(int vm) {
+    return rules.runs(vm);
+  }
+
+  public List<Integer> vms() {
+    return List.copyOf(rules.vms());
+  }
+
+  // ---- placement ---------------------------------------------------------------------------------------------
+
+  /** A VM of the group starts here: its boot checkpoint is taken at once. */
+  public void start(int vm) {
+    handle(() -> execute(List.of(rules.start(vm)), null));
+  }
+
+  /** The VM was placed elsewhere by a recovery: stop it here; its log stays until the line passes it. */
+  public void evict(int vm) {
+    handle(() -> {
+      rules.evict(vm);
+      guests.stop(vm);
+    });
+  }
+
+  // ---- traffic -----------------------------------------------------------------------------------------------
+
+  /**
+   * A guest sends: stamp the message and put it on the wire. Empty when the guest is being rebuilt and made this
+   * send before (the relay drops it).
+   */
+  public Optional<Message> send(int from, int to, byte[] payload, long digest) {
+    Optional<Message> stamped = rules.stamp(from, to, payload.length, digest, guests.position(from));
+    stamped.ifPresent(m -> {
+      if (!rules.runs(to)) log.keep(m, payload); // the sender's copy of a cross-host message
+      relay.transmit(m, payload);
+    });
+    return stamped;
+  }
+
+  /** A frame arrived for one of this host's VMs. */
+  public void onArrival(Message m, byte[] payload) {
+    handle(() -> receive(m, payload, null));
+  }
+
+  /** The receivers' hosts acknowledged these cross-host messages (one batch from one host). */
+  public void onAcknowledgements(List<LogEntry> batch) {
+    handle(() -> batch.forEach(rules::onAcknowledge));
+  }
+
+  private void receive(Message m, byte[] payload, Replay replay) {
+    if (!guests.running(m.to())) throw new IllegalStateException("VM " + m.to() + " does not run on " + hostId);
+    log.keep(m, payload); // before the actions: a late message is written with it
+    execute(rules.onArrival(m, guests.position(m.to())), replay);
+  }
+
+  // ---- the clock ---------------------------------------------------------------------------------------------
+
+  /** The host clock passed base boundary {@code index}. */
+  public void onBoundary(long index) {
+    handle(() -> {
+      for (int vm : List.copyOf(rules.vms())) {
+        if (guests.running(vm)) execute(rules.onBoundary(vm, index, guests.position(vm)), null);
+      }
+    });
+  }
+
+  // ---- completions -------------------------------------------------------------------------------------------
+
+  /** The checkpoint is written on this host: it serves a VM failure here, and the manager learns of it. */
+  public void onCheckpointStaged(BoundaryRecord checkpoint, String location, long sizeBytes, String digest) {
+    handle(() -> {
+      rules.checkpointStaged(checkpoint);
+      outbox.add(new NodeReport.Boundary(checkpoint, false, location, sizeBytes, digest));
+    });
+  }
+
+  /** The checkpoint reached stable storage: it may enter the recovery line. */
+  public void onCheckpointStable(BoundaryRecord checkpoint, String location, long sizeBytes, String digest) {
+    handle(() -> outbox.add(new NodeReport.Boundary(checkpoint, true, location, sizeBytes, digest)));
+  }
+
+  /** A log write is durable on stable storage at {@code location}. */
+  public void onLogStable(LogWrite write, String location) {
+    handle(() -> {
+      if (write instanceof LogWrite.Segment s) {
+        outbox.add(new NodeReport.Boundary(s.record(), true, location, bytes(s.entries()), digest(s.entries())));
+      } else if (write instanceof LogWrite.InTransit t) {
+        outbox.add(new NodeReport.InTransit(t.message().entry(), location));
+      }
+    });
+  }
+
+  // ---- orders of the manager ---------------------------------------------------------------------------------
+
+  /** The recovery line moved: collect what lies behind it. */
+  public void onLine(long index) {
+    handle(() -> {
+      rules.onLine(index);
+      log.retainOnly(liveMessages());
+    });
+  }
+
+  /** A recovery rolled {@code vm} back: drop what its discarded execution sent. */
+  public void onRollback(int vm, int incarnation, long[] sentToAtLine) {
+    handle(() -> rules.onRollback(vm, incarnation, sentToAtLine));
+  }
+
+  /**
+   * Runs {@code restore.vm()} here from now on, rebuilt to its state at the line: its stable checkpoint at
+   * {@code checkpointLocation} plus the log segments at {@code segmentLocations}, read from stable storage and
+   * verified; then it catches up with this host's clock. Idempotent: a repeated order changes nothing.
+   */
+  public void restoreToLine(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
+    handle(() -> {
+      int vm = restore.vm();
+      if (rules.runs(vm) && rules.incarnation(vm) >= restore.incarnation()) return;
+      List<LoggedMessage> entries = new ArrayList<>();
+      for (String location : segmentLocations) entries.addAll(readStable(location));
+      List<LogEntry> logEntries = new ArrayList<>(entries.size());
+      for (LoggedMessage e : entries) {
+        logEntries.add(e.entry());
+        log.keep(e.entry().message(), e.payload());
+      }
+      rules.restoreToLine(vm, restore.incarnation(), restore.checkpoint(), logEntries, restore.lineState());
+      guests.rebuild(vm, restore.checkpoint(), checkpointLocation, entries, restore.lineState().position());
+      execute(rules.onBoundary(vm, Math.max(clock.index(), restore.lineState().index()), guests.position(vm)), null);
+    });
+  }
+
+  /**
+   * Delivers a rolled-back VM's replays, in order, through the normal receive path (so duplicates and stale
+   * messages are dropped as any other). {@code payloads} holds those this host does not keep itself, and
+   * {@code stableLocations} where the late ones lie on stable storage.
+   */
+  public void replay(int vm, List<Replay> replays, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+    handle(() -> {
+      for (Replay r : replays) {
+        byte[] payload = payloads.get(r.message());
+        if (payload == null) payload = log.payload(r.message());
+        if (payload == null && stableLocations.containsKey(r.message())) {
+          for (LoggedMessage m : readStable(stableLocations.get(r.message()))) {
+            if (m.entry().message().equals(r.message())) payload = m.payload();
+          }
+        }
+        if (payload == null) throw new IllegalStateException("no payload for replay of " + r.message() + " on " + hostId);
+        receive(r.message(), payload, r);
+      }
+    });
+  }
+
+  /**
+   * A VM failed and this host survived: restart it from its latest checkpoint written here and replay its
+   * volatile log (deterministic guests; see hole 7 for the others).
+   */
+  public void onVmFailure(int vm) {
+    handle(() -> {
+      VmReplayPlan plan = rules.planVmFailure(vm);
+      List<LoggedMessage> entries = new ArrayList<>(plan.entries().size());
+      for (LogEntry e : plan.entries()) entries.add(log.withPayload(e));
+      guests.rebuild(vm, plan.checkpoint(), null, entries, plan.replayUntil());
+    });
+  }
+
+  // ---- what a recovery reads ---------------------------------------------------------------------------------
+
+  /** What this host holds of the group, as data, for a recovery to plan on. */
+  public HostSnapshot snapshot() {
+    List<Integer> running = new ArrayList<>();
+    Map<Integer, long[]> received = new HashMap<>();
+    Map<Integer, List<LogEntry>> logs = new HashMap<>();
+    for (int vm : rules.vms()) {
+      if (guests.running(vm)) running.add(vm);
+      received.put(vm, rules.receivedFrom(vm));
+      logs.put(vm, rules.receiveLog(vm));
+    }
+    Map<Integer, List<SenderCopy>> copies = new HashMap<>();
+    for (int to = 0; to < config.size(); to++) {
+      List<SenderCopy> c = rules.copiesTo(to);
+      if (!c.isEmpty()) copies.put(to, c);
+    }
+    return new HostSnapshot(hostId, running, received, logs, copies);
+  }
+
+  /** The payloads this host keeps of {@code messages} (those it does not keep are left out). */
+  public Map<Message, byte[]> payloads(List<Message> messages) {
+    Map<Message, byte[]> out = new HashMap<>();
+    for (Message m : messages) {
+      byte[] p = log.payload(m);
+      if (p != null) out.put(m, p);
+    }
+    return out;
+  }
+
+  /** The guest's index (CSN) of a VM this host runs. */
+  public long index(int vm) {
+    return rules.epoch(vm);
+  }
+
+  // ---- carrying out the rules' actions -----------------------------------------------------------------------
+
+  private void execute(List<? extends HostAction> actions, Replay replay) {
+    for (HostAction a : actions) {
+      if (a instanceof HostAction.TakeCheckpoint t) {
+        guests.checkpoint(t.record());
+      } else if (a instanceof HostAction.WriteLogSegment w) {
+        List<LoggedMessage> entries = new ArrayList<>(w.entries().size());
+        for (LogEntry e : w.entries()) entries.add(log.withPayload(e));
+        // Staged at once (the entries are in host memory); stable when the write completes.
+        outbox.add(new NodeReport.Boundary(w.record(), false, "host:" + hostId, bytes(entries), digest(entries)));
+        writer.write(new LogWrite.Segment(w.record(), entries));
+      } else if (a instanceof HostAction.WriteInTransit w) {
+        writer.write(new LogWrite.InTransit(log.withPayload(w.entry())));
+      } else if (a instanceof HostAction.Deliver d) {
+        guests.deliver(d.entry(), log.payload(d.entry().message()), replay);
+      } else if (a instanceof HostAction.Acknowledge k) {
+        relay.acknowledge(k.entries());
+      } else if (a instanceof HostAction.Drop d) {
+        relay.dropped(d.message(), d.reason());
+      }
+    }
+  }
+
+  private Set<Message> liveMessages() {
+    Set<Message> live = new HashSet<>();
+    for (int vm : rules.vms()) for (LogEntry e : rules.receiveLog(vm)) live.add(e.message());
+    for (int to = 0; to < config.size(); to++) for (SenderCopy c : rules.copiesTo(to)) live.add(c.message());
+    return live;
+  }
+
+  private List<LoggedMessage> readStable(String location) {
+    try {
+      return log.readStable(location);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read log record " + location + " for a restore on " + hostId, e);
+    }
+  }
+
+  private void handle(Runnable event) {
+    depth++;
+    try {
+      event.run();
+    } finally {
+      depth--;
+    }
+    if (depth == 0 && !outbox.isEmpty()) {
+      List<NodeReport> batch = List.copyOf(outbox);
+      outbox.clear();
+      manager.report(groupId, batch);
+    }
+  }
+
+  private static long bytes(List<LoggedMessage> entries) {
+    long n = 0;
+    for (LoggedMessage e : entries) n += e.entry().message().size();
+    return n;
+  }
+
+  private static String digest(List<LoggedMessage> entries) {
+    long h = 1;
+    for (LoggedMessage e : entries) h = h * 31 + e.entry().message().digest();
+    return Long.toHexString(h);
+  }
+}

@@ -1,0 +1,27 @@
+package org.vmqsc.protocol.recovery;
+
+import java.util.List;
+import java.util.Map;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.host.SenderCopy;
+
+/**
+ * What one surviving host holds of a group at one moment, as data: the VMs it runs with their receive counters
+ * and volatile receive logs, and its copies of the cross-host messages its VMs sent. A recovery plans on these
+ * snapshots, never on a live host.
+ *
+ * @param running      the VMs whose guests run on the host
+ * @param receivedFrom per VM the host has a record of (running or failed there), its per-source receive counters
+ * @param receiveLogs  per such VM, its volatile receive log in rsn order
+ * @param copies       the host's copies of cross-host messages, per receiver
+ */
+public record HostSnapshot(String host, List<Integer> running, Map<Integer, long[]> receivedFrom,
+                           Map<Integer, List<LogEntry>> receiveLogs, Map<Integer, List<SenderCopy>> copies) {
+
+  public HostSnapshot {
+    running = List.copyOf(running);
+    receivedFrom = Map.copyOf(receivedFrom);
+    receiveLogs = Map.copyOf(receiveLogs);
+    copies = Map.copyOf(copies);
+  }
+}
