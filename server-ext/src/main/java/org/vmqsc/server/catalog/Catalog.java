@@ -619,7 +619,7 @@ public final class Catalog {
     }
     List<String> rolledBack = plan.rolledBack().stream().map(vm -> state.member(vm).vmUuid()).toList();
     return new HostFailurePlan(groupUuid, failedHostUuid, Collections.unmodifiableList(members), plan,
-        rolledBack, steps);
+        rolledBack, steps, Map.of());
   }
 
   private LineView lineView(Session session, String groupUuid, RecoveryLineEntity line) {

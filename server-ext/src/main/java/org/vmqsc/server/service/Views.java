@@ -2,6 +2,8 @@ package org.vmqsc.server.service;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.recovery.RecoveryPlan;
 
 /** What the protection service hands out: plain values, detached from any session, named by uuid. */
@@ -61,11 +63,15 @@ public final class Views {
   public record CollectionResult(int checkpoints, int logSegments, int loggedMessages, List<String> locations) {}
 
   /**
-   * The plan for a host failure in one group, with the protocol's plan (VM numbers as in {@code members}) and the
+   * The plan for a recovery in one group, with the protocol's plan (VM numbers as in {@code members}) and the
    * same facts by uuid.
+   *
+   * @param failedRef          what failed: a host's uuid, or a VM's
+   * @param inTransitLocations where each stably logged late message that the plan replays lies on stable storage
    */
-  public record HostFailurePlan(String groupUuid, String failedHostUuid, List<MemberView> members,
-                                RecoveryPlan plan, List<String> rolledBackVmUuids, List<RestoreStep> restores) {}
+  public record HostFailurePlan(String groupUuid, String failedRef, List<MemberView> members,
+                                RecoveryPlan plan, List<String> rolledBackVmUuids, List<RestoreStep> restores,
+                                Map<Message, String> inTransitLocations) {}
 
   /** One rolled-back VM: the checkpoint it restores, the segments it replays, the incarnation it runs under. */
   public record RestoreStep(String vmUuid, int newIncarnation, String checkpointUuid, long checkpointCsn,

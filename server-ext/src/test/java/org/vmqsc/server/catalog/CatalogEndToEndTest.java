@@ -111,7 +111,7 @@ public class CatalogEndToEndTest {
       assertEquals(expected.restores().get(i).checkpoint().index(), plan.plan().restores().get(i).checkpoint().index());
       assertEquals(expected.restores().get(i).replays().size(), plan.restores().get(i).replayedMessages());
     }
-    assertEquals(List.of(group.hostUuid(failedHost)), List.of(plan.failedHostUuid()));
+    assertEquals(List.of(group.hostUuid(failedHost)), List.of(plan.failedRef()));
     assertEquals(List.of(view.uuid()), catalog.groupsOnHost(group.hostUuid(failedHost)));
 
     Catalog otherManager = fixture.catalog("manager-b");

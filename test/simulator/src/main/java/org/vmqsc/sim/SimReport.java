@@ -20,6 +20,8 @@ public final class SimReport {
   public long rolledBackMax;
   public long replayed;
   public long duplicatesDropped;
+  /** Sends a rebuilt guest made again on its way to where it failed: the relay recognised and suppressed them. */
+  public long replayedSendsSuppressed;
   public long staleDropped;
   public long lostInNetwork;
   public long lineIndex;
@@ -51,6 +53,7 @@ public final class SimReport {
     rolledBackMax = Math.max(rolledBackMax, o.rolledBackMax);
     replayed += o.replayed;
     duplicatesDropped += o.duplicatesDropped;
+    replayedSendsSuppressed += o.replayedSendsSuppressed;
     staleDropped += o.staleDropped;
     lostInNetwork += o.lostInNetwork;
     failuresSkipped += o.failuresSkipped;
@@ -64,10 +67,10 @@ public final class SimReport {
         "checkpoints: %d (basic %d, forced %d), log segments %d%n"
             + "messages: sent %d, volatile-logged %d, stable-logged %d (late %d), eta %.4f; acknowledgements %d%n"
             + "recoveries: %d host (VMs rolled back per recovery %.2f, max %d), %d VM, messages replayed %d%n"
-            + "dropped: %d duplicates, %d stale; lost on the wire to failed hosts: %d; final line %d%n",
+            + "dropped: %d duplicates, %d stale (replayed sends suppressed: %d); lost on the wire to failed hosts: %d; final line %d%n",
         checkpointsBasic + checkpointsForced, checkpointsBasic, checkpointsForced, logSegments,
         messagesSent, volatileLogged, stableLogged, lateMessages, eta(), acknowledgements,
         hostRecoveries, rolledBackPerRecovery(), rolledBackMax, vmRecoveries, replayed,
-        duplicatesDropped, staleDropped, lostInNetwork, lineIndex);
+        duplicatesDropped, staleDropped, replayedSendsSuppressed, lostInNetwork, lineIndex);
   }
 }

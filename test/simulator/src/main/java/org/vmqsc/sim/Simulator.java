@@ -1,37 +1,71 @@
 package org.vmqsc.sim;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
-import java.util.SortedSet;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import org.vmqsc.agent.log.LoggedMessage;
+import org.vmqsc.agent.log.MessageLog;
+import org.vmqsc.agent.node.Guests;
+import org.vmqsc.agent.node.HostClock;
+import org.vmqsc.agent.node.HostNode;
+import org.vmqsc.agent.node.LogWriter;
+import org.vmqsc.agent.node.ManagerLink;
+import org.vmqsc.agent.node.NodeReport;
+import org.vmqsc.agent.node.Relay;
+import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
-import org.vmqsc.protocol.host.HostAction;
-import org.vmqsc.protocol.host.HostRules;
-import org.vmqsc.protocol.host.SenderCopy;
-import org.vmqsc.protocol.host.VmReplayPlan;
-import org.vmqsc.protocol.manager.LineKeeper;
-import org.vmqsc.protocol.manager.RecoveryLine;
+import org.vmqsc.protocol.host.HostAction.DropReason;
+import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.RecoveryPlan;
-import org.vmqsc.protocol.recovery.RecoveryPlanner;
 import org.vmqsc.protocol.recovery.Replay;
 import org.vmqsc.protocol.recovery.Survivors;
 import org.vmqsc.protocol.recovery.VmRestore;
+import org.vmqsc.server.recovery.HostChannel;
+import org.vmqsc.server.recovery.HostUnreachableException;
+import org.vmqsc.server.recovery.RecoveryCoordinator;
+import org.vmqsc.server.runtime.ReportIntake;
+import org.vmqsc.server.service.BoundaryReport;
+import org.vmqsc.server.service.FailureKind;
+import org.vmqsc.server.service.HostReport;
+import org.vmqsc.server.service.LoggedMessageReport;
+import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.server.service.RecoveryPolicy;
+import org.vmqsc.server.service.Views.CollectionResult;
+import org.vmqsc.server.service.Views.HostFailurePlan;
+import org.vmqsc.server.service.Views.LineEntry;
+import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.RecoveryEventView;
+import org.vmqsc.server.service.Views.RestoreStep;
+import org.vmqsc.server.service.memory.InMemoryProtectionService;
 
 /**
- * A deterministic discrete-event simulation of one protection group on a small cluster, driving the protocol's
- * host rules, line keeper and recovery planner, with the oracle checking every recovery. The same config (seed
- * included) gives the same run, event for event.
+ * A deterministic discrete-event simulation of one protection group on a small cluster. It is <em>the world</em>
+ * only — host clocks and drift, network delays, piecewise-deterministic guests, checkpoint and write durations,
+ * failures, and the ground truth the oracle checks against — and it drives the code that ships: a
+ * {@link HostNode} per host, the {@link ProtectionService} (in memory), the {@link ReportIntake} and the
+ * {@link RecoveryCoordinator}, through in-memory adapters of their ports. The same config (seed included) gives
+ * the same run, event for event.
  *
  * <p>Model: hosts with clock offset and drift tick base boundaries; guests are piecewise deterministic; messages
  * take a random delay on FIFO channels; a checkpoint is captured at once (live, like QEMU's background snapshot),
@@ -56,56 +90,54 @@ public final class Simulator {
 
   private final Host[] hosts;
   private final Guest[] guests;
+  /** A guest being rebuilt by a restore, before it replaces the running one. */
+  private final Guest[] rebuilding;
+  /** The guest as it was when it failed, while its host rebuilds it (deterministic guests). */
+  private final Guest[] failedAs;
   private final int[] hostOf;
   private final boolean[] paused;
-  private final List<ArrayDeque<Message>> held = new ArrayList<>();
+  private final List<ArrayDeque<Held>> held = new ArrayList<>();
   private final long[] stepToken;
   private final double[][] cumulativeRates;
   private final double[] totalRate;
   private final double[][] lastArrival;
   private final long[] mustReach;
 
-  private final LineKeeper keeper;
-  private final StableStore stable = new StableStore();
+  // ---- the manager: the shipping classes ----
+  private final ProtectionService service;
+  private final String groupUuid;
+  private final String[] vmUuids;
+  private final Map<String, Integer> vmNumbers = new HashMap<>();
+  private final Channel channel = new Channel();
+  private final ReportIntake intake;
+  private final RecoveryCoordinator coordinator;
+
+  // ---- stable storage (survives hosts) and what the world knows of it ----
+  private final WorldLogStore stableLog = new WorldLogStore();
+  private final Map<String, Guest> stableCheckpoints = new HashMap<>();
+  private final Map<String, Integer> stableStates = new HashMap<>();
+  private final Map<String, String> stateOfLocation = new HashMap<>();
   private final Set<Long> stablyLogged = new HashSet<>();
   /** Every rollback announced so far, for hosts that rejoin after a repair. */
   private final List<RollbackNotice> rollbackNotices = new ArrayList<>();
+
+  // ---- the recovery in progress, as the oracle follows it ----
+  private final Map<Integer, Map<Long, Long>> originalOrder = new HashMap<>();
+  private final Set<Integer> onSurvivingHost = new HashSet<>();
+  private boolean orphansChecked;
+  private long recoveryLine;
+  private HostFailurePlan lastPlan;
   /** Fault injection for the oracle's own tests: a way to break the planner's answer. */
-  private java.util.function.UnaryOperator<RecoveryPlan> planTampering = java.util.function.UnaryOperator.identity();
+  private UnaryOperator<RecoveryPlan> planTampering = UnaryOperator.identity();
 
   private record RollbackNotice(int vm, int incarnation, long[] sentToAtLine) {}
+
+  private record Held(Message message, byte[] payload) {}
 
   private record Scheduled(double time, long order, Runnable action) implements Comparable<Scheduled> {
     @Override public int compareTo(Scheduled o) {
       int c = Double.compare(time, o.time);
       return c != 0 ? c : Long.compare(order, o.order);
-    }
-  }
-
-  /** A host: its protocol rules, its clock, and what it staged. Replaced by a fresh one when it fails. */
-  private final class Host {
-    final int id;
-    final double offset;
-    final double rate;
-    HostRules rules;
-    boolean alive = true;
-    int generation;
-    long index;
-    final Map<BoundaryRecord, Guest> staged = new HashMap<>();
-
-    Host(int id) {
-      this.id = id;
-      this.offset = (random.nextDouble() * 2 - 1) * cfg.maxDrift() * cfg.basePeriod();
-      this.rate = 1 + (random.nextDouble() * 2 - 1) * cfg.maxDrift() / 100;
-      this.rules = new HostRules(group);
-    }
-
-    double boundaryTime(long n) {
-      return Math.max(0, (n * cfg.basePeriod() - offset) / rate);
-    }
-
-    long indexAt(double t) {
-      return (long) Math.floor((t * rate + offset) / cfg.basePeriod());
     }
   }
 
@@ -116,10 +148,10 @@ public final class Simulator {
     this.random = new SplittableRandom(cfg.seed());
     int n = cfg.vms();
     this.oracle = new Oracle(n, this::violation);
-    this.keeper = new LineKeeper(group);
     this.hosts = new Host[cfg.hosts()];
-    for (int h = 0; h < hosts.length; h++) hosts[h] = new Host(h);
     this.guests = new Guest[n];
+    this.rebuilding = new Guest[n];
+    this.failedAs = new Guest[n];
     this.hostOf = new int[n];
     this.paused = new boolean[n];
     this.stepToken = new long[n];
@@ -136,6 +168,19 @@ public final class Simulator {
       }
       totalRate[i] = sum;
     }
+    long[] ids = {0};
+    this.service = reviewed(new InMemoryProtectionService(
+        Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), () -> new UUID(0x5eedL, ++ids[0]).toString()));
+    this.groupUuid = service.createGroup("simulated group", cfg.basePeriod(), RecoveryPolicy.AUTOMATIC,
+        cfg.earlyIndexPolicy()).uuid();
+    this.vmUuids = new String[n];
+    for (int vm = 0; vm < n; vm++) {
+      vmUuids[vm] = new UUID(0x766dL, vm).toString();
+      vmNumbers.put(vmUuids[vm], vm);
+    }
+    for (int h = 0; h < hosts.length; h++) hosts[h] = new Host(h);
+    this.intake = new ReportIntake(service, channel, this::onLineMoved);
+    this.coordinator = new RecoveryCoordinator(service, channel);
   }
 
   /** Runs to the end, drains, runs the final checks; throws {@link OracleViolation} on the first violation. */
@@ -155,24 +200,27 @@ public final class Simulator {
   // ---- start ------------------------------------------------------------------------------------------------
 
   private void start() {
+    List<String> classes = new ArrayList<>();
+    List<Integer> placement = new ArrayList<>();
+    for (int vm = 0; vm < cfg.vms(); vm++) {
+      classes.add(cfg.classes().get(vm).toString());
+      placement.add(vm % hosts.length);
+    }
+    emit("header", "group", groupUuid, "t0", cfg.basePeriod(), "classes", classes, "hosts", placement,
+        "early_index", cfg.earlyIndexPolicy().name(), "seed", cfg.seed());
+    for (int vm = 0; vm < cfg.vms(); vm++) {
+      Host h = hosts[vm % hosts.length];
+      service.addVm(groupUuid, vmUuids[vm], cfg.classes().get(vm).toString(), h.uuid);
+    }
+    if (!service.config(groupUuid).equals(group)) violation("the service's group " + service.config(groupUuid)
+        + " differs from the simulated one " + group);
     for (int vm = 0; vm < cfg.vms(); vm++) {
       Host h = hosts[vm % hosts.length];
       hostOf[vm] = h.id;
       guests[vm] = new Guest(vm, cfg.vms(), cfg.seed());
-      BoundaryRecord c0 = h.rules.start(vm).record();
-      // The first checkpoint is the VM's boot state, on stable storage before the group starts.
-      Guest snap = guests[vm].copy();
-      oracle.onBoundary(vm, 0, snap);
-      h.staged.put(c0, snap);
-      h.rules.checkpointStaged(c0);
-      stable.putCheckpoint(c0, snap);
-      keeper.record(c0);
-      keeper.markStable(vm, 0, 0);
-      report.checkpointsBasic++;
-      emit("checkpoint", "vm", vm, "csn", 0L, "forced", false, "incarnation", 0, "sent", c0.sentTo(),
-          "received", c0.receivedFrom());
+      emit("placed", "vm", vm, "host", h.id);
+      h.node.start(vm);
     }
-    advanceLine();
     for (Host h : hosts) scheduleBoundary(h, 1);
     for (int vm = 0; vm < cfg.vms(); vm++) scheduleStep(vm);
   }
@@ -202,7 +250,7 @@ public final class Simulator {
     Guest g = guests[vm];
     Host h = hosts[hostOf[vm]];
     Guest.Send s = g.step(cumulativeRates[vm]);
-    Optional<Message> stamped = h.rules.stamp(vm, s.to(), 1024, s.digest(), g.position);
+    Optional<Message> stamped = h.node.send(vm, s.to(), payload(vm, s.to(), s.digest()), s.digest());
     if (stamped.isEmpty()) {
       violation("a live send of VM " + vm + " at position " + g.position + " was taken for a replay");
       return;
@@ -211,22 +259,55 @@ public final class Simulator {
     oracle.onSend(m, g);
     report.messagesSent++;
     if (hostOf[m.to()] != h.id) report.volatileLogged++;
-    emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "csn", m.csn(), "incarnation", m.incarnation());
-    transmit(m);
+    emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(),
+        "incarnation", m.incarnation());
   }
 
   /** A guest being rebuilt redoes a step: the relay must recognise the send as one it made before. */
-  private void replayStep(Guest g, HostRules rules) {
+  private void replayStep(Guest g, Host h) {
     Guest.Send s = g.step(cumulativeRates[g.vm]);
-    Optional<Message> stamped = rules.stamp(g.vm, s.to(), 1024, s.digest(), g.position);
+    Optional<Message> stamped = h.node.send(g.vm, s.to(), payload(g.vm, s.to(), s.digest()), s.digest());
     if (stamped.isPresent()) {
       violation("replayed step of VM " + g.vm + " at position " + g.position + " was sent again as " + stamped.get());
     }
     oracle.onReplayedSend(g.vm, s.to(), g.sent[s.to()], s.digest());
-    report.duplicatesDropped++;
+    report.replayedSendsSuppressed++;
   }
 
-  private void transmit(Message m) {
+  /** A message's bytes: its digest and channel, so a delivery can tell that the logs carried it intact. */
+  private static byte[] payload(int from, int to, long digest) {
+    return ByteBuffer.allocate(16).putLong(digest).putInt(from).putInt(to).array();
+  }
+
+  private void checkPayload(Message m, byte[] payload) {
+    if (!Arrays.equals(payload, payload(m.from(), m.to(), m.digest()))) {
+      violation("the payload of " + m + " was damaged on its way through the relays and logs");
+    }
+  }
+
+  private void deliver(LogEntry e, byte[] payload, Replay replay) {
+    Message m = e.message();
+    checkPayload(m, payload);
+    Guest g = guests[m.to()];
+    oracle.onDeliver(m, g);
+    g.receive(m.from(), m.digest());
+    report.messagesDelivered++;
+    report.volatileLogged++;
+    if (replay != null) {
+      report.replayed++;
+      emit("replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(), "rsn", e.rsn(),
+          "receiver_index", e.epoch(), "source", replay.source().name().toLowerCase(),
+          "original_rsn", replay.originalRsn(), "state", g.hash);
+    } else {
+      emit("deliver", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(), "rsn", e.rsn(),
+          "receiver_index", e.epoch());
+      scheduleStep(m.to()); // the state changed, so does what the guest does next
+    }
+  }
+
+  // ---- the network ------------------------------------------------------------------------------------------
+
+  private void transmit(Message m, byte[] payload) {
     int from = hostOf[m.from()];
     int to = hostOf[m.to()];
     double base = from == to ? cfg.sameHostDelay() : cfg.crossHostDelay();
@@ -234,145 +315,70 @@ public final class Simulator {
     lastArrival[m.from()][m.to()] = t;
     Host dest = hosts[to];
     int generation = dest.generation;
-    at(t, () -> arrive(m, dest, generation));
+    at(t, () -> arrive(m, payload, dest, generation));
   }
 
-  private void arrive(Message m, Host dest, int generation) {
+  private void arrive(Message m, byte[] payload, Host dest, int generation) {
     if (!dest.alive || dest.generation != generation || hostOf[m.to()] != dest.id) {
       report.lostInNetwork++;
       emit("lost", "id", id(m), "host", dest.id);
       return;
     }
     if (paused[m.to()]) {
-      held.get(m.to()).addLast(m);
+      held.get(m.to()).addLast(new Held(m, payload));
       return;
     }
-    receive(m, dest, false);
-  }
-
-  private void receive(Message m, Host h, boolean replay) {
-    execute(h, h.rules.onArrival(m, guests[m.to()].position), replay);
-  }
-
-  // ---- host actions -----------------------------------------------------------------------------------------
-
-  private void execute(Host h, List<HostAction> actions, boolean replay) {
-    for (HostAction a : actions) {
-      if (a instanceof HostAction.TakeCheckpoint t) {
-        takeCheckpoint(h, t.record());
-      } else if (a instanceof HostAction.WriteLogSegment w) {
-        writeSegment(h, w.record(), w.entries());
-      } else if (a instanceof HostAction.WriteInTransit w) {
-        writeInTransit(h, w.entry());
-      } else if (a instanceof HostAction.Deliver d) {
-        deliver(d.entry(), replay);
-      } else if (a instanceof HostAction.Acknowledge k) {
-        acknowledge(k.entries());
-      } else if (a instanceof HostAction.Drop d) {
-        if (d.reason() == HostAction.DropReason.DUPLICATE) report.duplicatesDropped++; else report.staleDropped++;
-        emit("drop", "id", id(d.message()), "reason", d.reason().name().toLowerCase());
-      }
-    }
-  }
-
-  private void takeCheckpoint(Host h, BoundaryRecord r) {
-    Guest snap = guests[r.vm()].copy();
-    oracle.onBoundary(r.vm(), r.index(), snap);
-    if (r.forced()) report.checkpointsForced++; else report.checkpointsBasic++;
-    emit("checkpoint", "vm", r.vm(), "csn", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
-        "sent", r.sentTo(), "received", r.receivedFrom());
-    int generation = h.generation;
-    at(now + cfg.checkpointDuration(), () -> {
-      if (h.generation != generation) return;
-      h.staged.put(r, snap);
-      h.rules.checkpointStaged(r);
-      keeper.record(r);
-      at(now + cfg.flushDelay(), () -> {
-        if (h.generation != generation) return;
-        stable.putCheckpoint(r, snap);
-        becameStable(r);
-      });
-    });
-  }
-
-  private void writeSegment(Host h, BoundaryRecord r, List<LogEntry> entries) {
-    oracle.onBoundary(r.vm(), r.index(), guests[r.vm()].copy());
-    report.logSegments++;
-    keeper.record(r);
-    int generation = h.generation;
-    at(now + cfg.flushDelay(), () -> {
-      if (h.generation != generation) return;
-      stable.putSegment(r, entries);
-      for (LogEntry e : entries) stablyLogged(e.message());
-      becameStable(r);
-    });
-  }
-
-  private void writeInTransit(Host h, LogEntry e) {
-    report.lateMessages++;
-    int generation = h.generation;
-    at(now + cfg.flushDelay(), () -> {
-      if (h.generation != generation) return;
-      stable.putInTransit(e);
-      stablyLogged(e.message());
-      keeper.markInTransitLogged(e.message());
-      advanceLine();
-    });
-  }
-
-  private void stablyLogged(Message m) {
-    if (stablyLogged.add(Guest.mix(Guest.mix(m.from() * 4096L + m.to(), m.seq()), m.incarnation()))) report.stableLogged++;
-  }
-
-  private void becameStable(BoundaryRecord r) {
-    keeper.markStable(r.vm(), r.index(), r.incarnation());
-    emit("stable", "vm", r.vm(), "index", r.index(), "kind", r.kind().name().toLowerCase(), "incarnation", r.incarnation());
-    advanceLine();
-  }
-
-  private void deliver(LogEntry e, boolean replay) {
-    Message m = e.message();
-    Guest g = guests[m.to()];
-    oracle.onDeliver(m, g);
-    g.receive(m.from(), m.digest());
-    report.messagesDelivered++;
-    report.volatileLogged++;
-    if (replay) report.replayed++;
-    emit(replay ? "replay" : "deliver", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "csn", m.csn(),
-        "rsn", e.rsn(), "epoch", e.epoch());
-    if (!replay) scheduleStep(m.to()); // the state changed, so does what the guest does next
+    dest.node.onArrival(m, payload);
   }
 
   /** One message to each sender host, carrying its share of the batch. */
-  private void acknowledge(List<LogEntry> entries) {
-    Map<Host, List<LogEntry>> bySenderHost = new java.util.LinkedHashMap<>();
+  private void acknowledge(Host from, List<LogEntry> entries) {
+    Map<Host, List<LogEntry>> bySenderHost = new LinkedHashMap<>();
     for (LogEntry e : entries) {
       bySenderHost.computeIfAbsent(hosts[hostOf[e.message().from()]], h -> new ArrayList<>()).add(e);
     }
     bySenderHost.forEach((sender, share) -> {
       int generation = sender.generation;
       report.acknowledgements++;
+      emit("ack", "from_host", from.id, "to_host", sender.id, "entries", share.size());
       at(now + cfg.crossHostDelay(), () -> {
-        if (sender.alive && sender.generation == generation) share.forEach(sender.rules::onAcknowledge);
+        if (sender.alive && sender.generation == generation) sender.node.onAcknowledgements(share);
       });
     });
   }
 
-  private void advanceLine() {
-    Optional<RecoveryLine> moved = keeper.advance();
-    if (moved.isEmpty()) return;
-    RecoveryLine line = moved.get();
+  // ---- the line ---------------------------------------------------------------------------------------------
+
+  private void onLineMoved(LineView line, CollectionResult collected) {
+    long[] checkpoints = new long[cfg.vms()];
     boolean allStable = true;
-    for (int vm = 0; vm < cfg.vms(); vm++) {
-      allStable &= stable.hasCheckpoint(keeper.checkpointAt(vm, line.index()));
-      for (BoundaryRecord s : keeper.segmentsTo(vm, line.index())) allStable &= stable.segment(s) != null;
+    for (LineEntry e : line.entries()) {
+      int vm = vmNumbers.get(e.vmUuid());
+      checkpoints[vm] = e.csn();
+      allStable &= stableStates.containsKey(state("c", vm, e.csn()));
+      for (long i = e.csn() + 1; i <= line.index(); i++) allStable &= stableStates.containsKey(state("s", vm, i));
     }
     oracle.onLine(line.index(), allStable);
     report.lineIndex = line.index();
-    emit("line", "index", line.index(), "checkpoints", line.checkpointOf());
-    for (Host h : hosts) if (h.alive) h.rules.onLine(line.index());
-    stable.collect(keeper.collectible());
-    keeper.collect();
+    emit("line", "index", line.index(), "checkpoints", checkpoints);
+    for (String location : collected.locations()) {
+      stableLog.delete(location);
+      if (stableCheckpoints.remove(location) != null || location.startsWith("log/")) forgetState(location);
+    }
+  }
+
+  private static String state(String kind, int vm, long index) {
+    return kind + "/" + vm + "/" + index;
+  }
+
+  private void stableState(String location, String state) {
+    stableStates.merge(state, 1, Integer::sum);
+    stateOfLocation.put(location, state);
+  }
+
+  private void forgetState(String location) {
+    String state = stateOfLocation.remove(location);
+    if (state != null) stableStates.computeIfPresent(state, (k, c) -> c == 1 ? null : c - 1);
   }
 
   // ---- the clock --------------------------------------------------------------------------------------------
@@ -384,9 +390,7 @@ public final class Simulator {
     at(t, () -> {
       if (!h.alive || h.generation != generation) return;
       h.index = n;
-      for (int vm : List.copyOf(h.rules.vms())) {
-        if (guests[vm] != null) execute(h, h.rules.onBoundary(vm, n, guests[vm].position), false);
-      }
+      h.node.onBoundary(n);
       scheduleBoundary(h, n + 1);
     });
   }
@@ -423,38 +427,26 @@ public final class Simulator {
     }
     Guest failed = guests[vm];
     emit("vm_failure", "vm", vm, "host", h.id, "position", failed.position);
+    discardHeld(vm, h);
     if (!cfg.deterministicGuests()) {
       // A real guest does not replay deterministically (hole 7): back to the line, as after a host failure, but
       // its host's logs survive and serve the replays. (Hosts that failed unseen are recovered in the same plan.)
       mustReach[vm] = Math.max(mustReach[vm], failed.position);
       guests[vm] = null;
-      recoverFailedHosts();
+      recover(FailureKind.VM, vmUuids[vm], Set.of(vmUuids[vm]));
       return;
     }
-    VmReplayPlan plan = h.rules.planVmFailure(vm);
-    Guest snap = h.staged.getOrDefault(plan.checkpoint(), stable.checkpoint(plan.checkpoint()));
-    if (snap == null) {
-      violation("VM " + vm + "'s checkpoint " + plan.checkpoint() + " is neither staged nor stable");
-      return;
-    }
-    Guest g = snap.copy();
-    for (LogEntry e : plan.entries()) {
-      while (g.position < e.position()) replayStep(g, h.rules);
-      oracle.onReplayedDelivery(e.message(), g);
-      g.receive(e.message().from(), e.message().digest());
-    }
-    while (g.position < plan.replayUntil()) replayStep(g, h.rules);
-    oracle.checkReplayedState(vm, g, failed.position, failed.hash);
-    guests[vm] = g;
+    failedAs[vm] = failed;
+    h.node.onVmFailure(vm);
+    failedAs[vm] = null;
     report.vmRecoveries++;
     report.recoveriesChecked++;
-    emit("restore", "vm", vm, "checkpoint", plan.checkpoint().index(), "replayed", plan.entries().size(), "kind", "vm");
     pause(vm);
   }
 
   private void failHost(int host) {
     Host h = hosts[host];
-    long alive = java.util.Arrays.stream(hosts).filter(x -> x.alive).count();
+    long alive = Arrays.stream(hosts).filter(x -> x.alive).count();
     if (!h.alive || alive <= 1) {
       report.failuresSkipped++;
       return;
@@ -467,133 +459,98 @@ public final class Simulator {
       if (hostOf[vm] == host && guests[vm] != null) {
         mustReach[vm] = Math.max(mustReach[vm], guests[vm].position);
         guests[vm] = null;
-        held.get(vm).clear();
+        discardHeld(vm, h);
       }
     }
-    at(now + cfg.detectionDelay(), this::recoverFailedHosts);
+    at(now + cfg.detectionDelay(), () -> recover(FailureKind.HOST, h.uuid, Set.of()));
     at(now + cfg.repairDelay(), () -> repair(h));
   }
 
+  /** Messages waiting for a paused guest die with it. */
+  private void discardHeld(int vm, Host h) {
+    for (Held m : held.get(vm)) {
+      report.lostInNetwork++;
+      emit("lost", "id", id(m.message()), "host", h.id);
+    }
+    held.get(vm).clear();
+  }
+
   private void repair(Host h) {
-    h.rules = new HostRules(group);
-    for (RollbackNotice n : rollbackNotices) h.rules.onRollback(n.vm(), n.incarnation(), n.sentToAtLine());
-    if (keeper.line() != null) h.rules.onLine(keeper.line().index());
+    h.boot();
+    for (RollbackNotice n : rollbackNotices) h.node.onRollback(n.vm(), n.incarnation(), n.sentToAtLine());
+    service.currentLine(groupUuid).ifPresent(line -> h.node.onLine(line.index()));
     h.alive = true;
-    h.generation++;
     h.index = h.indexAt(now);
     scheduleBoundary(h, h.index + 1);
     emit("host_repaired", "host", h.id);
   }
 
-  /** The manager learns of a failure: every VM without a running guest is recovered. */
-  private void recoverFailedHosts() {
-    Set<Integer> failed = new TreeSet<>();
-    for (int vm = 0; vm < cfg.vms(); vm++) if (guests[vm] == null) failed.add(vm);
-    if (!failed.isEmpty()) recover(failed);
-  }
-
-  /** Plan the rollback to the line, check the plan against brute force, carry it out, check the result. */
-  private void recover(Set<Integer> failed) {
-    Survivors survivors = survivors();
-    RecoveryPlan plan = planTampering.apply(
-        RecoveryPlanner.planHostFailure(group, keeper, failed, survivors, stable.inTransitByReceiver()));
-    long line = plan.lineIndex();
-    List<Integer> candidates = new ArrayList<>(survivors.vms());
-    if (oracle.checkMinimal(failed, plan.rolledBack(), candidates, guests.clone(), line)) report.minimalityChecks++;
-
-    Map<Integer, Map<Long, Long>> originalOrder = new HashMap<>();
-    Set<Integer> onSurvivingHost = new HashSet<>();
-    for (VmRestore r : plan.restores()) {
-      originalOrder.put(r.vm(), oracle.receiveOrderOf(r.vm()));
-      if (hosts[hostOf[r.vm()]].alive) onSurvivingHost.add(r.vm());
-      mustReach[r.vm()] = Math.max(mustReach[r.vm()], guests[r.vm()] == null ? 0 : guests[r.vm()].position);
+  /** The coordinator recovers whatever no live host runs, plus {@code alsoFailed}; the oracle checks it. */
+  private void recover(FailureKind kind, String failedRef, Set<String> alsoFailed) {
+    boolean anyDown = false;
+    for (Guest g : guests) anyDown |= g == null;
+    if (!anyDown) return;
+    originalOrder.clear();
+    onSurvivingHost.clear();
+    orphansChecked = false;
+    lastPlan = null;
+    Optional<RecoveryEventView> done = kind == FailureKind.HOST
+        ? coordinator.onHostFailed(failedRef).stream().findFirst()
+        : coordinator.onVmFailed(groupUuid, failedRef);
+    if (lastPlan == null) {
+      for (int vm = 0; vm < cfg.vms(); vm++) if (guests[vm] == null) {
+        // Its host's failure is not detected yet: the coordinator recovers it when it is.
+        if (hosts[hostOf[vm]].alive) violation("VM " + vm + " is down and no recovery brought it back");
+      }
+      return;
     }
-    for (VmRestore r : plan.restores()) restore(r, line);
-    oracle.checkNoOrphan(guests);
+    RecoveryPlan plan = lastPlan.plan();
+    if (done.isEmpty()) violation("the coordinator planned a recovery but did not carry it out");
     for (VmRestore r : plan.restores()) {
-      Host h = hosts[hostOf[r.vm()]];
-      execute(h, h.rules.onBoundary(r.vm(), h.index, guests[r.vm()].position), false);
+      if (guests[r.vm()] == null) violation("VM " + r.vm() + " is still down after its recovery");
     }
-    for (VmRestore r : plan.restores()) {
-      oracle.checkReplayOrder(r.vm(), r.replays(), originalOrder.get(r.vm()), onSurvivingHost.contains(r.vm()));
-      Host h = hosts[hostOf[r.vm()]];
-      for (Replay replay : r.replays()) receive(replay.message(), h, true);
-    }
-    for (VmRestore r : plan.restores()) pause(r.vm());
     report.hostRecoveries++;
     report.recoveriesChecked++;
     report.rolledBackTotal += plan.rolledBack().size();
     report.rolledBackMax = Math.max(report.rolledBackMax, plan.rolledBack().size());
-    emit("recovery", "line", line, "failed", List.copyOf(failed), "rolled_back", List.copyOf(plan.rolledBack()),
-        "replays", plan.replayCount());
+    emit("recovery", "line", plan.lineIndex(), "failed", List.copyOf(plan.failed()),
+        "rolled_back", List.copyOf(plan.rolledBack()), "replays", plan.replayCount());
   }
 
-  private void restore(VmRestore r, long line) {
-    int vm = r.vm();
-    Host target = hosts[hostOf[vm]].alive ? hosts[hostOf[vm]] : leastLoadedHost();
-    Guest snap = stable.checkpoint(r.checkpoint());
-    if (snap == null) {
-      violation("line " + line + " names checkpoint " + r.checkpoint() + " which stable storage does not hold");
-      return;
-    }
-    List<LogEntry> segmentEntries = new ArrayList<>();
-    for (BoundaryRecord s : r.segments()) {
-      List<LogEntry> entries = stable.segment(s);
-      if (entries == null) {
-        violation("line " + line + " needs log segment " + s + " which stable storage does not hold");
-        return;
-      }
-      segmentEntries.addAll(entries);
-    }
-    target.rules.restoreToLine(vm, r.incarnation(), r.checkpoint(), segmentEntries, r.lineState());
-    hostOf[vm] = target.id;
-    Guest g = snap.copy();
-    for (LogEntry e : segmentEntries) {
-      while (g.position < e.position()) replayStep(g, target.rules);
-      g.receive(e.message().from(), e.message().digest());
-    }
-    while (g.position < r.lineState().position()) replayStep(g, target.rules);
-    oracle.checkRestoredState(vm, line, g);
-    guests[vm] = g;
-    oracle.onRollback(g);
-    oracle.resetReceiveOrder(vm);
-    keeper.rollback(vm, r.incarnation());
-    rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.lineState().sentTo()));
-    for (Host h : hosts) if (h.alive) h.rules.onRollback(vm, r.incarnation(), r.lineState().sentTo());
-    emit("restore", "vm", vm, "host", target.id, "checkpoint", r.checkpoint().index(), "line", line,
-        "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line");
+  /**
+   * The service the simulation uses: the in-memory one, with every recovery plan passing the oracle's brute-force
+   * minimality check (and, in the oracle's own tests, a tampering) on its way to the coordinator.
+   */
+  private ProtectionService reviewed(ProtectionService inner) {
+    return (ProtectionService) Proxy.newProxyInstance(ProtectionService.class.getClassLoader(),
+        new Class<?>[] {ProtectionService.class}, (proxy, method, args) -> {
+          Object result;
+          try {
+            result = method.invoke(inner, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+          if (method.getName().equals("planRecovery")) {
+            HostFailurePlan planned = (HostFailurePlan) result;
+            Survivors survivors = (Survivors) args[2];
+            result = lastPlan = review(planned, survivors);
+          }
+          return result;
+        });
   }
 
-  private Host leastLoadedHost() {
-    Host best = null;
-    int bestLoad = Integer.MAX_VALUE;
-    for (Host h : hosts) {
-      if (!h.alive) continue;
-      int load = h.rules.vms().size();
-      if (load < bestLoad) {
-        best = h;
-        bestLoad = load;
-      }
+  private HostFailurePlan review(HostFailurePlan planned, Survivors survivors) {
+    RecoveryPlan plan = planTampering.apply(planned.plan());
+    recoveryLine = plan.lineIndex();
+    if (oracle.checkMinimal(plan.failed(), plan.rolledBack(), new ArrayList<>(survivors.vms()), guests.clone(),
+        plan.lineIndex())) {
+      report.minimalityChecks++;
     }
-    return best;
-  }
-
-  private Survivors survivors() {
-    SortedSet<Integer> alive = new TreeSet<>();
-    for (int vm = 0; vm < cfg.vms(); vm++) if (guests[vm] != null) alive.add(vm);
-    return new Survivors() {
-      @Override public Set<Integer> vms() { return alive; }
-      @Override public long[] receivedFrom(int vm) { return hosts[hostOf[vm]].rules.receivedFrom(vm); }
-      @Override public List<LogEntry> receiveLog(int vm) {
-        Host h = hosts[hostOf[vm]];
-        return h.alive ? h.rules.receiveLog(vm) : List.of();
-      }
-      @Override public List<SenderCopy> copiesTo(int vm) {
-        List<SenderCopy> all = new ArrayList<>();
-        for (Host h : hosts) if (h.alive) all.addAll(h.rules.copiesTo(vm));
-        return all;
-      }
-    };
+    Set<String> kept = new HashSet<>();
+    for (VmRestore r : plan.restores()) kept.add(vmUuids[r.vm()]);
+    List<RestoreStep> steps = planned.restores().stream().filter(s -> kept.contains(s.vmUuid())).toList();
+    return new HostFailurePlan(planned.groupUuid(), planned.failedRef(), planned.members(), plan,
+        plan.rolledBack().stream().map(vm -> vmUuids[vm]).toList(), steps, planned.inTransitLocations());
   }
 
   private void pause(int vm) {
@@ -603,10 +560,10 @@ public final class Simulator {
     at(now + cfg.restartPause(), () -> {
       if (stepToken[vm] != token || guests[vm] == null) return;
       paused[vm] = false;
-      ArrayDeque<Message> waiting = held.get(vm);
+      ArrayDeque<Held> waiting = held.get(vm);
       while (!waiting.isEmpty() && !paused[vm]) {
-        Message m = waiting.pollFirst();
-        receive(m, hosts[hostOf[vm]], false);
+        Held m = waiting.pollFirst();
+        hosts[hostOf[vm]].node.onArrival(m.message(), m.payload());
       }
       scheduleStep(vm);
     });
@@ -625,6 +582,287 @@ public final class Simulator {
         violation("VM " + vm + " ended at position " + guests[vm].position + ", before the point " + mustReach[vm]
             + " where it failed or was rolled back");
       }
+    }
+  }
+
+  // ---- one host: the world around its HostNode --------------------------------------------------------------
+
+  /**
+   * A host of the world: its clock, its staged checkpoints, and the in-memory adapters of its node's ports.
+   * Replaced by a fresh node when it is repaired; callbacks of an earlier generation find it changed and stop.
+   */
+  private final class Host implements Relay, Guests, LogWriter, HostClock, ManagerLink {
+    final int id;
+    final String uuid;
+    final double offset;
+    final double rate;
+    HostNode node;
+    boolean alive = true;
+    int generation;
+    long index;
+    final Map<BoundaryRecord, Guest> staged = new HashMap<>();
+
+    Host(int id) {
+      this.id = id;
+      this.uuid = new UUID(0x686f7374L, id).toString();
+      this.offset = (random.nextDouble() * 2 - 1) * cfg.maxDrift() * cfg.basePeriod();
+      this.rate = 1 + (random.nextDouble() * 2 - 1) * cfg.maxDrift() / 100;
+      boot();
+    }
+
+    void boot() {
+      generation++;
+      staged.clear();
+      node = new HostNode(uuid, groupUuid, group, new MessageLog(stableLog),
+          this, this, this, this, this);
+    }
+
+    double boundaryTime(long n) {
+      return Math.max(0, (n * cfg.basePeriod() - offset) / rate);
+    }
+
+    long indexAt(double t) {
+      return (long) Math.floor((t * rate + offset) / cfg.basePeriod());
+    }
+
+    // Relay
+
+    @Override public void transmit(Message message, byte[] payload) {
+      Simulator.this.transmit(message, payload);
+    }
+
+    @Override public void acknowledge(List<LogEntry> batch) {
+      Simulator.this.acknowledge(this, batch);
+    }
+
+    @Override public void dropped(Message m, DropReason reason) {
+      if (reason == DropReason.DUPLICATE) report.duplicatesDropped++; else report.staleDropped++;
+      emit("drop", "id", id(m), "reason", reason.name().toLowerCase());
+    }
+
+    // Guests
+
+    @Override public boolean running(int vm) {
+      return guests[vm] != null && hostOf[vm] == id;
+    }
+
+    @Override public long position(int vm) {
+      Guest g = rebuilding[vm] != null ? rebuilding[vm] : guests[vm];
+      return g.position;
+    }
+
+    @Override public void deliver(LogEntry entry, byte[] payload, Replay replay) {
+      Simulator.this.deliver(entry, payload, replay);
+    }
+
+    @Override public void checkpoint(BoundaryRecord r) {
+      Guest snap = guests[r.vm()].copy();
+      oracle.onBoundary(r.vm(), r.index(), snap);
+      if (r.forced()) report.checkpointsForced++; else report.checkpointsBasic++;
+      emit("checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
+          "sent", r.sentTo(), "received", r.receivedFrom());
+      String location = "ckpt/" + r.vm() + "/" + r.index() + "/" + r.incarnation();
+      if (r.index() == 0 && r.incarnation() == 0) {
+        // The boot state: on stable storage before the group starts.
+        staged.put(r, snap);
+        node.onCheckpointStaged(r, "host:" + uuid, 64, digest(snap));
+        madeStable(r, location, snap);
+        return;
+      }
+      int generation = this.generation;
+      at(now + cfg.checkpointDuration(), () -> {
+        if (this.generation != generation) return;
+        staged.put(r, snap);
+        node.onCheckpointStaged(r, "host:" + uuid, 64, digest(snap));
+        at(now + cfg.flushDelay(), () -> {
+          if (this.generation == generation) madeStable(r, location, snap);
+        });
+      });
+    }
+
+    private void madeStable(BoundaryRecord r, String location, Guest snap) {
+      stableCheckpoints.put(location, snap);
+      stableState(location, state("c", r.vm(), r.index()));
+      emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation());
+      node.onCheckpointStable(r, location, 64, digest(snap));
+    }
+
+    @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,
+                                  long until) {
+      Guest snap = location == null ? staged.get(checkpoint) : stableCheckpoints.get(location);
+      if (snap == null && location == null) {
+        snap = stableCheckpoints.get("ckpt/" + vm + "/" + checkpoint.index() + "/" + checkpoint.incarnation());
+      }
+      if (snap == null) {
+        violation("VM " + vm + "'s checkpoint " + checkpoint + " is neither staged nor stable (" + location + ")");
+        return;
+      }
+      Guest g = snap.copy();
+      rebuilding[vm] = g;
+      boolean vmFailure = location == null;
+      for (LoggedMessage e : replay) {
+        Message m = e.entry().message();
+        checkPayload(m, e.payload());
+        while (g.position < e.entry().position()) replayStep(g, this);
+        if (vmFailure) oracle.onReplayedDelivery(m, g);
+        g.receive(m.from(), m.digest());
+      }
+      while (g.position < until) replayStep(g, this);
+      rebuilding[vm] = null;
+      if (vmFailure) {
+        oracle.checkReplayedState(vm, g, failedAs[vm].position, failedAs[vm].hash);
+        guests[vm] = g;
+        emit("restore", "vm", vm, "host", id, "checkpoint", checkpoint.index(), "replayed", replay.size(),
+            "kind", "vm", "state", g.hash, "position", g.position);
+      } else {
+        oracle.checkRestoredState(vm, recoveryLine, g);
+        guests[vm] = g;
+        oracle.onRollback(g);
+        oracle.resetReceiveOrder(vm);
+      }
+    }
+
+    @Override public void stop(int vm) {
+      // The world moves the guest; nothing runs here any more.
+    }
+
+    // LogWriter
+
+    @Override public void write(LogWrite w) {
+      int generation = this.generation;
+      if (w instanceof LogWrite.Segment s) {
+        BoundaryRecord r = s.record();
+        oracle.onBoundary(r.vm(), r.index(), guests[r.vm()].copy());
+        report.logSegments++;
+        emit("log_segment", "vm", r.vm(), "index", r.index(), "incarnation", r.incarnation(),
+            "entries", s.entries().size(), "sent", r.sentTo(), "received", r.receivedFrom());
+        at(now + cfg.flushDelay(), () -> {
+          if (this.generation != generation) return;
+          String location = stableLog.writeSegment(groupUuid, r, s.entries());
+          for (LoggedMessage e : s.entries()) stablyLogged(e.entry().message());
+          stableState(location, state("s", r.vm(), r.index()));
+          emit("stable", "vm", r.vm(), "index", r.index(), "kind", "log_segment", "incarnation", r.incarnation());
+          node.onLogStable(w, location);
+        });
+      } else if (w instanceof LogWrite.InTransit t) {
+        Message m = t.message().entry().message();
+        report.lateMessages++;
+        emit("in_transit", "id", id(m), "to_host", id, "receiver_index", t.message().entry().epoch());
+        at(now + cfg.flushDelay(), () -> {
+          if (this.generation != generation) return;
+          String location = stableLog.writeInTransit(groupUuid, t.message());
+          stablyLogged(m);
+          emit("in_transit_stable", "id", id(m));
+          node.onLogStable(w, location);
+        });
+      }
+    }
+
+    // HostClock
+
+    @Override public long index() {
+      return index;
+    }
+
+    // ManagerLink
+
+    @Override public void report(String groupId, List<NodeReport> batch) {
+      List<BoundaryReport> boundaries = new ArrayList<>();
+      List<LoggedMessageReport> logged = new ArrayList<>();
+      for (NodeReport r : batch) {
+        if (r instanceof NodeReport.Boundary b) {
+          BoundaryRecord c = b.record();
+          boundaries.add(new BoundaryReport(vmUuids[c.vm()], c.kind(), c.index(), c.incarnation(), c.forced(),
+              b.stable(), b.sizeBytes(), b.location(), b.contentDigest(), c.position(), c.received(), c.sentTo(),
+              c.receivedFrom()));
+        } else if (r instanceof NodeReport.InTransit t) {
+          LogEntry e = t.entry();
+          Message m = e.message();
+          logged.add(new LoggedMessageReport(vmUuids[m.from()], vmUuids[m.to()], m.seq(), m.csn(), m.incarnation(),
+              m.size(), m.digest(), e.rsn(), e.position(), e.epoch(), e.incarnation(), t.location()));
+        }
+      }
+      intake.accept(new HostReport(uuid, groupUuid, boundaries, logged));
+    }
+  }
+
+  private static String digest(Guest g) {
+    return Long.toHexString(g.hash);
+  }
+
+  private void stablyLogged(Message m) {
+    if (stablyLogged.add(Guest.mix(Guest.mix(m.from() * 4096L + m.to(), m.seq()), m.incarnation()))) report.stableLogged++;
+  }
+
+  // ---- the manager's channel to the hosts, in memory ---------------------------------------------------------
+
+  /** The coordinator's orders, carried to the hosts' nodes, with the oracle watching each step. */
+  private final class Channel implements HostChannel {
+
+    private Host live(String uuid) {
+      for (Host h : hosts) if (h.uuid.equals(uuid)) {
+        if (!h.alive) throw new HostUnreachableException(uuid, "it is down");
+        return h;
+      }
+      throw new HostUnreachableException(uuid, "no such host");
+    }
+
+    @Override public List<String> liveHosts() {
+      List<String> out = new ArrayList<>();
+      for (Host h : hosts) if (h.alive) out.add(h.uuid);
+      return out;
+    }
+
+    @Override public HostSnapshot snapshot(String host, String group) {
+      return live(host).node.snapshot();
+    }
+
+    @Override public Map<Message, byte[]> payloads(String host, String group, List<Message> messages) {
+      return live(host).node.payloads(messages);
+    }
+
+    @Override public void restore(String host, String group, VmRestore r, String checkpointLocation,
+                                  List<String> segmentLocations) {
+      Host target = live(host);
+      int vm = r.vm();
+      originalOrder.put(vm, oracle.receiveOrderOf(vm));
+      Host current = hosts[hostOf[vm]];
+      if (current.alive) onSurvivingHost.add(vm);
+      mustReach[vm] = Math.max(mustReach[vm], guests[vm] == null ? 0 : guests[vm].position);
+      if (current != target) {
+        if (current.alive && current.node.runs(vm)) current.node.evict(vm);
+        emit("moved", "vm", vm, "from_host", current.id, "to_host", target.id);
+      }
+      hostOf[vm] = target.id;
+      guests[vm] = null;
+      target.node.restoreToLine(r, checkpointLocation, segmentLocations);
+      rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.lineState().sentTo()));
+      emit("restore", "vm", vm, "host", target.id, "checkpoint", r.checkpoint().index(), "line", recoveryLine,
+          "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line",
+          "state", guests[vm] == null ? 0 : guests[vm].hash, "position", guests[vm] == null ? 0 : guests[vm].position);
+    }
+
+    @Override public void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine) {
+      live(host).node.onRollback(vm, incarnation, sentToAtLine);
+    }
+
+    @Override public void replay(String host, String group, int vm, List<Replay> replays,
+                                 Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+      if (!orphansChecked) {
+        oracle.checkNoOrphan(guests);
+        orphansChecked = true;
+      }
+      oracle.checkReplayOrder(vm, replays, originalOrder.get(vm), onSurvivingHost.contains(vm));
+      live(host).node.replay(vm, replays, payloads, stableLocations);
+      pause(vm);
+    }
+
+    @Override public void line(String host, String group, long index) {
+      live(host).node.onLine(index);
+    }
+
+    @Override public void fence(String host) {
+      // A failed host of the world is already down: its VMs cannot run on.
     }
   }
 
@@ -647,7 +885,7 @@ public final class Simulator {
   }
 
   /** Test hook: every recovery plan passes through {@code tampering} before it is carried out. */
-  Simulator tamperWithPlans(java.util.function.UnaryOperator<RecoveryPlan> tampering) {
+  Simulator tamperWithPlans(UnaryOperator<RecoveryPlan> tampering) {
     this.planTampering = tampering;
     return this;
   }

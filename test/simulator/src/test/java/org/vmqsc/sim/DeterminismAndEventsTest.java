@@ -32,9 +32,9 @@ public class DeterminismAndEventsTest {
 
   @Test public void everyEventTypeCarriesItsDocumentedFields() {
     Map<String, Set<String>> required = Map.of(
-        "send", Set.of("t", "id", "from", "to", "seq", "csn"),
-        "deliver", Set.of("t", "id", "from", "to", "seq", "csn", "rsn"),
-        "checkpoint", Set.of("t", "vm", "csn", "forced", "sent", "received"),
+        "send", Set.of("t", "id", "from", "to", "seq", "index"),
+        "deliver", Set.of("t", "id", "from", "to", "seq", "index", "rsn", "receiver_index"),
+        "checkpoint", Set.of("t", "vm", "index", "forced", "sent", "received"),
         "stable", Set.of("t", "vm", "index", "kind"),
         "line", Set.of("t", "index", "checkpoints"),
         "host_failure", Set.of("t", "host"),

@@ -1,0 +1,42 @@
+package org.vmqsc.server.recovery;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.recovery.HostSnapshot;
+import org.vmqsc.protocol.recovery.Replay;
+import org.vmqsc.protocol.recovery.VmRestore;
+
+/**
+ * The manager's end of manager-to-host traffic (CloudStack agent commands, HTTP/JSON, or in memory). Every order
+ * is idempotent on the host, so a manager that resumes a recovery may send it again. A host that cannot be
+ * reached throws {@link HostUnreachableException}.
+ */
+public interface HostChannel {
+
+  /** The hosts the manager can reach now (not fenced). */
+  Collection<String> liveHosts();
+
+  /** What the host holds of the group, as data. */
+  HostSnapshot snapshot(String host, String group);
+
+  /** The payloads the host keeps of {@code messages}. */
+  Map<Message, byte[]> payloads(String host, String group, List<Message> messages);
+
+  /** Run {@code restore.vm()} on the host from now on, rebuilt to its state at the line. */
+  void restore(String host, String group, VmRestore restore, String checkpointLocation, List<String> segmentLocations);
+
+  /** A VM was rolled back: drop what its discarded execution sent. */
+  void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine);
+
+  /** Deliver a rolled-back VM's replays, in order. */
+  void replay(String host, String group, int vm, List<Replay> replays, Map<Message, byte[]> payloads,
+              Map<Message, String> stableLocations);
+
+  /** The recovery line moved. */
+  void line(String host, String group, long index);
+
+  /** A host that may still run VMs of the failed host's is cut off before they run elsewhere. */
+  void fence(String host);
+}

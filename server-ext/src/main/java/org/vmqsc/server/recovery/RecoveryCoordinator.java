@@ -1,0 +1,210 @@
+package org.vmqsc.server.recovery;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.recovery.HostSnapshot;
+import org.vmqsc.protocol.recovery.Replay;
+import org.vmqsc.protocol.recovery.ReplaySource;
+import org.vmqsc.protocol.recovery.SnapshotSurvivors;
+import org.vmqsc.protocol.recovery.VmRestore;
+import org.vmqsc.server.service.FailureKind;
+import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.server.service.RecoveryPolicy;
+import org.vmqsc.server.service.Views.HostFailurePlan;
+import org.vmqsc.server.service.Views.MemberView;
+import org.vmqsc.server.service.Views.RecoveryEventView;
+import org.vmqsc.server.service.Views.RestoreStep;
+
+/**
+ * Drives a group's recovery after a failure, in steps that any manager can take again:
+ *
+ * <ol>
+ *   <li><b>fence</b> the failed host, so the VMs about to run elsewhere never run twice;</li>
+ *   <li><b>snapshot</b>: ask every reachable host what it holds of the group (counters, volatile logs, copies);
+ *       a host that does not answer counts as failed too, and a member no host runs has failed;</li>
+ *   <li><b>plan</b> with the protocol's planner on those snapshots (data, no call back to any host, no network
+ *       call inside a database transaction);</li>
+ *   <li><b>claim</b>: the service records the plan and applies its rollback in one transaction; a second manager
+ *       finds the claim and stays out;</li>
+ *   <li><b>order</b> the hosts: restore each rolled-back VM on its host if it survived, else on the least loaded
+ *       live host; announce each rollback to every live host; replay the messages in transit;</li>
+ *   <li><b>finish</b>: record the outcome.</li>
+ * </ol>
+ *
+ * Every host order is idempotent, so {@link #resume} may repeat the orders of a claimed plan after a crash.
+ * Single-threaded per call; callers serialise recoveries of one group (the claim makes that safe across managers).
+ */
+public final class RecoveryCoordinator {
+
+  private static final Logger log = LoggerFactory.getLogger(RecoveryCoordinator.class);
+
+  private final ProtectionService service;
+  private final HostChannel hosts;
+
+  public RecoveryCoordinator(ProtectionService service, HostChannel hosts) {
+    this.service = service;
+    this.hosts = hosts;
+  }
+
+  /** A host's lease expired: fence it, then recover every automatic group with a VM on it. */
+  public List<RecoveryEventView> onHostFailed(String host) {
+    hosts.fence(host);
+    List<RecoveryEventView> done = new ArrayList<>();
+    for (String group : service.groupsOnHost(host)) {
+      if (service.group(group).recoveryPolicy() == RecoveryPolicy.MANUAL) {
+        log.warn("host {} failed; group {} recovers only when an admin asks (recovery policy MANUAL)", host, group);
+        continue;
+      }
+      recover(group, FailureKind.HOST, host, Set.of()).ifPresent(done::add);
+    }
+    return done;
+  }
+
+  /**
+   * A VM's guest failed and cannot be replayed forward (a real guest, hole 7): recover it like a host failure of
+   * that one VM; its host's log still serves the replays.
+   */
+  public Optional<RecoveryEventView> onVmFailed(String group, String vmUuid) {
+    return recover(group, FailureKind.VM, vmUuid, Set.of(vmUuid));
+  }
+
+  /**
+   * Recovers {@code group}: every member that no reachable host runs, plus {@code alsoFailed}, rolls back to the
+   * line with the minimal set. Empty when nothing failed, or another manager already runs this recovery.
+   */
+  public Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed) {
+    List<MemberView> members = service.members(group);
+    Map<String, HostSnapshot> snapshots = snapshots(group);
+    Set<Integer> running = new HashSet<>();
+    for (HostSnapshot s : snapshots.values()) running.addAll(s.running());
+    Set<String> failed = new TreeSet<>(alsoFailed);
+    Set<Integer> failedNumbers = new TreeSet<>();
+    for (MemberView m : members) {
+      if (!running.contains(m.number()) || alsoFailed.contains(m.vmUuid())) {
+        failed.add(m.vmUuid());
+        failedNumbers.add(m.number());
+      }
+    }
+    if (failed.isEmpty()) return Optional.empty();
+    HostFailurePlan plan = service.planRecovery(group, failed,
+        new SnapshotSurvivors(snapshots.values(), failedNumbers));
+    Optional<RecoveryEventView> claimed = service.claimRecovery(group, kind, failedRef, plan);
+    if (claimed.isEmpty()) {
+      log.info("the recovery of {} in group {} is already claimed", failedRef, group);
+      return Optional.empty();
+    }
+    return Optional.of(carryOut(claimed.get(), plan, snapshots.keySet()));
+  }
+
+  /** Takes up the recoveries another manager claimed and did not finish (it crashed): their orders again. */
+  public List<RecoveryEventView> resume() {
+    List<RecoveryEventView> done = new ArrayList<>();
+    for (RecoveryEventView event : service.runningRecoveries()) {
+      HostFailurePlan plan = service.claimedPlan(event.uuid());
+      done.add(carryOut(event, plan, snapshots(event.groupUuid()).keySet()));
+    }
+    return done;
+  }
+
+  // ---- the orders --------------------------------------------------------------------------------------------
+
+  private RecoveryEventView carryOut(RecoveryEventView event, HostFailurePlan plan, Collection<String> live) {
+    String group = plan.groupUuid();
+    try {
+      Map<Integer, String> hostOf = placement(plan, live);
+      Map<String, RestoreStep> steps = new HashMap<>();
+      for (RestoreStep step : plan.restores()) steps.put(step.vmUuid(), step);
+      for (VmRestore r : plan.plan().restores()) {
+        String target = hostOf.get(r.vm());
+        String vmUuid = plan.members().get(r.vm()).vmUuid();
+        service.moveVm(vmUuid, target);
+        RestoreStep step = steps.get(vmUuid);
+        hosts.restore(target, group, r, step.checkpointLocation(), step.segmentLocations());
+        for (String h : live) hosts.rollback(h, group, r.vm(), r.incarnation(), r.lineState().sentTo());
+      }
+      long replayed = 0;
+      for (VmRestore r : plan.plan().restores()) {
+        Map<Message, byte[]> payloads = payloadsFor(group, r, hostOf, live);
+        hosts.replay(hostOf.get(r.vm()), group, r.vm(), r.replays(), payloads, plan.inTransitLocations());
+        replayed += r.replays().size();
+      }
+      return service.finishRecovery(event.uuid(), true, replayed,
+          "rolled back " + plan.rolledBackVmUuids().size() + " VM(s) to line " + plan.plan().lineIndex());
+    } catch (RuntimeException e) {
+      log.error("recovery {} of group {} failed: {}", event.uuid(), group, e.getMessage());
+      service.finishRecovery(event.uuid(), false, 0, e.getMessage() == null ? e.toString() : e.getMessage());
+      throw e;
+    }
+  }
+
+  /** Where each rolled-back VM runs: on its host if that host is live, else on the least loaded live host. */
+  private Map<Integer, String> placement(HostFailurePlan plan, Collection<String> live) {
+    Map<String, Integer> load = new TreeMap<>();
+    for (String h : live) load.put(h, 0);
+    Set<Integer> moving = new HashSet<>();
+    for (VmRestore r : plan.plan().restores()) moving.add(r.vm());
+    for (MemberView m : plan.members()) {
+      if (!moving.contains(m.number()) && load.containsKey(m.hostUuid())) load.merge(m.hostUuid(), 1, Integer::sum);
+    }
+    Map<Integer, String> hostOf = new LinkedHashMap<>();
+    for (VmRestore r : plan.plan().restores()) {
+      String current = plan.members().get(r.vm()).hostUuid();
+      if (live.contains(current)) {
+        hostOf.put(r.vm(), current);
+        load.merge(current, 1, Integer::sum);
+      }
+    }
+    for (VmRestore r : plan.plan().restores()) {
+      if (hostOf.containsKey(r.vm())) continue;
+      String best = null;
+      for (Map.Entry<String, Integer> e : load.entrySet()) {
+        if (best == null || e.getValue() < load.get(best)) best = e.getKey();
+      }
+      if (best == null) throw new IllegalStateException("no live host to restore VM " + r.vm() + " on");
+      hostOf.put(r.vm(), best);
+      load.merge(best, 1, Integer::sum);
+    }
+    return hostOf;
+  }
+
+  /** The payloads of replays from the senders' copies: on the sender's host, which the target may not be. */
+  private Map<Message, byte[]> payloadsFor(String group, VmRestore r, Map<Integer, String> hostOf,
+                                           Collection<String> live) {
+    Map<String, List<Message>> byHost = new TreeMap<>();
+    for (Replay replay : r.replays()) {
+      if (replay.source() == ReplaySource.SENDER_COPY) {
+        for (String h : live) byHost.computeIfAbsent(h, k -> new ArrayList<>()).add(replay.message());
+      }
+    }
+    Map<Message, byte[]> out = new HashMap<>();
+    byHost.forEach((h, messages) -> {
+      if (!h.equals(hostOf.get(r.vm()))) out.putAll(hosts.payloads(h, group, messages));
+    });
+    return out;
+  }
+
+  private Map<String, HostSnapshot> snapshots(String group) {
+    Map<String, HostSnapshot> out = new TreeMap<>();
+    for (String h : hosts.liveHosts()) {
+      try {
+        out.put(h, hosts.snapshot(h, group));
+      } catch (HostUnreachableException e) {
+        log.warn("{}: counted as failed", e.getMessage());
+        hosts.fence(h);
+      }
+    }
+    return out;
+  }
+}

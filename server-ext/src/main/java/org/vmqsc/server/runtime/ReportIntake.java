@@ -1,0 +1,48 @@
+package org.vmqsc.server.runtime;
+
+import org.vmqsc.server.recovery.HostChannel;
+import org.vmqsc.server.recovery.HostUnreachableException;
+import org.vmqsc.server.service.HostReport;
+import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.server.service.Views.CollectionResult;
+import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.ReportResult;
+
+/**
+ * Where host reports enter the manager: the service records the batch; when that moves the recovery line, every
+ * reachable host hears of it (so it collects its logs behind the line) and the service collects what lies behind
+ * it, whose locations go to whoever deletes from storage.
+ */
+public final class ReportIntake {
+
+  /** Told of every line move, with what it made collectable. */
+  public interface LineListener {
+    void onLineMoved(LineView line, CollectionResult collected);
+  }
+
+  private final ProtectionService service;
+  private final HostChannel hosts;
+  private final LineListener listener;
+
+  public ReportIntake(ProtectionService service, HostChannel hosts, LineListener listener) {
+    this.service = service;
+    this.hosts = hosts;
+    this.listener = listener;
+  }
+
+  public ReportResult accept(HostReport batch) {
+    ReportResult result = service.report(batch);
+    LineView moved = result.lineMoved();
+    if (moved != null) {
+      for (String h : hosts.liveHosts()) {
+        try {
+          hosts.line(h, batch.groupUuid(), moved.index());
+        } catch (HostUnreachableException e) {
+          // It learns the line when it rejoins; the line only matters to a host for collection.
+        }
+      }
+      listener.onLineMoved(moved, service.collect(batch.groupUuid()));
+    }
+    return result;
+  }
+}
