@@ -191,7 +191,7 @@ public final class HostNode {
   public void restoreToLine(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
     handle(() -> {
       int vm = restore.vm();
-      if (rules.runs(vm) && rules.incarnation(vm) >= restore.incarnation()) return;
+      if (rules.runs(vm) && rules.incarnation(vm) >= restore.incarnation()) return; // done before
       List<LoggedMessage> entries = new ArrayList<>();
       for (String location : segmentLocations) entries.addAll(readStable(location));
       List<LogEntry> logEntries = new ArrayList<>(entries.size());

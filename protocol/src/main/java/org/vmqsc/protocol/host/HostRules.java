@@ -127,7 +127,7 @@ public final class HostRules {
         v.latestTaken = c;
         actions.add(new TakeCheckpoint(c));
       } else {
-        BoundaryRecord s = v.record(b, BoundaryKind.LOG_SEGMENT, early, position);
+        BoundaryRecord s = v.record(b, BoundaryKind.LOG_SEGMENT, false, position); // only checkpoints are forced
         actions.add(new WriteLogSegment(s, v.entriesSince(v.segmentStartRsn)));
       }
       v.segmentStartRsn = v.received + 1;

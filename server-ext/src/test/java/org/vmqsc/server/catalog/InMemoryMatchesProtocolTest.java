@@ -66,7 +66,7 @@ public class InMemoryMatchesProtocolTest {
       assertEquals(expected.lineIndex(), plan.plan().lineIndex());
       assertEquals(expected.rolledBack(), plan.plan().rolledBack());
       assertEquals(expected.replayCount(), plan.plan().replayCount());
-      assertEquals(group.hostUuid(failedHost), plan.failedHostUuid());
+      assertEquals(group.hostUuid(failedHost), plan.failedRef());
       service.claimRecovery(view.uuid(), FailureKind.HOST, group.hostUuid(failedHost), plan).orElseThrow();
       // The recovery carried out on the simulated hosts; the group goes on from the line.
       feed(service, view, group, group.failHostAndRecover(failedHost, (failedHost + 1) % 3), random);

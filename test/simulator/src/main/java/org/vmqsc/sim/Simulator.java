@@ -170,7 +170,7 @@ public final class Simulator {
     }
     long[] ids = {0};
     this.service = reviewed(new InMemoryProtectionService(
-        Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), () -> new UUID(0x5eedL, ++ids[0]).toString()));
+        Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), () -> new UUID(0x5eedL, ++ids[0]).toString(), new UUID(0x6d67L, 0).toString()));
     this.groupUuid = service.createGroup("simulated group", cfg.basePeriod(), RecoveryPolicy.AUTOMATIC,
         cfg.earlyIndexPolicy()).uuid();
     this.vmUuids = new String[n];
@@ -427,7 +427,7 @@ public final class Simulator {
     }
     Guest failed = guests[vm];
     emit("vm_failure", "vm", vm, "host", h.id, "position", failed.position);
-    discardHeld(vm, h);
+    // Frames the relay holds for it survive: its host is up.
     if (!cfg.deterministicGuests()) {
       // A real guest does not replay deterministically (hole 7): back to the line, as after a host failure, but
       // its host's logs survive and serve the replays. (Hosts that failed unseen are recovered in the same plan.)

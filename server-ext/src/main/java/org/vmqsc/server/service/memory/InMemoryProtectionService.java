@@ -10,6 +10,9 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import org.vmqsc.protocol.recovery.ReplaySource;
+import org.vmqsc.protocol.recovery.Replay;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -634,8 +637,8 @@ public final class InMemoryProtectionService implements ProtectionService {
           + " has no recovery line yet: its first checkpoints are not all stable");
     }
     LineKeeper keeper = keeper(group);
-    RecoveryPlan plan = RecoveryPlanner.planHostFailure(configOf(group), keeper, failed,
-        currentExecutions(group, survivors), stableInTransit(group));
+    RecoveryPlan plan = inRealIncarnations(group, RecoveryPlanner.planHostFailure(configOf(group), keeper, failed,
+        currentExecutions(group, survivors), stableInTransit(group)));
     List<MemberView> members = group.members.stream().map(Member::view).toList();
     List<RestoreStep> steps = new ArrayList<>();
     for (VmRestore restore : plan.restores()) {
@@ -650,7 +653,9 @@ public final class InMemoryProtectionService implements ProtectionService {
     Set<String> hosts = new TreeSet<>();
     for (int vm : failed) hosts.add(String.valueOf(group.members.get(vm).hostUuid));
     String failedHost = hosts.size() == 1 ? group.members.get(failed.iterator().next()).hostUuid : null;
-    return new HostFailurePlan(groupUuid, failedHost, members, plan, rolledBack, List.copyOf(steps));
+    String failedRef = failedHost != null ? failedHost : String.join(",", failedVmUuids);
+    return new HostFailurePlan(groupUuid, failedRef, members, plan, rolledBack, List.copyOf(steps),
+        inTransitLocations(group, plan));
   }
 
   @Override
@@ -829,6 +834,50 @@ public final class InMemoryProtectionService implements ProtectionService {
 
   private static LogEntry entry(Group group, Message m, long rsn, long position, long epoch, int incarnation) {
     return new LogEntry(m, rsn, position, epoch, receiverIncarnation(group, m.to(), incarnation));
+  }
+
+  /**
+   * The keeper numbers every current execution 0; the hosts know the real incarnations. The plan goes to the
+   * hosts, so its restores carry the incarnation each VM runs under next and the records as they were reported.
+   */
+  private static RecoveryPlan inRealIncarnations(Group group, RecoveryPlan plan) {
+    List<VmRestore> restores = new ArrayList<>();
+    for (VmRestore r : plan.restores()) {
+      Member member = group.members.get(r.vm());
+      restores.add(new VmRestore(r.vm(), member.incarnation + 1, real(group, r.checkpoint()),
+          r.segments().stream().map(s -> real(group, s)).toList(), real(group, r.lineState()), r.replays()));
+    }
+    return new RecoveryPlan(plan.lineIndex(), plan.failed(), plan.rolledBack(), restores);
+  }
+
+  private static BoundaryRecord real(Group group, BoundaryRecord r) {
+    NavigableMap<Long, Artifact> artifacts = (r.isCheckpoint() ? group.checkpoints : group.segments).get(r.vm());
+    Artifact a = artifacts == null ? null : artifacts.get(r.index());
+    int incarnation = a == null ? r.incarnation() : a.report.incarnation();
+    return new BoundaryRecord(r.vm(), r.index(), incarnation, r.kind(), r.forced(), r.position(), r.received(),
+        r.sentTo(), r.receivedFrom());
+  }
+
+  /** Where the late messages the plan replays from stable storage lie. */
+  private static Map<Message, String> inTransitLocations(Group group, RecoveryPlan plan) {
+    Set<Message> wanted = new HashSet<>();
+    for (VmRestore r : plan.restores()) {
+      for (Replay replay : r.replays()) {
+        if (replay.source() == ReplaySource.STABLE_IN_TRANSIT) wanted.add(replay.message());
+      }
+    }
+    Map<Message, String> out = new HashMap<>();
+    if (wanted.isEmpty()) return out;
+    for (TreeMap<Long, List<Logged>> channel : group.logged.values()) {
+      for (List<Logged> atSeq : channel.values()) {
+        for (Logged logged : atSeq) {
+          LoggedMessageReport m = logged.report();
+          Message message = message(logged.key().from(), logged.key().to(), m, m.incarnation());
+          if (wanted.contains(message)) out.put(message, m.location());
+        }
+      }
+    }
+    return out;
   }
 
   private static Map<Integer, List<LogEntry>> stableInTransit(Group group) {
