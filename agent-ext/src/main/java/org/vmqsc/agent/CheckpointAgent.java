@@ -61,29 +61,41 @@ public final class CheckpointAgent {
 
   /**
    * Restores from the staging store when it has the checkpoint, else from stable storage. If the host's copy does
-   * not verify and stable storage has one, that copy is used instead (it is verified just the same).
+   * not verify (a damaged chunk, or a manifest that cannot be read) and stable storage has one, that copy is used
+   * instead (it is verified just the same).
    */
   public void restore(CheckpointKey key) throws IOException {
     Path image = scratch.resolve(key.vmId() + "-" + key.checkpointId() + ".restore");
     try {
-      if (engine.store().manifest(key).isPresent()) {
+      RestoreRefusedException hostCopyBad = null;
+      boolean onHost;
+      try {
+        onHost = engine.store().manifest(key).isPresent();
+      } catch (IOException damagedManifest) {
+        // Truncated, emptied or garbage: the host's copy is unusable, but the stable copy may be intact.
+        hostCopyBad = new RestoreRefusedException(key, null, damagedManifest.getMessage(), damagedManifest);
+        onHost = false;
+      }
+      if (onHost) {
         try {
           CheckpointEngine.restoreToFile(key, engine.store(), image, null);
-        } catch (RestoreRefusedException hostCopyBad) {
-          if (stable == null || stable.manifest(key).isEmpty()) {
-            throw hostCopyBad;
-          }
-          try {
-            CheckpointEngine.restoreToFile(key, stable, image, null);
-          } catch (RestoreRefusedException stableCopyBad) {
-            stableCopyBad.addSuppressed(hostCopyBad);
-            throw stableCopyBad;
-          }
+        } catch (RestoreRefusedException e) {
+          hostCopyBad = e;
         }
-      } else if (stable != null) {
-        CheckpointEngine.restoreToFile(key, stable, image, null);
-      } else {
-        throw new RestoreRefusedException(key, null, "it is not in " + engine.store().describe(), null);
+      }
+      if (!onHost || hostCopyBad != null) {
+        if (stable == null || stable.manifest(key).isEmpty()) {
+          throw hostCopyBad != null ? hostCopyBad
+              : new RestoreRefusedException(key, null, "it is not in " + engine.store().describe(), null);
+        }
+        try {
+          CheckpointEngine.restoreToFile(key, stable, image, null);
+        } catch (RestoreRefusedException stableCopyBad) {
+          if (hostCopyBad != null) {
+            stableCopyBad.addSuppressed(hostCopyBad);
+          }
+          throw stableCopyBad;
+        }
       }
       driver.restore(key.vmId(), image);
     } finally {

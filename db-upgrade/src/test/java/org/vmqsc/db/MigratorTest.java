@@ -30,7 +30,8 @@ public class MigratorTest {
 
   @Before public void freshDatabase() throws SQLException {
     dataSource = new MariaDbDataSource(TestDatabases.freshDatabase("migrate"));
-    dataSource.setUser("root");
+    dataSource.setUser(TestDatabases.user());
+    dataSource.setPassword(TestDatabases.password());
   }
 
   @Test public void migratesAnEmptyDatabaseToTheCodeVersion() throws SQLException {

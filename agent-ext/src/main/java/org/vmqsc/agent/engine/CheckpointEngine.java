@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -116,6 +117,7 @@ public final class CheckpointEngine {
     byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes())];
     byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
     List<ChunkRef> refs = new ArrayList<>();
+    Set<String> verified = new HashSet<>();
     long imageBytes = 0;
     long zeroBytes = 0;
     long dedupBytes = 0;
@@ -207,6 +209,8 @@ public final class CheckpointEngine {
         lease.hold(hash);  // before the existence check: see ChunkGuard
         if (!writer.has(hash)) {
           hash = null;  // collected since the previous checkpoint: hash and store it afresh
+        } else if (!storedCopyIntact(key.vmId(), hash, buffer, start, length, verified, hasher)) {
+          hash = null;  // damaged in the store, now dropped: hash and store it afresh
         } else if (auditDraw.nextInt(AUDIT_ONE_IN) == 0) {
           sha256Bytes += length;
           String actual = hasher.hash(buffer, start, length);
@@ -223,7 +227,7 @@ public final class CheckpointEngine {
         hash = hasher.hash(buffer, start, length);
         sha256Bytes += length;
         lease.hold(hash);
-        if (writer.has(hash)) {
+        if (writer.has(hash) && storedCopyIntact(key.vmId(), hash, buffer, start, length, verified, hasher)) {
           dedupBytes += length;
         } else {
           int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
@@ -243,6 +247,39 @@ public final class CheckpointEngine {
     knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
     return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
         storedBytes + manifestBytes, manifestBytes, sha256Bytes);
+  }
+
+  /**
+   * Whether the store's copy of a chunk this checkpoint is about to reuse holds exactly {@code length} bytes from
+   * {@code buffer}: a chunk damaged since it was written must not spread into a new checkpoint, which would then be
+   * reported complete and fail only at flush or restore. A damaged copy (one that no longer hashes to its name) is
+   * dropped from the store, and the caller writes the chunk afresh. A chunk this checkpoint's writer added itself,
+   * or already checked, is not read again.
+   *
+   * @throws IOException when the stored copy is intact but holds other bytes: the fingerprint index does not
+   *     describe this memory (see {@link #AUDIT_ONE_IN}), and this VM's checkpoints now hash every chunk
+   */
+  private boolean storedCopyIntact(String vmId, String hash, byte[] buffer, int start, int length,
+      Set<String> verified, ChunkHasher hasher) throws IOException {
+    if (verified.contains(hash) || !store.hasChunk(hash)) {
+      return true;
+    }
+    byte[] stored;
+    try {
+      stored = store.readChunk(hash);
+      byte[] raw = ChunkCodec.decodeLength(stored, hash, length);
+      if (Arrays.equals(raw, 0, length, buffer, start, start + length)) {
+        verified.add(hash);
+        return true;
+      }
+      ChunkCodec.decode(stored, hash, length, hasher);  // throws if the stored copy is what is wrong
+    } catch (CorruptChunkException | MissingChunkException damaged) {
+      store.dropDamagedChunk(hash);
+      return false;
+    }
+    untrusted.add(vmId);
+    throw new IOException("a chunk of the image has the fingerprint of chunk " + hash
+        + " but other bytes; this VM's checkpoints now SHA-256-hash every chunk");
   }
 
   /**

@@ -32,6 +32,13 @@ public interface CheckpointStore {
    */
   byte[] readChunk(String hash) throws IOException;
 
+  /**
+   * Forgets a chunk found damaged, so that {@link #hasChunk} is false and the next writer stores it afresh. The
+   * damaged bytes are never offered again, not even after the store is reopened; they are reclaimed with the rest
+   * of the garbage.
+   */
+  void dropDamagedChunk(String hash) throws IOException;
+
   /** The hashes of all committed chunks. */
   Set<String> chunkHashes();
 

@@ -82,6 +82,22 @@ public final class ChunkCodec {
    */
   public static byte[] decode(byte[] stored, String expectedHash, int expectedLength, ChunkHasher hasher)
       throws CorruptChunkException {
+    byte[] raw = decodeLength(stored, expectedHash, expectedLength);
+    String actual = hasher.hash(raw, 0, raw.length);
+    if (!actual.equals(expectedHash)) {
+      throw new CorruptChunkException(expectedHash, "content hashes to " + actual);
+    }
+    return raw;
+  }
+
+  /**
+   * Returns the raw bytes of a stored chunk after checking only their length: for a caller that compares them with
+   * bytes it holds (the engine, before it reuses a stored chunk), which is cheaper than hashing them.
+   *
+   * @throws CorruptChunkException if the bytes cannot be decoded or have another length
+   */
+  public static byte[] decodeLength(byte[] stored, String expectedHash, int expectedLength)
+      throws CorruptChunkException {
     if (stored.length < 1) {
       throw new CorruptChunkException(expectedHash, "stored chunk is empty");
     }
@@ -118,10 +134,6 @@ public final class ChunkCodec {
     }
     if (raw.length != expectedLength) {
       throw new CorruptChunkException(expectedHash, "holds " + raw.length + " bytes, expected " + expectedLength);
-    }
-    String actual = hasher.hash(raw, 0, raw.length);
-    if (!actual.equals(expectedHash)) {
-      throw new CorruptChunkException(expectedHash, "content hashes to " + actual);
     }
     return raw;
   }

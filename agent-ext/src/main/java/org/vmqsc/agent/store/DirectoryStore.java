@@ -32,6 +32,7 @@ import java.util.stream.Stream;
  * <pre>
  *   root/packs/&lt;uuid&gt;.pack     chunks, appended: [32-byte SHA-256][4-byte length][encoded chunk] ...
  *   root/manifests/vm-7/ck-42   one file per checkpoint
+ *   root/damaged/&lt;pack&gt;@&lt;offset&gt;   chunks found damaged, never indexed again
  * </pre>
  *
  * <p>Chunks go into pack files rather than one file each: a checkpoint adds thousands of chunks, and a file plus an
@@ -67,6 +68,9 @@ public final class DirectoryStore implements CheckpointStore {
   private final Path root;
   private final Path packDir;
   private final Path manifestDir;
+  /** One empty file per damaged record, named {@code <pack file>@<offset>}: never indexed again. */
+  private final Path damagedDir;
+  private final Set<String> damaged = ConcurrentHashMap.newKeySet();
   private final long capacityBytes;
   private final Sharing sharing;
   private final Map<String, ChunkLocation> index = new ConcurrentHashMap<>();
@@ -81,6 +85,7 @@ public final class DirectoryStore implements CheckpointStore {
     this.root = SafeFiles.ownerOnlyDirectory(root);
     this.packDir = SafeFiles.ownerOnlyDirectory(root.resolve("packs"));
     this.manifestDir = SafeFiles.ownerOnlyDirectory(root.resolve("manifests"));
+    this.damagedDir = SafeFiles.ownerOnlyDirectory(root.resolve("damaged"));
     this.capacityBytes = capacityBytes;
     this.openReport = recover();
   }
@@ -123,6 +128,10 @@ public final class DirectoryStore implements CheckpointStore {
     int partial = 0;
     int manifests = 0;
     List<String> problems = new ArrayList<>();
+    List<Manifest> readable = new ArrayList<>();
+    try (Stream<Path> marks = Files.list(damagedDir)) {
+      marks.forEach(mark -> damaged.add(mark.getFileName().toString()));
+    }
     try (Stream<Path> files = Files.walk(root)) {
       for (Path file : (Iterable<Path>) files::iterator) {
         if (!Files.isRegularFile(file)) {
@@ -135,7 +144,7 @@ public final class DirectoryStore implements CheckpointStore {
           manifests++;
           usedBytes.addAndGet(Files.size(file));
           try {
-            ManifestCodec.decode(Files.readAllBytes(file), manifestDir.relativize(file).toString());
+            readable.add(ManifestCodec.decode(Files.readAllBytes(file), manifestDir.relativize(file).toString()));
           } catch (IOException e) {
             problems.add(e.getMessage());
           }
@@ -143,6 +152,20 @@ public final class DirectoryStore implements CheckpointStore {
       }
     }
     problems.addAll(indexNewPacks());
+    // A damaged record header files its chunk under another hash: the manifest's chunk is then missing, and the
+    // misnamed one would look like garbage to the collector. Say so, and collect nothing.
+    for (Manifest manifest : readable) {
+      for (ChunkRef ref : manifest.chunks()) {
+        if (!ref.isZero() && !index.containsKey(ref.hash())) {
+          problems.add("checkpoint " + manifest.key() + " in " + describe() + " names chunk " + ref.hash()
+              + ", which no pack holds (missing, or its record header is damaged)");
+          break;
+        }
+      }
+    }
+    if (sharing == Sharing.HOST_PRIVATE) {
+      forgetMarksOfDeletedPacks();
+    }
     int unreferenced = 0;
     if (sharing == Sharing.HOST_PRIVATE && problems.isEmpty()) {
       unreferenced = GarbageCollector.collect(this).chunksDeleted();
@@ -186,7 +209,9 @@ public final class DirectoryStore implements CheckpointStore {
             problems.add("pack " + pack.getFileName() + " in " + describe() + " is cut off at byte " + position);
             break;
           }
-          index.putIfAbsent(HEX.formatHex(hash), new ChunkLocation(pack, position + RECORD_HEADER, length));
+          if (!damaged.contains(mark(pack, position + RECORD_HEADER))) {
+            index.putIfAbsent(HEX.formatHex(hash), new ChunkLocation(pack, position + RECORD_HEADER, length));
+          }
           position += RECORD_HEADER + length;
         }
         usedBytes.addAndGet(size);
@@ -196,6 +221,33 @@ public final class DirectoryStore implements CheckpointStore {
       }
     }
     return problems;
+  }
+
+  private static String mark(Path pack, long offset) {
+    return pack.getFileName() + "@" + offset;
+  }
+
+  private void forgetMarksOfDeletedPacks() throws IOException {
+    for (String mark : List.copyOf(damaged)) {
+      if (!Files.exists(packDir.resolve(mark.substring(0, mark.lastIndexOf('@'))))) {
+        Files.deleteIfExists(damagedDir.resolve(mark));
+        damaged.remove(mark);
+      }
+    }
+  }
+
+  @Override public void dropDamagedChunk(String hash) throws IOException {
+    ChunkLocation location = index.get(hash);
+    if (location == null) {
+      return;
+    }
+    String mark = mark(location.pack(), location.offset());
+    if (!Files.exists(damagedDir.resolve(mark))) {
+      SafeFiles.createOwnerOnlyFile(damagedDir.resolve(mark));
+    }
+    SafeFiles.syncDirectory(damagedDir);
+    damaged.add(mark);
+    index.remove(hash, location);
   }
 
   private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {

@@ -163,6 +163,46 @@ public class DirectoryStoreTest {
     assertArrayEquals(first, restore(FIRST, reopened));
   }
 
+  @Test public void aDamagedChunkIsNotReusedByTheNextCheckpointOfTheSameMemory() throws IOException {
+    byte[] image = randomImage(40, 21);
+    for (boolean sameEngine : new boolean[] {true, false}) {  // fingerprint reuse, and SHA-256 dedup
+      Path root = tmp.newFolder().toPath().resolve("store");
+      DirectoryStore store = DirectoryStore.open("staging", root);
+      CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(4));
+      engine.store(FIRST, new ByteArrayInputStream(image), Map.of());
+      String hash = someChunk(store, FIRST, 3);
+      Damage.flipBit(store, hash, 0);
+
+      (sameEngine ? engine : new CheckpointEngine(store, new FixedChunker(4)))
+          .store(SECOND, new ByteArrayInputStream(image), Map.of());
+
+      assertArrayEquals(image, restore(SECOND, store));
+      DirectoryStore reopened = DirectoryStore.open("staging", root);  // the damaged copy is not indexed again
+      assertArrayEquals(image, restore(SECOND, reopened));
+      try {
+        restore(FIRST, reopened);  // same chunk name: it now reads the good copy
+      } catch (RestoreRefusedException e) {
+        fail("the good copy of " + hash + " was not found: " + e.getMessage());
+      }
+    }
+  }
+
+  @Test public void aDamagedRecordHeaderIsReportedAtOpenAndNothingIsCollected() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    new CheckpointEngine(store, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(randomImage(40, 22)),
+        Map.of());
+    int chunks = store.chunkHashes().size();
+    String hash = someChunk(store, FIRST, 5);
+    Damage.flipHeaderBit(store, hash);
+
+    DirectoryStore reopened = DirectoryStore.open("staging", root());
+
+    assertThat(reopened.openReport().problems().toString(), containsString(hash));
+    assertThat(reopened.openReport().problems().toString(), containsString("record header"));
+    assertEquals(0, reopened.openReport().unreferencedChunksRemoved());
+    assertEquals("the misnamed chunk was kept", chunks, reopened.chunkHashes().size());
+  }
+
   @Test public void reopeningAfterACrashRemovesPartialWritesAndRebuildsTheIndex() throws IOException {
     DirectoryStore store = DirectoryStore.open("staging", root());
     byte[] image = randomImage(30, 6);

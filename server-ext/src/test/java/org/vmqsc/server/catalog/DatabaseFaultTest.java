@@ -6,6 +6,7 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
 import static org.mockito.AdditionalAnswers.delegatesTo;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.doAnswer;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.After;
@@ -96,32 +96,51 @@ public class DatabaseFaultTest {
   }
 
   @Test public void aDatabaseRestartMidRunLosesNoCommittedReportAndTheCatalogCarriesOn() throws Exception {
-    Catalog catalog = fixture.catalog("manager-a");
+    // Connections the catalog could not get while the database was down: each one failed an attempt that the
+    // catalog then retried.
+    HikariDataSource pool = fixture.pool(8);
+    AtomicInteger refused = new AtomicInteger();
+    java.util.concurrent.CountDownLatch firstRefusal = new java.util.concurrent.CountDownLatch(1);
+    DataSource counting = mock(DataSource.class, withSettings().defaultAnswer(delegatesTo(pool)));
+    doAnswer(call -> {
+      try {
+        return pool.getConnection();
+      } catch (SQLException down) {
+        refused.incrementAndGet();
+        firstRefusal.countDown();
+        throw down;
+      }
+    }).when(counting).getConnection();
+    Catalog catalog = fixture.catalog("manager-a", counting);
     SimulatedGroup sim = new SimulatedGroup("restart", List.of(VmClass.SI, VmClass.mi(2), VmClass.SI), 2, 3);
     GroupView view = Feeding.register(catalog, sim);
     for (int i = 0; i < 12; i++) sim.runInterval(6);
     sim.drain();
     List<SimulatedGroup.Report> reports = sim.all();
     AtomicInteger committed = new AtomicInteger();
-    AtomicBoolean restarted = new AtomicBoolean();
 
     ExecutorService feeder = Executors.newSingleThreadExecutor();
     try {
+      for (SimulatedGroup.Report r : reports.subList(0, reports.size() / 2)) {
+        Feeding.feed(catalog, r);
+        committed.incrementAndGet();
+      }
+      TestDatabases.server().stop();  // the second half starts while the database is away
       Future<?> run = feeder.submit(() -> {
-        for (SimulatedGroup.Report r : reports) {
+        for (SimulatedGroup.Report r : reports.subList(reports.size() / 2, reports.size())) {
           Feeding.feed(catalog, r); // retried by the catalog while the database is away
           committed.incrementAndGet();
-          pauseWhileFirstHalf(committed.get(), reports.size(), restarted);
         }
       });
-      while (committed.get() < reports.size() / 2) Thread.sleep(5);
+      firstRefusal.await();  // an attempt failed against the stopped database; bring it back
       TestDatabases.server().restart();
-      restarted.set(true);
       run.get();
     } finally {
       feeder.shutdownNow();
+      if (!TestDatabases.server().isRunning()) TestDatabases.server().restart();
     }
 
+    assertTrue("no attempt was refused, so nothing was retried", refused.get() >= 1);
     assertEquals(reports.size(), committed.get());
     long boundaries = reports.stream().filter(r -> r instanceof SimulatedGroup.Boundary).count() / 2;
     assertEquals(boundaries, fixture.count("SELECT (SELECT COUNT(*) FROM vmqsc_checkpoint WHERE state = 'STABLE')"
@@ -132,17 +151,6 @@ public class DatabaseFaultTest {
     long[] csns = new long[sim.size()];
     for (int vm = 0; vm < sim.size(); vm++) csns[vm] = line.csnOf(sim.vmUuid(vm));
     assertArrayEquals(expected.checkpointOf(), csns);
-  }
-
-  /** Slows the feeder a little around the middle so the restart lands while reports are flowing. */
-  private static void pauseWhileFirstHalf(int done, int total, AtomicBoolean restarted) {
-    if (done >= total / 2 && !restarted.get()) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 
   private static GroupView twoVmGroup(Catalog catalog) {
@@ -194,7 +202,8 @@ public class DatabaseFaultTest {
         rs.next();
         id = rs.getLong(1);
       }
-      try (Connection admin = DriverManager.getConnection(TestDatabases.server().jdbcUrl(""), "root", "");
+      try (Connection admin = DriverManager.getConnection(TestDatabases.server().jdbcUrl(""),
+          TestDatabases.user(), TestDatabases.password());
            Statement s = admin.createStatement()) {
         s.execute("KILL CONNECTION " + id);
       }

@@ -23,9 +23,9 @@ public class DbAndCatalogBenchCommandTest {
   @Test public void migrateCreatesTheSchemaOnceAndStatusReportsIt() {
     String url = TestDatabases.freshDatabase("lab_db");
 
-    Run first = run("db", "migrate", "--url", url);
-    Run second = run("db", "migrate", "--url", url);
-    Run status = run("db", "status", "--url", url);
+    Run first = runAsTestUser("db", "migrate", "--url", url);
+    Run second = runAsTestUser("db", "migrate", "--url", url);
+    Run status = runAsTestUser("db", "status", "--url", url);
 
     assertEquals(0, first.exitCode());
     assertTrue(first.out(), first.out().contains("schema migrated from version none to 1"));
@@ -35,15 +35,15 @@ public class DbAndCatalogBenchCommandTest {
 
   @Test public void aNewerSchemaAndABadUrlAreRefusedWithOneLine() throws Exception {
     String url = TestDatabases.freshDatabase("lab_db");
-    run("db", "migrate", "--url", url);
-    try (Connection c = DriverManager.getConnection(url, "root", ""); Statement s = c.createStatement()) {
+    runAsTestUser("db", "migrate", "--url", url);
+    try (Connection c = DriverManager.getConnection(url, TestDatabases.user(), TestDatabases.password()); Statement s = c.createStatement()) {
       s.execute("INSERT INTO vmqsc_schema_history (installed_rank, version, description, type, script, checksum,"
           + " installed_by, installed_on, execution_time, success)"
           + " VALUES (99, '7', 'future', 'SQL', 'V7__future.sql', 1, 'root', NOW(), 1, 1)");
     }
 
-    Run newer = run("db", "migrate", "--url", url);
-    Run badUrl = run("db", "migrate", "--url", "postgres://nope");
+    Run newer = runAsTestUser("db", "migrate", "--url", url);
+    Run badUrl = runAsTestUser("db", "migrate", "--url", "postgres://nope");
 
     assertEquals(2, newer.exitCode());
     assertTrue(newer.err(), newer.err().contains("at version 7, newer than this vmqsc knows (1)"));
@@ -54,7 +54,8 @@ public class DbAndCatalogBenchCommandTest {
   @Test public void theCatalogBenchPrintsItsFiguresAndMovesEveryLine() {
     String url = TestDatabases.freshDatabase("lab_bench");
 
-    Run bench = run("bench", "catalog", "--url", url, "--vms", "30", "--group-size", "10", "--boundaries", "2",
+    Run bench = runAsTestUser("bench", "catalog", "--url", url, "--vms", "30", "--group-size", "10", "--boundaries",
+        "2",
         "--threads", "2");
 
     assertEquals(bench.err(), 0, bench.exitCode());
@@ -62,6 +63,14 @@ public class DbAndCatalogBenchCommandTest {
     assertTrue(bench.out(), bench.out().matches("(?s).*line-advance p99 ms: [0-9.]+\\n.*"));
     // 3 groups, each line moving at each of the 2 boundaries.
     assertTrue(bench.out(), bench.out().contains("line advances: 6\n"));
+  }
+
+  /** With the test server's account: it refuses anyone else. */
+  private static Run runAsTestUser(String... args) {
+    String[] withCredentials = java.util.Arrays.copyOf(args, args.length + 4);
+    System.arraycopy(new String[] {"--user", TestDatabases.user(), "--password", TestDatabases.password()}, 0,
+        withCredentials, args.length, 4);
+    return run(withCredentials);
   }
 
   private static Run run(String... args) {
