@@ -61,10 +61,13 @@ public final class Views {
   public record CollectionResult(int checkpoints, int logSegments, int loggedMessages, List<String> locations) {}
 
   /**
-   * The plan for a host failure in one group, with the protocol's plan (VM numbers as in {@code members}) and the
+   * The plan for a failure in one group, with the protocol's plan (VM numbers as in {@code members}) and the
    * same facts by uuid.
+   *
+   * @param failedRef the VMs that lost their state, by uuid, sorted and comma separated (all of a failed host's
+   *                  VMs in the group, or one VM)
    */
-  public record HostFailurePlan(String groupUuid, String failedHostUuid, List<MemberView> members,
+  public record HostFailurePlan(String groupUuid, String failedRef, List<MemberView> members,
                                 RecoveryPlan plan, List<String> rolledBackVmUuids, List<RestoreStep> restores) {}
 
   /** One rolled-back VM: the checkpoint it restores, the segments it replays, the incarnation it runs under. */
