@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,10 @@ import org.vmqsc.server.persistence.RecoveryEventRepository;
 import org.vmqsc.server.persistence.RecoveryLineEntity;
 import org.vmqsc.server.persistence.RecoveryLineEntryEntity;
 import org.vmqsc.server.service.RecoveryPolicy;
+import org.vmqsc.server.service.HostReport;
+import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.protocol.EarlyIndexPolicy;
+import org.vmqsc.protocol.GroupConfig;
 
 /**
  * The management side's record of protection groups, checkpoints, log segments, recovery lines and recoveries,
@@ -85,7 +90,7 @@ import org.vmqsc.server.service.RecoveryPolicy;
  * behind the line or from an execution a recovery discarded is ignored. Unknown VMs and groups are refused with a
  * {@link ServiceException} and logged.
  */
-public final class Catalog {
+public final class Catalog implements ProtectionService {
 
   private static final Logger log = LoggerFactory.getLogger(Catalog.class);
 
@@ -110,19 +115,27 @@ public final class Catalog {
 
   // ---- groups ------------------------------------------------------------------------------------------------
 
-  public GroupView createGroup(String name, long basePeriodMs, RecoveryPolicy policy) {
+  /**
+   * A new, empty group. A null recovery policy means AUTOMATIC, a null early-index policy the protocol's default
+   * (ADVANCE_AND_LOG).
+   */
+  @Override
+  public GroupView createGroup(String name, long basePeriodMs, RecoveryPolicy policy, EarlyIndexPolicy earlyIndex) {
     String checkedName = Checks.name(name);
     long t0 = Checks.basePeriodMs(basePeriodMs);
     RecoveryPolicy checkedPolicy = policy == null ? RecoveryPolicy.AUTOMATIC : policy;
+    EarlyIndexPolicy checkedEarlyIndex = earlyIndex == null ? EarlyIndexPolicy.ADVANCE_AND_LOG : earlyIndex;
     return database.inTransaction(Retry.ONLY_ROLLED_BACK, session -> {
-      ProtectionGroupEntity group = new ProtectionGroupEntity(checkedName, t0, checkedPolicy, now());
+      ProtectionGroupEntity group = new ProtectionGroupEntity(checkedName, t0, checkedPolicy, checkedEarlyIndex,
+          now());
       session.persist(group);
       log.info("created protection group {} ({}, T0 {} ms)", group.uuid(), checkedName, t0);
       return ViewsOf.group(group);
     });
   }
 
-  /** Changes what is given (null leaves a field as it is). */
+  /** Changes what is given (null leaves a field as it is); T0 only before the group's first checkpoint. */
+  @Override
   public GroupView updateGroup(String groupUuid, String name, Long basePeriodMs, RecoveryPolicy policy) {
     String checkedName = name == null ? null : Checks.name(name);
     Long t0 = basePeriodMs == null ? null : Checks.basePeriodMs(basePeriodMs);
@@ -131,6 +144,7 @@ public final class Catalog {
       if (checkedName != null) group.rename(checkedName);
       if (policy != null) group.setRecoveryPolicy(policy);
       if (t0 != null && t0 != group.basePeriodMs()) {
+        requireNoCheckpoints(session, group, "change the base period T0 of");
         group.setBasePeriodMs(t0);
         group.bumpStateVersion();
       }
@@ -139,6 +153,7 @@ public final class Catalog {
   }
 
   /** Soft-deletes the group and its memberships; its checkpoints and lines stay as history. */
+  @Override
   public void deleteGroup(String groupUuid) {
     database.inTransaction(Retry.IDEMPOTENT, session -> {
       Optional<ProtectionGroupEntity> found = GroupRepository.lock(session, groupUuid);
@@ -156,6 +171,26 @@ public final class Catalog {
     });
   }
 
+  @Override
+  public GroupView group(String groupUuid) {
+    return database.read(session -> ViewsOf.group(findGroup(session, groupUuid)));
+  }
+
+  /** T0, each live VM's class in member order (the protocol's VM numbering), and the early-index policy. */
+  @Override
+  public GroupConfig config(String groupUuid) {
+    return database.read(session -> {
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
+      List<GroupMemberEntity> members = MemberRepository.ofGroup(session, group.id());
+      if (members.isEmpty()) {
+        throw new ServiceException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM yet: add one first");
+      }
+      return new GroupConfig(group.basePeriodMs(),
+          members.stream().map(m -> org.vmqsc.protocol.VmClass.parse(m.vmClass())).toList(),
+          group.earlyIndexPolicy());
+    });
+  }
+
   // ---- members -----------------------------------------------------------------------------------------------
 
   /**
@@ -163,6 +198,7 @@ public final class Catalog {
    * checkpoints, because the protocol numbers a group's VMs once and every report counts messages by that
    * numbering.
    */
+  @Override
   public MemberView addVm(String groupUuid, String vmUuid, String vmClass, String hostUuid) {
     String vm = Checks.uuid("VM", vmUuid);
     String checkedClass = Checks.vmClass(vmClass);
@@ -184,6 +220,7 @@ public final class Catalog {
     });
   }
 
+  @Override
   public void removeVm(String groupUuid, String vmUuid) {
     database.inTransaction(Retry.IDEMPOTENT, session -> {
       ProtectionGroupEntity group = lockGroup(session, groupUuid);
@@ -197,88 +234,133 @@ public final class Catalog {
     });
   }
 
-  /** The VM now runs on {@code hostUuid} (after a migration or a restart elsewhere). */
+  /**
+   * The VM now runs on {@code hostUuid} (after a migration or a restart elsewhere). Like every change to a
+   * group, under the group's row lock; the version bump makes other managers reread the members.
+   */
+  @Override
   public void moveVm(String vmUuid, String hostUuid) {
     String host = Checks.uuid("host", hostUuid);
-    database.inTransaction(Retry.IDEMPOTENT, session -> {
-      GroupMemberEntity member = MemberRepository.byVm(session, vmUuid)
-          .orElseThrow(() -> unknownVm(vmUuid, "in any group"));
-      member.setHostUuid(host);
+    groups.onGroupOfVm(Checks.uuid("VM", vmUuid), (session, locked) -> {
+      // The cached member may be detached: change the managed row and the cached copy alike.
+      session.get(GroupMemberEntity.class, locked.member().id()).setHostUuid(host);
+      locked.member().setHostUuid(host);
+      locked.group().bumpStateVersion();
       return null;
     });
   }
 
   // ---- reports -----------------------------------------------------------------------------------------------
 
-  /** Records a checkpoint or log segment report (staged, then stable) and moves the line if it can. */
-  public ReportResult recordReport(BoundaryReport report) {
-    return groups.onGroupOfVm(report.vmUuid(), (session, locked) -> {
-      GroupMemberEntity member = locked.member();
+  /**
+   * Records one host's batch for one group in one transaction under the group's row lock: every boundary report
+   * (staged or stable) and every logged late message, then moves the line once, as far as the batch allows. A
+   * batch with a bad report anywhere (unknown VM, wrong counter count, an incarnation no recovery gave, a report
+   * contradicting the recorded one) is refused whole with a {@link ServiceException}: nothing of it is recorded.
+   *
+   * @return RECORDED when the batch recorded something new, MADE_STABLE when it only made recorded artifacts
+   *     stable, else DUPLICATE (something was already known) or IGNORED (all of it behind the line or from
+   *     discarded executions); {@code lineMoved} is the new line if the batch moved it
+   */
+  @Override
+  public ReportResult report(HostReport batch) {
+    return groups.onGroup(batch.groupUuid(), (session, locked) -> {
       GroupState state = locked.state();
-      if (report.sentTo().length != state.members.size()) {
-        throw invalid(report + " carries " + report.sentTo().length + " channel counters but the group has "
-            + state.members.size() + " VMs");
+      if (batch.isEmpty()) return new ReportResult(ReportOutcome.DUPLICATE, null);
+      ProtectionGroupEntity group = locked.group();
+      Instant now = now();
+      ReportBatch writes = new ReportBatch();
+      EnumSet<ReportOutcome> outcomes = EnumSet.noneOf(ReportOutcome.class);
+      for (BoundaryReport report : batch.boundaries()) {
+        outcomes.add(boundary(group, state, writes, report, now));
       }
-      if (report.incarnation() < member.incarnation()) {
-        log.info("ignored {}: VM is at incarnation {} since a recovery", report, member.incarnation());
-        return new ReportResult(ReportOutcome.IGNORED, null);
+      for (LoggedMessageReport report : batch.loggedMessages()) {
+        checkMessage(group, state, report);
       }
-      if (report.incarnation() > member.incarnation()) {
-        throw new ServiceException(Reason.CONFLICTING_REPORT, report + " names incarnation "
-            + report.incarnation() + " but no recovery gave VM " + member.vmUuid() + " more than "
-            + member.incarnation());
+      // Everything is checked: only now write. (A refused batch throws before this; the in-memory state it
+      // touched is dropped with its transaction, never cached.)
+      writes.write(session, state);
+      for (LoggedMessageReport report : batch.loggedMessages()) {
+        outcomes.add(loggedMessage(session, group, state, report, now));
       }
-      // The group's state knows every live row (it is current: checked by version under the lock), so a new
-      // report costs no lookup and a repeated one no load.
-      boolean checkpoint = report.kind() == BoundaryKind.CHECKPOINT;
-      int vm = state.numberOf(member.id());
-      GroupState.RowRef known = state.row(vm, report.index(), checkpoint);
-      ReportOutcome outcome;
-      if (known != null) {
-        outcome = again(session, known, vm, checkpoint, report, state);
-      } else if (locked.group().lineIndex() != null && report.index() < locked.group().lineIndex()) {
-        log.debug("ignored {}: behind the recovery line {}", report, locked.group().lineIndex());
-        outcome = ReportOutcome.IGNORED;
-      } else {
-        BoundaryArtifactEntity row = newRow(locked.group().id(), member.id(), report);
-        session.persist(row);
-        state.add(row);
-        outcome = ReportOutcome.RECORDED;
-      }
+      ReportOutcome outcome = outcomes.contains(ReportOutcome.RECORDED) ? ReportOutcome.RECORDED
+          : outcomes.contains(ReportOutcome.MADE_STABLE) ? ReportOutcome.MADE_STABLE
+          : outcomes.contains(ReportOutcome.DUPLICATE) ? ReportOutcome.DUPLICATE : ReportOutcome.IGNORED;
       LineView moved = null;
       if (outcome == ReportOutcome.RECORDED || outcome == ReportOutcome.MADE_STABLE) {
-        moved = advance(session, locked.group(), state).orElse(null);
-        locked.group().bumpStateVersion();
+        moved = advance(session, group, state).orElse(null);
+        group.bumpStateVersion();
       }
       return new ReportResult(outcome, moved);
     });
   }
 
-  /** The receiver's host stably logged a late message; it may let the line move past its channel. */
-  public ReportResult recordLoggedMessage(LoggedMessageReport report) {
-    return groups.onGroupOfVm(report.toVmUuid(), (session, locked) -> {
-      GroupMemberEntity to = locked.member();
-      GroupMemberEntity from = locked.state().members.stream().filter(m -> m.vmUuid().equals(report.fromVmUuid()))
-          .findFirst().orElseThrow(() -> unknownVm(report.fromVmUuid(), "in the group of " + to.vmUuid()));
-      if (report.incarnation() < from.incarnation() && from.rollbackSentCounts() != null
-          && report.seq() > from.rollbackSentCounts()[locked.state().numberOf(to.id())]) {
-        // The same rule as ExecutionView.isStale, on uuids.
-        log.info("ignored logged message {} -> {} #{}: sent by an execution a recovery discarded",
-            report.fromVmUuid(), report.toVmUuid(), report.seq());
-        return new ReportResult(ReportOutcome.IGNORED, null);
-      }
-      if (LoggedMessageRepository.find(session, from.id(), to.id(), report.incarnation(), report.seq()).isPresent()) {
-        return new ReportResult(ReportOutcome.DUPLICATE, null);
-      }
-      LoggedMessageEntity row = new LoggedMessageEntity(locked.group().id(), from.id(), to.id(), report.seq(),
-          report.csn(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
-          report.epoch(), report.receiverIncarnation(), report.location(), now());
-      session.persist(row);
-      locked.state().addLoggedMessage(row);
-      LineView moved = advance(session, locked.group(), locked.state()).orElse(null);
-      locked.group().bumpStateVersion();
-      return new ReportResult(ReportOutcome.RECORDED, moved);
-    });
+  private ReportOutcome boundary(ProtectionGroupEntity group, GroupState state, ReportBatch writes,
+      BoundaryReport report, Instant now) {
+    int vm = state.isEmpty() ? -1 : state.numberOfVm(report.vmUuid());
+    if (vm < 0) {
+      log.warn("refused a report for VM {}: it is not in group {}", report.vmUuid(), group.uuid());
+      throw unknownVm(report.vmUuid(), "in group " + group.uuid());
+    }
+    GroupMemberEntity member = state.member(vm);
+    if (report.sentTo().length != state.members.size()) {
+      throw invalid(report + " carries " + report.sentTo().length + " channel counters but the group has "
+          + state.members.size() + " VMs");
+    }
+    if (report.incarnation() < member.incarnation()) {
+      log.info("ignored {}: VM is at incarnation {} since a recovery", report, member.incarnation());
+      return ReportOutcome.IGNORED;
+    }
+    if (report.incarnation() > member.incarnation()) {
+      throw new ServiceException(Reason.CONFLICTING_REPORT, report + " names incarnation "
+          + report.incarnation() + " but no recovery gave VM " + member.vmUuid() + " more than "
+          + member.incarnation());
+    }
+    // The group's state knows every live row (it is current: checked by version under the lock), so a new
+    // report costs no lookup and a repeated one no load.
+    boolean checkpoint = report.kind() == BoundaryKind.CHECKPOINT;
+    GroupState.RowRef known = state.row(vm, report.index(), checkpoint);
+    if (known != null) {
+      return again(known, vm, checkpoint, report, state, writes);
+    }
+    if (group.lineIndex() != null && report.index() < group.lineIndex()) {
+      log.debug("ignored {}: behind the recovery line {}", report, group.lineIndex());
+      return ReportOutcome.IGNORED;
+    }
+    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, now);
+    state.add(row);
+    writes.insert(vm, row);
+    return ReportOutcome.RECORDED;
+  }
+
+  private void checkMessage(ProtectionGroupEntity group, GroupState state, LoggedMessageReport report) {
+    if (state.isEmpty() || state.numberOfVm(report.toVmUuid()) < 0) {
+      throw unknownVm(report.toVmUuid(), "in group " + group.uuid());
+    }
+    if (state.numberOfVm(report.fromVmUuid()) < 0) throw unknownVm(report.fromVmUuid(), "in group " + group.uuid());
+  }
+
+  private ReportOutcome loggedMessage(Session session, ProtectionGroupEntity group, GroupState state,
+      LoggedMessageReport report, Instant now) {
+    int toVm = state.numberOfVm(report.toVmUuid());
+    GroupMemberEntity to = state.member(toVm);
+    GroupMemberEntity from = state.member(state.numberOfVm(report.fromVmUuid()));
+    if (report.incarnation() < from.incarnation() && from.rollbackSentCounts() != null
+        && report.seq() > from.rollbackSentCounts()[toVm]) {
+      // The same rule as ExecutionView.isStale, on uuids.
+      log.info("ignored logged message {} -> {} #{}: sent by an execution a recovery discarded",
+          report.fromVmUuid(), report.toVmUuid(), report.seq());
+      return ReportOutcome.IGNORED;
+    }
+    if (LoggedMessageRepository.find(session, from.id(), to.id(), report.incarnation(), report.seq()).isPresent()) {
+      return ReportOutcome.DUPLICATE;
+    }
+    LoggedMessageEntity row = new LoggedMessageEntity(group.id(), from.id(), to.id(), report.seq(),
+        report.csn(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
+        report.epoch(), report.receiverIncarnation(), report.location(), now);
+    session.persist(row);
+    state.addLoggedMessage(row);
+    return ReportOutcome.RECORDED;
   }
 
   /** Moves the group's line as far as the recorded reports allow (reports already do this; this is for repair). */
@@ -298,6 +380,7 @@ public final class Catalog {
    * each VM's line checkpoint, and logged messages the line contains as received. Returns the locations the
    * stores may now delete.
    */
+  @Override
   public CollectionResult collect(String groupUuid) {
     return groups.onGroup(groupUuid, (session, locked) -> {
       GroupState state = locked.state();
@@ -342,6 +425,7 @@ public final class Catalog {
   // ---- recovery ----------------------------------------------------------------------------------------------
 
   /** The groups with a VM on {@code hostUuid}: the ones a failure of that host concerns. */
+  @Override
   public List<String> groupsOnHost(String hostUuid) {
     return database.read(session -> MemberRepository.onHost(session, hostUuid).stream()
         .map(m -> groupUuidOf(session, m.groupId())).distinct().toList());
@@ -351,6 +435,7 @@ public final class Catalog {
    * A VM failed but its host is up: the host restarts it from its latest checkpoint (staged is enough) and
    * replays its volatile receive log; no other VM is touched. This names that checkpoint.
    */
+  @Override
   public VmFailurePlan planVmFailure(String vmUuid) {
     return database.read(session -> {
       GroupMemberEntity member = MemberRepository.byVm(session, vmUuid)
@@ -369,44 +454,56 @@ public final class Catalog {
   }
 
   /**
-   * Plans the recovery of one group from the failure of {@code failedHostUuid} with the protocol's planner: the
-   * minimal set of VMs to roll back to the line, what each restores, and the messages to replay. The surviving
-   * hosts' counters and logs come from the caller, in the group's VM numbering ({@link #members}).
+   * Plans the recovery of one group with the protocol's planner: {@code failedVmUuids} lost their state (the
+   * coordinator decides which: all the group's VMs on a failed host, or one VM); the result names the minimal set
+   * of VMs to roll back to the line, what each restores, and the messages to replay. The surviving hosts'
+   * counters and logs come from the caller, in the group's VM numbering ({@link #members}).
    */
-  public HostFailurePlan planHostFailure(String groupUuid, String failedHostUuid, Survivors survivors) {
+  @Override
+  public HostFailurePlan planRecovery(String groupUuid, Set<String> failedVmUuids, Survivors survivors) {
+    if (failedVmUuids == null || failedVmUuids.isEmpty()) throw invalid("a recovery plan needs the failed VMs");
+    if (survivors == null) throw invalid("a recovery plan needs what the surviving hosts report");
     return database.read(session -> {
-      ProtectionGroupEntity group = GroupRepository.find(session, groupUuid)
-          .orElseThrow(() -> unknownGroup(groupUuid));
+      ProtectionGroupEntity group = findGroup(session, groupUuid);
       GroupState state = GroupState.rebuild(session, group, MemberRepository.ofGroup(session, group.id()));
-      if (state.isEmpty() || state.keeper.line() == null) {
+      Set<Integer> failed = new TreeSet<>();
+      for (String vmUuid : failedVmUuids) {
+        int vm = state.isEmpty() ? -1 : state.numberOfVm(vmUuid);
+        if (vm < 0) throw unknownVm(vmUuid, "in group " + groupUuid);
+        failed.add(vm);
+      }
+      if (state.keeper.line() == null) {
         throw new ServiceException(Reason.WRONG_STATE, "group " + groupUuid
             + " has no recovery line yet: its first checkpoints are not all stable");
-      }
-      Set<Integer> failed = new TreeSet<>();
-      for (int vm = 0; vm < state.members.size(); vm++) {
-        if (failedHostUuid.equals(state.member(vm).hostUuid())) failed.add(vm);
-      }
-      if (failed.isEmpty()) {
-        throw new ServiceException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM on host " + failedHostUuid);
       }
       ExecutionView view = new ExecutionView(state);
       RecoveryPlan plan = RecoveryPlanner.planHostFailure(state.config, state.keeper, failed,
           view.survivors(survivors), stableInTransit(session, state, view));
-      return describe(session, groupUuid, failedHostUuid, state, plan);
+      String failedRef = String.join(",", new TreeSet<>(failedVmUuids));
+      return describe(session, groupUuid, failedRef, state, plan);
     });
   }
 
   /**
    * Claims the recovery of {@code failedRef} in the group for this manager and applies its rollback to the
    * catalog in the same transaction: the rolled-back VMs get their new incarnation, and what their discarded
-   * executions left after the line is marked DISCARDED. Returns empty when another manager already runs it:
-   * two managers never run the same recovery.
+   * executions left after the line is marked DISCARDED. The plan is kept with the event ({@link #claimedPlan}) so
+   * that any manager can resume the recovery. Returns empty when a recovery of {@code failedRef} in the group is
+   * already running (claimed by this manager or another): two managers never run the same recovery, and claiming
+   * again is harmless.
    */
+  @Override
   public Optional<RecoveryEventView> claimRecovery(String groupUuid, FailureKind kind,
       String failedRef, HostFailurePlan plan) {
+    String failed = Checks.uuid("failed VM or host", failedRef);
+    if (kind == null) throw invalid("a recovery claim needs the kind of failure (VM or HOST)");
+    if (plan != null && !groupUuid.equals(plan.groupUuid())) {
+      throw invalid("the plan is for group " + plan.groupUuid() + ", not " + groupUuid);
+    }
+    String planJson = RecoveryPlans.toJson(plan);
     return groups.onGroup(groupUuid, (session, locked) -> {
-      if (RecoveryEventRepository.running(session, locked.group().id(), failedRef).isPresent()) {
-        log.info("recovery of {} in group {} is already running elsewhere", failedRef, groupUuid);
+      if (RecoveryEventRepository.running(session, locked.group().id(), failed).isPresent()) {
+        log.info("recovery of {} in group {} is already running", failed, groupUuid);
         return Optional.<RecoveryEventView>empty();
       }
       Long line = locked.group().lineIndex();
@@ -419,19 +516,44 @@ public final class Catalog {
         rollBack(session, locked, plan.plan(), now);
       }
       String rolledBack = plan == null ? "" : String.join(",", plan.rolledBackVmUuids());
-      RecoveryEventEntity event = new RecoveryEventEntity(locked.group().id(), kind, failedRef, line, rolledBack,
-          managerId, now);
+      RecoveryEventEntity event = new RecoveryEventEntity(locked.group().id(), kind, failed, line, rolledBack,
+          planJson, managerId, now);
       session.persist(event);
       locked.group().bumpStateVersion();
       return Optional.of(ViewsOf.recoveryEvent(event, groupUuid));
     });
   }
 
-  /** Records how a claimed recovery ended. Repeating the same outcome changes nothing. */
+  @Override
+  public HostFailurePlan claimedPlan(String eventUuid) {
+    return database.read(session -> {
+      RecoveryEventEntity event = RecoveryEventRepository.find(session, eventUuid)
+          .orElseThrow(() -> new ServiceException(Reason.UNKNOWN_RECOVERY, "no recovery event " + eventUuid));
+      HostFailurePlan plan = RecoveryPlans.fromJson(event.plan());
+      if (plan == null) {
+        throw new ServiceException(Reason.WRONG_STATE, "recovery " + eventUuid + " was claimed without a plan");
+      }
+      return plan;
+    });
+  }
+
+  @Override
+  public List<RecoveryEventView> runningRecoveries() {
+    return database.read(session -> RecoveryEventRepository.runningInLiveGroups(session).stream()
+        .map(e -> ViewsOf.recoveryEvent(e, groupUuidOf(session, e.groupId()))).toList());
+  }
+
+  /**
+   * Records how a claimed recovery ended. Repeating the same outcome changes nothing. Under the group's row lock,
+   * like every change to a group: two managers finishing one recovery at once are applied one after the other.
+   */
+  @Override
   public RecoveryEventView finishRecovery(String eventUuid, boolean succeeded, long replayedMessages, String outcome) {
     return database.inTransaction(Retry.IDEMPOTENT, session -> {
       RecoveryEventEntity event = RecoveryEventRepository.find(session, eventUuid)
           .orElseThrow(() -> new ServiceException(Reason.UNKNOWN_RECOVERY, "no recovery event " + eventUuid));
+      GroupRepository.lockIncludingRemoved(session, event.groupId());
+      session.refresh(event); // what was committed before we held the lock
       if (event.state() == RecoveryState.RUNNING) {
         event.finish(succeeded, replayedMessages, outcome, now());
       } else if ((event.state() == RecoveryState.SUCCEEDED) != succeeded) {
@@ -444,11 +566,13 @@ public final class Catalog {
 
   // ---- listings ----------------------------------------------------------------------------------------------
 
+  @Override
   public Page<GroupView> listGroups(PageRequest page) {
     return database.read(session -> GroupRepository.page(session, page).map(ViewsOf::group));
   }
 
   /** The group's VMs in their protocol numbering (page offsets count in that order too). */
+  @Override
   public Page<MemberView> listMembers(String groupUuid, PageRequest page) {
     return database.read(session -> {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
@@ -461,10 +585,12 @@ public final class Catalog {
     });
   }
 
+  @Override
   public List<MemberView> members(String groupUuid) {
     return listMembers(groupUuid, new PageRequest(0, PageRequest.MAX_LIMIT)).items();
   }
 
+  @Override
   public Page<CheckpointView> listCheckpoints(String groupUuid, boolean includeRemoved, PageRequest page) {
     return database.read(session -> {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
@@ -474,6 +600,7 @@ public final class Catalog {
     });
   }
 
+  @Override
   public Page<LogSegmentView> listLogSegments(String groupUuid, boolean includeRemoved, PageRequest page) {
     return database.read(session -> {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
@@ -484,6 +611,7 @@ public final class Catalog {
   }
 
   /** The lines the group reached, newest first. */
+  @Override
   public Page<LineView> listLines(String groupUuid, PageRequest page) {
     return database.read(session -> {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
@@ -491,6 +619,7 @@ public final class Catalog {
     });
   }
 
+  @Override
   public Optional<LineView> currentLine(String groupUuid) {
     return database.read(session -> {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
@@ -498,6 +627,7 @@ public final class Catalog {
     });
   }
 
+  @Override
   public Page<RecoveryEventView> listRecoveryEvents(String groupUuid, PageRequest page) {
     return database.read(session -> {
       ProtectionGroupEntity group = findGroup(session, groupUuid);
@@ -507,36 +637,33 @@ public final class Catalog {
 
   // ---- helpers ---------------------------------------------------------------------------------------------
 
-  private ReportOutcome again(Session session, GroupState.RowRef known, int vm, boolean checkpoint,
-      BoundaryReport report, GroupState state) {
-    String fingerprint = GroupState.fingerprint(report.forced(), report.sizeBytes(), report.contentDigest(),
-        report.position(), report.received(), report.sentTo(), report.receivedFrom());
+  private ReportOutcome again(GroupState.RowRef known, int vm, boolean checkpoint, BoundaryReport report,
+      GroupState state, ReportBatch writes) {
+    GroupState.Fingerprint fingerprint = new GroupState.Fingerprint(report.forced(), report.sizeBytes(),
+        report.contentDigest(), report.position(), report.received(), report.sentTo(), report.receivedFrom());
     if (!fingerprint.equals(known.fingerprint())) {
-      Class<? extends BoundaryArtifactEntity> type = checkpoint ? CheckpointEntity.class : LogSegmentEntity.class;
-      BoundaryArtifactEntity row = session.get(type, known.id());
+      GroupState.Fingerprint recorded = known.fingerprint();
       log.warn("refused {}: it contradicts the report recorded before", report);
       throw new ServiceException(Reason.CONFLICTING_REPORT, report + " contradicts the report recorded before"
-          + " (digest " + row.contentDigest() + ", size " + row.sizeBytes() + ")");
+          + " (digest " + recorded.contentDigest() + ", size " + recorded.sizeBytes() + ", sent "
+          + java.util.Arrays.toString(recorded.sentTo()) + ", received "
+          + java.util.Arrays.toString(recorded.receivedFrom()) + ")");
     }
     if (report.stable() && !known.stable()) {
-      session.createNativeMutationQuery("UPDATE " + (checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment")
-              + " SET state = 'STABLE', location = :location WHERE id = :id AND state = 'STAGED'")
-          .setParameter("location", report.location())
-          .setParameter("id", known.id())
-          .executeUpdate();
+      writes.makeStable(vm, report.index(), checkpoint, known.id(), report.location());
       state.markStable(vm, report.index(), checkpoint);
       return ReportOutcome.MADE_STABLE;
     }
     return ReportOutcome.DUPLICATE;
   }
 
-  private BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r) {
+  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, Instant now) {
     ArtifactState state = r.stable() ? ArtifactState.STABLE : ArtifactState.STAGED;
     return r.kind() == BoundaryKind.CHECKPOINT
         ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now())
+            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now)
         : new LogSegmentEntity(groupId, memberId, r.index() - 1, r.index(), r.incarnation(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now());
+            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now);
   }
 
   /** Lets the keeper move the line and, if it moved, records the new line and supersedes the old one. */
@@ -602,7 +729,7 @@ public final class Catalog {
     return byReceiver;
   }
 
-  private HostFailurePlan describe(Session session, String groupUuid, String failedHostUuid, GroupState state,
+  private HostFailurePlan describe(Session session, String groupUuid, String failedRef, GroupState state,
       RecoveryPlan plan) {
     List<MemberView> members = new ArrayList<>();
     for (int vm = 0; vm < state.members.size(); vm++) members.add(ViewsOf.member(state.member(vm), vm));
@@ -618,7 +745,7 @@ public final class Catalog {
           checkpoint.location(), segments, restore.replays().size()));
     }
     List<String> rolledBack = plan.rolledBack().stream().map(vm -> state.member(vm).vmUuid()).toList();
-    return new HostFailurePlan(groupUuid, failedHostUuid, Collections.unmodifiableList(members), plan,
+    return new HostFailurePlan(groupUuid, failedRef, Collections.unmodifiableList(members), plan,
         rolledBack, steps, Map.of());
   }
 

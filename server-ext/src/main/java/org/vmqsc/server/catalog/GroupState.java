@@ -1,6 +1,8 @@
 package org.vmqsc.server.catalog;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Objects;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,21 +45,34 @@ final class GroupState {
   final GroupConfig config;
   final LineKeeper keeper;
   private final Map<Long, Integer> numberOfMember = new HashMap<>();
+  private final Map<String, Integer> numberOfVm = new HashMap<>();
   /** Per VM number: CSN -> the live checkpoint row, and the live log segment row. */
   private final List<Map<Long, RowRef>> checkpointRows = new ArrayList<>();
   private final List<Map<Long, RowRef>> segmentRows = new ArrayList<>();
 
   /**
    * Enough of a live row to name it and to answer a repeated report without loading it: whether it is stable,
-   * and a fingerprint of its content (see {@link #fingerprint}).
+   * and its content (see {@link Fingerprint}). {@code id} is null while the row is written in the current batch
+   * and not yet inserted.
    */
-  record RowRef(long id, String uuid, boolean stable, String fingerprint) {}
+  record RowRef(Long id, String uuid, boolean stable, Fingerprint fingerprint) {}
 
-  /** What must be equal for two reports of one VM at one index to be the same report. */
-  static String fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received,
-      long[] sentTo, long[] receivedFrom) {
-    return forced + "|" + sizeBytes + "|" + contentDigest + "|" + position + "|" + received + "|"
-        + java.util.Arrays.hashCode(sentTo) + "|" + java.util.Arrays.hashCode(receivedFrom);
+  /**
+   * What must be equal for two reports of one VM at one index to be the same report. The counters are compared
+   * element by element: two different counter arrays may share a hash code ({0, 31} and {1, 0} do), and taking
+   * one for the other would let a contradicting report pass for a repeat.
+   */
+  record Fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received,
+                     long[] sentTo, long[] receivedFrom) {
+    @Override public boolean equals(Object o) {
+      return o instanceof Fingerprint f && forced == f.forced && sizeBytes == f.sizeBytes
+          && contentDigest.equals(f.contentDigest) && position == f.position && received == f.received
+          && Arrays.equals(sentTo, f.sentTo) && Arrays.equals(receivedFrom, f.receivedFrom);
+    }
+
+    @Override public int hashCode() {
+      return Objects.hash(forced, sizeBytes, contentDigest, position, received);
+    }
   }
 
   private GroupState(long groupId, long version, List<GroupMemberEntity> members, GroupConfig config) {
@@ -68,6 +83,7 @@ final class GroupState {
     this.keeper = config == null ? null : new LineKeeper(config);
     for (int vm = 0; vm < members.size(); vm++) {
       numberOfMember.put(members.get(vm).id(), vm);
+      numberOfVm.put(members.get(vm).vmUuid(), vm);
       checkpointRows.add(new HashMap<>());
       segmentRows.add(new HashMap<>());
     }
@@ -76,7 +92,7 @@ final class GroupState {
   /** Builds the state from the group's live rows, as any manager sharing the database would. */
   static GroupState rebuild(Session session, ProtectionGroupEntity group, List<GroupMemberEntity> members) {
     GroupConfig config = members.isEmpty() ? null : new GroupConfig(group.basePeriodMs(),
-        members.stream().map(m -> VmClass.parse(m.vmClass())).toList());
+        members.stream().map(m -> VmClass.parse(m.vmClass())).toList(), group.earlyIndexPolicy());
     GroupState state = new GroupState(group.id(), group.stateVersion(), members, config);
     if (config == null) {
       return state;
@@ -105,6 +121,12 @@ final class GroupState {
     return vm;
   }
 
+  /** The VM's number in the group, or -1 when it is not a live member. */
+  int numberOfVm(String vmUuid) {
+    Integer vm = numberOfVm.get(vmUuid);
+    return vm == null ? -1 : vm;
+  }
+
   GroupMemberEntity member(int vm) {
     return members.get(vm);
   }
@@ -118,8 +140,16 @@ final class GroupState {
     }
     boolean forced = row instanceof CheckpointEntity c && c.forced();
     (row instanceof CheckpointEntity ? checkpointRows : segmentRows).get(vm).put(row.csn(),
-        new RowRef(row.id(), row.uuid(), row.state() == ArtifactState.STABLE, fingerprint(forced, row.sizeBytes(),
-            row.contentDigest(), row.position(), row.received(), row.sentCounts(), row.receivedCounts())));
+        new RowRef(row.id(), row.uuid(), row.state() == ArtifactState.STABLE, new Fingerprint(forced,
+            row.sizeBytes(), row.contentDigest(), row.position(), row.received(), row.sentCounts(),
+            row.receivedCounts())));
+  }
+
+  /** A row added in this batch was inserted and got its id. */
+  void resolve(int vm, long csn, boolean checkpoint, long id) {
+    Map<Long, RowRef> rows = (checkpoint ? checkpointRows : segmentRows).get(vm);
+    RowRef ref = rows.get(csn);
+    rows.put(csn, new RowRef(id, ref.uuid(), ref.stable(), ref.fingerprint()));
   }
 
   /** The row of {@code vm}'s checkpoint (or segment) at {@code csn} reached stable storage. */

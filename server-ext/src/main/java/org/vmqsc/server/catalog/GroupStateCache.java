@@ -22,6 +22,17 @@ final class GroupStateCache {
   /** Which group a VM was last seen in: a hint that saves a query, always checked under the group's lock. */
   private final ConcurrentHashMap<String, Long> groupOfVm = new ConcurrentHashMap<>();
 
+  /** Group uuid -> id: ids never change, so a known one saves the query that finds the group before locking it. */
+  private final ConcurrentHashMap<String, Long> groupIds = new ConcurrentHashMap<>();
+
+  Long groupId(String groupUuid) {
+    return groupIds.get(groupUuid);
+  }
+
+  void rememberGroupId(String groupUuid, long groupId) {
+    groupIds.put(groupUuid, groupId);
+  }
+
   ReentrantLock lockFor(long groupId) {
     return locks.computeIfAbsent(groupId, id -> new ReentrantLock());
   }

@@ -43,9 +43,10 @@ final class GroupTransactions {
   /** Runs {@code change} on the group {@code groupUuid}, locked. */
   <T> T onGroup(String groupUuid, GroupChange<T> change) {
     return lockedChange((session, inProcess) -> {
-      ProtectionGroupEntity unlocked = findGroup(session, groupUuid);
-      inProcess.acquire(unlocked.id());
+      Long known = states.groupId(groupUuid);
+      inProcess.acquire(known != null ? known : findGroup(session, groupUuid).id());
       ProtectionGroupEntity group = lockGroup(session, groupUuid);
+      states.rememberGroupId(groupUuid, group.id());
       return new Locked(group, stateOf(session, group), null);
     }, change);
   }

@@ -15,7 +15,7 @@ public class GroupMemberEntity extends CloudStackRow {
   @Column(name = "vm_uuid", nullable = false, updatable = false)
   private String vmUuid;
   /** "SI" or "MI_k", as the protocol's VmClass prints it. */
-  @Column(name = "vm_class", nullable = false)
+  @Column(name = "vm_class", nullable = false, updatable = false)
   private String vmClass;
   @Column(name = "host_uuid")
   private String hostUuid;
@@ -41,7 +41,6 @@ public class GroupMemberEntity extends CloudStackRow {
   public String hostUuid() { return hostUuid; }
   public int incarnation() { return incarnation; }
 
-  public void setVmClass(String vmClass) { this.vmClass = vmClass; }
   public void setHostUuid(String hostUuid) { this.hostUuid = hostUuid; }
   public long[] rollbackSentCounts() { return rollbackSentCounts == null ? null : rollbackSentCounts.clone(); }
 

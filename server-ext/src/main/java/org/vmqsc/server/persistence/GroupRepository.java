@@ -33,6 +33,17 @@ public final class GroupRepository {
         .uniqueResultOptional();
   }
 
+  /**
+   * Locks the group's row even if the group was deleted: for changes to what a group leaves behind (finishing a
+   * recovery that was running when the group was deleted).
+   */
+  public static Optional<ProtectionGroupEntity> lockIncludingRemoved(Session session, long groupId) {
+    return session.createSelectionQuery("from ProtectionGroupEntity where id = :id", ProtectionGroupEntity.class)
+        .setParameter("id", groupId)
+        .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+        .uniqueResultOptional();
+  }
+
   private static SelectionQuery<ProtectionGroupEntity> byUuid(Session session, String groupUuid) {
     return session.createSelectionQuery(
             "from ProtectionGroupEntity where uuid = :uuid and removed is null", ProtectionGroupEntity.class)

@@ -7,6 +7,7 @@ import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import org.vmqsc.protocol.EarlyIndexPolicy;
 
 /** A row of {@code vmqsc_protection_group}. */
 @Entity
@@ -19,6 +20,8 @@ public class ProtectionGroupEntity extends CloudStackRow {
   private long basePeriodMs;
   @Enumerated(EnumType.STRING) @Column(name = "recovery_policy", nullable = false)
   private RecoveryPolicy recoveryPolicy;
+  @Enumerated(EnumType.STRING) @Column(name = "early_index_policy", nullable = false)
+  private EarlyIndexPolicy earlyIndexPolicy;
   @Column(name = "line_index")
   private Long lineIndex;
   /** Bumped by every change to the group's protocol state; tells a cached line keeper whether it is current. */
@@ -27,16 +30,19 @@ public class ProtectionGroupEntity extends CloudStackRow {
 
   protected ProtectionGroupEntity() {}
 
-  public ProtectionGroupEntity(String name, long basePeriodMs, RecoveryPolicy recoveryPolicy, Instant created) {
+  public ProtectionGroupEntity(String name, long basePeriodMs, RecoveryPolicy recoveryPolicy,
+      EarlyIndexPolicy earlyIndexPolicy, Instant created) {
     super(created);
     this.name = name;
     this.basePeriodMs = basePeriodMs;
     this.recoveryPolicy = recoveryPolicy;
+    this.earlyIndexPolicy = earlyIndexPolicy;
   }
 
   public String name() { return name; }
   public long basePeriodMs() { return basePeriodMs; }
   public RecoveryPolicy recoveryPolicy() { return recoveryPolicy; }
+  public EarlyIndexPolicy earlyIndexPolicy() { return earlyIndexPolicy; }
   public Long lineIndex() { return lineIndex; }
   public long stateVersion() { return stateVersion; }
 

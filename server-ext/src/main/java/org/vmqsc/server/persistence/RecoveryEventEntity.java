@@ -26,6 +26,9 @@ public class RecoveryEventEntity extends CloudStackRow {
   /** uuids of the VMs rolled back, comma separated. */
   @Column(name = "rolled_back", nullable = false)
   private String rolledBack;
+  /** The claimed plan as JSON (see {@code RecoveryPlans}); null for a claim without a plan. */
+  @Column(name = "plan", updatable = false)
+  private String plan;
   @Column(name = "replayed_messages", nullable = false)
   private long replayedMessages;
   @Enumerated(EnumType.STRING) @Column(nullable = false)
@@ -42,13 +45,14 @@ public class RecoveryEventEntity extends CloudStackRow {
   protected RecoveryEventEntity() {}
 
   public RecoveryEventEntity(long groupId, FailureKind failureKind, String failedRef, Long lineIndex,
-      String rolledBack, String owner, Instant started) {
+      String rolledBack, String plan, String owner, Instant started) {
     super(started);
     this.groupId = groupId;
     this.failureKind = failureKind;
     this.failedRef = failedRef;
     this.lineIndex = lineIndex;
     this.rolledBack = rolledBack;
+    this.plan = plan;
     this.state = RecoveryState.RUNNING;
     this.owner = owner;
     this.started = started;
@@ -59,6 +63,7 @@ public class RecoveryEventEntity extends CloudStackRow {
   public String failedRef() { return failedRef; }
   public Long lineIndex() { return lineIndex; }
   public String rolledBack() { return rolledBack; }
+  public String plan() { return plan; }
   public long replayedMessages() { return replayedMessages; }
   public RecoveryState state() { return state; }
   public String outcome() { return outcome; }

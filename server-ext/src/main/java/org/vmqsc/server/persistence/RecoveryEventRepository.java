@@ -29,6 +29,15 @@ public final class RecoveryEventRepository {
         .uniqueResultOptional();
   }
 
+  /** Recoveries some manager claimed and has not finished, in groups not deleted, oldest first. */
+  public static java.util.List<RecoveryEventEntity> runningInLiveGroups(Session session) {
+    return session.createSelectionQuery("from RecoveryEventEntity e where e.state = :running and exists"
+            + " (from ProtectionGroupEntity g where g.id = e.groupId and g.removed is null) order by e.id",
+            RecoveryEventEntity.class)
+        .setParameter("running", RecoveryState.RUNNING)
+        .getResultList();
+  }
+
   public static Page<RecoveryEventEntity> page(Session session, long groupId, PageRequest page) {
     return Listing.page(session, RecoveryEventEntity.class, "groupId = :group", Map.of("group", groupId),
         "id desc", page);

@@ -1,9 +1,15 @@
 package org.vmqsc.server.service;
 
-/** What the manager does when a host of the group fails. */
+/**
+ * What the recovery coordinator does when a failure concerns the group (it reads the policy from
+ * {@link Views.GroupView#recoveryPolicy()}); the catalog only stores it.
+ */
 public enum RecoveryPolicy {
-  /** Roll back and restart the affected VMs at once. */
+  /** The coordinator plans, claims and carries out the recovery as soon as it learns of a host failure. */
   AUTOMATIC,
-  /** Record the failure and the plan, and wait for an admin to start the recovery. */
+  /**
+   * The coordinator records the failure and waits: the recovery starts when an admin calls recover for the
+   * group (the plan is made then, from what the surviving hosts report at that moment).
+   */
   MANUAL
 }

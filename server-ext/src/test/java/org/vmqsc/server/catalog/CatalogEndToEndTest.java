@@ -60,6 +60,25 @@ public class CatalogEndToEndTest {
     assertEquals(group.reference.line().index(), (long) catalog.listGroups(PageRequest.first(10)).items().get(0).lineIndex());
   }
 
+  @Test public void batchesPerHostMoveTheLineAsTheProtocolSays() {
+    Feeding.feedBatched(catalog, group.all());
+    for (int interval = 0; interval < 10; interval++) {
+      List<Views.ReportResult> results = Feeding.feedBatched(catalog, group.runInterval(12));
+      java.util.Optional<RecoveryLine> moved = group.reference.advance();
+      assertSameLine(moved.orElse(group.reference.line()));
+      // The line moved once, in the batch that completed it, and that batch says so.
+      List<LineView> lines = results.stream().map(Views.ReportResult::lineMoved).filter(l -> l != null).toList();
+      if (moved.isPresent()) assertEquals(moved.get().index(), lines.get(lines.size() - 1).index());
+      else assertEquals(List.of(), lines);
+    }
+    // Sent again, all in one batch per host: nothing changes.
+    for (Views.ReportResult r : Feeding.feedBatched(catalog, group.all())) {
+      assertFalse(r.outcome() + "", r.changedSomething());
+    }
+    assertEquals(group.reference.line().index(), (long) catalog.group(view.uuid()).lineIndex());
+    assertEquals(group.config, catalog.config(view.uuid()));
+  }
+
   @Test public void collectionRemovesWhatTheProtocolSaysLiesBehindTheLine() {
     Feeding.feedAll(catalog, group.all());
     for (int interval = 0; interval < 8; interval++) Feeding.feedAll(catalog, group.runInterval(10));
@@ -101,8 +120,7 @@ public class CatalogEndToEndTest {
     RecoveryPlan expected = RecoveryPlanner.planHostFailure(group.config, group.reference, failed,
         group.survivorsWithout(failedHost), group.stableInTransit);
 
-    HostFailurePlan plan = catalog.planHostFailure(view.uuid(), group.hostUuid(failedHost),
-        group.survivorsWithout(failedHost));
+    HostFailurePlan plan = catalog.planRecovery(view.uuid(), vmsOn(failedHost), group.survivorsWithout(failedHost));
 
     assertEquals(expected.lineIndex(), plan.plan().lineIndex());
     assertEquals(expected.rolledBack(), plan.plan().rolledBack());
@@ -111,7 +129,7 @@ public class CatalogEndToEndTest {
       assertEquals(expected.restores().get(i).checkpoint().index(), plan.plan().restores().get(i).checkpoint().index());
       assertEquals(expected.restores().get(i).replays().size(), plan.restores().get(i).replayedMessages());
     }
-    assertEquals(List.of(group.hostUuid(failedHost)), List.of(plan.failedRef()));
+    assertEquals(String.join(",", new java.util.TreeSet<>(vmsOn(failedHost))), plan.failedRef());
     assertEquals(List.of(view.uuid()), catalog.groupsOnHost(group.hostUuid(failedHost)));
 
     Catalog otherManager = fixture.catalog("manager-b");
@@ -122,12 +140,19 @@ public class CatalogEndToEndTest {
 
     assertTrue(claimed.isPresent());
     assertFalse("the second manager must not run the same recovery", second.isPresent());
+    assertFalse("claiming again is harmless", catalog.claimRecovery(view.uuid(), FailureKind.HOST,
+        group.hostUuid(failedHost), plan).isPresent());
+    // Any manager can resume it: the plan comes back exactly as claimed.
+    assertEquals(List.of(claimed.get().uuid()),
+        otherManager.runningRecoveries().stream().map(RecoveryEventView::uuid).toList());
+    assertEquals(plan, otherManager.claimedPlan(claimed.get().uuid()));
     for (String vm : plan.rolledBackVmUuids()) {
       assertEquals(1, catalog.members(view.uuid()).stream().filter(m -> m.vmUuid().equals(vm)).findFirst()
           .orElseThrow().incarnation());
     }
     RecoveryEventView done = otherManager.finishRecovery(claimed.get().uuid(), true, plan.plan().replayCount(), "ok");
     assertEquals(RecoveryState.SUCCEEDED, done.state());
+    assertEquals(List.of(), catalog.runningRecoveries());
     assertEquals("manager-a", done.owner());
     assertEquals(plan.rolledBackVmUuids(), done.rolledBack());
     assertNotNull(done.durationMs());
@@ -144,8 +169,7 @@ public class CatalogEndToEndTest {
     group.reference.advance();
     int failedHost = 1;
 
-    HostFailurePlan plan = catalog.planHostFailure(view.uuid(), group.hostUuid(failedHost),
-        group.survivorsWithout(failedHost));
+    HostFailurePlan plan = catalog.planRecovery(view.uuid(), vmsOn(failedHost), group.survivorsWithout(failedHost));
     List<SimulatedGroup.Report> afterRecovery = group.failHostAndRecover(failedHost, 0);
     assertEquals(group.lastPlan.rolledBack(), plan.plan().rolledBack());
     assertEquals(group.lastPlan.lineIndex(), plan.plan().lineIndex());
@@ -177,6 +201,12 @@ public class CatalogEndToEndTest {
     assertEquals(1, plan.checkpointCsn());
     assertEquals(ArtifactState.STABLE, plan.checkpointState());
     assertEquals(group.hostUuid(0), plan.hostUuid());
+  }
+
+  private java.util.Set<String> vmsOn(int host) {
+    java.util.Set<String> vms = new java.util.TreeSet<>();
+    for (int vm = 0; vm < group.size(); vm++) if (group.hostOf(vm) == host) vms.add(group.vmUuid(vm));
+    return vms;
   }
 
   private void assertSameLine(RecoveryLine expected) {

@@ -57,11 +57,11 @@ public class DatabaseFaultTest {
     KillingDataSource killing = new KillingDataSource(fixture.pool(4));
     Catalog catalog = fixture.catalog("manager-a", killing.dataSource);
     GroupView group = twoVmGroup(catalog);
-    catalog.recordReport(checkpoint0("vm-0"));
+    Feeding.one(catalog, group.uuid(), checkpoint0("vm-0"));
 
     // The report that completes line 0 is killed while it writes the line, after it inserted its checkpoint.
     killing.armFor("vmqsc_recovery_line_entry");
-    ReportResult result = catalog.recordReport(checkpoint0("vm-1"));
+    ReportResult result = Feeding.one(catalog, group.uuid(), checkpoint0("vm-1"));
 
     assertEquals(1, killing.kills.get());
     assertNotNull("the retried transaction moved the line", result.lineMoved());
@@ -78,11 +78,11 @@ public class DatabaseFaultTest {
         new RetryPolicy(Duration.ZERO, Duration.ZERO, Duration.ZERO));
     Catalog catalog = new Catalog(noRetries, "manager-a");
     GroupView group = twoVmGroup(catalog);
-    catalog.recordReport(checkpoint0("vm-0"));
+    Feeding.one(catalog, group.uuid(), checkpoint0("vm-0"));
     long versionBefore = fixture.count("SELECT state_version FROM vmqsc_protection_group");
 
     killing.armFor("vmqsc_recovery_line_entry");
-    assertThrows(RuntimeException.class, () -> catalog.recordReport(checkpoint0("vm-1")));
+    assertThrows(RuntimeException.class, () -> Feeding.one(catalog, group.uuid(), checkpoint0("vm-1")));
 
     // Nothing of the killed transaction is in the database: not the checkpoint, not the line, not the version.
     assertEquals(1, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint"));
@@ -90,7 +90,7 @@ public class DatabaseFaultTest {
     assertEquals(0, fixture.count("SELECT COUNT(*) FROM vmqsc_recovery_line_entry"));
     assertEquals(versionBefore, fixture.count("SELECT state_version FROM vmqsc_protection_group"));
     // The host sends the report again: it is recorded as new and the line moves (no stale cached state).
-    assertEquals(Views.ReportOutcome.RECORDED, catalog.recordReport(checkpoint0("vm-1")).outcome());
+    assertEquals(Views.ReportOutcome.RECORDED, Feeding.one(catalog, group.uuid(), checkpoint0("vm-1")).outcome());
     assertEquals(0, catalog.currentLine(group.uuid()).orElseThrow().index());
     noRetries.close();
   }
@@ -154,7 +154,7 @@ public class DatabaseFaultTest {
   }
 
   private static GroupView twoVmGroup(Catalog catalog) {
-    GroupView group = catalog.createGroup("pair", 1000, RecoveryPolicy.AUTOMATIC);
+    GroupView group = catalog.createGroup("pair", 1000, RecoveryPolicy.AUTOMATIC, null);
     catalog.addVm(group.uuid(), "vm-0", "SI", "host-a");
     catalog.addVm(group.uuid(), "vm-1", "SI", "host-b");
     return group;

@@ -39,12 +39,12 @@ public class ReportDeliveryTest {
     Feeding.register(catalog, group);
     BoundaryReport staged = ((SimulatedGroup.Boundary) group.all().get(0)).report();
 
-    assertEquals(ReportOutcome.RECORDED, catalog.recordReport(staged).outcome());
-    assertEquals(ReportOutcome.DUPLICATE, catalog.recordReport(staged).outcome());
-    assertEquals(ReportOutcome.MADE_STABLE, catalog.recordReport(staged.asStable("stable://x")).outcome());
-    assertEquals(ReportOutcome.DUPLICATE, catalog.recordReport(staged.asStable("stable://x")).outcome());
+    assertEquals(ReportOutcome.RECORDED, Feeding.one(catalog, group.groupUuid, staged).outcome());
+    assertEquals(ReportOutcome.DUPLICATE, Feeding.one(catalog, group.groupUuid, staged).outcome());
+    assertEquals(ReportOutcome.MADE_STABLE, Feeding.one(catalog, group.groupUuid, staged.asStable("stable://x")).outcome());
+    assertEquals(ReportOutcome.DUPLICATE, Feeding.one(catalog, group.groupUuid, staged.asStable("stable://x")).outcome());
     assertEquals("a staged report after the stable one", ReportOutcome.DUPLICATE,
-        catalog.recordReport(staged).outcome());
+        Feeding.one(catalog, group.groupUuid, staged).outcome());
 
     assertEquals(1, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint"));
     assertEquals(1, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint WHERE state = 'STABLE'"
@@ -56,8 +56,8 @@ public class ReportDeliveryTest {
     Feeding.register(catalog, group);
     BoundaryReport staged = ((SimulatedGroup.Boundary) group.all().get(0)).report();
 
-    assertEquals(ReportOutcome.RECORDED, catalog.recordReport(staged.asStable("stable://s")).outcome());
-    assertEquals(ReportOutcome.DUPLICATE, catalog.recordReport(staged).outcome());
+    assertEquals(ReportOutcome.RECORDED, Feeding.one(catalog, group.groupUuid, staged.asStable("stable://s")).outcome());
+    assertEquals(ReportOutcome.DUPLICATE, Feeding.one(catalog, group.groupUuid, staged).outcome());
     assertEquals(1, fixture.count("SELECT COUNT(*) FROM vmqsc_checkpoint WHERE state = 'STABLE'"));
   }
 
@@ -98,7 +98,7 @@ public class ReportDeliveryTest {
     // A checkpoint at index 1 nobody reported before, arriving after the line passed index 1.
     BoundaryReport late = new BoundaryReport(group.vmUuid(1), BoundaryKind.CHECKPOINT, 1, 0, true, true, 5,
         "stable://late", "sha256:late", 0, 0, new long[group.size()], new long[group.size()]);
-    assertEquals(ReportOutcome.IGNORED, catalog.recordReport(late).outcome());
+    assertEquals(ReportOutcome.IGNORED, Feeding.one(catalog, group.groupUuid, late).outcome());
     // A repeat of an interval-1 report: a duplicate before collection, ignored after it.
     assertEquals(ReportOutcome.DUPLICATE, Feeding.feed(catalog, first.get(1)).outcome());
     catalog.collect(view.uuid());

@@ -28,12 +28,19 @@ import org.vmqsc.protocol.recovery.Survivors;
  */
 final class SimulatedGroup {
 
-  /** A report for the catalog: a boundary report or a logged late message. */
-  sealed interface Report permits Boundary, Logged {}
+  /** A report for the catalog: a boundary report or a logged late message, with the group and host it is from. */
+  sealed interface Report permits Boundary, Logged {
+    SimulatedGroup group();
 
-  record Boundary(BoundaryReport report) implements Report {}
+    String hostUuid();
+  }
 
-  record Logged(LoggedMessageReport report) implements Report {}
+  record Boundary(SimulatedGroup group, String hostUuid, BoundaryReport report) implements Report {}
+
+  record Logged(SimulatedGroup group, String hostUuid, LoggedMessageReport report) implements Report {}
+
+  /** The catalog's uuid of this group, once registered ({@link Feeding#register}). */
+  String groupUuid;
 
   final GroupConfig config;
   final String prefix;
@@ -203,7 +210,7 @@ final class SimulatedGroup {
       } else if (action instanceof HostAction.WriteInTransit write) {
         LogEntry e = write.entry();
         Message m = e.message();
-        reports.add(new Logged(new LoggedMessageReport(vmUuid(m.from()), vmUuid(m.to()), m.seq(), m.csn(),
+        reports.add(new Logged(this, hostUuid(hostOf[m.to()]), new LoggedMessageReport(vmUuid(m.from()), vmUuid(m.to()), m.seq(), m.csn(),
             m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.epoch(), e.incarnation(),
             "stable://" + prefix + "/in-transit/" + m.from() + "-" + m.to() + "-" + m.seq())));
         reference.markInTransitLogged(m);
@@ -218,8 +225,9 @@ final class SimulatedGroup {
     BoundaryReport staged = new BoundaryReport(vmUuid(r.vm()), r.kind(), r.index(), r.incarnation(), r.forced(),
         false, 1000 + r.index(), "host://" + prefix + "/" + name, "sha256:" + name, r.position(), r.received(),
         r.sentTo(), r.receivedFrom());
-    reports.add(new Boundary(staged));
-    reports.add(new Boundary(staged.asStable("stable://" + prefix + "/" + name)));
+    String host = hostUuid(hostOf[r.vm()]);
+    reports.add(new Boundary(this, host, staged));
+    reports.add(new Boundary(this, host, staged.asStable("stable://" + prefix + "/" + name)));
     reference.record(r);
     reference.markStable(r.vm(), r.index(), r.incarnation());
   }

@@ -24,9 +24,9 @@ public class StandaloneCatalogTest {
       String groupUuid;
       try (StandaloneCatalog first = StandaloneCatalog.open(null, null, null, home, "standalone", 4)) {
         Catalog catalog = first.catalog();
-        groupUuid = catalog.createGroup("kept", 500, RecoveryPolicy.MANUAL).uuid();
+        groupUuid = catalog.createGroup("kept", 500, RecoveryPolicy.MANUAL, null).uuid();
         catalog.addVm(groupUuid, "vm-1", "SI", "host-1");
-        catalog.recordReport(new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 0, 0, false, true, 1,
+        Feeding.one(catalog, groupUuid, new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 0, 0, false, true, 1,
             "stable://vm-1/0", "sha256:0", 0, 0, new long[1], new long[1]));
       }
 
@@ -36,7 +36,7 @@ public class StandaloneCatalogTest {
             catalog.listGroups(PageRequest.first(10)).items().stream().map(GroupView::uuid).toList());
         assertEquals(0, catalog.currentLine(groupUuid).orElseThrow().index());
         // The state is rebuilt from the rows: the next boundary moves the line on.
-        catalog.recordReport(new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 1, 0, false, true, 1,
+        Feeding.one(catalog, groupUuid, new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT, 1, 0, false, true, 1,
             "stable://vm-1/1", "sha256:1", 1, 0, new long[1], new long[1]));
         assertEquals(1, catalog.currentLine(groupUuid).orElseThrow().index());
       }

@@ -42,6 +42,10 @@ import picocli.CommandLine.Option;
     description = "Checkpoint-report ingestion rate and line-advance latency of the catalog on MariaDB.")
 public final class CatalogBenchCommand implements Callable<Integer> {
 
+  /** Which group each VM joined. */
+  private final java.util.Map<String, String> groupOfVm = new java.util.concurrent.ConcurrentHashMap<>();
+
+
   @Option(names = "--vms", description = "VMs in the deployment (default: ${DEFAULT-VALUE})", defaultValue = "10000")
   int vms;
 
@@ -116,7 +120,8 @@ public final class CatalogBenchCommand implements Callable<Integer> {
       int size = Math.min(groupSize, vms - first);
       int index = g;
       work.add(() -> {
-        GroupView group = catalog.createGroup("bench-" + index, 1000, RecoveryPolicy.AUTOMATIC);
+        GroupView group = catalog.createGroup("bench-" + index, 1000, RecoveryPolicy.AUTOMATIC,
+            org.vmqsc.protocol.EarlyIndexPolicy.ADVANCE_AND_LOG);
         List<String> vmUuids = new ArrayList<>();
         List<VmClass> classes = new ArrayList<>();
         for (int i = 0; i < size; i++) {
@@ -125,6 +130,7 @@ public final class CatalogBenchCommand implements Callable<Integer> {
           String vm = "bench-vm-" + (first + i);
           catalog.addVm(group.uuid(), vm, vmClass.toString(), "bench-host-" + (first + i) / 100);
           vmUuids.add(vm);
+          groupOfVm.put(vm, group.uuid());
           classes.add(vmClass);
         }
         return new Group(group.uuid(), vmUuids, classes);
@@ -179,7 +185,10 @@ public final class CatalogBenchCommand implements Callable<Integer> {
     runAll(Collections.nCopies(threads, () -> {
       for (int i = next.getAndIncrement(); i < reports.size(); i = next.getAndIncrement()) {
         long t0 = System.nanoTime();
-        ReportResult result = catalog.recordReport(reports.get(i));
+        BoundaryReport report = reports.get(i);
+        String vm = report.vmUuid();
+        ReportResult result = catalog.report(new org.vmqsc.server.service.HostReport(
+            "bench-host-" + vm.substring(vm.lastIndexOf('-') + 1), groupOfVm.get(vm), List.of(report), List.of()));
         latency[i] = (System.nanoTime() - t0) / 1e6;
         movedLine[i] = result.lineMoved() != null;
         if ((i + 1) % progressStep == 0) {
