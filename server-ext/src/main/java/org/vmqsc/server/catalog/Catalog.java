@@ -264,7 +264,7 @@ public final class Catalog implements ProtectionService {
    */
   @Override
   public ReportResult report(HostReport batch) {
-    return groups.onGroup(batch.groupUuid(), (session, locked) -> {
+    return groups.onGroupBumping(batch.groupUuid(), (session, locked) -> {
       GroupState state = locked.state();
       if (batch.isEmpty()) return new ReportResult(ReportOutcome.DUPLICATE, null);
       ProtectionGroupEntity group = locked.group();
@@ -289,7 +289,7 @@ public final class Catalog implements ProtectionService {
       LineView moved = null;
       if (outcome == ReportOutcome.RECORDED || outcome == ReportOutcome.MADE_STABLE) {
         moved = advance(session, group, state).orElse(null);
-        group.bumpStateVersion();
+        if (!locked.versionBumped()) group.bumpStateVersion();
       }
       return new ReportResult(outcome, moved);
     });
@@ -692,6 +692,12 @@ public final class Catalog implements ProtectionService {
     }
     session.createNativeMutationQuery(insert.toString()).executeUpdate();
     group.setLineIndex(line.index());
+    if (!session.contains(group)) { // a report's group row, locked without loading it (see onGroupBumping)
+      session.createNativeMutationQuery("UPDATE vmqsc_protection_group SET line_index = :line WHERE id = :id")
+          .setParameter("line", line.index())
+          .setParameter("id", group.id())
+          .executeUpdate();
+    }
     log.debug("group {} line moved to {}", group.uuid(), line);
     return Optional.of(new LineView(group.uuid(), line.index(), entries, now));
   }

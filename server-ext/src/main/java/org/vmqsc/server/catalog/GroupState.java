@@ -41,6 +41,8 @@ final class GroupState {
   long version;
   /** Set when a change made the in-memory state wrong (a rollback): it is dropped instead of cached. */
   boolean stale;
+  /** The group row as the last transaction left it (detached): lets a report skip reading it again. */
+  ProtectionGroupEntity group;
   final List<GroupMemberEntity> members;
   final GroupConfig config;
   final LineKeeper keeper;

@@ -4,15 +4,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Calendar;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TimeZone;
 import org.hibernate.Session;
 import org.vmqsc.server.persistence.BoundaryArtifactEntity;
 import org.vmqsc.server.persistence.CheckpointEntity;
@@ -30,6 +29,9 @@ final class ReportBatch {
   /** Rows per statement: well below MariaDB's 65,535 placeholders per statement and its packet size. */
   private static final int ROWS_PER_STATEMENT = 500;
   private static final CountersConverter COUNTERS = new CountersConverter();
+  /** DATETIME(3) text in UTC. */
+  private static final DateTimeFormatter DATETIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
   private record Key(int vm, long csn, boolean checkpoint) {}
 
@@ -77,8 +79,8 @@ final class ReportBatch {
     for (int from = 0; from < rows.size(); from += ROWS_PER_STATEMENT) {
       List<Map.Entry<Key, BoundaryArtifactEntity>> chunk =
           rows.subList(from, Math.min(rows.size(), from + ROWS_PER_STATEMENT));
-      insertChunk(connection, chunk, checkpoint);
-      Map<String, Long> ids = idsOf(connection, checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment", chunk);
+      Map<String, Long> ids = insertChunk(connection, chunk, checkpoint);
+      if (ids == null) ids = idsOf(connection, checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment", chunk);
       for (Map.Entry<Key, BoundaryArtifactEntity> e : chunk) {
         Long id = ids.get(e.getValue().uuid());
         if (id == null) throw new IllegalStateException("row " + e.getValue().uuid() + " vanished after its insert");
@@ -87,8 +89,13 @@ final class ReportBatch {
     }
   }
 
-  private static void insertChunk(Connection connection, List<Map.Entry<Key, BoundaryArtifactEntity>> chunk,
-      boolean checkpoint) throws SQLException {
+  /**
+   * Inserts the rows; on MariaDB (10.5 and later) the same statement returns their ids ({@code RETURNING}), on
+   * MySQL this returns null and the ids are read with one more query.
+   */
+  private static Map<String, Long> insertChunk(Connection connection,
+      List<Map.Entry<Key, BoundaryArtifactEntity>> chunk, boolean checkpoint) throws SQLException {
+    boolean returning = supportsReturning(connection);
     String columns = checkpoint
         ? "uuid, group_id, member_id, csn, incarnation, forced, state, size_bytes, location, content_digest,"
             + " position, received, sent_counts, received_counts, created"
@@ -97,7 +104,9 @@ final class ReportBatch {
     StringBuilder sql = new StringBuilder("INSERT INTO ")
         .append(checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment").append(" (").append(columns).append(") VALUES ");
     for (int i = 0; i < chunk.size(); i++) sql.append(i == 0 ? "" : ",").append("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    Calendar utc = Calendar.getInstance(TimeZone.getTimeZone("UTC"));
+    if (returning) sql.append(" RETURNING id, uuid");
+    Instant formattedInstant = null;
+    String formatted = null;
     try (PreparedStatement insert = connection.prepareStatement(sql.toString())) {
       int p = 1;
       for (Map.Entry<Key, BoundaryArtifactEntity> e : chunk) {
@@ -122,11 +131,39 @@ final class ReportBatch {
         insert.setLong(p++, row.received());
         insert.setString(p++, COUNTERS.convertToDatabaseColumn(row.sentCounts()));
         insert.setString(p++, COUNTERS.convertToDatabaseColumn(row.receivedCounts()));
-        // As Hibernate writes Instants with hibernate.jdbc.time_zone = UTC.
-        insert.setTimestamp(p++, Timestamp.from(row.created()), utc);
+        // In UTC, as Hibernate writes Instants (hibernate.jdbc.time_zone = UTC); a batch's rows share one instant.
+        if (!row.created().equals(formattedInstant)) {
+          formattedInstant = row.created();
+          formatted = DATETIME.format(formattedInstant);
+        }
+        insert.setString(p++, formatted);
       }
-      insert.executeUpdate();
+      if (!returning) {
+        insert.executeUpdate();
+        return null;
+      }
+      Map<String, Long> ids = new HashMap<>();
+      try (ResultSet rs = insert.executeQuery()) {
+        while (rs.next()) ids.put(rs.getString(2), rs.getLong(1));
+      }
+      return ids;
     }
+  }
+
+  private static volatile Boolean returningSupported;
+
+  /** INSERT ... RETURNING: MariaDB 10.5 and later, not MySQL. */
+  private static boolean supportsReturning(Connection connection) throws SQLException {
+    Boolean known = returningSupported;
+    if (known == null) {
+      java.sql.DatabaseMetaData meta = connection.getMetaData();
+      String product = meta.getDatabaseProductName() + " " + meta.getDatabaseProductVersion();
+      boolean mariaDb = product.toLowerCase(java.util.Locale.ROOT).contains("mariadb");
+      known = mariaDb && (meta.getDatabaseMajorVersion() > 10
+          || (meta.getDatabaseMajorVersion() == 10 && meta.getDatabaseMinorVersion() >= 5));
+      returningSupported = known;
+    }
+    return known;
   }
 
   private static Map<String, Long> idsOf(Connection connection, String table,
