@@ -672,14 +672,20 @@ public final class Catalog implements ProtectionService {
     if (moved.isEmpty()) return Optional.empty();
     RecoveryLine line = moved.get();
     Instant now = now();
-    session.createNativeMutationQuery(
-            "UPDATE vmqsc_recovery_line SET removed = :now WHERE group_id = :group AND removed IS NULL")
+    // One statement supersedes the current line (if any) and records the new index on the group row; a report's
+    // group row is locked without being loaded (see GroupTransactions.onGroupBumping), so it is written here.
+    session.createNativeMutationQuery("UPDATE vmqsc_protection_group g LEFT JOIN vmqsc_recovery_line l"
+            + " ON l.group_id = g.id AND l.removed IS NULL SET g.line_index = :line, l.removed = :now"
+            + " WHERE g.id = :group")
+        .setParameter("line", line.index())
         .setParameter("now", now)
         .setParameter("group", group.id())
         .executeUpdate();
+    group.setLineIndex(line.index());
     RecoveryLineEntity row = new RecoveryLineEntity(group.id(), line.index(), now);
     session.persist(row);
     // One multi-row INSERT for the entries: a line of a large group would otherwise cost one round trip per VM.
+    // Plain JDBC: the statement holds numbers only and differs every time, nothing for Hibernate to parse or cache.
     StringBuilder insert = new StringBuilder(
         "INSERT INTO vmqsc_recovery_line_entry (line_id, member_id, checkpoint_id, csn) VALUES ");
     List<LineEntry> entries = new ArrayList<>();
@@ -690,14 +696,11 @@ public final class Catalog implements ProtectionService {
           .append(',').append(checkpoint.id()).append(',').append(csn).append(')');
       entries.add(new LineEntry(state.member(vm).vmUuid(), csn, checkpoint.uuid()));
     }
-    session.createNativeMutationQuery(insert.toString()).executeUpdate();
-    group.setLineIndex(line.index());
-    if (!session.contains(group)) { // a report's group row, locked without loading it (see onGroupBumping)
-      session.createNativeMutationQuery("UPDATE vmqsc_protection_group SET line_index = :line WHERE id = :id")
-          .setParameter("line", line.index())
-          .setParameter("id", group.id())
-          .executeUpdate();
-    }
+    session.doWork(connection -> {
+      try (java.sql.PreparedStatement statement = connection.prepareStatement(insert.toString())) {
+        statement.executeUpdate();
+      }
+    });
     log.debug("group {} line moved to {}", group.uuid(), line);
     return Optional.of(new LineView(group.uuid(), line.index(), entries, now));
   }
