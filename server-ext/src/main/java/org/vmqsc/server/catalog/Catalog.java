@@ -303,8 +303,11 @@ public final class Catalog implements ProtectionService {
       throw unknownVm(report.vmUuid(), "in group " + group.uuid());
     }
     GroupMemberEntity member = state.member(vm);
-    if (report.sentTo().length != state.members.size()) {
-      throw invalid(report + " carries " + report.sentTo().length + " channel counters but the group has "
+    // One copy of each counter array for all that follows (the report's accessors copy every time).
+    long[] sent = report.sentTo();
+    long[] received = report.receivedFrom();
+    if (sent.length != state.members.size()) {
+      throw invalid(report + " carries " + sent.length + " channel counters but the group has "
           + state.members.size() + " VMs");
     }
     if (report.incarnation() < member.incarnation()) {
@@ -321,15 +324,15 @@ public final class Catalog implements ProtectionService {
     boolean checkpoint = report.kind() == BoundaryKind.CHECKPOINT;
     GroupState.RowRef known = state.row(vm, report.index(), checkpoint);
     if (known != null) {
-      return again(known, vm, checkpoint, report, state, writes);
+      return again(known, vm, checkpoint, report, sent, received, state, writes);
     }
     if (group.lineIndex() != null && report.index() < group.lineIndex()) {
       log.debug("ignored {}: behind the recovery line {}", report, group.lineIndex());
       return ReportOutcome.IGNORED;
     }
-    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, now);
-    state.add(row);
-    writes.insert(vm, row);
+    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, sent, received, now);
+    state.add(row, sent, received);
+    writes.insert(vm, row, sent, received);
     return ReportOutcome.RECORDED;
   }
 
@@ -638,9 +641,9 @@ public final class Catalog implements ProtectionService {
   // ---- helpers ---------------------------------------------------------------------------------------------
 
   private ReportOutcome again(GroupState.RowRef known, int vm, boolean checkpoint, BoundaryReport report,
-      GroupState state, ReportBatch writes) {
+      long[] sent, long[] received, GroupState state, ReportBatch writes) {
     GroupState.Fingerprint fingerprint = new GroupState.Fingerprint(report.forced(), report.sizeBytes(),
-        report.contentDigest(), report.position(), report.received(), report.sentTo(), report.receivedFrom());
+        report.contentDigest(), report.position(), report.received(), sent, received);
     if (!fingerprint.equals(known.fingerprint())) {
       GroupState.Fingerprint recorded = known.fingerprint();
       log.warn("refused {}: it contradicts the report recorded before", report);
@@ -657,13 +660,14 @@ public final class Catalog implements ProtectionService {
     return ReportOutcome.DUPLICATE;
   }
 
-  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, Instant now) {
+  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, long[] sent,
+      long[] received, Instant now) {
     ArtifactState state = r.stable() ? ArtifactState.STABLE : ArtifactState.STAGED;
     return r.kind() == BoundaryKind.CHECKPOINT
         ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now)
+            r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now)
         : new LogSegmentEntity(groupId, memberId, r.index() - 1, r.index(), r.incarnation(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now);
+            r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now);
   }
 
   /** Lets the keeper move the line and, if it moved, records the new line and supersedes the old one. */

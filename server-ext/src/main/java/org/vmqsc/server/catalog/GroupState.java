@@ -135,16 +135,23 @@ final class GroupState {
 
   /** Feeds a row (newly inserted or loaded) to the keeper and remembers which row it is. */
   void add(BoundaryArtifactEntity row) {
+    add(row, row.sentCounts(), row.receivedCounts());
+  }
+
+  /**
+   * The same, with the row's counters at hand ({@code sent} and {@code received} must not change afterwards: the
+   * fingerprint keeps them), so a report's row costs no further copies of its counters.
+   */
+  void add(BoundaryArtifactEntity row, long[] sent, long[] received) {
     int vm = numberOf(row.memberId());
-    keeper.record(toRecord(row, vm));
+    keeper.record(toRecord(row, vm, sent, received));
     if (row.state() == ArtifactState.STABLE) {
       keeper.markStable(vm, row.csn(), KEEPER_INCARNATION);
     }
     boolean forced = row instanceof CheckpointEntity c && c.forced();
     (row instanceof CheckpointEntity ? checkpointRows : segmentRows).get(vm).put(row.csn(),
         new RowRef(row.id(), row.uuid(), row.state() == ArtifactState.STABLE, new Fingerprint(forced,
-            row.sizeBytes(), row.contentDigest(), row.position(), row.received(), row.sentCounts(),
-            row.receivedCounts())));
+            row.sizeBytes(), row.contentDigest(), row.position(), row.received(), sent, received)));
   }
 
   /** A row added in this batch was inserted and got its id. */
@@ -189,11 +196,10 @@ final class GroupState {
     (checkpoint ? checkpointRows : segmentRows).get(vm).remove(csn);
   }
 
-  private static BoundaryRecord toRecord(BoundaryArtifactEntity row, int vm) {
+  private static BoundaryRecord toRecord(BoundaryArtifactEntity row, int vm, long[] sent, long[] received) {
     boolean checkpoint = row instanceof CheckpointEntity;
     return new BoundaryRecord(vm, row.csn(), KEEPER_INCARNATION,
         checkpoint ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT,
-        checkpoint && ((CheckpointEntity) row).forced(), row.position(), row.received(), row.sentCounts(),
-        row.receivedCounts());
+        checkpoint && ((CheckpointEntity) row).forced(), row.position(), row.received(), sent, received);
   }
 }

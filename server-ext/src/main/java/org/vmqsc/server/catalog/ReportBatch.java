@@ -35,7 +35,10 @@ final class ReportBatch {
 
   private record Key(int vm, long csn, boolean checkpoint) {}
 
-  private final Map<Key, BoundaryArtifactEntity> inserts = new LinkedHashMap<>();
+  /** A new row, with its counters (the entity would copy them each time they are read). */
+  private record Insert(BoundaryArtifactEntity row, long[] sent, long[] received) {}
+
+  private final Map<Key, Insert> inserts = new LinkedHashMap<>();
   private final Map<Long, String> stableCheckpoints = new LinkedHashMap<>();
   private final Map<Long, String> stableSegments = new LinkedHashMap<>();
 
@@ -44,15 +47,15 @@ final class ReportBatch {
   }
 
   /** A new row; the group state already knows it (with no id yet). */
-  void insert(int vm, BoundaryArtifactEntity row) {
-    inserts.put(new Key(vm, row.csn(), row instanceof CheckpointEntity), row);
+  void insert(int vm, BoundaryArtifactEntity row, long[] sent, long[] received) {
+    inserts.put(new Key(vm, row.csn(), row instanceof CheckpointEntity), new Insert(row, sent, received));
   }
 
   /** A row reached stable storage at {@code location}: either one of this batch's new rows, or an older one. */
   void makeStable(int vm, long csn, boolean checkpoint, Long id, String location) {
-    BoundaryArtifactEntity pending = inserts.get(new Key(vm, csn, checkpoint));
+    Insert pending = inserts.get(new Key(vm, csn, checkpoint));
     if (pending != null) {
-      pending.markStable(location);
+      pending.row().markStable(location);
     } else {
       (checkpoint ? stableCheckpoints : stableSegments).put(id, location);
     }
@@ -62,9 +65,9 @@ final class ReportBatch {
   void write(Session session, GroupState state) {
     if (isEmpty()) return;
     session.doWork(connection -> {
-      List<Map.Entry<Key, BoundaryArtifactEntity>> checkpoints = new ArrayList<>();
-      List<Map.Entry<Key, BoundaryArtifactEntity>> segments = new ArrayList<>();
-      for (Map.Entry<Key, BoundaryArtifactEntity> e : inserts.entrySet()) {
+      List<Map.Entry<Key, Insert>> checkpoints = new ArrayList<>();
+      List<Map.Entry<Key, Insert>> segments = new ArrayList<>();
+      for (Map.Entry<Key, Insert> e : inserts.entrySet()) {
         (e.getKey().checkpoint() ? checkpoints : segments).add(e);
       }
       insertAll(connection, checkpoints, true, state);
@@ -74,16 +77,18 @@ final class ReportBatch {
     });
   }
 
-  private static void insertAll(Connection connection, List<Map.Entry<Key, BoundaryArtifactEntity>> rows,
+  private static void insertAll(Connection connection, List<Map.Entry<Key, Insert>> rows,
       boolean checkpoint, GroupState state) throws SQLException {
     for (int from = 0; from < rows.size(); from += ROWS_PER_STATEMENT) {
-      List<Map.Entry<Key, BoundaryArtifactEntity>> chunk =
+      List<Map.Entry<Key, Insert>> chunk =
           rows.subList(from, Math.min(rows.size(), from + ROWS_PER_STATEMENT));
       Map<String, Long> ids = insertChunk(connection, chunk, checkpoint);
       if (ids == null) ids = idsOf(connection, checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment", chunk);
-      for (Map.Entry<Key, BoundaryArtifactEntity> e : chunk) {
-        Long id = ids.get(e.getValue().uuid());
-        if (id == null) throw new IllegalStateException("row " + e.getValue().uuid() + " vanished after its insert");
+      for (Map.Entry<Key, Insert> e : chunk) {
+        Long id = ids.get(e.getValue().row().uuid());
+        if (id == null) {
+          throw new IllegalStateException("row " + e.getValue().row().uuid() + " vanished after its insert");
+        }
         state.resolve(e.getKey().vm(), e.getKey().csn(), checkpoint, id);
       }
     }
@@ -94,7 +99,7 @@ final class ReportBatch {
    * MySQL this returns null and the ids are read with one more query.
    */
   private static Map<String, Long> insertChunk(Connection connection,
-      List<Map.Entry<Key, BoundaryArtifactEntity>> chunk, boolean checkpoint) throws SQLException {
+      List<Map.Entry<Key, Insert>> chunk, boolean checkpoint) throws SQLException {
     boolean returning = supportsReturning(connection);
     String columns = checkpoint
         ? "uuid, group_id, member_id, csn, incarnation, forced, state, size_bytes, location, content_digest,"
@@ -109,8 +114,8 @@ final class ReportBatch {
     String formatted = null;
     try (PreparedStatement insert = connection.prepareStatement(sql.toString())) {
       int p = 1;
-      for (Map.Entry<Key, BoundaryArtifactEntity> e : chunk) {
-        BoundaryArtifactEntity row = e.getValue();
+      for (Map.Entry<Key, Insert> e : chunk) {
+        BoundaryArtifactEntity row = e.getValue().row();
         insert.setString(p++, row.uuid());
         insert.setLong(p++, row.groupId());
         insert.setLong(p++, row.memberId());
@@ -129,8 +134,8 @@ final class ReportBatch {
         insert.setString(p++, row.contentDigest());
         insert.setLong(p++, row.position());
         insert.setLong(p++, row.received());
-        insert.setString(p++, COUNTERS.convertToDatabaseColumn(row.sentCounts()));
-        insert.setString(p++, COUNTERS.convertToDatabaseColumn(row.receivedCounts()));
+        insert.setString(p++, COUNTERS.convertToDatabaseColumn(e.getValue().sent()));
+        insert.setString(p++, COUNTERS.convertToDatabaseColumn(e.getValue().received()));
         // In UTC, as Hibernate writes Instants (hibernate.jdbc.time_zone = UTC); a batch's rows share one instant.
         if (!row.created().equals(formattedInstant)) {
           formattedInstant = row.created();
@@ -167,13 +172,13 @@ final class ReportBatch {
   }
 
   private static Map<String, Long> idsOf(Connection connection, String table,
-      List<Map.Entry<Key, BoundaryArtifactEntity>> chunk) throws SQLException {
+      List<Map.Entry<Key, Insert>> chunk) throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT id, uuid FROM ").append(table).append(" WHERE uuid IN (");
     for (int i = 0; i < chunk.size(); i++) sql.append(i == 0 ? "?" : ",?");
     sql.append(')');
     Map<String, Long> ids = new HashMap<>();
     try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
-      for (int i = 0; i < chunk.size(); i++) select.setString(i + 1, chunk.get(i).getValue().uuid());
+      for (int i = 0; i < chunk.size(); i++) select.setString(i + 1, chunk.get(i).getValue().row().uuid());
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) ids.put(rs.getString(2), rs.getLong(1));
       }

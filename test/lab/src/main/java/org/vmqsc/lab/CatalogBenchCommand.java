@@ -101,7 +101,7 @@ public final class CatalogBenchCommand implements Callable<Integer> {
       try (CatalogDatabase database = CatalogDatabase.open(pool)) {
         Catalog catalog = new Catalog(database, "bench");
         // A small deployment of its own warms both runs up (JIT, the driver, the server's caches) first, unmeasured.
-        List<HostReport> warmUp = batches(register(catalog, "bench-warmup-", Math.min(vms, 10 * groupSize)));
+        List<HostReport> warmUp = batches(register(catalog, "bench-warmup-", Math.min(vms, 40 * groupSize)));
         ingest(catalog, warmUp, 0);
         baseline(pool, warmUp, 0);
         List<Group> groups = register(catalog, "bench-", vms);
