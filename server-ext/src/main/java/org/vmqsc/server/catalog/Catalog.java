@@ -643,14 +643,15 @@ public final class Catalog implements ProtectionService {
   private ReportOutcome again(GroupState.RowRef known, int vm, boolean checkpoint, BoundaryReport report,
       long[] sent, long[] received, GroupState state, ReportBatch writes) {
     GroupState.Fingerprint fingerprint = new GroupState.Fingerprint(report.forced(), report.sizeBytes(),
-        report.contentDigest(), report.position(), report.received(), sent, received);
-    if (!fingerprint.equals(known.fingerprint())) {
+        report.contentDigest(), report.position(), report.received());
+    if (!state.sameContent(vm, report.index(), known, fingerprint, sent, received)) {
       GroupState.Fingerprint recorded = known.fingerprint();
+      BoundaryRecord counters = state.keeper.recordAt(vm, report.index());
       log.warn("refused {}: it contradicts the report recorded before", report);
       throw new ServiceException(Reason.CONFLICTING_REPORT, report + " contradicts the report recorded before"
           + " (digest " + recorded.contentDigest() + ", size " + recorded.sizeBytes() + ", sent "
-          + java.util.Arrays.toString(recorded.sentTo()) + ", received "
-          + java.util.Arrays.toString(recorded.receivedFrom()) + ")");
+          + java.util.Arrays.toString(counters.sentTo()) + ", received "
+          + java.util.Arrays.toString(counters.receivedFrom()) + ")");
     }
     if (report.stable() && !known.stable()) {
       writes.makeStable(vm, report.index(), checkpoint, known.id(), report.location());

@@ -2,7 +2,6 @@ package org.vmqsc.server.catalog;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Objects;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,21 +59,17 @@ final class GroupState {
   record RowRef(Long id, String uuid, boolean stable, Fingerprint fingerprint) {}
 
   /**
-   * What must be equal for two reports of one VM at one index to be the same report. The counters are compared
-   * element by element: two different counter arrays may share a hash code ({0, 31} and {1, 0} do), and taking
-   * one for the other would let a contradicting report pass for a repeat.
+   * What must be equal for two reports of one VM at one index to be the same report, besides the message
+   * counters: those the keeper's record holds, and {@link #sameContent} compares them element by element (two
+   * different counter arrays may share a hash code, {0, 31} and {1, 0} do, so no hash stands in for them).
    */
-  record Fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received,
-                     long[] sentTo, long[] receivedFrom) {
-    @Override public boolean equals(Object o) {
-      return o instanceof Fingerprint f && forced == f.forced && sizeBytes == f.sizeBytes
-          && contentDigest.equals(f.contentDigest) && position == f.position && received == f.received
-          && Arrays.equals(sentTo, f.sentTo) && Arrays.equals(receivedFrom, f.receivedFrom);
-    }
+  record Fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received) {}
 
-    @Override public int hashCode() {
-      return Objects.hash(forced, sizeBytes, contentDigest, position, received);
-    }
+  /** Whether a report with {@code fingerprint} and these counters is the one recorded as {@code known}. */
+  boolean sameContent(int vm, long csn, RowRef known, Fingerprint fingerprint, long[] sent, long[] received) {
+    if (!fingerprint.equals(known.fingerprint())) return false;
+    BoundaryRecord recorded = keeper.recordAt(vm, csn);
+    return Arrays.equals(sent, recorded.sentTo()) && Arrays.equals(received, recorded.receivedFrom());
   }
 
   private GroupState(long groupId, long version, List<GroupMemberEntity> members, GroupConfig config) {
@@ -138,10 +133,7 @@ final class GroupState {
     add(row, row.sentCounts(), row.receivedCounts());
   }
 
-  /**
-   * The same, with the row's counters at hand ({@code sent} and {@code received} must not change afterwards: the
-   * fingerprint keeps them), so a report's row costs no further copies of its counters.
-   */
+  /** The same, with the row's counters at hand, so a report's row costs no further copies of its counters. */
   void add(BoundaryArtifactEntity row, long[] sent, long[] received) {
     int vm = numberOf(row.memberId());
     keeper.record(toRecord(row, vm, sent, received));
@@ -151,7 +143,7 @@ final class GroupState {
     boolean forced = row instanceof CheckpointEntity c && c.forced();
     (row instanceof CheckpointEntity ? checkpointRows : segmentRows).get(vm).put(row.csn(),
         new RowRef(row.id(), row.uuid(), row.state() == ArtifactState.STABLE, new Fingerprint(forced,
-            row.sizeBytes(), row.contentDigest(), row.position(), row.received(), sent, received)));
+            row.sizeBytes(), row.contentDigest(), row.position(), row.received())));
   }
 
   /** A row added in this batch was inserted and got its id. */
