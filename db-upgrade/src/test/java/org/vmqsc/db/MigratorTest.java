@@ -46,6 +46,31 @@ public class MigratorTest {
     assertEquals(new TreeSet<>(TABLES), tables());
   }
 
+  @Test public void version2KeepsVersion1RowsAndGivesThemTheDefaultEarlyIndexPolicy() throws SQLException {
+    // A database a vmqsc of schema version 1 migrated, with a group and a finished recovery in it.
+    org.flywaydb.core.Flyway.configure(Migrator.class.getClassLoader()).dataSource(dataSource)
+        .table(Migrator.HISTORY_TABLE).locations(Migrator.LOCATION).baselineOnMigrate(true).baselineVersion("0")
+        .target("1").load().migrate();
+    exec("INSERT INTO vmqsc_protection_group (uuid, name, base_period_ms, recovery_policy, created)"
+        + " VALUES ('g1', 'old', 1000, 'MANUAL', NOW())");
+    exec("INSERT INTO vmqsc_recovery_event (uuid, group_id, failure_kind, failed_ref, rolled_back, state, owner,"
+        + " started, created) SELECT 'e1', id, 'HOST', 'h1', '', 'SUCCEEDED', 'm1', NOW(), NOW()"
+        + " FROM vmqsc_protection_group");
+
+    Migrator migrator = new Migrator(dataSource);
+    Migrator.MigrationReport report = migrator.migrate();
+
+    assertEquals("1", report.fromVersion());
+    assertEquals("2", report.toVersion());
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT g.early_index_policy, e.plan FROM vmqsc_protection_group g"
+             + " JOIN vmqsc_recovery_event e ON e.group_id = g.id")) {
+      assertTrue(rs.next());
+      assertEquals("ADVANCE_AND_LOG", rs.getString(1));
+      assertEquals(null, rs.getString(2));
+    }
+  }
+
   @Test public void rerunningIsANoOp() throws SQLException {
     new Migrator(dataSource).migrate();
     exec("INSERT INTO vmqsc_protection_group (uuid, name, base_period_ms, recovery_policy, created)"

@@ -264,7 +264,7 @@ public final class Catalog implements ProtectionService {
    */
   @Override
   public ReportResult report(HostReport batch) {
-    return groups.onGroup(batch.groupUuid(), (session, locked) -> {
+    return groups.onGroupBumping(batch.groupUuid(), (session, locked) -> {
       GroupState state = locked.state();
       if (batch.isEmpty()) return new ReportResult(ReportOutcome.DUPLICATE, null);
       ProtectionGroupEntity group = locked.group();
@@ -289,7 +289,7 @@ public final class Catalog implements ProtectionService {
       LineView moved = null;
       if (outcome == ReportOutcome.RECORDED || outcome == ReportOutcome.MADE_STABLE) {
         moved = advance(session, group, state).orElse(null);
-        group.bumpStateVersion();
+        if (!locked.versionBumped()) group.bumpStateVersion();
       }
       return new ReportResult(outcome, moved);
     });
@@ -303,8 +303,11 @@ public final class Catalog implements ProtectionService {
       throw unknownVm(report.vmUuid(), "in group " + group.uuid());
     }
     GroupMemberEntity member = state.member(vm);
-    if (report.sentTo().length != state.members.size()) {
-      throw invalid(report + " carries " + report.sentTo().length + " channel counters but the group has "
+    // One copy of each counter array for all that follows (the report's accessors copy every time).
+    long[] sent = report.sentTo();
+    long[] received = report.receivedFrom();
+    if (sent.length != state.members.size()) {
+      throw invalid(report + " carries " + sent.length + " channel counters but the group has "
           + state.members.size() + " VMs");
     }
     if (report.incarnation() < member.incarnation()) {
@@ -321,15 +324,15 @@ public final class Catalog implements ProtectionService {
     boolean checkpoint = report.kind() == BoundaryKind.CHECKPOINT;
     GroupState.RowRef known = state.row(vm, report.index(), checkpoint);
     if (known != null) {
-      return again(known, vm, checkpoint, report, state, writes);
+      return again(known, vm, checkpoint, report, sent, received, state, writes);
     }
     if (group.lineIndex() != null && report.index() < group.lineIndex()) {
       log.debug("ignored {}: behind the recovery line {}", report, group.lineIndex());
       return ReportOutcome.IGNORED;
     }
-    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, now);
-    state.add(row);
-    writes.insert(vm, row);
+    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, sent, received, now);
+    state.add(row, sent, received);
+    writes.insert(vm, row, sent, received);
     return ReportOutcome.RECORDED;
   }
 
@@ -638,16 +641,17 @@ public final class Catalog implements ProtectionService {
   // ---- helpers ---------------------------------------------------------------------------------------------
 
   private ReportOutcome again(GroupState.RowRef known, int vm, boolean checkpoint, BoundaryReport report,
-      GroupState state, ReportBatch writes) {
+      long[] sent, long[] received, GroupState state, ReportBatch writes) {
     GroupState.Fingerprint fingerprint = new GroupState.Fingerprint(report.forced(), report.sizeBytes(),
-        report.contentDigest(), report.position(), report.received(), report.sentTo(), report.receivedFrom());
-    if (!fingerprint.equals(known.fingerprint())) {
+        report.contentDigest(), report.position(), report.received());
+    if (!state.sameContent(vm, report.index(), known, fingerprint, sent, received)) {
       GroupState.Fingerprint recorded = known.fingerprint();
+      BoundaryRecord counters = state.keeper.recordAt(vm, report.index());
       log.warn("refused {}: it contradicts the report recorded before", report);
       throw new ServiceException(Reason.CONFLICTING_REPORT, report + " contradicts the report recorded before"
           + " (digest " + recorded.contentDigest() + ", size " + recorded.sizeBytes() + ", sent "
-          + java.util.Arrays.toString(recorded.sentTo()) + ", received "
-          + java.util.Arrays.toString(recorded.receivedFrom()) + ")");
+          + java.util.Arrays.toString(counters.sentTo()) + ", received "
+          + java.util.Arrays.toString(counters.receivedFrom()) + ")");
     }
     if (report.stable() && !known.stable()) {
       writes.makeStable(vm, report.index(), checkpoint, known.id(), report.location());
@@ -657,13 +661,14 @@ public final class Catalog implements ProtectionService {
     return ReportOutcome.DUPLICATE;
   }
 
-  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, Instant now) {
+  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, long[] sent,
+      long[] received, Instant now) {
     ArtifactState state = r.stable() ? ArtifactState.STABLE : ArtifactState.STAGED;
     return r.kind() == BoundaryKind.CHECKPOINT
         ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now)
+            r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now)
         : new LogSegmentEntity(groupId, memberId, r.index() - 1, r.index(), r.incarnation(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), r.sentTo(), r.receivedFrom(), now);
+            r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now);
   }
 
   /** Lets the keeper move the line and, if it moved, records the new line and supersedes the old one. */
@@ -672,14 +677,20 @@ public final class Catalog implements ProtectionService {
     if (moved.isEmpty()) return Optional.empty();
     RecoveryLine line = moved.get();
     Instant now = now();
-    session.createNativeMutationQuery(
-            "UPDATE vmqsc_recovery_line SET removed = :now WHERE group_id = :group AND removed IS NULL")
+    // One statement supersedes the current line (if any) and records the new index on the group row; a report's
+    // group row is locked without being loaded (see GroupTransactions.onGroupBumping), so it is written here.
+    session.createNativeMutationQuery("UPDATE vmqsc_protection_group g LEFT JOIN vmqsc_recovery_line l"
+            + " ON l.group_id = g.id AND l.removed IS NULL SET g.line_index = :line, l.removed = :now"
+            + " WHERE g.id = :group")
+        .setParameter("line", line.index())
         .setParameter("now", now)
         .setParameter("group", group.id())
         .executeUpdate();
+    group.setLineIndex(line.index());
     RecoveryLineEntity row = new RecoveryLineEntity(group.id(), line.index(), now);
     session.persist(row);
     // One multi-row INSERT for the entries: a line of a large group would otherwise cost one round trip per VM.
+    // Plain JDBC: the statement holds numbers only and differs every time, nothing for Hibernate to parse or cache.
     StringBuilder insert = new StringBuilder(
         "INSERT INTO vmqsc_recovery_line_entry (line_id, member_id, checkpoint_id, csn) VALUES ");
     List<LineEntry> entries = new ArrayList<>();
@@ -690,8 +701,11 @@ public final class Catalog implements ProtectionService {
           .append(',').append(checkpoint.id()).append(',').append(csn).append(')');
       entries.add(new LineEntry(state.member(vm).vmUuid(), csn, checkpoint.uuid()));
     }
-    session.createNativeMutationQuery(insert.toString()).executeUpdate();
-    group.setLineIndex(line.index());
+    session.doWork(connection -> {
+      try (java.sql.PreparedStatement statement = connection.prepareStatement(insert.toString())) {
+        statement.executeUpdate();
+      }
+    });
     log.debug("group {} line moved to {}", group.uuid(), line);
     return Optional.of(new LineView(group.uuid(), line.index(), entries, now));
   }

@@ -2,7 +2,6 @@ package org.vmqsc.server.catalog;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Objects;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +40,8 @@ final class GroupState {
   long version;
   /** Set when a change made the in-memory state wrong (a rollback): it is dropped instead of cached. */
   boolean stale;
+  /** The group row as the last transaction left it (detached): lets a report skip reading it again. */
+  ProtectionGroupEntity group;
   final List<GroupMemberEntity> members;
   final GroupConfig config;
   final LineKeeper keeper;
@@ -58,21 +59,17 @@ final class GroupState {
   record RowRef(Long id, String uuid, boolean stable, Fingerprint fingerprint) {}
 
   /**
-   * What must be equal for two reports of one VM at one index to be the same report. The counters are compared
-   * element by element: two different counter arrays may share a hash code ({0, 31} and {1, 0} do), and taking
-   * one for the other would let a contradicting report pass for a repeat.
+   * What must be equal for two reports of one VM at one index to be the same report, besides the message
+   * counters: those the keeper's record holds, and {@link #sameContent} compares them element by element (two
+   * different counter arrays may share a hash code, {0, 31} and {1, 0} do, so no hash stands in for them).
    */
-  record Fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received,
-                     long[] sentTo, long[] receivedFrom) {
-    @Override public boolean equals(Object o) {
-      return o instanceof Fingerprint f && forced == f.forced && sizeBytes == f.sizeBytes
-          && contentDigest.equals(f.contentDigest) && position == f.position && received == f.received
-          && Arrays.equals(sentTo, f.sentTo) && Arrays.equals(receivedFrom, f.receivedFrom);
-    }
+  record Fingerprint(boolean forced, long sizeBytes, String contentDigest, long position, long received) {}
 
-    @Override public int hashCode() {
-      return Objects.hash(forced, sizeBytes, contentDigest, position, received);
-    }
+  /** Whether a report with {@code fingerprint} and these counters is the one recorded as {@code known}. */
+  boolean sameContent(int vm, long csn, RowRef known, Fingerprint fingerprint, long[] sent, long[] received) {
+    if (!fingerprint.equals(known.fingerprint())) return false;
+    BoundaryRecord recorded = keeper.recordAt(vm, csn);
+    return Arrays.equals(sent, recorded.sentTo()) && Arrays.equals(received, recorded.receivedFrom());
   }
 
   private GroupState(long groupId, long version, List<GroupMemberEntity> members, GroupConfig config) {
@@ -133,16 +130,20 @@ final class GroupState {
 
   /** Feeds a row (newly inserted or loaded) to the keeper and remembers which row it is. */
   void add(BoundaryArtifactEntity row) {
+    add(row, row.sentCounts(), row.receivedCounts());
+  }
+
+  /** The same, with the row's counters at hand, so a report's row costs no further copies of its counters. */
+  void add(BoundaryArtifactEntity row, long[] sent, long[] received) {
     int vm = numberOf(row.memberId());
-    keeper.record(toRecord(row, vm));
+    keeper.record(toRecord(row, vm, sent, received));
     if (row.state() == ArtifactState.STABLE) {
       keeper.markStable(vm, row.csn(), KEEPER_INCARNATION);
     }
     boolean forced = row instanceof CheckpointEntity c && c.forced();
     (row instanceof CheckpointEntity ? checkpointRows : segmentRows).get(vm).put(row.csn(),
         new RowRef(row.id(), row.uuid(), row.state() == ArtifactState.STABLE, new Fingerprint(forced,
-            row.sizeBytes(), row.contentDigest(), row.position(), row.received(), row.sentCounts(),
-            row.receivedCounts())));
+            row.sizeBytes(), row.contentDigest(), row.position(), row.received())));
   }
 
   /** A row added in this batch was inserted and got its id. */
@@ -187,11 +188,10 @@ final class GroupState {
     (checkpoint ? checkpointRows : segmentRows).get(vm).remove(csn);
   }
 
-  private static BoundaryRecord toRecord(BoundaryArtifactEntity row, int vm) {
+  private static BoundaryRecord toRecord(BoundaryArtifactEntity row, int vm, long[] sent, long[] received) {
     boolean checkpoint = row instanceof CheckpointEntity;
     return new BoundaryRecord(vm, row.csn(), KEEPER_INCARNATION,
         checkpoint ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT,
-        checkpoint && ((CheckpointEntity) row).forced(), row.position(), row.received(), row.sentCounts(),
-        row.receivedCounts());
+        checkpoint && ((CheckpointEntity) row).forced(), row.position(), row.received(), sent, received);
   }
 }

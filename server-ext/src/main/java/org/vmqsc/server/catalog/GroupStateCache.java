@@ -55,6 +55,11 @@ final class GroupStateCache {
     return state != null && state.version == version ? state : null;
   }
 
+  /** The cached state of the group whatever its version; the cache no longer holds it. */
+  GroupState take(long groupId) {
+    return states.remove(groupId);
+  }
+
   /** After a commit: the state is current at its {@code version}. */
   void put(GroupState state) {
     states.merge(state.groupId, state, (old, now) -> now.version >= old.version ? now : old);

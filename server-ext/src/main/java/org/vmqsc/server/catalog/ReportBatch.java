@@ -4,15 +4,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Calendar;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TimeZone;
 import org.hibernate.Session;
 import org.vmqsc.server.persistence.BoundaryArtifactEntity;
 import org.vmqsc.server.persistence.CheckpointEntity;
@@ -30,10 +29,16 @@ final class ReportBatch {
   /** Rows per statement: well below MariaDB's 65,535 placeholders per statement and its packet size. */
   private static final int ROWS_PER_STATEMENT = 500;
   private static final CountersConverter COUNTERS = new CountersConverter();
+  /** DATETIME(3) text in UTC. */
+  private static final DateTimeFormatter DATETIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
   private record Key(int vm, long csn, boolean checkpoint) {}
 
-  private final Map<Key, BoundaryArtifactEntity> inserts = new LinkedHashMap<>();
+  /** A new row, with its counters (the entity would copy them each time they are read). */
+  private record Insert(BoundaryArtifactEntity row, long[] sent, long[] received) {}
+
+  private final Map<Key, Insert> inserts = new LinkedHashMap<>();
   private final Map<Long, String> stableCheckpoints = new LinkedHashMap<>();
   private final Map<Long, String> stableSegments = new LinkedHashMap<>();
 
@@ -42,15 +47,15 @@ final class ReportBatch {
   }
 
   /** A new row; the group state already knows it (with no id yet). */
-  void insert(int vm, BoundaryArtifactEntity row) {
-    inserts.put(new Key(vm, row.csn(), row instanceof CheckpointEntity), row);
+  void insert(int vm, BoundaryArtifactEntity row, long[] sent, long[] received) {
+    inserts.put(new Key(vm, row.csn(), row instanceof CheckpointEntity), new Insert(row, sent, received));
   }
 
   /** A row reached stable storage at {@code location}: either one of this batch's new rows, or an older one. */
   void makeStable(int vm, long csn, boolean checkpoint, Long id, String location) {
-    BoundaryArtifactEntity pending = inserts.get(new Key(vm, csn, checkpoint));
+    Insert pending = inserts.get(new Key(vm, csn, checkpoint));
     if (pending != null) {
-      pending.markStable(location);
+      pending.row().markStable(location);
     } else {
       (checkpoint ? stableCheckpoints : stableSegments).put(id, location);
     }
@@ -60,9 +65,9 @@ final class ReportBatch {
   void write(Session session, GroupState state) {
     if (isEmpty()) return;
     session.doWork(connection -> {
-      List<Map.Entry<Key, BoundaryArtifactEntity>> checkpoints = new ArrayList<>();
-      List<Map.Entry<Key, BoundaryArtifactEntity>> segments = new ArrayList<>();
-      for (Map.Entry<Key, BoundaryArtifactEntity> e : inserts.entrySet()) {
+      List<Map.Entry<Key, Insert>> checkpoints = new ArrayList<>();
+      List<Map.Entry<Key, Insert>> segments = new ArrayList<>();
+      for (Map.Entry<Key, Insert> e : inserts.entrySet()) {
         (e.getKey().checkpoint() ? checkpoints : segments).add(e);
       }
       insertAll(connection, checkpoints, true, state);
@@ -72,23 +77,30 @@ final class ReportBatch {
     });
   }
 
-  private static void insertAll(Connection connection, List<Map.Entry<Key, BoundaryArtifactEntity>> rows,
+  private static void insertAll(Connection connection, List<Map.Entry<Key, Insert>> rows,
       boolean checkpoint, GroupState state) throws SQLException {
     for (int from = 0; from < rows.size(); from += ROWS_PER_STATEMENT) {
-      List<Map.Entry<Key, BoundaryArtifactEntity>> chunk =
+      List<Map.Entry<Key, Insert>> chunk =
           rows.subList(from, Math.min(rows.size(), from + ROWS_PER_STATEMENT));
-      insertChunk(connection, chunk, checkpoint);
-      Map<String, Long> ids = idsOf(connection, checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment", chunk);
-      for (Map.Entry<Key, BoundaryArtifactEntity> e : chunk) {
-        Long id = ids.get(e.getValue().uuid());
-        if (id == null) throw new IllegalStateException("row " + e.getValue().uuid() + " vanished after its insert");
+      Map<String, Long> ids = insertChunk(connection, chunk, checkpoint);
+      if (ids == null) ids = idsOf(connection, checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment", chunk);
+      for (Map.Entry<Key, Insert> e : chunk) {
+        Long id = ids.get(e.getValue().row().uuid());
+        if (id == null) {
+          throw new IllegalStateException("row " + e.getValue().row().uuid() + " vanished after its insert");
+        }
         state.resolve(e.getKey().vm(), e.getKey().csn(), checkpoint, id);
       }
     }
   }
 
-  private static void insertChunk(Connection connection, List<Map.Entry<Key, BoundaryArtifactEntity>> chunk,
-      boolean checkpoint) throws SQLException {
+  /**
+   * Inserts the rows; on MariaDB (10.5 and later) the same statement returns their ids ({@code RETURNING}), on
+   * MySQL this returns null and the ids are read with one more query.
+   */
+  private static Map<String, Long> insertChunk(Connection connection,
+      List<Map.Entry<Key, Insert>> chunk, boolean checkpoint) throws SQLException {
+    boolean returning = supportsReturning(connection);
     String columns = checkpoint
         ? "uuid, group_id, member_id, csn, incarnation, forced, state, size_bytes, location, content_digest,"
             + " position, received, sent_counts, received_counts, created"
@@ -97,11 +109,13 @@ final class ReportBatch {
     StringBuilder sql = new StringBuilder("INSERT INTO ")
         .append(checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment").append(" (").append(columns).append(") VALUES ");
     for (int i = 0; i < chunk.size(); i++) sql.append(i == 0 ? "" : ",").append("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    Calendar utc = Calendar.getInstance(TimeZone.getTimeZone("UTC"));
+    if (returning) sql.append(" RETURNING id, uuid");
+    Instant formattedInstant = null;
+    String formatted = null;
     try (PreparedStatement insert = connection.prepareStatement(sql.toString())) {
       int p = 1;
-      for (Map.Entry<Key, BoundaryArtifactEntity> e : chunk) {
-        BoundaryArtifactEntity row = e.getValue();
+      for (Map.Entry<Key, Insert> e : chunk) {
+        BoundaryArtifactEntity row = e.getValue().row();
         insert.setString(p++, row.uuid());
         insert.setLong(p++, row.groupId());
         insert.setLong(p++, row.memberId());
@@ -120,23 +134,51 @@ final class ReportBatch {
         insert.setString(p++, row.contentDigest());
         insert.setLong(p++, row.position());
         insert.setLong(p++, row.received());
-        insert.setString(p++, COUNTERS.convertToDatabaseColumn(row.sentCounts()));
-        insert.setString(p++, COUNTERS.convertToDatabaseColumn(row.receivedCounts()));
-        // As Hibernate writes Instants with hibernate.jdbc.time_zone = UTC.
-        insert.setTimestamp(p++, Timestamp.from(row.created()), utc);
+        insert.setString(p++, COUNTERS.convertToDatabaseColumn(e.getValue().sent()));
+        insert.setString(p++, COUNTERS.convertToDatabaseColumn(e.getValue().received()));
+        // In UTC, as Hibernate writes Instants (hibernate.jdbc.time_zone = UTC); a batch's rows share one instant.
+        if (!row.created().equals(formattedInstant)) {
+          formattedInstant = row.created();
+          formatted = DATETIME.format(formattedInstant);
+        }
+        insert.setString(p++, formatted);
       }
-      insert.executeUpdate();
+      if (!returning) {
+        insert.executeUpdate();
+        return null;
+      }
+      Map<String, Long> ids = new HashMap<>();
+      try (ResultSet rs = insert.executeQuery()) {
+        while (rs.next()) ids.put(rs.getString(2), rs.getLong(1));
+      }
+      return ids;
     }
   }
 
+  private static volatile Boolean returningSupported;
+
+  /** INSERT ... RETURNING: MariaDB 10.5 and later, not MySQL. */
+  private static boolean supportsReturning(Connection connection) throws SQLException {
+    Boolean known = returningSupported;
+    if (known == null) {
+      java.sql.DatabaseMetaData meta = connection.getMetaData();
+      String product = meta.getDatabaseProductName() + " " + meta.getDatabaseProductVersion();
+      boolean mariaDb = product.toLowerCase(java.util.Locale.ROOT).contains("mariadb");
+      known = mariaDb && (meta.getDatabaseMajorVersion() > 10
+          || (meta.getDatabaseMajorVersion() == 10 && meta.getDatabaseMinorVersion() >= 5));
+      returningSupported = known;
+    }
+    return known;
+  }
+
   private static Map<String, Long> idsOf(Connection connection, String table,
-      List<Map.Entry<Key, BoundaryArtifactEntity>> chunk) throws SQLException {
+      List<Map.Entry<Key, Insert>> chunk) throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT id, uuid FROM ").append(table).append(" WHERE uuid IN (");
     for (int i = 0; i < chunk.size(); i++) sql.append(i == 0 ? "?" : ",?");
     sql.append(')');
     Map<String, Long> ids = new HashMap<>();
     try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
-      for (int i = 0; i < chunk.size(); i++) select.setString(i + 1, chunk.get(i).getValue().uuid());
+      for (int i = 0; i < chunk.size(); i++) select.setString(i + 1, chunk.get(i).getValue().row().uuid());
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) ids.put(rs.getString(2), rs.getLong(1));
       }

@@ -25,9 +25,11 @@ public final class ArtifactRepository {
   /** Everything of the group not yet collected, oldest first: what a line keeper is rebuilt from. */
   public static <T extends BoundaryArtifactEntity> List<T> live(Session session, Class<T> type, long groupId) {
     return session.createSelectionQuery("from " + type.getSimpleName()
-            + " where groupId = :group and state in (:live) order by csn, id", type)
+            + " where groupId = :group and state in (:staged, :stable) order by csn, id", type)
         .setParameter("group", groupId)
-        .setParameterList("live", List.of(ArtifactState.STAGED, ArtifactState.STABLE))
+        // Two parameters, not a list: a list parameter makes Hibernate translate the query again every time.
+        .setParameter("staged", ArtifactState.STAGED)
+        .setParameter("stable", ArtifactState.STABLE)
         .getResultList();
   }
 
