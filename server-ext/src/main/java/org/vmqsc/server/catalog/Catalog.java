@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
+import org.vmqsc.protocol.recovery.ReplaySource;
+import org.vmqsc.protocol.recovery.Replay;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -744,23 +747,60 @@ public final class Catalog implements ProtectionService {
   }
 
   private HostFailurePlan describe(Session session, String groupUuid, String failedRef, GroupState state,
-      RecoveryPlan plan) {
+      RecoveryPlan keeperPlan) {
     List<MemberView> members = new ArrayList<>();
     for (int vm = 0; vm < state.members.size(); vm++) members.add(ViewsOf.member(state.member(vm), vm));
     List<RestoreStep> steps = new ArrayList<>();
-    for (VmRestore restore : plan.restores()) {
+    List<VmRestore> restores = new ArrayList<>();
+    for (VmRestore restore : keeperPlan.restores()) {
       GroupMemberEntity member = state.member(restore.vm());
       CheckpointEntity checkpoint = session.get(CheckpointEntity.class,
           state.checkpointRow(restore.vm(), restore.checkpoint().index()).id());
-      List<String> segments = restore.segments().stream()
-          .map(s -> session.get(LogSegmentEntity.class, state.segmentRow(restore.vm(), s.index()).id()).location())
-          .toList();
+      List<LogSegmentEntity> segmentRows = restore.segments().stream()
+          .map(s -> session.get(LogSegmentEntity.class, state.segmentRow(restore.vm(), s.index()).id())).toList();
       steps.add(new RestoreStep(member.vmUuid(), member.incarnation() + 1, checkpoint.uuid(), checkpoint.csn(),
-          checkpoint.location(), segments, restore.replays().size()));
+          checkpoint.location(), segmentRows.stream().map(LogSegmentEntity::location).toList(),
+          restore.replays().size()));
+      // The keeper numbers every current execution 0; the hosts know the real incarnations.
+      List<BoundaryRecord> segments = new ArrayList<>();
+      for (int i = 0; i < segmentRows.size(); i++) {
+        segments.add(withIncarnation(restore.segments().get(i), segmentRows.get(i).incarnation()));
+      }
+      BoundaryRecord lineState = restore.lineState();
+      int lineIncarnation = lineState.isCheckpoint() ? checkpoint.incarnation()
+          : segmentRows.isEmpty() ? checkpoint.incarnation() : segmentRows.get(segmentRows.size() - 1).incarnation();
+      restores.add(new VmRestore(restore.vm(), member.incarnation() + 1,
+          withIncarnation(restore.checkpoint(), checkpoint.incarnation()), segments,
+          withIncarnation(lineState, lineIncarnation), restore.replays()));
     }
+    RecoveryPlan plan = new RecoveryPlan(keeperPlan.lineIndex(), keeperPlan.failed(), keeperPlan.rolledBack(),
+        restores);
     List<String> rolledBack = plan.rolledBack().stream().map(vm -> state.member(vm).vmUuid()).toList();
     return new HostFailurePlan(groupUuid, failedRef, Collections.unmodifiableList(members), plan,
-        rolledBack, steps, Map.of());
+        rolledBack, steps, inTransitLocations(session, state, plan));
+  }
+
+  private static BoundaryRecord withIncarnation(BoundaryRecord r, int incarnation) {
+    return new BoundaryRecord(r.vm(), r.index(), incarnation, r.kind(), r.forced(), r.position(), r.received(),
+        r.sentTo(), r.receivedFrom());
+  }
+
+  /** Where the late messages the plan replays from stable storage lie. */
+  private Map<Message, String> inTransitLocations(Session session, GroupState state, RecoveryPlan plan) {
+    Set<Message> wanted = new HashSet<>();
+    for (VmRestore r : plan.restores()) {
+      for (Replay replay : r.replays()) {
+        if (replay.source() == ReplaySource.STABLE_IN_TRANSIT) wanted.add(replay.message());
+      }
+    }
+    Map<Message, String> out = new HashMap<>();
+    if (wanted.isEmpty()) return out;
+    for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {
+      Message message = new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
+          m.csn(), m.incarnation(), m.sizeBytes(), m.digest());
+      if (wanted.contains(message)) out.put(message, m.location());
+    }
+    return out;
   }
 
   private LineView lineView(Session session, String groupUuid, RecoveryLineEntity line) {
