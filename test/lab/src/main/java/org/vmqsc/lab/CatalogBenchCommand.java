@@ -80,6 +80,10 @@ public final class CatalogBenchCommand implements Callable<Integer> {
     if (vms < 1 || groupSize < 1 || boundaries < 1 || threads < 1 || vmsPerHost < 1) {
       throw new IllegalArgumentException("--vms, --group-size, --vms-per-host, --boundaries and --threads must be >= 1");
     }
+    if (vms > 10_000_000 || boundaries > 1_000_000 || threads > 256) {
+      throw new IllegalArgumentException("--vms must be at most 10000000, --boundaries at most 1000000 and --threads"
+          + " at most 256");
+    }
     if (target.url != null) {
       return run(target.url, target.user, target.password); // its vmqsc_ tables get benchmark rows
     }

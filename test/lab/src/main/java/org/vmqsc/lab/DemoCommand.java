@@ -37,6 +37,7 @@ public final class DemoCommand implements Callable<Integer> {
   long seed = 2026;
 
   @Override public Integer call() throws IOException {
+    VmqscCommand.checkOutputFolder("--out", out);
     Files.createDirectories(out);
     List<VmClass> classes = new ArrayList<>();
     for (int i = 0; i < 12; i++) classes.add(i < 6 ? VmClass.SI : VmClass.mi(i < 9 ? 2 : 3));

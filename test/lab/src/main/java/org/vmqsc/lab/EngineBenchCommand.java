@@ -53,8 +53,18 @@ public final class EngineBenchCommand implements Callable<Integer> {
   private record Timing(double wallSeconds, double cpuSeconds) {}
 
   @Override public Integer call() throws Exception {
-    if (sizeMiB < 16 || runs < 1 || rewritePercent <= 0 || rewritePercent > 100) {
-      throw new IllegalArgumentException("need --size-mib >= 16, --runs >= 1 and 0 < --rewrite-percent <= 100");
+    // The image and its rewritten copy are both in memory, in Java arrays (at most 2 GiB - 1 each).
+    long maxMiB = Math.min(1024, Runtime.getRuntime().maxMemory() / 3 >> 20);
+    if (sizeMiB < 16 || sizeMiB > maxMiB) {
+      throw new IllegalArgumentException("--size-mib must be in 16.." + maxMiB + " (two images must fit in this Java"
+          + " heap and in a Java array), got " + sizeMiB);
+    }
+    if (runs < 1 || runs > 100) throw new IllegalArgumentException("--runs must be in 1..100, got " + runs);
+    if (!(rewritePercent > 0 && rewritePercent <= 100)) {
+      throw new IllegalArgumentException("--rewrite-percent must be in (0, 100], got " + rewritePercent);
+    }
+    if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("--dir names a file, not a folder: " + dir);
     }
     Path base = Files.createTempDirectory(dir != null ? Files.createDirectories(dir) : Path.of(
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");

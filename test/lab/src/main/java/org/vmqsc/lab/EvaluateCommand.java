@@ -103,6 +103,23 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   @Override public Integer call() throws IOException {
     if (workloads.isEmpty() && traces.isEmpty()) throw new IllegalArgumentException("give at least one --workload or --trace");
+    VmqscCommand.checkOutputFolder("--out", out);
+    positive("--latency", latency, 1e3);
+    positive("--bandwidth", bandwidth, 1e15);
+    positive("--host-speed", hostSpeed, 1e18);
+    positive("--checkpoint-mb", checkpointMb, 1e7);
+    positive("--stable-mbps", stableMbps, 1e9);
+    positive("--host-mtbf-hours", hostMtbfHours, 1e9);
+    if (!(driftPpm >= 0 && driftPpm <= 1e5)) throw new IllegalArgumentException("--drift-ppm must be in [0, 100000], got " + driftPpm);
+    if (!(checkpointPause >= 0 && checkpointPause <= 3600)) {
+      throw new IllegalArgumentException("--checkpoint-pause must be a number of seconds in [0, 3600], got " + checkpointPause);
+    }
+    if (!(logWrite >= 0 && logWrite <= 60)) throw new IllegalArgumentException("--log-write must be in [0, 60] s, got " + logWrite);
+    if (vmFailures < 0 || vmFailures > 100_000 || hostFailures < 0 || hostFailures > 100_000) {
+      throw new IllegalArgumentException("--vm-failures and --host-failures must be in 0..100000");
+    }
+    if (maxK < 2 || maxK > 64) throw new IllegalArgumentException("--max-k must be in 2..64, got " + maxK);
+    if (vmsPerHost > 4096) throw new IllegalArgumentException("--vms-per-host must be at most 4096, got " + vmsPerHost);
     List<String> names = Policies.parse(protocols);
     TimeModel time = new TimeModel(latency, latency / 10, bandwidth, hostSpeed, driftPpm);
     CostModel cost = new CostModel(checkpointPause, (long) (checkpointMb * (1 << 20)), stableMbps * 1e6, logWrite);
@@ -143,6 +160,13 @@ public final class EvaluateCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** A finite number in (0, max]; NaN and infinities are refused with the option's name. */
+  private static void positive(String option, double value, double max) {
+    if (!(value > 0 && value <= max)) {
+      throw new IllegalArgumentException(option + " must be a number in (0, " + max + "], got " + value);
+    }
+  }
+
   /** null keeps the workload's own; "young" asks the advisor for this group's hosts. */
   private Double basePeriod(Traffic traffic, CostModel cost) {
     if (basePeriod == null) return null;
@@ -164,6 +188,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (colon < 0) throw new IllegalArgumentException("--trace needs FORMAT:FILE (csv or simgrid), got '" + spec + "'");
     String format = spec.substring(0, colon);
     Path file = Path.of(spec.substring(colon + 1));
+    if (Files.isDirectory(file)) throw new IllegalArgumentException("trace file " + file + " is a directory");
     if (!Files.isRegularFile(file)) throw new IllegalArgumentException("trace file " + file + " does not exist");
     return switch (format) {
       case "csv" -> CsvTrace.read(file);

@@ -66,6 +66,21 @@ public final class KvmBenchCommand implements Callable<Integer> {
       List<Long> fixedStored) {}
 
   @Override public Integer call() throws Exception {
+    if (memoryMiB < 64 || memoryMiB > 65_536) {
+      throw new IllegalArgumentException("--memory-mib must be in 64..65536, got " + memoryMiB);
+    }
+    if (fillMiB < 0) throw new IllegalArgumentException("--fill-mib cannot be negative, got " + fillMiB);
+    // The rewritten part plus 8 MiB of other data must fit in 7/16 of the guest's memory, or its kernel panics.
+    double maxPercent = Math.floor(1000.0 * (memoryMiB * 7 / 16 - 8) / memoryMiB) / 10;
+    for (Double percent : percents) {
+      if (percent == null || !(percent > 0 && percent <= maxPercent)) {
+        throw new IllegalArgumentException("--percents must each be in (0, " + maxPercent + "] for a " + memoryMiB
+            + " MiB guest (the rewritten part must fit in its memory), got " + percent);
+      }
+    }
+    if (checkpoints < 2 || pauseSamples < 1 || restores < 1) {
+      throw new IllegalArgumentException("need --checkpoints >= 2, --pause-samples >= 1, --restores >= 1");
+    }
     String unavailable = LabGuest.unavailableReason().orElse(null);
     if (unavailable != null) {
       System.err.println("vmqsc bench kvm: " + unavailable);

@@ -72,6 +72,7 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Override public Integer call() throws IOException {
     SimConfig config = config();
+    VmqscCommand.checkOutputFile("--events", eventsFile);
     BufferedWriter out = eventsFile == null ? null : Files.newBufferedWriter(eventsFile, StandardCharsets.UTF_8);
     try {
       SimReport report = new Simulator(config, out == null ? EventSink.none() : new EventSink(out)).run();
@@ -101,9 +102,18 @@ public final class SimulateCommand implements Callable<Integer> {
     int hostFailures = this.hostFailures != null ? this.hostFailures : paper ? 0 : 2;
     if (vms < 2 || vms > 64) throw new IllegalArgumentException("--vms must be in 2..64, got " + vms);
     if (hosts < 1 || hosts > 64) throw new IllegalArgumentException("--hosts must be in 1..64, got " + hosts);
-    if (siShare < 0 || siShare > 1) throw new IllegalArgumentException("--si-share must be in [0, 1], got " + siShare);
-    if (maxK < 2) throw new IllegalArgumentException("--max-k must be at least 2, got " + maxK);
-    if (rate <= 0) throw new IllegalArgumentException("--rate must be > 0, got " + rate);
+    if (!(siShare >= 0 && siShare <= 1)) {
+      throw new IllegalArgumentException("--si-share must be in [0, 1], got " + siShare);
+    }
+    if (maxK < 2 || maxK > 64) throw new IllegalArgumentException("--max-k must be in 2..64, got " + maxK);
+    if (!(rate > 0 && rate <= 10_000)) throw new IllegalArgumentException("--rate must be in (0, 10000], got " + rate);
+    if (!(drift >= 0 && drift < 0.25)) throw new IllegalArgumentException("--drift must be in [0, 0.25), got " + drift);
+    if (!(delay >= 0 && delay <= 3_600_000)) {
+      throw new IllegalArgumentException("--delay must be a number of ms in [0, 3600000], got " + delay);
+    }
+    if (t0 < 1 || t0 > SimConfig.MAX_BASE_PERIOD_MS) {
+      throw new IllegalArgumentException("--t0 must be in 1.." + SimConfig.MAX_BASE_PERIOD_MS + " ms, got " + t0);
+    }
     SimConfig.Builder b = SimConfig.builder().seed(seed).hosts(hosts).basePeriod(t0).periods(periods)
         .vmFailures(vmFailures).hostFailures(hostFailures).maxDrift(drift).delays(delay / 100, delay)
         .earlyIndexPolicy(earlyIndex).failuresDuringRecovery(duringRecovery);

@@ -29,7 +29,7 @@ public class BenchCommandTest {
   @Test public void badBenchmarkArgumentsGetOneClearLine() {
     String[] result = run("bench", "engine", "--size-mib", "1");
     assertEquals("2", result[0]);
-    assertTrue(result[2], result[2].startsWith("vmqsc: need --size-mib >= 16"));
+    assertTrue(result[2], result[2].startsWith("vmqsc: --size-mib must be in 16.."));
   }
 
   @Test public void engineBenchmarkRunsOnASmallImage() {

@@ -30,22 +30,53 @@ public record SimConfig(
     EarlyIndexPolicy earlyIndexPolicy,
     boolean deterministicGuests) {
 
+  /** Bounds that keep a run finite and its arithmetic exact; far beyond any setting the simulator is meant for. */
+  public static final long MAX_BASE_PERIOD_MS = 24L * 3600 * 1000;
+  public static final int MAX_PERIODS = 1_000_000;
+  public static final double MAX_DELAY_MS = 24.0 * 3600 * 1000;
+
   public SimConfig {
     classes = List.copyOf(classes);
     if (hosts < 1) throw new IllegalArgumentException("--hosts must be at least 1, got " + hosts);
     if (classes.size() < 2) throw new IllegalArgumentException("--vms must be at least 2, got " + classes.size());
-    if (basePeriod <= 0) throw new IllegalArgumentException("T0 must be > 0 ms, got " + basePeriod);
-    if (periods < 4) throw new IllegalArgumentException("--periods must be at least 4, got " + periods);
-    if (maxDrift < 0 || maxDrift >= 0.25) {
+    if (basePeriod <= 0 || basePeriod > MAX_BASE_PERIOD_MS) {
+      throw new IllegalArgumentException("T0 must be in 1.." + MAX_BASE_PERIOD_MS + " ms, got " + basePeriod);
+    }
+    if (periods < 4 || periods > MAX_PERIODS) {
+      throw new IllegalArgumentException("--periods must be in 4.." + MAX_PERIODS + ", got " + periods);
+    }
+    if (!(maxDrift >= 0 && maxDrift < 0.25)) {  // also refuses NaN
       throw new IllegalArgumentException("clock drift must be in [0, 0.25) of T0, got " + maxDrift);
     }
     if (vmFailures < 0 || hostFailures < 0) throw new IllegalArgumentException("failure counts cannot be negative");
+    if (vmFailures > periods || hostFailures > periods) {
+      // More would mostly hit VMs and hosts already down and be skipped: say so instead of running fewer.
+      throw new IllegalArgumentException("at most one VM failure and one host failure per base period: --vm-failures"
+          + " and --host-failures must be at most --periods (" + periods + "), got " + vmFailures + " and "
+          + hostFailures);
+    }
     if (hostFailures > 0 && hosts < 2) {
       throw new IllegalArgumentException("host failures need at least 2 hosts: the group must run somewhere");
     }
-    for (double d : new double[] {sameHostDelay, crossHostDelay, checkpointDuration, flushDelay, detectionDelay,
-        restartPause, repairDelay}) {
-      if (d < 0 || Double.isNaN(d)) throw new IllegalArgumentException("delays cannot be negative");
+    String[] names = {"same-host delay", "cross-host delay", "checkpoint duration", "flush delay", "detection delay",
+        "restart pause", "repair delay"};
+    double[] values = {sameHostDelay, crossHostDelay, checkpointDuration, flushDelay, detectionDelay, restartPause,
+        repairDelay};
+    for (int i = 0; i < values.length; i++) {
+      if (!(values[i] >= 0 && values[i] <= MAX_DELAY_MS)) {  // also refuses NaN
+        throw new IllegalArgumentException("the " + names[i] + " must be a number of ms in [0, " + (long) MAX_DELAY_MS
+            + "], got " + values[i]);
+      }
+    }
+    if (workload == null) throw new IllegalArgumentException("a workload is needed");
+    for (int from = 0; from < classes.size(); from++) {
+      for (int to = 0; to < classes.size(); to++) {
+        double rate = workload.rate(classes, from, to);
+        if (!(rate >= 0 && rate < 1e6)) {  // also refuses NaN
+          throw new IllegalArgumentException("message rates must be numbers in [0, 1e6) per base period, got " + rate
+              + " from VM " + from + " to VM " + to);
+        }
+      }
     }
   }
 

@@ -20,10 +20,35 @@ public final class CsvTrace {
 
   private CsvTrace() {}
 
+  /** VM numbers run from 0 to MAX_VMS - 1: the evaluation keeps per-pair state, so more would not fit in memory. */
+  public static final int MAX_VMS = 1024;
+
   public static Traffic read(Path file) throws IOException {
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return read(r, file.getFileName().toString());
+    if (Files.isDirectory(file)) throw new TraceFormatException(file.toString(), 0, "is a directory, not a trace file");
+    List<String> lines = readLines(file);
+    return read(new BufferedReader(new java.io.StringReader(String.join("\n", lines))), file.getFileName().toString());
+  }
+
+  /** The lines of a UTF-8 text file, without a leading byte-order mark; a binary file is a clear error. */
+  static List<String> readLines(Path file) throws IOException {
+    List<String> lines;
+    try {
+      lines = new ArrayList<>(Files.readAllLines(file, StandardCharsets.UTF_8));
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new TraceFormatException(file.getFileName().toString(), 0, "is not UTF-8 text (a binary file?)");
     }
+    if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) lines.set(0, lines.get(0).substring(1));
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).indexOf('\u0000') >= 0) {
+        throw new TraceFormatException(file.getFileName().toString(), i + 1, "holds a NUL byte (a binary file?)");
+      }
+    }
+    return lines;
+  }
+
+  /** Text from a trace, shortened for an error message. */
+  static String shorten(String s) {
+    return s.length() <= 60 ? s : s.substring(0, 57) + "...";
   }
 
   public static Traffic read(BufferedReader r, String name) throws IOException {
@@ -33,13 +58,15 @@ public final class CsvTrace {
     int no = 0;
     while ((line = r.readLine()) != null) {
       no++;
-      String s = line.strip();
+      String s = (no == 1 && line.startsWith("\uFEFF") ? line.substring(1) : line).strip();
       if (s.isEmpty() || s.startsWith("#")) continue;
       if (no == 1 && s.replace(" ", "").equalsIgnoreCase(HEADER)) continue;
       String[] f = s.split(",", -1);
       if (f.length != 4) throw new TraceFormatException(name, no, "expected 4 fields (" + HEADER + "), found " + f.length);
       double time = number(f[0], "time", name, no);
-      if (!Double.isFinite(time) || time < 0) throw new TraceFormatException(name, no, "time must be a finite number >= 0, got " + f[0].strip());
+      if (!(time >= 0 && time <= 1e15)) {
+        throw new TraceFormatException(name, no, "time must be a finite number >= 0 and <= 1e15 s, got " + f[0].strip());
+      }
       int src = vm(f[1], "src", name, no), dst = vm(f[2], "dst", name, no);
       if (src == dst) throw new TraceFormatException(name, no, "src and dst are both VM " + src);
       long bytes;
@@ -74,10 +101,13 @@ public final class CsvTrace {
   private static int vm(String s, String what, String name, int no) {
     try {
       int v = Integer.parseInt(s.strip());
-      if (v < 0) throw new TraceFormatException(name, no, what + " must be a VM number >= 0, got " + v);
+      if (v < 0 || v >= MAX_VMS) {
+        throw new TraceFormatException(name, no, what + " must be a VM number in 0.." + (MAX_VMS - 1) + ", got " + v);
+      }
       return v;
     } catch (NumberFormatException e) {
-      throw new TraceFormatException(name, no, what + " must be a VM number, got '" + s.strip() + "'");
+      throw new TraceFormatException(name, no, what + " must be a VM number in 0.." + (MAX_VMS - 1) + ", got '"
+          + shorten(s.strip()) + "'");
     }
   }
 

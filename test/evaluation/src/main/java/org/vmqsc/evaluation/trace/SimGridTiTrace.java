@@ -39,6 +39,9 @@ public final class SimGridTiTrace {
 
   private record Sent(double arrival, String tag) {}
 
+  /** Ranks are VMs: at most {@link CsvTrace#MAX_VMS}. A clock beyond this many seconds (30 million years) is an error. */
+  static final double MAX_SECONDS = 1e15;
+
   public static Traffic read(Path path, TimeModel time) throws IOException {
     List<List<Action>> ranks = load(path);
     Traffic t = replay(path.getFileName().toString(), ranks, time);
@@ -53,8 +56,9 @@ public final class SimGridTiTrace {
   }
 
   static List<List<Action>> load(Path path) throws IOException {
+    if (Files.isDirectory(path)) throw new TraceFormatException(path.toString(), 0, "is a directory, not a trace file");
     if (!Files.isRegularFile(path)) throw new TraceFormatException(path.toString(), 0, "no such trace file");
-    List<String> lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+    List<String> lines = CsvTrace.readLines(path);
     String first = lines.stream().map(String::strip).filter(s -> !s.isEmpty() && !s.startsWith("#")).findFirst().orElse("");
     if (first.isEmpty()) throw new TraceFormatException(path.getFileName().toString(), 1, "the trace is empty");
     if (first.matches("-?\\d+\\s+\\S.*")) {
@@ -71,13 +75,27 @@ public final class SimGridTiTrace {
       no++;
       String s = l.strip();
       if (s.isEmpty() || s.startsWith("#")) continue;
-      Path rankFile = path.toAbsolutePath().getParent().resolve(s);
+      // Rank files resolve below the index's own folder only: an index cannot make the reader open other files.
+      Path folder = path.toAbsolutePath().normalize().getParent();
+      Path rankFile = folder.resolve(s).normalize();
+      String shown = CsvTrace.shorten(s);
+      if (!rankFile.startsWith(folder) || rankFile.equals(folder)) {
+        throw new TraceFormatException(path.getFileName().toString(), no, "rank file '" + shown
+            + "' is not below the index's folder");
+      }
       if (!Files.isRegularFile(rankFile)) {
-        throw new TraceFormatException(path.getFileName().toString(), no, "rank file '" + s + "' does not exist");
+        throw new TraceFormatException(path.getFileName().toString(), no, "rank file '" + shown + "' does not exist");
+      }
+      if (!rankFile.toRealPath().startsWith(folder.toRealPath())) {
+        throw new TraceFormatException(path.getFileName().toString(), no, "rank file '" + shown
+            + "' links out of the index's folder");
+      }
+      if (out.size() >= CsvTrace.MAX_VMS) {
+        throw new TraceFormatException(path.getFileName().toString(), no, "more than " + CsvTrace.MAX_VMS + " ranks");
       }
       Map<Integer, List<Action>> byRank = new HashMap<>();
       int rank = out.size();
-      parse(s, Files.readAllLines(rankFile, StandardCharsets.UTF_8), rank, byRank);
+      parse(s, CsvTrace.readLines(rankFile), rank, byRank);
       out.add(byRank.getOrDefault(rank, List.of()));
     }
     return out;
@@ -90,7 +108,7 @@ public final class SimGridTiTrace {
       String s = l.strip();
       if (s.isEmpty() || s.startsWith("#")) continue;
       String[] f = s.split("\\s+");
-      if (f.length < 2) throw new TraceFormatException(file, no, "expected '<rank> <action> ...', got '" + s + "'");
+      if (f.length < 2) throw new TraceFormatException(file, no, "expected '<rank> <action> ...', got '" + CsvTrace.shorten(s) + "'");
       int rank;
       try {
         rank = Integer.parseInt(f[0]);
@@ -98,6 +116,10 @@ public final class SimGridTiTrace {
         throw new TraceFormatException(file, no, "rank must be a whole number, got '" + f[0] + "'");
       }
       if (rank < 0) throw new TraceFormatException(file, no, "negative rank " + rank);
+      if (rank >= CsvTrace.MAX_VMS) {
+        throw new TraceFormatException(file, no, "rank " + rank + " is too large: at most " + CsvTrace.MAX_VMS
+            + " ranks (0.." + (CsvTrace.MAX_VMS - 1) + ")");
+      }
       if (expectedRank >= 0 && rank != expectedRank) {
         throw new TraceFormatException(file, no, "line of rank " + rank + " in the file of rank " + expectedRank);
       }
@@ -156,6 +178,10 @@ public final class SimGridTiTrace {
         while (!me.finished && me.pc < me.actions.size()) {
           Action a = me.actions.get(me.pc);
           if (!step(r, me, a, ranks, channels, sends, atCollective, time)) break;
+          if (!(me.clock <= MAX_SECONDS)) {  // also NaN and infinity
+            throw new TraceFormatException(a.file(), a.line(), "rank " + r + "'s clock passes " + MAX_SECONDS
+                + " s here: a count, size or flops value is too large");
+          }
           me.pc++;
           progress = true;
         }

@@ -51,7 +51,7 @@ public class CsvTraceTest {
         {ok + "-1,0,1,10\n", "t.csv:3: time must be a finite number >= 0"},
         {ok + "NaN,0,1,10\n", "t.csv:3: time must be a finite number >= 0"},
         {ok + "2,a,1,10\n", "t.csv:3: src must be a VM number"},
-        {ok + "2,0,-4,10\n", "t.csv:3: dst must be a VM number >= 0"},
+        {ok + "2,0,-4,10\n", "t.csv:3: dst must be a VM number in 0..1023"},
         {ok + "2,1,1,10\n", "t.csv:3: src and dst are both VM 1"},
         {ok + "2,0,1,-5\n", "t.csv:3: bytes must be >= 0"},
         {ok + "2,0,1,1.5\n", "t.csv:3: bytes must be a whole number"},
