@@ -191,7 +191,13 @@ public final class Simulator {
     while (!queue.isEmpty()) {
       Scheduled s = queue.poll();
       now = s.time();
-      s.action().run();
+      try {
+        s.action().run();
+      } catch (IllegalStateException | IllegalArgumentException refused) {
+        // The runtime refused what happened (a channel that skipped a message, a line with no stable log for
+        // a message it leaves in transit, ...): as much a violation as any the oracle finds itself.
+        violation("the runtime refused: " + refused.getMessage());
+      }
     }
     finish();
     return report;
