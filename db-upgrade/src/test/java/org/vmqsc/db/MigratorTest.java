@@ -61,7 +61,7 @@ public class MigratorTest {
     Migrator.MigrationReport report = migrator.migrate();
 
     assertEquals("1", report.fromVersion());
-    assertEquals("2", report.toVersion());
+    assertEquals("3", report.toVersion());
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
          ResultSet rs = s.executeQuery("SELECT g.early_index_policy, e.plan FROM vmqsc_protection_group g"
              + " JOIN vmqsc_recovery_event e ON e.group_id = g.id")) {

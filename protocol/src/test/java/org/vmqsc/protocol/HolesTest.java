@@ -136,7 +136,7 @@ public class HolesTest {
       } else {
         assertTrue(Cluster.only(actions, TakeCheckpoint.class).get(0).record().forced());
       }
-      assertEquals(1, c.host(1).epoch(1));
+      assertEquals(1, c.host(1).index(1));
     }
   }
 

@@ -55,7 +55,7 @@ final class MessageLogCodec {
       byte[] payload = payloads[i];
       out.putInt(msg.from()).putInt(msg.to()).putLong(msg.seq()).putLong(msg.csn()).putInt(msg.incarnation())
           .putInt(msg.size()).putLong(msg.digest())
-          .putLong(e.rsn()).putLong(e.position()).putLong(e.epoch()).putInt(e.incarnation())
+          .putLong(e.rsn()).putLong(e.position()).putLong(e.receiverIndex()).putInt(e.incarnation())
           .putInt(payload.length).put(payload);
     }
     out.put(sha256(out.array(), out.position()));

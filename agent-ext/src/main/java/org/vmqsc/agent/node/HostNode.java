@@ -271,7 +271,7 @@ public final class HostNode {
 
   /** The guest's index (CSN) of a VM this host runs. */
   public long index(int vm) {
-    return rules.epoch(vm);
+    return rules.index(vm);
   }
 
   // ---- carrying out the rules' actions -----------------------------------------------------------------------

@@ -92,7 +92,7 @@ public final class HostRules {
     VmLedger v = ledger(from);
     if (position <= v.suppressSendsUpTo) return Optional.empty();
     v.lastPosition = Math.max(v.lastPosition, position);
-    Message m = new Message(from, to, ++v.sentTo[to], v.epoch, v.incarnation, size, digest);
+    Message m = new Message(from, to, ++v.sentTo[to], v.index, v.incarnation, size, digest);
     if (!vms.containsKey(to)) {
       copiesTo.computeIfAbsent(to, k -> new TreeMap<>()).computeIfAbsent(from, k -> new TreeMap<>())
           .put(m.seq(), SenderCopy.unacknowledged(m));
@@ -117,9 +117,9 @@ public final class HostRules {
   }
 
   private void advance(VmLedger v, long index, long position, boolean early, List<HostAction> actions) {
-    while (v.epoch < index) {
-      long b = v.epoch + 1;
-      v.epoch = b;
+    while (v.index < index) {
+      long b = v.index + 1;
+      v.index = b;
       boolean due = config.classOf(v.vm).isDueAt(b)
           || (early && config.earlyIndexPolicy() == EarlyIndexPolicy.FORCE_CHECKPOINT);
       if (due) {
@@ -148,11 +148,11 @@ public final class HostRules {
     }
     List<HostAction> actions = new ArrayList<>();
     // The forced-checkpoint rule: catch up to the sender's index before delivering, so no orphan can form.
-    if (m.csn() > v.epoch) advance(v, m.csn(), position, true, actions);
+    if (m.csn() > v.index) advance(v, m.csn(), position, true, actions);
     v.receivedFrom[m.from()]++;
     v.received++;
     v.lastPosition = Math.max(v.lastPosition, position);
-    LogEntry e = new LogEntry(m, v.received, position, v.epoch, v.incarnation);
+    LogEntry e = new LogEntry(m, v.received, position, v.index, v.incarnation);
     v.log.addLast(e);
     if (e.isLate()) actions.add(new WriteInTransit(e));
     actions.add(new Deliver(e));
@@ -166,7 +166,7 @@ public final class HostRules {
     TreeMap<Long, SenderCopy> channel = copiesTo.getOrDefault(m.to(), Map.of()).get(m.from());
     if (channel == null) return;
     SenderCopy c = channel.get(m.seq());
-    if (c != null && c.message().equals(m)) channel.put(m.seq(), new SenderCopy(m, e.rsn(), e.epoch(), e.incarnation()));
+    if (c != null && c.message().equals(m)) channel.put(m.seq(), new SenderCopy(m, e.rsn(), e.receiverIndex(), e.incarnation()));
   }
 
   // ---- checkpoints, line, garbage ----------------------------------------------------------------------------
@@ -184,14 +184,14 @@ public final class HostRules {
     if (index <= lineIndex) return;
     lineIndex = index;
     vms.values().forEach(this::collect);
-    forEachChannel(channel -> channel.values().removeIf(c -> c.isAcknowledged() && c.receiverEpoch() < lineIndex));
+    forEachChannel(channel -> channel.values().removeIf(c -> c.isAcknowledged() && c.receiverIndex() < lineIndex));
   }
 
   /** A log entry is garbage once both the line and a staged checkpoint of its VM lie after it. */
   private void collect(VmLedger v) {
     long keepFrom = Math.min(lineIndex, v.latestStaged == null ? 0 : v.latestStaged.index());
     for (Iterator<LogEntry> it = v.log.iterator(); it.hasNext(); ) {
-      if (it.next().epoch() < keepFrom) it.remove(); else break;
+      if (it.next().receiverIndex() < keepFrom) it.remove(); else break;
     }
   }
 
@@ -217,7 +217,7 @@ public final class HostRules {
                             BoundaryRecord lineState) {
     VmLedger v = new VmLedger(vm, config.size());
     v.incarnation = incarnation;
-    v.epoch = lineState.index();
+    v.index = lineState.index();
     System.arraycopy(lineState.sentTo(), 0, v.sentTo, 0, v.sentTo.length);
     System.arraycopy(lineState.receivedFrom(), 0, v.receivedFrom, 0, v.receivedFrom.length);
     v.received = lineState.received();
@@ -246,8 +246,8 @@ public final class HostRules {
     return ledger(vm).sentTo.clone();
   }
 
-  public long epoch(int vm) {
-    return ledger(vm).epoch;
+  public long index(int vm) {
+    return ledger(vm).index;
   }
 
   public int incarnation(int vm) {

@@ -7,7 +7,7 @@ import org.vmqsc.protocol.Message;
  * Once acknowledged it also carries the receiver's rsn and index, so it can replace a receive log lost with the
  * receiver's host, order included.
  */
-public record SenderCopy(Message message, long rsn, long receiverEpoch, int receiverIncarnation) {
+public record SenderCopy(Message message, long rsn, long receiverIndex, int receiverIncarnation) {
 
   static SenderCopy unacknowledged(Message m) {
     return new SenderCopy(m, -1, -1, -1);

@@ -13,7 +13,7 @@ final class VmLedger {
   final int vm;
   int incarnation;
   /** The VM's index (CSN): the last base boundary it has passed, by its host's clock or forced by a message. */
-  long epoch;
+  long index;
   final long[] sentTo;
   final long[] receivedFrom;
   long received;

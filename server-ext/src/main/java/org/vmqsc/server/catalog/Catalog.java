@@ -363,7 +363,7 @@ public final class Catalog implements ProtectionService {
     }
     LoggedMessageEntity row = new LoggedMessageEntity(group.id(), from.id(), to.id(), report.seq(),
         report.csn(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
-        report.epoch(), report.receiverIncarnation(), report.location(), now);
+        report.receiverIndex(), report.receiverIncarnation(), report.location(), now);
     session.persist(row);
     state.addLoggedMessage(row);
     return ReportOutcome.RECORDED;
@@ -740,7 +740,7 @@ public final class Catalog implements ProtectionService {
       Message message = new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
           m.csn(), m.incarnation(), m.sizeBytes(), m.digest());
       byReceiver.computeIfAbsent(message.to(), k -> new ArrayList<>())
-          .add(view.entry(message, m.rsn(), m.position(), m.epoch(), m.receiverIncarnation()));
+          .add(view.entry(message, m.rsn(), m.position(), m.receiverIndex(), m.receiverIncarnation()));
     }
     byReceiver.values().forEach(list -> list.sort((a, b) -> Long.compare(a.rsn(), b.rsn())));
     return byReceiver;

@@ -35,8 +35,8 @@ final class ExecutionView {
     return reported == state.member(vm).incarnation() ? CURRENT : EARLIER;
   }
 
-  LogEntry entry(Message m, long rsn, long position, long epoch, int receiverIncarnation) {
-    return new LogEntry(m, rsn, position, epoch, receiverIncarnation(m.to(), receiverIncarnation));
+  LogEntry entry(Message m, long rsn, long position, long receiverIndex, int receiverIncarnation) {
+    return new LogEntry(m, rsn, position, receiverIndex, receiverIncarnation(m.to(), receiverIncarnation));
   }
 
   Survivors survivors(Survivors reported) {
@@ -51,13 +51,13 @@ final class ExecutionView {
 
       @Override public List<LogEntry> receiveLog(int vm) {
         return reported.receiveLog(vm).stream().filter(e -> !isStale(e.message()))
-            .map(e -> entry(e.message(), e.rsn(), e.position(), e.epoch(), e.incarnation())).toList();
+            .map(e -> entry(e.message(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation())).toList();
       }
 
       @Override public List<SenderCopy> copiesTo(int vm) {
         return reported.copiesTo(vm).stream().filter(c -> !isStale(c.message()))
             .map(c -> c.isAcknowledged()
-                ? new SenderCopy(c.message(), c.rsn(), c.receiverEpoch(), receiverIncarnation(vm, c.receiverIncarnation()))
+                ? new SenderCopy(c.message(), c.rsn(), c.receiverIndex(), receiverIncarnation(vm, c.receiverIncarnation()))
                 : c)
             .toList();
       }

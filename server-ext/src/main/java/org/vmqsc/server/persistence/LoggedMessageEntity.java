@@ -7,7 +7,7 @@ import java.time.Instant;
 
 /**
  * A row of {@code vmqsc_logged_message}: a late message the receiver's host wrote to stable storage, with where
- * the receiver got it (rsn, position, epoch), so a recovery can replay it in its original order.
+ * the receiver got it (rsn, position, receiverIndex), so a recovery can replay it in its original order.
  */
 @Entity
 @Table(name = "vmqsc_logged_message")
@@ -33,8 +33,8 @@ public class LoggedMessageEntity extends CloudStackRow {
   private long rsn;
   @Column(nullable = false, updatable = false)
   private long position;
-  @Column(nullable = false, updatable = false)
-  private long epoch;
+  @Column(name = "receiver_index", nullable = false, updatable = false)
+  private long receiverIndex;
   @Column(name = "receiver_incarnation", nullable = false, updatable = false)
   private int receiverIncarnation;
   @Column(nullable = false, updatable = false)
@@ -43,7 +43,7 @@ public class LoggedMessageEntity extends CloudStackRow {
   protected LoggedMessageEntity() {}
 
   public LoggedMessageEntity(long groupId, long fromMemberId, long toMemberId, long seq, long csn, int incarnation,
-      int sizeBytes, long digest, long rsn, long position, long epoch, int receiverIncarnation, String location, Instant created) {
+      int sizeBytes, long digest, long rsn, long position, long receiverIndex, int receiverIncarnation, String location, Instant created) {
     super(created);
     this.groupId = groupId;
     this.fromMemberId = fromMemberId;
@@ -55,7 +55,7 @@ public class LoggedMessageEntity extends CloudStackRow {
     this.digest = digest;
     this.rsn = rsn;
     this.position = position;
-    this.epoch = epoch;
+    this.receiverIndex = receiverIndex;
     this.receiverIncarnation = receiverIncarnation;
     this.location = location;
   }
@@ -70,7 +70,7 @@ public class LoggedMessageEntity extends CloudStackRow {
   public long digest() { return digest; }
   public long rsn() { return rsn; }
   public long position() { return position; }
-  public long epoch() { return epoch; }
+  public long receiverIndex() { return receiverIndex; }
   public int receiverIncarnation() { return receiverIncarnation; }
   public String location() { return location; }
 }

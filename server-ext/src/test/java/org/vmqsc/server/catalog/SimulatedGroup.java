@@ -211,7 +211,7 @@ final class SimulatedGroup {
         LogEntry e = write.entry();
         Message m = e.message();
         reports.add(new Logged(this, hostUuid(hostOf[m.to()]), new LoggedMessageReport(vmUuid(m.from()), vmUuid(m.to()), m.seq(), m.csn(),
-            m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.epoch(), e.incarnation(),
+            m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation(),
             "stable://" + prefix + "/in-transit/" + m.from() + "-" + m.to() + "-" + m.seq())));
         reference.markInTransitLogged(m);
         stableInTransit.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(e);

@@ -28,9 +28,9 @@ public class DbAndCatalogBenchCommandTest {
     Run status = runAsTestUser("db", "status", "--url", url);
 
     assertEquals(0, first.exitCode());
-    assertTrue(first.out(), first.out().contains("schema migrated from version none to 2"));
-    assertTrue(second.out(), second.out().contains("schema up to date at version 2"));
-    assertTrue(status.out(), status.out().contains("database schema version: 2"));
+    assertTrue(first.out(), first.out().contains("schema migrated from version none to 3"));
+    assertTrue(second.out(), second.out().contains("schema up to date at version 3"));
+    assertTrue(status.out(), status.out().contains("database schema version: 3"));
   }
 
   @Test public void aNewerSchemaAndABadUrlAreRefusedWithOneLine() throws Exception {
@@ -46,7 +46,7 @@ public class DbAndCatalogBenchCommandTest {
     Run badUrl = runAsTestUser("db", "migrate", "--url", "postgres://nope");
 
     assertEquals(2, newer.exitCode());
-    assertTrue(newer.err(), newer.err().contains("at version 7, newer than this vmqsc knows (2)"));
+    assertTrue(newer.err(), newer.err().contains("at version 7, newer than this vmqsc knows (3)"));
     assertEquals(2, badUrl.exitCode());
     assertTrue(badUrl.err(), badUrl.err().contains("--url must be a jdbc:mariadb: or jdbc:mysql: URL"));
   }

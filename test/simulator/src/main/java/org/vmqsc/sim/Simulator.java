@@ -302,11 +302,11 @@ public final class Simulator {
     if (replay != null) {
       report.replayed++;
       emit("replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(), "rsn", e.rsn(),
-          "receiver_index", e.epoch(), "source", replay.source().name().toLowerCase(),
+          "receiver_index", e.receiverIndex(), "source", replay.source().name().toLowerCase(),
           "original_rsn", replay.originalRsn(), "state", g.hash);
     } else {
       emit("deliver", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(), "rsn", e.rsn(),
-          "receiver_index", e.epoch());
+          "receiver_index", e.receiverIndex());
       scheduleStep(m.to()); // the state changed, so does what the guest does next
     }
   }
@@ -753,7 +753,7 @@ public final class Simulator {
       } else if (w instanceof LogWrite.InTransit t) {
         Message m = t.message().entry().message();
         report.lateMessages++;
-        emit("in_transit", "id", id(m), "to_host", id, "receiver_index", t.message().entry().epoch());
+        emit("in_transit", "id", id(m), "to_host", id, "receiver_index", t.message().entry().receiverIndex());
         at(now + cfg.flushDelay(), () -> {
           if (this.generation != generation) return;
           String location = stableLog.writeInTransit(groupUuid, t.message());
@@ -785,7 +785,7 @@ public final class Simulator {
           LogEntry e = t.entry();
           Message m = e.message();
           logged.add(new LoggedMessageReport(vmUuids[m.from()], vmUuids[m.to()], m.seq(), m.csn(), m.incarnation(),
-              m.size(), m.digest(), e.rsn(), e.position(), e.epoch(), e.incarnation(), t.location()));
+              m.size(), m.digest(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation(), t.location()));
         }
       }
       intake.accept(new HostReport(uuid, groupUuid, boundaries, logged));

@@ -808,13 +808,13 @@ public final class InMemoryProtectionService implements ProtectionService {
 
       @Override public List<LogEntry> receiveLog(int vm) {
         return reported.receiveLog(vm).stream().filter(e -> !isStale(group, e.message()))
-            .map(e -> entry(group, e.message(), e.rsn(), e.position(), e.epoch(), e.incarnation())).toList();
+            .map(e -> entry(group, e.message(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation())).toList();
       }
 
       @Override public List<SenderCopy> copiesTo(int vm) {
         return reported.copiesTo(vm).stream().filter(c -> !isStale(group, c.message()))
             .map(c -> c.isAcknowledged()
-                ? new SenderCopy(c.message(), c.rsn(), c.receiverEpoch(),
+                ? new SenderCopy(c.message(), c.rsn(), c.receiverIndex(),
                     receiverIncarnation(group, vm, c.receiverIncarnation()))
                 : c)
             .toList();
@@ -832,8 +832,8 @@ public final class InMemoryProtectionService implements ProtectionService {
     return reported == group.members.get(vm).incarnation ? 0 : -1;
   }
 
-  private static LogEntry entry(Group group, Message m, long rsn, long position, long epoch, int incarnation) {
-    return new LogEntry(m, rsn, position, epoch, receiverIncarnation(group, m.to(), incarnation));
+  private static LogEntry entry(Group group, Message m, long rsn, long position, long receiverIndex, int incarnation) {
+    return new LogEntry(m, rsn, position, receiverIndex, receiverIncarnation(group, m.to(), incarnation));
   }
 
   /**
@@ -888,7 +888,7 @@ public final class InMemoryProtectionService implements ProtectionService {
           LoggedMessageReport m = logged.report();
           Message message = message(logged.key().from(), logged.key().to(), m, m.incarnation());
           byReceiver.computeIfAbsent(message.to(), k -> new ArrayList<>())
-              .add(entry(group, message, m.rsn(), m.position(), m.epoch(), m.receiverIncarnation()));
+              .add(entry(group, message, m.rsn(), m.position(), m.receiverIndex(), m.receiverIncarnation()));
         }
       }
     }
