@@ -195,11 +195,6 @@ public final class LineKeeper {
     return incarnation[vm];
   }
 
-  public boolean isStable(int vm, long index) {
-    Slot s = records.get(vm).get(index);
-    return s != null && s.stable;
-  }
-
   /** Everything behind the current line. */
   public Collectible collectible() {
     List<BoundaryRecord> checkpoints = new ArrayList<>();

@@ -141,7 +141,19 @@ public final class Simulator {
     }
   }
 
+  /** A simulation whose manager keeps its state in memory. */
   public Simulator(SimConfig cfg, EventSink events) {
+    this(cfg, events, inMemoryService());
+  }
+
+  private static ProtectionService inMemoryService() {
+    long[] ids = {0};
+    return new InMemoryProtectionService(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC),
+        () -> new UUID(0x5eedL, ++ids[0]).toString(), new UUID(0x6d67L, 0).toString());
+  }
+
+  /** A simulation whose manager is {@code service}: the in-memory one, or the catalog on a database. */
+  public Simulator(SimConfig cfg, EventSink events, ProtectionService service) {
     this.cfg = cfg;
     this.events = events;
     this.group = new GroupConfig(cfg.basePeriod(), cfg.classes(), cfg.earlyIndexPolicy());
@@ -168,10 +180,8 @@ public final class Simulator {
       }
       totalRate[i] = sum;
     }
-    long[] ids = {0};
-    this.service = reviewed(new InMemoryProtectionService(
-        Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), () -> new UUID(0x5eedL, ++ids[0]).toString(), new UUID(0x6d67L, 0).toString()));
-    this.groupUuid = service.createGroup("simulated group", cfg.basePeriod(), RecoveryPolicy.AUTOMATIC,
+    this.service = reviewed(service);
+    this.groupUuid = this.service.createGroup("simulated group", cfg.basePeriod(), RecoveryPolicy.AUTOMATIC,
         cfg.earlyIndexPolicy()).uuid();
     this.vmUuids = new String[n];
     for (int vm = 0; vm < n; vm++) {
@@ -179,8 +189,8 @@ public final class Simulator {
       vmNumbers.put(vmUuids[vm], vm);
     }
     for (int h = 0; h < hosts.length; h++) hosts[h] = new Host(h);
-    this.intake = new ReportIntake(service, channel, this::onLineMoved);
-    this.coordinator = new RecoveryCoordinator(service, channel);
+    this.intake = new ReportIntake(this.service, channel, this::onLineMoved);
+    this.coordinator = new RecoveryCoordinator(this.service, channel);
   }
 
   /** Runs to the end, drains, runs the final checks; throws {@link OracleViolation} on the first violation. */
