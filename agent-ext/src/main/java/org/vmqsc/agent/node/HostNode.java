@@ -270,6 +270,11 @@ public final class HostNode {
   }
 
   /** The guest's index (CSN) of a VM this host runs. */
+  public int incarnation(int vm) {
+    return rules.incarnation(vm);
+  }
+
+  /** The index (CSN) of a VM this host runs. */
   public long index(int vm) {
     return rules.index(vm);
   }

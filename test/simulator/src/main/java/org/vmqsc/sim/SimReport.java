@@ -22,6 +22,8 @@ public final class SimReport {
   public long duplicatesDropped;
   /** Sends a rebuilt guest made again on its way to where it failed: the relay recognised and suppressed them. */
   public long replayedSendsSuppressed;
+  /** Managers that died during a recovery (fault injection), each recovery then resumed by another. */
+  public long managerCrashes;
   public long staleDropped;
   public long lostInNetwork;
   public long lineIndex;
@@ -54,6 +56,7 @@ public final class SimReport {
     replayed += o.replayed;
     duplicatesDropped += o.duplicatesDropped;
     replayedSendsSuppressed += o.replayedSendsSuppressed;
+    managerCrashes += o.managerCrashes;
     staleDropped += o.staleDropped;
     lostInNetwork += o.lostInNetwork;
     failuresSkipped += o.failuresSkipped;

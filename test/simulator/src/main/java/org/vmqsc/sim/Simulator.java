@@ -110,7 +110,7 @@ public final class Simulator {
   private final Map<String, Integer> vmNumbers = new HashMap<>();
   private final Channel channel = new Channel();
   private final ReportIntake intake;
-  private final RecoveryCoordinator coordinator;
+  private RecoveryCoordinator coordinator;
 
   // ---- stable storage (survives hosts) and what the world knows of it ----
   private final WorldLogStore stableLog = new WorldLogStore();
@@ -129,6 +129,25 @@ public final class Simulator {
   private HostFailurePlan lastPlan;
   /** Fault injection for the oracle's own tests: a way to break the planner's answer. */
   private UnaryOperator<RecoveryPlan> planTampering = UnaryOperator.identity();
+  /** Fault injection: a manager that dies in the middle of a recovery, at a step drawn from this source. */
+  private SplittableRandom managerCrashes;
+  private int crashAtStep = -1;
+  private int recoveryStep;
+
+  /** The manager process dies: nothing after this point of its recovery runs. */
+  static final class ManagerCrashed extends Error {
+    ManagerCrashed(int step) {
+      super("the manager died at step " + step + " of a recovery", null, false, false);
+    }
+  }
+
+  /** Counts the steps of a recovery (claim, each host order, finish) and dies at the chosen one. */
+  private void step() {
+    if (recoveryStep++ == crashAtStep) {
+      crashAtStep = -1;
+      throw new ManagerCrashed(recoveryStep - 1);
+    }
+  }
 
   private record RollbackNotice(int vm, int incarnation, long[] sentToAtLine) {}
 
@@ -510,9 +529,20 @@ public final class Simulator {
     onSurvivingHost.clear();
     orphansChecked = false;
     lastPlan = null;
-    Optional<RecoveryEventView> done = kind == FailureKind.HOST
-        ? coordinator.onHostFailed(failedRef).stream().findFirst()
-        : coordinator.onVmFailed(groupUuid, failedRef);
+    recoveryStep = 0;
+    crashAtStep = managerCrashes != null && managerCrashes.nextBoolean() ? managerCrashes.nextInt(12) : -1;
+    Optional<RecoveryEventView> done;
+    try {
+      done = kind == FailureKind.HOST
+          ? coordinator.onHostFailed(failedRef).stream().findFirst()
+          : coordinator.onVmFailed(groupUuid, failedRef);
+    } catch (ManagerCrashed crash) {
+      // Another manager (a fresh coordinator on the same service) takes up what the dead one claimed.
+      emit("manager_crash", "step", recoveryStep - 1);
+      report.managerCrashes++;
+      coordinator = new RecoveryCoordinator(service, channel);
+      done = coordinator.resume().stream().findFirst();
+    }
     if (lastPlan == null) {
       for (int vm = 0; vm < cfg.vms(); vm++) if (guests[vm] == null) {
         // Its host's failure is not detected yet: the coordinator recovers it when it is.
@@ -540,12 +570,14 @@ public final class Simulator {
   private ProtectionService reviewed(ProtectionService inner) {
     return (ProtectionService) Proxy.newProxyInstance(ProtectionService.class.getClassLoader(),
         new Class<?>[] {ProtectionService.class}, (proxy, method, args) -> {
+          if (method.getName().equals("finishRecovery")) step();
           Object result;
           try {
             result = method.invoke(inner, args);
           } catch (InvocationTargetException e) {
             throw e.getCause();
           }
+          if (method.getName().equals("claimRecovery")) step();
           if (method.getName().equals("planRecovery")) {
             HostFailurePlan planned = (HostFailurePlan) result;
             Survivors survivors = (Survivors) args[2];
@@ -839,8 +871,10 @@ public final class Simulator {
 
     @Override public void restore(String host, String group, VmRestore r, String checkpointLocation,
                                   List<String> segmentLocations) {
+      step();
       Host target = live(host);
       int vm = r.vm();
+      if (target.node.runs(vm) && target.node.incarnation(vm) >= r.incarnation()) return; // ordered before
       originalOrder.put(vm, oracle.receiveOrderOf(vm));
       Host current = hosts[hostOf[vm]];
       if (current.alive) onSurvivingHost.add(vm);
@@ -859,11 +893,13 @@ public final class Simulator {
     }
 
     @Override public void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine) {
+      step();
       live(host).node.onRollback(vm, incarnation, sentToAtLine);
     }
 
     @Override public void replay(String host, String group, int vm, List<Replay> replays,
                                  Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+      step();
       if (!orphansChecked) {
         oracle.checkNoOrphan(guests);
         orphansChecked = true;
@@ -898,6 +934,12 @@ public final class Simulator {
 
   private static String id(Message m) {
     return m.from() + "-" + m.to() + "-" + m.seq() + (m.incarnation() > 0 ? "i" + m.incarnation() : "");
+  }
+
+  /** Test hook: in about half the recoveries the manager dies at a random step and another one resumes. */
+  Simulator crashManagers(long seed) {
+    this.managerCrashes = new SplittableRandom(seed);
+    return this;
   }
 
   /** Test hook: every recovery plan passes through {@code tampering} before it is carried out. */
