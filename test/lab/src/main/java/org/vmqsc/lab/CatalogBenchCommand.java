@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -84,11 +85,13 @@ public final class CatalogBenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--vms must be at most 10000000, --boundaries at most 1000000 and --threads"
           + " at most 256");
     }
+    target.checked();
     if (target.url != null) {
       return run(target.url, target.user, target.password); // its vmqsc_ tables get benchmark rows
     }
     try (EmbeddedDatabase embedded = EmbeddedDatabase.start(
         target.home != null ? target.home : EmbeddedDatabase.defaultHome(), 0)) {
+      dropLeftovers(embedded);
       String benchUrl = embedded.createDatabase("vmqsc_bench_" + System.currentTimeMillis());
       try {
         return run(benchUrl, embedded.user(), embedded.password());
@@ -329,6 +332,21 @@ public final class CatalogBenchCommand implements Callable<Integer> {
       return results;
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** A run whose database server was killed could not drop its database: the next run does. */
+  private static void dropLeftovers(EmbeddedDatabase embedded) {
+    List<String> left = new ArrayList<>();
+    try (Connection c = java.sql.DriverManager.getConnection(embedded.jdbcUrl(""), embedded.user(),
+        embedded.password()); Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SHOW DATABASES LIKE 'vmqsc\\_bench\\_%'")) {
+        while (rs.next()) left.add(rs.getString(1));
+      }
+      for (String name : left) s.execute("DROP DATABASE IF EXISTS `" + name + "`");
+      if (!left.isEmpty()) System.out.println("dropped " + left.size() + " benchmark database(s) an earlier run left");
+    } catch (SQLException e) {
+      System.err.println("vmqsc: could not look for earlier benchmark databases: " + e.getMessage());
     }
   }
 

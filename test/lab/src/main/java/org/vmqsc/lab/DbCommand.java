@@ -26,20 +26,36 @@ public final class DbCommand implements Runnable {
         + " Without it, the embedded MariaDB in --home is started and used.")
     String url;
 
-    @Option(names = "--user", description = "database user (default: ${DEFAULT-VALUE})", defaultValue = "root")
+    @Option(names = "--user", description = "database user, with --url (default: root)")
     String user;
 
-    @Option(names = "--password", description = "database password (default: empty)", defaultValue = "")
+    @Option(names = "--password", description = "database password, with --url (default: empty)")
     String password;
 
     @Option(names = "--home", description = "home of the embedded MariaDB (default: ~/.vmqsc/mariadb)")
     Path home;
+
+    /**
+     * Checks the options: credentials belong to an external database; the embedded one has its own account,
+     * whose generated password is kept in its home.
+     */
+    Target checked() {
+      if (url == null && (user != null || password != null)) {
+        throw new IllegalArgumentException("--user and --password go with --url: the embedded MariaDB uses its own"
+            + " account, whose password is kept in " + (home != null ? home : EmbeddedDatabase.defaultHome())
+            + "/password");
+      }
+      if (url != null && user == null) user = "root";
+      if (url != null && password == null) password = "";
+      return this;
+    }
   }
 
   abstract static class OnDatabase implements Callable<Integer> {
     @picocli.CommandLine.Mixin Target target = new Target();
 
     @Override public Integer call() throws SQLException {
+      target.checked();
       if (target.url != null) {
         return run(dataSource(target.url, target.user, target.password));
       }

@@ -92,7 +92,11 @@ public class BadInputTableTest {
         new Case("names a file", "evaluate", "--workload", "paper", "--out", outFile.toString()),
         new Case("does not exist", "evaluate", "--workload", "paper", "--out", missingParent.toString()),
         new Case("names a file", "demo", "--out", outFile.toString()),
-        new Case("Unknown option", "simulate", "--no-such-option"));
+        new Case("Unknown option", "simulate", "--no-such-option"),
+        new Case("go with --url", "db", "status", "--user", "someone", "--password", "guess",
+            "--home", dir.resolve("db-home").toString()),
+        new Case("go with --url", "bench", "catalog", "--password", "guess", "--home",
+            dir.resolve("db-home").toString()));
 
     List<String> before = listing(dir);
     List<String> failures = new ArrayList<>();
