@@ -21,6 +21,11 @@ public record BoundaryRecord(int vm, long index, int incarnation, BoundaryKind k
     receivedFrom = receivedFrom.clone();
   }
 
+  /** The same record, of execution {@code otherIncarnation}. */
+  public BoundaryRecord withIncarnation(int otherIncarnation) {
+    return new BoundaryRecord(vm, index, otherIncarnation, kind, forced, position, received, sentTo, receivedFrom);
+  }
+
   public boolean isCheckpoint() {
     return kind == BoundaryKind.CHECKPOINT;
   }

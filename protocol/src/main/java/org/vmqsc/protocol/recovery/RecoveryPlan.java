@@ -7,6 +7,17 @@ import java.util.SortedSet;
 public record RecoveryPlan(long lineIndex, SortedSet<Integer> failed, SortedSet<Integer> rolledBack,
                            List<VmRestore> restores) {
 
+  /** The messages the plan replays from the stable log of late messages. */
+  public java.util.Set<org.vmqsc.protocol.Message> stablyLoggedReplays() {
+    java.util.Set<org.vmqsc.protocol.Message> out = new java.util.HashSet<>();
+    for (VmRestore r : restores) {
+      for (Replay replay : r.replays()) {
+        if (replay.source() == ReplaySource.STABLE_IN_TRANSIT) out.add(replay.message());
+      }
+    }
+    return out;
+  }
+
   public int replayCount() {
     int n = 0;
     for (VmRestore r : restores) n += r.replays().size();

@@ -14,9 +14,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
-import org.vmqsc.protocol.recovery.ReplaySource;
-import org.vmqsc.protocol.recovery.Replay;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -764,14 +761,14 @@ public final class Catalog implements ProtectionService {
       // The keeper numbers every current execution 0; the hosts know the real incarnations.
       List<BoundaryRecord> segments = new ArrayList<>();
       for (int i = 0; i < segmentRows.size(); i++) {
-        segments.add(withIncarnation(restore.segments().get(i), segmentRows.get(i).incarnation()));
+        segments.add(restore.segments().get(i).withIncarnation(segmentRows.get(i).incarnation()));
       }
       BoundaryRecord lineState = restore.lineState();
       int lineIncarnation = lineState.isCheckpoint() ? checkpoint.incarnation()
           : segmentRows.isEmpty() ? checkpoint.incarnation() : segmentRows.get(segmentRows.size() - 1).incarnation();
       restores.add(new VmRestore(restore.vm(), member.incarnation() + 1,
-          withIncarnation(restore.checkpoint(), checkpoint.incarnation()), segments,
-          withIncarnation(lineState, lineIncarnation), restore.replays()));
+          restore.checkpoint().withIncarnation(checkpoint.incarnation()), segments,
+          lineState.withIncarnation(lineIncarnation), restore.replays()));
     }
     RecoveryPlan plan = new RecoveryPlan(keeperPlan.lineIndex(), keeperPlan.failed(), keeperPlan.rolledBack(),
         restores);
@@ -780,19 +777,9 @@ public final class Catalog implements ProtectionService {
         rolledBack, steps, inTransitLocations(session, state, plan));
   }
 
-  private static BoundaryRecord withIncarnation(BoundaryRecord r, int incarnation) {
-    return new BoundaryRecord(r.vm(), r.index(), incarnation, r.kind(), r.forced(), r.position(), r.received(),
-        r.sentTo(), r.receivedFrom());
-  }
-
   /** Where the late messages the plan replays from stable storage lie. */
   private Map<Message, String> inTransitLocations(Session session, GroupState state, RecoveryPlan plan) {
-    Set<Message> wanted = new HashSet<>();
-    for (VmRestore r : plan.restores()) {
-      for (Replay replay : r.replays()) {
-        if (replay.source() == ReplaySource.STABLE_IN_TRANSIT) wanted.add(replay.message());
-      }
-    }
+    Set<Message> wanted = plan.stablyLoggedReplays();
     Map<Message, String> out = new HashMap<>();
     if (wanted.isEmpty()) return out;
     for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {

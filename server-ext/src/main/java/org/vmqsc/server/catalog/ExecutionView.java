@@ -1,10 +1,8 @@
 package org.vmqsc.server.catalog;
 
-import java.util.List;
-import java.util.Set;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
-import org.vmqsc.protocol.host.SenderCopy;
+import org.vmqsc.protocol.recovery.CurrentExecutions;
 import org.vmqsc.protocol.recovery.Survivors;
 import org.vmqsc.server.persistence.GroupMemberEntity;
 
@@ -40,27 +38,6 @@ final class ExecutionView {
   }
 
   Survivors survivors(Survivors reported) {
-    return new Survivors() {
-      @Override public Set<Integer> vms() {
-        return reported.vms();
-      }
-
-      @Override public long[] receivedFrom(int vm) {
-        return reported.receivedFrom(vm);
-      }
-
-      @Override public List<LogEntry> receiveLog(int vm) {
-        return reported.receiveLog(vm).stream().filter(e -> !isStale(e.message()))
-            .map(e -> entry(e.message(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation())).toList();
-      }
-
-      @Override public List<SenderCopy> copiesTo(int vm) {
-        return reported.copiesTo(vm).stream().filter(c -> !isStale(c.message()))
-            .map(c -> c.isAcknowledged()
-                ? new SenderCopy(c.message(), c.rsn(), c.receiverIndex(), receiverIncarnation(vm, c.receiverIncarnation()))
-                : c)
-            .toList();
-      }
-    };
+    return new CurrentExecutions(reported, this::isStale, this::receiverIncarnation);
   }
 }

@@ -10,8 +10,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
-import org.vmqsc.protocol.recovery.ReplaySource;
-import org.vmqsc.protocol.recovery.Replay;
+import org.vmqsc.protocol.recovery.CurrentExecutions;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +31,6 @@ import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.VmClass;
-import org.vmqsc.protocol.host.SenderCopy;
 import org.vmqsc.protocol.manager.Collectible;
 import org.vmqsc.protocol.manager.LineKeeper;
 import org.vmqsc.protocol.manager.RecoveryLine;
@@ -797,30 +795,9 @@ public final class InMemoryProtectionService implements ProtectionService {
    * current incarnation assigned it.
    */
   private Survivors currentExecutions(Group group, Survivors reported) {
-    return new Survivors() {
-      @Override public Set<Integer> vms() {
-        return reported.vms();
-      }
-
-      @Override public long[] receivedFrom(int vm) {
-        return reported.receivedFrom(vm);
-      }
-
-      @Override public List<LogEntry> receiveLog(int vm) {
-        return reported.receiveLog(vm).stream().filter(e -> !isStale(group, e.message()))
-            .map(e -> entry(group, e.message(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation())).toList();
-      }
-
-      @Override public List<SenderCopy> copiesTo(int vm) {
-        return reported.copiesTo(vm).stream().filter(c -> !isStale(group, c.message()))
-            .map(c -> c.isAcknowledged()
-                ? new SenderCopy(c.message(), c.rsn(), c.receiverIndex(),
-                    receiverIncarnation(group, vm, c.receiverIncarnation()))
-                : c)
-            .toList();
-      }
-    };
+    return new CurrentExecutions(reported, m -> isStale(group, m), (vm, inc) -> receiverIncarnation(group, vm, inc));
   }
+
 
   private static boolean isStale(Group group, Message m) {
     Member sender = group.members.get(m.from());
@@ -853,19 +830,12 @@ public final class InMemoryProtectionService implements ProtectionService {
   private static BoundaryRecord real(Group group, BoundaryRecord r) {
     NavigableMap<Long, Artifact> artifacts = (r.isCheckpoint() ? group.checkpoints : group.segments).get(r.vm());
     Artifact a = artifacts == null ? null : artifacts.get(r.index());
-    int incarnation = a == null ? r.incarnation() : a.report.incarnation();
-    return new BoundaryRecord(r.vm(), r.index(), incarnation, r.kind(), r.forced(), r.position(), r.received(),
-        r.sentTo(), r.receivedFrom());
+    return r.withIncarnation(a == null ? r.incarnation() : a.report.incarnation());
   }
 
   /** Where the late messages the plan replays from stable storage lie. */
   private static Map<Message, String> inTransitLocations(Group group, RecoveryPlan plan) {
-    Set<Message> wanted = new HashSet<>();
-    for (VmRestore r : plan.restores()) {
-      for (Replay replay : r.replays()) {
-        if (replay.source() == ReplaySource.STABLE_IN_TRANSIT) wanted.add(replay.message());
-      }
-    }
+    Set<Message> wanted = plan.stablyLoggedReplays();
     Map<Message, String> out = new HashMap<>();
     if (wanted.isEmpty()) return out;
     for (TreeMap<Long, List<Logged>> channel : group.logged.values()) {

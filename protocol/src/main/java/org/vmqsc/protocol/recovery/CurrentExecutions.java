@@ -1,0 +1,55 @@
+package org.vmqsc.protocol.recovery;
+
+import java.util.List;
+import java.util.Set;
+import java.util.function.IntBinaryOperator;
+import java.util.function.Predicate;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.host.SenderCopy;
+
+/**
+ * The survivors as a manager's keeper sees them when it numbers every VM's current execution 0: messages of
+ * discarded executions left out, and each receiver incarnation a host reported translated into the keeper's
+ * numbering (so an rsn counts only where the receiver's current incarnation assigned it).
+ */
+public final class CurrentExecutions implements Survivors {
+
+  private final Survivors reported;
+  private final Predicate<org.vmqsc.protocol.Message> stale;
+  private final IntBinaryOperator receiverIncarnation;
+
+  /**
+   * @param stale               whether a message was sent by an execution a recovery discarded
+   * @param receiverIncarnation (vm, incarnation a host reported) to the keeper's incarnation for that VM
+   */
+  public CurrentExecutions(Survivors reported, Predicate<org.vmqsc.protocol.Message> stale,
+                           IntBinaryOperator receiverIncarnation) {
+    this.reported = reported;
+    this.stale = stale;
+    this.receiverIncarnation = receiverIncarnation;
+  }
+
+  @Override public Set<Integer> vms() {
+    return reported.vms();
+  }
+
+  @Override public long[] receivedFrom(int vm) {
+    return reported.receivedFrom(vm);
+  }
+
+  @Override public List<LogEntry> receiveLog(int vm) {
+    return reported.receiveLog(vm).stream().filter(e -> !stale.test(e.message()))
+        .map(e -> new LogEntry(e.message(), e.rsn(), e.position(), e.receiverIndex(),
+            receiverIncarnation.applyAsInt(vm, e.incarnation())))
+        .toList();
+  }
+
+  @Override public List<SenderCopy> copiesTo(int vm) {
+    return reported.copiesTo(vm).stream().filter(c -> !stale.test(c.message()))
+        .map(c -> c.isAcknowledged()
+            ? new SenderCopy(c.message(), c.rsn(), c.receiverIndex(),
+                receiverIncarnation.applyAsInt(vm, c.receiverIncarnation()))
+            : c)
+        .toList();
+  }
+}
