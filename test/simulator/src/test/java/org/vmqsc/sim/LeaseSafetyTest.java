@@ -1,4 +1,4 @@
-package org.vmqsc.agent.node;
+package org.vmqsc.sim;
 
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Random;
 import org.junit.Test;
+import org.vmqsc.agent.node.LeaseKeeper;
 import org.vmqsc.server.failure.FailureDetector;
 
 /**
