@@ -113,7 +113,7 @@ public class BaselinePropertiesTest {
       @InRange(minInt = 4, maxInt = 12) int vms, @InRange(minInt = 2, maxInt = 3) int k,
       @InRange(minInt = 1, maxInt = 4) int perHost, @InRange(minLong = 1, maxLong = 1000) long seed) {
     Scenario s = scenario(kind, vms, k, perHost, seed);
-    Simulation.Outcome o = run(s, new VmQscProtocol());
+    Simulation.Outcome o = run(s, new VmQscRuntime());
     for (RecoveryPlan plan : o.plans()) {
       Set<Integer> restored = new HashSet<>();
       for (Restore r : plan.restores()) restored.add(r.vm());

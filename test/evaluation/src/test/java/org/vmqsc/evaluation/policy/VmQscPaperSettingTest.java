@@ -28,7 +28,7 @@ public class VmQscPaperSettingTest {
   }
 
   private static Metrics runProtocolModule() {
-    return sim.run(new VmQscProtocol(), Simulation.ProgressListener.NONE).metrics();
+    return sim.run(new VmQscRuntime(), Simulation.ProgressListener.NONE).metrics();
   }
 
   @Test public void etaIsOneSixthWithTheProtocolModule() {
