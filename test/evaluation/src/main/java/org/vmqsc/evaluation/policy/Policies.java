@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 public final class Policies {
   private static final Map<String, Supplier<Policy>> ALL = new LinkedHashMap<>();
   static {
-    ALL.put("vmqsc", VmQscProtocol::new);
+    ALL.put("vmqsc", VmQscRuntime::new);
     ALL.put("vmqsc-paper", () -> new VmQsc(VmQsc.Reading.PAPER));
     ALL.put("coordinated", CoordinatedBlocking::new);
     ALL.put("chandy-lamport", ChandyLamport::new);

@@ -28,7 +28,7 @@ import org.vmqsc.evaluation.sim.Source;
  *       messages from stable logs only.</li>
  *   <li>{@code VMQSC}: the same rules with the open points closed the way the project closes them, written here
  *       independently of the protocol module. The harness runs the module itself as "vmqsc"
- *       ({@link VmQscProtocol}); the tests use this reading as a cross-check of it. An MI VM that is not due at
+ *       ({@link VmQscRuntime}, which drives the shipping runtime); the tests use this reading as a cross-check of it. An MI VM that is not due at
  *       the message's index writes a log segment instead of a forced checkpoint; a late message is logged
  *       stably; the line moves only over stable checkpoints and segments; volatile copies on both hosts are kept
  *       until the line passes them; the rollback set is the failed VMs plus, transitively, every VM that would

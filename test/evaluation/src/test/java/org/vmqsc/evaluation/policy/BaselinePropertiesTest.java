@@ -113,7 +113,7 @@ public class BaselinePropertiesTest {
       @InRange(minInt = 4, maxInt = 12) int vms, @InRange(minInt = 2, maxInt = 3) int k,
       @InRange(minInt = 1, maxInt = 4) int perHost, @InRange(minLong = 1, maxLong = 1000) long seed) {
     Scenario s = scenario(kind, vms, k, perHost, seed);
-    Simulation.Outcome o = run(s, new VmQscProtocol());
+    Simulation.Outcome o = run(s, new VmQscRuntime());
     for (RecoveryPlan plan : o.plans()) {
       Set<Integer> restored = new HashSet<>();
       for (Restore r : plan.restores()) restored.add(r.vm());
@@ -121,13 +121,13 @@ public class BaselinePropertiesTest {
       else assertTrue(restored.containsAll(failedVms(s, plan.failure())));
     }
     assertOracleAccepts(o, "vmqsc");
-    // The harness's own reading of the rules, written from the algorithm's description, agrees with the protocol
-    // module on what is checkpointed and logged.
+    // The harness's own reading of the rules, written from the algorithm's description, agrees with the shipping
+    // runtime on what is checkpointed and logged.
     Simulation.Outcome rules = run(s, new VmQsc(VmQsc.Reading.VMQSC));
     for (String m : List.of("basic_checkpoints", "forced_checkpoints", "logged_messages")) {
       assertEquals(m, rules.metrics().get(m), o.metrics().get(m), 0);
     }
-    // The module writes a late message received by an MI VM twice (at once, and in the VM's log segment).
+    // The runtime writes a late message received by an MI VM twice (at once, and in the VM's log segment).
     assertTrue(o.metrics().get("eta_bytes") >= rules.metrics().get("eta_bytes"));
     assertOracleAccepts(rules, "vmqsc rules");
   }

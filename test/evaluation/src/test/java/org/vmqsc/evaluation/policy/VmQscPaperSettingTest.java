@@ -27,12 +27,12 @@ public class VmQscPaperSettingTest {
     return sim.run(new VmQsc(reading), Simulation.ProgressListener.NONE).metrics();
   }
 
-  private static Metrics runProtocolModule() {
-    return sim.run(new VmQscProtocol(), Simulation.ProgressListener.NONE).metrics();
+  private static Metrics runShippingRuntime() {
+    return sim.run(new VmQscRuntime(), Simulation.ProgressListener.NONE).metrics();
   }
 
-  @Test public void etaIsOneSixthWithTheProtocolModule() {
-    Metrics m = runProtocolModule();
+  @Test public void etaIsOneSixthWithTheShippingRuntime() {
+    Metrics m = runShippingRuntime();
     assertEquals(1.0 / 6, m.get("eta_messages"), 0.01);
     assertEquals(1.0 / 6, m.get("eta_bytes"), 0.01);
   }
@@ -47,7 +47,7 @@ public class VmQscPaperSettingTest {
   }
 
   @Test public void theHalfOfVmsThatAreMi2CheckpointEveryOtherBoundary() {
-    Metrics m = runProtocolModule();
+    Metrics m = runShippingRuntime();
     // SI VMs checkpoint at every boundary their host's clock reaches within the run, MI_2 VMs at every other one;
     // in this reading a forced checkpoint only comes early, it never adds one.
     long expected = 0;
@@ -61,7 +61,7 @@ public class VmQscPaperSettingTest {
   }
 
   @Test public void theLiteralReadingLosesMessagesOnHostFailuresAndTheClosedOneDoesNot() {
-    assertEquals(0, runProtocolModule().get("inconsistent_recoveries"), 0);
+    assertEquals(0, runShippingRuntime().get("inconsistent_recoveries"), 0);
     assertEquals(0, run(VmQsc.Reading.VMQSC).get("inconsistent_recoveries"), 0);
     assertTrue(run(VmQsc.Reading.PAPER).get("inconsistent_recoveries") > 0);
   }
