@@ -109,6 +109,17 @@ public final class UdpTunnel implements AutoCloseable {
         malformed.get(), stale.get(), unknownGroup.get(), unreachable.get());
   }
 
+  /** Frames on their way over all links: sent but not known delivered, or waiting for the window. */
+  public int inFlight() {
+    int n = 0;
+    for (Outgoing out : outgoing.values()) {
+      synchronized (out) {
+        n += out.pending.size() + out.backlog.size();
+      }
+    }
+    return n;
+  }
+
   public boolean isClosed() {
     return closed && socket.isClosed() && !receiver.isAlive() && timer.isTerminated();
   }
