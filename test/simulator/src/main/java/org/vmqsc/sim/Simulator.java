@@ -45,10 +45,7 @@ import org.vmqsc.server.recovery.HostChannel;
 import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.ReportIntake;
-import org.vmqsc.server.service.BoundaryReport;
 import org.vmqsc.server.service.FailureKind;
-import org.vmqsc.server.service.HostReport;
-import org.vmqsc.server.service.LoggedMessageReport;
 import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.Views.CollectionResult;
@@ -815,22 +812,7 @@ public final class Simulator {
     // ManagerLink
 
     @Override public void report(String groupId, List<NodeReport> batch) {
-      List<BoundaryReport> boundaries = new ArrayList<>();
-      List<LoggedMessageReport> logged = new ArrayList<>();
-      for (NodeReport r : batch) {
-        if (r instanceof NodeReport.Boundary b) {
-          BoundaryRecord c = b.record();
-          boundaries.add(new BoundaryReport(vmUuids[c.vm()], c.kind(), c.index(), c.incarnation(), c.forced(),
-              b.stable(), b.sizeBytes(), b.location(), b.contentDigest(), c.position(), c.received(), c.sentTo(),
-              c.receivedFrom()));
-        } else if (r instanceof NodeReport.InTransit t) {
-          LogEntry e = t.entry();
-          Message m = e.message();
-          logged.add(new LoggedMessageReport(vmUuids[m.from()], vmUuids[m.to()], m.seq(), m.csn(), m.incarnation(),
-              m.size(), m.digest(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation(), t.location()));
-        }
-      }
-      intake.accept(new HostReport(uuid, groupUuid, boundaries, logged));
+      intake.accept(HostReports.of(uuid, groupUuid, vm -> vmUuids[vm], batch));
     }
   }
 

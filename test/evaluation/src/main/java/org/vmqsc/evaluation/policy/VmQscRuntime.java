@@ -42,9 +42,7 @@ import org.vmqsc.protocol.recovery.VmRestore;
 import org.vmqsc.server.recovery.HostChannel;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.ReportIntake;
-import org.vmqsc.server.service.BoundaryReport;
-import org.vmqsc.server.service.HostReport;
-import org.vmqsc.server.service.LoggedMessageReport;
+import org.vmqsc.sim.HostReports;
 import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.ServiceException;
@@ -430,24 +428,13 @@ public final class VmQscRuntime extends AbstractPolicy {
     // ManagerLink
 
     @Override public void report(String groupId, List<NodeReport> batch) {
-      List<BoundaryReport> boundaries = new ArrayList<>();
-      List<LoggedMessageReport> loggedMessages = new ArrayList<>();
       for (NodeReport r : batch) {
-        if (r instanceof NodeReport.Boundary b) {
-          BoundaryRecord c = b.record();
-          if (c.index() > 0 || c.incarnation() > 0) tally.controlMessages++;
-          boundaries.add(new BoundaryReport(vmUuids[c.vm()], c.kind(), c.index(), c.incarnation(), c.forced(),
-              b.stable(), b.sizeBytes(), b.location(), b.contentDigest(), c.position(), c.received(), c.sentTo(),
-              c.receivedFrom()));
-        } else if (r instanceof NodeReport.InTransit t) {
+        // One control message per report; the boot checkpoints are part of setting the group up.
+        if (!(r instanceof NodeReport.Boundary b) || b.record().index() > 0 || b.record().incarnation() > 0) {
           tally.controlMessages++;
-          LogEntry e = t.entry();
-          Message m = e.message();
-          loggedMessages.add(new LoggedMessageReport(vmUuids[m.from()], vmUuids[m.to()], m.seq(), m.csn(),
-              m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.epoch(), e.incarnation(), t.location()));
         }
       }
-      intake.accept(new HostReport(uuid, groupId, boundaries, loggedMessages));
+      intake.accept(HostReports.of(uuid, groupId, vm -> vmUuids[vm], batch));
     }
   }
 
