@@ -24,6 +24,7 @@ public final class ApiServer implements AutoCloseable {
   private final Server jetty;
   private final ServerConnector connector;
   private final AsyncJobs jobs;
+  private final java.util.Set<String> commandNames;
 
   /** @param port 0 for any free port */
   public ApiServer(ProtectionService service, HostDirectory hosts, Recoverer recoverer, ApiKeys keys,
@@ -36,6 +37,8 @@ public final class ApiServer implements AutoCloseable {
     new HistoryCommands(service).register(commands);
     new RecoveryCommands(service, jobs, recoverer).register(commands);
     new HostCommands(hosts).register(commands);
+    ApiCatalog.register(commands);
+    commandNames = java.util.Set.copyOf(commands.keySet());
 
     QueuedThreadPool threads = new QueuedThreadPool(16, 2); // a handful of admins and agents, on a small machine
     threads.setName("vmqsc-api");
@@ -57,6 +60,11 @@ public final class ApiServer implements AutoCloseable {
   /** On {@link #DEFAULT_HOST}. */
   public ApiServer(ProtectionService service, HostDirectory hosts, Recoverer recoverer, ApiKeys keys, int port) {
     this(service, hosts, recoverer, keys, DEFAULT_HOST, port);
+  }
+
+  /** The commands served, lower-cased. */
+  java.util.Set<String> commandNames() {
+    return commandNames;
   }
 
   public ApiServer start() throws Exception {
