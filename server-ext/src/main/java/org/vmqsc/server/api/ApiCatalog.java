@@ -1,0 +1,85 @@
+package org.vmqsc.server.api;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * listApis: every command with its parameters, in the shape CloudStack answers it. CloudMonkey's {@code sync}
+ * builds its command cache from this answer, and refuses to call a command that is not in that cache, so this is
+ * what lets {@code cmk} talk to the manager.
+ */
+final class ApiCatalog {
+
+  record Param(String name, String type, boolean required, String description) {}
+
+  record Api(String name, boolean async, String description, List<Param> params) {}
+
+  private static final Param PAGE = new Param("page", "integer", false, "page number, from 1");
+  private static final Param PAGE_SIZE = new Param("pagesize", "integer", false, "items per page, 1 to 1000");
+  private static final Param GROUP_ID = new Param("protectiongroupid", "uuid", true, "the protection group");
+
+  static final List<Api> APIS = List.of(
+      new Api("createProtectionGroup", false, "Creates a protection group", List.of(
+          new Param("name", "string", true, "the group's name"),
+          new Param("baseperiod", "long", true, "base checkpoint period T0 in milliseconds"),
+          new Param("recoverypolicy", "string", false, "AUTOMATIC (default) or MANUAL"),
+          new Param("earlyindexpolicy", "string", false, "ADVANCE_AND_LOG (default) or FORCE_CHECKPOINT"))),
+      new Api("listProtectionGroups", false, "Lists protection groups with their VMs", List.of(
+          new Param("id", "uuid", false, "only this group"), PAGE, PAGE_SIZE)),
+      new Api("updateProtectionGroup", false, "Updates a protection group", List.of(
+          new Param("id", "uuid", true, "the group"),
+          new Param("name", "string", false, "new name"),
+          new Param("baseperiod", "long", false, "new T0 in milliseconds, only before the first checkpoint"),
+          new Param("recoverypolicy", "string", false, "AUTOMATIC or MANUAL"))),
+      new Api("deleteProtectionGroup", false, "Deletes a protection group", List.of(
+          new Param("id", "uuid", true, "the group"))),
+      new Api("addVmToProtectionGroup", false, "Adds a VM to a protection group", List.of(
+          new Param("id", "uuid", true, "the group"),
+          new Param("virtualmachineid", "uuid", true, "the VM"),
+          new Param("vmclass", "string", false, "SI (default) or MI_k with k >= 2"),
+          new Param("hostid", "uuid", false, "the host the VM runs on"))),
+      new Api("removeVmFromProtectionGroup", false, "Removes a VM from a protection group", List.of(
+          new Param("id", "uuid", true, "the group"),
+          new Param("virtualmachineid", "uuid", true, "the VM"))),
+      new Api("listVmCheckpoints", false, "Lists a group's checkpoints", List.of(
+          GROUP_ID, new Param("virtualmachineid", "uuid", false, "only this VM's"),
+          new Param("includeremoved", "boolean", false, "also collected and discarded ones"), PAGE, PAGE_SIZE)),
+      new Api("listRecoveryLines", false, "Lists a group's recovery lines", List.of(GROUP_ID, PAGE, PAGE_SIZE)),
+      new Api("recoverProtectionGroup", true, "Recovers a protection group now", List.of(
+          new Param("id", "uuid", true, "the group"))),
+      new Api("listRecoveryEvents", false, "Lists a group's recoveries, newest first",
+          List.of(GROUP_ID, PAGE, PAGE_SIZE)),
+      new Api("listHosts", false, "Lists the agents and their leases", List.of(
+          new Param("id", "uuid", false, "only this host"), PAGE, PAGE_SIZE)),
+      new Api("queryAsyncJobResult", false, "Queries an async job's state and result", List.of(
+          new Param("jobid", "uuid", true, "the job"))),
+      new Api("listApis", false, "Lists the API commands", List.of()));
+
+  private ApiCatalog() {}
+
+  static void register(Map<String, Command> table) {
+    table.put("listapis", p -> Json.list("api", APIS.stream().map(ApiCatalog::json).toList(), APIS.size()));
+  }
+
+  private static JsonObject json(Api api) {
+    JsonObject o = new JsonObject();
+    o.addProperty("name", api.name());
+    o.addProperty("description", api.description());
+    o.addProperty("isasync", api.async());
+    o.addProperty("related", "");
+    JsonArray params = new JsonArray();
+    for (Param p : api.params()) {
+      JsonObject param = new JsonObject();
+      param.addProperty("name", p.name());
+      param.addProperty("type", p.type());
+      param.addProperty("required", p.required());
+      param.addProperty("description", p.description());
+      params.add(param);
+    }
+    o.add("params", params);
+    o.add("response", new JsonArray());
+    return o;
+  }
+}

@@ -1,0 +1,57 @@
+package org.vmqsc.server.api;
+
+import com.google.gson.JsonObject;
+import java.util.Map;
+import org.vmqsc.server.service.ProtectionService;
+
+/** recoverProtectionGroup (an async job) and queryAsyncJobResult. */
+final class RecoveryCommands {
+
+  private final ProtectionService service;
+  private final AsyncJobs jobs;
+  private final Recoverer recoverer;
+
+  RecoveryCommands(ProtectionService service, AsyncJobs jobs, Recoverer recoverer) {
+    this.service = service;
+    this.jobs = jobs;
+    this.recoverer = recoverer;
+  }
+
+  void register(Map<String, Command> table) {
+    table.put("recoverprotectiongroup", this::recover);
+    table.put("queryasyncjobresult", this::query);
+  }
+
+  private JsonObject recover(Params p) {
+    String group = p.required("id");
+    service.group(group); // an unknown group is a 431 now, as CloudStack checks ids before queuing a job
+    String jobId = jobs.submit(p.command(), () -> recoverer.recover(group)
+        .map(event -> Json.single("recoveryevent", Json.recoveryEvent(event)))
+        .orElseGet(() -> {
+          JsonObject nothing = Json.success();
+          nothing.addProperty("displaytext", "no recovery started: every VM of the group runs, or another manager"
+              + " already recovers it");
+          return nothing;
+        }));
+    JsonObject o = new JsonObject();
+    o.addProperty("jobid", jobId);
+    return o;
+  }
+
+  private JsonObject query(Params p) {
+    String id = p.required("jobid");
+    AsyncJobs.Job job = jobs.find(id).orElseThrow(() -> ApiException.badParameter(
+        "Unable to execute API command queryasyncjobresult due to invalid value " + id + " for parameter jobid:"
+            + " no such job"));
+    JsonObject o = new JsonObject();
+    o.addProperty("jobid", job.id());
+    o.addProperty("cmd", job.command());
+    o.addProperty("jobstatus", job.status());
+    o.addProperty("jobprocstatus", 0);
+    o.addProperty("jobresultcode", job.resultCode());
+    o.addProperty("jobresulttype", "object");
+    o.addProperty("created", Json.DATE.format(job.created()));
+    if (job.result() != null) o.add("jobresult", job.result());
+    return o;
+  }
+}

@@ -1,0 +1,103 @@
+package org.vmqsc.server.api;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.vmqsc.server.api.ApiFixture.assertOk;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import org.junit.Rule;
+import org.junit.Test;
+
+/** create/list/update/delete round trips, members, paging, GET and POST alike. */
+public class ApiGroupsTest {
+
+  @Rule public final ApiFixture api = new ApiFixture();
+
+  @Test
+  public void createListUpdateDeleteRoundTrip() throws Exception {
+    ApiClient.Reply created = api.client.post("createProtectionGroup", "name", "web tier", "baseperiod", "30000",
+        "recoverypolicy", "manual", "earlyindexpolicy", "force_checkpoint");
+    assertOk(created);
+    JsonObject group = created.response("createProtectionGroup").getAsJsonObject("protectiongroup");
+    String id = group.get("id").getAsString();
+    assertEquals("web tier", group.get("name").getAsString());
+    assertEquals(30000, group.get("baseperiod").getAsLong());
+    assertEquals("MANUAL", group.get("recoverypolicy").getAsString());
+    assertEquals(0, group.get("vmcount").getAsInt());
+    assertTrue(group.get("created").getAsString().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+0000"));
+
+    JsonObject list = api.client.get("listProtectionGroups").response("listProtectionGroups");
+    assertEquals(1, list.get("count").getAsInt());
+    assertEquals(id, list.getAsJsonArray("protectiongroup").get(0).getAsJsonObject().get("id").getAsString());
+
+    ApiClient.Reply updated = api.client.get("updateProtectionGroup", "id", id, "name", "web", "baseperiod",
+        "45000", "recoverypolicy", "AUTOMATIC");
+    assertOk(updated);
+    JsonObject after = updated.response("updateProtectionGroup").getAsJsonObject("protectiongroup");
+    assertEquals("web", after.get("name").getAsString());
+    assertEquals(45000, after.get("baseperiod").getAsLong());
+    assertEquals("AUTOMATIC", after.get("recoverypolicy").getAsString());
+    JsonObject one = api.client.get("listProtectionGroups", "id", id).response("listProtectionGroups");
+    assertEquals("web", one.getAsJsonArray("protectiongroup").get(0).getAsJsonObject().get("name").getAsString());
+
+    ApiClient.Reply deleted = api.client.post("deleteProtectionGroup", "id", id);
+    assertOk(deleted);
+    assertTrue(deleted.response("deleteProtectionGroup").get("success").getAsBoolean());
+    // CloudStack answers an empty list with an empty object.
+    assertEquals(new JsonObject(), api.client.get("listProtectionGroups").response("listProtectionGroups"));
+  }
+
+  @Test
+  public void addAndRemoveVms() throws Exception {
+    String id = api.createGroup("g");
+    ApiClient.Reply added = api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-1",
+        "vmclass", "MI_2", "hostid", "host-1");
+    assertOk(added);
+    api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-2");
+    JsonObject group = api.client.get("listProtectionGroups", "id", id).response("listProtectionGroups")
+        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
+    assertEquals(2, group.get("vmcount").getAsInt());
+    JsonArray vms = group.getAsJsonArray("vm");
+    JsonObject first = vms.get(0).getAsJsonObject();
+    assertEquals("vm-1", first.get("virtualmachineid").getAsString());
+    assertEquals("MI_2", first.get("vmclass").getAsString());
+    assertEquals("host-1", first.get("hostid").getAsString());
+    assertEquals(0, first.get("number").getAsInt());
+    JsonObject second = vms.get(1).getAsJsonObject();
+    assertEquals("SI", second.get("vmclass").getAsString());
+    assertFalse(second.has("hostid"));
+
+    ApiClient.Reply removed = api.client.post("removeVmFromProtectionGroup", "id", id, "virtualmachineid", "vm-1");
+    assertOk(removed);
+    JsonObject now = removed.response("removeVmFromProtectionGroup").getAsJsonObject("protectiongroup");
+    assertEquals(1, now.get("vmcount").getAsInt());
+    assertEquals("vm-2", now.getAsJsonArray("vm").get(0).getAsJsonObject().get("virtualmachineid").getAsString());
+    assertEquals(0, now.getAsJsonArray("vm").get(0).getAsJsonObject().get("number").getAsInt());
+  }
+
+  @Test
+  public void pagesCountEverythingAndShowOnePage() throws Exception {
+    for (int i = 0; i < 5; i++) api.createGroup("g" + i);
+    JsonObject page2 = api.client.get("listProtectionGroups", "page", "2", "pagesize", "2")
+        .response("listProtectionGroups");
+    assertEquals(5, page2.get("count").getAsInt());
+    JsonArray items = page2.getAsJsonArray("protectiongroup");
+    assertEquals(2, items.size());
+    assertEquals("g2", items.get(0).getAsJsonObject().get("name").getAsString());
+    JsonObject page3 = api.client.get("listProtectionGroups", "page", "3", "pagesize", "2")
+        .response("listProtectionGroups");
+    assertEquals(1, page3.getAsJsonArray("protectiongroup").size());
+  }
+
+  @Test
+  public void valuesWithSpacesAndSymbolsSurviveSigning() throws Exception {
+    String name = "a b+c&d=e/f?g*h~i%j élan";
+    ApiClient.Reply r = api.client.get("createProtectionGroup", "name", name, "baseperiod", "1000");
+    assertOk(r);
+    assertEquals(name, r.response("createProtectionGroup").getAsJsonObject("protectiongroup").get("name")
+        .getAsString());
+    assertOk(api.client.post("createProtectionGroup", "name", name, "baseperiod", "1000"));
+  }
+}

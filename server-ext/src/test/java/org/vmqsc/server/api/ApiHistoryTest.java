@@ -1,0 +1,55 @@
+package org.vmqsc.server.api;
+
+import static org.junit.Assert.assertEquals;
+import static org.vmqsc.server.api.ApiFixture.assertOk;
+
+import com.google.gson.JsonObject;
+import java.util.List;
+import org.junit.Rule;
+import org.junit.Test;
+import org.vmqsc.protocol.BoundaryKind;
+import org.vmqsc.server.service.BoundaryReport;
+import org.vmqsc.server.service.HostReport;
+
+/** listVmCheckpoints, listRecoveryLines, listRecoveryEvents over what hosts reported. */
+public class ApiHistoryTest {
+
+  @Rule public final ApiFixture api = new ApiFixture();
+
+  @Test
+  public void checkpointsAndLinesAsHostsReportedThem() throws Exception {
+    String group = api.createGroup("g");
+    assertOk(api.client.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-a", "hostid", "h1"));
+    assertOk(api.client.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-b", "hostid", "h1"));
+    for (String vm : List.of("vm-a", "vm-b")) {
+      api.service.report(new HostReport("h1", group, List.of(new BoundaryReport(vm, BoundaryKind.CHECKPOINT, 0, 0,
+          false, true, 4096, "stable/" + vm + "/0", "sha256:" + vm, 0, 0, new long[2], new long[2])), List.of()));
+    }
+
+    JsonObject all = api.client.get("listVmCheckpoints", "protectiongroupid", group).response("listVmCheckpoints");
+    assertEquals(2, all.get("count").getAsInt());
+    JsonObject onlyB = api.client.get("listVmCheckpoints", "protectiongroupid", group, "virtualmachineid", "vm-b",
+        "includeremoved", "true").response("listVmCheckpoints");
+    assertEquals(1, onlyB.get("count").getAsInt());
+    JsonObject cp = onlyB.getAsJsonArray("vmcheckpoint").get(0).getAsJsonObject();
+    assertEquals("vm-b", cp.get("virtualmachineid").getAsString());
+    assertEquals(0, cp.get("csn").getAsLong());
+    assertEquals("STABLE", cp.get("state").getAsString());
+    assertEquals(4096, cp.get("size").getAsLong());
+    assertEquals("stable/vm-b/0", cp.get("location").getAsString());
+
+    JsonObject lines = api.client.get("listRecoveryLines", "protectiongroupid", group)
+        .response("listRecoveryLines");
+    assertEquals(1, lines.get("count").getAsInt());
+    JsonObject line = lines.getAsJsonArray("recoveryline").get(0).getAsJsonObject();
+    assertEquals(0, line.get("index").getAsLong());
+    assertEquals(2, line.getAsJsonArray("entry").size());
+    assertEquals(group, line.get("protectiongroupid").getAsString());
+
+    assertEquals(new JsonObject(), api.client.get("listRecoveryEvents", "protectiongroupid", group)
+        .response("listRecoveryEvents"));
+    JsonObject groupNow = api.client.get("listProtectionGroups", "id", group).response("listProtectionGroups")
+        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
+    assertEquals(0, groupNow.get("lineindex").getAsLong());
+  }
+}
