@@ -13,6 +13,6 @@ public record LogEntry(Message message, long rsn, long position, long receiverIn
 
   /** A message is late when it was sent in an earlier interval than the one it is received in (hole 1). */
   public boolean isLate() {
-    return message.csn() < receiverIndex;
+    return message.index() < receiverIndex;
   }
 }

@@ -2,11 +2,12 @@ package org.vmqsc.protocol;
 
 /**
  * A VM-to-VM message as the relay sees it. {@code seq} numbers the messages of one channel (from, to) from 1;
- * channels are FIFO. {@code csn} is the sender's index when it sent the message. {@code incarnation} tells apart
+ * channels are FIFO. {@code index} is the sender's index when it sent the message (the paper's checkpoint sequence
+ * number, CSN). {@code incarnation} tells apart
  * messages of an execution that a recovery discarded. The body itself stays with the relay (keyed by the same
  * fields); the protocol needs only its size and digest.
  */
-public record Message(int from, int to, long seq, long csn, int incarnation, int size, long digest) {
+public record Message(int from, int to, long seq, long index, int incarnation, int size, long digest) {
 
   public Message {
     if (from == to) throw new IllegalArgumentException("a VM does not message itself");
@@ -14,6 +15,6 @@ public record Message(int from, int to, long seq, long csn, int incarnation, int
   }
 
   @Override public String toString() {
-    return "m(" + from + "->" + to + " #" + seq + " csn " + csn + (incarnation > 0 ? " inc " + incarnation : "") + ")";
+    return "m(" + from + "->" + to + " #" + seq + " index " + index + (incarnation > 0 ? " inc " + incarnation : "") + ")";
   }
 }

@@ -53,7 +53,7 @@ final class MessageLogCodec {
       LogEntry e = messages.get(i).entry();
       Message msg = e.message();
       byte[] payload = payloads[i];
-      out.putInt(msg.from()).putInt(msg.to()).putLong(msg.seq()).putLong(msg.csn()).putInt(msg.incarnation())
+      out.putInt(msg.from()).putInt(msg.to()).putLong(msg.seq()).putLong(msg.index()).putInt(msg.incarnation())
           .putInt(msg.size()).putLong(msg.digest())
           .putLong(e.rsn()).putLong(e.position()).putLong(e.receiverIndex()).putInt(e.incarnation())
           .putInt(payload.length).put(payload);

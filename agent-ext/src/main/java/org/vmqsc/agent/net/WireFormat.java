@@ -152,7 +152,7 @@ public final class WireFormat {
   }
 
   private static ByteBuffer message(ByteBuffer b, Message m) {
-    return b.putInt(m.from()).putInt(m.to()).putLong(m.seq()).putLong(m.csn()).putInt(m.incarnation())
+    return b.putInt(m.from()).putInt(m.to()).putLong(m.seq()).putLong(m.index()).putInt(m.incarnation())
         .putInt(m.size()).putLong(m.digest());
   }
 

@@ -42,7 +42,7 @@ public class PaperFiguresTest {
     c.boundaryAll(1);
     c.boundary(HV1, 2);                      // HV1's clock is ahead: C(2,2)
     Message m = c.send(VM2, VM3);
-    assertEquals(2, m.csn());
+    assertEquals(2, m.index());
     List<Effect> onArrival = c.deliver(m);
     Checkpointed forced = (Checkpointed) onArrival.get(0);
     assertEquals(VM3, forced.record().vm());

@@ -148,7 +148,7 @@ public final class HostRules {
     }
     List<HostAction> actions = new ArrayList<>();
     // The forced-checkpoint rule: catch up to the sender's index before delivering, so no orphan can form.
-    if (m.csn() > v.index) advance(v, m.csn(), position, true, actions);
+    if (m.index() > v.index) advance(v, m.index(), position, true, actions);
     v.receivedFrom[m.from()]++;
     v.received++;
     v.lastPosition = Math.max(v.lastPosition, position);

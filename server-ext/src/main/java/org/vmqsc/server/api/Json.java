@@ -56,7 +56,7 @@ final class Json {
     JsonObject o = new JsonObject();
     o.addProperty("id", c.uuid());
     o.addProperty("virtualmachineid", c.vmUuid());
-    o.addProperty("csn", c.csn());
+    o.addProperty("index", c.index());
     o.addProperty("incarnation", c.incarnation());
     o.addProperty("forced", c.forced());
     o.addProperty("state", c.state().name());
@@ -76,7 +76,7 @@ final class Json {
     for (LineEntry e : l.entries()) {
       JsonObject entry = new JsonObject();
       entry.addProperty("virtualmachineid", e.vmUuid());
-      entry.addProperty("csn", e.csn());
+      entry.addProperty("checkpointindex", e.checkpointIndex());
       entry.addProperty("checkpointid", e.checkpointUuid());
       entries.add(entry);
     }

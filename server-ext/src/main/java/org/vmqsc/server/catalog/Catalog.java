@@ -359,7 +359,7 @@ public final class Catalog implements ProtectionService {
       return ReportOutcome.DUPLICATE;
     }
     LoggedMessageEntity row = new LoggedMessageEntity(group.id(), from.id(), to.id(), report.seq(),
-        report.csn(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
+        report.senderIndex(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
         report.receiverIndex(), report.receiverIncarnation(), report.location(), now);
     session.persist(row);
     state.addLoggedMessage(row);

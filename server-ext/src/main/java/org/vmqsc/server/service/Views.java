@@ -20,25 +20,25 @@ public final class Views {
                            int incarnation, Instant created) {
   }
 
-  public record CheckpointView(String uuid, String vmUuid, long csn, int incarnation, boolean forced,
+  public record CheckpointView(String uuid, String vmUuid, long index, int incarnation, boolean forced,
                                ArtifactState state, long sizeBytes, String location, String contentDigest,
                                Instant created) {
   }
 
-  public record LogSegmentView(String uuid, String vmUuid, long firstCsn, long csn, int incarnation,
+  public record LogSegmentView(String uuid, String vmUuid, long firstIndex, long index, int incarnation,
                                ArtifactState state, long sizeBytes, String location, String contentDigest,
                                Instant created) {
   }
 
-  /** A recovery line: for each VM, the checkpoint it restores (CSN <= index) and where that checkpoint is. */
+  /** A recovery line: for each VM, the checkpoint it restores (its index <= the line's) and where that checkpoint is. */
   public record LineView(String groupUuid, long index, List<LineEntry> entries, Instant created) {
-    public long csnOf(String vmUuid) {
+    public long checkpointIndexOf(String vmUuid) {
       return entries.stream().filter(e -> e.vmUuid().equals(vmUuid)).findFirst()
-          .orElseThrow(() -> new IllegalArgumentException(vmUuid + " is not on the line")).csn();
+          .orElseThrow(() -> new IllegalArgumentException(vmUuid + " is not on the line")).checkpointIndex();
     }
   }
 
-  public record LineEntry(String vmUuid, long csn, String checkpointUuid) {}
+  public record LineEntry(String vmUuid, long checkpointIndex, String checkpointUuid) {}
 
   /** How a report changed the catalog. */
   public enum ReportOutcome {
@@ -74,11 +74,11 @@ public final class Views {
                                 Map<Message, String> inTransitLocations) {}
 
   /** One rolled-back VM: the checkpoint it restores, the segments it replays, the incarnation it runs under. */
-  public record RestoreStep(String vmUuid, int newIncarnation, String checkpointUuid, long checkpointCsn,
+  public record RestoreStep(String vmUuid, int newIncarnation, String checkpointUuid, long checkpointIndex,
                             String checkpointLocation, List<String> segmentLocations, int replayedMessages) {}
 
   /** A VM failure on a surviving host: restart the VM there from its latest checkpoint and its volatile log. */
-  public record VmFailurePlan(String vmUuid, String hostUuid, String checkpointUuid, long checkpointCsn,
+  public record VmFailurePlan(String vmUuid, String hostUuid, String checkpointUuid, long checkpointIndex,
                               ArtifactState checkpointState, String checkpointLocation) {}
 
   public record RecoveryEventView(String uuid, String groupUuid, FailureKind failureKind,

@@ -33,7 +33,7 @@ public class ApiHistoryTest {
     assertEquals(1, onlyB.get("count").getAsInt());
     JsonObject cp = onlyB.getAsJsonArray("vmcheckpoint").get(0).getAsJsonObject();
     assertEquals("vm-b", cp.get("virtualmachineid").getAsString());
-    assertEquals(0, cp.get("csn").getAsLong());
+    assertEquals(0, cp.get("index").getAsLong());
     assertEquals("STABLE", cp.get("state").getAsString());
     assertEquals(4096, cp.get("size").getAsLong());
     assertEquals("stable/vm-b/0", cp.get("location").getAsString());

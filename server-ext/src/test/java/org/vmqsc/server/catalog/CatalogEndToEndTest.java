@@ -99,7 +99,7 @@ public class CatalogEndToEndTest {
     // Nothing the line needs was collected, and collecting again finds nothing more.
     LineView line = catalog.currentLine(view.uuid()).orElseThrow();
     for (Views.CheckpointView c : catalog.listCheckpoints(view.uuid(), false, new PageRequest(0, 1000)).items()) {
-      assertTrue(c + " is not behind the line", c.csn() >= line.csnOf(c.vmUuid()));
+      assertTrue(c + " is not behind the line", c.index() >= line.checkpointIndexOf(c.vmUuid()));
     }
     assertEquals(0, catalog.collect(view.uuid()).locations().size());
 
@@ -198,7 +198,7 @@ public class CatalogEndToEndTest {
     Feeding.feedAll(catalog, group.all());
     Feeding.feedAll(catalog, group.runInterval(5));
     Views.VmFailurePlan plan = catalog.planVmFailure(group.vmUuid(0));
-    assertEquals(1, plan.checkpointCsn());
+    assertEquals(1, plan.checkpointIndex());
     assertEquals(ArtifactState.STABLE, plan.checkpointState());
     assertEquals(group.hostUuid(0), plan.hostUuid());
   }
@@ -217,7 +217,7 @@ public class CatalogEndToEndTest {
     }
     assertEquals(expected.index(), line.orElseThrow().index());
     long[] csns = new long[group.size()];
-    for (int vm = 0; vm < group.size(); vm++) csns[vm] = line.get().csnOf(group.vmUuid(vm));
+    for (int vm = 0; vm < group.size(); vm++) csns[vm] = line.get().checkpointIndexOf(group.vmUuid(vm));
     assertArrayEquals(expected.checkpointOf(), csns);
   }
 }

@@ -127,7 +127,7 @@ public class ConcurrentReportsTest {
     LineView line = catalog.currentLine(view.uuid()).orElseThrow();
     assertEquals(expected.index(), line.index());
     long[] csns = new long[group.size()];
-    for (int vm = 0; vm < group.size(); vm++) csns[vm] = line.csnOf(group.vmUuid(vm));
+    for (int vm = 0; vm < group.size(); vm++) csns[vm] = line.checkpointIndexOf(group.vmUuid(vm));
     assertArrayEquals(expected.checkpointOf(), csns);
 
     long boundaries = group.all().stream().filter(r -> r instanceof SimulatedGroup.Boundary).count() / 2;

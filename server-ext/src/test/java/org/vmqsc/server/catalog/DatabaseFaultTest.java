@@ -149,7 +149,7 @@ public class DatabaseFaultTest {
     LineView line = catalog.currentLine(view.uuid()).orElseThrow();
     assertEquals(expected.index(), line.index());
     long[] csns = new long[sim.size()];
-    for (int vm = 0; vm < sim.size(); vm++) csns[vm] = line.csnOf(sim.vmUuid(vm));
+    for (int vm = 0; vm < sim.size(); vm++) csns[vm] = line.checkpointIndexOf(sim.vmUuid(vm));
     assertArrayEquals(expected.checkpointOf(), csns);
   }
 

@@ -126,7 +126,7 @@ public class ReportDeliveryTest {
   private void assertLine(RecoveryLine expected, SimulatedGroup group, LineView line) {
     assertEquals(expected.index(), line.index());
     long[] csns = new long[group.size()];
-    for (int vm = 0; vm < group.size(); vm++) csns[vm] = line.csnOf(group.vmUuid(vm));
+    for (int vm = 0; vm < group.size(); vm++) csns[vm] = line.checkpointIndexOf(group.vmUuid(vm));
     assertArrayEquals(expected.checkpointOf(), csns);
   }
 

@@ -309,7 +309,7 @@ final class SimulatedGroup {
           LogEntry e = t.entry();
           Message m = e.message();
           reports.add(new Logged(SimulatedGroup.this, host, new LoggedMessageReport(vmUuid(m.from()), vmUuid(m.to()),
-              m.seq(), m.csn(), m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.receiverIndex(),
+              m.seq(), m.index(), m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.receiverIndex(),
               e.incarnation(), t.location())));
           reference.markInTransitLogged(m);
           stableInTransit.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(e);

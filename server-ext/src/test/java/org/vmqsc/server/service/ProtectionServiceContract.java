@@ -133,7 +133,7 @@ public abstract class ProtectionServiceContract {
   }
 
   private CheckpointView checkpointOf(GroupView g, String vm, long csn) {
-    return checkpoints(g, true).stream().filter(c -> c.vmUuid().equals(vm) && c.csn() == csn).findFirst()
+    return checkpoints(g, true).stream().filter(c -> c.vmUuid().equals(vm) && c.index() == csn).findFirst()
         .orElseThrow(() -> new AssertionError("no checkpoint of " + vm + " at " + csn));
   }
 
@@ -363,8 +363,8 @@ public abstract class ProtectionServiceContract {
     ReportResult moved = send(g, segment("c", 1, true));
     assertEquals(1, moved.lineMoved().index());
     LineView at1 = service.currentLine(g.uuid()).orElseThrow();
-    assertEquals(1, at1.csnOf("a"));
-    assertEquals("c restores its checkpoint 0 and replays its segment", 0, at1.csnOf("c"));
+    assertEquals(1, at1.checkpointIndexOf("a"));
+    assertEquals("c restores its checkpoint 0 and replays its segment", 0, at1.checkpointIndexOf("c"));
 
     List<LineView> lines = service.listLines(g.uuid(), PageRequest.first(10)).items();
     assertEquals("newest first", List.of(1L, 0L), lines.stream().map(LineView::index).toList());
@@ -391,8 +391,8 @@ public abstract class ProtectionServiceContract {
     List<LogSegmentView> segs = segments(g, false);
     assertEquals(1, segs.size());
     assertEquals("c", segs.get(0).vmUuid());
-    assertEquals(0, segs.get(0).firstCsn());
-    assertEquals(1, segs.get(0).csn());
+    assertEquals(0, segs.get(0).firstIndex());
+    assertEquals(1, segs.get(0).index());
     assertEquals(ArtifactState.STAGED, segs.get(0).state());
     assertEquals(2, service.listCheckpoints(g.uuid(), false, PageRequest.first(10)).total());
     assertEquals(1, service.listCheckpoints(g.uuid(), false, new PageRequest(1, 1)).items().size());
@@ -403,7 +403,7 @@ public abstract class ProtectionServiceContract {
     send(g, checkpoint("a", 0, false));
     send(g, checkpoint("a", 1, false));
     send(g, checkpoint("a", 2, false));
-    assertEquals(List.of(2L, 1L, 0L), checkpoints(g, false).stream().map(CheckpointView::csn).toList());
+    assertEquals(List.of(2L, 1L, 0L), checkpoints(g, false).stream().map(CheckpointView::index).toList());
   }
 
   @Test public void repeatedReportsChangeNothing() {
@@ -458,7 +458,7 @@ public abstract class ProtectionServiceContract {
     assertEquals("c's segment 1 is missing", Long.valueOf(0), lineIndex(g));
     ReportResult filled = send(g, segment("c", 1, true));
     assertEquals(2, filled.lineMoved().index());
-    assertEquals(0, service.currentLine(g.uuid()).orElseThrow().csnOf("c"));
+    assertEquals(0, service.currentLine(g.uuid()).orElseThrow().checkpointIndexOf("c"));
   }
 
   @Test public void reportsBehindTheLineAreIgnored() {
@@ -608,7 +608,7 @@ public abstract class ProtectionServiceContract {
     assertTrue(result.locations().contains("stable://c/1"));
     assertTrue(result.locations().contains("stable://a/0"));
 
-    assertEquals(List.of(2L, 2L, 2L), checkpoints(g, false).stream().map(CheckpointView::csn).toList());
+    assertEquals(List.of(2L, 2L, 2L), checkpoints(g, false).stream().map(CheckpointView::index).toList());
     assertEquals(0, segments(g, false).size());
     List<CheckpointView> all = checkpoints(g, true);
     assertEquals(8, all.size());
@@ -640,7 +640,7 @@ public abstract class ProtectionServiceContract {
     VmFailurePlan plan = service.planVmFailure("a");
     assertEquals("a", plan.vmUuid());
     assertEquals("h1", plan.hostUuid());
-    assertEquals(1, plan.checkpointCsn());
+    assertEquals(1, plan.checkpointIndex());
     assertEquals(ArtifactState.STAGED, plan.checkpointState());
     assertEquals("host://a/1", plan.checkpointLocation());
     assertEquals(checkpointOf(g, "a", 1).uuid(), plan.checkpointUuid());
@@ -677,7 +677,7 @@ public abstract class ProtectionServiceContract {
     Views.RestoreStep a = plan.restores().get(0);
     assertEquals("a", a.vmUuid());
     assertEquals(1, a.newIncarnation());
-    assertEquals(1, a.checkpointCsn());
+    assertEquals(1, a.checkpointIndex());
     assertEquals(checkpointOf(g, "a", 1).uuid(), a.checkpointUuid());
     assertEquals("stable://a/1", a.checkpointLocation());
     assertEquals(List.of(), a.segmentLocations());
@@ -764,7 +764,7 @@ public abstract class ProtectionServiceContract {
     assertEquals(2, moved.lineMoved().index());
     assertEquals(1, checkpointOf(g, "a", 2).incarnation());
     VmFailurePlan restart = service.planVmFailure("a");
-    assertEquals(2, restart.checkpointCsn());
+    assertEquals(2, restart.checkpointIndex());
   }
 
   @Test public void aClaimWithAnOutdatedPlanIsRefusedAndChangesNothing() {

@@ -31,7 +31,7 @@ public final class HostReports {
       } else if (r instanceof NodeReport.InTransit t) {
         LogEntry e = t.entry();
         Message m = e.message();
-        logged.add(new LoggedMessageReport(vmUuid.apply(m.from()), vmUuid.apply(m.to()), m.seq(), m.csn(),
+        logged.add(new LoggedMessageReport(vmUuid.apply(m.from()), vmUuid.apply(m.to()), m.seq(), m.index(),
             m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation(),
             t.location()));
       }

@@ -291,7 +291,7 @@ public final class Simulator {
     oracle.onSend(m, g);
     report.messagesSent++;
     if (hostOf[m.to()] != h.id) report.volatileLogged++;
-    emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(),
+    emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
         "incarnation", m.incarnation());
   }
 
@@ -327,11 +327,11 @@ public final class Simulator {
     report.volatileLogged++;
     if (replay != null) {
       report.replayed++;
-      emit("replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(), "rsn", e.rsn(),
+      emit("replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(), "rsn", e.rsn(),
           "receiver_index", e.receiverIndex(), "source", replay.source().name().toLowerCase(),
           "original_rsn", replay.originalRsn(), "state", g.hash);
     } else {
-      emit("deliver", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.csn(), "rsn", e.rsn(),
+      emit("deliver", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(), "rsn", e.rsn(),
           "receiver_index", e.receiverIndex());
       scheduleStep(m.to()); // the state changed, so does what the guest does next
     }
@@ -386,9 +386,9 @@ public final class Simulator {
     boolean allStable = true;
     for (LineEntry e : line.entries()) {
       int vm = vmNumbers.get(e.vmUuid());
-      checkpoints[vm] = e.csn();
-      allStable &= stableStates.containsKey(state("c", vm, e.csn()));
-      for (long i = e.csn() + 1; i <= line.index(); i++) allStable &= stableStates.containsKey(state("s", vm, i));
+      checkpoints[vm] = e.checkpointIndex();
+      allStable &= stableStates.containsKey(state("c", vm, e.checkpointIndex()));
+      for (long i = e.checkpointIndex() + 1; i <= line.index(); i++) allStable &= stableStates.containsKey(state("s", vm, i));
     }
     oracle.onLine(line.index(), allStable);
     report.lineIndex = line.index();

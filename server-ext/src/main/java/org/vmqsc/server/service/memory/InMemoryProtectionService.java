@@ -874,7 +874,7 @@ public final class InMemoryProtectionService implements ProtectionService {
   }
 
   private static Message message(int from, int to, LoggedMessageReport m, int incarnation) {
-    return new Message(from, to, m.seq(), m.csn(), incarnation, m.sizeBytes(), m.digest());
+    return new Message(from, to, m.seq(), m.senderIndex(), incarnation, m.sizeBytes(), m.digest());
   }
 
   private static int channel(Group group, int from, int to) {

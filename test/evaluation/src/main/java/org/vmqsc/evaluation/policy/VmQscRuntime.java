@@ -71,7 +71,7 @@ import org.vmqsc.server.service.memory.InMemoryProtectionService;
  * one acknowledgement message per sender host of a batch, and one line message per host per line move.
  */
 public final class VmQscRuntime extends AbstractPolicy {
-  /** seq (8), csn (8), incarnation (4) and digest (8) travel with every message between relays. */
+  /** seq (8), the sender's index (8), incarnation (4) and digest (8) travel with every message between relays. */
   static final int PIGGYBACK_BYTES = 28;
 
   private GroupConfig config;
