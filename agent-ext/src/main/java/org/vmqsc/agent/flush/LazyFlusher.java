@@ -163,8 +163,10 @@ public final class LazyFlusher implements AutoCloseable {
     synchronized (queue) {
       queue.notifyAll();
     }
-    worker.interrupt();
+    // Let a flush under way finish: an interrupt inside its file I/O would fail a checkpoint already stable.
+    worker.join(5000);
     if (worker.isAlive()) {
+      worker.interrupt();
       worker.join(5000);
     }
   }
