@@ -205,7 +205,8 @@ public final class Simulator {
       vmNumbers.put(vmUuids[vm], vm);
     }
     for (int h = 0; h < hosts.length; h++) hosts[h] = new Host(h);
-    this.intake = new ReportIntake(this.service, channel, this::onLineMoved);
+    // Reports go straight to the service; the recoveries pass the oracle's review (a proxy, kept off the hot path).
+    this.intake = new ReportIntake(service, channel, this::onLineMoved);
     this.coordinator = new RecoveryCoordinator(this.service, channel);
   }
 
