@@ -356,7 +356,7 @@ public final class CatalogBenchCommand implements Callable<Integer> {
         embedded.password()); Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS `" + name + "`");
     } catch (SQLException e) {
-      System.err.println("vmqsc: could not drop the benchmark database " + name + ": " + e.getMessage());
+      System.err.println("vmqsc: could not drop the benchmark database " + name + " (the next run drops it): " + e.getMessage());
     }
   }
 }
