@@ -57,6 +57,13 @@ public class ManagerServerTest {
       // No agents yet: listHosts is empty.
       assertEquals(new JsonObject(), client.get("listHosts").response("listHosts"));
 
+      // An admin-asked recovery with no agent: every VM counts failed and nothing can restore them, so the job
+      // fails with a reason, and the manager goes on serving.
+      JsonObject job = client.awaitJob(client.post("recoverProtectionGroup", "id", groupId)
+          .response("recoverProtectionGroup").get("jobid").getAsString(), java.time.Duration.ofSeconds(30));
+      assertEquals(job.toString(), 2, job.get("jobstatus").getAsInt());
+      assertTrue(job.toString(), !job.getAsJsonObject("jobresult").get("errortext").getAsString().isBlank());
+
       ApiClient forged = new ApiClient(manager.endpoint(), keys.apiKey(), keys.secretKey() + "x");
       ApiClient.Reply refused = forged.get("createProtectionGroup", "name", "forged", "baseperiod", "60000");
       assertEquals(refused.body().toString(), 401, refused.status());
