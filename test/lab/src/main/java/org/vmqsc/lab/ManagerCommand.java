@@ -45,6 +45,11 @@ public final class ManagerCommand implements Callable<Integer> {
     ManagerServer.Config config = new ManagerServer.Config(home != null ? home : defaultHome(), dbUrl, dbUser,
         dbPassword, port);
     VmqscCommand.checkOutputFolder("--home", home); // a given home's parent must exist; the default's is made
+    // Hibernate logs through JBoss Logging, by default to java.util.logging at INFO: route it to the command's
+    // slf4j settings (simplelogger.properties: libraries at WARN), so the manager's own lines stand out.
+    if (System.getProperty("org.jboss.logging.provider") == null) {
+      System.setProperty("org.jboss.logging.provider", "slf4j");
+    }
     ManagerServer server = ManagerServer.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

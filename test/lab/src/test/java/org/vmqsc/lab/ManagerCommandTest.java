@@ -65,7 +65,9 @@ public class ManagerCommandTest {
       process.destroy(); // SIGTERM
       assertTrue("the manager did not stop within 30 s of SIGTERM", process.waitFor(30, TimeUnit.SECONDS));
       assertEquals("exit code after SIGTERM (128 + 15)", 143, process.exitValue());
-      assertTrue(Files.readString(stderr), Files.readString(stderr).contains("manager: stopped"));
+      String err = Files.readString(stderr);
+      assertTrue(err, err.contains("manager: stopped"));
+      assertTrue("library logs at INFO: " + err, !err.contains("HHH000"));
     } finally {
       process.destroyForcibly();
     }
