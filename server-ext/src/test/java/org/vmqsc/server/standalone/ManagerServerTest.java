@@ -8,10 +8,21 @@ import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.vmqsc.db.TestDatabases;
+import org.vmqsc.protocol.BoundaryKind;
+import org.vmqsc.protocol.recovery.SnapshotSurvivors;
+import org.vmqsc.server.catalog.Catalog;
+import org.vmqsc.server.catalog.StandaloneCatalog;
+import org.vmqsc.server.service.BoundaryReport;
+import org.vmqsc.server.service.FailureKind;
+import org.vmqsc.server.service.HostReport;
+import org.vmqsc.server.service.RecoveryPolicy;
+import org.vmqsc.server.service.Views.HostFailurePlan;
 import org.vmqsc.server.api.ApiClient;
 import org.vmqsc.server.api.ApiKeys;
 
@@ -77,6 +88,32 @@ public class ManagerServerTest {
       assertEquals(list.toString(), 1, list.get("count").getAsInt());
       assertEquals(groupId, list.getAsJsonArray("protectiongroup").get(0).getAsJsonObject().get("id").getAsString());
       assertEquals("[vm-1, vm-2]", vms(client, groupId));
+    }
+  }
+
+  @Test public void aRecoveryLeftRunningIsTakenUpAtStartAndRecordedFailedWithoutAgents() throws Exception {
+    String groupId;
+    // A previous manager claimed a recovery and crashed before finishing it.
+    try (StandaloneCatalog crashed = StandaloneCatalog.open(url, TestDatabases.user(), TestDatabases.password(),
+        null, "crashed-manager", 3)) {
+      Catalog catalog = crashed.catalog();
+      groupId = catalog.createGroup("left running", 500, RecoveryPolicy.AUTOMATIC, null).uuid();
+      catalog.addVm(groupId, "vm-1", "SI", "host-1");
+      catalog.report(new HostReport("host-1", groupId, List.of(new BoundaryReport("vm-1", BoundaryKind.CHECKPOINT,
+          0, 0, false, true, 1, "stable://vm-1/0", "sha256:0", 0, 0, new long[1], new long[1])), List.of()));
+      HostFailurePlan plan = catalog.planRecovery(groupId, Set.of("vm-1"),
+          new SnapshotSurvivors(List.of(), Set.of(0)));
+      assertTrue(catalog.claimRecovery(groupId, FailureKind.HOST, "host-1", plan).isPresent());
+      assertEquals(1, catalog.runningRecoveries().size());
+    }
+
+    // The new manager takes it up, finds no host to restore on, records it failed, and serves anyway.
+    try (ManagerServer manager = start()) {
+      ApiClient client = new ApiClient(manager.endpoint(), ApiKeys.loadOrCreate(home));
+      JsonObject event = client.get("listRecoveryEvents", "protectiongroupid", groupId)
+          .response("listRecoveryEvents").getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
+      assertEquals(event.toString(), "FAILED", event.get("state").getAsString());
+      assertTrue(event.toString(), event.get("outcome").getAsString().contains("no live host"));
     }
   }
 
