@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         EvaluateCommand.class,
         DbCommand.class,
         BenchCommand.class,
+        ManagerCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 

@@ -96,7 +96,16 @@ public class BadInputTableTest {
         new Case("go with --url", "db", "status", "--user", "someone", "--password", "guess",
             "--home", dir.resolve("db-home").toString()),
         new Case("go with --url", "bench", "catalog", "--password", "guess", "--home",
-            dir.resolve("db-home").toString()));
+            dir.resolve("db-home").toString()),
+        new Case("--port", "manager", "--port", "70000", "--home", dir.resolve("mgr-home").toString()),
+        new Case("--port", "manager", "--port", "-1", "--home", dir.resolve("mgr-home").toString()),
+        new Case("--port", "manager", "--port", "http", "--home", dir.resolve("mgr-home").toString()),
+        new Case("go with --db-url", "manager", "--db-user", "someone", "--home", dir.resolve("mgr-home").toString()),
+        new Case("go with --db-url", "manager", "--db-password", "guess", "--home",
+            dir.resolve("mgr-home").toString()),
+        new Case("--db-url", "manager", "--db-url", "postgres://nope", "--home", dir.resolve("mgr-home").toString()),
+        new Case("names a file", "manager", "--home", outFile.toString()),
+        new Case("does not exist", "manager", "--home", dir.resolve("no-such-folder").resolve("home").toString()));
 
     List<String> before = listing(dir);
     List<String> failures = new ArrayList<>();
