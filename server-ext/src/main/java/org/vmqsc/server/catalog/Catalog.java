@@ -480,10 +480,11 @@ public final class Catalog implements ProtectionService {
             + " has no recovery line yet: its first checkpoints are not all stable");
       }
       ExecutionView view = new ExecutionView(state);
+      List<Logged> logged = loggedMessages(session, state);
       RecoveryPlan plan = RecoveryPlanner.planHostFailure(state.config, state.keeper, failed,
-          view.survivors(survivors), stableInTransit(session, state, view));
+          view.survivors(survivors), stableInTransit(logged, view));
       String failedRef = String.join(",", new TreeSet<>(failedVmUuids));
-      return describe(session, groupUuid, failedRef, state, plan);
+      return describe(session, groupUuid, failedRef, state, plan, logged);
     });
   }
 
@@ -731,20 +732,32 @@ public final class Catalog implements ProtectionService {
     state.stale = true;
   }
 
-  private Map<Integer, List<LogEntry>> stableInTransit(Session session, GroupState state, ExecutionView view) {
-    Map<Integer, List<LogEntry>> byReceiver = new HashMap<>();
+  /** A live row of a stably logged late message, with the message it holds in the group's VM numbers. */
+  private record Logged(Message message, LoggedMessageEntity row) {}
+
+  /** The group's stably logged late messages, read once for a plan (a message may have a row per receiver run). */
+  private static List<Logged> loggedMessages(Session session, GroupState state) {
+    List<Logged> out = new ArrayList<>();
     for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {
-      Message message = new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
-          m.csn(), m.incarnation(), m.sizeBytes(), m.digest());
-      byReceiver.computeIfAbsent(message.to(), k -> new ArrayList<>())
-          .add(view.entry(message, m.rsn(), m.position(), m.receiverIndex(), m.receiverIncarnation()));
+      out.add(new Logged(new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
+          m.csn(), m.incarnation(), m.sizeBytes(), m.digest()), m));
+    }
+    return out;
+  }
+
+  private static Map<Integer, List<LogEntry>> stableInTransit(List<Logged> logged, ExecutionView view) {
+    Map<Integer, List<LogEntry>> byReceiver = new HashMap<>();
+    for (Logged l : logged) {
+      LoggedMessageEntity m = l.row();
+      byReceiver.computeIfAbsent(l.message().to(), k -> new ArrayList<>())
+          .add(view.entry(l.message(), m.rsn(), m.position(), m.receiverIndex(), m.receiverIncarnation()));
     }
     byReceiver.values().forEach(list -> list.sort((a, b) -> Long.compare(a.rsn(), b.rsn())));
     return byReceiver;
   }
 
   private HostFailurePlan describe(Session session, String groupUuid, String failedRef, GroupState state,
-      RecoveryPlan keeperPlan) {
+      RecoveryPlan keeperPlan, List<Logged> logged) {
     List<MemberView> members = new ArrayList<>();
     for (int vm = 0; vm < state.members.size(); vm++) members.add(ViewsOf.member(state.member(vm), vm));
     List<RestoreStep> steps = new ArrayList<>();
@@ -774,21 +787,17 @@ public final class Catalog implements ProtectionService {
         restores);
     List<String> rolledBack = plan.rolledBack().stream().map(vm -> state.member(vm).vmUuid()).toList();
     return new HostFailurePlan(groupUuid, failedRef, Collections.unmodifiableList(members), plan,
-        rolledBack, steps, inTransitLocations(session, state, plan));
+        rolledBack, steps, inTransitLocations(logged, plan));
   }
 
   /** Where the late messages the plan replays from stable storage lie. */
-  private Map<Message, String> inTransitLocations(Session session, GroupState state, RecoveryPlan plan) {
+  private static Map<Message, String> inTransitLocations(List<Logged> logged, RecoveryPlan plan) {
     Set<Message> wanted = plan.stablyLoggedReplays();
     Map<Message, String> out = new HashMap<>();
-    if (wanted.isEmpty()) return out;
-    for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {
-      Message message = new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
-          m.csn(), m.incarnation(), m.sizeBytes(), m.digest());
-      if (wanted.contains(message)) out.put(message, m.location());
-    }
+    for (Logged l : logged) if (wanted.contains(l.message())) out.put(l.message(), l.row().location());
     return out;
   }
+
 
   private LineView lineView(Session session, String groupUuid, RecoveryLineEntity line) {
     Map<Long, String> vms = vmUuids(session, line.groupId());

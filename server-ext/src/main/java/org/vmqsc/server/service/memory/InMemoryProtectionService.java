@@ -838,32 +838,30 @@ public final class InMemoryProtectionService implements ProtectionService {
     Set<Message> wanted = plan.stablyLoggedReplays();
     Map<Message, String> out = new HashMap<>();
     if (wanted.isEmpty()) return out;
-    for (TreeMap<Long, List<Logged>> channel : group.logged.values()) {
-      for (List<Logged> atSeq : channel.values()) {
-        for (Logged logged : atSeq) {
-          LoggedMessageReport m = logged.report();
-          Message message = message(logged.key().from(), logged.key().to(), m, m.incarnation());
-          if (wanted.contains(message)) out.put(message, m.location());
-        }
-      }
-    }
+    forEachLogged(group, (message, m) -> {
+      if (wanted.contains(message)) out.put(message, m.location());
+    });
     return out;
   }
 
   private static Map<Integer, List<LogEntry>> stableInTransit(Group group) {
     Map<Integer, List<LogEntry>> byReceiver = new HashMap<>();
+    forEachLogged(group, (message, m) -> byReceiver.computeIfAbsent(message.to(), k -> new ArrayList<>())
+        .add(entry(group, message, m.rsn(), m.position(), m.receiverIndex(), m.receiverIncarnation())));
+    byReceiver.values().forEach(list -> list.sort(Comparator.comparingLong(LogEntry::rsn)));
+    return byReceiver;
+  }
+
+  /** Every live logged late message of the group, with the message it holds, channel by channel in seq order. */
+  private static void forEachLogged(Group group, java.util.function.BiConsumer<Message, LoggedMessageReport> action) {
     for (TreeMap<Long, List<Logged>> channel : group.logged.values()) {
       for (List<Logged> atSeq : channel.values()) {
         for (Logged logged : atSeq) {
           LoggedMessageReport m = logged.report();
-          Message message = message(logged.key().from(), logged.key().to(), m, m.incarnation());
-          byReceiver.computeIfAbsent(message.to(), k -> new ArrayList<>())
-              .add(entry(group, message, m.rsn(), m.position(), m.receiverIndex(), m.receiverIncarnation()));
+          action.accept(message(logged.key().from(), logged.key().to(), m, m.incarnation()), m);
         }
       }
     }
-    byReceiver.values().forEach(list -> list.sort(Comparator.comparingLong(LogEntry::rsn)));
-    return byReceiver;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
