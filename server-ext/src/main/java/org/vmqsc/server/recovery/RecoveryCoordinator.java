@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.host.SenderCopy;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.Replay;
 import org.vmqsc.protocol.recovery.ReplaySource;
@@ -105,7 +106,7 @@ public final class RecoveryCoordinator {
       log.info("the recovery of {} in group {} is already claimed", failedRef, group);
       return Optional.empty();
     }
-    return Optional.of(carryOut(claimed.get(), plan, snapshots.keySet()));
+    return Optional.of(carryOut(claimed.get(), plan, snapshots));
   }
 
   /** Takes up the recoveries another manager claimed and did not finish (it crashed): their orders again. */
@@ -113,15 +114,17 @@ public final class RecoveryCoordinator {
     List<RecoveryEventView> done = new ArrayList<>();
     for (RecoveryEventView event : service.runningRecoveries()) {
       HostFailurePlan plan = service.claimedPlan(event.uuid());
-      done.add(carryOut(event, plan, snapshots(event.groupUuid()).keySet()));
+      done.add(carryOut(event, plan, snapshots(event.groupUuid())));
     }
     return done;
   }
 
   // ---- the orders --------------------------------------------------------------------------------------------
 
-  private RecoveryEventView carryOut(RecoveryEventView event, HostFailurePlan plan, Collection<String> live) {
+  private RecoveryEventView carryOut(RecoveryEventView event, HostFailurePlan plan,
+                                     Map<String, HostSnapshot> snapshots) {
     String group = plan.groupUuid();
+    Collection<String> live = snapshots.keySet();
     try {
       Map<Integer, String> hostOf = placement(plan, live);
       Map<String, RestoreStep> steps = new HashMap<>();
@@ -136,7 +139,7 @@ public final class RecoveryCoordinator {
       }
       long replayed = 0;
       for (VmRestore r : plan.plan().restores()) {
-        Map<Message, byte[]> payloads = payloadsFor(group, r, hostOf, live);
+        Map<Message, byte[]> payloads = payloadsFor(group, r, hostOf.get(r.vm()), snapshots);
         hosts.replay(hostOf.get(r.vm()), group, r.vm(), r.replays(), payloads, plan.inTransitLocations());
         replayed += r.replays().size();
       }
@@ -179,18 +182,25 @@ public final class RecoveryCoordinator {
     return hostOf;
   }
 
-  /** The payloads of replays from the senders' copies: on the sender's host, which the target may not be. */
-  private Map<Message, byte[]> payloadsFor(String group, VmRestore r, Map<Integer, String> hostOf,
-                                           Collection<String> live) {
-    Map<String, List<Message>> byHost = new TreeMap<>();
+  /**
+   * The payloads of replays from the senders' copies, asked of the hosts whose snapshot holds those copies (the
+   * restore's target keeps its own).
+   */
+  private Map<Message, byte[]> payloadsFor(String group, VmRestore r, String target,
+                                           Map<String, HostSnapshot> snapshots) {
+    Set<Message> wanted = new HashSet<>();
     for (Replay replay : r.replays()) {
-      if (replay.source() == ReplaySource.SENDER_COPY) {
-        for (String h : live) byHost.computeIfAbsent(h, k -> new ArrayList<>()).add(replay.message());
-      }
+      if (replay.source() == ReplaySource.SENDER_COPY) wanted.add(replay.message());
     }
     Map<Message, byte[]> out = new HashMap<>();
-    byHost.forEach((h, messages) -> {
-      if (!h.equals(hostOf.get(r.vm()))) out.putAll(hosts.payloads(h, group, messages));
+    if (wanted.isEmpty()) return out;
+    snapshots.forEach((h, snapshot) -> {
+      if (h.equals(target)) return;
+      List<Message> held = new ArrayList<>();
+      for (SenderCopy c : snapshot.copies().getOrDefault(r.vm(), List.of())) {
+        if (wanted.contains(c.message())) held.add(c.message());
+      }
+      if (!held.isEmpty()) out.putAll(hosts.payloads(h, group, held));
     });
     return out;
   }
