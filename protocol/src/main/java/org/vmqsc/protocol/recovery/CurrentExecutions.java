@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.function.IntBinaryOperator;
 import java.util.function.Predicate;
 import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.host.SenderCopy;
 
 /**
@@ -15,14 +16,14 @@ import org.vmqsc.protocol.host.SenderCopy;
 public final class CurrentExecutions implements Survivors {
 
   private final Survivors reported;
-  private final Predicate<org.vmqsc.protocol.Message> stale;
+  private final Predicate<Message> stale;
   private final IntBinaryOperator receiverIncarnation;
 
   /**
    * @param stale               whether a message was sent by an execution a recovery discarded
    * @param receiverIncarnation (vm, incarnation a host reported) to the keeper's incarnation for that VM
    */
-  public CurrentExecutions(Survivors reported, Predicate<org.vmqsc.protocol.Message> stale,
+  public CurrentExecutions(Survivors reported, Predicate<Message> stale,
                            IntBinaryOperator receiverIncarnation) {
     this.reported = reported;
     this.stale = stale;

@@ -5,13 +5,12 @@ import static org.vmqsc.server.api.ApiFixture.assertError;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.Rule;
 import org.junit.Test;
+import org.vmqsc.server.ManualClock;
 import org.vmqsc.server.failure.FailureDetector;
 
 /** listHosts from the directory, and the directory over the failure detector's leases. */
@@ -48,13 +47,13 @@ public class ApiHostsTest {
 
   @Test
   public void failureDetectorHostsShowActiveExpiredAndFailed() {
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    ManualClock clock = new ManualClock();
     FailureDetector detector = new FailureDetector(clock, Duration.ofSeconds(3));
     detector.heartbeat("a", 0);
     detector.heartbeat("b", 0);
-    clock.now = clock.now.plusSeconds(2);
+    clock.advance(Duration.ofSeconds(2));
     detector.heartbeat("a", 0);
-    clock.now = clock.now.plusSeconds(2); // b's lease ended, not declared yet
+    clock.advance(Duration.ofSeconds(2)); // b's lease ended, not declared yet
     HostDirectory hosts = new FailureDetectorHosts(detector, clock, uuid -> "name-" + uuid);
     assertEquals(List.of(HostDirectory.LeaseState.ACTIVE, HostDirectory.LeaseState.EXPIRED),
         hosts.hosts().stream().map(HostDirectory.Host::leaseState).toList());
@@ -62,25 +61,5 @@ public class ApiHostsTest {
     HostDirectory.Host b = hosts.hosts().get(1);
     assertEquals(HostDirectory.LeaseState.FAILED, b.leaseState());
     assertEquals("name-b", b.name());
-  }
-
-  private static final class MutableClock extends Clock {
-    Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override public Instant instant() {
-      return now;
-    }
   }
 }

@@ -5,42 +5,19 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.Test;
+import org.vmqsc.server.ManualClock;
 import org.vmqsc.server.failure.FailureDetector.Beat;
 
 public class FailureDetectorTest {
 
-  /** A clock the test moves by hand. */
-  static final class FakeClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override public Instant instant() {
-      return now;
-    }
-
-    @Override public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
 
   private static final Duration L = Duration.ofSeconds(10);
-  private final FakeClock clock = new FakeClock();
+  private final ManualClock clock = new ManualClock();
   private final FailureDetector detector = new FailureDetector(clock, L);
 
   /** A heartbeat from a host that follows the protocol: it carries the host's epoch at the manager. */

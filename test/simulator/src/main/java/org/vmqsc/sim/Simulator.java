@@ -705,23 +705,26 @@ public final class Simulator {
       if (r.forced()) report.checkpointsForced++; else report.checkpointsBasic++;
       emit("checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
           "sent", r.sentTo(), "received", r.receivedFrom());
-      String location = "ckpt/" + r.vm() + "/" + r.index() + "/" + r.incarnation();
+      String location = stableLocation(r);
       if (r.index() == 0 && r.incarnation() == 0) {
         // The boot state: on stable storage before the group starts.
-        staged.put(r, snap);
-        node.onCheckpointStaged(r, "host:" + uuid, 64, digest(snap));
+        madeStaged(r, snap);
         madeStable(r, location, snap);
         return;
       }
       int generation = this.generation;
       at(now + cfg.checkpointDuration(), () -> {
         if (this.generation != generation) return;
-        staged.put(r, snap);
-        node.onCheckpointStaged(r, "host:" + uuid, 64, digest(snap));
+        madeStaged(r, snap);
         at(now + cfg.flushDelay(), () -> {
           if (this.generation == generation) madeStable(r, location, snap);
         });
       });
+    }
+
+    private void madeStaged(BoundaryRecord r, Guest snap) {
+      staged.put(r, snap);
+      node.onCheckpointStaged(r, "host:" + uuid, 64, digest(snap));
     }
 
     private void madeStable(BoundaryRecord r, String location, Guest snap) {
@@ -735,7 +738,7 @@ public final class Simulator {
                                   long until) {
       Guest snap = location == null ? staged.get(checkpoint) : stableCheckpoints.get(location);
       if (snap == null && location == null) {
-        snap = stableCheckpoints.get("ckpt/" + vm + "/" + checkpoint.index() + "/" + checkpoint.incarnation());
+        snap = stableCheckpoints.get(stableLocation(checkpoint));
       }
       if (snap == null) {
         violation("VM " + vm + "'s checkpoint " + checkpoint + " is neither staged nor stable (" + location + ")");
@@ -813,6 +816,11 @@ public final class Simulator {
     @Override public void report(String groupId, List<NodeReport> batch) {
       intake.accept(HostReports.of(uuid, groupUuid, vm -> vmUuids[vm], batch));
     }
+  }
+
+  /** Where the world's stable storage keeps a checkpoint. */
+  private static String stableLocation(BoundaryRecord checkpoint) {
+    return "ckpt/" + checkpoint.vm() + "/" + checkpoint.index() + "/" + checkpoint.incarnation();
   }
 
   private static String digest(Guest g) {
