@@ -1,5 +1,6 @@
 package org.vmqsc.sim;
 
+import org.vmqsc.agent.guest.PwdGuest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +23,7 @@ final class Oracle {
   private final List<Map<Long, Long>> receiveOrder = new ArrayList<>();
   private final long[] received;
   /** Ground truth of each VM's state at each base boundary of its current execution. */
-  private final Map<Long, Guest> atBoundary = new HashMap<>();
+  private final Map<Long, PwdGuest> atBoundary = new HashMap<>();
   private long lineIndex = -1;
 
   Oracle(int n, Consumer<String> fail) {
@@ -36,7 +37,7 @@ final class Oracle {
   // ---- as the run goes --------------------------------------------------------------------------------------
 
   /** A guest really sent m (not a replay): its seq must be the guest's own count on that channel. */
-  void onSend(Message m, Guest g) {
+  void onSend(Message m, PwdGuest g) {
     List<Long> channel = sent.get(m.from() * n + m.to());
     if (m.seq() != g.sent[m.to()] || m.seq() != channel.size() + 1) {
       fail.accept("relay numbered " + m + " but the guest had sent " + g.sent[m.to()] + " on that channel");
@@ -53,7 +54,7 @@ final class Oracle {
   }
 
   /** A guest is about to receive m: next in its channel, and the message the sender's execution really sent. */
-  void onDeliver(Message m, Guest g) {
+  void onDeliver(Message m, PwdGuest g) {
     long expected = g.received[m.from()] + 1;
     if (m.seq() != expected) {
       fail.accept((m.seq() < expected ? "duplicate delivery of " : "lost message before ") + m
@@ -67,18 +68,18 @@ final class Oracle {
   }
 
   /** A guest being rebuilt gets a logged message again: it must be the one the sender really sent. */
-  void onReplayedDelivery(Message m, Guest g) {
+  void onReplayedDelivery(Message m, PwdGuest g) {
     List<Long> channel = sent.get(m.from() * n + m.to());
     if (m.seq() != g.received[m.from()] + 1 || m.seq() > channel.size() || channel.get((int) m.seq() - 1) != m.digest()) {
       fail.accept("log replay into VM " + m.to() + " of " + m + " does not match what was sent and received");
     }
   }
 
-  void onBoundary(int vm, long index, Guest snapshot) {
+  void onBoundary(int vm, long index, PwdGuest snapshot) {
     atBoundary.put(index * n + vm, snapshot);
   }
 
-  Guest stateAt(int vm, long index) {
+  PwdGuest stateAt(int vm, long index) {
     return atBoundary.get(index * n + vm);
   }
 
@@ -91,7 +92,7 @@ final class Oracle {
   // ---- at a recovery ----------------------------------------------------------------------------------------
 
   /** VM failure: the guest rebuilt from checkpoint + log must be exactly where it was. */
-  void checkReplayedState(int vm, Guest rebuilt, long position, long hash) {
+  void checkReplayedState(int vm, PwdGuest rebuilt, long position, long hash) {
     if (rebuilt.position != position || rebuilt.hash != hash) {
       fail.accept("VM " + vm + " replayed to position " + rebuilt.position + " hash " + Long.toHexString(rebuilt.hash)
           + " but failed at position " + position + " hash " + Long.toHexString(hash));
@@ -99,15 +100,15 @@ final class Oracle {
   }
 
   /** Host failure: the restored guest must be exactly its state at the line. */
-  void checkRestoredState(int vm, long line, Guest restored) {
-    Guest truth = stateAt(vm, line);
+  void checkRestoredState(int vm, long line, PwdGuest restored) {
+    PwdGuest truth = stateAt(vm, line);
     if (truth == null || truth.hash != restored.hash || truth.position != restored.position) {
       fail.accept("VM " + vm + " restored to line " + line + " is not the state it had at that boundary");
     }
   }
 
   /** The rolled-back VM's execution after the line is discarded: forget what it sent after its restored state. */
-  void onRollback(Guest restored) {
+  void onRollback(PwdGuest restored) {
     for (int to = 0; to < n; to++) {
       List<Long> channel = sent.get(restored.vm * n + to);
       while (channel.size() > restored.sent[to]) channel.remove(channel.size() - 1);
@@ -115,7 +116,7 @@ final class Oracle {
   }
 
   /** No message received in the restored global state whose send it does not contain. */
-  void checkNoOrphan(Guest[] guests) {
+  void checkNoOrphan(PwdGuest[] guests) {
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
         if (i != j && guests[i] != null && guests[j] != null && guests[j].received[i] > guests[i].sent[j]) {
@@ -160,10 +161,10 @@ final class Oracle {
    * The rolled-back set must be the smallest superset of the failed VMs whose rollback to the line leaves no
    * orphan, found here by trying every subset of the survivors (small groups only).
    */
-  boolean checkMinimal(Set<Integer> failed, Set<Integer> rolledBack, List<Integer> survivors, Guest[] current,
+  boolean checkMinimal(Set<Integer> failed, Set<Integer> rolledBack, List<Integer> survivors, PwdGuest[] current,
                        long line) {
     if (survivors.size() > 12) return false;
-    Guest[] atLine = new Guest[n];
+    PwdGuest[] atLine = new PwdGuest[n];
     for (int vm = 0; vm < n; vm++) atLine[vm] = stateAt(vm, line);
     int best = Integer.MAX_VALUE;
     for (int mask = 0; mask < (1 << survivors.size()); mask++) {
@@ -184,12 +185,12 @@ final class Oracle {
     return true;
   }
 
-  private boolean consistent(boolean[] back, Guest[] atLine, Guest[] current) {
+  private boolean consistent(boolean[] back, PwdGuest[] atLine, PwdGuest[] current) {
     for (int i = 0; i < n; i++) {
-      Guest si = back[i] ? atLine[i] : current[i];
+      PwdGuest si = back[i] ? atLine[i] : current[i];
       for (int j = 0; j < n; j++) {
         if (i == j) continue;
-        Guest sj = back[j] ? atLine[j] : current[j];
+        PwdGuest sj = back[j] ? atLine[j] : current[j];
         if (sj.received[i] > si.sent[j]) return false;
       }
     }
@@ -199,7 +200,7 @@ final class Oracle {
   // ---- at the end ------------------------------------------------------------------------------------------
 
   /** After the drain: every message sent was received, exactly once (duplicates were caught on delivery). */
-  void checkNothingLost(Guest[] guests) {
+  void checkNothingLost(PwdGuest[] guests) {
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
         if (i != j && guests[j].received[i] != guests[i].sent[j]) {

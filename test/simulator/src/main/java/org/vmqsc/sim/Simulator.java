@@ -1,5 +1,6 @@
 package org.vmqsc.sim;
 
+import org.vmqsc.agent.guest.PwdGuest;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
@@ -84,11 +85,11 @@ public final class Simulator {
   private boolean draining;
 
   private final Host[] hosts;
-  private final Guest[] guests;
+  private final PwdGuest[] guests;
   /** A guest being rebuilt by a restore, before it replaces the running one. */
-  private final Guest[] rebuilding;
+  private final PwdGuest[] rebuilding;
   /** The guest as it was when it failed, while its host rebuilds it (deterministic guests). */
-  private final Guest[] failedAs;
+  private final PwdGuest[] failedAs;
   private final int[] hostOf;
   private final boolean[] paused;
   private final List<ArrayDeque<Held>> held = new ArrayList<>();
@@ -109,7 +110,7 @@ public final class Simulator {
 
   // ---- stable storage (survives hosts) and what the world knows of it ----
   private final WorldLogStore stableLog = new WorldLogStore();
-  private final Map<String, Guest> stableCheckpoints = new HashMap<>();
+  private final Map<String, PwdGuest> stableCheckpoints = new HashMap<>();
   private final Map<String, Integer> stableStates = new HashMap<>();
   private final Map<String, String> stateOfLocation = new HashMap<>();
   private final Set<Long> stablyLogged = new HashSet<>();
@@ -175,9 +176,9 @@ public final class Simulator {
     int n = cfg.vms();
     this.oracle = new Oracle(n, this::violation);
     this.hosts = new Host[cfg.hosts()];
-    this.guests = new Guest[n];
-    this.rebuilding = new Guest[n];
-    this.failedAs = new Guest[n];
+    this.guests = new PwdGuest[n];
+    this.rebuilding = new PwdGuest[n];
+    this.failedAs = new PwdGuest[n];
     this.hostOf = new int[n];
     this.paused = new boolean[n];
     this.stepToken = new long[n];
@@ -248,7 +249,7 @@ public final class Simulator {
     for (int vm = 0; vm < cfg.vms(); vm++) {
       Host h = hosts[vm % hosts.length];
       hostOf[vm] = h.id;
-      guests[vm] = new Guest(vm, cfg.vms(), cfg.seed());
+      guests[vm] = new PwdGuest(vm, cfg.vms(), cfg.seed());
       emit("placed", "vm", vm, "host", h.id);
       h.node.start(vm);
     }
@@ -278,9 +279,9 @@ public final class Simulator {
   }
 
   private void send(int vm) {
-    Guest g = guests[vm];
+    PwdGuest g = guests[vm];
     Host h = hosts[hostOf[vm]];
-    Guest.Send s = g.step(cumulativeRates[vm]);
+    PwdGuest.Send s = g.step(cumulativeRates[vm]);
     Optional<Message> stamped = h.node.send(vm, s.to(), payload(vm, s.to(), s.digest()), s.digest());
     if (stamped.isEmpty()) {
       violation("a live send of VM " + vm + " at position " + g.position + " was taken for a replay");
@@ -295,8 +296,8 @@ public final class Simulator {
   }
 
   /** A guest being rebuilt redoes a step: the relay must recognise the send as one it made before. */
-  private void replayStep(Guest g, Host h) {
-    Guest.Send s = g.step(cumulativeRates[g.vm]);
+  private void replayStep(PwdGuest g, Host h) {
+    PwdGuest.Send s = g.step(cumulativeRates[g.vm]);
     Optional<Message> stamped = h.node.send(g.vm, s.to(), payload(g.vm, s.to(), s.digest()), s.digest());
     if (stamped.isPresent()) {
       violation("replayed step of VM " + g.vm + " at position " + g.position + " was sent again as " + stamped.get());
@@ -319,7 +320,7 @@ public final class Simulator {
   private void deliver(LogEntry e, byte[] payload, Replay replay) {
     Message m = e.message();
     checkPayload(m, payload);
-    Guest g = guests[m.to()];
+    PwdGuest g = guests[m.to()];
     oracle.onDeliver(m, g);
     g.receive(m.from(), m.digest());
     report.messagesDelivered++;
@@ -456,7 +457,7 @@ public final class Simulator {
       report.failuresSkipped++;
       return;
     }
-    Guest failed = guests[vm];
+    PwdGuest failed = guests[vm];
     emit("vm_failure", "vm", vm, "host", h.id, "position", failed.position);
     // Frames the relay holds for it survive: its host is up.
     if (!cfg.deterministicGuests()) {
@@ -519,7 +520,7 @@ public final class Simulator {
   /** The coordinator recovers whatever no live host runs, plus {@code alsoFailed}; the oracle checks it. */
   private void recover(FailureKind kind, String failedRef, Set<String> alsoFailed) {
     boolean anyDown = false;
-    for (Guest g : guests) anyDown |= g == null;
+    for (PwdGuest g : guests) anyDown |= g == null;
     if (!anyDown) return;
     originalOrder.clear();
     onSurvivingHost.clear();
@@ -644,7 +645,7 @@ public final class Simulator {
     boolean alive = true;
     int generation;
     long index;
-    final Map<BoundaryRecord, Guest> staged = new HashMap<>();
+    final Map<BoundaryRecord, PwdGuest> staged = new HashMap<>();
 
     Host(int id) {
       this.id = id;
@@ -691,7 +692,7 @@ public final class Simulator {
     }
 
     @Override public long position(int vm) {
-      Guest g = rebuilding[vm] != null ? rebuilding[vm] : guests[vm];
+      PwdGuest g = rebuilding[vm] != null ? rebuilding[vm] : guests[vm];
       return g.position;
     }
 
@@ -700,7 +701,7 @@ public final class Simulator {
     }
 
     @Override public void checkpoint(BoundaryRecord r) {
-      Guest snap = guests[r.vm()].copy();
+      PwdGuest snap = guests[r.vm()].copy();
       oracle.onBoundary(r.vm(), r.index(), snap);
       if (r.forced()) report.checkpointsForced++; else report.checkpointsBasic++;
       emit("checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
@@ -722,12 +723,12 @@ public final class Simulator {
       });
     }
 
-    private void madeStaged(BoundaryRecord r, Guest snap) {
+    private void madeStaged(BoundaryRecord r, PwdGuest snap) {
       staged.put(r, snap);
       node.onCheckpointStaged(r, "host:" + uuid, 64, digest(snap));
     }
 
-    private void madeStable(BoundaryRecord r, String location, Guest snap) {
+    private void madeStable(BoundaryRecord r, String location, PwdGuest snap) {
       stableCheckpoints.put(location, snap);
       stableState(location, state("c", r.vm(), r.index()));
       emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation());
@@ -736,7 +737,7 @@ public final class Simulator {
 
     @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,
                                   long until) {
-      Guest snap = location == null ? staged.get(checkpoint) : stableCheckpoints.get(location);
+      PwdGuest snap = location == null ? staged.get(checkpoint) : stableCheckpoints.get(location);
       if (snap == null && location == null) {
         snap = stableCheckpoints.get(stableLocation(checkpoint));
       }
@@ -744,7 +745,7 @@ public final class Simulator {
         violation("VM " + vm + "'s checkpoint " + checkpoint + " is neither staged nor stable (" + location + ")");
         return;
       }
-      Guest g = snap.copy();
+      PwdGuest g = snap.copy();
       rebuilding[vm] = g;
       boolean vmFailure = location == null;
       for (LoggedMessage e : replay) {
@@ -823,12 +824,12 @@ public final class Simulator {
     return "ckpt/" + checkpoint.vm() + "/" + checkpoint.index() + "/" + checkpoint.incarnation();
   }
 
-  private static String digest(Guest g) {
+  private static String digest(PwdGuest g) {
     return Long.toHexString(g.hash);
   }
 
   private void stablyLogged(Message m) {
-    if (stablyLogged.add(Guest.mix(Guest.mix(m.from() * 4096L + m.to(), m.seq()), m.incarnation()))) report.stableLogged++;
+    if (stablyLogged.add(PwdGuest.mix(PwdGuest.mix(m.from() * 4096L + m.to(), m.seq()), m.incarnation()))) report.stableLogged++;
   }
 
   // ---- the manager's channel to the hosts, in memory ---------------------------------------------------------

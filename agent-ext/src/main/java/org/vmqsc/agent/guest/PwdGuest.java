@@ -1,4 +1,4 @@
-package org.vmqsc.sim;
+package org.vmqsc.agent.guest;
 
 import java.util.SplittableRandom;
 
@@ -8,21 +8,21 @@ import java.util.SplittableRandom;
  * messages it sent (its deterministic steps). It keeps its own counts of what it sent and received per peer, the
  * ground truth the oracle compares with the protocol's bookkeeping.
  */
-final class Guest {
-  final int vm;
-  long hash;
-  long position;
-  final long[] sent;
-  final long[] received;
+public final class PwdGuest {
+  public final int vm;
+  public long hash;
+  public long position;
+  public final long[] sent;
+  public final long[] received;
 
-  Guest(int vm, int groupSize, long seed) {
+  public PwdGuest(int vm, int groupSize, long seed) {
     this.vm = vm;
     this.hash = mix(seed, vm);
     this.sent = new long[groupSize];
     this.received = new long[groupSize];
   }
 
-  private Guest(Guest g) {
+  private PwdGuest(PwdGuest g) {
     vm = g.vm;
     hash = g.hash;
     position = g.position;
@@ -30,12 +30,12 @@ final class Guest {
     received = g.received.clone();
   }
 
-  Guest copy() {
-    return new Guest(this);
+  public PwdGuest copy() {
+    return new PwdGuest(this);
   }
 
   /** The next send: destination, digest; advances the state. Deterministic in the state. */
-  Send step(double[] cumulativeRates) {
+  public Send step(double[] cumulativeRates) {
     SplittableRandom r = new SplittableRandom(hash);
     double total = cumulativeRates[cumulativeRates.length - 1];
     double u = r.nextDouble() * total;
@@ -48,20 +48,20 @@ final class Guest {
     return new Send(to, digest);
   }
 
-  record Send(int to, long digest) {}
+  public record Send(int to, long digest) {}
 
   /** How long until the next send, in base periods, drawn from the state (exponential with the given rate). */
-  double delayToNextSend(double ratePerPeriod) {
+  public double delayToNextSend(double ratePerPeriod) {
     SplittableRandom r = new SplittableRandom(hash ^ 0x9E3779B97F4A7C15L);
     return -Math.log(1 - r.nextDouble()) / ratePerPeriod;
   }
 
-  void receive(int from, long digest) {
+  public void receive(int from, long digest) {
     received[from]++;
     hash = mix(hash, digest * 31 + from);
   }
 
-  static long mix(long a, long b) {
+  public static long mix(long a, long b) {
     long z = a * 0x9E3779B97F4A7C15L + b;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
