@@ -176,6 +176,23 @@ public final class Catalog implements ProtectionService {
     return database.read(session -> ViewsOf.group(findGroup(session, groupUuid)));
   }
 
+  @Override
+  public GroupView startGroup(String groupUuid, long startedMs) {
+    long checked = Checks.startedMs(startedMs);
+    return database.inTransaction(Retry.IDEMPOTENT, session -> {
+      ProtectionGroupEntity group = lockGroup(session, groupUuid);
+      if (group.startedMs() == null) {
+        if (MemberRepository.ofGroup(session, group.id()).isEmpty()) {
+          throw new ServiceException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM yet: add one first");
+        }
+        group.setStartedMs(checked);
+        group.bumpStateVersion();
+        log.info("protection of group {} started", groupUuid);
+      }
+      return ViewsOf.group(group);
+    });
+  }
+
   /** T0, each live VM's class in member order (the protocol's VM numbering), and the early-index policy. */
   @Override
   public GroupConfig config(String groupUuid) {
@@ -818,9 +835,9 @@ public final class Catalog implements ProtectionService {
   private void requireNoCheckpoints(Session session, ProtectionGroupEntity group, String action) {
     long count = session.createSelectionQuery("select count(*) from CheckpointEntity where groupId = :group",
         Long.class).setParameter("group", group.id()).getSingleResult();
-    if (count > 0) {
+    if (count > 0 || group.startedMs() != null) {
       throw new ServiceException(Reason.WRONG_STATE, "cannot " + action + " group " + group.uuid()
-          + ": it already has checkpoints and the protocol numbers a group's VMs once; create a new group instead");
+          + ": its protection has started and the protocol numbers a group's VMs once; create a new group instead");
     }
   }
 

@@ -18,7 +18,8 @@ final class ViewsOf {
   private ViewsOf() {}
 
   static GroupView group(ProtectionGroupEntity g) {
-    return new GroupView(g.uuid(), g.name(), g.basePeriodMs(), g.recoveryPolicy(), g.lineIndex(), g.created());
+    return new GroupView(g.uuid(), g.name(), g.basePeriodMs(), g.recoveryPolicy(), g.lineIndex(), g.created(),
+        g.startedMs());
   }
 
   static MemberView member(GroupMemberEntity m, int number) {

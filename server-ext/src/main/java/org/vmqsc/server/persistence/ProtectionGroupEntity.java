@@ -24,6 +24,9 @@ public class ProtectionGroupEntity extends CloudStackRow {
   private EarlyIndexPolicy earlyIndexPolicy;
   @Column(name = "line_index")
   private Long lineIndex;
+  /** Wall-clock ms of the group's base boundary 0; null until the group is enabled. */
+  @Column(name = "started_ms")
+  private Long startedMs;
   /** Bumped by every change to the group's protocol state; tells a cached line keeper whether it is current. */
   @Column(name = "state_version", nullable = false)
   private long stateVersion;
@@ -45,10 +48,12 @@ public class ProtectionGroupEntity extends CloudStackRow {
   public EarlyIndexPolicy earlyIndexPolicy() { return earlyIndexPolicy; }
   public Long lineIndex() { return lineIndex; }
   public long stateVersion() { return stateVersion; }
+  public Long startedMs() { return startedMs; }
 
   public void rename(String name) { this.name = name; }
   public void setBasePeriodMs(long basePeriodMs) { this.basePeriodMs = basePeriodMs; }
   public void setRecoveryPolicy(RecoveryPolicy recoveryPolicy) { this.recoveryPolicy = recoveryPolicy; }
   public void setLineIndex(long lineIndex) { this.lineIndex = lineIndex; }
+  public void setStartedMs(long startedMs) { this.startedMs = startedMs; }
   public void bumpStateVersion() { stateVersion++; }
 }

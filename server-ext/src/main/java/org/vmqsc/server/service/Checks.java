@@ -23,6 +23,14 @@ public final class Checks {
     return basePeriodMs;
   }
 
+  /** A group's start: a wall-clock time in ms after 2000-01-01 and before 2200. */
+  public static long startedMs(long startedMs) {
+    if (startedMs < 946_684_800_000L || startedMs > 7_258_118_400_000L) {
+      throw invalid("a group's start must be a wall-clock time in ms (2000..2200), got " + startedMs);
+    }
+    return startedMs;
+  }
+
   /** Canonical spelling of a VM class ("SI", "MI_3"); MI_0 and MI_1 are refused (use SI for every boundary). */
   public static String vmClass(String text) {
     try {

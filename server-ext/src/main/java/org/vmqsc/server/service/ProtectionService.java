@@ -44,6 +44,12 @@ public interface ProtectionService {
 
   GroupView group(String groupUuid);
 
+  /**
+   * The group's protection starts: its base boundary 0 is at wall-clock {@code startedMs}. Once only: a group
+   * already started keeps its start, which is returned. A group without VMs cannot start.
+   */
+  GroupView startGroup(String groupUuid, long startedMs);
+
   Page<GroupView> listGroups(PageRequest page);
 
   /** The protocol's view of the group (T0, each VM's class in member order, early-index policy). */

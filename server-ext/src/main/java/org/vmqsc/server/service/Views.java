@@ -11,8 +11,9 @@ public final class Views {
 
   private Views() {}
 
+  /** @param startedMs wall-clock ms of the group's base boundary 0, when hosts started protecting it; null before */
   public record GroupView(String uuid, String name, long basePeriodMs, RecoveryPolicy recoveryPolicy,
-                          Long lineIndex, Instant created) {
+                          Long lineIndex, Instant created, Long startedMs) {
   }
 
   /** @param number the VM's number inside the group (0..n-1), as hosts and the protocol use it */

@@ -140,8 +140,8 @@ public class BadInputTest {
 
   @Test public void membershipIsFixedOnceTheGroupHasCheckpoints() {
     Feeding.one(catalog, group.uuid(), report("vm-a", 0, "d"));
-    refused(Reason.WRONG_STATE, "already has checkpoints", () -> catalog.addVm(group.uuid(), "vm-c", "SI", null));
-    refused(Reason.WRONG_STATE, "already has checkpoints", () -> catalog.removeVm(group.uuid(), "vm-b"));
+    refused(Reason.WRONG_STATE, "protection has started", () -> catalog.addVm(group.uuid(), "vm-c", "SI", null));
+    refused(Reason.WRONG_STATE, "protection has started", () -> catalog.removeVm(group.uuid(), "vm-b"));
     refused(Reason.WRONG_STATE, "cannot change the base period T0 of group",
         () -> catalog.updateGroup(group.uuid(), null, 2000L, null));
     assertEquals(1000, catalog.group(group.uuid()).basePeriodMs());

@@ -195,6 +195,26 @@ public abstract class ProtectionServiceContract {
     assertEquals(0, service.listGroups(PageRequest.first(10)).total());
   }
 
+  @Test public void aGroupStartsOnceWithItsVmsAndThenKeepsThem() {
+    GroupView g = service.createGroup("web", 1000, null, null);
+    assertNull(g.startedMs());
+    refused(Reason.WRONG_STATE, () -> service.startGroup(g.uuid(), 1_800_000_000_000L));
+    service.addVm(g.uuid(), "a", "SI", "h1");
+    service.addVm(g.uuid(), "b", "MI_2", "h2");
+    refused(Reason.INVALID, () -> service.startGroup(g.uuid(), 5));
+    assertNull(service.group(g.uuid()).startedMs());
+
+    assertEquals(Long.valueOf(1_800_000_000_000L), service.startGroup(g.uuid(), 1_800_000_000_000L).startedMs());
+    // Once only: a second start (another manager, a repeated job) keeps the first.
+    assertEquals(Long.valueOf(1_800_000_000_000L), service.startGroup(g.uuid(), 1_900_000_000_000L).startedMs());
+    assertEquals(Long.valueOf(1_800_000_000_000L), service.group(g.uuid()).startedMs());
+    refused(Reason.WRONG_STATE, () -> service.addVm(g.uuid(), "c", "SI", "h1"));
+    refused(Reason.WRONG_STATE, () -> service.removeVm(g.uuid(), "a"));
+    refused(Reason.WRONG_STATE, () -> service.updateGroup(g.uuid(), null, 2000L, null));
+    assertEquals(2, service.members(g.uuid()).size());
+    refused(Reason.UNKNOWN_GROUP, () -> service.startGroup("no-such-group", 1_800_000_000_000L));
+  }
+
   @Test public void aNullPolicyMeansAutomatic() {
     assertEquals(RecoveryPolicy.AUTOMATIC, service.createGroup("g", 5, null, null).recoveryPolicy());
   }

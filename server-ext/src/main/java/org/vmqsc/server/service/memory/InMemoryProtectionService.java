@@ -124,6 +124,7 @@ public final class InMemoryProtectionService implements ProtectionService {
     final EarlyIndexPolicy earlyIndex;
     final Instant created;
     Long lineIndex;
+    Long startedMs;
     /** Live members in their numbering. */
     final List<Member> members = new ArrayList<>();
     /** Built on demand from what is live; dropped when membership changes or a rollback discards artifacts. */
@@ -290,7 +291,7 @@ public final class InMemoryProtectionService implements ProtectionService {
     String checkedName = name == null ? null : Checks.name(name);
     Long t0 = basePeriodMs == null ? null : Checks.basePeriodMs(basePeriodMs);
     Group group = group0(groupUuid);
-    if (t0 != null && t0 != group.basePeriodMs && group.hadCheckpoints) {
+    if (t0 != null && t0 != group.basePeriodMs && (group.hadCheckpoints || group.startedMs != null)) {
       throw new ServiceException(Reason.WRONG_STATE, "cannot change T0 of group " + groupUuid
           + ": it already has checkpoints taken with T0 = " + group.basePeriodMs + " ms");
     }
@@ -308,6 +309,18 @@ public final class InMemoryProtectionService implements ProtectionService {
     Group group = group0(groupUuid);
     for (Member m : group.members) memberOfVm.remove(m.vmUuid);
     groups.remove(groupUuid);
+  }
+
+  @Override
+  public synchronized GroupView startGroup(String groupUuid, long startedMs) {
+    Group group = group0(groupUuid);
+    if (group.startedMs == null) {
+      if (group.members.isEmpty()) {
+        throw new ServiceException(Reason.WRONG_STATE, "group " + groupUuid + " has no VM yet: add one first");
+      }
+      group.startedMs = Checks.startedMs(startedMs);
+    }
+    return view(group);
   }
 
   @Override
@@ -903,9 +916,9 @@ public final class InMemoryProtectionService implements ProtectionService {
   }
 
   private static void requireNoCheckpoints(Group group, String action) {
-    if (group.hadCheckpoints) {
+    if (group.hadCheckpoints || group.startedMs != null) {
       throw new ServiceException(Reason.WRONG_STATE, "cannot " + action + " group " + group.uuid
-          + ": it already has checkpoints and the protocol numbers a group's VMs once; create a new group instead");
+          + ": its protection has started and the protocol numbers a group's VMs once; create a new group instead");
     }
   }
 
@@ -914,7 +927,7 @@ public final class InMemoryProtectionService implements ProtectionService {
   }
 
   private GroupView view(Group g) {
-    return new GroupView(g.uuid, g.name, g.basePeriodMs, g.policy, g.lineIndex, g.created);
+    return new GroupView(g.uuid, g.name, g.basePeriodMs, g.policy, g.lineIndex, g.created, g.startedMs);
   }
 
   private RecoveryEventView view(Event e) {

@@ -1,0 +1,101 @@
+package org.vmqsc.agent.wire;
+
+import java.util.List;
+import java.util.Map;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.GroupConfig;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.recovery.Replay;
+import org.vmqsc.protocol.recovery.VmRestore;
+
+/**
+ * What a standalone manager and its agents say to each other over HTTP/JSON ({@link Wire}). Agent → manager:
+ * {@link Register}, {@link Heartbeat}, {@link Reports}. Manager → agent: the orders of the recovery coordinator
+ * and the deployment of groups. VMs are named by their number in the group, hosts by uuid, tunnels by
+ * {@code host:port}.
+ */
+public final class WireMessages {
+
+  private WireMessages() {}
+
+  // ---- agent → manager ---------------------------------------------------------------------------------------
+
+  /**
+   * An agent (re)starts or finds a manager that does not know it.
+   *
+   * @param bootId   new for every agent process: a host whose boot id changed lost every VM it ran
+   * @param holdings per group, the VMs this agent runs now (an agent that finds a restarted manager)
+   */
+  public record Register(String name, String hostUuid, String bootId, String url, String tunnel,
+                         Map<String, List<Integer>> holdings) {}
+
+  /**
+   * @param epoch   the epoch the agent's heartbeats carry from now on
+   * @param release per group, the VMs of {@code holdings} this host must stop: they run elsewhere now
+   */
+  public record Registered(String hostUuid, long epoch, long leaseMillis, long heartbeatMillis,
+                           Map<String, List<Integer>> release) {}
+
+  public record Heartbeat(String hostUuid, long epoch, long seq) {}
+
+  /** @param known false when the manager does not know the host (it restarted): register again */
+  public record HeartbeatAnswer(long seq, boolean known, boolean renewed, long epoch) {}
+
+  /** One host node's batch. */
+  public record Reports(String hostUuid, String group, List<Report> batch) {}
+
+  /** A staged or stable checkpoint or log segment ({@code boundary}), or a late message logged stably ({@code late}). */
+  public record Report(BoundaryRecord boundary, boolean stable, String location, long sizeBytes, String digest,
+                       LogEntry late) {}
+
+  // ---- manager → agent ---------------------------------------------------------------------------------------
+
+  /**
+   * Run a group: create its host node if absent, start the VMs placed here that are not started, route by
+   * {@code members}. Idempotent.
+   *
+   * @param epochMillis wall-clock time of the group's base boundary 0: every host's boundaries count from it
+   */
+  public record Deploy(String group, GroupConfig config, long epochMillis, List<Member> members, GuestProfile guests) {}
+
+  /** A VM of the group: where it runs and that host's tunnel. */
+  public record Member(int number, String vmUuid, String hostUuid, String tunnel) {}
+
+  /**
+   * The simulated guests' workload, the same on every host so a guest restored elsewhere behaves the same.
+   *
+   * @param messagesPerPeriod mean messages each VM sends per base period, spread uniformly over the others
+   * @param memoryMiB         the guest's memory image, checkpointed by the engine
+   * @param dirtyPagesPerSecond how fast the guest rewrites its memory
+   */
+  public record GuestProfile(double messagesPerPeriod, int memoryMiB, int dirtyPagesPerSecond, long seed) {}
+
+  public record GroupRef(String group) {}
+
+  public record PayloadsRequest(String group, List<Message> messages) {}
+
+  public record Payload(Message message, byte[] bytes) {}
+
+  public record StableLocation(Message message, String location) {}
+
+  public record RestoreOrder(String group, VmRestore restore, String checkpointLocation, List<String> segmentLocations) {}
+
+  public record RollbackOrder(String group, int vm, int incarnation, long[] sentToAtLine) {}
+
+  public record ReplayOrder(String group, int vm, List<Replay> replays, List<Payload> payloads,
+                            List<StableLocation> stableLocations) {}
+
+  public record LineOrder(String group, long index) {}
+
+  /** {@code vm} runs on the host whose tunnel is {@code tunnel} now. */
+  public record PlacedOrder(String group, int vm, String tunnel) {}
+
+  /** What an agent runs, for {@code cluster status}. */
+  public record Status(String name, String hostUuid, long epoch, boolean stopped, Map<String, List<VmStatus>> groups) {}
+
+  public record VmStatus(int vm, long index, int incarnation, long position, long sent, long received) {}
+
+  /** The body of every refused request, both ways. */
+  public record Refusal(String error) {}
+}
