@@ -30,6 +30,36 @@ public final class PwdGuest {
     received = g.received.clone();
   }
 
+  /** A guest in a state recorded earlier (a checkpoint). */
+  public static PwdGuest of(int vm, long hash, long position, long[] sent, long[] received) {
+    PwdGuest g = new PwdGuest(vm, sent.length, 0);
+    g.hash = hash;
+    g.position = position;
+    System.arraycopy(sent, 0, g.sent, 0, sent.length);
+    System.arraycopy(received, 0, g.received, 0, received.length);
+    return g;
+  }
+
+  /**
+   * The bytes of a message this guest model sends: its digest and channel, so a delivery can tell that the
+   * relays and logs carried it intact.
+   */
+  public static byte[] payload(int from, int to, long digest) {
+    return java.nio.ByteBuffer.allocate(16).putLong(digest).putInt(from).putInt(to).array();
+  }
+
+  /** Cumulative send rates over the group for one sender: {@code perPeriod} spread uniformly over the others. */
+  public static double[] uniformRates(int vm, int groupSize, double perPeriod) {
+    double[] cumulative = new double[groupSize];
+    double each = groupSize > 1 ? perPeriod / (groupSize - 1) : 0;
+    double sum = 0;
+    for (int to = 0; to < groupSize; to++) {
+      if (to != vm) sum += each;
+      cumulative[to] = sum;
+    }
+    return cumulative;
+  }
+
   public PwdGuest copy() {
     return new PwdGuest(this);
   }

@@ -100,6 +100,11 @@ public final class UdpRelay implements Relay, AutoCloseable {
     tunnel.unregister(group);
   }
 
+  /** This host's tunnel address, as placements name it. */
+  public InetSocketAddress address() {
+    return tunnel.address();
+  }
+
   private boolean isLocal(InetSocketAddress host) {
     return host.equals(tunnel.address());
   }

@@ -121,6 +121,21 @@ public final class HostNode {
     handle(() -> receive(m, payload, null));
   }
 
+  /**
+   * {@code to} was placed on another host (a recovery or a migration): send it again every cross-host message
+   * this host's VMs sent it that no receiver's host has acknowledged, in channel order. Frames that went to its
+   * old host meanwhile are lost, and no recovery plan made after they left knows them; the receiver drops the
+   * ones it already has as duplicates.
+   */
+  public void resendCopiesTo(int to) {
+    handle(() -> {
+      for (SenderCopy c : rules.copiesTo(to)) {
+        byte[] payload = log.payload(c.message());
+        if (payload != null) relay.transmit(c.message(), payload);
+      }
+    });
+  }
+
   /** The receivers' hosts acknowledged these cross-host messages (one batch from one host). */
   public void onAcknowledgements(List<LogEntry> batch) {
     handle(() -> batch.forEach(rules::onAcknowledge));

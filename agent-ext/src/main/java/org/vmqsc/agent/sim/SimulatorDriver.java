@@ -27,6 +27,12 @@ public final class SimulatorDriver implements HypervisorDriver {
     return guest;
   }
 
+  /** The guest is gone from this host (its memory with it). */
+  public void stop(String vmId) {
+    SimulatedGuest old = guests.remove(vmId);
+    if (old != null) old.close();
+  }
+
   public SimulatedGuest guest(String vmId) throws IOException {
     SimulatedGuest guest = guests.get(vmId);
     if (guest == null) {

@@ -52,12 +52,13 @@ public final class WireMessages {
   // ---- manager → agent ---------------------------------------------------------------------------------------
 
   /**
-   * Run a group: create its host node if absent, start the VMs placed here that are not started, route by
-   * {@code members}. Idempotent.
+   * Run a group here: create its host node if absent, route by {@code members}, boot the VMs of {@code boot} this
+   * host runs (only when the group starts; a VM restored here is brought by a restore order). Idempotent.
    *
    * @param epochMillis wall-clock time of the group's base boundary 0: every host's boundaries count from it
    */
-  public record Deploy(String group, GroupConfig config, long epochMillis, List<Member> members, GuestProfile guests) {}
+  public record Deploy(String group, GroupConfig config, long epochMillis, List<Member> members, GuestProfile guests,
+                       List<Integer> boot) {}
 
   /** A VM of the group: where it runs and that host's tunnel. */
   public record Member(int number, String vmUuid, String hostUuid, String tunnel) {}

@@ -47,6 +47,8 @@ final class ApiCatalog {
           GROUP_ID, new Param("virtualmachineid", "uuid", false, "only this VM's"),
           new Param("includeremoved", "boolean", false, "also collected and discarded ones"), PAGE, PAGE_SIZE)),
       new Api("listRecoveryLines", false, "Lists a group's recovery lines", List.of(GROUP_ID, PAGE, PAGE_SIZE)),
+      new Api("enableProtectionGroup", true, "Starts protecting a group: its VMs boot on their hosts and take their"
+          + " first checkpoints; membership is final from then on", List.of(new Param("id", "uuid", true, "the group"))),
       new Api("recoverProtectionGroup", true, "Recovers a protection group now", List.of(
           new Param("id", "uuid", true, "the group"))),
       new Api("listRecoveryEvents", false, "Lists a group's recoveries, newest first",

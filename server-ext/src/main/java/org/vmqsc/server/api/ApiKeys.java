@@ -89,6 +89,26 @@ public record ApiKeys(String apiKey, String secretKey) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
+  /**
+   * The token the cluster's agents show the manager (and the manager them): derived from the secret key, so it is
+   * kept with it, owner-only, and changes when the key pair does. An agent on the manager's machine, run by the
+   * same user, reads it from the manager's key file.
+   */
+  public String agentToken() {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(secretKey.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      return java.util.HexFormat.of().formatHex(mac.doFinal("vmqsc agent token".getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+    }
+  }
+
+  /** Reads the key pair a manager keeps in its home (refused when the file is open to others). */
+  public static ApiKeys loadFrom(Path home) throws IOException {
+    return load(home.resolve(FILE_NAME));
+  }
+
   @Override
   public String toString() {
     return "ApiKeys[apiKey=" + apiKey + ", secretKey=(hidden)]"; // never a secret in a log line

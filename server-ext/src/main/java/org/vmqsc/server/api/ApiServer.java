@@ -27,15 +27,21 @@ public final class ApiServer implements AutoCloseable {
   private final java.util.Set<String> commandNames;
 
   /** @param port 0 for any free port */
-  public ApiServer(ProtectionService service, HostDirectory hosts, Recoverer recoverer, ApiKeys keys,
+  public ApiServer(ProtectionService service, HostDirectory hosts, Cluster cluster, ApiKeys keys,
                    String host, int port) {
+    this(service, hosts, cluster, keys, host, port, null);
+  }
+
+  /** @param agents the agents' endpoints served next to the API (under their own path), or null */
+  public ApiServer(ProtectionService service, HostDirectory hosts, Cluster cluster, ApiKeys keys,
+                   String host, int port, org.eclipse.jetty.server.Handler agents) {
     this.jobs = new AsyncJobs(Clock.systemUTC());
     Map<String, Command> commands = new HashMap<>();
     GroupCommands groups = new GroupCommands(service);
     groups.register(commands);
     new MemberCommands(service, groups).register(commands);
     new HistoryCommands(service).register(commands);
-    new RecoveryCommands(service, jobs, recoverer).register(commands);
+    new ClusterCommands(service, jobs, cluster, groups).register(commands);
     new HostCommands(hosts).register(commands);
     ApiCatalog.register(commands);
     commandNames = java.util.Set.copyOf(commands.keySet());
@@ -54,12 +60,14 @@ public final class ApiServer implements AutoCloseable {
     errors.setShowStacks(false);
     errors.setShowMessageInTitle(false);
     jetty.setErrorHandler(errors);
-    jetty.setHandler(new ApiHandler(new Authenticator(keys, Clock.systemUTC()), Map.copyOf(commands)));
+    ApiHandler api = new ApiHandler(new Authenticator(keys, Clock.systemUTC()), Map.copyOf(commands));
+    // The agents' handler takes only its own path; everything else is the API's (which answers 404 itself).
+    jetty.setHandler(agents == null ? api : new org.eclipse.jetty.server.Handler.Sequence(agents, api));
   }
 
   /** On {@link #DEFAULT_HOST}. */
-  public ApiServer(ProtectionService service, HostDirectory hosts, Recoverer recoverer, ApiKeys keys, int port) {
-    this(service, hosts, recoverer, keys, DEFAULT_HOST, port);
+  public ApiServer(ProtectionService service, HostDirectory hosts, Cluster cluster, ApiKeys keys, int port) {
+    this(service, hosts, cluster, keys, DEFAULT_HOST, port);
   }
 
   /** The commands served, lower-cased. */

@@ -33,6 +33,8 @@ final class Json {
     o.addProperty("recoverypolicy", g.recoveryPolicy().name());
     if (g.lineIndex() != null) o.addProperty("lineindex", g.lineIndex());
     date(o, "created", g.created());
+    o.addProperty("state", g.startedMs() == null ? "Disabled" : "Enabled");
+    if (g.startedMs() != null) date(o, "started", java.time.Instant.ofEpochMilli(g.startedMs()));
     o.addProperty("vmcount", members.size());
     JsonArray vms = new JsonArray();
     for (MemberView m : members) vms.add(member(m));

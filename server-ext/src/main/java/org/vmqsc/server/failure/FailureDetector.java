@@ -64,6 +64,8 @@ public final class FailureDetector {
     Instant leaseEnd;
     boolean failed;
     long epoch;
+    /** Expected from the database, never heard from: its first heartbeat tells its epoch. */
+    boolean onlyExpected;
   }
 
   private final Clock clock;
@@ -93,6 +95,7 @@ public final class FailureDetector {
     hosts.computeIfAbsent(check(hostUuid), h -> {
       Host host = new Host();
       host.leaseEnd = clock.instant().plus(lease);
+      host.onlyExpected = true;
       return host;
     });
   }
@@ -109,6 +112,18 @@ public final class FailureDetector {
       return new Answer(Beat.JOINED, epoch);
     }
     if (!host.failed && !now.isBefore(host.leaseEnd)) fail(hostUuid, host); // grace rule (1)
+    if (host.onlyExpected) {
+      // A manager that (re)started learns the host's epoch from the host, as from a host it never knew...
+      host.onlyExpected = false;
+      if (!host.failed) {
+        host.epoch = epoch;
+        host.leaseEnd = now.plus(lease);
+        return new Answer(Beat.JOINED, epoch);
+      }
+      // ...unless the host was declared failed before it was heard: fenced, in an epoch newer than its own.
+      host.epoch = Math.max(host.epoch, epoch + 1);
+      return new Answer(Beat.FENCED, host.epoch);
+    }
     if (epoch > host.epoch) {
       throw new IllegalArgumentException("host " + hostUuid + " claims epoch " + epoch + " but it is at " + host.epoch);
     }
@@ -145,6 +160,15 @@ public final class FailureDetector {
     List<String> out = List.copyOf(newlyRejoined);
     newlyRejoined.clear();
     return out;
+  }
+
+  /**
+   * The host is known to have lost its VMs now (its agent came back as a new process before its lease ended):
+   * failed at once, reported by the next {@link #expired()}, fenced like any failed host.
+   */
+  public synchronized void declareFailed(String hostUuid) {
+    Host host = hosts.get(check(hostUuid));
+    if (host != null && !host.failed) fail(hostUuid, host);
   }
 
   private void fail(String hostUuid, Host host) {

@@ -34,6 +34,13 @@ public interface HostChannel {
   void replay(String host, String group, int vm, List<Replay> replays, Map<Message, byte[]> payloads,
               Map<Message, String> stableLocations);
 
+  /**
+   * {@code vm} runs on {@code vmHost} now (restored there, or moved): route its frames there, and send it again
+   * the cross-host messages this host sent it that no host acknowledged (frames that went to its old host meanwhile
+   * are lost; its new host drops those it has).
+   */
+  void placed(String host, String group, int vm, String vmHost);
+
   /** The recovery line moved. */
   void line(String host, String group, long index);
 

@@ -40,7 +40,8 @@ import org.vmqsc.server.service.Views.RestoreStep;
  *   <li><b>claim</b>: the service records the plan and applies its rollback in one transaction; a second manager
  *       finds the claim and stays out;</li>
  *   <li><b>order</b> the hosts: restore each rolled-back VM on its host if it survived, else on the least loaded
- *       live host; announce each rollback to every live host; replay the messages in transit;</li>
+ *       live host; announce each rollback to every live host; replay the messages in transit; then tell every
+ *       live host where each restored VM runs (they route to it and resend what it may have missed);</li>
  *   <li><b>finish</b>: record the outcome.</li>
  * </ol>
  *
@@ -143,12 +144,25 @@ public final class RecoveryCoordinator {
         hosts.replay(hostOf.get(r.vm()), group, r.vm(), r.replays(), payloads, plan.inTransitLocations());
         replayed += r.replays().size();
       }
+      // Only now may frames reach the restored VMs where they run: their replays are in.
+      for (VmRestore r : plan.plan().restores()) {
+        for (String h : live) placed(h, group, r.vm(), hostOf.get(r.vm()));
+      }
       return service.finishRecovery(event.uuid(), true, replayed,
           "rolled back " + plan.rolledBackVmUuids().size() + " VM(s) to line " + plan.plan().lineIndex());
     } catch (RuntimeException e) {
       log.error("recovery {} of group {} failed: {}", event.uuid(), group, e.getMessage());
       service.finishRecovery(event.uuid(), false, 0, e.getMessage() == null ? e.toString() : e.getMessage());
       throw e;
+    }
+  }
+
+  /** A host that cannot be told now learns the placement when it rejoins; the others resend to the VM. */
+  private void placed(String host, String group, int vm, String vmHost) {
+    try {
+      hosts.placed(host, group, vm, vmHost);
+    } catch (HostUnreachableException e) {
+      log.warn("{}: it does not learn where VM {} of group {} runs now", e.getMessage(), vm, group);
     }
   }
 

@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.RecoveryEventView;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -24,7 +27,7 @@ final class ApiFixture extends ExternalResource {
   final InMemoryProtectionService service = new InMemoryProtectionService();
   final List<HostDirectory.Host> hosts = new CopyOnWriteArrayList<>();
   /** Replaced by tests; counts its calls so a refused request can be shown to have started nothing. */
-  volatile Recoverer recoverer = group -> Optional.empty();
+  volatile Function<String, Optional<RecoveryEventView>> recoverer = group -> Optional.empty();
   final AtomicInteger recoveries = new AtomicInteger();
   volatile RuntimeException hostsFailure;
 
@@ -41,9 +44,15 @@ final class ApiFixture extends ExternalResource {
       if (hostsFailure != null) throw hostsFailure;
       return List.copyOf(hosts);
     };
-    Recoverer counting = group -> {
-      recoveries.incrementAndGet();
-      return recoverer.recover(group);
+    Cluster counting = new Cluster() {
+      @Override public GroupView enable(String group) {
+        return service.startGroup(group, System.currentTimeMillis());
+      }
+
+      @Override public Optional<RecoveryEventView> recover(String group) {
+        recoveries.incrementAndGet();
+        return recoverer.apply(group);
+      }
     };
     server = new ApiServer(service, directory, counting, keys, 0).start();
     client = new ApiClient(server.endpoint(), keys);

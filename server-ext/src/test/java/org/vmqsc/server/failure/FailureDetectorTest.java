@@ -117,13 +117,40 @@ public class FailureDetectorTest {
     detector.expect("h2");
     assertEquals(Set.of("h1", "h2"), detector.knownHosts());
     clock.advance(L.minusNanos(1));
-    assertEquals(Beat.RENEWED, beat("h1"));
+    assertEquals("its first heartbeat to this manager", Beat.JOINED, beat("h1"));
     assertEquals(List.of(), detector.expired());
     clock.advance(Duration.ofNanos(1));
     assertEquals(List.of("h2"), detector.expired());
     detector.expect("h1");
     assertEquals("expecting a known host changes nothing", Optional.of(clock.instant().plus(L).minusNanos(1)),
         detector.leaseEnd("h1"));
+  }
+
+  @Test public void aRestartedManagerLearnsAnExpectedHostsEpochFromItsFirstHeartbeat() {
+    detector.expect("h1");
+    detector.expect("h2");
+    assertEquals(new FailureDetector.Answer(Beat.JOINED, 4), detector.heartbeat("h1", 4));
+    assertEquals(Beat.RENEWED, detector.heartbeat("h1", 4).beat());
+    assertEquals(Beat.FENCED, detector.heartbeat("h1", 3).beat());
+    clock.advance(L);
+    assertEquals(List.of("h1", "h2"), detector.expired());
+    // h2 was declared failed before it was heard: whatever epoch it runs in, it must stop and rejoin after it.
+    FailureDetector.Answer late = detector.heartbeat("h2", 9);
+    assertEquals(new FailureDetector.Answer(Beat.FENCED, 10), late);
+    assertEquals(Beat.REJOINED, detector.heartbeat("h2", 10).beat());
+  }
+
+  @Test public void aHostDeclaredFailedIsReportedOnceAndFenced() {
+    beat("h1");
+    detector.declareFailed("h1");
+    detector.declareFailed("h1");
+    assertTrue(detector.isFailed("h1"));
+    assertEquals(List.of("h1"), detector.expired());
+    assertEquals(List.of(), detector.expired());
+    assertEquals(Beat.FENCED, detector.heartbeat("h1", 0).beat());
+    assertEquals(Beat.REJOINED, detector.heartbeat("h1", 1).beat());
+    detector.declareFailed("unknown"); // nothing to fail
+    assertEquals(List.of(), detector.expired());
   }
 
   @Test public void forgottenHostsAreNeitherKnownNorReported() {

@@ -1,6 +1,9 @@
 package org.vmqsc.lab;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import org.vmqsc.agent.wire.WireMessages.GuestProfile;
+import org.vmqsc.server.cluster.StandaloneCluster;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.vmqsc.server.standalone.ManagerServer;
@@ -14,8 +17,8 @@ import picocli.CommandLine.Option;
 @Command(name = "manager",
     mixinStandardHelpOptions = true,
     description = {"Run the standalone manager: the protection-group API (CloudStack-shaped, signed requests) on"
-        + " 127.0.0.1, on the embedded MariaDB in --home or on the database at --db-url.",
-        "No agent process connects yet: listHosts is empty and a recovery finds no host to restore on."})
+        + " 127.0.0.1, on the embedded MariaDB in --home or on the database at --db-url, and the endpoints of its"
+        + " host agents (./vmqsc agent). A host whose lease ends is recovered automatically."})
 public final class ManagerCommand implements Callable<Integer> {
 
   @Option(names = "--port", defaultValue = "8080", description = "API port on 127.0.0.1; 0 for any free port"
@@ -36,14 +39,43 @@ public final class ManagerCommand implements Callable<Integer> {
   @Option(names = "--db-password", description = "database password, with --db-url (default: empty)")
   String dbPassword;
 
+  @Option(names = "--lease-ms", defaultValue = "3000", description = "a host's lease: it is declared failed when"
+      + " it has not heartbeated for this long (default: ${DEFAULT-VALUE})")
+  long leaseMs;
+
+  @Option(names = "--heartbeat-ms", defaultValue = "1000", description = "how often agents heartbeat"
+      + " (default: ${DEFAULT-VALUE})")
+  long heartbeatMs;
+
+  @Option(names = "--guest-messages", defaultValue = "4", description = "simulated guests: messages each VM sends"
+      + " per base period (default: ${DEFAULT-VALUE})")
+  double guestMessages;
+
+  @Option(names = "--guest-memory-mib", defaultValue = "16", description = "simulated guests: memory each VM"
+      + " checkpoints, MiB (default: ${DEFAULT-VALUE})")
+  int guestMemoryMib;
+
+  @Option(names = "--events", description = "write the manager's events here (JSON Lines)")
+  Path events;
+
   static Path defaultHome() {
     return Path.of(System.getProperty("user.home"), ".vmqsc", "manager");
   }
 
   @Override public Integer call() throws Exception {
     // Every check before anything starts or is written; a bad value is an IllegalArgumentException: one line, exit 2.
+    if (!(guestMessages >= 0 && guestMessages <= 10_000)) {
+      throw new IllegalArgumentException("--guest-messages must be 0..10000, got " + guestMessages);
+    }
+    if (guestMemoryMib < 1 || guestMemoryMib > 4096) {
+      throw new IllegalArgumentException("--guest-memory-mib must be 1..4096, got " + guestMemoryMib);
+    }
+    if (leaseMs > 600_000) throw new IllegalArgumentException("--lease-ms must be at most 600000, got " + leaseMs);
+    StandaloneCluster.Settings cluster = new StandaloneCluster.Settings(Duration.ofMillis(leaseMs),
+        Duration.ofMillis(heartbeatMs), new GuestProfile(guestMessages, guestMemoryMib, 200, 7));
+    VmqscCommand.checkOutputFile("--events", events);
     ManagerServer.Config config = new ManagerServer.Config(home != null ? home : defaultHome(), dbUrl, dbUser,
-        dbPassword, port);
+        dbPassword, port, cluster, events);
     VmqscCommand.checkOutputFolder("--home", home); // a given home's parent must exist; the default's is made
     // Hibernate logs through JBoss Logging, by default to java.util.logging at INFO: route it to the command's
     // slf4j settings (simplelogger.properties: libraries at WARN), so the manager's own lines stand out.

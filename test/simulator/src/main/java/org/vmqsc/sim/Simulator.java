@@ -43,6 +43,7 @@ import org.vmqsc.protocol.recovery.VmRestore;
 import org.vmqsc.server.recovery.HostChannel;
 import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
+import org.vmqsc.server.runtime.HostReports;
 import org.vmqsc.server.runtime.ReportIntake;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.ProtectionService;
@@ -897,6 +898,12 @@ public final class Simulator {
       oracle.checkReplayOrder(vm, replays, originalOrder.get(vm), onSurvivingHost.contains(vm));
       live(host).node.replay(vm, replays, payloads, stableLocations);
       pause(vm);
+    }
+
+    @Override public void placed(String host, String group, int vm, String vmHost) {
+      // The world routes by where the VM runs when a frame arrives, so nothing was lost; resending anyway puts the
+      // nodes' duplicate handling under the oracle.
+      live(host).node.resendCopiesTo(vm);
     }
 
     @Override public void line(String host, String group, long index) {

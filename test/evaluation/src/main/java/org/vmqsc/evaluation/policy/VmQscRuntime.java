@@ -42,7 +42,7 @@ import org.vmqsc.protocol.recovery.VmRestore;
 import org.vmqsc.server.recovery.HostChannel;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.ReportIntake;
-import org.vmqsc.sim.HostReports;
+import org.vmqsc.server.runtime.HostReports;
 import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.ServiceException;
@@ -469,6 +469,10 @@ public final class VmQscRuntime extends AbstractPolicy {
     @Override public void replay(String host, String group, int vm, List<org.vmqsc.protocol.recovery.Replay> replays,
                                  Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
       throw probesOnly();
+    }
+
+    @Override public void placed(String host, String group, int vm, String vmHost) {
+      // Its recoveries happen at one instant: no frame goes to a VM's old host after the plan, none to resend.
     }
 
     @Override public void line(String host, String group, long index) {

@@ -1,4 +1,4 @@
-package org.vmqsc.sim;
+package org.vmqsc.server.runtime;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +12,7 @@ import org.vmqsc.server.service.HostReport;
 import org.vmqsc.server.service.LoggedMessageReport;
 
 /**
- * An in-memory manager link's one job: a host node's batch, in the group's VM numbers, as the service's report
+ * A host node's batch, in the group's VM numbers, as the service's report
  * with uuids. (Over the network the agent sends the same values as JSON.)
  */
 public final class HostReports {

@@ -4,28 +4,40 @@ import com.google.gson.JsonObject;
 import java.util.Map;
 import org.vmqsc.server.service.ProtectionService;
 
-/** recoverProtectionGroup (an async job) and queryAsyncJobResult. */
-final class RecoveryCommands {
+/** The commands that act on the hosts, as async jobs (enableProtectionGroup, recoverProtectionGroup), and queryAsyncJobResult. */
+final class ClusterCommands {
 
   private final ProtectionService service;
   private final AsyncJobs jobs;
-  private final Recoverer recoverer;
+  private final Cluster cluster;
+  private final GroupCommands groups;
 
-  RecoveryCommands(ProtectionService service, AsyncJobs jobs, Recoverer recoverer) {
+  ClusterCommands(ProtectionService service, AsyncJobs jobs, Cluster cluster, GroupCommands groups) {
     this.service = service;
     this.jobs = jobs;
-    this.recoverer = recoverer;
+    this.cluster = cluster;
+    this.groups = groups;
   }
 
   void register(Map<String, Command> table) {
+    table.put("enableprotectiongroup", this::enable);
     table.put("recoverprotectiongroup", this::recover);
     table.put("queryasyncjobresult", this::query);
+  }
+
+  private JsonObject enable(Params p) {
+    String group = p.required("id");
+    service.group(group); // an unknown group is a 431 now
+    String jobId = jobs.submit(p.command(), () -> Json.single("protectiongroup", groups.json(cluster.enable(group))));
+    JsonObject o = new JsonObject();
+    o.addProperty("jobid", jobId);
+    return o;
   }
 
   private JsonObject recover(Params p) {
     String group = p.required("id");
     service.group(group); // an unknown group is a 431 now, as CloudStack checks ids before queuing a job
-    String jobId = jobs.submit(p.command(), () -> recoverer.recover(group)
+    String jobId = jobs.submit(p.command(), () -> cluster.recover(group)
         .map(event -> Json.single("recoveryevent", Json.recoveryEvent(event)))
         .orElseGet(() -> {
           JsonObject nothing = Json.success();

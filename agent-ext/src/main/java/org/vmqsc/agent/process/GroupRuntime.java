@@ -1,0 +1,472 @@
+package org.vmqsc.agent.process;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.vmqsc.agent.guest.PwdGuest;
+import org.vmqsc.agent.log.LoggedMessage;
+import org.vmqsc.agent.log.MessageLog;
+import org.vmqsc.agent.log.StableMessageStore;
+import org.vmqsc.agent.net.Inbound;
+import org.vmqsc.agent.net.Placement;
+import org.vmqsc.agent.net.UdpRelay;
+import org.vmqsc.agent.net.UdpTunnel;
+import org.vmqsc.agent.node.Guests;
+import org.vmqsc.agent.node.HostClock;
+import org.vmqsc.agent.node.HostNode;
+import org.vmqsc.agent.node.LogWriter;
+import org.vmqsc.agent.node.ManagerLink;
+import org.vmqsc.agent.node.NodeReport;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.agent.wire.WireMessages.Member;
+import org.vmqsc.agent.wire.WireMessages.Report;
+import org.vmqsc.agent.wire.WireMessages.Reports;
+import org.vmqsc.agent.wire.WireMessages.VmStatus;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.recovery.Replay;
+import org.vmqsc.protocol.recovery.VmRestore;
+
+/**
+ * One protection group on one agent: its {@link HostNode} and the real-time adapters of the node's ports —
+ * simulated piecewise-deterministic guests that send on their own, a clock whose base boundaries count from the
+ * group's start, checkpoints through the engine, log records to the shared stable store, frames through the UDP
+ * relay, reports to the manager.
+ *
+ * <p>Everything here runs on the agent's one loop thread (the node is single-threaded); slow work (checkpoints,
+ * stable writes) runs elsewhere and comes back to the loop. While the agent's lease does not allow its VMs to run,
+ * the group is <em>stopped</em>: guests make no step, the clock is not followed, frames wait; on resume the node
+ * catches up with the boundaries it missed.
+ */
+final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
+
+  private record Held(Message message, byte[] payload) {}
+
+  private final String hostUuid;
+  private final Deploy deploy;
+  private final String group;
+  private final ScheduledExecutorService loop;
+  private final GuestCheckpoints checkpoints;
+  private final StableMessageStore logStore;
+  private final Executor logWriter;
+  private final ReportSender reports;
+  private final EventLog events;
+  private final BooleanSupplier leaseHeld;
+  private final Placement placement = new Placement();
+  private final UdpRelay relay;
+  private final HostNode node;
+  private final double[][] rates;
+
+  private final Map<Integer, PwdGuest> guests = new HashMap<>();
+  private final Map<Integer, PwdGuest> rebuilding = new HashMap<>();
+  private final Map<Integer, Long> stepToken = new HashMap<>();
+  /** VMs being recovered here: their frames wait until their replays are in. */
+  private final Set<Integer> recovering = new HashSet<>();
+  private final ArrayDeque<Held> held = new ArrayDeque<>();
+  private boolean stopped;
+  private boolean closed;
+
+  GroupRuntime(String hostUuid, Deploy deploy, ScheduledExecutorService loop, UdpTunnel tunnel,
+               GuestCheckpoints checkpoints, StableMessageStore logStore, Executor logWriter, ReportSender reports,
+               EventLog events, BooleanSupplier leaseHeld) {
+    this.leaseHeld = leaseHeld;
+    this.hostUuid = hostUuid;
+    this.deploy = deploy;
+    this.group = deploy.group();
+    this.loop = loop;
+    this.checkpoints = checkpoints;
+    this.logStore = logStore;
+    this.logWriter = logWriter;
+    this.reports = reports;
+    this.events = events;
+    int n = deploy.config().size();
+    this.rates = new double[n][];
+    for (int vm = 0; vm < n; vm++) rates[vm] = PwdGuest.uniformRates(vm, n, deploy.guests().messagesPerPeriod());
+    for (Member m : deploy.members()) placement.place(m.number(), address(m.tunnel()));
+    this.relay = new UdpRelay(group, tunnel, placement, loop);
+    this.node = new HostNode(hostUuid, group, deploy.config(), new MessageLog(logStore), relay, this, this, this, this);
+    relay.attach(new Inbound() {
+      @Override public void onArrival(Message message, byte[] payload) {
+        arrive(message, payload);
+      }
+
+      @Override public void onAcknowledgements(List<LogEntry> batch) {
+        if (!closed) node.onAcknowledgements(batch);
+      }
+    });
+    scheduleBoundary();
+  }
+
+  String group() {
+    return group;
+  }
+
+  Deploy deploy() {
+    return deploy;
+  }
+
+  HostNode node() {
+    return node;
+  }
+
+  // ---- lifecycle (loop thread) -------------------------------------------------------------------------------
+
+  /** Boots VM {@code vm} here: a fresh guest, its boot checkpoint. */
+  void boot(int vm) {
+    if (guests.containsKey(vm) || node.runs(vm)) return;
+    PwdGuest g = new PwdGuest(vm, deploy.config().size(), deploy.guests().seed());
+    checkpoints.startGuest(vmUuid(vm), deploy.guests().memoryMiB(), deploy.guests().dirtyPagesPerSecond(), vm);
+    guests.put(vm, g);
+    events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", 0, "reason", "boot", "state", g.hash,
+        "position", g.position);
+    node.start(vm);
+    scheduleStep(vm);
+    release();
+  }
+
+  /** The lease ran out: nothing of the group may run until it is renewed. */
+  void stop(String reason) {
+    if (stopped) return;
+    stopped = true;
+    for (int vm : guests.keySet()) events.emit("vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
+  }
+
+  /** The lease is renewed: catch up with the clock, let the guests and the waiting frames go on. */
+  void resume() {
+    if (!stopped || closed) return;
+    stopped = false;
+    for (int vm : guests.keySet()) {
+      events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", node.incarnation(vm), "reason", "lease",
+          "state", guests.get(vm).hash, "position", guests.get(vm).position);
+    }
+    node.onBoundary(index());
+    release();
+    for (int vm : guests.keySet()) scheduleStep(vm);
+  }
+
+  /** The host was fenced, or the group left this host: every guest goes, nothing more is reported. */
+  void close(String reason) {
+    if (closed) return;
+    for (int vm : List.copyOf(guests.keySet())) stopGuest(vm, reason);
+    closed = true;
+    relay.close();
+  }
+
+  /** VMs the manager says run elsewhere now. */
+  void release(List<Integer> vms) {
+    for (int vm : vms) if (node.runs(vm)) node.evict(vm);
+  }
+
+  List<Integer> holdings() {
+    return List.copyOf(guests.keySet());
+  }
+
+  List<VmStatus> status() {
+    List<VmStatus> out = new ArrayList<>();
+    for (Map.Entry<Integer, PwdGuest> e : guests.entrySet()) {
+      PwdGuest g = e.getValue();
+      out.add(new VmStatus(e.getKey(), node.index(e.getKey()), node.incarnation(e.getKey()), g.position,
+          Arrays.stream(g.sent).sum(), Arrays.stream(g.received).sum()));
+    }
+    return out;
+  }
+
+  // ---- orders of the manager (loop thread) --------------------------------------------------------------------
+
+  void restore(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
+    recovering.add(restore.vm());
+    stepToken.merge(restore.vm(), 1L, Long::sum);
+    node.restoreToLine(restore, checkpointLocation, segmentLocations);
+  }
+
+  void replay(int vm, List<Replay> replays, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+    node.replay(vm, replays, payloads, stableLocations);
+    recovering.remove(vm);
+    release();
+    scheduleStep(vm);
+  }
+
+  void placed(int vm, String tunnel) {
+    InetSocketAddress address = address(tunnel);
+    placement.place(vm, address);
+    node.resendCopiesTo(vm);
+  }
+
+  /**
+   * Whether the group must not run now. Every guest step, boundary and frame asks, not only the agent's watchdog:
+   * after the process was frozen (SIGSTOP), tasks that became due run in any order, and none may act on a lease
+   * that ran out meanwhile.
+   */
+  private boolean blocked() {
+    if (!stopped && !leaseHeld.getAsBoolean()) stop("lease");
+    return stopped;
+  }
+
+  // ---- frames ------------------------------------------------------------------------------------------------
+
+  private void arrive(Message m, byte[] payload) {
+    if (closed) return;
+    if (blocked() || mustWait(m.to())) {
+      held.addLast(new Held(m, payload));
+      return;
+    }
+    node.onArrival(m, payload);
+  }
+
+  /**
+   * Frames wait for a VM being recovered here until its replays are in, and for a VM placed here that has not
+   * started yet (the other hosts boot theirs at the same moment, and a lost frame would break its channel).
+   */
+  private boolean mustWait(int vm) {
+    return recovering.contains(vm) || (!running(vm) && placedHere(vm));
+  }
+
+  private boolean placedHere(int vm) {
+    InetSocketAddress at = placement.hostOf(vm);
+    return at != null && at.equals(relay.address());
+  }
+
+  private void release() {
+    if (stopped) return;
+    int n = held.size();
+    for (int i = 0; i < n; i++) {
+      Held h = held.pollFirst();
+      if (mustWait(h.message().to())) {
+        held.addLast(h);
+        continue;
+      }
+      try {
+        node.onArrival(h.message(), h.payload());
+      } catch (RuntimeException e) {
+        events.emit("frame_refused", "id", id(h.message()), "host", hostUuid, "error", e.getMessage());
+      }
+    }
+  }
+
+  // ---- the guests (Guests port) ------------------------------------------------------------------------------
+
+  @Override public boolean running(int vm) {
+    return guests.containsKey(vm) || rebuilding.containsKey(vm);
+  }
+
+  @Override public long position(int vm) {
+    PwdGuest g = rebuilding.containsKey(vm) ? rebuilding.get(vm) : guests.get(vm);
+    if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
+    return g.position;
+  }
+
+  @Override public void deliver(LogEntry entry, byte[] payload, Replay replay) {
+    Message m = entry.message();
+    PwdGuest g = guests.get(m.to());
+    if (!Arrays.equals(payload, PwdGuest.payload(m.from(), m.to(), m.digest()))) {
+      events.emit("payload_damaged", "id", id(m), "host", hostUuid);
+    }
+    g.receive(m.from(), m.digest());
+    events.emit(replay == null ? "deliver" : "replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(),
+        "index", m.index(), "incarnation", m.incarnation(), "digest", m.digest(), "rsn", entry.rsn(),
+        "receiver_index", entry.receiverIndex(), "host", hostUuid, "state", g.hash);
+    if (replay == null) scheduleStep(m.to()); // its state changed, so does what it does next
+  }
+
+  @Override public void checkpoint(BoundaryRecord r) {
+    PwdGuest snapshot = guests.get(r.vm()).copy();
+    events.emit("checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
+        "host", hostUuid, "state", snapshot.hash, "position", snapshot.position, "sent", snapshot.sent,
+        "received", snapshot.received);
+    CheckpointKey key = GuestCheckpoints.key(vmUuid(r.vm()), r.index(), r.incarnation());
+    String digest = Long.toHexString(snapshot.hash);
+    long[] size = new long[1];
+    checkpoints.checkpoint(key, snapshot, new GuestCheckpoints.Progress() {
+      @Override public void staged(long storedBytes) {
+        size[0] = storedBytes;
+        onLoop(() -> node.onCheckpointStaged(r, "host:" + hostUuid, storedBytes, digest));
+      }
+
+      @Override public void stable(String location) {
+        onLoop(() -> {
+          events.emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation(),
+              "host", hostUuid);
+          node.onCheckpointStable(r, location, size[0], digest);
+        });
+      }
+
+      @Override public void failed(Exception e) {
+        events.emit("checkpoint_failed", "vm", r.vm(), "index", r.index(), "host", hostUuid, "error", e.toString());
+      }
+    });
+  }
+
+  @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,
+                                long until) {
+    PwdGuest g;
+    try {
+      g = location == null
+          ? checkpoints.stagedState(GuestCheckpoints.key(vmUuid(vm), checkpoint.index(), checkpoint.incarnation()), vm,
+              deploy.config().size())
+          : checkpoints.restore(location, vm, deploy.config().size(), deploy.guests().memoryMiB(),
+              deploy.guests().dirtyPagesPerSecond());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot restore VM " + vm + " from " + location + ": " + e.getMessage(), e);
+    }
+    guests.remove(vm);
+    rebuilding.put(vm, g);
+    try {
+      for (LoggedMessage e : replay) {
+        Message m = e.entry().message();
+        while (g.position < e.entry().position()) replayStep(g);
+        g.receive(m.from(), m.digest());
+      }
+      while (g.position < until) replayStep(g);
+    } finally {
+      rebuilding.remove(vm);
+    }
+    guests.put(vm, g);
+    events.emit("restore", "vm", vm, "host", hostUuid, "checkpoint", checkpoint.index(),
+        "incarnation", checkpoint.incarnation(), "kind", location == null ? "vm" : "line", "replayed", replay.size(),
+        "state", g.hash, "position", g.position, "sent", g.sent, "received", g.received);
+    events.emit("vm_start", "vm", vm, "host", hostUuid, "reason", "restore", "state", g.hash, "position", g.position);
+  }
+
+  /** A guest being rebuilt redoes a step: the node must recognise the send as one made before. */
+  private void replayStep(PwdGuest g) {
+    PwdGuest.Send s = g.step(rates[g.vm]);
+    Optional<Message> stamped = node.send(g.vm, s.to(), PwdGuest.payload(g.vm, s.to(), s.digest()), s.digest());
+    stamped.ifPresent(m -> events.emit("replay_sent_again", "id", id(m), "host", hostUuid));
+  }
+
+  @Override public void stop(int vm) {
+    stopGuest(vm, "evicted");
+  }
+
+  private void stopGuest(int vm, String reason) {
+    if (guests.remove(vm) == null) return;
+    stepToken.merge(vm, 1L, Long::sum);
+    checkpoints.stopGuest(vmUuid(vm));
+    events.emit("vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
+  }
+
+  private void scheduleStep(int vm) {
+    long token = stepToken.merge(vm, 1L, Long::sum);
+    PwdGuest g = guests.get(vm);
+    double total = rates[vm][rates[vm].length - 1];
+    if (g == null || total <= 0) return;
+    long delayMicros = (long) (g.delayToNextSend(total) * deploy.config().basePeriod() * 1000);
+    loop.schedule(() -> {
+      if (closed || blocked() || recovering.contains(vm) || stepToken.get(vm) != token || !guests.containsKey(vm)) return;
+      step(vm);
+      scheduleStep(vm);
+    }, delayMicros, TimeUnit.MICROSECONDS);
+  }
+
+  private void step(int vm) {
+    PwdGuest g = guests.get(vm);
+    PwdGuest.Send s = g.step(rates[vm]);
+    Optional<Message> stamped = node.send(vm, s.to(), PwdGuest.payload(vm, s.to(), s.digest()), s.digest());
+    if (stamped.isEmpty()) {
+      events.emit("send_suppressed", "vm", vm, "host", hostUuid, "position", g.position);
+      return;
+    }
+    Message m = stamped.get();
+    events.emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
+        "incarnation", m.incarnation(), "digest", m.digest(), "host", hostUuid, "position", g.position);
+  }
+
+  // ---- the clock (HostClock port) ----------------------------------------------------------------------------
+
+  @Override public long index() {
+    long elapsed = System.currentTimeMillis() - deploy.epochMillis();
+    return elapsed <= 0 ? 0 : elapsed / deploy.config().basePeriod();
+  }
+
+  private void scheduleBoundary() {
+    long next = index() + 1;
+    long delay = deploy.epochMillis() + next * deploy.config().basePeriod() - System.currentTimeMillis();
+    loop.schedule(() -> {
+      if (closed) return;
+      if (!blocked()) node.onBoundary(index());
+      scheduleBoundary();
+    }, Math.max(0, delay), TimeUnit.MILLISECONDS);
+  }
+
+  // ---- stable log writes (LogWriter port) --------------------------------------------------------------------
+
+  @Override public void write(LogWrite w) {
+    if (w instanceof LogWrite.Segment s) {
+      BoundaryRecord r = s.record();
+      PwdGuest g = guests.get(r.vm());
+      events.emit("log_segment", "vm", r.vm(), "index", r.index(), "incarnation", r.incarnation(),
+          "entries", s.entries().size(), "host", hostUuid, "state", g == null ? 0 : g.hash,
+          "position", g == null ? 0 : g.position, "sent", g == null ? null : g.sent.clone(),
+          "received", g == null ? null : g.received.clone());
+    }
+    writeStable(w, 0);
+  }
+
+  private void writeStable(LogWrite w, int attempt) {
+    logWriter.execute(() -> {
+      try {
+        String location = w instanceof LogWrite.Segment s
+            ? logStore.writeSegment(group, s.record(), s.entries())
+            : logStore.writeInTransit(group, ((LogWrite.InTransit) w).message());
+        onLoop(() -> node.onLogStable(w, location));
+      } catch (IOException e) {
+        // A full or failing stable store: the line waits for this record; try again.
+        events.emit("log_write_failed", "host", hostUuid, "attempt", attempt, "error", e.toString());
+        loop.schedule(() -> writeStable(w, attempt + 1), Math.min(5000, 200L << Math.min(attempt, 5)),
+            TimeUnit.MILLISECONDS);
+      }
+    });
+  }
+
+  // ---- reports (ManagerLink port) ----------------------------------------------------------------------------
+
+  @Override public void report(String groupId, List<NodeReport> batch) {
+    List<Report> out = new ArrayList<>(batch.size());
+    for (NodeReport r : batch) {
+      if (r instanceof NodeReport.Boundary b) {
+        out.add(new Report(b.record(), b.stable(), b.location(), b.sizeBytes(), b.contentDigest(), null));
+      } else if (r instanceof NodeReport.InTransit t) {
+        out.add(new Report(null, true, t.location(), 0, null, t.entry()));
+      }
+    }
+    reports.send(new Reports(hostUuid, groupId, out));
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------------------
+
+  private void onLoop(Runnable r) {
+    loop.execute(() -> {
+      if (!closed) r.run();
+    });
+  }
+
+  private String vmUuid(int vm) {
+    for (Member m : deploy.members()) if (m.number() == vm) return m.vmUuid();
+    throw new IllegalArgumentException("group " + group + " has no VM " + vm);
+  }
+
+  static InetSocketAddress address(String tunnel) {
+    int colon = tunnel.lastIndexOf(':');
+    if (colon <= 0) throw new IllegalArgumentException("not a host:port tunnel address: " + tunnel);
+    return new InetSocketAddress(tunnel.substring(0, colon), Integer.parseInt(tunnel.substring(colon + 1)));
+  }
+
+  static String id(Message m) {
+    return m.from() + "-" + m.to() + "-" + m.seq() + (m.incarnation() > 0 ? "i" + m.incarnation() : "");
+  }
+
+}

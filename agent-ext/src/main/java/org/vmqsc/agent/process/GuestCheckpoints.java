@@ -1,0 +1,188 @@
+package org.vmqsc.agent.process;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.flush.BandwidthBudget;
+import org.vmqsc.agent.flush.CheckpointState;
+import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.guest.PwdGuest;
+import org.vmqsc.agent.sim.SimulatedGuest;
+import org.vmqsc.agent.sim.SimulatorDriver;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.store.Manifest;
+
+/**
+ * The agent's checkpoints of its simulated guests, with the real engine and stores: the guest's memory image goes
+ * through the checkpoint engine into the host's staging store, the lazy flusher copies it to the stable store all
+ * agents share, and the guest's execution state (a {@link PwdGuest}) travels in the manifest's attributes, so one
+ * verified checkpoint holds both. Work runs on its own thread, never on the node's.
+ */
+final class GuestCheckpoints implements AutoCloseable {
+
+  /** What becomes of one checkpoint; called on the checkpointer's or the flusher's thread. */
+  interface Progress {
+    void staged(long storedBytes);
+
+    void stable(String location);
+
+    void failed(Exception e);
+  }
+
+  private static final String PREFIX = "ckpt/";
+
+  private final SimulatorDriver driver = new SimulatorDriver();
+  private final Path scratch;
+  private final DirectoryStore staging;
+  private final DirectoryStore stable;
+  private final CheckpointEngine engine;
+  private final LazyFlusher flusher;
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "vmqsc-checkpointer");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<CheckpointKey, Progress> waitingForStable = new ConcurrentHashMap<>();
+
+  GuestCheckpoints(DirectoryStore staging, DirectoryStore stable, Path scratch) {
+    this.scratch = scratch;
+    this.staging = staging;
+    this.stable = stable;
+    this.engine = new CheckpointEngine(staging, new GearChunker(8192));
+    this.flusher = new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 500).addListener(new LazyFlusher.Listener() {
+      @Override public void stateChanged(CheckpointKey key, CheckpointState state) {
+        if (state != CheckpointState.STABLE) return;
+        Progress p = waitingForStable.remove(key);
+        if (p != null) p.stable(location(key));
+      }
+    }).start();
+  }
+
+  /** Starts (or restarts empty) the memory of a guest this host runs. */
+  void startGuest(String vmUuid, int memoryMiB, int dirtyPagesPerSecond, long seed) {
+    SimulatedGuest g = driver.start(vmUuid, Math.max(1, memoryMiB * 256), 0.5, seed);
+    g.setWriteRate(dirtyPagesPerSecond);
+  }
+
+  void stopGuest(String vmUuid) {
+    driver.stop(vmUuid);
+  }
+
+  /** Checkpoints the guest's memory now, with {@code state} as its execution state. */
+  void checkpoint(CheckpointKey key, PwdGuest state, Progress progress) {
+    Map<String, String> attributes = attributes(state);
+    worker.execute(() -> {
+      try {
+        CheckpointStats[] stats = new CheckpointStats[1];
+        driver.checkpoint(key.vmId(), (image, capture) -> stats[0] = engine.store(key, image, attributes));
+        waitingForStable.put(key, progress);
+        progress.staged(stats[0].storedBytes());
+        flusher.submit(key);
+      } catch (Exception e) {
+        progress.failed(e);
+      }
+    });
+  }
+
+  /**
+   * Restores a stable checkpoint into guest memory here (every chunk verified) and returns the execution state it
+   * holds. Runs on the caller's thread: a restore is part of a recovery order.
+   */
+  PwdGuest restore(String location, int vm, int groupSize, int memoryMiB, int dirtyPagesPerSecond) throws IOException {
+    CheckpointKey key = key(location);
+    Manifest manifest = stable.manifest(key).orElseThrow(() -> new IOException("no stable checkpoint " + location));
+    PwdGuest state = state(manifest.attributes(), vm, groupSize, location);
+    Path image = scratch.resolve(key.vmId() + ".restore");
+    try {
+      CheckpointEngine.restoreToFile(key, stable, image, null);
+      startGuest(key.vmId(), memoryMiB, dirtyPagesPerSecond, 0);
+      driver.restore(key.vmId(), image);
+    } finally {
+      Files.deleteIfExists(image);
+    }
+    return state;
+  }
+
+  /** The execution state of a checkpoint staged on this host (a VM failure here). */
+  PwdGuest stagedState(CheckpointKey key, int vm, int groupSize) throws IOException {
+    Manifest manifest = staging.manifest(key).orElseThrow(() -> new IOException("no staged checkpoint " + key));
+    return state(manifest.attributes(), vm, groupSize, key.toString());
+  }
+
+  static CheckpointKey key(String vmUuid, long index, int incarnation) {
+    return new CheckpointKey(vmUuid, "i" + index + "-n" + incarnation);
+  }
+
+  static String location(CheckpointKey key) {
+    return PREFIX + key.vmId() + "/" + key.checkpointId();
+  }
+
+  private static CheckpointKey key(String location) throws IOException {
+    String[] parts = location.startsWith(PREFIX) ? location.substring(PREFIX.length()).split("/") : new String[0];
+    if (parts.length != 2) throw new IOException("not a checkpoint location: " + location);
+    try {
+      return new CheckpointKey(parts[0], parts[1]);
+    } catch (IllegalArgumentException e) {
+      throw new IOException("not a checkpoint location: " + location, e);
+    }
+  }
+
+  private static Map<String, String> attributes(PwdGuest g) {
+    Map<String, String> a = new HashMap<>();
+    a.put("pwd.hash", Long.toString(g.hash));
+    a.put("pwd.position", Long.toString(g.position));
+    a.put("pwd.sent", join(g.sent));
+    a.put("pwd.received", join(g.received));
+    a.put("pwd.check", Long.toString(check(g.hash, g.position, g.sent, g.received)));
+    return a;
+  }
+
+  private static PwdGuest state(Map<String, String> a, int vm, int groupSize, String where) throws IOException {
+    try {
+      long hash = Long.parseLong(a.get("pwd.hash"));
+      long position = Long.parseLong(a.get("pwd.position"));
+      long[] sent = split(a.get("pwd.sent"));
+      long[] received = split(a.get("pwd.received"));
+      if (sent.length != groupSize || received.length != groupSize
+          || check(hash, position, sent, received) != Long.parseLong(a.get("pwd.check"))) {
+        throw new IOException("the guest state in checkpoint " + where + " is damaged");
+      }
+      return PwdGuest.of(vm, hash, position, sent, received);
+    } catch (RuntimeException e) {
+      throw new IOException("checkpoint " + where + " holds no readable guest state: " + e.getMessage(), e);
+    }
+  }
+
+  private static long check(long hash, long position, long[] sent, long[] received) {
+    long h = PwdGuest.mix(hash, position);
+    for (long s : sent) h = PwdGuest.mix(h, s);
+    for (long r : received) h = PwdGuest.mix(h, r);
+    return h;
+  }
+
+  private static String join(long[] values) {
+    return Arrays.stream(values).mapToObj(Long::toString).collect(Collectors.joining(","));
+  }
+
+  private static long[] split(String text) {
+    if (text.isEmpty()) return new long[0];
+    return Arrays.stream(text.split(",")).mapToLong(Long::parseLong).toArray();
+  }
+
+  @Override public void close() throws Exception {
+    worker.shutdownNow();
+    flusher.close();
+    driver.close();
+  }
+}

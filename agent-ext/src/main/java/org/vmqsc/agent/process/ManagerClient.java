@@ -1,0 +1,81 @@
+package org.vmqsc.agent.process;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.agent.wire.WireMessages.Heartbeat;
+import org.vmqsc.agent.wire.WireMessages.HeartbeatAnswer;
+import org.vmqsc.agent.wire.WireMessages.Refusal;
+import org.vmqsc.agent.wire.WireMessages.Register;
+import org.vmqsc.agent.wire.WireMessages.Registered;
+import org.vmqsc.agent.wire.WireMessages.Reports;
+
+/** The agent's calls to its manager ({@code <manager>/agent/v1/...}), JSON over HTTP with the cluster's token. */
+final class ManagerClient {
+
+  /** The manager answered, and refused. */
+  static final class RefusedException extends IOException {
+    RefusedException(String message) {
+      super(message);
+    }
+  }
+
+  private final URI base;
+  private final String token;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  ManagerClient(URI manager, String token) {
+    String text = manager.toString();
+    this.base = URI.create(text.endsWith("/") ? text : text + "/");
+    this.token = token;
+  }
+
+  URI base() {
+    return base;
+  }
+
+  Registered register(Register r) throws IOException {
+    return post("agent/v1/register", r, Registered.class, Duration.ofSeconds(10));
+  }
+
+  HeartbeatAnswer heartbeat(Heartbeat h, Duration timeout) throws IOException {
+    return post("agent/v1/heartbeat", h, HeartbeatAnswer.class, timeout);
+  }
+
+  void report(Reports r) throws IOException {
+    post("agent/v1/report", r, Refusal.class, Duration.ofSeconds(10));
+  }
+
+  private <T> T post(String path, Object body, Class<T> answer, Duration timeout) throws IOException {
+    HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
+        .timeout(timeout)
+        .header("Content-Type", "application/json")
+        .header(Wire.TOKEN_HEADER, token)
+        .POST(HttpRequest.BodyPublishers.ofString(Wire.GSON.toJson(body)))
+        .build();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while calling the manager", e);
+    }
+    if (response.statusCode() / 100 != 2) {
+      Refusal refusal = null;
+      try {
+        refusal = Wire.GSON.fromJson(response.body(), Refusal.class);
+      } catch (RuntimeException ignored) {
+        // not our JSON: say the status
+      }
+      String why = "the manager refused " + path + " (HTTP " + response.statusCode() + "): "
+          + (refusal != null && refusal.error() != null ? refusal.error() : response.body());
+      // 4xx: this request is wrong and stays wrong; 5xx: the manager could not do it now (its database?).
+      throw response.statusCode() / 100 == 4 ? new RefusedException(why) : new IOException(why);
+    }
+    return Wire.GSON.fromJson(response.body(), answer);
+  }
+}

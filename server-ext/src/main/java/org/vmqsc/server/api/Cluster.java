@@ -1,0 +1,25 @@
+package org.vmqsc.server.api;
+
+import java.util.Optional;
+import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.RecoveryEventView;
+
+/**
+ * What the API's async commands ask of the hosts, run on a job thread: the standalone manager plugs its agents
+ * and {@code RecoveryCoordinator} in here (a CloudStack plugin, its own). A {@code ServiceException} or any other
+ * exception fails the job with its message.
+ */
+public interface Cluster {
+
+  /**
+   * Starts the group's protection on its hosts: every VM boots with its first checkpoint, and the group's
+   * membership is final from then on. Starting a started group changes nothing.
+   */
+  GroupView enable(String groupUuid);
+
+  /**
+   * Recovers the group now. Empty when nothing had to be recovered or another manager already runs the
+   * recovery.
+   */
+  Optional<RecoveryEventView> recover(String groupUuid);
+}

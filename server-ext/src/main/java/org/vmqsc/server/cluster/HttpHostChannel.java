@@ -1,0 +1,157 @@
+package org.vmqsc.server.cluster;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.agent.wire.WireMessages.GroupRef;
+import org.vmqsc.agent.wire.WireMessages.LineOrder;
+import org.vmqsc.agent.wire.WireMessages.Payload;
+import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
+import org.vmqsc.agent.wire.WireMessages.PlacedOrder;
+import org.vmqsc.agent.wire.WireMessages.Refusal;
+import org.vmqsc.agent.wire.WireMessages.ReplayOrder;
+import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
+import org.vmqsc.agent.wire.WireMessages.RollbackOrder;
+import org.vmqsc.agent.wire.WireMessages.StableLocation;
+import org.vmqsc.agent.wire.WireMessages.Status;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.recovery.HostSnapshot;
+import org.vmqsc.protocol.recovery.Replay;
+import org.vmqsc.protocol.recovery.VmRestore;
+import org.vmqsc.server.failure.FailureDetector;
+import org.vmqsc.server.recovery.HostChannel;
+import org.vmqsc.server.recovery.HostUnreachableException;
+
+/**
+ * The standalone manager's orders to its agents: JSON over HTTP to each agent's order endpoint, with the
+ * cluster's token. A host is live when it registered and the failure detector has not declared it failed; one
+ * that does not answer (connection refused, timeout, 5xx) is unreachable. A restore on a host that does not run
+ * the group yet deploys the group there first.
+ */
+final class HttpHostChannel implements HostChannel {
+
+  private static final Duration ORDER_TIMEOUT = Duration.ofSeconds(30);
+
+  private final AgentRegistry agents;
+  private final FailureDetector detector;
+  private final String token;
+  /** The group's deployment for a host (without VMs to boot): what a restore target needs first. */
+  private final Function<String, Deploy> deploymentOf;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  HttpHostChannel(AgentRegistry agents, FailureDetector detector, String token, Function<String, Deploy> deploymentOf) {
+    this.agents = agents;
+    this.detector = detector;
+    this.token = token;
+    this.deploymentOf = deploymentOf;
+  }
+
+  @Override public Collection<String> liveHosts() {
+    List<String> live = new ArrayList<>();
+    for (String host : agents.all().keySet()) if (!detector.isFailed(host)) live.add(host);
+    return live;
+  }
+
+  @Override public HostSnapshot snapshot(String host, String group) {
+    return order(host, "snapshot", new GroupRef(group), HostSnapshot.class);
+  }
+
+  @Override public Map<Message, byte[]> payloads(String host, String group, List<Message> messages) {
+    Payload[] answer = order(host, "payloads", new PayloadsRequest(group, messages), Payload[].class);
+    Map<Message, byte[]> out = new HashMap<>();
+    for (Payload p : answer) out.put(p.message(), p.bytes());
+    return out;
+  }
+
+  @Override public void restore(String host, String group, VmRestore restore, String checkpointLocation,
+                                List<String> segmentLocations) {
+    deploy(host, deploymentOf.apply(group));
+    order(host, "restore", new RestoreOrder(group, restore, checkpointLocation, segmentLocations), Object.class);
+  }
+
+  @Override public void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine) {
+    order(host, "rollback", new RollbackOrder(group, vm, incarnation, sentToAtLine), Object.class);
+  }
+
+  @Override public void replay(String host, String group, int vm, List<Replay> replays, Map<Message, byte[]> payloads,
+                               Map<Message, String> stableLocations) {
+    List<Payload> bytes = new ArrayList<>();
+    payloads.forEach((m, b) -> bytes.add(new Payload(m, b)));
+    List<StableLocation> locations = new ArrayList<>();
+    stableLocations.forEach((m, l) -> locations.add(new StableLocation(m, l)));
+    order(host, "replay", new ReplayOrder(group, vm, replays, bytes, locations), Object.class);
+  }
+
+  @Override public void line(String host, String group, long index) {
+    order(host, "line", new LineOrder(group, index), Object.class);
+  }
+
+  @Override public void placed(String host, String group, int vm, String vmHost) {
+    String tunnel = agents.find(vmHost).map(AgentRegistry.Agent::tunnel)
+        .orElseThrow(() -> new HostUnreachableException(vmHost, "it never registered with this manager"));
+    order(host, "placed", new PlacedOrder(group, vm, tunnel), Object.class);
+  }
+
+  /** Best effort: a host declared failed that still answers stops its VMs now; one that does not is cut off anyway. */
+  @Override public void fence(String host) {
+    try {
+      order(host, "fence", new GroupRef(""), Object.class, Duration.ofSeconds(1));
+    } catch (HostUnreachableException e) {
+      // Its lease has ended: it stopped its VMs on its own.
+    }
+  }
+
+  void deploy(String host, Deploy deploy) {
+    order(host, "deploy", deploy, Object.class);
+  }
+
+  Status status(String host) {
+    return order(host, "status", new GroupRef(""), Status.class, Duration.ofSeconds(2));
+  }
+
+  private <T> T order(String host, String name, Object body, Class<T> answer) {
+    return order(host, name, body, answer, ORDER_TIMEOUT);
+  }
+
+  private <T> T order(String host, String name, Object body, Class<T> answer, Duration timeout) {
+    AgentRegistry.Agent agent = agents.find(host)
+        .orElseThrow(() -> new HostUnreachableException(host, "it never registered with this manager"));
+    HttpRequest request = HttpRequest.newBuilder(URI.create(agent.url()).resolve("v1/" + name))
+        .timeout(timeout)
+        .header("Content-Type", "application/json")
+        .header(Wire.TOKEN_HEADER, token)
+        .POST(HttpRequest.BodyPublishers.ofString(Wire.GSON.toJson(body)))
+        .build();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new HostUnreachableException(host, name + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HostUnreachableException(host, name + ": interrupted");
+    }
+    if (response.statusCode() != 200) {
+      String why = response.body();
+      try {
+        why = Wire.GSON.fromJson(response.body(), Refusal.class).error();
+      } catch (RuntimeException ignored) {
+        // not our JSON
+      }
+      if (response.statusCode() >= 500) throw new HostUnreachableException(host, name + ": " + why);
+      throw new IllegalStateException("agent " + agent.name() + " refused " + name + ": " + why);
+    }
+    return Wire.GSON.fromJson(response.body(), answer);
+  }
+}
