@@ -20,6 +20,8 @@ final class RecoveryPlans {
 
   private static final Gson GSON = new GsonBuilder()
       .registerTypeAdapter(Instant.class, new InstantAdapter().nullSafe())
+      // inTransitLocations is keyed by Message: written as [key, value] pairs, or it could not be read back
+      .enableComplexMapKeySerialization()
       .disableHtmlEscaping()
       .create();
 
