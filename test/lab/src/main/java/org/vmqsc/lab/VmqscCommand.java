@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         DbCommand.class,
         BenchCommand.class,
         ManagerCommand.class,
+        CheckEventsCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 

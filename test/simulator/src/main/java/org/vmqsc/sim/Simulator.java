@@ -737,7 +737,8 @@ public final class Simulator {
     private void madeStable(BoundaryRecord r, String location, PwdGuest snap) {
       stableCheckpoints.put(location, snap);
       stableState(location, state("c", r.vm(), r.index()));
-      emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation(), "host", id);
+      emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation(),
+          "host", id);
       node.onCheckpointStable(r, location, 64, digest(snap));
     }
 

@@ -13,6 +13,7 @@ import java.io.InputStreamReader;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -28,6 +29,7 @@ public final class EventFile implements Closeable {
   private int lineNumber;
 
   private EventFile(Path path) throws IOException {
+    if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
     if (Files.isDirectory(path)) throw new IllegalArgumentException(path + ": is a directory, not an event file");
     this.path = path;
     long whole = wholeLinesLength(path);
@@ -36,12 +38,16 @@ public final class EventFile implements Closeable {
     InputStream bytes = Files.newInputStream(path);
     this.in = new BufferedReader(new InputStreamReader(truncatedTail ? limited(bytes, whole) : bytes,
         StandardCharsets.UTF_8.newDecoder()));
-    JsonObject first = next();
-    if (first != null && !"header".equals(first.get("event").getAsString())) {
-      close();
-      throw new IllegalArgumentException(path + ":1: the first line must be the header ({\"event\":\"header\",...})");
+    try {
+      JsonObject first = next();
+      if (first != null && !"header".equals(first.get("event").getAsString())) {
+        throw new IllegalArgumentException(path + ":1: the first line must be the header ({\"event\":\"header\",...})");
+      }
+      this.header = first;
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
     }
-    this.header = first;
   }
 
   /** Opens {@code path} and reads its header; a file with nothing but a truncated line has none. */

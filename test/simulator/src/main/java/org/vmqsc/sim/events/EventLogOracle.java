@@ -54,7 +54,10 @@ public final class EventLogOracle {
     EventLogOracle oracle = new EventLogOracle();
     if (files.size() == 1) {
       try (EventFile f = EventFile.open(files.get(0))) {
-        if (f.header() == null) throw new IllegalArgumentException(files.get(0) + ": no header line");
+        if (f.header() == null) {
+          throw new IllegalArgumentException(files.get(0)
+              + ": no header line (the file is empty or its only line is cut short)");
+        }
         oracle.accept(f.header());
         for (JsonObject e = f.next(); e != null; e = f.next()) oracle.accept(e);
         oracle.truncatedLines += f.truncatedLines();

@@ -13,10 +13,15 @@ public record Verdict(List<String> violations, long violationCount, long events,
     return violationCount == 0;
   }
 
+  /** One line: what was checked. */
+  public String checked() {
+    return String.format("checked: %d events, %d messages, %d deliveries, %d restores, %d recoveries%s", events,
+        messages, deliveries, restoresChecked, recoveriesChecked,
+        truncatedLines == 0 ? "" : "; " + truncatedLines + " truncated last line(s) skipped");
+  }
+
   /** Two lines: what was checked, then the verdict. */
   public String summary() {
-    return String.format("checked: %d events, %d messages, %d deliveries, %d restores, %d recoveries%s%n"
-            + "oracle: %d violations%n", events, messages, deliveries, restoresChecked, recoveriesChecked,
-        truncatedLines == 0 ? "" : "; " + truncatedLines + " truncated last line(s) skipped", violationCount);
+    return checked() + "\noracle: " + violationCount + " violations\n";
   }
 }
