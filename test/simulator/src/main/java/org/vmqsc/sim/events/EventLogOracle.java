@@ -7,10 +7,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Judges a run from its event log alone (the schema is in test/simulator/README.md), without any ground truth
@@ -323,10 +321,5 @@ public final class EventLogOracle {
   private void violation(Event e, String what) {
     violationCount++;
     if (violations.size() < KEPT) violations.add(e.where() + ": " + what);
-  }
-
-  /** The VMs seen so far, for tests. */
-  Set<Integer> vmsSeen() {
-    return new HashSet<>(vms.keySet());
   }
 }
