@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
         BenchCommand.class,
         ManagerCommand.class,
         AgentCommand.class,
+        CheckEventsCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 

@@ -46,6 +46,12 @@ public class BadInputTableTest {
     Path escaping = Files.writeString(sub.resolve("trace.index"), "../../../../../../../../etc/passwd\nrank-1.txt\n");
     Path absolute = Files.writeString(dir.resolve("absolute.index"), "/etc/passwd\n");
     Path outFile = Files.writeString(dir.resolve("a-file"), "keep");
+    Path events = Files.writeString(dir.resolve("events.jsonl"), "{\"t\":0,\"event\":\"header\"}\n"
+        + "{\"t\":1,\"event\":\"send\",\"from\":0,\"to\":1,\"seq\":1,\"digest\":7,\"host\":0}\n");
+    Path brokenEvents = Files.writeString(dir.resolve("broken.jsonl"), "{\"t\":0,\"event\":\"header\"}\n{\"t\":1,\n"
+        + "{\"t\":2,\"event\":\"end\",\"drained\":true}\n");
+    Path binaryLines = Files.write(dir.resolve("binary.jsonl"), new byte[] {(byte) 0xff, (byte) 0xfe, '\n', 1, '\n'});
+    Path msEvents = Files.writeString(dir.resolve("ms.jsonl"), "{\"t\":0,\"event\":\"header\",\"time_unit\":\"ms\"}\n");
 
     List<Case> cases = List.of(
         new Case("--drift", "simulate", "--drift", "NaN"),
@@ -105,7 +111,16 @@ public class BadInputTableTest {
             dir.resolve("mgr-home").toString()),
         new Case("--db-url", "manager", "--db-url", "postgres://nope", "--home", dir.resolve("mgr-home").toString()),
         new Case("names a file", "manager", "--home", outFile.toString()),
-        new Case("does not exist", "manager", "--home", dir.resolve("no-such-folder").resolve("home").toString()));
+        new Case("does not exist", "manager", "--home", dir.resolve("no-such-folder").resolve("home").toString()),
+        new Case("no such file", "check-events", dir.resolve("missing.jsonl").toString()),
+        new Case("is a directory", "check-events", folder.toString()),
+        new Case("broken.jsonl:2: not a JSON object", "check-events", brokenEvents.toString()),
+        new Case("no header line", "check-events", binary.toString()),
+        new Case("UTF-8", "check-events", binaryLines.toString()),
+        new Case("different time units", "check-events", events.toString(), msEvents.toString()),
+        new Case("does not exist", "check-events", events.toString(), msEvents.toString(), "--merged",
+            missingParent.toString()),
+        new Case("Missing required parameter", "check-events"));
 
     List<String> before = listing(dir);
     List<String> failures = new ArrayList<>();

@@ -48,6 +48,23 @@ public class CommandLineTest {
     assertEquals(1.0 / 6, Double.parseDouble(eta), 0.01);
   }
 
+  @Test public void checkEventsJudgesARunFromItsEventFile() throws Exception {
+    Path events = tmp.getRoot().toPath().resolve("run.jsonl");
+    assertEquals(0, run("simulate", "--seed", "4", "--vms", "6", "--hosts", "3", "--periods", "12", "--events",
+        events.toString()).exit);
+    Result fine = run("check-events", events.toString());
+    assertEquals(fine.out + fine.err, 0, fine.exit);
+    assertTrue(fine.out, fine.out.contains("oracle: 0 violations"));
+
+    // A delivery lost from the log: the oracle sees the gap and the count short at the drained end.
+    java.util.List<String> lines = new java.util.ArrayList<>(Files.readAllLines(events));
+    lines.remove(lines.indexOf(lines.stream().filter(l -> l.contains("\"event\":\"deliver\"")).findFirst().orElseThrow()));
+    Path broken = Files.write(tmp.getRoot().toPath().resolve("broken.jsonl"), lines);
+    Result caught = run("check-events", broken.toString());
+    assertEquals(caught.out + caught.err, 1, caught.exit);
+    assertTrue(caught.out, caught.out.contains("violation: ") && caught.out.contains("gap: VM"));
+  }
+
   @Test public void badArgumentsGetOneClearLineAndExitCodeTwo() {
     for (String[] args : new String[][] {
         {"simulate", "--vms", "1"}, {"simulate", "--hosts", "1", "--host-failures", "1"},

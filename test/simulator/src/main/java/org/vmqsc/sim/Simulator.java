@@ -124,6 +124,8 @@ public final class Simulator {
   private boolean orphansChecked;
   private long recoveryLine;
   private HostFailurePlan lastPlan;
+  /** The line restore being carried out, for its event. */
+  private VmRestore restoring;
   /** Fault injection for the oracle's own tests: a way to break the planner's answer. */
   private UnaryOperator<RecoveryPlan> planTampering = UnaryOperator.identity();
   /** Fault injection: a manager that dies in the middle of a recovery, at a step drawn from this source. */
@@ -240,7 +242,7 @@ public final class Simulator {
       placement.add(vm % hosts.length);
     }
     emit("header", "group", groupUuid, "t0", cfg.basePeriod(), "classes", classes, "hosts", placement,
-        "early_index", cfg.earlyIndexPolicy().name(), "seed", cfg.seed());
+        "early_index", cfg.earlyIndexPolicy().name(), "seed", cfg.seed(), "process", "simulator", "time_unit", "ms");
     for (int vm = 0; vm < cfg.vms(); vm++) {
       Host h = hosts[vm % hosts.length];
       service.addVm(groupUuid, vmUuids[vm], cfg.classes().get(vm).toString(), h.uuid);
@@ -252,6 +254,7 @@ public final class Simulator {
       hostOf[vm] = h.id;
       guests[vm] = new PwdGuest(vm, cfg.vms(), cfg.seed());
       emit("placed", "vm", vm, "host", h.id);
+      emit("vm_start", "vm", vm, "host", h.id, "incarnation", 0, "reason", "boot");
       h.node.start(vm);
     }
     for (Host h : hosts) scheduleBoundary(h, 1);
@@ -293,7 +296,7 @@ public final class Simulator {
     report.messagesSent++;
     if (hostOf[m.to()] != h.id) report.volatileLogged++;
     emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
-        "incarnation", m.incarnation());
+        "incarnation", m.incarnation(), "digest", m.digest(), "host", h.id);
   }
 
   /** A guest being rebuilt redoes a step: the relay must recognise the send as one it made before. */
@@ -330,10 +333,10 @@ public final class Simulator {
       report.replayed++;
       emit("replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(), "rsn", e.rsn(),
           "receiver_index", e.receiverIndex(), "source", replay.source().name().toLowerCase(),
-          "original_rsn", replay.originalRsn(), "state", g.hash);
+          "original_rsn", replay.originalRsn(), "state", g.hash, "digest", m.digest(), "host", hostOf[m.to()]);
     } else {
       emit("deliver", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(), "rsn", e.rsn(),
-          "receiver_index", e.receiverIndex());
+          "receiver_index", e.receiverIndex(), "digest", m.digest(), "host", hostOf[m.to()]);
       scheduleStep(m.to()); // the state changed, so does what the guest does next
     }
   }
@@ -459,7 +462,8 @@ public final class Simulator {
       return;
     }
     PwdGuest failed = guests[vm];
-    emit("vm_failure", "vm", vm, "host", h.id, "position", failed.position);
+    emit("vm_failure", "vm", vm, "host", h.id, "position", failed.position, "state", failed.hash);
+    emit("vm_stop", "vm", vm, "host", h.id, "reason", "vm_failure");
     // Frames the relay holds for it survive: its host is up.
     if (!cfg.deterministicGuests()) {
       // A real guest does not replay deterministically (hole 7): back to the line, as after a host failure, but
@@ -490,6 +494,7 @@ public final class Simulator {
     h.staged.clear();
     for (int vm = 0; vm < cfg.vms(); vm++) {
       if (hostOf[vm] == host && guests[vm] != null) {
+        emit("vm_stop", "vm", vm, "host", host, "reason", "host_failure");
         mustReach[vm] = Math.max(mustReach[vm], guests[vm].position);
         guests[vm] = null;
         discardHeld(vm, h);
@@ -618,6 +623,7 @@ public final class Simulator {
   // ---- the end ----------------------------------------------------------------------------------------------
 
   private void finish() {
+    emit("end", "drained", true);
     for (int vm = 0; vm < cfg.vms(); vm++) {
       if (guests[vm] == null) violation("VM " + vm + " is still down at the end of the run");
       if (paused[vm] || !held.get(vm).isEmpty()) violation("VM " + vm + " is still paused at the end of the run");
@@ -683,7 +689,7 @@ public final class Simulator {
 
     @Override public void dropped(Message m, DropReason reason) {
       if (reason == DropReason.DUPLICATE) report.duplicatesDropped++; else report.staleDropped++;
-      emit("drop", "id", id(m), "reason", reason.name().toLowerCase());
+      emit("drop", "id", id(m), "reason", reason.name().toLowerCase(), "host", id);
     }
 
     // Guests
@@ -706,7 +712,7 @@ public final class Simulator {
       oracle.onBoundary(r.vm(), r.index(), snap);
       if (r.forced()) report.checkpointsForced++; else report.checkpointsBasic++;
       emit("checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
-          "sent", r.sentTo(), "received", r.receivedFrom());
+          "sent", r.sentTo(), "received", r.receivedFrom(), "state", snap.hash, "position", snap.position, "host", id);
       String location = stableLocation(r);
       if (r.index() == 0 && r.incarnation() == 0) {
         // The boot state: on stable storage before the group starts.
@@ -732,7 +738,8 @@ public final class Simulator {
     private void madeStable(BoundaryRecord r, String location, PwdGuest snap) {
       stableCheckpoints.put(location, snap);
       stableState(location, state("c", r.vm(), r.index()));
-      emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation());
+      emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation(),
+          "host", id);
       node.onCheckpointStable(r, location, 64, digest(snap));
     }
 
@@ -762,10 +769,18 @@ public final class Simulator {
         oracle.checkReplayedState(vm, g, failedAs[vm].position, failedAs[vm].hash);
         guests[vm] = g;
         emit("restore", "vm", vm, "host", id, "checkpoint", checkpoint.index(), "replayed", replay.size(),
-            "kind", "vm", "state", g.hash, "position", g.position);
+            "kind", "vm", "state", g.hash, "position", g.position, "incarnation", node.incarnation(vm),
+            "sent", g.sent, "received", g.received);
+        emit("vm_start", "vm", vm, "host", id, "incarnation", node.incarnation(vm), "reason", "rebuild");
       } else {
         oracle.checkRestoredState(vm, recoveryLine, g);
         guests[vm] = g;
+        // Here, before the restored VM catches up with its host's boundaries, so the file shows them after it.
+        VmRestore r = restoring;
+        emit("restore", "vm", vm, "host", id, "checkpoint", checkpoint.index(), "line", recoveryLine,
+            "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line", "state", g.hash,
+            "position", g.position, "sent", g.sent, "received", g.received);
+        emit("vm_start", "vm", vm, "host", id, "incarnation", r.incarnation(), "reason", "restore");
         oracle.onRollback(g);
         oracle.resetReceiveOrder(vm);
       }
@@ -781,16 +796,19 @@ public final class Simulator {
       int generation = this.generation;
       if (w instanceof LogWrite.Segment s) {
         BoundaryRecord r = s.record();
-        oracle.onBoundary(r.vm(), r.index(), guests[r.vm()].copy());
+        PwdGuest g = guests[r.vm()];
+        oracle.onBoundary(r.vm(), r.index(), g.copy());
         report.logSegments++;
         emit("log_segment", "vm", r.vm(), "index", r.index(), "incarnation", r.incarnation(),
-            "entries", s.entries().size(), "sent", r.sentTo(), "received", r.receivedFrom());
+            "entries", s.entries().size(), "sent", r.sentTo(), "received", r.receivedFrom(), "state", g.hash,
+            "position", g.position, "host", id);
         at(now + cfg.flushDelay(), () -> {
           if (this.generation != generation) return;
           String location = stableLog.writeSegment(groupUuid, r, s.entries());
           for (LoggedMessage e : s.entries()) stablyLogged(e.entry().message());
           stableState(location, state("s", r.vm(), r.index()));
-          emit("stable", "vm", r.vm(), "index", r.index(), "kind", "log_segment", "incarnation", r.incarnation());
+          emit("stable", "vm", r.vm(), "index", r.index(), "kind", "log_segment", "incarnation", r.incarnation(),
+              "host", id);
           node.onLogStable(w, location);
         });
       } else if (w instanceof LogWrite.InTransit t) {
@@ -801,7 +819,7 @@ public final class Simulator {
           if (this.generation != generation) return;
           String location = stableLog.writeInTransit(groupUuid, t.message());
           stablyLogged(m);
-          emit("in_transit_stable", "id", id(m));
+          emit("in_transit_stable", "id", id(m), "host", id);
           node.onLogStable(w, location);
         });
       }
@@ -870,17 +888,18 @@ public final class Simulator {
       Host current = hosts[hostOf[vm]];
       if (current.alive) onSurvivingHost.add(vm);
       mustReach[vm] = Math.max(mustReach[vm], guests[vm] == null ? 0 : guests[vm].position);
+      if (current.alive && guests[vm] != null) {
+        emit("vm_stop", "vm", vm, "host", current.id, "reason", current != target ? "moved" : "rollback");
+      }
       if (current != target) {
         if (current.alive && current.node.runs(vm)) current.node.evict(vm);
         emit("moved", "vm", vm, "from_host", current.id, "to_host", target.id);
       }
       hostOf[vm] = target.id;
       guests[vm] = null;
+      restoring = r;
       target.node.restoreToLine(r, checkpointLocation, segmentLocations);
       rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.lineState().sentTo()));
-      emit("restore", "vm", vm, "host", target.id, "checkpoint", r.checkpoint().index(), "line", recoveryLine,
-          "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line",
-          "state", guests[vm] == null ? 0 : guests[vm].hash, "position", guests[vm] == null ? 0 : guests[vm].position);
     }
 
     @Override public void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine) {

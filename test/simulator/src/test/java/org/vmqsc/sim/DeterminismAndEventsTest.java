@@ -31,16 +31,19 @@ public class DeterminismAndEventsTest {
   }
 
   @Test public void everyEventTypeCarriesItsDocumentedFields() {
-    Map<String, Set<String>> required = Map.of(
-        "send", Set.of("t", "id", "from", "to", "seq", "index"),
-        "deliver", Set.of("t", "id", "from", "to", "seq", "index", "rsn", "receiver_index"),
-        "checkpoint", Set.of("t", "vm", "index", "forced", "sent", "received"),
-        "stable", Set.of("t", "vm", "index", "kind"),
-        "line", Set.of("t", "index", "checkpoints"),
-        "host_failure", Set.of("t", "host"),
-        "vm_failure", Set.of("t", "vm", "host"),
-        "restore", Set.of("t", "vm", "checkpoint", "kind"),
-        "recovery", Set.of("t", "line", "failed", "rolled_back"));
+    Map<String, Set<String>> required = Map.ofEntries(
+        Map.entry("send", Set.of("t", "id", "from", "to", "seq", "index", "digest", "host")),
+        Map.entry("deliver", Set.of("t", "id", "from", "to", "seq", "index", "rsn", "receiver_index", "digest", "host")),
+        Map.entry("checkpoint", Set.of("t", "vm", "index", "forced", "sent", "received", "state", "position", "host")),
+        Map.entry("stable", Set.of("t", "vm", "index", "kind", "host")),
+        Map.entry("line", Set.of("t", "index", "checkpoints")),
+        Map.entry("host_failure", Set.of("t", "host")),
+        Map.entry("vm_failure", Set.of("t", "vm", "host", "position", "state")),
+        Map.entry("restore", Set.of("t", "vm", "checkpoint", "kind", "host", "state", "position", "sent", "received")),
+        Map.entry("recovery", Set.of("t", "line", "failed", "rolled_back")),
+        Map.entry("vm_start", Set.of("t", "vm", "host", "incarnation", "reason")),
+        Map.entry("vm_stop", Set.of("t", "vm", "host", "reason")),
+        Map.entry("end", Set.of("t", "drained")));
     Map<String, Integer> seen = new HashMap<>();
     for (String line : events(5).split("\n")) {
       JsonObject o = JsonParser.parseString(line).getAsJsonObject();
@@ -50,7 +53,8 @@ public class DeterminismAndEventsTest {
         assertTrue(type + " lacks " + field + ": " + line, o.has(field));
       }
     }
-    for (String type : List.of("send", "deliver", "checkpoint", "stable", "line", "host_failure", "restore", "recovery")) {
+    for (String type : List.of("send", "deliver", "checkpoint", "stable", "line", "host_failure", "restore", "recovery",
+        "vm_start", "vm_stop", "end")) {
       assertTrue("no " + type + " event in the run: " + seen, seen.containsKey(type));
     }
   }
