@@ -295,6 +295,10 @@ public final class AgentProcess implements AutoCloseable {
           dropAll("fence order");
           return null;
         }))
+        .route("quiesce", GroupRef.class, o -> onLoop(() -> {
+          runtimes.values().forEach(GroupRuntime::quiesce);
+          return null;
+        }))
         .route("status", GroupRef.class, o -> onLoop(this::status));
   }
 

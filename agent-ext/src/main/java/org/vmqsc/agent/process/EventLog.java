@@ -3,6 +3,8 @@ package org.vmqsc.agent.process;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import java.io.BufferedWriter;
+import java.math.BigDecimal;
+import java.time.Instant;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,9 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A process's events as JSON Lines, in the format of {@code simulate --events}: {@code t} (wall-clock seconds since
- * the Unix epoch, to the millisecond, so the files of several processes on one machine merge by time), {@code
- * event}, then the fields. Each line is flushed as written: a process killed with SIGKILL loses at most the line it
+ * A process's events as JSON Lines, in the format of {@code simulate --events} (the schema is in the simulator's
+ * README): {@code t} (wall-clock seconds since the Unix epoch, to the microsecond, so the files of several
+ * processes on one machine merge by time), {@code event}, then the fields. Each line is flushed as written: a process killed with SIGKILL loses at most the line it
  * was writing. Thread-safe; {@link #none()} writes nothing.
  */
 public final class EventLog implements AutoCloseable {
@@ -37,23 +39,37 @@ public final class EventLog implements AutoCloseable {
     if (parent != null) Files.createDirectories(parent);
     EventLog log = new EventLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8,
         StandardOpenOption.CREATE, StandardOpenOption.APPEND));
-    Object[] fields = new Object[headerFields.length + 4];
+    Object[] fields = new Object[headerFields.length + 6];
     fields[0] = "process";
     fields[1] = process;
     fields[2] = "pid";
     fields[3] = ProcessHandle.current().pid();
-    System.arraycopy(headerFields, 0, fields, 4, headerFields.length);
+    fields[4] = "time_unit";
+    fields[5] = "s";
+    System.arraycopy(headerFields, 0, fields, 6, headerFields.length);
     log.emit("header", fields);
     return log;
   }
 
-  /** One event: key, value, key, value, ... */
+  /** One event now: key, value, key, value, ... */
   public void emit(String type, Object... keyValues) {
+    emitAt(Instant.now(), type, keyValues);
+  }
+
+  /**
+   * One event that happened at {@code t}: a process stamps an event before another process can see its effect
+   * (a send before its frame leaves), so merging the files by time puts causes first.
+   */
+  public void emitAt(Instant t, String type, Object... keyValues) {
     if (out == null) return;
     Map<String, Object> line = new LinkedHashMap<>();
-    line.put("t", java.math.BigDecimal.valueOf(System.currentTimeMillis(), 3)); // seconds, written out in full
+    line.put("t", BigDecimal.valueOf(t.getEpochSecond() * 1_000_000L + t.getNano() / 1000, 6)); // seconds, in full
     line.put("event", type);
-    for (int i = 0; i + 1 < keyValues.length; i += 2) line.put((String) keyValues[i], keyValues[i + 1]);
+    for (int i = 0; i + 1 < keyValues.length; i += 2) {
+      String key = (String) keyValues[i];
+      if (key.equals("t") || key.equals("event")) throw new IllegalArgumentException("an event field named " + key);
+      line.put(key, keyValues[i + 1]);
+    }
     String json = GSON.toJson(line);
     synchronized (this) {
       try {

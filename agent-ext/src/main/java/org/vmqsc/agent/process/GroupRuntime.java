@@ -2,6 +2,7 @@ package org.vmqsc.agent.process;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -79,6 +80,9 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   private final ArrayDeque<Held> held = new ArrayDeque<>();
   private boolean stopped;
   private boolean closed;
+  private boolean quiet;
+  /** The line restore under way, for its event. */
+  private VmRestore restoringTo;
 
   GroupRuntime(String hostUuid, Deploy deploy, ScheduledExecutorService loop, UdpTunnel tunnel,
                GuestCheckpoints checkpoints, StableMessageStore logStore, Executor logWriter, ReportSender reports,
@@ -138,6 +142,15 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     release();
   }
 
+  /**
+   * The guests stop making steps (they still receive, checkpoint and recover): the end of a run, so every message
+   * sent can arrive and the event log can be checked for loss.
+   */
+  void quiesce() {
+    quiet = true;
+    events.emit("quiesced", "host", hostUuid, "group", group);
+  }
+
   /** The lease ran out: nothing of the group may run until it is renewed. */
   void stop(String reason) {
     if (stopped) return;
@@ -190,7 +203,12 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   void restore(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
     recovering.add(restore.vm());
     stepToken.merge(restore.vm(), 1L, Long::sum);
-    node.restoreToLine(restore, checkpointLocation, segmentLocations);
+    restoringTo = restore;
+    try {
+      node.restoreToLine(restore, checkpointLocation, segmentLocations);
+    } finally {
+      restoringTo = null;
+    }
   }
 
   void replay(int vm, List<Replay> replays, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
@@ -335,10 +353,16 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       rebuilding.remove(vm);
     }
     guests.put(vm, g);
-    events.emit("restore", "vm", vm, "host", hostUuid, "checkpoint", checkpoint.index(),
-        "incarnation", checkpoint.incarnation(), "kind", location == null ? "vm" : "line", "replayed", replay.size(),
-        "state", g.hash, "position", g.position, "sent", g.sent, "received", g.received);
-    events.emit("vm_start", "vm", vm, "host", hostUuid, "reason", "restore", "state", g.hash, "position", g.position);
+    if (restoringTo != null && restoringTo.vm() == vm) {
+      events.emit("restore", "vm", vm, "host", hostUuid, "kind", "line", "checkpoint", checkpoint.index(),
+          "line", restoringTo.lineState().index(), "segments", restoringTo.segments().size(),
+          "incarnation", restoringTo.incarnation(), "state", g.hash, "position", g.position, "sent", g.sent,
+          "received", g.received);
+    } else {
+      events.emit("restore", "vm", vm, "host", hostUuid, "kind", "vm", "checkpoint", checkpoint.index(),
+          "incarnation", checkpoint.incarnation(), "replayed", replay.size(), "state", g.hash, "position", g.position,
+          "sent", g.sent, "received", g.received);
+    }
   }
 
   /** A guest being rebuilt redoes a step: the node must recognise the send as one made before. */
@@ -363,10 +387,11 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     long token = stepToken.merge(vm, 1L, Long::sum);
     PwdGuest g = guests.get(vm);
     double total = rates[vm][rates[vm].length - 1];
-    if (g == null || total <= 0) return;
+    if (g == null || total <= 0 || quiet) return;
     long delayMicros = (long) (g.delayToNextSend(total) * deploy.config().basePeriod() * 1000);
     loop.schedule(() -> {
-      if (closed || blocked() || recovering.contains(vm) || stepToken.get(vm) != token || !guests.containsKey(vm)) return;
+      if (closed || quiet || blocked() || recovering.contains(vm) || stepToken.get(vm) != token
+          || !guests.containsKey(vm)) return;
       step(vm);
       scheduleStep(vm);
     }, delayMicros, TimeUnit.MICROSECONDS);
@@ -374,6 +399,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   private void step(int vm) {
     PwdGuest g = guests.get(vm);
+    Instant sentAt = Instant.now(); // before the frame can reach anyone
     PwdGuest.Send s = g.step(rates[vm]);
     Optional<Message> stamped = node.send(vm, s.to(), PwdGuest.payload(vm, s.to(), s.digest()), s.digest());
     if (stamped.isEmpty()) {
@@ -381,7 +407,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       return;
     }
     Message m = stamped.get();
-    events.emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
+    events.emitAt(sentAt, "send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
         "incarnation", m.incarnation(), "digest", m.digest(), "host", hostUuid, "position", g.position);
   }
 

@@ -124,7 +124,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
       try {
         for (RecoveryEventView done : coordinator.resume()) {
           log.info("resumed recovery {} of group {}: {}", done.uuid(), done.groupUuid(), done.state());
-          events.emit("recovery_resumed", "group", done.groupUuid(), "event", done.uuid(), "state", done.state().name());
+          events.emit("recovery_resumed", "group", done.groupUuid(), "id", done.uuid(), "state", done.state().name());
         }
         return;
       } catch (RuntimeException e) {
@@ -214,7 +214,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     done.ifPresent(e -> {
       Instant finished = clock.instant();
       var plan = service.claimedPlan(e.uuid());
-      events.emit("recovery", "group", e.groupUuid(), "event", e.uuid(), "state", e.state().name(),
+      events.emit("recovery", "group", e.groupUuid(), "id", e.uuid(), "state", e.state().name(),
           "line", plan.plan().lineIndex(), "failed", List.copyOf(plan.plan().failed()),
           "rolled_back", List.copyOf(plan.plan().rolledBack()), "replays", plan.plan().replayCount(),
           "detection_s", Duration.between(lastHeard, detected).toMillis() / 1000.0,

@@ -11,20 +11,20 @@ import java.util.Map;
  * lines from send to delivery, checkpoints as ticks (forced ones red), log segments as grey marks, failures,
  * rollbacks and the recovery line. The paper draws its Fig. 2 and 3 this way; this one is measured.
  */
-final class SpaceTimeDiagram {
+public final class SpaceTimeDiagram {
   private static final int LEFT = 70, TOP = 50, LANE = 34, WIDTH = 1100;
 
   private final int vms;
   private final double from;
   private final double to;
 
-  SpaceTimeDiagram(int vms, double fromMs, double toMs) {
+  public SpaceTimeDiagram(int vms, double fromMs, double toMs) {
     this.vms = vms;
     this.from = fromMs;
     this.to = toMs;
   }
 
-  String render(String jsonLines, String title) {
+  public String render(String jsonLines, String title) {
     int height = TOP + LANE * vms + 60;
     StringBuilder b = new StringBuilder();
     b.append(f("<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>%n", WIDTH + 40, height));
@@ -64,8 +64,9 @@ final class SpaceTimeDiagram {
             + "<text x='%.1f' y='%d' fill='#2471a3' font-size='10'>line %d</text>%n", x(t), TOP - 8, LANE * vms, x(t) + 3,
             TOP + LANE * vms + 4, o.get("index").getAsLong()));
         case "host_failure" -> b.append(f("<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#c0392b' stroke-width='2' stroke-dasharray='5 3'/>"
-            + "<text x='%.1f' y='%d' fill='#c0392b' font-weight='bold'>host %d fails</text>%n", x(t), TOP - 8, x(t),
-            TOP + LANE * vms, x(t) + 3, TOP + LANE * vms + 16, o.get("host").getAsInt()));
+            + "<text x='%.1f' y='%d' fill='#c0392b' font-weight='bold'>host %s fails</text>%n", x(t), TOP - 8, x(t),
+            TOP + LANE * vms, x(t) + 3, TOP + LANE * vms + 16,
+            esc(o.has("name") ? o.get("name").getAsString() : o.get("host").getAsString())));
         case "vm_failure" -> b.append(f("<text x='%.1f' y='%.1f' fill='#e67e22' font-size='16' font-weight='bold' text-anchor='middle'>x</text>%n",
             x(t), lane(o.get("vm").getAsInt()) + 5));
         case "restore" -> b.append(f("<circle cx='%.1f' cy='%.1f' r='5' fill='none' stroke='#7d3c98' stroke-width='2'/>%n",

@@ -41,6 +41,13 @@ final class Event {
     }
   }
 
+  /** A host as the events name it: a number in the simulator's files, a uuid in the processes'; compared as text. */
+  String host(String field) {
+    JsonElement e = field(field);
+    if (!e.isJsonPrimitive()) throw bad(field + " is not a host name or number");
+    return e.getAsString();
+  }
+
   int vm(String field) {
     long v = number(field);
     if (v < 0 || v > 1_000_000) throw bad(field + " " + v + " is not a VM or host number");

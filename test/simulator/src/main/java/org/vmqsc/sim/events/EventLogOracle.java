@@ -79,10 +79,10 @@ public final class EventLogOracle {
       checkProcessAlive(e);
       switch (e.type) {
         case "header" -> onHeader(e);
-        case "vm_start" -> vm(e.vm("vm")).startOn(e.vm("host"), e.where());
+        case "vm_start" -> vm(e.vm("vm")).startOn(e.host("host"), e.where());
         case "vm_stop" -> onStop(e);
         case "vm_failure" -> onVmFailure(e);
-        case "host_failure" -> stopAllOn(e.vm("host"));
+        case "host_failure" -> stopAllOn(e.host("host"));
         case "process_killed" -> onProcessKilled(e);
         case "migrate" -> onMigrate(e);
         case "send" -> onSend(e);
@@ -118,7 +118,7 @@ public final class EventLogOracle {
           : p.has("process") && p.get("process").getAsString().equals(name);
       if (same) killed.put(src, e.where());
     });
-    if (e.has("host")) stopAllOn(e.vm("host"));
+    if (e.has("host")) stopAllOn(e.host("host"));
   }
 
   private void checkProcessAlive(Event e) {
@@ -129,34 +129,34 @@ public final class EventLogOracle {
     }
   }
 
-  private void stopAllOn(int host) {
-    for (VmExecution v : vms.values()) if (v.host == host) v.running = false;
+  private void stopAllOn(String host) {
+    for (VmExecution v : vms.values()) if (v.host.equals(host)) v.running = false;
   }
 
   private void onStop(Event e) {
     VmExecution v = vm(e.vm("vm"));
-    if (v.host == e.vm("host")) v.running = false; // a stop from a host it no longer runs on changes nothing
+    if (v.host.equals(e.host("host"))) v.running = false; // a stop from a host it no longer runs on changes nothing
   }
 
   private void onVmFailure(Event e) {
     VmExecution v = vm(e.vm("vm"));
     v.failedAs = new VmExecution.Failure(e.number("state"), e.number("position"), e.where());
-    if (v.host == e.vm("host")) v.running = false;
+    if (v.host.equals(e.host("host"))) v.running = false;
   }
 
   private void onMigrate(Event e) {
     VmExecution v = vm(e.vm("vm"));
-    int from = e.vm("from_host");
-    if (!v.running || v.host != from) {
+    String from = e.host("from_host");
+    if (!v.running || !v.host.equals(from)) {
       violation(e, "VM " + v.vm + " migrates from host " + from + " but " + runsWhere(v));
     }
-    v.startOn(e.vm("to_host"), e.where()); // the same execution goes on elsewhere
+    v.startOn(e.host("to_host"), e.where()); // the same execution goes on elsewhere
   }
 
   /** The VM must run, and on {@code host}. */
-  private void active(Event e, int vm, int host) {
+  private void active(Event e, int vm, String host) {
     VmExecution v = vm(vm);
-    if (v.running && v.host == host) return;
+    if (v.running && v.host.equals(host)) return;
     violation(e, "VM " + vm + " is active on host " + host + " but " + runsWhere(v));
   }
 
@@ -173,7 +173,7 @@ public final class EventLogOracle {
     int to = e.vm("to");
     long seq = e.number("seq");
     long digest = e.number("digest");
-    active(e, from, e.vm("host"));
+    active(e, from, e.host("host"));
     messages++;
     long before = channels.sentCount(from, to);
     if (seq != before + 1) {
@@ -188,7 +188,7 @@ public final class EventLogOracle {
     int to = e.vm("to");
     long seq = e.number("seq");
     long digest = e.number("digest");
-    active(e, to, e.vm("host"));
+    active(e, to, e.host("host"));
     deliveries++;
     long had = channels.received(from, to);
     if (seq <= had) {
@@ -214,7 +214,7 @@ public final class EventLogOracle {
 
   private void onBoundary(Event e) {
     int vm = e.vm("vm");
-    active(e, vm, e.vm("host"));
+    active(e, vm, e.host("host"));
     long[] sent = e.vector("sent");
     long[] received = e.vector("received");
     for (int p = 0; p < Math.max(sent.length, received.length); p++) {
@@ -275,7 +275,7 @@ public final class EventLogOracle {
       channels.truncateSent(v.vm, p, s);
       channels.setReceived(p, v.vm, p < received.length ? received[p] : 0);
     }
-    v.startOn(e.vm("host"), e.where());
+    v.startOn(e.host("host"), e.where());
   }
 
   // ---- recoveries and the end (d, f) ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ final class VmExecution {
   final int vm;
   boolean started;
   boolean running;
-  int host = -1;
+  String host = "";
   String startedAt = "";
   final TreeMap<Long, Boundary> boundaries = new TreeMap<>();
   Failure failedAs;
@@ -22,7 +22,7 @@ final class VmExecution {
     this.vm = vm;
   }
 
-  void startOn(int host, String where) {
+  void startOn(String host, String where) {
     this.started = true;
     this.running = true;
     this.host = host;

@@ -1,0 +1,135 @@
+package org.vmqsc.lab.cluster;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.vmqsc.server.api.ApiClient;
+import org.vmqsc.sim.events.EventLogOracle;
+import org.vmqsc.sim.events.MergedEventLog;
+import org.vmqsc.sim.events.Verdict;
+
+/**
+ * The standalone demo as a person sees it: a manager and three agents as processes; a group of 8 VMs with
+ * traffic; one agent killed with SIGKILL; the lease running out, the plan, the restores and replays, the group
+ * running on; then every process's events merged into one file and checked by the event-log oracle, the recovery
+ * time split into detection and recovery, and a timeline drawn.
+ */
+public final class ClusterDemo {
+
+  /** What the run measured. */
+  public record Outcome(Verdict verdict, double detectionSeconds, double recoverySeconds, Path merged, Path timeline) {}
+
+  private final Path out;
+  private final Consumer<String> say;
+  private final long t0Ms;
+  private final Duration before;
+  private final Duration after;
+
+  public ClusterDemo(Path out, Consumer<String> say, long t0Ms, Duration before, Duration after) {
+    this.out = out;
+    this.say = say;
+    this.t0Ms = t0Ms;
+    this.before = before;
+    this.after = after;
+  }
+
+  public Outcome run() throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    say.accept("[1/6] a manager and 3 agents, each its own process, on this machine");
+    LocalCluster cluster = LocalCluster.start(out.resolve("cluster"),
+        new LocalCluster.Settings(3, 3000, 1000, 4, 16), line -> say.accept("      " + line));
+    try {
+      ApiClient api = cluster.api();
+      say.accept("[2/6] group 'demo': 8 VMs (4 SI, 4 MI_2), T0 " + t0Ms + " ms, each guest sending about 4 messages per"
+          + " base period");
+      String group = Groups.create(api, "demo", t0Ms, 8);
+      Groups.enable(api, group);
+      say.accept("      enabled: every VM booted with its first checkpoint; placement " + Groups.placement(api, group,
+          cluster));
+      say.accept("[3/6] running " + before.toSeconds() + " s");
+      watch(api, group, before);
+      String victim = Groups.busiestAgent(api, group, cluster);
+      say.accept("[4/6] SIGKILL agent " + victim + " (VMs " + Groups.vmsOn(api, group, cluster.agent(victim).hostUuid())
+          + ")");
+      cluster.killAgent(victim);
+      Groups.awaitRecovery(api, group, Duration.ofSeconds(90), say);
+      say.accept("[5/6] running on " + after.toSeconds() + " s, then the guests stop sending and the last messages"
+          + " arrive");
+      watch(api, group, after);
+      cluster.quiesce();
+      Thread.sleep(Math.max(3000, 2 * t0Ms));
+      cluster.markDrained();
+    } finally {
+      cluster.down(Duration.ofSeconds(10));
+    }
+    say.accept("[6/6] every process stopped; merging their event files and checking the merged log");
+    Path merged = out.resolve("events.jsonl");
+    try (Writer w = Files.newBufferedWriter(merged, StandardCharsets.UTF_8)) {
+      MergedEventLog.Summary s = MergedEventLog.write(cluster.eventFiles(), w);
+      say.accept("      " + s.events() + " events from " + cluster.eventFiles().size() + " processes"
+          + (s.truncatedLines() > 0 ? " (" + s.truncatedLines() + " cut short by SIGKILL, skipped)" : ""));
+    }
+    Verdict verdict = EventLogOracle.check(List.of(merged));
+    say.accept("      " + verdict.summary().replace("\n", "\n      ").strip());
+    double[] times = recoveryTimes(merged);
+    say.accept(String.format("      recovery time: %.1f s = detection %.1f s (kill to lease declared expired) + recovery"
+        + " %.1f s (plan, restores, replays)", times[0] + times[1], times[0], times[1]));
+    Path timeline = out.resolve("timeline.svg");
+    Files.writeString(timeline, Timeline.render(merged), StandardCharsets.UTF_8);
+    say.accept(String.format("      events: %s   timeline: %s   (%.0f s in all)", merged, timeline,
+        (System.nanoTime() - start) / 1e9));
+    return new Outcome(verdict, times[0], times[1], merged, timeline);
+  }
+
+  private void watch(ApiClient api, String group, Duration d) throws IOException, InterruptedException {
+    long end = System.nanoTime() + d.toNanos();
+    while (System.nanoTime() < end) {
+      Thread.sleep(Math.min(2000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+      say.accept("      " + Groups.progress(api, group));
+    }
+  }
+
+  /** Seconds from the kill to the manager's declaring the lease expired, and from then to the recovery's end. */
+  static double[] recoveryTimes(Path merged) throws IOException {
+    double killed = Double.NaN, detected = Double.NaN, recovered = Double.NaN;
+    for (String line : Files.readAllLines(merged, StandardCharsets.UTF_8)) {
+      JsonObject e;
+      try {
+        e = JsonParser.parseString(line).getAsJsonObject();
+      } catch (RuntimeException cut) {
+        continue;
+      }
+      String type = e.get("event").getAsString();
+      if (!e.has("t")) continue;
+      double t = e.get("t").getAsDouble();
+      if (type.equals("process_killed") && Double.isNaN(killed)) killed = t;
+      if (type.equals("host_failure") && Double.isNaN(detected) && !Double.isNaN(killed)) detected = t;
+      if (type.equals("recovery") && Double.isNaN(recovered) && !Double.isNaN(detected)) recovered = t;
+    }
+    return new double[] {detected - killed, recovered - detected};
+  }
+
+  static Map<String, String> names(JsonArray hosts) {
+    Map<String, String> out = new HashMap<>();
+    for (JsonElement h : hosts) out.put(h.getAsJsonObject().get("id").getAsString(), h.getAsJsonObject().get("name").getAsString());
+    return out;
+  }
+
+  static List<String> strings(JsonArray a) {
+    List<String> out = new ArrayList<>();
+    for (JsonElement e : a) out.add(e.getAsString());
+    return out;
+  }
+}

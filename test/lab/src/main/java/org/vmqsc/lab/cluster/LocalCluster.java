@@ -1,0 +1,329 @@
+package org.vmqsc.lab.cluster;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.vmqsc.agent.process.EventLog;
+import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.server.api.ApiClient;
+import org.vmqsc.server.api.ApiKeys;
+
+/**
+ * A standalone cluster on this machine: one manager and its agents as separate processes of this same program,
+ * started, watched and killed from here. Its folder holds everything: the manager's home (embedded database, key
+ * pair), each agent's home, the shared stable storage, each process's log and event file, the launcher's own event
+ * file (what it did to the processes: {@code process_killed} ...), and {@code cluster.json}, so a later
+ * {@code ./vmqsc cluster ...} finds the processes again.
+ */
+public final class LocalCluster {
+
+  /** How the processes run. */
+  public record Settings(int agents, long leaseMs, long heartbeatMs, double guestMessages, int guestMemoryMib) {
+    public Settings {
+      if (agents < 1 || agents > 16) throw new IllegalArgumentException("--agents must be 1..16, got " + agents);
+    }
+  }
+
+  /** One process of the cluster, as {@code cluster.json} keeps it. */
+  public record Node(String name, long pid, String url, String hostUuid) {}
+
+  private record State(Path dir, int managerPort, Settings settings, Node manager, Map<String, Node> agents) {}
+
+  private static final Gson GSON = new GsonBuilder().setPrettyPrinting()
+      .registerTypeHierarchyAdapter(Path.class, new com.google.gson.TypeAdapter<Path>() {
+        @Override public void write(com.google.gson.stream.JsonWriter out, Path p) throws IOException {
+          out.value(p.toString());
+        }
+
+        @Override public Path read(com.google.gson.stream.JsonReader in) throws IOException {
+          return Path.of(in.nextString());
+        }
+      }).create();
+  private static final Pattern AGENT_READY = Pattern.compile("agent (\\S+): host (\\S+), orders on (\\S+),");
+
+  private final Path dir;
+  private final Settings settings;
+  private final int managerPort;
+  private Node manager;
+  private final Map<String, Node> agents = new LinkedHashMap<>();
+  private final EventLog launcherEvents;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  private LocalCluster(Path dir, Settings settings, int managerPort) throws IOException {
+    this.dir = dir.toAbsolutePath();
+    this.settings = settings;
+    this.managerPort = managerPort;
+    this.launcherEvents = EventLog.open(this.dir.resolve("events").resolve("launcher.jsonl"), "launcher");
+  }
+
+  /** Starts a manager and {@code settings.agents()} agents in {@code dir} (made empty first); waits until all run. */
+  public static LocalCluster start(Path dir, Settings settings, Consumer<String> progress) throws IOException,
+      InterruptedException {
+    if (Files.exists(dir.resolve("cluster.json"))) {
+      LocalCluster old = attach(dir);
+      if (old.anyAlive()) {
+        throw new IllegalArgumentException("a cluster already runs in " + dir + ": ./vmqsc cluster down first");
+      }
+    }
+    deleteTree(dir);
+    Files.createDirectories(dir);
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    LocalCluster c = new LocalCluster(dir, settings, port);
+    c.startManager(progress);
+    for (int i = 1; i <= settings.agents(); i++) c.startAgent("h" + i, progress);
+    c.save();
+    c.awaitAgents(progress);
+    return c;
+  }
+
+  /** The cluster a previous command started in {@code dir}. */
+  public static LocalCluster attach(Path dir) throws IOException {
+    Path file = dir.resolve("cluster.json");
+    if (!Files.exists(file)) throw new IllegalArgumentException("no cluster in " + dir + ": ./vmqsc cluster up first");
+    State s = GSON.fromJson(Files.readString(file), State.class);
+    LocalCluster c = new LocalCluster(dir, s.settings(), s.managerPort());
+    c.manager = s.manager();
+    c.agents.putAll(s.agents());
+    return c;
+  }
+
+  // ---- processes ---------------------------------------------------------------------------------------------
+
+  public void startManager(Consumer<String> progress) throws IOException, InterruptedException {
+    progress.accept("starting the manager (embedded MariaDB) ...");
+    Process p = launch("manager", List.of("manager", "--port", Integer.toString(managerPort),
+        "--home", dir.resolve("manager").toString(),
+        "--events", eventsFile("manager").toString(),
+        "--lease-ms", Long.toString(settings.leaseMs()), "--heartbeat-ms", Long.toString(settings.heartbeatMs()),
+        "--guest-messages", Double.toString(settings.guestMessages()),
+        "--guest-memory-mib", Integer.toString(settings.guestMemoryMib())));
+    String ready = awaitLine(p, "manager", "manager: listening on ", Duration.ofSeconds(90));
+    manager = new Node("manager", p.pid(), ready.replaceFirst(".*listening on (\\S+).*", "$1"), null);
+    launcherEvents.emit("process_started", "process", "manager", "pid", p.pid());
+    save();
+  }
+
+  public void startAgent(String name, Consumer<String> progress) throws IOException, InterruptedException {
+    progress.accept("starting agent " + name + " ...");
+    Process p = launch(name, List.of("agent", "--name", name,
+        "--manager", "http://127.0.0.1:" + managerPort + "/",
+        "--manager-home", dir.resolve("manager").toString(),
+        "--home", dir.resolve("agents").resolve(name).toString(),
+        "--stable", dir.resolve("stable").toString(),
+        "--events", eventsFile("agent-" + name).toString()));
+    Matcher m = AGENT_READY.matcher(awaitLine(p, name, "agent " + name + ": host ", Duration.ofSeconds(60)));
+    if (!m.find()) throw new IOException("agent " + name + " printed an unexpected ready line");
+    agents.put(name, new Node(name, p.pid(), m.group(3), m.group(2)));
+    launcherEvents.emit("process_started", "process", "agent " + name, "pid", p.pid(), "host", m.group(2));
+    save();
+  }
+
+  /** SIGKILL: the host dies with everything it held in memory. */
+  public void killAgent(String name) throws IOException {
+    Node a = agent(name);
+    // Stamped before the kill: nothing the process writes after this line can be real.
+    launcherEvents.emit("process_killed", "process", "agent " + name, "pid", a.pid(), "host", a.hostUuid());
+    signal(a.pid(), "KILL");
+    agents.put(name, new Node(name, -1, a.url(), a.hostUuid()));
+    save();
+  }
+
+  public void killManager() throws IOException {
+    launcherEvents.emit("process_killed", "process", "manager", "pid", manager.pid());
+    signal(manager.pid(), "KILL");
+    manager = new Node("manager", -1, manager.url(), null);
+    save();
+  }
+
+  /** SIGSTOP / SIGCONT: the process is frozen (a host that stops answering) and goes on later. */
+  public void freezeAgent(String name, boolean frozen) throws IOException {
+    Node a = agent(name);
+    launcherEvents.emit(frozen ? "process_frozen" : "process_thawed", "process", "agent " + name, "pid", a.pid(),
+        "host", a.hostUuid());
+    signal(a.pid(), frozen ? "STOP" : "CONT");
+  }
+
+  /** The guests of every live agent stop sending (the end of a run: everything sent can arrive). */
+  public void quiesce() {
+    for (Node a : agents.values()) {
+      if (a.pid() < 0) continue;
+      try {
+        HttpRequest r = HttpRequest.newBuilder(URI.create(a.url()).resolve("v1/quiesce"))
+            .timeout(Duration.ofSeconds(10)).header(Wire.TOKEN_HEADER, keys().agentToken())
+            .POST(HttpRequest.BodyPublishers.ofString("{\"group\":\"\"}")).build();
+        http.send(r, HttpResponse.BodyHandlers.discarding());
+      } catch (IOException | InterruptedException e) {
+        // a dead agent sends nothing anyway
+      }
+    }
+  }
+
+  /** The run is over and drained: the event log's oracle may count every message. */
+  public void markDrained() {
+    launcherEvents.emit("end", "drained", true);
+  }
+
+  /** SIGTERM to every process, then SIGKILL to what is left after {@code grace}. */
+  public void down(Duration grace) throws IOException, InterruptedException {
+    List<Long> pids = new ArrayList<>();
+    for (Node a : agents.values()) if (a.pid() > 0) pids.add(a.pid());
+    if (manager != null && manager.pid() > 0) pids.add(manager.pid());
+    for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+    long deadline = System.nanoTime() + grace.toNanos();
+    for (long pid : pids) {
+      var h = ProcessHandle.of(pid);
+      while (h.isPresent() && h.get().isAlive() && System.nanoTime() < deadline) Thread.sleep(50);
+      h.ifPresent(ProcessHandle::destroyForcibly);
+    }
+    launcherEvents.emit("cluster_down");
+    launcherEvents.close();
+  }
+
+  public boolean anyAlive() {
+    if (manager != null && alive(manager.pid())) return true;
+    for (Node a : agents.values()) if (alive(a.pid())) return true;
+    return false;
+  }
+
+  // ---- what a command needs ------------------------------------------------------------------------------------
+
+  public ApiClient api() throws IOException {
+    return new ApiClient(URI.create(manager.url()), keys());
+  }
+
+  public ApiKeys keys() throws IOException {
+    return ApiKeys.loadFrom(dir.resolve("manager"));
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Map<String, Node> agents() {
+    return Map.copyOf(agents);
+  }
+
+  public Node agent(String name) {
+    Node a = agents.get(name);
+    if (a == null) throw new IllegalArgumentException("no agent " + name + " in this cluster; it has " + agents.keySet());
+    return a;
+  }
+
+  public Node manager() {
+    return manager;
+  }
+
+  /** Every process's event file, the launcher's included. */
+  public List<Path> eventFiles() throws IOException {
+    try (var files = Files.list(dir.resolve("events"))) {
+      return files.filter(f -> f.toString().endsWith(".jsonl")).sorted().toList();
+    }
+  }
+
+  public EventLog launcherEvents() {
+    return launcherEvents;
+  }
+
+  public static boolean alive(long pid) {
+    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------------------
+
+  private Path eventsFile(String process) {
+    // A restarted process writes a new file: each file has one process, with its pid in its header.
+    Path f = dir.resolve("events").resolve(process + ".jsonl");
+    for (int i = 2; Files.exists(f); i++) f = dir.resolve("events").resolve(process + "-" + i + ".jsonl");
+    return f;
+  }
+
+  private Process launch(String name, List<String> args) throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-cp", System.getProperty("java.class.path"), "org.vmqsc.lab.VmqscCommand"));
+    command.addAll(args);
+    Path log = dir.resolve("logs").resolve(name + ".log");
+    Files.createDirectories(log.getParent());
+    return new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+  }
+
+  private String awaitLine(Process p, String name, String prefix, Duration timeout) throws IOException,
+      InterruptedException {
+    Path log = dir.resolve("logs").resolve(name + ".log");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(log)) {
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+          if (line.startsWith(prefix)) return line;
+        }
+      }
+      if (!p.isAlive()) {
+        throw new IOException(name + " exited with code " + p.exitValue() + " before it was ready; see " + log);
+      }
+      Thread.sleep(100);
+    }
+    throw new IOException(name + " was not ready after " + timeout.toSeconds() + " s; see " + log);
+  }
+
+  private void awaitAgents(Consumer<String> progress) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      JsonObject hosts = api().get("listHosts").response("listHosts");
+      int active = 0;
+      if (hosts.has("host")) {
+        for (var h : hosts.getAsJsonArray("host")) {
+          if ("ACTIVE".equals(h.getAsJsonObject().get("leasestate").getAsString())) active++;
+        }
+      }
+      if (active >= settings.agents()) {
+        progress.accept(active + " agents hold their leases");
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IOException("the agents did not all register within 30 s; see " + dir.resolve("logs"));
+  }
+
+  private void save() throws IOException {
+    Files.writeString(dir.resolve("cluster.json"), GSON.toJson(new State(dir, managerPort, settings, manager, agents)));
+  }
+
+  private static void signal(long pid, String signal) throws IOException {
+    if (pid <= 0) return;
+    try {
+      int code = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor();
+      if (code != 0 && alive(pid)) throw new IOException("kill -" + signal + " " + pid + " failed");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) return;
+    try (var all = Files.walk(root)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
+  }
+}
