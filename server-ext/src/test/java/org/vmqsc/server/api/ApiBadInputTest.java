@@ -87,6 +87,10 @@ public class ApiBadInputTest {
     calls.add(new String[] {"listRecoveryLines"});
     calls.add(new String[] {"listRecoveryLines", "protectiongroupid", "no-such-group"});
     calls.add(new String[] {"listRecoveryLines", "protectiongroupid", group, "pagesize", "0"});
+    // enableProtectionGroup
+    calls.add(new String[] {"enableProtectionGroup"});
+    calls.add(new String[] {"enableProtectionGroup", "id", "no-such-group"});
+    calls.add(new String[] {"enableProtectionGroup", "id", ""});
     // recoverProtectionGroup
     calls.add(new String[] {"recoverProtectionGroup"});
     calls.add(new String[] {"recoverProtectionGroup", "id", "no-such-group"});
@@ -109,6 +113,7 @@ public class ApiBadInputTest {
       assertEquals(String.join(" ", call), before, api.snapshot());
     }
     assertEquals("a refused recoverProtectionGroup started no job", 0, api.recoveries.get());
+    assertEquals("a refused enableProtectionGroup started nothing", 0, api.enables.get());
   }
 
   @Test

@@ -29,6 +29,7 @@ final class ApiFixture extends ExternalResource {
   /** Replaced by tests; counts its calls so a refused request can be shown to have started nothing. */
   volatile Function<String, Optional<RecoveryEventView>> recoverer = group -> Optional.empty();
   final AtomicInteger recoveries = new AtomicInteger();
+  final AtomicInteger enables = new AtomicInteger();
   volatile RuntimeException hostsFailure;
 
   Path home;
@@ -46,6 +47,7 @@ final class ApiFixture extends ExternalResource {
     };
     Cluster counting = new Cluster() {
       @Override public GroupView enable(String group) {
+        enables.incrementAndGet();
         return service.startGroup(group, System.currentTimeMillis());
       }
 

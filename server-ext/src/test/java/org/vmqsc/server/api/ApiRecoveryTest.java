@@ -25,6 +25,28 @@ public class ApiRecoveryTest {
   @Rule public final ApiFixture api = new ApiFixture();
 
   @Test
+  public void enableRunsAsAJobAndFreezesTheGroupsMembership() throws Exception {
+    String group = api.createGroup("g");
+    assertOk(api.client.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-1"));
+    JsonObject before = api.client.get("listProtectionGroups", "id", group).response("listProtectionGroups")
+        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
+    assertEquals("Disabled", before.get("state").getAsString());
+
+    ApiClient.Reply submitted = api.client.post("enableProtectionGroup", "id", group);
+    assertOk(submitted);
+    JsonObject done = api.client.awaitJob(submitted.response("enableProtectionGroup").get("jobid").getAsString(),
+        Duration.ofSeconds(10));
+    assertEquals(1, done.get("jobstatus").getAsInt());
+    JsonObject enabled = done.getAsJsonObject("jobresult").getAsJsonObject("protectiongroup");
+    assertEquals("Enabled", enabled.get("state").getAsString());
+    assertTrue(enabled.has("started"));
+
+    ApiClient.Reply late = api.client.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-2");
+    assertTrue(late.toString(), !late.ok());
+    assertTrue(late.body().toString(), late.body().toString().contains("protection has started"));
+  }
+
+  @Test
   public void recoverRunsAsAJobAndItsResultIsTheRecoveryEvent() throws Exception {
     String group = api.createGroup("g");
     CountDownLatch release = new CountDownLatch(1);
