@@ -1,0 +1,158 @@
+package org.vmqsc.server.cluster;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.google.gson.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.vmqsc.agent.process.AgentProcess;
+import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.agent.wire.WireMessages.GuestProfile;
+import org.vmqsc.server.api.ApiClient;
+import org.vmqsc.server.api.ApiKeys;
+import org.vmqsc.db.TestDatabases;
+import org.vmqsc.server.standalone.ManagerServer;
+
+/**
+ * The manager and three agents in one JVM, talking HTTP and UDP on loopback as separate processes would: agents
+ * register and hold leases, a group is enabled and its line moves, an agent that stops is declared failed and its
+ * VMs are recovered on the others, and the line moves on. The process-level tests (SIGKILL, SIGSTOP) are in
+ * test/lab; this one shows the same path in seconds.
+ */
+public class AgentsInOneJvmTest {
+
+  private Path dir;
+  private ManagerServer manager;
+  private final List<AgentProcess> agents = new ArrayList<>();
+  private ApiClient api;
+
+  @Before public void start() throws Exception {
+    String url = TestDatabases.freshDatabase("agents"); // skips where MariaDB cannot run
+    dir = Files.createTempDirectory("vmqsc-agents");
+    StandaloneCluster.Settings settings = new StandaloneCluster.Settings(Duration.ofMillis(1500),
+        Duration.ofMillis(300), new GuestProfile(4, 1, 50, 7));
+    manager = ManagerServer.start(new ManagerServer.Config(dir.resolve("manager"), url, TestDatabases.user(),
+        TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
+    ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
+    api = new ApiClient(manager.endpoint(), keys);
+    URI base = URI.create(manager.endpoint().resolve("/").toString());
+    for (String name : List.of("h1", "h2", "h3")) {
+      agents.add(AgentProcess.start(new AgentProcess.Config(name, base, keys.agentToken(), dir.resolve(name),
+          dir.resolve("stable"), dir.resolve("events/" + name + ".jsonl"))));
+    }
+  }
+
+  @After public void stop() throws Exception {
+    for (AgentProcess a : agents) {
+      try {
+        a.close();
+      } catch (Exception ignored) {
+        // closed by the test
+      }
+    }
+    if (manager != null) manager.close();
+    if (dir != null) TestDatabases.deleteTree(dir);
+  }
+
+  @Test(timeout = 120_000)
+  public void aGroupRunsOnAgentsAndAnAgentThatStopsIsRecoveredElsewhere() throws Exception {
+    await(() -> activeHosts() == 3, "three agents hold leases");
+    String group = api.get("createProtectionGroup", "name", "g", "baseperiod", "500").response("createProtectionGroup")
+        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    for (int i = 0; i < 6; i++) {
+      assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-" + i,
+          "vmclass", i % 2 == 0 ? "SI" : "MI_2").ok());
+    }
+    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
+    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    await(() -> line(group) >= 3, "the recovery line moves");
+
+    AgentProcess victim = agents.get(1);
+    victim.close(); // it stops heartbeating: its lease ends
+    long lineBefore = line(group);
+    await(() -> recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
+    JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
+        .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
+    assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
+    assertEquals(victim.hostUuid(), event.get("failedid").getAsString());
+    for (var vm : group(group).getAsJsonArray("vm")) {
+      assertTrue("no VM stays on the failed host", !vm.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
+    }
+    await(() -> line(group) > lineBefore + 2, "the line moves on after the recovery");
+  }
+
+  @Test(timeout = 60_000)
+  public void theAgentEndpointsRefuseStrangersAndBadBodies() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    URI register = manager.endpoint().resolve("/agent/v1/register");
+    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    assertEquals(401, post(http, register, null, "{}").statusCode());
+    assertEquals(401, post(http, register, "wrong", "{}").statusCode());
+    HttpResponse<String> bad = post(http, register, token, "{not json");
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body(), !bad.body().contains("at org."));
+    assertEquals(400, post(http, register, token, "{\"name\":\"x\"}").statusCode());
+    HttpResponse<String> stranger = post(http, manager.endpoint().resolve("/agent/v1/heartbeat"), token,
+        Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.Heartbeat("no-such-host", 0, 1)));
+    assertEquals(200, stranger.statusCode());
+    assertTrue("an unknown host must register first", stranger.body().contains("\"known\":false"));
+    assertEquals(409, post(http, manager.endpoint().resolve("/agent/v1/report"), token,
+        "{\"hostUuid\":\"h\",\"group\":\"no-such-group\",\"batch\":[]}").statusCode());
+    assertEquals(404, post(http, manager.endpoint().resolve("/agent/v1/nothing"), token, "{}").statusCode());
+  }
+
+  private static HttpResponse<String> post(HttpClient http, URI uri, String token, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) b.header(Wire.TOKEN_HEADER, token);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private interface Check {
+    boolean holds() throws Exception;
+  }
+
+  private static void await(Check check, String what) throws Exception {
+    for (int i = 0; i < 600; i++) {
+      if (check.holds()) return;
+      Thread.sleep(100);
+    }
+    throw new AssertionError("not within 60 s: " + what);
+  }
+
+  private int activeHosts() throws Exception {
+    JsonObject r = api.get("listHosts").response("listHosts");
+    if (!r.has("host")) return 0;
+    int n = 0;
+    for (var h : r.getAsJsonArray("host")) if (h.getAsJsonObject().get("leasestate").getAsString().equals("ACTIVE")) n++;
+    return n;
+  }
+
+  private JsonObject group(String group) throws Exception {
+    return api.get("listProtectionGroups", "id", group).response("listProtectionGroups")
+        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
+  }
+
+  private long line(String group) throws Exception {
+    JsonObject g = group(group);
+    return g.has("lineindex") ? g.get("lineindex").getAsLong() : -1;
+  }
+
+  private int recoveries(String group) throws Exception {
+    JsonObject r = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents");
+    if (!r.has("recoveryevent")) return 0;
+    int done = 0;
+    for (var e : r.getAsJsonArray("recoveryevent")) if (!e.getAsJsonObject().get("state").getAsString().equals("RUNNING")) done++;
+    return done;
+  }
+}
