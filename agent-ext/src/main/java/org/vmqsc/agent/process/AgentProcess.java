@@ -34,6 +34,7 @@ import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.store.SafeFiles;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
+import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.Heartbeat;
 import org.vmqsc.agent.wire.WireMessages.HeartbeatAnswer;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
@@ -293,6 +294,10 @@ public final class AgentProcess implements AutoCloseable {
         }))
         .route("fence", GroupRef.class, o -> onLoop(() -> {
           dropAll("fence order");
+          return null;
+        }))
+        .route("crash-guest", GuestOrder.class, o -> onLoop(() -> {
+          runtime(o.group()).crashGuest(o.vm());
           return null;
         }))
         .route("quiesce", GroupRef.class, o -> onLoop(() -> {

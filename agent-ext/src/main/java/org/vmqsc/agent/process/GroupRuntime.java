@@ -198,6 +198,23 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     return out;
   }
 
+  /**
+   * The guest dies (a simulated crash: its state and memory are gone) and its host rebuilds it at once from its
+   * latest checkpoint staged here and its volatile receive log, replaying up to where it was: a VM failure costs
+   * no other VM anything.
+   */
+  void crashGuest(int vm) {
+    PwdGuest g = guests.remove(vm);
+    if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
+    stepToken.merge(vm, 1L, Long::sum);
+    events.emit("vm_failure", "vm", vm, "host", hostUuid, "position", g.position, "state", g.hash);
+    checkpoints.stopGuest(vmUuid(vm));
+    checkpoints.startGuest(vmUuid(vm), deploy.guests().memoryMiB(), deploy.guests().dirtyPagesPerSecond(), vm);
+    node.onVmFailure(vm);
+    scheduleStep(vm);
+    release();
+  }
+
   // ---- orders of the manager (loop thread) --------------------------------------------------------------------
 
   void restore(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {

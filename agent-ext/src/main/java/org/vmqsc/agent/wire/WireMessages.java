@@ -89,6 +89,9 @@ public final class WireMessages {
 
   public record LineOrder(String group, long index) {}
 
+  /** One VM of a group on the agent (crash-guest: a simulated guest dies, its host rebuilds it). */
+  public record GuestOrder(String group, int vm) {}
+
   /** {@code vm} runs on the host whose tunnel is {@code tunnel} now. */
   public record PlacedOrder(String group, int vm, String tunnel) {}
 

@@ -78,6 +78,26 @@ public class AgentsInOneJvmTest {
     assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
     await(() -> line(group) >= 3, "the recovery line moves");
 
+    // A guest dies: its own host rebuilds it from its staged checkpoint and its volatile log, to the very state
+    // it died in; nothing else is rolled back.
+    AgentProcess host = agents.get(0);
+    int vm = -1;
+    for (var v : group(group).getAsJsonArray("vm")) {
+      if (v.getAsJsonObject().get("hostid").getAsString().equals(host.hostUuid())) vm = v.getAsJsonObject().get("number").getAsInt();
+    }
+    assertTrue("h1 runs a VM", vm >= 0);
+    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    HttpResponse<String> crashed = post(HttpClient.newHttpClient(), URI.create(host.url()).resolve("v1/crash-guest"),
+        token, "{\"group\":\"" + group + "\",\"vm\":" + vm + "}");
+    assertEquals(crashed.body(), 200, crashed.statusCode());
+    JsonObject failure = lastEvent(dir.resolve("events/h1.jsonl"), "vm_failure");
+    JsonObject rebuilt = lastEvent(dir.resolve("events/h1.jsonl"), "restore");
+    assertEquals("vm", rebuilt.get("kind").getAsString());
+    assertEquals(failure.get("vm"), rebuilt.get("vm"));
+    assertEquals("rebuilt to the state it died in", failure.get("state"), rebuilt.get("state"));
+    assertEquals(failure.get("position"), rebuilt.get("position"));
+    assertEquals("a VM failure is not a group recovery", 0, recoveries(group));
+
     AgentProcess victim = agents.get(1);
     victim.close(); // it stops heartbeating: its lease ends
     long lineBefore = line(group);
@@ -86,8 +106,8 @@ public class AgentsInOneJvmTest {
         .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
     assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
     assertEquals(victim.hostUuid(), event.get("failedid").getAsString());
-    for (var vm : group(group).getAsJsonArray("vm")) {
-      assertTrue("no VM stays on the failed host", !vm.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
+    for (var member : group(group).getAsJsonArray("vm")) {
+      assertTrue("no VM stays on the failed host", !member.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
     }
     await(() -> line(group) > lineBefore + 2, "the line moves on after the recovery");
   }
@@ -116,6 +136,16 @@ public class AgentsInOneJvmTest {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body));
     if (token != null) b.header(Wire.TOKEN_HEADER, token);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject lastEvent(Path file, String type) throws Exception {
+    JsonObject last = null;
+    for (String line : Files.readAllLines(file)) {
+      JsonObject e = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+      if (e.get("event").getAsString().equals(type)) last = e;
+    }
+    if (last == null) throw new AssertionError("no " + type + " event in " + file);
+    return last;
   }
 
   private interface Check {
