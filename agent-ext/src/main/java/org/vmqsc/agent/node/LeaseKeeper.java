@@ -71,6 +71,11 @@ public final class LeaseKeeper {
     }
   }
 
+  /** L, the manager's lease length. */
+  public Duration lease() {
+    return lease;
+  }
+
   /** D: how long after sending an acknowledged heartbeat the host may run its VMs. */
   public Duration safeLength() {
     return safeLength;

@@ -169,30 +169,42 @@ public final class AgentProcess implements AutoCloseable {
 
   // ---- lease -------------------------------------------------------------------------------------------------
 
+  /**
+   * Every heartbeat period: register when the manager does not know this agent, else send a heartbeat without
+   * waiting for its answer (a slow manager must not delay the next one; each answer renews from its own send).
+   */
   private void heartbeat() {
     if (closed) return;
     try {
       if (!registered) {
         register();
-      } else {
-        LeaseKeeper l = lease;
-        long seq = l.heartbeatSent();
-        HeartbeatAnswer answer = manager.heartbeat(new Heartbeat(hostUuid, l.epoch(), seq),
-            Duration.ofMillis(Math.max(200, heartbeatMillis)));
-        if (!answer.known()) {
-          registered = false; // a restarted manager: tell it what this host runs
-          register();
-        } else {
-          l.answered(answer.seq(), answer.renewed(), answer.epoch());
-          if (l.isFenced()) fenced();
-        }
+        return;
       }
+      LeaseKeeper l = lease;
+      long seq = l.heartbeatSent();
+      manager.heartbeat(new Heartbeat(hostUuid, l.epoch(), seq), l.lease()).whenComplete((answer, error) -> {
+        if (error != null || closed) return; // the lease runs out on its own if this goes on
+        if (!answer.known()) {
+          registered = false; // a restarted manager: the next tick tells it what this host runs
+          return;
+        }
+        l.answered(answer.seq(), answer.renewed(), answer.epoch());
+        if (l.isFenced()) heartbeats.execute(this::fencedNow);
+      });
     } catch (IOException e) {
-      // The lease runs out on its own if this goes on; the watchdog stops the VMs in time.
+      // not registered yet: the next tick tries again
     } catch (RuntimeException | InterruptedException | ExecutionException | TimeoutException e) {
       events.emit("agent_error", "host", hostUuid, "error", e.toString());
     } finally {
       if (!closed) heartbeats.schedule(this::heartbeat, heartbeatMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void fencedNow() {
+    try {
+      if (lease.isFenced()) fenced();
+    } catch (Exception e) {
+      events.emit("agent_error", "host", hostUuid, "error", e.toString());
     }
   }
 

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.vmqsc.agent.wire.Wire;
 import org.vmqsc.agent.wire.WireMessages.Heartbeat;
 import org.vmqsc.agent.wire.WireMessages.HeartbeatAnswer;
@@ -42,8 +43,25 @@ final class ManagerClient {
     return post("agent/v1/register", r, Registered.class, Duration.ofSeconds(10));
   }
 
-  HeartbeatAnswer heartbeat(Heartbeat h, Duration timeout) throws IOException {
-    return post("agent/v1/heartbeat", h, HeartbeatAnswer.class, timeout);
+  /**
+   * Sends a heartbeat without waiting for its answer: heartbeats leave on time however slow the answers are, and
+   * each answer renews the lease from when its own heartbeat left (the lease keeper matches them by seq).
+   */
+  CompletableFuture<HeartbeatAnswer> heartbeat(Heartbeat h, Duration timeout) {
+    return http.sendAsync(request("agent/v1/heartbeat", h, timeout), HttpResponse.BodyHandlers.ofString())
+        .thenApply(response -> {
+          if (response.statusCode() != 200) throw new IllegalStateException("heartbeat refused: " + response.body());
+          return Wire.GSON.fromJson(response.body(), HeartbeatAnswer.class);
+        });
+  }
+
+  private HttpRequest request(String path, Object body, Duration timeout) {
+    return HttpRequest.newBuilder(base.resolve(path))
+        .timeout(timeout)
+        .header("Content-Type", "application/json")
+        .header(Wire.TOKEN_HEADER, token)
+        .POST(HttpRequest.BodyPublishers.ofString(Wire.GSON.toJson(body)))
+        .build();
   }
 
   void report(Reports r) throws IOException {
@@ -51,12 +69,7 @@ final class ManagerClient {
   }
 
   private <T> T post(String path, Object body, Class<T> answer, Duration timeout) throws IOException {
-    HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
-        .timeout(timeout)
-        .header("Content-Type", "application/json")
-        .header(Wire.TOKEN_HEADER, token)
-        .POST(HttpRequest.BodyPublishers.ofString(Wire.GSON.toJson(body)))
-        .build();
+    HttpRequest request = request(path, body, timeout);
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -68,6 +68,7 @@ public final class ClusterDemo {
       say.accept("[5/6] running on " + after.toSeconds() + " s, then the guests stop sending and the last messages"
           + " arrive");
       watch(api, group, after);
+      Groups.awaitNoRecoveryRunning(api, group, Duration.ofSeconds(90));
       cluster.quiesce();
       Thread.sleep(Math.max(3000, 2 * t0Ms));
       cluster.markDrained();

@@ -152,6 +152,21 @@ public final class Groups {
     return out;
   }
 
+  /** Waits until no recovery of the group runs (one may have started on its own: a host missed its lease). */
+  public static void awaitNoRecoveryRunning(ApiClient api, String group, Duration timeout) throws IOException,
+      InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < end) {
+      boolean running = false;
+      for (JsonElement e : recoveries(api, group)) {
+        running |= e.getAsJsonObject().get("state").getAsString().equals("RUNNING");
+      }
+      if (!running) return;
+      Thread.sleep(250);
+    }
+    throw new IOException("a recovery of group " + group + " still runs after " + timeout.toSeconds() + " s");
+  }
+
   static JsonArray recoveries(ApiClient api, String group) throws IOException, InterruptedException {
     JsonObject r = ok(api.get("listRecoveryEvents", "protectiongroupid", group), "listRecoveryEvents");
     return r.has("recoveryevent") ? r.getAsJsonArray("recoveryevent") : new JsonArray();

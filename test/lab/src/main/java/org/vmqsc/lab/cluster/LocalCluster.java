@@ -259,7 +259,7 @@ public final class LocalCluster {
 
   private Process launch(String name, List<String> args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), "org.vmqsc.lab.VmqscCommand"));
     command.addAll(args);
     Path log = dir.resolve("logs").resolve(name + ".log");
