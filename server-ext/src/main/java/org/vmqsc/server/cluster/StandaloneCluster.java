@@ -85,6 +85,8 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
   private final EventLog events;
   private final AgentEndpoints endpoints;
   private final ExecutorService recoveries = Executors.newSingleThreadExecutor(r -> daemon(r, "vmqsc-recovery"));
+  /** The coordinator's orders go to the hosts at once (each host's in order). */
+  private final ExecutorService orders = Executors.newCachedThreadPool(r -> daemon(r, "vmqsc-orders"));
   private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "vmqsc-monitor"));
 
   public StandaloneCluster(ProtectionService service, Settings settings, String agentToken, EventLog events) {
@@ -93,7 +95,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     this.events = events;
     this.detector = new FailureDetector(clock, settings.lease());
     this.channel = new HttpHostChannel(agents, detector, agentToken, group -> deployment(group, List.of()));
-    this.coordinator = new RecoveryCoordinator(service, channel);
+    this.coordinator = new RecoveryCoordinator(service, channel, orders);
     this.intake = new ReportIntake(service, channel, (line, collected) ->
         events.emit("line", "group", line.groupUuid(), "index", line.index(), "collectable", collected.locations().size()));
     this.endpoints = new AgentEndpoints(agentToken, new Endpoints());
@@ -340,5 +342,6 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
   @Override public void close() {
     monitor.shutdownNow();
     recoveries.shutdownNow();
+    orders.shutdownNow();
   }
 }

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmqsc.protocol.Message;
@@ -54,10 +55,18 @@ public final class RecoveryCoordinator {
 
   private final ProtectionService service;
   private final HostChannel hosts;
+  /** Null: every order in turn, in this thread. */
+  private final ExecutorService pool;
 
   public RecoveryCoordinator(ProtectionService service, HostChannel hosts) {
+    this(service, hosts, null);
+  }
+
+  /** With {@code pool}, each step's orders go to the hosts at once (each host's in order); see {@link HostOrders}. */
+  public RecoveryCoordinator(ProtectionService service, HostChannel hosts, ExecutorService pool) {
     this.service = service;
     this.hosts = hosts;
+    this.pool = pool;
   }
 
   /** A host's lease expired: fence it, then recover every automatic group with a VM on it. */
@@ -130,24 +139,31 @@ public final class RecoveryCoordinator {
       Map<Integer, String> hostOf = placement(plan, live);
       Map<String, RestoreStep> steps = new HashMap<>();
       for (RestoreStep step : plan.restores()) steps.put(step.vmUuid(), step);
+      HostOrders restores = new HostOrders(pool);
       for (VmRestore r : plan.plan().restores()) {
         String target = hostOf.get(r.vm());
         String vmUuid = plan.members().get(r.vm()).vmUuid();
         service.moveVm(vmUuid, target);
         RestoreStep step = steps.get(vmUuid);
-        hosts.restore(target, group, r, step.checkpointLocation(), step.segmentLocations());
-        for (String h : live) hosts.rollback(h, group, r.vm(), r.incarnation(), r.lineState().sentTo());
+        restores.add(target, () -> hosts.restore(target, group, r, step.checkpointLocation(), step.segmentLocations()));
+        for (String h : live) restores.add(h, () -> hosts.rollback(h, group, r.vm(), r.incarnation(), r.lineState().sentTo()));
       }
+      restores.run();
       long replayed = 0;
+      HostOrders replays = new HostOrders(pool);
       for (VmRestore r : plan.plan().restores()) {
-        Map<Message, byte[]> payloads = payloadsFor(group, r, hostOf.get(r.vm()), snapshots);
-        hosts.replay(hostOf.get(r.vm()), group, r.vm(), r.replays(), payloads, plan.inTransitLocations());
+        String target = hostOf.get(r.vm());
+        replays.add(target, () -> hosts.replay(target, group, r.vm(), r.replays(), payloadsFor(group, r, target, snapshots),
+            plan.inTransitLocations()));
         replayed += r.replays().size();
       }
+      replays.run();
       // Only now may frames reach the restored VMs where they run: their replays are in.
+      HostOrders placements = new HostOrders(pool);
       for (VmRestore r : plan.plan().restores()) {
-        for (String h : live) placed(h, group, r.vm(), hostOf.get(r.vm()));
+        for (String h : live) placements.add(h, () -> placed(h, group, r.vm(), hostOf.get(r.vm())));
       }
+      placements.run();
       return service.finishRecovery(event.uuid(), true, replayed,
           "rolled back " + plan.rolledBackVmUuids().size() + " VM(s) to line " + plan.plan().lineIndex());
     } catch (RuntimeException e) {

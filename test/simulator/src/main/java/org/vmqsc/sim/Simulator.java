@@ -128,6 +128,8 @@ public final class Simulator {
   private VmRestore restoring;
   /** Fault injection for the oracle's own tests: a way to break the planner's answer. */
   private UnaryOperator<RecoveryPlan> planTampering = UnaryOperator.identity();
+  /** Whether hosts resend their unacknowledged copies to a VM a recovery placed (as agents do). */
+  private boolean resends = true;
   /** Fault injection: a manager that dies in the middle of a recovery, at a step drawn from this source. */
   private SplittableRandom managerCrashes;
   private int crashAtStep = -1;
@@ -922,7 +924,7 @@ public final class Simulator {
     @Override public void placed(String host, String group, int vm, String vmHost) {
       // The world routes by where the VM runs when a frame arrives, so nothing was lost; resending anyway puts the
       // nodes' duplicate handling under the oracle.
-      live(host).node.resendCopiesTo(vm);
+      if (resends) live(host).node.resendCopiesTo(vm);
     }
 
     @Override public void line(String host, String group, long index) {
@@ -955,6 +957,12 @@ public final class Simulator {
   /** Test hook: in about half the recoveries the manager dies at a random step and another one resumes. */
   Simulator crashManagers(long seed) {
     this.managerCrashes = new SplittableRandom(seed);
+    return this;
+  }
+
+  /** Test hook: hosts do not resend their unacknowledged copies to a restored VM, so a plan is judged alone. */
+  Simulator withoutResends() {
+    this.resends = false;
     return this;
   }
 

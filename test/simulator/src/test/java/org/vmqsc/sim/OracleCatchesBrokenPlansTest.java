@@ -38,7 +38,8 @@ public class OracleCatchesBrokenPlansTest {
         return broken;
       };
       try {
-        new Simulator(group(seed).build(), EventSink.none()).tamperWithPlans(spy).run();
+        // Without the hosts' resends after a recovery, which would heal some dropped replays: the plan alone is judged.
+        new Simulator(group(seed).build(), EventSink.none()).tamperWithPlans(spy).withoutResends().run();
       } catch (OracleViolation expected) {  // only the oracle counts: another exception is not a catch
         caught++;
       }
