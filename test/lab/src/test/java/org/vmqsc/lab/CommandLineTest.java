@@ -85,9 +85,9 @@ public class CommandLineTest {
     assertEquals(Files.readString(a), Files.readString(b));
   }
 
-  @Test public void demoWritesItsEventsAndChart() throws Exception {
+  @Test public void theSimulatedDemoWritesItsEventsAndChart() throws Exception {
     Path out = tmp.newFolder("demo").toPath();
-    Result r = run("demo", "--out", out.toString());
+    Result r = run("demo", "--simulated", "--out", out.toString());
     assertEquals(r.err, 0, r.exit);
     assertTrue(r.out.contains("oracle: "));
     String svg = Files.readString(out.resolve("space-time.svg"));

@@ -288,7 +288,17 @@ public final class LocalCluster {
     return f;
   }
 
+  /** How many ready lines each process's log held when it was last launched. */
+  private final Map<String, Integer> readyLinesBefore = new java.util.HashMap<>();
+
+  private static int count(Path log, String prefix) throws IOException {
+    if (!Files.exists(log)) return 0;
+    return (int) Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith(prefix)).count();
+  }
+
   private Process launch(String name, List<String> args) throws IOException {
+    Path logFile = dir.resolve("logs").resolve(name + ".log");
+    readyLinesBefore.put(name, Math.max(count(logFile, "manager: listening on "), count(logFile, "agent " + name + ": host ")));
     String java = ProcessHandle.current().info().command().orElse("java");
     // An agent keeps its simulated guests' memory on its heap: room for eight of them (VMs gather on the agents
     // that survive kills), and for a restore's image.
@@ -309,9 +319,12 @@ public final class LocalCluster {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (Files.exists(log)) {
+        // The log is appended to: a restarted process's ready line is the one after the previous one's.
+        String found = null;
         for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-          if (line.startsWith(prefix)) return line;
+          if (line.startsWith(prefix)) found = line;
         }
+        if (found != null && readyLinesBefore.getOrDefault(name, 0) < count(log, prefix)) return found;
       }
       if (!p.isAlive()) {
         throw new IOException(name + " exited with code " + p.exitValue() + " before it was ready; see " + log);
