@@ -78,6 +78,10 @@ final class AgentHttp implements AutoCloseable {
       answer(exchange, 400, new Refusal(e.getMessage()));
     } catch (Exception e) {
       answer(exchange, 409, new Refusal(e.getMessage() == null ? e.toString() : e.getMessage()));
+    } catch (Error e) {
+      // An order that runs out of memory: say so (the HTTP server would close the connection without a word).
+      System.err.println("agent: order " + exchange.getRequestURI().getPath() + " failed: " + e);
+      answer(exchange, 500, new Refusal("the agent failed: " + e));
     }
   }
 

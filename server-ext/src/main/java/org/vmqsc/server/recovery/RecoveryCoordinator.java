@@ -24,6 +24,7 @@ import org.vmqsc.protocol.recovery.VmRestore;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.RecoveryPolicy;
+import org.vmqsc.server.service.ServiceException;
 import org.vmqsc.server.service.Views.HostFailurePlan;
 import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
@@ -96,28 +97,42 @@ public final class RecoveryCoordinator {
    * line with the minimal set. Empty when nothing failed, or another manager already runs this recovery.
    */
   public Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed) {
-    List<MemberView> members = service.members(group);
-    Map<String, HostSnapshot> snapshots = snapshots(group);
-    Set<Integer> running = new HashSet<>();
-    for (HostSnapshot s : snapshots.values()) running.addAll(s.running());
-    Set<String> failed = new TreeSet<>(alsoFailed);
-    Set<Integer> failedNumbers = new TreeSet<>();
-    for (MemberView m : members) {
-      if (!running.contains(m.number()) || alsoFailed.contains(m.vmUuid())) {
-        failed.add(m.vmUuid());
-        failedNumbers.add(m.number());
+    for (int attempt = 1; ; attempt++) {
+      List<MemberView> members = service.members(group);
+      Map<String, HostSnapshot> snapshots = snapshots(group);
+      Set<Integer> running = new HashSet<>();
+      for (HostSnapshot s : snapshots.values()) running.addAll(s.running());
+      Set<String> failed = new TreeSet<>(alsoFailed);
+      Set<Integer> failedNumbers = new TreeSet<>();
+      for (MemberView m : members) {
+        if (!running.contains(m.number()) || alsoFailed.contains(m.vmUuid())) {
+          failed.add(m.vmUuid());
+          failedNumbers.add(m.number());
+        }
       }
+      if (failed.isEmpty()) return Optional.empty();
+      HostFailurePlan plan = service.planRecovery(group, failed,
+          new SnapshotSurvivors(snapshots.values(), failedNumbers));
+      Optional<RecoveryEventView> claimed;
+      try {
+        claimed = service.claimRecovery(group, kind, failedRef, plan);
+      } catch (ServiceException e) {
+        // The survivors' reports go on while the plan is made: the line may move before the claim, which then
+        // refuses a plan for the old line. Nothing is claimed yet: plan again from fresh snapshots.
+        if (e.reason() != ServiceException.Reason.WRONG_STATE || attempt >= MAX_PLANS) throw e;
+        log.info("recovery of {} in group {}: {} (attempt {})", failedRef, group, e.getMessage(), attempt);
+        continue;
+      }
+      if (claimed.isEmpty()) {
+        log.info("the recovery of {} in group {} is already claimed", failedRef, group);
+        return Optional.empty();
+      }
+      return Optional.of(carryOut(claimed.get(), plan, snapshots));
     }
-    if (failed.isEmpty()) return Optional.empty();
-    HostFailurePlan plan = service.planRecovery(group, failed,
-        new SnapshotSurvivors(snapshots.values(), failedNumbers));
-    Optional<RecoveryEventView> claimed = service.claimRecovery(group, kind, failedRef, plan);
-    if (claimed.isEmpty()) {
-      log.info("the recovery of {} in group {} is already claimed", failedRef, group);
-      return Optional.empty();
-    }
-    return Optional.of(carryOut(claimed.get(), plan, snapshots));
   }
+
+  /** How many plans a recovery makes when the line keeps moving under it. */
+  private static final int MAX_PLANS = 5;
 
   /** Takes up the recoveries another manager claimed and did not finish (it crashed): their orders again. */
   public List<RecoveryEventView> resume() {

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         EngineBenchCommand.class,
         KvmBenchCommand.class,
         CatalogBenchCommand.class,
+        RecoveryBenchCommand.class,
     })
 public final class BenchCommand implements Runnable {
 

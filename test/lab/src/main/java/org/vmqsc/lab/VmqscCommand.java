@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         ManagerCommand.class,
         AgentCommand.class,
         CheckEventsCommand.class,
+        ClusterCommand.class,
     })
 public final class VmqscCommand implements Runnable {
 

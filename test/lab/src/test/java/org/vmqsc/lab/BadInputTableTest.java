@@ -53,7 +53,44 @@ public class BadInputTableTest {
     Path binaryLines = Files.write(dir.resolve("binary.jsonl"), new byte[] {(byte) 0xff, (byte) 0xfe, '\n', 1, '\n'});
     Path msEvents = Files.writeString(dir.resolve("ms.jsonl"), "{\"t\":0,\"event\":\"header\",\"time_unit\":\"ms\"}\n");
 
+    // A cluster folder whose processes are gone (its pids are -1: never alive).
+    Path deadCluster = Files.createDirectories(dir.resolve("dead-cluster"));
+    Files.writeString(deadCluster.resolve("cluster.json"), "{\"dir\":\"" + deadCluster + "\",\"managerPort\":1,"
+        + "\"settings\":{\"agents\":1,\"leaseMs\":3000,\"heartbeatMs\":1000,\"guestMessages\":4,"
+        + "\"guestMemoryMib\":16},\"manager\":{\"name\":\"manager\",\"pid\":-1,\"url\":\"http://127.0.0.1:1/\"},"
+        + "\"agents\":{\"h1\":{\"name\":\"h1\",\"pid\":-1,\"url\":\"http://127.0.0.1:1/\",\"hostUuid\":\"x\"}}}");
+    String noCluster = dir.resolve("no-cluster").toString();
+
     List<Case> cases = List.of(
+        new Case("--agents", "cluster", "up", "--agents", "0", "--dir", noCluster),
+        new Case("--agents", "cluster", "up", "--agents", "17", "--dir", noCluster),
+        new Case("--lease-ms", "cluster", "up", "--lease-ms", "100", "--dir", noCluster),
+        new Case("--heartbeat-ms", "cluster", "up", "--heartbeat-ms", "3000", "--dir", noCluster),
+        new Case("--memory-mib", "cluster", "up", "--memory-mib", "0", "--dir", noCluster),
+        new Case("names a file", "cluster", "up", "--dir", outFile.toString()),
+        new Case("not empty", "cluster", "up", "--dir", dir.toString()),
+        new Case("does not exist", "cluster", "up", "--dir", missingParent.toString()),
+        new Case("no cluster in", "cluster", "status", "--dir", noCluster),
+        new Case("names a file", "cluster", "status", "--dir", outFile.toString()),
+        new Case("no cluster in", "cluster", "kill-host", "h1", "--dir", noCluster),
+        new Case("does not run", "cluster", "kill-host", "h1", "--dir", deadCluster.toString()),
+        new Case("--timeout-s", "cluster", "kill-host", "h1", "--timeout-s", "0", "--dir", deadCluster.toString()),
+        new Case("Missing required parameter", "cluster", "kill-host", "--dir", deadCluster.toString()),
+        new Case("does not run", "cluster", "restart-host", "h1", "--dir", deadCluster.toString()),
+        new Case("--vms", "cluster", "group", "create", "--vms", "0", "--dir", deadCluster.toString()),
+        new Case("does not run", "cluster", "group", "create", "--dir", deadCluster.toString()),
+        new Case("--grace-s", "cluster", "down", "--grace-s", "-1", "--dir", deadCluster.toString()),
+        new Case("no cluster in", "cluster", "down", "--dir", noCluster),
+        new Case("--kills", "bench", "recovery", "--kills", "0"),
+        new Case("--vms", "bench", "recovery", "--vms", "0"),
+        new Case("--memory-mib", "bench", "recovery", "--memory-mib", "-1"),
+        new Case("--agents", "bench", "recovery", "--agents", "1"),
+        new Case("--lease-ms", "bench", "recovery", "--lease-ms", "50"),
+        new Case("--heartbeat-ms", "bench", "recovery", "--heartbeat-ms", "5000"),
+        new Case("directory", "bench", "recovery", "--out", folder.toString()),
+        new Case("does not exist", "bench", "recovery", "--out", missingParent.toString()),
+        new Case("must name a new or empty folder", "bench", "recovery", "--dir", dir.toString()),
+        new Case("--seed", "bench", "recovery", "--seed", "x"),
         new Case("--drift", "simulate", "--drift", "NaN"),
         new Case("--drift", "simulate", "--drift", "-0.1"),
         new Case("--rate", "simulate", "--rate", "NaN"),

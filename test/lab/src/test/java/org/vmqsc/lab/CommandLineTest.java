@@ -85,7 +85,7 @@ public class CommandLineTest {
     assertEquals(Files.readString(a), Files.readString(b));
   }
 
-  @Test public void simulatedDemoWritesItsEventsAndChart() throws Exception {
+  @Test public void theSimulatedDemoWritesItsEventsAndChart() throws Exception {
     Path out = tmp.newFolder("demo").toPath();
     Result r = run("demo", "--simulated", "--out", out.toString());
     assertEquals(r.err, 0, r.exit);

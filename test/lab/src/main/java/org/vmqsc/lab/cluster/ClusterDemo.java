@@ -3,7 +3,6 @@ package org.vmqsc.lab.cluster;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -104,22 +103,9 @@ public final class ClusterDemo {
 
   /** Seconds from the kill to the manager's declaring the lease expired, and from then to the recovery's end. */
   static double[] recoveryTimes(Path merged) throws IOException {
-    double killed = Double.NaN, detected = Double.NaN, recovered = Double.NaN;
-    for (String line : Files.readAllLines(merged, StandardCharsets.UTF_8)) {
-      JsonObject e;
-      try {
-        e = JsonParser.parseString(line).getAsJsonObject();
-      } catch (RuntimeException cut) {
-        continue;
-      }
-      String type = e.get("event").getAsString();
-      if (!e.has("t")) continue;
-      double t = e.get("t").getAsDouble();
-      if (type.equals("process_killed") && Double.isNaN(killed)) killed = t;
-      if (type.equals("host_failure") && Double.isNaN(detected) && !Double.isNaN(killed)) detected = t;
-      if (type.equals("recovery") && Double.isNaN(recovered) && !Double.isNaN(detected)) recovered = t;
-    }
-    return new double[] {detected - killed, recovered - detected};
+    List<RecoveryTimes.Kill> kills = RecoveryTimes.of(merged);
+    if (kills.isEmpty()) return new double[] {Double.NaN, Double.NaN};
+    return new double[] {kills.get(0).detection(), kills.get(0).recovery()};
   }
 
   static Map<String, String> names(JsonArray hosts) {

@@ -114,7 +114,15 @@ public final class Groups {
   /** Waits for the group's newest recovery to end, saying each step it sees; returns it. */
   public static JsonObject awaitRecovery(ApiClient api, String group, Duration timeout, Consumer<String> say)
       throws IOException, InterruptedException {
-    int before = recoveries(api, group).size();
+    return awaitRecovery(api, group, recoveries(api, group).size(), timeout, say);
+  }
+
+  /**
+   * Waits for a recovery of the group beyond the {@code before} it had (counted before the failure: a recovery
+   * that ends before this call is seen too).
+   */
+  public static JsonObject awaitRecovery(ApiClient api, String group, int before, Duration timeout,
+      Consumer<String> say) throws IOException, InterruptedException {
     long start = System.nanoTime(), end = start + timeout.toNanos();
     String last = "";
     while (System.nanoTime() < end) {
@@ -167,7 +175,41 @@ public final class Groups {
     throw new IOException("a recovery of group " + group + " still runs after " + timeout.toSeconds() + " s");
   }
 
-  static JsonArray recoveries(ApiClient api, String group) throws IOException, InterruptedException {
+  /** Every protection group's id, in the manager's order. */
+  public static List<String> groupIds(ApiClient api) throws IOException, InterruptedException {
+    JsonObject r = ok(api.get("listProtectionGroups"), "listProtectionGroups");
+    List<String> out = new ArrayList<>();
+    if (r.has("protectiongroup")) {
+      for (JsonElement g : r.getAsJsonArray("protectiongroup")) out.add(g.getAsJsonObject().get("id").getAsString());
+    }
+    return out;
+  }
+
+  /** host name → lease state, from listHosts. */
+  public static Map<String, String> leases(ApiClient api) throws IOException, InterruptedException {
+    JsonObject hosts = ok(api.get("listHosts"), "listHosts");
+    Map<String, String> out = new TreeMap<>();
+    if (hosts.has("host")) {
+      for (JsonElement h : hosts.getAsJsonArray("host")) {
+        JsonObject o = h.getAsJsonObject();
+        out.put(o.get("name").getAsString(), o.get("leasestate").getAsString());
+      }
+    }
+    return out;
+  }
+
+  /** Waits until the host named {@code name} holds an active lease again. */
+  public static void awaitLease(ApiClient api, String name, Duration timeout) throws IOException, InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < end) {
+      if ("ACTIVE".equals(leases(api).get(name))) return;
+      Thread.sleep(100);
+    }
+    throw new IOException("host " + name + " did not hold its lease within " + timeout.toSeconds() + " s: "
+        + leases(api));
+  }
+
+  public static JsonArray recoveries(ApiClient api, String group) throws IOException, InterruptedException {
     JsonObject r = ok(api.get("listRecoveryEvents", "protectiongroupid", group), "listRecoveryEvents");
     return r.has("recoveryevent") ? r.getAsJsonArray("recoveryevent") : new JsonArray();
   }

@@ -63,14 +63,14 @@ public final class LocalCluster {
   private final int managerPort;
   private Node manager;
   private final Map<String, Node> agents = new LinkedHashMap<>();
-  private final EventLog launcherEvents;
+  /** Opened on first use: a command that only reads the cluster writes nothing. */
+  private EventLog launcherEvents;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   private LocalCluster(Path dir, Settings settings, int managerPort) throws IOException {
     this.dir = dir.toAbsolutePath();
     this.settings = settings;
     this.managerPort = managerPort;
-    this.launcherEvents = EventLog.open(this.dir.resolve("events").resolve("launcher.jsonl"), "launcher");
   }
 
   /** Starts a manager and {@code settings.agents()} agents in {@code dir} (made empty first); waits until all run. */
@@ -79,7 +79,15 @@ public final class LocalCluster {
     if (Files.exists(dir.resolve("cluster.json"))) {
       LocalCluster old = attach(dir);
       if (old.anyAlive()) {
-        throw new IllegalArgumentException("a cluster already runs in " + dir + ": ./vmqsc cluster down first");
+        throw new IllegalArgumentException("a cluster already runs in " + dir + " (manager pid " + old.manager().pid()
+            + "): ./vmqsc cluster down --dir " + dir + " first");
+      }
+    } else if (Files.isDirectory(dir)) {
+      try (var entries = Files.list(dir)) {
+        if (entries.findAny().isPresent()) {
+          // The folder is emptied first: only a cluster's own folder may be.
+          throw new IllegalArgumentException(dir + " is not empty and holds no cluster.json: name a new folder");
+        }
       }
     }
     deleteTree(dir);
@@ -88,11 +96,18 @@ public final class LocalCluster {
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
     }
+    Files.createDirectories(dir.resolve("events"));
     LocalCluster c = new LocalCluster(dir, settings, port);
-    c.startManager(progress);
-    for (int i = 1; i <= settings.agents(); i++) c.startAgent("h" + i, progress);
-    c.save();
-    c.awaitAgents(progress);
+    c.save(); // from here on the folder is a cluster's: a failed start can be retried in it
+    try {
+      c.startManager(progress);
+      for (int i = 1; i <= settings.agents(); i++) c.startAgent("h" + i, progress);
+      c.save();
+      c.awaitAgents(progress);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      c.down(Duration.ofSeconds(5)); // no process is left behind by a start that failed
+      throw e;
+    }
     return c;
   }
 
@@ -117,9 +132,10 @@ public final class LocalCluster {
         "--lease-ms", Long.toString(settings.leaseMs()), "--heartbeat-ms", Long.toString(settings.heartbeatMs()),
         "--guest-messages", Double.toString(settings.guestMessages()),
         "--guest-memory-mib", Integer.toString(settings.guestMemoryMib())));
+    manager = new Node("manager", p.pid(), null, null); // known before it is ready: down() stops it all the same
     String ready = awaitLine(p, "manager", "manager: listening on ", Duration.ofSeconds(90));
     manager = new Node("manager", p.pid(), ready.replaceFirst(".*listening on (\\S+).*", "$1"), null);
-    launcherEvents.emit("process_started", "process", "manager", "pid", p.pid());
+    launcherEvents().emit("process_started", "process", "manager", "pid", p.pid());
     save();
   }
 
@@ -131,26 +147,38 @@ public final class LocalCluster {
         "--home", dir.resolve("agents").resolve(name).toString(),
         "--stable", dir.resolve("stable").toString(),
         "--events", eventsFile("agent-" + name).toString()));
+    Node before = agents.get(name);
+    agents.put(name, new Node(name, p.pid(), before != null ? before.url() : null, before != null ? before.hostUuid() : null));
     Matcher m = AGENT_READY.matcher(awaitLine(p, name, "agent " + name + ": host ", Duration.ofSeconds(60)));
     if (!m.find()) throw new IOException("agent " + name + " printed an unexpected ready line");
     agents.put(name, new Node(name, p.pid(), m.group(3), m.group(2)));
-    launcherEvents.emit("process_started", "process", "agent " + name, "pid", p.pid(), "host", m.group(2));
+    launcherEvents().emit("process_started", "process", "agent " + name, "pid", p.pid(), "host", m.group(2));
     save();
+  }
+
+  /** Starts a killed agent again: the same home, so the same host uuid; the manager sees a new process. */
+  public void restartAgent(String name, Consumer<String> progress) throws IOException, InterruptedException {
+    Node a = agent(name);
+    if (alive(a.pid())) throw new IllegalArgumentException("agent " + name + " still runs (pid " + a.pid() + ")");
+    if (manager == null || !alive(manager.pid())) throw new IllegalArgumentException("the manager does not run");
+    startAgent(name, progress);
   }
 
   /** SIGKILL: the host dies with everything it held in memory. */
   public void killAgent(String name) throws IOException {
     Node a = agent(name);
-    // Stamped before the kill: nothing the process writes after this line can be real.
-    launcherEvents.emit("process_killed", "process", "agent " + name, "pid", a.pid(), "host", a.hostUuid());
-    signal(a.pid(), "KILL");
+    if (!alive(a.pid())) throw new IllegalArgumentException("agent " + name + " does not run");
+    kill(a.pid(), "agent " + name);
+    // Stamped once the process is gone: every line it wrote is before this one (stamped before the signal, the
+    // lines it wrote while the signal was on its way would look written after its death).
+    launcherEvents().emit("process_killed", "process", "agent " + name, "pid", a.pid(), "host", a.hostUuid());
     agents.put(name, new Node(name, -1, a.url(), a.hostUuid()));
     save();
   }
 
   public void killManager() throws IOException {
-    launcherEvents.emit("process_killed", "process", "manager", "pid", manager.pid());
-    signal(manager.pid(), "KILL");
+    kill(manager.pid(), "the manager");
+    launcherEvents().emit("process_killed", "process", "manager", "pid", manager.pid());
     manager = new Node("manager", -1, manager.url(), null);
     save();
   }
@@ -158,7 +186,7 @@ public final class LocalCluster {
   /** SIGSTOP / SIGCONT: the process is frozen (a host that stops answering) and goes on later. */
   public void freezeAgent(String name, boolean frozen) throws IOException {
     Node a = agent(name);
-    launcherEvents.emit(frozen ? "process_frozen" : "process_thawed", "process", "agent " + name, "pid", a.pid(),
+    launcherEvents().emit(frozen ? "process_frozen" : "process_thawed", "process", "agent " + name, "pid", a.pid(),
         "host", a.hostUuid());
     signal(a.pid(), frozen ? "STOP" : "CONT");
   }
@@ -179,8 +207,8 @@ public final class LocalCluster {
   }
 
   /** The run is over and drained: the event log's oracle may count every message. */
-  public void markDrained() {
-    launcherEvents.emit("end", "drained", true);
+  public void markDrained() throws IOException {
+    launcherEvents().emit("end", "drained", true);
   }
 
   /** SIGTERM to every process, then SIGKILL to what is left after {@code grace}. */
@@ -195,8 +223,9 @@ public final class LocalCluster {
       while (h.isPresent() && h.get().isAlive() && System.nanoTime() < deadline) Thread.sleep(50);
       h.ifPresent(ProcessHandle::destroyForcibly);
     }
-    launcherEvents.emit("cluster_down");
+    launcherEvents().emit("cluster_down");
     launcherEvents.close();
+    launcherEvents = null;
   }
 
   public boolean anyAlive() {
@@ -240,7 +269,9 @@ public final class LocalCluster {
     }
   }
 
-  public EventLog launcherEvents() {
+  /** The launcher's event file; each command that attaches writes one of its own (one process per file). */
+  public synchronized EventLog launcherEvents() throws IOException {
+    if (launcherEvents == null) launcherEvents = EventLog.open(eventsFile("launcher"), "launcher");
     return launcherEvents;
   }
 
@@ -257,9 +288,23 @@ public final class LocalCluster {
     return f;
   }
 
+  /** How many ready lines each process's log held when it was last launched. */
+  private final Map<String, Integer> readyLinesBefore = new java.util.HashMap<>();
+
+  private static int count(Path log, String prefix) throws IOException {
+    if (!Files.exists(log)) return 0;
+    return (int) Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith(prefix)).count();
+  }
+
   private Process launch(String name, List<String> args) throws IOException {
+    Path logFile = dir.resolve("logs").resolve(name + ".log");
+    readyLinesBefore.put(name, Math.max(count(logFile, "manager: listening on "), count(logFile, "agent " + name + ": host ")));
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    // An agent keeps its simulated guests' memory on its heap: room for eight of them (VMs gather on the agents
+    // that survive kills), and for a restore's image.
+    long heapMib = name.equals("manager") ? 256 : 384 + 8L * settings.guestMemoryMib();
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heapMib + "m", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), "org.vmqsc.lab.VmqscCommand"));
     command.addAll(args);
     Path log = dir.resolve("logs").resolve(name + ".log");
@@ -274,9 +319,12 @@ public final class LocalCluster {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (Files.exists(log)) {
+        // The log is appended to: a restarted process's ready line is the one after the previous one's.
+        String found = null;
         for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-          if (line.startsWith(prefix)) return line;
+          if (line.startsWith(prefix)) found = line;
         }
+        if (found != null && readyLinesBefore.getOrDefault(name, 0) < count(log, prefix)) return found;
       }
       if (!p.isAlive()) {
         throw new IOException(name + " exited with code " + p.exitValue() + " before it was ready; see " + log);
@@ -307,6 +355,23 @@ public final class LocalCluster {
 
   private void save() throws IOException {
     Files.writeString(dir.resolve("cluster.json"), GSON.toJson(new State(dir, managerPort, settings, manager, agents)));
+  }
+
+  /** SIGKILL, and returns once the process is gone. */
+  private static void kill(long pid, String what) throws IOException {
+    var handle = ProcessHandle.of(pid);
+    if (handle.isEmpty()) return;
+    handle.get().destroyForcibly();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (handle.get().isAlive()) {
+      if (System.nanoTime() > deadline) throw new IOException(what + " (pid " + pid + ") still runs after SIGKILL");
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+    }
   }
 
   private static void signal(long pid, String signal) throws IOException {
