@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Instant;
+import java.time.Duration;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -56,6 +58,9 @@ public final class DirectoryStore implements CheckpointStore {
   private static final HexFormat HEX = HexFormat.of();
   /** Packs whose live chunks fill less than this share are rewritten by the collector. */
   private static final double REPACK_BELOW = 0.5;
+
+  /** A temporary file in a shared store this old is a crashed writer's, not a write under way. */
+  static final Duration SHARED_TEMP_DEBRIS_AGE = Duration.ofHours(1);
 
   /** Who writes the store; decides what opening it cleans up. */
   public enum Sharing { HOST_PRIVATE, SHARED }
@@ -124,6 +129,10 @@ public final class DirectoryStore implements CheckpointStore {
 
   // ---------------------------------------------------------------------------------------------- opening
 
+  private static boolean isOlderThan(Path file, Duration age) throws IOException {
+    return Files.getLastModifiedTime(file).toInstant().isBefore(Instant.now().minus(age));
+  }
+
   private OpenReport recover() throws IOException {
     int partial = 0;
     int manifests = 0;
@@ -137,17 +146,26 @@ public final class DirectoryStore implements CheckpointStore {
         if (!Files.isRegularFile(file)) {
           continue;
         }
-        if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) {
-          Files.deleteIfExists(file);  // a write that never reached its rename
-          partial++;
-        } else if (file.startsWith(manifestDir)) {
-          manifests++;
-          usedBytes.addAndGet(Files.size(file));
-          try {
-            readable.add(ManifestCodec.decode(Files.readAllBytes(file), manifestDir.relativize(file).toString()));
-          } catch (IOException e) {
-            problems.add(e.getMessage());
+        try {
+          if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) {
+            // A write that never reached its rename. In a shared store it may be another host's write under way:
+            // only one too old to be that is debris.
+            if (sharing == Sharing.HOST_PRIVATE || isOlderThan(file, SHARED_TEMP_DEBRIS_AGE)) {
+              Files.deleteIfExists(file);
+              partial++;
+            }
+          } else if (file.startsWith(manifestDir)) {
+            byte[] bytes = Files.readAllBytes(file);
+            manifests++;
+            usedBytes.addAndGet(bytes.length);
+            try {
+              readable.add(ManifestCodec.decode(bytes, manifestDir.relativize(file).toString()));
+            } catch (IOException e) {
+              problems.add(e.getMessage());
+            }
           }
+        } catch (NoSuchFileException renamedOrDeleted) {
+          // another host's write that was renamed into place, or a collection, while we looked: nothing to do
         }
       }
     }

@@ -203,6 +203,25 @@ public class DirectoryStoreTest {
     assertEquals("the misnamed chunk was kept", chunks, reopened.chunkHashes().size());
   }
 
+  /**
+   * Stable storage is shared: a host that opens it must not delete another host's write under way, only debris
+   * old enough to be a crashed writer's.
+   */
+  @Test public void aSharedStoreKeepsOtherHostsWritesUnderWayAndRemovesOldDebris() throws IOException {
+    DirectoryStore.openShared("stable", root());
+    Path underWay = root().resolve("manifests/vm-1/ck-3.y.partial");
+    Path debris = root().resolve("packs/0e0e.pack.partial");
+    Files.createDirectories(underWay.getParent());
+    Files.write(underWay, new byte[] {7});
+    Files.write(debris, new byte[] {1, 2});
+    Files.setLastModifiedTime(debris, java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(DirectoryStore.SHARED_TEMP_DEBRIS_AGE).minusSeconds(60)));
+    DirectoryStore reopened = DirectoryStore.openShared("stable", root());
+    assertEquals(1, reopened.openReport().partialFilesRemoved());
+    assertTrue("another host's write under way is left alone", Files.exists(underWay));
+    assertTrue("old debris is removed", !Files.exists(debris));
+  }
+
   @Test public void reopeningAfterACrashRemovesPartialWritesAndRebuildsTheIndex() throws IOException {
     DirectoryStore store = DirectoryStore.open("staging", root());
     byte[] image = randomImage(30, 6);
