@@ -219,6 +219,9 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   void restore(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
     recovering.add(restore.vm());
+    // From now on its frames from this host stay here: the node counts them as same-host messages and keeps no
+    // copy to resend, so they must not follow an old placement to a host that died.
+    placement.place(restore.vm(), relay.address());
     stepToken.merge(restore.vm(), 1L, Long::sum);
     restoringTo = restore;
     try {

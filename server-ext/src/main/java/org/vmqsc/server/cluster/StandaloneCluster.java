@@ -40,6 +40,7 @@ import org.vmqsc.server.runtime.ReportIntake;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.ServiceException;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.MemberView;
@@ -112,7 +113,33 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     }
     monitor.schedule(() -> recoveries.execute(this::resumeLeftovers), settings.lease().toMillis(), TimeUnit.MILLISECONDS);
     monitor.scheduleWithFixedDelay(this::watch, 100, 100, TimeUnit.MILLISECONDS);
+    long sweep = 2 * settings.lease().toMillis();
+    monitor.scheduleWithFixedDelay(() -> recoveries.execute(this::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /**
+   * Every two leases: an enabled automatic group that still has a VM on a host declared failed is recovered again.
+   * A recovery that failed (a host that died during it, a database that went away) or never started (its plan was
+   * refused) is retried this way until the group runs whole.
+   */
+  private void sweep() {
+    try {
+      for (GroupView g : allGroups()) {
+        if (g.startedMs() == null || g.recoveryPolicy() == RecoveryPolicy.MANUAL) continue;
+        for (MemberView m : service.members(g.uuid())) {
+          if (m.hostUuid() != null && detector.isFailed(m.hostUuid())) {
+            log.info("group {} still has VM {} on failed host {}: recovering it again", g.uuid(), m.vmUuid(), m.hostUuid());
+            Instant now = clock.instant();
+            record(coordinator.recover(g.uuid(), FailureKind.HOST, m.hostUuid(), Set.of()), now, now);
+            break;
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      log.warn("a retried recovery failed: {}", e.getMessage());
+      events.emit("recovery_failed", "error", String.valueOf(e.getMessage()), "retry", true);
+    }
   }
 
   /**
