@@ -202,6 +202,9 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   void restore(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
     recovering.add(restore.vm());
+    // It runs here now: this host's VMs send to it here at once (held until its replays are in), not to its old
+    // host, where a frame would be lost with no sender copy kept (a copy is kept only for another host's VM).
+    placement.place(restore.vm(), relay.address());
     stepToken.merge(restore.vm(), 1L, Long::sum);
     restoringTo = restore;
     try {
