@@ -89,10 +89,15 @@ public final class LocalCluster {
       port = free.getLocalPort();
     }
     LocalCluster c = new LocalCluster(dir, settings, port);
-    c.startManager(progress);
-    for (int i = 1; i <= settings.agents(); i++) c.startAgent("h" + i, progress);
-    c.save();
-    c.awaitAgents(progress);
+    try {
+      c.startManager(progress);
+      for (int i = 1; i <= settings.agents(); i++) c.startAgent("h" + i, progress);
+      c.save();
+      c.awaitAgents(progress);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      c.down(Duration.ofSeconds(5)); // nothing this start launched outlives it
+      throw e;
+    }
     return c;
   }
 
@@ -141,16 +146,21 @@ public final class LocalCluster {
   /** SIGKILL: the host dies with everything it held in memory. */
   public void killAgent(String name) throws IOException {
     Node a = agent(name);
-    // Stamped before the kill: nothing the process writes after this line can be real.
-    launcherEvents.emit("process_killed", "process", "agent " + name, "pid", a.pid(), "host", a.hostUuid());
     signal(a.pid(), "KILL");
+    awaitDeath(List.of(a.pid()));
+    // Stamped once the process is gone: everything it wrote comes before this line, nothing after it.
+    launcherEvents.emit("process_killed", "process", "agent " + name, "pid", a.pid(), "host", a.hostUuid());
     agents.put(name, new Node(name, -1, a.url(), a.hostUuid()));
     save();
   }
 
+  /** SIGKILL to the manager and its embedded database: its machine dies; a restart recovers the database's files. */
   public void killManager() throws IOException {
+    List<Long> pids = new ArrayList<>(List.of(manager.pid()));
+    pids.addAll(descendants(manager.pid()));
+    for (long pid : pids) signal(pid, "KILL");
+    awaitDeath(pids);
     launcherEvents.emit("process_killed", "process", "manager", "pid", manager.pid());
-    signal(manager.pid(), "KILL");
     manager = new Node("manager", -1, manager.url(), null);
     save();
   }
@@ -188,6 +198,8 @@ public final class LocalCluster {
     List<Long> pids = new ArrayList<>();
     for (Node a : agents.values()) if (a.pid() > 0) pids.add(a.pid());
     if (manager != null && manager.pid() > 0) pids.add(manager.pid());
+    List<Long> children = new ArrayList<>(); // the manager's embedded database, if the manager is killed below
+    for (long pid : pids) children.addAll(descendants(pid));
     for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
     long deadline = System.nanoTime() + grace.toNanos();
     for (long pid : pids) {
@@ -195,6 +207,7 @@ public final class LocalCluster {
       while (h.isPresent() && h.get().isAlive() && System.nanoTime() < deadline) Thread.sleep(50);
       h.ifPresent(ProcessHandle::destroyForcibly);
     }
+    for (long pid : children) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     launcherEvents.emit("cluster_down");
     launcherEvents.close();
   }
@@ -307,6 +320,36 @@ public final class LocalCluster {
 
   private void save() throws IOException {
     Files.writeString(dir.resolve("cluster.json"), GSON.toJson(new State(dir, managerPort, settings, manager, agents)));
+  }
+
+  private static List<Long> descendants(long pid) {
+    return ProcessHandle.of(pid).map(h -> h.descendants().map(ProcessHandle::pid).toList()).orElse(List.of());
+  }
+
+  /** Waits (up to 10 s) until the processes are gone: a SIGKILL is delivered asynchronously. */
+  private static void awaitDeath(List<Long> pids) throws IOException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    for (long pid : pids) {
+      while (alive(pid) && !zombie(pid)) {
+        if (System.nanoTime() > deadline) throw new IOException("process " + pid + " survived SIGKILL for 10 s");
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted", e);
+        }
+      }
+    }
+  }
+
+  /** Dead, not reaped yet (an orphan whose new parent does not reap): it holds no file or port any more. */
+  private static boolean zombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return stat.substring(stat.lastIndexOf(')') + 1).trim().startsWith("Z");
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   private static void signal(long pid, String signal) throws IOException {
