@@ -64,6 +64,8 @@ public final class LocalCluster {
   private Node manager;
   private final Map<String, Node> agents = new LinkedHashMap<>();
   private final EventLog launcherEvents;
+  /** Per process name, the length of its log when it was last launched. */
+  private final Map<String, Long> logStart = new java.util.HashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   private LocalCluster(Path dir, Settings settings, int managerPort) throws IOException {
@@ -277,6 +279,7 @@ public final class LocalCluster {
     command.addAll(args);
     Path log = dir.resolve("logs").resolve(name + ".log");
     Files.createDirectories(log.getParent());
+    logStart.put(name, Files.exists(log) ? Files.size(log) : 0L); // a restart appends: its ready line comes after
     return new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
   }
@@ -287,7 +290,11 @@ public final class LocalCluster {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (Files.exists(log)) {
-        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+        byte[] all = Files.readAllBytes(log);
+        int from = (int) Math.min(all.length, logStart.getOrDefault(name, 0L));
+        String text = new String(all, from, all.length - from, StandardCharsets.UTF_8);
+        text = text.substring(0, text.lastIndexOf('\n') + 1); // whole lines only
+        for (String line : text.split("\n")) {
           if (line.startsWith(prefix)) return line;
         }
       }
