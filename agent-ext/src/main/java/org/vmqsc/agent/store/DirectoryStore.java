@@ -132,19 +132,23 @@ public final class DirectoryStore implements CheckpointStore {
     try (Stream<Path> marks = Files.list(damagedDir)) {
       marks.forEach(mark -> damaged.add(mark.getFileName().toString()));
     }
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        if (!Files.isRegularFile(file)) {
-          continue;
-        }
+    {
+      for (Path file : regularFiles(root)) {
         if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) {
-          Files.deleteIfExists(file);  // a write that never reached its rename
+          // A write that never reached its rename; in a shared store, unless it is old, another host's write now.
+          if (sharing == Sharing.SHARED && !abandoned(file)) {
+            continue;
+          }
+          Files.deleteIfExists(file);
           partial++;
         } else if (file.startsWith(manifestDir)) {
-          manifests++;
-          usedBytes.addAndGet(Files.size(file));
           try {
-            readable.add(ManifestCodec.decode(Files.readAllBytes(file), manifestDir.relativize(file).toString()));
+            byte[] bytes = Files.readAllBytes(file);
+            manifests++;
+            usedBytes.addAndGet(bytes.length);
+            readable.add(ManifestCodec.decode(bytes, manifestDir.relativize(file).toString()));
+          } catch (NoSuchFileException gone) {
+            // another host deleted it meanwhile (shared store)
           } catch (IOException e) {
             problems.add(e.getMessage());
           }
@@ -171,6 +175,39 @@ public final class DirectoryStore implements CheckpointStore {
       unreferenced = GarbageCollector.collect(this).chunksDeleted();
     }
     return new OpenReport(partial, unreferenced, index.size(), manifests, List.copyOf(problems));
+  }
+
+  /**
+   * The regular files under {@code dir}. In a shared store other hosts create, rename and delete files while this
+   * walk runs: one that vanishes between its listing and its attributes is skipped, not an error.
+   */
+  private static List<Path> regularFiles(Path dir) throws IOException {
+    List<Path> out = new ArrayList<>();
+    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+      @Override public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+        if (a.isRegularFile()) {
+          out.add(file);
+        }
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+
+      @Override public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+    });
+    return out;
+  }
+
+  /** A temporary file nobody wrote for an hour: its writer died. */
+  private static boolean abandoned(Path temp) throws IOException {
+    try {
+      return Files.getLastModifiedTime(temp).toMillis() < System.currentTimeMillis() - 3_600_000L;
+    } catch (NoSuchFileException gone) {
+      return false;
+    }
   }
 
   /** Reads the record headers of packs not indexed yet; returns descriptions of damaged packs. */

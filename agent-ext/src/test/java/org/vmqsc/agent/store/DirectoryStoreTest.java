@@ -218,6 +218,24 @@ public class DirectoryStoreTest {
     assertArrayEquals(image, restore(FIRST, reopened));
   }
 
+  @Test public void openingASharedStoreLeavesAnotherHostsWriteInProgressAlone() throws IOException {
+    DirectoryStore writer = DirectoryStore.openShared("stable", root());
+    byte[] image = randomImage(30, 6);
+    new CheckpointEngine(writer, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image), Map.of());
+    // Another host is writing a pack now (an agent starting must not take it away), and one was left long ago.
+    Path writing = root().resolve("packs/0f0f.pack.partial");
+    Path abandoned = root().resolve("packs/0e0e.pack.partial");
+    Files.write(writing, new byte[] {1, 2, 3});
+    Files.write(abandoned, new byte[] {4});
+    Files.setLastModifiedTime(abandoned, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()
+        - 2 * 3_600_000L));
+    DirectoryStore second = DirectoryStore.openShared("stable", root());
+    assertTrue("the write in progress was deleted", Files.exists(writing));
+    assertTrue("the abandoned write was kept", Files.notExists(abandoned));
+    assertEquals(1, second.openReport().partialFilesRemoved());
+    assertArrayEquals(image, restore(FIRST, second));
+  }
+
   @Test public void chunksOfACheckpointKilledBeforeItsManifestAreCollected() throws IOException {
     DirectoryStore store = DirectoryStore.open("staging", root());
     byte[] image = randomImage(30, 7);
