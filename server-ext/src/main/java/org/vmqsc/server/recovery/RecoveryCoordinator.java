@@ -22,7 +22,9 @@ import org.vmqsc.protocol.recovery.SnapshotSurvivors;
 import org.vmqsc.protocol.recovery.VmRestore;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.service.RecoveryPolicy;
+import org.vmqsc.server.service.RecoveryState;
 import org.vmqsc.server.service.Views.HostFailurePlan;
 import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
@@ -51,6 +53,8 @@ import org.vmqsc.server.service.Views.RestoreStep;
 public final class RecoveryCoordinator {
 
   private static final Logger log = LoggerFactory.getLogger(RecoveryCoordinator.class);
+
+  private static final int RETRIES = 2;
 
   private final ProtectionService service;
   private final HostChannel hosts;
@@ -87,6 +91,19 @@ public final class RecoveryCoordinator {
    * line with the minimal set. Empty when nothing failed, or another manager already runs this recovery.
    */
   public Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed) {
+    return recover(group, kind, failedRef, alsoFailed, RETRIES);
+  }
+
+  /**
+   * A recovery that fails part way (a host dies under it) has rolled back VMs it may not have restored or replayed
+   * yet: a VM restored without its replays looks running to the next plan and would never get them. So every
+   * recovery after a failed one also rolls back what the failed one rolled back, and a failed recovery is tried
+   * again at once, a few times, while hosts are left.
+   */
+  private Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed,
+                                              int retries) {
+    alsoFailed = new TreeSet<>(alsoFailed);
+    alsoFailed.addAll(leftHalfDone(group));
     List<MemberView> members = service.members(group);
     Map<String, HostSnapshot> snapshots = snapshots(group);
     Set<Integer> running = new HashSet<>();
@@ -107,7 +124,20 @@ public final class RecoveryCoordinator {
       log.info("the recovery of {} in group {} is already claimed", failedRef, group);
       return Optional.empty();
     }
-    return Optional.of(carryOut(claimed.get(), plan, snapshots));
+    try {
+      return Optional.of(carryOut(claimed.get(), plan, snapshots));
+    } catch (RuntimeException e) {
+      if (retries <= 0 || hosts.liveHosts().isEmpty()) throw e;
+      log.warn("recovering group {} again after its recovery failed: {}", group, e.getMessage());
+      return recover(group, kind, failedRef, alsoFailed, retries - 1);
+    }
+  }
+
+  /** The VMs the group's newest recovery rolled back if it failed: they must be recovered again. */
+  private Set<String> leftHalfDone(String group) {
+    List<RecoveryEventView> newest = service.listRecoveryEvents(group, new PageRequest(0, 1)).items();
+    if (newest.isEmpty() || newest.get(0).state() != RecoveryState.FAILED) return Set.of();
+    return new TreeSet<>(newest.get(0).rolledBack());
   }
 
   /** Takes up the recoveries another manager claimed and did not finish (it crashed): their orders again. */
