@@ -110,8 +110,13 @@ public class ManagerServerTest {
     // The new manager takes it up, finds no host to restore on, records it failed, and serves anyway.
     try (ManagerServer manager = start()) {
       ApiClient client = new ApiClient(manager.endpoint(), ApiKeys.loadOrCreate(home));
-      JsonObject event = client.get("listRecoveryEvents", "protectiongroupid", groupId)
-          .response("listRecoveryEvents").getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
+      JsonObject event;
+      long end = System.nanoTime() + 30_000_000_000L; // it is taken up once a lease has passed since the start
+      do {
+        Thread.sleep(200);
+        event = client.get("listRecoveryEvents", "protectiongroupid", groupId)
+            .response("listRecoveryEvents").getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
+      } while (event.get("state").getAsString().equals("RUNNING") && System.nanoTime() < end);
       assertEquals(event.toString(), "FAILED", event.get("state").getAsString());
       assertTrue(event.toString(), event.get("outcome").getAsString().contains("no live host"));
     }
