@@ -128,7 +128,7 @@ public final class DirectoryStore implements CheckpointStore {
     int partial = 0;
     int manifests = 0;
     List<String> problems = new ArrayList<>();
-    List<Manifest> readable = new ArrayList<>();
+    List<Path> manifestFiles = new ArrayList<>();
     try (Stream<Path> marks = Files.list(damagedDir)) {
       marks.forEach(mark -> damaged.add(mark.getFileName().toString()));
     }
@@ -142,23 +142,27 @@ public final class DirectoryStore implements CheckpointStore {
           Files.deleteIfExists(file);
           partial++;
         } else if (file.startsWith(manifestDir)) {
-          try {
-            byte[] bytes = Files.readAllBytes(file);
-            manifests++;
-            usedBytes.addAndGet(bytes.length);
-            readable.add(ManifestCodec.decode(bytes, manifestDir.relativize(file).toString()));
-          } catch (NoSuchFileException gone) {
-            // another host deleted it meanwhile (shared store)
-          } catch (IOException e) {
-            problems.add(e.getMessage());
-          }
+          manifestFiles.add(file);
         }
       }
     }
     problems.addAll(indexNewPacks());
     // A damaged record header files its chunk under another hash: the manifest's chunk is then missing, and the
-    // misnamed one would look like garbage to the collector. Say so, and collect nothing.
-    for (Manifest manifest : readable) {
+    // misnamed one would look like garbage to the collector. Say so, and collect nothing. One manifest at a time:
+    // a shared store holds every host's checkpoints, more than a heap.
+    for (Path file : manifestFiles) {
+      Manifest manifest;
+      try {
+        byte[] bytes = Files.readAllBytes(file);
+        manifests++;
+        usedBytes.addAndGet(bytes.length);
+        manifest = ManifestCodec.decode(bytes, manifestDir.relativize(file).toString());
+      } catch (NoSuchFileException gone) {
+        continue; // another host deleted it meanwhile (shared store)
+      } catch (IOException e) {
+        problems.add(e.getMessage());
+        continue;
+      }
       for (ChunkRef ref : manifest.chunks()) {
         if (!ref.isZero() && !index.containsKey(ref.hash())) {
           problems.add("checkpoint " + manifest.key() + " in " + describe() + " names chunk " + ref.hash()
