@@ -41,6 +41,7 @@ final class ClusterRun {
    * to start, every process it launched is gone already.
    */
   static LocalCluster start(Path dir, LocalCluster.Settings settings) throws IOException, InterruptedException {
+    killChildrenAtExit();
     try {
       return LocalCluster.start(dir, settings, line -> say("  " + line));
     } catch (IOException e) {
@@ -52,6 +53,18 @@ final class ClusterRun {
       }
       throw e;
     }
+  }
+
+  private static boolean hooked;
+
+  /** A test JVM that is itself stopped (a cancelled CI job) takes the cluster's processes with it. */
+  private static synchronized void killChildrenAtExit() {
+    if (hooked) return;
+    hooked = true;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants()
+        .filter(p -> p.info().commandLine().map(c -> c.contains("VmqscCommand") || c.contains("cluster-tests"))
+            .orElse(false))
+        .forEach(ProcessHandle::destroyForcibly), "vmqsc-cluster-tests-stop"));
   }
 
   /** Stops every process (SIGTERM, then SIGKILL after 10 s), never throwing: for finally blocks. */
