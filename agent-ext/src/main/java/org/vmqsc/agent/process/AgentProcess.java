@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -105,6 +106,8 @@ public final class AgentProcess implements AutoCloseable {
   private final Map<String, GroupRuntime> runtimes = new TreeMap<>();
 
   private volatile LeaseKeeper lease;
+  /** The latest stop deadline any renewal gave (kept when a fencing answer clears the lease's own). */
+  private volatile Instant coveredUntil;
   private volatile boolean registered;
   private volatile long heartbeatMillis = 1000;
   private volatile boolean closed;
@@ -188,7 +191,9 @@ public final class AgentProcess implements AutoCloseable {
           registered = false; // a restarted manager: the next tick tells it what this host runs
           return;
         }
+        noteDeadline(l);
         l.answered(answer.seq(), answer.renewed(), answer.epoch());
+        noteDeadline(l);
         if (l.isFenced()) heartbeats.execute(this::fencedNow);
       });
     } catch (IOException e) {
@@ -261,6 +266,19 @@ public final class AgentProcess implements AutoCloseable {
     }
   }
 
+  private void noteDeadline(LeaseKeeper l) {
+    l.stopDeadline().ifPresent(d -> {
+      Instant c = coveredUntil;
+      if (c == null || d.isAfter(c)) coveredUntil = d;
+    });
+  }
+
+  /** When the VMs stopped for lack of a lease: now, or the end of the last lease if that passed unnoticed. */
+  private Instant leaseStop() {
+    Instant now = Instant.now(), c = coveredUntil;
+    return c != null && c.isBefore(now) ? c : now;
+  }
+
   private boolean leaseHeld() {
     LeaseKeeper l = lease;
     return registered && l != null && !l.mustStop();
@@ -308,6 +326,11 @@ public final class AgentProcess implements AutoCloseable {
           dropAll("fence order");
           return null;
         }))
+        .route("evict", GuestOrder.class, o -> onLoop(() -> {
+          GroupRuntime r = runtimes.get(o.group());
+          if (r != null) r.release(List.of(o.vm()));
+          return null;
+        }))
         .route("crash-guest", GuestOrder.class, o -> onLoop(() -> {
           runtime(o.group()).crashGuest(o.vm());
           return null;
@@ -322,7 +345,8 @@ public final class AgentProcess implements AutoCloseable {
   private Object deploy(Deploy d) {
     GroupRuntime r = runtimes.get(d.group());
     if (r == null) {
-      r = new GroupRuntime(hostUuid, d, loop, tunnel, checkpoints, logStore, logWriter, reports, events, this::leaseHeld);
+      r = new GroupRuntime(hostUuid, d, loop, tunnel, checkpoints, logStore, logWriter, reports, events, this::leaseHeld,
+          this::leaseStop);
       runtimes.put(d.group(), r);
       events.emit("deployed", "host", hostUuid, "group", d.group(), "t0", d.config().basePeriod(),
           "classes", d.config().classes().stream().map(Object::toString).toList(), "epoch_ms", d.epochMillis());

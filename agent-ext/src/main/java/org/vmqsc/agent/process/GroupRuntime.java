@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.vmqsc.agent.guest.PwdGuest;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MessageLog;
@@ -67,6 +68,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   private final ReportSender reports;
   private final EventLog events;
   private final BooleanSupplier leaseHeld;
+  private final Supplier<Instant> leaseStop;
   private final Placement placement = new Placement();
   private final UdpRelay relay;
   private final HostNode node;
@@ -86,8 +88,9 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   GroupRuntime(String hostUuid, Deploy deploy, ScheduledExecutorService loop, UdpTunnel tunnel,
                GuestCheckpoints checkpoints, StableMessageStore logStore, Executor logWriter, ReportSender reports,
-               EventLog events, BooleanSupplier leaseHeld) {
+               EventLog events, BooleanSupplier leaseHeld, Supplier<Instant> leaseStop) {
     this.leaseHeld = leaseHeld;
+    this.leaseStop = leaseStop;
     this.hostUuid = hostUuid;
     this.deploy = deploy;
     this.group = deploy.group();
@@ -151,11 +154,16 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     events.emit("quiesced", "host", hostUuid, "group", group);
   }
 
-  /** The lease ran out: nothing of the group may run until it is renewed. */
+  /**
+   * The lease ran out: nothing of the group may run until it is renewed. The stop is stamped when the lease
+   * stopped covering the VMs if that is earlier than now (the process was frozen, or late to notice): every guest
+   * step, boundary and frame checks the lease first, so none acted after that instant.
+   */
   void stop(String reason) {
     if (stopped) return;
     stopped = true;
-    for (int vm : guests.keySet()) events.emit("vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
+    Instant at = leaseStop.get();
+    for (int vm : guests.keySet()) events.emitAt(at, "vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
   }
 
   /** The lease is renewed: catch up with the clock, let the guests and the waiting frames go on. */
@@ -219,8 +227,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   void restore(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
     recovering.add(restore.vm());
-    // From now on its frames from this host stay here: the node counts them as same-host messages and keeps no
-    // copy to resend, so they must not follow an old placement to a host that died.
+    // It runs here now: this host's VMs send to it here at once (held until its replays are in), not to its old
+    // host, where a frame would be lost with no sender copy kept (a copy is kept only for another host's VM).
     placement.place(restore.vm(), relay.address());
     stepToken.merge(restore.vm(), 1L, Long::sum);
     restoringTo = restore;

@@ -7,8 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.time.Instant;
-import java.time.Duration;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -58,9 +56,6 @@ public final class DirectoryStore implements CheckpointStore {
   private static final HexFormat HEX = HexFormat.of();
   /** Packs whose live chunks fill less than this share are rewritten by the collector. */
   private static final double REPACK_BELOW = 0.5;
-
-  /** A temporary file in a shared store this old is a crashed writer's, not a write under way. */
-  static final Duration SHARED_TEMP_DEBRIS_AGE = Duration.ofHours(1);
 
   /** Who writes the store; decides what opening it cleans up. */
   public enum Sharing { HOST_PRIVATE, SHARED }
@@ -129,50 +124,45 @@ public final class DirectoryStore implements CheckpointStore {
 
   // ---------------------------------------------------------------------------------------------- opening
 
-  private static boolean isOlderThan(Path file, Duration age) throws IOException {
-    return Files.getLastModifiedTime(file).toInstant().isBefore(Instant.now().minus(age));
-  }
-
   private OpenReport recover() throws IOException {
     int partial = 0;
     int manifests = 0;
     List<String> problems = new ArrayList<>();
-    List<Manifest> readable = new ArrayList<>();
+    List<Path> manifestFiles = new ArrayList<>();
     try (Stream<Path> marks = Files.list(damagedDir)) {
       marks.forEach(mark -> damaged.add(mark.getFileName().toString()));
     }
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        if (!Files.isRegularFile(file)) {
-          continue;
-        }
-        try {
-          if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) {
-            // A write that never reached its rename. In a shared store it may be another host's write under way:
-            // only one too old to be that is debris.
-            if (sharing == Sharing.HOST_PRIVATE || isOlderThan(file, SHARED_TEMP_DEBRIS_AGE)) {
-              Files.deleteIfExists(file);
-              partial++;
-            }
-          } else if (file.startsWith(manifestDir)) {
-            byte[] bytes = Files.readAllBytes(file);
-            manifests++;
-            usedBytes.addAndGet(bytes.length);
-            try {
-              readable.add(ManifestCodec.decode(bytes, manifestDir.relativize(file).toString()));
-            } catch (IOException e) {
-              problems.add(e.getMessage());
-            }
+    {
+      for (Path file : regularFiles(root)) {
+        if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) {
+          // A write that never reached its rename; in a shared store, unless it is old, another host's write now.
+          if (sharing == Sharing.SHARED && !abandoned(file)) {
+            continue;
           }
-        } catch (NoSuchFileException renamedOrDeleted) {
-          // another host's write that was renamed into place, or a collection, while we looked: nothing to do
+          Files.deleteIfExists(file);
+          partial++;
+        } else if (file.startsWith(manifestDir)) {
+          manifestFiles.add(file);
         }
       }
     }
     problems.addAll(indexNewPacks());
     // A damaged record header files its chunk under another hash: the manifest's chunk is then missing, and the
-    // misnamed one would look like garbage to the collector. Say so, and collect nothing.
-    for (Manifest manifest : readable) {
+    // misnamed one would look like garbage to the collector. Say so, and collect nothing. One manifest at a time:
+    // a shared store holds every host's checkpoints, more than a heap.
+    for (Path file : manifestFiles) {
+      Manifest manifest;
+      try {
+        byte[] bytes = Files.readAllBytes(file);
+        manifests++;
+        usedBytes.addAndGet(bytes.length);
+        manifest = ManifestCodec.decode(bytes, manifestDir.relativize(file).toString());
+      } catch (NoSuchFileException gone) {
+        continue; // another host deleted it meanwhile (shared store)
+      } catch (IOException e) {
+        problems.add(e.getMessage());
+        continue;
+      }
       for (ChunkRef ref : manifest.chunks()) {
         if (!ref.isZero() && !index.containsKey(ref.hash())) {
           problems.add("checkpoint " + manifest.key() + " in " + describe() + " names chunk " + ref.hash()
@@ -189,6 +179,39 @@ public final class DirectoryStore implements CheckpointStore {
       unreferenced = GarbageCollector.collect(this).chunksDeleted();
     }
     return new OpenReport(partial, unreferenced, index.size(), manifests, List.copyOf(problems));
+  }
+
+  /**
+   * The regular files under {@code dir}. In a shared store other hosts create, rename and delete files while this
+   * walk runs: one that vanishes between its listing and its attributes is skipped, not an error.
+   */
+  private static List<Path> regularFiles(Path dir) throws IOException {
+    List<Path> out = new ArrayList<>();
+    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+      @Override public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+        if (a.isRegularFile()) {
+          out.add(file);
+        }
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+
+      @Override public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+    });
+    return out;
+  }
+
+  /** A temporary file nobody wrote for an hour: its writer died. */
+  private static boolean abandoned(Path temp) throws IOException {
+    try {
+      return Files.getLastModifiedTime(temp).toMillis() < System.currentTimeMillis() - 3_600_000L;
+    } catch (NoSuchFileException gone) {
+      return false;
+    }
   }
 
   /** Reads the record headers of packs not indexed yet; returns descriptions of damaged packs. */

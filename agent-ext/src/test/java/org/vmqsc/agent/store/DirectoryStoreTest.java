@@ -203,25 +203,6 @@ public class DirectoryStoreTest {
     assertEquals("the misnamed chunk was kept", chunks, reopened.chunkHashes().size());
   }
 
-  /**
-   * Stable storage is shared: a host that opens it must not delete another host's write under way, only debris
-   * old enough to be a crashed writer's.
-   */
-  @Test public void aSharedStoreKeepsOtherHostsWritesUnderWayAndRemovesOldDebris() throws IOException {
-    DirectoryStore.openShared("stable", root());
-    Path underWay = root().resolve("manifests/vm-1/ck-3.y.partial");
-    Path debris = root().resolve("packs/0e0e.pack.partial");
-    Files.createDirectories(underWay.getParent());
-    Files.write(underWay, new byte[] {7});
-    Files.write(debris, new byte[] {1, 2});
-    Files.setLastModifiedTime(debris, java.nio.file.attribute.FileTime.from(
-        java.time.Instant.now().minus(DirectoryStore.SHARED_TEMP_DEBRIS_AGE).minusSeconds(60)));
-    DirectoryStore reopened = DirectoryStore.openShared("stable", root());
-    assertEquals(1, reopened.openReport().partialFilesRemoved());
-    assertTrue("another host's write under way is left alone", Files.exists(underWay));
-    assertTrue("old debris is removed", !Files.exists(debris));
-  }
-
   @Test public void reopeningAfterACrashRemovesPartialWritesAndRebuildsTheIndex() throws IOException {
     DirectoryStore store = DirectoryStore.open("staging", root());
     byte[] image = randomImage(30, 6);
@@ -235,6 +216,24 @@ public class DirectoryStoreTest {
     assertEquals(store.usedBytes(), reopened.usedBytes());
     assertEquals(java.util.List.of(FIRST), reopened.checkpoints());
     assertArrayEquals(image, restore(FIRST, reopened));
+  }
+
+  @Test public void openingASharedStoreLeavesAnotherHostsWriteInProgressAlone() throws IOException {
+    DirectoryStore writer = DirectoryStore.openShared("stable", root());
+    byte[] image = randomImage(30, 6);
+    new CheckpointEngine(writer, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image), Map.of());
+    // Another host is writing a pack now (an agent starting must not take it away), and one was left long ago.
+    Path writing = root().resolve("packs/0f0f.pack.partial");
+    Path abandoned = root().resolve("packs/0e0e.pack.partial");
+    Files.write(writing, new byte[] {1, 2, 3});
+    Files.write(abandoned, new byte[] {4});
+    Files.setLastModifiedTime(abandoned, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()
+        - 2 * 3_600_000L));
+    DirectoryStore second = DirectoryStore.openShared("stable", root());
+    assertTrue("the write in progress was deleted", Files.exists(writing));
+    assertTrue("the abandoned write was kept", Files.notExists(abandoned));
+    assertEquals(1, second.openReport().partialFilesRemoved());
+    assertArrayEquals(image, restore(FIRST, second));
   }
 
   @Test public void chunksOfACheckpointKilledBeforeItsManifestAreCollected() throws IOException {

@@ -15,6 +15,7 @@ import java.util.function.Function;
 import org.vmqsc.agent.wire.Wire;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
+import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
 import org.vmqsc.agent.wire.WireMessages.Payload;
 import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
@@ -78,6 +79,10 @@ final class HttpHostChannel implements HostChannel {
                                 List<String> segmentLocations) {
     deploy(host, deploymentOf.apply(group));
     order(host, "restore", new RestoreOrder(group, restore, checkpointLocation, segmentLocations), Object.class);
+  }
+
+  @Override public void evict(String host, String group, int vm) {
+    order(host, "evict", new GuestOrder(group, vm), Object.class);
   }
 
   @Override public void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine) {

@@ -288,8 +288,9 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
       Optional<AgentRegistry.Agent> before = agents.register(new AgentRegistry.Agent(r.hostUuid(), r.name(), r.url(),
           r.tunnel(), r.bootId()));
       boolean restarted = before.isPresent() && !before.get().bootId().equals(r.bootId());
-      if (restarted && !detector.isFailed(r.hostUuid()) && !service.groupsOnHost(r.hostUuid()).isEmpty()) {
-        // A new agent process lost the VMs the old one ran, lease or not.
+      if ((restarted || lostVms(r)) && !detector.isFailed(r.hostUuid()) && !service.groupsOnHost(r.hostUuid()).isEmpty()) {
+        // A new agent process lost the VMs the old one ran, lease or not; so did one that restarted while this
+        // manager did not know it yet (it restarted too), which shows in what it holds.
         detector.declareFailed(r.hostUuid());
       }
       Map<String, List<Integer>> release = new HashMap<>();
@@ -310,6 +311,18 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
           "restarted", restarted, "release", release);
       return new Registered(r.hostUuid(), detector.epoch(r.hostUuid()), settings.lease().toMillis(),
           settings.heartbeat().toMillis(), release);
+    }
+
+    /** Whether the catalog places on the host a VM of a started group that the agent does not hold. */
+    private boolean lostVms(Register r) {
+      for (String group : service.groupsOnHost(r.hostUuid())) {
+        if (service.group(group).startedMs() == null) continue;
+        List<Integer> held = r.holdings() == null ? List.of() : r.holdings().getOrDefault(group, List.of());
+        for (MemberView m : service.members(group)) {
+          if (r.hostUuid().equals(m.hostUuid()) && !held.contains(m.number())) return true;
+        }
+      }
+      return false;
     }
 
     @Override public Object heartbeat(Heartbeat h) {

@@ -27,6 +27,9 @@ public interface HostChannel {
   /** Run {@code restore.vm()} on the host from now on, rebuilt to its state at the line. */
   void restore(String host, String group, VmRestore restore, String checkpointLocation, List<String> segmentLocations);
 
+  /** {@code vm} must stop running on {@code host}: it is restored on another host. */
+  void evict(String host, String group, int vm);
+
   /** A VM was rolled back: drop what its discarded execution sent. */
   void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine);
 

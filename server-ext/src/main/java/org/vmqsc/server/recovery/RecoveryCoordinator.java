@@ -23,7 +23,9 @@ import org.vmqsc.protocol.recovery.SnapshotSurvivors;
 import org.vmqsc.protocol.recovery.VmRestore;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.service.RecoveryPolicy;
+import org.vmqsc.server.service.RecoveryState;
 import org.vmqsc.server.service.ServiceException;
 import org.vmqsc.server.service.Views.HostFailurePlan;
 import org.vmqsc.server.service.Views.MemberView;
@@ -53,6 +55,8 @@ import org.vmqsc.server.service.Views.RestoreStep;
 public final class RecoveryCoordinator {
 
   private static final Logger log = LoggerFactory.getLogger(RecoveryCoordinator.class);
+
+  private static final int RETRIES = 2;
 
   private final ProtectionService service;
   private final HostChannel hosts;
@@ -97,15 +101,28 @@ public final class RecoveryCoordinator {
    * line with the minimal set. Empty when nothing failed, or another manager already runs this recovery.
    */
   public Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed) {
+    return recover(group, kind, failedRef, alsoFailed, RETRIES);
+  }
+
+  /**
+   * A recovery that fails part way (a host dies under it) has rolled back VMs it may not have restored or replayed
+   * yet: a VM restored without its replays looks running to the next plan and would never get them. So every
+   * recovery after a failed one also rolls back what the failed one rolled back, and a failed recovery is tried
+   * again at once, a few times, while hosts are left.
+   */
+  private Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed,
+                                              int retries) {
+    Set<String> mustRecover = new TreeSet<>(alsoFailed);
+    mustRecover.addAll(leftHalfDone(group));
     for (int attempt = 1; ; attempt++) {
       List<MemberView> members = service.members(group);
       Map<String, HostSnapshot> snapshots = snapshots(group);
       Set<Integer> running = new HashSet<>();
       for (HostSnapshot s : snapshots.values()) running.addAll(s.running());
-      Set<String> failed = new TreeSet<>(alsoFailed);
+      Set<String> failed = new TreeSet<>(mustRecover);
       Set<Integer> failedNumbers = new TreeSet<>();
       for (MemberView m : members) {
-        if (!running.contains(m.number()) || alsoFailed.contains(m.vmUuid())) {
+        if (!running.contains(m.number()) || mustRecover.contains(m.vmUuid())) {
           failed.add(m.vmUuid());
           failedNumbers.add(m.number());
         }
@@ -127,8 +144,21 @@ public final class RecoveryCoordinator {
         log.info("the recovery of {} in group {} is already claimed", failedRef, group);
         return Optional.empty();
       }
-      return Optional.of(carryOut(claimed.get(), plan, snapshots));
+      try {
+        return Optional.of(carryOut(claimed.get(), plan, snapshots));
+      } catch (RuntimeException e) {
+        if (retries <= 0 || hosts.liveHosts().isEmpty()) throw e;
+        log.warn("recovering group {} again after its recovery failed: {}", group, e.getMessage());
+        return recover(group, kind, failedRef, alsoFailed, retries - 1);
+      }
     }
+  }
+
+  /** The VMs the group's newest recovery rolled back if it failed: they must be recovered again. */
+  private Set<String> leftHalfDone(String group) {
+    List<RecoveryEventView> newest = service.listRecoveryEvents(group, new PageRequest(0, 1)).items();
+    if (newest.isEmpty() || newest.get(0).state() != RecoveryState.FAILED) return Set.of();
+    return new TreeSet<>(newest.get(0).rolledBack());
   }
 
   /** How many plans a recovery makes when the line keeps moving under it. */
@@ -154,6 +184,17 @@ public final class RecoveryCoordinator {
       Map<Integer, String> hostOf = placement(plan, live);
       Map<String, RestoreStep> steps = new HashMap<>();
       for (RestoreStep step : plan.restores()) steps.put(step.vmUuid(), step);
+      // A VM still running on a live host other than where it is restored (a recovery that died half way moved
+      // it in the database) stops there first: it never runs on two hosts.
+      HostOrders evictions = new HostOrders(pool);
+      for (VmRestore r : plan.plan().restores()) {
+        snapshots.forEach((h, snapshot) -> {
+          if (!h.equals(hostOf.get(r.vm())) && snapshot.running().contains(r.vm())) {
+            evictions.add(h, () -> hosts.evict(h, group, r.vm()));
+          }
+        });
+      }
+      evictions.run();
       HostOrders restores = new HostOrders(pool);
       for (VmRestore r : plan.plan().restores()) {
         String target = hostOf.get(r.vm());

@@ -904,6 +904,11 @@ public final class Simulator {
       rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.lineState().sentTo()));
     }
 
+    @Override public void evict(String host, String group, int vm) {
+      Host h = live(host);
+      if (h.node.runs(vm)) h.node.evict(vm);
+    }
+
     @Override public void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine) {
       step();
       live(host).node.onRollback(vm, incarnation, sentToAtLine);

@@ -471,6 +471,10 @@ public final class VmQscRuntime extends AbstractPolicy {
       throw probesOnly();
     }
 
+    @Override public void evict(String host, String group, int vm) {
+      // Its plans restore a VM where it runs, or on a host it never ran on: nothing to stop elsewhere.
+    }
+
     @Override public void placed(String host, String group, int vm, String vmHost) {
       // Its recoveries happen at one instant: no frame goes to a VM's old host after the plan, none to resend.
     }

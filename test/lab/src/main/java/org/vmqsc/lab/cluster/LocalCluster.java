@@ -65,6 +65,8 @@ public final class LocalCluster {
   private final Map<String, Node> agents = new LinkedHashMap<>();
   /** Opened on first use: a command that only reads the cluster writes nothing. */
   private EventLog launcherEvents;
+  /** Per process name, the length of its log when it was last launched. */
+  private final Map<String, Long> logStart = new java.util.HashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   private LocalCluster(Path dir, Settings settings, int managerPort) throws IOException {
@@ -91,12 +93,11 @@ public final class LocalCluster {
       }
     }
     deleteTree(dir);
-    Files.createDirectories(dir);
+    Files.createDirectories(dir.resolve("events"));
     int port;
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
     }
-    Files.createDirectories(dir.resolve("events"));
     LocalCluster c = new LocalCluster(dir, settings, port);
     c.save(); // from here on the folder is a cluster's: a failed start can be retried in it
     try {
@@ -105,7 +106,7 @@ public final class LocalCluster {
       c.save();
       c.awaitAgents(progress);
     } catch (IOException | InterruptedException | RuntimeException e) {
-      c.down(Duration.ofSeconds(5)); // no process is left behind by a start that failed
+      c.down(Duration.ofSeconds(5)); // nothing this start launched outlives it
       throw e;
     }
     return c;
@@ -132,7 +133,6 @@ public final class LocalCluster {
         "--lease-ms", Long.toString(settings.leaseMs()), "--heartbeat-ms", Long.toString(settings.heartbeatMs()),
         "--guest-messages", Double.toString(settings.guestMessages()),
         "--guest-memory-mib", Integer.toString(settings.guestMemoryMib())));
-    manager = new Node("manager", p.pid(), null, null); // known before it is ready: down() stops it all the same
     String ready = awaitLine(p, "manager", "manager: listening on ", Duration.ofSeconds(90));
     manager = new Node("manager", p.pid(), ready.replaceFirst(".*listening on (\\S+).*", "$1"), null);
     launcherEvents().emit("process_started", "process", "manager", "pid", p.pid());
@@ -147,8 +147,6 @@ public final class LocalCluster {
         "--home", dir.resolve("agents").resolve(name).toString(),
         "--stable", dir.resolve("stable").toString(),
         "--events", eventsFile("agent-" + name).toString()));
-    Node before = agents.get(name);
-    agents.put(name, new Node(name, p.pid(), before != null ? before.url() : null, before != null ? before.hostUuid() : null));
     Matcher m = AGENT_READY.matcher(awaitLine(p, name, "agent " + name + ": host ", Duration.ofSeconds(60)));
     if (!m.find()) throw new IOException("agent " + name + " printed an unexpected ready line");
     agents.put(name, new Node(name, p.pid(), m.group(3), m.group(2)));
@@ -167,17 +165,20 @@ public final class LocalCluster {
   /** SIGKILL: the host dies with everything it held in memory. */
   public void killAgent(String name) throws IOException {
     Node a = agent(name);
-    if (!alive(a.pid())) throw new IllegalArgumentException("agent " + name + " does not run");
-    kill(a.pid(), "agent " + name);
-    // Stamped once the process is gone: every line it wrote is before this one (stamped before the signal, the
-    // lines it wrote while the signal was on its way would look written after its death).
+    signal(a.pid(), "KILL");
+    awaitDeath(List.of(a.pid()));
+    // Stamped once the process is gone: everything it wrote comes before this line, nothing after it.
     launcherEvents().emit("process_killed", "process", "agent " + name, "pid", a.pid(), "host", a.hostUuid());
     agents.put(name, new Node(name, -1, a.url(), a.hostUuid()));
     save();
   }
 
+  /** SIGKILL to the manager and its embedded database: its machine dies; a restart recovers the database's files. */
   public void killManager() throws IOException {
-    kill(manager.pid(), "the manager");
+    List<Long> pids = new ArrayList<>(List.of(manager.pid()));
+    pids.addAll(descendants(manager.pid()));
+    for (long pid : pids) signal(pid, "KILL");
+    awaitDeath(pids);
     launcherEvents().emit("process_killed", "process", "manager", "pid", manager.pid());
     manager = new Node("manager", -1, manager.url(), null);
     save();
@@ -216,6 +217,8 @@ public final class LocalCluster {
     List<Long> pids = new ArrayList<>();
     for (Node a : agents.values()) if (a.pid() > 0) pids.add(a.pid());
     if (manager != null && manager.pid() > 0) pids.add(manager.pid());
+    List<Long> children = new ArrayList<>(); // the manager's embedded database, if the manager is killed below
+    for (long pid : pids) children.addAll(descendants(pid));
     for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
     long deadline = System.nanoTime() + grace.toNanos();
     for (long pid : pids) {
@@ -223,9 +226,9 @@ public final class LocalCluster {
       while (h.isPresent() && h.get().isAlive() && System.nanoTime() < deadline) Thread.sleep(50);
       h.ifPresent(ProcessHandle::destroyForcibly);
     }
+    for (long pid : children) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     launcherEvents().emit("cluster_down");
-    launcherEvents.close();
-    launcherEvents = null;
+    launcherEvents().close();
   }
 
   public boolean anyAlive() {
@@ -288,27 +291,14 @@ public final class LocalCluster {
     return f;
   }
 
-  /** How many ready lines each process's log held when it was last launched. */
-  private final Map<String, Integer> readyLinesBefore = new java.util.HashMap<>();
-
-  private static int count(Path log, String prefix) throws IOException {
-    if (!Files.exists(log)) return 0;
-    return (int) Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith(prefix)).count();
-  }
-
   private Process launch(String name, List<String> args) throws IOException {
-    Path logFile = dir.resolve("logs").resolve(name + ".log");
-    readyLinesBefore.put(name, Math.max(count(logFile, "manager: listening on "), count(logFile, "agent " + name + ": host ")));
     String java = ProcessHandle.current().info().command().orElse("java");
-    // An agent keeps its simulated guests' memory on its heap: room for eight of them (VMs gather on the agents
-    // that survive kills), and for a restore's image.
-    long heapMib = name.equals("manager") ? 256 : 384 + 8L * settings.guestMemoryMib();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heapMib + "m", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), "org.vmqsc.lab.VmqscCommand"));
     command.addAll(args);
     Path log = dir.resolve("logs").resolve(name + ".log");
     Files.createDirectories(log.getParent());
+    logStart.put(name, Files.exists(log) ? Files.size(log) : 0L); // a restart appends: its ready line comes after
     return new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
   }
@@ -319,12 +309,13 @@ public final class LocalCluster {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (Files.exists(log)) {
-        // The log is appended to: a restarted process's ready line is the one after the previous one's.
-        String found = null;
-        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-          if (line.startsWith(prefix)) found = line;
+        byte[] all = Files.readAllBytes(log);
+        int from = (int) Math.min(all.length, logStart.getOrDefault(name, 0L));
+        String text = new String(all, from, all.length - from, StandardCharsets.UTF_8);
+        text = text.substring(0, text.lastIndexOf('\n') + 1); // whole lines only
+        for (String line : text.split("\n")) {
+          if (line.startsWith(prefix)) return line;
         }
-        if (found != null && readyLinesBefore.getOrDefault(name, 0) < count(log, prefix)) return found;
       }
       if (!p.isAlive()) {
         throw new IOException(name + " exited with code " + p.exitValue() + " before it was ready; see " + log);
@@ -357,20 +348,33 @@ public final class LocalCluster {
     Files.writeString(dir.resolve("cluster.json"), GSON.toJson(new State(dir, managerPort, settings, manager, agents)));
   }
 
-  /** SIGKILL, and returns once the process is gone. */
-  private static void kill(long pid, String what) throws IOException {
-    var handle = ProcessHandle.of(pid);
-    if (handle.isEmpty()) return;
-    handle.get().destroyForcibly();
+  private static List<Long> descendants(long pid) {
+    return ProcessHandle.of(pid).map(h -> h.descendants().map(ProcessHandle::pid).toList()).orElse(List.of());
+  }
+
+  /** Waits (up to 10 s) until the processes are gone: a SIGKILL is delivered asynchronously. */
+  private static void awaitDeath(List<Long> pids) throws IOException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (handle.get().isAlive()) {
-      if (System.nanoTime() > deadline) throw new IOException(what + " (pid " + pid + ") still runs after SIGKILL");
-      try {
-        Thread.sleep(2);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted", e);
+    for (long pid : pids) {
+      while (alive(pid) && !zombie(pid)) {
+        if (System.nanoTime() > deadline) throw new IOException("process " + pid + " survived SIGKILL for 10 s");
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted", e);
+        }
       }
+    }
+  }
+
+  /** Dead, not reaped yet (an orphan whose new parent does not reap): it holds no file or port any more. */
+  private static boolean zombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return stat.substring(stat.lastIndexOf(')') + 1).trim().startsWith("Z");
+    } catch (IOException | RuntimeException e) {
+      return false;
     }
   }
 
