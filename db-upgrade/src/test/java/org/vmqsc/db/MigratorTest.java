@@ -61,13 +61,14 @@ public class MigratorTest {
     Migrator.MigrationReport report = migrator.migrate();
 
     assertEquals("1", report.fromVersion());
-    assertEquals("3", report.toVersion());
+    assertEquals(migrator.codeVersion(), report.toVersion());
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT g.early_index_policy, e.plan FROM vmqsc_protection_group g"
+         ResultSet rs = s.executeQuery("SELECT g.early_index_policy, e.plan, g.started_ms FROM vmqsc_protection_group g"
              + " JOIN vmqsc_recovery_event e ON e.group_id = g.id")) {
       assertTrue(rs.next());
       assertEquals("ADVANCE_AND_LOG", rs.getString(1));
       assertEquals(null, rs.getString(2));
+      assertEquals("a group from before version 4 has not started (its agents never ran it)", null, rs.getObject(3));
     }
   }
 
