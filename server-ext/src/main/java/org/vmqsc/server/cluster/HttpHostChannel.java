@@ -108,11 +108,28 @@ final class HttpHostChannel implements HostChannel {
     order(host, "placed", new PlacedOrder(group, vm, tunnel), Object.class);
   }
 
-  /** Best effort: a host declared failed that still answers stops its VMs now; one that does not is cut off anyway. */
+  /**
+   * Cuts the host off before its VMs run elsewhere. The detector declares it failed (a new epoch: no heartbeat of
+   * it renews anything from now on), then this waits until its current lease has ended at the manager: the agent
+   * stops its VMs before that instant on its own ({@code LeaseKeeper}), whether or not it hears anything. So a host
+   * that is merely slow to answer a snapshot costs a wait of at most one lease, never a VM running twice. A host
+   * that still answers is also told to stop at once.
+   */
   @Override public void fence(String host) {
+    detector.declareFailed(host);
+    detector.leaseEnd(host).ifPresent(end -> {
+      long waitMs = Duration.between(java.time.Instant.now(), end).toMillis() + 20;
+      if (waitMs <= 0) return;
+      try {
+        Thread.sleep(waitMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new HostUnreachableException(host, "interrupted while waiting for its lease to end");
+      }
+    });
     try {
       order(host, "fence", new GroupRef(""), Object.class, Duration.ofSeconds(1));
-    } catch (HostUnreachableException e) {
+    } catch (HostUnreachableException | IllegalStateException e) {
       // Its lease has ended: it stopped its VMs on its own.
     }
   }
