@@ -33,6 +33,11 @@ public sealed interface HostAction {
     /** Delivered already (a replayed or re-sent copy). */
     DUPLICATE,
     /** Sent by an execution that a recovery discarded. */
-    STALE
+    STALE,
+    /**
+     * Its receiver migrated away from this host. Its sender resends it from its copy when it learns where the
+     * receiver runs now; a message with no copy (sent from this host) travelled with the receiver's state.
+     */
+    MOVED
   }
 }
