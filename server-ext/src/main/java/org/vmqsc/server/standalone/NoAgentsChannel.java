@@ -3,6 +3,7 @@ package org.vmqsc.server.standalone;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.Replay;
@@ -51,6 +52,18 @@ public final class NoAgentsChannel implements HostChannel {
   }
 
   @Override public void fence(String host) {
+    throw new HostUnreachableException(host, WHY);
+  }
+
+  @Override public VmMigration emigrate(String host, String group, int vm, String target) {
+    throw new HostUnreachableException(host, WHY);
+  }
+
+  @Override public void immigrate(String host, String group, VmMigration migration) {
+    throw new HostUnreachableException(host, WHY);
+  }
+
+  @Override public void placement(String host, String group, int vm, String newHost) {
     throw new HostUnreachableException(host, WHY);
   }
 }
