@@ -92,6 +92,11 @@ public final class HostNode {
     return rules.runs(vm);
   }
 
+  /** Whether {@code vm} migrated away from this host: frames for it are dropped here. */
+  public boolean hasEmigrated(int vm) {
+    return rules.hasEmigrated(vm);
+  }
+
   public List<Integer> vms() {
     return List.copyOf(rules.vms());
   }
@@ -334,9 +339,9 @@ public final class HostNode {
   }
 
   /**
-   * A VM migrates to this host: take in its state, take over its guest, deliver what was in flight to it on its
-   * old host, and catch it up with this host's clock (its next checkpoints are taken here). A repeated order
-   * changes nothing.
+   * A VM migrates to this host: take in its state, take over its guest, resend this host's unacknowledged copies
+   * of messages to it (before any new same-host send can overtake them), and catch it up with this host's clock
+   * (its next checkpoints are taken here). A repeated order changes nothing.
    */
   public void immigrate(VmMigration migration) {
     if (!migration.groupId().equals(groupId)) {
@@ -352,7 +357,7 @@ public final class HostNode {
       stableCheckpoints.put(vm, new StableCheckpoint(t.latestStaged(), migration.checkpointLocation()));
       arrivedWith.add(t.latestStaged());
       guests.takeOver(vm, migration);
-      for (Message m : t.inFlight()) receive(m, migration.payloads().get(m), null);
+      resendCopiesTo(vm);
       execute(rules.onBoundary(vm, clock.index(), guests.position(vm)), null);
     });
   }
@@ -363,14 +368,17 @@ public final class HostNode {
    * receiver drops those it has as duplicates.
    */
   public void onPlacement(int vm) {
-    handle(() -> {
-      for (SenderCopy c : rules.copiesTo(vm)) {
-        if (c.isAcknowledged()) continue;
-        byte[] p = log.payload(c.message());
-        if (p == null) throw new IllegalStateException(hostId + " keeps a copy of " + c.message() + " but not its payload");
-        relay.transmit(c.message(), p);
-      }
-    });
+    handle(() -> resendCopiesTo(vm));
+  }
+
+  /** Puts every unacknowledged copy of a message to {@code vm} on the wire again, in channel order. */
+  private void resendCopiesTo(int vm) {
+    for (SenderCopy c : rules.copiesTo(vm)) {
+      if (c.isAcknowledged()) continue;
+      byte[] p = log.payload(c.message());
+      if (p == null) throw new IllegalStateException(hostId + " keeps a copy of " + c.message() + " but not its payload");
+      relay.transmit(c.message(), p);
+    }
   }
 
   // ---- what a recovery reads ---------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ public class MigrationTest {
   @Test public void aFrameToTheOldHostIsDroppedThereAndResentFromTheSendersCopy() {
     Message m = c.send(2, 0);               // on the wire to host 0
     c.migrate(0, 1, 0, 1, 2);               // host 2 learns the placement: resends m from its copy
+    assertEquals(Integer.valueOf(2), c.transmissions.get(m));
     List<NodeCluster.Effect> atOld = c.deliverAt(0, m);
     assertEquals(List.of(new Dropped(m, DropReason.MOVED)), NodeCluster.only(atOld, Dropped.class));
     List<Delivered> atNew = NodeCluster.only(c.deliver(m), Delivered.class);
@@ -59,12 +60,31 @@ public class MigrationTest {
         NodeCluster.only(c.deliver(m), Dropped.class));
   }
 
-  @Test public void aSameHostMessageInFlightIsDeliveredOnTheNewHost() {
+  @Test public void aSameHostMessageInFlightIsResentFromTheCopyTheMigrationMade() {
     Message m = c.send(1, 0);               // same host, not delivered yet: no copy anywhere
-    List<Delivered> delivered = NodeCluster.only(c.migrate(0, 1), Delivered.class);
-    assertEquals(1, delivered.size());
-    assertEquals(m, delivered.get(0).entry().message());
+    c.migrate(0, 1);                        // no host told yet
     assertEquals(List.of(new Dropped(m, DropReason.MOVED)), NodeCluster.only(c.deliverAt(0, m), Dropped.class));
+    assertTrue(c.host(0).snapshot().copies().get(0).stream().anyMatch(x -> x.message().equals(m)));
+    assertEquals(Integer.valueOf(1), c.transmissions.get(m));
+    c.host(0).onPlacement(0);               // host 0 learns where VM0 runs: resends
+    assertEquals(Integer.valueOf(2), c.transmissions.get(m));
+    List<Delivered> delivered = NodeCluster.only(c.deliver(m), Delivered.class);
+    assertEquals(1, delivered.size());
+  }
+
+  @Test public void theNewHostResendsItsOwnCopiesBeforeItsVmsSendSameHost() {
+    // VM3 on host 1 sent to VM0 while VM0 ran on host 0; VM0 moves to host 1 with the frame still on its way
+    // there. Host 1 resends its copy at once, so VM3's next (now same-host) message cannot overtake it.
+    NodeCluster d = NodeCluster.of(List.of(VmClass.SI, VmClass.SI), new int[] {0, 1}, 2);
+    Message first = d.send(1, 0);
+    d.migrate(0, 1);                        // no host told the placement: host 1 resends by itself
+    assertEquals(Integer.valueOf(2), d.transmissions.get(first));
+    Message second = d.send(1, 0);
+    assertEquals(List.of(new Dropped(first, DropReason.MOVED)), NodeCluster.only(d.deliverAt(0, first), Dropped.class));
+    assertEquals(1, NodeCluster.only(d.deliver(first), Delivered.class).size());
+    assertEquals(1, NodeCluster.only(d.deliver(second), Delivered.class).size());
+    assertTrue(d.host(1).snapshot().copies().getOrDefault(0, List.of()).stream()
+        .anyMatch(x -> x.message().equals(first)));
   }
 
   @Test public void theOldHostsFailureLosesNothingTheVmReceivedFromItsOldNeighbours() {

@@ -81,6 +81,8 @@ final class NodeCluster {
   private final int[] hostOf;
   private final MemoryMessageStore stable = new MemoryMessageStore();
   private final Map<Message, byte[]> wire = new HashMap<>();
+  /** How often each message was put on the wire (a resend from a copy counts again). */
+  final Map<Message, Integer> transmissions = new HashMap<>();
   private final List<Pending> pending = new ArrayList<>();
   private final Set<BoundaryRecord> staged = new HashSet<>();
 
@@ -271,6 +273,7 @@ final class NodeCluster {
 
     @Override public void transmit(Message message, byte[] payload) {
       wire.put(message, payload);
+      transmissions.merge(message, 1, Integer::sum);
     }
 
     @Override public void acknowledge(List<LogEntry> batch) {

@@ -109,8 +109,10 @@ public final class HostRules {
    *   <li>its own copies go with it, plus acknowledged copies of what it sent that the VMs staying here received
    *       (from their logs) and unacknowledged copies of what it sent them that is still in flight here;</li>
    *   <li>this host keeps acknowledged copies of what the VMs staying here sent it (from its log), and
-   *       unacknowledged ones of what they sent it still in flight here; those in-flight messages also go with it,
-   *       to be delivered on the new host, since frames arriving here after it left are dropped;</li>
+   *       unacknowledged ones of what they sent it still in flight here: frames arriving here after it left are
+   *       dropped, and every host resends its unacknowledged copies to it when it learns the new placement. (Not
+   *       carrying those frames along keeps its channels FIFO: an older message of the same channel may still be
+   *       on its way from another host, to be resent in order with them.)</li>
    *   <li>acknowledgements this host owes for its deliveries go with it.</li>
    * </ul>
    * Copies whose receiver index is behind the line are left out, as {@link #onLine} would drop them.
@@ -124,14 +126,12 @@ public final class HostRules {
       TreeMap<Long, SenderCopy> own = bySender.remove(vm);
       if (own != null) copies.addAll(own.values());
     }
-    List<Message> inFlight = new ArrayList<>();
     for (Iterator<Message> it = localInFlight.iterator(); it.hasNext(); ) {
       Message m = it.next();
       if (m.from() == vm) {
         copies.add(SenderCopy.unacknowledged(m));
         it.remove();
       } else if (m.to() == vm) {
-        inFlight.add(m);
         keepCopy(SenderCopy.unacknowledged(m));
         it.remove();
       }
@@ -153,13 +153,13 @@ public final class HostRules {
       }
     }
     return new VmTransfer(vm, v.incarnation, v.index, v.sentTo, v.receivedFrom, v.received, v.lastPosition,
-        v.suppressSendsUpTo, v.latestTaken, v.latestStaged, v.segmentStartRsn, List.copyOf(v.log), copies, acks,
-        inFlight);
+        v.suppressSendsUpTo, v.latestTaken, v.latestStaged, v.segmentStartRsn, List.copyOf(v.log), copies, acks);
   }
 
   /**
-   * A VM migrates to this host with the state {@code t} its old host handed out. The caller then delivers
-   * {@code t.inFlight()} through {@link #onArrival} and catches the VM up with this host's clock.
+   * A VM migrates to this host with the state {@code t} its old host handed out. The caller then resends this
+   * host's unacknowledged copies of messages to it (they may have been dropped at its old host) and catches it up
+   * with this host's clock.
    */
   public void immigrate(VmTransfer t) {
     int vm = t.vm();

@@ -21,13 +21,11 @@ import org.vmqsc.protocol.Message;
  *                           those the old host kept, plus copies of what it sent to VMs that stay on the old host
  *                           (those were same-host messages, which have no copy)
  * @param pendingAcks        deliveries to it not yet acknowledged to their senders' hosts
- * @param inFlight           messages sent to it from its old host and not delivered yet, in channel order: the new
- *                           host delivers them (no sender copy exists to resend them from)
  */
 public record VmTransfer(int vm, int incarnation, long index, long[] sentTo, long[] receivedFrom, long received,
                          long lastPosition, long suppressSendsUpTo, BoundaryRecord latestTaken,
                          BoundaryRecord latestStaged, long segmentStartRsn, List<LogEntry> receiveLog,
-                         List<SenderCopy> copies, List<LogEntry> pendingAcks, List<Message> inFlight) {
+                         List<SenderCopy> copies, List<LogEntry> pendingAcks) {
 
   public VmTransfer {
     if (vm < 0) throw new IllegalArgumentException("VM numbers start at 0, got " + vm);
@@ -40,7 +38,6 @@ public record VmTransfer(int vm, int incarnation, long index, long[] sentTo, lon
     }
     for (LogEntry e : receiveLog) requireTo(vm, e.message(), "receive log");
     for (LogEntry e : pendingAcks) requireTo(vm, e.message(), "pending acknowledgements");
-    for (Message m : inFlight) requireTo(vm, m, "messages in flight");
     for (SenderCopy c : copies) {
       if (c.message().from() != vm) {
         throw new IllegalArgumentException("VM " + vm + "'s transfer holds a copy of " + c.message()
@@ -52,7 +49,6 @@ public record VmTransfer(int vm, int incarnation, long index, long[] sentTo, lon
     receiveLog = List.copyOf(receiveLog);
     copies = List.copyOf(copies);
     pendingAcks = List.copyOf(pendingAcks);
-    inFlight = List.copyOf(inFlight);
   }
 
   private static void requireTo(int vm, Message m, String what) {
@@ -67,12 +63,11 @@ public record VmTransfer(int vm, int incarnation, long index, long[] sentTo, lon
     return receivedFrom.clone();
   }
 
-  /** Every message whose payload the new host needs: the log, the copies, the messages in flight. */
+  /** Every message whose payload the new host needs: the log and the copies. */
   public List<Message> messages() {
     List<Message> out = new java.util.ArrayList<>();
     for (LogEntry e : receiveLog) out.add(e.message());
     for (SenderCopy c : copies) out.add(c.message());
-    out.addAll(inFlight);
     return out;
   }
 }

@@ -78,7 +78,7 @@ public class MigrationCoordinatorTest {
   static VmMigration migration(String group, int vm) {
     BoundaryRecord c0 = new BoundaryRecord(vm, 0, 0, BoundaryKind.CHECKPOINT, false, 0, 0, new long[2], new long[2]);
     VmTransfer t = new VmTransfer(vm, 0, 0, new long[2], new long[2], 0, 0, -1, c0, c0, 1, List.of(), List.of(),
-        List.of(), List.of());
+        List.of());
     return new VmMigration(group, t, Map.of(), "ckpt/" + vm);
   }
 
