@@ -30,6 +30,14 @@ public final class SimReport {
   public long failuresSkipped;
   public long recoveriesChecked;
   public long minimalityChecks;
+  /** Live migrations carried out; those a host failure cut short; those not made (VM down or paused, no quiet moment). */
+  public long migrations;
+  public long migrationsFailed;
+  public long migrationsSkipped;
+  /** Frames that reached a host their receiver had migrated away from (resent from copies or carried along). */
+  public long movedDropped;
+  /** Migrated VMs that then wrote a checkpoint or log segment on their new host. */
+  public long boundariesAfterMigration;
 
   public double eta() {
     return messagesSent == 0 ? 0 : (double) stableLogged / messagesSent;
@@ -62,6 +70,11 @@ public final class SimReport {
     failuresSkipped += o.failuresSkipped;
     recoveriesChecked += o.recoveriesChecked;
     minimalityChecks += o.minimalityChecks;
+    migrations += o.migrations;
+    migrationsFailed += o.migrationsFailed;
+    migrationsSkipped += o.migrationsSkipped;
+    movedDropped += o.movedDropped;
+    boundariesAfterMigration += o.boundariesAfterMigration;
   }
 
   /** The short report {@code simulate} prints. */
@@ -74,6 +87,9 @@ public final class SimReport {
         checkpointsBasic + checkpointsForced, checkpointsBasic, checkpointsForced, logSegments,
         messagesSent, volatileLogged, stableLogged, lateMessages, eta(), acknowledgements,
         hostRecoveries, rolledBackPerRecovery(), rolledBackMax, vmRecoveries, replayed,
-        duplicatesDropped, staleDropped, replayedSendsSuppressed, lostInNetwork, lineIndex);
+        duplicatesDropped, staleDropped, replayedSendsSuppressed, lostInNetwork, lineIndex)
+        + (migrations + migrationsFailed + migrationsSkipped == 0 ? "" : String.format(
+            "migrations: %d (%d cut short by a host failure, %d not made), frames dropped at a VM's old host %d%n",
+            migrations, migrationsFailed, migrationsSkipped, movedDropped));
   }
 }
