@@ -79,7 +79,7 @@ public final class MigrationCoordinator {
         log.warn("{}: it learns where VM {} runs when it rejoins", e.getMessage(), vmUuid);
       }
     }
-    log.info("VM {} of group {} migrated from {} to {}", vmUuid, groupUuid, source, target);
+    log.debug("VM {} of group {} migrated from {} to {}", vmUuid, groupUuid, source, target);
   }
 
   private void backToSource(String group, String vmUuid, String source, VmMigration migration, RuntimeException why) {
