@@ -34,6 +34,8 @@ public final class SimReport {
   public long migrations;
   public long migrationsFailed;
   public long migrationsSkipped;
+  /** Of those not made: the VM's writes were never all stable during the two base periods the manager kept asking. */
+  public long migrationsNeverQuiet;
   /** Frames that reached a host their receiver had migrated away from (resent from copies or carried along). */
   public long movedDropped;
   /** Migrated VMs that then wrote a checkpoint or log segment on their new host. */
@@ -73,6 +75,7 @@ public final class SimReport {
     migrations += o.migrations;
     migrationsFailed += o.migrationsFailed;
     migrationsSkipped += o.migrationsSkipped;
+    migrationsNeverQuiet += o.migrationsNeverQuiet;
     movedDropped += o.movedDropped;
     boundariesAfterMigration += o.boundariesAfterMigration;
   }
@@ -89,7 +92,8 @@ public final class SimReport {
         hostRecoveries, rolledBackPerRecovery(), rolledBackMax, vmRecoveries, replayed,
         duplicatesDropped, staleDropped, replayedSendsSuppressed, lostInNetwork, lineIndex)
         + (migrations + migrationsFailed + migrationsSkipped == 0 ? "" : String.format(
-            "migrations: %d (%d cut short by a host failure, %d not made), frames dropped at a VM's old host %d%n",
-            migrations, migrationsFailed, migrationsSkipped, movedDropped));
+            "migrations: %d (%d cut short by a host failure, %d not made: %d with writes never all stable),"
+                + " frames dropped at a VM's old host %d%n",
+            migrations, migrationsFailed, migrationsSkipped, migrationsNeverQuiet, movedDropped));
   }
 }

@@ -683,7 +683,12 @@ public final class Simulator {
       awaitingBoundary.put(vm, new double[] {target.id, now});
       emit("migrate", "vm", vm, "from_host", source.id, "to_host", target.id);
     } catch (MigrationRefusedException notYet) {
-      if (attempt < 40) at(now + cfg.basePeriod() / 20.0, () -> migrate(vm, attempt + 1)); else report.migrationsSkipped++;
+      if (attempt < 40) {
+        at(now + cfg.basePeriod() / 20.0, () -> migrate(vm, attempt + 1));
+      } else {
+        report.migrationsSkipped++;
+        report.migrationsNeverQuiet++;
+      }
     } catch (HostUnreachableException cut) {
       report.migrationsFailed++;
       emit("migration_failed", "vm", vm, "from_host", source.id, "to_host", target.id, "reason", cut.getMessage());
