@@ -59,6 +59,8 @@ public final class HostNode {
   private final Map<Integer, StableCheckpoint> stableCheckpoints = new HashMap<>();
   /** The VMs that migrated away, with what they took: a repeated order gets the same answer. */
   private final Map<Integer, VmMigration> emigrations = new HashMap<>();
+  /** Per VM that migrated here, the checkpoint it came with: written on its old host, stable, not staged here. */
+  private final Map<Integer, BoundaryRecord> arrivedWith = new HashMap<>();
 
   private record StableCheckpoint(BoundaryRecord checkpoint, String location) {}
 
@@ -290,14 +292,12 @@ public final class HostNode {
    */
   private String stagedElsewhere(BoundaryRecord checkpoint) {
     StableCheckpoint s = stableCheckpoints.get(checkpoint.vm());
-    boolean arrivedWithIt = s != null && s.checkpoint().equals(checkpoint) && arrivedWith.contains(checkpoint);
+    boolean arrivedWithIt = s != null && s.checkpoint().equals(checkpoint)
+        && checkpoint.equals(arrivedWith.get(checkpoint.vm()));
     return arrivedWithIt ? s.location() : null;
   }
 
   // ---- live migration ----------------------------------------------------------------------------------------
-
-  /** Checkpoints a migrated VM brought along: they were written on its old host, not here. */
-  private final Set<BoundaryRecord> arrivedWith = new HashSet<>();
 
   /**
    * {@code vm} leaves this host by live migration to {@code target}: its protocol state and the payloads it needs
@@ -332,8 +332,13 @@ public final class HostNode {
         payloads.put(m, p);
       }
       out[0] = new VmMigration(groupId, t, payloads, s.location());
+      try {
+        guests.handOff(vm, target);
+      } catch (RuntimeException e) {
+        rules.immigrate(t); // the guest stays: so does its state
+        throw e;
+      }
       emigrations.put(vm, out[0]);
-      guests.handOff(vm, target);
     });
     return out[0];
   }
@@ -350,13 +355,18 @@ public final class HostNode {
     VmTransfer t = migration.transfer();
     int vm = t.vm();
     if (rules.runs(vm) && rules.incarnation(vm) == t.incarnation() && rules.index(vm) >= t.index()) return;
+    if (rules.runs(vm)) throw new IllegalStateException("VM " + vm + " already runs on " + hostId);
+    if (t.sentTo().length != config.size()) {
+      throw new IllegalArgumentException("VM " + vm + "'s migration has counters for " + t.sentTo().length
+          + " VMs; group " + groupId + " has " + config.size());
+    }
     handle(() -> {
+      guests.takeOver(vm, migration); // first: if the hypervisor cannot, nothing here changed
       migration.payloads().forEach(log::keep);
       rules.immigrate(t);
       emigrations.remove(vm);
       stableCheckpoints.put(vm, new StableCheckpoint(t.latestStaged(), migration.checkpointLocation()));
-      arrivedWith.add(t.latestStaged());
-      guests.takeOver(vm, migration);
+      arrivedWith.put(vm, t.latestStaged());
       resendCopiesTo(vm);
       execute(rules.onBoundary(vm, clock.index(), guests.position(vm)), null);
     });

@@ -1,6 +1,5 @@
 package org.vmqsc.agent.node;
 
-import java.util.HashMap;
 import java.util.Map;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.host.VmTransfer;
@@ -20,7 +19,7 @@ public record VmMigration(String groupId, VmTransfer transfer, Map<Message, byte
         throw new IllegalArgumentException("VM " + transfer.vm() + "'s migration lacks the payload of " + m);
       }
     }
-    payloads = Map.copyOf(new HashMap<>(payloads));
+    payloads = Map.copyOf(payloads);
   }
 
   public int vm() {

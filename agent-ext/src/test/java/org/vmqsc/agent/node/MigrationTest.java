@@ -6,14 +6,25 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
 
 import java.util.List;
 import java.util.Set;
 import org.junit.Test;
+import org.mockito.ArgumentCaptor;
+import org.vmqsc.agent.log.MemoryMessageStore;
+import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.node.NodeCluster.Checkpointed;
 import org.vmqsc.agent.node.NodeCluster.Delivered;
 import org.vmqsc.agent.node.NodeCluster.Dropped;
 import org.vmqsc.agent.node.NodeCluster.Rebuilt;
+import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.host.HostAction.DropReason;
@@ -134,5 +145,37 @@ public class MigrationTest {
         () -> c.host(2).immigrate(new VmMigration("other", first.transfer(), first.payloads(), "x")));
     assertTrue(e.getMessage(), e.getMessage().contains("group other"));
     assertThrows(IllegalStateException.class, () -> c.host(2).emigrate(1, "host-1"));
+  }
+
+  /** A node whose ports are mocks: {@code guests} decides what the hypervisor can do. */
+  private HostNode nodeWith(Guests guests) {
+    return new HostNode("h", "group", c.config, new MessageLog(new MemoryMessageStore()), mock(Relay.class), guests,
+        mock(LogWriter.class), mock(ManagerLink.class), mock(HostClock.class));
+  }
+
+  @Test public void aHypervisorThatCannotHandTheGuestOffLeavesTheVmWhereItWas() {
+    Guests guests = mock(Guests.class);
+    when(guests.running(0)).thenReturn(true);
+    doThrow(new UnsupportedOperationException("no live migration here")).when(guests).handOff(eq(0), anyString());
+    HostNode node = nodeWith(guests);
+    node.start(0);
+    ArgumentCaptor<BoundaryRecord> boot = ArgumentCaptor.forClass(BoundaryRecord.class);
+    verify(guests).checkpoint(boot.capture());
+    node.onCheckpointStaged(boot.getValue(), "host:h", 1, "d");
+    node.onCheckpointStable(boot.getValue(), "stable:boot", 1, "d");
+    assertThrows(UnsupportedOperationException.class, () -> node.emigrate(0, "elsewhere"));
+    assertTrue(node.runs(0));
+    assertFalse(node.hasEmigrated(0));
+  }
+
+  @Test public void aHypervisorThatCannotTakeTheGuestOverChangesNothing() {
+    VmMigration m = c.host(0).emigrate(0, "h");
+    Guests guests = mock(Guests.class);
+    doThrow(new UnsupportedOperationException("no live migration here")).when(guests).takeOver(eq(0), any());
+    HostNode node = nodeWith(guests);
+    assertThrows(UnsupportedOperationException.class, () -> node.immigrate(m));
+    assertFalse(node.runs(0));
+    c.host(0).immigrate(m);                 // and the source can take it back
+    assertTrue(c.host(0).runs(0));
   }
 }
