@@ -282,7 +282,7 @@ public final class HostNode {
       VmReplayPlan plan = rules.planVmFailure(vm);
       List<LoggedMessage> entries = new ArrayList<>(plan.entries().size());
       for (LogEntry e : plan.entries()) entries.add(log.withPayload(e));
-      guests.rebuild(vm, plan.checkpoint(), stagedElsewhere(plan.checkpoint()), entries, plan.replayUntil());
+      guests.rebuild(vm, plan.checkpoint(), restoreLocation(plan.checkpoint()), entries, plan.replayUntil());
     });
   }
 
@@ -290,7 +290,7 @@ public final class HostNode {
    * Where to restore a checkpoint from after a VM failure: null when it was written on this host (staged), else
    * its stable location (the VM migrated here and has not written a checkpoint here yet).
    */
-  private String stagedElsewhere(BoundaryRecord checkpoint) {
+  private String restoreLocation(BoundaryRecord checkpoint) {
     StableCheckpoint s = stableCheckpoints.get(checkpoint.vm());
     boolean arrivedWithIt = s != null && s.checkpoint().equals(checkpoint)
         && checkpoint.equals(arrivedWith.get(checkpoint.vm()));
