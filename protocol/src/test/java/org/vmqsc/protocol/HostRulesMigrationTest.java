@@ -138,6 +138,24 @@ public class HostRulesMigrationTest {
     assertTrue(b.copiesTo(2).stream().noneMatch(x -> x.message().equals(stale)));
   }
 
+  @Test public void aFrameAheadOfItsChannelAtAMigratedVmIsDroppedForTheResendToBringInOrder() {
+    // VM0 left A with m1 on its way there, came back to A before m2 (sent to A earlier) arrived: m1 was dropped
+    // at B, so m2 is ahead of its channel. C resends m1 and m2 in order when it learns the placement.
+    Message m1 = send(c, 2, 0);
+    Message m2 = send(c, 2, 0);
+    b.immigrate(a.emigrate(0));
+    a.immigrate(b.emigrate(0));
+    assertEquals(List.of(new Drop(m2, DropReason.REORDERED)), a.onArrival(m2, 0));
+    assertTrue(delivered(a.onArrival(m1, 0)));
+    assertTrue(delivered(a.onArrival(m2, 0)));
+  }
+
+  @Test public void aVmThatNeverMigratedStillReportsAGapAsALoss() {
+    send(c, 2, 1);
+    Message second = send(c, 2, 1);
+    assertThrows(IllegalStateException.class, () -> a.onArrival(second, 0));
+  }
+
   @Test public void badTransfersAreRefused() {
     VmTransfer t = a.emigrate(0);
     b.immigrate(t);

@@ -36,7 +36,7 @@ public final class SimReport {
   public long migrationsSkipped;
   /** Of those not made: the VM's writes were never all stable during the two base periods the manager kept asking. */
   public long migrationsNeverQuiet;
-  /** Frames that reached a host their receiver had migrated away from (resent from copies or carried along). */
+  /** Frames displaced by a migration: at a host their receiver had left, or ahead of their channel (resent in order). */
   public long movedDropped;
   /** Migrated VMs that then wrote a checkpoint or log segment on their new host. */
   public long boundariesAfterMigration;

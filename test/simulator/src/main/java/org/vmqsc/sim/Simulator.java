@@ -799,7 +799,7 @@ public final class Simulator {
 
     @Override public void dropped(Message m, DropReason reason) {
       if (reason == DropReason.DUPLICATE) report.duplicatesDropped++;
-      else if (reason == DropReason.MOVED) report.movedDropped++;
+      else if (reason == DropReason.MOVED || reason == DropReason.REORDERED) report.movedDropped++;
       else report.staleDropped++;
       emit("drop", "id", id(m), "reason", reason.name().toLowerCase());
     }
