@@ -34,4 +34,20 @@ public interface Guests {
 
   /** The VM no longer runs here (a recovery placed it elsewhere). */
   void stop(int vm);
+
+  /**
+   * The VM leaves this host by live migration: the hypervisor moves the running guest to {@code target}. Until
+   * the new host takes it over, it runs nowhere.
+   */
+  default void handOff(int vm, String target) {
+    throw new UnsupportedOperationException("this host cannot migrate VMs");
+  }
+
+  /**
+   * The migrated guest runs here now, exactly as it was when handed off. A VM failure here restores
+   * {@code migration.checkpointLocation()} until a checkpoint is written on this host.
+   */
+  default void takeOver(int vm, VmMigration migration) {
+    throw new UnsupportedOperationException("this host cannot take migrated VMs over");
+  }
 }

@@ -20,6 +20,7 @@ import org.vmqsc.protocol.host.HostAction;
 import org.vmqsc.protocol.host.HostRules;
 import org.vmqsc.protocol.host.SenderCopy;
 import org.vmqsc.protocol.host.VmReplayPlan;
+import org.vmqsc.protocol.host.VmTransfer;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.Replay;
 import org.vmqsc.protocol.recovery.VmRestore;
@@ -51,6 +52,17 @@ public final class HostNode {
   /** Calls may nest (an adapter that completes a write at once calls back in); the outermost one reports. */
   private int depth;
   private int payloadsAfterCollection;
+  /** Checkpoints and log records on their way to stable storage: a VM with any of them does not migrate yet. */
+  private final Set<BoundaryRecord> unstableBoundaries = new HashSet<>();
+  private final Set<Message> unstableInTransit = new HashSet<>();
+  /** Per VM, its newest checkpoint on stable storage and where: a migration tells the new host. */
+  private final Map<Integer, StableCheckpoint> stableCheckpoints = new HashMap<>();
+  /** The VMs that migrated away, with what they took: a repeated order gets the same answer. */
+  private final Map<Integer, VmMigration> emigrations = new HashMap<>();
+  /** Per VM that migrated here, the checkpoint it came with: written on its old host, stable, not staged here. */
+  private final Map<Integer, BoundaryRecord> arrivedWith = new HashMap<>();
+
+  private record StableCheckpoint(BoundaryRecord checkpoint, String location) {}
 
   public HostNode(String hostId, String groupId, GroupConfig config, MessageLog log, Relay relay, Guests guests,
                   LogWriter writer, ManagerLink manager, HostClock clock) {
@@ -82,6 +94,11 @@ public final class HostNode {
     return rules.runs(vm);
   }
 
+  /** Whether {@code vm} migrated away from this host: frames for it are dropped here. */
+  public boolean hasEmigrated(int vm) {
+    return rules.hasEmigrated(vm);
+  }
+
   public List<Integer> vms() {
     return List.copyOf(rules.vms());
   }
@@ -90,6 +107,7 @@ public final class HostNode {
 
   /** A VM of the group starts here: its boot checkpoint is taken at once. */
   public void start(int vm) {
+    emigrations.remove(vm);
     handle(() -> execute(List.of(rules.start(vm)), null));
   }
 
@@ -110,7 +128,9 @@ public final class HostNode {
   public Optional<Message> send(int from, int to, byte[] payload, long digest) {
     Optional<Message> stamped = rules.stamp(from, to, payload.length, digest, guests.position(from));
     stamped.ifPresent(m -> {
-      if (!rules.runs(to)) log.keep(m, payload); // the sender's copy of a cross-host message
+      // The sender's copy of a cross-host message; a same-host one's payload stays until it is delivered, in
+      // case a migration makes it cross-host on the way.
+      log.keep(m, payload);
       relay.transmit(m, payload);
     });
     return stamped;
@@ -121,27 +141,20 @@ public final class HostNode {
     handle(() -> receive(m, payload, null));
   }
 
-  /**
-   * {@code to} was placed on another host (a recovery or a migration): send it again every cross-host message
-   * this host's VMs sent it that no receiver's host has acknowledged, in channel order. Frames that went to its
-   * old host meanwhile are lost, and no recovery plan made after they left knows them; the receiver drops the
-   * ones it already has as duplicates.
-   */
-  public void resendCopiesTo(int to) {
+  /** The receivers' hosts acknowledged these cross-host messages (one batch from one host). */
+  public void onAcknowledgements(List<LogEntry> batch) {
     handle(() -> {
-      for (SenderCopy c : rules.copiesTo(to)) {
-        byte[] payload = log.payload(c.message());
-        if (payload != null) relay.transmit(c.message(), payload);
-      }
+      List<LogEntry> passOn = new ArrayList<>();
+      for (LogEntry e : batch) if (!rules.onAcknowledge(e)) passOn.add(e);
+      if (!passOn.isEmpty()) relay.acknowledge(passOn); // the sender migrated: to the host that runs it now
     });
   }
 
-  /** The receivers' hosts acknowledged these cross-host messages (one batch from one host). */
-  public void onAcknowledgements(List<LogEntry> batch) {
-    handle(() -> batch.forEach(rules::onAcknowledge));
-  }
-
   private void receive(Message m, byte[] payload, Replay replay) {
+    if (rules.hasEmigrated(m.to())) {
+      execute(rules.onArrival(m, 0), replay); // dropped: the sender resends from its copy, or it went along
+      return;
+    }
     if (!guests.running(m.to())) throw new IllegalStateException("VM " + m.to() + " does not run on " + hostId);
     log.keep(m, payload); // before the actions: a late message is written with it
     execute(rules.onArrival(m, guests.position(m.to())), replay);
@@ -170,15 +183,26 @@ public final class HostNode {
 
   /** The checkpoint reached stable storage: it may enter the recovery line. */
   public void onCheckpointStable(BoundaryRecord checkpoint, String location, long sizeBytes, String digest) {
-    handle(() -> outbox.add(new NodeReport.Boundary(checkpoint, true, location, sizeBytes, digest)));
+    handle(() -> {
+      unstableBoundaries.remove(checkpoint);
+      StableCheckpoint known = stableCheckpoints.get(checkpoint.vm());
+      if (known == null || checkpoint.incarnation() > known.checkpoint().incarnation()
+          || (checkpoint.incarnation() == known.checkpoint().incarnation()
+              && checkpoint.index() > known.checkpoint().index())) {
+        stableCheckpoints.put(checkpoint.vm(), new StableCheckpoint(checkpoint, location));
+      }
+      outbox.add(new NodeReport.Boundary(checkpoint, true, location, sizeBytes, digest));
+    });
   }
 
   /** A log write is durable on stable storage at {@code location}. */
   public void onLogStable(LogWrite write, String location) {
     handle(() -> {
       if (write instanceof LogWrite.Segment s) {
+        unstableBoundaries.remove(s.record());
         outbox.add(new NodeReport.Boundary(s.record(), true, location, bytes(s.entries()), digest(s.entries())));
       } else if (write instanceof LogWrite.InTransit t) {
+        unstableInTransit.remove(t.message().entry().message());
         outbox.add(new NodeReport.InTransit(t.message().entry(), location));
       }
     });
@@ -221,6 +245,8 @@ public final class HostNode {
         log.keep(e.entry().message(), e.payload());
       }
       rules.restoreToLine(vm, restore.incarnation(), restore.checkpoint(), logEntries, restore.lineState());
+      emigrations.remove(vm);
+      stableCheckpoints.put(vm, new StableCheckpoint(restore.checkpoint(), checkpointLocation));
       guests.rebuild(vm, restore.checkpoint(), checkpointLocation, entries, restore.lineState().position());
       execute(rules.onBoundary(vm, Math.max(clock.index(), restore.lineState().index()), guests.position(vm)), null);
     });
@@ -256,8 +282,113 @@ public final class HostNode {
       VmReplayPlan plan = rules.planVmFailure(vm);
       List<LoggedMessage> entries = new ArrayList<>(plan.entries().size());
       for (LogEntry e : plan.entries()) entries.add(log.withPayload(e));
-      guests.rebuild(vm, plan.checkpoint(), null, entries, plan.replayUntil());
+      guests.rebuild(vm, plan.checkpoint(), restoreLocation(plan.checkpoint()), entries, plan.replayUntil());
     });
+  }
+
+  /**
+   * Where to restore a checkpoint from after a VM failure: null when it was written on this host (staged), else
+   * its stable location (the VM migrated here and has not written a checkpoint here yet).
+   */
+  private String restoreLocation(BoundaryRecord checkpoint) {
+    StableCheckpoint s = stableCheckpoints.get(checkpoint.vm());
+    boolean arrivedWithIt = s != null && s.checkpoint().equals(checkpoint)
+        && checkpoint.equals(arrivedWith.get(checkpoint.vm()));
+    return arrivedWithIt ? s.location() : null;
+  }
+
+  // ---- live migration ----------------------------------------------------------------------------------------
+
+  /**
+   * {@code vm} leaves this host by live migration to {@code target}: its protocol state and the payloads it needs
+   * are handed out, and the guest is handed off. Refused ({@link MigrationRefusedException}, nothing changed)
+   * while the VM has checkpoints or log records on their way to stable storage: those are written from this
+   * host's memory and disk, and a failure of this host after the VM left would lose them while the VM runs on.
+   * A repeated order gets the same answer.
+   */
+  public VmMigration emigrate(int vm, String target) {
+    if (!rules.runs(vm) && emigrations.containsKey(vm)) return emigrations.get(vm);
+    if (!rules.runs(vm) || !guests.running(vm)) {
+      throw new IllegalStateException("VM " + vm + " does not run on " + hostId + ": it cannot migrate from here");
+    }
+    long pending = unstableBoundaries.stream().filter(r -> r.vm() == vm).count()
+        + unstableInTransit.stream().filter(m -> m.to() == vm).count();
+    if (pending > 0) {
+      throw new MigrationRefusedException("VM " + vm + " on " + hostId + " has " + pending
+          + " checkpoint(s) or log record(s) not yet on stable storage: it migrates once they are");
+    }
+    StableCheckpoint s = stableCheckpoints.get(vm);
+    if (s == null || !s.checkpoint().equals(rules.latestStaged(vm))) {
+      throw new MigrationRefusedException("VM " + vm + "'s latest checkpoint " + rules.latestStaged(vm)
+          + " is not known stable on " + hostId + ": it migrates once it is");
+    }
+    VmMigration[] out = new VmMigration[1];
+    handle(() -> {
+      VmTransfer t = rules.emigrate(vm);
+      Map<Message, byte[]> payloads = new HashMap<>();
+      for (Message m : t.messages()) {
+        byte[] p = log.payload(m);
+        if (p == null) throw new IllegalStateException(hostId + " keeps " + m + " but not its payload");
+        payloads.put(m, p);
+      }
+      out[0] = new VmMigration(groupId, t, payloads, s.location());
+      try {
+        guests.handOff(vm, target);
+      } catch (RuntimeException e) {
+        rules.immigrate(t); // the guest stays: so does its state
+        throw e;
+      }
+      emigrations.put(vm, out[0]);
+    });
+    return out[0];
+  }
+
+  /**
+   * A VM migrates to this host: take in its state, take over its guest, resend this host's unacknowledged copies
+   * of messages to it (before any new same-host send can overtake them), and catch it up with this host's clock
+   * (its next checkpoints are taken here). A repeated order changes nothing.
+   */
+  public void immigrate(VmMigration migration) {
+    if (!migration.groupId().equals(groupId)) {
+      throw new IllegalArgumentException("a migration of group " + migration.groupId() + " reached group " + groupId);
+    }
+    VmTransfer t = migration.transfer();
+    int vm = t.vm();
+    if (rules.runs(vm) && rules.incarnation(vm) == t.incarnation() && rules.index(vm) >= t.index()) return;
+    if (rules.runs(vm)) throw new IllegalStateException("VM " + vm + " already runs on " + hostId);
+    if (t.sentTo().length != config.size()) {
+      throw new IllegalArgumentException("VM " + vm + "'s migration has counters for " + t.sentTo().length
+          + " VMs; group " + groupId + " has " + config.size());
+    }
+    handle(() -> {
+      guests.takeOver(vm, migration); // first: if the hypervisor cannot, nothing here changed
+      migration.payloads().forEach(log::keep);
+      rules.immigrate(t);
+      emigrations.remove(vm);
+      stableCheckpoints.put(vm, new StableCheckpoint(t.latestStaged(), migration.checkpointLocation()));
+      arrivedWith.put(vm, t.latestStaged());
+      resendCopiesTo(vm);
+      execute(rules.onBoundary(vm, clock.index(), guests.position(vm)), null);
+    });
+  }
+
+  /**
+   * {@code vm} runs on another host now (the manager's placement order after a migration): frames on their way
+   * to its old host are dropped there, so resend every copy of a message to it not yet acknowledged. The
+   * receiver drops those it has as duplicates.
+   */
+  public void onPlacement(int vm) {
+    handle(() -> resendCopiesTo(vm));
+  }
+
+  /** Puts every unacknowledged copy of a message to {@code vm} on the wire again, in channel order. */
+  private void resendCopiesTo(int vm) {
+    for (SenderCopy c : rules.copiesTo(vm)) {
+      if (c.isAcknowledged()) continue;
+      byte[] p = log.payload(c.message());
+      if (p == null) throw new IllegalStateException(hostId + " keeps a copy of " + c.message() + " but not its payload");
+      relay.transmit(c.message(), p);
+    }
   }
 
   // ---- what a recovery reads ---------------------------------------------------------------------------------
@@ -305,14 +436,17 @@ public final class HostNode {
   private void execute(List<? extends HostAction> actions, Replay replay) {
     for (HostAction a : actions) {
       if (a instanceof HostAction.TakeCheckpoint t) {
+        unstableBoundaries.add(t.record()); // first: an adapter may finish it before returning
         guests.checkpoint(t.record());
       } else if (a instanceof HostAction.WriteLogSegment w) {
         List<LoggedMessage> entries = new ArrayList<>(w.entries().size());
         for (LogEntry e : w.entries()) entries.add(log.withPayload(e));
         // Staged at once (the entries are in host memory); stable when the write completes.
         outbox.add(new NodeReport.Boundary(w.record(), false, "host:" + hostId, bytes(entries), digest(entries)));
+        unstableBoundaries.add(w.record());
         writer.write(new LogWrite.Segment(w.record(), entries));
       } else if (a instanceof HostAction.WriteInTransit w) {
+        unstableInTransit.add(w.entry().message());
         writer.write(new LogWrite.InTransit(log.withPayload(w.entry())));
       } else if (a instanceof HostAction.Deliver d) {
         guests.deliver(d.entry(), log.payload(d.entry().message()), replay);
@@ -328,6 +462,7 @@ public final class HostNode {
     Set<Message> live = new HashSet<>();
     for (int vm : rules.vms()) for (LogEntry e : rules.receiveLog(vm)) live.add(e.message());
     for (int to = 0; to < config.size(); to++) for (SenderCopy c : rules.copiesTo(to)) live.add(c.message());
+    live.addAll(rules.localInFlight());
     return live;
   }
 

@@ -76,6 +76,8 @@ final class AgentHttp implements AutoCloseable {
       answer(exchange, 200, run(route, read(exchange.getRequestBody())));
     } catch (BadOrder e) {
       answer(exchange, 400, new Refusal(e.getMessage()));
+    } catch (org.vmqsc.agent.node.MigrationRefusedException e) {
+      answer(exchange, 423, new Refusal(e.getMessage())); // not now: its writes are not all stable yet
     } catch (Exception e) {
       answer(exchange, 409, new Refusal(e.getMessage() == null ? e.toString() : e.getMessage()));
     } catch (Error e) {

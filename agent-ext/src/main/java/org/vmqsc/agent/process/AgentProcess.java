@@ -34,7 +34,11 @@ import org.vmqsc.agent.node.LeaseKeeper;
 import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.store.SafeFiles;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.agent.node.VmMigration;
+import org.vmqsc.agent.wire.WireMessages.EmigrateOrder;
+import org.vmqsc.agent.wire.WireMessages.Emigrated;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
+import org.vmqsc.agent.wire.WireMessages.ImmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.Heartbeat;
 import org.vmqsc.agent.wire.WireMessages.HeartbeatAnswer;
@@ -42,7 +46,7 @@ import org.vmqsc.agent.wire.WireMessages.LineOrder;
 import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Payload;
 import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
-import org.vmqsc.agent.wire.WireMessages.PlacedOrder;
+import org.vmqsc.agent.wire.WireMessages.PlacementOrder;
 import org.vmqsc.agent.wire.WireMessages.Register;
 import org.vmqsc.agent.wire.WireMessages.Registered;
 import org.vmqsc.agent.wire.WireMessages.ReplayOrder;
@@ -317,9 +321,9 @@ public final class AgentProcess implements AutoCloseable {
           if (r != null) r.node().onLine(o.index());
           return null;
         }))
-        .route("placed", PlacedOrder.class, o -> onLoop(() -> {
+        .route("placement", PlacementOrder.class, o -> onLoop(() -> {
           GroupRuntime r = runtimes.get(o.group());
-          if (r != null) r.placed(o.vm(), o.tunnel());
+          if (r != null) r.placement(o.vm(), o.tunnel());
           return null;
         }))
         .route("fence", GroupRef.class, o -> onLoop(() -> {
@@ -329,6 +333,15 @@ public final class AgentProcess implements AutoCloseable {
         .route("evict", GuestOrder.class, o -> onLoop(() -> {
           GroupRuntime r = runtimes.get(o.group());
           if (r != null) r.release(List.of(o.vm()));
+          return null;
+        }))
+        .route("emigrate", EmigrateOrder.class, o -> onLoop(() -> {
+          GroupRuntime r = runtime(o.group());
+          VmMigration m = r.node().emigrate(o.vm(), o.target());
+          return new Emigrated(m, r.handedOff(o.vm()));
+        }))
+        .route("immigrate", ImmigrateOrder.class, o -> onLoop(() -> {
+          runtime(o.group()).immigrate(o.migration(), o.guest());
           return null;
         }))
         .route("crash-guest", GuestOrder.class, o -> onLoop(() -> {

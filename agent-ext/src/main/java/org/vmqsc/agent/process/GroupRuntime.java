@@ -32,7 +32,9 @@ import org.vmqsc.agent.node.LogWriter;
 import org.vmqsc.agent.node.ManagerLink;
 import org.vmqsc.agent.node.NodeReport;
 import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.agent.wire.WireMessages.GuestState;
 import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Report;
 import org.vmqsc.agent.wire.WireMessages.Reports;
@@ -83,6 +85,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   private boolean stopped;
   private boolean closed;
   private boolean quiet;
+  /** Guests handed off by live migration, until the manager has carried them over. */
+  private final Map<Integer, GuestState> handedOff = new HashMap<>();
+  /** The guest of the VM being taken over now. */
+  private GuestState arriving;
   /** The line restore under way, for its event. */
   private VmRestore restoringTo;
 
@@ -246,10 +252,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     scheduleStep(vm);
   }
 
-  void placed(int vm, String tunnel) {
+  void placement(int vm, String tunnel) {
     InetSocketAddress address = address(tunnel);
     placement.place(vm, address);
-    node.resendCopiesTo(vm);
+    node.onPlacement(vm);
   }
 
   /**
@@ -402,6 +408,50 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   @Override public void stop(int vm) {
     stopGuest(vm, "evicted");
+  }
+
+  // ---- live migration (the hypervisor's part: the guest itself) ----------------------------------------------
+
+  /** The guest leaves with its execution state, which the agent hands the manager with the node's migration. */
+  @Override public void handOff(int vm, String target) {
+    PwdGuest g = guests.remove(vm);
+    if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
+    stepToken.merge(vm, 1L, Long::sum);
+    handedOff.put(vm, new GuestState(vm, g.hash, g.position, g.sent.clone(), g.received.clone()));
+    checkpoints.stopGuest(vmUuid(vm));
+    events.emit("vm_stop", "vm", vm, "host", hostUuid, "reason", "migrated");
+  }
+
+  /** The guest state of the VM handed off last, for the manager to carry to the target. */
+  GuestState handedOff(int vm) {
+    GuestState g = handedOff.get(vm);
+    if (g == null) throw new IllegalStateException("VM " + vm + " was not handed off by " + hostUuid);
+    return g;
+  }
+
+  /** Takes a migrated VM over: the node's state first ({@code HostNode.immigrate}), its guest through this. */
+  void immigrate(VmMigration migration, GuestState guest) {
+    arriving = guest;
+    try {
+      node.immigrate(migration);
+    } finally {
+      arriving = null;
+    }
+    placement.place(migration.transfer().vm(), relay.address());
+    release();
+  }
+
+  @Override public void takeOver(int vm, VmMigration migration) {
+    GuestState s = arriving;
+    if (s == null || s.vm() != vm) throw new IllegalStateException("no guest state came with VM " + vm);
+    PwdGuest g = PwdGuest.of(vm, s.hash(), s.position(), s.sent(), s.received());
+    // A real hypervisor streams the memory with the guest; a simulated one starts it anew (its content is not
+    // the guest's state: the state above is).
+    checkpoints.startGuest(vmUuid(vm), deploy.guests().memoryMiB(), deploy.guests().dirtyPagesPerSecond(), vm);
+    guests.put(vm, g);
+    events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", migration.transfer().incarnation(),
+        "reason", "migrated", "state", g.hash, "position", g.position);
+    scheduleStep(vm);
   }
 
   private void stopGuest(int vm, String reason) {

@@ -11,7 +11,7 @@ import java.util.Base64;
 
 /**
  * The JSON of manager ↔ agent traffic: the records of {@link WireMessages} and the protocol's records they carry,
- * with payload bytes as base64. Both ends use this one Gson, so a field means the same on both sides.
+ * with payload bytes as base64 and maps keyed by messages as [key, value] pairs. Both ends use this one Gson, so a field means the same on both sides.
  */
 public final class Wire {
 
@@ -21,6 +21,7 @@ public final class Wire {
   public static final Gson GSON = new GsonBuilder()
       .disableHtmlEscaping()
       .registerTypeAdapter(byte[].class, new Base64Adapter().nullSafe())
+      .enableComplexMapKeySerialization() // a migration's payloads are keyed by message
       .create();
 
   private Wire() {}

@@ -2,6 +2,7 @@ package org.vmqsc.agent.wire;
 
 import java.util.List;
 import java.util.Map;
+import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
@@ -93,7 +94,22 @@ public final class WireMessages {
   public record GuestOrder(String group, int vm) {}
 
   /** {@code vm} runs on the host whose tunnel is {@code tunnel} now. */
-  public record PlacedOrder(String group, int vm, String tunnel) {}
+  public record PlacementOrder(String group, int vm, String tunnel) {}
+
+  /** Live migration, source side: hand {@code vm} out to {@code target}. */
+  public record EmigrateOrder(String group, int vm, String target) {}
+
+  /**
+   * What a source hands out: the protocol's part ({@link VmMigration}) and the hypervisor's (the guest's running
+   * state, which a real hypervisor would stream itself).
+   */
+  public record Emigrated(VmMigration migration, GuestState guest) {}
+
+  /** Live migration, target side: run the VM from now on. */
+  public record ImmigrateOrder(String group, VmMigration migration, GuestState guest) {}
+
+  /** A simulated guest's execution state. */
+  public record GuestState(int vm, long hash, long position, long[] sent, long[] received) {}
 
   /** What an agent runs, for {@code cluster status}. */
   public record Status(String name, String hostUuid, long epoch, boolean stopped, Map<String, List<VmStatus>> groups) {}

@@ -81,6 +81,8 @@ final class NodeCluster {
   private final int[] hostOf;
   private final MemoryMessageStore stable = new MemoryMessageStore();
   private final Map<Message, byte[]> wire = new HashMap<>();
+  /** How often each message was put on the wire (a resend from a copy counts again). */
+  final Map<Message, Integer> transmissions = new HashMap<>();
   private final List<Pending> pending = new ArrayList<>();
   private final Set<BoundaryRecord> staged = new HashSet<>();
 
@@ -145,6 +147,25 @@ final class NodeCluster {
     byte[] payload = wire.get(m);
     if (payload == null) throw new IllegalArgumentException(m + " was never sent");
     return recording(() -> node(m.to()).onArrival(m, payload));
+  }
+
+  /**
+   * {@code vm} migrates live from its host to host {@code to}, in the manager's order: emigrate, immigrate, then
+   * every host in {@code told} learns the placement.
+   */
+  List<Effect> migrate(int vm, int to, int... told) {
+    return recording(() -> {
+      VmMigration m = node(vm).emigrate(vm, hosts[to].id);
+      hosts[to].node.immigrate(m);
+      for (int h : told) hosts[h].node.onPlacement(vm);
+    });
+  }
+
+  /** The message reaches host {@code h}, wherever its receiver runs now. */
+  List<Effect> deliverAt(int h, Message m) {
+    byte[] payload = wire.get(m);
+    if (payload == null) throw new IllegalArgumentException(m + " was never sent");
+    return recording(() -> hosts[h].node.onArrival(m, payload));
   }
 
   /** {@code vm} fails and its host survives: the node rebuilds it from its staged checkpoint and its log. */
@@ -252,6 +273,7 @@ final class NodeCluster {
 
     @Override public void transmit(Message message, byte[] payload) {
       wire.put(message, payload);
+      transmissions.merge(message, 1, Integer::sum);
     }
 
     @Override public void acknowledge(List<LogEntry> batch) {
@@ -268,7 +290,15 @@ final class NodeCluster {
     // Guests
 
     @Override public boolean running(int vm) {
-      return hosts[hostOf[vm]] == this;
+      return hostOf[vm] >= 0 && hosts[hostOf[vm]] == this;
+    }
+
+    @Override public void handOff(int vm, String target) {
+      hostOf[vm] = -1; // in the hypervisor's migration stream: running nowhere
+    }
+
+    @Override public void takeOver(int vm, VmMigration migration) {
+      hostOf[vm] = java.util.Arrays.asList(hosts).indexOf(this);
     }
 
     @Override public long position(int vm) {

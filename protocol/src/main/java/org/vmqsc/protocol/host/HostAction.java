@@ -33,6 +33,16 @@ public sealed interface HostAction {
     /** Delivered already (a replayed or re-sent copy). */
     DUPLICATE,
     /** Sent by an execution that a recovery discarded. */
-    STALE
+    STALE,
+    /**
+     * Its receiver migrated away from this host. Its sender resends it from its copy when it learns where the
+     * receiver runs now; a message with no copy (sent from this host) travelled with the receiver's state.
+     */
+    MOVED,
+    /**
+     * It arrived ahead of an earlier message of its channel at a VM that migrated here: that message was dropped
+     * at a host the VM had left, and the sender resends both, in order, when it learns where the VM runs.
+     */
+    REORDERED
   }
 }

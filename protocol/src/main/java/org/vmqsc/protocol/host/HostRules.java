@@ -3,10 +3,13 @@ package org.vmqsc.protocol.host;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.protocol.BoundaryRecord;
@@ -52,6 +55,13 @@ public final class HostRules {
   private final Rollbacks rollbacks = new Rollbacks();
   /** Cross-host deliveries not yet acknowledged to their senders' hosts: sent at the next base boundary. */
   private final List<LogEntry> unacknowledged = new ArrayList<>();
+  /**
+   * Same-host messages sent and not delivered yet, in send order. They have no sender copy, so a migration of
+   * either end must know them: they are what turns into cross-host traffic without a copy.
+   */
+  private final Set<Message> localInFlight = new LinkedHashSet<>();
+  /** VMs that migrated away from this host and have not come back: frames for them are dropped as MOVED. */
+  private final Set<Integer> emigrated = new HashSet<>();
   private long lineIndex;
 
   public HostRules(GroupConfig config) {
@@ -64,6 +74,7 @@ public final class HostRules {
   public TakeCheckpoint start(int vm) {
     VmLedger v = new VmLedger(vm, config.size());
     vms.put(vm, v);
+    emigrated.remove(vm);
     BoundaryRecord c0 = v.record(0, BoundaryKind.CHECKPOINT, false, 0);
     v.latestTaken = c0;
     return new TakeCheckpoint(c0);
@@ -80,6 +91,122 @@ public final class HostRules {
   /** The VM leaves this host (it was restored elsewhere); its log and copies stay until the line passes them. */
   public void evict(int vm) {
     vms.remove(vm);
+    localInFlight.removeIf(m -> m.to() == vm); // frames to it here are lost; a recovery replays from the logs
+  }
+
+  /** Whether {@code vm} migrated away from this host (and has not come back). */
+  public boolean hasEmigrated(int vm) {
+    return emigrated.contains(vm);
+  }
+
+  // ---- live migration ----------------------------------------------------------------------------------------
+
+  /**
+   * {@code vm} leaves this host by live migration: hands out its whole state. Same-host traffic with the VMs
+   * that stay becomes cross-host traffic, and cross-host messages need a sender copy on the sender's host (a
+   * recovery replays from it when the receiver's host fails). So:
+   * <ul>
+   *   <li>its own copies go with it, plus acknowledged copies of what it sent that the VMs staying here received
+   *       (from their logs) and unacknowledged copies of what it sent them that is still in flight here;</li>
+   *   <li>this host keeps acknowledged copies of what the VMs staying here sent it (from its log), and
+   *       unacknowledged ones of what they sent it still in flight here: frames arriving here after it left are
+   *       dropped, and every host resends its unacknowledged copies to it when it learns the new placement. (Not
+   *       carrying those frames along keeps its channels FIFO: an older message of the same channel may still be
+   *       on its way from another host, to be resent in order with them.)</li>
+   *   <li>acknowledgements this host owes for its deliveries go with it.</li>
+   * </ul>
+   * Copies whose receiver index is behind the line are left out, as {@link #onLine} would drop them.
+   */
+  public VmTransfer emigrate(int vm) {
+    VmLedger v = ledger(vm);
+    vms.remove(vm);
+    emigrated.add(vm);
+    List<SenderCopy> copies = new ArrayList<>();
+    for (Map<Integer, TreeMap<Long, SenderCopy>> bySender : copiesTo.values()) {
+      TreeMap<Long, SenderCopy> own = bySender.remove(vm);
+      if (own != null) copies.addAll(own.values());
+    }
+    for (Iterator<Message> it = localInFlight.iterator(); it.hasNext(); ) {
+      Message m = it.next();
+      if (m.from() == vm) {
+        copies.add(SenderCopy.unacknowledged(m));
+        it.remove();
+      } else if (m.to() == vm) {
+        keepCopy(SenderCopy.unacknowledged(m));
+        it.remove();
+      }
+    }
+    for (LogEntry e : v.log) {
+      if (vms.containsKey(e.message().from()) && e.receiverIndex() >= lineIndex) keepCopy(acknowledged(e));
+    }
+    for (VmLedger other : vms.values()) {
+      for (LogEntry e : other.log) {
+        if (e.message().from() == vm && e.receiverIndex() >= lineIndex) copies.add(acknowledged(e));
+      }
+    }
+    List<LogEntry> acks = new ArrayList<>();
+    for (Iterator<LogEntry> it = unacknowledged.iterator(); it.hasNext(); ) {
+      LogEntry e = it.next();
+      if (e.message().to() == vm) {
+        acks.add(e);
+        it.remove();
+      }
+    }
+    return new VmTransfer(vm, v.incarnation, v.index, v.sentTo, v.receivedFrom, v.received, v.lastPosition,
+        v.suppressSendsUpTo, v.latestTaken, v.latestStaged, v.segmentStartRsn, List.copyOf(v.log), copies, acks);
+  }
+
+  /**
+   * A VM migrates to this host with the state {@code t} its old host handed out. The caller then resends this
+   * host's unacknowledged copies of messages to it (they may have been dropped at its old host) and catches it up
+   * with this host's clock.
+   */
+  public void immigrate(VmTransfer t) {
+    int vm = t.vm();
+    if (vms.containsKey(vm)) throw new IllegalStateException("VM " + vm + " already runs on this host");
+    if (vm >= config.size() || t.sentTo().length != config.size()) {
+      throw new IllegalArgumentException("VM " + vm + "'s transfer has counters for " + t.sentTo().length
+          + " VMs; the group has " + config.size());
+    }
+    VmLedger v = new VmLedger(vm, config.size());
+    v.incarnation = t.incarnation();
+    v.index = t.index();
+    System.arraycopy(t.sentTo(), 0, v.sentTo, 0, v.sentTo.length);
+    System.arraycopy(t.receivedFrom(), 0, v.receivedFrom, 0, v.receivedFrom.length);
+    v.received = t.received();
+    v.lastPosition = t.lastPosition();
+    v.suppressSendsUpTo = t.suppressSendsUpTo();
+    v.latestTaken = t.latestTaken();
+    v.latestStaged = t.latestStaged();
+    v.segmentStartRsn = t.segmentStartRsn();
+    v.log.addAll(t.receiveLog());
+    v.migratedHere = true;
+    vms.put(vm, v);
+    emigrated.remove(vm);
+    for (SenderCopy c : t.copies()) {
+      if (!rollbacks.isStale(c.message())) keepCopy(c);
+    }
+    for (LogEntry e : t.pendingAcks()) {
+      if (vms.containsKey(e.message().from())) onAcknowledge(e); else unacknowledged.add(e);
+    }
+    collect(v);
+  }
+
+  private void keepCopy(SenderCopy c) {
+    Message m = c.message();
+    TreeMap<Long, SenderCopy> channel =
+        copiesTo.computeIfAbsent(m.to(), k -> new TreeMap<>()).computeIfAbsent(m.from(), k -> new TreeMap<>());
+    SenderCopy known = channel.get(m.seq());
+    if (known == null || (!known.isAcknowledged() && c.isAcknowledged())) channel.put(m.seq(), c);
+  }
+
+  private static SenderCopy acknowledged(LogEntry e) {
+    return new SenderCopy(e.message(), e.rsn(), e.receiverIndex(), e.incarnation());
+  }
+
+  /** Same-host messages sent and not delivered yet: their payloads must stay until they are. */
+  public Set<Message> localInFlight() {
+    return Collections.unmodifiableSet(localInFlight);
   }
 
   // ---- sending -----------------------------------------------------------------------------------------------
@@ -93,10 +220,7 @@ public final class HostRules {
     if (position <= v.suppressSendsUpTo) return Optional.empty();
     v.lastPosition = Math.max(v.lastPosition, position);
     Message m = new Message(from, to, ++v.sentTo[to], v.index, v.incarnation, size, digest);
-    if (!vms.containsKey(to)) {
-      copiesTo.computeIfAbsent(to, k -> new TreeMap<>()).computeIfAbsent(from, k -> new TreeMap<>())
-          .put(m.seq(), SenderCopy.unacknowledged(m));
-    }
+    if (vms.containsKey(to)) localInFlight.add(m); else keepCopy(SenderCopy.unacknowledged(m));
     return Optional.of(m);
   }
 
@@ -138,11 +262,14 @@ public final class HostRules {
 
   /** A message reached this host for one of its VMs, whose guest is at {@code position}. */
   public List<HostAction> onArrival(Message m, long position) {
+    localInFlight.remove(m);
+    if (!vms.containsKey(m.to()) && emigrated.contains(m.to())) return List.of(new Drop(m, DropReason.MOVED));
     VmLedger v = ledger(m.to());
     if (rollbacks.isStale(m)) return List.of(new Drop(m, DropReason.STALE));
     long expected = v.receivedFrom[m.from()] + 1;
     if (m.seq() < expected) return List.of(new Drop(m, DropReason.DUPLICATE));
     if (m.seq() > expected) {
+      if (v.migratedHere) return List.of(new Drop(m, DropReason.REORDERED));
       throw new IllegalStateException("channel " + m.from() + "->" + m.to() + " skipped from #" + (expected - 1)
           + " to #" + m.seq() + ": channels are FIFO, a message was lost");
     }
@@ -160,13 +287,17 @@ public final class HostRules {
     return actions;
   }
 
-  /** The receiver's host acknowledged one of our cross-host messages (one entry of its batch). */
-  public void onAcknowledge(LogEntry e) {
+  /**
+   * The receiver's host acknowledged one of our cross-host messages (one entry of its batch). False when the
+   * sender migrated away and took the copy along: the caller passes the entry on to the sender's host now.
+   */
+  public boolean onAcknowledge(LogEntry e) {
     Message m = e.message();
     TreeMap<Long, SenderCopy> channel = copiesTo.getOrDefault(m.to(), Map.of()).get(m.from());
-    if (channel == null) return;
-    SenderCopy c = channel.get(m.seq());
-    if (c != null && c.message().equals(m)) channel.put(m.seq(), new SenderCopy(m, e.rsn(), e.receiverIndex(), e.incarnation()));
+    SenderCopy c = channel == null ? null : channel.get(m.seq());
+    if (c == null) return !emigrated.contains(m.from()) || vms.containsKey(m.from());
+    if (c.message().equals(m)) channel.put(m.seq(), acknowledged(e));
+    return true;
   }
 
   // ---- checkpoints, line, garbage ----------------------------------------------------------------------------
@@ -228,12 +359,14 @@ public final class HostRules {
     v.log.addAll(segmentEntries);
     v.segmentStartRsn = lineState.received() + 1;
     vms.put(vm, v);
+    emigrated.remove(vm);
   }
 
   /** The manager announces a rollback of {@code vm}: drop what its discarded execution sent. */
   public void onRollback(int vm, int incarnation, long[] sentToAtLine) {
     rollbacks.add(vm, incarnation, sentToAtLine);
     forEachChannel(channel -> channel.values().removeIf(c -> rollbacks.isStale(c.message())));
+    localInFlight.removeIf(rollbacks::isStale);
   }
 
   // ---- what recovery planning reads from a surviving host ----------------------------------------------------
@@ -252,6 +385,11 @@ public final class HostRules {
 
   public int incarnation(int vm) {
     return ledger(vm).incarnation;
+  }
+
+  /** The checkpoint a VM failure of {@code vm} restores (the latest written on its host), or null. */
+  public BoundaryRecord latestStaged(int vm) {
+    return ledger(vm).latestStaged;
   }
 
   public List<LogEntry> receiveLog(int vm) {

@@ -28,6 +28,8 @@ final class VmLedger {
   final Deque<LogEntry> log = new ArrayDeque<>();
   /** Where the next log segment starts: the rsn after the previous boundary. */
   long segmentStartRsn = 1;
+  /** It came by live migration: frames displaced by a migration may reach it out of channel order. */
+  boolean migratedHere;
 
   VmLedger(int vm, int groupSize) {
     this.vm = vm;

@@ -49,6 +49,8 @@ final class ApiCatalog {
       new Api("listRecoveryLines", false, "Lists a group's recovery lines", List.of(GROUP_ID, PAGE, PAGE_SIZE)),
       new Api("enableProtectionGroup", true, "Starts protecting a group: its VMs boot on their hosts and take their"
           + " first checkpoints; membership is final from then on", List.of(new Param("id", "uuid", true, "the group"))),
+      new Api("migrateVirtualMachine", true, "Moves a protected VM to another host while its group runs", List.of(
+          new Param("virtualmachineid", "uuid", true, "the VM"), new Param("hostid", "uuid", true, "the target host"))),
       new Api("recoverProtectionGroup", true, "Recovers a protection group now", List.of(
           new Param("id", "uuid", true, "the group"))),
       new Api("listRecoveryEvents", false, "Lists a group's recoveries, newest first",

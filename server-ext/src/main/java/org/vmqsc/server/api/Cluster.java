@@ -2,6 +2,7 @@ package org.vmqsc.server.api;
 
 import java.util.Optional;
 import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
 
 /**
@@ -22,4 +23,10 @@ public interface Cluster {
    * recovery.
    */
   Optional<RecoveryEventView> recover(String groupUuid);
+
+  /**
+   * Moves a protected VM to {@code hostUuid} while its group runs (live migration); returns the VM as it now is.
+   * Nothing is lost or delivered twice, and its next checkpoints are taken on the new host.
+   */
+  MemberView migrate(String vmUuid, String hostUuid);
 }

@@ -4,7 +4,10 @@ import com.google.gson.JsonObject;
 import java.util.Map;
 import org.vmqsc.server.service.ProtectionService;
 
-/** The commands that act on the hosts, as async jobs (enableProtectionGroup, recoverProtectionGroup), and queryAsyncJobResult. */
+/**
+ * The commands that act on the hosts, as async jobs (enableProtectionGroup, recoverProtectionGroup,
+ * migrateVirtualMachine), and queryAsyncJobResult.
+ */
 final class ClusterCommands {
 
   private final ProtectionService service;
@@ -21,6 +24,7 @@ final class ClusterCommands {
 
   void register(Map<String, Command> table) {
     table.put("enableprotectiongroup", this::enable);
+    table.put("migratevirtualmachine", this::migrate);
     table.put("recoverprotectiongroup", this::recover);
     table.put("queryasyncjobresult", this::query);
   }
@@ -29,6 +33,20 @@ final class ClusterCommands {
     String group = p.required("id");
     service.group(group); // an unknown group is a 431 now
     String jobId = jobs.submit(p.command(), () -> Json.single("protectiongroup", groups.json(cluster.enable(group))));
+    JsonObject o = new JsonObject();
+    o.addProperty("jobid", jobId);
+    return o;
+  }
+
+  /** CloudStack's own command name and parameters, for a VM of a protection group. */
+  private JsonObject migrate(Params p) {
+    String vm = p.required("virtualmachineid");
+    String host = p.required("hostid");
+    if (service.groupOfVm(vm).isEmpty()) {
+      throw ApiException.badParameter("Unable to execute API command migratevirtualmachine due to invalid value " + vm
+          + " for parameter virtualmachineid: the VM is in no protection group");
+    }
+    String jobId = jobs.submit(p.command(), () -> Json.single("virtualmachine", Json.member(cluster.migrate(vm, host))));
     JsonObject o = new JsonObject();
     o.addProperty("jobid", jobId);
     return o;

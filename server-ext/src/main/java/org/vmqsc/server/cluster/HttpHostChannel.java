@@ -12,14 +12,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.vmqsc.agent.node.MigrationRefusedException;
+import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.agent.wire.WireMessages.EmigrateOrder;
+import org.vmqsc.agent.wire.WireMessages.Emigrated;
+import org.vmqsc.agent.wire.WireMessages.GuestState;
+import org.vmqsc.agent.wire.WireMessages.ImmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
 import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
 import org.vmqsc.agent.wire.WireMessages.Payload;
 import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
-import org.vmqsc.agent.wire.WireMessages.PlacedOrder;
+import org.vmqsc.agent.wire.WireMessages.PlacementOrder;
 import org.vmqsc.agent.wire.WireMessages.Refusal;
 import org.vmqsc.agent.wire.WireMessages.ReplayOrder;
 import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
@@ -49,6 +55,11 @@ final class HttpHostChannel implements HostChannel {
   private final String token;
   /** The group's deployment for a host (without VMs to boot): what a restore target needs first. */
   private final Function<String, Deploy> deploymentOf;
+  /**
+   * The guests' running state between emigrate and immigrate, by group/VM: what a hypervisor would stream itself
+   * travels here beside the protocol's {@link VmMigration} (kept, so a migration sent back to its source finds it).
+   */
+  private final Map<String, GuestState> guestsInFlight = new java.util.concurrent.ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   HttpHostChannel(AgentRegistry agents, FailureDetector detector, String token, Function<String, Deploy> deploymentOf) {
@@ -81,6 +92,20 @@ final class HttpHostChannel implements HostChannel {
     order(host, "restore", new RestoreOrder(group, restore, checkpointLocation, segmentLocations), Object.class);
   }
 
+  @Override public VmMigration emigrate(String host, String group, int vm, String target) {
+    Emigrated out = order(host, "emigrate", new EmigrateOrder(group, vm, target), Emigrated.class);
+    guestsInFlight.put(group + "/" + vm, out.guest());
+    return out.migration();
+  }
+
+  /** A restore-like order: the target gets the group first if it does not run it yet. */
+  @Override public void immigrate(String host, String group, VmMigration migration) {
+    GuestState guest = guestsInFlight.get(group + "/" + migration.transfer().vm());
+    if (guest == null) throw new IllegalStateException("no guest state was handed off for " + migration.transfer().vm());
+    deploy(host, deploymentOf.apply(group));
+    order(host, "immigrate", new ImmigrateOrder(group, migration, guest), Object.class);
+  }
+
   @Override public void evict(String host, String group, int vm) {
     order(host, "evict", new GuestOrder(group, vm), Object.class);
   }
@@ -102,10 +127,10 @@ final class HttpHostChannel implements HostChannel {
     order(host, "line", new LineOrder(group, index), Object.class);
   }
 
-  @Override public void placed(String host, String group, int vm, String vmHost) {
-    String tunnel = agents.find(vmHost).map(AgentRegistry.Agent::tunnel)
-        .orElseThrow(() -> new HostUnreachableException(vmHost, "it never registered with this manager"));
-    order(host, "placed", new PlacedOrder(group, vm, tunnel), Object.class);
+  @Override public void placement(String host, String group, int vm, String newHost) {
+    String tunnel = agents.find(newHost).map(AgentRegistry.Agent::tunnel)
+        .orElseThrow(() -> new HostUnreachableException(newHost, "it never registered with this manager"));
+    order(host, "placement", new PlacementOrder(group, vm, tunnel), Object.class);
   }
 
   /**
@@ -172,6 +197,7 @@ final class HttpHostChannel implements HostChannel {
         // not our JSON
       }
       if (response.statusCode() >= 500) throw new HostUnreachableException(host, name + ": " + why);
+      if (response.statusCode() == 423) throw new MigrationRefusedException(why);
       throw new IllegalStateException("agent " + agent.name() + " refused " + name + ": " + why);
     }
     return Wire.GSON.fromJson(response.body(), answer);

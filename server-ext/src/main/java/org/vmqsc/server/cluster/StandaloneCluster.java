@@ -34,6 +34,8 @@ import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.api.FailureDetectorHosts;
 import org.vmqsc.server.api.HostDirectory;
 import org.vmqsc.server.failure.FailureDetector;
+import org.vmqsc.agent.node.MigrationRefusedException;
+import org.vmqsc.server.recovery.MigrationCoordinator;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.HostReports;
 import org.vmqsc.server.runtime.ReportIntake;
@@ -82,6 +84,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
   private final AgentRegistry agents = new AgentRegistry();
   private final HttpHostChannel channel;
   private final RecoveryCoordinator coordinator;
+  private final MigrationCoordinator migrations;
   private final ReportIntake intake;
   private final EventLog events;
   private final AgentEndpoints endpoints;
@@ -97,6 +100,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     this.detector = new FailureDetector(clock, settings.lease());
     this.channel = new HttpHostChannel(agents, detector, agentToken, group -> deployment(group, List.of()));
     this.coordinator = new RecoveryCoordinator(service, channel, orders);
+    this.migrations = new MigrationCoordinator(service, channel);
     this.intake = new ReportIntake(service, channel, (line, collected) ->
         events.emit("line", "group", line.groupUuid(), "index", line.index(), "collectable", collected.locations().size()));
     this.endpoints = new AgentEndpoints(agentToken, new Endpoints());
@@ -207,6 +211,34 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
       for (String h : live) channel.deploy(h, deploy);
       events.emit("enabled", "group", groupUuid, "vms", all.size(), "hosts", live.size(), "epoch_ms", started.startedMs());
       return started;
+    });
+  }
+
+  /**
+   * Live migration, on the recovery thread (a migration and a recovery of one group never overlap). A source that
+   * refuses because the VM's checkpoints or logs are still on their way to stable storage is asked again, for up to
+   * three base periods.
+   */
+  @Override public MemberView migrate(String vmUuid, String hostUuid) {
+    return onRecoveryThread(() -> {
+      String group = service.groupOfVm(vmUuid).orElseThrow(
+          () -> new ServiceException(ServiceException.Reason.UNKNOWN_VM, "VM " + vmUuid + " is in no protection group"));
+      if (service.group(group).startedMs() == null) {
+        throw new ServiceException(ServiceException.Reason.WRONG_STATE, "group " + group + " is not enabled");
+      }
+      long deadline = System.nanoTime() + 3 * service.group(group).basePeriodMs() * 1_000_000L;
+      while (true) {
+        try {
+          migrations.migrate(group, vmUuid, hostUuid);
+          break;
+        } catch (MigrationRefusedException notYet) {
+          if (System.nanoTime() > deadline) throw notYet;
+          Thread.sleep(100);
+        }
+      }
+      MemberView moved = service.members(group).stream().filter(m -> m.vmUuid().equals(vmUuid)).findFirst().orElseThrow();
+      events.emit("migrate", "group", group, "vm", moved.number(), "to_host", hostUuid);
+      return moved;
     });
   }
 

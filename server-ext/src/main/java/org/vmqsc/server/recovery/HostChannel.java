@@ -3,6 +3,7 @@ package org.vmqsc.server.recovery;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.Replay;
@@ -37,16 +38,31 @@ public interface HostChannel {
   void replay(String host, String group, int vm, List<Replay> replays, Map<Message, byte[]> payloads,
               Map<Message, String> stableLocations);
 
-  /**
-   * {@code vm} runs on {@code vmHost} now (restored there, or moved): route its frames there, and send it again
-   * the cross-host messages this host sent it that no host acknowledged (frames that went to its old host meanwhile
-   * are lost; its new host drops those it has).
-   */
-  void placed(String host, String group, int vm, String vmHost);
-
   /** The recovery line moved. */
   void line(String host, String group, long index);
 
   /** A host that may still run VMs of the failed host's is cut off before they run elsewhere. */
   void fence(String host);
+
+  // ---- live migration (channels that cannot migrate VMs keep these defaults) ----------------------------------
+
+  /**
+   * {@code vm} leaves the host by live migration to {@code target}: its state and the guest are handed out. A
+   * host that refuses (its VM has writes not yet stable) changes nothing.
+   */
+  default VmMigration emigrate(String host, String group, int vm, String target) {
+    throw new UnsupportedOperationException("this host channel does not migrate VMs");
+  }
+
+  /** The host takes a migrated VM over and runs it from now on. */
+  default void immigrate(String host, String group, VmMigration migration) {
+    throw new UnsupportedOperationException("this host channel does not migrate VMs");
+  }
+
+  /**
+   * {@code vm} runs on {@code newHost} now (restored there by a recovery, or migrated): route its frames there, and
+   * send it again the cross-host messages this host sent it that no host acknowledged (frames that went to its old
+   * host meanwhile are lost; its new host drops those it has).
+   */
+  void placement(String host, String group, int vm, String newHost);
 }

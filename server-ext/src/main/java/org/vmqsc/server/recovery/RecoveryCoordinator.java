@@ -217,7 +217,7 @@ public final class RecoveryCoordinator {
       // Only now may frames reach the restored VMs where they run: their replays are in.
       HostOrders placements = new HostOrders(pool);
       for (VmRestore r : plan.plan().restores()) {
-        for (String h : live) placements.add(h, () -> placed(h, group, r.vm(), hostOf.get(r.vm())));
+        for (String h : live) placements.add(h, () -> announcePlacement(h, group, r.vm(), hostOf.get(r.vm())));
       }
       placements.run();
       return service.finishRecovery(event.uuid(), true, replayed,
@@ -230,9 +230,9 @@ public final class RecoveryCoordinator {
   }
 
   /** A host that cannot be told now learns the placement when it rejoins; the others resend to the VM. */
-  private void placed(String host, String group, int vm, String vmHost) {
+  private void announcePlacement(String host, String group, int vm, String vmHost) {
     try {
-      hosts.placed(host, group, vm, vmHost);
+      hosts.placement(host, group, vm, vmHost);
     } catch (HostUnreachableException e) {
       log.warn("{}: it does not learn where VM {} of group {} runs now", e.getMessage(), vm, group);
     }

@@ -55,6 +55,17 @@ public interface ProtectionService {
   /** The protocol's view of the group (T0, each VM's class in member order, early-index policy). */
   GroupConfig config(String groupUuid);
 
+  /** The group {@code vmUuid} is a member of, if any (a scan; an implementation may answer it by index). */
+  default Optional<String> groupOfVm(String vmUuid) {
+    for (int offset = 0; ; offset += 500) {
+      Page<GroupView> page = listGroups(new PageRequest(offset, 500));
+      for (GroupView g : page.items()) {
+        if (members(g.uuid()).stream().anyMatch(m -> m.vmUuid().equals(vmUuid))) return Optional.of(g.uuid());
+      }
+      if (offset + page.items().size() >= page.total()) return Optional.empty();
+    }
+  }
+
   // ---- members -----------------------------------------------------------------------------------------------
 
   /** @param vmClass "SI" or "MI_k" (k >= 2) */

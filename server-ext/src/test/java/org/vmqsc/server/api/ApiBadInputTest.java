@@ -91,6 +91,11 @@ public class ApiBadInputTest {
     calls.add(new String[] {"enableProtectionGroup"});
     calls.add(new String[] {"enableProtectionGroup", "id", "no-such-group"});
     calls.add(new String[] {"enableProtectionGroup", "id", ""});
+    // migrateVirtualMachine
+    calls.add(new String[] {"migrateVirtualMachine"});
+    calls.add(new String[] {"migrateVirtualMachine", "virtualmachineid", "vm-1"});
+    calls.add(new String[] {"migrateVirtualMachine", "hostid", "h2"});
+    calls.add(new String[] {"migrateVirtualMachine", "virtualmachineid", "no-such-vm", "hostid", "h2"});
     // recoverProtectionGroup
     calls.add(new String[] {"recoverProtectionGroup"});
     calls.add(new String[] {"recoverProtectionGroup", "id", "no-such-group"});
@@ -114,6 +119,7 @@ public class ApiBadInputTest {
     }
     assertEquals("a refused recoverProtectionGroup started no job", 0, api.recoveries.get());
     assertEquals("a refused enableProtectionGroup started nothing", 0, api.enables.get());
+    assertEquals("a refused migrateVirtualMachine moved nothing", 0, api.migrations.get());
   }
 
   @Test

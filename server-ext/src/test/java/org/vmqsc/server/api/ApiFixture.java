@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import org.vmqsc.server.service.Views.GroupView;
+import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +31,7 @@ final class ApiFixture extends ExternalResource {
   volatile Function<String, Optional<RecoveryEventView>> recoverer = group -> Optional.empty();
   final AtomicInteger recoveries = new AtomicInteger();
   final AtomicInteger enables = new AtomicInteger();
+  final AtomicInteger migrations = new AtomicInteger();
   volatile RuntimeException hostsFailure;
 
   Path home;
@@ -49,6 +51,13 @@ final class ApiFixture extends ExternalResource {
       @Override public GroupView enable(String group) {
         enables.incrementAndGet();
         return service.startGroup(group, System.currentTimeMillis());
+      }
+
+      @Override public MemberView migrate(String vm, String host) {
+        migrations.incrementAndGet();
+        service.moveVm(vm, host);
+        String group = service.groupOfVm(vm).orElseThrow();
+        return service.members(group).stream().filter(m -> m.vmUuid().equals(vm)).findFirst().orElseThrow();
       }
 
       @Override public Optional<RecoveryEventView> recover(String group) {

@@ -98,6 +98,21 @@ public class AgentsInOneJvmTest {
     assertEquals(failure.get("position"), rebuilt.get("position"));
     assertEquals("a VM failure is not a group recovery", 0, recoveries(group));
 
+    // Live migration of that VM to h3 while the group runs: it runs there from now on, and checkpoints there.
+    AgentProcess to = agents.get(2);
+    String vmUuid = "vm-" + vm;
+    String migrateJob = api.get("migrateVirtualMachine", "virtualmachineid", vmUuid, "hostid", to.hostUuid())
+        .response("migrateVirtualMachine").get("jobid").getAsString();
+    JsonObject migrated = api.awaitJob(migrateJob, Duration.ofSeconds(60));
+    assertEquals(migrated.toString(), 1, migrated.get("jobstatus").getAsInt());
+    assertEquals(to.hostUuid(), migrated.getAsJsonObject("jobresult").getAsJsonObject("virtualmachine")
+        .get("hostid").getAsString());
+    int movedVm = vm;
+    await(() -> hasEvent(dir.resolve("events/h3.jsonl"), "checkpoint", movedVm), "the migrated VM checkpoints on h3");
+    assertEquals("a migration is not a recovery", 0, recoveries(group));
+    long lineAfterMigration = line(group);
+    await(() -> line(group) > lineAfterMigration + 1, "the line moves on after the migration");
+
     AgentProcess victim = agents.get(1);
     victim.close(); // it stops heartbeating: its lease ends
     long lineBefore = line(group);
@@ -146,6 +161,14 @@ public class AgentsInOneJvmTest {
     }
     if (last == null) throw new AssertionError("no " + type + " event in " + file);
     return last;
+  }
+
+  private static boolean hasEvent(Path file, String type, int vm) throws Exception {
+    for (String line : Files.readAllLines(file)) {
+      JsonObject e = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+      if (e.get("event").getAsString().equals(type) && e.has("vm") && e.get("vm").getAsInt() == vm) return true;
+    }
+    return false;
   }
 
   private interface Check {

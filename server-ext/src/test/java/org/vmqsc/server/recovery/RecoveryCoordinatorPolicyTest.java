@@ -40,7 +40,7 @@ public class RecoveryCoordinatorPolicyTest {
     @Override public void rollback(String host, String group, int vm, int inc, long[] sent) { asked.add("rollback"); }
     @Override public void replay(String host, String group, int vm, List<Replay> r, Map<Message, byte[]> p, Map<Message, String> l) { asked.add("replay"); }
     @Override public void line(String host, String group, long index) { asked.add("line"); }
-    @Override public void placed(String host, String group, int vm, String vmHost) { asked.add("placed " + vm); }
+    @Override public void placement(String host, String group, int vm, String newHost) { asked.add("placement " + vm); }
     @Override public void evict(String host, String group, int vm) { asked.add("evict " + vm); }
     @Override public void fence(String host) { asked.add("fence " + host); }
   }

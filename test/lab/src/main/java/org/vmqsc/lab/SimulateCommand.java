@@ -64,6 +64,9 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--failures-during-recovery", description = "Place some host failures inside another recovery.")
   boolean duringRecovery;
 
+  @Option(names = "--migrations", description = "Live migrations of a random VM to a random other host (default: ${DEFAULT-VALUE}).")
+  int migrations;
+
   @Option(names = "--workload", description = "uniform or paper (SI and MI_2 in equal numbers, the paper's rates, no delay) (default: ${DEFAULT-VALUE}).")
   String workload = "uniform";
 
@@ -116,7 +119,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     SimConfig.Builder b = SimConfig.builder().seed(seed).hosts(hosts).basePeriod(t0).periods(periods)
         .vmFailures(vmFailures).hostFailures(hostFailures).maxDrift(drift).delays(delay / 100, delay)
-        .earlyIndexPolicy(earlyIndex).failuresDuringRecovery(duringRecovery);
+        .earlyIndexPolicy(earlyIndex).failuresDuringRecovery(duringRecovery).migrations(migrations);
     switch (workload) {
       case "uniform" -> b.classes(SimConfig.mixedClasses(vms, siShare, maxK)).workload(Workload.uniform(rate));
       case "paper" -> b.classes(SimConfig.mixedClasses(vms, 0.5, 2))

@@ -103,6 +103,8 @@ public class BadInputTableTest {
         new Case("--periods", "simulate", "--periods", "2000000000"),
         new Case("--host-failures", "simulate", "--host-failures", "100000"),
         new Case("negative", "simulate", "--vm-failures", "-1"),
+        new Case("--migrations", "simulate", "--migrations", "-1"),
+        new Case("at least 2 hosts", "simulate", "--hosts", "1", "--migrations", "1"),
         new Case("--vms", "simulate", "--vms", "100000"),
         new Case("--max-k", "simulate", "--max-k", "1000000"),
         new Case("--seed", "simulate", "--seed", "abc"),

@@ -42,6 +42,13 @@ public class CommandLineTest {
     assertTrue(r.out, r.out.matches("(?s).*oracle: \\d+ recoveries checked, 0 violations.*"));
   }
 
+  @Test public void migrationsAreDrawnAndCounted() {
+    Result r = run("simulate", "--seed", "3", "--migrations", "6");
+    assertEquals(r.err, 0, r.exit);
+    assertTrue(r.out, r.out.matches("(?s).*migrations: [1-6] \\(.*"));
+    assertTrue(r.out, r.out.contains("0 violations"));
+  }
+
   @Test public void thePaperWorkloadPrintsEtaNearOneSixth() {
     Result r = run("simulate", "--workload", "paper", "--seed", "1");
     String eta = r.out.replaceAll("(?s).*eta: ([0-9.]+) \\(analytic ([0-9.]+)\\).*", "$1");

@@ -28,7 +28,8 @@ public record SimConfig(
     int hostFailures,
     boolean failuresDuringRecovery,
     EarlyIndexPolicy earlyIndexPolicy,
-    boolean deterministicGuests) {
+    boolean deterministicGuests,
+    int migrations) {
 
   /** Bounds that keep a run finite and its arithmetic exact; far beyond any setting the simulator is meant for. */
   public static final long MAX_BASE_PERIOD_MS = 24L * 3600 * 1000;
@@ -54,6 +55,12 @@ public record SimConfig(
       throw new IllegalArgumentException("at most one VM failure and one host failure per base period: --vm-failures"
           + " and --host-failures must be at most --periods (" + periods + "), got " + vmFailures + " and "
           + hostFailures);
+    }
+    if (migrations < 0 || migrations > periods) {
+      throw new IllegalArgumentException("--migrations must be in 0..--periods (" + periods + "), got " + migrations);
+    }
+    if (migrations > 0 && hosts < 2) {
+      throw new IllegalArgumentException("migrations need at least 2 hosts: a VM moves to another one");
     }
     if (hostFailures > 0 && hosts < 2) {
       throw new IllegalArgumentException("host failures need at least 2 hosts: the group must run somewhere");
@@ -121,6 +128,7 @@ public record SimConfig(
     boolean failuresDuringRecovery;
     EarlyIndexPolicy earlyIndexPolicy = EarlyIndexPolicy.ADVANCE_AND_LOG;
     boolean deterministicGuests = true;
+    int migrations;
 
     public Builder seed(long v) { seed = v; return this; }
     public Builder hosts(int v) { hosts = v; return this; }
@@ -141,11 +149,13 @@ public record SimConfig(
     public Builder earlyIndexPolicy(EarlyIndexPolicy v) { earlyIndexPolicy = v; return this; }
     /** False models real guests (hole 7): a VM failure then rolls back to the line instead of replaying forward. */
     public Builder deterministicGuests(boolean v) { deterministicGuests = v; return this; }
+    /** Live migrations of a random VM to a random other host, at random times (0: none). */
+    public Builder migrations(int v) { migrations = v; return this; }
 
     public SimConfig build() {
       return new SimConfig(seed, hosts, classes, basePeriod, periods, workload, maxDrift, sameHostDelay,
           crossHostDelay, checkpointDuration, flushDelay, detectionDelay, restartPause, repairDelay, vmFailures,
-          hostFailures, failuresDuringRecovery, earlyIndexPolicy, deterministicGuests);
+          hostFailures, failuresDuringRecovery, earlyIndexPolicy, deterministicGuests, migrations);
     }
   }
 }

@@ -30,6 +30,16 @@ public final class SimReport {
   public long failuresSkipped;
   public long recoveriesChecked;
   public long minimalityChecks;
+  /** Live migrations carried out; those a host failure cut short; those not made (VM down or paused, no quiet moment). */
+  public long migrations;
+  public long migrationsFailed;
+  public long migrationsSkipped;
+  /** Of those not made: the VM's writes were never all stable during the two base periods the manager kept asking. */
+  public long migrationsNeverQuiet;
+  /** Frames displaced by a migration: at a host their receiver had left, or ahead of their channel (resent in order). */
+  public long movedDropped;
+  /** Migrated VMs that then wrote a checkpoint or log segment on their new host. */
+  public long boundariesAfterMigration;
 
   public double eta() {
     return messagesSent == 0 ? 0 : (double) stableLogged / messagesSent;
@@ -62,6 +72,12 @@ public final class SimReport {
     failuresSkipped += o.failuresSkipped;
     recoveriesChecked += o.recoveriesChecked;
     minimalityChecks += o.minimalityChecks;
+    migrations += o.migrations;
+    migrationsFailed += o.migrationsFailed;
+    migrationsSkipped += o.migrationsSkipped;
+    migrationsNeverQuiet += o.migrationsNeverQuiet;
+    movedDropped += o.movedDropped;
+    boundariesAfterMigration += o.boundariesAfterMigration;
   }
 
   /** The short report {@code simulate} prints. */
@@ -74,6 +90,10 @@ public final class SimReport {
         checkpointsBasic + checkpointsForced, checkpointsBasic, checkpointsForced, logSegments,
         messagesSent, volatileLogged, stableLogged, lateMessages, eta(), acknowledgements,
         hostRecoveries, rolledBackPerRecovery(), rolledBackMax, vmRecoveries, replayed,
-        duplicatesDropped, staleDropped, replayedSendsSuppressed, lostInNetwork, lineIndex);
+        duplicatesDropped, staleDropped, replayedSendsSuppressed, lostInNetwork, lineIndex)
+        + (migrations + migrationsFailed + migrationsSkipped == 0 ? "" : String.format(
+            "migrations: %d (%d cut short by a host failure, %d not made: %d with writes never all stable),"
+                + " frames dropped at a VM's old host %d%n",
+            migrations, migrationsFailed, migrationsSkipped, migrationsNeverQuiet, movedDropped));
   }
 }

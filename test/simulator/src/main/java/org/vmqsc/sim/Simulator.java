@@ -28,6 +28,8 @@ import org.vmqsc.agent.node.HostClock;
 import org.vmqsc.agent.node.HostNode;
 import org.vmqsc.agent.node.LogWriter;
 import org.vmqsc.agent.node.ManagerLink;
+import org.vmqsc.agent.node.MigrationRefusedException;
+import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.node.NodeReport;
 import org.vmqsc.agent.node.Relay;
 import org.vmqsc.protocol.BoundaryRecord;
@@ -42,6 +44,7 @@ import org.vmqsc.protocol.recovery.Survivors;
 import org.vmqsc.protocol.recovery.VmRestore;
 import org.vmqsc.server.recovery.HostChannel;
 import org.vmqsc.server.recovery.HostUnreachableException;
+import org.vmqsc.server.recovery.MigrationCoordinator;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.HostReports;
 import org.vmqsc.server.runtime.ReportIntake;
@@ -108,6 +111,7 @@ public final class Simulator {
   private final Channel channel = new Channel();
   private final ReportIntake intake;
   private RecoveryCoordinator coordinator;
+  private final MigrationCoordinator migrations;
 
   // ---- stable storage (survives hosts) and what the world knows of it ----
   private final WorldLogStore stableLog = new WorldLogStore();
@@ -134,6 +138,23 @@ public final class Simulator {
   private SplittableRandom managerCrashes;
   private int crashAtStep = -1;
   private int recoveryStep;
+
+  // ---- live migrations ----
+  /** When host failures were drawn: some migrations are drawn inside their detection and restart windows. */
+  private final List<Double> hostFailureTimes = new ArrayList<>();
+  /** Per migrated VM, the host it moved to and when: it must write a checkpoint or log segment there. */
+  private final Map<Integer, double[]> awaitingBoundary = new HashMap<>();
+  /** Fault injection: a host that fails at a step of a migration, drawn from this source. */
+  private SplittableRandom migrationFaults;
+  private MigrationFault migrationFault = MigrationFault.NONE;
+  private int migrationSource = -1;
+  private int migrationTarget = -1;
+
+  /** Where in a migration a host fails (fault injection). */
+  private enum MigrationFault {
+    NONE, SOURCE_BEFORE_EMIGRATE, SOURCE_AFTER_EMIGRATE, TARGET_BEFORE_IMMIGRATE, TARGET_AFTER_IMMIGRATE,
+    BOTH_AFTER_EMIGRATE, TARGET_BEFORE_PLACEMENT
+  }
 
   /** The manager process dies: nothing after this point of its recovery runs. */
   static final class ManagerCrashed extends Error {
@@ -212,12 +233,14 @@ public final class Simulator {
     // Reports go straight to the service; the recoveries pass the oracle's review (a proxy, kept off the hot path).
     this.intake = new ReportIntake(service, channel, this::onLineMoved);
     this.coordinator = new RecoveryCoordinator(this.service, channel);
+    this.migrations = new MigrationCoordinator(this.service, channel);
   }
 
   /** Runs to the end, drains, runs the final checks; throws {@link OracleViolation} on the first violation. */
   public SimReport run() {
     start();
     scheduleFailures();
+    scheduleMigrations();
     at(cfg.endTime(), () -> draining = true);
     while (!queue.isEmpty()) {
       Scheduled s = queue.poll();
@@ -357,6 +380,10 @@ public final class Simulator {
   }
 
   private void arrive(Message m, byte[] payload, Host dest, int generation) {
+    if (dest.alive && dest.generation == generation && hostOf[m.to()] != dest.id && dest.node.hasEmigrated(m.to())) {
+      dest.node.onArrival(m, payload); // its old host drops it; the sender resends from its copy
+      return;
+    }
     if (!dest.alive || dest.generation != generation || hostOf[m.to()] != dest.id) {
       report.lostInNetwork++;
       emit("lost", "id", id(m), "host", dest.id);
@@ -453,6 +480,7 @@ public final class Simulator {
         t = first + random.nextDouble() * (last - first);
       }
       previous = t;
+      hostFailureTimes.add(t);
       at(t, () -> failHost(host));
     }
   }
@@ -622,6 +650,94 @@ public final class Simulator {
     });
   }
 
+  // ---- live migrations --------------------------------------------------------------------------------------
+
+  /** Random VMs to random other hosts at random times; with failures during recovery, some inside those windows. */
+  private void scheduleMigrations() {
+    double first = cfg.basePeriod();
+    double last = Math.max(first + 1, 0.9 * cfg.endTime());
+    for (int i = 0; i < cfg.migrations(); i++) {
+      int vm = random.nextInt(cfg.vms());
+      double t = first + random.nextDouble() * (last - first);
+      if (cfg.failuresDuringRecovery() && !hostFailureTimes.isEmpty() && random.nextBoolean()) {
+        t = hostFailureTimes.get(random.nextInt(hostFailureTimes.size()))
+            + random.nextDouble() * (cfg.detectionDelay() + cfg.restartPause());
+      }
+      at(t, () -> migrate(vm, 0));
+    }
+  }
+
+  /**
+   * The manager migrates {@code vm} to a random other live host. A source that refuses (the VM's writes are not
+   * yet stable) is asked again a little later, for up to two base periods.
+   */
+  private void migrate(int vm, int attempt) {
+    Host source = hosts[hostOf[vm]];
+    List<Host> targets = new ArrayList<>();
+    for (Host h : hosts) if (h.alive && h != source) targets.add(h);
+    if (guests[vm] == null || paused[vm] || !source.alive || targets.isEmpty()) {
+      report.migrationsSkipped++; // a hypervisor does not migrate a VM that is down or restarting
+      return;
+    }
+    Host target = targets.get(random.nextInt(targets.size()));
+    migrationSource = source.id;
+    migrationTarget = target.id;
+    migrationFault = migrationFaults == null || migrationFaults.nextBoolean() ? MigrationFault.NONE
+        : MigrationFault.values()[1 + migrationFaults.nextInt(MigrationFault.values().length - 1)];
+    PwdGuest moving = guests[vm];
+    try {
+      migrations.migrate(groupUuid, vmUuids[vm], target.uuid);
+      report.migrations++;
+      awaitingBoundary.put(vm, new double[] {target.id, now});
+      emit("migrate", "vm", vm, "from_host", source.id, "to_host", target.id);
+    } catch (MigrationRefusedException notYet) {
+      if (attempt < 40) {
+        at(now + cfg.basePeriod() / 20.0, () -> migrate(vm, attempt + 1));
+      } else {
+        report.migrationsSkipped++;
+        report.migrationsNeverQuiet++;
+      }
+    } catch (HostUnreachableException cut) {
+      report.migrationsFailed++;
+      emit("migration_failed", "vm", vm, "from_host", source.id, "to_host", target.id, "reason", cut.getMessage());
+    } finally {
+      migrationFault = MigrationFault.NONE;
+      if (hostOf[vm] == -1) lostInMigration(vm, source, moving);
+    }
+  }
+
+  /**
+   * No host took the VM over (source and target both failed in the middle): it is down, on the host the
+   * service names, whose recovery brings it back.
+   */
+  private void lostInMigration(int vm, Host source, PwdGuest moving) {
+    hostOf[vm] = source.id;
+    mustReach[vm] = Math.max(mustReach[vm], moving.position);
+    guests[vm] = null;
+    emit("lost_in_migration", "vm", vm, "host", source.id);
+    if (source.alive) violation("VM " + vm + " runs nowhere after a migration although its host " + source.id + " is up");
+  }
+
+  /** A host checkpoints or logs only the VMs it runs; a migrated VM's first one on its new host is counted. */
+  private void boundaryHere(Host h, int vm) {
+    if (hostOf[vm] != h.id) violation("host " + h.id + " wrote a boundary of VM " + vm + ", which runs on " + hostOf[vm]);
+    double[] awaiting = awaitingBoundary.get(vm);
+    if (awaiting != null && awaiting[0] == h.id) {
+      awaitingBoundary.remove(vm);
+      report.boundariesAfterMigration++;
+    }
+  }
+
+  /** Every VM that migrated with two base periods to go checkpointed or logged on its new host. */
+  private void checkBoundariesAfterMigrations() {
+    awaitingBoundary.forEach((vm, awaiting) -> {
+      Host h = hosts[(int) awaiting[0]];
+      if (hostOf[vm] == h.id && awaiting[1] < cfg.endTime() - 2.5 * cfg.basePeriod()) {
+        violation("VM " + vm + " migrated to host " + h.id + " at " + awaiting[1] + " ms and never checkpointed there");
+      }
+    });
+  }
+
   // ---- the end ----------------------------------------------------------------------------------------------
 
   private void finish() {
@@ -631,6 +747,7 @@ public final class Simulator {
       if (paused[vm] || !held.get(vm).isEmpty()) violation("VM " + vm + " is still paused at the end of the run");
     }
     oracle.checkNothingLost(guests);
+    checkBoundariesAfterMigrations();
     for (int vm = 0; vm < cfg.vms(); vm++) {
       if (guests[vm].position < mustReach[vm]) {
         violation("VM " + vm + " ended at position " + guests[vm].position + ", before the point " + mustReach[vm]
@@ -690,7 +807,9 @@ public final class Simulator {
     }
 
     @Override public void dropped(Message m, DropReason reason) {
-      if (reason == DropReason.DUPLICATE) report.duplicatesDropped++; else report.staleDropped++;
+      if (reason == DropReason.DUPLICATE) report.duplicatesDropped++;
+      else if (reason == DropReason.MOVED || reason == DropReason.REORDERED) report.movedDropped++;
+      else report.staleDropped++;
       emit("drop", "id", id(m), "reason", reason.name().toLowerCase(), "host", id);
     }
 
@@ -710,6 +829,7 @@ public final class Simulator {
     }
 
     @Override public void checkpoint(BoundaryRecord r) {
+      boundaryHere(this, r.vm());
       PwdGuest snap = guests[r.vm()].copy();
       oracle.onBoundary(r.vm(), r.index(), snap);
       if (r.forced()) report.checkpointsForced++; else report.checkpointsBasic++;
@@ -757,7 +877,7 @@ public final class Simulator {
       }
       PwdGuest g = snap.copy();
       rebuilding[vm] = g;
-      boolean vmFailure = location == null;
+      boolean vmFailure = failedAs[vm] != null;
       for (LoggedMessage e : replay) {
         Message m = e.entry().message();
         checkPayload(m, e.payload());
@@ -792,12 +912,21 @@ public final class Simulator {
       // The world moves the guest; nothing runs here any more.
     }
 
+    @Override public void handOff(int vm, String target) {
+      hostOf[vm] = -1; // in the hypervisor's migration stream: running nowhere until a host takes it over
+    }
+
+    @Override public void takeOver(int vm, VmMigration migration) {
+      hostOf[vm] = id;
+    }
+
     // LogWriter
 
     @Override public void write(LogWrite w) {
       int generation = this.generation;
       if (w instanceof LogWrite.Segment s) {
         BoundaryRecord r = s.record();
+        boundaryHere(this, r.vm());
         PwdGuest g = guests[r.vm()];
         oracle.onBoundary(r.vm(), r.index(), g.copy());
         report.logSegments++;
@@ -893,6 +1022,7 @@ public final class Simulator {
       if (current.alive && guests[vm] != null) {
         emit("vm_stop", "vm", vm, "host", current.id, "reason", current != target ? "moved" : "rollback");
       }
+      awaitingBoundary.remove(vm);
       if (current != target) {
         if (current.alive && current.node.runs(vm)) current.node.evict(vm);
         emit("moved", "vm", vm, "from_host", current.id, "to_host", target.id);
@@ -926,18 +1056,41 @@ public final class Simulator {
       pause(vm);
     }
 
-    @Override public void placed(String host, String group, int vm, String vmHost) {
-      // The world routes by where the VM runs when a frame arrives, so nothing was lost; resending anyway puts the
-      // nodes' duplicate handling under the oracle.
-      if (resends) live(host).node.resendCopiesTo(vm);
-    }
-
     @Override public void line(String host, String group, long index) {
       live(host).node.onLine(index);
     }
 
     @Override public void fence(String host) {
       // A failed host of the world is already down: its VMs cannot run on.
+    }
+
+    @Override public VmMigration emigrate(String host, String group, int vm, String target) {
+      if (migrationFault == MigrationFault.SOURCE_BEFORE_EMIGRATE) failHost(migrationSource);
+      VmMigration m = live(host).node.emigrate(vm, target);
+      if (migrationFault == MigrationFault.SOURCE_AFTER_EMIGRATE || migrationFault == MigrationFault.BOTH_AFTER_EMIGRATE) {
+        failHost(migrationSource);
+      }
+      return m;
+    }
+
+    @Override public void immigrate(String host, String group, VmMigration migration) {
+      boolean toTarget = host.equals(hosts[migrationTarget].uuid);
+      if (toTarget && (migrationFault == MigrationFault.TARGET_BEFORE_IMMIGRATE
+          || migrationFault == MigrationFault.BOTH_AFTER_EMIGRATE)) {
+        failHost(migrationTarget);
+      }
+      live(host).node.immigrate(migration);
+      if (toTarget && migrationFault == MigrationFault.TARGET_AFTER_IMMIGRATE) failHost(migrationTarget);
+    }
+
+    @Override public void placement(String host, String group, int vm, String newHost) {
+      if (migrationFault == MigrationFault.TARGET_BEFORE_PLACEMENT) {
+        migrationFault = MigrationFault.NONE;
+        failHost(migrationTarget);
+      }
+      // After a recovery the world routes by where the VM runs when a frame arrives, so nothing was lost;
+      // resending anyway puts the nodes' duplicate handling under the oracle (unless a test judges plans alone).
+      if (resends) live(host).node.onPlacement(vm);
     }
   }
 
@@ -968,6 +1121,12 @@ public final class Simulator {
   /** Test hook: hosts do not resend their unacknowledged copies to a restored VM, so a plan is judged alone. */
   Simulator withoutResends() {
     this.resends = false;
+    return this;
+  }
+
+  /** Test hook: in about half the migrations a host fails at a random step of it (source, target or both). */
+  Simulator failDuringMigrations(long seed) {
+    this.migrationFaults = new SplittableRandom(seed);
     return this;
   }
 

@@ -8,7 +8,7 @@ import org.junit.Test;
 /**
  * Random groups (2-32 VMs, 1-8 hosts, SI and MI_2..MI_4 mixes), random traffic, drift, delays, checkpoint, flush,
  * detection and restart times, and failure schedules, failures during recovery included, both early-index
- * policies and both guest kinds. The oracle checks every recovery. Prints
+ * policies and both guest kinds, and a few live migrations. The oracle checks every recovery. Prints
  * {@code oracle: <N> recoveries checked, <V> violations}.
  *
  * <p>Seeded: {@code -Dvmqsc.seed=N} replays a whole run, otherwise a fresh seed is drawn and printed. A failure
@@ -26,27 +26,30 @@ public class RecoveryOraclePropertyTest {
     SplittableRandom trials = new SplittableRandom(seed);
     long recoveries = 0;
     long minimality = 0;
+    long migrations = 0;
     for (int trial = 0; trial < TRIALS; trial++) {
       SplittableRandom r = trials.split();
-      SimConfig config = RandomScenario.builder(r.nextLong(), r.nextInt(2, 33), r.nextInt(1, 9), r.nextDouble(),
+      SimConfig.Builder drawn = RandomScenario.builder(r.nextLong(), r.nextInt(2, 33), r.nextInt(1, 9), r.nextDouble(),
               r.nextInt(2, 5), r.nextDouble(0.3, 10), r.nextDouble(0, 0.2), r.nextDouble(0, 400), r.nextInt(0, 13),
               r.nextInt(0, 11), r.nextBoolean(), r.nextBoolean(), r.nextBoolean())
           // Timings in base periods: checkpoints and flushes that outlast a period, slow or instant detection.
           .checkpointDuration(r.nextDouble(0, 1.2) * 1000).flushDelay(r.nextDouble(0, 1.2) * 1000)
-          .detectionDelay(r.nextDouble(0, 0.8) * 1000).restartPause(r.nextDouble(0, 0.8) * 1000)
-          .build();
+          .detectionDelay(r.nextDouble(0, 0.8) * 1000).restartPause(r.nextDouble(0, 0.8) * 1000);
+      // A few live migrations among the failures (MigrationOracleTest has more).
+      SimConfig config = drawn.migrations(drawn.hosts > 1 ? r.nextInt(0, 5) : 0).build();
       try {
         SimReport report = new Simulator(config, EventSink.none()).run();
         recoveries += report.recoveriesChecked;
         minimality += report.minimalityChecks;
+        migrations += report.migrations;
       } catch (RuntimeException | AssertionError v) {
         System.out.printf("oracle: violation in trial %d of seed %d: %s%n", trial, seed, config);
         throw new AssertionError("trial " + trial + " of seed " + seed + " (replay with -Dvmqsc.seed=" + seed
             + "): " + config + ": " + v.getMessage(), v);
       }
     }
-    System.out.printf("oracle: %d recoveries checked, 0 violations (%d rollback sets checked minimal by brute force)%n",
-        recoveries, minimality);
+    System.out.printf("oracle: %d recoveries checked, 0 violations (%d rollback sets checked minimal by brute force;"
+        + " %d live migrations)%n", recoveries, minimality, migrations);
     assertTrue("the default run must check at least 10,000 recoveries, checked " + recoveries, recoveries >= 10_000);
   }
 }

@@ -475,7 +475,7 @@ public final class VmQscRuntime extends AbstractPolicy {
       // Its plans restore a VM where it runs, or on a host it never ran on: nothing to stop elsewhere.
     }
 
-    @Override public void placed(String host, String group, int vm, String vmHost) {
+    @Override public void placement(String host, String group, int vm, String newHost) {
       // Its recoveries happen at one instant: no frame goes to a VM's old host after the plan, none to resend.
     }
 
