@@ -24,6 +24,7 @@ public final class EventLog implements AutoCloseable {
   private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create();
 
   private final BufferedWriter out;
+  private boolean closed;
 
   private EventLog(BufferedWriter out) {
     this.out = out;
@@ -72,6 +73,7 @@ public final class EventLog implements AutoCloseable {
     }
     String json = GSON.toJson(line);
     synchronized (this) {
+      if (closed) return; // a late event of a stopping process: nobody reads it any more
       try {
         out.write(json);
         out.write('\n');
@@ -84,6 +86,7 @@ public final class EventLog implements AutoCloseable {
   }
 
   @Override public synchronized void close() throws IOException {
+    closed = true;
     if (out != null) out.close();
   }
 }

@@ -42,6 +42,7 @@ import org.vmqsc.agent.wire.WireMessages.VmStatus;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.host.ChannelGapException;
 import org.vmqsc.protocol.recovery.Replay;
 import org.vmqsc.protocol.recovery.VmRestore;
 
@@ -82,6 +83,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   /** VMs being recovered here: their frames wait until their replays are in. */
   private final Set<Integer> recovering = new HashSet<>();
   private final ArrayDeque<Held> held = new ArrayDeque<>();
+  /** Frames that arrived ahead of their channel, waiting for the gap to fill. */
+  private final ArrayDeque<Held> ahead = new ArrayDeque<>();
   private boolean stopped;
   private boolean closed;
   private boolean quiet;
@@ -276,7 +279,34 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       held.addLast(new Held(m, payload));
       return;
     }
-    node.onArrival(m, payload);
+    deliverInOrder(m, payload);
+  }
+
+  /**
+   * The tunnel keeps order per pair of hosts, not per channel: a sender that migrated sends from a new host, whose
+   * first frames can overtake its last ones from the old host. A frame ahead of its channel waits until the gap
+   * is filled (by the late frame, or by its sender's resend after a placement), then goes in order.
+   */
+  private void deliverInOrder(Message m, byte[] payload) {
+    try {
+      node.onArrival(m, payload);
+    } catch (ChannelGapException gap) {
+      ahead.addLast(new Held(m, payload));
+      events.emit("frame_ahead", "id", id(m), "host", hostUuid);
+      return;
+    }
+    for (boolean progress = true; progress && !ahead.isEmpty(); ) {
+      progress = false;
+      for (int i = ahead.size(); i > 0; i--) {
+        Held h = ahead.pollFirst();
+        try {
+          node.onArrival(h.message(), h.payload());
+          progress = true;
+        } catch (ChannelGapException still) {
+          ahead.addLast(h);
+        }
+      }
+    }
   }
 
   /**
@@ -302,7 +332,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
         continue;
       }
       try {
-        node.onArrival(h.message(), h.payload());
+        deliverInOrder(h.message(), h.payload());
       } catch (RuntimeException e) {
         events.emit("frame_refused", "id", id(h.message()), "host", hostUuid, "error", e.getMessage());
       }

@@ -270,8 +270,7 @@ public final class HostRules {
     if (m.seq() < expected) return List.of(new Drop(m, DropReason.DUPLICATE));
     if (m.seq() > expected) {
       if (v.migratedHere) return List.of(new Drop(m, DropReason.REORDERED));
-      throw new IllegalStateException("channel " + m.from() + "->" + m.to() + " skipped from #" + (expected - 1)
-          + " to #" + m.seq() + ": channels are FIFO, a message was lost");
+      throw new ChannelGapException(m, expected);
     }
     List<HostAction> actions = new ArrayList<>();
     // The forced-checkpoint rule: catch up to the sender's index before delivering, so no orphan can form.

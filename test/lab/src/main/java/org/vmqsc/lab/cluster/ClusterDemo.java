@@ -57,8 +57,10 @@ public final class ClusterDemo {
       Groups.enable(api, group);
       say.accept("      enabled: every VM booted with its first checkpoint; placement " + Groups.placement(api, group,
           cluster));
-      say.accept("[3/6] running " + before.toSeconds() + " s");
-      watch(api, group, before);
+      say.accept("[3/6] running " + before.toSeconds() + " s, with one VM moved by live migration half way");
+      watch(api, group, before.dividedBy(2));
+      say.accept("      " + Groups.migrateOne(api, group, cluster));
+      watch(api, group, before.dividedBy(2));
       String victim = Groups.busiestAgent(api, group, cluster);
       say.accept("[4/6] SIGKILL agent " + victim + " (VMs " + Groups.vmsOn(api, group, cluster.agent(victim).hostUuid())
           + ")");

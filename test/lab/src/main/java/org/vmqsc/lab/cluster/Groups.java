@@ -96,6 +96,38 @@ public final class Groups {
     return best;
   }
 
+  /**
+   * Live-migrates the first VM of the busiest agent to the least busy one (migrateVirtualMachine, an async job)
+   * and says what it did.
+   */
+  public static String migrateOne(ApiClient api, String group, LocalCluster cluster) throws IOException,
+      InterruptedException {
+    Map<Integer, String> hosts = hostsOf(api, group);
+    String from = cluster.agent(busiestAgent(api, group, cluster)).hostUuid();
+    String to = null;
+    long fewest = Long.MAX_VALUE;
+    for (LocalCluster.Node a : cluster.agents().values()) {
+      long n = hosts.values().stream().filter(h -> h.equals(a.hostUuid())).count();
+      if (LocalCluster.alive(a.pid()) && !a.hostUuid().equals(from) && n < fewest) {
+        fewest = n;
+        to = a.hostUuid();
+      }
+    }
+    int vm = vmsOn(api, group, from).get(0);
+    String vmUuid = null;
+    for (JsonElement v : group(api, group).getAsJsonArray("vm")) {
+      if (v.getAsJsonObject().get("number").getAsInt() == vm) vmUuid = v.getAsJsonObject().get("virtualmachineid").getAsString();
+    }
+    long start = System.nanoTime();
+    String job = ok(api.get("migrateVirtualMachine", "virtualmachineid", vmUuid, "hostid", to), "migrateVirtualMachine")
+        .get("jobid").getAsString();
+    awaitJob(api, job, Duration.ofSeconds(60));
+    Map<String, String> names = new HashMap<>();
+    cluster.agents().values().forEach(a -> names.put(a.hostUuid(), a.name()));
+    return String.format("live migration: VM %d from %s to %s in %.2f s (migrateVirtualMachine); placement %s", vm,
+        names.get(from), names.get(to), (System.nanoTime() - start) / 1e9, placement(api, group, cluster));
+  }
+
   /** One line of progress: the line, the recoveries, the hosts' leases. */
   public static String progress(ApiClient api, String group) throws IOException, InterruptedException {
     JsonObject g = group(api, group);
