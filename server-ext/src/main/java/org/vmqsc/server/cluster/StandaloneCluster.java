@@ -226,6 +226,8 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
       if (service.group(group).startedMs() == null) {
         throw new ServiceException(ServiceException.Reason.WRONG_STATE, "group " + group + " is not enabled");
       }
+      String from = service.members(group).stream().filter(m -> m.vmUuid().equals(vmUuid)).findFirst()
+          .map(MemberView::hostUuid).orElse(null);
       long deadline = System.nanoTime() + 3 * service.group(group).basePeriodMs() * 1_000_000L;
       while (true) {
         try {
@@ -237,7 +239,8 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
         }
       }
       MemberView moved = service.members(group).stream().filter(m -> m.vmUuid().equals(vmUuid)).findFirst().orElseThrow();
-      events.emit("migrate", "group", group, "vm", moved.number(), "to_host", hostUuid);
+      // The agents' own events (vm_stop and vm_start, reason "migrated") say where it ran when; this is the summary.
+      events.emit("migrated", "group", group, "vm", moved.number(), "from_host", from, "to_host", hostUuid);
       return moved;
     });
   }
