@@ -167,6 +167,15 @@ final class HttpHostChannel implements HostChannel {
     return order(host, "status", new GroupRef(""), Status.class, Duration.ofSeconds(2));
   }
 
+  private static void pause(long millis, String host, String name) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HostUnreachableException(host, name + ": interrupted");
+    }
+  }
+
   private <T> T order(String host, String name, Object body, Class<T> answer) {
     return order(host, name, body, answer, ORDER_TIMEOUT);
   }
@@ -180,14 +189,21 @@ final class HttpHostChannel implements HostChannel {
         .header(Wire.TOKEN_HEADER, token)
         .POST(HttpRequest.BodyPublishers.ofString(Wire.GSON.toJson(body)))
         .build();
-    HttpResponse<String> response;
-    try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new HostUnreachableException(host, name + ": " + e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new HostUnreachableException(host, name + ": interrupted");
+    HttpResponse<String> response = null;
+    // Every order is idempotent on the host, so one lost on the way (a kept-alive connection the agent had
+    // closed, a reset) is sent again before the host counts as unreachable; a timeout is not retried.
+    for (int attempt = 1; response == null; attempt++) {
+      try {
+        response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      } catch (java.net.http.HttpTimeoutException e) {
+        throw new HostUnreachableException(host, name + ": " + e);
+      } catch (IOException e) {
+        if (attempt >= 3) throw new HostUnreachableException(host, name + ": " + e);
+        pause(50L * attempt, host, name);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new HostUnreachableException(host, name + ": interrupted");
+      }
     }
     if (response.statusCode() != 200) {
       String why = response.body();

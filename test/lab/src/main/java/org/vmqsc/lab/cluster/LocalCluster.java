@@ -293,7 +293,11 @@ public final class LocalCluster {
 
   private Process launch(String name, List<String> args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    // An agent keeps its simulated guests' memory on its heap: room for eight of them (VMs gather on the agents
+    // that survive kills), and for a restore's image and a checkpoint's copy.
+    long heapMib = name.equals("manager") ? 384 : 384 + 8L * settings.guestMemoryMib();
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heapMib + "m", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), "org.vmqsc.lab.VmqscCommand"));
     command.addAll(args);
     Path log = dir.resolve("logs").resolve(name + ".log");
