@@ -1,8 +1,7 @@
 package org.vmqsc.agent.process;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -43,7 +42,6 @@ final class GuestCheckpoints implements AutoCloseable {
   private static final String PREFIX = "ckpt/";
 
   private final SimulatorDriver driver = new SimulatorDriver();
-  private final Path scratch;
   private final DirectoryStore staging;
   private final DirectoryStore stable;
   private final CheckpointEngine engine;
@@ -55,8 +53,7 @@ final class GuestCheckpoints implements AutoCloseable {
   });
   private final Map<CheckpointKey, Progress> waitingForStable = new ConcurrentHashMap<>();
 
-  GuestCheckpoints(DirectoryStore staging, DirectoryStore stable, Path scratch) {
-    this.scratch = scratch;
+  GuestCheckpoints(DirectoryStore staging, DirectoryStore stable) {
     this.staging = staging;
     this.stable = stable;
     this.engine = new CheckpointEngine(staging, new GearChunker(8192));
@@ -103,14 +100,11 @@ final class GuestCheckpoints implements AutoCloseable {
     CheckpointKey key = key(location);
     Manifest manifest = stable.manifest(key).orElseThrow(() -> new IOException("no stable checkpoint " + location));
     PwdGuest state = state(manifest.attributes(), vm, groupSize, location);
-    Path image = scratch.resolve(key.vmId() + ".restore");
-    try {
-      CheckpointEngine.restoreToFile(key, stable, image, null);
-      startGuest(key.vmId(), memoryMiB, dirtyPagesPerSecond, 0);
-      driver.restore(key.vmId(), image);
-    } finally {
-      Files.deleteIfExists(image);
-    }
+    // Verified chunk by chunk into memory, then into a guest whose memory starts empty (it is all overwritten).
+    ByteArrayOutputStream image = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8, manifest.imageBytes()));
+    CheckpointEngine.restore(key, stable, image, null);
+    driver.start(key.vmId(), Math.max(1, memoryMiB * 256), 0, 0).setWriteRate(dirtyPagesPerSecond);
+    driver.restore(key.vmId(), image.toByteArray());
     return state;
   }
 
