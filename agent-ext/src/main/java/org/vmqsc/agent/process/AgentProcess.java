@@ -330,6 +330,16 @@ public final class AgentProcess implements AutoCloseable {
           dropAll("fence order");
           return null;
         }))
+        .route("freeze", GroupRef.class, o -> onLoop(() -> {
+          GroupRuntime r = runtimes.get(o.group());
+          if (r != null) r.freeze();
+          return null;
+        }))
+        .route("thaw", GroupRef.class, o -> onLoop(() -> {
+          GroupRuntime r = runtimes.get(o.group());
+          if (r != null) r.thaw();
+          return null;
+        }))
         .route("evict", GuestOrder.class, o -> onLoop(() -> {
           GroupRuntime r = runtimes.get(o.group());
           if (r != null) r.release(List.of(o.vm()));

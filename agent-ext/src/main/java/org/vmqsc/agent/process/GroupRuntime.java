@@ -86,6 +86,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   /** Frames that arrived ahead of their channel, waiting for the gap to fill. */
   private final ArrayDeque<Held> ahead = new ArrayDeque<>();
   private boolean stopped;
+  /** Held still by a recovery under way. */
+  private boolean frozen;
   private boolean closed;
   private boolean quiet;
   /** Guests handed off by live migration, until the manager has carried them over. */
@@ -268,7 +270,22 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
    */
   private boolean blocked() {
     if (!stopped && !leaseHeld.getAsBoolean()) stop("lease");
-    return stopped;
+    return stopped || frozen;
+  }
+
+  /** A recovery runs: the group stands still (no step, frames held) while its orders come in. */
+  void freeze() {
+    frozen = true;
+  }
+
+  /** The recovery is over: catch up with the clock, let the held frames in, step again. */
+  void thaw() {
+    if (!frozen || closed) return;
+    frozen = false;
+    if (stopped) return; // the lease decides
+    node.onBoundary(index());
+    release();
+    for (int vm : guests.keySet()) scheduleStep(vm);
   }
 
   // ---- frames ------------------------------------------------------------------------------------------------
@@ -323,7 +340,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   }
 
   private void release() {
-    if (stopped) return;
+    if (stopped || frozen) return;
     int n = held.size();
     for (int i = 0; i < n; i++) {
       Held h = held.pollFirst();

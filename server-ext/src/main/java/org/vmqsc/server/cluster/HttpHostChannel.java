@@ -106,6 +106,14 @@ final class HttpHostChannel implements HostChannel {
     order(host, "immigrate", new ImmigrateOrder(group, migration, guest), Object.class);
   }
 
+  @Override public void freeze(String host, String group) {
+    order(host, "freeze", new GroupRef(group), Object.class);
+  }
+
+  @Override public void thaw(String host, String group) {
+    order(host, "thaw", new GroupRef(group), Object.class);
+  }
+
   @Override public void evict(String host, String group, int vm) {
     order(host, "evict", new GuestOrder(group, vm), Object.class);
   }

@@ -19,6 +19,12 @@ public interface HostChannel {
   /** The hosts the manager can reach now (not fenced). */
   Collection<String> liveHosts();
 
+  /** The group stands still on the host (no guest step, frames held) until {@link #thaw}: a recovery runs. */
+  void freeze(String host, String group);
+
+  /** The group runs on after a recovery: held frames go in, guests step again. */
+  void thaw(String host, String group);
+
   /** What the host holds of the group, as data. */
   HostSnapshot snapshot(String host, String group);
 

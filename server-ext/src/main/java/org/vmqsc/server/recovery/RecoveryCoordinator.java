@@ -101,7 +101,42 @@ public final class RecoveryCoordinator {
    * line with the minimal set. Empty when nothing failed, or another manager already runs this recovery.
    */
   public Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed) {
-    return recover(group, kind, failedRef, alsoFailed, RETRIES);
+    Collection<String> frozen = freeze(group);
+    try {
+      return recover(group, kind, failedRef, alsoFailed, RETRIES);
+    } finally {
+      thaw(group, frozen);
+    }
+  }
+
+  /**
+   * The group stands still on every reachable host from before the snapshots until the last order: no guest step,
+   * no delivery. On one machine's simulator a recovery is one instant; over a network the VMs about to be rolled
+   * back would run on meanwhile, and a survivor could receive what a doomed execution sent after the plan was made
+   * (an orphan no plan knows). A host that does not answer is fenced and counted failed, as in a snapshot.
+   */
+  private Collection<String> freeze(String group) {
+    List<String> frozen = new ArrayList<>();
+    for (String h : hosts.liveHosts()) {
+      try {
+        hosts.freeze(h, group);
+        frozen.add(h);
+      } catch (HostUnreachableException e) {
+        log.warn("{}: counted as failed", e.getMessage());
+        hosts.fence(h);
+      }
+    }
+    return frozen;
+  }
+
+  private void thaw(String group, Collection<String> frozen) {
+    for (String h : frozen) {
+      try {
+        hosts.thaw(h, group);
+      } catch (HostUnreachableException e) {
+        log.warn("{}: it stays frozen until its lease ends or a recovery thaws it", e.getMessage());
+      }
+    }
   }
 
   /**
@@ -169,7 +204,12 @@ public final class RecoveryCoordinator {
     List<RecoveryEventView> done = new ArrayList<>();
     for (RecoveryEventView event : service.runningRecoveries()) {
       HostFailurePlan plan = service.claimedPlan(event.uuid());
-      done.add(carryOut(event, plan, snapshots(event.groupUuid())));
+      Collection<String> frozen = freeze(event.groupUuid());
+      try {
+        done.add(carryOut(event, plan, snapshots(event.groupUuid())));
+      } finally {
+        thaw(event.groupUuid(), frozen);
+      }
     }
     return done;
   }

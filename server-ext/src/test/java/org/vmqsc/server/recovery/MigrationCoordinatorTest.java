@@ -52,6 +52,8 @@ public class MigrationCoordinatorTest {
     @Override public void restore(String host, String group, VmRestore r, String c, List<String> s) { throw new UnsupportedOperationException(); }
     @Override public void rollback(String host, String group, int vm, int inc, long[] sent) { throw new UnsupportedOperationException(); }
     @Override public void evict(String host, String group, int vm) { throw new UnsupportedOperationException(); }
+    @Override public void freeze(String host, String group) { throw new UnsupportedOperationException(); }
+    @Override public void thaw(String host, String group) { throw new UnsupportedOperationException(); }
     @Override public void replay(String host, String group, int vm, List<Replay> r, Map<Message, byte[]> p, Map<Message, String> l) { throw new UnsupportedOperationException(); }
     @Override public void line(String host, String group, long index) { throw new UnsupportedOperationException(); }
     @Override public void fence(String host) { orders.add("fence " + host); live.remove(host); }

@@ -42,6 +42,8 @@ public class RecoveryCoordinatorPolicyTest {
     @Override public void line(String host, String group, long index) { asked.add("line"); }
     @Override public void placement(String host, String group, int vm, String newHost) { asked.add("placement " + vm); }
     @Override public void evict(String host, String group, int vm) { asked.add("evict " + vm); }
+    @Override public void freeze(String host, String group) { asked.add("freeze " + host); }
+    @Override public void thaw(String host, String group) { asked.add("thaw " + host); }
     @Override public void fence(String host) { asked.add("fence " + host); }
   }
 

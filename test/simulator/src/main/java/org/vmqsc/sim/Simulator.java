@@ -1034,6 +1034,13 @@ public final class Simulator {
       rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.lineState().sentTo()));
     }
 
+    @Override public void freeze(String host, String group) {
+      // A recovery of the world happens in one instant: nothing runs between its orders.
+    }
+
+    @Override public void thaw(String host, String group) {
+    }
+
     @Override public void evict(String host, String group, int vm) {
       Host h = live(host);
       if (h.node.runs(vm)) h.node.evict(vm);

@@ -471,6 +471,13 @@ public final class VmQscRuntime extends AbstractPolicy {
       throw probesOnly();
     }
 
+    @Override public void freeze(String host, String group) {
+      // Its recoveries happen in one instant: nothing runs between their orders.
+    }
+
+    @Override public void thaw(String host, String group) {
+    }
+
     @Override public void evict(String host, String group, int vm) {
       // Its plans restore a VM where it runs, or on a host it never ran on: nothing to stop elsewhere.
     }
