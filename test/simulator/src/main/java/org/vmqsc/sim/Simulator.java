@@ -603,7 +603,12 @@ public final class Simulator {
   private ProtectionService reviewed(ProtectionService inner) {
     return (ProtectionService) Proxy.newProxyInstance(ProtectionService.class.getClassLoader(),
         new Class<?>[] {ProtectionService.class}, (proxy, method, args) -> {
-          if (method.getName().equals("finishRecovery")) step();
+          if (method.getName().equals("finishRecovery")) {
+            step();
+            // Nothing fails inside a recovery of this world (its host failures fall between events): a recovery
+            // that ends failed is the runtime refusing what the plan asked, which a retry must not hide.
+            if (!(Boolean) args[1]) violation("a recovery failed: " + args[3]);
+          }
           Object result;
           try {
             result = method.invoke(inner, args);
