@@ -60,6 +60,8 @@ final class HttpHostChannel implements HostChannel {
    * travels here beside the protocol's {@link VmMigration} (kept, so a migration sent back to its source finds it).
    */
   private final Map<String, GuestState> guestsInFlight = new java.util.concurrent.ConcurrentHashMap<>();
+  /** host/boot id/group already deployed by a recovery, so each rollback notice does not deploy again. */
+  private final java.util.Set<String> deployed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   HttpHostChannel(AgentRegistry agents, FailureDetector detector, String token, Function<String, Deploy> deploymentOf) {
@@ -118,7 +120,13 @@ final class HttpHostChannel implements HostChannel {
     order(host, "evict", new GuestOrder(group, vm), Object.class);
   }
 
+  /**
+   * Every live host must know a rollback, the ones that get a VM of the group only later in this recovery too (a
+   * restarted agent): a host without the group would drop the notice and later take frames of the discarded
+   * execution still on their way for current ones. So the group is deployed there first.
+   */
   @Override public void rollback(String host, String group, int vm, int incarnation, long[] sentToAtLine) {
+    ensureDeployed(host, group);
     order(host, "rollback", new RollbackOrder(group, vm, incarnation, sentToAtLine), Object.class);
   }
 
@@ -165,6 +173,12 @@ final class HttpHostChannel implements HostChannel {
     } catch (HostUnreachableException | IllegalStateException e) {
       // Its lease has ended: it stopped its VMs on its own.
     }
+  }
+
+  /** Deploys the group on the host once per agent process (a restarted agent has a new boot id). */
+  private void ensureDeployed(String host, String group) {
+    String bootId = agents.find(host).map(AgentRegistry.Agent::bootId).orElse("");
+    if (deployed.add(host + "/" + bootId + "/" + group)) deploy(host, deploymentOf.apply(group));
   }
 
   void deploy(String host, Deploy deploy) {
