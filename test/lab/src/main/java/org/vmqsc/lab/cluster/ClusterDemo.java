@@ -1,18 +1,12 @@
 package org.vmqsc.lab.cluster;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.vmqsc.server.api.ApiClient;
 import org.vmqsc.sim.events.EventLogOracle;
@@ -108,17 +102,5 @@ public final class ClusterDemo {
     List<RecoveryTimes.Kill> kills = RecoveryTimes.of(merged);
     if (kills.isEmpty()) return new double[] {Double.NaN, Double.NaN};
     return new double[] {kills.get(0).detection(), kills.get(0).recovery()};
-  }
-
-  static Map<String, String> names(JsonArray hosts) {
-    Map<String, String> out = new HashMap<>();
-    for (JsonElement h : hosts) out.put(h.getAsJsonObject().get("id").getAsString(), h.getAsJsonObject().get("name").getAsString());
-    return out;
-  }
-
-  static List<String> strings(JsonArray a) {
-    List<String> out = new ArrayList<>();
-    for (JsonElement e : a) out.add(e.getAsString());
-    return out;
   }
 }

@@ -132,13 +132,10 @@ public final class Groups {
   public static String progress(ApiClient api, String group) throws IOException, InterruptedException {
     JsonObject g = group(api, group);
     StringBuilder b = new StringBuilder("recovery line " + (g.has("lineindex") ? g.get("lineindex").getAsLong() : "-"));
-    JsonObject hosts = ok(api.get("listHosts"), "listHosts");
-    if (hosts.has("host")) {
+    Map<String, String> leases = leases(api);
+    if (!leases.isEmpty()) {
       b.append("; hosts");
-      for (JsonElement h : hosts.getAsJsonArray("host")) {
-        JsonObject o = h.getAsJsonObject();
-        b.append(' ').append(o.get("name").getAsString()).append('=').append(o.get("leasestate").getAsString());
-      }
+      leases.forEach((name, state) -> b.append(' ').append(name).append('=').append(state));
     }
     return b.toString();
   }
