@@ -48,7 +48,7 @@ final class GroupTransactions {
   <T> T onGroup(String groupUuid, GroupChange<T> change) {
     return lockedChange((session, inProcess) -> {
       Long known = states.groupId(groupUuid);
-      inProcess.acquire(known != null ? known : findGroup(session, groupUuid).id());
+      inProcess.acquire(known != null ? known : groupIdOf(session, groupUuid));
       ProtectionGroupEntity group = lockGroup(session, groupUuid);
       states.rememberGroupId(groupUuid, group.id());
       return new Locked(group, stateOf(session, group), null);
@@ -82,7 +82,7 @@ final class GroupTransactions {
           }
         }
       }
-      inProcess.acquire(known != null ? known : findGroup(session, groupUuid).id());
+      inProcess.acquire(known != null ? known : groupIdOf(session, groupUuid));
       ProtectionGroupEntity group = lockGroup(session, groupUuid);
       states.rememberGroupId(groupUuid, group.id());
       return new Locked(group, stateOf(session, group), null);
@@ -108,12 +108,12 @@ final class GroupTransactions {
         }
         states.forgetGroup(vmUuid);
       }
-      GroupMemberEntity unlocked = MemberRepository.byVm(session, vmUuid).orElseThrow(() -> {
+      long groupId = MemberRepository.groupIdOf(session, vmUuid).orElseThrow(() -> {
         log.warn("refused a report for VM {}: it is in no protection group", vmUuid);
         return unknownVm(vmUuid, "in any group");
       });
-      inProcess.acquire(unlocked.groupId());
-      ProtectionGroupEntity group = GroupRepository.lock(session, unlocked.groupId()).orElseThrow(() -> {
+      inProcess.acquire(groupId);
+      ProtectionGroupEntity group = GroupRepository.lock(session, groupId).orElseThrow(() -> {
         log.warn("refused a report for VM {}: its group was deleted", vmUuid);
         return new ServiceException(Reason.UNKNOWN_GROUP, "VM " + vmUuid + " belongs to no existing group");
       });
@@ -184,6 +184,11 @@ final class GroupTransactions {
 
   static ProtectionGroupEntity lockGroup(Session session, String groupUuid) {
     return GroupRepository.lock(session, groupUuid).orElseThrow(() -> unknownGroup(groupUuid));
+  }
+
+  /** The group's id, found without loading the group, which is then loaded only by its lock. */
+  static long groupIdOf(Session session, String groupUuid) {
+    return GroupRepository.idOf(session, groupUuid).orElseThrow(() -> unknownGroup(groupUuid));
   }
 
   static ProtectionGroupEntity findGroup(Session session, String groupUuid) {

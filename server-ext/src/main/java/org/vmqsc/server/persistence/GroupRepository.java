@@ -18,8 +18,21 @@ public final class GroupRepository {
   }
 
   /**
+   * The group's id, without loading the group: for finding a group before locking it. (A group loaded before
+   * {@link #lock} would stay in the session as it was read then, not as locked: Hibernate hands back the entity it
+   * already holds.)
+   */
+  public static Optional<Long> idOf(Session session, String groupUuid) {
+    return session.createSelectionQuery(
+            "select id from ProtectionGroupEntity where uuid = :uuid and removed is null", Long.class)
+        .setParameter("uuid", groupUuid)
+        .uniqueResultOptional();
+  }
+
+  /**
    * Reads the group with {@code SELECT ... FOR UPDATE}: every change to a group's protocol state takes this lock
-   * first, so changes to one group are serialised across all management servers sharing the database.
+   * first, so changes to one group are serialised across all management servers sharing the database. It must be
+   * the transaction's first load of the group (see {@link #idOf}).
    */
   public static Optional<ProtectionGroupEntity> lock(Session session, String groupUuid) {
     return byUuid(session, groupUuid).setLockMode(LockModeType.PESSIMISTIC_WRITE).uniqueResultOptional();

@@ -28,6 +28,14 @@ public final class MemberRepository {
         .uniqueResultOptional();
   }
 
+  /** The id of the group the VM is an active member of, without loading the member (see GroupRepository.idOf). */
+  public static Optional<Long> groupIdOf(Session session, String vmUuid) {
+    return session.createSelectionQuery(
+            "select groupId from GroupMemberEntity where vmUuid = :vm and removed is null", Long.class)
+        .setParameter("vm", vmUuid)
+        .uniqueResultOptional();
+  }
+
   public static List<GroupMemberEntity> onHost(Session session, String hostUuid) {
     return session.createSelectionQuery(
             "from GroupMemberEntity where hostUuid = :host and removed is null order by groupId, id",

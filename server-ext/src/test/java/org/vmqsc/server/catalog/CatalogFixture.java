@@ -60,6 +60,29 @@ final class CatalogFixture implements AutoCloseable {
     }
   }
 
+  /** Another session takes the group's row lock and holds it until it commits. */
+  Connection holdGroupLock(String groupUuid) throws SQLException {
+    Connection c = java.sql.DriverManager.getConnection(url, "root", "");
+    c.setAutoCommit(false);
+    try (Statement s = c.createStatement()) {
+      s.executeQuery("SELECT id FROM vmqsc_protection_group WHERE uuid = '" + groupUuid + "' FOR UPDATE").close();
+    }
+    return c;
+  }
+
+  /**
+   * Waits until {@code n} statements have run for a while, in a test where only lock waits do (so the test knows
+   * the order in which they queued).
+   */
+  void awaitLockWaits(int n) throws InterruptedException {
+    for (int i = 0; i < 1000; i++) {
+      if (count("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query'"
+          + " AND ID <> CONNECTION_ID() AND TIME_MS > 50") >= n) return;
+      Thread.sleep(10);
+    }
+    throw new AssertionError("fewer than " + n + " transactions ever waited for a lock");
+  }
+
   @Override public void close() {
     for (AutoCloseable c : open) {
       try {

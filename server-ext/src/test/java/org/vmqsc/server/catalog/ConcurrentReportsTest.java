@@ -89,6 +89,38 @@ public class ConcurrentReportsTest {
     assertEquals(10, fixture.count("SELECT COUNT(*) FROM vmqsc_recovery_event WHERE state = 'RUNNING'"));
   }
 
+  /**
+   * A manager that has not seen the group yet looks it up before locking it. If the lookup's copy of the group row
+   * were kept past the lock, a change committed in between would be invisible: this manager would write the group's
+   * version back to one another manager already used, and that manager would then trust a cache missing this
+   * manager's rows (and insert one of them again).
+   */
+  @Test public void aManagerLookingTheGroupUpWhileAnotherChangesItSeesTheRowAsLocked() throws Exception {
+    Catalog a = fixture.catalog("manager-a");
+    Catalog b = fixture.catalog("manager-b");
+    GroupView view = Feeding.register(a, group);
+    List<SimulatedGroup.Report> boundaries = group.all().stream()
+        .filter(r -> r instanceof SimulatedGroup.Boundary staged && !staged.report().stable()).toList();
+    assertEquals(Views.ReportOutcome.RECORDED, Feeding.feed(a, boundaries.get(0)).outcome());
+    long before = fixture.count("SELECT state_version FROM vmqsc_protection_group");
+
+    java.util.concurrent.CompletableFuture<Views.ReportResult> first;
+    java.util.concurrent.CompletableFuture<Views.ReportResult> second;
+    try (java.sql.Connection holder = fixture.holdGroupLock(view.uuid())) {
+      first = java.util.concurrent.CompletableFuture.supplyAsync(() -> Feeding.feed(a, boundaries.get(1)));
+      fixture.awaitLockWaits(1); // a queues first, with its cached state
+      second = java.util.concurrent.CompletableFuture.supplyAsync(() -> Feeding.feed(b, boundaries.get(2)));
+      fixture.awaitLockWaits(2); // b has looked the group up and queues behind a
+      holder.commit();
+    }
+    assertEquals(Views.ReportOutcome.RECORDED, first.get().outcome());
+    assertEquals(Views.ReportOutcome.RECORDED, second.get().outcome());
+    assertEquals("each change bumps the group's version once", before + 2,
+        fixture.count("SELECT state_version FROM vmqsc_protection_group"));
+    assertEquals("a repeat of b's report, sent to a", Views.ReportOutcome.DUPLICATE,
+        Feeding.feed(a, boundaries.get(2)).outcome());
+  }
+
   /** Reports that arrived after the line had passed their index: the line never needs them. */
   private final java.util.Set<String> ignored = java.util.concurrent.ConcurrentHashMap.newKeySet();
 

@@ -5,8 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -95,14 +93,8 @@ public class GroupLockTest {
     assertTrue(a.runningRecoveries().isEmpty());
   }
 
-  /** Another session holds the group's row lock until it commits. */
   private Connection holdGroupLock() throws Exception {
-    Connection c = DriverManager.getConnection(fixture.url, "root", "");
-    c.setAutoCommit(false);
-    try (Statement s = c.createStatement()) {
-      s.executeQuery("SELECT id FROM vmqsc_protection_group WHERE uuid = '" + group.uuid() + "' FOR UPDATE").close();
-    }
-    return c;
+    return fixture.holdGroupLock(group.uuid());
   }
 
   private static void assertStillWaiting(CompletableFuture<?> call) throws InterruptedException, ExecutionException {
