@@ -37,6 +37,7 @@ import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.wire.WireMessages.EmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.Emigrated;
+import org.vmqsc.agent.wire.WireMessages.FenceOrder;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
 import org.vmqsc.agent.wire.WireMessages.ImmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.GuestOrder;
@@ -326,8 +327,9 @@ public final class AgentProcess implements AutoCloseable {
           if (r != null) r.placement(o.vm(), o.tunnel());
           return null;
         }))
-        .route("fence", GroupRef.class, o -> onLoop(() -> {
-          dropAll("fence order");
+        .route("fence", FenceOrder.class, o -> onLoop(() -> {
+          LeaseKeeper l = lease;
+          if (l == null || l.epoch() < o.epoch()) dropAll("fence order");
           return null;
         }))
         .route("freeze", GroupRef.class, o -> onLoop(() -> {

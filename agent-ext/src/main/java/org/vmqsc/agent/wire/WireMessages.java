@@ -75,6 +75,12 @@ public final class WireMessages {
 
   public record GroupRef(String group) {}
 
+  /**
+   * Drop every VM: the manager declared the host failed, which started {@code epoch}. A host already running in
+   * that epoch (it learnt of the failure and rejoined, empty) ignores it.
+   */
+  public record FenceOrder(long epoch) {}
+
   public record PayloadsRequest(String group, List<Message> messages) {}
 
   public record Payload(Message message, byte[] bytes) {}

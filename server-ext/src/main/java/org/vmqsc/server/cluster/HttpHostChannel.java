@@ -17,6 +17,7 @@ import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.wire.Wire;
 import org.vmqsc.agent.wire.WireMessages.EmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.Emigrated;
+import org.vmqsc.agent.wire.WireMessages.FenceOrder;
 import org.vmqsc.agent.wire.WireMessages.GuestState;
 import org.vmqsc.agent.wire.WireMessages.ImmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
@@ -158,6 +159,7 @@ final class HttpHostChannel implements HostChannel {
    */
   @Override public void fence(String host) {
     detector.declareFailed(host);
+    long epoch = detector.epoch(host);
     detector.leaseEnd(host).ifPresent(end -> {
       long waitMs = Duration.between(java.time.Instant.now(), end).toMillis() + 20;
       if (waitMs <= 0) return;
@@ -169,7 +171,7 @@ final class HttpHostChannel implements HostChannel {
       }
     });
     try {
-      order(host, "fence", new GroupRef(""), Object.class, Duration.ofSeconds(1));
+      order(host, "fence", new FenceOrder(epoch), Object.class, Duration.ofSeconds(1));
     } catch (HostUnreachableException | IllegalStateException e) {
       // Its lease has ended: it stopped its VMs on its own.
     }

@@ -257,12 +257,10 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
       for (String host : detector.expired()) {
         Instant detected = clock.instant();
         Instant lastHeard = detector.leaseEnd(host).map(end -> end.minus(settings.lease())).orElse(detected);
-        events.emit("host_failure", "host", host, "name", agents.nameOf(host),
-            "silent_s", Duration.between(lastHeard, detected).toMillis() / 1000.0);
         log.warn("host {} ({}) missed its lease: recovering its groups", agents.nameOf(host), host);
         recoveries.execute(() -> {
           try {
-            for (RecoveryEventView e : coordinator.onHostFailed(host)) record(Optional.of(e), lastHeard, detected);
+            for (RecoveryEventView e : onHostFailed(host, lastHeard, detected)) record(Optional.of(e), lastHeard, detected);
           } catch (RuntimeException e) {
             log.error("recovery after the failure of host {} failed: {}", host, e.getMessage());
             events.emit("recovery_failed", "host", host, "error", String.valueOf(e.getMessage()));
@@ -272,6 +270,23 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     } catch (RuntimeException e) {
       log.error("failure detection: {}", e.toString());
     }
+  }
+
+  /**
+   * On the recovery thread. The host_failure event says the host runs none of its VMs from then on, so it is
+   * written once the fence is over (its lease ended), not when the failure is declared: until then the host's
+   * VMs may still run. A host that came back since (it learnt of its failure, dropped every VM and rejoined) is
+   * not fenced again: it may run VMs given to it since; its lost VMs are recovered all the same.
+   */
+  private List<RecoveryEventView> onHostFailed(String host, Instant lastHeard, Instant detected) {
+    if (!detector.isFailed(host)) {
+      log.info("host {} came back, empty, before its failure was handled: recovering what it lost", host);
+      return coordinator.recoverGroupsOn(host);
+    }
+    channel.fence(host);
+    events.emit("host_failure", "host", host, "name", agents.nameOf(host),
+        "silent_s", Duration.between(lastHeard, detected).toMillis() / 1000.0);
+    return coordinator.recoverGroupsOn(host);
   }
 
   private Optional<RecoveryEventView> record(Optional<RecoveryEventView> done, Instant lastHeard, Instant detected) {

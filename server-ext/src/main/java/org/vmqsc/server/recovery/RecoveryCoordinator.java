@@ -77,6 +77,14 @@ public final class RecoveryCoordinator {
   /** A host's lease expired: fence it, then recover every automatic group with a VM on it. */
   public List<RecoveryEventView> onHostFailed(String host) {
     hosts.fence(host);
+    return recoverGroupsOn(host);
+  }
+
+  /**
+   * Recovers every automatic group with a VM on {@code host}, already fenced (or back, empty, since its failure):
+   * the VMs no live host runs roll back; a VM the host was given after it came back runs on.
+   */
+  public List<RecoveryEventView> recoverGroupsOn(String host) {
     List<RecoveryEventView> done = new ArrayList<>();
     for (String group : service.groupsOnHost(host)) {
       if (service.group(group).recoveryPolicy() == RecoveryPolicy.MANUAL) {

@@ -18,8 +18,11 @@ import java.util.function.Consumer;
 
 /**
  * Merges the event files of several processes into one log ordered by {@code t}. Equal times keep file order,
- * then line order; each file's own order is always kept (a clock that stepped back reorders nothing within a
- * process). The merged log starts with a header naming what it merged ({@code merged_from}, one entry per file,
+ * then line order. Within a file, events are put in time order over a short window ({@link InTimeOrder}): a
+ * process writes from several threads, and stamps some events with the instant they happened rather than the
+ * instant they were written (a send is stamped before its frame leaves, and written after), so its lines may be
+ * out of time order by a little; beyond the window a file's own order is kept (a clock that stepped back
+ * reorders nothing within a process). The merged log starts with a header naming what it merged ({@code merged_from}, one entry per file,
  * in file order) and tags every event with {@code src}, its file's position in that list, so a checker can tell
  * which process wrote it. Truncated last lines are skipped and counted in the header.
  */
@@ -42,14 +45,16 @@ public final class MergedEventLog {
       JsonObject header = header(open);
       out.accept(header);
       long events = 0;
+      List<InTimeOrder> sorted = new ArrayList<>();
+      for (EventFile f : open) sorted.add(new InTimeOrder(f, InTimeOrder.window(f.header())));
       PriorityQueue<Head> heads = new PriorityQueue<>();
-      for (int i = 0; i < open.size(); i++) advance(open.get(i), i, heads);
+      for (int i = 0; i < sorted.size(); i++) advance(sorted.get(i), i, heads);
       while (!heads.isEmpty()) {
         Head h = heads.poll();
         h.event().addProperty("src", h.file());
         out.accept(h.event());
         events++;
-        advance(open.get(h.file()), h.file(), heads);
+        advance(sorted.get(h.file()), h.file(), heads);
       }
       return new Summary(header, events, header.get("truncated_lines").getAsInt());
     } finally {
@@ -80,9 +85,9 @@ public final class MergedEventLog {
     }
   }
 
-  private static void advance(EventFile f, int index, PriorityQueue<Head> heads) throws IOException {
-    JsonObject e = f.next();
-    if (e != null) heads.add(new Head(e.get("t").getAsDouble(), index, e));
+  private static void advance(InTimeOrder f, int index, PriorityQueue<Head> heads) throws IOException {
+    InTimeOrder.Timed e = f.next();
+    if (e != null) heads.add(new Head(e.key(), index, e.event()));
   }
 
   private static JsonObject header(List<EventFile> files) {
