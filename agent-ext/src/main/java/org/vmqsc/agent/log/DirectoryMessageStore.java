@@ -11,7 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.vmqsc.agent.store.SafeFiles;
 import org.vmqsc.agent.store.StoreFullException;
 import org.vmqsc.protocol.BoundaryRecord;
@@ -39,19 +38,27 @@ public final class DirectoryMessageStore implements StableMessageStore {
   private final TempWriter tempWriter;
   private final int partialFilesRemoved;
 
-  private DirectoryMessageStore(Path root, TempWriter tempWriter) throws IOException {
+  private DirectoryMessageStore(Path root, TempWriter tempWriter, boolean shared) throws IOException {
     this.root = SafeFiles.ownerOnlyDirectory(root).toAbsolutePath().normalize();
     this.tempWriter = tempWriter;
-    this.partialFilesRemoved = removeTempFiles();
+    this.partialFilesRemoved = removeTempFiles(shared);
   }
 
   /** Opens (or creates) the log under {@code root}, removing temporary files a crash left behind. */
   public static DirectoryMessageStore open(Path root) throws IOException {
-    return new DirectoryMessageStore(root, CHANNEL_WRITE);
+    return new DirectoryMessageStore(root, CHANNEL_WRITE, false);
+  }
+
+  /**
+   * Opens (or creates) a log that other hosts write too (stable storage): a temporary file is removed only once
+   * nobody has written it for an hour, for a younger one may be another host's write under way.
+   */
+  public static DirectoryMessageStore openShared(Path root) throws IOException {
+    return new DirectoryMessageStore(root, CHANNEL_WRITE, true);
   }
 
   static DirectoryMessageStore open(Path root, TempWriter tempWriter) throws IOException {
-    return new DirectoryMessageStore(root, tempWriter);
+    return new DirectoryMessageStore(root, tempWriter, false);
   }
 
   public Path root() {
@@ -162,15 +169,12 @@ public final class DirectoryMessageStore implements StableMessageStore {
     return file;
   }
 
-  private int removeTempFiles() throws IOException {
+  private int removeTempFiles(boolean shared) throws IOException {
     int removed = 0;
-    try (Stream<Path> files = Files.walk(root, 2)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX) && Files.isRegularFile(file)) {
-          Files.deleteIfExists(file);  // a write that never reached its rename
-          removed++;
-        }
-      }
+    for (Path file : SafeFiles.regularFiles(root)) {
+      if (!file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) continue;
+      if (shared && !SafeFiles.abandoned(file)) continue;
+      if (Files.deleteIfExists(file)) removed++; // a write that never reached its rename
     }
     return removed;
   }

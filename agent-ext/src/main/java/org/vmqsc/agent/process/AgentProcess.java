@@ -133,7 +133,7 @@ public final class AgentProcess implements AutoCloseable {
     Files.createDirectories(config.stable());
     this.checkpoints = new GuestCheckpoints(DirectoryStore.open("staging", staging),
         DirectoryStore.openShared("stable", config.stable().resolve("checkpoints")));
-    this.logStore = DirectoryMessageStore.open(config.stable().resolve("logs"));
+    this.logStore = DirectoryMessageStore.openShared(config.stable().resolve("logs"));
     this.tunnel = UdpTunnel.open(new InetSocketAddress("127.0.0.1", 0), tunnelConfig(Duration.ofSeconds(3)),
         this::peerUnreachable);
     this.reports = new ReportSender(manager, events);

@@ -133,10 +133,10 @@ public final class DirectoryStore implements CheckpointStore {
       marks.forEach(mark -> damaged.add(mark.getFileName().toString()));
     }
     {
-      for (Path file : regularFiles(root)) {
+      for (Path file : SafeFiles.regularFiles(root)) {
         if (file.getFileName().toString().endsWith(SafeFiles.TEMP_SUFFIX)) {
           // A write that never reached its rename; in a shared store, unless it is old, another host's write now.
-          if (sharing == Sharing.SHARED && !abandoned(file)) {
+          if (sharing == Sharing.SHARED && !SafeFiles.abandoned(file)) {
             continue;
           }
           Files.deleteIfExists(file);
@@ -179,39 +179,6 @@ public final class DirectoryStore implements CheckpointStore {
       unreferenced = GarbageCollector.collect(this).chunksDeleted();
     }
     return new OpenReport(partial, unreferenced, index.size(), manifests, List.copyOf(problems));
-  }
-
-  /**
-   * The regular files under {@code dir}. In a shared store other hosts create, rename and delete files while this
-   * walk runs: one that vanishes between its listing and its attributes is skipped, not an error.
-   */
-  private static List<Path> regularFiles(Path dir) throws IOException {
-    List<Path> out = new ArrayList<>();
-    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
-      @Override public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
-        if (a.isRegularFile()) {
-          out.add(file);
-        }
-        return java.nio.file.FileVisitResult.CONTINUE;
-      }
-
-      @Override public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return java.nio.file.FileVisitResult.CONTINUE;
-        }
-        throw e;
-      }
-    });
-    return out;
-  }
-
-  /** A temporary file nobody wrote for an hour: its writer died. */
-  private static boolean abandoned(Path temp) throws IOException {
-    try {
-      return Files.getLastModifiedTime(temp).toMillis() < System.currentTimeMillis() - 3_600_000L;
-    } catch (NoSuchFileException gone) {
-      return false;
-    }
   }
 
   /** Reads the record headers of packs not indexed yet; returns descriptions of damaged packs. */

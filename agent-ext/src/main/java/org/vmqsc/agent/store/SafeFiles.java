@@ -4,13 +4,19 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -90,5 +96,41 @@ public final class SafeFiles {
       }
     }
     return false;
+  }
+
+  /**
+   * The regular files under {@code dir}. In a directory other hosts share, they create, rename and delete files
+   * while this walk runs: one that vanishes between its listing and its attributes is skipped, not an error.
+   */
+  public static List<Path> regularFiles(Path dir) throws IOException {
+    List<Path> out = new ArrayList<>();
+    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      @Override public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
+        if (a.isRegularFile()) {
+          out.add(file);
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+    });
+    return out;
+  }
+
+  /**
+   * A temporary file nobody wrote for an hour: its writer died. In a shared directory a younger one may be another
+   * host's write under way.
+   */
+  public static boolean abandoned(Path temp) throws IOException {
+    try {
+      return Files.getLastModifiedTime(temp).toMillis() < System.currentTimeMillis() - 3_600_000L;
+    } catch (NoSuchFileException gone) {
+      return false;
+    }
   }
 }

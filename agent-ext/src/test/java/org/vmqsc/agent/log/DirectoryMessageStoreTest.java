@@ -164,6 +164,23 @@ public class DirectoryMessageStoreTest extends StableMessageStoreContract {
     assertEquals(1, reopened.read(location).size());
   }
 
+  @Test public void aSharedLogKeepsAnotherHostsWriteUnderWayAndRemovesAnAbandonedOne() throws IOException {
+    String location = smallRecord();
+    Path underWay = file(location).resolveSibling("segment-vm2-index4-inc0.log.1" + SafeFiles.TEMP_SUFFIX);
+    Path abandoned = file(location).resolveSibling("segment-vm3-index4-inc0.log.2" + SafeFiles.TEMP_SUFFIX);
+    Files.write(underWay, new byte[] {1});
+    Files.write(abandoned, new byte[] {2});
+    Files.setLastModifiedTime(abandoned, java.nio.file.attribute.FileTime.fromMillis(
+        System.currentTimeMillis() - 2 * 3_600_000L));
+
+    DirectoryMessageStore shared = DirectoryMessageStore.openShared(root);
+
+    assertEquals(1, shared.partialFilesRemoved());
+    assertTrue("another host's write under way was removed", Files.exists(underWay));
+    assertFalse(Files.exists(abandoned));
+    assertEquals(1, shared.read(location).size());
+  }
+
   @Test public void aFullDiskLeavesNothingBehindAndSaysSo() throws IOException {
     Path fullRoot = tmp.getRoot().toPath().resolve("full");
     DirectoryMessageStore full = DirectoryMessageStore.open(fullRoot, (out, bytes) -> {
