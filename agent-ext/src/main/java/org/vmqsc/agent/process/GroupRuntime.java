@@ -165,6 +165,15 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     events.emit("quiesced", "host", hostUuid, "group", group);
   }
 
+  /** When a guest of this group last acted here (a send, a delivery, a boundary): a stop comes after it. */
+  private volatile Instant lastActed;
+
+  private Instant acted() {
+    Instant now = Instant.now();
+    lastActed = now;
+    return now;
+  }
+
   /**
    * The lease ran out: nothing of the group may run until it is renewed. The stop is stamped when the lease
    * stopped covering the VMs if that is earlier than now (the process was frozen, or late to notice): every guest
@@ -174,6 +183,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     if (stopped) return;
     stopped = true;
     Instant at = leaseStop.get();
+    // A VM that passed its lease check an instant before the end and wrote its event an instant after it acted
+    // then: it stopped after that, not before (the manager's lease outlasts this host's by a margin).
+    Instant acted = lastActed;
+    if (acted != null && acted.isAfter(at)) at = acted;
     for (int vm : guests.keySet()) events.emitAt(at, "vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
   }
 
@@ -375,7 +388,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       events.emit("payload_damaged", "id", id(m), "host", hostUuid);
     }
     g.receive(m.from(), m.digest());
-    events.emit(replay == null ? "deliver" : "replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(),
+    events.emitAt(acted(), replay == null ? "deliver" : "replay", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(),
         "index", m.index(), "incarnation", m.incarnation(), "digest", m.digest(), "rsn", entry.rsn(),
         "receiver_index", entry.receiverIndex(), "host", hostUuid, "state", g.hash);
     if (replay == null) scheduleStep(m.to()); // its state changed, so does what it does next
@@ -383,7 +396,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   @Override public void checkpoint(BoundaryRecord r) {
     PwdGuest snapshot = guests.get(r.vm()).copy();
-    events.emit("checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
+    events.emitAt(acted(), "checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
         "host", hostUuid, "state", snapshot.hash, "position", snapshot.position, "sent", snapshot.sent,
         "received", snapshot.received);
     CheckpointKey key = GuestCheckpoints.key(vmUuid(r.vm()), r.index(), r.incarnation());
@@ -412,6 +425,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,
                                 long until) {
     PwdGuest g;
+    long readStart = System.nanoTime();
     try {
       g = location == null
           ? checkpoints.stagedState(GuestCheckpoints.key(vmUuid(vm), checkpoint.index(), checkpoint.incarnation()), vm,
@@ -421,6 +435,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     } catch (IOException e) {
       throw new IllegalStateException("cannot restore VM " + vm + " from " + location + ": " + e.getMessage(), e);
     }
+    double readMs = (System.nanoTime() - readStart) / 1e6; // the checkpoint read back and verified
     guests.remove(vm);
     rebuilding.put(vm, g);
     try {
@@ -438,11 +453,11 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       events.emit("restore", "vm", vm, "host", hostUuid, "kind", "line", "checkpoint", checkpoint.index(),
           "line", restoringTo.lineState().index(), "segments", restoringTo.segments().size(),
           "incarnation", restoringTo.incarnation(), "state", g.hash, "position", g.position, "sent", g.sent,
-          "received", g.received);
+          "received", g.received, "read_ms", Math.round(readMs));
     } else {
       events.emit("restore", "vm", vm, "host", hostUuid, "kind", "vm", "checkpoint", checkpoint.index(),
           "incarnation", checkpoint.incarnation(), "replayed", replay.size(), "state", g.hash, "position", g.position,
-          "sent", g.sent, "received", g.received);
+          "sent", g.sent, "received", g.received, "read_ms", Math.round(readMs));
     }
   }
 
@@ -524,7 +539,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   private void step(int vm) {
     PwdGuest g = guests.get(vm);
-    Instant sentAt = Instant.now(); // before the frame can reach anyone
+    Instant sentAt = acted(); // before the frame can reach anyone
     PwdGuest.Send s = g.step(rates[vm]);
     Optional<Message> stamped = node.send(vm, s.to(), PwdGuest.payload(vm, s.to(), s.digest()), s.digest());
     if (stamped.isEmpty()) {
@@ -559,7 +574,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     if (w instanceof LogWrite.Segment s) {
       BoundaryRecord r = s.record();
       PwdGuest g = guests.get(r.vm());
-      events.emit("log_segment", "vm", r.vm(), "index", r.index(), "incarnation", r.incarnation(),
+      events.emitAt(acted(), "log_segment", "vm", r.vm(), "index", r.index(), "incarnation", r.incarnation(),
           "entries", s.entries().size(), "host", hostUuid, "state", g == null ? 0 : g.hash,
           "position", g == null ? 0 : g.position, "sent", g == null ? null : g.sent.clone(),
           "received", g == null ? null : g.received.clone());
