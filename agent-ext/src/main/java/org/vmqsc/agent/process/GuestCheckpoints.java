@@ -1,6 +1,5 @@
 package org.vmqsc.agent.process;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -100,11 +99,14 @@ final class GuestCheckpoints implements AutoCloseable {
     CheckpointKey key = key(location);
     Manifest manifest = stable.manifest(key).orElseThrow(() -> new IOException("no stable checkpoint " + location));
     PwdGuest state = state(manifest.attributes(), vm, groupSize, location);
-    // Verified chunk by chunk into memory, then into a guest whose memory starts empty (it is all overwritten).
-    ByteArrayOutputStream image = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8, manifest.imageBytes()));
-    CheckpointEngine.restore(key, stable, image, null);
-    driver.start(key.vmId(), Math.max(1, memoryMiB * 256), 0, 0).setWriteRate(dirtyPagesPerSecond);
-    driver.restore(key.vmId(), image.toByteArray());
+    int pages = Math.max(1, memoryMiB * 256);
+    if (manifest.imageBytes() != (long) pages * SimulatedGuest.PAGE_BYTES) {
+      throw new IOException("checkpoint " + location + " holds " + manifest.imageBytes() + " bytes of memory, not the "
+          + (long) pages * SimulatedGuest.PAGE_BYTES + " of a guest of " + memoryMiB + " MiB");
+    }
+    // Verified chunk by chunk straight into a new guest's memory, which replaces the running one once it is whole.
+    driver.restore(key.vmId(), pages, memory -> CheckpointEngine.restore(key, stable, memory, null))
+        .setWriteRate(dirtyPagesPerSecond);
     return state;
   }
 

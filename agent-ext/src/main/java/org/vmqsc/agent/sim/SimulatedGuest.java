@@ -1,5 +1,7 @@
 package org.vmqsc.agent.sim;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -66,6 +68,30 @@ public final class SimulatedGuest implements AutoCloseable {
 
   public synchronized byte[] memoryForTest() {
     return memory.clone();
+  }
+
+  /**
+   * Writes memory in order from its first byte: for filling a guest that does not run yet (a restore). More bytes
+   * than the memory holds is an error.
+   */
+  OutputStream memoryWriter() {
+    return new OutputStream() {
+      private int at;
+
+      @Override public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override public void write(byte[] b, int off, int len) throws IOException {
+        synchronized (SimulatedGuest.this) {
+          if (len > memory.length - at) {
+            throw new IOException("image larger than the " + memory.length + " bytes of memory of guest " + vmId);
+          }
+          System.arraycopy(b, off, memory, at, len);
+          at += len;
+        }
+      }
+    };
   }
 
   synchronized void replaceMemory(byte[] image) {

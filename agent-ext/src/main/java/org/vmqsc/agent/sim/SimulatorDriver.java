@@ -2,6 +2,7 @@ package org.vmqsc.agent.sim;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +53,29 @@ public final class SimulatorDriver implements HypervisorDriver {
     Capture capture = new Capture(CaptureMode.SIMULATED_COPY, Duration.ofNanos(System.nanoTime() - pauseStart), null);
     consumer.accept(new ByteArrayInputStream(image), capture);
     return capture;
+  }
+
+  /** Writes a guest's memory image, each part verified before it is written. */
+  public interface MemoryImage {
+    void writeTo(OutputStream memory) throws IOException;
+  }
+
+  /**
+   * Restores a guest of {@code pages} pages: a new guest's memory is filled from {@code image} straight from the
+   * store (no copy of the whole image on the way), and only once that succeeded does it replace the guest running
+   * under this name, if any. A failed fill leaves the running guest as it was.
+   */
+  public SimulatedGuest restore(String vmId, int pages, MemoryImage image) throws IOException {
+    SimulatedGuest guest = new SimulatedGuest(vmId, pages, 0, 0);
+    try {
+      image.writeTo(guest.memoryWriter());
+    } catch (IOException | RuntimeException e) {
+      guest.close();
+      throw e;
+    }
+    SimulatedGuest old = guests.put(vmId, guest);
+    if (old != null) old.close();
+    return guest;
   }
 
   /** Replaces the guest's memory with a verified image already in memory (no round trip through a file). */
