@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,6 +52,10 @@ final class GuestCheckpoints implements AutoCloseable {
     return t;
   });
   private final Map<CheckpointKey, Progress> waitingForStable = new ConcurrentHashMap<>();
+  /** Per VM, its last checkpoint and the execution state in it; touched only on the worker thread. */
+  private final Map<String, Taken> lastTaken = new HashMap<>();
+
+  private record Taken(CheckpointKey key, Map<String, String> state) {}
 
   GuestCheckpoints(DirectoryStore staging, DirectoryStore stable) {
     this.staging = staging;
@@ -67,28 +72,69 @@ final class GuestCheckpoints implements AutoCloseable {
 
   /** Starts (or restarts empty) the memory of a guest this host runs. */
   void startGuest(String vmUuid, int memoryMiB, int dirtyPagesPerSecond, long seed) {
+    forget(vmUuid);
     SimulatedGuest g = driver.start(vmUuid, Math.max(1, memoryMiB * 256), 0.5, seed);
     g.setWriteRate(dirtyPagesPerSecond);
   }
 
+  /** The simulated guest's memory, for tests. */
+  SimulatedGuest guest(String vmUuid) throws IOException {
+    return driver.guest(vmUuid);
+  }
+
+  /** A guest whose memory is replaced shares no image with its checkpoints before. */
+  private void forget(String vmUuid) {
+    worker.execute(() -> lastTaken.remove(vmUuid));
+  }
+
   void stopGuest(String vmUuid) {
+    forget(vmUuid);
     driver.stop(vmUuid);
   }
 
-  /** Checkpoints the guest's memory now, with {@code state} as its execution state. */
+  /**
+   * Checkpoints the guest's memory now, with {@code state} as its execution state. A guest that has not executed
+   * since its previous checkpoint in this incarnation (a VM catching up with the clock after a restore takes one
+   * boundary per base period it missed, all at one instant; an idle VM) gets that checkpoint's image again under
+   * the new key: a new manifest naming the same chunks, without another pass of the engine over its memory.
+   */
   void checkpoint(CheckpointKey key, PwdGuest state, Progress progress) {
     Map<String, String> attributes = attributes(state);
     worker.execute(() -> {
       try {
-        CheckpointStats[] stats = new CheckpointStats[1];
-        driver.checkpoint(key.vmId(), (image, capture) -> stats[0] = engine.store(key, image, attributes));
+        Taken before = lastTaken.get(key.vmId());
+        long storedBytes = before != null && before.state().equals(attributes)
+                && incarnationOf(before.key()).equals(incarnationOf(key))
+            ? again(before.key(), key, attributes)
+            : -1;
+        if (storedBytes < 0) {
+          CheckpointStats[] stats = new CheckpointStats[1];
+          driver.checkpoint(key.vmId(), (image, capture) -> stats[0] = engine.store(key, image, attributes));
+          storedBytes = stats[0].storedBytes();
+        }
+        lastTaken.put(key.vmId(), new Taken(key, attributes));
         waitingForStable.put(key, progress);
-        progress.staged(stats[0].storedBytes());
+        progress.staged(storedBytes);
         flusher.submit(key);
       } catch (Exception e) {
         progress.failed(e);
       }
     });
+  }
+
+  /** The image of checkpoint {@code of} under {@code key}: the bytes of the new manifest, or -1 if it is gone. */
+  private long again(CheckpointKey of, CheckpointKey key, Map<String, String> attributes) throws IOException {
+    Optional<Manifest> before = staging.manifest(of);
+    if (before.isEmpty()) return -1;
+    Manifest m = before.get();
+    return staging.putManifest(new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(),
+        System.currentTimeMillis(), m.imageBytes(), m.chunker(), attributes, m.chunks()));
+  }
+
+  /** "n3" of "i41-n3": checkpoints of one incarnation only share images. */
+  private static String incarnationOf(CheckpointKey key) {
+    String id = key.checkpointId();
+    return id.substring(id.lastIndexOf('-') + 1);
   }
 
   /**
@@ -104,6 +150,7 @@ final class GuestCheckpoints implements AutoCloseable {
       throw new IOException("checkpoint " + location + " holds " + manifest.imageBytes() + " bytes of memory, not the "
           + (long) pages * SimulatedGuest.PAGE_BYTES + " of a guest of " + memoryMiB + " MiB");
     }
+    forget(key.vmId());
     // Verified chunk by chunk straight into a new guest's memory, which replaces the running one once it is whole.
     driver.restore(key.vmId(), pages, memory -> CheckpointEngine.restore(key, stable, memory, null))
         .setWriteRate(dirtyPagesPerSecond);

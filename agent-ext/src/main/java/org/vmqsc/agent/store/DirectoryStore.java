@@ -148,9 +148,11 @@ public final class DirectoryStore implements CheckpointStore {
     }
     problems.addAll(indexNewPacks());
     // A damaged record header files its chunk under another hash: the manifest's chunk is then missing, and the
-    // misnamed one would look like garbage to the collector. Say so, and collect nothing. One manifest at a time:
-    // a shared store holds every host's checkpoints, more than a heap.
-    for (Path file : manifestFiles) {
+    // misnamed one would look like garbage to the collector. Say so, and collect nothing. A shared store is not
+    // scanned: it holds every host's checkpoints, so a host that starts would read them all (minutes, on a store
+    // that has run for a while), and it collects nothing there; its checkpoints are verified chunk by chunk when
+    // they are read back.
+    for (Path file : sharing == Sharing.SHARED ? List.<Path>of() : manifestFiles) {
       Manifest manifest;
       try {
         byte[] bytes = Files.readAllBytes(file);
@@ -178,6 +180,7 @@ public final class DirectoryStore implements CheckpointStore {
     if (sharing == Sharing.HOST_PRIVATE && problems.isEmpty()) {
       unreferenced = GarbageCollector.collect(this).chunksDeleted();
     }
+    if (sharing == Sharing.SHARED) manifests = manifestFiles.size();
     return new OpenReport(partial, unreferenced, index.size(), manifests, List.copyOf(problems));
   }
 
