@@ -227,6 +227,19 @@ public final class Groups {
     return out;
   }
 
+  /** Waits until the group has a recovery line at {@code index} or later (its checkpoints are stable that far). */
+  public static void awaitLine(ApiClient api, String group, long index, Duration timeout)
+      throws IOException, InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < end) {
+      JsonObject g = group(api, group);
+      if (g.has("lineindex") && g.get("lineindex").getAsLong() >= index) return;
+      Thread.sleep(200);
+    }
+    throw new IOException("group " + group + " had no recovery line at " + index + " within " + timeout.toSeconds()
+        + " s: " + progress(api, group));
+  }
+
   /** Waits until the host named {@code name} holds an active lease again. */
   public static void awaitLease(ApiClient api, String name, Duration timeout) throws IOException, InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();

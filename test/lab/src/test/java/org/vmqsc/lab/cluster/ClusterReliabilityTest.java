@@ -73,7 +73,7 @@ public class ClusterReliabilityTest {
     String group = Groups.create(cluster.api(), "storm", T0_MS, 8);
     Groups.enable(cluster.api(), group);
     say("enabled: " + Groups.placement(cluster.api(), group, cluster));
-    Thread.sleep(4000);
+    Groups.awaitLine(cluster.api(), group, 2, Duration.ofSeconds(60)); // there is a line to recover to
 
     RecoveryWatch recoveries = new RecoveryWatch(group);
     Map<String, Long> restartAt = new LinkedHashMap<>(); // killed process -> when (nanoTime) it starts again

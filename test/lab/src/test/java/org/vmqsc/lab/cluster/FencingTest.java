@@ -55,7 +55,7 @@ public class FencingTest {
     String group = Groups.create(api, "fencing", T0_MS, 8);
     Groups.enable(api, group);
     say("enabled: " + Groups.placement(api, group, cluster));
-    Thread.sleep(6000);
+    Groups.awaitLine(api, group, 2, Duration.ofSeconds(60)); // there is a line to recover to
 
     String victim = Groups.busiestAgent(api, group, cluster);
     String host = cluster.agent(victim).hostUuid();
