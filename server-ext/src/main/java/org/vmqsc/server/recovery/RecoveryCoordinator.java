@@ -286,18 +286,26 @@ public final class RecoveryCoordinator {
     }
   }
 
-  /** Where each rolled-back VM runs: on its host if that host is live, else on the least loaded live host. */
+  /**
+   * Where each rolled-back VM runs: on its host if that host is live, else on the least loaded live host. Its host
+   * is the one the service names now, not when the plan was made: a plan taken up again after its manager stopped
+   * (see {@link #resume}) has already moved VMs, restored them there, and they may have run since; restored again
+   * somewhere else under the same incarnation they would be a second execution of it.
+   */
   private Map<Integer, String> placement(HostFailurePlan plan, Collection<String> live) {
+    Map<Integer, String> now = new HashMap<>();
+    for (MemberView m : service.members(plan.groupUuid())) now.put(m.number(), m.hostUuid());
     Map<String, Integer> load = new TreeMap<>();
     for (String h : live) load.put(h, 0);
     Set<Integer> moving = new HashSet<>();
     for (VmRestore r : plan.plan().restores()) moving.add(r.vm());
     for (MemberView m : plan.members()) {
-      if (!moving.contains(m.number()) && load.containsKey(m.hostUuid())) load.merge(m.hostUuid(), 1, Integer::sum);
+      String host = now.getOrDefault(m.number(), m.hostUuid());
+      if (!moving.contains(m.number()) && load.containsKey(host)) load.merge(host, 1, Integer::sum);
     }
     Map<Integer, String> hostOf = new LinkedHashMap<>();
     for (VmRestore r : plan.plan().restores()) {
-      String current = plan.members().get(r.vm()).hostUuid();
+      String current = now.getOrDefault(r.vm(), plan.members().get(r.vm()).hostUuid());
       if (live.contains(current)) {
         hostOf.put(r.vm(), current);
         load.merge(current, 1, Integer::sum);
