@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 import javax.inject.Inject;
 import org.apache.cloudstack.api.ApiErrorCode;
@@ -47,6 +48,8 @@ public class ProtectionGroupApi {
   @Inject private AccountService accounts;
   @Inject private EntityManager entities;
   private CallerSource callers = CallerSource.CALL_CONTEXT;
+  /** vmqsc.domain.admins.enabled in a domain. */
+  private LongPredicate domainAdminsAllowed = domain -> VmqscSettings.DOMAIN_ADMINS.valueIn(domain);
   private Supplier<ProtectionService> services;
   private Supplier<Cluster> clusters;
 
@@ -58,6 +61,12 @@ public class ProtectionGroupApi {
 
   public ProtectionGroupApi(ProtectionService service, Cluster cluster, AccountService accounts,
                             EntityManager entities, CallerSource callers) {
+    this(service, cluster, accounts, entities, callers, domain -> VmqscSettings.DOMAIN_ADMINS.valueIn(domain));
+  }
+
+  public ProtectionGroupApi(ProtectionService service, Cluster cluster, AccountService accounts,
+                            EntityManager entities, CallerSource callers, LongPredicate domainAdminsAllowed) {
+    this.domainAdminsAllowed = domainAdminsAllowed;
     this.services = () -> service;
     this.clusters = () -> cluster;
     this.accounts = accounts;
@@ -215,7 +224,7 @@ public class ProtectionGroupApi {
   private Account callerMayUsePlugin() {
     Account caller = callers.caller();
     if (isRootAdmin(caller)) return caller;
-    if (accounts.isDomainAdmin(caller.getId()) && VmqscSettings.DOMAIN_ADMINS.valueIn(caller.getDomainId())) {
+    if (accounts.isDomainAdmin(caller.getId()) && domainAdminsAllowed.test(caller.getDomainId())) {
       return caller;
     }
     throw new PermissionDeniedException("Account " + caller.getUuid() + " may not use vmqsc: only root admins,"
