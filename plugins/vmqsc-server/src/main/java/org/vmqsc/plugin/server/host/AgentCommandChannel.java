@@ -83,7 +83,7 @@ public final class AgentCommandChannel implements HostChannel {
   }
 
   public void deploy(String host, Deploy deploy) {
-    send(host, new DeployGroupCommand(deploy.group(), json(deploy)));
+    send(host, new DeployGroupCommand(deploy.group(), host, json(deploy)));
     deployed.add(host + "/" + deploy.group());
   }
 
