@@ -74,11 +74,19 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     this.fenceBuilders = fenceBuilders;
   }
 
+  /** On CloudStack's own pool and credentials (db.properties, decrypted by CloudStack), on the cloud database. */
   @Override public boolean start() {
-    DataSource cloudDb = new CloudStackDataSource(TransactionLegacy::getStandaloneConnection);
+    startOnDatabase(new CloudStackDataSource(TransactionLegacy::getStandaloneConnection));
+    return true;
+  }
+
+  /**
+   * Migrates the vmqsc_ tables (Flyway, history in vmqsc_schema_history; CloudStack's own tables and its version
+   * table are never touched; management servers starting together migrate once), then opens the catalog there.
+   */
+  void startOnDatabase(DataSource cloudDb) {
     log.info("vmqsc: schema {}", new Migrator(cloudDb).migrate());
     startOn(new Catalog(CatalogDatabase.open(cloudDb), managerId()));
-    return true;
   }
 
   /** Everything but the database: what the tests start on a service of their own. */
