@@ -12,6 +12,8 @@ public interface Host extends Identity, InternalIdentity {
 
   Long getClusterId();
 
+  Long getPodId();
+
   long getDataCenterId();
 
   HypervisorType getHypervisorType();

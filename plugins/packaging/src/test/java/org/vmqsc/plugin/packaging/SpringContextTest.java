@@ -9,6 +9,7 @@ import com.cloud.agent.AgentManager;
 import com.cloud.ha.FenceBuilder;
 import com.cloud.user.AccountService;
 import com.cloud.utils.db.EntityManager;
+import com.cloud.vm.VirtualMachineManager;
 import java.lang.reflect.Field;
 import java.util.List;
 import org.junit.Test;
@@ -46,6 +47,7 @@ public class SpringContextTest {
     cloudStack.registerBean(AgentManager.class, () -> agents);
     cloudStack.registerBean(EntityManager.class, () -> mock(EntityManager.class));
     cloudStack.registerBean(AccountService.class, () -> mock(AccountService.class));
+    cloudStack.registerBean(VirtualMachineManager.class, () -> mock(VirtualMachineManager.class));
     cloudStack.refresh();
 
     try (GenericXmlApplicationContext module = new GenericXmlApplicationContext()) {

@@ -7,6 +7,7 @@ import com.cloud.utils.component.ManagerBase;
 import com.cloud.utils.component.PluggableService;
 import com.cloud.utils.db.EntityManager;
 import com.cloud.utils.db.TransactionLegacy;
+import com.cloud.vm.VirtualMachineManager;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -37,6 +38,7 @@ import org.vmqsc.plugin.server.db.CloudStackDataSource;
 import org.vmqsc.plugin.server.host.AgentCommandChannel;
 import org.vmqsc.plugin.server.host.CheckpointTicks;
 import org.vmqsc.plugin.server.host.CloudStackCluster;
+import org.vmqsc.plugin.server.host.CloudStackVmPlacement;
 import org.vmqsc.plugin.server.host.HostFailureListener;
 import org.vmqsc.plugin.server.host.HostFencer;
 import org.vmqsc.plugin.server.host.KnownHosts;
@@ -61,6 +63,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
 
   @Inject private AgentManager agentManager;
   @Inject private EntityManager entities;
+  @Inject private VirtualMachineManager vmManager;
   /** CloudStack's fencers (KVMFencer, ...), set from its fence-builder registry in the Spring context. */
   private List<FenceBuilder> fenceBuilders = List.of();
 
@@ -95,12 +98,13 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     KnownHosts hosts = new KnownHosts(RELAY_PORT);
     HostFencer fencer = new HostFencer(service, entities, () -> fenceBuilders);
     AgentCommandChannel channel = new AgentCommandChannel(agentManager, hosts, fencer,
+        new CloudStackVmPlacement(entities, vmManager), (group, vm) -> vmUuid(group, vm),
         group -> cluster.deployment(group, List.of()));
     this.cluster = new CloudStackCluster(service, channel, new RecoveryCoordinator(service, channel), hosts,
         Clock.systemUTC());
     this.recoveries = Executors.newSingleThreadExecutor(daemon("vmqsc-recovery"));
     this.listenerId = agentManager.registerForHostEvents(new HostFailureListener(hosts, recoveries,
-        cluster::hostDown, this::hostUuid), true, false, true);
+        cluster::hostDown, this::hostUuid, zone -> VmqscSettings.ENABLED.valueIn(zone)), true, false, true);
     ReportIntake intake = new ReportIntake(service, channel, (line, collected) -> { });
     long heartbeat = VmqscSettings.HEARTBEAT_MS.value();
     this.ticks = Executors.newSingleThreadScheduledExecutor(daemon("vmqsc-ticks"));
@@ -143,6 +147,11 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
 
   @Override public ConfigKey<?>[] getConfigKeys() {
     return VmqscSettings.ALL.clone();
+  }
+
+  private String vmUuid(String group, int number) {
+    return service.members(group).stream().filter(m -> m.number() == number).findFirst()
+        .orElseThrow(() -> new IllegalStateException("group " + group + " has no VM " + number)).vmUuid();
   }
 
   private String hostUuid(long hostId) {

@@ -8,8 +8,8 @@ public final class VmqscSettings {
   private static final String CATEGORY = "Advanced";
 
   public static final ConfigKey<Boolean> ENABLED = new ConfigKey<>(CATEGORY, Boolean.class, "vmqsc.enabled", "true",
-      "Whether vmqsc protects groups in this zone: when false, hosts get no checkpoint ticks and no automatic"
-          + " recovery runs there.", true, ConfigKey.Scope.Zone);
+      "Whether vmqsc recovers its groups when a KVM host of this zone goes Down: when false, CloudStack alone"
+          + " handles the host's failure.", true, ConfigKey.Scope.Zone);
 
   public static final ConfigKey<Long> DEFAULT_BASE_PERIOD_MS = new ConfigKey<>(CATEGORY, Long.class,
       "vmqsc.default.base.period", "60000",

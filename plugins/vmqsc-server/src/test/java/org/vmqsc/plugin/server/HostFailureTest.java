@@ -11,7 +11,9 @@ import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
+import static org.mockito.ArgumentMatchers.isNull;
 
 import com.cloud.agent.AgentManager;
 import com.cloud.agent.Listener;
@@ -23,6 +25,8 @@ import com.cloud.host.Status;
 import com.cloud.hypervisor.Hypervisor.HypervisorType;
 import com.cloud.utils.db.EntityManager;
 import com.cloud.vm.VirtualMachine;
+import com.cloud.vm.VirtualMachineManager;
+import com.cloud.deploy.DeploymentPlan;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +67,7 @@ public class HostFailureTest {
   private final AgentManager agents = mock(AgentManager.class);
   private final EntityManager entities = mock(EntityManager.class);
   private final FenceBuilder fencer = mock(FenceBuilder.class);
+  private final VirtualMachineManager vmManager = mock(VirtualMachineManager.class);
   private final VmqscManagerImpl manager = new VmqscManagerImpl();
   private final List<VirtualMachine> vms = new ArrayList<>();
   private Listener listener;
@@ -72,6 +77,7 @@ public class HostFailureTest {
   public void setUp() throws Exception {
     inject("agentManager", agents);
     inject("entities", entities);
+    inject("vmManager", vmManager);
     manager.setFenceBuilders(List.of(fencer));
     Host h1 = host(1, H1);
     Host h2 = host(2, H2);
@@ -85,6 +91,8 @@ public class HostFailureTest {
       service.addVm(group, vm, "SI", i < 2 ? H1 : H2);
       VirtualMachine v = mock(VirtualMachine.class);
       when(v.getUuid()).thenReturn(vm);
+      when(v.getState()).thenReturn(VirtualMachine.State.Running);
+      when(v.getHostId()).thenReturn(i < 2 ? 1L : 2L);
       when(entities.findByUuid(VirtualMachine.class, vm)).thenReturn(v);
       vms.add(v);
     }
@@ -117,12 +125,16 @@ public class HostFailureTest {
 
     assertEquals(RecoveryState.SUCCEEDED, event.state());
     assertEquals(List.of("vm-0", "vm-1"), event.rolledBack());
-    InOrder order = inOrder(fencer, agents);
+    InOrder order = inOrder(fencer, vmManager, agents);
     order.verify(fencer).fenceOff(eq(vms.get(0)), any());
     order.verify(fencer).fenceOff(eq(vms.get(1)), any());
     order.verify(agents).send(eq(2L), isA(FreezeGroupCommand.class));
     order.verify(agents).send(eq(2L), isA(SnapshotHostCommand.class));
-    order.verify(agents).send(eq(2L), isA(RestoreVmCommand.class));
+    order.verify(vmManager).advanceStop("vm-0", true); // CloudStack's books: it ran on the fenced host
+    ArgumentCaptor<DeploymentPlan> plan = ArgumentCaptor.forClass(DeploymentPlan.class);
+    order.verify(vmManager).advanceStart(eq("vm-0"), any(), plan.capture(), isNull());
+    assertEquals(Long.valueOf(2), plan.getValue().getHostId()); // Running on the survivor in CloudStack's database
+    order.verify(agents).send(eq(2L), isA(RestoreVmCommand.class)); // then its memory from the checkpoint
     verify(fencer, never()).fenceOff(eq(vms.get(2)), any()); // it runs on the survivor
     assertEquals(2, sent(RestoreVmCommand.class).size());
     assertEquals(H2, service.members(group).get(0).hostUuid());
@@ -135,6 +147,7 @@ public class HostFailureTest {
     assertTrue(hostDown(1).isEmpty());
 
     verify(agents, never()).send(anyLong(), isA(RestoreVmCommand.class));
+    verifyNoInteractions(vmManager);
     assertEquals(0, service.listRecoveryEvents(group, PageRequest.first(10)).total());
     assertEquals(H1, service.members(group).get(0).hostUuid());
   }

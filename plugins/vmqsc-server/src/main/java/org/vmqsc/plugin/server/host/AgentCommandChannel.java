@@ -64,17 +64,23 @@ public final class AgentCommandChannel implements HostChannel {
   private final AgentManager agents;
   private final KnownHosts hosts;
   private final HostFencer fencer;
+  private final VmPlacement placement;
+  /** The uuid of a group's VM by its number. */
+  private final java.util.function.BiFunction<String, Integer, String> vmUuid;
   /** The group's deployment for a host (no VM to boot): what a host needs before it takes a VM of the group. */
   private final Function<String, Deploy> deploymentOf;
   /** The guest's running state between emigrate and immigrate, by group/VM. */
   private final Map<String, GuestState> guestsInFlight = new ConcurrentHashMap<>();
   private final Set<String> deployed = ConcurrentHashMap.newKeySet();
 
-  public AgentCommandChannel(AgentManager agents, KnownHosts hosts, HostFencer fencer,
+  public AgentCommandChannel(AgentManager agents, KnownHosts hosts, HostFencer fencer, VmPlacement placement,
+                             java.util.function.BiFunction<String, Integer, String> vmUuid,
                              Function<String, Deploy> deploymentOf) {
     this.agents = agents;
     this.hosts = hosts;
     this.fencer = fencer;
+    this.placement = placement;
+    this.vmUuid = vmUuid;
     this.deploymentOf = deploymentOf;
   }
 
@@ -108,8 +114,10 @@ public final class AgentCommandChannel implements HostChannel {
     return out;
   }
 
+  /** CloudStack runs the VM on the host first (Running there in its database), then its memory is restored. */
   @Override public void restore(String host, String group, VmRestore restore, String checkpointLocation,
                                 List<String> segmentLocations) {
+    placement.runOn(vmUuid.apply(group, restore.vm()), host);
     ensureDeployed(host, group);
     send(host, new RestoreVmCommand(group, json(new RestoreOrder(group, restore, checkpointLocation,
         segmentLocations))));

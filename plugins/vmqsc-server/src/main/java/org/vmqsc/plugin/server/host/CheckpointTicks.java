@@ -57,11 +57,16 @@ public final class CheckpointTicks implements Runnable {
         String body = channel.send(host, new CheckpointTickCommand(group, Wire.GSON.toJson(new GroupRef(group))));
         Reports reports = Wire.GSON.fromJson(body, Reports.class);
         if (reports == null || reports.batch().isEmpty()) continue;
-        intake.accept(HostReports.of(host, group, vm -> members.get(vm).vmUuid(), nodeReports(reports.batch())));
+        intake.accept(HostReports.of(host, group, vm -> uuidOf(members, vm), nodeReports(reports.batch())));
       } catch (RuntimeException e) {
         log.debug("vmqsc tick of group {} on host {} missed: {}", group, host, e.toString());
       }
     }
+  }
+
+  private static String uuidOf(List<MemberView> members, int number) {
+    return members.stream().filter(m -> m.number() == number).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no VM " + number)).vmUuid();
   }
 
   static List<NodeReport> nodeReports(List<Report> batch) {

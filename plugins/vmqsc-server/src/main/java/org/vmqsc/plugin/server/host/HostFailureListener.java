@@ -12,6 +12,8 @@ import com.cloud.hypervisor.Hypervisor.HypervisorType;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
+import java.util.function.LongPredicate;
+import java.util.Optional;
 
 /**
  * Learns from CloudStack's agent manager which KVM hosts are connected, and which are Down. A host is Down only
@@ -27,13 +29,16 @@ public final class HostFailureListener implements Listener {
   private final Consumer<String> onHostDown;
   /** CloudStack's uuid of a host id, for a host that went Down before this server saw it connect. */
   private final LongFunction<String> uuidOf;
+  /** vmqsc.enabled in a zone: where it is false, a Down host is left to CloudStack alone. */
+  private final LongPredicate enabledInZone;
 
   public HostFailureListener(KnownHosts hosts, Executor recoveries, Consumer<String> onHostDown,
-                             LongFunction<String> uuidOf) {
+                             LongFunction<String> uuidOf, LongPredicate enabledInZone) {
     this.hosts = hosts;
     this.recoveries = recoveries;
     this.onHostDown = onHostDown;
     this.uuidOf = uuidOf;
+    this.enabledInZone = enabledInZone;
   }
 
   @Override public void processConnect(Host host, StartupCommand cmd, boolean forRebalance) {
@@ -41,8 +46,11 @@ public final class HostFailureListener implements Listener {
   }
 
   @Override public boolean processDisconnect(long agentId, Status state) {
-    String uuid = hosts.disconnected(agentId).map(KnownHosts.KnownHost::uuid).orElseGet(() -> uuidOf.apply(agentId));
-    if (state == Status.Down && uuid != null) recoveries.execute(() -> onHostDown.accept(uuid));
+    Optional<KnownHosts.KnownHost> known = hosts.disconnected(agentId);
+    if (state != Status.Down) return true;
+    if (known.isPresent() && !enabledInZone.test(known.get().zoneId())) return true;
+    String uuid = known.map(KnownHosts.KnownHost::uuid).orElseGet(() -> uuidOf.apply(agentId));
+    if (uuid != null) recoveries.execute(() -> onHostDown.accept(uuid));
     return true;
   }
 

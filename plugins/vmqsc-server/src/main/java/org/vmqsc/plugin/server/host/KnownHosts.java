@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class KnownHosts {
 
   /** A host as the plugin addresses it: CloudStack's id for commands, its relay address for frames. */
-  public record KnownHost(long id, String uuid, String name, Long clusterId, String relay) {}
+  public record KnownHost(long id, String uuid, String name, long zoneId, Long clusterId, String relay) {}
 
   private final Map<String, KnownHost> byUuid = new ConcurrentHashMap<>();
   private final int relayPort;
@@ -24,7 +24,8 @@ public final class KnownHosts {
   }
 
   public void connected(Host host) {
-    byUuid.put(host.getUuid(), new KnownHost(host.getId(), host.getUuid(), host.getName(), host.getClusterId(),
+    byUuid.put(host.getUuid(), new KnownHost(host.getId(), host.getUuid(), host.getName(), host.getDataCenterId(),
+        host.getClusterId(),
         host.getPrivateIpAddress() + ":" + relayPort));
   }
 
