@@ -9,7 +9,20 @@ import org.apache.cloudstack.api.InternalIdentity;
 public interface VirtualMachine extends ControlledEntity, Identity, InternalIdentity {
   enum State {
     Starting, Running, Stopping, Stopped, Destroyed, Expunging, Migrating, Error, Unknown, Shutdown, Restoring,
-    BackingUp
+    BackingUp;
+
+    public static com.cloud.utils.fsm.StateMachine2<State, Event, VirtualMachine> getStateMachine() {
+      throw new UnsupportedOperationException("declaration only");
+    }
+  }
+
+  /** Only the events this plugin names. */
+  enum Event {
+    CreateRequested, StartRequested, StopRequested, DestroyRequested, RecoveryRequested, AgentReportStopped,
+    AgentReportRunning, MigrationRequested, StorageMigrationRequested, ExpungeOperation, OperationSucceeded,
+    OperationFailed, OperationFailedToError, OperationRetry, AgentReportShutdowned, AgentReportMigrated,
+    RevertRequested, SnapshotRequested, RestoringRequested, RestoringFailed, RestoringSuccess, BackupRequested,
+    BackupSucceeded, BackupFailed, FollowAgentPowerOnReport, FollowAgentPowerOffReport
   }
 
   enum Type {

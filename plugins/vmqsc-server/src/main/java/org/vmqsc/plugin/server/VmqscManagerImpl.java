@@ -7,6 +7,7 @@ import com.cloud.utils.component.ManagerBase;
 import com.cloud.utils.component.PluggableService;
 import com.cloud.utils.db.EntityManager;
 import com.cloud.utils.db.TransactionLegacy;
+import com.cloud.vm.VirtualMachine;
 import com.cloud.vm.VirtualMachineManager;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -42,9 +43,11 @@ import org.vmqsc.plugin.server.host.CloudStackVmPlacement;
 import org.vmqsc.plugin.server.host.HostFailureListener;
 import org.vmqsc.plugin.server.host.HostFencer;
 import org.vmqsc.plugin.server.host.KnownHosts;
+import org.vmqsc.plugin.server.host.MigrationFollower;
 import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.catalog.Catalog;
 import org.vmqsc.server.persistence.CatalogDatabase;
+import org.vmqsc.server.recovery.MigrationCoordinator;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.ReportIntake;
 import org.vmqsc.server.service.ProtectionService;
@@ -70,6 +73,10 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
   private ProtectionService service;
   private CloudStackCluster cluster;
   private int listenerId = -1;
+  /** Registered on CloudStack's VM state machine at start; tests hand transitions to it themselves. */
+  private MigrationFollower migrationFollower;
+  /** Started by CloudStack (not by a test): registered on CloudStack's state machine. */
+  private boolean started;
   private ScheduledExecutorService ticks;
   private ExecutorService recoveries;
 
@@ -80,6 +87,8 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
   /** On CloudStack's own pool and credentials (db.properties, decrypted by CloudStack), on the cloud database. */
   @Override public boolean start() {
     startOnDatabase(new CloudStackDataSource(TransactionLegacy::getStandaloneConnection));
+    VirtualMachine.State.getStateMachine().registerListener(migrationFollower);
+    started = true;
     return true;
   }
 
@@ -103,6 +112,8 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     this.cluster = new CloudStackCluster(service, channel, new RecoveryCoordinator(service, channel), hosts,
         Clock.systemUTC());
     this.recoveries = Executors.newSingleThreadExecutor(daemon("vmqsc-recovery"));
+    this.migrationFollower = new MigrationFollower(service, entities, new MigrationCoordinator(service, channel),
+        recoveries);
     this.listenerId = agentManager.registerForHostEvents(new HostFailureListener(hosts, recoveries,
         cluster::hostDown, this::hostUuid, zone -> VmqscSettings.ENABLED.valueIn(zone)), true, false, true);
     ReportIntake intake = new ReportIntake(service, channel, (line, collected) -> { });
@@ -114,6 +125,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
 
   @Override public boolean stop() {
     if (listenerId >= 0) agentManager.unregisterForHostEvents(listenerId);
+    if (started) VirtualMachine.State.getStateMachine().unregisterListener(migrationFollower);
     if (ticks != null) ticks.shutdownNow();
     if (recoveries != null) recoveries.shutdownNow();
     return true;
@@ -129,9 +141,8 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     return cluster;
   }
 
-  /** CloudStackCluster's reaction to a Down host, for tests. */
-  CloudStackCluster cloudStackCluster() {
-    return cluster;
+  MigrationFollower migrationFollower() {
+    return migrationFollower;
   }
 
   @Override public List<Class<?>> getCommands() {

@@ -168,7 +168,8 @@ public final class AgentCommandChannel implements HostChannel {
   @Override public VmMigration emigrate(String host, String group, int vm, String target) {
     Emigrated out = Wire.GSON.fromJson(send(host, new EmigrateVmCommand(group,
         json(new EmigrateOrder(group, vm, target)))), Emigrated.class);
-    guestsInFlight.put(group + "/" + vm, out.guest());
+    // A KVM host's hypervisor carries the guest itself: only a simulated guest's state travels here.
+    if (out.guest() != null) guestsInFlight.put(group + "/" + vm, out.guest());
     return out.migration();
   }
 
