@@ -120,12 +120,14 @@ final class Json {
 
   /**
    * A list response as CloudStack writes it: {@code count} (all matches, not this page's) and the items under the
-   * object name; an empty list is an empty object, as CloudStack sends it.
+   * object name; an empty list is an empty object, and a page past the end only the count, as CloudStack sends
+   * them (it names the array after its items, so without items there is no array).
    */
   static JsonObject list(String objectName, List<JsonObject> items, long total) {
     JsonObject o = new JsonObject();
     if (items.isEmpty() && total == 0) return o;
     o.addProperty("count", total);
+    if (items.isEmpty()) return o;
     JsonArray array = new JsonArray();
     items.forEach(array::add);
     o.add(objectName, array);

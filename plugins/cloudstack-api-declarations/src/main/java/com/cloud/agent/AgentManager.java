@@ -1,0 +1,20 @@
+package com.cloud.agent;
+
+import com.cloud.agent.api.Answer;
+import com.cloud.agent.api.Command;
+import com.cloud.exception.AgentUnavailableException;
+import com.cloud.exception.OperationTimedoutException;
+import com.cloud.utils.component.Manager;
+
+/** Only the methods this plugin calls. */
+public interface AgentManager extends Manager {
+  Answer easySend(Long hostId, Command cmd);
+
+  Answer send(Long hostId, Command cmd) throws AgentUnavailableException, OperationTimedoutException;
+
+  int registerForHostEvents(Listener listener, boolean connections, boolean commands, boolean priority);
+
+  void unregisterForHostEvents(int id);
+
+  boolean isAgentAttached(long hostId);
+}

@@ -1,0 +1,10 @@
+package com.cloud.agent.api;
+
+public class AgentControlAnswer extends Answer {
+  public AgentControlAnswer() {
+  }
+
+  public AgentControlAnswer(Command command) {
+    super(command);
+  }
+}

@@ -1,0 +1,10 @@
+package com.cloud.agent.api;
+
+public class StartupCommand extends Command {
+  public StartupCommand() {
+  }
+
+  @Override public boolean executeInSequence() {
+    return false;
+  }
+}

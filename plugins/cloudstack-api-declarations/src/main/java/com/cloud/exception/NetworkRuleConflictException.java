@@ -1,0 +1,8 @@
+package com.cloud.exception;
+
+/** Declared with the constructor this plugin uses only. */
+public class NetworkRuleConflictException extends CloudException {
+  public NetworkRuleConflictException(String message) {
+    super(message);
+  }
+}

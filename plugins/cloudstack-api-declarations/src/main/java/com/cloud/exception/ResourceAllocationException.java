@@ -1,0 +1,8 @@
+package com.cloud.exception;
+
+/** Declared with the constructor this plugin uses only. */
+public class ResourceAllocationException extends CloudException {
+  public ResourceAllocationException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,6 @@
+package com.cloud.host;
+
+public enum Status {
+  Creating, Connecting, Up, Down, Disconnected, Updating, PrepareForMaintenance, ErrorInMaintenance, Maintenance,
+  Alert, Removed, Error, Rebalancing, Unknown
+}

@@ -1,0 +1,4 @@
+package com.cloud.utils.component;
+
+public interface Adapter extends ComponentLifecycle {
+}

@@ -1,0 +1,7 @@
+package org.apache.cloudstack.acl;
+
+public interface ControlledEntity {
+  long getAccountId();
+
+  long getDomainId();
+}

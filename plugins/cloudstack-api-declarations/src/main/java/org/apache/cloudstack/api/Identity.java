@@ -1,0 +1,5 @@
+package org.apache.cloudstack.api;
+
+public interface Identity {
+  String getUuid();
+}

@@ -1,0 +1,7 @@
+package org.apache.cloudstack.framework.config;
+
+public interface Configurable {
+  String getConfigComponentName();
+
+  ConfigKey<?>[] getConfigKeys();
+}

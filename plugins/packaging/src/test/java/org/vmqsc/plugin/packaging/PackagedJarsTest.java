@@ -1,0 +1,135 @@
+package org.vmqsc.plugin.packaging;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * What each jar an admin installs holds, against what CloudStack needs and what it already loads. CloudStack's
+ * management server and agent load every jar of their lib folders through one flat class loader, so a class that
+ * is also in CloudStack's own jars (Gson, slf4j, Jetty, JNA, libvirt-java, a JDBC driver, JAXB, unrelocated
+ * Jackson, Spring) would load from whichever jar comes first. The full listing goes to target/jar-contents.txt.
+ */
+public class PackagedJarsTest {
+
+  /** Packages CloudStack's management server or agent already has, or must never see twice. */
+  private static final List<String> FORBIDDEN = List.of("com/google/gson/", "org/slf4j/", "org/eclipse/jetty/",
+      "com/sun/jna/", "org/libvirt/", "org/mariadb/", "com/mysql/", "com/zaxxer/", "org/glassfish/jaxb/",
+      "com/sun/xml/bind/", "javax/xml/bind/", "com/fasterxml/jackson/", "org/springframework/", "ch/vorburger/",
+      "org/apache/logging/log4j/", "javax/inject/", "org/apache/cloudstack/", "org/junit/", "org/mockito/",
+      "net/bytebuddy/", "META-INF/versions/");
+
+  private static Path dir;
+  private static String version;
+
+  @BeforeClass
+  public static void listAll() throws IOException {
+    dir = Path.of(System.getProperty("vmqsc.jars"));
+    version = System.getProperty("vmqsc.version");
+    StringBuilder listing = new StringBuilder();
+    for (String module : List.of("vmqsc-common", "vmqsc-server", "vmqsc-kvm")) {
+      List<String> names = entries(module);
+      TreeMap<String, Integer> byPackage = new TreeMap<>();
+      for (String n : names) {
+        if (n.endsWith("/")) continue;
+        int cut = n.lastIndexOf('/');
+        byPackage.merge(cut < 0 ? "(root)" : n.substring(0, cut), 1, Integer::sum);
+      }
+      listing.append(jar(module).getFileName()).append(": ").append(names.size()).append(" entries\n");
+      byPackage.forEach((p, n) -> listing.append("  ").append(p).append("  ").append(n).append('\n'));
+    }
+    Path out = Path.of(System.getProperty("vmqsc.listing"));
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, listing, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  public void theManagementServerJarIsACloudStackModule() throws IOException {
+    try (JarFile jar = new JarFile(jar("vmqsc-server").toFile())) {
+      Properties module = new Properties();
+      try (InputStream in = jar.getInputStream(entry(jar, "META-INF/cloudstack/vmqsc/module.properties"))) {
+        module.load(in);
+      }
+      assertEquals("vmqsc", module.getProperty("name"));
+      assertEquals("api", module.getProperty("parent"));
+      String context;
+      try (InputStream in = jar.getInputStream(entry(jar, "META-INF/cloudstack/vmqsc/spring-vmqsc-context.xml"))) {
+        context = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+      assertTrue(context.contains("org.vmqsc.plugin.server.VmqscManagerImpl"));
+      entry(jar, "org/vmqsc/plugin/server/VmqscManagerImpl.class");
+      entry(jar, "org/vmqsc/plugin/server/api/command/CreateProtectionGroupCmd.class");
+      entry(jar, "org/vmqsc/server/catalog/Catalog.class");
+      entry(jar, "db/vmqsc/V1__vmqsc_tables.sql");
+      entry(jar, "org/flywaydb/core/Flyway.class");
+      entry(jar, "org/hibernate/SessionFactory.class");
+      entry(jar, "org/vmqsc/shaded/jackson/databind/ObjectMapper.class"); // Flyway's, relocated
+      String services = new String(jar.getInputStream(entry(jar,
+          "META-INF/services/org.flywaydb.core.extensibility.Plugin")).readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue("Flyway's MySQL/MariaDB support is registered", services.contains("MySQL")
+          || services.contains("mysql"));
+    }
+    assertNoneOf("vmqsc-server", FORBIDDEN);
+    assertNoneOf("vmqsc-server", List.of("org/vmqsc/plugin/command/", "com/cloud/", "com/github/luben/",
+        "net/jpountz/"));
+  }
+
+  @Test
+  public void theAgentJarHasTheWrappersWhereCloudStacksAgentLooks() throws IOException {
+    List<String> names = entries("vmqsc-kvm");
+    List<String> ofCloudStack = names.stream().filter(n -> n.startsWith("com/cloud/") && !n.endsWith("/")).toList();
+    assertEquals(15, ofCloudStack.stream().filter(n -> n.endsWith("CommandWrapper.class")).count());
+    for (String w : ofCloudStack) { // the wrappers and their shared helper, nothing of CloudStack's own
+      assertTrue(w, w.startsWith("com/cloud/hypervisor/kvm/resource/wrapper/Vmqsc") && w.endsWith(".class"));
+    }
+    assertTrue(names.contains("org/vmqsc/plugin/kvm/HostAgent.class"));
+    assertTrue(names.contains("org/vmqsc/agent/node/HostNode.class"));
+    assertNoneOf("vmqsc-kvm", FORBIDDEN);
+    assertNoneOf("vmqsc-kvm", List.of("org/vmqsc/plugin/command/", "org/vmqsc/server/", "org/hibernate/"));
+  }
+
+  @Test
+  public void theCommonJarHoldsOnlyTheCommandsBothSidesDeserialise() throws IOException {
+    for (String n : entries("vmqsc-common")) {
+      if (n.endsWith("/") || n.startsWith("META-INF/")) continue;
+      assertTrue(n, n.startsWith("org/vmqsc/plugin/command/"));
+    }
+    assertTrue(entries("vmqsc-common").contains("org/vmqsc/plugin/command/VmqscCommand.class"));
+  }
+
+  private static void assertNoneOf(String module, List<String> prefixes) throws IOException {
+    List<String> found = new ArrayList<>();
+    for (String n : entries(module)) for (String p : prefixes) if (n.startsWith(p)) found.add(n);
+    assertFalse(module + " must not hold " + found.stream().limit(5).toList(), !found.isEmpty());
+  }
+
+  private static ZipEntry entry(JarFile jar, String name) {
+    ZipEntry e = jar.getEntry(name);
+    assertTrue(jar.getName() + " lacks " + name, e != null);
+    return e;
+  }
+
+  private static List<String> entries(String module) throws IOException {
+    try (JarFile jar = new JarFile(jar(module).toFile())) {
+      return jar.stream().map(ZipEntry::getName).toList();
+    }
+  }
+
+  private static Path jar(String module) {
+    return dir.resolve(module).resolve("target").resolve(module + "-" + version + ".jar");
+  }
+}

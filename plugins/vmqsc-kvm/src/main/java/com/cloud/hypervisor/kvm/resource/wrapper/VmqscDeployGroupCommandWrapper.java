@@ -1,0 +1,20 @@
+package com.cloud.hypervisor.kvm.resource.wrapper;
+
+import com.cloud.agent.api.Answer;
+import com.cloud.hypervisor.kvm.resource.LibvirtComputingResource;
+import com.cloud.resource.CommandWrapper;
+import com.cloud.resource.ResourceWrapper;
+import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.plugin.command.DeployGroupCommand;
+
+/** Sets the group's schedule on this host and starts its VMs' protection here. */
+@ResourceWrapper(handles = DeployGroupCommand.class)
+public final class VmqscDeployGroupCommandWrapper extends CommandWrapper<DeployGroupCommand, Answer, LibvirtComputingResource> {
+
+  @Override public Answer execute(DeployGroupCommand command, LibvirtComputingResource resource) {
+    return VmqscOrders.run(command, Deploy.class, (agent, d) -> {
+      agent.deploy(command.getHostUuid(), d);
+      return null;
+    });
+  }
+}

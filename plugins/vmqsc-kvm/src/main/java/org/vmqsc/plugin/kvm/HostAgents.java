@@ -1,0 +1,58 @@
+package org.vmqsc.plugin.kvm;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.libvirt.Connect;
+import org.libvirt.LibvirtException;
+import org.vmqsc.agent.CheckpointAgent;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.flush.BandwidthBudget;
+import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.kvm.KvmDriver;
+import org.vmqsc.agent.log.DirectoryMessageStore;
+import org.vmqsc.agent.store.DirectoryStore;
+
+/**
+ * The one {@link HostAgent} of this agent process, made on first use: checkpoints through libvirt (agent-ext's
+ * {@code KvmDriver}), staged in the host's staging folder and flushed to the shared stable storage. The folders
+ * are the agent JVM's system properties {@code vmqsc.staging.directory} and {@code vmqsc.stable.storage} (the
+ * settings' defaults when absent). Tests install their own with {@link #install}.
+ */
+public final class HostAgents {
+
+  private static HostAgent instance;
+
+  private HostAgents() {}
+
+  public static synchronized HostAgent get() {
+    if (instance == null) instance = openKvm();
+    return instance;
+  }
+
+  /** Replaces the process's agent (tests: one over the simulator driver). */
+  public static synchronized void install(HostAgent agent) {
+    instance = agent;
+  }
+
+  private static HostAgent openKvm() {
+    Path staging = Path.of(System.getProperty("vmqsc.staging.directory", "/var/lib/cloudstack/vmqsc/staging"));
+    Path stable = Path.of(System.getProperty("vmqsc.stable.storage", "/mnt/vmqsc"));
+    try {
+      DirectoryStore hostStore = DirectoryStore.open("staging", staging.resolve("checkpoints"));
+      DirectoryStore stableStore = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
+      LazyFlusher flusher = new LazyFlusher(hostStore, stableStore, BandwidthBudget.unlimited(), 1000).start();
+      KvmDriver driver = new KvmDriver(new Connect("qemu:///system"), staging.resolve("scratch"));
+      CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, new GearChunker(8192)),
+          stableStore, flusher, staging.resolve("restore"));
+      return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),
+          Clock.systemUTC());
+    } catch (IOException e) {
+      throw new UncheckedIOException("vmqsc cannot open its stores under " + staging + " and " + stable, e);
+    } catch (LibvirtException e) {
+      throw new IllegalStateException("vmqsc cannot connect to libvirt: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package org.vmqsc.plugin.server;
+
+import org.apache.cloudstack.framework.config.ConfigKey;
+
+/** The plugin's settings, as CloudStack shows them in listConfigurations and the UI (category "Advanced"). */
+public final class VmqscSettings {
+
+  private static final String CATEGORY = "Advanced";
+
+  public static final ConfigKey<Boolean> ENABLED = new ConfigKey<>(CATEGORY, Boolean.class, "vmqsc.enabled", "true",
+      "Whether vmqsc recovers its groups when a KVM host of this zone goes Down: when false, CloudStack alone"
+          + " handles the host's failure.", true, ConfigKey.Scope.Zone);
+
+  public static final ConfigKey<Long> DEFAULT_BASE_PERIOD_MS = new ConfigKey<>(CATEGORY, Long.class,
+      "vmqsc.default.base.period", "60000",
+      "The base checkpoint period T0 in milliseconds of a group created without baseperiod.", true,
+      ConfigKey.Scope.Zone);
+
+  public static final ConfigKey<String> DEFAULT_VM_CLASS = new ConfigKey<>(CATEGORY, String.class,
+      "vmqsc.default.vm.class", "SI",
+      "The checkpoint class of a VM added without vmclass: SI (every base period) or MI_k (every k periods, k >= 2).",
+      true, ConfigKey.Scope.Zone);
+
+  public static final ConfigKey<String> STAGING_DIRECTORY = new ConfigKey<>(CATEGORY, String.class,
+      "vmqsc.staging.directory", "/var/lib/cloudstack/vmqsc/staging",
+      "The folder on each KVM host where checkpoints are written before they reach stable storage.", false,
+      ConfigKey.Scope.Cluster);
+
+  public static final ConfigKey<String> STABLE_STORAGE = new ConfigKey<>(CATEGORY, String.class,
+      "vmqsc.stable.storage", "/mnt/vmqsc",
+      "The shared mount (e.g. of secondary storage) every host of the cluster writes stable checkpoints and logs to.",
+      false, ConfigKey.Scope.Cluster);
+
+  public static final ConfigKey<Long> FLUSH_BANDWIDTH = new ConfigKey<>(CATEGORY, Long.class,
+      "vmqsc.flush.bandwidth", "104857600",
+      "Bytes per second a host may spend copying checkpoints from staging to stable storage.", true,
+      ConfigKey.Scope.Cluster);
+
+  public static final ConfigKey<Long> LEASE_MS = new ConfigKey<>(CATEGORY, Long.class, "vmqsc.lease", "30000",
+      "Milliseconds a host runs protected VMs without hearing from its management server; it stops them before"
+          + " then, so that a recovery never runs a VM twice.", false, ConfigKey.Scope.Cluster);
+
+  public static final ConfigKey<Long> HEARTBEAT_MS = new ConfigKey<>(CATEGORY, Long.class, "vmqsc.heartbeat",
+      "5000", "Milliseconds between two checkpoint ticks to a host (each renews its lease and brings its reports"
+          + " back); at most a third of vmqsc.lease.", false, ConfigKey.Scope.Cluster);
+
+  public static final ConfigKey<Integer> CHECKPOINTS_KEPT = new ConfigKey<>(CATEGORY, Integer.class,
+      "vmqsc.checkpoints.kept.behind.line", "0",
+      "Checkpoints per VM kept behind the recovery line before they are collected.", true, ConfigKey.Scope.Zone);
+
+  public static final ConfigKey<Boolean> DOMAIN_ADMINS = new ConfigKey<>(CATEGORY, Boolean.class,
+      "vmqsc.domain.admins.enabled", "false",
+      "Whether domain admins may protect their domain's VMs (they see and change only groups whose VMs they own).",
+      true, ConfigKey.Scope.Domain);
+
+  static final ConfigKey<?>[] ALL = {ENABLED, DEFAULT_BASE_PERIOD_MS, DEFAULT_VM_CLASS, STAGING_DIRECTORY,
+      STABLE_STORAGE, FLUSH_BANDWIDTH, LEASE_MS, HEARTBEAT_MS, CHECKPOINTS_KEPT, DOMAIN_ADMINS};
+
+  private VmqscSettings() {}
+}

@@ -1,0 +1,42 @@
+package org.vmqsc.plugin.server.api.command;
+
+import javax.inject.Inject;
+import org.apache.cloudstack.acl.RoleType;
+import org.apache.cloudstack.api.APICommand;
+import org.apache.cloudstack.api.ApiConstants;
+import org.apache.cloudstack.api.response.UserVmResponse;
+import org.apache.cloudstack.api.BaseListCmd;
+import org.apache.cloudstack.api.Parameter;
+import org.apache.cloudstack.api.response.ListResponse;
+import org.vmqsc.plugin.server.api.ProtectionGroupApi;
+import org.vmqsc.plugin.server.api.response.VmCheckpointResponse;
+import org.vmqsc.server.service.PageRequest;
+
+@APICommand(name = "listVmCheckpoints", description = "Lists a protection group's checkpoints", responseObject = VmCheckpointResponse.class, since = "4.22.0",
+    requestHasSensitiveInfo = false, responseHasSensitiveInfo = false,
+    authorized = {RoleType.Admin, RoleType.DomainAdmin})
+public class ListVmCheckpointsCmd extends BaseListCmd {
+
+  @Inject ProtectionGroupApi api;
+
+  @Parameter(name = "protectiongroupid", type = CommandType.STRING, required = true, description = "the group's uuid")
+  private String protectionGroupId;
+
+  @Parameter(name = ApiConstants.VIRTUAL_MACHINE_ID, type = CommandType.UUID, entityType = UserVmResponse.class,
+      description = "only this VM's")
+  private Long virtualMachineId;
+
+  @Parameter(name = "includeremoved", type = CommandType.BOOLEAN,
+      description = "also the checkpoints collected behind the line or discarded by a recovery")
+  private Boolean includeRemoved;
+
+  @Override public void execute() {
+    ListResponse<?> response = api.listCheckpoints(protectionGroupId, virtualMachineId, includeRemoved, page());
+    response.setResponseName(getCommandName());
+    setResponseObject(response);
+  }
+
+  private PageRequest page() {
+    return ProtectionGroupApi.page(getStartIndex(), getPageSizeVal());
+  }
+}
