@@ -1,0 +1,15 @@
+// The ant-design-vue components the page uses, registered by name (the rest stay out of the bundle).
+import {
+  Alert, Badge, Button, Card, Col, ConfigProvider, Descriptions, Empty, Form, Input, InputNumber, Layout, Menu,
+  Modal, Popconfirm, Progress, Radio, Result, Row, Select, Space, Spin, Statistic, Table, Tag, Tooltip, Typography,
+} from 'ant-design-vue'
+
+const components = [Alert, Badge, Button, Card, Col, ConfigProvider, Descriptions, Empty, Form, Input, InputNumber,
+  Layout, Menu, Modal, Popconfirm, Progress, Radio, Result, Row, Select, Space, Spin, Statistic, Table, Tag, Tooltip,
+  Typography]
+
+export const antd = {
+  install(app) {
+    for (const c of components) app.use(c)
+  },
+}
