@@ -11,5 +11,6 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['tests/**/*.test.js'],
     setupFiles: ['tests/setup.js'],
+    testTimeout: 30000, // ant-design-vue's first render is slow on a loaded 2-core machine
   },
 })

@@ -5,14 +5,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const EXECUTABLE = process.env.VMQSC_CHROMIUM ?? '/usr/bin/chromium'
+
+/** A browser whose every new context starts empty (no cache): for cold page loads. */
+export function launchFresh() {
+  return chromium.launch({ executablePath: EXECUTABLE, headless: true, args: ARGS })
+}
+
 export async function launchBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'vmqsc-ui-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.VMQSC_CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: EXECUTABLE,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ARGS,
   })
   return {
     context,

@@ -169,7 +169,8 @@ async function main(cluster) {
     const [event] = await api.listAll('listRecoveryEvents', { protectiongroupid: group.id }, 'recoveryevent')
     const row = await page.locator('[data-testid="recoveries-table"] tr.ant-table-row').first().innerText()
     expectEqual('the recovery row names the failed host', row.includes(`host ${victim.name}`), true)
-    expectEqual('the recovery row shows the line it went back to', row.includes(String(event.lineindex)), true)
+    expectEqual('the recovery row shows the line it went back to', await text('recovery-line-index'), String(event.lineindex))
+    expectEqual('the recovery row shows the rolled-back VMs', (row.match(/VM \d+/g) ?? []).length, event.rolledback.length)
     await page.locator('.ant-table-row-expand-icon').first().click()
     await shot('recoveries')
 
@@ -191,6 +192,11 @@ async function main(cluster) {
       await page.waitForTimeout(1500)
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       expectEqual(`${name}: the page itself does not scroll sideways`, overflow <= 0, true)
+      if (name === 'narrow-timeline') {
+        const atNewest = await page.locator('.timeline__scroll').evaluate((el) =>
+          el.scrollWidth > el.clientWidth && el.scrollLeft + el.clientWidth >= el.scrollWidth - 4)
+        expectEqual('narrow-timeline: the picture scrolls, and starts at the newest boundaries', atNewest, true)
+      }
       await shot(name)
     }
     expectEqual('no script errors on the page', pageErrors.join('\n'), '')
