@@ -199,6 +199,14 @@ async function main(cluster) {
       }
       await shot(name)
     }
+    const siderWidth = () => page.locator('.shell__sider').evaluate((el) => Math.round(el.getBoundingClientRect().width))
+    expectEqual('narrow: the menu is folded away', await siderWidth(), 0)
+    await page.getByTestId('menu-toggle').click()
+    await waitFor('the menu to open', async () => (await siderWidth()) === 200)
+    await shot('narrow-menu')
+    await page.getByTestId('menu-hosts').click()
+    await page.getByTestId('hosts-table').waitFor()
+    await waitFor('the menu to fold again after a choice', async () => (await siderWidth()) === 0)
     expectEqual('no script errors on the page', pageErrors.join('\n'), '')
   } catch (e) {
     if (page) await page.screenshot({ path: join(shots, 'failure.png') }).catch(() => {})
