@@ -18,6 +18,15 @@ describe('buildTimeline', () => {
     expect(model().lanes[1].segments).toEqual([{ from: 4, to: 5, state: 'STABLE' }, { from: 6, to: 7, state: 'STAGED' }])
   })
 
+  it("draws a re-execution's live checkpoint over the one its recovery discarded at the same boundary", () => {
+    // As the API lists them: newest first, so the re-execution's checkpoint comes before the discarded one.
+    const again = [{ ...checkpoints.find((c) => c.id === 'vm-b-8'), id: 'vm-b-8-again', state: 'STABLE', incarnation: 1 }, ...checkpoints]
+    const vmB = model({ checkpoints: again }).lanes[1].checkpoints
+    const atEight = vmB.filter((c) => c.index === 8)
+    expect(atEight.map((c) => c.state)).toEqual(['DISCARDED', 'STABLE'])
+    expect(vmB.at(-1)).toMatchObject({ index: 8, state: 'STABLE', incarnation: 1 })
+  })
+
   it('ends the grid at the boundary the group is at, and shows only the last `window` boundaries', () => {
     expect(model()).toMatchObject({ first: 0, last: 13 })
     const narrow = model({ window: 5 })

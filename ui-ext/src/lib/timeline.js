@@ -2,6 +2,8 @@
 // Pure, so the component only draws and the tests check the geometry's meaning.
 import { parseDate } from './format.js'
 
+const isLive = (c) => (c.state === 'STAGED' || c.state === 'STABLE' ? 1 : 0)
+
 /** How many base periods the picture shows, ending at the newest boundary. */
 export const DEFAULT_WINDOW = 24
 
@@ -38,7 +40,10 @@ export function buildTimeline({ group, checkpoints = [], segments = [], lines = 
     host: hostName(m.hostid),
     checkpoints: checkpoints
       .filter((c) => c.virtualmachineid === m.virtualmachineid && inView(c.index))
-      .map((c) => ({ index: c.index, forced: !!c.forced, state: c.state, incarnation: c.incarnation })),
+      .map((c) => ({ index: c.index, forced: !!c.forced, state: c.state, incarnation: c.incarnation }))
+      // Drawn in this order: history (collected, discarded) first, so a re-execution's live checkpoint at the same
+      // boundary is drawn over the one its recovery discarded.
+      .sort((a, b) => isLive(a) - isLive(b) || a.index - b.index),
     segments: segments
       .filter((s) => s.virtualmachineid === m.virtualmachineid && s.index >= first && s.firstindex <= last)
       .map((s) => ({ from: Math.max(s.firstindex, first), to: s.index, state: s.state })),
