@@ -6,6 +6,7 @@
 // to test-results/screenshots/ (at 1280×800, and at a narrow 420 px).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { createClient } from '../src/api/client.js'
 import { launchBrowser } from './browser.mjs'
 import { startCluster, uiDir } from './cluster.mjs'
 
@@ -61,6 +62,7 @@ const go = async (hash) => {
 
 async function main(cluster) {
   const { api, base } = cluster
+  const clientWith = (credentials) => createClient({ endpoint: `${base}/client/api`, credentials })
   const browser = await launchBrowser()
   try {
     page = await browser.context.newPage()
@@ -73,9 +75,7 @@ async function main(cluster) {
     await page.getByTestId('apikey').fill('not-the-key')
     await page.getByTestId('secretkey').fill('not-the-secret')
     await page.getByTestId('sign-in').click()
-    const badKeys = await refusal({ call: (c, p) => import('../src/api/client.js').then(({ createClient }) =>
-      createClient({ endpoint: `${base}/client/api`, credentials: { kind: 'keys', apiKey: 'not-the-key', secretKey: 'x' } })
-        .call(c, p)) }, 'listApis', {})
+    const badKeys = await refusal(clientWith({ kind: 'keys', apiKey: 'not-the-key', secretKey: 'x' }), 'listApis', {})
     await page.getByTestId('sign-in-error').waitFor()
     expectEqual('wrong keys show the API refusal', await text('sign-in-error'), badKeys)
     await page.getByTestId('apikey').fill(cluster.credentials.apiKey)
@@ -207,6 +207,18 @@ async function main(cluster) {
     await page.getByTestId('menu-hosts').click()
     await page.getByTestId('hosts-table').waitFor()
     await waitFor('the menu to fold again after a choice', async () => (await siderWidth()) === 0)
+    // --- as inside CloudStack's UI: a session key where CloudStack's UI keeps it. This manager has no sessions,
+    // so its API refuses the key, and the page shows that refusal (the error state) instead of a sign-in.
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.evaluate(() => localStorage.setItem('primate__Access-Token', JSON.stringify({ value: 'no-such-session' })))
+    await page.reload()
+    await page.getByTestId('load-error').waitFor()
+    expectEqual('with a CloudStack session key: no sign-in form', await page.getByTestId('sign-in').count(), 0)
+    const sessionRefusal = await refusal(clientWith({ kind: 'session', sessionKey: 'no-such-session' }),
+      'listProtectionGroups', {})
+    expectEqual('with a CloudStack session key: the API refusal shown', (await text('load-error')).startsWith(sessionRefusal), true)
+    await shot('embedded-refused')
+    await page.evaluate(() => localStorage.removeItem('primate__Access-Token'))
     expectEqual('no script errors on the page', pageErrors.join('\n'), '')
   } catch (e) {
     if (page) await page.screenshot({ path: join(shots, 'failure.png') }).catch(() => {})
