@@ -46,6 +46,9 @@ final class ApiCatalog {
       new Api("listVmCheckpoints", false, "Lists a group's checkpoints", List.of(
           GROUP_ID, new Param("virtualmachineid", "uuid", false, "only this VM's"),
           new Param("includeremoved", "boolean", false, "also collected and discarded ones"), PAGE, PAGE_SIZE)),
+      new Api("listLogSegments", false, "Lists a group's sealed receive-log segments (what MI VMs write between"
+          + " their checkpoints)", List.of(GROUP_ID,
+          new Param("includeremoved", "boolean", false, "also collected and discarded ones"), PAGE, PAGE_SIZE)),
       new Api("listRecoveryLines", false, "Lists a group's recovery lines", List.of(GROUP_ID, PAGE, PAGE_SIZE)),
       new Api("enableProtectionGroup", true, "Starts protecting a group: its VMs boot on their hosts and take their"
           + " first checkpoints; membership is final from then on", List.of(new Param("id", "uuid", true, "the group"))),

@@ -36,4 +36,9 @@ public final class FailureDetectorHosts implements HostDirectory {
     }
     return out;
   }
+
+  @Override
+  public java.time.Duration lease() {
+    return detector.lease();
+  }
 }

@@ -11,7 +11,7 @@ import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.ServiceException;
 import org.vmqsc.server.service.Views.CheckpointView;
 
-/** What a group has recorded: listVmCheckpoints, listRecoveryLines, listRecoveryEvents. */
+/** What a group has recorded: listVmCheckpoints, listLogSegments, listRecoveryLines, listRecoveryEvents. */
 final class HistoryCommands {
 
   private final ProtectionService service;
@@ -22,6 +22,9 @@ final class HistoryCommands {
 
   void register(Map<String, Command> table) {
     table.put("listvmcheckpoints", this::checkpoints);
+    table.put("listlogsegments", p -> Json.list("logsegment", service.listLogSegments(
+        p.required("protectiongroupid"), p.optionalBoolean("includeremoved").orElse(false), p.page()),
+        Json::logSegment));
     table.put("listrecoverylines", p -> Json.list("recoveryline",
         service.listLines(p.required("protectiongroupid"), p.page()), Json::line));
     table.put("listrecoveryevents", p -> Json.list("recoveryevent",

@@ -28,6 +28,7 @@ final class HostCommands {
     }
     int from = Math.min(page.offset(), all.size());
     int to = Math.min(from + page.limit(), all.size());
-    return Json.list("host", all.subList(from, to).stream().map(Json::host).toList(), all.size());
+    java.time.Duration lease = hosts.lease();
+    return Json.list("host", all.subList(from, to).stream().map(h -> Json.host(h, lease)).toList(), all.size());
   }
 }

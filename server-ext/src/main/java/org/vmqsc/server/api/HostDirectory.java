@@ -15,4 +15,12 @@ public interface HostDirectory {
 
   /** Every known host, in a stable order. */
   List<Host> hosts();
+
+  /**
+   * How long a lease lasts after the heartbeat that renewed it, or null when unknown: a host was last heard
+   * {@code leaseEnd - lease} (what a recovery's detection time is counted from).
+   */
+  default java.time.Duration lease() {
+    return null;
+  }
 }

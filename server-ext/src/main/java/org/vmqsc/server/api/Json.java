@@ -11,6 +11,7 @@ import org.vmqsc.server.service.Views.CheckpointView;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.LineEntry;
 import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.LogSegmentView;
 import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
 
@@ -69,6 +70,21 @@ final class Json {
     return o;
   }
 
+  static JsonObject logSegment(LogSegmentView s) {
+    JsonObject o = new JsonObject();
+    o.addProperty("id", s.uuid());
+    o.addProperty("virtualmachineid", s.vmUuid());
+    o.addProperty("firstindex", s.firstIndex());
+    o.addProperty("index", s.index());
+    o.addProperty("incarnation", s.incarnation());
+    o.addProperty("state", s.state().name());
+    o.addProperty("size", s.sizeBytes());
+    o.addProperty("location", s.location());
+    o.addProperty("contentdigest", s.contentDigest());
+    date(o, "created", s.created());
+    return o;
+  }
+
   static JsonObject line(LineView l) {
     JsonObject o = new JsonObject();
     o.addProperty("protectiongroupid", l.groupUuid());
@@ -106,7 +122,8 @@ final class Json {
     return o;
   }
 
-  static JsonObject host(HostDirectory.Host h) {
+  /** @param lease the leases' length, added as {@code leaseduration} (ms) when known */
+  static JsonObject host(HostDirectory.Host h, java.time.Duration lease) {
     JsonObject o = new JsonObject();
     o.addProperty("id", h.uuid());
     o.addProperty("name", h.name());
@@ -115,6 +132,7 @@ final class Json {
     o.addProperty("leasestate", h.leaseState().name());
     o.addProperty("epoch", h.epoch());
     date(o, "leaseend", h.leaseEnd());
+    if (lease != null) o.addProperty("leaseduration", lease.toMillis());
     return o;
   }
 

@@ -19,7 +19,8 @@ import org.vmqsc.server.service.ProtectionService;
  * The standalone manager: the catalog (on the embedded MariaDB in {@code <home>/mariadb}, or on a database given by
  * JDBC URL), the admin's API key pair (in {@code <home>/api-keys.properties}, owner-only; the agents' token is
  * derived from it), and one HTTP server on loopback with the CloudStack-shaped API at {@code /client/api} and the
- * agents' endpoints at {@code /agent/v1/}. Its hosts are agent processes ({@link StandaloneCluster}): leases, reports,
+ * agents' endpoints at {@code /agent/v1/}, and the admin UI's page at {@code /ui/} ({@link UiHandler}). Its hosts
+ * are agent processes ({@link StandaloneCluster}): leases, reports,
  * and recoveries driven by a {@link RecoveryCoordinator}, automatically when a lease ends and when an admin asks.
  *
  * <p><b>An admin-asked recovery</b> ({@code recoverProtectionGroup}) recovers every VM of the group that no reachable
@@ -99,8 +100,10 @@ public final class ManagerServer implements AutoCloseable {
       events = config.events() == null ? EventLog.none() : EventLog.open(config.events(), "manager");
       ProtectionService service = catalog.catalog();
       cluster = new StandaloneCluster(service, config.cluster(), keys.agentToken(), events);
+      // The agents' endpoints and the admin UI take only their own paths; the API answers everything else.
       ApiServer api = new ApiServer(service, cluster.hosts(), cluster, keys, ApiServer.DEFAULT_HOST, config.port(),
-          cluster.agentEndpoints()).start();
+          new org.eclipse.jetty.server.Handler.Sequence(cluster.agentEndpoints(), UiHandler.fromEnvironment()))
+          .start();
       cluster.start();
       return new ManagerServer(catalog, api, home.resolve(ApiKeys.FILE_NAME), cluster, events);
     } catch (Exception | Error e) {

@@ -83,6 +83,11 @@ public class ApiBadInputTest {
     calls.add(new String[] {"listVmCheckpoints", "protectiongroupid", group, "includeremoved", "maybe"});
     calls.add(new String[] {"listVmCheckpoints", "protectiongroupid", group, "virtualmachineid", "vm-9"});
     calls.add(new String[] {"listVmCheckpoints", "protectiongroupid", group, "page", "x"});
+    // listLogSegments
+    calls.add(new String[] {"listLogSegments"});
+    calls.add(new String[] {"listLogSegments", "protectiongroupid", "no-such-group"});
+    calls.add(new String[] {"listLogSegments", "protectiongroupid", group, "includeremoved", "yes"});
+    calls.add(new String[] {"listLogSegments", "protectiongroupid", group, "pagesize", "1001"});
     // listRecoveryLines
     calls.add(new String[] {"listRecoveryLines"});
     calls.add(new String[] {"listRecoveryLines", "protectiongroupid", "no-such-group"});

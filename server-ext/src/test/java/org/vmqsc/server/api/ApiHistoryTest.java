@@ -11,7 +11,7 @@ import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.server.service.BoundaryReport;
 import org.vmqsc.server.service.HostReport;
 
-/** listVmCheckpoints, listRecoveryLines, listRecoveryEvents over what hosts reported. */
+/** listVmCheckpoints, listLogSegments, listRecoveryLines, listRecoveryEvents over what hosts reported. */
 public class ApiHistoryTest {
 
   @Rule public final ApiFixture api = new ApiFixture();
@@ -51,5 +51,32 @@ public class ApiHistoryTest {
     JsonObject groupNow = api.client.get("listProtectionGroups", "id", group).response("listProtectionGroups")
         .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
     assertEquals(0, groupNow.get("lineindex").getAsLong());
+  }
+
+  @Test
+  public void logSegmentsAsHostsReportedThem() throws Exception {
+    String group = api.createGroup("g");
+    assertOk(api.client.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-a", "vmclass", "MI_2",
+        "hostid", "h1"));
+    assertEquals(new JsonObject(), api.client.get("listLogSegments", "protectiongroupid", group)
+        .response("listLogSegments"));
+    api.service.report(new HostReport("h1", group, List.of(
+        new BoundaryReport("vm-a", BoundaryKind.CHECKPOINT, 0, 0, false, true, 4096, "stable/vm-a/0", "sha256:a0",
+            0, 0, new long[1], new long[1]),
+        new BoundaryReport("vm-a", BoundaryKind.LOG_SEGMENT, 1, 0, false, false, 512, "staging/vm-a/log1",
+            "sha256:a1", 0, 0, new long[1], new long[1])), List.of()));
+
+    JsonObject segments = api.client.get("listLogSegments", "protectiongroupid", group, "includeremoved", "true")
+        .response("listLogSegments");
+    assertEquals(1, segments.get("count").getAsInt());
+    JsonObject s = segments.getAsJsonArray("logsegment").get(0).getAsJsonObject();
+    assertEquals("vm-a", s.get("virtualmachineid").getAsString());
+    assertEquals(0, s.get("firstindex").getAsLong());
+    assertEquals(1, s.get("index").getAsLong());
+    assertEquals("STAGED", s.get("state").getAsString());
+    assertEquals(512, s.get("size").getAsLong());
+    assertEquals("staging/vm-a/log1", s.get("location").getAsString());
+    assertEquals(0, api.client.get("listLogSegments", "protectiongroupid", group, "page", "2", "pagesize", "1")
+        .response("listLogSegments").getAsJsonArray("logsegment").size());
   }
 }

@@ -35,6 +35,18 @@ public class ApiHostsTest {
     assertEquals("2026-03-01T10:00:03+0000", down.get("leaseend").getAsString());
     JsonObject one = api.client.get("listHosts", "id", "h-2", "pagesize", "1").response("listHosts");
     assertEquals(1, one.get("count").getAsInt());
+    assertEquals("a directory that does not know the lease says nothing of it", null, down.get("leaseduration"));
+  }
+
+  @Test
+  public void theLeaseLengthComesFromTheFailureDetector() {
+    ManualClock clock = new ManualClock();
+    FailureDetector detector = new FailureDetector(clock, Duration.ofMillis(3500));
+    detector.heartbeat("a", 0);
+    HostDirectory hosts = new FailureDetectorHosts(detector, clock, uuid -> uuid);
+    assertEquals(Duration.ofMillis(3500), hosts.lease());
+    JsonObject json = Json.host(hosts.hosts().get(0), hosts.lease());
+    assertEquals(3500, json.get("leaseduration").getAsLong());
   }
 
   @Test

@@ -1,0 +1,52 @@
+// Storage per VM and per host from the checkpoints and log segments the catalog lists (removed ones included).
+// Collectable: live artifacts behind the current recovery line, which the next collection deletes: a VM's
+// checkpoints older than the one the line restores, and its log segments that end at or before that checkpoint.
+
+const LIVE = new Set(['STAGED', 'STABLE'])
+
+function emptyRow(key, label) {
+  return { key, label, stagedBytes: 0, stableBytes: 0, collectableBytes: 0, checkpoints: 0, segments: 0, collected: 0 }
+}
+
+function add(row, artifact, collectable, isCheckpoint) {
+  if (!LIVE.has(artifact.state)) {
+    if (artifact.state === 'COLLECTED') row.collected++
+    return
+  }
+  if (artifact.state === 'STAGED') row.stagedBytes += artifact.size
+  else row.stableBytes += artifact.size
+  if (collectable) row.collectableBytes += artifact.size
+  if (isCheckpoint) row.checkpoints++
+  else row.segments++
+}
+
+export function storageRows({ group, checkpoints = [], segments = [], line = null, hosts = [] }) {
+  const members = [...(group.vm ?? [])].sort((a, b) => a.number - b.number)
+  const lineCheckpoint = new Map((line?.entry ?? []).map((e) => [e.virtualmachineid, e.checkpointindex]))
+  const behind = (vmId, index, inclusive) => {
+    const at = lineCheckpoint.get(vmId)
+    return at !== undefined && (inclusive ? index <= at : index < at)
+  }
+  const byVm = new Map(members.map((m) => [m.virtualmachineid, emptyRow(m.virtualmachineid, `VM ${m.number}`)]))
+  for (const c of checkpoints) {
+    const row = byVm.get(c.virtualmachineid)
+    if (row) add(row, c, behind(c.virtualmachineid, c.index, false), true)
+  }
+  for (const s of segments) {
+    const row = byVm.get(s.virtualmachineid)
+    if (row) add(row, s, behind(s.virtualmachineid, s.index, true), false)
+  }
+  const hostName = (id) => hosts.find((h) => h.id === id)?.name ?? (id ? id.slice(0, 8) : 'no host')
+  const byHost = new Map()
+  for (const m of members) {
+    const vm = byVm.get(m.virtualmachineid)
+    vm.host = hostName(m.hostid)
+    vm.vmClass = m.vmclass
+    const key = m.hostid ?? 'none'
+    if (!byHost.has(key)) byHost.set(key, { ...emptyRow(key, vm.host), vms: 0 })
+    const h = byHost.get(key)
+    h.vms++
+    for (const f of ['stagedBytes', 'stableBytes', 'collectableBytes', 'checkpoints', 'segments', 'collected']) h[f] += vm[f]
+  }
+  return { vms: [...byVm.values()], hosts: [...byHost.values()] }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { storageRows } from '../src/lib/storage.js'
+import { checkpoints, group, hosts, lines, segments } from './fixtures.js'
+
+describe('storageRows', () => {
+  const { vms, hosts: perHost } = storageRows({ group, checkpoints, segments, line: lines[0], hosts })
+
+  it('sums staged and stable bytes per VM, leaving collected and discarded artifacts out', () => {
+    expect(vms.map((v) => v.label)).toEqual(['VM 0', 'VM 1', 'VM 2'])
+    expect(vms[0]).toMatchObject({ stagedBytes: 500, stableBytes: 3000, checkpoints: 4, collected: 1 })
+    expect(vms[1]).toMatchObject({ stagedBytes: 50, stableBytes: 2100, checkpoints: 2, segments: 2 })
+  })
+
+  it('counts as collectable what lies behind the line: older checkpoints, and segments up to the line’s checkpoint', () => {
+    expect(vms[0].collectableBytes).toBe(2000) // checkpoints 4 and 5; 6 is the line's, 7 is after it
+    expect(vms[1].collectableBytes).toBe(1100) // checkpoint 4 and the segment 4..5
+    expect(vms[2].collectableBytes).toBe(0)
+  })
+
+  it('sums per host, by name', () => {
+    expect(perHost.map((h) => [h.label, h.vms, h.stableBytes, h.collectableBytes]))
+      .toEqual([['h1', 2, 4000, 2000], ['h2', 1, 2100, 1100]])
+  })
+
+  it('without a line nothing is collectable', () => {
+    expect(storageRows({ group, checkpoints, segments, line: null }).vms.every((v) => v.collectableBytes === 0)).toBe(true)
+  })
+})
