@@ -17,7 +17,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Rule;
-import org.junit.Assume;
 import org.junit.Test;
 import org.junit.rules.Timeout;
 import org.vmqsc.server.api.ApiClient;
@@ -43,11 +42,6 @@ public class FencingTest {
   }
 
   @Test public void aFrozenAgentIsFencedAndNeverRunsItsRecoveredVmsAgain() throws Exception {
-    // Fails intermittently on the current code (issue 10 stays open until it passes on many runs): run it with
-    // -Dvmqsc.clusterSafety=true. Its last failures (an orphan delivery; a VM active after a stop on the host it
-    // was restored on) are in the issue's note.
-    Assume.assumeTrue("SKIPPED: -Dvmqsc.clusterSafety=true runs the process-level safety test",
-        Boolean.getBoolean("vmqsc.clusterSafety"));
     long start = System.nanoTime();
     Path dir = ClusterRun.folder("fencing").resolve("cluster");
     cluster = ClusterRun.start(dir, new LocalCluster.Settings(3, LEASE_MS, 1000, 4, 4));
