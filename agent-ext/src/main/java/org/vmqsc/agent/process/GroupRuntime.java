@@ -208,7 +208,6 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     if (closed) return;
     for (int vm : List.copyOf(guests.keySet())) stopGuest(vm, reason);
     closed = true;
-    if (frozen) checkpoints.releaseHold();
     relay.close();
   }
 
@@ -289,16 +288,13 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   /** A recovery runs: the group stands still (no step, frames held) while its orders come in. */
   void freeze() {
-    if (frozen || closed) return;
     frozen = true;
-    checkpoints.hold();
   }
 
   /** The recovery is over: catch up with the clock, let the held frames in, step again. */
   void thaw() {
     if (!frozen || closed) return;
     frozen = false;
-    checkpoints.releaseHold();
     if (stopped) return; // the lease decides
     node.onBoundary(index());
     release();

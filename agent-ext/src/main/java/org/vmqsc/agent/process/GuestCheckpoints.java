@@ -52,11 +52,6 @@ final class GuestCheckpoints implements AutoCloseable {
     return t;
   });
   private final Map<CheckpointKey, Progress> waitingForStable = new ConcurrentHashMap<>();
-  /** Recoveries under way on this host (groups frozen): checkpoint work waits for them, up to {@link #HOLD_MAX}. */
-  private int holds;
-  private final Object holdGate = new Object();
-  static final java.time.Duration HOLD_MAX = java.time.Duration.ofSeconds(20);
-
   /** Per VM, its last checkpoint and the execution state in it; touched only on the worker thread. */
   private final Map<String, Taken> lastTaken = new HashMap<>();
 
@@ -107,7 +102,6 @@ final class GuestCheckpoints implements AutoCloseable {
     Map<String, String> attributes = attributes(state);
     worker.execute(() -> {
       try {
-        awaitNoHold();
         Taken before = lastTaken.get(key.vmId());
         long storedBytes = before != null && before.state().equals(attributes)
                 && incarnationOf(before.key()).equals(incarnationOf(key))
@@ -126,35 +120,6 @@ final class GuestCheckpoints implements AutoCloseable {
         progress.failed(e);
       }
     });
-  }
-
-  /**
-   * A recovery runs on this host: checkpoints wait until it ends. Its restores read and verify whole images, and the
-   * checkpoints its restored VMs take at once (a full pass over memory for a VM new to this host) would take half
-   * the CPU from them; the guests of a frozen group do not execute, so a checkpoint taken a little later holds the
-   * same execution state. Every hold is released ({@link #releaseHold}); a hold never delays a checkpoint by more
-   * than {@link #HOLD_MAX} (a manager that died mid-recovery thaws nothing).
-   */
-  void hold() {
-    synchronized (holdGate) {
-      holds++;
-    }
-  }
-
-  void releaseHold() {
-    synchronized (holdGate) {
-      holds = Math.max(0, holds - 1);
-      holdGate.notifyAll();
-    }
-  }
-
-  private void awaitNoHold() throws InterruptedException {
-    long deadline = System.nanoTime() + HOLD_MAX.toNanos();
-    synchronized (holdGate) {
-      for (long left = HOLD_MAX.toNanos(); holds > 0 && left > 0; left = deadline - System.nanoTime()) {
-        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(holdGate, left);
-      }
-    }
   }
 
   /** The image of checkpoint {@code of} under {@code key}: the bytes of the new manifest, or -1 if it is gone. */

@@ -58,17 +58,6 @@ public class GuestCheckpointsTest {
     assertEquals(new PwdGuest(0, 2, 9).hash, restored.hash);
   }
 
-  @Test public void checkpointsWaitWhileARecoveryRunsHere() throws Exception {
-    checkpoints.hold();
-    Taken during = take(GuestCheckpoints.key(VM, 3, 0), new PwdGuest(0, 2, 9));
-    Thread.sleep(300);
-    assertTrue("a checkpoint was taken while a recovery held them", !during.staged().isDone());
-
-    checkpoints.releaseHold();
-
-    assertTrue(during.staged().get(30, TimeUnit.SECONDS) > 0);
-  }
-
   private record Taken(CompletableFuture<Long> staged, CompletableFuture<String> stable) {}
 
   private Taken take(CheckpointKey key, PwdGuest state) {
