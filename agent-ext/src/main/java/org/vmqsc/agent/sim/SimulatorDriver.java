@@ -78,11 +78,6 @@ public final class SimulatorDriver implements HypervisorDriver {
     return guest;
   }
 
-  /** Replaces the guest's memory with a verified image already in memory (no round trip through a file). */
-  public void restore(String vmId, byte[] verifiedImage) throws IOException {
-    guest(vmId).replaceMemory(verifiedImage);
-  }
-
   @Override public void restore(String vmId, Path verifiedImage) throws IOException {
     guest(vmId).replaceMemory(Files.readAllBytes(verifiedImage));
   }
