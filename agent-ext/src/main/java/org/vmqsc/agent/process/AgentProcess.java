@@ -12,9 +12,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -109,6 +111,13 @@ public final class AgentProcess implements AutoCloseable {
   private final AgentHttp http;
   /** Groups by uuid; the loop thread's own. */
   private final Map<String, GroupRuntime> runtimes = new TreeMap<>();
+  /**
+   * Groups a recovery holds still here, whether or not this host runs any of their VMs yet: a VM the recovery
+   * restores here later must stand still too until the recovery ends. Were it to run, and the recovery's manager
+   * to die, the manager that takes the recovery up would restore it again under the same incarnation — two
+   * executions of one incarnation, whose messages no receiver can tell apart.
+   */
+  private final Set<String> frozen = new HashSet<>();
 
   private volatile LeaseKeeper lease;
   /** The latest stop deadline any renewal gave (kept when a fencing answer clears the lease's own). */
@@ -260,6 +269,7 @@ public final class AgentProcess implements AutoCloseable {
   private void dropAll(String reason) {
     runtimes.values().forEach(r -> r.close(reason));
     runtimes.clear();
+    frozen.clear(); // a fenced host takes no part in the recoveries under way: none will thaw it
     events.emit("fenced", "host", hostUuid, "reason", reason);
   }
 
@@ -333,11 +343,13 @@ public final class AgentProcess implements AutoCloseable {
           return null;
         }))
         .route("freeze", GroupRef.class, o -> onLoop(() -> {
+          frozen.add(o.group());
           GroupRuntime r = runtimes.get(o.group());
           if (r != null) r.freeze();
           return null;
         }))
         .route("thaw", GroupRef.class, o -> onLoop(() -> {
+          frozen.remove(o.group());
           GroupRuntime r = runtimes.get(o.group());
           if (r != null) r.thaw();
           return null;
@@ -373,6 +385,7 @@ public final class AgentProcess implements AutoCloseable {
       r = new GroupRuntime(hostUuid, d, loop, tunnel, checkpoints, logStore, logWriter, reports, events, this::leaseHeld,
           this::leaseStop);
       runtimes.put(d.group(), r);
+      if (frozen.contains(d.group())) r.freeze();
       events.emit("deployed", "host", hostUuid, "group", d.group(), "t0", d.config().basePeriod(),
           "classes", d.config().classes().stream().map(Object::toString).toList(), "epoch_ms", d.epochMillis());
     }

@@ -127,6 +127,50 @@ public class AgentsInOneJvmTest {
     await(() -> line(group) > lineBefore + 2, "the line moves on after the recovery");
   }
 
+  /**
+   * A recovery freezes a group on every live host, also on a host that runs none of its VMs yet: a VM restored
+   * there during the recovery must stand still until the recovery thaws the group (were it to run and the
+   * recovery's manager to die, the next manager would restore it again under the same incarnation). Here the
+   * freeze reaches the agents before the group is deployed at all: its VMs boot, and none makes a step until the
+   * thaw.
+   */
+  @Test(timeout = 120_000)
+  public void aFreezeHoldsTheVmsAGroupDeploysOnTheHostAfterIt() throws Exception {
+    await(() -> activeHosts() == 3, "three agents hold leases");
+    String group = api.get("createProtectionGroup", "name", "held", "baseperiod", "500").response("createProtectionGroup")
+        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    for (int i = 0; i < 3; i++) assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "held-" + i).ok());
+    HttpClient http = HttpClient.newHttpClient();
+    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    String ref = Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.GroupRef(group));
+    for (AgentProcess a : agents) assertEquals(200, post(http, URI.create(a.url()).resolve("v1/freeze"), token, ref).statusCode());
+
+    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
+    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    await(() -> positions(http, token, ref).size() == 3, "the three VMs boot");
+    Thread.sleep(2000); // four base periods: a running guest makes several steps in that time
+    assertEquals("no VM steps while the group is frozen", List.of(0L, 0L, 0L), positions(http, token, ref));
+
+    for (AgentProcess a : agents) assertEquals(200, post(http, URI.create(a.url()).resolve("v1/thaw"), token, ref).statusCode());
+    await(() -> positions(http, token, ref).stream().allMatch(p -> p > 0), "every VM steps once thawed");
+  }
+
+  /** The positions of the group's VMs on every agent, by VM number. */
+  private List<Long> positions(HttpClient http, String token, String ref) throws Exception {
+    java.util.TreeMap<Integer, Long> byVm = new java.util.TreeMap<>();
+    String group = com.google.gson.JsonParser.parseString(ref).getAsJsonObject().get("group").getAsString();
+    for (AgentProcess a : agents) {
+      HttpResponse<String> r = post(http, URI.create(a.url()).resolve("v1/status"), token, ref);
+      assertEquals(r.body(), 200, r.statusCode());
+      JsonObject groups = com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("groups");
+      if (groups == null || !groups.has(group)) continue;
+      for (var vm : groups.getAsJsonArray(group)) {
+        byVm.put(vm.getAsJsonObject().get("vm").getAsInt(), vm.getAsJsonObject().get("position").getAsLong());
+      }
+    }
+    return new ArrayList<>(byVm.values());
+  }
+
   @Test(timeout = 60_000)
   public void theAgentEndpointsRefuseStrangersAndBadBodies() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
