@@ -111,7 +111,7 @@ public final class RecoveryCoordinator {
   public Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed) {
     Collection<String> frozen = freeze(group);
     try {
-      return recover(group, kind, failedRef, alsoFailed, RETRIES);
+      return recover(group, kind, failedRef, alsoFailed, frozen, RETRIES);
     } finally {
       thaw(group, frozen);
     }
@@ -154,12 +154,12 @@ public final class RecoveryCoordinator {
    * again at once, a few times, while hosts are left.
    */
   private Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed,
-                                              int retries) {
+                                              Collection<String> frozen, int retries) {
     Set<String> mustRecover = new TreeSet<>(alsoFailed);
     mustRecover.addAll(leftHalfDone(group));
     for (int attempt = 1; ; attempt++) {
       List<MemberView> members = service.members(group);
-      Map<String, HostSnapshot> snapshots = snapshots(group);
+      Map<String, HostSnapshot> snapshots = snapshots(group, frozen);
       Set<Integer> running = new HashSet<>();
       for (HostSnapshot s : snapshots.values()) running.addAll(s.running());
       Set<String> failed = new TreeSet<>(mustRecover);
@@ -192,7 +192,7 @@ public final class RecoveryCoordinator {
       } catch (RuntimeException e) {
         if (retries <= 0 || hosts.liveHosts().isEmpty()) throw e;
         log.warn("recovering group {} again after its recovery failed: {}", group, e.getMessage());
-        return recover(group, kind, failedRef, alsoFailed, retries - 1);
+        return recover(group, kind, failedRef, alsoFailed, frozen, retries - 1);
       }
     }
   }
@@ -214,7 +214,7 @@ public final class RecoveryCoordinator {
       HostFailurePlan plan = service.claimedPlan(event.uuid());
       Collection<String> frozen = freeze(event.groupUuid());
       try {
-        done.add(carryOut(event, plan, snapshots(event.groupUuid())));
+        done.add(carryOut(event, plan, snapshots(event.groupUuid(), frozen)));
       } finally {
         thaw(event.groupUuid(), frozen);
       }
@@ -347,9 +347,15 @@ public final class RecoveryCoordinator {
     return out;
   }
 
-  private Map<String, HostSnapshot> snapshots(String group) {
+  /**
+   * What each host the recovery froze holds of the group. Only those: a host that registered after the freeze
+   * does not hold the group still, and a VM restored there would run before the recovery ends.
+   */
+  private Map<String, HostSnapshot> snapshots(String group, Collection<String> frozen) {
     Map<String, HostSnapshot> out = new TreeMap<>();
-    for (String h : hosts.liveHosts()) {
+    Set<String> live = new HashSet<>(hosts.liveHosts());
+    for (String h : frozen) {
+      if (!live.contains(h)) continue; // failed since the freeze
       try {
         out.put(h, hosts.snapshot(h, group));
       } catch (HostUnreachableException e) {
