@@ -94,6 +94,14 @@ public final class HostNode {
     return rules.runs(vm);
   }
 
+  /**
+   * Whether this host already runs the VM of {@code restore} at that incarnation or a later one: the order comes
+   * again (a recovery taken up by another manager), or from a recovery a later one has overtaken. Nothing to do.
+   */
+  public boolean hasDone(VmRestore restore) {
+    return rules.runs(restore.vm()) && rules.incarnation(restore.vm()) >= restore.incarnation();
+  }
+
   /** Whether {@code vm} migrated away from this host: frames for it are dropped here. */
   public boolean hasEmigrated(int vm) {
     return rules.hasEmigrated(vm);
@@ -236,7 +244,7 @@ public final class HostNode {
   public void restoreToLine(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
     handle(() -> {
       int vm = restore.vm();
-      if (rules.runs(vm) && rules.incarnation(vm) >= restore.incarnation()) return; // done before
+      if (hasDone(restore)) return;
       List<LoggedMessage> entries = new ArrayList<>();
       for (String location : segmentLocations) entries.addAll(readStable(location));
       List<LogEntry> logEntries = new ArrayList<>(entries.size());

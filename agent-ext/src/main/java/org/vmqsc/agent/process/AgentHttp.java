@@ -62,7 +62,15 @@ final class AgentHttp implements AutoCloseable {
   }
 
   private void serve(HttpExchange exchange) throws IOException {
+    // The exchange closes after the answer, refusals included: a try-with-resources would close it before its
+    // catch clauses ran, and a refused order would reach the manager as a connection closed without a word.
     try (exchange) {
+      serveOpen(exchange);
+    }
+  }
+
+  private void serveOpen(HttpExchange exchange) throws IOException {
+    try {
       String given = exchange.getRequestHeaders().getFirst(Wire.TOKEN_HEADER);
       if (given == null || !MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8))) {
         answer(exchange, 401, new Refusal("no or wrong agent token"));

@@ -250,6 +250,9 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   // ---- orders of the manager (loop thread) --------------------------------------------------------------------
 
   void restore(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
+    // Done before, or overtaken: the VM runs on as it is. Held for replays that no order may ever bring (the
+    // recovery that sent this again can fail before its replays), it would stand still for good.
+    if (node.hasDone(restore)) return;
     recovering.add(restore.vm());
     // It runs here now: this host's VMs send to it here at once (held until its replays are in), not to its old
     // host, where a frame would be lost with no sender copy kept (a copy is kept only for another host's VM).

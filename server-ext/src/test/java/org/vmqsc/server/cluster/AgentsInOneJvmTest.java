@@ -155,6 +155,59 @@ public class AgentsInOneJvmTest {
     await(() -> positions(http, token, ref).stream().allMatch(p -> p > 0), "every VM steps once thawed");
   }
 
+  /**
+   * A restore order a host has carried out already (a resumed recovery sends its orders again; one overtaken by a
+   * later recovery names an older incarnation) changes nothing: the VM goes on stepping and receiving. Had the host
+   * held its frames for replays, as for a real restore, and the recovery failed before sending them, the VM would
+   * stand still for good.
+   */
+  @Test(timeout = 120_000)
+  public void aRestoreOrderCarriedOutBeforeLeavesTheVmRunning() throws Exception {
+    await(() -> activeHosts() == 3, "three agents hold leases");
+    String group = api.get("createProtectionGroup", "name", "again", "baseperiod", "500").response("createProtectionGroup")
+        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    for (int i = 0; i < 3; i++) assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "again-" + i).ok());
+    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
+    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    HttpClient http = HttpClient.newHttpClient();
+    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    String ref = Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.GroupRef(group));
+    await(() -> positions(http, token, ref).size() == 3, "the three VMs boot");
+
+    // Incarnation 0, which every VM runs since its boot: an order done before.
+    for (AgentProcess a : agents) {
+      for (int vm = 0; vm < 3; vm++) {
+        org.vmqsc.protocol.BoundaryRecord boot = new org.vmqsc.protocol.BoundaryRecord(vm, 0, 0,
+            org.vmqsc.protocol.BoundaryKind.CHECKPOINT, false, 0, 0, new long[3], new long[3]);
+        var order = new org.vmqsc.agent.wire.WireMessages.RestoreOrder(group,
+            new org.vmqsc.protocol.recovery.VmRestore(vm, 0, boot, List.of(), boot, List.of()), "ckpt/none/i0-n0", List.of());
+        if (!runsVm(http, token, ref, a, vm)) continue;
+        HttpResponse<String> r = post(http, URI.create(a.url()).resolve("v1/restore"), token, Wire.GSON.toJson(order));
+        assertEquals(r.body(), 200, r.statusCode());
+      }
+    }
+    // An order the agent refuses is answered, with the reason (not a connection closed without a word).
+    HttpResponse<String> refused = post(http, URI.create(agents.get(0).url()).resolve("v1/restore"), token,
+        Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.RestoreOrder("no-such-group", null, null, List.of())));
+    assertEquals(refused.body(), 409, refused.statusCode());
+    assertTrue(refused.body(), refused.body().contains("not deployed"));
+    List<Long> after = positions(http, token, ref);
+    await(() -> {
+      List<Long> now = positions(http, token, ref);
+      for (int vm = 0; vm < 3; vm++) if (now.get(vm) <= after.get(vm) + 2) return false;
+      return true;
+    }, "every VM steps on after the repeated restore orders");
+  }
+
+  private boolean runsVm(HttpClient http, String token, String ref, AgentProcess a, int vm) throws Exception {
+    HttpResponse<String> r = post(http, URI.create(a.url()).resolve("v1/status"), token, ref);
+    String group = com.google.gson.JsonParser.parseString(ref).getAsJsonObject().get("group").getAsString();
+    JsonObject groups = com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("groups");
+    if (groups == null || !groups.has(group)) return false;
+    for (var v : groups.getAsJsonArray(group)) if (v.getAsJsonObject().get("vm").getAsInt() == vm) return true;
+    return false;
+  }
+
   /** The positions of the group's VMs on every agent, by VM number. */
   private List<Long> positions(HttpClient http, String token, String ref) throws Exception {
     java.util.TreeMap<Integer, Long> byVm = new java.util.TreeMap<>();
