@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.vmqsc.agent.driver.Capture;
@@ -160,19 +159,7 @@ public final class XenDriver implements HypervisorDriver {
   }
 
   private VM vm(String vmId) throws IOException {
-    List<VM> found = new ArrayList<>();
-    for (VM candidate : xapi.call("the VMs named " + vmId, c -> VM.getByNameLabel(c, vmId))) {
-      boolean snapshot = xapi.call("whether " + vmId + " is a snapshot", candidate::getIsASnapshot);
-      boolean template = xapi.call("whether " + vmId + " is a template", candidate::getIsATemplate);
-      if (!snapshot && !template) {
-        found.add(candidate);
-      }
-    }
-    if (found.size() != 1) {
-      throw new IOException(found.isEmpty() ? "no XAPI VM named " + vmId
-          : found.size() + " XAPI VMs are named " + vmId + "; the driver needs exactly one");
-    }
-    return found.get(0);
+    return XapiVms.byName(xapi, vmId);
   }
 
   /**

@@ -66,6 +66,10 @@ final class FakeXapi implements AutoCloseable {
 
   record Vbd(String ref, String type, String vdi) {}
 
+  record Net(String ref, String name, String bridge, List<String> pifs) {}
+
+  record Vif(String ref, String vm, String network, String device, Map<String, Object> record) {}
+
   static final class Task {
     final String ref;
     String status = "pending";
@@ -92,6 +96,8 @@ final class FakeXapi implements AutoCloseable {
   final Map<String, Vdi> vdis = new ConcurrentHashMap<>();
   final Map<String, Vbd> vbds = new ConcurrentHashMap<>();
   private final Map<String, Task> tasks = new ConcurrentHashMap<>();
+  final Map<String, Net> networks = new ConcurrentHashMap<>();
+  final Map<String, Vif> vifs = new ConcurrentHashMap<>();
   private final Set<String> sessions = ConcurrentHashMap.newKeySet();
   /** What the driver called, in order (XML-RPC method names, and HTTP handlers as "GET /export_raw_vdi"). */
   final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -138,6 +144,17 @@ final class FakeXapi implements AutoCloseable {
     vm.vbds.add(newVbd("CD", isoVdi));
     vms.put(vm.ref, vm);
     return vm;
+  }
+
+  /** A network; {@code withPif} gives it a physical interface (frames leave the host). */
+  synchronized Net addNetwork(String name, String bridge, boolean withPif) {
+    Net net = new Net(ref("network"), name, bridge, withPif ? List.of(ref("PIF")) : List.of());
+    networks.put(net.ref(), net);
+    return net;
+  }
+
+  List<Vif> vifsOf(Vm vm) {
+    return vifs.values().stream().filter(v -> v.vm().equals(vm.ref)).toList();
   }
 
   Vm vmNamed(String name) {
@@ -316,6 +333,36 @@ final class FakeXapi implements AutoCloseable {
         return new ArrayList<Object>(vm(p.get(1)).snapshots);
       case "VM.destroy":
         return destroyVm(vm(p.get(1)));
+      case "network.get_by_name_label": {
+        List<Object> refs = new ArrayList<>();
+        networks.values().stream().filter(n -> n.name().equals(p.get(1))).forEach(n -> refs.add(n.ref()));
+        return refs;
+      }
+      case "network.get_PIFs":
+        return new ArrayList<Object>(net(p.get(1)).pifs());
+      case "network.get_bridge":
+        return net(p.get(1)).bridge();
+      case "VM.get_VIFs": {
+        Vm vm = vm(p.get(1));
+        return new ArrayList<Object>(vifsOf(vm).stream().map(Vif::ref).toList());
+      }
+      case "VM.get_allowed_VIF_devices": {
+        Vm vm = vm(p.get(1));
+        List<Object> free = new ArrayList<>();
+        for (int d = 0; d < 7; d++) {
+          String device = Integer.toString(d);
+          if (vifsOf(vm).stream().noneMatch(v -> v.device().equals(device))) {
+            free.add(device);
+          }
+        }
+        return free;
+      }
+      case "VIF.get_network":
+        return vif(p.get(1)).network();
+      case "VIF.get_device":
+        return vif(p.get(1)).device();
+      case "VIF.create":
+        return createVif(p.get(1));
       case "VBD.get_type":
         return vbd(p.get(1)).type();
       case "VBD.get_VDI":
@@ -420,6 +467,36 @@ final class FakeXapi implements AutoCloseable {
     return snapshot.ref;
   }
 
+  /** Checks the record as XAPI's unmarshalling would: every enum a value XAPI knows, every int64 a number. */
+  @SuppressWarnings("unchecked")
+  private String createVif(Object recordObject) throws XapiError {
+    Map<String, Object> r = (Map<String, Object>) recordObject;
+    Vm vm = vm(r.get("VM"));
+    net(r.get("network"));
+    String device = (String) r.get("device");
+    if (vifsOf(vm).stream().anyMatch(v -> v.device().equals(device))) {
+      throw new XapiError("DEVICE_ALREADY_EXISTS", device);
+    }
+    for (String field : List.of("MTU", "status_code")) {
+      try {
+        Long.parseLong((String) r.get(field));
+      } catch (RuntimeException e) {
+        throw new XapiError("FIELD_TYPE_ERROR", field);
+      }
+    }
+    if (!List.of("network_default", "locked", "unlocked", "disabled").contains(r.get("locking_mode"))) {
+      throw new XapiError("FIELD_TYPE_ERROR", "locking_mode");
+    }
+    for (String field : List.of("ipv4_configuration_mode", "ipv6_configuration_mode")) {
+      if (!List.of("None", "Static").contains(r.get(field))) {
+        throw new XapiError("FIELD_TYPE_ERROR", field);
+      }
+    }
+    Vif vif = new Vif(ref("VIF"), vm.ref, (String) r.get("network"), device, r);
+    vifs.put(vif.ref(), vif);
+    return vif.ref();
+  }
+
   private String hardShutdown(Vm vm) throws XapiError {
     requireState(vm, "Running", "Paused", "Suspended");
     vm.powerState = "Halted";
@@ -507,6 +584,22 @@ final class FakeXapi implements AutoCloseable {
       throw new XapiError("HANDLE_INVALID", "VBD", String.valueOf(ref));
     }
     return vbd;
+  }
+
+  private Net net(Object ref) throws XapiError {
+    Net net = networks.get(ref);
+    if (net == null) {
+      throw new XapiError("HANDLE_INVALID", "network", String.valueOf(ref));
+    }
+    return net;
+  }
+
+  private Vif vif(Object ref) throws XapiError {
+    Vif vif = vifs.get(ref);
+    if (vif == null) {
+      throw new XapiError("HANDLE_INVALID", "VIF", String.valueOf(ref));
+    }
+    return vif;
   }
 
   private Task task(Object ref) throws XapiError {
