@@ -11,10 +11,14 @@ import java.util.List;
 import org.apache.xmlrpc.XmlRpcException;
 
 /**
- * One logged-in XAPI session with the pool master, and the rules for calling through it: a session XAPI no longer
- * knows (expired, or the master restarted) is replaced by a new login and the call made again; a master that does
- * not answer is tried again a few times, a little later each time, before the call fails. XAPI's own refusals are
- * not retried: they come back as {@link XapiException} with XAPI's error description.
+ * A logged-in XAPI connection to the pool master, and the rules for calling through it: a session XAPI no longer
+ * knows (expired, or the master restarted) is replaced and the call made again; a master that does not answer is
+ * tried again a few times, a little later each time, before the call fails. XAPI's own refusals are not retried:
+ * they come back as {@link XapiException} with XAPI's error description.
+ *
+ * <p>Either it logs in itself ({@link #withPassword}) and out at {@link #close}, or it borrows connections from
+ * their owner ({@link #borrowing}: CloudStack's Xen resource, whose pool logs in again by itself) and leaves their
+ * session alone.
  */
 public final class XapiSession implements AutoCloseable {
 
@@ -24,31 +28,54 @@ public final class XapiSession implements AutoCloseable {
     T run(Connection connection) throws Types.XenAPIException, XmlRpcException;
   }
 
-  private final URL master;
-  private final String user;
-  private final String password;
+  /** Where logged-in connections come from. */
+  @FunctionalInterface
+  public interface Login {
+    Connection open() throws Types.XenAPIException, XmlRpcException;
+  }
+
+  private final Login login;
+  private final boolean owned;
+  private final String who;
   private final int attempts;
   private final Duration firstBackoff;
   private Connection connection;
 
-  /**
-   * @param attempts how many times a call is tried while the master does not answer (at least 1)
-   * @param firstBackoff the wait before the second try; it doubles for each try after
-   */
-  public XapiSession(URL master, String user, String password, int attempts, Duration firstBackoff) {
+  private XapiSession(Login login, boolean owned, String who, int attempts, Duration firstBackoff) {
     if (attempts < 1) {
       throw new IllegalArgumentException("attempts must be at least 1, not " + attempts);
     }
-    this.master = master;
-    this.user = user;
-    this.password = password;
+    this.login = login;
+    this.owned = owned;
+    this.who = who;
     this.attempts = attempts;
     this.firstBackoff = firstBackoff;
   }
 
+  /**
+   * Logs in to {@code master} as {@code user}.
+   *
+   * @param attempts how many times a call is tried while the master does not answer (at least 1)
+   * @param firstBackoff the wait before the second try; it doubles for each try after
+   */
+  public static XapiSession withPassword(URL master, String user, String password, int attempts,
+      Duration firstBackoff) {
+    Login login = () -> {
+      Connection fresh = new Connection(master, 60, 5);
+      Session.loginWithPassword(fresh, user, password, "2.0", "vmqsc");
+      return fresh;
+    };
+    return new XapiSession(login, true, user + " at " + master, attempts, firstBackoff);
+  }
+
+  /** Calls through connections someone else logs in and out; asked for a fresh one when a session expired. */
+  public static XapiSession borrowing(Login connections, String describedAs, int attempts, Duration firstBackoff) {
+    return new XapiSession(connections, false, describedAs, attempts, firstBackoff);
+  }
+
   /** The master's base URL: the HTTP handlers ({@code /export_raw_vdi}, {@code /import_raw_vdi}) live there too. */
-  public URL master() {
-    return master;
+  public synchronized URL master() throws IOException {
+    return call("a session", c -> c.getConfig().getServerURL());
   }
 
   /** The session reference for HTTP calls, logging in if there is none. */
@@ -79,7 +106,7 @@ public final class XapiSession implements AutoCloseable {
         throw new XapiException("XAPI refused " + what, description(refused), refused);
       } catch (XmlRpcException unreachable) {
         if (attempt >= attempts) {
-          throw new IOException("XAPI at " + master + " did not answer " + what + " (" + attempts + " tries): "
+          throw new IOException("XAPI (" + who + ") did not answer " + what + " (" + attempts + " tries): "
               + rootMessage(unreachable), unreachable);
         }
         connection = null;  // the next try logs in afresh: the master may have restarted meanwhile
@@ -93,14 +120,15 @@ public final class XapiSession implements AutoCloseable {
     if (connection != null) {
       return connection;
     }
-    Connection fresh = new Connection(master, 60, 5);
     try {
-      Session.loginWithPassword(fresh, user, password, "2.0", "vmqsc");
+      connection = login.open();
     } catch (Types.XenAPIException refused) {
-      throw new XapiException("XAPI at " + master + " refused the login of " + user, description(refused), refused);
+      throw new XapiException("XAPI refused the login of " + who, description(refused), refused);
     }
-    connection = fresh;
-    return fresh;
+    if (connection == null) {
+      throw new IOException("no XAPI connection for " + who);
+    }
+    return connection;
   }
 
   /**
@@ -133,15 +161,15 @@ public final class XapiSession implements AutoCloseable {
     }
   }
 
-  /** Logs out; a master that is gone already has forgotten the session. */
+  /** Logs out a session of its own; a borrowed one is its owner's. A master that is gone has forgotten it anyway. */
   @Override public synchronized void close() {
-    if (connection != null) {
+    if (connection != null && owned) {
       try {
         Session.logout(connection);
       } catch (Types.XenAPIException | XmlRpcException ignored) {
         // the session dies with the master, or expires
       }
-      connection = null;
     }
+    connection = null;
   }
 }

@@ -22,7 +22,7 @@ public class RelayNetworkTest {
   @Before public void setUp() throws IOException {
     pool = new FakeXapi();
     pool.addRunningVm("i-2-34-VM", new byte[4096]);
-    xapi = new XapiSession(pool.url(), FakeXapi.USER, FakeXapi.PASSWORD, 3, Duration.ofMillis(10));
+    xapi = XapiSession.withPassword(pool.url(), FakeXapi.USER, FakeXapi.PASSWORD, 3, Duration.ofMillis(10));
   }
 
   @After public void tearDown() {

@@ -3,18 +3,24 @@ package org.vmqsc.agent.xen;
 import static org.hamcrest.CoreMatchers.containsString;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThat;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import com.xensource.xenapi.Connection;
+import com.xensource.xenapi.Session;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
@@ -59,7 +65,8 @@ public class XenDriverTest {
   }
 
   private XenDriver newDriver(Duration taskDeadline) throws IOException {
-    XapiSession xapi = new XapiSession(pool.url(), FakeXapi.USER, FakeXapi.PASSWORD, 3, Duration.ofMillis(10));
+    XapiSession xapi = XapiSession.withPassword(pool.url(), FakeXapi.USER, FakeXapi.PASSWORD, 3,
+        Duration.ofMillis(10));
     return new XenDriver(xapi, FakeXapi.HOST_UUID, taskDeadline);
   }
 
@@ -165,6 +172,25 @@ public class XenDriverTest {
 
     assertEquals(3, pool.calls.stream().filter("session.login_with_password"::equals).count());
     assertArrayEquals(memory, Arrays.copyOf(stored(new CheckpointKey(VM, "ck-3")), MEMORY_BYTES));
+    assertPoolClean();
+  }
+
+  @Test public void aBorrowedConnectionIsAskedForAgainAndNeverLoggedOut() throws IOException {
+    AtomicInteger lent = new AtomicInteger();
+    URL master = pool.url();
+    XapiSession borrowed = XapiSession.borrowing(() -> {
+      lent.incrementAndGet();  // CloudStack's pool: a connection it logged in itself
+      Connection c = new Connection(master, 60, 5);
+      Session.loginWithPassword(c, FakeXapi.USER, FakeXapi.PASSWORD, "2.0", "test");
+      return c;
+    }, "the test's pool", 3, Duration.ofMillis(10));
+    try (XenDriver lender = new XenDriver(borrowed, FakeXapi.HOST_UUID, Duration.ofSeconds(5))) {
+      lender.checkpoint(VM, (image, capture) -> image.transferTo(OutputStream.nullOutputStream()));
+      pool.expireSessions();
+      lender.checkpoint(VM, (image, capture) -> image.transferTo(OutputStream.nullOutputStream()));
+    }
+    assertEquals(2, lent.get());
+    assertFalse("the lender's session is the lender's to end", pool.calls.contains("session.logout"));
     assertPoolClean();
   }
 
@@ -305,7 +331,7 @@ public class XenDriverTest {
     } catch (IOException e) {
       assertEquals("no XAPI VM named i-9-99-VM", e.getMessage());
     }
-    XapiSession wrong = new XapiSession(pool.url(), "root", "wrong", 3, Duration.ofMillis(10));
+    XapiSession wrong = XapiSession.withPassword(pool.url(), "root", "wrong", 3, Duration.ofMillis(10));
     try (XenDriver refused = new XenDriver(wrong, FakeXapi.HOST_UUID, Duration.ofSeconds(5))) {
       refused.checkpoint(VM, (image, capture) -> fail());
       fail("wrong password");
