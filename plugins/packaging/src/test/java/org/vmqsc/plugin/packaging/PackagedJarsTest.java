@@ -96,7 +96,7 @@ public class PackagedJarsTest {
     for (String w : ofCloudStack) { // the wrappers and their shared helper, nothing of CloudStack's own
       assertTrue(w, w.startsWith("com/cloud/hypervisor/kvm/resource/wrapper/Vmqsc") && w.endsWith(".class"));
     }
-    assertTrue(names.contains("org/vmqsc/plugin/kvm/HostAgent.class"));
+    assertTrue(names.contains("org/vmqsc/plugin/host/HostAgent.class"));
     assertTrue(names.contains("org/vmqsc/agent/node/HostNode.class"));
     assertNoneOf("vmqsc-kvm", FORBIDDEN);
     assertNoneOf("vmqsc-kvm", List.of("org/vmqsc/plugin/command/", "org/vmqsc/server/", "org/hibernate/"));

@@ -7,7 +7,7 @@ import org.vmqsc.agent.node.MigrationRefusedException;
 import org.vmqsc.agent.wire.Wire;
 import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.command.VmqscCommand;
-import org.vmqsc.plugin.kvm.HostAgent;
+import org.vmqsc.plugin.host.HostAgent;
 import org.vmqsc.plugin.kvm.HostAgents;
 
 /**
