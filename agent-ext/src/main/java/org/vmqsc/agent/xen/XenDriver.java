@@ -24,12 +24,14 @@ import org.vmqsc.agent.driver.ImageConsumer;
  * exported raw over the master's HTTP handler and streamed to the consumer (the checkpoint engine), checked to be
  * exactly the VDI's size, and the XAPI snapshot is destroyed with all its VDIs whatever happened, so the SR does not
  * fill with copies of memory and disks. The guest's pause is XAPI's own span of the checkpoint task (created to
- * finished): the guest does not run during a {@code VM.checkpoint}.
+ * finished): XAPI suspends the guest for the checkpoint (memory written to the SR, disks snapshotted) and resumes
+ * it after, so it does not run in between.
  *
- * <p>Restore: a fresh checkpoint of the VM serves as the shell (started paused first if the VM is halted, so the
- * guest executes nothing); the verified image is imported into the shell's suspend VDI; the VM is shut down,
- * reverted to the shell (suspended, holding the image) and resumed on this driver's host. The disks are then those
- * of the moment of the shell, which is now: checkpoints are memory-only, as on KVM.
+ * <p>Restore: a fresh checkpoint of the VM serves as the shell (a halted VM is started first, a paused one
+ * unpaused: XAPI writes a suspend image only for a running VM); the verified image is imported into the shell's
+ * suspend VDI; the VM is shut down, reverted to the shell (suspended, with a copy of the image) and resumed on this
+ * driver's host. The disks are then those of the moment of the shell, which is now: checkpoints are memory-only,
+ * as on KVM.
  */
 public final class XenDriver implements HypervisorDriver {
 
@@ -62,6 +64,11 @@ public final class XenDriver implements HypervisorDriver {
 
   @Override public Capture checkpoint(String vmId, ImageConsumer consumer) throws IOException {
     VM vm = vm(vmId);
+    Types.VmPowerState state = xapi.call("the power state of " + vmId, vm::getPowerState);
+    if (state != Types.VmPowerState.RUNNING) {
+      // XAPI suspends only a running VM into the checkpoint; of a paused or halted one it keeps no memory
+      throw new IOException(vmId + " is " + state.toString().toLowerCase() + ", not running: no live checkpoint");
+    }
     sweepQuietly(vm);
     long submitted = System.nanoTime();
     Snapshot snapshot = takeCheckpoint(vm, vmId, SnapshotReaper.PREFIX + UUID.randomUUID());
@@ -126,9 +133,12 @@ public final class XenDriver implements HypervisorDriver {
     Host host = xapi.call("host " + hostUuid, c -> Host.getByUuid(c, hostUuid));
     sweepQuietly(vm);
     long imageBytes = Files.size(verifiedImage);
-    if (xapi.call("the power state of " + vmId, vm::getPowerState) == Types.VmPowerState.HALTED) {
-      // checkpoint needs a domain; a paused one executes nothing
-      tasks.run("starting " + vmId + " paused", c -> vm.startOnAsync(c, host, true, false));
+    // XAPI writes a suspend image only when it checkpoints a running VM (a suspended one keeps its own).
+    Types.VmPowerState state = xapi.call("the power state of " + vmId, vm::getPowerState);
+    if (state == Types.VmPowerState.HALTED) {
+      tasks.run("starting " + vmId + " on host " + hostUuid, c -> vm.startOnAsync(c, host, false, false));
+    } else if (state == Types.VmPowerState.PAUSED) {
+      tasks.run("unpausing " + vmId, c -> vm.unpauseAsync(c));
     }
     VM shell = takeCheckpoint(vm, vmId, SnapshotReaper.PREFIX + "restore-" + UUID.randomUUID()).vm();
     IOException failure = null;

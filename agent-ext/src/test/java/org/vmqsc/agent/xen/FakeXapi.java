@@ -396,6 +396,8 @@ final class FakeXapi implements AutoCloseable {
         return runTask("VM.checkpoint", () -> checkpoint(vm(p.get(1)), (String) p.get(2)));
       case "Async.VM.hard_shutdown":
         return runTask("VM.hard_shutdown", () -> hardShutdown(vm(p.get(1))));
+      case "Async.VM.unpause":
+        return runTask("VM.unpause", () -> unpause(vm(p.get(1))));
       case "Async.VM.start_on":
         return runTask("VM.start_on", () -> startOn(vm(p.get(1)), (String) p.get(2), (Boolean) p.get(3)));
       case "Async.VM.revert":
@@ -454,9 +456,17 @@ final class FakeXapi implements AutoCloseable {
     Vm snapshot = new Vm(ref("VM"), label, true);
     snapshot.powerState = "Suspended";
     snapshot.snapshotOf = vm.ref;
-    byte[] image = new byte[vm.memory.length + SUSPEND_SLACK];
-    System.arraycopy(vm.memory, 0, image, 0, vm.memory.length);
-    snapshot.suspendVdi = newVdi(image).ref;
+    // As XAPI does: a running VM is suspended into a new image, a suspended one's image is copied, a paused one
+    // (never suspended by a checkpoint) gives a snapshot without memory.
+    if (vm.powerState.equals("Running")) {
+      byte[] image = new byte[vm.memory.length + SUSPEND_SLACK];
+      System.arraycopy(vm.memory, 0, image, 0, vm.memory.length);
+      snapshot.suspendVdi = newVdi(image).ref;
+    } else if (vm.powerState.equals("Suspended")) {
+      snapshot.suspendVdi = newVdi(vdi(vm.suspendVdi).bytes.clone()).ref;
+    } else {
+      snapshot.powerState = "Halted";
+    }
     for (String vbdRef : vm.vbds) {
       Vbd vbd = vbds.get(vbdRef);
       String vdi = vbd.type().equals("Disk") ? newVdi(vdis.get(vbd.vdi()).bytes.clone()).ref : vbd.vdi();
@@ -506,6 +516,12 @@ final class FakeXapi implements AutoCloseable {
       vdis.remove(vm.suspendVdi);
       vm.suspendVdi = NULL;
     }
+    return "";
+  }
+
+  private String unpause(Vm vm) throws XapiError {
+    requireState(vm, "Paused");
+    vm.powerState = "Running";
     return "";
   }
 

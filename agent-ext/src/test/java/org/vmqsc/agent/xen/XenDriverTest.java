@@ -133,7 +133,7 @@ public class XenDriverTest {
     assertTrue(calls.indexOf("PUT /import_raw_vdi") < calls.indexOf("Async.VM.hard_shutdown"));
   }
 
-  @Test public void aHaltedVmIsStartedPausedThenRestored() throws IOException {
+  @Test public void aHaltedVmIsStartedThenRestored() throws IOException {
     CheckpointKey key = new CheckpointKey(VM, "ck-1");
     agent.checkpoint(key);
     FakeXapi.Vm vm = pool.vmNamed(VM);
@@ -144,7 +144,35 @@ public class XenDriverTest {
 
     assertEquals("Running", vm.powerState);
     assertArrayEquals(memory, vm.memory);
-    assertTrue(pool.calls.contains("Async.VM.start_on"));
+    List<String> calls = pool.calls;
+    assertTrue("started before the shell checkpoint",
+        calls.indexOf("Async.VM.start_on") < calls.lastIndexOf("Async.VM.checkpoint"));
+    assertPoolClean();
+  }
+
+  @Test public void aPausedVmIsUnpausedThenRestored() throws IOException {
+    CheckpointKey key = new CheckpointKey(VM, "ck-1");
+    agent.checkpoint(key);
+    pool.vmNamed(VM).powerState = "Paused";
+    pool.vmNamed(VM).memory = guestMemory(2);
+
+    agent.restore(key);
+
+    assertEquals("Running", pool.vmNamed(VM).powerState);
+    assertArrayEquals(memory, pool.vmNamed(VM).memory);
+    assertTrue(pool.calls.contains("Async.VM.unpause"));
+    assertPoolClean();
+  }
+
+  @Test public void onlyARunningVmIsCheckpointed() throws IOException {
+    pool.vmNamed(VM).powerState = "Paused";
+    try {
+      agent.checkpoint(new CheckpointKey(VM, "ck-1"));
+      fail("XAPI keeps no memory of a paused VM's checkpoint");
+    } catch (IOException e) {
+      assertEquals(VM + " is paused, not running: no live checkpoint", e.getMessage());
+    }
+    assertFalse(pool.calls.contains("Async.VM.checkpoint"));
     assertPoolClean();
   }
 
