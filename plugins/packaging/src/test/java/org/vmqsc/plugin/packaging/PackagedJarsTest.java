@@ -41,7 +41,7 @@ public class PackagedJarsTest {
     dir = Path.of(System.getProperty("vmqsc.jars"));
     version = System.getProperty("vmqsc.version");
     StringBuilder listing = new StringBuilder();
-    for (String module : List.of("vmqsc-common", "vmqsc-server", "vmqsc-kvm")) {
+    for (String module : List.of("vmqsc-common", "vmqsc-server", "vmqsc-kvm", "vmqsc-xen")) {
       List<String> names = entries(module);
       TreeMap<String, Integer> byPackage = new TreeMap<>();
       for (String n : names) {
@@ -96,10 +96,28 @@ public class PackagedJarsTest {
     for (String w : ofCloudStack) { // the wrappers and their shared helper, nothing of CloudStack's own
       assertTrue(w, w.startsWith("com/cloud/hypervisor/kvm/resource/wrapper/Vmqsc") && w.endsWith(".class"));
     }
-    assertTrue(names.contains("org/vmqsc/plugin/kvm/HostAgent.class"));
+    assertTrue(names.contains("org/vmqsc/plugin/host/HostAgent.class"));
     assertTrue(names.contains("org/vmqsc/agent/node/HostNode.class"));
     assertNoneOf("vmqsc-kvm", FORBIDDEN);
     assertNoneOf("vmqsc-kvm", List.of("org/vmqsc/plugin/command/", "org/vmqsc/server/", "org/hibernate/"));
+  }
+
+  @Test
+  public void theXenJarHasTheWrappersWhereCloudStacksXenResourceLooks() throws IOException {
+    List<String> names = entries("vmqsc-xen");
+    List<String> ofCloudStack = names.stream().filter(n -> n.startsWith("com/cloud/") && !n.endsWith("/")).toList();
+    assertEquals(15, ofCloudStack.stream().filter(n -> n.endsWith("CommandWrapper.class")).count());
+    for (String w : ofCloudStack) { // the wrappers and their shared helper, nothing of CloudStack's own
+      assertTrue(w, w.startsWith("com/cloud/hypervisor/xenserver/resource/wrapper/xenbase/Vmqsc")
+          && w.endsWith(".class"));
+    }
+    assertTrue(names.contains("org/vmqsc/plugin/xen/XenHostAgents.class"));
+    assertTrue(names.contains("org/vmqsc/plugin/host/HostAgent.class"));
+    assertTrue(names.contains("org/vmqsc/agent/xen/XenDriver.class"));
+    assertNoneOf("vmqsc-xen", FORBIDDEN);
+    // The management server has the XAPI binding and Apache XML-RPC from CloudStack's Xen plugin.
+    assertNoneOf("vmqsc-xen", List.of("org/vmqsc/plugin/command/", "org/vmqsc/server/", "org/hibernate/",
+        "com/xensource/", "org/apache/xmlrpc/", "org/apache/ws/"));
   }
 
   @Test

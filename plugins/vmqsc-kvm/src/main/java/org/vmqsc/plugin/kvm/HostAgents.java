@@ -14,6 +14,7 @@ import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.kvm.KvmDriver;
 import org.vmqsc.agent.log.DirectoryMessageStore;
 import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.plugin.host.HostAgent;
 
 /**
  * The one {@link HostAgent} of this agent process, made on first use: checkpoints through libvirt (agent-ext's

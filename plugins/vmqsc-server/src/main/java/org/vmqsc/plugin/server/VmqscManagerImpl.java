@@ -54,8 +54,9 @@ import org.vmqsc.server.service.ProtectionService;
 
 /**
  * The plugin's one manager bean: at start it migrates the plugin's {@code vmqsc_} tables in CloudStack's
- * {@code cloud} database (on CloudStack's own pool), opens the catalog there, listens for KVM hosts connecting and
- * going Down, and ticks the hosts of enabled groups; it hands CloudStack the API commands and the settings.
+ * {@code cloud} database (on CloudStack's own pool), opens the catalog there, listens for KVM and Xen hosts
+ * connecting and going Down, and ticks the hosts of enabled groups; it hands CloudStack the API commands and the
+ * settings.
  */
 public class VmqscManagerImpl extends ManagerBase implements VmqscManager, PluggableService, Configurable {
 

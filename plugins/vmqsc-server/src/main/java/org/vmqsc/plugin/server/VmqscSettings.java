@@ -8,8 +8,8 @@ public final class VmqscSettings {
   private static final String CATEGORY = "Advanced";
 
   public static final ConfigKey<Boolean> ENABLED = new ConfigKey<>(CATEGORY, Boolean.class, "vmqsc.enabled", "true",
-      "Whether vmqsc recovers its groups when a KVM host of this zone goes Down: when false, CloudStack alone"
-          + " handles the host's failure.", true, ConfigKey.Scope.Zone);
+      "Whether vmqsc recovers its groups when a KVM or Xen host of this zone goes Down: when false, CloudStack"
+          + " alone handles the host's failure.", true, ConfigKey.Scope.Zone);
 
   public static final ConfigKey<Long> DEFAULT_BASE_PERIOD_MS = new ConfigKey<>(CATEGORY, Long.class,
       "vmqsc.default.base.period", "60000",
@@ -23,7 +23,8 @@ public final class VmqscSettings {
 
   public static final ConfigKey<String> STAGING_DIRECTORY = new ConfigKey<>(CATEGORY, String.class,
       "vmqsc.staging.directory", "/var/lib/cloudstack/vmqsc/staging",
-      "The folder on each KVM host where checkpoints are written before they reach stable storage.", false,
+      "The folder on each KVM host where checkpoints are written before they reach stable storage (for Xen"
+          + " hosts: on the management server, a subfolder per host).", false,
       ConfigKey.Scope.Cluster);
 
   public static final ConfigKey<String> STABLE_STORAGE = new ConfigKey<>(CATEGORY, String.class,

@@ -47,7 +47,7 @@ public final class CloudStackCluster implements Cluster {
   }
 
   /**
-   * Every VM must run on a connected KVM host (CloudStack places VMs; vmqsc does not move them to start). The
+   * Every VM must run on a connected KVM or Xen host (CloudStack places VMs; vmqsc does not move them to start). The
    * group's start is recorded once; every live host takes the group's frames before any host boots its VMs'
    * protection.
    */
@@ -57,7 +57,7 @@ public final class CloudStackCluster implements Cluster {
     for (MemberView m : service.members(groupUuid)) {
       if (m.hostUuid() == null || hosts.byUuid(m.hostUuid()).isEmpty()) {
         throw new ServiceException(ServiceException.Reason.WRONG_STATE, "VM " + m.vmUuid() + " does not run on a KVM"
-            + " host connected to this management server: start it before enabling its group");
+            + " or Xen host connected to this management server: start it before enabling its group");
       }
     }
     GroupView started = service.startGroup(groupUuid, clock.millis());

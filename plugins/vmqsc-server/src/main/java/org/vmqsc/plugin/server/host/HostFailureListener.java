@@ -14,15 +14,19 @@ import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import java.util.function.LongPredicate;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Learns from CloudStack's agent manager which KVM hosts are connected, and which are Down. A host is Down only
- * after CloudStack's investigators agreed (for KVM: its neighbours found its storage heartbeat stopped), so this
- * takes CloudStack's verdict rather than making its own; a host that is only Disconnected or in Alert is left
- * alone. A Down host is handed to {@code onHostDown} on another thread: the agent manager's must not wait for a
+ * Learns from CloudStack's agent manager which KVM and Xen hosts are connected, and which are Down. A host is Down
+ * only after CloudStack's investigators agreed (for KVM: its neighbours found its storage heartbeat stopped; for
+ * Xen: its pool neighbours were asked about it), so this takes CloudStack's verdict rather than making its own; a
+ * host that is only Disconnected or in Alert is left alone. A Down host is handed to {@code onHostDown} on another thread: the agent manager's must not wait for a
  * recovery.
  */
 public final class HostFailureListener implements Listener {
+
+  /** The hypervisors vmqsc protects VMs on: KVM through its agent, Xen through XAPI from the management server. */
+  static final Set<HypervisorType> PROTECTED = Set.of(HypervisorType.KVM, HypervisorType.XenServer);
 
   private final KnownHosts hosts;
   private final Executor recoveries;
@@ -42,7 +46,7 @@ public final class HostFailureListener implements Listener {
   }
 
   @Override public void processConnect(Host host, StartupCommand cmd, boolean forRebalance) {
-    if (HypervisorType.KVM.equals(host.getHypervisorType())) hosts.connected(host);
+    if (PROTECTED.contains(host.getHypervisorType())) hosts.connected(host);
   }
 
   @Override public boolean processDisconnect(long agentId, Status state) {

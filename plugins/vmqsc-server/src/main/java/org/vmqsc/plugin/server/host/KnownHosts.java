@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The KVM hosts connected to this management server, as CloudStack's agent manager tells of them (connect and
+ * The KVM and Xen hosts connected to this management server, as CloudStack's agent manager tells of them (connect and
  * disconnect events): what the manager can send orders to, by uuid. After a management-server restart every agent
  * connects again, so the table fills itself.
  */

@@ -48,7 +48,7 @@ import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.command.VmqscCommand;
-import org.vmqsc.plugin.kvm.HostAgent;
+import org.vmqsc.plugin.host.HostAgent;
 import org.vmqsc.plugin.kvm.HostAgents;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.GroupConfig;

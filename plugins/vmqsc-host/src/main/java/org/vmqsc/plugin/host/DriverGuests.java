@@ -1,4 +1,4 @@
-package org.vmqsc.plugin.kvm;
+package org.vmqsc.plugin.host;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,7 +20,7 @@ import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.recovery.Replay;
 
 /**
- * The VMs of one group on this host, through a hypervisor driver (libvirt on a KVM host, the simulator in tests):
+ * The VMs of one group on this host, through a hypervisor driver (libvirt on a KVM host, XAPI for a Xen host, the simulator in tests):
  * a checkpoint is captured live and stored in the host's staging store by the {@link CheckpointAgent}, whose lazy
  * flusher then copies it to stable storage ({@link #flushed} tells the node); a rebuild restores a verified
  * checkpoint into the guest. A checkpoint is named {@code <vm uuid>/<incarnation>-<index>}, which is also the

@@ -1,4 +1,4 @@
-package org.vmqsc.plugin.kvm;
+package org.vmqsc.plugin.host;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -15,7 +15,7 @@ import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Report;
 
 /**
- * One protection group on this KVM host: agent-ext's {@link HostNode} with this host's ports. Its clock counts base
+ * One protection group on one host: agent-ext's {@link HostNode} with this host's ports. Its clock counts base
  * boundaries from the group's start on the host's own clock; a checkpoint tick passes the boundaries reached since
  * the previous one and hands back what the node reported meanwhile.
  */

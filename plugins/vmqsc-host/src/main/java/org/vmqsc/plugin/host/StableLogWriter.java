@@ -1,4 +1,4 @@
-package org.vmqsc.plugin.kvm;
+package org.vmqsc.plugin.host;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

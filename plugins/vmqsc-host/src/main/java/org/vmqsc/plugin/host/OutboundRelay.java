@@ -1,4 +1,4 @@
-package org.vmqsc.plugin.kvm;
+package org.vmqsc.plugin.host;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.vmqsc.plugin.kvm;
+package org.vmqsc.plugin.host;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -30,9 +30,10 @@ import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 
 /**
- * This KVM host's side of vmqsc in CloudStack's agent: one {@link GroupNode} per protection group, and the
- * manager's orders carried out on them. The command wrappers call it; every call runs alone (a host node takes one
- * event at a time), the flusher's completions included.
+ * One host's side of vmqsc in CloudStack, whichever hypervisor (in a KVM host's agent, or in the management server
+ * for a Xen host): one {@link GroupNode} per protection group, and the manager's orders carried out on them. The
+ * command wrappers call it; every call runs alone (a host node takes one event at a time), the flusher's
+ * completions included.
  */
 public final class HostAgent {
 

@@ -1,0 +1,22 @@
+package com.cloud.hypervisor.xenserver.resource;
+
+import com.cloud.resource.ServerResource;
+import com.xensource.xenapi.Connection;
+
+/**
+ * CloudStack's resource for one XenServer / XCP-ng host, run inside the management server; its per-version
+ * subclasses are what CloudStack instantiates. Only the members this plugin's wrappers name: the host it stands for
+ * and a logged-in connection to the host's pool master (from CloudStack's connection pool).
+ */
+public abstract class CitrixResourceBase implements ServerResource {
+
+  protected XsHost _host = new XsHost();
+
+  public XsHost getHost() {
+    return _host;
+  }
+
+  public Connection getConnection() {
+    throw new UnsupportedOperationException("declaration only");
+  }
+}

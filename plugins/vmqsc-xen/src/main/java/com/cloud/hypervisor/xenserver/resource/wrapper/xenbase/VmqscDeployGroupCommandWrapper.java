@@ -1,0 +1,20 @@
+package com.cloud.hypervisor.xenserver.resource.wrapper.xenbase;
+
+import com.cloud.agent.api.Answer;
+import com.cloud.hypervisor.xenserver.resource.CitrixResourceBase;
+import com.cloud.resource.CommandWrapper;
+import com.cloud.resource.ResourceWrapper;
+import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.plugin.command.DeployGroupCommand;
+
+/** Sets the group's schedule on this host and starts its VMs' protection here. */
+@ResourceWrapper(handles = DeployGroupCommand.class)
+public final class VmqscDeployGroupCommandWrapper extends CommandWrapper<DeployGroupCommand, Answer, CitrixResourceBase> {
+
+  @Override public Answer execute(DeployGroupCommand command, CitrixResourceBase resource) {
+    return VmqscOrders.run(command, resource, Deploy.class, (agent, d) -> {
+      agent.deploy(command.getHostUuid(), d);
+      return null;
+    });
+  }
+}

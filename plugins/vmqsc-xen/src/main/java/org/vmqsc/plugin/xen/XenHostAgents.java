@@ -1,0 +1,82 @@
+package org.vmqsc.plugin.xen;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.vmqsc.agent.CheckpointAgent;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.flush.BandwidthBudget;
+import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.log.DirectoryMessageStore;
+import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.xen.XapiSession;
+import org.vmqsc.agent.xen.XenDriver;
+import org.vmqsc.plugin.host.HostAgent;
+
+/**
+ * The {@link HostAgent}s this management server runs, one per Xen host whose CloudStack resource it holds (Xen
+ * hosts have no agent of their own: CloudStack drives them from here through XAPI). Each is made on its host's
+ * first order: checkpoints through agent-ext's {@code XenDriver} over the resource's XAPI connection, staged under
+ * {@code vmqsc.staging.directory}/{@code <host uuid>} and flushed to the shared stable storage, both system
+ * properties of the management server's JVM (the settings' defaults when absent). Tests install their own factory.
+ */
+public final class XenHostAgents {
+
+  /** Opens the agent of one Xen host. */
+  @FunctionalInterface
+  public interface Factory {
+    HostAgent open(String hostUuid, XapiSession.Login connections) throws IOException;
+  }
+
+  /** XAPI calls are tried 3 times, 1 s then 2 s apart, while the pool master does not answer. */
+  private static final int ATTEMPTS = 3;
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+  /** One XAPI task (a checkpoint of a large VM, a revert) may take this long before it is cancelled. */
+  private static final Duration TASK_DEADLINE = Duration.ofMinutes(10);
+
+  private static final Map<String, HostAgent> BY_HOST = new ConcurrentHashMap<>();
+  private static volatile Factory factory = XenHostAgents::openXen;
+
+  private XenHostAgents() {}
+
+  /** The agent of the Xen host with XAPI uuid {@code hostUuid}, opened with {@code connections} on first use. */
+  public static HostAgent forHost(String hostUuid, XapiSession.Login connections) {
+    if (hostUuid == null || hostUuid.isBlank()) {
+      throw new IllegalStateException("the Xen resource does not know its host's uuid yet");
+    }
+    return BY_HOST.computeIfAbsent(hostUuid, uuid -> {
+      try {
+        return factory.open(uuid, connections);
+      } catch (IOException e) {
+        throw new UncheckedIOException("vmqsc cannot open its stores for Xen host " + uuid + ": " + e.getMessage(),
+            e);
+      }
+    });
+  }
+
+  /** Replaces how agents are opened and forgets those open (tests: agents over the simulator driver). */
+  public static void install(Factory replacement) {
+    BY_HOST.clear();
+    factory = replacement == null ? XenHostAgents::openXen : replacement;
+  }
+
+  private static HostAgent openXen(String hostUuid, XapiSession.Login connections) throws IOException {
+    Path staging = Path.of(System.getProperty("vmqsc.staging.directory", "/var/lib/cloudstack/vmqsc/staging"))
+        .resolve(hostUuid);
+    Path stable = Path.of(System.getProperty("vmqsc.stable.storage", "/mnt/vmqsc"));
+    DirectoryStore hostStore = DirectoryStore.open("staging", staging.resolve("checkpoints"));
+    DirectoryStore stableStore = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
+    LazyFlusher flusher = new LazyFlusher(hostStore, stableStore, BandwidthBudget.unlimited(), 1000).start();
+    XapiSession xapi = XapiSession.borrowing(connections, "the pool of Xen host " + hostUuid, ATTEMPTS,
+        FIRST_BACKOFF);
+    XenDriver driver = new XenDriver(xapi, hostUuid, TASK_DEADLINE);
+    CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, new GearChunker(8192)),
+        stableStore, flusher, staging.resolve("restore"));
+    return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC());
+  }
+}

@@ -1,0 +1,221 @@
+package com.cloud.hypervisor.xenserver.resource.wrapper.xenbase;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import com.cloud.agent.api.Answer;
+import com.cloud.hypervisor.xenserver.resource.CitrixResourceBase;
+import com.cloud.hypervisor.xenserver.resource.XsHost;
+import com.cloud.resource.CommandWrapper;
+import com.cloud.resource.ResourceWrapper;
+import java.io.File;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.vmqsc.agent.CheckpointAgent;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.FixedChunker;
+import org.vmqsc.agent.flush.BandwidthBudget;
+import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.log.DirectoryMessageStore;
+import org.vmqsc.agent.sim.SimulatorDriver;
+import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.agent.wire.WireMessages.GroupRef;
+import org.vmqsc.agent.wire.WireMessages.GuestProfile;
+import org.vmqsc.agent.wire.WireMessages.Member;
+import org.vmqsc.agent.wire.WireMessages.Report;
+import org.vmqsc.agent.wire.WireMessages.Reports;
+import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
+import org.vmqsc.plugin.command.CheckpointTickCommand;
+import org.vmqsc.plugin.command.DeployGroupCommand;
+import org.vmqsc.plugin.command.RestoreVmCommand;
+import org.vmqsc.plugin.command.SnapshotHostCommand;
+import org.vmqsc.plugin.command.VmqscAnswer;
+import org.vmqsc.plugin.command.VmqscCommand;
+import org.vmqsc.plugin.host.HostAgent;
+import org.vmqsc.plugin.xen.XenHostAgents;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.GroupConfig;
+import org.vmqsc.protocol.VmClass;
+import org.vmqsc.protocol.recovery.HostSnapshot;
+import org.vmqsc.protocol.recovery.VmRestore;
+
+/**
+ * The Xen command wrappers as CloudStack's management server runs them for its Xen resources (a command and the
+ * host's resource in, an answer out): each resource's orders reach the host node of that Xen host, one per host in
+ * the same process, with the simulator driver in place of XAPI (agent-ext's XenDriverTest covers XAPI itself).
+ */
+public class VmqscXenWrappersTest {
+
+  private static final String GROUP = "6f1c2a4e-0000-4000-8000-0000000000a1";
+  private static final String VM0 = "6f1c2a4e-0000-4000-8000-000000000000";
+  private static final String VM1 = "6f1c2a4e-0000-4000-8000-000000000001";
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
+  private final Clock clock = new Clock() {
+    @Override public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override public Instant instant() {
+      return Instant.ofEpochMilli(now.get());
+    }
+  };
+  private final Map<String, XenHost> hosts = new HashMap<>();
+  private XenHost a;
+  private XenHost b;
+
+  /** One Xen host: CloudStack's resource for it, and what the management server runs for it. */
+  private final class XenHost {
+    final CitrixResourceBase resource = mock(CitrixResourceBase.class);
+    final SimulatorDriver driver = new SimulatorDriver();
+    final LazyFlusher flusher;
+    final HostAgent agent;
+
+    XenHost(String xapiUuid) throws IOException {
+      XsHost host = new XsHost();
+      host.setUuid(xapiUuid);
+      when(resource.getHost()).thenReturn(host);
+      File stable = new File(tmp.getRoot(), "stable");
+      DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder(xapiUuid, "staging").toPath());
+      DirectoryStore shared = DirectoryStore.openShared("stable", stable.toPath().resolve("checkpoints"));
+      flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 50).start();
+      CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, new FixedChunker(1)),
+          shared, flusher, tmp.newFolder(xapiUuid, "scratch").toPath());
+      agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.toPath().resolve("logs")), clock);
+      hosts.put(xapiUuid, this);
+    }
+
+    <C extends VmqscCommand> VmqscAnswer run(CommandWrapper<C, Answer, CitrixResourceBase> wrapper, C command) {
+      return (VmqscAnswer) wrapper.execute(command, resource);
+    }
+  }
+
+  @Before
+  public void setUp() throws IOException {
+    a = new XenHost("0d2a5c3e-xen-host-a");
+    b = new XenHost("0d2a5c3e-xen-host-b");
+    XenHostAgents.install((uuid, connections) -> hosts.get(uuid).agent);
+  }
+
+  @After
+  public void tearDown() throws InterruptedException {
+    a.flusher.close();
+    b.flusher.close();
+    XenHostAgents.install(null);
+  }
+
+  @Test
+  public void everyWrapperIsWhereCloudStacksXenResourceLooksAndHandlesItsCommand() throws Exception {
+    List<Class<?>> wrappers = List.of(VmqscDeployGroupCommandWrapper.class, VmqscCheckpointTickCommandWrapper.class,
+        VmqscSnapshotHostCommandWrapper.class, VmqscFetchPayloadsCommandWrapper.class,
+        VmqscRestoreVmCommandWrapper.class, VmqscRollbackVmCommandWrapper.class,
+        VmqscReplayMessagesCommandWrapper.class, VmqscRecoveryLineCommandWrapper.class,
+        VmqscPlacementCommandWrapper.class, VmqscFenceHostCommandWrapper.class, VmqscFreezeGroupCommandWrapper.class,
+        VmqscThawGroupCommandWrapper.class, VmqscEvictVmCommandWrapper.class, VmqscEmigrateVmCommandWrapper.class,
+        VmqscImmigrateVmCommandWrapper.class);
+    for (Class<?> w : wrappers) {
+      assertEquals("com.cloud.hypervisor.xenserver.resource.wrapper.xenbase", w.getPackageName());
+      assertTrue(CommandWrapper.class.isAssignableFrom(w));
+      ResourceWrapper handles = w.getAnnotation(ResourceWrapper.class);
+      assertNotNull(w + " is not annotated", handles);
+      assertEquals(w.getSimpleName(), "Vmqsc" + handles.handles().getSimpleName() + "Wrapper");
+      assertEquals(CitrixResourceBase.class, w.getMethod("execute", handles.handles(), CitrixResourceBase.class)
+          .getParameterTypes()[1]);
+      w.getDeclaredConstructor().newInstance(); // CloudStack instantiates them without arguments
+    }
+  }
+
+  @Test
+  public void eachXenHostsOrdersReachItsOwnNodeInTheOneManagementServer() throws Exception {
+    a.driver.start(VM0, 64, 0.75, 1);
+    a.driver.start(VM1, 64, 0.75, 2);
+    assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
+    assertTrue(b.run(new VmqscDeployGroupCommandWrapper(), deploy("host-b", List.of())).getResult());
+    now.addAndGet(1000); // base boundary 1 on the hosts' clock
+    List<Report> reports = tickUntilStable(a, 1, 2);
+    BoundaryRecord vm0AtOne = reports.stream().map(Report::boundary)
+        .filter(r -> r != null && r.vm() == 0 && r.index() == 1).findFirst().orElseThrow();
+    byte[] memoryAtOne = a.driver.guest(VM0).memoryForTest();
+    assertEquals("host b runs none of the group's VMs", List.of(), snapshot(b).running());
+    assertEquals(List.of(0, 1), snapshot(a).running());
+
+    // Host a fails; the manager restores VM 0 on host b from its stable checkpoint at index 1.
+    a.driver.guest(VM0).rewrite(0, 8);
+    b.driver.start(VM0, 64, 0.75, 99);
+    VmRestore restore = new VmRestore(0, 1, vm0AtOne, List.of(), vm0AtOne, List.of());
+    VmqscAnswer restored = b.run(new VmqscRestoreVmCommandWrapper(), new RestoreVmCommand(GROUP,
+        json(new RestoreOrder(GROUP, restore, VM0 + "/0-1", List.of()))));
+    assertTrue(restored.getDetails(), restored.getResult());
+    assertArrayEquals(memoryAtOne, b.driver.guest(VM0).memoryForTest());
+    assertEquals(List.of(0), snapshot(b).running());
+  }
+
+  @Test
+  public void aResourceThatDoesNotKnowItsHostGetsAFailedAnswerWithTheReason() {
+    CitrixResourceBase unconfigured = mock(CitrixResourceBase.class);
+    when(unconfigured.getHost()).thenReturn(new XsHost());
+    VmqscAnswer answer = (VmqscAnswer) new VmqscCheckpointTickCommandWrapper()
+        .execute(new CheckpointTickCommand(GROUP, json(new GroupRef(GROUP))), unconfigured);
+    assertFalse(answer.getResult());
+    assertTrue(answer.getDetails(), answer.getDetails().contains("does not know its host's uuid"));
+  }
+
+  private HostSnapshot snapshot(XenHost host) {
+    return Wire.GSON.fromJson(host.run(new VmqscSnapshotHostCommandWrapper(),
+        new SnapshotHostCommand(GROUP, json(new GroupRef(GROUP)))).getBody(), HostSnapshot.class);
+  }
+
+  /** Ticks until {@code vms} stable checkpoints at {@code index} were reported; returns every report seen. */
+  private List<Report> tickUntilStable(XenHost host, long index, int vms) throws InterruptedException {
+    List<Report> seen = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      VmqscAnswer answer = host.run(new VmqscCheckpointTickCommandWrapper(),
+          new CheckpointTickCommand(GROUP, json(new GroupRef(GROUP))));
+      assertTrue(answer.getDetails(), answer.getResult());
+      seen.addAll(Wire.GSON.fromJson(answer.getBody(), Reports.class).batch());
+      long stable = seen.stream().filter(r -> r.boundary() != null && r.stable() && r.boundary().index() == index)
+          .count();
+      if (stable == vms) return seen;
+      Thread.sleep(25);
+    }
+    throw new AssertionError("no stable checkpoints at " + index + " after 5 s: " + seen);
+  }
+
+  private DeployGroupCommand deploy(String host, List<Integer> boot) {
+    GroupConfig config = new GroupConfig(1000, List.of(VmClass.SI, VmClass.SI));
+    List<Member> members = List.of(new Member(0, VM0, "host-a", "10.0.0.1:4790"),
+        new Member(1, VM1, "host-a", "10.0.0.1:4790"));
+    Deploy d = new Deploy(GROUP, config, now.get(), members, new GuestProfile(0, 0, 0, 0), boot);
+    return new DeployGroupCommand(GROUP, host, json(d));
+  }
+
+  private static String json(Object o) {
+    return Wire.GSON.toJson(o);
+  }
+}
