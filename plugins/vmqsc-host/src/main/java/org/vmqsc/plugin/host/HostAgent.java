@@ -2,8 +2,10 @@ package org.vmqsc.plugin.host;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.vmqsc.agent.CheckpointAgent;
 import org.vmqsc.agent.flush.CheckpointState;
@@ -41,6 +43,8 @@ public final class HostAgent {
   private final StableMessageStore logs;
   private final Clock clock;
   private final Map<String, GroupNode> groups = new TreeMap<>();
+  /** Groups a recovery holds still here, deployed here or not yet. */
+  private final Set<String> frozen = new HashSet<>();
   /** The host's uuid in CloudStack, as the first deployment named it. */
   private String hostUuid;
 
@@ -62,7 +66,11 @@ public final class HostAgent {
   /** Runs the group here (once) and starts the VMs of {@code boot} that run on this host. */
   public synchronized void deploy(String host, Deploy d) {
     if (hostUuid == null) hostUuid = host;
-    GroupNode g = groups.computeIfAbsent(d.group(), k -> new GroupNode(hostUuid, d, checkpoints, logs, clock));
+    GroupNode g = groups.computeIfAbsent(d.group(), k -> {
+      GroupNode fresh = new GroupNode(hostUuid, d, checkpoints, logs, clock);
+      if (frozen.contains(k)) fresh.freeze();
+      return fresh;
+    });
     for (Member m : d.members()) {
       if (hostUuid.equals(m.hostUuid()) && d.boot().contains(m.number()) && !g.node().runs(m.number())) {
         g.guests().started(m.number());
@@ -120,12 +128,18 @@ public final class HostAgent {
     if (g != null) g.node().onPlacement(o.vm());
   }
 
+  /**
+   * A recovery holds its group still on every host it orders, also where none of the group's VMs runs yet: a VM it
+   * restores here later stands still too until the recovery ends.
+   */
   public synchronized void freeze(String group) {
+    frozen.add(group);
     GroupNode g = groups.get(group);
     if (g != null) g.freeze();
   }
 
   public synchronized void thaw(String group) {
+    frozen.remove(group);
     GroupNode g = groups.get(group);
     if (g != null) g.thaw();
   }
@@ -139,6 +153,7 @@ public final class HostAgent {
   public synchronized void fence() {
     for (GroupNode g : groups.values()) for (int vm : g.node().vms()) g.node().evict(vm);
     groups.clear();
+    frozen.clear(); // a fenced host takes no part in the recoveries under way: none will thaw it
   }
 
   public synchronized Emigrated emigrate(EmigrateOrder o) {

@@ -44,6 +44,8 @@ import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
 import org.vmqsc.plugin.command.CheckpointTickCommand;
 import org.vmqsc.plugin.command.DeployGroupCommand;
 import org.vmqsc.plugin.command.FenceHostCommand;
+import org.vmqsc.plugin.command.FreezeGroupCommand;
+import org.vmqsc.plugin.command.ThawGroupCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
@@ -171,6 +173,26 @@ public class VmqscWrappersTest {
 
     assertTrue(a.run(new VmqscFenceHostCommandWrapper(), new FenceHostCommand("", json(new GroupRef("")))).getResult());
     assertEquals(List.of(), tick(a).batch());
+  }
+
+  /**
+   * A recovery freezes its group on every host it orders, also on one the group has not reached: a VM restored
+   * there before the thaw must stand still too (no boundary passed, so no checkpoint of a state about to change).
+   */
+  @Test
+  public void aFreezeThatComesBeforeTheGroupHoldsItWhenItArrives() throws Exception {
+    a.driver.start(VM0, 64, 0.75, 1);
+    a.driver.start(VM1, 64, 0.75, 2);
+    assertTrue(a.run(new VmqscFreezeGroupCommandWrapper(), new FreezeGroupCommand(GROUP, json(new GroupRef(GROUP))))
+        .getResult());
+    assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
+    now.addAndGet(1000); // base boundary 1 on the host's clock
+    Thread.sleep(200);
+    assertTrue("no boundary passes while frozen", tick(a).batch().stream().noneMatch(r -> r.boundary() != null
+        && r.boundary().index() == 1));
+    assertTrue(a.run(new VmqscThawGroupCommandWrapper(), new ThawGroupCommand(GROUP, json(new GroupRef(GROUP))))
+        .getResult());
+    tickUntilStable(a, 1, 2);
   }
 
   @Test
