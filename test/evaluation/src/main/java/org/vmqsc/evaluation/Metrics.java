@@ -4,10 +4,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One protocol's figures for one scenario, in report order. Names are the CSV column names; {@link #DESCRIPTIONS}
- * says what each one means.
+ * One protocol's figures for one scenario, in report order, with the run's parameters ({@link RunParameters}).
+ * Names are the CSV column names; {@link #DESCRIPTIONS} says what each one means.
  */
-public record Metrics(String protocol, String workload, Map<String, Double> values) {
+public record Metrics(String protocol, String workload, Map<String, Double> values, Map<String, String> parameters) {
+
+  /** Without the run's parameters. */
+  public Metrics(String protocol, String workload, Map<String, Double> values) {
+    this(protocol, workload, values, Map.of());
+  }
 
   public static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
   static {
@@ -40,6 +45,7 @@ public record Metrics(String protocol, String workload, Map<String, Double> valu
 
   public Metrics {
     values = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     for (String k : values.keySet()) {
       if (!DESCRIPTIONS.containsKey(k)) throw new IllegalArgumentException("unknown metric " + k);
     }

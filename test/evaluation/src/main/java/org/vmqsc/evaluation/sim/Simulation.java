@@ -125,7 +125,8 @@ public final class Simulation {
       m.put(p + "replayed", count == 0 ? 0 : replayed / count);
     }
     m.put("inconsistent_recoveries", (double) violations.stream().filter(v -> !v.isEmpty()).count());
-    return new Metrics(protocol, scenario.name(), m);
+    return new Metrics(protocol, scenario.name(), m, org.vmqsc.evaluation.RunParameters.of(scenario, timeModel,
+        costModel, seed));
   }
 
   /** Told how far a run has got; the command draws a progress bar from it. */
