@@ -23,7 +23,9 @@ public final class AdvisorReport {
     double young = Advisor.youngPeriod(cost, hostMtbfSeconds, scenario.placement().hosts());
     List<double[]> sends = scenario.messages().stream()
         .map(m -> new double[] {m.sendTime(), m.src(), m.dst(), m.bytes()}).toList();
-    VmClasses advised = Advisor.classes(sends, scenario.vms(), scenario.duration(), scenario.basePeriod(), cost, maxK);
+    double rollbacks = Advisor.rollbackRate(hostMtbfSeconds, scenario.placement().hosts(), Double.POSITIVE_INFINITY);
+    VmClasses advised = Advisor.classes(sends, scenario.vms(), scenario.duration(), scenario.basePeriod(), cost, maxK,
+        rollbacks);
     Evaluation e = new Evaluation(time, cost, seed);
     Metrics a = e.run(scenario.withClasses(advised), List.of("vmqsc"), Simulation.ProgressListener.NONE).get(0).metrics();
     // One shuffle may land well or badly by chance: the blind figures are the mean over several.
@@ -53,7 +55,8 @@ public final class AdvisorReport {
         .append(" h over ").append(scenario.placement().hosts()).append(" hosts: T0 = ")
         .append(Numbers.readable(r.youngPeriod())).append(" s (this run used ")
         .append(Numbers.readable(scenario.basePeriod())).append(" s).\n");
-    b.append("- Advised classes: ").append(r.advised()).append('\n');
+    b.append("- Advised classes (storage against rework after host failures at that MTBF; model in")
+        .append(" test/evaluation/README.md): ").append(r.advised()).append('\n');
     b.append("- Traffic-blind (same classes, shuffled; the figures are the mean of ").append(BLIND_SHUFFLES)
         .append(" shuffles, the first shown): ").append(r.blind()).append("\n\n");
     b.append("| VM_QSC with | stable_mb_written | eta_messages | eta_bytes | peak_storage_mb_per_s | host_failure_work_lost_s |\n|---|---:|---:|---:|---:|---:|\n");
