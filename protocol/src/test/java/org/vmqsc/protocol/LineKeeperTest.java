@@ -93,4 +93,22 @@ public class LineKeeperTest {
     k.collect();
     assertTrue(k.collectible().isEmpty());
   }
+
+  @Test public void aRecoveryMayRollAVmBackToAStableBoundaryPastTheLine() {
+    LineKeeper k = atLineZero();
+    k.record(record(1, 1, BoundaryKind.LOG_SEGMENT));
+    k.markStable(1, 1, 0);
+    k.record(record(1, 2, BoundaryKind.CHECKPOINT));
+    k.markStable(1, 2, 0);
+    k.record(record(1, 3, BoundaryKind.LOG_SEGMENT));        // staged only
+    assertEquals("VM 0 has nothing past the line: the line stays", 0, k.line().index());
+    assertEquals(List.of(2L, 1L, 0L), k.stableIndexesFromLine(1));
+    assertEquals(3, k.latestRecord(1).index());
+    assertTrue(k.isStableAt(1, 1));
+
+    k.rollback(1, 1, 2);
+    assertEquals("what the discarded execution reported after 2 is forgotten", 2, k.latestRecord(1).index());
+    assertEquals(List.of(2L, 1L, 0L), k.stableIndexesFromLine(1));
+    assertThrows(IllegalArgumentException.class, () -> k.rollback(0, 1, -1));
+  }
 }

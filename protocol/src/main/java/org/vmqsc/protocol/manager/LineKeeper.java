@@ -145,6 +145,25 @@ public final class LineKeeper {
   }
 
   /** Whether the VM's state at index n can be rebuilt from stable storage alone. */
+  public boolean isStableAt(int vm, long n) {
+    checkVm(vm);
+    return stableStateAt(vm, n);
+  }
+
+  /**
+   * The indexes from the line on at which the VM's state can be rebuilt from stable storage, highest first: the
+   * states a recovery may restore it to. The line's own index is always among them once there is a line.
+   */
+  public List<Long> stableIndexesFromLine(int vm) {
+    checkVm(vm);
+    List<Long> out = new ArrayList<>();
+    if (line == null) return out;
+    for (long n : records.get(vm).tailMap(line.index(), true).descendingKeySet()) {
+      if (stableStateAt(vm, n)) out.add(n);
+    }
+    return out;
+  }
+
   private boolean stableStateAt(int vm, long n) {
     NavigableMap<Long, Slot> r = records.get(vm);
     long expected = n;
@@ -173,6 +192,13 @@ public final class LineKeeper {
     Slot s = records.get(vm).get(n);
     if (s == null || s.record == null) throw new IllegalStateException("no report for VM " + vm + " at index " + n);
     return s.record;
+  }
+
+  /** The VM's latest report, staged or stable, or null: the furthest its current execution is known to have got. */
+  public BoundaryRecord latestRecord(int vm) {
+    checkVm(vm);
+    for (Slot s : records.get(vm).descendingMap().values()) if (s.record != null) return s.record;
+    return null;
   }
 
   /** The checkpoint a VM restores to reach its state at index n: its latest with CSN <= n. */
@@ -229,19 +255,29 @@ public final class LineKeeper {
 
   // ---- recovery ----------------------------------------------------------------------------------------------
 
-  /**
-   * A recovery rolled {@code vm} back to the current line under a new incarnation: forget the reports of the
-   * discarded execution (everything after the line) and the in-transit messages it sent after the line.
-   */
+  /** A recovery rolled {@code vm} back to the current line under a new incarnation. */
   public void rollback(int vm, int newIncarnation) {
+    rollback(vm, newIncarnation, line.index());
+  }
+
+  /**
+   * A recovery rolled {@code vm} back to its state at {@code toIndex} (at or after the line) under a new
+   * incarnation: forget the reports of the discarded execution (everything after that index) and the in-transit
+   * messages it sent after that state.
+   */
+  public void rollback(int vm, int newIncarnation, long toIndex) {
     checkVm(vm);
+    if (toIndex < line.index()) {
+      throw new IllegalArgumentException("VM " + vm + " cannot roll back to index " + toIndex + ", behind the line "
+          + line.index());
+    }
     if (newIncarnation <= incarnation[vm]) {
       throw new IllegalArgumentException("VM " + vm + " is already at incarnation " + incarnation[vm]);
     }
     incarnation[vm] = newIncarnation;
-    records.get(vm).tailMap(line.index(), false).clear();
+    long[] sentAtLine = recordAt(vm, toIndex).sentTo();
+    records.get(vm).tailMap(toIndex, false).clear();
     earlyMarks.removeIf(m -> m.vm() == vm && m.incarnation() < newIncarnation);
-    long[] sentAtLine = recordAt(vm, line.index()).sentTo();
     rollbacks.add(vm, newIncarnation, sentAtLine);
     for (int to = 0; to < config.size(); to++) {
       TreeSet<Long> logged = inTransit.get(channel(vm, to));

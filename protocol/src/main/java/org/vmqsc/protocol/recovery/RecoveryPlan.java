@@ -3,7 +3,10 @@ package org.vmqsc.protocol.recovery;
 import java.util.List;
 import java.util.SortedSet;
 
-/** The manager's answer to a host failure: roll {@code rolledBack} back to line {@code lineIndex}, like this. */
+/**
+ * The manager's answer to a host failure: roll {@code rolledBack} back, each to the state its restore names (at or
+ * after line {@code lineIndex}, the stored line the plan was made on), like this.
+ */
 public record RecoveryPlan(long lineIndex, SortedSet<Integer> failed, SortedSet<Integer> rolledBack,
                            List<VmRestore> restores) {
 

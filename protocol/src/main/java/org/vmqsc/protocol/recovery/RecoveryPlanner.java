@@ -17,23 +17,24 @@ import org.vmqsc.protocol.manager.LineKeeper;
 import org.vmqsc.protocol.manager.RecoveryLine;
 
 /**
- * Plans the recovery from a host failure (hole 5): which VMs roll back to the recovery line, what each restores,
- * and which messages each must receive again, in which order, from which log.
+ * Plans the recovery from a host failure (hole 5): the state each VM recovers to, which VMs roll back, what each
+ * restores, and which messages each must receive again, in which order, from which log.
  *
- * <p>The VMs of the failed hosts lose their memory and roll back to the line. A surviving VM must follow exactly
- * when it has received a message that a rolled-back VM sent after the line, because that message would be an
- * orphan; that rule is applied until nothing changes, which gives the smallest set with no orphan (any VM it adds
- * would otherwise hold one). Every other VM keeps running untouched.
+ * <p>The recovered state is the latest one the failure leaves recoverable ({@link LatestRecoverableState}): each
+ * failed VM at its latest state on stable storage, each survivor as it runs, and a VM moved back to an earlier
+ * stable state only as far as an orphan receipt, or a message in transit that no surviving log holds, forces it.
+ * Every VM not moved back keeps running untouched. The stored recovery line is a lower bound: the search never
+ * goes behind it, and the plan names it as the line it was made on.
  *
- * <p>The messages to replay into a rolled-back VM are those its state at the line has not received but whose send
- * the restored global state contains: from a rolled-back sender, the ones it sent before the line (the line's
- * in-transit messages, all stably logged); from a surviving sender, all it received after the line (from its own
- * receive log if its host survived, else from the senders' copies). They are replayed in their original receive
- * order as far as a surviving log recorded it; one whose order died with the host follows its channel
- * predecessor, so every channel stays FIFO. A sender's copy is replayed even when the message may still be on
- * the wire: the receiving relay drops the later arrival as a duplicate (its seq is already delivered), so
- * nothing the planner cannot see is ever lost. Any such order is one an execution could have produced, and no
- * surviving state depends on the lost one.
+ * <p>The messages to replay into a rolled-back VM are those its recovered state has not received but whose send
+ * the recovered global state contains: from a rolled-back sender, the ones its recovered state sent (all held by
+ * a log, or the search would have moved it back); from a surviving sender, all it received after its recovered
+ * state (from its own receive log if its host survived, else from the senders' copies). They are replayed in
+ * their original receive order as far as a surviving log recorded it; one whose order died with the host follows
+ * its channel predecessor, so every channel stays FIFO. A sender's copy is replayed even when the message may
+ * still be on the wire: the receiving relay drops the later arrival as a duplicate (its seq is already
+ * delivered), so nothing the planner cannot see is ever lost. Any such order is one an execution could have
+ * produced, and no surviving state depends on the lost one.
  */
 public final class RecoveryPlanner {
 
@@ -47,47 +48,24 @@ public final class RecoveryPlanner {
                                              Survivors survivors, Map<Integer, List<LogEntry>> stableInTransit) {
     RecoveryLine line = keeper.line();
     if (line == null) throw new IllegalStateException("no recovery line yet: the group's first checkpoints are not stable");
-    long n = line.index();
-    SortedSet<Integer> rolledBack = minimalRollbackSet(config, keeper, failed, survivors);
+    HeldMessages held = new HeldMessages(config.size(), survivors, stableInTransit, keeper::isStale);
+    LatestRecoverableState state = LatestRecoverableState.find(config.size(), keeper, failed, survivors, held);
+    SortedSet<Integer> rolledBack = state.rolledBack();
 
     List<VmRestore> restores = new ArrayList<>();
     for (int vm : rolledBack) {
-      BoundaryRecord lineState = keeper.recordAt(vm, n);
-      List<Replay> replays = replaysInto(config, keeper, vm, lineState, rolledBack, survivors,
+      long n = state.indexOf(vm);
+      BoundaryRecord recovered = keeper.recordAt(vm, n);
+      List<Replay> replays = replaysInto(config, keeper, vm, recovered, state, survivors,
           stableInTransit.getOrDefault(vm, List.of()));
       restores.add(new VmRestore(vm, keeper.incarnation(vm) + 1, keeper.checkpointAt(vm, n),
-          keeper.segmentsTo(vm, n), lineState, replays));
+          keeper.segmentsTo(vm, n), recovered, replays));
     }
-    return new RecoveryPlan(n, new TreeSet<>(failed), rolledBack, restores);
+    return new RecoveryPlan(line.index(), new TreeSet<>(failed), rolledBack, restores);
   }
 
-  /** The failed VMs plus, transitively, every survivor that received a message sent after the line by one of them. */
-  public static SortedSet<Integer> minimalRollbackSet(GroupConfig config, LineKeeper keeper, Set<Integer> failed,
-                                                      Survivors survivors) {
-    long n = keeper.line().index();
-    SortedSet<Integer> set = new TreeSet<>(failed);
-    boolean grew = true;
-    while (grew) {
-      grew = false;
-      for (int j : survivors.vms()) {
-        if (set.contains(j)) continue;
-        long[] received = survivors.receivedFrom(j);
-        for (int i : set) {
-          if (received[i] > keeper.recordAt(i, n).sentTo(j)) {
-            set.add(j);
-            grew = true;
-            break;
-          }
-        }
-        if (grew) break; // restart: the set changed while we iterated over it
-      }
-    }
-    return set;
-  }
-
-  private static List<Replay> replaysInto(GroupConfig config, LineKeeper keeper, int vm, BoundaryRecord lineState,
-                                          Set<Integer> rolledBack, Survivors survivors, List<LogEntry> stable) {
-    long n = lineState.index();
+  private static List<Replay> replaysInto(GroupConfig config, LineKeeper keeper, int vm, BoundaryRecord recovered,
+                                          LatestRecoverableState state, Survivors survivors, List<LogEntry> stable) {
     // Per channel, the replays by seq; the first source that has a message wins, best-ordered source first.
     Map<Integer, TreeMap<Long, Replay>> byChannel = new TreeMap<>();
     for (int from = 0; from < config.size(); from++) {
@@ -117,8 +95,9 @@ public final class RecoveryPlanner {
     Map<Replay, Long> keys = new java.util.HashMap<>();
     for (Map.Entry<Integer, TreeMap<Long, Replay>> channel : byChannel.entrySet()) {
       int from = channel.getKey();
-      long first = lineState.receivedFrom(from) + 1;
-      long last = rolledBack.contains(from) ? keeper.recordAt(from, n).sentTo(vm) : Long.MAX_VALUE;
+      boolean senderRollsBack = state.rollsBack(from);
+      long first = recovered.receivedFrom(from) + 1;
+      long last = senderRollsBack ? keeper.recordAt(from, state.indexOf(from)).sentTo(vm) : Long.MAX_VALUE;
       long expected = first;
       long key = 0;
       if (last >= first) {
@@ -130,9 +109,9 @@ public final class RecoveryPlanner {
           expected++;
         }
       }
-      if (rolledBack.contains(from) && expected <= last) {
-        throw new IllegalStateException("line " + n + " leaves messages #" + expected + ".." + last + " of channel "
-            + from + "->" + vm + " in transit but no stable log holds them");
+      if (senderRollsBack && expected <= last) {
+        throw new IllegalStateException("the recovered state leaves messages #" + expected + ".." + last
+            + " of channel " + from + "->" + vm + " in transit but no log holds them");
       }
     }
     replays.sort(Comparator.comparingLong((Replay r) -> keys.get(r))

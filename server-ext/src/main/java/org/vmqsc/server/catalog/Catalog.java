@@ -735,7 +735,9 @@ public final class Catalog implements ProtectionService {
       long[] sentAtLine = restore.lineState().sentTo();
       member.rolledBack(member.incarnation() + 1, sentAtLine);
       for (Class<? extends BoundaryArtifactEntity> type : List.of(CheckpointEntity.class, LogSegmentEntity.class)) {
-        for (BoundaryArtifactEntity row : ArtifactRepository.liveAfter(session, type, member.id(), plan.lineIndex())) {
+        // Each VM recovers to its own state, at or after the line: what its execution left after that goes.
+        long recovered = restore.lineState().index();
+        for (BoundaryArtifactEntity row : ArtifactRepository.liveAfter(session, type, member.id(), recovered)) {
           row.markDiscarded(now);
         }
       }

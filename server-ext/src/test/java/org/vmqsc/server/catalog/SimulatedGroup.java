@@ -170,7 +170,7 @@ final class SimulatedGroup {
     for (VmRestore r : plan.restores()) {
       int vm = r.vm();
       int target = hostOf[vm] == failedHost ? targetHost : hostOf[vm];
-      reference.rollback(vm, r.incarnation()); // the manager claims the recovery before it orders the hosts
+      reference.rollback(vm, r.incarnation(), r.lineState().index()); // the manager claims the recovery before it orders the hosts
       if (target != hostOf[vm] && hosts[hostOf[vm]].node.runs(vm)) hosts[hostOf[vm]].node.evict(vm);
       hostOf[vm] = target;
       List<String> segments = new ArrayList<>();

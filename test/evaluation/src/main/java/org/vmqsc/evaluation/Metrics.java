@@ -4,10 +4,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One protocol's figures for one scenario, in report order. Names are the CSV column names; {@link #DESCRIPTIONS}
- * says what each one means.
+ * One protocol's figures for one scenario, in report order, with the run's parameters ({@link RunParameters}).
+ * Names are the CSV column names; {@link #DESCRIPTIONS} says what each one means.
  */
-public record Metrics(String protocol, String workload, Map<String, Double> values) {
+public record Metrics(String protocol, String workload, Map<String, Double> values, Map<String, String> parameters) {
+
+  /** Without the run's parameters. */
+  public Metrics(String protocol, String workload, Map<String, Double> values) {
+    this(protocol, workload, values, Map.of());
+  }
 
   public static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
   static {
@@ -30,6 +35,12 @@ public record Metrics(String protocol, String workload, Map<String, Double> valu
     d("vm_failure_replayed", "messages replayed per VM failure (mean)");
     d("host_failure_rolled_back", "VMs rolled back per host failure (mean)");
     d("host_failure_work_lost_s", "seconds of re-execution per host failure, summed over rolled-back VMs (mean)");
+    d("host_failure_work_lost_failed_s", "of host_failure_work_lost_s, the failed host's VMs");
+    d("host_failure_work_lost_survivors_s", "of host_failure_work_lost_s, VMs of surviving hosts rolled back");
+    d("host_failure_log_replay_s", "of host_failure_work_lost_s, deterministic replay of logs from the restored"
+        + " checkpoints up to the recovered states (to their last event)");
+    d("host_failure_reexecution_s", "of host_failure_work_lost_s, execution again from the recovered states to the"
+        + " failure");
     d("host_failure_replayed", "messages replayed per host failure (mean)");
     d("inconsistent_recoveries", "recoveries the oracle rejects (orphan, lost or duplicated message, lost checkpoint)");
   }
@@ -40,6 +51,7 @@ public record Metrics(String protocol, String workload, Map<String, Double> valu
 
   public Metrics {
     values = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     for (String k : values.keySet()) {
       if (!DESCRIPTIONS.containsKey(k)) throw new IllegalArgumentException("unknown metric " + k);
     }

@@ -15,6 +15,8 @@ public final class ScenarioBuilder {
   private int hostFailures = 25;
   private String classes = "auto";
   private int maxK = 4;
+  /** The host MTBF the advisor weighs rework against storage with (the command's default, 720 h). */
+  private double hostMtbfSeconds = 720 * 3600.0;
   private long seed = 1;
 
   public ScenarioBuilder timeModel(TimeModel t) { this.timeModel = t; return this; }
@@ -28,6 +30,7 @@ public final class ScenarioBuilder {
   /** "auto" (the traffic's own classes, else advised), "advised", "blind", "all-si", or one class per VM. */
   public ScenarioBuilder classes(String c) { this.classes = c; return this; }
   public ScenarioBuilder maxK(int k) { this.maxK = k; return this; }
+  public ScenarioBuilder hostMtbf(double seconds) { this.hostMtbfSeconds = seconds; return this; }
   public ScenarioBuilder seed(long s) { this.seed = s; return this; }
 
   public Scenario build(Traffic traffic) {
@@ -50,11 +53,11 @@ public final class ScenarioBuilder {
     switch (classes) {
       case "auto":
         if (traffic.classes() != null) return traffic.classes();
-        return Advisor.classes(traffic.sends(), vms, duration, t0, costModel, maxK);
+        return advised(traffic, vms, duration, t0);
       case "advised":
-        return Advisor.classes(traffic.sends(), vms, duration, t0, costModel, maxK);
+        return advised(traffic, vms, duration, t0);
       case "blind":
-        return Advisor.trafficBlind(Advisor.classes(traffic.sends(), vms, duration, t0, costModel, maxK), seed);
+        return Advisor.trafficBlind(advised(traffic, vms, duration, t0), seed);
       case "all-si":
         return VmClasses.allSi(vms);
       default:
@@ -62,5 +65,12 @@ public final class ScenarioBuilder {
         if (c.vms() != vms) throw new IllegalArgumentException(c.vms() + " classes given for " + vms + " VMs");
         return c;
     }
+  }
+
+  /** The advisor's classes for this traffic, weighing storage against rework after host failures. */
+  private VmClasses advised(Traffic traffic, int vms, double duration, double t0) {
+    double rollbacks = Advisor.rollbackRate(hostMtbfSeconds, Placement.packed(vms, vmsPerHost).hosts(),
+        Double.POSITIVE_INFINITY);
+    return Advisor.classes(traffic.sends(), vms, duration, t0, costModel, maxK, rollbacks);
   }
 }

@@ -19,19 +19,32 @@ final class Oracle {
   private final Consumer<String> fail;
   /** Per channel, the digest of every message of the current execution, by seq. */
   private final List<List<Long>> sent = new ArrayList<>();
+  /** Per channel, the sender's incarnation when it sent each message of the current execution, by seq. */
+  private final List<List<Integer>> sentIncarnation = new ArrayList<>();
   /** Per VM, the order in which its guest received messages since its last rollback (key: from, seq). */
   private final List<Map<Long, Long>> receiveOrder = new ArrayList<>();
   private final long[] received;
+  /** Per VM, the messages its guest received since its last restore (its host's volatile log knows their order). */
+  private final List<Set<Long>> receivedSinceRestore = new ArrayList<>();
   /** Ground truth of each VM's state at each base boundary of its current execution. */
-  private final Map<Long, PwdGuest> atBoundary = new HashMap<>();
+  private final List<java.util.TreeMap<Long, PwdGuest>> atBoundary = new ArrayList<>();
+  private final List<java.util.TreeMap<Long, Integer>> incarnationAt = new ArrayList<>();
   private long lineIndex = -1;
 
   Oracle(int n, Consumer<String> fail) {
     this.n = n;
     this.fail = fail;
     this.received = new long[n];
-    for (int i = 0; i < n * n; i++) sent.add(new ArrayList<>());
-    for (int i = 0; i < n; i++) receiveOrder.add(new HashMap<>());
+    for (int i = 0; i < n * n; i++) {
+      sent.add(new ArrayList<>());
+      sentIncarnation.add(new ArrayList<>());
+    }
+    for (int i = 0; i < n; i++) {
+      receiveOrder.add(new HashMap<>());
+      receivedSinceRestore.add(new java.util.HashSet<>());
+      atBoundary.add(new java.util.TreeMap<>());
+      incarnationAt.add(new java.util.TreeMap<>());
+    }
   }
 
   // ---- as the run goes --------------------------------------------------------------------------------------
@@ -43,6 +56,18 @@ final class Oracle {
       fail.accept("relay numbered " + m + " but the guest had sent " + g.sent[m.to()] + " on that channel");
     }
     channel.add(m.digest());
+    sentIncarnation.get(m.from() * n + m.to()).add(m.incarnation());
+  }
+
+  /** The incarnation that sent message #seq of channel from -> to in the current execution, or -1. */
+  int incarnationOf(int from, int to, long seq) {
+    List<Integer> channel = sentIncarnation.get(from * n + to);
+    return seq < 1 || seq > channel.size() ? -1 : channel.get((int) seq - 1);
+  }
+
+  /** Whether the VM's guest received message #seq from {@code from} since its last rollback. */
+  boolean hasReceived(int vm, int from, long seq) {
+    return receiveOrder.get(vm).containsKey(key(from, seq));
   }
 
   /** A replaying guest sent again what it sent before: it must be the very same message. */
@@ -65,6 +90,7 @@ final class Oracle {
       fail.accept("orphan delivery: " + m + " is not what VM " + m.from() + "'s current execution sent");
     }
     receiveOrder.get(m.to()).put(key(m.from(), m.seq()), ++received[m.to()]);
+    receivedSinceRestore.get(m.to()).add(key(m.from(), m.seq()));
   }
 
   /** A guest being rebuilt gets a logged message again: it must be the one the sender really sent. */
@@ -75,12 +101,23 @@ final class Oracle {
     }
   }
 
-  void onBoundary(int vm, long index, PwdGuest snapshot) {
-    atBoundary.put(index * n + vm, snapshot);
+  void onBoundary(int vm, long index, PwdGuest snapshot, int incarnation) {
+    atBoundary.get(vm).put(index, snapshot);
+    incarnationAt.get(vm).put(index, incarnation);
+  }
+
+  /** The incarnation whose checkpoint or log segment recorded the VM's state at the boundary, or -1. */
+  int incarnationAt(int vm, long index) {
+    return incarnationAt.get(vm).getOrDefault(index, -1);
   }
 
   PwdGuest stateAt(int vm, long index) {
-    return atBoundary.get(index * n + vm);
+    return atBoundary.get(vm).get(index);
+  }
+
+  /** The boundaries of the VM's current execution from {@code from} on, highest first. */
+  List<Long> boundariesFrom(int vm, long from) {
+    return new ArrayList<>(atBoundary.get(vm).tailMap(from, true).descendingKeySet());
   }
 
   void onLine(long index, boolean allStable) {
@@ -100,19 +137,26 @@ final class Oracle {
   }
 
   /** Host failure: the restored guest must be exactly its state at the line. */
-  void checkRestoredState(int vm, long line, PwdGuest restored) {
-    PwdGuest truth = stateAt(vm, line);
+  void checkRestoredState(int vm, long index, PwdGuest restored) {
+    PwdGuest truth = stateAt(vm, index);
     if (truth == null || truth.hash != restored.hash || truth.position != restored.position) {
-      fail.accept("VM " + vm + " restored to line " + line + " is not the state it had at that boundary");
+      fail.accept("VM " + vm + " restored to boundary " + index + " is not the state it had at that boundary");
     }
   }
 
-  /** The rolled-back VM's execution after the line is discarded: forget what it sent after its restored state. */
-  void onRollback(PwdGuest restored) {
+  /**
+   * The rolled-back VM's execution after its restored state (at boundary {@code index}) is discarded: forget what
+   * it sent after it and its boundaries after it.
+   */
+  void onRollback(PwdGuest restored, long index) {
     for (int to = 0; to < n; to++) {
       List<Long> channel = sent.get(restored.vm * n + to);
+      List<Integer> incarnations = sentIncarnation.get(restored.vm * n + to);
       while (channel.size() > restored.sent[to]) channel.remove(channel.size() - 1);
+      while (incarnations.size() > restored.sent[to]) incarnations.remove(incarnations.size() - 1);
     }
+    atBoundary.get(restored.vm).tailMap(index, false).clear();
+    incarnationAt.get(restored.vm).tailMap(index, false).clear();
   }
 
   /** No message received in the restored global state whose send it does not contain. */
@@ -129,9 +173,10 @@ final class Oracle {
 
   /**
    * Replays must come in the order the receiver first got them, for every message whose order the plan claims to
-   * know, and for all of them when the receiver's host survived (its own log knew it all).
+   * know, and, when the receiver's host survived, for all it received since its last restore (its log knew them).
    */
-  void checkReplayOrder(int vm, List<Replay> replays, Map<Long, Long> originalOrder, boolean hostSurvived) {
+  void checkReplayOrder(int vm, List<Replay> replays, Map<Long, Long> originalOrder, Set<Long> sinceRestore,
+                        boolean hostSurvived) {
     long last = 0;
     for (Replay r : replays) {
       Long original = originalOrder.get(key(r.message().from(), r.message().seq()));
@@ -141,7 +186,11 @@ final class Oracle {
         continue;
       }
       if (r.originalRsn() <= 0) {
-        if (hostSurvived) fail.accept("VM " + vm + "'s host survived but the plan lost the receive order of " + r.message());
+        // Its host's log holds what the VM received since its last restore; what its restored state already held
+        // was received by an earlier execution, whose order only stable storage may still know.
+        if (hostSurvived && sinceRestore.contains(key(r.message().from(), r.message().seq()))) {
+          fail.accept("VM " + vm + "'s host survived but the plan lost the receive order of " + r.message());
+        }
         continue;
       }
       if (original < last) fail.accept("replay into VM " + vm + " out of its original receive order at " + r.message());
@@ -149,52 +198,21 @@ final class Oracle {
     }
   }
 
+  Set<Long> receivedSinceRestoreOf(int vm) {
+    return Set.copyOf(receivedSinceRestore.get(vm));
+  }
+
   Map<Long, Long> receiveOrderOf(int vm) {
     return Map.copyOf(receiveOrder.get(vm));
   }
 
-  void resetReceiveOrder(int vm) {
-    receiveOrder.get(vm).clear();
-  }
-
   /**
-   * The rolled-back set must be the smallest superset of the failed VMs whose rollback to the line leaves no
-   * orphan, found here by trying every subset of the survivors (small groups only).
+   * A VM restored to a boundary keeps, of its receive order, only the messages its restored state holds: its
+   * rebuild received them again in the same order, and a later recovery to an earlier boundary may replay them.
    */
-  boolean checkMinimal(Set<Integer> failed, Set<Integer> rolledBack, List<Integer> survivors, PwdGuest[] current,
-                       long line) {
-    if (survivors.size() > 12) return false;
-    PwdGuest[] atLine = new PwdGuest[n];
-    for (int vm = 0; vm < n; vm++) atLine[vm] = stateAt(vm, line);
-    int best = Integer.MAX_VALUE;
-    for (int mask = 0; mask < (1 << survivors.size()); mask++) {
-      int size = failed.size() + Integer.bitCount(mask);
-      if (size >= best) continue;
-      boolean[] back = new boolean[n];
-      for (int vm : failed) back[vm] = true;
-      for (int b = 0; b < survivors.size(); b++) if ((mask & (1 << b)) != 0) back[survivors.get(b)] = true;
-      if (consistent(back, atLine, current)) best = size;
-    }
-    boolean[] planned = new boolean[n];
-    for (int vm : rolledBack) planned[vm] = true;
-    if (!consistent(planned, atLine, current)) fail.accept("planned rollback set " + rolledBack + " leaves an orphan");
-    if (rolledBack.size() != best) {
-      fail.accept("planned rollback set " + rolledBack + " has " + rolledBack.size() + " VMs; brute force found "
-          + best + " (failed " + failed + ")");
-    }
-    return true;
-  }
-
-  private boolean consistent(boolean[] back, PwdGuest[] atLine, PwdGuest[] current) {
-    for (int i = 0; i < n; i++) {
-      PwdGuest si = back[i] ? atLine[i] : current[i];
-      for (int j = 0; j < n; j++) {
-        if (i == j) continue;
-        PwdGuest sj = back[j] ? atLine[j] : current[j];
-        if (sj.received[i] > si.sent[j]) return false;
-      }
-    }
-    return true;
+  void resetReceiveOrder(PwdGuest restored) {
+    receiveOrder.get(restored.vm).keySet().removeIf(k -> k / 4096 > restored.received[(int) (k % 4096)]);
+    receivedSinceRestore.get(restored.vm).clear();
   }
 
   // ---- at the end ------------------------------------------------------------------------------------------

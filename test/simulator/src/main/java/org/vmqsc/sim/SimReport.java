@@ -29,7 +29,7 @@ public final class SimReport {
   public long lineIndex;
   public long failuresSkipped;
   public long recoveriesChecked;
-  public long minimalityChecks;
+  public long latestStateChecks;
   /** Live migrations carried out; those a host failure cut short; those not made (VM down or paused, no quiet moment). */
   public long migrations;
   public long migrationsFailed;
@@ -71,7 +71,7 @@ public final class SimReport {
     lostInNetwork += o.lostInNetwork;
     failuresSkipped += o.failuresSkipped;
     recoveriesChecked += o.recoveriesChecked;
-    minimalityChecks += o.minimalityChecks;
+    latestStateChecks += o.latestStateChecks;
     migrations += o.migrations;
     migrationsFailed += o.migrationsFailed;
     migrationsSkipped += o.migrationsSkipped;

@@ -81,6 +81,7 @@ public final class Simulator {
   private final EventSink events;
   private final SimReport report = new SimReport();
   private final Oracle oracle;
+  private final LatestStateCheck latestState;
   private final SplittableRandom random;
 
   private final PriorityQueue<Scheduled> queue = new PriorityQueue<>();
@@ -118,15 +119,26 @@ public final class Simulator {
   private final Map<String, PwdGuest> stableCheckpoints = new HashMap<>();
   private final Map<String, Integer> stableStates = new HashMap<>();
   private final Map<String, String> stateOfLocation = new HashMap<>();
+  /** Per VM, its guest as it was when it last went down (a host failure, a real guest's failure, a lost migration). */
+  private PwdGuest[] lastKnown;
+  /** Per stable location, the guest state's hash and the writer's incarnation (for the latest-state search). */
+  private final Map<String, String> versionOfLocation = new HashMap<>();
   private final Set<Long> stablyLogged = new HashSet<>();
+  /**
+   * The late messages written to stable storage as such: a recovery replays from these, the volatile logs and the
+   * sender copies. (An MI VM's stable log segments also hold messages, but only to rebuild that VM up to its
+   * segment's boundary; they are not a replay source.)
+   */
+  private final Set<Long> inTransitStable = new HashSet<>();
   /** Every rollback announced so far, for hosts that rejoin after a repair. */
   private final List<RollbackNotice> rollbackNotices = new ArrayList<>();
 
   // ---- the recovery in progress, as the oracle follows it ----
   private final Map<Integer, Map<Long, Long>> originalOrder = new HashMap<>();
+  /** Per VM being recovered, what it received since its last restore (its host's log knew their order). */
+  private final Map<Integer, Set<Long>> sinceRestore = new HashMap<>();
   private final Set<Integer> onSurvivingHost = new HashSet<>();
   private boolean orphansChecked;
-  private long recoveryLine;
   private HostFailurePlan lastPlan;
   /** The line restore being carried out, for its event. */
   private VmRestore restoring;
@@ -201,6 +213,8 @@ public final class Simulator {
     this.random = new SplittableRandom(cfg.seed());
     int n = cfg.vms();
     this.oracle = new Oracle(n, this::violation);
+    this.lastKnown = new PwdGuest[n];
+    this.latestState = new LatestStateCheck(n, new WorldTruth(), this::violation);
     this.hosts = new Host[cfg.hosts()];
     this.guests = new PwdGuest[n];
     this.rebuilding = new PwdGuest[n];
@@ -436,14 +450,68 @@ public final class Simulator {
     return kind + "/" + vm + "/" + index;
   }
 
-  private void stableState(String location, String state) {
+  /** {@code version}: the guest state's hash and the incarnation that wrote it. */
+  private void stableState(String location, String state, String version) {
     stableStates.merge(state, 1, Integer::sum);
     stateOfLocation.put(location, state);
+    stableStates.merge(state + "/" + version, 1, Integer::sum);
+    versionOfLocation.put(location, version);
   }
 
   private void forgetState(String location) {
     String state = stateOfLocation.remove(location);
+    String version = versionOfLocation.remove(location);
     if (state != null) stableStates.computeIfPresent(state, (k, c) -> c == 1 ? null : c - 1);
+    if (state != null && version != null) {
+      stableStates.computeIfPresent(state + "/" + version, (k, c) -> c == 1 ? null : c - 1);
+    }
+  }
+
+  /** Every VM's guest as it runs, or as it last ran if it is down. */
+  private PwdGuest[] knownStates() {
+    PwdGuest[] out = new PwdGuest[cfg.vms()];
+    for (int vm = 0; vm < out.length; vm++) out[vm] = guests[vm] != null ? guests[vm] : lastKnown[vm];
+    return out;
+  }
+
+  /** Ground truth for the oracle's search of a later recoverable state. */
+  private final class WorldTruth implements LatestStateCheck.Truth {
+    @Override public List<Long> stableBoundaries(int vm, long line) {
+      List<Long> out = new ArrayList<>();
+      for (long index : oracle.boundariesFrom(vm, line)) if (stableAt(vm, index)) out.add(index);
+      return out;
+    }
+
+    /** The VM's state at the boundary is rebuildable from stable storage: a checkpoint, or segments back to one. */
+    private boolean stableAt(int vm, long index) {
+      for (long i = index; i >= 0; i--) {
+        PwdGuest truth = oracle.stateAt(vm, i);
+        if (truth == null) return false;
+        String version = truth.hash + "/" + oracle.incarnationAt(vm, i);
+        if (stableStates.containsKey(state("c", vm, i) + "/" + version)) return true;
+        if (!stableStates.containsKey(state("s", vm, i) + "/" + version)) return false;
+      }
+      return false;
+    }
+
+    @Override public PwdGuest stateAt(int vm, long index) {
+      return oracle.stateAt(vm, index);
+    }
+
+    @Override public boolean stablyHeld(int from, int to, long seq) {
+      int incarnation = oracle.incarnationOf(from, to, seq);
+      return incarnation >= 0 && inTransitStable.contains(messageKey(from, to, seq, incarnation));
+    }
+
+    @Override public boolean held(int from, int to, long seq) {
+      int incarnation = oracle.incarnationOf(from, to, seq);
+      if (incarnation < 0) return false;
+      if (inTransitStable.contains(messageKey(from, to, seq, incarnation))) return true;
+      boolean receiverHostUp = hostOf[to] >= 0 && hosts[hostOf[to]].alive;
+      boolean senderHostUp = hostOf[from] >= 0 && hosts[hostOf[from]].alive;
+      if (receiverHostUp && oracle.hasReceived(to, from, seq)) return true;   // in its volatile receive log
+      return senderHostUp && hostOf[from] != hostOf[to];                      // the sender host's copy
+    }
   }
 
   // ---- the clock --------------------------------------------------------------------------------------------
@@ -499,6 +567,7 @@ public final class Simulator {
       // A real guest does not replay deterministically (hole 7): back to the line, as after a host failure, but
       // its host's logs survive and serve the replays. (Hosts that failed unseen are recovered in the same plan.)
       mustReach[vm] = Math.max(mustReach[vm], failed.position);
+      lastKnown[vm] = failed;
       guests[vm] = null;
       recover(FailureKind.VM, vmUuids[vm], Set.of(vmUuids[vm]));
       return;
@@ -526,6 +595,7 @@ public final class Simulator {
       if (hostOf[vm] == host && guests[vm] != null) {
         emit("vm_stop", "vm", vm, "host", host, "reason", "host_failure");
         mustReach[vm] = Math.max(mustReach[vm], guests[vm].position);
+        lastKnown[vm] = guests[vm];
         guests[vm] = null;
         discardHeld(vm, h);
       }
@@ -559,6 +629,7 @@ public final class Simulator {
     for (PwdGuest g : guests) anyDown |= g == null;
     if (!anyDown) return;
     originalOrder.clear();
+    sinceRestore.clear();
     onSurvivingHost.clear();
     orphansChecked = false;
     lastPlan = null;
@@ -627,10 +698,11 @@ public final class Simulator {
 
   private HostFailurePlan review(HostFailurePlan planned, Survivors survivors) {
     RecoveryPlan plan = planTampering.apply(planned.plan());
-    recoveryLine = plan.lineIndex();
-    if (oracle.checkMinimal(plan.failed(), plan.rolledBack(), new ArrayList<>(survivors.vms()), guests.clone(),
-        plan.lineIndex())) {
-      report.minimalityChecks++;
+    Map<Integer, Long> recoveredAt = new HashMap<>();
+    for (VmRestore r : plan.restores()) recoveredAt.put(r.vm(), r.lineState().index());
+    if (latestState.check(plan.failed(), new ArrayList<>(survivors.vms()), guests.clone(), knownStates(), plan.lineIndex(),
+        recoveredAt)) {
+      report.latestStateChecks++;
     }
     Set<String> kept = new HashSet<>();
     for (VmRestore r : plan.restores()) kept.add(vmUuids[r.vm()]);
@@ -718,6 +790,7 @@ public final class Simulator {
   private void lostInMigration(int vm, Host source, PwdGuest moving) {
     hostOf[vm] = source.id;
     mustReach[vm] = Math.max(mustReach[vm], moving.position);
+    lastKnown[vm] = moving;
     guests[vm] = null;
     emit("lost_in_migration", "vm", vm, "host", source.id);
     if (source.alive) violation("VM " + vm + " runs nowhere after a migration although its host " + source.id + " is up");
@@ -836,7 +909,7 @@ public final class Simulator {
     @Override public void checkpoint(BoundaryRecord r) {
       boundaryHere(this, r.vm());
       PwdGuest snap = guests[r.vm()].copy();
-      oracle.onBoundary(r.vm(), r.index(), snap);
+      oracle.onBoundary(r.vm(), r.index(), snap, r.incarnation());
       if (r.forced()) report.checkpointsForced++; else report.checkpointsBasic++;
       emit("checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
           "sent", r.sentTo(), "received", r.receivedFrom(), "state", snap.hash, "position", snap.position, "host", id);
@@ -864,7 +937,7 @@ public final class Simulator {
 
     private void madeStable(BoundaryRecord r, String location, PwdGuest snap) {
       stableCheckpoints.put(location, snap);
-      stableState(location, state("c", r.vm(), r.index()));
+      stableState(location, state("c", r.vm(), r.index()), snap.hash + "/" + r.incarnation());
       emit("stable", "vm", r.vm(), "index", r.index(), "kind", "checkpoint", "incarnation", r.incarnation(),
           "host", id);
       node.onCheckpointStable(r, location, 64, digest(snap));
@@ -900,16 +973,18 @@ public final class Simulator {
             "sent", g.sent, "received", g.received);
         emit("vm_start", "vm", vm, "host", id, "incarnation", node.incarnation(vm), "reason", "rebuild");
       } else {
-        oracle.checkRestoredState(vm, recoveryLine, g);
+        // Each VM recovers to its own boundary, at or after the line.
+        VmRestore r = restoring;
+        long recoveredAt = r.lineState().index();
+        oracle.checkRestoredState(vm, recoveredAt, g);
         guests[vm] = g;
         // Here, before the restored VM catches up with its host's boundaries, so the file shows them after it.
-        VmRestore r = restoring;
-        emit("restore", "vm", vm, "host", id, "checkpoint", checkpoint.index(), "line", recoveryLine,
+        emit("restore", "vm", vm, "host", id, "checkpoint", checkpoint.index(), "line", recoveredAt,
             "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line", "state", g.hash,
             "position", g.position, "sent", g.sent, "received", g.received);
         emit("vm_start", "vm", vm, "host", id, "incarnation", r.incarnation(), "reason", "restore");
-        oracle.onRollback(g);
-        oracle.resetReceiveOrder(vm);
+        oracle.onRollback(g, recoveredAt);
+        oracle.resetReceiveOrder(g);
       }
     }
 
@@ -933,7 +1008,8 @@ public final class Simulator {
         BoundaryRecord r = s.record();
         boundaryHere(this, r.vm());
         PwdGuest g = guests[r.vm()];
-        oracle.onBoundary(r.vm(), r.index(), g.copy());
+        long stateHash = g.hash;
+        oracle.onBoundary(r.vm(), r.index(), g.copy(), r.incarnation());
         report.logSegments++;
         emit("log_segment", "vm", r.vm(), "index", r.index(), "incarnation", r.incarnation(),
             "entries", s.entries().size(), "sent", r.sentTo(), "received", r.receivedFrom(), "state", g.hash,
@@ -942,7 +1018,7 @@ public final class Simulator {
           if (this.generation != generation) return;
           String location = stableLog.writeSegment(groupUuid, r, s.entries());
           for (LoggedMessage e : s.entries()) stablyLogged(e.entry().message());
-          stableState(location, state("s", r.vm(), r.index()));
+          stableState(location, state("s", r.vm(), r.index()), stateHash + "/" + r.incarnation());
           emit("stable", "vm", r.vm(), "index", r.index(), "kind", "log_segment", "incarnation", r.incarnation(),
               "host", id);
           node.onLogStable(w, location);
@@ -955,6 +1031,7 @@ public final class Simulator {
           if (this.generation != generation) return;
           String location = stableLog.writeInTransit(groupUuid, t.message());
           stablyLogged(m);
+          inTransitStable.add(messageKey(m.from(), m.to(), m.seq(), m.incarnation()));
           emit("in_transit_stable", "id", id(m), "host", id);
           node.onLogStable(w, location);
         });
@@ -981,6 +1058,10 @@ public final class Simulator {
 
   private static String digest(PwdGuest g) {
     return Long.toHexString(g.hash);
+  }
+
+  private static long messageKey(int from, int to, long seq, int incarnation) {
+    return PwdGuest.mix(PwdGuest.mix(from * 4096L + to, seq), incarnation);
   }
 
   private void stablyLogged(Message m) {
@@ -1021,6 +1102,7 @@ public final class Simulator {
       int vm = r.vm();
       if (target.node.runs(vm) && target.node.incarnation(vm) >= r.incarnation()) return; // ordered before
       originalOrder.put(vm, oracle.receiveOrderOf(vm));
+      sinceRestore.put(vm, oracle.receivedSinceRestoreOf(vm));
       Host current = hosts[hostOf[vm]];
       if (current.alive) onSurvivingHost.add(vm);
       mustReach[vm] = Math.max(mustReach[vm], guests[vm] == null ? 0 : guests[vm].position);
@@ -1063,7 +1145,7 @@ public final class Simulator {
         oracle.checkNoOrphan(guests);
         orphansChecked = true;
       }
-      oracle.checkReplayOrder(vm, replays, originalOrder.get(vm), onSurvivingHost.contains(vm));
+      oracle.checkReplayOrder(vm, replays, originalOrder.get(vm), sinceRestore.get(vm), onSurvivingHost.contains(vm));
       live(host).node.replay(vm, replays, payloads, stableLocations);
       pause(vm);
     }

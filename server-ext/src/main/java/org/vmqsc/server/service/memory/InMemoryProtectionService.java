@@ -705,8 +705,9 @@ public final class InMemoryProtectionService implements ProtectionService {
       member.incarnation++;
       member.rollbackSentCounts = sentAtLine;
       for (boolean checkpoint : new boolean[] {true, false}) {
-        NavigableMap<Long, Artifact> after = group.artifacts(member.number, checkpoint).tailMap(plan.lineIndex(),
-            false);
+        // Each VM recovers to its own state, at or after the line: what its execution left after that goes.
+        NavigableMap<Long, Artifact> after = group.artifacts(member.number, checkpoint)
+            .tailMap(restore.lineState().index(), false);
         for (Artifact a : after.values()) {
           a.state = ArtifactState.DISCARDED;
           group.removed.add(a);

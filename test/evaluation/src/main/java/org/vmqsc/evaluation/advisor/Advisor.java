@@ -17,6 +17,19 @@ import org.vmqsc.evaluation.VmClasses;
  * receives, which go to the stable log instead. So a VM that receives, per base period, at least half a
  * checkpoint's worth stays SI (the margin pays for forced checkpoints and longer replays), and a lighter one becomes
  * MI_k with k = S / (2 R), capped at {@code maxK}: the lighter it is, the rarer its checkpoints.
+ *
+ * <p>Failures: that k only counts storage. A VM that checkpoints every k base periods also loses more when it
+ * fails or is rolled back: it restarts from a checkpoint k T0 / 2 old on average and replays (or executes again)
+ * from there. With failures rolling a VM back at rate f per second (every host failure, since on dense traffic a
+ * host failure rolls most of the group back, plus the VM's own failures), the advisor picks, among 1..k, the class
+ * that minimises the time it costs per second:
+ * <pre>
+ *   cost(k) = (P + S / B) / (k T0)      checkpoint pauses and writes
+ *           + (1 - 1/k) R / (T0 B)      its received bytes written to the stable log instead
+ *           + f k T0 / 2                rework after failures
+ * </pre>
+ * with P the checkpoint pause, S its size, B the stable-storage rate and R the bytes received per base period.
+ * With failures rare, cost falls with k and the storage rule's k stands.
  */
 public final class Advisor {
   private Advisor() {}
@@ -35,14 +48,40 @@ public final class Advisor {
    */
   public static VmClasses classes(List<double[]> sends, int vms, double duration, double basePeriod, CostModel cost,
                                   int maxK) {
+    return classes(sends, vms, duration, basePeriod, cost, maxK, 0);
+  }
+
+  /** @param failuresPerSecond how often a VM is rolled back by a failure ({@link #rollbackRate}) */
+  public static VmClasses classes(List<double[]> sends, int vms, double duration, double basePeriod, CostModel cost,
+                                  int maxK, double failuresPerSecond) {
     double[] perPeriod = receivedBytesPerPeriod(sends, vms, duration, basePeriod);
     int[] k = new int[vms];
     for (int v = 0; v < vms; v++) {
       double s = cost.checkpointBytes(), r = perPeriod[v];
-      if (r >= s / 2) k[v] = 1;
-      else k[v] = (int) Math.max(2, Math.min(maxK, r == 0 ? maxK : Math.floor(s / (2 * r))));
+      int byStorage = r >= s / 2 ? 1 : (int) Math.max(2, Math.min(maxK, r == 0 ? maxK : Math.floor(s / (2 * r))));
+      k[v] = 1;
+      for (int c = 2; c <= byStorage; c++) {
+        if (cost(c, r, basePeriod, cost, failuresPerSecond) < cost(k[v], r, basePeriod, cost, failuresPerSecond)) k[v] = c;
+      }
+      if (failuresPerSecond == 0) k[v] = byStorage; // storage alone decides, as the rule says
     }
     return new VmClasses(k);
+  }
+
+  /** Seconds per second a VM of class k costs: checkpoints, its stable log, and rework after failures. */
+  static double cost(int k, double receivedPerPeriod, double basePeriod, CostModel cost, double failuresPerSecond) {
+    double b = cost.stableBytesPerSecond();
+    return (cost.checkpointPauseSeconds() + cost.checkpointBytes() / b) / (k * basePeriod)
+        + (1 - 1.0 / k) * receivedPerPeriod / (basePeriod * b)
+        + failuresPerSecond * k * basePeriod / 2;
+  }
+
+  /**
+   * How often a failure rolls a VM back: every host failure of the group ({@code hosts} hosts with MTBF
+   * {@code hostMtbfSeconds}) and its own failures (MTBF {@code vmMtbfSeconds}; infinity for none).
+   */
+  public static double rollbackRate(double hostMtbfSeconds, int hosts, double vmMtbfSeconds) {
+    return Math.max(1, hosts) / hostMtbfSeconds + (Double.isInfinite(vmMtbfSeconds) ? 0 : 1 / vmMtbfSeconds);
   }
 
   public static double[] receivedBytesPerPeriod(List<double[]> sends, int vms, double duration, double basePeriod) {

@@ -31,6 +31,18 @@ public final class MarkdownReport {
     return b.toString();
   }
 
+  /** The run's parameters, one line, so the table says what produced it. */
+  static String parameters(Metrics m) {
+    if (m.parameters().isEmpty()) return "";
+    StringBuilder b = new StringBuilder("Parameters: ");
+    boolean first = true;
+    for (Map.Entry<String, String> p : m.parameters().entrySet()) {
+      b.append(first ? "" : ", ").append('`').append(p.getKey()).append("` ").append(p.getValue());
+      first = false;
+    }
+    return b.append(".\n\n").toString();
+  }
+
   public static String render(List<Metrics> rows, String preamble) {
     StringBuilder b = new StringBuilder("# Checkpointing protocols side by side\n\n");
     if (!preamble.isEmpty()) b.append(preamble).append("\n\n");
@@ -39,7 +51,14 @@ public final class MarkdownReport {
       b.append("## ").append(e.getKey()).append("\n\n")
           .append(Numbers.readable(first.get("messages"))).append(" messages, ")
           .append(Numbers.readable(first.get("bytes") / 1e6)).append(" MB.\n\n")
-          .append(table(e.getValue())).append('\n');
+          .append(table(e.getValue())).append('\n')
+          .append(parameters(first));
+      List<String> warnings = org.vmqsc.evaluation.RunWarnings.of(e.getValue());
+      if (!warnings.isEmpty()) {
+        b.append("**Warnings**:\n\n");
+        for (String w : warnings) b.append("- ").append(w).append('\n');
+        b.append('\n');
+      }
     }
     b.append("## Metrics\n\n");
     for (Map.Entry<String, String> d : Metrics.DESCRIPTIONS.entrySet()) {

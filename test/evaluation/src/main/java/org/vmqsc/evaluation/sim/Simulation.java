@@ -122,10 +122,41 @@ public final class Simulation {
       }
       m.put(p + "rolled_back", count == 0 ? 0 : rolled / count);
       m.put(p + "work_lost_s", count == 0 ? 0 : lost / count);
+      if (kind == Failure.Kind.HOST) {
+        double[] parts = reworkParts(plans);
+        for (int i = 0; i < REWORK_PARTS.length; i++) m.put(p + REWORK_PARTS[i], count == 0 ? 0 : parts[i] / count);
+      }
       m.put(p + "replayed", count == 0 ? 0 : replayed / count);
     }
     m.put("inconsistent_recoveries", (double) violations.stream().filter(v -> !v.isEmpty()).count());
-    return new Metrics(protocol, scenario.name(), m);
+    return new Metrics(protocol, scenario.name(), m, org.vmqsc.evaluation.RunParameters.of(scenario, timeModel,
+        costModel, seed));
+  }
+
+  private static final String[] REWORK_PARTS = {"work_lost_failed_s", "work_lost_survivors_s", "log_replay_s",
+      "reexecution_s"};
+
+  /**
+   * The host failures' rework, summed, split two ways: the failed host's VMs against the survivors rolled back,
+   * and deterministic log replay (checkpoint to recovered state) against execution again (recovered state to the
+   * failure).
+   */
+  private double[] reworkParts(List<RecoveryPlan> plans) {
+    double[] parts = new double[REWORK_PARTS.length];
+    for (RecoveryPlan plan : plans) {
+      Failure f = plan.failure();
+      if (f.kind() != Failure.Kind.HOST) continue;
+      for (Restore r : plan.restores()) {
+        double total = f.time() - r.checkpointTime();
+        boolean failed = scenario.placement().hostOf(r.vm()) == f.target();
+        parts[failed ? 0 : 1] += total;
+        double recovered = Math.min(f.time(), Math.max(r.checkpointTime(),
+            timeline.timeBefore(r.recovered().sendsBefore())));
+        parts[2] += recovered - r.checkpointTime();
+        parts[3] += f.time() - recovered;
+      }
+    }
+    return parts;
   }
 
   /** Told how far a run has got; the command draws a progress bar from it. */

@@ -53,6 +53,12 @@ public final class Timeline {
   public long sendPos(int msg) { return sendPos[msg]; }
   public long receivePos(int msg) { return receivePos[msg]; }
 
+  /** The time of the last event before position p (0 if none): when a state at p was last changed. */
+  public double timeBefore(long p) {
+    long before = Math.min(times.length, Math.max(0, p / 2));
+    return before == 0 ? 0 : times[(int) before - 1];
+  }
+
   /** The even position of instant t: after every event strictly before t, before every event at or after t. */
   public long positionOf(double t) {
     int lo = 0, hi = times.length;

@@ -12,7 +12,8 @@ import org.vmqsc.evaluation.workload.Traffic;
 
 /**
  * The plain trace anyone can produce: one message per line, {@code time,src,dst,bytes} (seconds, VM numbers from
- * 0, size in bytes), an optional header line with exactly those names, blank lines and {@code #} comments allowed.
+ * 0, size in bytes), an optional header line with exactly those names (after any blank lines and comments, before
+ * the first row), blank lines and {@code #} comments allowed, and a leading byte-order mark.
  * Lines need not be in time order. The group has max(VM number) + 1 VMs.
  */
 public final class CsvTrace {
@@ -56,11 +57,16 @@ public final class CsvTrace {
     int maxVm = -1;
     String line;
     int no = 0;
+    boolean headerPossible = true; // the header may follow blank lines and comments, but no data row
     while ((line = r.readLine()) != null) {
       no++;
       String s = (no == 1 && line.startsWith("\uFEFF") ? line.substring(1) : line).strip();
       if (s.isEmpty() || s.startsWith("#")) continue;
-      if (no == 1 && s.replace(" ", "").equalsIgnoreCase(HEADER)) continue;
+      if (headerPossible && s.replace(" ", "").equalsIgnoreCase(HEADER)) {
+        headerPossible = false;
+        continue;
+      }
+      headerPossible = false;
       String[] f = s.split(",", -1);
       if (f.length != 4) throw new TraceFormatException(name, no, "expected 4 fields (" + HEADER + "), found " + f.length);
       double time = number(f[0], "time", name, no);

@@ -23,10 +23,13 @@ import org.vmqsc.evaluation.workload.Traffic;
  * {@code compute <flops>}, {@code send|isend <dst> <tag> <count> [type]}, {@code recv|irecv <src> <tag> <count>
  * [type]}, {@code wait}, {@code waitall [n]}, {@code test}, {@code sendRecv <scount> <dst> <rcount> <src> [stype
  * rtype]}, {@code barrier}, {@code bcast <count> [root [type]]}, {@code reduce <count> <flops> [root [type]]},
- * {@code allreduce <count> <flops> [type]}, and {@code init [type]}, {@code finalize}, {@code comm_size},
+ * {@code allreduce <count> <flops> [type]}, {@code gather|scatter <scount> <rcount> [root [stype [rtype]]]},
+ * {@code allgather|alltoall <scount> <rcount> [stype [rtype]]}, and {@code init [type]}, {@code finalize},
+ * {@code comm_size},
  * {@code comm_split}, {@code comm_dup}, which take no time. Type codes seen in SimGrid 3.32 output: 0 = double,
  * 1 = int, 2 = char; without a code the size is one byte per element, or eight if {@code init} named a type (as
- * SimGrid's own replay does). Collectives become point-to-point messages through the root (rank 0 unless given).
+ * SimGrid's own replay does). Collectives become point-to-point messages through the root (rank 0 unless given):
+ * gather in, scatter out, allgather both (the whole gathered vector out); alltoall goes straight between ranks.
  *
  * <p>Replay: a rank's clock advances by flops / host speed for {@code compute}; a send leaves at the sender's clock
  * (a blocking send also spends size / bandwidth pushing it) and arrives latency + size / bandwidth later; a receive
@@ -142,6 +145,8 @@ public final class SimGridTiTrace {
       case "bcast" -> { min = 1; max = 3; }
       case "reduce" -> { min = 2; max = 4; }
       case "allreduce" -> { min = 2; max = 3; }
+      case "alltoall", "allgather" -> { min = 2; max = 4; }
+      case "gather", "scatter" -> { min = 2; max = 5; }
       default -> throw new TraceFormatException(file, no, "action '" + verb + "' is not supported by this reader");
     }
     if (n < min || n > max) {
@@ -245,7 +250,7 @@ public final class SimGridTiTrace {
         me.pendingReceives.remove(a);
         me.clock = Math.max(me.clock, s.arrival());
       }
-      case "barrier", "bcast", "reduce", "allreduce" -> {
+      case "barrier", "bcast", "reduce", "allreduce", "alltoall", "allgather", "gather", "scatter" -> {
         return collective(r, me, a, ranks, sends, atCollective, time);
       }
       default -> throw new TraceFormatException(a.file(), a.line(), "action '" + a.verb() + "' is not supported");
@@ -321,10 +326,20 @@ public final class SimGridTiTrace {
       case "bcast" -> { count = (long) nonNegative(first, x[0], "count"); if (x.length > 1) root = peer(first, x[1], ranks.length, -1); if (x.length > 2) type = x[2]; }
       case "reduce" -> { count = (long) nonNegative(first, x[0], "count"); flops = nonNegative(first, x[1], "flops"); if (x.length > 2) root = peer(first, x[2], ranks.length, -1); if (x.length > 3) type = x[3]; }
       case "allreduce" -> { count = (long) nonNegative(first, x[0], "count"); flops = nonNegative(first, x[1], "flops"); if (x.length > 2) type = x[2]; }
+      // <send count> <recv count> [root] [send type [recv type]]: the send count and type size each piece.
+      case "alltoall", "allgather" -> { count = (long) nonNegative(first, x[0], "send count"); nonNegative(first, x[1], "recv count"); if (x.length > 2) type = x[2]; }
+      case "gather", "scatter" -> { count = (long) nonNegative(first, x[0], "send count"); nonNegative(first, x[1], "recv count"); if (x.length > 2) root = peer(first, x[2], ranks.length, -1); if (x.length > 3) type = x[3]; }
       default -> { }
     }
     long bytes = count * typeBytes(first, type, ranks[0]);
-    boolean gather = !verb.equals("bcast"), scatter = !verb.equals("reduce");
+    if (verb.equals("alltoall")) {
+      allToAll(ranks, bytes, sends, time);
+      return;
+    }
+    // Through the root: gather pieces in, and send the result (for allgather, every piece) out.
+    boolean gather = !verb.equals("bcast") && !verb.equals("scatter");
+    boolean scatter = !verb.equals("reduce") && !verb.equals("gather");
+    long outBytes = verb.equals("allgather") ? bytes * ranks.length : bytes;
     double rootTime = ranks[root].clock;
     if (gather) {
       for (int r = 0; r < ranks.length; r++) {
@@ -338,10 +353,24 @@ public final class SimGridTiTrace {
     if (scatter) {
       for (int r = 0; r < ranks.length; r++) {
         if (r == root) continue;
-        sends.add(new double[] {rootTime, root, r, bytes});
-        ranks[r].clock = Math.max(ranks[r].clock, rootTime + time.transferSeconds(bytes, false));
+        sends.add(new double[] {rootTime, root, r, outBytes});
+        ranks[r].clock = Math.max(ranks[r].clock, rootTime + time.transferSeconds(outBytes, false));
       }
     }
+  }
+
+  /** Every rank sends its piece straight to every other; each goes on once all its pieces are in. */
+  private static void allToAll(Rank[] ranks, long bytes, List<double[]> sends, TimeModel time) {
+    double[] done = new double[ranks.length];
+    for (int r = 0; r < ranks.length; r++) done[r] = ranks[r].clock;
+    for (int from = 0; from < ranks.length; from++) {
+      for (int to = 0; to < ranks.length; to++) {
+        if (from == to) continue;
+        sends.add(new double[] {ranks[from].clock, from, to, bytes});
+        done[to] = Math.max(done[to], ranks[from].clock + time.transferSeconds(bytes, false));
+      }
+    }
+    for (int r = 0; r < ranks.length; r++) ranks[r].clock = done[r];
   }
 
   private static int peer(Action a, String s, int ranks, int self) {

@@ -39,6 +39,21 @@ public class AdvisorTest {
     assertEquals("the blind assignment hands out the same classes", a, b);
   }
 
+  @Test public void frequentFailuresShortenTheIntervalsStorageAloneWouldChoose() {
+    // A VM that receives nothing: MI_4 by storage. Checkpoint cost (0.3 s + 0.1 s) / (k 10 s), rework f k 5 s.
+    List<double[]> sends = new ArrayList<>();
+    sends.add(new double[] {0, 1, 0, 1});
+    assertEquals(4, Advisor.classes(sends, 2, 100, 10, cost, 4, 0).interval(1));
+    assertEquals("rare failures change nothing", 4, Advisor.classes(sends, 2, 100, 10, cost, 4, 1e-6).interval(1));
+    // f = 0.001/s: cost(1) = 0.045, cost(2) = 0.030, cost(3) = 0.0283, cost(4) = 0.030: MI_3.
+    assertEquals(3, Advisor.classes(sends, 2, 100, 10, cost, 4, 0.001).interval(1));
+    // f = 0.01/s: rework dominates, SI.
+    assertTrue(Advisor.classes(sends, 2, 100, 10, cost, 4, 0.01).isSi(1));
+    // Every host failure counts, and the VM's own failures.
+    assertEquals(4 / 1000.0 + 1 / 500.0, Advisor.rollbackRate(1000, 4, 500), 1e-12);
+    assertEquals(4 / 1000.0, Advisor.rollbackRate(1000, 4, Double.POSITIVE_INFINITY), 1e-12);
+  }
+
   @Test public void advisedClassesWriteLessThanBlindOnesOnSkewedTraffic() {
     // 16 VMs: 4 chatty ones exchange large messages, the others barely talk.
     List<double[]> sends = new ArrayList<>();

@@ -52,14 +52,39 @@ public class ReportTest {
     List<Metrics> rows = rows(1);
     String[] lines = CsvReport.render(rows).split("\n");
     assertEquals(1 + 2 * Policies.names().size(), lines.length);
-    int columns = 2 + Metrics.DESCRIPTIONS.size();
-    for (String l : lines) {
-      // A workload label with parameters holds commas, so it is quoted.
-      String rest = l.startsWith("\"") ? "w" + l.substring(l.indexOf('"', 1) + 1) : l;
-      assertEquals(l, columns, rest.split(",", -1).length);
-    }
+    List<String> header = fields(lines[0]);
+    int columns = 2 + Metrics.DESCRIPTIONS.size() + rows.get(0).parameters().size();
+    for (String l : lines) assertEquals(l, columns, fields(l).size());
     assertTrue(lines[lines.length - 1].startsWith("\"halo2d:periods=4,step=3\",pessimistic-log,"));
     assertTrue(lines[1].startsWith("paper:periods=4,vmqsc,"));
+    // Every run parameter behind the numbers is in the row: here the paper setting's 16 VMs, 8 SI and 8 MI_2.
+    List<String> paper = fields(lines[1]);
+    assertEquals("16", paper.get(header.indexOf("vms")));
+    assertEquals("SI x8, MI_2 x8", paper.get(header.indexOf("classes")));
+    assertEquals("1", paper.get(header.indexOf("seed")));
+    for (String p : List.of("t0_s", "periods", "hosts", "checkpoint_mb", "class_per_vm", "stable_mbps")) {
+      assertTrue(p, header.contains(p));
+    }
+  }
+
+  /** The fields of one CSV line, quotes honoured. */
+  private static List<String> fields(String line) {
+    List<String> out = new java.util.ArrayList<>();
+    StringBuilder f = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (c == '"') {
+        if (quoted && i + 1 < line.length() && line.charAt(i + 1) == '"') { f.append('"'); i++; } else quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        out.add(f.toString());
+        f.setLength(0);
+      } else {
+        f.append(c);
+      }
+    }
+    out.add(f.toString());
+    return out;
   }
 
   @Test public void everyMetricGetsAChartAndTheHtmlGathersThem() throws Exception {

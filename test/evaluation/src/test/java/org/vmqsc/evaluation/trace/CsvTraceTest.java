@@ -43,6 +43,19 @@ public class CsvTraceTest {
     assertEquals(3, t.vms());
   }
 
+  @Test public void theHeaderMayFollowCommentsAndAByteOrderMark() throws Exception {
+    Traffic t = read("\uFEFF# recorded on the lab cluster\n\n# seconds, VM numbers, bytes\ntime, src, dst, bytes\n"
+        + "1.5,0,1,100\n0.5,1,2,200\n");
+    assertEquals(2, t.sends().size());
+    assertEquals(3, t.vms());
+    try {
+      read("1.5,0,1,100\ntime,src,dst,bytes\n");
+      fail("a header after a data row is a malformed row");
+    } catch (TraceFormatException e) {
+      assertTrue(e.getMessage(), e.getMessage().contains(":2:"));
+    }
+  }
+
   @Test public void malformedLinesAreRejectedWithLineAndReason() throws Exception {
     String ok = "time,src,dst,bytes\n1,0,1,10\n";
     String[][] cases = {

@@ -76,9 +76,31 @@ public class SimGridTiTraceTest {
     for (int i = 0; i < expected.length; i++) org.junit.Assert.assertArrayEquals("send " + i, expected[i], s.get(i), 1e-12);
   }
 
+  private static java.util.List<String> rows(Traffic t) {
+    return t.sends().stream().map(r -> (long) r[0] + "," + (int) r[1] + "->" + (int) r[2] + "," + (long) r[3])
+        .sorted().toList();
+  }
+
+  @Test public void gatherAndAlltoallBecomeMessages() throws Exception {
+    // Rank 0 computes 2 s; gather 4 bytes to root 1 (done at 6); then 1 byte from every rank to every other.
+    Traffic t = readText("0 compute 2\n0 gather 4 4 1\n0 alltoall 1 1\n"
+        + "1 gather 4 4 1\n1 alltoall 1 1\n2 gather 4 4 1\n2 alltoall 1 1\n");
+    assertEquals(java.util.List.of("0,2->0,1", "0,2->1,1", "0,2->1,4", "2,0->1,1", "2,0->1,4", "2,0->2,1",
+        "6,1->0,1", "6,1->2,1"), rows(t));
+  }
+
+  @Test public void allgatherAndScatterGoThroughTheRoot() throws Exception {
+    // allgather: 2 bytes to root 0 (in at 2), the 6 gathered bytes out; scatter: 3 bytes from root 0 at 2.
+    Traffic t = readText("0 allgather 2 2\n0 scatter 3 3 0\n1 allgather 2 2\n1 scatter 3 3 0\n"
+        + "2 allgather 2 2\n2 scatter 3 3 0\n");
+    assertEquals(java.util.List.of("0,1->0,2", "0,2->0,2", "2,0->1,3", "2,0->1,6", "2,0->2,3", "2,0->2,6"), rows(t));
+  }
+
   @Test public void malformedTracesAreRejectedWithFileLineAndReason() throws Exception {
     String[][] cases = {
-        {"0 init\n0 alltoall 5 5\n1 init\n", "actions.txt:2: action 'alltoall' is not supported"},
+        {"0 init\n0 alltoallv 5 5\n1 init\n", "actions.txt:2: action 'alltoallv' is not supported"},
+        {"0 init\n0 gather 5\n1 init\n", "actions.txt:2: 'gather' takes 2 to 5 arguments, got 1"},
+        {"0 gather 4 4 7\n1 gather 4 4 7\n", "actions.txt:1: rank 7 is outside 0..1"},
         {"0 init\n0 send 1 0\n1 init\n", "actions.txt:2: 'send' takes 3 to 4 arguments, got 2"},
         {"0 init\n0 send 5 0 10\n1 recv 0 0 10\n", "actions.txt:2: rank 5 is outside 0..1"},
         {"0 init\n0 compute -3\n1 init\n", "actions.txt:2: flops must be >= 0"},

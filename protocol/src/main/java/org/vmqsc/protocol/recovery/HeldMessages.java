@@ -1,0 +1,56 @@
+package org.vmqsc.protocol.recovery;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+import org.vmqsc.protocol.host.SenderCopy;
+
+/**
+ * The messages a recovery can deliver again, by channel: those in the stable log of late messages, in a surviving
+ * receiver's volatile log or in a surviving sender's copies, sent by the current execution of their sender; and,
+ * apart, those on stable storage, the only holder that outlives any later host failure.
+ */
+final class HeldMessages {
+
+  private final int size;
+  private final Map<Integer, TreeSet<Long>> seqs = new HashMap<>();
+  private final Map<Integer, TreeSet<Long>> stableSeqs = new HashMap<>();
+
+  HeldMessages(int size, Survivors survivors, Map<Integer, List<LogEntry>> stableInTransit, Predicate<Message> stale) {
+    this.size = size;
+    for (List<LogEntry> entries : stableInTransit.values()) {
+      for (LogEntry e : entries) {
+        add(seqs, e.message(), stale);
+        add(stableSeqs, e.message(), stale);
+      }
+    }
+    for (int vm = 0; vm < size; vm++) {
+      for (LogEntry e : survivors.receiveLog(vm)) add(seqs, e.message(), stale);
+      for (SenderCopy c : survivors.copiesTo(vm)) add(seqs, c.message(), stale);
+    }
+  }
+
+  private void add(Map<Integer, TreeSet<Long>> into, Message m, Predicate<Message> stale) {
+    if (!stale.test(m)) into.computeIfAbsent(m.from() * size + m.to(), k -> new TreeSet<>()).add(m.seq());
+  }
+
+  /** Whether every message from..to (seqs, inclusive) of channel {@code sender -> receiver} is held somewhere. */
+  boolean holdsAll(int sender, int receiver, long from, long to) {
+    return all(seqs, sender, receiver, from, to);
+  }
+
+  /** Whether every message from..to (seqs, inclusive) of channel {@code sender -> receiver} is on stable storage. */
+  boolean stablyHoldsAll(int sender, int receiver, long from, long to) {
+    return all(stableSeqs, sender, receiver, from, to);
+  }
+
+  private boolean all(Map<Integer, TreeSet<Long>> in, int sender, int receiver, long from, long to) {
+    if (to < from) return true;
+    TreeSet<Long> channel = in.get(sender * size + receiver);
+    return channel != null && channel.subSet(from, true, to, true).size() == to - from + 1;
+  }
+}

@@ -1,0 +1,154 @@
+package org.vmqsc.protocol.recovery;
+
+import java.util.List;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import org.vmqsc.protocol.manager.LineKeeper;
+
+/**
+ * The latest global state a host failure can recover to: per VM, either its current state (a survivor left
+ * running) or its state at a base boundary that stable storage can rebuild.
+ *
+ * <p>It starts from each failed VM's latest state on stable storage and each survivor's current state, and moves
+ * a VM back to its next stable state only when no recoverable state at or below the present one can keep it:
+ * <ul>
+ *   <li>its state has received from a rolled-back VM more than that VM's state sent (an orphan receipt), so the
+ *       receiver moves back;</li>
+ *   <li>a rolled-back VM's state sent a message its receiver's state lacks and no log holds (in transit, and lost
+ *       with the failed host), so the sender moves back.</li>
+ *   <li>a failed VM's state sent a message, received (or not) after the line, that only a volatile log holds: the
+ *       sender moves back. Its host's copies are gone, and a later failure may roll the receiver back to the line
+ *       again; only stable storage still holds the message then. (Recovering beyond the line is safe only for
+ *       what is on stable storage: the line's own in-transit messages are, by the line's rule.)</li>
+ * </ul>
+ * A sender left running has sent everything any state received from it, and what a rolled-back receiver's state
+ * lacks of it is still on its way, unless the receiver had already received it: those messages (up to what the
+ * receiver is known to have received, by its current counters or its latest report) need a log too, or the
+ * sender moves back. (A sender restored before, past the receiver's boundary, lost its copies of what it sent
+ * before that restore when its host failed.) The line is a state with neither fault, so the search stops at or
+ * after it. Why the result is consistent and the latest such state: README,
+ * "Recovery to the latest recoverable state".
+ */
+final class LatestRecoverableState {
+
+  /** The index standing for a survivor's current state, later than any boundary. */
+  static final long RUNNING = Long.MAX_VALUE;
+
+  private final LineKeeper keeper;
+  private final Set<Integer> failed;
+  private final Survivors survivors;
+  private final HeldMessages held;
+  /** Per VM, the index of its state, or RUNNING; -1 for a VM neither failed nor reported (left as it is). */
+  private final long[] index;
+
+  private LatestRecoverableState(LineKeeper keeper, Set<Integer> failed, Survivors survivors, HeldMessages held,
+                                 long[] index) {
+    this.keeper = keeper;
+    this.failed = failed;
+    this.survivors = survivors;
+    this.held = held;
+    this.index = index;
+  }
+
+  static LatestRecoverableState find(int size, LineKeeper keeper, Set<Integer> failed, Survivors survivors,
+                                     HeldMessages held) {
+    long[] index = new long[size];
+    java.util.Arrays.fill(index, -1);
+    for (int vm : survivors.vms()) index[vm] = RUNNING;
+    for (int vm : failed) index[vm] = RUNNING; // lowered at once to its latest stable state
+    LatestRecoverableState s = new LatestRecoverableState(keeper, failed, survivors, held, index);
+    for (int vm : failed) s.moveBack(vm);
+    s.settle();
+    return s;
+  }
+
+  /** Moves VMs back, one fault at a time, until no pair of VMs has a fault. */
+  private void settle() {
+    boolean moved = true;
+    while (moved) {
+      moved = false;
+      for (int receiver = 0; receiver < index.length; receiver++) {
+        if (index[receiver] < 0) continue;
+        for (int sender = 0; sender < index.length; sender++) {
+          if (sender == receiver || index[sender] < 0) continue;
+          long received = receivedFrom(receiver, sender);
+          if (index[sender] == RUNNING) {
+            if (index[receiver] != RUNNING && !held.holdsAll(sender, receiver, received + 1,
+                knownReceived(receiver, sender))) {
+              moveBack(sender);
+              moved = true;
+            }
+            continue;
+          }
+          long sent = keeper.recordAt(sender, index[sender]).sentTo(receiver);
+          if (received > sent) {
+            moveBack(receiver);
+            moved = true;
+          } else if (!held.holdsAll(sender, receiver, received + 1, sent) || !durable(sender, receiver, sent)) {
+            moveBack(sender);
+            moved = true;
+          }
+        }
+      }
+      for (int sender : failed) {
+        for (int receiver = 0; receiver < index.length; receiver++) {
+          if (index[receiver] < 0 && receiver != sender && !durable(sender, receiver,
+              keeper.recordAt(sender, index[sender]).sentTo(receiver))) {
+            moveBack(sender);
+            moved = true;
+          }
+        }
+      }
+    }
+  }
+
+  private long receivedFrom(int receiver, int sender) {
+    return index[receiver] == RUNNING
+        ? survivors.receivedFrom(receiver)[sender]
+        : keeper.recordAt(receiver, index[receiver]).receivedFrom(sender);
+  }
+
+  /** Whether a failed sender's messages to the receiver after the line, up to #sent, are all on stable storage. */
+  private boolean durable(int sender, int receiver, long sent) {
+    if (!failed.contains(sender)) return true;
+    long atLine = keeper.recordAt(receiver, keeper.line().index()).receivedFrom(sender);
+    return held.stablyHoldsAll(sender, receiver, atLine + 1, sent);
+  }
+
+  /** How many messages from {@code sender} the receiver is known to have received before the failure. */
+  private long knownReceived(int receiver, int sender) {
+    if (survivors.vms().contains(receiver)) return survivors.receivedFrom(receiver)[sender];
+    org.vmqsc.protocol.BoundaryRecord latest = keeper.latestRecord(receiver);
+    return latest == null ? 0 : latest.receivedFrom(sender);
+  }
+
+  /** To the VM's next earlier state on stable storage. */
+  private void moveBack(int vm) {
+    List<Long> stable = keeper.stableIndexesFromLine(vm);
+    for (long n : stable) {
+      if (n < index[vm]) {
+        index[vm] = n;
+        return;
+      }
+    }
+    throw new IllegalStateException("VM " + vm + " has no recoverable state before index " + index[vm]
+        + " from line " + keeper.line().index() + " on: the line's in-transit messages or states are not all stable");
+  }
+
+  boolean rollsBack(int vm) {
+    return index[vm] >= 0 && index[vm] != RUNNING;
+  }
+
+  /** The boundary a rolled-back VM restores to. */
+  long indexOf(int vm) {
+    if (!rollsBack(vm)) throw new IllegalArgumentException("VM " + vm + " keeps running");
+    return index[vm];
+  }
+
+  SortedSet<Integer> rolledBack() {
+    SortedSet<Integer> out = new TreeSet<>();
+    for (int vm = 0; vm < index.length; vm++) if (rollsBack(vm)) out.add(vm);
+    return out;
+  }
+}
