@@ -251,6 +251,26 @@ public final class Catalog implements ProtectionService {
     });
   }
 
+  @Override
+  public MemberView changeVmClass(String groupUuid, String vmUuid, String vmClass) {
+    String checkedClass = Checks.vmClass(vmClass);
+    return database.inTransaction(Retry.IDEMPOTENT, session -> {
+      ProtectionGroupEntity group = lockGroup(session, groupUuid);
+      List<GroupMemberEntity> members = MemberRepository.ofGroup(session, group.id());
+      int number = 0;
+      while (number < members.size() && !members.get(number).vmUuid().equals(vmUuid)) number++;
+      if (number == members.size()) throw unknownVm(vmUuid, "in group " + groupUuid);
+      long count = session.createSelectionQuery("select count(*) from CheckpointEntity where groupId = :group",
+          Long.class).setParameter("group", group.id()).getSingleResult();
+      if (count > 0 || group.startedMs() != null) throw Checks.classFixed(vmUuid, groupUuid);
+      GroupMemberEntity member = members.get(number);
+      member.setVmClass(checkedClass);
+      group.bumpStateVersion();
+      log.info("VM {} of group {} is now {}", vmUuid, groupUuid, checkedClass);
+      return ViewsOf.member(member, number);
+    });
+  }
+
   /**
    * The VM now runs on {@code hostUuid} (after a migration or a restart elsewhere). Like every change to a
    * group, under the group's row lock; the version bump makes other managers reread the members.

@@ -166,7 +166,7 @@ public final class InMemoryProtectionService implements ProtectionService {
     final long id;
     final String uuid;
     final String vmUuid;
-    final String vmClass;
+    String vmClass;
     final Instant created;
     Group group;
     int number;
@@ -228,12 +228,12 @@ public final class InMemoryProtectionService implements ProtectionService {
 
     CheckpointView checkpointView() {
       return new CheckpointView(uuid, vmUuid, csn(), report.incarnation(), report.forced(), state,
-          report.sizeBytes(), location, report.contentDigest(), created);
+          report.sizeBytes(), location, report.contentDigest(), created, report.received());
     }
 
     LogSegmentView segmentView() {
       return new LogSegmentView(uuid, vmUuid, csn() - 1, csn(), report.incarnation(), state, report.sizeBytes(),
-          location, report.contentDigest(), created);
+          location, report.contentDigest(), created, report.received());
     }
   }
 
@@ -365,6 +365,18 @@ public final class InMemoryProtectionService implements ProtectionService {
     group.segments.add(new TreeMap<>());
     group.keeper = null;
     memberOfVm.put(vm, member);
+    return member.view();
+  }
+
+  @Override
+  public synchronized MemberView changeVmClass(String groupUuid, String vmUuid, String vmClass) {
+    String checkedClass = Checks.vmClass(vmClass);
+    Group group = group0(groupUuid);
+    Member member = memberOfVm.get(vmUuid);
+    if (member == null || member.group != group) throw unknownVm(vmUuid, "in group " + groupUuid);
+    if (group.hadCheckpoints || group.startedMs != null) throw Checks.classFixed(vmUuid, groupUuid);
+    member.vmClass = checkedClass;
+    group.keeper = null;
     return member.view();
   }
 
