@@ -29,6 +29,7 @@ import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.ServiceException;
+import org.vmqsc.server.service.advice.TrafficAdvisor;
 import org.vmqsc.server.service.Views.CheckpointView;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.MemberView;
@@ -143,6 +144,26 @@ public class ProtectionGroupApi {
       service().removeVm(group, vm.getUuid());
       return groupResponse(service().group(group));
     });
+  }
+
+  /** A VM's class, until the group starts (the service refuses it after, and says why). */
+  public ProtectionGroupResponse updateVm(String groupId, Long vmId, String vmClass) {
+    String group = accessibleGroup(groupId);
+    VirtualMachine vm = vm(vmId);
+    require("vmclass", vmClass);
+    return call(() -> {
+      service().changeVmClass(group, vm.getUuid(), vmClass);
+      return groupResponse(service().group(group));
+    });
+  }
+
+  public ListResponse<BaseResponse> listVmClassAdvice(String groupId, Integer maxK) {
+    String group = accessibleGroup(groupId);
+    int k = maxK == null ? TrafficAdvisor.DEFAULT_MAX_K : maxK;
+    checkRange("maxk", k, 2, TrafficAdvisor.MAX_MAX_K);
+    List<BaseResponse> all = call(() -> TrafficAdvisor.advise(service(), group, k)).stream()
+        .<BaseResponse>map(Responses::vmClassAdvice).toList();
+    return list(all, all.size());
   }
 
   /** Starts protecting the group on its hosts: membership and T0 are final from then on. */

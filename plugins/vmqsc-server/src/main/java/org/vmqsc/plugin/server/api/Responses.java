@@ -8,11 +8,14 @@ import org.vmqsc.plugin.server.api.response.ProtectionGroupVmResponse;
 import org.vmqsc.plugin.server.api.response.RecoveryEventResponse;
 import org.vmqsc.plugin.server.api.response.RecoveryLineResponse;
 import org.vmqsc.plugin.server.api.response.VmCheckpointResponse;
+import org.vmqsc.plugin.server.api.response.VmClassAdviceResponse;
 import org.vmqsc.server.service.Views.CheckpointView;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.LineView;
 import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
+import org.vmqsc.server.service.advice.TrafficAdvisor.VmClassAdvice;
+import org.vmqsc.server.service.advice.VmTraffic;
 
 /** The service's views as CloudStack response objects, with the standalone manager's field names and values. */
 final class Responses {
@@ -33,6 +36,15 @@ final class Responses {
   static VmCheckpointResponse checkpoint(CheckpointView c) {
     return new VmCheckpointResponse(c.uuid(), c.vmUuid(), c.index(), c.incarnation(), c.forced(), c.state().name(),
         c.sizeBytes(), c.location(), c.contentDigest(), date(c.created()));
+  }
+
+  static VmClassAdviceResponse vmClassAdvice(VmClassAdvice a) {
+    VmTraffic t = a.traffic();
+    Double perPeriod = a.receivedBytesPerPeriod();
+    return new VmClassAdviceResponse(a.vmUuid(), a.vmClass(), a.proposedClass(), a.reason(),
+        t == null ? null : t.periods(), t == null ? null : t.messagesReceived(), t == null ? null : t.checkpointBytes(),
+        t == null ? null : t.loggedBytes(), t == null ? null : t.loggedMessages(),
+        perPeriod == null ? null : Math.round(perPeriod));
   }
 
   static RecoveryLineResponse line(LineView l) {
