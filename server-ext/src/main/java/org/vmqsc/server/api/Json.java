@@ -84,6 +84,7 @@ final class Json {
     o.addProperty("index", c.index());
     o.addProperty("incarnation", c.incarnation());
     o.addProperty("forced", c.forced());
+    if (c.hostUuid() != null) o.addProperty("hostid", c.hostUuid());
     o.addProperty("state", c.state().name());
     o.addProperty("size", c.sizeBytes());
     o.addProperty("location", c.location());

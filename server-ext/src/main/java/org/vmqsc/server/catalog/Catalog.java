@@ -309,7 +309,7 @@ public final class Catalog implements ProtectionService {
       ReportBatch writes = new ReportBatch();
       EnumSet<ReportOutcome> outcomes = EnumSet.noneOf(ReportOutcome.class);
       for (BoundaryReport report : batch.boundaries()) {
-        outcomes.add(boundary(group, state, writes, report, now));
+        outcomes.add(boundary(group, state, writes, report, batch.hostUuid(), now));
       }
       for (LoggedMessageReport report : batch.loggedMessages()) {
         checkMessage(group, state, report);
@@ -333,7 +333,7 @@ public final class Catalog implements ProtectionService {
   }
 
   private ReportOutcome boundary(ProtectionGroupEntity group, GroupState state, ReportBatch writes,
-      BoundaryReport report, Instant now) {
+      BoundaryReport report, String hostUuid, Instant now) {
     int vm = state.isEmpty() ? -1 : state.numberOfVm(report.vmUuid());
     if (vm < 0) {
       log.warn("refused a report for VM {}: it is not in group {}", report.vmUuid(), group.uuid());
@@ -367,7 +367,7 @@ public final class Catalog implements ProtectionService {
       log.debug("ignored {}: behind the recovery line {}", report, group.lineIndex());
       return ReportOutcome.IGNORED;
     }
-    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, sent, received, now);
+    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, hostUuid, sent, received, now);
     state.add(row, sent, received);
     writes.insert(vm, row, sent, received);
     return ReportOutcome.RECORDED;
@@ -699,12 +699,12 @@ public final class Catalog implements ProtectionService {
     return ReportOutcome.DUPLICATE;
   }
 
-  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, long[] sent,
-      long[] received, Instant now) {
+  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, String hostUuid,
+      long[] sent, long[] received, Instant now) {
     ArtifactState state = r.stable() ? ArtifactState.STABLE : ArtifactState.STAGED;
     return r.kind() == BoundaryKind.CHECKPOINT
-        ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now)
+        ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), hostUuid, state,
+            r.sizeBytes(), r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now)
         : new LogSegmentEntity(groupId, memberId, r.index() - 1, r.index(), r.incarnation(), state, r.sizeBytes(),
             r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now);
   }

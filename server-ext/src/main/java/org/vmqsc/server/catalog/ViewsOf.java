@@ -28,7 +28,7 @@ final class ViewsOf {
 
   static CheckpointView checkpoint(CheckpointEntity c, String vmUuid) {
     return new CheckpointView(c.uuid(), vmUuid, c.csn(), c.incarnation(), c.forced(), c.state(), c.sizeBytes(),
-        c.location(), c.contentDigest(), c.created(), c.received());
+        c.location(), c.contentDigest(), c.created(), c.received(), c.hostUuid());
   }
 
   static LogSegmentView logSegment(LogSegmentEntity s, String vmUuid) {

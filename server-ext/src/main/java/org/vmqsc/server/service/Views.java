@@ -21,10 +21,14 @@ public final class Views {
                            int incarnation, Instant created) {
   }
 
-  /** @param received how many messages the VM had received in all at this boundary (its traffic, for advice) */
+  /**
+   * @param hostUuid the host that took it (a VM's first checkpoint on a host stores its whole image there, later
+   *                 ones what changed); null for checkpoints recorded before hosts were
+   * @param received how many messages the VM had received in all at this boundary (its traffic, for advice)
+   */
   public record CheckpointView(String uuid, String vmUuid, long index, int incarnation, boolean forced,
                                ArtifactState state, long sizeBytes, String location, String contentDigest,
-                               Instant created, long received) {
+                               Instant created, long received, String hostUuid) {
   }
 
   /**

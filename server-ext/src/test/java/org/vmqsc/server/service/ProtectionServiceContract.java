@@ -380,6 +380,19 @@ public abstract class ProtectionServiceContract {
 
   // ---- reports and the line -----------------------------------------------------------------------------------
 
+  @Test public void aCheckpointNamesTheHostThatReportedItAndItsReceivedCount() {
+    GroupView g = threeVms();
+    service.report(new HostReport("h1", g.uuid(), List.of(checkpoint("a", 0, false, new long[3],
+        new long[] {0, 2, 1})), List.of()));
+    // The stable copy reported later (or by whoever) keeps the host that recorded the checkpoint.
+    service.report(new HostReport("h2", g.uuid(), List.of(checkpoint("a", 0, true, new long[3],
+        new long[] {0, 2, 1})), List.of()));
+    CheckpointView a = service.listCheckpoints(g.uuid(), false, PageRequest.first(10)).items().get(0);
+    assertEquals("h1", a.hostUuid());
+    assertEquals(3, a.received());
+    assertEquals(ArtifactState.STABLE, a.state());
+  }
+
   @Test public void theLineWaitsForEveryVmsStableStateThenMoves() {
     GroupView g = threeVms();
     assertEquals(ReportOutcome.RECORDED, send(g, checkpoint("a", 0, false)).outcome());

@@ -195,12 +195,15 @@ public final class InMemoryProtectionService implements ProtectionService {
     final int vm;
     final String vmUuid;
     final BoundaryReport report;
+    /** The host whose report recorded it. */
+    final String hostUuid;
     final Instant created;
     ArtifactState state;
     String location;
 
-    Artifact(long id, String uuid, int vm, BoundaryReport report, Instant created) {
+    Artifact(long id, String uuid, int vm, BoundaryReport report, String hostUuid, Instant created) {
       this.id = id;
+      this.hostUuid = hostUuid;
       this.uuid = uuid;
       this.vm = vm;
       this.vmUuid = report.vmUuid();
@@ -228,7 +231,7 @@ public final class InMemoryProtectionService implements ProtectionService {
 
     CheckpointView checkpointView() {
       return new CheckpointView(uuid, vmUuid, csn(), report.incarnation(), report.forced(), state,
-          report.sizeBytes(), location, report.contentDigest(), created, report.received());
+          report.sizeBytes(), location, report.contentDigest(), created, report.received(), hostUuid);
     }
 
     LogSegmentView segmentView() {
@@ -472,7 +475,8 @@ public final class InMemoryProtectionService implements ProtectionService {
     List<Runnable> undo = new ArrayList<>();
     try {
       for (int i = 0; i < batch.boundaries().size(); i++) {
-        outcome = stronger(outcome, apply(group, keeper, reporters.get(i), batch.boundaries().get(i), undo));
+        outcome = stronger(outcome, apply(group, keeper, reporters.get(i), batch.boundaries().get(i),
+            batch.hostUuid(), undo));
       }
       for (int i = 0; i < batch.loggedMessages().size(); i++) {
         Member[] ends = senders.get(i);
@@ -501,7 +505,8 @@ public final class InMemoryProtectionService implements ProtectionService {
     return a.ordinal() <= b.ordinal() ? a : b; // RECORDED, MADE_STABLE, DUPLICATE, IGNORED
   }
 
-  private ReportOutcome apply(Group group, LineKeeper keeper, Member member, BoundaryReport r, List<Runnable> undo) {
+  private ReportOutcome apply(Group group, LineKeeper keeper, Member member, BoundaryReport r, String hostUuid,
+                              List<Runnable> undo) {
     if (r.incarnation() < member.incarnation) return ReportOutcome.IGNORED;
     boolean checkpoint = r.kind() == BoundaryKind.CHECKPOINT;
     int vm = member.number;
@@ -522,7 +527,7 @@ public final class InMemoryProtectionService implements ProtectionService {
       return ReportOutcome.DUPLICATE;
     }
     if (group.lineIndex != null && r.index() < group.lineIndex) return ReportOutcome.IGNORED;
-    Artifact artifact = new Artifact(++sequence, ids.get(), vm, r, now());
+    Artifact artifact = new Artifact(++sequence, ids.get(), vm, r, hostUuid, now());
     artifacts.put(r.index(), artifact);
     boolean hadCheckpoints = group.hadCheckpoints;
     if (checkpoint) group.hadCheckpoints = true;

@@ -34,8 +34,8 @@ final class Responses {
   }
 
   static VmCheckpointResponse checkpoint(CheckpointView c) {
-    return new VmCheckpointResponse(c.uuid(), c.vmUuid(), c.index(), c.incarnation(), c.forced(), c.state().name(),
-        c.sizeBytes(), c.location(), c.contentDigest(), date(c.created()));
+    return new VmCheckpointResponse(c.uuid(), c.vmUuid(), c.index(), c.incarnation(), c.forced(), c.hostUuid(),
+        c.state().name(), c.sizeBytes(), c.location(), c.contentDigest(), date(c.created()));
   }
 
   static VmClassAdviceResponse vmClassAdvice(VmClassAdvice a) {
