@@ -159,10 +159,19 @@ async function main(cluster) {
     log(`timeline shows ${await count('[data-testid="checkpoint"]')} checkpoints (${forced} forced), ${await count('[data-testid="segment"]')} log segments`)
     await shot('timeline')
 
+    const hosts0 = await api.listAll('listHosts', {}, 'host')
     // --- storage and hosts ---------------------------------------------------------------------------------------
     await go(`#/storage/${group.id}`)
     await page.getByTestId('storage-vms').waitFor()
     await waitFor('stable bytes', async () => !(await text('total-stable')).startsWith('0 '))
+    const cps = await api.listAll('listVmCheckpoints', { protectiongroupid: group.id, includeremoved: true }, 'vmcheckpoint')
+    const hostIds = new Set(hosts0.map((h) => h.id))
+    expectEqual('every checkpoint names the host that took it', cps.every((c) => hostIds.has(c.hostid)), true)
+    const [fullShown, incrementalShown] = await waitFor('full-pass and incremental bytes', async () => {
+      const parts = (await text('total-full-incremental')).split(' / ')
+      return parts.every((p) => !p.startsWith('0 ')) ? parts : null
+    })
+    log(`storage: full passes ${fullShown}, incremental ${incrementalShown}`)
     await shot('storage', { fullPage: true })
     await go('#/hosts')
     await page.getByTestId('hosts-table').waitFor()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { storageRows } from '../src/lib/storage.js'
+import { fullPasses, storageRows } from '../src/lib/storage.js'
 import { checkpoints, group, hosts, lines, segments } from './fixtures.js'
 
 describe('storageRows', () => {
@@ -20,6 +20,23 @@ describe('storageRows', () => {
   it('sums per host, by name', () => {
     expect(perHost.map((h) => [h.label, h.vms, h.stableBytes, h.collectableBytes]))
       .toEqual([['h1', 2, 4000, 2000], ['h2', 1, 2100, 1100]])
+  })
+
+  it("splits live checkpoint bytes into full passes (a VM's first on a host) and incremental ones", () => {
+    // vm-a: 3 was its full pass on h-1 but is collected; 4..6 incremental there; 7 its first on h-2.
+    expect(vms[0]).toMatchObject({ fullBytes: 500, incrementalBytes: 3000 })
+    expect(vms[1]).toMatchObject({ fullBytes: 1000, incrementalBytes: 1000 }) // 8 was discarded
+    expect(vms[2]).toMatchObject({ fullBytes: 1000, incrementalBytes: 0 }) // no host known: its first is full
+    expect(perHost.map((h) => [h.label, h.fullBytes, h.incrementalBytes])).toEqual([['h1', 1500, 3000], ['h2', 1000, 1000]])
+  })
+
+  it('a discarded checkpoint is no full pass: the next one on that host is', () => {
+    const cps = [
+      { id: 'x4', virtualmachineid: 'x', index: 4, state: 'DISCARDED', hostid: 'h', size: 9 },
+      { id: 'x5', virtualmachineid: 'x', index: 5, state: 'STABLE', hostid: 'h', size: 9 },
+      { id: 'x6', virtualmachineid: 'x', index: 6, state: 'STABLE', hostid: 'h', size: 9 },
+    ]
+    expect([...fullPasses(cps)]).toEqual(['x5'])
   })
 
   it('without a line nothing is collectable', () => {

@@ -1,11 +1,14 @@
 // Storage per VM and per host from the checkpoints and log segments the catalog lists (removed ones included).
 // Collectable: live artifacts behind the current recovery line, which the next collection deletes: a VM's
 // checkpoints older than the one the line restores, and its log segments that end at or before that checkpoint.
+// Full and incremental: a VM's first checkpoint on a host stores its whole image there (a full pass), later ones
+// there store only the chunks that changed; which host took a checkpoint is its `hostid`.
 
 const LIVE = new Set(['STAGED', 'STABLE'])
 
 function emptyRow(key, label) {
-  return { key, label, stagedBytes: 0, stableBytes: 0, collectableBytes: 0, checkpoints: 0, segments: 0, collected: 0 }
+  return { key, label, stagedBytes: 0, stableBytes: 0, collectableBytes: 0, fullBytes: 0, incrementalBytes: 0,
+    checkpoints: 0, segments: 0, collected: 0 }
 }
 
 function add(row, artifact, collectable, isCheckpoint) {
@@ -20,6 +23,19 @@ function add(row, artifact, collectable, isCheckpoint) {
   else row.segments++
 }
 
+/** The checkpoints (by id) that were their VM's first on their host: full passes. Discarded ones never count. */
+export function fullPasses(checkpoints) {
+  const seen = new Set()
+  const full = new Set()
+  const ordered = checkpoints.filter((c) => c.state !== 'DISCARDED').sort((a, b) => a.index - b.index)
+  for (const c of ordered) {
+    const key = `${c.virtualmachineid} ${c.hostid ?? ''}`
+    if (!seen.has(key)) full.add(c.id)
+    seen.add(key)
+  }
+  return full
+}
+
 export function storageRows({ group, checkpoints = [], segments = [], line = null, hosts = [] }) {
   const members = [...(group.vm ?? [])].sort((a, b) => a.number - b.number)
   const lineCheckpoint = new Map((line?.entry ?? []).map((e) => [e.virtualmachineid, e.checkpointindex]))
@@ -28,9 +44,12 @@ export function storageRows({ group, checkpoints = [], segments = [], line = nul
     return at !== undefined && (inclusive ? index <= at : index < at)
   }
   const byVm = new Map(members.map((m) => [m.virtualmachineid, emptyRow(m.virtualmachineid, `VM ${m.number}`)]))
+  const full = fullPasses(checkpoints)
   for (const c of checkpoints) {
     const row = byVm.get(c.virtualmachineid)
-    if (row) add(row, c, behind(c.virtualmachineid, c.index, false), true)
+    if (!row) continue
+    add(row, c, behind(c.virtualmachineid, c.index, false), true)
+    if (LIVE.has(c.state)) row[full.has(c.id) ? 'fullBytes' : 'incrementalBytes'] += c.size
   }
   for (const s of segments) {
     const row = byVm.get(s.virtualmachineid)
@@ -46,7 +65,8 @@ export function storageRows({ group, checkpoints = [], segments = [], line = nul
     if (!byHost.has(key)) byHost.set(key, { ...emptyRow(key, vm.host), vms: 0 })
     const h = byHost.get(key)
     h.vms++
-    for (const f of ['stagedBytes', 'stableBytes', 'collectableBytes', 'checkpoints', 'segments', 'collected']) h[f] += vm[f]
+    for (const f of ['stagedBytes', 'stableBytes', 'collectableBytes', 'fullBytes', 'incrementalBytes', 'checkpoints',
+      'segments', 'collected']) h[f] += vm[f]
   }
   return { vms: [...byVm.values()], hosts: [...byHost.values()] }
 }
