@@ -163,13 +163,14 @@ async function main(cluster) {
     // --- storage and hosts ---------------------------------------------------------------------------------------
     await go(`#/storage/${group.id}`)
     await page.getByTestId('storage-vms').waitFor()
-    await waitFor('stable bytes', async () => !(await text('total-stable')).startsWith('0 '))
+    const statistic = (testId) => page.locator(`[data-testid="${testId}"] .ant-statistic-content`).first().innerText()
+    await waitFor('stable bytes', async () => !(await statistic('total-stable')).startsWith('0 '))
     const cps = await api.listAll('listVmCheckpoints', { protectiongroupid: group.id, includeremoved: true }, 'vmcheckpoint')
     const hostIds = new Set(hosts0.map((h) => h.id))
     expectEqual('every checkpoint names the host that took it', cps.every((c) => hostIds.has(c.hostid)), true)
     const [fullShown, incrementalShown] = await waitFor('full-pass and incremental bytes', async () => {
-      const parts = (await text('total-full-incremental')).split(' / ')
-      return parts.every((p) => !p.startsWith('0 ')) ? parts : null
+      const parts = (await statistic('total-full-incremental')).split(' / ')
+      return parts.length === 2 && parts.every((p) => /^[1-9][\d.]* [KMG]?i?B$/.test(p)) ? parts : null
     })
     log(`storage: full passes ${fullShown}, incremental ${incrementalShown}`)
     await shot('storage', { fullPage: true })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fullPasses, storageRows } from '../src/lib/storage.js'
+import { fullPasses, incrementalShare, storageRows } from '../src/lib/storage.js'
 import { checkpoints, group, hosts, lines, segments } from './fixtures.js'
 
 describe('storageRows', () => {
@@ -22,12 +22,14 @@ describe('storageRows', () => {
       .toEqual([['h1', 2, 4000, 2000], ['h2', 1, 2100, 1100]])
   })
 
-  it("splits live checkpoint bytes into full passes (a VM's first on a host) and incremental ones", () => {
-    // vm-a: 3 was its full pass on h-1 but is collected; 4..6 incremental there; 7 its first on h-2.
-    expect(vms[0]).toMatchObject({ fullBytes: 500, incrementalBytes: 3000 })
+  it("splits the checkpoint bytes written into full passes (a VM's first on a host) and incremental ones", () => {
+    // vm-a: 3 was its full pass on h-1 (collected since, still written), 4..6 incremental there, 7 its first on h-2.
+    expect(vms[0]).toMatchObject({ fullBytes: 1500, fullPasses: 2, incrementalBytes: 3000, incrementals: 3 })
     expect(vms[1]).toMatchObject({ fullBytes: 1000, incrementalBytes: 1000 }) // 8 was discarded
     expect(vms[2]).toMatchObject({ fullBytes: 1000, incrementalBytes: 0 }) // no host known: its first is full
-    expect(perHost.map((h) => [h.label, h.fullBytes, h.incrementalBytes])).toEqual([['h1', 1500, 3000], ['h2', 1000, 1000]])
+    expect(perHost.map((h) => [h.label, h.fullBytes, h.incrementalBytes])).toEqual([['h1', 2500, 3000], ['h2', 1000, 1000]])
+    expect(incrementalShare(vms[0])).toBeCloseTo(133.3, 1) // 1000 B a checkpoint against 750 B a full pass
+    expect(incrementalShare(vms[2])).toBeNull()
   })
 
   it('a discarded checkpoint is no full pass: the next one on that host is', () => {

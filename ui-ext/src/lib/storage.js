@@ -2,13 +2,14 @@
 // Collectable: live artifacts behind the current recovery line, which the next collection deletes: a VM's
 // checkpoints older than the one the line restores, and its log segments that end at or before that checkpoint.
 // Full and incremental: a VM's first checkpoint on a host stores its whole image there (a full pass), later ones
-// there store only the chunks that changed; which host took a checkpoint is its `hostid`.
+// there store only the chunks that changed; which host took a checkpoint is its `hostid`. These figures count
+// what was written, collected checkpoints included (a full pass is soon behind the line), discarded ones not.
 
 const LIVE = new Set(['STAGED', 'STABLE'])
 
 function emptyRow(key, label) {
-  return { key, label, stagedBytes: 0, stableBytes: 0, collectableBytes: 0, fullBytes: 0, incrementalBytes: 0,
-    checkpoints: 0, segments: 0, collected: 0 }
+  return { key, label, stagedBytes: 0, stableBytes: 0, collectableBytes: 0, fullBytes: 0, fullPasses: 0,
+    incrementalBytes: 0, incrementals: 0, checkpoints: 0, segments: 0, collected: 0 }
 }
 
 function add(row, artifact, collectable, isCheckpoint) {
@@ -36,6 +37,12 @@ export function fullPasses(checkpoints) {
   return full
 }
 
+/** A mean incremental checkpoint's size against a mean full pass's, in per cent; null without both. */
+export function incrementalShare(row) {
+  if (!row.fullPasses || !row.incrementals || !row.fullBytes) return null
+  return (100 * (row.incrementalBytes / row.incrementals)) / (row.fullBytes / row.fullPasses)
+}
+
 export function storageRows({ group, checkpoints = [], segments = [], line = null, hosts = [] }) {
   const members = [...(group.vm ?? [])].sort((a, b) => a.number - b.number)
   const lineCheckpoint = new Map((line?.entry ?? []).map((e) => [e.virtualmachineid, e.checkpointindex]))
@@ -49,7 +56,8 @@ export function storageRows({ group, checkpoints = [], segments = [], line = nul
     const row = byVm.get(c.virtualmachineid)
     if (!row) continue
     add(row, c, behind(c.virtualmachineid, c.index, false), true)
-    if (LIVE.has(c.state)) row[full.has(c.id) ? 'fullBytes' : 'incrementalBytes'] += c.size
+    if (c.state === 'DISCARDED') continue
+    if (full.has(c.id)) { row.fullBytes += c.size; row.fullPasses++ } else { row.incrementalBytes += c.size; row.incrementals++ }
   }
   for (const s of segments) {
     const row = byVm.get(s.virtualmachineid)
@@ -65,8 +73,8 @@ export function storageRows({ group, checkpoints = [], segments = [], line = nul
     if (!byHost.has(key)) byHost.set(key, { ...emptyRow(key, vm.host), vms: 0 })
     const h = byHost.get(key)
     h.vms++
-    for (const f of ['stagedBytes', 'stableBytes', 'collectableBytes', 'fullBytes', 'incrementalBytes', 'checkpoints',
-      'segments', 'collected']) h[f] += vm[f]
+    for (const f of ['stagedBytes', 'stableBytes', 'collectableBytes', 'fullBytes', 'fullPasses', 'incrementalBytes',
+      'incrementals', 'checkpoints', 'segments', 'collected']) h[f] += vm[f]
   }
   return { vms: [...byVm.values()], hosts: [...byHost.values()] }
 }
