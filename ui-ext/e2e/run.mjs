@@ -203,6 +203,13 @@ async function main(cluster) {
     await page.locator('.ant-table-row-expand-icon').first().click()
     await shot('recoveries')
 
+    // --- storage after the recovery: the failed host keeps a row with what it stored, and runs no VM now ------------
+    await go(`#/storage/${group.id}`)
+    const victimRow = page.locator('[data-testid="storage-hosts"] tr.ant-table-row', { hasText: victim.name }).first()
+    await victimRow.waitFor()
+    expectEqual(`${victim.name} keeps its storage row, running no VM now`, await victimRow.locator('td').nth(1).innerText(), '0')
+    await shot('storage-after-recovery', { fullPage: true })
+
     // --- the timeline shows the failure, and the line moves on past the recovery's line ---------------------------
     await go(`#/timeline/${group.id}`)
     await page.getByTestId('failure').first().waitFor({ timeout: 20000 })

@@ -24,7 +24,7 @@ describe('StorageTables', () => {
     expect(cells('storage-vms', 2)[header.indexOf('Incr. / full')]).toBe('—')
     expect([cells('storage-vms', 2)[full], cells('storage-vms', 2)[incremental]]).toEqual(['1000 B', '0 B'])
     const hostHeader = wrapper.findAll('[data-testid="storage-hosts"] th').map((th) => th.text())
-    expect(cells('storage-hosts', 1)[hostHeader.indexOf('Full passes')]).toBe('1000 B')
+    expect(cells('storage-hosts', 1)[hostHeader.indexOf('Full passes')]).toBe('1.5 KiB') // vm-b's 4, vm-a's 7 taken on h2
     expect(wrapper.find('[data-testid="total-full-incremental"]').text()).toContain('3.4 KiB / 3.9 KiB')
   })
 })

@@ -1,4 +1,5 @@
-// Storage per VM and per host from the checkpoints and log segments the catalog lists (removed ones included).
+// Storage per VM and per host from the checkpoints and log segments the catalog lists (removed ones included);
+// per host, checkpoints count where they were taken, so a failed host keeps what it stored.
 // Collectable: live artifacts behind the current recovery line, which the next collection deletes: a VM's
 // checkpoints older than the one the line restores, and its log segments that end at or before that checkpoint.
 // Full and incremental: a VM's first checkpoint on a host stores its whole image there (a full pass), later ones
@@ -45,36 +46,38 @@ export function incrementalShare(row) {
 
 export function storageRows({ group, checkpoints = [], segments = [], line = null, hosts = [] }) {
   const members = [...(group.vm ?? [])].sort((a, b) => a.number - b.number)
+  const memberOf = new Map(members.map((m) => [m.virtualmachineid, m]))
   const lineCheckpoint = new Map((line?.entry ?? []).map((e) => [e.virtualmachineid, e.checkpointindex]))
   const behind = (vmId, index, inclusive) => {
     const at = lineCheckpoint.get(vmId)
     return at !== undefined && (inclusive ? index <= at : index < at)
   }
-  const byVm = new Map(members.map((m) => [m.virtualmachineid, emptyRow(m.virtualmachineid, `VM ${m.number}`)]))
+  const hostName = (id) => hosts.find((h) => h.id === id)?.name ?? (id ? id.slice(0, 8) : 'no host')
+  const byVm = new Map(members.map((m) => [m.virtualmachineid,
+    { ...emptyRow(m.virtualmachineid, `VM ${m.number}`), host: hostName(m.hostid), vmClass: m.vmclass }]))
+  // A host's row: the VMs it runs now, and what was stored there: a checkpoint where it was taken (its hostid),
+  // a log segment (which names no host) where its VM runs now.
+  const byHost = new Map()
+  const hostRow = (id) => {
+    const key = id ?? 'none'
+    if (!byHost.has(key)) byHost.set(key, { ...emptyRow(key, hostName(id)), vms: 0 })
+    return byHost.get(key)
+  }
+  for (const m of members) hostRow(m.hostid).vms++
   const full = fullPasses(checkpoints)
   for (const c of checkpoints) {
-    const row = byVm.get(c.virtualmachineid)
-    if (!row) continue
-    add(row, c, behind(c.virtualmachineid, c.index, false), true)
-    if (c.state === 'DISCARDED') continue
-    if (full.has(c.id)) { row.fullBytes += c.size; row.fullPasses++ } else { row.incrementalBytes += c.size; row.incrementals++ }
+    const member = memberOf.get(c.virtualmachineid)
+    if (!member) continue
+    for (const row of [byVm.get(c.virtualmachineid), hostRow(c.hostid ?? member.hostid)]) {
+      add(row, c, behind(c.virtualmachineid, c.index, false), true)
+      if (c.state === 'DISCARDED') continue
+      if (full.has(c.id)) { row.fullBytes += c.size; row.fullPasses++ } else { row.incrementalBytes += c.size; row.incrementals++ }
+    }
   }
   for (const s of segments) {
-    const row = byVm.get(s.virtualmachineid)
-    if (row) add(row, s, behind(s.virtualmachineid, s.index, true), false)
-  }
-  const hostName = (id) => hosts.find((h) => h.id === id)?.name ?? (id ? id.slice(0, 8) : 'no host')
-  const byHost = new Map()
-  for (const m of members) {
-    const vm = byVm.get(m.virtualmachineid)
-    vm.host = hostName(m.hostid)
-    vm.vmClass = m.vmclass
-    const key = m.hostid ?? 'none'
-    if (!byHost.has(key)) byHost.set(key, { ...emptyRow(key, vm.host), vms: 0 })
-    const h = byHost.get(key)
-    h.vms++
-    for (const f of ['stagedBytes', 'stableBytes', 'collectableBytes', 'fullBytes', 'fullPasses', 'incrementalBytes',
-      'incrementals', 'checkpoints', 'segments', 'collected']) h[f] += vm[f]
+    const member = memberOf.get(s.virtualmachineid)
+    if (!member) continue
+    for (const row of [byVm.get(s.virtualmachineid), hostRow(member.hostid)]) add(row, s, behind(s.virtualmachineid, s.index, true), false)
   }
   return { vms: [...byVm.values()], hosts: [...byHost.values()] }
 }
