@@ -20,7 +20,7 @@ import org.vmqsc.server.service.Views.MemberView;
  */
 public final class TrafficAdvisor {
 
-  /** The evaluation's default: beyond 4 periods, replays after a failure grow long for little saved. */
+  /** The evaluation's default longest interval. */
   public static final int DEFAULT_MAX_K = 4;
   public static final int MAX_MAX_K = 64;
 

@@ -2,9 +2,11 @@ package org.vmqsc.server.service.advice;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.vmqsc.server.service.ArtifactState;
 import org.vmqsc.server.service.Views.CheckpointView;
@@ -17,15 +19,16 @@ import org.vmqsc.server.service.Views.LogSegmentView;
  *
  * @param periods            base periods between the VM's first and last recorded boundary
  * @param messagesReceived   messages the VM received over those periods
- * @param checkpointBytes    mean stored bytes of its checkpoints after its first (a first one is a full pass, later
- *                           ones store what changed); of the first when it has only one; null with none
+ * @param checkpointBytes    mean stored bytes of its incremental checkpoints (a VM's first checkpoint on a host is a
+ *                           full pass, its whole image; later ones there store what changed); of its full passes
+ *                           when it has no other; null with none
  * @param loggedBytes        bytes its log segments logged
  * @param loggedMessages     messages those segments hold
  */
 public record VmTraffic(String vmUuid, long periods, long messagesReceived, Long checkpointBytes, long loggedBytes,
                         long loggedMessages) {
 
-  private record Boundary(long index, long received, boolean checkpoint, long sizeBytes) {}
+  private record Boundary(long index, long received, boolean checkpoint, long sizeBytes, String hostUuid) {}
 
   /** Each VM's traffic, in order of first appearance, from its checkpoints and log segments (discarded ones left out). */
   public static Map<String, VmTraffic> of(List<CheckpointView> checkpoints, List<LogSegmentView> segments) {
@@ -34,11 +37,11 @@ public record VmTraffic(String vmUuid, long periods, long messagesReceived, Long
     checkpoints.stream().filter(c -> c.state() != ArtifactState.DISCARDED)
         .sorted(Comparator.comparingInt(CheckpointView::incarnation))
         .forEach(c -> byVm.computeIfAbsent(c.vmUuid(), v -> new TreeMap<>())
-            .put(c.index(), new Boundary(c.index(), c.received(), true, c.sizeBytes())));
+            .put(c.index(), new Boundary(c.index(), c.received(), true, c.sizeBytes(), c.hostUuid())));
     segments.stream().filter(s -> s.state() != ArtifactState.DISCARDED)
         .sorted(Comparator.comparingInt(LogSegmentView::incarnation))
         .forEach(s -> byVm.computeIfAbsent(s.vmUuid(), v -> new TreeMap<>())
-            .put(s.index(), new Boundary(s.index(), s.received(), false, s.sizeBytes())));
+            .put(s.index(), new Boundary(s.index(), s.received(), false, s.sizeBytes(), null)));
     Map<String, VmTraffic> out = new LinkedHashMap<>();
     byVm.forEach((vm, boundaries) -> out.put(vm, of(vm, new ArrayList<>(boundaries.values()))));
     return out;
@@ -46,11 +49,15 @@ public record VmTraffic(String vmUuid, long periods, long messagesReceived, Long
 
   private static VmTraffic of(String vm, List<Boundary> boundaries) {
     Boundary first = boundaries.get(0), last = boundaries.get(boundaries.size() - 1);
-    List<Long> checkpointSizes = boundaries.stream().filter(Boundary::checkpoint).map(Boundary::sizeBytes).toList();
-    Long checkpointBytes = checkpointSizes.isEmpty() ? null
-        : checkpointSizes.size() == 1 ? checkpointSizes.get(0)
-        : Math.round(checkpointSizes.subList(1, checkpointSizes.size()).stream().mapToLong(Long::longValue)
-            .average().orElseThrow());
+    List<Long> full = new ArrayList<>(), incremental = new ArrayList<>();
+    Set<String> hosts = new HashSet<>();
+    for (Boundary b : boundaries) {
+      if (!b.checkpoint()) continue;
+      (hosts.add(String.valueOf(b.hostUuid())) ? full : incremental).add(b.sizeBytes());
+    }
+    List<Long> sizes = incremental.isEmpty() ? full : incremental;
+    Long checkpointBytes = sizes.isEmpty() ? null
+        : Math.round(sizes.stream().mapToLong(Long::longValue).average().orElseThrow());
     long loggedBytes = 0, loggedMessages = 0;
     for (int i = 1; i < boundaries.size(); i++) {
       Boundary b = boundaries.get(i);

@@ -52,6 +52,20 @@ public class TrafficAdvisorTest {
     assertEquals(4, light.loggedMessages());
   }
 
+  @Test public void aVmsFirstCheckpointOnAnotherHostIsAFullPassNotAnIncrement() {
+    GroupView g = service.createGroup("moved", 1000, null, null);
+    service.addVm(g.uuid(), "a", "SI", "h1");
+    service.addVm(g.uuid(), "b", "SI", "h1");
+    service.addVm(g.uuid(), "c", "SI", "h1");
+    long[] sizes = {1_000_000, 100_000, 1_000_000, 300_000}; // 2 taken on h2 after a move
+    for (int i = 0; i < sizes.length; i++) {
+      BoundaryReport r = boundary("a", BoundaryKind.CHECKPOINT, i, sizes[i], 0);
+      service.report(new HostReport(i < 2 ? "h1" : "h2", g.uuid(), List.of(r), List.of()));
+    }
+    VmTraffic a = VmTraffic.of(service.listCheckpoints(g.uuid(), true, page()).items(), List.of()).get("a");
+    assertEquals(Long.valueOf(200_000), a.checkpointBytes());
+  }
+
   @Test public void classesFollowTheTrafficSizedByTheLoggedMessages() {
     List<VmClassAdvice> advice = TrafficAdvisor.advise(service, group(), 4);
     // heavy: 100 messages x 1 kB = 100 kB a period, a whole incremental checkpoint: SI.
