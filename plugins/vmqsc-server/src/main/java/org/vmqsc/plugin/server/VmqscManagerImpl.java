@@ -28,6 +28,7 @@ import org.vmqsc.plugin.server.api.command.AddVmToProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.CreateProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.DeleteProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.EnableProtectionGroupCmd;
+import org.vmqsc.plugin.server.api.command.ListLogSegmentsCmd;
 import org.vmqsc.plugin.server.api.command.ListProtectionGroupsCmd;
 import org.vmqsc.plugin.server.api.command.ListRecoveryEventsCmd;
 import org.vmqsc.plugin.server.api.command.ListRecoveryLinesCmd;
@@ -153,7 +154,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
         DeleteProtectionGroupCmd.class, AddVmToProtectionGroupCmd.class, RemoveVmFromProtectionGroupCmd.class,
         EnableProtectionGroupCmd.class, ListVmCheckpointsCmd.class, ListRecoveryLinesCmd.class,
         RecoverProtectionGroupCmd.class, ListRecoveryEventsCmd.class, UpdateVmInProtectionGroupCmd.class,
-        ListVmClassAdviceCmd.class);
+        ListVmClassAdviceCmd.class, ListLogSegmentsCmd.class);
   }
 
   @Override public String getConfigComponentName() {

@@ -198,6 +198,12 @@ public class ProtectionGroupApi {
     return pageOf(ofVm, page, Responses::checkpoint);
   }
 
+  public ListResponse<BaseResponse> listLogSegments(String groupId, Boolean includeRemoved, PageRequest page) {
+    String group = accessibleGroup(groupId);
+    boolean removed = includeRemoved != null && includeRemoved;
+    return list(call(() -> service().listLogSegments(group, removed, page)), Responses::logSegment);
+  }
+
   public ListResponse<BaseResponse> listLines(String groupId, PageRequest page) {
     String group = accessibleGroup(groupId);
     return list(call(() -> service().listLines(group, page)), Responses::line);

@@ -3,6 +3,7 @@ package org.vmqsc.plugin.server.api;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import org.vmqsc.plugin.server.api.response.LogSegmentResponse;
 import org.vmqsc.plugin.server.api.response.ProtectionGroupResponse;
 import org.vmqsc.plugin.server.api.response.ProtectionGroupVmResponse;
 import org.vmqsc.plugin.server.api.response.RecoveryEventResponse;
@@ -12,6 +13,7 @@ import org.vmqsc.plugin.server.api.response.VmClassAdviceResponse;
 import org.vmqsc.server.service.Views.CheckpointView;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.LogSegmentView;
 import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
 import org.vmqsc.server.service.advice.TrafficAdvisor.VmClassAdvice;
@@ -45,6 +47,11 @@ final class Responses {
         t == null ? null : t.periods(), t == null ? null : t.messagesReceived(), t == null ? null : t.checkpointBytes(),
         t == null ? null : t.loggedBytes(), t == null ? null : t.loggedMessages(),
         perPeriod == null ? null : Math.round(perPeriod));
+  }
+
+  static LogSegmentResponse logSegment(LogSegmentView s) {
+    return new LogSegmentResponse(s.uuid(), s.vmUuid(), s.firstIndex(), s.index(), s.incarnation(), s.state().name(),
+        s.sizeBytes(), s.location(), s.contentDigest(), date(s.created()));
   }
 
   static RecoveryLineResponse line(LineView l) {

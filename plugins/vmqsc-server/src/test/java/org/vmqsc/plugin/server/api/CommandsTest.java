@@ -46,6 +46,7 @@ import org.vmqsc.plugin.server.api.command.RemoveVmFromProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.UpdateProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.UpdateVmInProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.ListVmClassAdviceCmd;
+import org.vmqsc.plugin.server.api.command.ListLogSegmentsCmd;
 import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.MemberView;
@@ -59,7 +60,8 @@ public class CommandsTest {
       ListProtectionGroupsCmd.class, UpdateProtectionGroupCmd.class, DeleteProtectionGroupCmd.class,
       AddVmToProtectionGroupCmd.class, RemoveVmFromProtectionGroupCmd.class, EnableProtectionGroupCmd.class,
       ListVmCheckpointsCmd.class, ListRecoveryLinesCmd.class, RecoverProtectionGroupCmd.class,
-      ListRecoveryEventsCmd.class, UpdateVmInProtectionGroupCmd.class, ListVmClassAdviceCmd.class);
+      ListRecoveryEventsCmd.class, UpdateVmInProtectionGroupCmd.class, ListVmClassAdviceCmd.class,
+      ListLogSegmentsCmd.class);
 
   private final InMemoryProtectionService service = new InMemoryProtectionService();
   private final AccountService accounts = mock(AccountService.class);
@@ -98,7 +100,7 @@ public class CommandsTest {
     assertEquals(Set.of("createProtectionGroup", "listProtectionGroups", "updateProtectionGroup",
         "deleteProtectionGroup", "addVmToProtectionGroup", "removeVmFromProtectionGroup", "enableProtectionGroup",
         "listVmCheckpoints", "listRecoveryLines", "recoverProtectionGroup", "listRecoveryEvents",
-        "updateVmInProtectionGroup", "listVmClassAdvice"), names);
+        "updateVmInProtectionGroup", "listVmClassAdvice", "listLogSegments"), names);
   }
 
   @Test

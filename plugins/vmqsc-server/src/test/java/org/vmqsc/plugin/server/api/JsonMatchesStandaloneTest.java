@@ -41,6 +41,7 @@ import org.vmqsc.plugin.server.api.command.RemoveVmFromProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.UpdateProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.UpdateVmInProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.ListVmClassAdviceCmd;
+import org.vmqsc.plugin.server.api.command.ListLogSegmentsCmd;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.server.api.ApiClient;
 import org.vmqsc.server.api.ApiKeys;
@@ -171,6 +172,14 @@ public class JsonMatchesStandaloneTest {
     same("listVmCheckpoints", ListVmCheckpointsCmd.class,
         new Object[] {"protectiongroupid", group, "virtualmachineid", VM_B, "includeremoved", "true"},
         new Object[] {"protectiongroupid", group, "virtualmachineid", 2L, "includeremoved", true});
+    for (InMemoryProtectionService s : List.of(standaloneService, pluginService)) {
+      s.report(new HostReport(HOST_1, group, List.of(new BoundaryReport(VM_B, BoundaryKind.LOG_SEGMENT, 1, 0, false,
+          false, 300, "host:" + HOST_1, "sha256:log", 0, 0, new long[2], new long[2])), List.of()));
+    }
+    JsonObject segments = same("listLogSegments", ListLogSegmentsCmd.class,
+        new Object[] {"protectiongroupid", group, "includeremoved", "true"},
+        new Object[] {"protectiongroupid", group, "includeremoved", true});
+    assertEquals(300, segments.getAsJsonArray("logsegment").get(0).getAsJsonObject().get("size").getAsLong());
     JsonObject lines = same("listRecoveryLines", ListRecoveryLinesCmd.class,
         new Object[] {"protectiongroupid", group}, new Object[] {"protectiongroupid", group});
     assertEquals(2, lines.getAsJsonArray("recoveryline").get(0).getAsJsonObject().getAsJsonArray("entry").size());
