@@ -1,9 +1,10 @@
 // End-to-end: the built page against a real standalone manager and 3 agents started here, in Debian's chromium.
 // Signs in, creates a group (after the API refused a bad T0 and a bad VM class, shown in the form in the API's
-// own words), enables it and follows the job, sees checkpoints and the recovery line appear and move, kills the
-// agent running most of the group's VMs with `./vmqsc cluster kill-host`, sees the host's lease fail, the
-// recovery event, and the line move on past the line the recovery went back to. A screenshot of every view goes
-// to test-results/screenshots/ (at 1280×800, and at a narrow 420 px).
+// own words), changes a VM's class in place (a bad class refused first), enables it and follows the job, sees
+// checkpoints and the recovery line appear and move, kills the agent running most of the group's VMs with
+// `./vmqsc cluster kill-host`, sees the host's lease fail, the recovery event, and the line move on past the line
+// the recovery went back to, then the advisor's proposed classes next to the VMs' classes, as the API lists them.
+// A screenshot of every view goes to test-results/screenshots/ (at 1280×800, and at a narrow 420 px).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClient } from '../src/api/client.js'
@@ -123,6 +124,24 @@ async function main(cluster) {
     await page.getByTestId('group-vms').waitFor()
     await shot('groups-vms')
 
+    // --- change VM 1's class in place (MI_2 to MI_3): a bad class first --------------------------------------------
+    const vmRow = (n) => page.locator('[data-testid="group-vms"] tr.ant-table-row').nth(n)
+    const vmsOf = async () => (await api.call('listProtectionGroups', { id: group.id })).protectiongroup[0].vm
+    const vm1 = (await vmsOf())[1]
+    await vmRow(1).getByTestId('vm-class-edit').click()
+    await vmRow(1).getByTestId('vm-class-input').fill('MI_1')
+    await vmRow(1).getByTestId('vm-class-save').click()
+    await vmRow(1).getByTestId('vm-class-error').waitFor()
+    expectEqual('class MI_1 in the class edit shows the API error', await vmRow(1).getByTestId('vm-class-error').innerText(),
+      await refusal(api, 'updateVmInProtectionGroup', { id: group.id, virtualmachineid: vm1.virtualmachineid, vmclass: 'MI_1' }))
+    await shot('vm-class-error')
+    expectEqual('the refused class changed nothing', (await vmsOf())[1].vmclass, 'MI_2')
+    await vmRow(1).getByTestId('vm-class-input').fill('MI_3')
+    await vmRow(1).getByTestId('vm-class-save').click()
+    await vmRow(1).getByTestId('vm-class-form').waitFor({ state: 'hidden' })
+    expectEqual('VM 1 is MI_3 in the API', (await vmsOf())[1].vmclass, 'MI_3')
+    await waitFor('VM 1 shown as MI_3', async () => (await vmRow(1).getByTestId('vm-class').innerText()) === 'MI_3')
+
     // --- enable: an async job, followed to its end ------------------------------------------------------------------
     await page.getByTestId('enable').click()
     await page.getByTestId('job-progress').waitFor({ timeout: 10000 })
@@ -140,10 +159,20 @@ async function main(cluster) {
     log(`timeline shows ${await count('[data-testid="checkpoint"]')} checkpoints (${forced} forced), ${await count('[data-testid="segment"]')} log segments`)
     await shot('timeline')
 
+    const hosts0 = await api.listAll('listHosts', {}, 'host')
     // --- storage and hosts ---------------------------------------------------------------------------------------
     await go(`#/storage/${group.id}`)
     await page.getByTestId('storage-vms').waitFor()
-    await waitFor('stable bytes', async () => !(await text('total-stable')).startsWith('0 '))
+    const statistic = (testId) => page.locator(`[data-testid="${testId}"] .ant-statistic-content`).first().innerText()
+    await waitFor('stable bytes', async () => !(await statistic('total-stable')).startsWith('0 '))
+    const cps = await api.listAll('listVmCheckpoints', { protectiongroupid: group.id, includeremoved: true }, 'vmcheckpoint')
+    const hostIds = new Set(hosts0.map((h) => h.id))
+    expectEqual('every checkpoint names the host that took it', cps.every((c) => hostIds.has(c.hostid)), true)
+    const [fullShown, incrementalShown] = await waitFor('full-pass and incremental bytes', async () => {
+      const parts = (await statistic('total-full-incremental')).split(' / ')
+      return parts.length === 2 && parts.every((p) => /^[1-9][\d.]* [KMG]?i?B$/.test(p)) ? parts : null
+    })
+    log(`storage: full passes ${fullShown}, incremental ${incrementalShown}`)
     await shot('storage', { fullPage: true })
     await go('#/hosts')
     await page.getByTestId('hosts-table').waitFor()
@@ -174,6 +203,13 @@ async function main(cluster) {
     await page.locator('.ant-table-row-expand-icon').first().click()
     await shot('recoveries')
 
+    // --- storage after the recovery: the failed host keeps a row with what it stored, and runs no VM now ------------
+    await go(`#/storage/${group.id}`)
+    const victimRow = page.locator('[data-testid="storage-hosts"] tr.ant-table-row', { hasText: victim.name }).first()
+    await victimRow.waitFor()
+    expectEqual(`${victim.name} keeps its storage row, running no VM now`, await victimRow.locator('td').nth(1).innerText(), '0')
+    await shot('storage-after-recovery', { fullPage: true })
+
     // --- the timeline shows the failure, and the line moves on past the recovery's line ---------------------------
     await go(`#/timeline/${group.id}`)
     await page.getByTestId('failure').first().waitFor({ timeout: 20000 })
@@ -184,6 +220,22 @@ async function main(cluster) {
     await go('#/groups')
     await page.getByTestId('groups-table').waitFor()
     await shot('groups')
+
+    // --- the advisor's proposals from the traffic the group recorded, next to the classes, fixed while it runs --------
+    await page.locator('.ant-table-row-expand-icon').first().click()
+    await page.getByTestId('group-vms').waitFor()
+    expectEqual('a running group offers no class change', await page.getByTestId('vm-class-edit').count(), 0)
+    expectEqual('and says why', (await text('vm-class-note')).includes('Classes are fixed while the group runs'), true)
+    const shown = await waitFor('the proposals shown as the API lists them', async () => {
+      const advice = await api.listAll('listVmClassAdvice', { protectiongroupid: group.id }, 'vmclassadvice')
+      const ui = await page.locator('[data-testid="group-vms"] [data-testid="vm-advice"]').allInnerTexts()
+      const expected = advice.map((a) => a.proposedclass ?? '—')
+      return advice.some((a) => a.proposedclass) && JSON.stringify(ui) === JSON.stringify(expected) ? advice : null
+    }, { timeoutMs: 30000 })
+    for (const a of shown) log(`advice for VM ${a.virtualmachineid.slice(0, 8)} (${a.vmclass}): ${a.proposedclass ?? '—'}, ${a.reason}`)
+    await page.getByTestId('vm-advice').first().hover()
+    await page.locator('.ant-tooltip').first().waitFor()
+    await shot('groups-advice')
 
     // --- a narrow window ---------------------------------------------------------------------------------------
     await page.setViewportSize({ width: 420, height: 860 })

@@ -64,6 +64,23 @@ describe('GroupsView', () => {
     expect(byTestId('group-save')).not.toBeNull()
   })
 
+  it("shows a create job's refusal in the form, as CloudStack runs create as an async job", async () => {
+    const refusal = 'Unable to execute API command createprotectiongroup due to invalid value 0 for parameter baseperiod'
+    const api = fakeApi({ lists: { listProtectionGroups: [] }, calls: { createProtectionGroup: { jobid: 'job-c' } },
+      jobs: { 'job-c': new ApiError(refusal) } })
+    wrapper = mountWith(GroupsView, { api })
+    await settle()
+    await wrapper.find('[data-testid="create-group"]').trigger('click')
+    await settle()
+    const name = document.body.querySelector('[data-testid="group-name"]')
+    name.value = 'web'
+    name.dispatchEvent(new Event('input'))
+    byTestId('group-save').click()
+    await settle()
+    expect(api.log).toContainEqual(['wait', 'job-c'])
+    expect(byTestId('form-error').textContent).toBe(refusal)
+  })
+
   it('enables a group through its async job and says when it is done', async () => {
     const disabled = { ...group, state: 'Disabled', started: undefined, lineindex: undefined }
     const api = fakeApi({ lists: { listProtectionGroups: [disabled], listHosts: hosts },

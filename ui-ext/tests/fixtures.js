@@ -17,14 +17,16 @@ export const group = {
   ],
 }
 
-const cp = (vm, index, state, { forced = false, size = 1000 } = {}) =>
-  ({ id: `${vm}-${index}`, virtualmachineid: vm, index, incarnation: 0, forced, state, size, created: at(index) })
+const cp = (vm, index, state, { forced = false, size = 1000, host = vm === 'vm-b' ? 'h-2' : 'h-1' } = {}) =>
+  ({ id: `${vm}-${index}`, virtualmachineid: vm, index, incarnation: 0, forced, state, size, created: at(index),
+    ...(host ? { hostid: host } : {}) })
 
+// vm-a's checkpoint 7 was taken on h-2 (its first there: a full pass); vm-c's predates hosts per checkpoint.
 export const checkpoints = [
   cp('vm-a', 3, 'COLLECTED'), cp('vm-a', 4, 'STABLE'), cp('vm-a', 5, 'STABLE', { forced: true }), cp('vm-a', 6, 'STABLE'),
-  cp('vm-a', 7, 'STAGED', { size: 500 }),
+  cp('vm-a', 7, 'STAGED', { size: 500, host: 'h-2' }),
   cp('vm-b', 4, 'STABLE'), cp('vm-b', 6, 'STABLE'), cp('vm-b', 8, 'DISCARDED'),
-  cp('vm-c', 6, 'STABLE'),
+  cp('vm-c', 6, 'STABLE', { host: null }),
 ]
 
 export const segments = [

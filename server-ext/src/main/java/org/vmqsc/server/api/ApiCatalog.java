@@ -43,6 +43,14 @@ final class ApiCatalog {
       new Api("removeVmFromProtectionGroup", false, "Removes a VM from a protection group", List.of(
           new Param("id", "uuid", true, "the group"),
           new Param("virtualmachineid", "uuid", true, "the VM"))),
+      new Api("updateVmInProtectionGroup", false, "Changes a VM's class in a protection group (before the group is"
+          + " enabled: the recovery line reads recorded checkpoints by each VM's class)", List.of(
+          new Param("id", "uuid", true, "the group"),
+          new Param("virtualmachineid", "uuid", true, "the VM"),
+          new Param("vmclass", "string", true, "SI or MI_k with k >= 2"))),
+      new Api("listVmClassAdvice", false, "Lists the class proposed for each VM of a group from its recorded"
+          + " traffic", List.of(GROUP_ID,
+          new Param("maxk", "integer", false, "the longest interval k to propose, 2 to 64 (default 4)"))),
       new Api("listVmCheckpoints", false, "Lists a group's checkpoints", List.of(
           GROUP_ID, new Param("virtualmachineid", "uuid", false, "only this VM's"),
           new Param("includeremoved", "boolean", false, "also collected and discarded ones"), PAGE, PAGE_SIZE)),

@@ -8,6 +8,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import org.vmqsc.server.service.Page;
 import org.vmqsc.server.service.Views.CheckpointView;
+import org.vmqsc.server.service.advice.TrafficAdvisor.VmClassAdvice;
+import org.vmqsc.server.service.advice.VmTraffic;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.LineEntry;
 import org.vmqsc.server.service.Views.LineView;
@@ -55,6 +57,26 @@ final class Json {
     return o;
   }
 
+  static JsonObject vmClassAdvice(VmClassAdvice a) {
+    JsonObject o = new JsonObject();
+    o.addProperty("virtualmachineid", a.vmUuid());
+    o.addProperty("vmclass", a.vmClass());
+    if (a.proposedClass() != null) o.addProperty("proposedclass", a.proposedClass());
+    o.addProperty("reason", a.reason());
+    VmTraffic t = a.traffic();
+    if (t != null) {
+      o.addProperty("periods", t.periods());
+      o.addProperty("messagesreceived", t.messagesReceived());
+      if (t.checkpointBytes() != null) o.addProperty("checkpointsize", t.checkpointBytes());
+      o.addProperty("loggedsize", t.loggedBytes());
+      o.addProperty("loggedmessages", t.loggedMessages());
+    }
+    if (a.receivedBytesPerPeriod() != null) {
+      o.addProperty("receivedsizeperperiod", Math.round(a.receivedBytesPerPeriod()));
+    }
+    return o;
+  }
+
   static JsonObject checkpoint(CheckpointView c) {
     JsonObject o = new JsonObject();
     o.addProperty("id", c.uuid());
@@ -62,6 +84,7 @@ final class Json {
     o.addProperty("index", c.index());
     o.addProperty("incarnation", c.incarnation());
     o.addProperty("forced", c.forced());
+    if (c.hostUuid() != null) o.addProperty("hostid", c.hostUuid());
     o.addProperty("state", c.state().name());
     o.addProperty("size", c.sizeBytes());
     o.addProperty("location", c.location());

@@ -251,6 +251,26 @@ public final class Catalog implements ProtectionService {
     });
   }
 
+  @Override
+  public MemberView changeVmClass(String groupUuid, String vmUuid, String vmClass) {
+    String checkedClass = Checks.vmClass(vmClass);
+    return database.inTransaction(Retry.IDEMPOTENT, session -> {
+      ProtectionGroupEntity group = lockGroup(session, groupUuid);
+      List<GroupMemberEntity> members = MemberRepository.ofGroup(session, group.id());
+      int number = 0;
+      while (number < members.size() && !members.get(number).vmUuid().equals(vmUuid)) number++;
+      if (number == members.size()) throw unknownVm(vmUuid, "in group " + groupUuid);
+      long count = session.createSelectionQuery("select count(*) from CheckpointEntity where groupId = :group",
+          Long.class).setParameter("group", group.id()).getSingleResult();
+      if (count > 0 || group.startedMs() != null) throw Checks.classFixed(vmUuid, groupUuid);
+      GroupMemberEntity member = members.get(number);
+      member.setVmClass(checkedClass);
+      group.bumpStateVersion();
+      log.info("VM {} of group {} is now {}", vmUuid, groupUuid, checkedClass);
+      return ViewsOf.member(member, number);
+    });
+  }
+
   /**
    * The VM now runs on {@code hostUuid} (after a migration or a restart elsewhere). Like every change to a
    * group, under the group's row lock; the version bump makes other managers reread the members.
@@ -289,7 +309,7 @@ public final class Catalog implements ProtectionService {
       ReportBatch writes = new ReportBatch();
       EnumSet<ReportOutcome> outcomes = EnumSet.noneOf(ReportOutcome.class);
       for (BoundaryReport report : batch.boundaries()) {
-        outcomes.add(boundary(group, state, writes, report, now));
+        outcomes.add(boundary(group, state, writes, report, batch.hostUuid(), now));
       }
       for (LoggedMessageReport report : batch.loggedMessages()) {
         checkMessage(group, state, report);
@@ -313,7 +333,7 @@ public final class Catalog implements ProtectionService {
   }
 
   private ReportOutcome boundary(ProtectionGroupEntity group, GroupState state, ReportBatch writes,
-      BoundaryReport report, Instant now) {
+      BoundaryReport report, String hostUuid, Instant now) {
     int vm = state.isEmpty() ? -1 : state.numberOfVm(report.vmUuid());
     if (vm < 0) {
       log.warn("refused a report for VM {}: it is not in group {}", report.vmUuid(), group.uuid());
@@ -347,7 +367,7 @@ public final class Catalog implements ProtectionService {
       log.debug("ignored {}: behind the recovery line {}", report, group.lineIndex());
       return ReportOutcome.IGNORED;
     }
-    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, sent, received, now);
+    BoundaryArtifactEntity row = newRow(group.id(), member.id(), report, hostUuid, sent, received, now);
     state.add(row, sent, received);
     writes.insert(vm, row, sent, received);
     return ReportOutcome.RECORDED;
@@ -679,12 +699,12 @@ public final class Catalog implements ProtectionService {
     return ReportOutcome.DUPLICATE;
   }
 
-  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, long[] sent,
-      long[] received, Instant now) {
+  private static BoundaryArtifactEntity newRow(long groupId, long memberId, BoundaryReport r, String hostUuid,
+      long[] sent, long[] received, Instant now) {
     ArtifactState state = r.stable() ? ArtifactState.STABLE : ArtifactState.STAGED;
     return r.kind() == BoundaryKind.CHECKPOINT
-        ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), state, r.sizeBytes(),
-            r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now)
+        ? new CheckpointEntity(groupId, memberId, r.index(), r.incarnation(), r.forced(), hostUuid, state,
+            r.sizeBytes(), r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now)
         : new LogSegmentEntity(groupId, memberId, r.index() - 1, r.index(), r.incarnation(), state, r.sizeBytes(),
             r.location(), r.contentDigest(), r.position(), r.received(), sent, received, now);
   }

@@ -102,13 +102,14 @@ final class ReportBatch {
       List<Map.Entry<Key, Insert>> chunk, boolean checkpoint) throws SQLException {
     boolean returning = supportsReturning(connection);
     String columns = checkpoint
-        ? "uuid, group_id, member_id, csn, incarnation, forced, state, size_bytes, location, content_digest,"
-            + " position, received, sent_counts, received_counts, created"
+        ? "uuid, group_id, member_id, csn, incarnation, forced, host_uuid, state, size_bytes, location,"
+            + " content_digest, position, received, sent_counts, received_counts, created"
         : "uuid, group_id, member_id, first_csn, csn, incarnation, state, size_bytes, location, content_digest,"
             + " position, received, sent_counts, received_counts, created";
     StringBuilder sql = new StringBuilder("INSERT INTO ")
         .append(checkpoint ? "vmqsc_checkpoint" : "vmqsc_log_segment").append(" (").append(columns).append(") VALUES ");
-    for (int i = 0; i < chunk.size(); i++) sql.append(i == 0 ? "" : ",").append("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    String values = checkpoint ? "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    for (int i = 0; i < chunk.size(); i++) sql.append(i == 0 ? "" : ",").append(values);
     if (returning) sql.append(" RETURNING id, uuid");
     Instant formattedInstant = null;
     String formatted = null;
@@ -123,6 +124,7 @@ final class ReportBatch {
           insert.setLong(p++, row.csn());
           insert.setInt(p++, row.incarnation());
           insert.setBoolean(p++, ((CheckpointEntity) row).forced());
+          insert.setString(p++, ((CheckpointEntity) row).hostUuid());
         } else {
           insert.setLong(p++, ((LogSegmentEntity) row).firstCsn());
           insert.setLong(p++, row.csn());

@@ -28,12 +28,12 @@ final class ViewsOf {
 
   static CheckpointView checkpoint(CheckpointEntity c, String vmUuid) {
     return new CheckpointView(c.uuid(), vmUuid, c.csn(), c.incarnation(), c.forced(), c.state(), c.sizeBytes(),
-        c.location(), c.contentDigest(), c.created());
+        c.location(), c.contentDigest(), c.created(), c.received(), c.hostUuid());
   }
 
   static LogSegmentView logSegment(LogSegmentEntity s, String vmUuid) {
     return new LogSegmentView(s.uuid(), vmUuid, s.firstCsn(), s.csn(), s.incarnation(), s.state(),
-        s.sizeBytes(), s.location(), s.contentDigest(), s.created());
+        s.sizeBytes(), s.location(), s.contentDigest(), s.created(), s.received());
   }
 
   static RecoveryEventView recoveryEvent(RecoveryEventEntity e, String groupUuid) {

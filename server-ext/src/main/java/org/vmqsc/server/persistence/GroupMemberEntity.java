@@ -15,7 +15,7 @@ public class GroupMemberEntity extends CloudStackRow {
   @Column(name = "vm_uuid", nullable = false, updatable = false)
   private String vmUuid;
   /** "SI" or "MI_k", as the protocol's VmClass prints it. */
-  @Column(name = "vm_class", nullable = false, updatable = false)
+  @Column(name = "vm_class", nullable = false)
   private String vmClass;
   @Column(name = "host_uuid")
   private String hostUuid;
@@ -42,6 +42,8 @@ public class GroupMemberEntity extends CloudStackRow {
   public int incarnation() { return incarnation; }
 
   public void setHostUuid(String hostUuid) { this.hostUuid = hostUuid; }
+  /** Only before the group starts (the service checks it). */
+  public void setVmClass(String vmClass) { this.vmClass = vmClass; }
   public long[] rollbackSentCounts() { return rollbackSentCounts == null ? null : rollbackSentCounts.clone(); }
 
   /** A recovery restarted the VM from the line where it had sent {@code sentAtLine}, under a new incarnation. */

@@ -40,6 +40,16 @@ public final class Checks {
     }
   }
 
+  /**
+   * A started group keeps its VMs' classes: the line keeper and the planner read each VM's recorded boundaries by
+   * its class, so a class changed under a running group would misread the boundaries recorded before the change.
+   */
+  public static ServiceException classFixed(String vmUuid, String groupUuid) {
+    return new ServiceException(Reason.WRONG_STATE, "cannot change the class of VM " + vmUuid + " in group "
+        + groupUuid + ": its protection has started, and the recovery line reads the checkpoints recorded so far by"
+        + " each VM's class, so classes are fixed while the group runs; create a new group with the new classes");
+  }
+
   public static String uuid(String what, String value) {
     if (value == null || value.isBlank()) throw invalid(what + " uuid is missing");
     if (value.length() > 255) throw invalid(what + " uuid has at most 255 characters");

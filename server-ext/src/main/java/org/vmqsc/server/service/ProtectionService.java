@@ -73,6 +73,13 @@ public interface ProtectionService {
 
   void removeVm(String groupUuid, String vmUuid);
 
+  /**
+   * The VM's class is now {@code vmClass} ("SI" or "MI_k"). Only before the group starts: the line keeper and the
+   * planner read each VM's recorded boundaries by its class (a checkpoint at every k-th index), so a class changed
+   * under a running group would misread the boundaries recorded before the change.
+   */
+  MemberView changeVmClass(String groupUuid, String vmUuid, String vmClass);
+
   /** The VM now runs on {@code hostUuid} (placed or restored there). */
   void moveVm(String vmUuid, String hostUuid);
 

@@ -21,14 +21,23 @@ public final class Views {
                            int incarnation, Instant created) {
   }
 
+  /**
+   * @param hostUuid the host that took it (a VM's first checkpoint on a host stores its whole image there, later
+   *                 ones what changed); null for checkpoints recorded before hosts were
+   * @param received how many messages the VM had received in all at this boundary (its traffic, for advice)
+   */
   public record CheckpointView(String uuid, String vmUuid, long index, int incarnation, boolean forced,
                                ArtifactState state, long sizeBytes, String location, String contentDigest,
-                               Instant created) {
+                               Instant created, long received, String hostUuid) {
   }
 
+  /**
+   * @param sizeBytes the bytes of the messages the VM received in the interval, which the segment logs
+   * @param received  how many messages the VM had received in all at the segment's end
+   */
   public record LogSegmentView(String uuid, String vmUuid, long firstIndex, long index, int incarnation,
                                ArtifactState state, long sizeBytes, String location, String contentDigest,
-                               Instant created) {
+                               Instant created, long received) {
   }
 
   /** A recovery line: for each VM, the checkpoint it restores (its index <= the line's) and where that checkpoint is. */

@@ -77,6 +77,21 @@ public class ApiBadInputTest {
     calls.add(new String[] {"removeVmFromProtectionGroup", "id", group});
     calls.add(new String[] {"removeVmFromProtectionGroup", "id", group, "virtualmachineid", "vm-9"});
     calls.add(new String[] {"removeVmFromProtectionGroup", "id", "no-such-group", "virtualmachineid", "vm-1"});
+    // updateVmInProtectionGroup
+    calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-1"});
+    calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "vmclass", "SI"});
+    calls.add(new String[] {"updateVmInProtectionGroup", "virtualmachineid", "vm-1", "vmclass", "SI"});
+    calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-1", "vmclass", "MI_1"});
+    calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-1", "vmclass", "XL"});
+    calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-9", "vmclass", "SI"});
+    calls.add(new String[] {"updateVmInProtectionGroup", "id", "no-such-group", "virtualmachineid", "vm-1",
+        "vmclass", "SI"});
+    // listVmClassAdvice
+    calls.add(new String[] {"listVmClassAdvice"});
+    calls.add(new String[] {"listVmClassAdvice", "protectiongroupid", "no-such-group"});
+    calls.add(new String[] {"listVmClassAdvice", "protectiongroupid", group, "maxk", "1"});
+    calls.add(new String[] {"listVmClassAdvice", "protectiongroupid", group, "maxk", "65"});
+    calls.add(new String[] {"listVmClassAdvice", "protectiongroupid", group, "maxk", "four"});
     // listVmCheckpoints
     calls.add(new String[] {"listVmCheckpoints"});
     calls.add(new String[] {"listVmCheckpoints", "protectiongroupid", "no-such-group"});

@@ -78,6 +78,60 @@ public class ApiGroupsTest {
   }
 
   @Test
+  public void aVmsClassChangesUntilTheGroupIsEnabled() throws Exception {
+    String id = api.createGroup("g");
+    api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-1");
+    api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-2");
+    ApiClient.Reply changed = api.client.post("updateVmInProtectionGroup", "id", id, "virtualmachineid", "vm-2",
+        "vmclass", "mi_3");
+    assertOk(changed);
+    JsonArray vms = changed.response("updateVmInProtectionGroup").getAsJsonObject("protectiongroup")
+        .getAsJsonArray("vm");
+    assertEquals("SI", vms.get(0).getAsJsonObject().get("vmclass").getAsString());
+    assertEquals("MI_3", vms.get(1).getAsJsonObject().get("vmclass").getAsString());
+
+    api.service.startGroup(id, System.currentTimeMillis());
+    ApiClient.Reply refused = api.client.get("updateVmInProtectionGroup", "id", id, "virtualmachineid", "vm-1",
+        "vmclass", "MI_2");
+    String text = ApiFixture.assertError(refused, "updatevminprotectiongroupresponse", 431, 4350)
+        .get("errortext").getAsString();
+    assertTrue(text, text.contains("classes are fixed while the group runs"));
+    JsonObject group = api.client.get("listProtectionGroups", "id", id).response("listProtectionGroups")
+        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
+    assertEquals("SI", group.getAsJsonArray("vm").get(0).getAsJsonObject().get("vmclass").getAsString());
+  }
+
+  @Test
+  public void theAdviceListsEveryVmWithItsProposalOrWhyThereIsNone() throws Exception {
+    String id = api.createGroup("g");
+    api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-1");
+    api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-2", "vmclass", "MI_2");
+    for (long i = 0; i <= 2; i++) {
+      for (String vm : new String[] {"vm-1", "vm-2"}) {
+        org.vmqsc.protocol.BoundaryKind kind = vm.equals("vm-2") && i % 2 == 1
+            ? org.vmqsc.protocol.BoundaryKind.LOG_SEGMENT : org.vmqsc.protocol.BoundaryKind.CHECKPOINT;
+        api.service.report(new org.vmqsc.server.service.HostReport("h1", id, java.util.List.of(
+            new org.vmqsc.server.service.BoundaryReport(vm, kind, i, 0, false, true, 8192, "s/" + vm + i, "d", i,
+                vm.equals("vm-1") ? 0 : 3 * i, new long[2], new long[2])), java.util.List.of()));
+      }
+    }
+    JsonObject list = api.client.get("listVmClassAdvice", "protectiongroupid", id, "maxk", "3")
+        .response("listVmClassAdvice");
+    assertEquals(2, list.get("count").getAsInt());
+    JsonObject quiet = list.getAsJsonArray("vmclassadvice").get(0).getAsJsonObject();
+    assertEquals("vm-1", quiet.get("virtualmachineid").getAsString());
+    assertEquals("SI", quiet.get("vmclass").getAsString());
+    assertEquals("MI_3", quiet.get("proposedclass").getAsString());
+    assertEquals(2, quiet.get("periods").getAsLong());
+    assertEquals(8192, quiet.get("checkpointsize").getAsLong());
+    assertTrue(quiet.get("reason").getAsString().contains("receives nothing"));
+    JsonObject logging = list.getAsJsonArray("vmclassadvice").get(1).getAsJsonObject();
+    assertEquals(6, logging.get("messagesreceived").getAsLong());
+    assertEquals(3, logging.get("loggedmessages").getAsLong());
+    assertEquals(8192 / 3 * 3, logging.get("receivedsizeperperiod").getAsLong(), 3);
+  }
+
+  @Test
   public void pagesCountEverythingAndShowOnePage() throws Exception {
     for (int i = 0; i < 5; i++) api.createGroup("g" + i);
     JsonObject page2 = api.client.get("listProtectionGroups", "page", "2", "pagesize", "2")

@@ -37,6 +37,7 @@ public class ApiHistoryTest {
     assertEquals("STABLE", cp.get("state").getAsString());
     assertEquals(4096, cp.get("size").getAsLong());
     assertEquals("stable/vm-b/0", cp.get("location").getAsString());
+    assertEquals("the host whose report recorded it", "h1", cp.get("hostid").getAsString());
 
     JsonObject lines = api.client.get("listRecoveryLines", "protectiongroupid", group)
         .response("listRecoveryLines");

@@ -337,6 +337,33 @@ public abstract class ProtectionServiceContract {
     assertEquals(3, service.members(g.uuid()).size());
   }
 
+  @Test public void aVmsClassChangesUntilTheGroupStarts() {
+    GroupView g = threeVms();
+    MemberView b = service.changeVmClass(g.uuid(), "b", "mi_3");
+    assertEquals("MI_3", b.vmClass());
+    assertEquals(1, b.number());
+    assertEquals("MI_3", service.members(g.uuid()).get(1).vmClass());
+    assertEquals(List.of(VmClass.SI, VmClass.mi(3), VmClass.mi(2)), service.config(g.uuid()).classes());
+    assertEquals("SI", service.changeVmClass(g.uuid(), "c", "SI").vmClass());
+
+    refused(Reason.INVALID, () -> service.changeVmClass(g.uuid(), "a", "MI_1"));
+    refused(Reason.INVALID, () -> service.changeVmClass(g.uuid(), "a", null));
+    refused(Reason.UNKNOWN_VM, () -> service.changeVmClass(g.uuid(), "zz", "SI"));
+    refused(Reason.UNKNOWN_GROUP, () -> service.changeVmClass("nope", "a", "SI"));
+    assertEquals(List.of("SI", "MI_3", "SI"), service.members(g.uuid()).stream().map(MemberView::vmClass).toList());
+
+    service.startGroup(g.uuid(), 1_800_000_000_000L);
+    refused(Reason.WRONG_STATE, () -> service.changeVmClass(g.uuid(), "a", "MI_2"));
+    assertEquals("SI", service.members(g.uuid()).get(0).vmClass());
+  }
+
+  @Test public void aVmsClassIsFixedOnceTheGroupHasCheckpoints() {
+    GroupView g = threeVms();
+    send(g, checkpoint("a", 0, false));
+    refused(Reason.WRONG_STATE, () -> service.changeVmClass(g.uuid(), "c", "SI"));
+    assertEquals("MI_2", service.members(g.uuid()).get(2).vmClass());
+  }
+
   @Test public void movingAVmChangesItsHostAndTheGroupsOnHosts() {
     GroupView g = threeVms();
     GroupView other = service.createGroup("db", 1000, null, null);
@@ -352,6 +379,19 @@ public abstract class ProtectionServiceContract {
   }
 
   // ---- reports and the line -----------------------------------------------------------------------------------
+
+  @Test public void aCheckpointNamesTheHostThatReportedItAndItsReceivedCount() {
+    GroupView g = threeVms();
+    service.report(new HostReport("h1", g.uuid(), List.of(checkpoint("a", 0, false, new long[3],
+        new long[] {0, 2, 1})), List.of()));
+    // The stable copy reported later (or by whoever) keeps the host that recorded the checkpoint.
+    service.report(new HostReport("h2", g.uuid(), List.of(checkpoint("a", 0, true, new long[3],
+        new long[] {0, 2, 1})), List.of()));
+    CheckpointView a = service.listCheckpoints(g.uuid(), false, PageRequest.first(10)).items().get(0);
+    assertEquals("h1", a.hostUuid());
+    assertEquals(3, a.received());
+    assertEquals(ArtifactState.STABLE, a.state());
+  }
 
   @Test public void theLineWaitsForEveryVmsStableStateThenMoves() {
     GroupView g = threeVms();

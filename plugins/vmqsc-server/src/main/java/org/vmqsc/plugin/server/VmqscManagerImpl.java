@@ -28,13 +28,16 @@ import org.vmqsc.plugin.server.api.command.AddVmToProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.CreateProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.DeleteProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.EnableProtectionGroupCmd;
+import org.vmqsc.plugin.server.api.command.ListLogSegmentsCmd;
 import org.vmqsc.plugin.server.api.command.ListProtectionGroupsCmd;
 import org.vmqsc.plugin.server.api.command.ListRecoveryEventsCmd;
 import org.vmqsc.plugin.server.api.command.ListRecoveryLinesCmd;
 import org.vmqsc.plugin.server.api.command.ListVmCheckpointsCmd;
+import org.vmqsc.plugin.server.api.command.ListVmClassAdviceCmd;
 import org.vmqsc.plugin.server.api.command.RecoverProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.RemoveVmFromProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.UpdateProtectionGroupCmd;
+import org.vmqsc.plugin.server.api.command.UpdateVmInProtectionGroupCmd;
 import org.vmqsc.plugin.server.db.CloudStackDataSource;
 import org.vmqsc.plugin.server.host.AgentCommandChannel;
 import org.vmqsc.plugin.server.host.CheckpointTicks;
@@ -150,7 +153,8 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     return List.of(CreateProtectionGroupCmd.class, ListProtectionGroupsCmd.class, UpdateProtectionGroupCmd.class,
         DeleteProtectionGroupCmd.class, AddVmToProtectionGroupCmd.class, RemoveVmFromProtectionGroupCmd.class,
         EnableProtectionGroupCmd.class, ListVmCheckpointsCmd.class, ListRecoveryLinesCmd.class,
-        RecoverProtectionGroupCmd.class, ListRecoveryEventsCmd.class);
+        RecoverProtectionGroupCmd.class, ListRecoveryEventsCmd.class, UpdateVmInProtectionGroupCmd.class,
+        ListVmClassAdviceCmd.class, ListLogSegmentsCmd.class);
   }
 
   @Override public String getConfigComponentName() {

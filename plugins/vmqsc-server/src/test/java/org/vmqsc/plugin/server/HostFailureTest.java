@@ -167,7 +167,7 @@ public class HostFailureTest {
     assertEquals(List.of("vmqsc.enabled", "vmqsc.default.base.period", "vmqsc.default.vm.class",
         "vmqsc.staging.directory", "vmqsc.stable.storage", "vmqsc.flush.bandwidth", "vmqsc.lease", "vmqsc.heartbeat",
         "vmqsc.checkpoints.kept.behind.line", "vmqsc.domain.admins.enabled"), keys);
-    assertEquals(11, manager.getCommands().size());
+    assertEquals(14, manager.getCommands().size());
   }
 
   /** The listener hears CloudStack's Down verdict; the recovery runs on the manager's recovery thread. */

@@ -166,7 +166,7 @@ public final class InMemoryProtectionService implements ProtectionService {
     final long id;
     final String uuid;
     final String vmUuid;
-    final String vmClass;
+    String vmClass;
     final Instant created;
     Group group;
     int number;
@@ -195,12 +195,15 @@ public final class InMemoryProtectionService implements ProtectionService {
     final int vm;
     final String vmUuid;
     final BoundaryReport report;
+    /** The host whose report recorded it. */
+    final String hostUuid;
     final Instant created;
     ArtifactState state;
     String location;
 
-    Artifact(long id, String uuid, int vm, BoundaryReport report, Instant created) {
+    Artifact(long id, String uuid, int vm, BoundaryReport report, String hostUuid, Instant created) {
       this.id = id;
+      this.hostUuid = hostUuid;
       this.uuid = uuid;
       this.vm = vm;
       this.vmUuid = report.vmUuid();
@@ -228,12 +231,12 @@ public final class InMemoryProtectionService implements ProtectionService {
 
     CheckpointView checkpointView() {
       return new CheckpointView(uuid, vmUuid, csn(), report.incarnation(), report.forced(), state,
-          report.sizeBytes(), location, report.contentDigest(), created);
+          report.sizeBytes(), location, report.contentDigest(), created, report.received(), hostUuid);
     }
 
     LogSegmentView segmentView() {
       return new LogSegmentView(uuid, vmUuid, csn() - 1, csn(), report.incarnation(), state, report.sizeBytes(),
-          location, report.contentDigest(), created);
+          location, report.contentDigest(), created, report.received());
     }
   }
 
@@ -369,6 +372,18 @@ public final class InMemoryProtectionService implements ProtectionService {
   }
 
   @Override
+  public synchronized MemberView changeVmClass(String groupUuid, String vmUuid, String vmClass) {
+    String checkedClass = Checks.vmClass(vmClass);
+    Group group = group0(groupUuid);
+    Member member = memberOfVm.get(vmUuid);
+    if (member == null || member.group != group) throw unknownVm(vmUuid, "in group " + groupUuid);
+    if (group.hadCheckpoints || group.startedMs != null) throw Checks.classFixed(vmUuid, groupUuid);
+    member.vmClass = checkedClass;
+    group.keeper = null;
+    return member.view();
+  }
+
+  @Override
   public synchronized void removeVm(String groupUuid, String vmUuid) {
     Group group = group0(groupUuid);
     Member member = memberOfVm.get(vmUuid);
@@ -460,7 +475,8 @@ public final class InMemoryProtectionService implements ProtectionService {
     List<Runnable> undo = new ArrayList<>();
     try {
       for (int i = 0; i < batch.boundaries().size(); i++) {
-        outcome = stronger(outcome, apply(group, keeper, reporters.get(i), batch.boundaries().get(i), undo));
+        outcome = stronger(outcome, apply(group, keeper, reporters.get(i), batch.boundaries().get(i),
+            batch.hostUuid(), undo));
       }
       for (int i = 0; i < batch.loggedMessages().size(); i++) {
         Member[] ends = senders.get(i);
@@ -489,7 +505,8 @@ public final class InMemoryProtectionService implements ProtectionService {
     return a.ordinal() <= b.ordinal() ? a : b; // RECORDED, MADE_STABLE, DUPLICATE, IGNORED
   }
 
-  private ReportOutcome apply(Group group, LineKeeper keeper, Member member, BoundaryReport r, List<Runnable> undo) {
+  private ReportOutcome apply(Group group, LineKeeper keeper, Member member, BoundaryReport r, String hostUuid,
+                              List<Runnable> undo) {
     if (r.incarnation() < member.incarnation) return ReportOutcome.IGNORED;
     boolean checkpoint = r.kind() == BoundaryKind.CHECKPOINT;
     int vm = member.number;
@@ -510,7 +527,7 @@ public final class InMemoryProtectionService implements ProtectionService {
       return ReportOutcome.DUPLICATE;
     }
     if (group.lineIndex != null && r.index() < group.lineIndex) return ReportOutcome.IGNORED;
-    Artifact artifact = new Artifact(++sequence, ids.get(), vm, r, now());
+    Artifact artifact = new Artifact(++sequence, ids.get(), vm, r, hostUuid, now());
     artifacts.put(r.index(), artifact);
     boolean hadCheckpoints = group.hadCheckpoints;
     if (checkpoint) group.hadCheckpoints = true;

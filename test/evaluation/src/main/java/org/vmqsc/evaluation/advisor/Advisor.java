@@ -3,6 +3,7 @@ package org.vmqsc.evaluation.advisor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.vmqsc.protocol.advice.ClassAdvisor;
 import org.vmqsc.evaluation.CostModel;
 import org.vmqsc.evaluation.VmClasses;
 
@@ -13,10 +14,11 @@ import org.vmqsc.evaluation.VmClasses;
  * stable storage) and M the mean time between failures of the group's hosts taken together (host MTBF / hosts),
  * since any of them failing costs the group a rollback.
  *
- * <p>Classes: making a VM MI_k saves (k-1)/k of its checkpoint bytes and costs the same share of the bytes it
- * receives, which go to the stable log instead. So a VM that receives, per base period, at least half a
- * checkpoint's worth stays SI (the margin pays for forced checkpoints and longer replays), and a lighter one becomes
- * MI_k with k = S / (2 R), capped at {@code maxK}: the lighter it is, the rarer its checkpoints.
+ * <p>Classes: the protocol's {@link ClassAdvisor} (the manager proposes classes by the same rule), fed with each
+ * VM's received bytes per base period from the traffic. Making a VM MI_k saves (k-1)/k of its checkpoint bytes and
+ * costs the same share of the bytes it receives, which go to the stable log instead; so a VM that receives, per
+ * base period, at least half a checkpoint's worth stays SI, and a lighter one becomes MI_k with k = S / (2 R),
+ * capped at {@code maxK}.
  *
  * <p>Failures: that k only counts storage. A VM that checkpoints every k base periods also loses more when it
  * fails or is rolled back: it restarts from a checkpoint k T0 / 2 old on average and replays (or executes again)
@@ -57,8 +59,8 @@ public final class Advisor {
     double[] perPeriod = receivedBytesPerPeriod(sends, vms, duration, basePeriod);
     int[] k = new int[vms];
     for (int v = 0; v < vms; v++) {
-      double s = cost.checkpointBytes(), r = perPeriod[v];
-      int byStorage = r >= s / 2 ? 1 : (int) Math.max(2, Math.min(maxK, r == 0 ? maxK : Math.floor(s / (2 * r))));
+      double r = perPeriod[v];
+      int byStorage = ClassAdvisor.propose(cost.checkpointBytes(), r, maxK).proposed().period();
       k[v] = 1;
       for (int c = 2; c <= byStorage; c++) {
         if (cost(c, r, basePeriod, cost, failuresPerSecond) < cost(k[v], r, basePeriod, cost, failuresPerSecond)) k[v] = c;

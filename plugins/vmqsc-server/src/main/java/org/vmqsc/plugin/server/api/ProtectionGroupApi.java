@@ -29,6 +29,7 @@ import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.ServiceException;
+import org.vmqsc.server.service.advice.TrafficAdvisor;
 import org.vmqsc.server.service.Views.CheckpointView;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.MemberView;
@@ -145,6 +146,26 @@ public class ProtectionGroupApi {
     });
   }
 
+  /** A VM's class, until the group starts (the service refuses it after, and says why). */
+  public ProtectionGroupResponse updateVm(String groupId, Long vmId, String vmClass) {
+    String group = accessibleGroup(groupId);
+    VirtualMachine vm = vm(vmId);
+    require("vmclass", vmClass);
+    return call(() -> {
+      service().changeVmClass(group, vm.getUuid(), vmClass);
+      return groupResponse(service().group(group));
+    });
+  }
+
+  public ListResponse<BaseResponse> listVmClassAdvice(String groupId, Integer maxK) {
+    String group = accessibleGroup(groupId);
+    int k = maxK == null ? TrafficAdvisor.DEFAULT_MAX_K : maxK;
+    checkRange("maxk", k, 2, TrafficAdvisor.MAX_MAX_K);
+    List<BaseResponse> all = call(() -> TrafficAdvisor.advise(service(), group, k)).stream()
+        .<BaseResponse>map(Responses::vmClassAdvice).toList();
+    return list(all, all.size());
+  }
+
   /** Starts protecting the group on its hosts: membership and T0 are final from then on. */
   public ProtectionGroupResponse enableGroup(String groupId) {
     String group = accessibleGroup(groupId);
@@ -175,6 +196,12 @@ public class ProtectionGroupApi {
       chunk = new PageRequest(chunk.offset() + got.items().size(), chunk.limit());
     }
     return pageOf(ofVm, page, Responses::checkpoint);
+  }
+
+  public ListResponse<BaseResponse> listLogSegments(String groupId, Boolean includeRemoved, PageRequest page) {
+    String group = accessibleGroup(groupId);
+    boolean removed = includeRemoved != null && includeRemoved;
+    return list(call(() -> service().listLogSegments(group, removed, page)), Responses::logSegment);
   }
 
   public ListResponse<BaseResponse> listLines(String groupId, PageRequest page) {

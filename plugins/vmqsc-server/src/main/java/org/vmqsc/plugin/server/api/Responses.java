@@ -3,16 +3,21 @@ package org.vmqsc.plugin.server.api;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import org.vmqsc.plugin.server.api.response.LogSegmentResponse;
 import org.vmqsc.plugin.server.api.response.ProtectionGroupResponse;
 import org.vmqsc.plugin.server.api.response.ProtectionGroupVmResponse;
 import org.vmqsc.plugin.server.api.response.RecoveryEventResponse;
 import org.vmqsc.plugin.server.api.response.RecoveryLineResponse;
 import org.vmqsc.plugin.server.api.response.VmCheckpointResponse;
+import org.vmqsc.plugin.server.api.response.VmClassAdviceResponse;
 import org.vmqsc.server.service.Views.CheckpointView;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.LineView;
+import org.vmqsc.server.service.Views.LogSegmentView;
 import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
+import org.vmqsc.server.service.advice.TrafficAdvisor.VmClassAdvice;
+import org.vmqsc.server.service.advice.VmTraffic;
 
 /** The service's views as CloudStack response objects, with the standalone manager's field names and values. */
 final class Responses {
@@ -31,8 +36,22 @@ final class Responses {
   }
 
   static VmCheckpointResponse checkpoint(CheckpointView c) {
-    return new VmCheckpointResponse(c.uuid(), c.vmUuid(), c.index(), c.incarnation(), c.forced(), c.state().name(),
-        c.sizeBytes(), c.location(), c.contentDigest(), date(c.created()));
+    return new VmCheckpointResponse(c.uuid(), c.vmUuid(), c.index(), c.incarnation(), c.forced(), c.hostUuid(),
+        c.state().name(), c.sizeBytes(), c.location(), c.contentDigest(), date(c.created()));
+  }
+
+  static VmClassAdviceResponse vmClassAdvice(VmClassAdvice a) {
+    VmTraffic t = a.traffic();
+    Double perPeriod = a.receivedBytesPerPeriod();
+    return new VmClassAdviceResponse(a.vmUuid(), a.vmClass(), a.proposedClass(), a.reason(),
+        t == null ? null : t.periods(), t == null ? null : t.messagesReceived(), t == null ? null : t.checkpointBytes(),
+        t == null ? null : t.loggedBytes(), t == null ? null : t.loggedMessages(),
+        perPeriod == null ? null : Math.round(perPeriod));
+  }
+
+  static LogSegmentResponse logSegment(LogSegmentView s) {
+    return new LogSegmentResponse(s.uuid(), s.vmUuid(), s.firstIndex(), s.index(), s.incarnation(), s.state().name(),
+        s.sizeBytes(), s.location(), s.contentDigest(), date(s.created()));
   }
 
   static RecoveryLineResponse line(LineView l) {

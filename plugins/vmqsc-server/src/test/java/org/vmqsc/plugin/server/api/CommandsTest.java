@@ -44,6 +44,9 @@ import org.vmqsc.plugin.server.api.command.ListVmCheckpointsCmd;
 import org.vmqsc.plugin.server.api.command.RecoverProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.RemoveVmFromProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.UpdateProtectionGroupCmd;
+import org.vmqsc.plugin.server.api.command.UpdateVmInProtectionGroupCmd;
+import org.vmqsc.plugin.server.api.command.ListVmClassAdviceCmd;
+import org.vmqsc.plugin.server.api.command.ListLogSegmentsCmd;
 import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.MemberView;
@@ -57,7 +60,8 @@ public class CommandsTest {
       ListProtectionGroupsCmd.class, UpdateProtectionGroupCmd.class, DeleteProtectionGroupCmd.class,
       AddVmToProtectionGroupCmd.class, RemoveVmFromProtectionGroupCmd.class, EnableProtectionGroupCmd.class,
       ListVmCheckpointsCmd.class, ListRecoveryLinesCmd.class, RecoverProtectionGroupCmd.class,
-      ListRecoveryEventsCmd.class);
+      ListRecoveryEventsCmd.class, UpdateVmInProtectionGroupCmd.class, ListVmClassAdviceCmd.class,
+      ListLogSegmentsCmd.class);
 
   private final InMemoryProtectionService service = new InMemoryProtectionService();
   private final AccountService accounts = mock(AccountService.class);
@@ -95,7 +99,8 @@ public class CommandsTest {
     }
     assertEquals(Set.of("createProtectionGroup", "listProtectionGroups", "updateProtectionGroup",
         "deleteProtectionGroup", "addVmToProtectionGroup", "removeVmFromProtectionGroup", "enableProtectionGroup",
-        "listVmCheckpoints", "listRecoveryLines", "recoverProtectionGroup", "listRecoveryEvents"), names);
+        "listVmCheckpoints", "listRecoveryLines", "recoverProtectionGroup", "listRecoveryEvents",
+        "updateVmInProtectionGroup", "listVmClassAdvice", "listLogSegments"), names);
   }
 
   @Test
@@ -136,6 +141,13 @@ public class CommandsTest {
     assertParamError(() -> api.execute(AddVmToProtectionGroupCmd.class, "id", group, "virtualmachineid", 1L,
         "vmclass", "MI_1"));
     assertParamError(() -> api.execute(ListProtectionGroupsCmd.class, "pagesize", 5000L));
+    assertParamError(() -> api.execute(UpdateVmInProtectionGroupCmd.class, "id", group, "virtualmachineid", 99L,
+        "vmclass", "SI"));
+    assertParamError(() -> api.execute(UpdateVmInProtectionGroupCmd.class, "id", group, "virtualmachineid", 1L,
+        "vmclass", "MI_1"));
+    assertParamError(() -> api.execute(UpdateVmInProtectionGroupCmd.class, "id", group, "virtualmachineid", 1L));
+    assertParamError(() -> api.execute(ListVmClassAdviceCmd.class, "protectiongroupid", group, "maxk", 1));
+    assertParamError(() -> api.execute(ListVmClassAdviceCmd.class, "protectiongroupid", group, "maxk", 65));
     assertParamError(() -> api.execute(ListVmCheckpointsCmd.class, "protectiongroupid", group,
         "virtualmachineid", 2L));
     assertEquals(1, service.listGroups(org.vmqsc.server.service.PageRequest.first(10)).total());

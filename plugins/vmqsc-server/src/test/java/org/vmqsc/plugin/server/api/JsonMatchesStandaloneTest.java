@@ -39,6 +39,9 @@ import org.vmqsc.plugin.server.api.command.ListVmCheckpointsCmd;
 import org.vmqsc.plugin.server.api.command.RecoverProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.RemoveVmFromProtectionGroupCmd;
 import org.vmqsc.plugin.server.api.command.UpdateProtectionGroupCmd;
+import org.vmqsc.plugin.server.api.command.UpdateVmInProtectionGroupCmd;
+import org.vmqsc.plugin.server.api.command.ListVmClassAdviceCmd;
+import org.vmqsc.plugin.server.api.command.ListLogSegmentsCmd;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.server.api.ApiClient;
 import org.vmqsc.server.api.ApiKeys;
@@ -131,6 +134,9 @@ public class JsonMatchesStandaloneTest {
     same("addVmToProtectionGroup", AddVmToProtectionGroupCmd.class,
         new Object[] {"id", group, "virtualmachineid", VM_B, "vmclass", "MI_2", "hostid", HOST_1},
         new Object[] {"id", group, "virtualmachineid", 2L, "vmclass", "MI_2", "hostid", 10L});
+    same("updateVmInProtectionGroup", UpdateVmInProtectionGroupCmd.class,
+        new Object[] {"id", group, "virtualmachineid", VM_B, "vmclass", "mi_3"},
+        new Object[] {"id", group, "virtualmachineid", 2L, "vmclass", "mi_3"});
     same("updateProtectionGroup", UpdateProtectionGroupCmd.class,
         new Object[] {"id", group, "name", "web", "recoverypolicy", "AUTOMATIC"},
         new Object[] {"id", group, "name", "web", "recoverypolicy", "AUTOMATIC"});
@@ -142,6 +148,18 @@ public class JsonMatchesStandaloneTest {
       }
     }
 
+    JsonObject advice = same("listVmClassAdvice", ListVmClassAdviceCmd.class,
+        new Object[] {"protectiongroupid", group, "maxk", "3"}, new Object[] {"protectiongroupid", group, "maxk", 3});
+    assertEquals(2, advice.get("count").getAsInt());
+    for (InMemoryProtectionService s : List.of(standaloneService, pluginService)) {
+      s.report(new HostReport(HOST_1, group, List.of(new BoundaryReport(VM_A, BoundaryKind.CHECKPOINT, 1, 0, false,
+          true, 1024, "stable/" + VM_A + "/1", "sha256:" + VM_A + "1", 1, 0, new long[2], new long[2])), List.of()));
+    }
+    advice = same("listVmClassAdvice", ListVmClassAdviceCmd.class, new Object[] {"protectiongroupid", group},
+        new Object[] {"protectiongroupid", group});
+    assertEquals("MI_4", advice.getAsJsonArray("vmclassadvice").get(0).getAsJsonObject().get("proposedclass")
+        .getAsString());
+
     JsonObject groups = same("listProtectionGroups", ListProtectionGroupsCmd.class, new Object[] {}, new Object[] {});
     assertEquals(0, groups.getAsJsonArray("protectiongroup").get(0).getAsJsonObject().get("lineindex").getAsLong());
     same("listProtectionGroups", ListProtectionGroupsCmd.class, new Object[] {"id", group}, new Object[] {"id", group});
@@ -150,10 +168,18 @@ public class JsonMatchesStandaloneTest {
 
     JsonObject checkpoints = same("listVmCheckpoints", ListVmCheckpointsCmd.class,
         new Object[] {"protectiongroupid", group}, new Object[] {"protectiongroupid", group});
-    assertEquals(2, checkpoints.get("count").getAsInt());
+    assertEquals(3, checkpoints.get("count").getAsInt()); // a and b at 0, a at 1
     same("listVmCheckpoints", ListVmCheckpointsCmd.class,
         new Object[] {"protectiongroupid", group, "virtualmachineid", VM_B, "includeremoved", "true"},
         new Object[] {"protectiongroupid", group, "virtualmachineid", 2L, "includeremoved", true});
+    for (InMemoryProtectionService s : List.of(standaloneService, pluginService)) {
+      s.report(new HostReport(HOST_1, group, List.of(new BoundaryReport(VM_B, BoundaryKind.LOG_SEGMENT, 1, 0, false,
+          false, 300, "host:" + HOST_1, "sha256:log", 0, 0, new long[2], new long[2])), List.of()));
+    }
+    JsonObject segments = same("listLogSegments", ListLogSegmentsCmd.class,
+        new Object[] {"protectiongroupid", group, "includeremoved", "true"},
+        new Object[] {"protectiongroupid", group, "includeremoved", true});
+    assertEquals(300, segments.getAsJsonArray("logsegment").get(0).getAsJsonObject().get("size").getAsLong());
     JsonObject lines = same("listRecoveryLines", ListRecoveryLinesCmd.class,
         new Object[] {"protectiongroupid", group}, new Object[] {"protectiongroupid", group});
     assertEquals(2, lines.getAsJsonArray("recoveryline").get(0).getAsJsonObject().getAsJsonArray("entry").size());

@@ -29,6 +29,10 @@ public class VmCheckpointResponse extends BaseResponse {
   @Param(description = "true when a message forced it before its time")
   private Boolean forced;
 
+  @SerializedName(ApiConstants.HOST_ID)
+  @Param(description = "the host that took it (its first there stores the whole image, later ones what changed)")
+  private String hostId;
+
   @SerializedName(ApiConstants.STATE)
   @Param(description = "STAGED (on its host), STABLE, COLLECTED or DISCARDED")
   private String state;
@@ -50,13 +54,15 @@ public class VmCheckpointResponse extends BaseResponse {
   private Date created;
 
   public VmCheckpointResponse(String id, String virtualMachineId, long index, int incarnation, boolean forced,
-                              String state, long size, String location, String contentDigest, Date created) {
+                              String hostId, String state, long size, String location, String contentDigest,
+                              Date created) {
     super("vmcheckpoint");
     this.id = id;
     this.virtualMachineId = virtualMachineId;
     this.index = index;
     this.incarnation = incarnation;
     this.forced = forced;
+    this.hostId = hostId;
     this.state = state;
     this.size = size;
     this.location = location;

@@ -1,0 +1,43 @@
+package org.vmqsc.protocol.advice;
+
+import org.vmqsc.protocol.VmClass;
+
+/**
+ * Proposes a VM's class from its traffic. Making a VM MI_k saves (k-1)/k of its checkpoint bytes and costs the
+ * same share of the bytes it receives, which go to the stable log instead. So a VM that receives, per base period,
+ * at least half a checkpoint's worth stays SI (the margin pays for forced checkpoints and longer replays), and a
+ * lighter one becomes MI_k with k = S / (2 R), capped at {@code maxK}: the lighter it is, the rarer its checkpoints.
+ */
+public final class ClassAdvisor {
+
+  private ClassAdvisor() {}
+
+  /** The proposed class and, in words, the figures it follows from. */
+  public record ClassAdvice(VmClass proposed, String reason) {}
+
+  /**
+   * @param checkpointBytes         S: what one checkpoint of the VM writes to stable storage
+   * @param receivedBytesPerPeriod  R: what the VM receives per base period
+   * @param maxK                    the longest interval to propose (>= 2)
+   */
+  public static ClassAdvice propose(double checkpointBytes, double receivedBytesPerPeriod, int maxK) {
+    if (maxK < 2) throw new IllegalArgumentException("maxK must be >= 2 (MI_k needs k >= 2), got " + maxK);
+    if (checkpointBytes < 0 || receivedBytesPerPeriod < 0 || Double.isNaN(checkpointBytes)
+        || Double.isNaN(receivedBytesPerPeriod)) {
+      throw new IllegalArgumentException("checkpoint and received bytes must be >= 0, got " + checkpointBytes
+          + " and " + receivedBytesPerPeriod);
+    }
+    double s = checkpointBytes, r = receivedBytesPerPeriod;
+    String figures = "receives " + bytes(r) + " per period, a checkpoint writes " + bytes(s);
+    if (r == 0) return new ClassAdvice(VmClass.mi(maxK), "receives nothing: MI_" + maxK + " (the longest allowed)");
+    if (r >= s / 2) return new ClassAdvice(VmClass.SI, figures + ": at least half a checkpoint, so SI");
+    int k = (int) Math.max(2, Math.min(maxK, Math.floor(s / (2 * r))));
+    return new ClassAdvice(VmClass.mi(k), figures + ": k = S / 2R" + (k == maxK ? ", capped at " + maxK : ""));
+  }
+
+  private static String bytes(double b) {
+    if (b >= 10 * 1024 * 1024) return Math.round(b / (1024 * 1024)) + " MiB";
+    if (b >= 10 * 1024) return Math.round(b / 1024) + " KiB";
+    return Math.round(b) + " B";
+  }
+}
