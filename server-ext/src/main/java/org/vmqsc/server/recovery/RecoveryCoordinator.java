@@ -105,8 +105,9 @@ public final class RecoveryCoordinator {
   }
 
   /**
-   * Recovers {@code group}: every member that no reachable host runs, plus {@code alsoFailed}, rolls back to the
-   * line with the minimal set. Empty when nothing failed, or another manager already runs this recovery.
+   * Recovers {@code group}: every member that no reachable host runs, plus {@code alsoFailed}, and whatever must go
+   * back with them roll back to the latest recoverable consistent state (never behind the line). Empty when nothing
+   * failed, or another manager already runs this recovery.
    */
   public Optional<RecoveryEventView> recover(String group, FailureKind kind, String failedRef, Set<String> alsoFailed) {
     Collection<String> frozen = freeze(group);
@@ -269,7 +270,7 @@ public final class RecoveryCoordinator {
       }
       placements.run();
       return service.finishRecovery(event.uuid(), true, replayed,
-          "rolled back " + plan.rolledBackVmUuids().size() + " VM(s) to line " + plan.plan().lineIndex());
+          "rolled back " + plan.rolledBackVmUuids().size() + " VM(s), none behind line " + plan.plan().lineIndex());
     } catch (RuntimeException e) {
       log.error("recovery {} of group {} failed: {}", event.uuid(), group, e.getMessage());
       service.finishRecovery(event.uuid(), false, 0, e.getMessage() == null ? e.toString() : e.getMessage());
