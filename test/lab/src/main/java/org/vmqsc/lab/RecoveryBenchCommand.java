@@ -143,7 +143,7 @@ public final class RecoveryBenchCommand implements Callable<Integer> {
         cluster.restartAgent(victim, line -> { });
         Groups.awaitLease(api, victim, Duration.ofSeconds(30));
         System.out.printf(Locale.ROOT, "  kill %d/%d: agent %s (VMs %s) recovered %.1f s after the kill (seen by"
-            + " polling), %d VMs rolled back to line %s; %s restarted; %.0f s in all%n", k, kills, victim, on, seen,
+            + " polling), %d VMs rolled back, none behind line %s; %s restarted; %.0f s in all%n", k, kills, victim, on, seen,
             r.getAsJsonArray("rolledback").size(), r.get("lineindex"), victim, (System.nanoTime() - start) / 1e9);
       }
       cluster.quiesce();

@@ -161,10 +161,10 @@ public final class Groups {
       if (newest == null) {
         now = "waiting: " + progress(api, group);
       } else if (newest.get("state").getAsString().equals("RUNNING")) {
-        now = "recovering: plan claimed, rolling back VMs " + numbers(api, group, newest) + " to line "
+        now = "recovering: plan claimed, rolling back VMs " + numbers(api, group, newest) + ", none behind line "
             + newest.get("lineindex") + "; restores and replays under way";
       } else {
-        say.accept(String.format("      %s after %.1f s: rolled back VMs %s to line %s, %d messages replayed; %s",
+        say.accept(String.format("      %s after %.1f s: rolled back VMs %s, none behind line %s, %d messages replayed; %s",
             newest.get("state").getAsString().toLowerCase(), (System.nanoTime() - start) / 1e9,
             numbers(api, group, newest), newest.get("lineindex"), newest.get("replayedmessages").getAsLong(),
             progress(api, group)));
