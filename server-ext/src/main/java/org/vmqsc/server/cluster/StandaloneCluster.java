@@ -128,6 +128,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
    * refused) is retried this way until the group runs whole.
    */
   private void sweep() {
+    resumeLeftoversFirst();
     try {
       for (GroupView g : allGroups()) {
         if (g.startedMs() == null || g.recoveryPolicy() == RecoveryPolicy.MANUAL) continue;
@@ -146,11 +147,24 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     }
   }
 
+  /** Whether the recoveries a previous manager left RUNNING were taken up (recovery thread only). */
+  private boolean leftoversResumed;
+
+  /**
+   * A recovery a previous manager left RUNNING goes first: a new recovery of its group planned meanwhile would
+   * take the VMs it restored (and had not replayed into yet) for healthy survivors, and the old one, resumed after
+   * the new, would repeat orders the new one overtook.
+   */
+  private void resumeLeftoversFirst() {
+    if (!leftoversResumed) resumeLeftovers();
+  }
+
   /**
    * Recoveries a previous manager claimed and left RUNNING: their orders again. One that fails (no host answers)
    * is recorded failed by the coordinator and said here; the others go on.
    */
   private void resumeLeftovers() {
+    leftoversResumed = true;
     int left = service.runningRecoveries().size();
     // resume() stops at the first recovery that fails, after recording it failed: go on with the others.
     for (int attempt = 0; attempt <= left; attempt++) {
@@ -246,8 +260,11 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
   }
 
   @Override public Optional<RecoveryEventView> recover(String groupUuid) {
-    return onRecoveryThread(() -> record(coordinator.recover(groupUuid, FailureKind.HOST, groupUuid, Set.of()),
-        clock.instant(), clock.instant()));
+    return onRecoveryThread(() -> {
+      resumeLeftoversFirst();
+      return record(coordinator.recover(groupUuid, FailureKind.HOST, groupUuid, Set.of()), clock.instant(),
+          clock.instant());
+    });
   }
 
   // ---- failure detection ---------------------------------------------------------------------------------------
@@ -279,6 +296,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
    * not fenced again: it may run VMs given to it since; its lost VMs are recovered all the same.
    */
   private List<RecoveryEventView> onHostFailed(String host, Instant lastHeard, Instant detected) {
+    resumeLeftoversFirst();
     if (!detector.isFailed(host)) {
       log.info("host {} came back, empty, before its failure was handled: recovering what it lost", host);
       return coordinator.recoverGroupsOn(host);
