@@ -61,7 +61,7 @@ public final class ClusterCommand implements Runnable {
     /** The cluster, with a manager that runs (what every command that talks to the API needs). */
     LocalCluster running() throws IOException {
       LocalCluster c = attach();
-      if (c.manager() == null || !LocalCluster.alive(c.manager().pid())) {
+      if (c.manager() == null || !LocalCluster.alive(c.manager())) {
         throw new IllegalArgumentException("the manager of the cluster in " + dir + " does not run: ./vmqsc cluster"
             + " up --dir " + dir + " starts a new cluster");
       }
@@ -144,7 +144,7 @@ public final class ClusterCommand implements Runnable {
       for (LocalCluster.Node a : new TreeMap<>(c.agents()).values()) {
         System.out.println("  " + process(a) + "  host " + a.hostUuid());
       }
-      if (m == null || !LocalCluster.alive(m.pid())) {
+      if (m == null || !LocalCluster.alive(m)) {
         System.out.println("the manager does not run: no hosts or groups to show");
         return 0;
       }
@@ -178,7 +178,7 @@ public final class ClusterCommand implements Runnable {
 
     private static String process(LocalCluster.Node n) {
       if (n == null) return "manager: never started";
-      boolean alive = LocalCluster.alive(n.pid());
+      boolean alive = LocalCluster.alive(n);
       return String.format("%-8s %s", n.name() + ":", alive ? "running, pid " + n.pid() : "not running"
           + (n.pid() > 0 ? " (was pid " + n.pid() + ")" : ""));
     }
@@ -204,7 +204,7 @@ public final class ClusterCommand implements Runnable {
       if (timeoutS < 1 || timeoutS > 3600) throw new IllegalArgumentException("--timeout-s must be 1..3600, got " + timeoutS);
       LocalCluster c = folder.running();
       LocalCluster.Node victim = c.agent(name);
-      if (!LocalCluster.alive(victim.pid())) throw new IllegalArgumentException("agent " + name + " does not run");
+      if (!LocalCluster.alive(victim)) throw new IllegalArgumentException("agent " + name + " does not run");
       ApiClient api = c.api();
       // Counted before the kill: a recovery that ends before we look for it is still seen.
       Map<String, Integer> before = new LinkedHashMap<>();

@@ -120,7 +120,7 @@ public final class RecoveryBenchCommand implements Callable<Integer> {
         Map<Integer, String> hostOf = Groups.hostsOf(api, group);
         List<String> candidates = new ArrayList<>();
         for (LocalCluster.Node a : new TreeMap<>(cluster.agents()).values()) {
-          if (LocalCluster.alive(a.pid()) && hostOf.containsValue(a.hostUuid())) candidates.add(a.name());
+          if (LocalCluster.alive(a) && hostOf.containsValue(a.hostUuid())) candidates.add(a.name());
         }
         if (candidates.isEmpty()) throw new IOException("kill " + k + ": no live agent runs VMs of the group");
         String victim = candidates.get(random.nextInt(candidates.size()));

@@ -85,7 +85,7 @@ public final class Groups {
     String best = null;
     long most = -1;
     for (LocalCluster.Node a : cluster.agents().values()) {
-      if (!LocalCluster.alive(a.pid())) continue;
+      if (!LocalCluster.alive(a)) continue;
       long n = hosts.values().stream().filter(h -> h.equals(a.hostUuid())).count();
       if (n > most) {
         most = n;
@@ -108,7 +108,7 @@ public final class Groups {
     long fewest = Long.MAX_VALUE;
     for (LocalCluster.Node a : cluster.agents().values()) {
       long n = hosts.values().stream().filter(h -> h.equals(a.hostUuid())).count();
-      if (LocalCluster.alive(a.pid()) && !a.hostUuid().equals(from) && n < fewest) {
+      if (LocalCluster.alive(a) && !a.hostUuid().equals(from) && n < fewest) {
         fewest = n;
         to = a.hostUuid();
       }

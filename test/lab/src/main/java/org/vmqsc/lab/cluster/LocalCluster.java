@@ -42,7 +42,11 @@ public final class LocalCluster {
   }
 
   /** One process of the cluster, as {@code cluster.json} keeps it. */
-  public record Node(String name, long pid, String url, String hostUuid) {}
+  /**
+   * A process of the cluster. {@code startedMs} tells it from a later process that got the same pid (0: not
+   * known, from a cluster folder written before it was recorded).
+   */
+  public record Node(String name, long pid, String url, String hostUuid, long startedMs) {}
 
   private record State(Path dir, int managerPort, Settings settings, Node manager, Map<String, Node> agents) {}
 
@@ -134,7 +138,7 @@ public final class LocalCluster {
         "--guest-messages", Double.toString(settings.guestMessages()),
         "--guest-memory-mib", Integer.toString(settings.guestMemoryMib())));
     String ready = awaitLine(p, "manager", "manager: listening on ", Duration.ofSeconds(90));
-    manager = new Node("manager", p.pid(), ready.replaceFirst(".*listening on (\\S+).*", "$1"), null);
+    manager = new Node("manager", p.pid(), ready.replaceFirst(".*listening on (\\S+).*", "$1"), null, startedMs(p));
     launcherEvents().emit("process_started", "process", "manager", "pid", p.pid());
     save();
   }
@@ -149,7 +153,7 @@ public final class LocalCluster {
         "--events", eventsFile("agent-" + name).toString()));
     Matcher m = AGENT_READY.matcher(awaitLine(p, name, "agent " + name + ": host ", Duration.ofSeconds(60)));
     if (!m.find()) throw new IOException("agent " + name + " printed an unexpected ready line");
-    agents.put(name, new Node(name, p.pid(), m.group(3), m.group(2)));
+    agents.put(name, new Node(name, p.pid(), m.group(3), m.group(2), startedMs(p)));
     launcherEvents().emit("process_started", "process", "agent " + name, "pid", p.pid(), "host", m.group(2));
     save();
   }
@@ -157,8 +161,8 @@ public final class LocalCluster {
   /** Starts a killed agent again: the same home, so the same host uuid; the manager sees a new process. */
   public void restartAgent(String name, Consumer<String> progress) throws IOException, InterruptedException {
     Node a = agent(name);
-    if (alive(a.pid())) throw new IllegalArgumentException("agent " + name + " still runs (pid " + a.pid() + ")");
-    if (manager == null || !alive(manager.pid())) throw new IllegalArgumentException("the manager does not run");
+    if (alive(a)) throw new IllegalArgumentException("agent " + name + " still runs (pid " + a.pid() + ")");
+    if (manager == null || !alive(manager)) throw new IllegalArgumentException("the manager does not run");
     startAgent(name, progress);
   }
 
@@ -169,7 +173,7 @@ public final class LocalCluster {
     awaitDeath(List.of(a.pid()));
     // Stamped once the process is gone: everything it wrote comes before this line, nothing after it.
     launcherEvents().emit("process_killed", "process", "agent " + name, "pid", a.pid(), "host", a.hostUuid());
-    agents.put(name, new Node(name, -1, a.url(), a.hostUuid()));
+    agents.put(name, new Node(name, -1, a.url(), a.hostUuid(), 0));
     save();
   }
 
@@ -180,7 +184,7 @@ public final class LocalCluster {
     for (long pid : pids) signal(pid, "KILL");
     awaitDeath(pids);
     launcherEvents().emit("process_killed", "process", "manager", "pid", manager.pid());
-    manager = new Node("manager", -1, manager.url(), null);
+    manager = new Node("manager", -1, manager.url(), null, 0);
     save();
   }
 
@@ -214,9 +218,9 @@ public final class LocalCluster {
 
   /** SIGTERM to every process, then SIGKILL to what is left after {@code grace}. */
   public void down(Duration grace) throws IOException, InterruptedException {
-    List<Long> pids = new ArrayList<>();
-    for (Node a : agents.values()) if (a.pid() > 0) pids.add(a.pid());
-    if (manager != null && manager.pid() > 0) pids.add(manager.pid());
+    List<Long> pids = new ArrayList<>(); // only the cluster's own: a pid reused since is someone else's
+    for (Node a : agents.values()) if (alive(a)) pids.add(a.pid());
+    if (alive(manager)) pids.add(manager.pid());
     List<Long> children = new ArrayList<>(); // the manager's embedded database, if the manager is killed below
     for (long pid : pids) children.addAll(descendants(pid));
     for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
@@ -232,8 +236,8 @@ public final class LocalCluster {
   }
 
   public boolean anyAlive() {
-    if (manager != null && alive(manager.pid())) return true;
-    for (Node a : agents.values()) if (alive(a.pid())) return true;
+    if (manager != null && alive(manager)) return true;
+    for (Node a : agents.values()) if (alive(a)) return true;
     return false;
   }
 
@@ -280,6 +284,22 @@ public final class LocalCluster {
 
   public static boolean alive(long pid) {
     return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  /**
+   * Whether the cluster's process {@code node} still runs. Pids are reused: a cluster folder left from a run long
+   * ago (a reboot since) can name a pid some other program has now, which must neither count as the cluster nor be
+   * killed by {@code down}. A process started more than a second apart from the one recorded is another.
+   */
+  public static boolean alive(Node node) {
+    if (node == null || !alive(node.pid())) return false;
+    if (node.startedMs() == 0) return true;
+    return ProcessHandle.of(node.pid()).flatMap(p -> p.info().startInstant())
+        .map(t -> Math.abs(t.toEpochMilli() - node.startedMs()) < 1000).orElse(true);
+  }
+
+  private static long startedMs(Process p) {
+    return p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
   }
 
   // ---- plumbing ----------------------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ public class ClusterReliabilityTest {
     }
 
     void poll() {
-      if (!LocalCluster.alive(cluster.manager().pid())) return;
+      if (!LocalCluster.alive(cluster.manager())) return;
       try {
         ApiClient api = cluster.api();
         JsonObject g = Groups.group(api, group);
