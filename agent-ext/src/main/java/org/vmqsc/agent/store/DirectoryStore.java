@@ -285,20 +285,57 @@ public final class DirectoryStore implements CheckpointStore {
   }
 
   @Override public byte[] readChunk(String hash) throws IOException {
-    if (!ChunkHasher.isValidHex(hash)) {
-      throw new IllegalArgumentException("not a chunk hash: " + hash);
+    try (PackReader reader = new PackReader(false)) {
+      return reader.read(hash);
     }
-    for (int attempt = 0; attempt < 3; attempt++) {
-      ChunkLocation location = index.get(hash);
-      if (location == null && sharing == Sharing.SHARED) {
-        indexNewPacks();  // another host may have added it
-        location = index.get(hash);
+  }
+
+  @Override public ChunkReader openReader() {
+    return new PackReader(true);
+  }
+
+  /**
+   * Reads chunks with positional reads on pack files it keeps open, into one reused buffer: a restore reads
+   * thousands of chunks from a few packs, and opening a pack per chunk cost more than decoding the chunk.
+   */
+  private final class PackReader implements ChunkReader {
+
+    private final Map<Path, FileChannel> open = new HashMap<>();
+    /** A reader of many chunks keeps one direct buffer (no copy through the JDK's temporary one); one read doesn't. */
+    private final boolean many;
+    private ByteBuffer record;
+    private final byte[] storedHash = new byte[32];
+
+    PackReader(boolean many) {
+      this.many = many;
+    }
+
+    @Override public byte[] read(String hash) throws IOException {
+      if (!ChunkHasher.isValidHex(hash)) {
+        throw new IllegalArgumentException("not a chunk hash: " + hash);
       }
-      if (location == null) {
-        throw new MissingChunkException(hash, describe());
-      }
-      try (FileChannel channel = FileChannel.open(location.pack(), StandardOpenOption.READ)) {
-        ByteBuffer record = ByteBuffer.allocate(RECORD_HEADER + location.length());
+      for (int attempt = 0; attempt < 3; attempt++) {
+        ChunkLocation location = index.get(hash);
+        if (location == null && sharing == Sharing.SHARED) {
+          indexNewPacks();  // another host may have added it
+          location = index.get(hash);
+        }
+        if (location == null) {
+          throw new MissingChunkException(hash, describe());
+        }
+        FileChannel channel;
+        try {
+          channel = channel(location.pack());
+        } catch (NoSuchFileException repacked) {
+          continue;  // the collector moved it to a new pack between lookup and open: look it up again
+        }
+        int recordLength = RECORD_HEADER + location.length();
+        if (!many) {
+          record = ByteBuffer.allocate(recordLength);
+        } else if (record == null || record.capacity() < recordLength) {
+          record = ByteBuffer.allocateDirect(Math.max(recordLength, RECORD_HEADER + (64 << 10)));
+        }
+        record.clear().limit(recordLength);
         try {
           readFully(channel, record, location.offset() - RECORD_HEADER);
         } catch (EOFException e) {
@@ -306,7 +343,6 @@ public final class DirectoryStore implements CheckpointStore {
               + " ends before the chunk does");
         }
         record.flip();
-        byte[] storedHash = new byte[32];
         record.get(storedHash);
         if (!HEX.formatHex(storedHash).equals(hash) || record.getInt() != location.length()) {
           throw new CorruptChunkException(hash, "its record header in pack " + location.pack().getFileName()
@@ -315,11 +351,33 @@ public final class DirectoryStore implements CheckpointStore {
         byte[] encoded = new byte[location.length()];
         record.get(encoded);
         return encoded;
-      } catch (NoSuchFileException repacked) {
-        // the collector moved it to a new pack between lookup and open: look it up again
+      }
+      throw new MissingChunkException(hash, describe());
+    }
+
+    private FileChannel channel(Path pack) throws IOException {
+      FileChannel channel = open.get(pack);
+      if (channel == null) {
+        channel = FileChannel.open(pack, StandardOpenOption.READ);
+        open.put(pack, channel);
+      }
+      return channel;
+    }
+
+    @Override public void close() throws IOException {
+      IOException failed = null;
+      for (FileChannel channel : open.values()) {
+        try {
+          channel.close();
+        } catch (IOException e) {
+          failed = e;
+        }
+      }
+      open.clear();
+      if (failed != null) {
+        throw failed;
       }
     }
-    throw new MissingChunkException(hash, describe());
   }
 
   /** Appends to temporary packs; see {@link ChunkWriter}. */
