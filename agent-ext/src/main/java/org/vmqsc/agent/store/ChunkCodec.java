@@ -91,16 +91,16 @@ public final class ChunkCodec {
   }
 
   /**
-   * Decodes a stored chunk into {@code out[0, expectedLength)} and checks its length and hash there: a restore reuses
-   * one buffer for every chunk instead of allocating one per chunk. {@code out} holds nothing trustworthy if this
-   * throws.
+   * Decodes a stored chunk into {@code out[offset, offset + expectedLength)} and checks its length and hash there: a
+   * restore decodes into buffers it reuses or writes out whole instead of allocating one per chunk. Those bytes of
+   * {@code out} hold nothing trustworthy if this throws.
    *
    * @throws CorruptChunkException if the bytes cannot be decoded or do not match
    */
-  public static void decodeInto(byte[] stored, String expectedHash, int expectedLength, byte[] out,
+  public static void decodeInto(byte[] stored, String expectedHash, int expectedLength, byte[] out, int offset,
       ChunkHasher hasher) throws CorruptChunkException {
-    decodeLengthInto(stored, expectedHash, expectedLength, out);
-    String actual = hasher.hash(out, 0, expectedLength);
+    decodeLengthInto(stored, expectedHash, expectedLength, out, offset);
+    String actual = hasher.hash(out, offset, expectedLength);
     if (!actual.equals(expectedHash)) {
       throw new CorruptChunkException(expectedHash, "content hashes to " + actual);
     }
@@ -115,12 +115,12 @@ public final class ChunkCodec {
   public static byte[] decodeLength(byte[] stored, String expectedHash, int expectedLength)
       throws CorruptChunkException {
     byte[] raw = new byte[expectedLength];
-    decodeLengthInto(stored, expectedHash, expectedLength, raw);
+    decodeLengthInto(stored, expectedHash, expectedLength, raw, 0);
     return raw;
   }
 
-  private static void decodeLengthInto(byte[] stored, String expectedHash, int expectedLength, byte[] raw)
-      throws CorruptChunkException {
+  private static void decodeLengthInto(byte[] stored, String expectedHash, int expectedLength, byte[] raw,
+      int offset) throws CorruptChunkException {
     if (stored.length < 1) {
       throw new CorruptChunkException(expectedHash, "stored chunk is empty");
     }
@@ -129,11 +129,11 @@ public final class ChunkCodec {
         throw new CorruptChunkException(expectedHash, "holds " + (stored.length - 1) + " bytes, expected "
             + expectedLength);
       }
-      System.arraycopy(stored, 1, raw, 0, expectedLength);
+      System.arraycopy(stored, 1, raw, offset, expectedLength);
     } else if (stored[0] == ZSTD) {
       long n;
       try {
-        n = Zstd.decompressByteArray(raw, 0, expectedLength, stored, 1, stored.length - 1);
+        n = Zstd.decompressByteArray(raw, offset, expectedLength, stored, 1, stored.length - 1);
       } catch (RuntimeException e) {
         throw new CorruptChunkException(expectedHash, "zstd frame is damaged (" + e.getMessage() + ")");
       }
@@ -146,7 +146,7 @@ public final class ChunkCodec {
     } else if (stored[0] == LZ4) {
       int n;
       try {
-        n = DECOMPRESSOR.decompress(stored, 1, stored.length - 1, raw, 0, expectedLength);
+        n = DECOMPRESSOR.decompress(stored, 1, stored.length - 1, raw, offset, expectedLength);
       } catch (LZ4Exception e) {
         throw new CorruptChunkException(expectedHash, "LZ4 block is damaged (" + e.getMessage() + ")");
       }
