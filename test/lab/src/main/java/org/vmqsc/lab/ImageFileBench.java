@@ -30,6 +30,7 @@ final class ImageFileBench {
   private static final CheckpointKey KEY = new CheckpointKey("vm", "ck-1");
   private static final Pattern TIMES = Pattern.compile("(\\d+)m([\\d.]+)s\\s+(\\d+)m([\\d.]+)s\\s*$");
 
+  private long zeroBytes;  // of the last first checkpoint
   private final Path image;
   private final Path work;
   private final int runs;
@@ -62,6 +63,7 @@ final class ImageFileBench {
         CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", storeDir), new GearChunker(8192));
         try (InputStream in = Files.newInputStream(image)) {
           CheckpointStats stats = engine.store(KEY, in, Map.of());
+          zeroBytes = stats.zeroBytes();
           return stats.storedBytes();
         }
       }));
@@ -96,6 +98,8 @@ final class ImageFileBench {
       System.out.printf(Locale.ROOT, "  %-38s %6.2f GB/s per core (CPU %.3f s), wall %.3f s, %s on disk%n",
           e.getKey(), size / cpu / 1e9, cpu, wall, BenchFigures.mib(bytes));
     }
+    System.out.printf(Locale.ROOT, "  the first checkpoint left %s of zeros out (%.1f %% of the image)%n",
+        BenchFigures.mib(zeroBytes), 100.0 * zeroBytes / size);
     if (!lz4) {
       System.out.println("  lz4 is not installed: no comparison with it (apt-get install lz4)");
     }
