@@ -51,7 +51,7 @@ final class ParallelVerifier implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
-    int longest = chunks.stream().mapToInt(ChunkRef::length).max().orElse(0);
+    int longest = chunks.stream().filter(ref -> !ref.isZero()).mapToInt(ChunkRef::length).max().orElse(0);
     this.bufferBytes = BATCH_BYTES + longest;
   }
 

@@ -61,9 +61,13 @@ public final class EngineBenchCommand implements Callable<Integer> {
   private record Timing(double wallSeconds, double cpuSeconds) {}
 
   @Override public Integer call() throws Exception {
+    // An image file is streamed, not held in memory: --size-mib does not apply to it.
+    if (imageFile != null && !Files.isRegularFile(imageFile)) {
+      throw new IllegalArgumentException("--image names no file: " + imageFile);
+    }
     // The image and its rewritten copy are both in memory, in Java arrays (at most 2 GiB - 1 each).
     long maxMiB = Math.min(1024, Runtime.getRuntime().maxMemory() / 3 >> 20);
-    if (sizeMiB < 16 || sizeMiB > maxMiB) {
+    if (imageFile == null && (sizeMiB < 16 || sizeMiB > maxMiB)) {
       throw new IllegalArgumentException("--size-mib must be in 16.." + maxMiB + " (two images must fit in this Java"
           + " heap and in a Java array), got " + sizeMiB);
     }
@@ -78,9 +82,6 @@ public final class EngineBenchCommand implements Callable<Integer> {
       Files.write(saveImage, syntheticMemory(sizeMiB, 1));
       System.out.printf(Locale.ROOT, "wrote the synthetic %d MiB image to %s%n", sizeMiB, saveImage);
       return 0;
-    }
-    if (imageFile != null && !Files.isRegularFile(imageFile)) {
-      throw new IllegalArgumentException("--image names no file: " + imageFile);
     }
     Path base = Files.createTempDirectory(dir != null ? Files.createDirectories(dir) : Path.of(
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
