@@ -39,12 +39,18 @@ import org.vmqsc.agent.store.StoreFullException;
  * again; every other chunk is SHA-256-hashed and, unless the store already holds it, compressed and written. The
  * manifest is written last; until then the checkpoint does not exist.
  *
- * <p>Restoring: every chunk is read, decompressed and hash-checked before its bytes are written out, and the
- * reassembled image appears under its final name only once every chunk passed.
+ * <p>Restoring: every chunk is read, decompressed and hash-checked before its bytes are written out (on up to four
+ * threads, see {@link ParallelVerifier}), and the reassembled image appears under
+ * its final name only once every chunk passed.
  */
 public final class CheckpointEngine {
 
   private static final int READ_BUFFER_BYTES = 4 << 20;
+  /**
+   * Threads that read and check chunks during a restore, while the guest waits (fewer on a smaller host); the
+   * system property {@code vmqsc.restoreThreads} sets another number (benchmarks compare one with several).
+   */
+  static final int MAX_RESTORE_THREADS = Math.max(1, Integer.getInteger("vmqsc.restoreThreads", 4));
 
   /**
    * One reused chunk in this many, picked at random, is SHA-256-hashed anyway and must match the name the index
@@ -114,7 +120,7 @@ public final class CheckpointEngine {
     long[] fingerprint = new long[2];
     ChunkHasher hasher = new ChunkHasher();
     byte[] zeros = new byte[chunker.maxChunkBytes()];
-    byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes())];
+    byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes() + ZeroRuns.MIN_RUN)];
     byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
     List<ChunkRef> refs = new ArrayList<>();
     Set<String> verified = new HashSet<>();
@@ -129,7 +135,8 @@ public final class CheckpointEngine {
     int end = 0;
     boolean endOfImage = false;
     while (true) {
-      if (!endOfImage && end - start < chunker.maxChunkBytes()) {
+      // Room for the longest chunk and a run of zeros after it, so that every cut is decided the same way
+      if (!endOfImage && end - start < chunker.maxChunkBytes() + ZeroRuns.MIN_RUN) {
         System.arraycopy(buffer, start, buffer, 0, end - start);
         end -= start;
         start = 0;
@@ -153,13 +160,24 @@ public final class CheckpointEngine {
       int position = -1;
       int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
       int guess = expected >= 0 && expected < known.size() - 1 ? known.length(expected) : 0;
-      if (guess > 0 && guess <= end - start) {
+      int available = end - start;
+      int limit = Math.min(available, chunker.maxChunkBytes());
+      // Runs of zeros first, whatever the chunker: they become zero entries and are never stored.
+      int zeroRun = ZeroRuns.runAt(buffer, start, limit, available);
+      if (zeroRun > 0) {
+        length = zeroRun;
+        position = guess == zeroRun && known.isZero(expected) ? expected : -1;
+      } else if (guess > 0 && guess <= available) {
         if (known.isZero(expected)) {
           if (Arrays.mismatch(buffer, start, start + guess, zeros, 0, guess) < 0) {
             length = guess;
             position = expected;
           }
-        } else {
+        } else if (ZeroRuns.bytesBeforeNextRun(buffer, start, guess, available) == guess
+            && (!known.isZero(expected + 1) || ZeroRuns.runAt(buffer, start + guess,
+                Math.min(ZeroRuns.MIN_RUN, available - guess), available - guess) > 0)) {
+          // As a fresh pass would: a chunk that now holds a run of zeros is cut before it, and one that was cut
+          // where a run of zeros began is cut there only while that run is still there.
           fingerprinter.fingerprint(buffer, start, guess, fingerprint);
           fingerprintedLength = guess;
           if (known.matches(expected, fingerprint[0], fingerprint[1])) {
@@ -170,10 +188,16 @@ public final class CheckpointEngine {
         }
       }
       boolean isZero;
-      if (position >= 0) {
+      if (zeroRun > 0) {
+        isZero = true;
+      } else if (position >= 0) {
         isZero = hash == null;
       } else {
-        length = chunker.nextChunk(buffer, start, end - start, endOfImage);
+        // No chunk may hold a run of zeros: the chunker cuts before the next one as if the image ended there.
+        int beforeZero = ZeroRuns.bytesBeforeNextRun(buffer, start, limit, available);
+        length = beforeZero < available
+            ? chunker.nextChunk(buffer, start, beforeZero, true)
+            : chunker.nextChunk(buffer, start, available, endOfImage);
         isZero = Arrays.mismatch(buffer, start, start + length, zeros, 0, length) < 0;
         if (!isZero) {
           if (fingerprintedLength != length) {  // a changed chunk cut where the old one was needs no second pass
@@ -329,8 +353,9 @@ public final class CheckpointEngine {
     Path temp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + SafeFiles.TEMP_SUFFIX);
     try {
       Manifest manifest;
-      try (OutputStream out = Files.newOutputStream(SafeFiles.createOwnerOnlyFile(temp))) {
-        manifest = restore(key, source, out, progress);
+      try (SparseFileSink sink = new SparseFileSink(SafeFiles.createOwnerOnlyFile(temp))) {
+        manifest = restore(key, source, sink, progress);
+        sink.finish();
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return manifest;
@@ -342,6 +367,11 @@ public final class CheckpointEngine {
   /** Streams a verified checkpoint into {@code out}; each chunk is checked before any of its bytes are written. */
   public static Manifest restore(CheckpointKey key, CheckpointStore source, OutputStream out, LongConsumer progress)
       throws IOException {
+    return restore(key, source, ImageSink.of(out), progress);
+  }
+
+  private static Manifest restore(CheckpointKey key, CheckpointStore source, ImageSink out, LongConsumer progress)
+      throws IOException {
     Manifest manifest;
     try {
       manifest = source.manifest(key).orElseThrow(() -> new RestoreRefusedException(key, null,
@@ -351,30 +381,25 @@ public final class CheckpointEngine {
     } catch (IOException e) {
       throw new RestoreRefusedException(key, null, e.getMessage(), e);
     }
-    ChunkHasher hasher = new ChunkHasher();
-    byte[] zeros = new byte[0];
-    long done = 0;
     List<ChunkRef> chunks = manifest.chunks();
-    for (int index = 0; index < chunks.size(); index++) {
-      ChunkRef ref = chunks.get(index);
-      if (ref.isZero()) {
-        if (zeros.length < ref.length()) {
-          zeros = new byte[ref.length()];
+    int threads = Math.min(MAX_RESTORE_THREADS, Runtime.getRuntime().availableProcessors());
+    long done = 0;
+    try (ParallelVerifier verifier = new ParallelVerifier(key, source, chunks, threads)) {
+      for (ParallelVerifier.Batch batch = verifier.next(); batch != null; batch = verifier.next()) {
+        int at = 0;
+        for (int index = batch.firstChunk(); index < batch.endChunk(); index++) {
+          ChunkRef ref = chunks.get(index);
+          if (ref.isZero()) {
+            out.zeros(ref.length());
+          } else {
+            out.write(batch.bytes(), at, ref.length());
+            at += ref.length();
+          }
+          done += ref.length();
+          if (progress != null) {
+            progress.accept(done);
+          }
         }
-        out.write(zeros, 0, ref.length());
-      } else {
-        byte[] raw;
-        try {
-          raw = ChunkCodec.decode(source.readChunk(ref.hash()), ref.hash(), ref.length(), hasher);
-        } catch (MissingChunkException | CorruptChunkException e) {
-          throw new RestoreRefusedException(key, ref.hash(),
-              e.getMessage() + " (chunk #" + index + " at image offset " + done + ")", e);
-        }
-        out.write(raw);
-      }
-      done += ref.length();
-      if (progress != null) {
-        progress.accept(done);
       }
     }
     return manifest;

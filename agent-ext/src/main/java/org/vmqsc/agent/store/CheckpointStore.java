@@ -32,6 +32,17 @@ public interface CheckpointStore {
    */
   byte[] readChunk(String hash) throws IOException;
 
+  /** For reading many chunks (a restore); by default each read is a {@link #readChunk}. */
+  default ChunkReader openReader() {
+    return new ChunkReader() {
+      @Override public byte[] read(String hash) throws IOException {
+        return readChunk(hash);
+      }
+
+      @Override public void close() {}
+    };
+  }
+
   /**
    * Forgets a chunk found damaged, so that {@link #hasChunk} is false and the next writer stores it afresh. The
    * damaged bytes are never offered again, not even after the store is reopened; they are reclaimed with the rest

@@ -91,6 +91,22 @@ public final class ChunkCodec {
   }
 
   /**
+   * Decodes a stored chunk into {@code out[offset, offset + expectedLength)} and checks its length and hash there: a
+   * restore decodes into buffers it reuses or writes out whole instead of allocating one per chunk. Those bytes of
+   * {@code out} hold nothing trustworthy if this throws.
+   *
+   * @throws CorruptChunkException if the bytes cannot be decoded or do not match
+   */
+  public static void decodeInto(byte[] stored, String expectedHash, int expectedLength, byte[] out, int offset,
+      ChunkHasher hasher) throws CorruptChunkException {
+    decodeLengthInto(stored, expectedHash, expectedLength, out, offset);
+    String actual = hasher.hash(out, offset, expectedLength);
+    if (!actual.equals(expectedHash)) {
+      throw new CorruptChunkException(expectedHash, "content hashes to " + actual);
+    }
+  }
+
+  /**
    * Returns the raw bytes of a stored chunk after checking only their length: for a caller that compares them with
    * bytes it holds (the engine, before it reuses a stored chunk), which is cheaper than hashing them.
    *
@@ -98,17 +114,26 @@ public final class ChunkCodec {
    */
   public static byte[] decodeLength(byte[] stored, String expectedHash, int expectedLength)
       throws CorruptChunkException {
+    byte[] raw = new byte[expectedLength];
+    decodeLengthInto(stored, expectedHash, expectedLength, raw, 0);
+    return raw;
+  }
+
+  private static void decodeLengthInto(byte[] stored, String expectedHash, int expectedLength, byte[] raw,
+      int offset) throws CorruptChunkException {
     if (stored.length < 1) {
       throw new CorruptChunkException(expectedHash, "stored chunk is empty");
     }
-    byte[] raw;
     if (stored[0] == RAW) {
-      raw = Arrays.copyOfRange(stored, 1, stored.length);
+      if (stored.length - 1 != expectedLength) {
+        throw new CorruptChunkException(expectedHash, "holds " + (stored.length - 1) + " bytes, expected "
+            + expectedLength);
+      }
+      System.arraycopy(stored, 1, raw, offset, expectedLength);
     } else if (stored[0] == ZSTD) {
-      raw = new byte[expectedLength];
       long n;
       try {
-        n = Zstd.decompressByteArray(raw, 0, expectedLength, stored, 1, stored.length - 1);
+        n = Zstd.decompressByteArray(raw, offset, expectedLength, stored, 1, stored.length - 1);
       } catch (RuntimeException e) {
         throw new CorruptChunkException(expectedHash, "zstd frame is damaged (" + e.getMessage() + ")");
       }
@@ -119,10 +144,9 @@ public final class ChunkCodec {
         throw new CorruptChunkException(expectedHash, "decompressed to " + n + " bytes, expected " + expectedLength);
       }
     } else if (stored[0] == LZ4) {
-      raw = new byte[expectedLength];
       int n;
       try {
-        n = DECOMPRESSOR.decompress(stored, 1, stored.length - 1, raw, 0, expectedLength);
+        n = DECOMPRESSOR.decompress(stored, 1, stored.length - 1, raw, offset, expectedLength);
       } catch (LZ4Exception e) {
         throw new CorruptChunkException(expectedHash, "LZ4 block is damaged (" + e.getMessage() + ")");
       }
@@ -132,9 +156,5 @@ public final class ChunkCodec {
     } else {
       throw new CorruptChunkException(expectedHash, "unknown encoding tag " + stored[0]);
     }
-    if (raw.length != expectedLength) {
-      throw new CorruptChunkException(expectedHash, "holds " + raw.length + " bytes, expected " + expectedLength);
-    }
-    return raw;
   }
 }

@@ -44,6 +44,14 @@ public final class EngineBenchCommand implements Callable<Integer> {
       description = "Share of pages rewritten before the incremental checkpoint (default ${DEFAULT-VALUE}).")
   double rewritePercent;
 
+  @Option(names = "--image", description = "Any image file: the engine's first checkpoint and restore of it next to"
+      + " lz4 -1, lz4 -d and zstd -1 of the same file, if installed, instead of the synthetic image.")
+  Path imageFile;
+
+  @Option(names = "--save-image", description = "Writes the synthetic image of --size-mib to this file and stops"
+      + " (to run --image on it, or other tools).")
+  Path saveImage;
+
   @Option(names = "--dir", description = "Where the benchmark's stores go (default: the system temp directory).")
   Path dir;
 
@@ -53,9 +61,13 @@ public final class EngineBenchCommand implements Callable<Integer> {
   private record Timing(double wallSeconds, double cpuSeconds) {}
 
   @Override public Integer call() throws Exception {
+    // An image file is streamed, not held in memory: --size-mib does not apply to it.
+    if (imageFile != null && !Files.isRegularFile(imageFile)) {
+      throw new IllegalArgumentException("--image names no file: " + imageFile);
+    }
     // The image and its rewritten copy are both in memory, in Java arrays (at most 2 GiB - 1 each).
     long maxMiB = Math.min(1024, Runtime.getRuntime().maxMemory() / 3 >> 20);
-    if (sizeMiB < 16 || sizeMiB > maxMiB) {
+    if (imageFile == null && (sizeMiB < 16 || sizeMiB > maxMiB)) {
       throw new IllegalArgumentException("--size-mib must be in 16.." + maxMiB + " (two images must fit in this Java"
           + " heap and in a Java array), got " + sizeMiB);
     }
@@ -66,8 +78,21 @@ public final class EngineBenchCommand implements Callable<Integer> {
     if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new IllegalArgumentException("--dir names a file, not a folder: " + dir);
     }
+    if (saveImage != null) {
+      Files.write(saveImage, syntheticMemory(sizeMiB, 1));
+      System.out.printf(Locale.ROOT, "wrote the synthetic %d MiB image to %s%n", sizeMiB, saveImage);
+      return 0;
+    }
     Path base = Files.createTempDirectory(dir != null ? Files.createDirectories(dir) : Path.of(
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
+    if (imageFile != null) {
+      try {
+        new ImageFileBench(imageFile, base, runs).run();
+      } finally {
+        deleteTree(base);
+      }
+      return 0;
+    }
     System.out.printf(Locale.ROOT, "engine benchmark: %d MiB image (1/4 zero pages, 1/2 random, 1/4 text-like), "
         + "%d runs each, median reported; stores in %s%n", sizeMiB, runs, base);
     byte[] image = syntheticMemory(sizeMiB, 1);

@@ -1,0 +1,177 @@
+package org.vmqsc.lab;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.DirectoryStore;
+
+/**
+ * {@code ./vmqsc bench engine --image FILE}: the engine's first checkpoint and restore of any image file, next to
+ * {@code lz4 -1}, {@code lz4 -d} and {@code zstd -1} run on the same file in the same run, interleaved, as CPU time
+ * per byte (the tools' CPU time is what {@code times} reports for their process). A tool that is not installed is
+ * left out and said so.
+ */
+final class ImageFileBench {
+
+  private static final CheckpointKey KEY = new CheckpointKey("vm", "ck-1");
+  private static final Pattern TIMES = Pattern.compile("(\\d+)m([\\d.]+)s\\s+(\\d+)m([\\d.]+)s\\s*$");
+
+  private long zeroBytes;  // of the last first checkpoint
+  private final Path image;
+  private final Path work;
+  private final int runs;
+  private final com.sun.management.OperatingSystemMXBean process =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+  /** Wall and CPU seconds of one run, and the bytes it left on disk. */
+  record Run(double wallSeconds, double cpuSeconds, long bytes) {}
+
+  ImageFileBench(Path image, Path work, int runs) {
+    this.image = image;
+    this.work = work;
+    this.runs = runs;
+  }
+
+  /** Prints the figures; returns each measurement's runs by name, for tests. */
+  Map<String, List<Run>> run() throws IOException, InterruptedException {
+    long size = Files.size(image);
+    boolean lz4 = installed("lz4");
+    boolean zstd = installed("zstd");
+    System.out.printf(Locale.ROOT, "engine on %s (%s), %d runs each interleaved after a warm-up, median reported; "
+        + "load average %.2f%n", image, BenchFigures.mib(size), runs,
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    Map<String, List<Run>> results = new LinkedHashMap<>();
+    for (int r = 0; r < runs + 1; r++) {  // the first run warms up the JIT and the page cache, and is dropped
+      Path dir = Files.createTempDirectory(work, "image");
+      Map<String, Run> round = new LinkedHashMap<>();
+      Path storeDir = dir.resolve("store");
+      round.put("vmqsc first checkpoint (gear-8k)", timed(() -> {
+        CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", storeDir), new GearChunker(8192));
+        try (InputStream in = Files.newInputStream(image)) {
+          CheckpointStats stats = engine.store(KEY, in, Map.of());
+          zeroBytes = stats.zeroBytes();
+          return stats.storedBytes();
+        }
+      }));
+      // The store is opened first, untimed: an agent opens its store once, when it starts, not per restore.
+      DirectoryStore store = DirectoryStore.open("bench", storeDir);
+      round.put("vmqsc restore (verified, to a file)", timed(() -> {
+        Path restored = dir.resolve("restored.img");
+        CheckpointEngine.restoreToFile(KEY, store, restored, null);
+        return Files.size(restored);
+      }));
+      if (lz4) {
+        round.put("lz4 -1", tool(dir, "lz4 -1 -q -c \"$1\" > \"$2/image.lz4\"", "image.lz4"));
+        round.put("lz4 -d (to a file)", tool(dir, "lz4 -d -q -f \"$2/image.lz4\" \"$2/lz4.img\"", "lz4.img"));
+      }
+      if (zstd) {
+        round.put("zstd -1", tool(dir, "zstd -1 -q -c \"$1\" > \"$2/image.zst\"", "image.zst"));
+      }
+      if (r > 0) {
+        round.forEach((what, run) -> results.computeIfAbsent(what, k -> new ArrayList<>()).add(run));
+      }
+      EngineBenchCommand.deleteTree(dir);
+    }
+    report(size, results, lz4, zstd);
+    return results;
+  }
+
+  private void report(long size, Map<String, List<Run>> results, boolean lz4, boolean zstd) {
+    for (Map.Entry<String, List<Run>> e : results.entrySet()) {
+      double cpu = median(e.getValue(), Run::cpuSeconds);
+      double wall = median(e.getValue(), Run::wallSeconds);
+      long bytes = e.getValue().get(0).bytes();
+      System.out.printf(Locale.ROOT, "  %-38s %6.2f GB/s per core (CPU %.3f s), wall %.3f s, %s on disk%n",
+          e.getKey(), size / cpu / 1e9, cpu, wall, BenchFigures.mib(bytes));
+    }
+    System.out.printf(Locale.ROOT, "  the first checkpoint left %s of zeros out (%.1f %% of the image)%n",
+        BenchFigures.mib(zeroBytes), 100.0 * zeroBytes / size);
+    if (!lz4) {
+      System.out.println("  lz4 is not installed: no comparison with it (apt-get install lz4)");
+    }
+    if (!zstd) {
+      System.out.println("  zstd is not installed: no comparison with it (apt-get install zstd)");
+    }
+    List<Run> first = results.get("vmqsc first checkpoint (gear-8k)");
+    List<Run> restore = results.get("vmqsc restore (verified, to a file)");
+    if (lz4) {
+      System.out.printf(Locale.ROOT, "  first checkpoint: %.2f x the speed of lz4 -1 per core, stores %.2f x its "
+              + "bytes%n", ratio(results.get("lz4 -1"), first, Run::cpuSeconds),
+          (double) first.get(0).bytes() / results.get("lz4 -1").get(0).bytes());
+      System.out.printf(Locale.ROOT, "  restore: %.2f x the CPU time of lz4 -d, %.2f x its wall time%n",
+          ratio(restore, results.get("lz4 -d (to a file)"), Run::cpuSeconds),
+          ratio(restore, results.get("lz4 -d (to a file)"), Run::wallSeconds));
+    }
+    if (zstd) {
+      System.out.printf(Locale.ROOT, "  first checkpoint: %.2f x the speed of zstd -1 per core, stores %.2f x its "
+              + "bytes%n", ratio(results.get("zstd -1"), first, Run::cpuSeconds),
+          (double) first.get(0).bytes() / results.get("zstd -1").get(0).bytes());
+    }
+  }
+
+  /** median(a) / median(b). */
+  private static double ratio(List<Run> a, List<Run> b, java.util.function.ToDoubleFunction<Run> what) {
+    return median(a, what) / median(b, what);
+  }
+
+  private static double median(List<Run> runs, java.util.function.ToDoubleFunction<Run> what) {
+    return BenchFigures.median(runs.stream().map(what::applyAsDouble).toList());
+  }
+
+  private interface Work {
+    long run() throws IOException;
+  }
+
+  /**
+   * Runs work and counts the whole process's CPU time, every thread's (a restore checks chunks on several), the
+   * garbage collector's and the JIT compiler's included.
+   */
+  private Run timed(Work work) throws IOException {
+    long cpu = process.getProcessCpuTime();
+    long wall = System.nanoTime();
+    long bytes = work.run();
+    return new Run((System.nanoTime() - wall) / 1e9, (process.getProcessCpuTime() - cpu) / 1e9, bytes);
+  }
+
+  /**
+   * Runs a shell command with the image as $1 and the run's folder as $2; its CPU time is the children's line of
+   * the shell's {@code times}.
+   */
+  private Run tool(Path dir, String command, String output) throws IOException, InterruptedException {
+    long wall = System.nanoTime();
+    Process process = new ProcessBuilder("sh", "-c", command + " && times", "sh", image.toString(), dir.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    int exit = process.waitFor();
+    double wallSeconds = (System.nanoTime() - wall) / 1e9;
+    Matcher children = TIMES.matcher(out);
+    if (exit != 0 || !children.find()) {
+      throw new IOException("'" + command + "' failed (exit " + exit + "): " + out);
+    }
+    double cpu = Integer.parseInt(children.group(1)) * 60 + Double.parseDouble(children.group(2))
+        + Integer.parseInt(children.group(3)) * 60 + Double.parseDouble(children.group(4));
+    return new Run(wallSeconds, cpu, Files.size(dir.resolve(output)));
+  }
+
+  static boolean installed(String tool) {
+    try {
+      return new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package org.vmqsc.lab;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+public class ImageFileBenchTest {
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  @Test public void measuresTheEngineAndTheToolsOnTheSameFile() throws Exception {
+    Path image = tmp.getRoot().toPath().resolve("memory.img");
+    Files.write(image, EngineBenchCommand.syntheticMemory(16, 3));
+    Map<String, List<ImageFileBench.Run>> results =
+        new ImageFileBench(image, tmp.newFolder("work").toPath(), 1).run();
+
+    ImageFileBench.Run restore = results.get("vmqsc restore (verified, to a file)").get(0);
+    assertEquals("the restored image has the file's length", Files.size(image), restore.bytes());
+    long stored = results.get("vmqsc first checkpoint (gear-8k)").get(0).bytes();
+    assertTrue("stored " + stored, stored > 0 && stored < Files.size(image));  // a quarter of the pages are zero
+    assertEquals(ImageFileBench.installed("lz4"), results.containsKey("lz4 -1"));
+    assertEquals(ImageFileBench.installed("lz4"), results.containsKey("lz4 -d (to a file)"));
+    assertEquals(ImageFileBench.installed("zstd"), results.containsKey("zstd -1"));
+    if (results.containsKey("lz4 -d (to a file)")) {
+      assertEquals(Files.size(image), results.get("lz4 -d (to a file)").get(0).bytes());
+    }
+  }
+}
