@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs lz4 and zstd, which `./vmqsc bench engine --image FILE` runs next to the engine (and its test, which
-# leaves the comparison out when they are absent). Idempotent; needs root.
+# leaves the comparison out when they are absent, so their absence never fails a run). Idempotent; needs root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 missing=()
@@ -9,8 +9,9 @@ for tool in lz4 zstd; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "setup-bench: ${missing[*]} missing (apt-get install -y ${missing[*]} as root)" >&2
-  exit 1
+  echo "setup-bench: ${missing[*]} missing (apt-get install -y ${missing[*]} as root); the comparison is left out" >&2
+  exit 0
 fi
-apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+  echo "setup-bench: could not install ${missing[*]}; the engine bench's comparison is left out" >&2
+fi
