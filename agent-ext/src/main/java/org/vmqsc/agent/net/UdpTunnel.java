@@ -56,6 +56,7 @@ public final class UdpTunnel implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "vmqsc-tunnel-retransmit-" + port);
       t.setDaemon(true);
+      timerThread = t;
       return t;
     });
     receiver.start();
@@ -124,6 +125,9 @@ public final class UdpTunnel implements AutoCloseable {
     return closed && socket.isClosed() && !receiver.isAlive() && timer.isTerminated();
   }
 
+  /** The retransmitting thread, once the timer made it. */
+  private volatile Thread timerThread;
+
   /** Stops both threads and closes the socket; frames not yet acknowledged are dropped. */
   @Override public void close() {
     closed = true;
@@ -132,6 +136,9 @@ public final class UdpTunnel implements AutoCloseable {
     try {
       receiver.join(5_000);
       timer.awaitTermination(5, TimeUnit.SECONDS);
+      // Terminated is said a moment before its thread ends: wait for the thread itself, so none outlives close().
+      Thread t = timerThread;
+      if (t != null) t.join(5_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
