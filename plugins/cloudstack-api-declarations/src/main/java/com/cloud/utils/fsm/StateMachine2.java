@@ -6,10 +6,6 @@ public class StateMachine2<S, E, V> {
     throw new UnsupportedOperationException("declaration only");
   }
 
-  public boolean unregisterListener(StateListener<S, E, V> listener) {
-    throw new UnsupportedOperationException("declaration only");
-  }
-
   public static class Transition<S, E> {
     private final S currentState;
     private final E event;
