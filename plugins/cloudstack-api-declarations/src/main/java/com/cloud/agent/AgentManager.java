@@ -4,10 +4,9 @@ import com.cloud.agent.api.Answer;
 import com.cloud.agent.api.Command;
 import com.cloud.exception.AgentUnavailableException;
 import com.cloud.exception.OperationTimedoutException;
-import com.cloud.utils.component.Manager;
 
 /** Only the methods this plugin calls. */
-public interface AgentManager extends Manager {
+public interface AgentManager {
   Answer easySend(Long hostId, Command cmd);
 
   Answer send(Long hostId, Command cmd) throws AgentUnavailableException, OperationTimedoutException;

@@ -1,11 +1,12 @@
 package com.cloud.exception;
 
-public class AgentUnavailableException extends CloudException {
+/** Thrown when a host's agent cannot be reached. */
+public class AgentUnavailableException extends ResourceUnavailableException {
   public AgentUnavailableException(String msg, long agentId) {
-    super(msg);
+    super(msg, com.cloud.host.Host.class, agentId);
   }
 
   public AgentUnavailableException(long agentId) {
-    super("Unable to reach host");
+    super("Unable to reach host", com.cloud.host.Host.class, agentId);
   }
 }

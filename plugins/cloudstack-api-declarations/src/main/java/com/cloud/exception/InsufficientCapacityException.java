@@ -1,8 +1,8 @@
 package com.cloud.exception;
 
 /** Declared with the constructor this plugin uses only. */
-public class InsufficientCapacityException extends CloudException {
-  public InsufficientCapacityException(String message) {
-    super(message);
+public abstract class InsufficientCapacityException extends CloudException {
+  public InsufficientCapacityException(String msg, Class<?> scope, Long id) {
+    super(msg);
   }
 }

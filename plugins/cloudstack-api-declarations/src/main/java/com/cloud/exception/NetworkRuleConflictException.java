@@ -1,7 +1,7 @@
 package com.cloud.exception;
 
 /** Declared with the constructor this plugin uses only. */
-public class NetworkRuleConflictException extends CloudException {
+public class NetworkRuleConflictException extends ManagementServerException {
   public NetworkRuleConflictException(String message) {
     super(message);
   }

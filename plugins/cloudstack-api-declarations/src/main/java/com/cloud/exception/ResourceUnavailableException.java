@@ -2,7 +2,7 @@ package com.cloud.exception;
 
 /** Declared with the constructor this plugin uses only. */
 public class ResourceUnavailableException extends CloudException {
-  public ResourceUnavailableException(String message) {
-    super(message);
+  public ResourceUnavailableException(String msg, Class<?> scope, long resourceId) {
+    super(msg);
   }
 }

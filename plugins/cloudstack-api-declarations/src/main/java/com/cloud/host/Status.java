@@ -1,6 +1,5 @@
 package com.cloud.host;
 
 public enum Status {
-  Creating, Connecting, Up, Down, Disconnected, Updating, PrepareForMaintenance, ErrorInMaintenance, Maintenance,
-  Alert, Removed, Error, Rebalancing, Unknown
+  Creating, Connecting, Up, Down, Disconnected, Alert, Removed, Error, Rebalancing, Unknown
 }

@@ -1,15 +1,16 @@
 package com.cloud.vm;
 
 import com.cloud.hypervisor.Hypervisor.HypervisorType;
+import com.cloud.utils.fsm.StateObject;
 import org.apache.cloudstack.acl.ControlledEntity;
 import org.apache.cloudstack.api.Identity;
 import org.apache.cloudstack.api.InternalIdentity;
 
 /** Only the methods this plugin calls. */
-public interface VirtualMachine extends ControlledEntity, Identity, InternalIdentity {
+public interface VirtualMachine extends ControlledEntity, Identity, InternalIdentity,
+    StateObject<VirtualMachine.State> {
   enum State {
-    Starting, Running, Stopping, Stopped, Destroyed, Expunging, Migrating, Error, Unknown, Shutdown, Restoring,
-    BackingUp;
+    Starting, Running, Stopping, Stopped, Destroyed, Expunging, Migrating, Error, Unknown, Shutdown, Restoring;
 
     public static com.cloud.utils.fsm.StateMachine2<State, Event, VirtualMachine> getStateMachine() {
       throw new UnsupportedOperationException("declaration only");
@@ -21,8 +22,7 @@ public interface VirtualMachine extends ControlledEntity, Identity, InternalIden
     CreateRequested, StartRequested, StopRequested, DestroyRequested, RecoveryRequested, AgentReportStopped,
     AgentReportRunning, MigrationRequested, StorageMigrationRequested, ExpungeOperation, OperationSucceeded,
     OperationFailed, OperationFailedToError, OperationRetry, AgentReportShutdowned, AgentReportMigrated,
-    RevertRequested, SnapshotRequested, RestoringRequested, RestoringFailed, RestoringSuccess, BackupRequested,
-    BackupSucceeded, BackupFailed, FollowAgentPowerOnReport, FollowAgentPowerOffReport
+    RevertRequested, SnapshotRequested, RestoringRequested, RestoringFailed, RestoringSuccess, FollowAgentPowerOnReport, FollowAgentPowerOffReport
   }
 
   enum Type {
@@ -33,8 +33,6 @@ public interface VirtualMachine extends ControlledEntity, Identity, InternalIden
   String getInstanceName();
 
   String getHostName();
-
-  State getState();
 
   Long getHostId();
 

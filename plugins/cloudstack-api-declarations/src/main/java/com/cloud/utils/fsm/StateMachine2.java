@@ -1,12 +1,8 @@
 package com.cloud.utils.fsm;
 
 /** Only the listener registration and the transition type this plugin uses. */
-public class StateMachine2<S, E, V> {
+public class StateMachine2<S, E, V extends StateObject<S>> {
   public boolean registerListener(StateListener<S, E, V> listener) {
-    throw new UnsupportedOperationException("declaration only");
-  }
-
-  public boolean unregisterListener(StateListener<S, E, V> listener) {
     throw new UnsupportedOperationException("declaration only");
   }
 

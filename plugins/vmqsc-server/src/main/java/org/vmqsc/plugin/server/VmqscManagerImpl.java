@@ -79,8 +79,6 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
   private int listenerId = -1;
   /** Registered on CloudStack's VM state machine at start; tests hand transitions to it themselves. */
   private MigrationFollower migrationFollower;
-  /** Started by CloudStack (not by a test): registered on CloudStack's state machine. */
-  private boolean started;
   private ScheduledExecutorService ticks;
   private ExecutorService recoveries;
 
@@ -92,7 +90,6 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
   @Override public boolean start() {
     startOnDatabase(new CloudStackDataSource(TransactionLegacy::getStandaloneConnection));
     VirtualMachine.State.getStateMachine().registerListener(migrationFollower);
-    started = true;
     return true;
   }
 
@@ -129,7 +126,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
 
   @Override public boolean stop() {
     if (listenerId >= 0) agentManager.unregisterForHostEvents(listenerId);
-    if (started) VirtualMachine.State.getStateMachine().unregisterListener(migrationFollower);
+    if (migrationFollower != null) migrationFollower.stop(); // stays registered: CloudStack cannot remove it
     if (ticks != null) ticks.shutdownNow();
     if (recoveries != null) recoveries.shutdownNow();
     return true;

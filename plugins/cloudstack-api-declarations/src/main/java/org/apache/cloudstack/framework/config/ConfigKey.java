@@ -58,8 +58,8 @@ public class ConfigKey<T> {
     return description;
   }
 
-  public Scope scope() {
-    return scope;
+  public java.util.List<Scope> getScopes() {
+    return java.util.List.of(scope);
   }
 
   public boolean isDynamic() {

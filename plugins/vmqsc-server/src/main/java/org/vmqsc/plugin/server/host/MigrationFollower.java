@@ -34,6 +34,8 @@ public final class MigrationFollower implements StateListener<State, Event, Virt
   private final EntityManager entities;
   private final MigrationCoordinator migrations;
   private final Executor thread;
+  /** CloudStack's state machine has no way to remove a listener: a stopped follower stays registered, inert. */
+  private volatile boolean stopped;
 
   public MigrationFollower(ProtectionService service, EntityManager entities, MigrationCoordinator migrations,
                            Executor thread) {
@@ -50,7 +52,7 @@ public final class MigrationFollower implements StateListener<State, Event, Virt
 
   @Override public boolean postStateTransitionEvent(StateMachine2.Transition<State, Event> transition,
                                                     VirtualMachine vm, boolean status, Object opaque) {
-    if (!status || transition.getCurrentState() != State.Migrating || transition.getToState() != State.Running
+    if (stopped || !status || transition.getCurrentState() != State.Migrating || transition.getToState() != State.Running
         || transition.getEvent() != Event.OperationSucceeded || !(opaque instanceof Pair<?, ?> hosts)) {
       return true;
     }
@@ -63,6 +65,11 @@ public final class MigrationFollower implements StateListener<State, Event, Virt
     if (target == null) return true;
     thread.execute(() -> handOff(group.get(), vm.getUuid(), target.getUuid()));
     return true;
+  }
+
+  /** From now on, transitions are ignored (the manager stopped). */
+  public void stop() {
+    stopped = true;
   }
 
   private void handOff(String group, String vm, String target) {

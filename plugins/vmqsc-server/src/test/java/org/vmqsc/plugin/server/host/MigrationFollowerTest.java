@@ -63,6 +63,14 @@ public class MigrationFollowerTest {
   }
 
   @Test
+  public void aStoppedFollowerIgnoresMigrations() {
+    follower.stop(); // CloudStack's state machine cannot remove a listener: it stays registered, inert
+    follower.postStateTransitionEvent(transition(State.Migrating, Event.OperationSucceeded, State.Running),
+        protectedVm, true, new Pair<>(1L, 2L));
+    verifyNoInteractions(migrations);
+  }
+
+  @Test
   public void anUnprotectedVmIsNotFollowed() {
     follower.postStateTransitionEvent(transition(State.Migrating, Event.OperationSucceeded, State.Running),
         vm("other"), true, new Pair<>(1L, 2L));
