@@ -30,6 +30,9 @@ public final class SimReport {
   public long failuresSkipped;
   public long recoveriesChecked;
   public long latestStateChecks;
+  /** Plans the brute force found a later consistent recoverable state for (safe, not maximal), and the first. */
+  public long notLatest;
+  public String firstNotLatest;
   /** Live migrations carried out; those a host failure cut short; those not made (VM down or paused, no quiet moment). */
   public long migrations;
   public long migrationsFailed;
@@ -72,6 +75,8 @@ public final class SimReport {
     failuresSkipped += o.failuresSkipped;
     recoveriesChecked += o.recoveriesChecked;
     latestStateChecks += o.latestStateChecks;
+    notLatest += o.notLatest;
+    if (firstNotLatest == null) firstNotLatest = o.firstNotLatest;
     migrations += o.migrations;
     migrationsFailed += o.migrationsFailed;
     migrationsSkipped += o.migrationsSkipped;

@@ -214,7 +214,10 @@ public final class Simulator {
     int n = cfg.vms();
     this.oracle = new Oracle(n, this::violation);
     this.lastKnown = new PwdGuest[n];
-    this.latestState = new LatestStateCheck(n, new WorldTruth(), this::violation);
+    this.latestState = new LatestStateCheck(n, new WorldTruth(), this::violation, finding -> {
+      report.notLatest++;
+      if (report.firstNotLatest == null) report.firstNotLatest = finding;
+    });
     this.hosts = new Host[cfg.hosts()];
     this.guests = new PwdGuest[n];
     this.rebuilding = new PwdGuest[n];
