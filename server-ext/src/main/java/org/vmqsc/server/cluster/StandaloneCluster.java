@@ -115,7 +115,8 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     for (GroupView g : allGroups()) {
       for (MemberView m : service.members(g.uuid())) if (m.hostUuid() != null) detector.expect(m.hostUuid());
     }
-    monitor.schedule(() -> recoveries.execute(this::resumeLeftovers), settings.lease().toMillis(), TimeUnit.MILLISECONDS);
+    monitor.schedule(() -> recoveries.execute(this::resumeLeftoversFirst), settings.lease().toMillis(),
+        TimeUnit.MILLISECONDS);
     monitor.scheduleWithFixedDelay(this::watch, 100, 100, TimeUnit.MILLISECONDS);
     long sweep = 2 * settings.lease().toMillis();
     monitor.scheduleWithFixedDelay(() -> recoveries.execute(this::sweep), sweep, sweep, TimeUnit.MILLISECONDS);

@@ -200,29 +200,32 @@ public class AgentsInOneJvmTest {
   }
 
   private boolean runsVm(HttpClient http, String token, String ref, AgentProcess a, int vm) throws Exception {
-    HttpResponse<String> r = post(http, URI.create(a.url()).resolve("v1/status"), token, ref);
-    String group = com.google.gson.JsonParser.parseString(ref).getAsJsonObject().get("group").getAsString();
-    JsonObject groups = com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("groups");
-    if (groups == null || !groups.has(group)) return false;
-    for (var v : groups.getAsJsonArray(group)) if (v.getAsJsonObject().get("vm").getAsInt() == vm) return true;
+    for (var v : vmsOn(http, token, ref, a)) if (v.getAsJsonObject().get("vm").getAsInt() == vm) return true;
     return false;
   }
+
+  /** The group's VMs {@code a} runs, as its status order reports them (vm, position, …). */
+  private static com.google.gson.JsonArray vmsOn(HttpClient http, String token, String ref, AgentProcess a)
+      throws Exception {
+    HttpResponse<String> r = post(http, URI.create(a.url()).resolve("v1/status"), token, ref);
+    assertEquals(r.body(), 200, r.statusCode());
+    String group = com.google.gson.JsonParser.parseString(ref).getAsJsonObject().get("group").getAsString();
+    JsonObject groups = com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("groups");
+    return groups == null || !groups.has(group) ? new com.google.gson.JsonArray() : groups.getAsJsonArray(group);
+  }
+
 
   /** The positions of the group's VMs on every agent, by VM number. */
   private List<Long> positions(HttpClient http, String token, String ref) throws Exception {
     java.util.TreeMap<Integer, Long> byVm = new java.util.TreeMap<>();
-    String group = com.google.gson.JsonParser.parseString(ref).getAsJsonObject().get("group").getAsString();
     for (AgentProcess a : agents) {
-      HttpResponse<String> r = post(http, URI.create(a.url()).resolve("v1/status"), token, ref);
-      assertEquals(r.body(), 200, r.statusCode());
-      JsonObject groups = com.google.gson.JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("groups");
-      if (groups == null || !groups.has(group)) continue;
-      for (var vm : groups.getAsJsonArray(group)) {
+      for (var vm : vmsOn(http, token, ref, a)) {
         byVm.put(vm.getAsJsonObject().get("vm").getAsInt(), vm.getAsJsonObject().get("position").getAsLong());
       }
     }
     return new ArrayList<>(byVm.values());
   }
+
 
   @Test(timeout = 60_000)
   public void theAgentEndpointsRefuseStrangersAndBadBodies() throws Exception {

@@ -41,10 +41,9 @@ public final class LocalCluster {
     }
   }
 
-  /** One process of the cluster, as {@code cluster.json} keeps it. */
   /**
-   * A process of the cluster. {@code startedMs} tells it from a later process that got the same pid (0: not
-   * known, from a cluster folder written before it was recorded).
+   * One process of the cluster, as {@code cluster.json} keeps it. {@code startedMs} tells it from a later process
+   * that got the same pid (0: not known, from a cluster folder written before it was recorded).
    */
   public record Node(String name, long pid, String url, String hostUuid, long startedMs) {}
 
@@ -162,7 +161,7 @@ public final class LocalCluster {
   public void restartAgent(String name, Consumer<String> progress) throws IOException, InterruptedException {
     Node a = agent(name);
     if (alive(a)) throw new IllegalArgumentException("agent " + name + " still runs (pid " + a.pid() + ")");
-    if (manager == null || !alive(manager)) throw new IllegalArgumentException("the manager does not run");
+    if (!alive(manager)) throw new IllegalArgumentException("the manager does not run");
     startAgent(name, progress);
   }
 
@@ -236,7 +235,7 @@ public final class LocalCluster {
   }
 
   public boolean anyAlive() {
-    if (manager != null && alive(manager)) return true;
+    if (alive(manager)) return true;
     for (Node a : agents.values()) if (alive(a)) return true;
     return false;
   }
