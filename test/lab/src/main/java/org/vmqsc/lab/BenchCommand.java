@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         KvmBenchCommand.class,
         CatalogBenchCommand.class,
         RecoveryBenchCommand.class,
+        RelayBenchCommand.class,
     })
 public final class BenchCommand implements Runnable {
 
