@@ -53,7 +53,8 @@ public final class GuestNics implements AutoCloseable {
   private final class Port {
     final int vm;
     final DatagramChannel channel;
-    final InetSocketAddress guestEnd;
+    /** The guest's own end of its NIC; null until its machine has started. */
+    volatile InetSocketAddress guestEnd;
     /** Frames read from the socket and not yet handed on; filled under the port's lock. */
     final Queue<byte[]> read = new ConcurrentLinkedQueue<>();
     final ByteBuffer buffer = ByteBuffer.allocateDirect(Ethernet.MAX_FRAME_BYTES + 1);
@@ -122,6 +123,13 @@ public final class GuestNics implements AutoCloseable {
    * Returns the port's address, which the guest's NIC sends to (libvirt's {@code <source address port>}).
    */
   public InetSocketAddress attach(int vm, InetSocketAddress guestEnd) throws IOException {
+    InetSocketAddress relayEnd = attach(vm);
+    connect(vm, guestEnd);
+    return relayEnd;
+  }
+
+  /** Opens VM {@code vm}'s port before its guest exists; {@link #connect} names the guest's end once it does. */
+  public InetSocketAddress attach(int vm) throws IOException {
     if (!macs.containsKey(vm)) throw new IllegalArgumentException("group " + group + " has no VM " + vm);
     if (closed) throw new IllegalStateException("the NICs of group " + group + " are closed");
     DatagramChannel channel = DatagramChannel.open();
@@ -134,12 +142,19 @@ public final class GuestNics implements AutoCloseable {
       channel.close();
       throw e;
     }
-    Port port = new Port(vm, channel, guestEnd);
+    Port port = new Port(vm, channel, null);
     Port old = ports.put(vm, port);
     if (old != null) old.channel.close();
     toRegister.add(port);
     selector.wakeup();
     return (InetSocketAddress) channel.getLocalAddress();
+  }
+
+  /** The guest's NIC is at {@code guestEnd}: frames for it go there from now on. */
+  public void connect(int vm, InetSocketAddress guestEnd) {
+    Port port = ports.get(vm);
+    if (port == null) throw new IllegalStateException("VM " + vm + " has no NIC port on this host");
+    port.guestEnd = guestEnd;
   }
 
   /** Closes VM {@code vm}'s port; frames it still held are dropped (its guest is gone). */
@@ -160,7 +175,7 @@ public final class GuestNics implements AutoCloseable {
   /** Writes {@code frame} into VM {@code vm}'s NIC; false when the VM has no port here. */
   public boolean toGuest(int vm, byte[] frame) {
     Port port = ports.get(vm);
-    if (port == null) return false;
+    if (port == null || port.guestEnd == null) return false;
     try {
       port.channel.send(ByteBuffer.wrap(frame), port.guestEnd);
       toGuests.incrementAndGet();

@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -27,7 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
+import org.vmqsc.agent.driver.GuestMachines;
 import org.vmqsc.agent.log.DirectoryMessageStore;
 import org.vmqsc.agent.net.PeerListener;
 import org.vmqsc.agent.net.TunnelConfig;
@@ -97,6 +96,8 @@ public final class AgentProcess implements AutoCloseable {
   }
 
   private final Config config;
+  /** Real guests this agent runs itself (QEMU under libvirt), or null: its guests are simulated. */
+  private final GuestMachines machines;
   private final String hostUuid;
   private final String bootId = UUID.randomUUID().toString();
   private final EventLog events;
@@ -126,8 +127,9 @@ public final class AgentProcess implements AutoCloseable {
   private volatile long heartbeatMillis = 1000;
   private volatile boolean closed;
 
-  private AgentProcess(Config config) throws IOException {
+  private AgentProcess(Config config, GuestMachines machines) throws IOException {
     this.config = config;
+    this.machines = machines;
     Path home = SafeFiles.ownerOnlyDirectory(config.home());
     this.hostUuid = hostUuid(home);
     this.events = config.events() == null ? EventLog.none()
@@ -138,10 +140,10 @@ public final class AgentProcess implements AutoCloseable {
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(daemon("vmqsc-heartbeat"));
     this.logWriter = Executors.newSingleThreadExecutor(daemon("vmqsc-log-writer"));
     Path staging = home.resolve("staging");
-    deleteTree(staging); // a new process runs no VM: what it staged before serves nobody
+    SafeFiles.deleteTree(staging); // a new process runs no VM: what it staged before serves nobody
     Files.createDirectories(config.stable());
     this.checkpoints = new GuestCheckpoints(DirectoryStore.open("staging", staging),
-        DirectoryStore.openShared("stable", config.stable().resolve("checkpoints")));
+        DirectoryStore.openShared("stable", config.stable().resolve("checkpoints")), config.stable().resolve("disks"));
     this.logStore = DirectoryMessageStore.openShared(config.stable().resolve("logs"));
     this.tunnel = UdpTunnel.open(new InetSocketAddress("127.0.0.1", 0), tunnelConfig(Duration.ofSeconds(3)),
         this::peerUnreachable);
@@ -152,7 +154,12 @@ public final class AgentProcess implements AutoCloseable {
 
   /** Starts the agent; it registers in the background and keeps trying until its manager answers. */
   public static AgentProcess start(Config config) throws IOException {
-    AgentProcess agent = new AgentProcess(config);
+    return start(config, null);
+  }
+
+  /** Starts an agent whose guests are real machines ({@code machines}), not simulated ones. */
+  public static AgentProcess start(Config config, GuestMachines machines) throws IOException {
+    AgentProcess agent = new AgentProcess(config, machines);
     agent.http.start();
     agent.events.emit("agent_start", "host", agent.hostUuid, "name", config.name(), "url", agent.http.url(),
         "tunnel", agent.tunnelAddress(), "boot", agent.bootId);
@@ -382,8 +389,12 @@ public final class AgentProcess implements AutoCloseable {
   private Object deploy(Deploy d) {
     GroupRuntime r = runtimes.get(d.group());
     if (r == null) {
-      r = new GroupRuntime(hostUuid, d, loop, tunnel, checkpoints, logStore, logWriter, reports, events, this::leaseHeld,
-          this::leaseStop);
+      try {
+        r = new GroupRuntime(hostUuid, d, loop, tunnel, checkpoints, logStore, logWriter, reports, events, this::leaseHeld,
+            this::leaseStop, machines, config.home().resolve("restores"));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot deploy group " + d.group() + " here: " + e.getMessage(), e);
+      }
       runtimes.put(d.group(), r);
       if (frozen.contains(d.group())) r.freeze();
       events.emit("deployed", "host", hostUuid, "group", d.group(), "t0", d.config().basePeriod(),
@@ -456,13 +467,6 @@ public final class AgentProcess implements AutoCloseable {
     return uuid;
   }
 
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) return;
-    try (Stream<Path> all = Files.walk(root)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-    }
-  }
-
   private static java.util.concurrent.ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
@@ -487,6 +491,7 @@ public final class AgentProcess implements AutoCloseable {
       logWriter.shutdownNow();
       tunnel.close();
       checkpoints.close();
+      if (machines != null) machines.close();
       events.close();
     }
   }

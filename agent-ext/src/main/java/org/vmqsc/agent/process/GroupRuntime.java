@@ -17,10 +17,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.vmqsc.agent.driver.GuestMachines;
 import org.vmqsc.agent.guest.PwdGuest;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.log.StableMessageStore;
+import org.vmqsc.agent.net.GuestNics;
 import org.vmqsc.agent.net.Inbound;
 import org.vmqsc.agent.net.Placement;
 import org.vmqsc.agent.net.UdpRelay;
@@ -76,6 +78,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   private final UdpRelay relay;
   private final HostNode node;
   private final double[][] rates;
+  /** The group's real guests here (QEMU machines on their NICs), or null when its guests are simulated. */
+  private final RealGuests real;
 
   private final Map<Integer, PwdGuest> guests = new HashMap<>();
   private final Map<Integer, PwdGuest> rebuilding = new HashMap<>();
@@ -99,7 +103,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   GroupRuntime(String hostUuid, Deploy deploy, ScheduledExecutorService loop, UdpTunnel tunnel,
                GuestCheckpoints checkpoints, StableMessageStore logStore, Executor logWriter, ReportSender reports,
-               EventLog events, BooleanSupplier leaseHeld, Supplier<Instant> leaseStop) {
+               EventLog events, BooleanSupplier leaseHeld, Supplier<Instant> leaseStop, GuestMachines machines,
+               java.nio.file.Path scratch) throws IOException {
     this.leaseHeld = leaseHeld;
     this.leaseStop = leaseStop;
     this.hostUuid = hostUuid;
@@ -117,6 +122,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     for (Member m : deploy.members()) placement.place(m.number(), address(m.tunnel()));
     this.relay = new UdpRelay(group, tunnel, placement, loop);
     this.node = new HostNode(hostUuid, group, deploy.config(), new MessageLog(logStore), relay, this, this, this, this);
+    this.real = machines == null ? null : realGuests(machines, scratch);
     relay.attach(new Inbound() {
       @Override public void onArrival(Message message, byte[] payload) {
         arrive(message, payload);
@@ -127,6 +133,47 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       }
     });
     scheduleBoundary();
+  }
+
+  /**
+   * A real guest's restore points are its checkpoints only (see {@link RealGuests}): every VM of the group must be
+   * SI. The switch knows every VM's MAC, wherever it runs.
+   */
+  private RealGuests realGuests(GuestMachines machines, java.nio.file.Path scratch) throws IOException {
+    for (int vm = 0; vm < deploy.config().size(); vm++) {
+      if (deploy.config().classOf(vm).period() != 1) {
+        throw new IllegalArgumentException("group " + group + ": VM " + vm + " is " + deploy.config().classOf(vm)
+            + ", but real guests are SI only (an MI VM's state between its checkpoints is rebuilt from its log, "
+            + "which needs a piecewise deterministic guest)");
+      }
+    }
+    Map<Integer, Long> macs = new HashMap<>();
+    for (Member m : deploy.members()) macs.put(m.number(), RealGuests.mac(m.number()));
+    GuestNics nics = new GuestNics(group, macs, loop, this::fromGuest);
+    return new RealGuests(hostUuid, machines, nics, checkpoints, events, this::onLoop, scratch.resolve(group));
+  }
+
+  /** A frame a real guest sent: a message of the protocol, stamped with the sender's index at the moment. */
+  private void fromGuest(int from, int to, byte[] frame) {
+    if (closed || !real.running(from) || !node.runs(from)) return;
+    real.sent(from);
+    node.send(from, to, frame, Arrays.hashCode(frame));
+  }
+
+  /** The clock passed a boundary: real guests are cut first, so each frame gets the index it was sent at. */
+  private void boundary() {
+    long index = index();
+    if (real == null) node.onBoundary(index);
+    else real.cutAround(real.vms(), () -> node.onBoundary(index));
+  }
+
+  /** A frame for one of this host's VMs; one with a higher index forces its receiver's checkpoint: cut it first. */
+  private void arrival(Message m, byte[] payload) {
+    if (real != null && real.running(m.to()) && m.index() > node.index(m.to())) {
+      real.cutAround(List.of(m.to()), () -> node.onArrival(m, payload));
+    } else {
+      node.onArrival(m, payload);
+    }
   }
 
   String group() {
@@ -145,6 +192,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   /** Boots VM {@code vm} here: a fresh guest, its boot checkpoint. */
   void boot(int vm) {
+    if (real != null) {
+      bootReal(vm);
+      return;
+    }
     if (guests.containsKey(vm) || node.runs(vm)) return;
     PwdGuest g = new PwdGuest(vm, deploy.config().size(), deploy.guests().seed());
     checkpoints.startGuest(vmUuid(vm), deploy.guests().memoryMiB(), deploy.guests().dirtyPagesPerSecond(), vm);
@@ -153,6 +204,20 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
         "position", g.position);
     node.start(vm);
     scheduleStep(vm);
+    release();
+  }
+
+  private void bootReal(int vm) {
+    if (real.running(vm) || node.runs(vm)) return;
+    try {
+      real.boot(vm, vmUuid(vm));
+    } catch (IOException | RuntimeException e) {
+      events.emit("vm_boot_failed", "vm", vm, "host", hostUuid, "error", e.getMessage());
+      return;
+    }
+    events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", 0, "reason", "boot");
+    node.start(vm);
+    real.booted(vm);
     release();
   }
 
@@ -187,7 +252,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     // then: it stopped after that, not before (the manager's lease outlasts this host's by a margin).
     Instant acted = lastActed;
     if (acted != null && acted.isAfter(at)) at = acted;
-    for (int vm : guests.keySet()) events.emitAt(at, "vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
+    if (real != null) real.block();
+    for (int vm : holdings()) events.emitAt(at, "vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
   }
 
   /** The lease is renewed: catch up with the clock, let the guests and the waiting frames go on. */
@@ -198,7 +264,13 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", node.incarnation(vm), "reason", "lease",
           "state", guests.get(vm).hash, "position", guests.get(vm).position);
     }
-    node.onBoundary(index());
+    if (real != null) {
+      for (int vm : real.vms()) {
+        events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", node.incarnation(vm), "reason", "lease");
+      }
+    }
+    boundary();
+    if (real != null && !frozen) real.unblock();
     release();
     for (int vm : guests.keySet()) scheduleStep(vm);
   }
@@ -207,6 +279,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   void close(String reason) {
     if (closed) return;
     for (int vm : List.copyOf(guests.keySet())) stopGuest(vm, reason);
+    if (real != null) real.close();
     closed = true;
     relay.close();
   }
@@ -217,10 +290,11 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   }
 
   List<Integer> holdings() {
-    return List.copyOf(guests.keySet());
+    return real != null ? real.holdings() : List.copyOf(guests.keySet());
   }
 
   List<VmStatus> status() {
+    if (real != null) return real.status(node::incarnation, node::index);
     List<VmStatus> out = new ArrayList<>();
     for (Map.Entry<Integer, PwdGuest> e : guests.entrySet()) {
       PwdGuest g = e.getValue();
@@ -236,6 +310,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
    * no other VM anything.
    */
   void crashGuest(int vm) {
+    if (real != null) {
+      throw new IllegalStateException("VM " + vm + " is a real guest: its failure on a live host is not rebuilt from the "
+          + "volatile log (a real guest is not piecewise deterministic)");
+    }
     PwdGuest g = guests.remove(vm);
     if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
     stepToken.merge(vm, 1L, Long::sum);
@@ -260,14 +338,20 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     stepToken.merge(restore.vm(), 1L, Long::sum);
     restoringTo = restore;
     try {
-      node.restoreToLine(restore, checkpointLocation, segmentLocations);
+      if (real != null) real.cutAround(List.of(restore.vm()), () -> node.restoreToLine(restore, checkpointLocation, segmentLocations));
+      else node.restoreToLine(restore, checkpointLocation, segmentLocations);
     } finally {
       restoringTo = null;
     }
   }
 
   void replay(int vm, List<Replay> replays, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
-    node.replay(vm, replays, payloads, stableLocations);
+    if (real != null) {
+      real.cutAround(List.of(vm), () -> node.replay(vm, replays, payloads, stableLocations));
+      real.replaysIn(vm);
+    } else {
+      node.replay(vm, replays, payloads, stableLocations);
+    }
     recovering.remove(vm);
     release();
     scheduleStep(vm);
@@ -292,6 +376,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   /** A recovery runs: the group stands still (no step, frames held) while its orders come in. */
   void freeze() {
     frozen = true;
+    if (real != null) real.block();
   }
 
   /** The recovery is over: catch up with the clock, let the held frames in, step again. */
@@ -299,7 +384,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     if (!frozen || closed) return;
     frozen = false;
     if (stopped) return; // the lease decides
-    node.onBoundary(index());
+    boundary();
+    if (real != null) real.unblock();
     release();
     for (int vm : guests.keySet()) scheduleStep(vm);
   }
@@ -322,7 +408,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
    */
   private void deliverInOrder(Message m, byte[] payload) {
     try {
-      node.onArrival(m, payload);
+      arrival(m, payload);
     } catch (ChannelGapException gap) {
       ahead.addLast(new Held(m, payload));
       events.emit("frame_ahead", "id", id(m), "host", hostUuid);
@@ -333,7 +419,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       for (int i = ahead.size(); i > 0; i--) {
         Held h = ahead.pollFirst();
         try {
-          node.onArrival(h.message(), h.payload());
+          arrival(h.message(), h.payload());
           progress = true;
         } catch (ChannelGapException still) {
           ahead.addLast(h);
@@ -375,10 +461,12 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   // ---- the guests (Guests port) ------------------------------------------------------------------------------
 
   @Override public boolean running(int vm) {
+    if (real != null) return real.running(vm);
     return guests.containsKey(vm) || rebuilding.containsKey(vm);
   }
 
   @Override public long position(int vm) {
+    if (real != null) return real.position(vm);
     PwdGuest g = rebuilding.containsKey(vm) ? rebuilding.get(vm) : guests.get(vm);
     if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
     return g.position;
@@ -386,6 +474,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   @Override public void deliver(LogEntry entry, byte[] payload, Replay replay) {
     Message m = entry.message();
+    if (real != null) {
+      real.deliver(m.to(), payload);
+      return;
+    }
     PwdGuest g = guests.get(m.to());
     if (!Arrays.equals(payload, PwdGuest.payload(m.from(), m.to(), m.digest()))) {
       events.emit("payload_damaged", "id", id(m), "host", hostUuid);
@@ -398,14 +490,25 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   }
 
   @Override public void checkpoint(BoundaryRecord r) {
+    if (real != null) {
+      events.emitAt(acted(), "checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(),
+          "incarnation", r.incarnation(), "host", hostUuid);
+      CheckpointKey key = GuestCheckpoints.key(vmUuid(r.vm()), r.index(), r.incarnation());
+      real.checkpoint(r, key, progress(r, key.checkpointId()));
+      return;
+    }
     PwdGuest snapshot = guests.get(r.vm()).copy();
     events.emitAt(acted(), "checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(), "incarnation", r.incarnation(),
         "host", hostUuid, "state", snapshot.hash, "position", snapshot.position, "sent", snapshot.sent,
         "received", snapshot.received);
     CheckpointKey key = GuestCheckpoints.key(vmUuid(r.vm()), r.index(), r.incarnation());
-    String digest = Long.toHexString(snapshot.hash);
+    checkpoints.checkpoint(key, snapshot, progress(r, Long.toHexString(snapshot.hash)));
+  }
+
+  /** What the node hears of a checkpoint: staged on this host, then stable. */
+  private GuestCheckpoints.Progress progress(BoundaryRecord r, String digest) {
     long[] size = new long[1];
-    checkpoints.checkpoint(key, snapshot, new GuestCheckpoints.Progress() {
+    return new GuestCheckpoints.Progress() {
       @Override public void staged(long storedBytes) {
         size[0] = storedBytes;
         onLoop(() -> node.onCheckpointStaged(r, "host:" + hostUuid, storedBytes, digest));
@@ -422,11 +525,15 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       @Override public void failed(Exception e) {
         events.emit("checkpoint_failed", "vm", r.vm(), "index", r.index(), "host", hostUuid, "error", e.toString());
       }
-    });
+    };
   }
 
   @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,
                                 long until) {
+    if (real != null) {
+      rebuildReal(vm, checkpoint, location, replay);
+      return;
+    }
     PwdGuest g;
     long readStart = System.nanoTime();
     try {
@@ -464,6 +571,27 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     }
   }
 
+  /** A real guest comes back from a stable checkpoint only: it cannot replay a log segment. */
+  private void rebuildReal(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay) {
+    if (location == null) {
+      throw new IllegalStateException("VM " + vm + " is a real guest: it restores stable checkpoints only, not one staged here");
+    }
+    if (!replay.isEmpty()) {
+      throw new IllegalStateException("VM " + vm + " is a real guest: " + replay.size() + " logged messages cannot rebuild "
+          + "its state past checkpoint " + checkpoint.index());
+    }
+    long readStart = System.nanoTime();
+    try {
+      real.restore(vm, vmUuid(vm), location);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot restore VM " + vm + " from " + location + ": " + e.getMessage(), e);
+    }
+    events.emit("restore", "vm", vm, "host", hostUuid, "kind", restoringTo != null && restoringTo.vm() == vm ? "line" : "vm",
+        "checkpoint", checkpoint.index(), "incarnation", restoringTo != null ? restoringTo.incarnation() : checkpoint.incarnation(),
+        "line", restoringTo != null ? restoringTo.lineState().index() : checkpoint.index(),
+        "read_ms", (System.nanoTime() - readStart) / 1_000_000);
+  }
+
   /** A guest being rebuilt redoes a step: the node must recognise the send as one made before. */
   private void replayStep(PwdGuest g) {
     PwdGuest.Send s = g.step(rates[g.vm]);
@@ -479,6 +607,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
   /** The guest leaves with its execution state, which the agent hands the manager with the node's migration. */
   @Override public void handOff(int vm, String target) {
+    if (real != null) throw new UnsupportedOperationException("VM " + vm + " is a real guest: live migration is not supported for it yet");
     PwdGuest g = guests.remove(vm);
     if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
     stepToken.merge(vm, 1L, Long::sum);
@@ -520,6 +649,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   }
 
   private void stopGuest(int vm, String reason) {
+    if (real != null) {
+      real.stop(vm, reason);
+      return;
+    }
     if (guests.remove(vm) == null) return;
     stepToken.merge(vm, 1L, Long::sum);
     checkpoints.stopGuest(vmUuid(vm));
@@ -527,6 +660,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   }
 
   private void scheduleStep(int vm) {
+    if (real != null) return; // real guests send on their own
     long token = stepToken.merge(vm, 1L, Long::sum);
     PwdGuest g = guests.get(vm);
     double total = rates[vm][rates[vm].length - 1];
@@ -566,7 +700,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     long delay = deploy.epochMillis() + next * deploy.config().basePeriod() - System.currentTimeMillis();
     loop.schedule(() -> {
       if (closed) return;
-      if (!blocked()) node.onBoundary(index());
+      if (!blocked()) boundary();
       scheduleBoundary();
     }, Math.max(0, delay), TimeUnit.MILLISECONDS);
   }

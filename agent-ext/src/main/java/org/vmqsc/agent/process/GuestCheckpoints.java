@@ -44,6 +44,8 @@ final class GuestCheckpoints implements AutoCloseable {
   private final SimulatorDriver driver = new SimulatorDriver();
   private final DirectoryStore staging;
   private final DirectoryStore stable;
+  /** Real guests' disk states, per VM and checkpoint, on stable storage. */
+  private final java.nio.file.Path disksRoot;
   private final CheckpointEngine engine;
   private final LazyFlusher flusher;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -57,7 +59,8 @@ final class GuestCheckpoints implements AutoCloseable {
 
   private record Taken(CheckpointKey key, Map<String, String> state) {}
 
-  GuestCheckpoints(DirectoryStore staging, DirectoryStore stable) {
+  GuestCheckpoints(DirectoryStore staging, DirectoryStore stable, java.nio.file.Path disksRoot) {
+    this.disksRoot = disksRoot;
     this.staging = staging;
     this.stable = stable;
     this.engine = new CheckpointEngine(staging, new GearChunker(8192));
@@ -122,6 +125,39 @@ final class GuestCheckpoints implements AutoCloseable {
     });
   }
 
+  // ---- real guests: the image comes from their hypervisor -----------------------------------------------------
+
+  /**
+   * Stores a real guest's memory image as checkpoint {@code key}, on the caller's thread (the guest's checkpoint
+   * thread: several guests' snapshots run at once, so no guest waits paused behind another). The engine takes one
+   * image at a time.
+   */
+  CheckpointStats storeImage(CheckpointKey key, java.io.InputStream image, Map<String, String> attributes)
+      throws IOException {
+    synchronized (engine) {
+      return engine.store(key, image, attributes);
+    }
+  }
+
+  /** Checkpoint {@code key} is staged: report it, and flush it to stable storage; {@code progress} hears when. */
+  void staged(CheckpointKey key, long storedBytes, Progress progress) {
+    waitingForStable.put(key, progress);
+    progress.staged(storedBytes);
+    flusher.submit(key);
+  }
+
+  /** Where the disk state of checkpoint {@code key} is kept on stable storage, next to its memory. */
+  java.nio.file.Path disksOf(CheckpointKey key) {
+    return disksRoot.resolve(key.vmId()).resolve(key.checkpointId());
+  }
+
+  /** Restores the memory image of the stable checkpoint at {@code location} into {@code target}, every chunk verified. */
+  CheckpointKey restoreImage(String location, java.nio.file.Path target) throws IOException {
+    CheckpointKey key = key(location);
+    CheckpointEngine.restoreToFile(key, stable, target, null);
+    return key;
+  }
+
   /** The image of checkpoint {@code of} under {@code key}: the bytes of the new manifest, or -1 if it is gone. */
   private long again(CheckpointKey of, CheckpointKey key, Map<String, String> attributes) throws IOException {
     Optional<Manifest> before = staging.manifest(of);
@@ -171,7 +207,7 @@ final class GuestCheckpoints implements AutoCloseable {
     return PREFIX + key.vmId() + "/" + key.checkpointId();
   }
 
-  private static CheckpointKey key(String location) throws IOException {
+  static CheckpointKey key(String location) throws IOException {
     String[] parts = location.startsWith(PREFIX) ? location.substring(PREFIX.length()).split("/") : new String[0];
     if (parts.length != 2) throw new IOException("not a checkpoint location: " + location);
     try {

@@ -27,7 +27,7 @@ public class GuestCheckpointsTest {
   @Before public void open() throws Exception {
     Path root = tmp.getRoot().toPath();
     checkpoints = new GuestCheckpoints(DirectoryStore.open("staging", root.resolve("staging")),
-        DirectoryStore.openShared("stable", root.resolve("stable")));
+        DirectoryStore.openShared("stable", root.resolve("stable")), root.resolve("disks"));
     checkpoints.startGuest(VM, MIB, 0, 3);
   }
 

@@ -1,0 +1,346 @@
+package org.vmqsc.agent.process;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.GuestMachines;
+import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.net.GuestNics;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.SafeFiles;
+import org.vmqsc.agent.wire.WireMessages.VmStatus;
+import org.vmqsc.protocol.BoundaryRecord;
+
+/**
+ * The real guests of one group on one agent: whole machines ({@link GuestMachines}, QEMU under libvirt) whose NICs
+ * are this agent's {@link GuestNics}. {@link GroupRuntime} hands them to this class wherever real guests differ from
+ * simulated ones; everything here runs on the agent's loop thread, but for the snapshots.
+ *
+ * <p><b>The instant of a checkpoint.</b> A checkpoint's index must split the guest's frames exactly: every frame
+ * sent before the snapshot carries the old index, every frame after it the new one. A frame stamped one period late
+ * would, after a rollback to that checkpoint, be neither resent (the restored guest sent it already) nor replayed
+ * (the protocol takes it for a send after the line): lost. One stamped early could be delivered into the receiver's
+ * checkpoint of its index: an orphan. So before the node may move a VM's index — a boundary, or a frame with a
+ * higher index that forces a checkpoint — the runtime calls {@link #cutAround}: the guest is paused, every frame it
+ * sent so far is taken ({@link GuestNics#cut}) and stamped with the old index, and only then does the node act. The
+ * snapshot is of the paused guest, which runs again as soon as the hypervisor has started the snapshot.
+ *
+ * <p><b>Pauses.</b> A guest runs only when nothing holds it: its cut, its checkpoint starting, its group blocked (no
+ * lease, or a recovery under way), or its restore waiting for its replays. Frames for a held guest wait here and go
+ * in, in order, when it runs again.
+ *
+ * <p><b>What a real guest cannot do.</b> It is not piecewise deterministic: replaying the messages it received
+ * does not bring it back to a later state. Its restore points are its checkpoints only, so it must be SI (a
+ * checkpoint at every index; an MI VM's state between checkpoints is rebuilt from its log), a VM failure on a live
+ * host is not rebuilt from the volatile log, and it does not live-migrate.
+ */
+final class RealGuests implements AutoCloseable {
+
+  /** The group's NIC addresses: 52:54:00:77:00:&lt;VM number&gt;, in the range QEMU's own MACs come from. */
+  static long mac(int vm) {
+    return 0x5254_0077_0000L | (vm & 0xFFFF);
+  }
+
+  private enum Hold { CUT, CHECKPOINT, BLOCKED, RESTORED }
+
+  private static final class Guest {
+    final int vm;
+    final String name;
+    final Set<Hold> holds = new HashSet<>();
+    final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
+    long position, sent, received;
+
+    Guest(int vm, String name) {
+      this.vm = vm;
+      this.name = name;
+    }
+  }
+
+  private final String hostUuid;
+  private final GuestMachines machines;
+  private final GuestNics nics;
+  private final GuestCheckpoints checkpoints;
+  private final EventLog events;
+  private final Consumer<Runnable> onLoop;
+  private final Path scratch;
+  private final Map<Integer, Guest> guests = new HashMap<>();
+  private final ExecutorService snapshots = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "vmqsc-guest-snapshot");
+    t.setDaemon(true);
+    return t;
+  });
+  private boolean blocked;
+
+  /**
+   * @param onLoop  runs a task on the loop thread (skipped once the group is closed)
+   * @param scratch where restored memory images wait for the hypervisor (owner-only)
+   */
+  RealGuests(String hostUuid, GuestMachines machines, GuestNics nics, GuestCheckpoints checkpoints, EventLog events,
+             Consumer<Runnable> onLoop, Path scratch) throws IOException {
+    this.hostUuid = hostUuid;
+    this.machines = machines;
+    this.nics = nics;
+    this.checkpoints = checkpoints;
+    this.events = events;
+    this.onLoop = onLoop;
+    this.scratch = SafeFiles.ownerOnlyDirectory(scratch);
+  }
+
+  /** The libvirt name of a VM's guest: one per VM, whichever agent runs it. */
+  static String name(String vmUuid) {
+    return "vmqsc-" + vmUuid;
+  }
+
+  boolean running(int vm) {
+    return guests.containsKey(vm);
+  }
+
+  long position(int vm) {
+    Guest g = guests.get(vm);
+    if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
+    return g.position;
+  }
+
+  List<Integer> holdings() {
+    return List.copyOf(guests.keySet());
+  }
+
+  List<VmStatus> status(java.util.function.IntUnaryOperator incarnation, java.util.function.IntToLongFunction index) {
+    List<VmStatus> out = new ArrayList<>();
+    for (Guest g : guests.values()) {
+      out.add(new VmStatus(g.vm, index.applyAsLong(g.vm), incarnation.applyAsInt(g.vm), g.position, g.sent, g.received));
+    }
+    return out;
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------------------
+
+  /**
+   * Starts VM {@code vm}'s guest here, paused: its first checkpoint (the node's start) is of the machine as it
+   * boots, and it runs once that checkpoint has started.
+   */
+  void boot(int vm, String vmUuid) throws IOException {
+    Guest g = new Guest(vm, name(vmUuid));
+    InetSocketAddress relayEnd = nics.attach(vm);
+    try {
+      nics.connect(vm, machines.start(g.name, vm, relayEnd));
+    } catch (IOException | RuntimeException e) {
+      nics.detach(vm);
+      throw e;
+    }
+    g.holds.add(Hold.CUT);
+    if (blocked) g.holds.add(Hold.BLOCKED);
+    guests.put(vm, g);
+  }
+
+  /** Node's start of {@code vm} is done: the boot's hold goes (its checkpoint, if it started, holds it on). */
+  void booted(int vm) {
+    Guest g = guests.get(vm);
+    if (g != null) release(g, Hold.CUT);
+  }
+
+  /** The guest goes (evicted, the group left this host, the host was fenced). */
+  void stop(int vm, String reason) {
+    Guest g = guests.remove(vm);
+    if (g == null) return;
+    nics.detach(vm);
+    machines.destroy(g.name);
+    events.emit("vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
+  }
+
+  /** Nothing of the group may run (no lease, or a recovery holds it): every guest pauses, its frames are taken. */
+  void block() {
+    blocked = true;
+    for (Guest g : guests.values()) {
+      hold(g, Hold.BLOCKED);
+      cut(g);
+    }
+  }
+
+  void unblock() {
+    blocked = false;
+    for (Guest g : List.copyOf(guests.values())) release(g, Hold.BLOCKED);
+  }
+
+  /**
+   * Runs {@code nodeCall} — which may move the indices of {@code vms} — with those guests paused and every frame
+   * they sent before taken (see the class comment). Guests whose checkpoint did not start run again after it.
+   */
+  void cutAround(Collection<Integer> vms, Runnable nodeCall) {
+    List<Guest> cut = new ArrayList<>();
+    for (int vm : vms) {
+      Guest g = guests.get(vm);
+      if (g == null) continue;
+      hold(g, Hold.CUT);
+      cut(g);
+      cut.add(g);
+    }
+    try {
+      nodeCall.run();
+    } finally {
+      for (Guest g : cut) if (guests.get(g.vm) == g) release(g, Hold.CUT);
+    }
+  }
+
+  List<Integer> vms() {
+    return List.copyOf(guests.keySet());
+  }
+
+  // ---- frames --------------------------------------------------------------------------------------------------
+
+  /** A frame VM {@code from}'s guest sent, counted (it moves the guest's position). */
+  void sent(int from) {
+    Guest g = guests.get(from);
+    if (g == null) return;
+    g.sent++;
+    g.position++;
+  }
+
+  /** Hands a frame to the guest now, or when it runs again. */
+  void deliver(int vm, byte[] frame) {
+    Guest g = guests.get(vm);
+    if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
+    g.received++;
+    g.position++;
+    if (g.holds.isEmpty()) nics.toGuest(vm, frame);
+    else g.waiting.addLast(frame);
+  }
+
+  // ---- checkpoints ---------------------------------------------------------------------------------------------
+
+  /**
+   * Snapshots the guest at the instant it was paused by its cut. The memory goes through the engine into staging
+   * and on to stable storage, the disk state straight to stable storage next to it.
+   */
+  void checkpoint(BoundaryRecord r, CheckpointKey key, GuestCheckpoints.Progress progress) {
+    Guest g = guests.get(r.vm());
+    if (g == null) throw new IllegalStateException("VM " + r.vm() + " does not run on " + hostUuid);
+    if (!g.holds.contains(Hold.CUT)) {
+      // Every path that moves an index cuts first; a checkpoint without one would stamp frames late. Say so.
+      events.emit("checkpoint_uncut", "vm", r.vm(), "index", r.index(), "host", hostUuid);
+      hold(g, Hold.CUT);
+      cut(g);
+    }
+    hold(g, Hold.CHECKPOINT);
+    Map<String, String> attributes = Map.of("guest", "real", "guest.position", Long.toString(g.position),
+        "guest.sent", Long.toString(g.sent), "guest.received", Long.toString(g.received));
+    long started = System.nanoTime();
+    snapshots.execute(() -> {
+      boolean[] ran = new boolean[1];
+      Runnable running = () -> {
+        if (ran[0]) return;
+        ran[0] = true;
+        onLoop.accept(() -> release(g, Hold.CHECKPOINT));
+      };
+      try {
+        Path disks = checkpoints.disksOf(key);
+        SafeFiles.deleteTree(disks); // a checkpoint taken again after a failed attempt
+        Files.createDirectories(disks);
+        CheckpointStats[] stats = new CheckpointStats[1];
+        Capture capture = machines.checkpointPaused(g.name, running,
+            (image, c) -> stats[0] = checkpoints.storeImage(key, image, attributes), disks);
+        running.run();
+        onLoop.accept(() -> events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid,
+            "mode", capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(),
+            "stored_bytes", stats[0].storedBytes(), "ms", (System.nanoTime() - started) / 1_000_000));
+        checkpoints.staged(key, stats[0].storedBytes(), progress);
+      } catch (Exception e) {
+        running.run();
+        progress.failed(e);
+      }
+    });
+  }
+
+  // ---- recovery ------------------------------------------------------------------------------------------------
+
+  /**
+   * Brings VM {@code vm} back here, paused, from the stable checkpoint at {@code location} (memory and disks). It
+   * runs once its replays are in ({@link #replaysIn}).
+   */
+  void restore(int vm, String vmUuid, String location) throws IOException {
+    Guest old = guests.remove(vm);
+    if (old != null) nics.detach(vm);
+    Guest g = new Guest(vm, name(vmUuid));
+    Path image = scratch.resolve(vm + "-" + System.nanoTime() + ".mem");
+    try {
+      CheckpointKey key = checkpoints.restoreImage(location, image);
+      InetSocketAddress relayEnd = nics.attach(vm);
+      nics.connect(vm, machines.restore(g.name, vm, image, checkpoints.disksOf(key), relayEnd));
+    } catch (IOException | RuntimeException e) {
+      nics.detach(vm);
+      throw e;
+    } finally {
+      Files.deleteIfExists(image);
+    }
+    g.holds.add(Hold.RESTORED);
+    if (blocked) g.holds.add(Hold.BLOCKED);
+    guests.put(vm, g);
+  }
+
+  /** The restored guest's replays are in: it may run. */
+  void replaysIn(int vm) {
+    Guest g = guests.get(vm);
+    if (g != null) release(g, Hold.RESTORED);
+  }
+
+  // ---- pausing -------------------------------------------------------------------------------------------------
+
+  private void hold(Guest g, Hold why) {
+    if (g.holds.isEmpty()) pauseMachine(g);
+    g.holds.add(why);
+  }
+
+  private void pauseMachine(Guest g) {
+    try {
+      machines.pause(g.name);
+    } catch (IOException e) {
+      events.emit("guest_pause_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
+    }
+  }
+
+  private void release(Guest g, Hold why) {
+    if (!g.holds.remove(why) || guests.get(g.vm) != g) return;
+    if (!g.holds.isEmpty()) {
+      if (why == Hold.CHECKPOINT) {
+        // The hypervisor restarts the vCPUs once its snapshot has started, whatever held them: hold them again,
+        // and take what the guest sent meanwhile (after its checkpoint, so stamped with the new index).
+        pauseMachine(g);
+        cut(g);
+      }
+      return;
+    }
+    for (byte[] f; (f = g.waiting.pollFirst()) != null; ) nics.toGuest(g.vm, f);
+    try {
+      machines.resume(g.name);
+    } catch (IOException e) {
+      events.emit("guest_resume_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
+    }
+  }
+
+  private void cut(Guest g) {
+    try {
+      nics.cut(g.vm);
+    } catch (IOException e) {
+      events.emit("nic_cut_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
+    }
+  }
+
+  @Override public void close() {
+    for (int vm : List.copyOf(guests.keySet())) stop(vm, "closed");
+    snapshots.shutdownNow();
+    nics.close();
+  }
+}
