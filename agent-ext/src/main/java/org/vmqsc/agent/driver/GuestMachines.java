@@ -13,11 +13,11 @@ import java.nio.file.Path;
 public interface GuestMachines extends AutoCloseable {
 
   /**
-   * Defines and starts VM {@code vm}'s guest, <em>paused</em>, its NIC's backend at {@code relayEnd} on this host.
-   * Returns the guest's end of the NIC, where the relay writes the frames for it. A leftover of the same name is
-   * replaced.
+   * Defines and starts VM {@code vm}'s guest (one of a group of {@code groupSize}), <em>paused</em>, its NIC's
+   * backend at {@code relayEnd} on this host. Returns the guest's end of the NIC, where the relay writes the frames
+   * for it. A leftover of the same name is replaced.
    */
-  InetSocketAddress start(String name, int vm, InetSocketAddress relayEnd) throws IOException;
+  InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd) throws IOException;
 
   /** Stops the guest's vCPUs now. */
   void pause(String name) throws IOException;

@@ -241,7 +241,7 @@ public final class AgentProcess implements AutoCloseable {
       return out;
     });
     Registered answer = manager.register(new Register(config.name(), hostUuid,
-        bootId, http.url(), tunnelAddress(), holdings));
+        bootId, http.url(), tunnelAddress(), holdings, machines != null));
     heartbeatMillis = answer.heartbeatMillis();
     if (lease == null) {
       lease = new LeaseKeeper(Clock.systemUTC(), Duration.ofMillis(answer.leaseMillis()), 1e-3, Duration.ofMillis(250));

@@ -150,7 +150,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     Map<Integer, Long> macs = new HashMap<>();
     for (Member m : deploy.members()) macs.put(m.number(), RealGuests.mac(m.number()));
     GuestNics nics = new GuestNics(group, macs, loop, this::fromGuest);
-    return new RealGuests(hostUuid, machines, nics, checkpoints, events, this::onLoop, scratch.resolve(group));
+    return new RealGuests(hostUuid, deploy.config().size(), machines, nics, checkpoints, events, this::onLoop,
+        scratch.resolve(group));
   }
 
   /** A frame a real guest sent: a message of the protocol, stamped with the sender's index at the moment. */
@@ -582,7 +583,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     }
     long readStart = System.nanoTime();
     try {
-      real.restore(vm, vmUuid(vm), location);
+      real.restore(vm, vmUuid(vm), location, checkpoint.position());
     } catch (IOException e) {
       throw new IllegalStateException("cannot restore VM " + vm + " from " + location + ": " + e.getMessage(), e);
     }

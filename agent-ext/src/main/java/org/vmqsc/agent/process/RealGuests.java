@@ -82,15 +82,17 @@ final class RealGuests implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final int groupSize;
   private boolean blocked;
 
   /**
    * @param onLoop  runs a task on the loop thread (skipped once the group is closed)
    * @param scratch where restored memory images wait for the hypervisor (owner-only)
    */
-  RealGuests(String hostUuid, GuestMachines machines, GuestNics nics, GuestCheckpoints checkpoints, EventLog events,
-             Consumer<Runnable> onLoop, Path scratch) throws IOException {
+  RealGuests(String hostUuid, int groupSize, GuestMachines machines, GuestNics nics, GuestCheckpoints checkpoints,
+             EventLog events, Consumer<Runnable> onLoop, Path scratch) throws IOException {
     this.hostUuid = hostUuid;
+    this.groupSize = groupSize;
     this.machines = machines;
     this.nics = nics;
     this.checkpoints = checkpoints;
@@ -136,7 +138,7 @@ final class RealGuests implements AutoCloseable {
     Guest g = new Guest(vm, name(vmUuid));
     InetSocketAddress relayEnd = nics.attach(vm);
     try {
-      nics.connect(vm, machines.start(g.name, vm, relayEnd));
+      nics.connect(vm, machines.start(g.name, vm, groupSize, relayEnd));
     } catch (IOException | RuntimeException e) {
       nics.detach(vm);
       throw e;
@@ -267,13 +269,14 @@ final class RealGuests implements AutoCloseable {
   // ---- recovery ------------------------------------------------------------------------------------------------
 
   /**
-   * Brings VM {@code vm} back here, paused, from the stable checkpoint at {@code location} (memory and disks). It
-   * runs once its replays are in ({@link #replaysIn}).
+   * Brings VM {@code vm} back here, paused, from the stable checkpoint at {@code location} (memory and disks),
+   * taken at {@code position}. It runs once its replays are in ({@link #replaysIn}).
    */
-  void restore(int vm, String vmUuid, String location) throws IOException {
+  void restore(int vm, String vmUuid, String location, long position) throws IOException {
     Guest old = guests.remove(vm);
     if (old != null) nics.detach(vm);
     Guest g = new Guest(vm, name(vmUuid));
+    g.position = position; // the checkpoint's: the node's record of the guest goes on from there
     Path image = scratch.resolve(vm + "-" + System.nanoTime() + ".mem");
     try {
       CheckpointKey key = checkpoints.restoreImage(location, image);

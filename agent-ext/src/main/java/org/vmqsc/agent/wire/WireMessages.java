@@ -28,8 +28,12 @@ public final class WireMessages {
    * @param bootId   new for every agent process: a host whose boot id changed lost every VM it ran
    * @param holdings per group, the VMs this agent runs now (an agent that finds a restarted manager)
    */
+  /**
+   * @param realGuests the agent runs real guests (QEMU machines), whose groups must be all SI; false or absent:
+   *                   simulated, piecewise deterministic guests
+   */
   public record Register(String name, String hostUuid, String bootId, String url, String tunnel,
-                         Map<String, List<Integer>> holdings) {}
+                         Map<String, List<Integer>> holdings, boolean realGuests) {}
 
   /**
    * @param epoch   the epoch the agent's heartbeats carry from now on

@@ -7,8 +7,8 @@ import java.util.TreeMap;
 /** The agents that registered with this manager: where each takes orders and where its tunnel is. */
 final class AgentRegistry {
 
-  /** One agent as it last registered. */
-  record Agent(String hostUuid, String name, String url, String tunnel, String bootId) {}
+  /** One agent as it last registered; {@code realGuests}: its VMs are real machines, not simulated guests. */
+  record Agent(String hostUuid, String name, String url, String tunnel, String bootId, boolean realGuests) {}
 
   private final Map<String, Agent> agents = new TreeMap<>();
 

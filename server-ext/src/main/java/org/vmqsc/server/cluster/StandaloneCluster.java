@@ -206,9 +206,10 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
         throw new ServiceException(ServiceException.Reason.WRONG_STATE, "no agent is registered with this manager:"
             + " start one (./vmqsc agent --name h1 --manager URL) before enabling a group");
       }
+      List<MemberView> members = service.members(groupUuid);
+      refuseMiOnRealGuests(groupUuid, live, members);
       Map<String, Integer> load = new TreeMap<>();
       for (String h : live) load.put(h, 0);
-      List<MemberView> members = service.members(groupUuid);
       for (MemberView m : members) {
         if (m.hostUuid() != null && load.containsKey(m.hostUuid())) load.merge(m.hostUuid(), 1, Integer::sum);
       }
@@ -227,6 +228,22 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
       events.emit("enabled", "group", groupUuid, "vms", all.size(), "hosts", live.size(), "epoch_ms", started.startedMs());
       return started;
     });
+  }
+
+  /**
+   * A real guest restores from its checkpoints only (an MI VM's state between its checkpoints is rebuilt from its
+   * log, which needs a piecewise deterministic guest): where an agent runs real guests, every VM must be SI.
+   */
+  private void refuseMiOnRealGuests(String groupUuid, List<String> live, List<MemberView> members) {
+    boolean real = live.stream().anyMatch(h -> agents.find(h).map(AgentRegistry.Agent::realGuests).orElse(false));
+    if (!real) return;
+    for (MemberView m : members) {
+      if (service.config(groupUuid).classOf(m.number()).period() != 1) {
+        throw new ServiceException(ServiceException.Reason.INVALID, "VM " + m.vmUuid() + " is "
+            + service.config(groupUuid).classOf(m.number()) + ", but this cluster's agents run real guests, which"
+            + " restore from checkpoints only: make every VM of the group SI");
+      }
+    }
   }
 
   /**
@@ -355,7 +372,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
         throw new IllegalArgumentException("a registration needs hostUuid, url, tunnel and bootId");
       }
       Optional<AgentRegistry.Agent> before = agents.register(new AgentRegistry.Agent(r.hostUuid(), r.name(), r.url(),
-          r.tunnel(), r.bootId()));
+          r.tunnel(), r.bootId(), r.realGuests()));
       boolean restarted = before.isPresent() && !before.get().bootId().equals(r.bootId());
       if ((restarted || lostVms(r)) && !detector.isFailed(r.hostUuid()) && !service.groupsOnHost(r.hostUuid()).isEmpty()) {
         // A new agent process lost the VMs the old one ran, lease or not; so did one that restarted while this

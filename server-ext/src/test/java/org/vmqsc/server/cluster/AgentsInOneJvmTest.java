@@ -16,6 +16,11 @@ import java.util.List;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.GuestMachines;
+import org.vmqsc.agent.driver.ImageConsumer;
 import org.vmqsc.agent.process.AgentProcess;
 import org.vmqsc.agent.wire.Wire;
 import org.vmqsc.agent.wire.WireMessages.GuestProfile;
@@ -226,6 +231,47 @@ public class AgentsInOneJvmTest {
     return new ArrayList<>(byVm.values());
   }
 
+
+  /**
+   * An agent that runs real guests says so when it registers; a group with an MI VM is then refused at enable,
+   * with the reason (a real guest restores from its checkpoints only), and nothing is deployed.
+   */
+  @Test(timeout = 60_000)
+  public void aGroupWithAnMiVmIsRefusedWhereAnAgentRunsRealGuests() throws Exception {
+    URI base = URI.create(manager.endpoint().resolve("/").toString());
+    // A hypervisor that can start nothing: the group must be refused before any deployment reaches it.
+    GuestMachines none = new GuestMachines() {
+      @Override public InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd) throws IOException {
+        throw new IOException("no machines in this test");
+      }
+      @Override public void pause(String name) throws IOException {
+        throw new IOException("no machines in this test");
+      }
+      @Override public void resume(String name) throws IOException {
+        throw new IOException("no machines in this test");
+      }
+      @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks) throws IOException {
+        throw new IOException("no machines in this test");
+      }
+      @Override public InetSocketAddress restore(String name, int vm, Path image, Path disks, InetSocketAddress relayEnd) throws IOException {
+        throw new IOException("no machines in this test");
+      }
+      @Override public void destroy(String name) {}
+      @Override public void close() {}
+    };
+    agents.add(AgentProcess.start(new AgentProcess.Config("kvm1", base, ApiKeys.loadFrom(dir.resolve("manager")).agentToken(),
+        dir.resolve("kvm1"), dir.resolve("stable"), dir.resolve("events/kvm1.jsonl")), none));
+    await(() -> activeHosts() == 4, "four agents hold leases");
+    String group = api.get("createProtectionGroup", "name", "mixed", "baseperiod", "500").response("createProtectionGroup")
+        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "si-0", "vmclass", "SI").ok());
+    assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "mi-1", "vmclass", "MI_2").ok());
+    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
+    JsonObject refused = api.awaitJob(job, Duration.ofSeconds(30));
+    assertEquals(refused.toString(), 2, refused.get("jobstatus").getAsInt());
+    assertTrue(refused.toString(), refused.toString().contains("real guests"));
+    assertTrue("the group did not start", !group(group).has("lineindex"));
+  }
 
   @Test(timeout = 60_000)
   public void theAgentEndpointsRefuseStrangersAndBadBodies() throws Exception {

@@ -20,7 +20,7 @@ public class FenceWaitsForTheLeaseTest {
     FailureDetector detector = new FailureDetector(Clock.systemUTC(), Duration.ofMillis(400));
     AgentRegistry agents = new AgentRegistry();
     // An agent whose order endpoint refuses connections: it is alive for the detector, silent for orders.
-    agents.register(new AgentRegistry.Agent("h1", "h1", "http://127.0.0.1:9/", "127.0.0.1:9", "boot-1"));
+    agents.register(new AgentRegistry.Agent("h1", "h1", "http://127.0.0.1:9/", "127.0.0.1:9", "boot-1", false));
     HttpHostChannel channel = new HttpHostChannel(agents, detector, "token", group -> {
       throw new AssertionError("no deployment");
     });
