@@ -11,8 +11,8 @@
  *   - written as one 512-byte record to DEVICE (a raw block device, O_DIRECT|O_SYNC; record n in sector n-1),
  *   - then printed on stdout as "QSC-SEND <from> <to> <seq>" or "QSC-RECV <from> <to> <seq>".
  * Every second it prints "QSC-STATE <records in memory> <records on disk>": the first is the count it keeps,
- * the second is read back from the disk ("-" without a disk). On start it resumes after the last valid record on
- * the disk, channel numbering included.
+ * the second is read back from the disk ("-" without a disk), and "QSC-IGNORED <n>" when the number of datagrams
+ * it ignored has grown. On start it resumes after the last valid record on the disk, channel numbering included.
  *
  * Record layout (little-endian): 0 magic "QSCREC1\0", 8 u64 record number (from 1), 16 u32 kind (1 send,
  * 2 receipt), 20 u32 from, 24 u32 to, 28 u32 zero, 32 u64 seq, 40 u32 CRC-32 (IEEE) of bytes 0..39, then zeros.
@@ -52,6 +52,7 @@ static uint64_t next_seq[MAX_GROUP];  /* next sequence number per receiving gues
 static unsigned next_peer;
 static unsigned char *buf;            /* CHUNK_SECTORS sectors, aligned for O_DIRECT */
 static int full_reported, error_reported;
+static uint64_t ignored, ignored_reported;  /* datagrams that were not messages for this guest */
 static uint32_t crc_table[256];
 
 static void say(const char *fmt, ...) {
@@ -223,12 +224,12 @@ static void receive_all(void) {
       if (errno == EINTR) continue;
       return;  /* EAGAIN, or an error the next poll reports again */
     }
-    if (n != MSG_SIZE || be32(msg) != MSG_MAGIC || be32(msg + 12) != 0) continue;
+    if (n != MSG_SIZE || be32(msg) != MSG_MAGIC || be32(msg + 12) != 0) { ignored++; continue; }
     uint32_t from = be32(msg + 4), to = be32(msg + 8);
     uint64_t seq = be64(msg + 16);
-    if (to != self || from >= group || from == self) continue;
+    if (to != self || from >= group || from == self) { ignored++; continue; }
     struct sockaddr_in expected = address_of(from);
-    if (len != sizeof src || src.sin_addr.s_addr != expected.sin_addr.s_addr) continue;
+    if (len != sizeof src || src.sin_addr.s_addr != expected.sin_addr.s_addr) { ignored++; continue; }
     record(KIND_RECV, from, to, seq);
     say("QSC-RECV %u %u %llu", from, to, (unsigned long long)seq);
   }
@@ -308,6 +309,10 @@ int main(int argc, char **argv) {
         say("QSC-STATE %llu %llu", (unsigned long long)records, (unsigned long long)records_on_disk());
       } else {
         say("QSC-STATE %llu -", (unsigned long long)records);
+      }
+      if (ignored != ignored_reported) {
+        say("QSC-IGNORED %llu", (unsigned long long)ignored);
+        ignored_reported = ignored;
       }
       next_state += 1.0;
       if (next_state < t) next_state = t + 1.0;

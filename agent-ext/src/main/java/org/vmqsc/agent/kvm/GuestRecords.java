@@ -24,7 +24,8 @@ import java.util.zip.CRC32;
  * valid records from sector 0.
  *
  * <p>Serial lines: {@code QSC-SEND <from> <to> <seq>}, {@code QSC-RECV <from> <to> <seq>} (each printed after its
- * record was written) and {@code QSC-STATE <records in memory> <records on disk>} ({@code -} without a disk).
+ * record was written), {@code QSC-STATE <records in memory> <records on disk>} ({@code -} without a disk) and
+ * {@code QSC-IGNORED <datagrams ignored so far>}.
  */
 public final class GuestRecords {
 
@@ -33,6 +34,7 @@ public final class GuestRecords {
   // Whole lines only, as for the ticks: a guest destroyed mid-line leaves half of one.
   private static final Pattern ENTRY = Pattern.compile("QSC-(SEND|RECV) (\\d+) (\\d+) (\\d+)\\r?\\n");
   private static final Pattern STATE = Pattern.compile("QSC-STATE (\\d+) (\\d+|-)\\r?\\n");
+  private static final Pattern IGNORED = Pattern.compile("QSC-IGNORED (\\d+)\\r?\\n");
 
   private GuestRecords() {}
 
@@ -91,6 +93,16 @@ public final class GuestRecords {
       states.add(new State(Long.parseLong(m.group(1)), m.group(2).equals("-") ? -1 : Long.parseLong(m.group(2))));
     }
     return states;
+  }
+
+  /** The last count of ignored datagrams printed on a serial log (0 if none was). */
+  public static long serialIgnored(CharSequence log) {
+    long ignored = 0;
+    Matcher m = IGNORED.matcher(log);
+    while (m.find()) {
+      ignored = Long.parseLong(m.group(1));
+    }
+    return ignored;
   }
 
   /** The records of a raw disk image: the valid run from sector 0. */

@@ -368,6 +368,11 @@ public final class LabGuest implements AutoCloseable {
     return GuestRecords.serialStates(serial());
   }
 
+  /** How many datagrams the messaging program ignored (wrong size or shape, not for it), as it last printed. */
+  public long ignoredDatagrams() throws IOException {
+    return GuestRecords.serialIgnored(serial());
+  }
+
   /**
    * The records on this guest's data disk, read on the host (the image is copied to a raw temporary file with
    * {@code qemu-img convert}, sharing the image with a guest that still runs). Read after the guest is destroyed

@@ -86,11 +86,15 @@ public class GuestRecordsTest {
         + "QSC-RECV 1 0 1\r\n"
         + "QSC-STATE 2 2\r\n"
         + "QSC-STATE 3 -\n"
+        + "QSC-IGNORED 2\r\n"
+        + "QSC-IGNORED 5\r\n"
         + "QSC-SEND 0 1 2\r\n"
         + "QSC-SEND 0 1 3";  // destroyed mid-line
     assertEquals(List.of(new Entry(Kind.SEND, 0, 1, 1), new Entry(Kind.RECV, 1, 0, 1), new Entry(Kind.SEND, 0, 1, 2)),
         GuestRecords.serialEntries(log));
     assertEquals(List.of(new State(2, 2), new State(3, -1)), GuestRecords.serialStates(log));
+    assertEquals(5, GuestRecords.serialIgnored(log));
+    assertEquals(0, GuestRecords.serialIgnored("QSC-IGNORED 3"));
   }
 
   @Test public void theDomainOfANetworkedGuestWithADataDisk() {
