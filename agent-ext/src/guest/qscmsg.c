@@ -11,8 +11,9 @@
  *   - written as one 512-byte record to DEVICE (a raw block device, O_DIRECT|O_SYNC; record n in sector n-1),
  *   - then printed on stdout as "QSC-SEND <from> <to> <seq>" or "QSC-RECV <from> <to> <seq>".
  * Every second it prints "QSC-STATE <records in memory> <records on disk>": the first is the count it keeps,
- * the second is read back from the disk ("-" without a disk), and "QSC-IGNORED <n>" when the number of datagrams
- * it ignored has grown. On start it resumes after the last valid record on the disk, channel numbering included.
+ * the second is read back from the disk: the length of the run of valid records from sector 0 ("-" without a
+ * disk). It also prints "QSC-IGNORED <n>" then if the number of datagrams it ignored has grown. On start it
+ * resumes after the last valid record on the disk, channel numbering included.
  *
  * Record layout (little-endian): 0 magic "QSCREC1\0", 8 u64 record number (from 1), 16 u32 kind (1 send,
  * 2 receipt), 20 u32 from, 24 u32 to, 28 u32 zero, 32 u64 seq, 40 u32 CRC-32 (IEEE) of bytes 0..39, then zeros.
@@ -119,25 +120,31 @@ static uint64_t valid_run_end(uint64_t from) {
   }
 }
 
+static int valid_at(uint64_t sector) {
+  return read_sectors(sector, 1) == 1 && valid_record(buf, sector);
+}
+
 /*
- * The disk's own figure: the number of the last valid record, looked for where memory says the last record is.
- * If that sector holds its record, the valid run is followed forward (a disk newer than memory shows more);
- * otherwise the nearest valid record before it counts (a disk older than memory shows fewer).
+ * The disk's own figure: the length of the run of valid records from the start of the disk, without reading all
+ * of it every second. It checks the record memory wrote last and those 1, 2, 4, 8, ... sectors before it, down to
+ * sector 0. All there: the run is followed forward from there (a disk newer than memory shows more records).
+ * One missing (a disk older than memory, even one written to since): the run is followed from the nearest valid
+ * check below it, so the figure is where the run really ends.
  */
 static uint64_t records_on_disk(void) {
   if (records == 0) return valid_run_end(0);
-  if (read_sectors(records - 1, 1) == 1 && valid_record(buf, records - 1)) return valid_run_end(records);
-  uint64_t end = records - 1;  /* sectors below `end` are left to look at */
-  while (end > 0) {
-    uint64_t first = end > CHUNK_SECTORS ? end - CHUNK_SECTORS : 0;
-    unsigned n = read_sectors(first, (unsigned)(end - first));
-    if (n < end - first) return 0;
-    for (uint64_t s = end; s > first; s--) {
-      if (valid_record(buf + (size_t)(s - 1 - first) * SECTOR, s - 1)) return s;
+  uint64_t s = records - 1, step = 1;
+  int missing = 0;
+  for (;;) {
+    if (valid_at(s)) {
+      if (missing) return valid_run_end(s);
+    } else {
+      missing = 1;
     }
-    end = first;
+    if (s == 0) return missing ? 0 : valid_run_end(records);
+    s = s > step ? s - step : 0;
+    step *= 2;
   }
-  return 0;
 }
 
 /* On start: the records already on the disk, and the channel numbering they imply. */
