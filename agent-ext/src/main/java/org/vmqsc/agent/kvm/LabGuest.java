@@ -338,6 +338,11 @@ public final class LabGuest implements AutoCloseable {
     return spec.name();
   }
 
+  /** The file the guest's serial port writes to (a restored instance of the guest appends to it). */
+  public Path serialLog() {
+    return serialLog;
+  }
+
   /** The data disk this guest was started with, if any. */
   public Optional<Path> dataDisk() {
     return Optional.ofNullable(dataDisk);
