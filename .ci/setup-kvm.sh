@@ -43,7 +43,9 @@ if [ ! -s "$guest_dir/vmlinuz" ] || [ ! -s "$guest_dir/initrd.img" ] || [ "$0" -
   chown _apt "$work/debs" 2>/dev/null || true  # apt downloads as _apt when it can
   (cd "$work/debs" && apt-get download -qq "$kernel_pkg" busybox-static)
   for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$work/root"; done
-  cp "$(ls "$work"/root/boot/vmlinuz-* | head -1)" "$guest_dir/vmlinuz"
+  # Replaced by rename, not rewritten in place: a guest may be starting from the old one right now.
+  cp "$(ls "$work"/root/boot/vmlinuz-* | head -1)" "$guest_dir/vmlinuz.tmp"
+  mv "$guest_dir/vmlinuz.tmp" "$guest_dir/vmlinuz"
 
   init="$work/initramfs"
   mkdir -p "$init/bin" "$init/proc" "$init/sys" "$init/dev" "$init/data"
