@@ -134,7 +134,7 @@ public final class LabGuest implements AutoCloseable {
     }
   }
 
-  /** The MAC of group member {@code index}: 52:54:00:77:00:<index in hex>. */
+  /** The MAC of group member {@code index}: {@code 52:54:00:77:00:xx}, {@code xx} the index in hex. */
   public static String macOf(int index) {
     checkIndex(index);
     return String.format(Locale.ROOT, "52:54:00:77:00:%02x", index);
