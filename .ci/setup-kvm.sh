@@ -114,6 +114,7 @@ if [ -n "$index" ] || [ -n "$disk" ]; then
 fi
 if [ -n "$index" ]; then
   n=0; while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+  [ -e /sys/class/net/eth0 ] || echo "GUEST-ERROR no eth0 (vmqsc.index without a NIC?)" > /dev/ttyS0
   ip link set lo up
   ip link set eth0 up
   ip addr add "10.77.0.$((index + 1))/24" dev eth0
