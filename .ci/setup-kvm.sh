@@ -2,7 +2,8 @@
 # Prepares this machine for the real KVM test tier and `./vmqsc bench kvm`:
 #  - installs libvirt + QEMU from Debian (software-emulated TCG guests; no hardware virtualization needed),
 #  - builds a tiny lab guest (Debian cloud kernel + busybox-static, unpacked, not installed) whose init keeps
-#    rewriting part of its memory and prints "GUEST-TICK <n>" on its serial port,
+#    rewriting part of its memory and prints "GUEST-TICK <n>" on its serial port; given a NIC and a data disk
+#    it also runs the messaging program agent-ext/src/guest/qscmsg.c (compiled here with gcc -static),
 #  - starts virtlogd and libvirtd without systemd,
 #  - allows userfaultfd for the unprivileged QEMU process (needed by QEMU's background-snapshot).
 # Idempotent: running it again only redoes what is missing. Needs root.
@@ -10,12 +11,14 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 guest_dir="${VMQSC_GUEST_DIR:-/var/tmp/vmqsc-guest}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+qscmsg_src="$repo/agent-ext/src/guest/qscmsg.c"
 
 log() { echo "setup-kvm: $*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then log "must run as root"; exit 1; fi
 
-packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils cpio)
+packages=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils cpio gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,7 +32,9 @@ fi
 # --- the lab guest -------------------------------------------------------------------------------
 mkdir -p "$guest_dir"
 chmod 755 "$guest_dir"
-if [ ! -s "$guest_dir/vmlinuz" ] || [ ! -s "$guest_dir/initrd.img" ] || [ "$0" -nt "$guest_dir/initrd.img" ]; then
+if [ ! -s "$qscmsg_src" ]; then log "missing $qscmsg_src"; exit 1; fi
+if [ ! -s "$guest_dir/vmlinuz" ] || [ ! -s "$guest_dir/initrd.img" ] || [ "$0" -nt "$guest_dir/initrd.img" ] \
+    || [ "$qscmsg_src" -nt "$guest_dir/initrd.img" ] || [ ! "$guest_dir/features" -nt "$guest_dir/initrd.img" ]; then
   work="$guest_dir/build"
   rm -rf "$work"; mkdir -p "$work/debs" "$work/root"
   kernel_pkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
@@ -38,29 +43,97 @@ if [ ! -s "$guest_dir/vmlinuz" ] || [ ! -s "$guest_dir/initrd.img" ] || [ "$0" -
   chown _apt "$work/debs" 2>/dev/null || true  # apt downloads as _apt when it can
   (cd "$work/debs" && apt-get download -qq "$kernel_pkg" busybox-static)
   for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$work/root"; done
-  cp "$(ls "$work"/root/boot/vmlinuz-* | head -1)" "$guest_dir/vmlinuz"
+  # Replaced by rename, not rewritten in place: a guest may be starting from the old one right now.
+  cp "$(ls "$work"/root/boot/vmlinuz-* | head -1)" "$guest_dir/vmlinuz.tmp"
+  mv "$guest_dir/vmlinuz.tmp" "$guest_dir/vmlinuz"
 
   init="$work/initramfs"
   mkdir -p "$init/bin" "$init/proc" "$init/sys" "$init/dev" "$init/data"
   cp "$work/root/bin/busybox" "$init/bin/busybox"
-  for tool in sh mount dd sleep cat echo grep sed tr head; do ln -sf busybox "$init/bin/$tool"; done
+  for tool in sh mount dd sleep cat echo grep sed tr head insmod ip arp sysctl printf; do ln -sf busybox "$init/bin/$tool"; done
+  gcc -static -O2 -Wall -o "$init/bin/qscmsg" "$qscmsg_src"
+  strip "$init/bin/qscmsg" 2>/dev/null || true
+
+  # virtio networking and the virtio disk: modules in Debian's cloud kernel, and its package has no modules.dep,
+  # so the init loads them by name in dependency order; whatever the kernel has built in is left out.
+  kver="$(ls "$work/root/lib/modules" | head -1)"
+  config="$work/root/boot/config-$kver"
+  mkdir -p "$init/lib/modules"
+  : > "$init/lib/modules/order"
+  for entry in virtio_ring:VIRTIO virtio:VIRTIO virtio_pci_modern_dev:VIRTIO_PCI_LIB \
+      virtio_pci_legacy_dev:VIRTIO_PCI_LIB_LEGACY virtio_pci:VIRTIO_PCI failover:FAILOVER \
+      net_failover:NET_FAILOVER virtio_net:VIRTIO_NET virtio_blk:VIRTIO_BLK; do
+    module="${entry%%:*}"; symbol="CONFIG_${entry#*:}"
+    setting="$(grep "^$symbol=" "$config" || true)"
+    case "$setting" in
+      "$symbol=y") ;;
+      "$symbol=m")
+        ko="$(find "$work/root/lib/modules/$kver" -name "$module.ko*" | head -1)"
+        if [ -z "$ko" ]; then log "$kernel_pkg: $symbol=m but no $module.ko"; exit 1; fi
+        case "$ko" in
+          *.ko.xz) xz -dc "$ko" > "$init/lib/modules/$module.ko" ;;
+          *.ko.zst) zstd -qdc "$ko" > "$init/lib/modules/$module.ko" ;;
+          *) cp "$ko" "$init/lib/modules/$module.ko" ;;
+        esac
+        echo "$module" >> "$init/lib/modules/order" ;;
+      *) log "$kernel_pkg has no $symbol (needed by the lab guest's NIC and disk)"; exit 1 ;;
+    esac
+  done
   cat > "$init/init" <<'INIT'
 #!/bin/sh
 # Lab guest: fill part of RAM with random data, then keep rewriting a "hot" part of it in place and print a
 # counter on the serial port. Kernel parameters: vmqsc.fill_mib (cold data), vmqsc.hot_kib (rewritten each
 # tick), vmqsc.tick (seconds between ticks).
+# With vmqsc.index=<i> the guest is also guest i of a group of vmqsc.group=<n> guests: its NIC (eth0) gets
+# 10.77.0.(i+1)/24, every other guest j of the group a permanent neighbour entry (10.77.0.(j+1) at
+# 52:54:00:77:00:<j in hex>, so no ARP is ever sent), and qscmsg sends vmqsc.rate=<r> messages a second round
+# robin to the others, recording them on the block device vmqsc.disk=<device> if given.
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=100% data /data
 fill_mib=48; hot_kib=1024; tick=0.2
+index=""; group=2; rate=5; disk=""
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     vmqsc.fill_mib=*) fill_mib="${arg#*=}" ;;
     vmqsc.hot_kib=*) hot_kib="${arg#*=}" ;;
     vmqsc.tick=*) tick="${arg#*=}" ;;
+    vmqsc.index=*) index="${arg#*=}" ;;
+    vmqsc.group=*) group="${arg#*=}" ;;
+    vmqsc.rate=*) rate="${arg#*=}" ;;
+    vmqsc.disk=*) disk="${arg#*=}" ;;
   esac
 done
+if [ -n "$index" ] || [ -n "$disk" ]; then
+  # No IPv6 before any NIC exists: the guest must send no frame of its own (autoconfiguration, solicitations).
+  sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+  for module in $(cat /lib/modules/order); do
+    insmod "/lib/modules/$module.ko" || echo "GUEST-ERROR insmod $module" > /dev/ttyS0
+  done
+fi
+if [ -n "$index" ]; then
+  n=0; while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+  [ -e /sys/class/net/eth0 ] || echo "GUEST-ERROR no eth0 (vmqsc.index without a NIC?)" > /dev/ttyS0
+  ip link set lo up
+  ip link set eth0 up
+  ip addr add "10.77.0.$((index + 1))/24" dev eth0
+  peer=0
+  while [ $peer -lt "$group" ]; do
+    if [ $peer -ne "$index" ]; then
+      # busybox's ip cannot add neighbours; its arp -s adds a PERMANENT one (as ip neigh add ... nud permanent)
+      arp -i eth0 -s "10.77.0.$((peer + 1))" "$(printf '52:54:00:77:00:%02x' $peer)"
+    fi
+    peer=$((peer + 1))
+  done
+  if [ -n "$disk" ]; then
+    n=0; while [ ! -b "$disk" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    [ -b "$disk" ] || echo "GUEST-ERROR no disk $disk" > /dev/ttyS0
+  fi
+  echo "GUEST-NET index=$index group=$group rate=$rate disk=${disk:--}" > /dev/ttyS0
+  # shellcheck disable=SC2086
+  qscmsg "$index" "$group" "$rate" $disk > /dev/ttyS0 2>&1 &
+fi
 dd if=/dev/urandom of=/data/cold bs=1M count="$fill_mib" 2>/dev/null
 dd if=/dev/urandom of=/data/hot bs=1K count="$hot_kib" 2>/dev/null
 echo "GUEST-READY fill_mib=$fill_mib hot_kib=$hot_kib" > /dev/ttyS0
@@ -77,6 +150,8 @@ INIT
   (cd "$init" && find . | cpio -o -H newc --quiet | gzip -1 > "$guest_dir/initrd.img.tmp")
   mv "$guest_dir/initrd.img.tmp" "$guest_dir/initrd.img"
   chmod 644 "$guest_dir/vmlinuz" "$guest_dir/initrd.img"
+  # What this initramfs can do; written after it, so an initramfs built since by an older script shows as such.
+  echo "qscmsg" > "$guest_dir/features.tmp" && mv "$guest_dir/features.tmp" "$guest_dir/features"
   rm -rf "$work"
   log "guest built in $guest_dir"
 fi
