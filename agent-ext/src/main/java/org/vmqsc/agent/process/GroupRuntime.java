@@ -157,8 +157,9 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   /** A frame a real guest sent: a message of the protocol, stamped with the sender's index at the moment. */
   private void fromGuest(int from, int to, byte[] frame) {
     if (closed || !real.running(from) || !node.runs(from)) return;
-    real.sent(from);
+    boolean first = real.sent(from);
     node.send(from, to, frame, Arrays.hashCode(frame));
+    if (first) onLoop(this::release); // frames that waited for its NIC; after the cut this frame may be part of
   }
 
   /** The clock passed a boundary: real guests are cut first, so each frame gets the index it was sent at. */
@@ -434,6 +435,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
    * started yet (the other hosts boot theirs at the same moment, and a lost frame would break its channel).
    */
   private boolean mustWait(int vm) {
+    if (real != null && real.running(vm) && !real.nicUp(vm)) return true; // lost in a NIC with no driver yet
     return recovering.contains(vm) || (!running(vm) && placedHere(vm));
   }
 

@@ -62,6 +62,11 @@ final class RealGuests implements AutoCloseable {
     final Set<Hold> holds = new HashSet<>();
     final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
     long position, sent, received;
+    /**
+     * Whether its NIC takes frames: a booting guest's driver is not loaded yet, and QEMU drops what it cannot
+     * hand it. The first frame the guest sends says it is.
+     */
+    boolean nicUp;
 
     Guest(int vm, String name) {
       this.vm = vm;
@@ -203,12 +208,24 @@ final class RealGuests implements AutoCloseable {
 
   // ---- frames --------------------------------------------------------------------------------------------------
 
-  /** A frame VM {@code from}'s guest sent, counted (it moves the guest's position). */
-  void sent(int from) {
+  /**
+   * A frame VM {@code from}'s guest sent, counted (it moves the guest's position). Returns true for its first: its
+   * NIC is up now, and frames that waited for it may go in.
+   */
+  boolean sent(int from) {
     Guest g = guests.get(from);
-    if (g == null) return;
+    if (g == null) return false;
     g.sent++;
     g.position++;
+    if (g.nicUp) return false;
+    g.nicUp = true;
+    return true;
+  }
+
+  /** Whether VM {@code vm}'s NIC takes frames (until then the node must not deliver to it: they would be lost). */
+  boolean nicUp(int vm) {
+    Guest g = guests.get(vm);
+    return g != null && g.nicUp;
   }
 
   /** Hands a frame to the guest now, or when it runs again. */
@@ -289,6 +306,7 @@ final class RealGuests implements AutoCloseable {
       Files.deleteIfExists(image);
     }
     g.holds.add(Hold.RESTORED);
+    g.nicUp = true; // its driver was up when it was checkpointed (it had sent frames), and comes back with it
     if (blocked) g.holds.add(Hold.BLOCKED);
     guests.put(vm, g);
   }
