@@ -67,10 +67,57 @@ final class RealGuests implements AutoCloseable {
      * hand it. The first frame the guest sends says it is.
      */
     boolean nicUp;
+    /**
+     * The stable checkpoint whose state the guest is still in, having not run since it was restored from it; null
+     * once it runs. A checkpoint taken meanwhile (a restored VM catching up with the clock) is that one again.
+     */
+    String unchangedSince;
+    /** Cuts so far: a snapshot is of the instant of the cut it follows. */
+    long cuts;
+    Snapshot lastSnapshot;
 
     Guest(int vm, String name) {
       this.vm = vm;
       this.name = name;
+    }
+  }
+
+  /**
+   * One snapshot of a guest and the checkpoints it stands for: its own, and those the node took at the same
+   * instant after it, which learn what it learns. Called on the snapshot's and the flusher's threads.
+   */
+  private static final class Snapshot implements GuestCheckpoints.Progress {
+    final long cut;
+    private final List<GuestCheckpoints.Progress> checkpoints = new ArrayList<>();
+    private Long stagedBytes;
+    private String stableLocation;
+    private Exception failure;
+
+    Snapshot(long cut, GuestCheckpoints.Progress first) {
+      this.cut = cut;
+      checkpoints.add(first);
+    }
+
+    synchronized void follow(GuestCheckpoints.Progress p) {
+      checkpoints.add(p);
+      if (failure != null) p.failed(failure);
+      if (stagedBytes != null) p.staged(stagedBytes);
+      if (stableLocation != null) p.stable(stableLocation);
+    }
+
+    @Override public synchronized void staged(long storedBytes) {
+      stagedBytes = storedBytes;
+      for (GuestCheckpoints.Progress p : checkpoints) p.staged(storedBytes);
+    }
+
+    @Override public synchronized void stable(String location) {
+      stableLocation = location;
+      for (GuestCheckpoints.Progress p : checkpoints) p.stable(location);
+    }
+
+    @Override public synchronized void failed(Exception e) {
+      failure = e;
+      for (GuestCheckpoints.Progress p : checkpoints) p.failed(e);
     }
   }
 
@@ -247,13 +294,29 @@ final class RealGuests implements AutoCloseable {
   void checkpoint(BoundaryRecord r, CheckpointKey key, GuestCheckpoints.Progress progress) {
     Guest g = guests.get(r.vm());
     if (g == null) throw new IllegalStateException("VM " + r.vm() + " does not run on " + hostUuid);
-    if (!g.holds.contains(Hold.CUT)) {
-      // Every path that moves an index cuts first; a checkpoint without one would stamp frames late. Say so.
+    if (g.unchangedSince != null) {
+      // Not run since its restore: this checkpoint is the restored one, already on stable storage, memory and disks.
+      String location = g.unchangedSince;
+      progress.staged(0);
+      progress.stable(location);
+      events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid, "mode", "unchanged",
+          "same_as", location);
+      return;
+    }
+    if (g.holds.isEmpty()) {
+      // Every path that moves an index cuts first; a checkpoint of a running guest would stamp frames late. Say so.
       events.emit("checkpoint_uncut", "vm", r.vm(), "index", r.index(), "host", hostUuid);
-      hold(g, Hold.CUT);
-      cut(g);
+    }
+    Snapshot last = g.lastSnapshot;
+    if (last != null && last.cut == g.cuts) {
+      // No cut since the last snapshot started: the node moved the index again at the same instant (a guest
+      // catching up with the clock takes one checkpoint per period it missed). Same instant, same state.
+      last.follow(progress);
+      return;
     }
     hold(g, Hold.CHECKPOINT);
+    Snapshot snapshot = new Snapshot(g.cuts, progress);
+    g.lastSnapshot = snapshot;
     Map<String, String> attributes = Map.of("guest", "real", "guest.position", Long.toString(g.position),
         "guest.sent", Long.toString(g.sent), "guest.received", Long.toString(g.received));
     long started = System.nanoTime();
@@ -275,10 +338,10 @@ final class RealGuests implements AutoCloseable {
         onLoop.accept(() -> events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid,
             "mode", capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(),
             "stored_bytes", stats[0].storedBytes(), "ms", (System.nanoTime() - started) / 1_000_000));
-        checkpoints.staged(key, stats[0].storedBytes(), progress);
+        checkpoints.staged(key, stats[0].storedBytes(), snapshot);
       } catch (Exception e) {
         running.run();
-        progress.failed(e);
+        snapshot.failed(e);
       }
     });
   }
@@ -307,6 +370,7 @@ final class RealGuests implements AutoCloseable {
     }
     g.holds.add(Hold.RESTORED);
     g.nicUp = true; // its driver was up when it was checkpointed (it had sent frames), and comes back with it
+    g.unchangedSince = location;
     if (blocked) g.holds.add(Hold.BLOCKED);
     guests.put(vm, g);
   }
@@ -344,6 +408,7 @@ final class RealGuests implements AutoCloseable {
       return;
     }
     for (byte[] f; (f = g.waiting.pollFirst()) != null; ) nics.toGuest(g.vm, f);
+    g.unchangedSince = null;
     try {
       machines.resume(g.name);
     } catch (IOException e) {
@@ -352,6 +417,7 @@ final class RealGuests implements AutoCloseable {
   }
 
   private void cut(Guest g) {
+    g.cuts++;
     try {
       nics.cut(g.vm);
     } catch (IOException e) {
