@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.libvirt.Connect;
@@ -72,6 +73,11 @@ public final class LabGuest implements AutoCloseable {
 
   /** Starts a transient guest (it vanishes when destroyed), replacing any leftover of the same name. */
   public static LabGuest start(Connect connect, Spec spec) throws IOException {
+    return start(connect, spec, xml -> xml);
+  }
+
+  /** Like {@link #start(Connect, Spec)}, from the domain XML as changed by {@code edit} (devices a test adds). */
+  static LabGuest start(Connect connect, Spec spec, UnaryOperator<String> edit) throws IOException {
     Path runDir = guestDir().resolve("run");
     Files.createDirectories(runDir);
     runDir.toFile().setExecutable(true, false);  // QEMU (user libvirt-qemu) writes the serial log in here
@@ -80,7 +86,7 @@ public final class LabGuest implements AutoCloseable {
     try {
       destroyIfRunning(connect, spec.name());
       Files.deleteIfExists(serial);
-      connect.domainCreateXML(domainXml(spec, serial), 0);
+      connect.domainCreateXML(edit.apply(domainXml(spec, serial)), 0);
     } catch (LibvirtException e) {
       throw new IOException("could not start lab guest " + spec.name() + ": " + e.getMessage(), e);
     }
