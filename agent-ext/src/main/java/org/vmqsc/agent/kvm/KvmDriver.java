@@ -81,7 +81,8 @@ public final class KvmDriver implements HypervisorDriver {
   record DiskSource(String target, Path file, String format) {}
 
   /** A guest stopped by pause(): when, and the overlays prepared for its disks. */
-  private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays) {}
+  private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays,
+      List<String> targets, boolean backgroundOn, String backgroundRefusal) {}
 
   /** @param scratch where snapshot images wait until the engine has stored them (owner-only) */
   public KvmDriver(Connect connect, Path scratch) throws IOException {
@@ -147,20 +148,42 @@ public final class KvmDriver implements HypervisorDriver {
     } catch (LibvirtException e) {
       throw new IOException("cannot read the state of " + vmId + ": " + e.getMessage(), e);
     }
-    Map<String, DiskSource> disks = cutDisks ? cuttableDisks(domain) : Map.of();
-    Map<String, Path> overlays = new LinkedHashMap<>();
+    String xml;
     try {
-      // Prepared before the stop: qemu-img takes tens of milliseconds that would otherwise be pause.
+      xml = domain.getXMLDesc(0);
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the domain XML of " + vmId + ": " + e.getMessage(), e);
+    }
+    Map<String, DiskSource> disks = cutDisks ? cuttableDisks(xml, vmId) : Map.of();
+    Map<String, Path> overlays = new LinkedHashMap<>();
+    boolean backgroundOn = false;
+    try {
+      // Everything that can be done while the guest runs is done before the stop, to keep the pause short: the
+      // overlays (qemu-img takes tens of milliseconds), the disk list, the background-snapshot capability.
       for (DiskSource disk : disks.values()) {
         Path overlay = DiskChains.overlayNextTo(disk.file(), "ck");
         DiskChains.createOverlay(overlay, disk.file(), disk.format(), virtualSize(domain, disk));
         overlays.put(disk.target(), overlay);
       }
-      long pausedAt = System.nanoTime();
+      String refusal = null;
+      if (preferBackgroundSnapshot) {
+        try {
+          Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, true);
+          backgroundOn = true;
+        } catch (IOException refused) {
+          refusal = refused.getMessage();
+        }
+      }
       domain.suspend();
-      pending.put(vmId, new PendingCut(pausedAt, disks, overlays));
+      // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
+      // back), while the time libvirt takes before it sends QEMU the stop is not pause.
+      long pausedAt = System.nanoTime();
+      pending.put(vmId, new PendingCut(pausedAt, disks, overlays, diskTargets(xml), backgroundOn, refusal));
     } catch (IOException | LibvirtException | RuntimeException e) {
       deleteQuietly(overlays.values());
+      if (backgroundOn) {
+        capabilityOffQuietly(domain);
+      }
       if (e instanceof IOException io) {
         throw io;
       }
@@ -194,6 +217,9 @@ public final class KvmDriver implements HypervisorDriver {
       } catch (IOException refused) {
         deleteQuietly(cut.overlays().values());
         resumeQuietly(domain);
+        if (cut.backgroundOn()) {
+          capabilityOffQuietly(domain);
+        }
         runningOnce.run();
         throw refused;
       }
@@ -204,7 +230,7 @@ public final class KvmDriver implements HypervisorDriver {
       ResumeWatch watch = new ResumeWatch(states, domain, runningOnce);
       Capture memory;
       try {
-        memory = snapshot(domain, image);
+        memory = snapshotPaused(domain, image, cut);
       } finally {
         watch.stop();
         resumeQuietly(domain);  // after pre-copy the guest is still stopped; a background snapshot restarted it
@@ -213,6 +239,9 @@ public final class KvmDriver implements HypervisorDriver {
       }
       Duration pause = Duration.ofNanos(watch.resumedAt() - cut.pausedAtNanos());
       Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen);
+      if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
+        lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
+      }
       try (InputStream in = Files.newInputStream(image)) {
         consumer.accept(in, capture);
       }
@@ -275,7 +304,7 @@ public final class KvmDriver implements HypervisorDriver {
   private static void snapshotDisks(Domain domain, PendingCut cut) throws IOException {
     StringBuilder xml = new StringBuilder("<domainsnapshot><disks>");
     try {
-      for (String target : diskTargets(domain)) {
+      for (String target : cut.targets()) {
         Path overlay = cut.overlays().get(target);
         if (overlay == null) {
           xml.append("<disk name='").append(target).append("' snapshot='no'/>");
@@ -404,12 +433,46 @@ public final class KvmDriver implements HypervisorDriver {
     return new Capture(CaptureMode.PRE_COPY, lastDowntime(domain), fallbackReason);
   }
 
+  /** The memory snapshot of a guest stopped by pause(), which switched the capability on if it could. */
+  private Capture snapshotPaused(Domain domain, Path image, PendingCut cut) throws IOException {
+    String fallbackReason = cut.backgroundRefusal();
+    if (cut.backgroundOn()) {
+      try {
+        takeMemorySnapshot(domain, image, cut.targets());
+        return new Capture(CaptureMode.BACKGROUND_SNAPSHOT, Duration.ZERO, null);
+      } catch (IOException refused) {
+        fallbackReason = refused.getMessage();
+        Files.deleteIfExists(image);
+      } finally {
+        Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
+      }
+    }
+    takeMemorySnapshot(domain, image, cut.targets());
+    return new Capture(CaptureMode.PRE_COPY, Duration.ZERO, fallbackReason);
+  }
+
+  private static void capabilityOffQuietly(Domain domain) {
+    try {
+      Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
+    } catch (IOException ignored) {
+      // a guest that is gone takes the capability with it
+    }
+  }
+
   private void takeMemorySnapshot(Domain domain, Path image) throws IOException {
+    try {
+      takeMemorySnapshot(domain, image, diskTargets(domain.getXMLDesc(0)));
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the domain XML of " + nameOf(domain) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void takeMemorySnapshot(Domain domain, Path image, List<String> targets) throws IOException {
     StringBuilder xml = new StringBuilder("<domainsnapshot><name>vmqsc-")
         .append(UUID.randomUUID()).append("</name><memory snapshot='external' file='")
         .append(image).append("'/><disks>");
     try {
-      for (String disk : diskTargets(domain)) {
+      for (String disk : targets) {
         xml.append("<disk name='").append(disk).append("' snapshot='no'/>");  // memory only: see class comment
       }
       xml.append("</disks></domainsnapshot>");
@@ -425,9 +488,9 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  private static List<String> diskTargets(Domain domain) throws LibvirtException {
+  private static List<String> diskTargets(String domainXml) {
     List<String> targets = new ArrayList<>();
-    Matcher m = DISK_TARGET.matcher(domain.getXMLDesc(0));
+    Matcher m = DISK_TARGET.matcher(domainXml);
     while (m.find()) {
       targets.add(m.group(1));
     }
