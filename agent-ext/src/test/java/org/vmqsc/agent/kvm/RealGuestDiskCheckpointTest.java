@@ -200,4 +200,31 @@ public class RealGuestDiskCheckpointTest {
     assertTrue("ck3's disk from the stable copies", LabDisk.holds(overlays.get("vdb"), 0x03, 0, K64));
     assertTrue(overlays.get("vdb").startsWith(stable));
   }
+
+  @Test public void aDiskSnapshotQemuRefusesLeavesNoOverlayAndTheGuestRuns() throws Exception {
+    driver.pause(guest.name());
+    Path overlay;
+    try (var files = Files.list(dir)) {
+      overlay = files.filter(f -> f.getFileName().toString().startsWith("data.ck-")).findFirst().orElseThrow();
+    }
+    Files.write(overlay, new byte[] {'n', 'o', 't', ' ', 'q', 'c', 'o', 'w'});  // prepared, then spoilt
+    int printed = guest.ticks().size();
+    AtomicInteger running = new AtomicInteger();
+    try {
+      driver.checkpointPaused(guest.name(), running::incrementAndGet, (in, c) -> fail("no image expected"));
+      fail("a disk snapshot onto a broken overlay produced a checkpoint");
+    } catch (IOException e) {
+      System.out.println("real guest with a disk: " + e.getMessage());
+      assertTrue(e.getMessage(), e.getMessage().contains("disk snapshot of " + guest.name() + " failed"));
+    }
+    assertEquals(1, running.get());
+    assertFalse("the overlay is removed", Files.exists(overlay));
+    guest.awaitTickCount(printed + 3, 30_000);
+    List<Integer> ticks = guest.ticks();
+    assertEquals("the guest runs on", ticks.get(ticks.size() - 2) + 1, (int) ticks.get(ticks.size() - 1));
+    write(0x5a, 0);  // and still writes into its own disk file
+    Capture next = checkpoint("ck.save", running);
+    assertEquals(Map.of("vdb", data), next.frozenDisks());
+    assertTrue(LabDisk.holds(data, 0x5a, 0, K64));
+  }
 }
