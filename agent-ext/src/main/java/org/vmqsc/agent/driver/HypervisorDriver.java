@@ -51,7 +51,8 @@ public interface HypervisorDriver extends AutoCloseable {
    * the VM gets new overlays on top of them, which are returned per target. A running instance is replaced; when the
    * chain is incomplete, nothing is touched.
    */
-  default Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks) throws IOException {
+  default Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks)
+      throws IOException {
     if (frozenDisks.isEmpty()) {
       restore(vmId, verifiedImage);
       return Map.of();

@@ -46,10 +46,10 @@ import org.vmqsc.agent.store.SafeFiles;
  * {@code pause} before it stops the guest), which freezes the file that was active: with its backing chain it is the
  * checkpoint's disk state. Then the memory snapshot as above; a background snapshot restarts the vCPUs itself, after
  * a pre-copy one the driver resumes the guest. The pause is measured from the stop to the restart QEMU reports: a
- * second thread polls the run state (see {@code ResumeWatch}) until the guest runs again. Restore puts a new overlay on the checkpoint's frozen files and
- * restores the memory image with the disk sources changed accordingly ({@code virDomainRestoreFlags} with a domain
- * XML): frozen files are never written, other checkpoints' chains depend on them. libvirt 9.0 cannot revert external
- * snapshots, so the driver does what a revert would.
+ * second thread polls the run state (see {@code ResumeWatch}) until the guest runs again. Restore puts a new overlay
+ * on the checkpoint's frozen files and restores the memory image with the disk sources changed accordingly
+ * ({@code virDomainRestoreFlags} with a domain XML): frozen files are never written, other checkpoints' chains depend
+ * on them. libvirt 9.0 cannot revert external snapshots, so the driver does what a revert would.
  */
 public final class KvmDriver implements HypervisorDriver {
 
@@ -229,6 +229,8 @@ public final class KvmDriver implements HypervisorDriver {
     try {
       ResumeWatch watch = new ResumeWatch(states, domain, runningOnce);
       Capture memory;
+      // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
+      // as before, and collected with the older ones.
       try {
         memory = snapshotPaused(domain, image, cut);
       } finally {
@@ -271,7 +273,7 @@ public final class KvmDriver implements HypervisorDriver {
               onRunning.run();
               return;
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(500_000);  // ~1 ms resolution, little load on libvirtd
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);  // ~2 ms resolution, little load on libvirtd
           } catch (LibvirtException | RuntimeException e) {
             return;  // the snapshot thread resumes the guest and notes the time itself
           }

@@ -176,8 +176,8 @@ public final class KvmBenchCommand implements Callable<Integer> {
     Map<String, List<Double>> pause = new LinkedHashMap<>();
     List<Double> prepare = new ArrayList<>();
     List<String> lines = new ArrayList<>();
-    System.out.printf(Locale.ROOT, "-- cut by the caller: %d checkpoints per kind, interleaved, on a guest with a 64 MiB"
-        + " qcow2 data disk (5 %% rewritten)%n", pauseSamples);
+    System.out.printf(Locale.ROOT, "-- cut by the caller: %d checkpoints per kind, interleaved, on a guest with a"
+        + " 64 MiB qcow2 data disk (5 %% rewritten)%n", pauseSamples);
     try (LabGuest guest = LabDisk.start(connect, spec, dir, 64).guest()) {
       guest.awaitTickCount(3, 180_000);
       Path lastFrozen = null;
@@ -214,6 +214,8 @@ public final class KvmBenchCommand implements Callable<Integer> {
         List<Double> v = e.getValue();
         lines.add(String.format(Locale.ROOT, "  %-30s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", e.getKey(),
             BenchFigures.percentile(v, 50), BenchFigures.percentile(v, 99), BenchFigures.percentile(v, 100)));
+        lines.add("    in order (ms): " + String.join(" ", v.stream().map(d -> String.format(Locale.ROOT, "%.0f", d))
+            .toList()));
       }
       lines.add(String.format(Locale.ROOT, "  overlay preparation before the stop (qemu-img create): p50 %.1f ms;"
               + " collecting the %d layers behind the last checkpoint (block commit): %.2f s",
