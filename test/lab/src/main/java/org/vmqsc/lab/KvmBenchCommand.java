@@ -166,13 +166,15 @@ public final class KvmBenchCommand implements Callable<Integer> {
   /**
    * The guest pause of a checkpoint whose instant the caller cuts (pause, then checkpointPaused), with the disk
    * snapshot and without, next to the live memory-only checkpoint; the three are interleaved on one guest with a
-   * 64 MiB qcow2 data disk, written between checkpoints. Then the layers behind the last checkpoint are collected.
+   * 64 MiB qcow2 data disk, written between checkpoints. Then the layers behind the last checkpoint are collected,
+   * and cuts with disks are measured again with the chain collected after each.
    */
   private List<String> measureCutPauses(Connect connect, KvmDriver driver) throws Exception {
     int hotKiB = (int) Math.round(memoryMiB * 1024 * 5 / 100.0);
     LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-cut", memoryMiB, fillFor(hotKiB), hotKiB, 0.1);
     Path dir = LabDisk.directory("bench-cut");
-    String[] names = {"memory, live (QEMU downtime)", "memory, cut by caller", "memory + disks, cut by caller"};
+    String[] names = {"memory, live (QEMU downtime)", "memory, cut by caller", "memory + disks, cut by caller",
+        "memory + disks, chain collected"};
     Map<String, List<Double>> pause = new LinkedHashMap<>();
     List<Double> prepare = new ArrayList<>();
     List<String> lines = new ArrayList<>();
@@ -208,18 +210,37 @@ public final class KvmBenchCommand implements Callable<Integer> {
       long t0 = System.nanoTime();
       Map<String, List<Path>> removed = driver.collectDisks(spec.name(), List.of(lastFrozen));
       double collect = (System.nanoTime() - t0) / 1e9;
-      lines.add("== guest pause of a checkpoint cut by the caller (pause() to running again, " + pauseSamples
-          + " each, same guest, interleaved) ==");
+      // The same again with the chain kept short, as a moving recovery line keeps it: after each checkpoint, the
+      // layers behind the newest two are collected (outside the pause).
+      String shortChain = "memory + disks, chain collected";
+      List<Double> collectEach = new ArrayList<>();
+      Path previous = lastFrozen;
+      for (int i = 0; i < pauseSamples; i++) {
+        LabDisk.write(connect, spec.name(), "vdb", 1 + i % 200, (long) (i % 32) << 20, 256 * 1024);
+        guest.awaitTickCount(guest.ticks().size() + 1, 60_000);
+        driver.pause(spec.name());
+        Capture capture = driver.checkpointPaused(spec.name(), () -> { },
+            (in, c) -> in.transferTo(java.io.OutputStream.nullOutputStream()));
+        pause.computeIfAbsent(shortChain, k -> new ArrayList<>()).add(capture.guestPause().toNanos() / 1e6);
+        Path frozen = capture.frozenDisks().get("vdb");
+        long c0 = System.nanoTime();
+        driver.collectDisks(spec.name(), List.of(previous, frozen));
+        collectEach.add((System.nanoTime() - c0) / 1e6);
+        previous = frozen;
+      }
+      lines.add("== guest pause of a checkpoint cut by the caller (pause() to running again), " + pauseSamples
+          + " each, one guest: the first three rows interleaved, the last after them ==");
       for (Map.Entry<String, List<Double>> e : pause.entrySet()) {
         List<Double> v = e.getValue();
-        lines.add(String.format(Locale.ROOT, "  %-30s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", e.getKey(),
+        lines.add(String.format(Locale.ROOT, "  %-32s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", e.getKey(),
             BenchFigures.percentile(v, 50), BenchFigures.percentile(v, 99), BenchFigures.percentile(v, 100)));
         lines.add("    in order (ms): " + String.join(" ", v.stream().map(d -> String.format(Locale.ROOT, "%.0f", d))
             .toList()));
       }
       lines.add(String.format(Locale.ROOT, "  overlay preparation before the stop (qemu-img create): p50 %.1f ms;"
-              + " collecting the %d layers behind the last checkpoint (block commit): %.2f s",
-          BenchFigures.percentile(prepare, 50), removed.getOrDefault("vdb", List.of()).size(), collect));
+              + " collecting the %d layers behind the last checkpoint (block commit): %.2f s; collecting after each"
+              + " checkpoint of the last row: p50 %.0f ms", BenchFigures.percentile(prepare, 50),
+          removed.getOrDefault("vdb", List.of()).size(), collect, BenchFigures.percentile(collectEach, 50)));
     } finally {
       EngineBenchCommand.deleteTree(dir);
       Files.deleteIfExists(LabGuest.guestDir().resolve("run").resolve(spec.name() + ".serial"));
