@@ -3,6 +3,7 @@ package org.vmqsc.agent.driver;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * What the agent needs from a hypervisor. Shaped so that a driver which produces a memory image as a file (KVM
@@ -20,10 +21,44 @@ public interface HypervisorDriver extends AutoCloseable {
   Capture checkpoint(String vmId, ImageConsumer consumer) throws IOException;
 
   /**
+   * Stops the guest's vCPUs now: this instant is the state the next {@link #checkpointPaused} captures. The caller
+   * decides the instant (the agent drains the guest's network frames while it is paused), and must follow with
+   * {@code checkpointPaused} (which runs the guest again, also when it fails).
+   */
+  default void pause(String vmId) throws IOException {
+    throw new UnsupportedOperationException(name() + " cannot cut a checkpoint at the caller's instant");
+  }
+
+  /**
+   * Checkpoints a guest paused by {@link #pause}: memory and disks as of the pause. The guest runs again as early as
+   * the driver can; {@code running} is called once it does (exactly once, possibly on another thread, before the
+   * image is consumed; also when the checkpoint fails after the guest ran again). The capture's pause is from
+   * {@code pause()} to running again; its {@code frozenDisks} name the disk files that hold the disks as of the pause.
+   */
+  default Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer) throws IOException {
+    throw new UnsupportedOperationException(name() + " cannot cut a checkpoint at the caller's instant");
+  }
+
+  /**
    * Brings a VM back, running, from a memory image that has already been verified; a running instance of the VM
    * is replaced.
    */
   void restore(String vmId, Path verifiedImage) throws IOException;
+
+  /**
+   * Brings a VM back, running, from a verified memory image and the disk state of the same checkpoint: per disk
+   * target, the frozen file of that checkpoint (with its backing chain beside it). The frozen files are never written:
+   * the VM gets new overlays on top of them, which are returned per target. A running instance is replaced; when the
+   * chain is incomplete, nothing is touched.
+   */
+  default Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks)
+      throws IOException {
+    if (frozenDisks.isEmpty()) {
+      restore(vmId, verifiedImage);
+      return Map.of();
+    }
+    throw new UnsupportedOperationException(name() + " cannot restore disk state");
+  }
 
   /** How fast the guest writes its memory, in MiB per second, sampled over about {@code sample}. */
   double dirtyRateMiBPerSecond(String vmId, Duration sample) throws IOException;

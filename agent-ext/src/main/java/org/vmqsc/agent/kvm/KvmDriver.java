@@ -7,8 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.libvirt.Connect;
@@ -16,6 +21,7 @@ import org.libvirt.Domain;
 import org.libvirt.DomainInfo;
 import org.libvirt.DomainSnapshot;
 import org.libvirt.LibvirtException;
+import org.libvirt.ExtraCalls;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.CaptureMode;
 import org.vmqsc.agent.driver.HypervisorDriver;
@@ -34,6 +40,16 @@ import org.vmqsc.agent.store.SafeFiles;
  *
  * <p>The snapshot's memory file is a libvirt save image; it is handed to the consumer and then deleted. Restore
  * hands a verified image to {@code virDomainRestore}, which starts the VM running from it.
+ *
+ * <p>Memory and disks at one instant, cut by the caller ({@link #pause}, then {@link #checkpointPaused}): while the
+ * vCPUs are stopped, an external disk-only snapshot moves every disk onto a new qcow2 overlay (prepared by
+ * {@code pause} before it stops the guest), which freezes the file that was active: with its backing chain it is the
+ * checkpoint's disk state. Then the memory snapshot as above; a background snapshot restarts the vCPUs itself, after
+ * a pre-copy one the driver resumes the guest. The pause is measured from the stop to the restart QEMU reports: a
+ * second thread polls the run state (see {@code ResumeWatch}) until the guest runs again. Restore puts a new overlay
+ * on the checkpoint's frozen files and restores the memory image with the disk sources changed accordingly
+ * ({@code virDomainRestoreFlags} with a domain XML): frozen files are never written, other checkpoints' chains depend
+ * on them. libvirt 9.0 cannot revert external snapshots, so the driver does what a revert would.
  */
 public final class KvmDriver implements HypervisorDriver {
 
@@ -41,9 +57,32 @@ public final class KvmDriver implements HypervisorDriver {
   private static final Pattern DISK_TARGET =
       Pattern.compile("<disk[^>]*device=['\"]disk['\"][^>]*>.*?<target[^>]*dev=['\"]([^'\"]+)['\"]", Pattern.DOTALL);
 
+  private static final Pattern DISK_BLOCK = Pattern.compile("<disk\\s[^>]*>.*?</disk>", Pattern.DOTALL);
+  private static final Pattern ATTRIBUTE = Pattern.compile("(\\w+)=['\"]([^'\"]*)['\"]");
+  private static final long JOB_TIMEOUT_MILLIS = 300_000;
+
   private final Connect connect;
   private final Path scratch;
   private volatile boolean preferBackgroundSnapshot = true;
+  private volatile boolean cutDisks = true;
+  private final Map<String, PendingCut> pending = new ConcurrentHashMap<>();
+  /** How the run state is read; tests without libvirt put their own here. */
+  interface StateReader {
+    int state(Domain domain) throws LibvirtException;
+  }
+
+  private volatile StateReader states = ExtraCalls::state;
+
+  void setStateReader(StateReader reader) {
+    this.states = reader;
+  }
+
+  /** A disk the driver can cut: a qcow2 or raw file, writable by the guest. */
+  record DiskSource(String target, Path file, String format) {}
+
+  /** A guest stopped by pause(): when, and the overlays prepared for its disks. */
+  private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays,
+      List<String> targets, boolean backgroundOn, String backgroundRefusal) {}
 
   /** @param scratch where snapshot images wait until the engine has stored them (owner-only) */
   public KvmDriver(Connect connect, Path scratch) throws IOException {
@@ -54,6 +93,11 @@ public final class KvmDriver implements HypervisorDriver {
   /** Forces pre-copy snapshots (benchmarks compare both modes). */
   public void setPreferBackgroundSnapshot(boolean prefer) {
     this.preferBackgroundSnapshot = prefer;
+  }
+
+  /** Leaves the disks out of checkpoints (memory only, as before disks were cut; benchmarks compare both). */
+  public void setCutDisks(boolean cut) {
+    this.cutDisks = cut;
   }
 
   @Override public String name() {
@@ -68,8 +112,16 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
+  /**
+   * With disks to cut, a checkpoint is {@link #pause} plus {@link #checkpointPaused}; a guest without disks (or with
+   * disk cutting off) gets the live memory snapshot, whose pause is QEMU's migration downtime alone.
+   */
   @Override public Capture checkpoint(String vmId, ImageConsumer consumer) throws IOException {
     Domain domain = domain(vmId);
+    if (cutDisks && !cuttableDisks(domain).isEmpty()) {
+      pause(vmId);
+      return checkpointPaused(vmId, () -> { }, consumer);
+    }
     Path image = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".mem");
     try {
       Capture capture = snapshot(domain, image);
@@ -79,6 +131,285 @@ public final class KvmDriver implements HypervisorDriver {
       return capture;
     } finally {
       Files.deleteIfExists(image);
+    }
+  }
+
+
+  @Override public void pause(String vmId) throws IOException {
+    Domain domain = domain(vmId);
+    if (pending.containsKey(vmId)) {
+      throw new IOException(vmId + " is already paused for a checkpoint");
+    }
+    try {
+      // Also loads the state call the pause measurement polls, before the clock runs.
+      if (states.state(domain) != ExtraCalls.STATE_RUNNING) {
+        throw new IOException(vmId + " is not running: nothing to pause for a checkpoint");
+      }
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the state of " + vmId + ": " + e.getMessage(), e);
+    }
+    String xml;
+    try {
+      xml = domain.getXMLDesc(0);
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the domain XML of " + vmId + ": " + e.getMessage(), e);
+    }
+    Map<String, DiskSource> disks = cutDisks ? cuttableDisks(xml, vmId) : Map.of();
+    Map<String, Path> overlays = new LinkedHashMap<>();
+    boolean backgroundOn = false;
+    try {
+      // Everything that can be done while the guest runs is done before the stop, to keep the pause short: the
+      // overlays (qemu-img takes tens of milliseconds), the disk list, the background-snapshot capability.
+      for (DiskSource disk : disks.values()) {
+        Path overlay = DiskChains.overlayNextTo(disk.file(), "ck");
+        DiskChains.createOverlay(overlay, disk.file(), disk.format(), virtualSize(domain, disk));
+        overlays.put(disk.target(), overlay);
+      }
+      String refusal = null;
+      if (preferBackgroundSnapshot) {
+        try {
+          Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, true);
+          backgroundOn = true;
+        } catch (IOException refused) {
+          refusal = refused.getMessage();
+        }
+      }
+      domain.suspend();
+      // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
+      // back), while the time libvirt takes before it sends QEMU the stop is not pause.
+      long pausedAt = System.nanoTime();
+      pending.put(vmId, new PendingCut(pausedAt, disks, overlays, diskTargets(xml), backgroundOn, refusal));
+    } catch (IOException | LibvirtException | RuntimeException e) {
+      deleteQuietly(overlays.values());
+      if (backgroundOn) {
+        capabilityOffQuietly(domain);
+      }
+      if (e instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("could not pause " + vmId + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override public Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer)
+      throws IOException {
+    PendingCut cut = pending.remove(vmId);
+    if (cut == null) {
+      throw new IOException(vmId + " was not paused by pause(): no instant to checkpoint");
+    }
+    AtomicBoolean announced = new AtomicBoolean();
+    Runnable runningOnce = () -> {
+      if (announced.compareAndSet(false, true)) {
+        running.run();
+      }
+    };
+    Domain domain;
+    try {
+      domain = domain(vmId);
+    } catch (IOException gone) {
+      deleteQuietly(cut.overlays().values());
+      throw gone;
+    }
+    Map<String, Path> frozen = new LinkedHashMap<>();
+    if (!cut.disks().isEmpty()) {
+      try {
+        snapshotDisks(domain, cut);
+      } catch (IOException refused) {
+        deleteQuietly(cut.overlays().values());
+        resumeQuietly(domain);
+        if (cut.backgroundOn()) {
+          capabilityOffQuietly(domain);
+        }
+        runningOnce.run();
+        throw refused;
+      }
+      cut.disks().values().forEach(d -> frozen.put(d.target(), d.file()));
+    }
+    Path image = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".mem");
+    try {
+      ResumeWatch watch = new ResumeWatch(states, domain, runningOnce);
+      Capture memory;
+      // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
+      // as before, and collected with the older ones.
+      try {
+        memory = snapshotPaused(domain, image, cut);
+      } finally {
+        watch.stop();
+        resumeQuietly(domain);  // after pre-copy the guest is still stopped; a background snapshot restarted it
+        watch.resumedNoLaterThan(System.nanoTime());
+        runningOnce.run();
+      }
+      Duration pause = Duration.ofNanos(watch.resumedAt() - cut.pausedAtNanos());
+      Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen);
+      if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
+        lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
+      }
+      try (InputStream in = Files.newInputStream(image)) {
+        consumer.accept(in, capture);
+      }
+      return capture;
+    } finally {
+      Files.deleteIfExists(image);
+    }
+  }
+
+  /**
+   * Polls the guest's run state from its own thread while a snapshot runs, and notes when the vCPUs run again; that
+   * instant, not libvirt's job statistics, ends the guest's pause. The state is libvirt's copy of QEMU's (updated from
+   * QEMU's STOP and RESUME events): QMP {@code query-status} would be the direct question, but libvirt holds QMP
+   * pass-through back while the snapshot job runs (up to the job's end), so it cannot see the restart.
+   */
+  private static final class ResumeWatch {
+    private final Thread thread;
+    private volatile boolean stop;
+    private volatile long resumedAt;
+
+    ResumeWatch(StateReader states, Domain domain, Runnable onRunning) {
+      thread = new Thread(() -> {
+        while (!stop) {
+          try {
+            if (states.state(domain) == ExtraCalls.STATE_RUNNING) {
+              resumedAt = System.nanoTime();
+              onRunning.run();
+              return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);  // ~2 ms resolution, little load on libvirtd
+          } catch (LibvirtException | RuntimeException e) {
+            return;  // the snapshot thread resumes the guest and notes the time itself
+          }
+        }
+      }, "resume-watch");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void stop() {
+      stop = true;
+      try {
+        thread.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    void resumedNoLaterThan(long nanos) {
+      if (resumedAt == 0) {
+        resumedAt = nanos;
+      }
+    }
+
+    long resumedAt() {
+      return resumedAt;
+    }
+  }
+
+  private static void snapshotDisks(Domain domain, PendingCut cut) throws IOException {
+    StringBuilder xml = new StringBuilder("<domainsnapshot><disks>");
+    try {
+      for (String target : cut.targets()) {
+        Path overlay = cut.overlays().get(target);
+        if (overlay == null) {
+          xml.append("<disk name='").append(target).append("' snapshot='no'/>");
+        } else {
+          xml.append("<disk name='").append(target).append("' snapshot='external' type='file'>")
+              .append("<driver type='qcow2'/><source file='").append(escape(overlay.toString()))
+              .append("'/></disk>");
+        }
+      }
+      xml.append("</disks></domainsnapshot>");
+      DomainSnapshot snapshot = domain.snapshotCreateXML(xml.toString(), Domain.SnapshotCreateFlags.DISK_ONLY
+          | Domain.SnapshotCreateFlags.NO_METADATA | Domain.SnapshotCreateFlags.REUSE_EXT
+          | Domain.SnapshotCreateFlags.ATOMIC);
+      if (snapshot != null) {
+        snapshot.free();
+      }
+    } catch (LibvirtException e) {
+      throw new IOException("disk snapshot of " + nameOf(domain) + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static long virtualSize(Domain domain, DiskSource disk) throws IOException {
+    try {
+      return domain.blockInfo(disk.target()).getCapacity();
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the size of disk " + disk.target() + " of " + nameOf(domain) + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** The guest's writable file disks, by target, with their active file; other disks cannot be cut and refuse. */
+  static Map<String, DiskSource> cuttableDisks(Domain domain) throws IOException {
+    String xml;
+    try {
+      xml = domain.getXMLDesc(0);
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the domain XML of " + nameOf(domain) + ": " + e.getMessage(), e);
+    }
+    return cuttableDisks(xml, nameOf(domain));
+  }
+
+  static Map<String, DiskSource> cuttableDisks(String domainXml, String name) throws IOException {
+    Map<String, DiskSource> disks = new LinkedHashMap<>();
+    Matcher block = DISK_BLOCK.matcher(domainXml);
+    while (block.find()) {
+      String disk = block.group();
+      Map<String, String> head = attributes(disk.substring(0, disk.indexOf('>')));
+      if (!"disk".equals(head.getOrDefault("device", "disk")) || disk.contains("<readonly/>")
+          || disk.contains("<shareable/>")) {
+        continue;
+      }
+      String target = firstAttribute(disk, "target", "dev");
+      if (!"file".equals(head.get("type"))) {
+        throw new IOException("disk " + target + " of " + name + " is of type " + head.get("type")
+            + ": only file disks can be checkpointed");
+      }
+      String source = firstAttribute(disk, "source", "file");
+      String format = firstAttribute(disk, "driver", "type");
+      if (source == null || target == null) {
+        continue;  // an empty drive
+      }
+      disks.put(target, new DiskSource(target, Path.of(source), format == null ? "raw" : format));
+    }
+    return disks;
+  }
+
+  /** An attribute of the first element of that name in a disk block (the active layer comes before backingStore). */
+  private static String firstAttribute(String disk, String element, String attribute) {
+    Matcher m = Pattern.compile("<" + element + "\\s[^>]*>").matcher(disk);
+    return m.find() ? attributes(m.group()).get(attribute) : null;
+  }
+
+  private static Map<String, String> attributes(String tag) {
+    Map<String, String> attributes = new LinkedHashMap<>();
+    Matcher m = ATTRIBUTE.matcher(tag);
+    while (m.find()) {
+      attributes.put(m.group(1), m.group(2).replace("&apos;", "'").replace("&quot;", "\"")
+          .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"));
+    }
+    return attributes;
+  }
+
+  private static String escape(String text) {
+    return text.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  private static void resumeQuietly(Domain domain) {
+    try {
+      if (domain.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
+        domain.resume();
+      }
+    } catch (LibvirtException ignored) {
+      // a guest that is gone or already running
+    }
+  }
+
+  private static void deleteQuietly(Collection<Path> files) {
+    for (Path file : files) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException ignored) {
+        // best effort: a leftover overlay is named after its disk
+      }
     }
   }
 
@@ -104,12 +435,46 @@ public final class KvmDriver implements HypervisorDriver {
     return new Capture(CaptureMode.PRE_COPY, lastDowntime(domain), fallbackReason);
   }
 
+  /** The memory snapshot of a guest stopped by pause(), which switched the capability on if it could. */
+  private Capture snapshotPaused(Domain domain, Path image, PendingCut cut) throws IOException {
+    String fallbackReason = cut.backgroundRefusal();
+    if (cut.backgroundOn()) {
+      try {
+        takeMemorySnapshot(domain, image, cut.targets());
+        return new Capture(CaptureMode.BACKGROUND_SNAPSHOT, Duration.ZERO, null);
+      } catch (IOException refused) {
+        fallbackReason = refused.getMessage();
+        Files.deleteIfExists(image);
+      } finally {
+        Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
+      }
+    }
+    takeMemorySnapshot(domain, image, cut.targets());
+    return new Capture(CaptureMode.PRE_COPY, Duration.ZERO, fallbackReason);
+  }
+
+  private static void capabilityOffQuietly(Domain domain) {
+    try {
+      Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
+    } catch (IOException ignored) {
+      // a guest that is gone takes the capability with it
+    }
+  }
+
   private void takeMemorySnapshot(Domain domain, Path image) throws IOException {
+    try {
+      takeMemorySnapshot(domain, image, diskTargets(domain.getXMLDesc(0)));
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the domain XML of " + nameOf(domain) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void takeMemorySnapshot(Domain domain, Path image, List<String> targets) throws IOException {
     StringBuilder xml = new StringBuilder("<domainsnapshot><name>vmqsc-")
         .append(UUID.randomUUID()).append("</name><memory snapshot='external' file='")
         .append(image).append("'/><disks>");
     try {
-      for (String disk : diskTargets(domain)) {
+      for (String disk : targets) {
         xml.append("<disk name='").append(disk).append("' snapshot='no'/>");  // memory only: see class comment
       }
       xml.append("</disks></domainsnapshot>");
@@ -125,9 +490,9 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  private static List<String> diskTargets(Domain domain) throws LibvirtException {
+  private static List<String> diskTargets(String domainXml) {
     List<String> targets = new ArrayList<>();
-    Matcher m = DISK_TARGET.matcher(domain.getXMLDesc(0));
+    Matcher m = DISK_TARGET.matcher(domainXml);
     while (m.find()) {
       targets.add(m.group(1));
     }
@@ -162,6 +527,152 @@ public final class KvmDriver implements HypervisorDriver {
       throw new IOException("restore of " + vmId + " from " + verifiedImage.getFileName() + " failed: "
           + e.getMessage(), e);
     }
+  }
+
+
+  /**
+   * Restores memory and disks of one checkpoint. First, before anything is touched, every frozen file's chain is
+   * read (a missing file fails here, and a running guest is left alone) and the image's domain XML must name each
+   * target. Then a new overlay per disk, next to its frozen file, and the image is restored with the domain XML's
+   * disk sources pointing at the new overlays.
+   */
+  @Override public Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks)
+      throws IOException {
+    if (frozenDisks.isEmpty()) {
+      restore(vmId, verifiedImage);
+      return Map.of();
+    }
+    Map<String, DiskChains.Layer> tops = new LinkedHashMap<>();
+    for (Map.Entry<String, Path> disk : frozenDisks.entrySet()) {
+      try {
+        tops.put(disk.getKey(), DiskChains.chain(disk.getValue()).get(0));
+      } catch (IOException e) {
+        throw new IOException("cannot restore " + vmId + ": disk " + disk.getKey() + ": " + e.getMessage(), e);
+      }
+    }
+    String xml;
+    try {
+      xml = ExtraCalls.domainXml(connect, verifiedImage.toString());
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the domain XML in " + verifiedImage.getFileName() + ": " + e.getMessage(), e);
+    }
+    Map<String, Path> overlays = new LinkedHashMap<>();
+    boolean restored = false;
+    try {
+      for (Map.Entry<String, DiskChains.Layer> top : tops.entrySet()) {
+        DiskChains.Layer frozen = top.getValue();
+        Path overlay = DiskChains.overlayNextTo(frozen.file(), "run");
+        DiskChains.createOverlay(overlay, frozen.file(), frozen.format(), frozen.virtualSize());
+        overlays.put(top.getKey(), overlay);
+      }
+      String dxml = withDiskSources(xml, overlays, verifiedImage);
+      destroyIfRunning(vmId);
+      ExtraCalls.restore(connect, verifiedImage.toString(), dxml, ExtraCalls.RESTORE_RUNNING);
+      restored = true;
+      return overlays;
+    } catch (LibvirtException e) {
+      throw new IOException("restore of " + vmId + " from " + verifiedImage.getFileName() + " failed: "
+          + e.getMessage(), e);
+    } finally {
+      if (!restored) {
+        deleteQuietly(overlays.values());
+      }
+    }
+  }
+
+  private void destroyIfRunning(String vmId) {
+    try {
+      Domain running = connect.domainLookupByName(vmId);
+      if (running.isActive() == 1) {
+        running.destroy();
+      }
+    } catch (LibvirtException noSuchDomain) {
+      // nothing to replace
+    }
+  }
+
+  /** The domain XML with each listed disk's source replaced by a qcow2 file, its old backing chain dropped. */
+  static String withDiskSources(String xml, Map<String, Path> sources, Path image) throws IOException {
+    StringBuilder out = new StringBuilder();
+    Matcher block = DISK_BLOCK.matcher(xml);
+    int at = 0;
+    java.util.Set<String> done = new java.util.HashSet<>();
+    while (block.find()) {
+      String disk = block.group();
+      String target = firstAttribute(disk, "target", "dev");
+      Path source = sources.get(target);
+      out.append(xml, at, block.start());
+      if (source != null) {
+        // One backingStore tree per disk, nested once per layer: cut from its first opening to its last closing tag.
+        disk = disk.replaceFirst("(?s)<backingStore[\\s>].*</backingStore>", "").replaceAll("<backingStore\\s*/>", "")
+            .replaceFirst("<source\\s[^>]*?/>|<source\\s[^>]*>.*?</source>",
+                Matcher.quoteReplacement("<source file='" + escape(source.toString()) + "'/>"))
+            .replaceFirst("(<driver\\s[^>]*type=)['\"][^'\"]*['\"]", "$1'qcow2'");
+        done.add(target);
+      }
+      out.append(disk);
+      at = block.end();
+    }
+    out.append(xml.substring(at));
+    for (String target : sources.keySet()) {
+      if (!done.contains(target)) {
+        throw new IOException("the domain XML in " + image.getFileName() + " has no disk " + target);
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * Collection on the running guest's disks: in each disk's chain, the frozen files below the oldest of
+   * {@code keep} (frozen files of the checkpoints still needed) are merged into the chain's bottom file by QEMU
+   * ({@code virDomainBlockCommit}, relative backing names) and deleted; the kept chains read as before. The bottom
+   * file, the disk's own volume, stays. Returns the deleted files per target.
+   */
+  public Map<String, List<Path>> collectDisks(String vmId, Collection<Path> keep) throws IOException {
+    Domain domain = domain(vmId);
+    Map<String, List<Path>> removed = new LinkedHashMap<>();
+    for (DiskSource disk : cuttableDisks(domain).values()) {
+      DiskChains.Plan plan = DiskChains.plan(DiskChains.chain(disk.file()), keep);
+      if (plan == null) {
+        continue;
+      }
+      String top = plan.removable().get(0).file().toString();
+      String base = plan.base().file().toString();
+      try {
+        domain.blockCommit(disk.target(), base, top, 0, Domain.BlockCommitFlags.RELATIVE);
+        long deadline = System.currentTimeMillis() + JOB_TIMEOUT_MILLIS;
+        while (true) {
+          org.libvirt.DomainBlockJobInfo job = domain.getBlockJobInfo(disk.target(), 0);
+          if (job.type == 0 && job.end == 0) {
+            break;  // the commit finished and libvirt dropped the job
+          }
+          if (System.currentTimeMillis() > deadline) {
+            domain.blockJobAbort(disk.target(), 0);
+            throw new IOException("merging the old layers of " + disk.target() + " of " + vmId + " took over "
+                + JOB_TIMEOUT_MILLIS / 1000 + " s; aborted");
+          }
+          Thread.sleep(20);
+        }
+      } catch (LibvirtException e) {
+        throw new IOException("merging the old layers of " + disk.target() + " of " + vmId + " failed: "
+            + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while merging the disk layers of " + vmId, e);
+      }
+      DiskChains.Layer kept = DiskChains.chain(plan.oldestKept().file()).get(0);
+      if (kept.backing() == null || !Files.isSameFile(kept.backing(), plan.base().file())) {
+        throw new IOException("after the merge " + kept.file() + " sits on " + kept.backing() + ", not on "
+            + plan.base().file() + "; nothing deleted");
+      }
+      List<Path> files = new ArrayList<>();
+      for (DiskChains.Layer layer : plan.removable()) {
+        Files.deleteIfExists(layer.file());
+        files.add(layer.file());
+      }
+      removed.put(disk.target(), files);
+    }
+    return removed;
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.libvirt.Connect;
@@ -222,6 +223,11 @@ public final class LabGuest implements AutoCloseable {
 
   /** Starts a transient guest (it vanishes when destroyed), replacing any leftover of the same name. */
   public static LabGuest start(Connect connect, Spec spec) throws IOException {
+    return start(connect, spec, xml -> xml);
+  }
+
+  /** Like {@link #start(Connect, Spec)}, from the domain XML as changed by {@code edit} (devices a test adds). */
+  static LabGuest start(Connect connect, Spec spec, UnaryOperator<String> edit) throws IOException {
     Path runDir = guestDir().resolve("run");
     Files.createDirectories(runDir);
     runDir.toFile().setExecutable(true, false);  // QEMU (user libvirt-qemu) writes the serial log in here
@@ -234,7 +240,7 @@ public final class LabGuest implements AutoCloseable {
       if (spec.dataDisk() != null) {
         disk = prepareDataDisk(spec.dataDisk(), runDir.resolve(spec.name() + ".data.qcow2"));
       }
-      connect.domainCreateXML(domainXml(spec, serial, disk), 0);
+      connect.domainCreateXML(edit.apply(domainXml(spec, serial, disk)), 0);
     } catch (LibvirtException e) {
       throw new IOException("could not start lab guest " + spec.name() + ": " + e.getMessage(), e);
     }

@@ -59,6 +59,7 @@ public class KvmDriverFaultTest {
     when(domain.qemuMonitorCommand(contains("query-migrate"), anyInt()))
         .thenReturn("{\"return\":{\"status\":\"completed\",\"downtime\":7}}");
     driver = new KvmDriver(connect, tmp.newFolder("scratch").toPath());
+    driver.setCutDisks(false);  // these faults concern the memory snapshot; disk cuts have their own tests
   }
 
   private static LibvirtException libvirtError(String message) {

@@ -19,6 +19,7 @@ import org.vmqsc.agent.engine.CheckpointStats;
 import org.vmqsc.agent.engine.FixedChunker;
 import org.vmqsc.agent.engine.GearChunker;
 import org.vmqsc.agent.kvm.KvmDriver;
+import org.vmqsc.agent.kvm.LabDisk;
 import org.vmqsc.agent.kvm.LabGuest;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.DirectoryStore;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Option;
  * pre-copy, and the restore time next to a plain restore of the same image.
  */
 @Command(name = "kvm", mixinStandardHelpOptions = true,
-    description = "Real QEMU guest: incremental size vs a full save, guest pause, restore time.")
+    description = "Real QEMU guest: incremental size vs a full save, guest pause, restore time, pause of a checkpoint"
+        + " of memory and disks cut by the caller.")
 public final class KvmBenchCommand implements Callable<Integer> {
 
   @Option(names = "--percents", split = ",", defaultValue = "1,5,20",
@@ -45,6 +47,10 @@ public final class KvmBenchCommand implements Callable<Integer> {
   @Option(names = "--pause-samples", defaultValue = "20",
       description = "Checkpoints per mode for the pause percentiles (default ${DEFAULT-VALUE}).")
   int pauseSamples;
+
+  @Option(names = "--cut-only", description = "Only the guest pause of checkpoints cut by the caller (pause +"
+      + " checkpointPaused), memory and disks versus memory alone, on a guest with a 64 MiB data disk.")
+  boolean cutOnly;
 
   @Option(names = "--restores", defaultValue = "3", description = "Restores to time (default ${DEFAULT-VALUE}).")
   int restores;
@@ -98,8 +104,9 @@ public final class KvmBenchCommand implements Callable<Integer> {
         + " medians of checkpoints 2..%d; host load average %.1f on %d cores%n", memoryMiB, checkpoints, checkpoints,
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         Runtime.getRuntime().availableProcessors());
+    List<String> cutSummary = new ArrayList<>();
     try (KvmDriver driver = new KvmDriver(connect, work.resolve("scratch"))) {
-      for (double percent : percents) {
+      for (double percent : cutOnly ? List.<Double>of() : percents) {
         int hotKiB = (int) Math.round(memoryMiB * 1024 * percent / 100);
         LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench", memoryMiB, fillFor(hotKiB), hotKiB, 0.1);
         System.out.printf(Locale.ROOT, "-- %.0f %% rewritten (%d KiB per tick, %d MiB of other random data): booting the"
@@ -146,12 +153,99 @@ public final class KvmBenchCommand implements Callable<Integer> {
           rows.add(new Row(percent, fullSave, firstStored, gearStored, fixedStored));
         }
       }
+      cutSummary = measureCutPauses(connect, driver);
     } finally {
       connect.close();
       EngineBenchCommand.deleteTree(work);
     }
     printSummary(rows, pauses, restoreTimes);
+    cutSummary.forEach(System.out::println);
     return 0;
+  }
+
+  /**
+   * The guest pause of a checkpoint whose instant the caller cuts (pause, then checkpointPaused), with the disk
+   * snapshot and without, next to the live memory-only checkpoint; the three are interleaved on one guest with a
+   * 64 MiB qcow2 data disk, written between checkpoints. Then the layers behind the last checkpoint are collected,
+   * and cuts with disks are measured again with the chain collected after each.
+   */
+  private List<String> measureCutPauses(Connect connect, KvmDriver driver) throws Exception {
+    int hotKiB = (int) Math.round(memoryMiB * 1024 * 5 / 100.0);
+    LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-cut", memoryMiB, fillFor(hotKiB), hotKiB, 0.1);
+    Path dir = LabDisk.directory("bench-cut");
+    String[] names = {"memory, live (QEMU downtime)", "memory, cut by caller", "memory + disks, cut by caller",
+        "memory + disks, chain collected"};
+    Map<String, List<Double>> pause = new LinkedHashMap<>();
+    List<Double> prepare = new ArrayList<>();
+    List<String> lines = new ArrayList<>();
+    System.out.printf(Locale.ROOT, "-- cut by the caller: %d checkpoints per kind, interleaved, on a guest with a"
+        + " 64 MiB qcow2 data disk (5 %% rewritten)%n", pauseSamples);
+    try (LabGuest guest = LabDisk.start(connect, spec, dir, 64).guest()) {
+      guest.awaitTickCount(3, 180_000);
+      Path lastFrozen = null;
+      for (int i = 0; i < pauseSamples; i++) {
+        for (int kind = 0; kind < 3; kind++) {
+          LabDisk.write(connect, spec.name(), "vdb", 1 + i % 200, (long) (i % 32) << 20, 256 * 1024);
+          guest.awaitTickCount(guest.ticks().size() + 1, 60_000);
+          driver.setCutDisks(kind == 2);
+          Capture capture;
+          if (kind == 0) {
+            capture = driver.checkpoint(spec.name(), (in, c) -> in.transferTo(java.io.OutputStream.nullOutputStream()));
+          } else {
+            long t0 = System.nanoTime();
+            driver.pause(spec.name());
+            if (kind == 2) {
+              prepare.add((System.nanoTime() - t0) / 1e6);
+            }
+            capture = driver.checkpointPaused(spec.name(), () -> { },
+                (in, c) -> in.transferTo(java.io.OutputStream.nullOutputStream()));
+          }
+          if (kind == 2) {
+            lastFrozen = capture.frozenDisks().get("vdb");
+          }
+          pause.computeIfAbsent(names[kind], k -> new ArrayList<>()).add(capture.guestPause().toNanos() / 1e6);
+        }
+      }
+      driver.setCutDisks(true);
+      long t0 = System.nanoTime();
+      Map<String, List<Path>> removed = driver.collectDisks(spec.name(), List.of(lastFrozen));
+      double collect = (System.nanoTime() - t0) / 1e9;
+      // The same again with the chain kept short, as a moving recovery line keeps it: after each checkpoint, the
+      // layers behind the newest two are collected (outside the pause).
+      String shortChain = "memory + disks, chain collected";
+      List<Double> collectEach = new ArrayList<>();
+      Path previous = lastFrozen;
+      for (int i = 0; i < pauseSamples; i++) {
+        LabDisk.write(connect, spec.name(), "vdb", 1 + i % 200, (long) (i % 32) << 20, 256 * 1024);
+        guest.awaitTickCount(guest.ticks().size() + 1, 60_000);
+        driver.pause(spec.name());
+        Capture capture = driver.checkpointPaused(spec.name(), () -> { },
+            (in, c) -> in.transferTo(java.io.OutputStream.nullOutputStream()));
+        pause.computeIfAbsent(shortChain, k -> new ArrayList<>()).add(capture.guestPause().toNanos() / 1e6);
+        Path frozen = capture.frozenDisks().get("vdb");
+        long c0 = System.nanoTime();
+        driver.collectDisks(spec.name(), List.of(previous, frozen));
+        collectEach.add((System.nanoTime() - c0) / 1e6);
+        previous = frozen;
+      }
+      lines.add("== guest pause of a checkpoint cut by the caller (pause() to running again), " + pauseSamples
+          + " each, one guest: the first three rows interleaved, the last after them ==");
+      for (Map.Entry<String, List<Double>> e : pause.entrySet()) {
+        List<Double> v = e.getValue();
+        lines.add(String.format(Locale.ROOT, "  %-32s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", e.getKey(),
+            BenchFigures.percentile(v, 50), BenchFigures.percentile(v, 99), BenchFigures.percentile(v, 100)));
+        lines.add("    in order (ms): " + String.join(" ", v.stream().map(d -> String.format(Locale.ROOT, "%.0f", d))
+            .toList()));
+      }
+      lines.add(String.format(Locale.ROOT, "  overlay preparation before the stop (qemu-img create): p50 %.1f ms;"
+              + " collecting the %d layers behind the last checkpoint (block commit): %.2f s; collecting after each"
+              + " checkpoint of the last row: p50 %.0f ms", BenchFigures.percentile(prepare, 50),
+          removed.getOrDefault("vdb", List.of()).size(), collect, BenchFigures.percentile(collectEach, 50)));
+    } finally {
+      EngineBenchCommand.deleteTree(dir);
+      Files.deleteIfExists(LabGuest.guestDir().resolve("run").resolve(spec.name() + ".serial"));
+    }
+    return lines;
   }
 
   private void measurePauses(KvmDriver driver, LabGuest guest, Map<CaptureMode, List<Double>> pauses)
@@ -216,6 +310,9 @@ public final class KvmBenchCommand implements Callable<Integer> {
 
   private static void printSummary(List<Row> rows, Map<CaptureMode, List<Double>> pauses, List<double[]> restores) {
     System.out.println();
+    if (rows.isEmpty()) {
+      return;  // --cut-only
+    }
     System.out.println("== incremental checkpoint size relative to a full save of the same guest ==");
     System.out.println("  rewritten  full save   first ckpt   incremental (content-defined 8 KiB)   (fixed 4 KiB pages)");
     for (Row row : rows) {

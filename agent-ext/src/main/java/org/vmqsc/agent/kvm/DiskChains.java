@@ -1,0 +1,184 @@
+package org.vmqsc.agent.kvm;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * qcow2 backing chains of checkpointed disks, handled with {@code qemu-img}.
+ *
+ * <p>A chain, oldest first: the disk's own file, then one overlay per checkpoint. Each checkpoint freezes the file
+ * that was active until then; that file with everything below it is the checkpoint's disk state. Backing file names
+ * are relative (the overlays are created next to the file they sit on), so a chain can be copied to another directory
+ * as it is.
+ */
+public final class DiskChains {
+
+  private static final long TIMEOUT_SECONDS = 120;
+
+  /** One file of a chain, as {@code qemu-img info} reports it. */
+  public record Layer(Path file, String format, long virtualSize, Path backing) {}
+
+  private DiskChains() {}
+
+  /**
+   * The chain under {@code top}, top first. Works on files a running QEMU has open (it reads with {@code -U}); fails
+   * with the missing file's name when a backing file is gone.
+   */
+  public static List<Layer> chain(Path top) throws IOException {
+    if (!Files.isRegularFile(top)) {
+      throw new IOException("disk file " + top + " does not exist");
+    }
+    String json = run(List.of("qemu-img", "info", "-U", "--backing-chain", "--output=json", top.toString()));
+    JsonElement parsed = JsonParser.parseString(json);
+    JsonArray array = parsed.isJsonArray() ? parsed.getAsJsonArray() : new JsonArray();
+    if (parsed.isJsonObject()) {
+      array.add(parsed);
+    }
+    List<Layer> layers = new ArrayList<>();
+    for (JsonElement e : array) {
+      JsonObject o = e.getAsJsonObject();
+      Path file = Path.of(o.get("filename").getAsString());
+      Path backing = o.has("full-backing-filename") ? Path.of(o.get("full-backing-filename").getAsString())
+          : o.has("backing-filename") ? file.resolveSibling(o.get("backing-filename").getAsString()) : null;
+      layers.add(new Layer(file, o.get("format").getAsString(), o.get("virtual-size").getAsLong(), backing));
+    }
+    Layer last = layers.get(layers.size() - 1);
+    if (last.backing() != null) {  // qemu-img stops quietly at a missing backing file in some versions
+      throw new IOException("the disk chain under " + top + " is incomplete: " + last.backing() + " is missing");
+    }
+    return layers;
+  }
+
+  /**
+   * Creates an empty qcow2 overlay on {@code backing} without opening it (a running QEMU holds its lock); the
+   * backing file is named relative to the overlay's directory.
+   */
+  static void createOverlay(Path overlay, Path backing, String backingFormat, long virtualSize) throws IOException {
+    String name = relativeName(overlay, backing);
+    run(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-F", backingFormat, "-b", name, "-u",
+        overlay.toString(), Long.toString(virtualSize)));
+  }
+
+  /** A new file name next to {@code disk}: its stem (without earlier checkpoint suffixes), a tag and a random part. */
+  static Path overlayNextTo(Path disk, String tag) {
+    String name = disk.getFileName().toString();
+    int dot = name.indexOf('.');
+    String stem = dot > 0 ? name.substring(0, dot) : name;
+    return disk.resolveSibling(stem + "." + tag + "-" + UUID.randomUUID().toString().substring(0, 8) + ".qcow2");
+  }
+
+  private static String relativeName(Path from, Path backing) {
+    Path dir = from.toAbsolutePath().getParent();
+    return dir.relativize(backing.toAbsolutePath()).toString();
+  }
+
+  /**
+   * Copies a frozen file into {@code dir} under its own name, its backing file named by file name only (the
+   * predecessor's copy is expected in the same directory: copy a chain oldest first). Returns the copy.
+   */
+  public static Path copyFrozen(Path frozen, Path dir) throws IOException {
+    Layer layer = chain(frozen).get(0);
+    Files.createDirectories(dir);
+    Path copy = dir.resolve(frozen.getFileName());
+    Path partial = dir.resolve(frozen.getFileName() + ".partial");
+    Files.copy(frozen, partial, StandardCopyOption.REPLACE_EXISTING);
+    try {
+      if (layer.backing() != null) {
+        String format = chain(layer.backing()).get(0).format();
+        run(List.of("qemu-img", "rebase", "-q", "-u", "-f", layer.format(), "-F", format, "-b",
+            layer.backing().getFileName().toString(), partial.toString()));
+      }
+      Files.move(partial, copy, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(partial);
+    }
+    return copy;
+  }
+
+  /** What collection would do under one top: the layers to merge away, and where they go. */
+  record Plan(Layer oldestKept, Layer base, List<Layer> removable) {}
+
+  /**
+   * Plans the collection of a chain: every file below the oldest kept one goes, except the chain's bottom file,
+   * into which they are merged (it is the disk's own volume). Null when there is nothing to remove.
+   */
+  static Plan plan(List<Layer> chain, Collection<Path> keep) throws IOException {
+    Set<Path> kept = new HashSet<>();
+    for (Path k : keep) {
+      kept.add(k.toAbsolutePath().normalize());
+    }
+    int oldest = -1;
+    for (int i = 0; i < chain.size(); i++) {
+      if (kept.contains(chain.get(i).file().toAbsolutePath().normalize())) {
+        oldest = i;
+      }
+    }
+    if (oldest < 0) {
+      return null;  // nothing kept in this chain: keep it whole rather than guess
+    }
+    List<Layer> below = chain.subList(oldest + 1, chain.size());
+    if (below.size() < 2) {
+      return null;
+    }
+    return new Plan(chain.get(oldest), below.get(below.size() - 1), List.copyOf(below.subList(0, below.size() - 1)));
+  }
+
+  /**
+   * Collects a chain no QEMU has open (a copy on stable storage, or the disks of a stopped VM): the files below the
+   * oldest of {@code keep} are merged into the bottom file ({@code qemu-img commit}) and deleted, and the oldest kept
+   * file is rebased onto the bottom file ({@code -u}: its content is unchanged). The kept checkpoints' chains read
+   * exactly as before. Returns the deleted files.
+   */
+  public static List<Path> collect(Path top, Collection<Path> keep) throws IOException {
+    Plan plan = plan(chain(top), keep);
+    if (plan == null) {
+      return List.of();
+    }
+    Layer newest = plan.removable().get(0);
+    run(List.of("qemu-img", "commit", "-q", "-f", newest.format(), "-b", plan.base().file().toString(),
+        newest.file().toString()));
+    run(List.of("qemu-img", "rebase", "-q", "-u", "-f", plan.oldestKept().format(), "-F", plan.base().format(), "-b",
+        relativeName(plan.oldestKept().file(), plan.base().file()), plan.oldestKept().file().toString()));
+    List<Path> removed = new ArrayList<>();
+    for (Layer layer : plan.removable()) {
+      Files.deleteIfExists(layer.file());
+      removed.add(layer.file());
+    }
+    return removed;
+  }
+
+  static String run(List<String> command) throws IOException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    byte[] out;
+    try {
+      out = process.getInputStream().readAllBytes();
+      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IOException(String.join(" ", command) + " did not finish in " + TIMEOUT_SECONDS + " s");
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted: " + String.join(" ", command), e);
+    }
+    String text = new String(out, StandardCharsets.UTF_8);
+    if (process.exitValue() != 0) {
+      throw new IOException(command.get(0) + " " + command.get(1) + " failed: " + text.trim());
+    }
+    return text;
+  }
+}

@@ -1,0 +1,151 @@
+package org.vmqsc.agent.kvm;
+
+import static org.hamcrest.CoreMatchers.containsString;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThat;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.contains;
+import static org.mockito.Mockito.inOrder;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.Assume;
+import org.junit.Before;
+import org.junit.BeforeClass;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainBlockInfo;
+import org.libvirt.DomainInfo;
+import org.libvirt.LibvirtException;
+import org.mockito.InOrder;
+
+/**
+ * Disk cuts that fail, with libvirt mocked and real qcow2 files (needs {@code qemu-img}): a refused disk snapshot
+ * leaves no overlay behind and the guest runs again; the domain XML handed to a restore names the new overlays and
+ * none of the old chain.
+ */
+public class KvmDiskCutFaultTest {
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  private static final String DISABLE = "\"capability\":\"background-snapshot\",\"state\":false";
+
+  private Domain domain;
+  private KvmDriver driver;
+  private Path disks;
+  private Path data;
+
+  @BeforeClass public static void needsQemuImg() {
+    boolean present;
+    try {
+      present = new ProcessBuilder("qemu-img", "--version").start().waitFor() == 0;
+    } catch (IOException | InterruptedException e) {
+      present = false;
+    }
+    if (!present) {
+      System.out.println("KvmDiskCutFaultTest skipped: no qemu-img (run .ci/setup-kvm.sh)");
+      if ("true".equals(System.getenv("CI"))) {
+        fail("CI=true but no qemu-img");
+      }
+    }
+    Assume.assumeTrue(present);
+  }
+
+  @Before public void setUp() throws Exception {
+    disks = tmp.newFolder("disks").toPath();
+    data = disks.resolve("data.qcow2");
+    DiskChains.run(List.of("qemu-img", "create", "-q", "-f", "qcow2", data.toString(), "64M"));
+    Connect connect = mock(Connect.class);
+    domain = mock(Domain.class);
+    when(connect.domainLookupByName("vm-1")).thenReturn(domain);
+    when(domain.getName()).thenReturn("vm-1");
+    when(domain.getXMLDesc(0)).thenReturn("<domain><devices><disk type='file' device='disk'>"
+        + "<driver name='qemu' type='qcow2'/><source file='" + data + "'/><target dev='vdb' bus='virtio'/></disk>"
+        + "<disk type='file' device='cdrom'><target dev='hdc'/><readonly/></disk></devices></domain>");
+    when(domain.qemuMonitorCommand(anyString(), anyInt())).thenReturn("{\"return\":{}}");
+    DomainBlockInfo size = mock(DomainBlockInfo.class);
+    when(size.getCapacity()).thenReturn(64L << 20);
+    when(domain.blockInfo("vdb")).thenReturn(size);
+    DomainInfo paused = new DomainInfo();
+    paused.state = DomainInfo.DomainState.VIR_DOMAIN_PAUSED;
+    when(domain.getInfo()).thenReturn(paused);
+    driver = new KvmDriver(connect, tmp.newFolder("scratch").toPath());
+    driver.setStateReader(d -> 1);  // running
+  }
+
+  @Test public void aRefusedDiskSnapshotLeavesNoOverlayAndTheGuestRuns() throws Exception {
+    LibvirtException refused = mock(LibvirtException.class);
+    when(refused.getMessage()).thenReturn("unsupported configuration: external snapshot file already exists");
+    when(domain.snapshotCreateXML(anyString(), anyInt())).thenThrow(refused);
+    driver.pause("vm-1");
+    try (var files = Files.list(disks)) {
+      assertEquals("the overlay is prepared before the stop", 2, files.count());
+    }
+    AtomicInteger running = new AtomicInteger();
+    try {
+      driver.checkpointPaused("vm-1", running::incrementAndGet, (in, c) -> fail("no image expected"));
+      fail("a refused disk snapshot produced a checkpoint");
+    } catch (IOException e) {
+      assertThat(e.getMessage(), containsString("disk snapshot of vm-1 failed"));
+      assertThat(e.getMessage(), containsString("already exists"));
+    }
+    assertEquals("running is announced", 1, running.get());
+    InOrder order = inOrder(domain);
+    order.verify(domain).suspend();
+    order.verify(domain).snapshotCreateXML(contains("snapshot='external'"), anyInt());
+    order.verify(domain).resume();
+    verify(domain).qemuMonitorCommand(contains(DISABLE), anyInt());
+    try (var files = Files.list(disks)) {
+      assertEquals("only the disk itself is left", List.of(data), files.toList());
+    }
+    try (var files = Files.list(tmp.getRoot().toPath().resolve("scratch"))) {
+      assertEquals(0, files.count());
+    }
+    // And the guest can be paused for the next checkpoint: nothing of the failed one is pending.
+    driver.pause("vm-1");
+  }
+
+  @Test public void checkpointPausedWithoutPauseIsRefused() throws Exception {
+    try {
+      driver.checkpointPaused("vm-1", () -> { }, (in, c) -> fail("no image expected"));
+      fail("checkpointed a guest nobody paused");
+    } catch (IOException e) {
+      assertThat(e.getMessage(), containsString("not paused by pause()"));
+    }
+    verify(domain, never()).snapshotCreateXML(anyString(), anyInt());
+  }
+
+  @Test public void theRestoredDomainXmlNamesTheNewOverlayAndNoneOfTheOldChain() throws Exception {
+    String saved = "<domain><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        + "<source file='/old/top.qcow2' index='3'/><backingStore type='file' index='2'><format type='qcow2'/>"
+        + "<source file='/old/mid.qcow2'/><backingStore type='file' index='1'><format type='qcow2'/>"
+        + "<source file='/old/base.qcow2'/><backingStore/></backingStore></backingStore>"
+        + "<target dev='vdb' bus='virtio'/></disk><disk type='file' device='disk'><source file='/other.img'/>"
+        + "<target dev='vdc' bus='virtio'/></disk></devices></domain>";
+    String xml = KvmDriver.withDiskSources(saved, Map.of("vdb", Path.of("/new/run-1.qcow2")), Path.of("ck.save"));
+    assertEquals("<domain><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        + "<source file='/new/run-1.qcow2'/><target dev='vdb' bus='virtio'/></disk><disk type='file' device='disk'>"
+        + "<source file='/other.img'/><target dev='vdc' bus='virtio'/></disk></devices></domain>", xml);
+    try {
+      KvmDriver.withDiskSources(saved, Map.of("vdz", Path.of("/new/x.qcow2")), Path.of("ck.save"));
+      fail("a disk the image does not have was accepted");
+    } catch (IOException e) {
+      assertThat(e.getMessage(), containsString("no disk vdz"));
+    }
+    assertTrue(KvmDriver.cuttableDisks(saved, "vm").containsKey("vdb"));
+  }
+}
