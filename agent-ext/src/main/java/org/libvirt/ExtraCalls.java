@@ -16,6 +16,8 @@ public final class ExtraCalls {
 
   /** {@code VIR_DOMAIN_SAVE_RUNNING}: start the restored domain running, whatever state the image recorded. */
   public static final int RESTORE_RUNNING = 2;
+  /** {@code VIR_DOMAIN_SAVE_PAUSED}: leave the restored domain paused, whatever state the image recorded. */
+  public static final int RESTORE_PAUSED = 4;
   /** {@code VIR_DOMAIN_RUNNING}. */
   public static final int STATE_RUNNING = 1;
 

@@ -135,6 +135,24 @@ public final class KvmDriver implements HypervisorDriver {
   }
 
 
+  /**
+   * The guest runs again without a checkpoint (it was paused for one the caller did not take): the cut prepared
+   * by {@link #pause} is dropped — its overlays deleted, background-snapshot off — and the vCPUs restart.
+   */
+  public void resume(String vmId) throws IOException {
+    Domain domain = domain(vmId);
+    PendingCut cut = pending.remove(vmId);
+    if (cut != null) {
+      deleteQuietly(cut.overlays().values());
+      if (cut.backgroundOn()) capabilityOffQuietly(domain);
+    }
+    try {
+      if (states.state(domain) != ExtraCalls.STATE_RUNNING) domain.resume();
+    } catch (LibvirtException e) {
+      throw new IOException("cannot resume " + vmId + ": " + e.getMessage(), e);
+    }
+  }
+
   @Override public void pause(String vmId) throws IOException {
     Domain domain = domain(vmId);
     if (pending.containsKey(vmId)) {
@@ -538,8 +556,27 @@ public final class KvmDriver implements HypervisorDriver {
    */
   @Override public Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks)
       throws IOException {
+    return restore(vmId, verifiedImage, frozenDisks, xml -> xml, false);
+  }
+
+  /**
+   * As {@link #restore(String, Path, Map)}, with the image's domain XML changed by {@code edit} (host-specific
+   * details: where its NIC's backend is now) and the domain left paused when {@code paused}.
+   */
+  public Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks,
+                                   java.util.function.UnaryOperator<String> edit, boolean paused) throws IOException {
+    pending.remove(vmId); // a cut of the instance being replaced is moot
+    int flags = paused ? ExtraCalls.RESTORE_PAUSED : ExtraCalls.RESTORE_RUNNING;
     if (frozenDisks.isEmpty()) {
-      restore(vmId, verifiedImage);
+      String xml;
+      try {
+        xml = ExtraCalls.domainXml(connect, verifiedImage.toString());
+        destroyIfRunning(vmId);
+        ExtraCalls.restore(connect, verifiedImage.toString(), edit.apply(xml), flags);
+      } catch (LibvirtException e) {
+        throw new IOException("restore of " + vmId + " from " + verifiedImage.getFileName() + " failed: "
+            + e.getMessage(), e);
+      }
       return Map.of();
     }
     Map<String, DiskChains.Layer> tops = new LinkedHashMap<>();
@@ -565,9 +602,9 @@ public final class KvmDriver implements HypervisorDriver {
         DiskChains.createOverlay(overlay, frozen.file(), frozen.format(), frozen.virtualSize());
         overlays.put(top.getKey(), overlay);
       }
-      String dxml = withDiskSources(xml, overlays, verifiedImage);
+      String dxml = edit.apply(withDiskSources(xml, overlays, verifiedImage));
       destroyIfRunning(vmId);
-      ExtraCalls.restore(connect, verifiedImage.toString(), dxml, ExtraCalls.RESTORE_RUNNING);
+      ExtraCalls.restore(connect, verifiedImage.toString(), dxml, flags);
       restored = true;
       return overlays;
     } catch (LibvirtException e) {

@@ -4,6 +4,8 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.vmqsc.agent.kvm.LabGuest;
+import org.vmqsc.agent.kvm.LabMachines;
 import org.vmqsc.agent.process.AgentProcess;
 import org.vmqsc.server.api.ApiKeys;
 import picocli.CommandLine.Command;
@@ -41,6 +43,11 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--events", description = "write the agent's events here (JSON Lines)")
   Path events;
 
+  @Option(names = "--kvm", description = "run real guests: the lab guest (.ci/setup-kvm.sh) under QEMU through libvirt,"
+      + " one per VM, its NIC on this agent's relay and a data disk, checkpointed with background snapshots; every VM"
+      + " must be SI")
+  boolean kvm;
+
   @Override public Integer call() throws Exception {
     Path vmqsc = Path.of(System.getProperty("user.home"), ".vmqsc");
     Path keysHome = managerHome != null ? managerHome : ManagerCommand.defaultHome();
@@ -55,7 +62,14 @@ public final class AgentCommand implements Callable<Integer> {
     AgentProcess.Config config = new AgentProcess.Config(name, manager, token,
         home != null ? home : vmqsc.resolve("agents").resolve(name), stable != null ? stable : vmqsc.resolve("stable"),
         events);
-    AgentProcess agent = AgentProcess.start(config);
+    AgentProcess agent;
+    if (kvm) {
+      String why = LabGuest.messagingUnavailableReason().orElse(null);
+      if (why != null) throw new IllegalArgumentException("--kvm: " + why);
+      agent = AgentProcess.start(config, LabMachines.open(name, config.home().resolve("guests")));
+    } else {
+      agent = AgentProcess.start(config);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.vmqsc.agent.kvm.GuestVerdict;
+import org.vmqsc.agent.kvm.LabGuest;
 import org.vmqsc.lab.cluster.ClusterDemo;
+import org.vmqsc.lab.cluster.RealGuestRun;
 import org.vmqsc.protocol.Eta;
 import org.vmqsc.protocol.VmClass;
 import org.vmqsc.sim.EventSink;
@@ -32,11 +35,16 @@ import picocli.CommandLine.Option;
     description = {"Run the standalone demo: a manager and 3 agents as processes, a protection group of 8 VMs with"
         + " traffic, one agent killed with SIGKILL and the group recovered automatically; the processes' events"
         + " merged and checked by the oracle, the recovery time, a timeline.",
-        "With --simulated: the same protocol in the simulator, with VM and host failures and a chart."})
+        "With --simulated: the same protocol in the simulator, with VM and host failures and a chart.",
+        "With --kvm: real QEMU guests (run .ci/setup-kvm.sh as root first) on 2 agents, exchanging numbered UDP"
+            + " messages through the relay; one agent killed; the guests' own records judge the recovery."})
 public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--simulated", description = "run the simulated group instead of processes")
   boolean simulated;
+
+  @Option(names = "--kvm", description = "real QEMU guests instead of simulated ones (needs .ci/setup-kvm.sh)")
+  boolean kvm;
 
   @Option(names = "--out", description = "Where to write events.jsonl and space-time.svg (default: ${DEFAULT-VALUE}).")
   Path out = Path.of("vmqsc-demo");
@@ -44,9 +52,32 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed = 2026;
 
+  /** The demo with real guests: what the guests' own records say about the recovery. */
+  private int kvm() throws IOException, InterruptedException {
+    String why = LabGuest.messagingUnavailableReason().orElse(null);
+    if (why != null) throw new IllegalArgumentException("--kvm: " + why);
+    long start = System.nanoTime();
+    RealGuestRun.Outcome o = new RealGuestRun(out, System.out::println, 4000, Duration.ofSeconds(10),
+        Duration.ofSeconds(20)).run();
+    GuestVerdict.Result v = o.verdict();
+    System.out.printf(java.util.Locale.ROOT, "      the guests' records: %d channels, %d receipts, %d messages in flight at"
+        + " the end; %s%n", v.channels(), v.receipts(), v.inFlight(), v.clean() ? "no orphan, no loss, no duplicate"
+        : v.faults().size() + " faults: " + v.faults());
+    System.out.println("      disk and memory: " + (o.diskFaults().isEmpty() ? "every guest's disk holds the records it"
+        + " counts" : o.diskFaults()));
+    System.out.println("      counting on: sends per guest at the recovery's end " + o.sendsAtRecovery() + ", at the"
+        + " end " + o.sendsAtEnd() + (o.countingOn() ? "" : "  (a guest stopped sending!)"));
+    System.out.printf(java.util.Locale.ROOT, "      recovery time: %.1f s = detection %.1f s + recovery %.1f s (restores"
+        + " of real guests, replays); events: %s (%.0f s in all)%n", o.detectionSeconds() + o.recoverySeconds(),
+        o.detectionSeconds(), o.recoverySeconds(), o.events(), (System.nanoTime() - start) / 1e9);
+    return v.clean() && o.diskFaults().isEmpty() && o.countingOn() ? 0 : 1;
+  }
+
   @Override public Integer call() throws IOException, InterruptedException {
     VmqscCommand.checkOutputFolder("--out", out);
     Files.createDirectories(out);
+    if (kvm && simulated) throw new IllegalArgumentException("--kvm and --simulated exclude each other");
+    if (kvm) return kvm();
     if (!simulated) {
       ClusterDemo.Outcome o = new ClusterDemo(out, System.out::println, 2000, Duration.ofSeconds(16),
           Duration.ofSeconds(10)).run();

@@ -21,11 +21,17 @@ public final class Groups {
 
   /** A group of {@code vms} VMs, SI and MI_2 alternating, no host named (enabling places them). */
   public static String create(ApiClient api, String name, long t0Ms, int vms) throws IOException, InterruptedException {
+    return create(api, name, t0Ms, vms, i -> i % 2 == 0 ? "SI" : "MI_2");
+  }
+
+  /** A group of {@code vms} VMs, VM {@code i} of class {@code classOf.apply(i)} (SI, MI_2, ...). */
+  public static String create(ApiClient api, String name, long t0Ms, int vms,
+                              java.util.function.IntFunction<String> classOf) throws IOException, InterruptedException {
     String group = ok(api.get("createProtectionGroup", "name", name, "baseperiod", Long.toString(t0Ms)),
         "createProtectionGroup").getAsJsonObject("protectiongroup").get("id").getAsString();
     for (int i = 0; i < vms; i++) {
       ok(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", UUID.randomUUID().toString(),
-          "vmclass", i % 2 == 0 ? "SI" : "MI_2"), "addVmToProtectionGroup");
+          "vmclass", classOf.apply(i)), "addVmToProtectionGroup");
     }
     return group;
   }

@@ -34,10 +34,20 @@ import org.vmqsc.server.api.ApiKeys;
  */
 public final class LocalCluster {
 
-  /** How the processes run. */
-  public record Settings(int agents, long leaseMs, long heartbeatMs, double guestMessages, int guestMemoryMib) {
+  /**
+   * How the processes run.
+   *
+   * @param kvm the agents run real QEMU guests under libvirt ({@code ./vmqsc agent --kvm}), not simulated ones
+   */
+  public record Settings(int agents, long leaseMs, long heartbeatMs, double guestMessages, int guestMemoryMib,
+                         boolean kvm) {
     public Settings {
       if (agents < 1 || agents > 16) throw new IllegalArgumentException("--agents must be 1..16, got " + agents);
+    }
+
+    /** Simulated guests. */
+    public Settings(int agents, long leaseMs, long heartbeatMs, double guestMessages, int guestMemoryMib) {
+      this(agents, leaseMs, heartbeatMs, guestMessages, guestMemoryMib, false);
     }
   }
 
@@ -144,12 +154,14 @@ public final class LocalCluster {
 
   public void startAgent(String name, Consumer<String> progress) throws IOException, InterruptedException {
     progress.accept("starting agent " + name + " ...");
-    Process p = launch(name, List.of("agent", "--name", name,
+    List<String> args = new ArrayList<>(List.of("agent", "--name", name,
         "--manager", "http://127.0.0.1:" + managerPort + "/",
         "--manager-home", dir.resolve("manager").toString(),
         "--home", dir.resolve("agents").resolve(name).toString(),
         "--stable", dir.resolve("stable").toString(),
         "--events", eventsFile("agent-" + name).toString()));
+    if (settings.kvm()) args.add("--kvm");
+    Process p = launch(name, args);
     Matcher m = AGENT_READY.matcher(awaitLine(p, name, "agent " + name + ": host ", Duration.ofSeconds(60)));
     if (!m.find()) throw new IOException("agent " + name + " printed an unexpected ready line");
     agents.put(name, new Node(name, p.pid(), m.group(3), m.group(2), startedMs(p)));

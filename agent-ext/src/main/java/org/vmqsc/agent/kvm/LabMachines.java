@@ -1,0 +1,178 @@
+package org.vmqsc.agent.kvm;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.GuestMachines;
+import org.vmqsc.agent.driver.ImageConsumer;
+import org.vmqsc.agent.store.SafeFiles;
+
+/**
+ * The standalone agent's real guests ({@code ./vmqsc agent --kvm}): one lab guest per VM ({@link LabGuest}, the
+ * tiny QEMU guest of {@code .ci/setup-kvm.sh}) with a virtio NIC on the agent's relay, a qcow2 data disk, and the
+ * messaging program sending to the other VMs of its group. Checkpoints go through {@link KvmDriver} (memory by
+ * background snapshot, the disk by an external overlay cut at the same paused instant); a restore builds a new
+ * overlay on the checkpoint's disk state and loads the memory image against it, with the NIC pointed at this
+ * agent's relay.
+ *
+ * <p>A VM's domain is named after the VM ({@code vmqsc-<vm uuid>}) whichever agent runs it: restoring it on
+ * another agent replaces whatever instance of it still runs.
+ */
+public final class LabMachines implements GuestMachines {
+
+  /** The guest's shape: small, so four of them run under software emulation on two cores. */
+  private static final int MEMORY_MIB = 128, FILL_MIB = 8, HOT_KIB = 256;
+  private static final double TICK_SECONDS = 0.5, MESSAGES_PER_SECOND = 4;
+  private static final Pattern UDP_SOURCE = Pattern.compile("(<interface type=['\"]udp['\"].*?<source [^>]*port=['\"])(\\d+)(['\"])",
+      Pattern.DOTALL);
+  private static final Pattern UDP_LOCAL = Pattern.compile("(<interface type=['\"]udp['\"].*?<local [^>]*port=['\"])(\\d+)(['\"])",
+      Pattern.DOTALL);
+
+  /** A checkpoint's record of its disk {@code <target>}: the name of its top frozen file in the chain folder. */
+  private static final String TOP = ".top";
+
+  private final Connect connect;
+  private final KvmDriver driver;
+  private final Path home;
+  /** The running guests' disks: where QEMU (user libvirt-qemu) can reach them, unlike the agent's own folder. */
+  private final Path disksHome;
+
+  private LabMachines(Connect connect, KvmDriver driver, Path home, Path disksHome) {
+    this.connect = connect;
+    this.driver = driver;
+    this.home = home;
+    this.disksHome = disksHome;
+  }
+
+  /** The agent's lab machines, keeping their disks and scratch files under {@code home}. */
+  public static LabMachines open(String agentName, Path home) throws IOException {
+    Path dir = SafeFiles.ownerOnlyDirectory(home);
+    try {
+      Connect connect = LabGuest.connect();
+      Path disks = LabGuest.guestDir().resolve("run").resolve(agentName);
+      Files.createDirectories(disks);
+      disks.toFile().setExecutable(true, false);
+      return new LabMachines(connect, new KvmDriver(connect, dir.resolve("scratch")), dir, disks);
+    } catch (LibvirtException e) {
+      throw new IOException("agent " + agentName + ": cannot reach libvirtd at " + LabGuest.URI + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override public InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd)
+      throws IOException {
+    int local = freeUdpPort();
+    Path disk = diskDir(name).resolve("data.qcow2");
+    LabGuest.Spec spec = new LabGuest.Spec(name, MEMORY_MIB, FILL_MIB, HOT_KIB, TICK_SECONDS)
+        .withNic(LabGuest.Nic.forIndex(vm, local, relayEnd.getPort()))
+        .withMessaging(new LabGuest.Messaging(vm, groupSize, MESSAGES_PER_SECOND))
+        .withDataDisk(LabGuest.DataDisk.fresh(disk));
+    LabGuest.start(connect, spec);
+    pause(name);
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
+  }
+
+  @Override public void pause(String name) throws IOException {
+    driver.pause(name);
+  }
+
+  @Override public void resume(String name) throws IOException {
+    driver.resume(name);
+  }
+
+  @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks)
+      throws IOException {
+    Capture capture = driver.checkpointPaused(name, running, memory);
+    for (Map.Entry<String, Path> frozen : capture.frozenDisks().entrySet()) {
+      Path copy = DiskChains.copyFrozen(frozen.getValue(), chainDir(disks, frozen.getKey()));
+      Files.writeString(disks.resolve(frozen.getKey() + TOP), copy.getFileName().toString());
+    }
+    return capture;
+  }
+
+  @Override public InetSocketAddress restore(String name, int vm, Path memoryImage, Path disks,
+                                             InetSocketAddress relayEnd) throws IOException {
+    Map<String, Path> frozen = new HashMap<>();
+    if (Files.isDirectory(disks)) {
+      try (var tops = Files.list(disks)) {
+        for (Path top : tops.filter(p -> p.getFileName().toString().endsWith(TOP)).toList()) {
+          String target = top.getFileName().toString();
+          target = target.substring(0, target.length() - TOP.length());
+          frozen.put(target, localCopy(chainDir(disks, target), Files.readString(top).trim(), diskDir(name)));
+        }
+      }
+    }
+    int local = freeUdpPort();
+    driver.restore(name, memoryImage, frozen, xml -> withNicPorts(xml, relayEnd.getPort(), local), true);
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
+  }
+
+  /** The domain's XML with its UDP NIC's backend moved to this agent's relay port and a new local port. */
+  static String withNicPorts(String xml, int relayPort, int localPort) {
+    Matcher source = UDP_SOURCE.matcher(xml);
+    if (!source.find()) throw new IllegalArgumentException("the domain has no UDP NIC to point at the relay");
+    String out = source.replaceFirst("$1" + relayPort + "$3");
+    return UDP_LOCAL.matcher(out).replaceFirst("$1" + localPort + "$3");
+  }
+
+  @Override public void destroy(String name) {
+    try {
+      Domain d = connect.domainLookupByName(name);
+      if (d.isActive() == 1) d.destroy();
+    } catch (LibvirtException gone) {
+      // nothing to destroy
+    }
+  }
+
+  /**
+   * Copies the chain under {@code top} (in the stable {@code chain} folder) into a new folder of {@code dir}, where
+   * QEMU can reach it and where the restored guest's own overlay will grow; returns the copy of the top.
+   */
+  private static Path localCopy(Path chain, String top, Path dir) throws IOException {
+    Path copy = Files.createTempDirectory(dir, "restore-");
+    copy.toFile().setExecutable(true, false);
+    copy.toFile().setReadable(true, false);
+    for (DiskChains.Layer layer : DiskChains.chain(chain.resolve(top))) {
+      Files.copy(layer.file(), copy.resolve(layer.file().getFileName()));
+    }
+    return copy.resolve(top);
+  }
+
+  /**
+   * Where the frozen files of a VM's disk {@code target} are kept: one folder per disk, next to the checkpoints'
+   * folders, since each frozen overlay names the one below it by its file name only.
+   */
+  private static Path chainDir(Path checkpointDisks, String target) throws IOException {
+    Path dir = checkpointDisks.resolveSibling("chain").resolve(target);
+    Files.createDirectories(dir);
+    return dir;
+  }
+
+  private Path diskDir(String name) throws IOException {
+    Path dir = disksHome.resolve(name);
+    Files.createDirectories(dir);
+    dir.toFile().setExecutable(true, false); // QEMU (user libvirt-qemu) opens the disks in here
+    return dir;
+  }
+
+  /** A UDP port free on loopback now, for QEMU to bind as the guest's end of its NIC. */
+  private static int freeUdpPort() throws IOException {
+    try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+      return probe.getLocalPort();
+    }
+  }
+
+  @Override public void close() {
+    driver.close();
+  }
+}
