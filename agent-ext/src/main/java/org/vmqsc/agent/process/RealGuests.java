@@ -54,12 +54,20 @@ final class RealGuests implements AutoCloseable {
     return 0x5254_0077_0000L | (vm & 0xFFFF);
   }
 
-  private enum Hold { CUT, CHECKPOINT, BLOCKED, RESTORED }
+  /** Why a guest must not run (besides its snapshots starting, which are counted). */
+  private enum Hold { CUT, BLOCKED, RESTORED }
 
   private static final class Guest {
     final int vm;
     final String name;
     final Set<Hold> holds = new HashSet<>();
+    /** Snapshots whose instant has been cut and whose guest has not run again since. */
+    int starting;
+    /**
+     * Whether its vCPUs may be running: false once paused by this class; true again when it resumes them, or when
+     * a snapshot reports that the hypervisor restarted them (set on the snapshot's thread, the moment it knows).
+     */
+    volatile boolean machineRunning;
     final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
     long position, sent, received;
     /**
@@ -88,6 +96,8 @@ final class RealGuests implements AutoCloseable {
    */
   private static final class Snapshot implements GuestCheckpoints.Progress {
     final long cut;
+    /** Counted down once the guest runs again after this snapshot's instant (or the snapshot failed). */
+    final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
     private final List<GuestCheckpoints.Progress> checkpoints = new ArrayList<>();
     private Long stagedBytes;
     private String stableLocation;
@@ -195,7 +205,7 @@ final class RealGuests implements AutoCloseable {
       nics.detach(vm);
       throw e;
     }
-    g.holds.add(Hold.CUT);
+    g.holds.add(Hold.CUT); // started paused: its first checkpoint is of this instant
     if (blocked) g.holds.add(Hold.BLOCKED);
     guests.put(vm, g);
   }
@@ -238,6 +248,7 @@ final class RealGuests implements AutoCloseable {
     for (int vm : vms) {
       Guest g = guests.get(vm);
       if (g == null) continue;
+      awaitStarted(g);
       hold(g, Hold.CUT);
       cut(g);
       cut.add(g);
@@ -281,7 +292,7 @@ final class RealGuests implements AutoCloseable {
     if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
     g.received++;
     g.position++;
-    if (g.holds.isEmpty()) nics.toGuest(vm, frame);
+    if (!held(g)) nics.toGuest(vm, frame);
     else g.waiting.addLast(frame);
   }
 
@@ -303,9 +314,10 @@ final class RealGuests implements AutoCloseable {
           "same_as", location);
       return;
     }
-    if (g.holds.isEmpty()) {
+    if (g.machineRunning) {
       // Every path that moves an index cuts first; a checkpoint of a running guest would stamp frames late. Say so.
       events.emit("checkpoint_uncut", "vm", r.vm(), "index", r.index(), "host", hostUuid);
+      pauseMachine(g);
     }
     Snapshot last = g.lastSnapshot;
     if (last != null && last.cut == g.cuts) {
@@ -314,18 +326,21 @@ final class RealGuests implements AutoCloseable {
       last.follow(progress);
       return;
     }
-    hold(g, Hold.CHECKPOINT);
+    g.starting++;
     Snapshot snapshot = new Snapshot(g.cuts, progress);
     g.lastSnapshot = snapshot;
     Map<String, String> attributes = Map.of("guest", "real", "guest.position", Long.toString(g.position),
         "guest.sent", Long.toString(g.sent), "guest.received", Long.toString(g.received));
     long started = System.nanoTime();
     snapshots.execute(() -> {
-      boolean[] ran = new boolean[1];
       Runnable running = () -> {
-        if (ran[0]) return;
-        ran[0] = true;
-        onLoop.accept(() -> release(g, Hold.CHECKPOINT));
+        if (snapshot.started.getCount() == 0) return;
+        g.machineRunning = true; // the hypervisor restarted the vCPUs: a cut from now on must pause them again
+        snapshot.started.countDown();
+        onLoop.accept(() -> {
+          g.starting--;
+          maybeRun(g);
+        });
       };
       try {
         Path disks = checkpoints.disksOf(key);
@@ -383,25 +398,28 @@ final class RealGuests implements AutoCloseable {
 
   // ---- pausing -------------------------------------------------------------------------------------------------
 
-  private void hold(Guest g, Hold why) {
-    if (g.holds.isEmpty()) pauseMachine(g);
-    g.holds.add(why);
+  private static boolean held(Guest g) {
+    return !g.holds.isEmpty() || g.starting > 0;
   }
 
-  private void pauseMachine(Guest g) {
-    try {
-      machines.pause(g.name);
-    } catch (IOException e) {
-      events.emit("guest_pause_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
-    }
+  private void hold(Guest g, Hold why) {
+    g.holds.add(why);
+    if (g.machineRunning) pauseMachine(g);
   }
 
   private void release(Guest g, Hold why) {
-    if (!g.holds.remove(why) || guests.get(g.vm) != g) return;
-    if (!g.holds.isEmpty()) {
-      if (why == Hold.CHECKPOINT) {
-        // The hypervisor restarts the vCPUs once its snapshot has started, whatever held them: hold them again,
-        // and take what the guest sent meanwhile (after its checkpoint, so stamped with the new index).
+    if (g.holds.remove(why)) maybeRun(g);
+  }
+
+  /**
+   * The guest runs if nothing holds it. If something does and its vCPUs run anyway (a background snapshot
+   * restarts them whatever held them), they are paused again, and what the guest sent meanwhile is taken: sent
+   * after its latest snapshot's instant, it carries the index the node has now.
+   */
+  private void maybeRun(Guest g) {
+    if (guests.get(g.vm) != g) return;
+    if (held(g)) {
+      if (g.machineRunning) {
         pauseMachine(g);
         cut(g);
       }
@@ -410,9 +428,35 @@ final class RealGuests implements AutoCloseable {
     for (byte[] f; (f = g.waiting.pollFirst()) != null; ) nics.toGuest(g.vm, f);
     g.unchangedSince = null;
     try {
-      machines.resume(g.name);
+      machines.resume(g.name); // also when it may run already: a snapshot that failed early left it paused
+      g.machineRunning = true;
     } catch (IOException e) {
       events.emit("guest_resume_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
+    }
+  }
+
+  private void pauseMachine(Guest g) {
+    try {
+      machines.pause(g.name);
+      g.machineRunning = false;
+    } catch (IOException e) {
+      events.emit("guest_pause_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
+    }
+  }
+
+  /**
+   * Waits (on the loop, for as long as a snapshot takes to start) until the guest's last snapshot has let it run
+   * again: a new instant can be cut only after the previous one was taken.
+   */
+  private void awaitStarted(Guest g) {
+    Snapshot last = g.lastSnapshot;
+    if (last == null || last.started.getCount() == 0) return;
+    try {
+      if (!last.started.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        events.emit("guest_snapshot_slow", "vm", g.vm, "host", hostUuid);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
