@@ -42,7 +42,12 @@ public final class DiskChains {
     if (!Files.isRegularFile(top)) {
       throw new IOException("disk file " + top + " does not exist");
     }
-    String json = run(List.of("qemu-img", "info", "-U", "--backing-chain", "--output=json", top.toString()));
+    String json;
+    try {
+      json = run(List.of("qemu-img", "info", "-U", "--backing-chain", "--output=json", top.toString()));
+    } catch (IOException e) {
+      throw missingLayer(top, e);
+    }
     JsonElement parsed = JsonParser.parseString(json);
     JsonArray array = parsed.isJsonArray() ? parsed.getAsJsonArray() : new JsonArray();
     if (parsed.isJsonObject()) {
@@ -61,6 +66,29 @@ public final class DiskChains {
       throw new IOException("the disk chain under " + top + " is incomplete: " + last.backing() + " is missing");
     }
     return layers;
+  }
+
+  /** Walks the chain one file at a time to name the file that is missing; qemu-img names it as the header does. */
+  private static IOException missingLayer(Path top, IOException failure) {
+    Path file = top;
+    try {
+      for (int depth = 0; depth < 10_000; depth++) {
+        JsonObject o = JsonParser.parseString(run(List.of("qemu-img", "info", "-U", "--output=json",
+            file.toString()))).getAsJsonObject();
+        if (!o.has("backing-filename")) {
+          break;
+        }
+        Path backing = file.toAbsolutePath().resolveSibling(o.get("backing-filename").getAsString()).normalize();
+        if (!Files.exists(backing)) {
+          return new IOException("the disk chain under " + top + " is incomplete: " + backing
+              + " is missing (the backing file of " + file + ")", failure);
+        }
+        file = backing;
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // fall back to qemu-img's own words
+    }
+    return failure;
   }
 
   /**

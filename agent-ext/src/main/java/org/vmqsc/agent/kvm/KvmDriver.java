@@ -60,6 +60,7 @@ public final class KvmDriver implements HypervisorDriver {
   private static final Pattern DISK_BLOCK = Pattern.compile("<disk\\s[^>]*>.*?</disk>", Pattern.DOTALL);
   private static final Pattern ATTRIBUTE = Pattern.compile("(\\w+)=['\"]([^'\"]*)['\"]");
   private static final long JOB_TIMEOUT_MILLIS = 300_000;
+  private static final int STATE_PAUSED = 3;  // VIR_DOMAIN_PAUSED
 
   private final Connect connect;
   private final Path scratch;
@@ -465,6 +466,16 @@ public final class KvmDriver implements HypervisorDriver {
         Files.deleteIfExists(image);
       } finally {
         Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
+      }
+      // A background snapshot that failed after QEMU restarted the vCPUs: a pre-copy snapshot now would hold a later
+      // memory than the disks frozen at the pause. Better no checkpoint than an inconsistent one.
+      try {
+        if (states.state(domain) != STATE_PAUSED) {
+          throw new IOException("the background snapshot of " + nameOf(domain) + " failed after the guest ran again,"
+              + " so its memory as of the pause is lost: " + fallbackReason);
+        }
+      } catch (LibvirtException e) {
+        throw new IOException("cannot read the state of " + nameOf(domain) + ": " + e.getMessage(), e);
       }
     }
     takeMemorySnapshot(domain, image, cut.targets());

@@ -11,10 +11,10 @@ import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 
 /**
- * A data disk for the lab guest, for tests and the benchmark: a qcow2 file attached to the running guest, and
+ * A data disk for the lab guest, for tests and the benchmark: a qcow2 file in the guest's domain XML, and
  * writes into it through QEMU's own block layer (HMP {@code qemu-io}), so a test can put known patterns on the disk
- * before and after a checkpoint without a program in the guest. Reads go through {@code qemu-io} on the host, on a
- * chain no QEMU has open.
+ * before and after a checkpoint without a program in the guest. Reads go through {@code qemu-io -r -U} on the host
+ * (-U: also on a file a running QEMU has open).
  */
 public final class LabDisk {
 
@@ -44,7 +44,12 @@ public final class LabDisk {
     DiskChains.run(List.of("qemu-img", "create", "-q", "-f", "qcow2", file.toString(), mib + "M"));
     String disk = "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='" + file
         + "'/><target dev='vdb' bus='virtio'/></disk>";
-    LabGuest guest = LabGuest.start(connect, spec, xml -> xml.replace("<memballoon", disk + "<memballoon"));
+    LabGuest guest = LabGuest.start(connect, spec, xml -> {
+      if (!xml.contains("</devices>")) {
+        throw new IllegalStateException("the lab guest's domain XML has no <devices> to add the disk to");
+      }
+      return xml.replace("</devices>", disk + "</devices>");
+    });
     return new GuestWithDisk(guest, file);
   }
 

@@ -148,4 +148,57 @@ public class KvmDiskCutFaultTest {
     }
     assertTrue(KvmDriver.cuttableDisks(saved, "vm").containsKey("vdb"));
   }
+
+  /** Disk snapshots succeed; the first memory snapshot (background) fails, a later one writes its image. */
+  private void backgroundFailsThenPreCopyWorks() throws Exception {
+    LibvirtException failed = mock(LibvirtException.class);
+    when(failed.getMessage()).thenReturn("operation failed: migration job: unexpectedly failed");
+    AtomicInteger memorySnapshots = new AtomicInteger();
+    when(domain.snapshotCreateXML(anyString(), anyInt())).thenAnswer(call -> {
+      String xml = call.getArgument(0);
+      if (xml.contains("<memory")) {
+        if (memorySnapshots.incrementAndGet() == 1) {
+          throw failed;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("file='([^']+)'").matcher(xml);
+        assertTrue(m.find());
+        Files.write(Path.of(m.group(1)), new byte[] {1, 2, 3});
+      }
+      return mock(org.libvirt.DomainSnapshot.class);
+    });
+  }
+
+  @Test public void aBackgroundSnapshotThatFailsAfterTheGuestRanAgainGivesNoCheckpoint() throws Exception {
+    backgroundFailsThenPreCopyWorks();
+    driver.pause("vm-1");  // the guest reads as running from here on: QEMU restarted it before failing
+    AtomicInteger running = new AtomicInteger();
+    try {
+      driver.checkpointPaused("vm-1", running::incrementAndGet, (in, c) -> fail("no image expected"));
+      fail("a pre-copy snapshot after the guest ran again would not hold the memory of the pause");
+    } catch (IOException e) {
+      assertThat(e.getMessage(), containsString("failed after the guest ran again"));
+      assertThat(e.getMessage(), containsString("unexpectedly failed"));
+    }
+    assertEquals(1, running.get());
+    verify(domain).qemuMonitorCommand(contains(DISABLE), anyInt());
+    try (var files = Files.list(tmp.getRoot().toPath().resolve("scratch"))) {
+      assertEquals(0, files.count());
+    }
+  }
+
+  @Test public void aBackgroundSnapshotThatFailsWhileTheGuestIsStillPausedFallsBackToPreCopy() throws Exception {
+    backgroundFailsThenPreCopyWorks();
+    driver.pause("vm-1");
+    driver.setStateReader(d -> 3);  // still paused: pre-copy captures the memory of the pause
+    AtomicInteger running = new AtomicInteger();
+    byte[][] image = new byte[1][];
+    org.vmqsc.agent.driver.Capture capture = driver.checkpointPaused("vm-1", running::incrementAndGet,
+        (in, c) -> image[0] = in.readAllBytes());
+    assertEquals(org.vmqsc.agent.driver.CaptureMode.PRE_COPY, capture.mode());
+    assertThat(capture.fallbackReason(), containsString("unexpectedly failed"));
+    assertEquals(Map.of("vdb", data), capture.frozenDisks());
+    assertEquals(3, image[0].length);
+    assertEquals(1, running.get());
+    verify(domain).resume();  // pre-copy leaves the guest stopped: the driver runs it again
+  }
 }

@@ -143,13 +143,14 @@ public class RealGuestDiskCheckpointTest {
   @Test public void afterCollectionAKeptCheckpointRestoresAndACollectedOneIsRefusedCleanly() throws Exception {
     AtomicInteger running = new AtomicInteger();
     write(0x01, 0);
-    Capture ck1 = checkpoint("ck1.save", running);
+    // checkpoint() on a guest with disks is pause + checkpointPaused as well
+    Capture ck1 = driver.checkpoint(guest.name(), (in, c) -> Files.copy(in, dir.resolve("ck1.save")));
     write(0x02, 0);
     Capture ck2 = checkpoint("ck2.save", running);
     write(0x03, 0);
     Capture ck3 = checkpoint("ck3.save", running);
     write(0x04, 0);
-    assertEquals(3, running.get());
+    assertEquals(2, running.get());
     Path f1 = ck1.frozenDisks().get("vdb");
     Path f2 = ck2.frozenDisks().get("vdb");
     Path f3 = ck3.frozenDisks().get("vdb");
@@ -226,5 +227,37 @@ public class RealGuestDiskCheckpointTest {
     Capture next = checkpoint("ck.save", running);
     assertEquals(Map.of("vdb", data), next.frozenDisks());
     assertTrue(LabDisk.holds(data, 0x5a, 0, K64));
+  }
+
+  @Test public void withPreCopyTheGuestStaysPausedThroughTheSnapshotAndIsResumedAfter() throws Exception {
+    Path sysctl = Path.of("/proc/sys/vm/unprivileged_userfaultfd");
+    Assume.assumeTrue("skipped: cannot change vm.unprivileged_userfaultfd here",
+        Files.isWritable(sysctl) && Files.readString(sysctl).trim().equals("1"));
+    write(0x61, 0);
+    int before = guest.lastTick();
+    AtomicInteger running = new AtomicInteger();
+    Capture capture;
+    Files.writeString(sysctl, "0");
+    try {
+      driver.pause(guest.name());
+      capture = driver.checkpointPaused(guest.name(), running::incrementAndGet,
+          (in, c) -> Files.copy(in, dir.resolve("ck.save")));
+    } finally {
+      Files.writeString(sysctl, "1");
+    }
+    int atRunning = guest.lastTick();
+    System.out.println("real guest with a disk, pre-copy: " + capture);
+    assertEquals(org.vmqsc.agent.driver.CaptureMode.PRE_COPY, capture.mode());
+    assertTrue(capture.fallbackReason(), capture.fallbackReason().contains("Background-snapshot"));
+    assertEquals(1, running.get());
+    write(0x62, 0);
+    guest.awaitTickCount(guest.ticks().size() + 3, 30_000);  // it runs again
+    int printed = guest.ticks().size();
+    Map<String, Path> overlays = driver.restore(guest.name(), dir.resolve("ck.save"), capture.frozenDisks());
+    List<Integer> restored = ticksOfRestoredGuest(printed);
+    assertTrue("restored memory continues at tick " + restored.get(0) + ", paused during " + before + ".."
+        + atRunning, restored.get(0) > before && restored.get(0) <= atRunning + 1);
+    guest.close();
+    assertTrue(LabDisk.holds(overlays.get("vdb"), 0x61, 0, K64));
   }
 }
