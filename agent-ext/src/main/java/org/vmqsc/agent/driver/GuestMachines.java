@@ -39,6 +39,12 @@ public interface GuestMachines extends AutoCloseable {
   InetSocketAddress restore(String name, int vm, Path memoryImage, Path disks, InetSocketAddress relayEnd)
       throws IOException;
 
+  /**
+   * The recovery line passed: the guest will never go back before the checkpoint whose disk state was copied into
+   * {@code oldestKept}. What its running disks keep only for older checkpoints may be merged away.
+   */
+  void collect(String name, Path oldestKept) throws IOException;
+
   /** The guest is gone (its VM runs elsewhere now, or the agent stops). */
   void destroy(String name);
 

@@ -42,6 +42,12 @@ public final class LabMachines implements GuestMachines {
   /** A checkpoint's record of its disk {@code <target>}: the name of its top frozen file in the chain folder. */
   private static final String TOP = ".top";
 
+  /** A checkpoint of a running guest: its disks folder, and the frozen files of it in the running chain. */
+  private record Taken(Path disks, java.util.Collection<Path> frozen) {}
+
+  /** Per running guest, its checkpoints taken here, oldest first (a restore or a new start begins a new list). */
+  private final Map<String, java.util.List<Taken>> taken = new java.util.concurrent.ConcurrentHashMap<>();
+
   private final Connect connect;
   private final KvmDriver driver;
   private final Path home;
@@ -61,6 +67,7 @@ public final class LabMachines implements GuestMachines {
     try {
       Connect connect = LabGuest.connect();
       Path disks = LabGuest.guestDir().resolve("run").resolve(agentName);
+      SafeFiles.deleteTree(disks); // a new agent process runs no guest: what an earlier one left serves nobody
       Files.createDirectories(disks);
       disks.toFile().setExecutable(true, false);
       return new LabMachines(connect, new KvmDriver(connect, dir.resolve("scratch")), dir, disks);
@@ -77,6 +84,7 @@ public final class LabMachines implements GuestMachines {
         .withNic(LabGuest.Nic.forIndex(vm, local, relayEnd.getPort()))
         .withMessaging(new LabGuest.Messaging(vm, groupSize, MESSAGES_PER_SECOND))
         .withDataDisk(LabGuest.DataDisk.fresh(disk));
+    taken.remove(name);
     LabGuest.start(connect, spec);
     pause(name);
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
@@ -93,6 +101,7 @@ public final class LabMachines implements GuestMachines {
   @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks)
       throws IOException {
     Capture capture = driver.checkpointPaused(name, running, memory);
+    taken.computeIfAbsent(name, n -> new java.util.ArrayList<>()).add(new Taken(disks, capture.frozenDisks().values()));
     for (Map.Entry<String, Path> frozen : capture.frozenDisks().entrySet()) {
       Path copy = DiskChains.copyFrozen(frozen.getValue(), chainDir(disks, frozen.getKey()));
       Files.writeString(disks.resolve(frozen.getKey() + TOP), copy.getFileName().toString());
@@ -113,6 +122,7 @@ public final class LabMachines implements GuestMachines {
       }
     }
     int local = freeUdpPort();
+    taken.remove(name);
     driver.restore(name, memoryImage, frozen, xml -> withNicPorts(xml, relayEnd.getPort(), local), true);
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
   }
@@ -125,7 +135,21 @@ public final class LabMachines implements GuestMachines {
     return UDP_LOCAL.matcher(out).replaceFirst("$1" + localPort + "$3");
   }
 
+  /** Merges, in the running guest's disk chains, the layers only checkpoints before {@code oldestKept} need. */
+  @Override public void collect(String name, Path oldestKept) throws IOException {
+    java.util.List<Taken> list = taken.get(name);
+    if (list == null) return;
+    int from = -1;
+    for (int i = 0; i < list.size(); i++) if (list.get(i).disks().equals(oldestKept)) from = i;
+    if (from <= 0) return; // nothing older, or a checkpoint of another instance of the guest
+    java.util.List<Path> keep = new java.util.ArrayList<>();
+    for (Taken t : list.subList(from, list.size())) keep.addAll(t.frozen());
+    driver.collectDisks(name, keep);
+    list.subList(0, from).clear();
+  }
+
   @Override public void destroy(String name) {
+    taken.remove(name);
     try {
       Domain d = connect.domainLookupByName(name);
       if (d.isActive() == 1) d.destroy();

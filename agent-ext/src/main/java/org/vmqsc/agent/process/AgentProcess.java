@@ -336,7 +336,7 @@ public final class AgentProcess implements AutoCloseable {
         }))
         .route("line", LineOrder.class, o -> onLoop(() -> {
           GroupRuntime r = runtimes.get(o.group());
-          if (r != null) r.node().onLine(o.index());
+          if (r != null) r.line(o.index());
           return null;
         }))
         .route("placement", PlacementOrder.class, o -> onLoop(() -> {

@@ -359,6 +359,12 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     scheduleStep(vm);
   }
 
+  /** The manager moved the recovery line: the node drops what it kept for older lines, real guests their old disk layers. */
+  void line(long index) {
+    node.onLine(index);
+    if (real != null) real.collect(index);
+  }
+
   void placement(int vm, String tunnel) {
     InetSocketAddress address = address(tunnel);
     placement.place(vm, address);

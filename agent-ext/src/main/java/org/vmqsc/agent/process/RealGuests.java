@@ -57,6 +57,9 @@ final class RealGuests implements AutoCloseable {
   /** Why a guest must not run (besides its snapshots starting, which are counted). */
   private enum Hold { CUT, BLOCKED, RESTORED }
 
+  /** Disk layers behind the line a running guest's chain may hold before they are merged. */
+  static final int LAYERS_BEFORE_COLLECTION = 8;
+
   private static final class Guest {
     final int vm;
     final String name;
@@ -83,6 +86,8 @@ final class RealGuests implements AutoCloseable {
     /** Cuts so far: a snapshot is of the instant of the cut it follows. */
     long cuts;
     Snapshot lastSnapshot;
+    /** Its snapshots on this host by index: where their disk states were copied (collection keeps the line's). */
+    final java.util.TreeMap<Long, Path> disksByIndex = new java.util.TreeMap<>();
 
     Guest(int vm, String name) {
       this.vm = vm;
@@ -353,12 +358,34 @@ final class RealGuests implements AutoCloseable {
         onLoop.accept(() -> events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid,
             "mode", capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(),
             "stored_bytes", stats[0].storedBytes(), "ms", (System.nanoTime() - started) / 1_000_000));
+        onLoop.accept(() -> g.disksByIndex.put(r.index(), disks));
         checkpoints.staged(key, stats[0].storedBytes(), snapshot);
       } catch (Exception e) {
         running.run();
         snapshot.failed(e);
       }
     });
+  }
+
+  /**
+   * The recovery line is at {@code index}: no VM goes back before it, so each guest's running disks may drop what
+   * only older checkpoints need. It runs on the loop (a merge takes QEMU a few hundred milliseconds), so only once a
+   * guest's chain holds {@value #LAYERS_BEFORE_COLLECTION} layers the line has passed; the disk snapshot at a cut
+   * grows slower with every layer. A guest whose snapshot is under way is left for the next line.
+   */
+  void collect(long index) {
+    for (Guest g : guests.values()) {
+      Map.Entry<Long, Path> kept = g.disksByIndex.floorEntry(index);
+      if (kept == null || g.disksByIndex.headMap(kept.getKey()).size() < LAYERS_BEFORE_COLLECTION || g.starting > 0) {
+        continue;
+      }
+      try {
+        machines.collect(g.name, kept.getValue());
+        g.disksByIndex.headMap(kept.getKey()).clear();
+      } catch (IOException e) {
+        events.emit("disk_collect_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
+      }
+    }
   }
 
   // ---- recovery ------------------------------------------------------------------------------------------------

@@ -256,6 +256,9 @@ public class AgentsInOneJvmTest {
       @Override public InetSocketAddress restore(String name, int vm, Path image, Path disks, InetSocketAddress relayEnd) throws IOException {
         throw new IOException("no machines in this test");
       }
+      @Override public void collect(String name, Path oldestKept) throws IOException {
+        throw new IOException("no machines in this test");
+      }
       @Override public void destroy(String name) {}
       @Override public void close() {}
     };
