@@ -107,6 +107,26 @@ public final class ChunkCodec {
   }
 
   /**
+   * Whether a stored chunk decodes to exactly {@code bytes[offset, offset + expectedLength)}: for the engine, before
+   * it reuses a stored chunk, which is cheaper than hashing. A raw chunk is compared where it lies, a compressed one
+   * is decoded into {@code scratch} (room for {@code expectedLength}); nothing is allocated.
+   *
+   * @throws CorruptChunkException if the bytes cannot be decoded or have another length
+   */
+  public static boolean holds(byte[] stored, String expectedHash, int expectedLength, byte[] bytes, int offset,
+      byte[] scratch) throws CorruptChunkException {
+    if (stored.length > 0 && stored[0] == RAW) {
+      if (stored.length - 1 != expectedLength) {
+        throw new CorruptChunkException(expectedHash, "holds " + (stored.length - 1) + " bytes, expected "
+            + expectedLength);
+      }
+      return Arrays.equals(stored, 1, stored.length, bytes, offset, offset + expectedLength);
+    }
+    decodeLengthInto(stored, expectedHash, expectedLength, scratch, 0);
+    return Arrays.equals(scratch, 0, expectedLength, bytes, offset, offset + expectedLength);
+  }
+
+  /**
    * Returns the raw bytes of a stored chunk after checking only their length: for a caller that compares them with
    * bytes it holds (the engine, before it reuses a stored chunk), which is cheaper than hashing them.
    *
