@@ -139,7 +139,13 @@ public final class ChunkCodec {
     return raw;
   }
 
-  private static void decodeLengthInto(byte[] stored, String expectedHash, int expectedLength, byte[] raw,
+  /**
+   * Decodes a stored chunk into {@code out[offset, offset + expectedLength)} checking only its length: for a caller
+   * that checks the bytes another way (a restore from the host's own store, against the manifest's fingerprint).
+   *
+   * @throws CorruptChunkException if the bytes cannot be decoded or have another length
+   */
+  public static void decodeLengthInto(byte[] stored, String expectedHash, int expectedLength, byte[] raw,
       int offset) throws CorruptChunkException {
     if (stored.length < 1) {
       throw new CorruptChunkException(expectedHash, "stored chunk is empty");

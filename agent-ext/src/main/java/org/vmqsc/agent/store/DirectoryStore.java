@@ -290,6 +290,10 @@ public final class DirectoryStore implements CheckpointStore {
     }
   }
 
+  @Override public boolean writtenOnlyByThisHost() {
+    return sharing == Sharing.HOST_PRIVATE;
+  }
+
   @Override public ChunkReader openReader() {
     return new PackReader(true);
   }
