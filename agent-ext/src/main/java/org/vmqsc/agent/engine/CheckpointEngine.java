@@ -308,12 +308,12 @@ public final class CheckpointEngine {
         reader = store.openReader();
       }
       try {
-        byte[] stored = reader.read(hash);
+        java.nio.ByteBuffer stored = reader.view(hash);
         if (ChunkCodec.holds(stored, hash, length, buffer, start, scratch)) {
           verified.add(hash);
           return true;
         }
-        ChunkCodec.decode(stored, hash, length, hasher);  // throws if the stored copy is what is wrong
+        ChunkCodec.decodeInto(stored, hash, length, scratch, 0, hasher);  // throws if the stored copy is wrong
       } catch (CorruptChunkException | MissingChunkException damaged) {
         store.dropDamagedChunk(hash);
         return false;

@@ -1,6 +1,7 @@
 package org.vmqsc.agent.engine;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -76,7 +77,7 @@ final class ParallelVerifier implements AutoCloseable {
 
     /** Decodes a chunk into {@code out} and checks it; see the class comment. */
     void check(ChunkRef ref, byte[] out, int offset) throws IOException {
-      byte[] stored = reader.read(ref.hash());
+      ByteBuffer stored = reader.view(ref.hash());
       if (byFingerprint && ref.fingerprint() != null && ChunkRef.isValidFingerprint(ref.fingerprint())) {
         ChunkCodec.decodeLengthInto(stored, ref.hash(), ref.length(), out, offset);
         fingerprinter.fingerprint(out, offset, ref.length(), fingerprint);
