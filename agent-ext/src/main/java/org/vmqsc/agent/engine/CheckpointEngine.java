@@ -43,9 +43,9 @@ import org.vmqsc.agent.store.StoreFullException;
  * again; every other chunk is SHA-256-hashed and, unless the store already holds it, compressed and written. The
  * manifest is written last; until then the checkpoint does not exist.
  *
- * <p>Restoring: every chunk is read, decompressed and hash-checked before its bytes are written out (on up to four
- * threads, see {@link ParallelVerifier}), and the reassembled image appears under
- * its final name only once every chunk passed.
+ * <p>Restoring: every chunk is read, decompressed and checked before its bytes are written out (on up to four
+ * threads, see {@link ParallelVerifier}: against its SHA-256 name, or its fingerprint on a store only this host
+ * writes), and the reassembled image appears under its final name only once every chunk passed.
  */
 public final class CheckpointEngine {
 
