@@ -16,10 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.LongConsumer;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.CheckpointStore;
@@ -70,8 +67,6 @@ public final class CheckpointEngine {
   /** Per VM, never shared across VMs: a guest that crafts fingerprint collisions can only touch its own checkpoints. */
   private final Map<String, FingerprintIndex> knownChunks = new ConcurrentHashMap<>();
   private final Set<String> untrusted = ConcurrentHashMap.newKeySet();
-  /** 1 or 2 threads per checkpoint; 0: a second one only while the host has a core idle. */
-  private final int checkpointThreads;
 
   public CheckpointEngine(CheckpointStore store, Chunker chunker) {
     this(store, chunker, Fingerprinter.xxh3());
@@ -79,18 +74,9 @@ public final class CheckpointEngine {
 
   /** With another fingerprint function: tests use a colliding one. */
   CheckpointEngine(CheckpointStore store, Chunker chunker, Fingerprinter fingerprinter) {
-    this(store, chunker, fingerprinter, Integer.getInteger("vmqsc.checkpointThreads", 0));
-  }
-
-  /** With a fixed number of threads per checkpoint (1 or 2; 0 to decide by the host's load). */
-  CheckpointEngine(CheckpointStore store, Chunker chunker, Fingerprinter fingerprinter, int checkpointThreads) {
-    if (checkpointThreads < 0 || checkpointThreads > 2) {
-      throw new IllegalArgumentException("threads per checkpoint: 0, 1 or 2, got " + checkpointThreads);
-    }
     this.store = store;
     this.chunker = chunker;
     this.fingerprinter = fingerprinter;
-    this.checkpointThreads = checkpointThreads;
   }
 
   public CheckpointStore store() {
@@ -113,9 +99,8 @@ public final class CheckpointEngine {
       throw new IllegalArgumentException("checkpoint " + key + " already exists in " + store.describe());
     }
     try (ChunkGuard.Lease lease = store.guard().open(); ChunkWriter writer = store.openWriter();
-        StoredCopies storedCopies = new StoredCopies(key.vmId());
-        Placer placer = new Placer(key.vmId(), lease, writer, storedCopies, useSecondThread())) {
-      return storeChunks(key, image, attributes, placer, writer);
+        StoredCopies storedCopies = new StoredCopies(key.vmId())) {
+      return storeChunks(key, image, attributes, lease, writer, storedCopies);
     } catch (IOException | RuntimeException e) {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
       String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
@@ -124,18 +109,29 @@ public final class CheckpointEngine {
   }
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
-      Placer placer, ChunkWriter writer) throws IOException {
+      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies) throws IOException {
     FingerprintIndex known = knownChunks(key.vmId());
+    FingerprintIndex next = new FingerprintIndex(chunker.name());
     boolean predictable = known.chunker().equals(chunker.name());
     int expected = -1;  // position in the previous checkpoint of the chunk that probably comes next
     // After a changed chunk: where the chunk it replaced ended in this image, and what followed it. The chunker
     // cuts there again unless the change moved the cut, and then the prediction can carry on.
     long replacedEnd = -1;
     int afterReplaced = -1;
+    SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
     long[] fingerprint = new long[2];
+    ChunkHasher hasher = new ChunkHasher();
     byte[] zeros = new byte[chunker.maxChunkBytes()];
     byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes() + ZeroRuns.MIN_RUN)];
+    byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
+    List<ChunkRef> refs = new ArrayList<>();
     long imageBytes = 0;
+    long zeroBytes = 0;
+    long dedupBytes = 0;
+    long newRawBytes = 0;
+    long storedBytes = 0;
+    long sha256Bytes = 0;
+    int newChunks = 0;
     int start = 0;
     int end = 0;
     boolean endOfImage = false;
@@ -226,199 +222,13 @@ public final class CheckpointEngine {
           replacedEnd = -1;
         }
       }
-      placer.place(buffer, start, length, imageBytes, isZero, hash, fingerprint[0], fingerprint[1]);
       imageBytes += length;
-      start += length;
-    }
-    placer.finish();
-    List<ChunkRef> refs = placer.refs;
-    Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
-        imageBytes, chunker.name(), attributes, refs);
-    writer.commit();  // the chunks must be durable before a manifest names them
-    long manifestBytes = store.putManifest(manifest);
-    knownChunks.put(key.vmId(), placer.next);  // only now: the index holds nothing a durable manifest does not
-    return new CheckpointStats(imageBytes, placer.zeroBytes, placer.dedupBytes, placer.newRawBytes, refs.size(),
-        placer.newChunks, placer.storedBytes + manifestBytes, manifestBytes, placer.sha256Bytes);
-  }
-
-  /**
-   * Whether this checkpoint places its chunks on a second thread: {@link #checkpointThreads} if set, else only
-   * while the host has a core idle (load average at most one less than the cores), so that a busy host's guests do
-   * not lose a core to it.
-   */
-  private boolean useSecondThread() {
-    int cores = Runtime.getRuntime().availableProcessors();
-    if (checkpointThreads > 0) {
-      return checkpointThreads > 1 && cores > 1;
-    }
-    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    return cores > 1 && load >= 0 && load <= cores - 1;
-  }
-
-  /**
-   * What happens to each piece of the image once it is cut and fingerprinted, in image order: a zero run becomes a
-   * zero entry; a chunk the index named is held, checked against the store's copy (and one in
-   * {@link #AUDIT_ONE_IN} SHA-256-hashed); any other chunk is SHA-256-hashed, and compressed and written unless
-   * the store holds it. On the thread that cuts the image, or on a second one: then each chunk's bytes are copied
-   * into one of a few 4 MiB slabs handed over whole, and cutting and fingerprinting (about half of a first
-   * checkpoint's work) overlap with hashing, compressing and writing. The manifest and the index come out the same
-   * either way; the second thread adds the copy, about 2 % of the work.
-   */
-  private final class Placer implements AutoCloseable {
-    private static final int SLAB_BYTES = 4 << 20;
-    private static final Batch END = new Batch(null, List.of());
-
-    final List<ChunkRef> refs = new ArrayList<>();
-    final FingerprintIndex next = new FingerprintIndex(chunker.name());
-    long zeroBytes;
-    long dedupBytes;
-    long newRawBytes;
-    long storedBytes;
-    long sha256Bytes;
-    int newChunks;
-
-    private final String vmId;
-    private final ChunkGuard.Lease lease;
-    private final ChunkWriter writer;
-    private final StoredCopies storedCopies;
-    private final ChunkHasher hasher = new ChunkHasher();
-    private final SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
-    private final byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
-
-    // Only with a second thread:
-    private record Piece(int at, int length, long imageOffset, boolean isZero, String hash, long fingerprintLow,
-        long fingerprintHigh) {}
-
-    private record Batch(byte[] slab, List<Piece> pieces) {}
-
-    private final Thread worker;
-    private final BlockingQueue<Batch> handedOver = new ArrayBlockingQueue<>(2);
-    private final BlockingQueue<byte[]> freeSlabs = new LinkedBlockingQueue<>();
-    private volatile Throwable failure;
-    private volatile boolean stopping;
-    private byte[] slab;
-    private int used;
-    private List<Piece> pieces = new ArrayList<>();
-
-    Placer(String vmId, ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies, boolean secondThread) {
-      this.vmId = vmId;
-      this.lease = lease;
-      this.writer = writer;
-      this.storedCopies = storedCopies;
-      if (!secondThread) {
-        worker = null;
-        return;
-      }
-      for (int i = 0; i < 3; i++) {  // one being filled, one handed over, one being placed
-        freeSlabs.add(new byte[Math.max(SLAB_BYTES, chunker.maxChunkBytes())]);
-      }
-      slab = freeSlabs.remove();
-      worker = new Thread(this::work, "vmqsc-checkpoint-" + vmId);
-      worker.setDaemon(true);
-      worker.start();
-    }
-
-    /** Places the piece {@code buffer[start, start + length)}, or hands it over to the second thread. */
-    void place(byte[] buffer, int start, int length, long imageOffset, boolean isZero, String hash,
-        long fingerprintLow, long fingerprintHigh) throws IOException {
-      if (worker == null) {
-        placeNow(buffer, start, length, imageOffset, isZero, hash, fingerprintLow, fingerprintHigh);
-        return;
-      }
-      rethrowFailure();
-      if (!isZero && used + length > slab.length) {
-        handOver();
-      }
-      pieces.add(new Piece(used, length, imageOffset, isZero, hash, fingerprintLow, fingerprintHigh));
-      if (!isZero) {
-        System.arraycopy(buffer, start, slab, used, length);
-        used += length;
-      }
-    }
-
-    /** Returns once every piece is placed; throws what placing one threw. */
-    void finish() throws IOException {
-      if (worker == null) {
-        return;
-      }
-      handOver();
-      put(END);
-      try {
-        worker.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted while chunks were being placed");
-      }
-      rethrowFailure();
-    }
-
-    private void handOver() throws IOException {
-      put(new Batch(slab, pieces));
-      pieces = new ArrayList<>();
-      used = 0;
-      try {
-        slab = freeSlabs.take();  // the second thread gives every slab back, failed or not
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted while chunks were being placed");
-      }
-      rethrowFailure();
-    }
-
-    private void put(Batch batch) throws IOException {
-      try {
-        handedOver.put(batch);  // the second thread takes every batch, failed or not
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted while chunks were being placed");
-      }
-    }
-
-    private void rethrowFailure() throws IOException {
-      Throwable failed = failure;
-      if (failed instanceof IOException io) {
-        throw io;
-      } else if (failed instanceof RuntimeException runtime) {
-        throw runtime;
-      } else if (failed instanceof Error error) {
-        throw error;
-      }
-    }
-
-    /** The second thread: places each batch's pieces in order; after a failure it only gives the slabs back. */
-    private void work() {
-      while (true) {
-        Batch batch;
-        try {
-          batch = handedOver.take();
-        } catch (InterruptedException e) {
-          return;
-        }
-        if (batch == END) {
-          return;
-        }
-        for (Piece piece : batch.pieces()) {
-          if (failure != null || stopping) {
-            break;
-          }
-          try {
-            placeNow(batch.slab(), piece.at(), piece.length(), piece.imageOffset(), piece.isZero(), piece.hash(),
-                piece.fingerprintLow(), piece.fingerprintHigh());
-          } catch (Throwable t) {
-            failure = t;
-          }
-        }
-        freeSlabs.add(batch.slab());
-      }
-    }
-
-    private void placeNow(byte[] buffer, int start, int length, long imageOffset, boolean isZero, String hash,
-        long fingerprintLow, long fingerprintHigh) throws IOException {
       if (isZero) {
         refs.add(ChunkRef.zeros(length));  // memory exclusion: zeros cost nothing but a manifest entry
         next.addZero(length);
         zeroBytes += length;
-        return;
+        start += length;
+        continue;
       }
       if (hash != null) {
         lease.hold(hash);  // before the existence check: see ChunkGuard
@@ -430,8 +240,8 @@ public final class CheckpointEngine {
           sha256Bytes += length;
           String actual = hasher.hash(buffer, start, length);
           if (!actual.equals(hash)) {
-            untrusted.add(vmId);
-            throw new IOException("chunk at image offset " + imageOffset + " has the fingerprint of chunk "
+            untrusted.add(key.vmId());
+            throw new IOException("chunk at image offset " + (imageBytes - length) + " has the fingerprint of chunk "
                 + hash + " but hashes to " + actual + "; this VM's checkpoints now SHA-256-hash every chunk");
           }
         }
@@ -451,33 +261,17 @@ public final class CheckpointEngine {
           newChunks++;
         }
       }
-      refs.add(new ChunkRef(hash, length, FingerprintIndex.toHex(fingerprintLow, fingerprintHigh)));
-      next.add(fingerprintLow, fingerprintHigh, length, hash);
+      refs.add(new ChunkRef(hash, length, FingerprintIndex.toHex(fingerprint[0], fingerprint[1])));
+      next.add(fingerprint[0], fingerprint[1], length, hash);
+      start += length;
     }
-
-    /**
-     * Stops the second thread, if any, and waits for it, before the writer and the lease it uses are closed (on
-     * success it has already ended).
-     */
-    @Override public void close() {
-      if (worker == null) {
-        return;
-      }
-      stopping = true;
-      handedOver.clear();
-      handedOver.offer(END);
-      boolean interrupted = false;
-      while (worker.isAlive()) {
-        try {
-          worker.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
+        imageBytes, chunker.name(), attributes, refs);
+    writer.commit();  // the chunks must be durable before a manifest names them
+    long manifestBytes = store.putManifest(manifest);
+    knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
+    return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
+        storedBytes + manifestBytes, manifestBytes, sha256Bytes);
   }
 
   /**
