@@ -23,6 +23,7 @@ import org.vmqsc.agent.store.CheckpointStore;
 import org.vmqsc.agent.store.ChunkCodec;
 import org.vmqsc.agent.store.ChunkGuard;
 import org.vmqsc.agent.store.ChunkHasher;
+import org.vmqsc.agent.store.ChunkReader;
 import org.vmqsc.agent.store.ChunkWriter;
 import org.vmqsc.agent.store.ChunkRef;
 import org.vmqsc.agent.store.CorruptChunkException;
@@ -39,9 +40,9 @@ import org.vmqsc.agent.store.StoreFullException;
  * again; every other chunk is SHA-256-hashed and, unless the store already holds it, compressed and written. The
  * manifest is written last; until then the checkpoint does not exist.
  *
- * <p>Restoring: every chunk is read, decompressed and hash-checked before its bytes are written out (on up to four
- * threads, see {@link ParallelVerifier}), and the reassembled image appears under
- * its final name only once every chunk passed.
+ * <p>Restoring: every chunk is read, decompressed and checked before its bytes are written out (on up to four
+ * threads, see {@link ParallelVerifier}: against its SHA-256 name, or its fingerprint on a store only this host
+ * writes), and the reassembled image appears under its final name only once every chunk passed.
  */
 public final class CheckpointEngine {
 
@@ -97,8 +98,9 @@ public final class CheckpointEngine {
     if (store.manifest(key).isPresent()) {
       throw new IllegalArgumentException("checkpoint " + key + " already exists in " + store.describe());
     }
-    try (ChunkGuard.Lease lease = store.guard().open(); ChunkWriter writer = store.openWriter()) {
-      return storeChunks(key, image, attributes, lease, writer);
+    try (ChunkGuard.Lease lease = store.guard().open(); ChunkWriter writer = store.openWriter();
+        StoredCopies storedCopies = new StoredCopies(key.vmId())) {
+      return storeChunks(key, image, attributes, lease, writer, storedCopies);
     } catch (IOException | RuntimeException e) {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
       String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
@@ -107,7 +109,7 @@ public final class CheckpointEngine {
   }
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
-      ChunkGuard.Lease lease, ChunkWriter writer) throws IOException {
+      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies) throws IOException {
     FingerprintIndex known = knownChunks(key.vmId());
     FingerprintIndex next = new FingerprintIndex(chunker.name());
     boolean predictable = known.chunker().equals(chunker.name());
@@ -123,7 +125,6 @@ public final class CheckpointEngine {
     byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes() + ZeroRuns.MIN_RUN)];
     byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
     List<ChunkRef> refs = new ArrayList<>();
-    Set<String> verified = new HashSet<>();
     long imageBytes = 0;
     long zeroBytes = 0;
     long dedupBytes = 0;
@@ -233,7 +234,7 @@ public final class CheckpointEngine {
         lease.hold(hash);  // before the existence check: see ChunkGuard
         if (!writer.has(hash)) {
           hash = null;  // collected since the previous checkpoint: hash and store it afresh
-        } else if (!storedCopyIntact(key.vmId(), hash, buffer, start, length, verified, hasher)) {
+        } else if (!storedCopies.intact(hash, buffer, start, length, hasher)) {
           hash = null;  // damaged in the store, now dropped: hash and store it afresh
         } else if (auditDraw.nextInt(AUDIT_ONE_IN) == 0) {
           sha256Bytes += length;
@@ -251,7 +252,7 @@ public final class CheckpointEngine {
         hash = hasher.hash(buffer, start, length);
         sha256Bytes += length;
         lease.hold(hash);
-        if (writer.has(hash) && storedCopyIntact(key.vmId(), hash, buffer, start, length, verified, hasher)) {
+        if (writer.has(hash) && storedCopies.intact(hash, buffer, start, length, hasher)) {
           dedupBytes += length;
         } else {
           int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
@@ -274,36 +275,59 @@ public final class CheckpointEngine {
   }
 
   /**
-   * Whether the store's copy of a chunk this checkpoint is about to reuse holds exactly {@code length} bytes from
-   * {@code buffer}: a chunk damaged since it was written must not spread into a new checkpoint, which would then be
-   * reported complete and fail only at flush or restore. A damaged copy (one that no longer hashes to its name) is
-   * dropped from the store, and the caller writes the chunk afresh. A chunk this checkpoint's writer added itself,
-   * or already checked, is not read again.
-   *
-   * @throws IOException when the stored copy is intact but holds other bytes: the fingerprint index does not
-   *     describe this memory (see {@link #AUDIT_ONE_IN}), and this VM's checkpoints now hash every chunk
+   * Reads back the store's copies of the chunks one checkpoint reuses, through one reader kept open for the whole
+   * checkpoint: a reused chunk's copy usually follows the one before it in a pack, so most reads are served from
+   * the reader's read-ahead instead of opening the pack again per chunk, which cost more than the rest of an
+   * unchanged chunk's work.
    */
-  private boolean storedCopyIntact(String vmId, String hash, byte[] buffer, int start, int length,
-      Set<String> verified, ChunkHasher hasher) throws IOException {
-    if (verified.contains(hash) || !store.hasChunk(hash)) {
-      return true;
+  private final class StoredCopies implements AutoCloseable {
+    private final String vmId;
+    private final Set<String> verified = new HashSet<>();
+    private final byte[] scratch = new byte[chunker.maxChunkBytes()];
+    private ChunkReader reader;
+
+    StoredCopies(String vmId) {
+      this.vmId = vmId;
     }
-    byte[] stored;
-    try {
-      stored = store.readChunk(hash);
-      byte[] raw = ChunkCodec.decodeLength(stored, hash, length);
-      if (Arrays.equals(raw, 0, length, buffer, start, start + length)) {
-        verified.add(hash);
+
+    /**
+     * Whether the store's copy of a chunk this checkpoint is about to reuse holds exactly {@code length} bytes
+     * from {@code buffer}: a chunk damaged since it was written must not spread into a new checkpoint, which would
+     * then be reported complete and fail only at flush or restore. A damaged copy (one that no longer hashes to
+     * its name) is dropped from the store, and the caller writes the chunk afresh. A chunk this checkpoint's
+     * writer added itself, or already checked, is not read again.
+     *
+     * @throws IOException when the stored copy is intact but holds other bytes: the fingerprint index does not
+     *     describe this memory (see {@link #AUDIT_ONE_IN}), and this VM's checkpoints now hash every chunk
+     */
+    boolean intact(String hash, byte[] buffer, int start, int length, ChunkHasher hasher) throws IOException {
+      if (verified.contains(hash) || !store.hasChunk(hash)) {
         return true;
       }
-      ChunkCodec.decode(stored, hash, length, hasher);  // throws if the stored copy is what is wrong
-    } catch (CorruptChunkException | MissingChunkException damaged) {
-      store.dropDamagedChunk(hash);
-      return false;
+      if (reader == null) {
+        reader = store.openReader();
+      }
+      try {
+        java.nio.ByteBuffer stored = reader.view(hash);
+        if (ChunkCodec.holds(stored, hash, length, buffer, start, scratch)) {
+          verified.add(hash);
+          return true;
+        }
+        ChunkCodec.decodeInto(stored, hash, length, scratch, 0, hasher);  // throws if the stored copy is wrong
+      } catch (CorruptChunkException | MissingChunkException damaged) {
+        store.dropDamagedChunk(hash);
+        return false;
+      }
+      untrusted.add(vmId);
+      throw new IOException("a chunk of the image has the fingerprint of chunk " + hash
+          + " but other bytes; this VM's checkpoints now SHA-256-hash every chunk");
     }
-    untrusted.add(vmId);
-    throw new IOException("a chunk of the image has the fingerprint of chunk " + hash
-        + " but other bytes; this VM's checkpoints now SHA-256-hash every chunk");
+
+    @Override public void close() throws IOException {
+      if (reader != null) {
+        reader.close();
+      }
+    }
   }
 
   /**

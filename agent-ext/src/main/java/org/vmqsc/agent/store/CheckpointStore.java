@@ -32,6 +32,16 @@ public interface CheckpointStore {
    */
   byte[] readChunk(String hash) throws IOException;
 
+  /**
+   * True when only this host's agent ever writes this store (the host's staging store, a directory only the agent
+   * may open): then whoever could change a chunk in it could change its manifest as well, and a restore may check
+   * chunks against the manifest's fingerprints instead of their SHA-256 names (see the engine's README). False by
+   * default: a store other hosts write too is checked by SHA-256.
+   */
+  default boolean writtenOnlyByThisHost() {
+    return false;
+  }
+
   /** For reading many chunks (a restore); by default each read is a {@link #readChunk}. */
   default ChunkReader openReader() {
     return new ChunkReader() {

@@ -1,6 +1,7 @@
 package org.vmqsc.agent.store;
 
 import com.github.luben.zstd.Zstd;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Exception;
@@ -107,6 +108,87 @@ public final class ChunkCodec {
   }
 
   /**
+   * Whether a stored chunk decodes to exactly {@code bytes[offset, offset + expectedLength)}: for the engine, before
+   * it reuses a stored chunk, which is cheaper than hashing. A raw chunk is compared where it lies, a compressed one
+   * is decoded into {@code scratch} (room for {@code expectedLength}); nothing is allocated.
+   *
+   * @throws CorruptChunkException if the bytes cannot be decoded or have another length
+   */
+  public static boolean holds(byte[] stored, String expectedHash, int expectedLength, byte[] bytes, int offset,
+      byte[] scratch) throws CorruptChunkException {
+    if (stored.length > 0 && stored[0] == RAW) {
+      if (stored.length - 1 != expectedLength) {
+        throw new CorruptChunkException(expectedHash, "holds " + (stored.length - 1) + " bytes, expected "
+            + expectedLength);
+      }
+      return Arrays.equals(stored, 1, stored.length, bytes, offset, offset + expectedLength);
+    }
+    decodeLengthInto(stored, expectedHash, expectedLength, scratch, 0);
+    return Arrays.equals(scratch, 0, expectedLength, bytes, offset, offset + expectedLength);
+  }
+
+  /**
+   * {@link #holds(byte[], String, int, byte[], int, byte[])} on a stored chunk in a buffer (from its position to
+   * its limit, which are left as they are), such as a {@link ChunkReader#view}: compared and decoded where it lies.
+   */
+  public static boolean holds(ByteBuffer stored, String expectedHash, int expectedLength, byte[] bytes, int offset,
+      byte[] scratch) throws CorruptChunkException {
+    int at = stored.position();
+    int storedLength = stored.remaining();
+    if (storedLength > 0 && stored.get(at) == RAW) {
+      if (storedLength - 1 != expectedLength) {
+        throw new CorruptChunkException(expectedHash, "holds " + (storedLength - 1) + " bytes, expected "
+            + expectedLength);
+      }
+      return stored.slice(at + 1, expectedLength).mismatch(ByteBuffer.wrap(bytes, offset, expectedLength)) < 0;
+    }
+    decodeLengthInto(stored, expectedHash, expectedLength, scratch, 0);
+    return Arrays.equals(scratch, 0, expectedLength, bytes, offset, offset + expectedLength);
+  }
+
+  /**
+   * {@link #decodeInto(byte[], String, int, byte[], int, ChunkHasher)} on a stored chunk in a buffer (from its
+   * position to its limit, left as they are).
+   */
+  public static void decodeInto(ByteBuffer stored, String expectedHash, int expectedLength, byte[] out, int offset,
+      ChunkHasher hasher) throws CorruptChunkException {
+    decodeLengthInto(stored, expectedHash, expectedLength, out, offset);
+    String actual = hasher.hash(out, offset, expectedLength);
+    if (!actual.equals(expectedHash)) {
+      throw new CorruptChunkException(expectedHash, "content hashes to " + actual);
+    }
+  }
+
+  /** {@link #decodeLengthInto(byte[], String, int, byte[], int)} on a stored chunk in a buffer (left as it is). */
+  public static void decodeLengthInto(ByteBuffer stored, String expectedHash, int expectedLength, byte[] out,
+      int offset) throws CorruptChunkException {
+    int at = stored.position();
+    int storedLength = stored.remaining();
+    byte tag = storedLength > 0 ? stored.get(at) : 0;
+    if (tag == RAW) {
+      if (storedLength - 1 != expectedLength) {
+        throw new CorruptChunkException(expectedHash, "holds " + (storedLength - 1) + " bytes, expected "
+            + expectedLength);
+      }
+      stored.get(at + 1, out, offset, expectedLength);
+    } else if (tag == LZ4) {
+      int n;
+      try {
+        n = DECOMPRESSOR.decompress(stored, at + 1, storedLength - 1, ByteBuffer.wrap(out), offset, expectedLength);
+      } catch (LZ4Exception e) {
+        throw new CorruptChunkException(expectedHash, "LZ4 block is damaged (" + e.getMessage() + ")");
+      }
+      if (n != expectedLength) {
+        throw new CorruptChunkException(expectedHash, "decompressed to " + n + " bytes, expected " + expectedLength);
+      }
+    } else {
+      byte[] copy = new byte[storedLength];  // zstd frames of earlier versions, and the errors
+      stored.get(at, copy);
+      decodeLengthInto(copy, expectedHash, expectedLength, out, offset);
+    }
+  }
+
+  /**
    * Returns the raw bytes of a stored chunk after checking only their length: for a caller that compares them with
    * bytes it holds (the engine, before it reuses a stored chunk), which is cheaper than hashing them.
    *
@@ -119,7 +201,13 @@ public final class ChunkCodec {
     return raw;
   }
 
-  private static void decodeLengthInto(byte[] stored, String expectedHash, int expectedLength, byte[] raw,
+  /**
+   * Decodes a stored chunk into {@code out[offset, offset + expectedLength)} checking only its length: for a caller
+   * that checks the bytes another way (a restore from the host's own store, against the manifest's fingerprint).
+   *
+   * @throws CorruptChunkException if the bytes cannot be decoded or have another length
+   */
+  public static void decodeLengthInto(byte[] stored, String expectedHash, int expectedLength, byte[] raw,
       int offset) throws CorruptChunkException {
     if (stored.length < 1) {
       throw new CorruptChunkException(expectedHash, "stored chunk is empty");

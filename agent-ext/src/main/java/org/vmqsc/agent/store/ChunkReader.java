@@ -1,6 +1,7 @@
 package org.vmqsc.agent.store;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * Reads many chunks of one store, as a restore does: a store may keep files open and buffers allocated between
@@ -10,6 +11,15 @@ public interface ChunkReader extends AutoCloseable {
 
   /** Same contract as {@link CheckpointStore#readChunk}. */
   byte[] read(String hash) throws IOException;
+
+  /**
+   * The stored (encoded) bytes of a chunk, from the buffer's position to its limit, without copying them out of
+   * the reader's own buffer: valid only until the next call on this reader, and not to be written. Otherwise the
+   * same contract as {@link #read}. By default a {@link #read} wrapped.
+   */
+  default ByteBuffer view(String hash) throws IOException {
+    return ByteBuffer.wrap(read(hash));
+  }
 
   @Override void close() throws IOException;
 }

@@ -290,6 +290,10 @@ public final class DirectoryStore implements CheckpointStore {
     }
   }
 
+  @Override public boolean writtenOnlyByThisHost() {
+    return sharing == Sharing.HOST_PRIVATE;
+  }
+
   @Override public ChunkReader openReader() {
     return new PackReader(true);
   }
@@ -301,6 +305,8 @@ public final class DirectoryStore implements CheckpointStore {
    * much ahead as the one before (up to {@value #MAX_READ_AHEAD} bytes), and the records that follow are served
    * from memory; the first request elsewhere drops back to reading just the record.
    */
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
   private final class PackReader implements ChunkReader {
 
     private static final int MAX_READ_AHEAD = 1 << 20;
@@ -313,13 +319,19 @@ public final class DirectoryStore implements CheckpointStore {
     private long windowStart;  // pack offset of window[0]; the window holds window.limit() bytes
     private long lastRecordEnd = -1;
     private int readAhead;
-    private final byte[] storedHash = new byte[32];
 
     PackReader(boolean many) {
       this.many = many;
     }
 
     @Override public byte[] read(String hash) throws IOException {
+      ByteBuffer view = view(hash);
+      byte[] encoded = new byte[view.remaining()];
+      view.get(encoded);
+      return encoded;
+    }
+
+    @Override public ByteBuffer view(String hash) throws IOException {
       if (!ChunkHasher.isValidHex(hash)) {
         throw new IllegalArgumentException("not a chunk hash: " + hash);
       }
@@ -341,16 +353,24 @@ public final class DirectoryStore implements CheckpointStore {
           throw new CorruptChunkException(hash, "truncated: its pack " + location.pack().getFileName()
               + " ends before the chunk does");
         }
-        record.get(storedHash);
-        if (!HEX.formatHex(storedHash).equals(hash) || record.getInt() != location.length()) {
+        int at = record.position();
+        if (!namesHash(record, at, hash) || record.getInt(at + 32) != location.length()) {
           throw new CorruptChunkException(hash, "its record header in pack " + location.pack().getFileName()
               + " is damaged");
         }
-        byte[] encoded = new byte[location.length()];
-        record.get(encoded);
-        return encoded;
+        return record.position(at + RECORD_HEADER);
       }
       throw new MissingChunkException(hash, describe());
+    }
+
+    /** Whether the 32 bytes at {@code buffer[at]} are the SHA-256 {@code hash} (64 lower-case hex digits) names. */
+    private static boolean namesHash(ByteBuffer buffer, int at, String hash) {
+      int differ = 0;
+      for (int i = 0; i < 32; i++) {
+        int b = buffer.get(at + i);
+        differ |= (hash.charAt(2 * i) ^ HEX_DIGITS[(b >>> 4) & 15]) | (hash.charAt(2 * i + 1) ^ HEX_DIGITS[b & 15]);
+      }
+      return differ == 0;
     }
 
     /** The record (header and encoded chunk) at {@code location}, from the window or read into it. */

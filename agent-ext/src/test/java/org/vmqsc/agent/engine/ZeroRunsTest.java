@@ -106,6 +106,27 @@ public class ZeroRunsTest {
     assertArrayEquals(image, restore(SECOND, store));
   }
 
+  @Test public void scatteredZeroPagesAreWrittenAndLongRunsLeftAsHoles() throws IOException, InterruptedException {
+    // Single zero pages between others (written as zeros), one long run (a hole), and a zero page at the end.
+    byte[] image = new byte[400 * PAGE];
+    Random random = new Random(5);
+    for (int page = 0; page < 399; page++) {
+      if (page % 3 != 2 && (page < 100 || page >= 300)) {
+        for (int i = 0; i < PAGE; i++) {
+          image[page * PAGE + i] = (byte) random.nextInt();
+        }
+      }
+    }
+    DirectoryStore store = DirectoryStore.open("staging", tmp.getRoot().toPath().resolve("staging"));
+    new CheckpointEngine(store, new FixedChunker(1)).store(FIRST, new ByteArrayInputStream(image), Map.of());
+    Path target = tmp.getRoot().toPath().resolve("restored.img");
+    CheckpointEngine.restoreToFile(FIRST, store, target, null);
+    assertArrayEquals(image, Files.readAllBytes(target));
+    long allocated = allocatedBytes(target);
+    assumeTrue("this file system reports no allocation", allocated >= 0);
+    assertTrue("allocated " + allocated + " of " + image.length, allocated < image.length * 3 / 4);
+  }
+
   @Test public void restoreToFileLeavesZeroPagesAsHoles() throws IOException, InterruptedException {
     byte[] image = new byte[512 * PAGE];
     for (int i = 0; i < PAGE; i++) {
