@@ -49,14 +49,17 @@ public final class LabMachines implements GuestMachines {
   private final Map<String, java.util.List<Taken>> taken = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final Connect connect;
-  private final KvmDriver driver;
+  /**
+   * One driver, on its own libvirt connection, per guest: libvirtd serves at most five calls of one connection at a
+   * time and holds the rest back, and a guest's pause must not wait behind another guest's snapshot.
+   */
+  private final Map<String, KvmDriver> drivers = new java.util.concurrent.ConcurrentHashMap<>();
   private final Path home;
   /** The running guests' disks: where QEMU (user libvirt-qemu) can reach them, unlike the agent's own folder. */
   private final Path disksHome;
 
-  private LabMachines(Connect connect, KvmDriver driver, Path home, Path disksHome) {
+  private LabMachines(Connect connect, Path home, Path disksHome) {
     this.connect = connect;
-    this.driver = driver;
     this.home = home;
     this.disksHome = disksHome;
   }
@@ -70,7 +73,7 @@ public final class LabMachines implements GuestMachines {
       SafeFiles.deleteTree(disks); // a new agent process runs no guest: what an earlier one left serves nobody
       Files.createDirectories(disks);
       disks.toFile().setExecutable(true, false);
-      return new LabMachines(connect, new KvmDriver(connect, dir.resolve("scratch")), dir, disks);
+      return new LabMachines(connect, dir, disks);
     } catch (LibvirtException e) {
       throw new IOException("agent " + agentName + ": cannot reach libvirtd at " + LabGuest.URI + ": " + e.getMessage(), e);
     }
@@ -91,16 +94,16 @@ public final class LabMachines implements GuestMachines {
   }
 
   @Override public void pause(String name) throws IOException {
-    driver.pause(name);
+    driver(name).pause(name);
   }
 
   @Override public void resume(String name) throws IOException {
-    driver.resume(name);
+    driver(name).resume(name);
   }
 
   @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks)
       throws IOException {
-    Capture capture = driver.checkpointPaused(name, running, memory);
+    Capture capture = driver(name).checkpointPaused(name, running, memory);
     taken.computeIfAbsent(name, n -> new java.util.ArrayList<>()).add(new Taken(disks, capture.frozenDisks().values()));
     for (Map.Entry<String, Path> frozen : capture.frozenDisks().entrySet()) {
       Path copy = DiskChains.copyFrozen(frozen.getValue(), chainDir(disks, frozen.getKey()));
@@ -123,7 +126,7 @@ public final class LabMachines implements GuestMachines {
     }
     int local = freeUdpPort();
     taken.remove(name);
-    driver.restore(name, memoryImage, frozen, xml -> withNicPorts(xml, relayEnd.getPort(), local), true);
+    driver(name).restore(name, memoryImage, frozen, xml -> withNicPorts(xml, relayEnd.getPort(), local), true);
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
   }
 
@@ -144,12 +147,29 @@ public final class LabMachines implements GuestMachines {
     if (from <= 0) return; // nothing older, or a checkpoint of another instance of the guest
     java.util.List<Path> keep = new java.util.ArrayList<>();
     for (Taken t : list.subList(from, list.size())) keep.addAll(t.frozen());
-    driver.collectDisks(name, keep);
+    driver(name).collectDisks(name, keep);
     list.subList(0, from).clear();
+  }
+
+  /** The guest's driver, opened on first use. */
+  private KvmDriver driver(String name) throws IOException {
+    KvmDriver d = drivers.get(name);
+    if (d != null) return d;
+    try {
+      d = new KvmDriver(LabGuest.connect(), home.resolve("scratch"));
+    } catch (LibvirtException e) {
+      throw new IOException("cannot reach libvirtd for " + name + ": " + e.getMessage(), e);
+    }
+    KvmDriver raced = drivers.putIfAbsent(name, d);
+    if (raced == null) return d;
+    d.close();
+    return raced;
   }
 
   @Override public void destroy(String name) {
     taken.remove(name);
+    KvmDriver driver = drivers.remove(name);
+    if (driver != null) driver.close();
     try {
       Domain d = connect.domainLookupByName(name);
       if (d.isActive() == 1) d.destroy();
@@ -197,6 +217,12 @@ public final class LabMachines implements GuestMachines {
   }
 
   @Override public void close() {
-    driver.close();
+    drivers.values().forEach(KvmDriver::close);
+    drivers.clear();
+    try {
+      connect.close();
+    } catch (LibvirtException ignored) {
+      // the daemon is gone
+    }
   }
 }

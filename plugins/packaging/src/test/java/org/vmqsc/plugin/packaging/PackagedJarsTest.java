@@ -129,9 +129,19 @@ public class PackagedJarsTest {
     assertTrue(entries("vmqsc-common").contains("org/vmqsc/plugin/command/VmqscCommand.class"));
   }
 
+  /**
+   * Our own class in libvirt-java's package (it calls what the binding does not bind, through the binding's
+   * pointers); the agent's and management server's libvirt-java stay theirs.
+   */
+  private static final List<String> OURS_IN_FOREIGN_PACKAGES = List.of("org/libvirt/", "org/libvirt/ExtraCalls.class",
+      "org/libvirt/ExtraCalls$Virt.class");
+
   private static void assertNoneOf(String module, List<String> prefixes) throws IOException {
     List<String> found = new ArrayList<>();
-    for (String n : entries(module)) for (String p : prefixes) if (n.startsWith(p)) found.add(n);
+    for (String n : entries(module)) {
+      if (OURS_IN_FOREIGN_PACKAGES.contains(n)) continue;
+      for (String p : prefixes) if (n.startsWith(p)) found.add(n);
+    }
     assertFalse(module + " must not hold " + found.stream().limit(5).toList(), !found.isEmpty());
   }
 
