@@ -139,6 +139,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       Traffic traffic = inputs.get(i);
       Scenario s = new ScenarioBuilder().timeModel(time).costModel(cost).vmsPerHost(vmsPerHost)
           .basePeriod(basePeriod(traffic, cost)).failures(vmFailures, hostFailures).classes(classes).maxK(maxK)
+          .hostMtbf(hostMtbfHours * 3600)
           .seed(seed).build(traffic);
       String label = (i + 1) + "/" + inputs.size() + " " + s.name();
       for (Simulation.Outcome o : evaluation.run(s, names, (done, total) -> bar.show(label, done, total))) rows.add(o.metrics());

@@ -69,6 +69,19 @@ public class EvaluateCommandTest {
     assertTrue(md, md.contains("T0 = 47.83 s (this run used 47.83 s)"));
   }
 
+  @Test public void theHostMtbfReachesTheAdvisedClasses() throws Exception {
+    // Hosts failing every three minutes make rework after a failure dear: every VM SI; hosts that never fail make
+    // storage the only cost: every VM MI at the largest period allowed.
+    for (String[] c : new String[][] {{"0.05", "class_per_vm` SI SI"}, {"100000", "class_per_vm` MI_4 MI_4"}}) {
+      Path o = tmp.newFolder("mtbf" + c[0]).toPath();
+      assertEquals(err.toString(), 0, run("evaluate", "--workload", "paper:periods=6", "--classes", "advised",
+          "--host-mtbf-hours", c[0], "--protocols", "vmqsc", "--vm-failures", "0", "--host-failures", "0",
+          "--out", o.toString()));
+      String md = Files.readString(o.resolve("results.md"));
+      assertTrue(md, md.contains(c[1]));
+    }
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
