@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.Assume;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Rule;
@@ -32,19 +31,7 @@ public class DiskChainsTest {
   private Path active;
 
   @BeforeClass public static void needsQemuImg() {
-    boolean present;
-    try {
-      present = new ProcessBuilder("qemu-img", "--version").start().waitFor() == 0;
-    } catch (IOException | InterruptedException e) {
-      present = false;
-    }
-    if (!present) {
-      System.out.println("DiskChainsTest skipped: no qemu-img (run .ci/setup-kvm.sh)");
-      if ("true".equals(System.getenv("CI"))) {
-        fail("CI=true but no qemu-img");
-      }
-    }
-    Assume.assumeTrue(present);
+    QemuImgRequired.check("DiskChainsTest");
   }
 
   private static void write(Path file, int pattern) throws IOException {

@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.Assume;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Rule;
@@ -50,19 +49,7 @@ public class KvmDiskCutFaultTest {
   private Path data;
 
   @BeforeClass public static void needsQemuImg() {
-    boolean present;
-    try {
-      present = new ProcessBuilder("qemu-img", "--version").start().waitFor() == 0;
-    } catch (IOException | InterruptedException e) {
-      present = false;
-    }
-    if (!present) {
-      System.out.println("KvmDiskCutFaultTest skipped: no qemu-img (run .ci/setup-kvm.sh)");
-      if ("true".equals(System.getenv("CI"))) {
-        fail("CI=true but no qemu-img");
-      }
-    }
-    Assume.assumeTrue(present);
+    QemuImgRequired.check("KvmDiskCutFaultTest");
   }
 
   @Before public void setUp() throws Exception {
