@@ -82,6 +82,9 @@ public final class KvmDriver implements HypervisorDriver {
   record DiskSource(String target, Path file, String format) {}
 
   /** A guest stopped by pause(): when, and the overlays prepared for its disks. */
+  /** Cuts prepared by {@link #prepareCut} and not paused yet (their pausedAtNanos is 0). */
+  private final Map<String, PendingCut> prepared = new ConcurrentHashMap<>();
+
   private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays,
       List<String> targets, boolean backgroundOn, String backgroundRefusal) {}
 
@@ -142,6 +145,7 @@ public final class KvmDriver implements HypervisorDriver {
    */
   public void resume(String vmId) throws IOException {
     Domain domain = domain(vmId);
+    dropPrepared(vmId, domain);
     PendingCut cut = pending.remove(vmId);
     if (cut != null) {
       deleteQuietly(cut.overlays().values());
@@ -154,11 +158,18 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  @Override public void pause(String vmId) throws IOException {
+  /**
+   * Does, while the guest still runs, everything a cut needs before the stop (the overlays — qemu-img takes tens of
+   * milliseconds —, the disk list, the background-snapshot capability), so that {@link #pause} only stops it. A
+   * caller that pauses several guests at one boundary prepares them all first: none waits paused for another's
+   * preparation. A prepared cut that is not used is dropped by {@link #resume} or the next restore.
+   */
+  public void prepareCut(String vmId) throws IOException {
     Domain domain = domain(vmId);
     if (pending.containsKey(vmId)) {
       throw new IOException(vmId + " is already paused for a checkpoint");
     }
+    dropPrepared(vmId, domain);
     try {
       // Also loads the state call the pause measurement polls, before the clock runs.
       if (states.state(domain) != ExtraCalls.STATE_RUNNING) {
@@ -177,8 +188,6 @@ public final class KvmDriver implements HypervisorDriver {
     Map<String, Path> overlays = new LinkedHashMap<>();
     boolean backgroundOn = false;
     try {
-      // Everything that can be done while the guest runs is done before the stop, to keep the pause short: the
-      // overlays (qemu-img takes tens of milliseconds), the disk list, the background-snapshot capability.
       for (DiskSource disk : disks.values()) {
         Path overlay = DiskChains.overlayNextTo(disk.file(), "ck");
         DiskChains.createOverlay(overlay, disk.file(), disk.format(), virtualSize(domain, disk));
@@ -193,12 +202,8 @@ public final class KvmDriver implements HypervisorDriver {
           refusal = refused.getMessage();
         }
       }
-      domain.suspend();
-      // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
-      // back), while the time libvirt takes before it sends QEMU the stop is not pause.
-      long pausedAt = System.nanoTime();
-      pending.put(vmId, new PendingCut(pausedAt, disks, overlays, diskTargets(xml), backgroundOn, refusal));
-    } catch (IOException | LibvirtException | RuntimeException e) {
+      prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal));
+    } catch (IOException | RuntimeException e) {
       deleteQuietly(overlays.values());
       if (backgroundOn) {
         capabilityOffQuietly(domain);
@@ -206,8 +211,42 @@ public final class KvmDriver implements HypervisorDriver {
       if (e instanceof IOException io) {
         throw io;
       }
+      throw new IOException("could not prepare a cut of " + vmId + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override public void pause(String vmId) throws IOException {
+    if (pending.containsKey(vmId)) {
+      throw new IOException(vmId + " is already paused for a checkpoint");
+    }
+    PendingCut ready = prepared.remove(vmId);
+    if (ready == null) {
+      prepareCut(vmId);
+      ready = prepared.remove(vmId);
+    }
+    Domain domain = domain(vmId);
+    try {
+      domain.suspend();
+      // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
+      // back), while the time libvirt takes before it sends QEMU the stop is not pause.
+      long pausedAt = System.nanoTime();
+      pending.put(vmId, new PendingCut(pausedAt, ready.disks(), ready.overlays(), ready.targets(), ready.backgroundOn(),
+          ready.backgroundRefusal()));
+    } catch (LibvirtException | RuntimeException e) {
+      deleteQuietly(ready.overlays().values());
+      if (ready.backgroundOn()) {
+        capabilityOffQuietly(domain);
+      }
       throw new IOException("could not pause " + vmId + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Drops a prepared cut not used: its overlays deleted, background-snapshot off. */
+  private void dropPrepared(String vmId, Domain domain) {
+    PendingCut unused = prepared.remove(vmId);
+    if (unused == null) return;
+    deleteQuietly(unused.overlays().values());
+    if (unused.backgroundOn()) capabilityOffQuietly(domain);
   }
 
   @Override public Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer)
@@ -577,6 +616,7 @@ public final class KvmDriver implements HypervisorDriver {
   public Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks,
                                    java.util.function.UnaryOperator<String> edit, boolean paused) throws IOException {
     pending.remove(vmId); // a cut of the instance being replaced is moot
+    prepared.remove(vmId);
     int flags = paused ? ExtraCalls.RESTORE_PAUSED : ExtraCalls.RESTORE_RUNNING;
     if (frozenDisks.isEmpty()) {
       String xml;

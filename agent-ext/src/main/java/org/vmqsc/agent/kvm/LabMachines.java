@@ -93,6 +93,10 @@ public final class LabMachines implements GuestMachines {
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
   }
 
+  @Override public void prepareCut(String name) throws IOException {
+    driver(name).prepareCut(name);
+  }
+
   @Override public void pause(String name) throws IOException {
     driver(name).pause(name);
   }

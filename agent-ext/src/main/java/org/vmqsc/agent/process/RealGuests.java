@@ -254,9 +254,20 @@ final class RealGuests implements AutoCloseable {
       Guest g = guests.get(vm);
       if (g == null) continue;
       awaitStarted(g);
+      cut.add(g);
+    }
+    // Everything before the stops first, then the stops: no guest waits paused for another's preparation.
+    for (Guest g : cut) {
+      if (!g.machineRunning) continue;
+      try {
+        machines.prepareCut(g.name);
+      } catch (IOException e) {
+        events.emit("guest_prepare_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
+      }
+    }
+    for (Guest g : cut) {
       hold(g, Hold.CUT);
       cut(g);
-      cut.add(g);
     }
     try {
       nodeCall.run();

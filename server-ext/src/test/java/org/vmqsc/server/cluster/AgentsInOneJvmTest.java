@@ -244,6 +244,9 @@ public class AgentsInOneJvmTest {
       @Override public InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd) throws IOException {
         throw new IOException("no machines in this test");
       }
+      @Override public void prepareCut(String name) throws IOException {
+        throw new IOException("no machines in this test");
+      }
       @Override public void pause(String name) throws IOException {
         throw new IOException("no machines in this test");
       }
