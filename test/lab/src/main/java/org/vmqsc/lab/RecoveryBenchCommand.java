@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.vmqsc.agent.store.SafeFiles;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -185,6 +186,10 @@ public final class RecoveryBenchCommand implements Callable<Integer> {
     System.out.println(figure("  after the last restore s", times, RecoveryTimes.Kill::afterRestores));
     System.out.println(figure("rto s", times, RecoveryTimes.Kill::total));
     System.out.printf(Locale.ROOT, "rto p99 s: %.2f%n", BenchFigures.percentile(values(times, RecoveryTimes.Kill::total), 99));
+    if (dir == null) {
+      // A temporary cluster keeps its events and logs; its stores and database (over a GiB) go.
+      for (String bulky : List.of("stable", "agents", "manager")) SafeFiles.deleteTree(folder.resolve(bulky));
+    }
     return verdict.ok() ? 0 : 1;
   }
 
