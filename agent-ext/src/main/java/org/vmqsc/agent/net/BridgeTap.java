@@ -30,6 +30,8 @@ import java.util.stream.Stream;
 final class BridgeTap implements AutoCloseable {
 
   private static final Path SYS_NET = Path.of("/sys/class/net");
+  /** The relays' TAP devices' names start so: another group's relay on the same bridge is not a guest's port. */
+  static final String TAP_PREFIX = "vmqsc";
 
   private final String bridge;
   private final TapDevice tap;
@@ -47,7 +49,7 @@ final class BridgeTap implements AutoCloseable {
       throw new IOException(bridge + " is not a Linux bridge (an Open vSwitch bridge? the relay needs the Linux "
           + "bridge network backend: xe-switch-network-backend bridge)");
     }
-    TapDevice tap = TapDevice.open("vmqsc%d");
+    TapDevice tap = TapDevice.open(TAP_PREFIX + "%d");
     try {
       run("ip", "link", "set", "dev", tap.name(), "master", bridge);
       Path port = SYS_NET.resolve(tap.name()).resolve("brport");
@@ -76,11 +78,11 @@ final class BridgeTap implements AutoCloseable {
     return tap;
   }
 
-  /** The bridge's ports other than the TAP, by device name. */
+  /** The bridge's ports other than relays' TAPs (this one's, or another group's), by device name. */
   List<String> otherPorts() throws IOException {
     List<String> ports = new ArrayList<>();
     try (Stream<Path> s = Files.list(SYS_NET.resolve(bridge).resolve("brif"))) {
-      s.map(p -> p.getFileName().toString()).filter(n -> !n.equals(tap.name())).sorted().forEach(ports::add);
+      s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(TAP_PREFIX)).sorted().forEach(ports::add);
     }
     return ports;
   }

@@ -111,7 +111,7 @@ public class BridgedGuestNicsTest {
   }
 
   /** The relay on the bridge: the uplink records each (from, to, frame) and, while forward holds, delivers it. */
-  private void serve() throws Exception {
+  private String serve() throws Exception {
     nics = new GuestNics("g", MACS, runtime, (from, to, frame) -> {
       handed.add(new Handed(from, to, frame));
       if (forward) nics.toGuest(to, frame);
@@ -125,6 +125,7 @@ public class BridgedGuestNicsTest {
     }
     assertEquals("0", read("/sys/class/net/" + tap + "/brport/isolated"));
     assertEquals(2, nics.counts().isolatedByRelay());
+    return tap;
   }
 
   @Test public void guestsOnTheBridgeReachEachOtherOnlyThroughTheRelay() throws Exception {
@@ -150,6 +151,19 @@ public class BridgedGuestNicsTest {
     assertFalse("with the relay not forwarding, the isolated bridge does not carry A's datagram", reaches(0, 1));
     nics.close();
     assertFalse("with the relay gone, the isolated bridge does not carry A's datagram", reaches(0, 1));
+  }
+
+  @Test public void anotherGroupsRelayOnTheSameBridgeIsNotIsolated() throws Exception {
+    String tap = serve();
+    try (GuestNics other = new GuestNics("h", Map.of(5, 0x0200_0077_0005L), runtime, (from, to, frame) -> {})) {
+      String otherTap = other.attachBridged(5, BRIDGE);
+      Thread.sleep(3 * GuestNics.ISOLATION_CHECK_NANOS / 1_000_000);
+      assertEquals("0", read("/sys/class/net/" + tap + "/brport/isolated"));
+      assertEquals("0", read("/sys/class/net/" + otherTap + "/brport/isolated"));
+      assertEquals(0, other.counts().isolatedByRelay());
+      assertTrue("A's datagram reaches B through the relay", reaches(0, 1));
+      assertTrue("the other group's relay took A's frames for none of its VMs", other.counts().spoofed() > 0);
+    }
   }
 
   @Test public void aBridgedGuestReachesAGuestOnAUdpPort() throws Exception {
