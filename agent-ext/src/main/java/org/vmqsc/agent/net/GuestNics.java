@@ -337,7 +337,13 @@ public final class GuestNics implements AutoCloseable {
       if (closed) throw new IllegalStateException("the NICs of group " + group + " are closed");
       BridgePort port = bridges.get(bridge);
       if (port == null) {
-        port = new BridgePort(BridgeTap.open(bridge));
+        BridgeTap tap = BridgeTap.open(bridge);
+        try {
+          port = new BridgePort(tap);
+        } catch (IOException | RuntimeException e) {
+          tap.close();
+          throw e;
+        }
         bridges.put(bridge, port);
       }
       port.vms.add(vm);
