@@ -10,8 +10,11 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -31,10 +34,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * it a message of the protocol (stamped, logged, carried to the receiver's host); the switch itself stamps, logs
  * and holds nothing.
  *
- * <p>Threads: one selector thread reads every port and queues the frames per port; the runtime takes them on its
- * own executor, in the order each guest sent them. {@link #cut} lets the runtime take, on its thread, every frame
- * a guest has sent so far: called while the guest is paused, it draws the line between the frames sent before a
- * checkpoint and those sent after it.
+ * <p>A port is either a guest's own UDP socket ({@link #attach}) or a Linux bridge shared by several guests
+ * ({@link #attachBridged}: a Xen host's VIFs on the relay network's bridge), served by a TAP device of the agent on
+ * that bridge whose other ports are isolated, so guests behind it reach each other only through the relay. On a
+ * bridge a frame's sender is the VM with its source MAC among the VMs attached there, and a frame for one of them
+ * is written into the TAP, which the bridge delivers to the port with that MAC.
+ *
+ * <p>Threads: one selector thread reads every UDP port, one thread per bridge reads its TAP; each queues the frames
+ * per port; the runtime takes them on its own executor, in the order each port received them. {@link #cut} lets the
+ * runtime take, on its thread, every frame a guest has sent so far: called while the guest is paused, it draws the
+ * line between the frames sent before a checkpoint and those sent after it.
  */
 public final class GuestNics implements AutoCloseable {
 
@@ -48,25 +57,46 @@ public final class GuestNics implements AutoCloseable {
   }
 
   /** What the switch has seen since it started. */
-  public record Counts(long fromGuests, long toGuests, long malformed, long spoofed, long unknownDestination) {}
+  /** What the switch has seen since it started; {@code isolatedByRelay}: bridge ports the relay had to isolate. */
+  public record Counts(long fromGuests, long toGuests, long malformed, long spoofed, long unknownDestination,
+      long isolatedByRelay) {}
 
-  private final class Port {
+  /** How long a bridged VM's cut keeps reading its bridge after the last frame from that VM (see {@link #cut}). */
+  static final int BRIDGE_SETTLE_MILLIS = 2;
+  /** How often a bridge's reader checks that every guest's port of the bridge is isolated. */
+  static final long ISOLATION_CHECK_NANOS = 100_000_000L;
+
+  /** One port of the switch: where frames are read from and written to. */
+  private abstract static class Port {
+    /** Frames read and not yet handed on, in the order they were read; filled under the port's lock. */
+    final Queue<byte[]> read = new ConcurrentLinkedQueue<>();
+
+    /** Moves whatever the port holds now into {@link #read}; returns whether anything came. */
+    abstract boolean drain() throws IOException;
+
+    /** The VM that sent {@code frame} (a header's worth at least) through this port, or null when none may have. */
+    abstract Integer sender(byte[] frame);
+
+    /** Writes {@code frame} towards VM {@code vm}, which is behind this port; false when it cannot go now. */
+    abstract boolean write(int vm, byte[] frame) throws IOException;
+
+    abstract void close();
+  }
+
+  /** A guest's own port: a UDP socket whose peer is its NIC's backend in QEMU. */
+  private final class UdpPort extends Port {
     final int vm;
     final DatagramChannel channel;
     /** The guest's own end of its NIC; null until its machine has started. */
     volatile InetSocketAddress guestEnd;
-    /** Frames read from the socket and not yet handed on; filled under the port's lock. */
-    final Queue<byte[]> read = new ConcurrentLinkedQueue<>();
     final ByteBuffer buffer = ByteBuffer.allocateDirect(Ethernet.MAX_FRAME_BYTES + 1);
 
-    Port(int vm, DatagramChannel channel, InetSocketAddress guestEnd) {
+    UdpPort(int vm, DatagramChannel channel) {
       this.vm = vm;
       this.channel = channel;
-      this.guestEnd = guestEnd;
     }
 
-    /** Moves whatever the socket holds into {@link #read}; returns whether anything came. */
-    synchronized boolean drainSocket() throws IOException {
+    @Override synchronized boolean drain() throws IOException {
       boolean any = false;
       while (true) {
         buffer.clear();
@@ -78,6 +108,140 @@ public final class GuestNics implements AutoCloseable {
         any = true;
       }
     }
+
+    @Override Integer sender(byte[] frame) {
+      return Ethernet.source(frame) == macs.get(vm) ? vm : null;
+    }
+
+    @Override boolean write(int to, byte[] frame) throws IOException {
+      InetSocketAddress end = guestEnd;
+      if (end == null) return false;
+      channel.send(ByteBuffer.wrap(frame), end);
+      return true;
+    }
+
+    @Override void close() {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        LOG.log(Level.DEBUG, "closing the port of VM " + vm + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * A Linux bridge shared by the NICs of several guests, served by a TAP device on it (see {@link BridgeTap}), read
+   * by its own thread: a TAP's descriptor cannot join the selector.
+   */
+  private final class BridgePort extends Port {
+    final BridgeTap tap;
+    final Set<Integer> vms = ConcurrentHashMap.newKeySet();
+    final byte[] buffer = new byte[Ethernet.MAX_FRAME_BYTES + 1];
+    final Thread reader;
+    volatile boolean closing;
+
+    BridgePort(BridgeTap tap) throws IOException {
+      this.tap = tap;
+      checkIsolation();
+      this.reader = new Thread(this::readLoop, "vmqsc-bridge-" + group + "-" + tap.bridge());
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    @Override synchronized boolean drain() throws IOException {
+      boolean any = false;
+      for (int n; (n = tap.tap().read(buffer)) >= 0; ) {
+        read.add(Arrays.copyOf(buffer, n));
+        any = true;
+      }
+      return any;
+    }
+
+    /**
+     * Drains the TAP until {@link #BRIDGE_SETTLE_MILLIS} pass with no frame from VM {@code vm} (a bound, not a proof:
+     * see the README).
+     */
+    void settle(int vm) throws IOException {
+      long mac = macs.get(vm);
+      long quietSince = System.nanoTime();
+      int seen = read.size();
+      drain();
+      while (true) {
+        int now = 0;
+        for (byte[] f : read) {
+          if (now++ >= seen && f.length >= Ethernet.HEADER_BYTES && Ethernet.source(f) == mac) {
+            quietSince = System.nanoTime();
+          }
+        }
+        seen = now;
+        long waited = (System.nanoTime() - quietSince) / 1_000_000;
+        if (waited >= BRIDGE_SETTLE_MILLIS) return;
+        if (tap.tap().awaitReadable((int) (BRIDGE_SETTLE_MILLIS - waited))) drain();
+      }
+    }
+
+    @Override Integer sender(byte[] frame) {
+      Integer vm = vmByMac.get(Ethernet.source(frame));
+      return vm != null && vms.contains(vm) ? vm : null;
+    }
+
+    /**
+     * The bridge delivers by destination MAC: a broadcast or multicast frame written into the TAP would reach every
+     * guest on the bridge, so a copy for one VM goes addressed to that VM's MAC.
+     */
+    @Override boolean write(int vm, byte[] frame) throws IOException {
+      byte[] out = frame;
+      if (Ethernet.isGroupAddress(Ethernet.destination(frame))) {
+        out = frame.clone();
+        long mac = macs.get(vm);
+        for (int i = 0; i < 6; i++) out[i] = (byte) (mac >>> (8 * (5 - i)));
+      }
+      tap.tap().write(out);
+      return true;
+    }
+
+    private void checkIsolation() throws IOException {
+      List<String> isolated = tap.isolateOthers();
+      if (!isolated.isEmpty()) {
+        isolatedByRelay.addAndGet(isolated.size());
+        LOG.log(Level.WARNING, "group " + group + ": port(s) " + isolated + " of bridge " + tap.bridge()
+            + " were not isolated with learning off (guests behind them could reach each other past the relay); "
+            + "set them so now");
+      }
+    }
+
+    private void readLoop() {
+      long checked = System.nanoTime();
+      while (!closing) {
+        try {
+          if (tap.tap().awaitReadable(50) && drain()) runtime.execute(() -> handOn(this));
+          if (System.nanoTime() - checked >= ISOLATION_CHECK_NANOS) {
+            checked = System.nanoTime();
+            checkIsolation();
+          }
+        } catch (IOException | RuntimeException e) {
+          if (closing) return;
+          LOG.log(Level.WARNING, "group " + group + ": reading bridge " + tap.bridge() + ": " + e.getMessage());
+          try {
+            Thread.sleep(50);
+          } catch (InterruptedException stop) {
+            return;
+          }
+        }
+      }
+    }
+
+    @Override void close() {
+      closing = true;
+      try {
+        reader.join(2_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      synchronized (this) {
+        tap.close();
+      }
+    }
   }
 
   private final String group;
@@ -87,10 +251,12 @@ public final class GuestNics implements AutoCloseable {
   private final Uplink uplink;
   private final Selector selector;
   private final Thread reader;
+  /** Each attached VM's port; the VMs behind one bridge share its port. */
   private final Map<Integer, Port> ports = new ConcurrentHashMap<>();
-  private final Queue<Port> toRegister = new ConcurrentLinkedQueue<>();
+  private final Map<String, BridgePort> bridges = new TreeMap<>(); // under itself
+  private final Queue<UdpPort> toRegister = new ConcurrentLinkedQueue<>();
   private final AtomicLong fromGuests = new AtomicLong(), toGuests = new AtomicLong(), malformed = new AtomicLong(),
-      spoofed = new AtomicLong(), unknownDestination = new AtomicLong();
+      spoofed = new AtomicLong(), unknownDestination = new AtomicLong(), isolatedByRelay = new AtomicLong();
   private volatile boolean closed;
 
   /**
@@ -142,9 +308,8 @@ public final class GuestNics implements AutoCloseable {
       channel.close();
       throw e;
     }
-    Port port = new Port(vm, channel, null);
-    Port old = ports.put(vm, port);
-    if (old != null) old.channel.close();
+    UdpPort port = new UdpPort(vm, channel);
+    leave(vm, ports.put(vm, port));
     toRegister.add(port);
     selector.wakeup();
     return (InetSocketAddress) channel.getLocalAddress();
@@ -152,20 +317,57 @@ public final class GuestNics implements AutoCloseable {
 
   /** The guest's NIC is at {@code guestEnd}: frames for it go there from now on. */
   public void connect(int vm, InetSocketAddress guestEnd) {
-    Port port = ports.get(vm);
-    if (port == null) throw new IllegalStateException("VM " + vm + " has no NIC port on this host");
+    if (!(ports.get(vm) instanceof UdpPort port)) {
+      throw new IllegalStateException("VM " + vm + " has no UDP NIC port on this host");
+    }
     port.guestEnd = guestEnd;
   }
 
-  /** Closes VM {@code vm}'s port; frames it still held are dropped (its guest is gone). */
-  public void detach(int vm) {
-    Port port = ports.remove(vm);
-    if (port == null) return;
-    try {
-      port.channel.close();
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "closing the port of VM " + vm + ": " + e.getMessage());
+  /**
+   * VM {@code vm}'s NIC is a port of the Linux bridge {@code bridge} (a Xen host's VIF on the relay network's bridge
+   * {@code xapiN}). The first VM on a bridge makes the relay's port there: a TAP device on the bridge, the bridge's
+   * other ports isolated (any that is not is isolated now and named in a warning, and the bridge is checked again
+   * every 100 ms). Returns the TAP device's name.
+   *
+   * @throws IOException the bridge is not a Linux bridge with isolated ports, or the TAP cannot be made
+   */
+  public String attachBridged(int vm, String bridge) throws IOException {
+    if (!macs.containsKey(vm)) throw new IllegalArgumentException("group " + group + " has no VM " + vm);
+    synchronized (bridges) {
+      if (closed) throw new IllegalStateException("the NICs of group " + group + " are closed");
+      BridgePort port = bridges.get(bridge);
+      if (port == null) {
+        BridgeTap tap = BridgeTap.open(bridge);
+        try {
+          port = new BridgePort(tap);
+        } catch (IOException | RuntimeException e) {
+          tap.close();
+          throw e;
+        }
+        bridges.put(bridge, port);
+      }
+      port.vms.add(vm);
+      Port old = ports.put(vm, port);
+      if (old != port) leave(vm, old);
+      return port.tap.tap().name();
     }
+  }
+
+  /** Closes VM {@code vm}'s port (a bridge's once no VM is left behind it); frames it still held are dropped. */
+  public void detach(int vm) {
+    leave(vm, ports.remove(vm));
+  }
+
+  /** VM {@code vm} is no longer behind {@code port}. */
+  private void leave(int vm, Port port) {
+    if (port instanceof BridgePort bridge) {
+      synchronized (bridges) {
+        bridge.vms.remove(vm);
+        if (!bridge.vms.isEmpty() || ports.containsValue(bridge)) return;
+        bridges.remove(bridge.tap.bridge());
+      }
+    }
+    if (port != null) port.close();
   }
 
   public boolean attached(int vm) {
@@ -175,13 +377,13 @@ public final class GuestNics implements AutoCloseable {
   /** Writes {@code frame} into VM {@code vm}'s NIC; false when the VM has no port here. */
   public boolean toGuest(int vm, byte[] frame) {
     Port port = ports.get(vm);
-    if (port == null || port.guestEnd == null) return false;
+    if (port == null) return false;
     try {
-      port.channel.send(ByteBuffer.wrap(frame), port.guestEnd);
+      if (!port.write(vm, frame)) return false;
       toGuests.incrementAndGet();
       return true;
     } catch (IOException e) {
-      // The guest's QEMU is gone (ECONNREFUSED on loopback): lost as on a wire to a switched-off card.
+      // The guest's QEMU is gone (ECONNREFUSED on loopback), or its bridge: lost as on a wire to a switched-off card.
       LOG.log(Level.DEBUG, "frame to VM " + vm + " not written: " + e.getMessage());
       return false;
     }
@@ -190,20 +392,32 @@ public final class GuestNics implements AutoCloseable {
   /**
    * On the runtime's thread, while VM {@code vm}'s guest is paused: hands on every frame the guest sent before now.
    * Everything it sends from now on comes after.
+   *
+   * <p>On a UDP port the socket is drained. On a bridge the TAP is drained, and read on until
+   * {@link #BRIDGE_SETTLE_MILLIS} pass with no frame from this VM: a frame the guest put on its VIF just before it
+   * was paused may still be on its way through the host's backend and bridge. Frames of the bridge's other VMs read
+   * meanwhile are handed on too, in order (they were sent before now as well).
    */
   public void cut(int vm) throws IOException {
     Port port = ports.get(vm);
     if (port == null) return;
-    port.drainSocket();
+    if (port instanceof BridgePort bridge) {
+      bridge.settle(vm);
+    } else {
+      port.drain();
+    }
     handOn(port);
   }
 
   public Counts counts() {
-    return new Counts(fromGuests.get(), toGuests.get(), malformed.get(), spoofed.get(), unknownDestination.get());
+    return new Counts(fromGuests.get(), toGuests.get(), malformed.get(), spoofed.get(), unknownDestination.get(),
+        isolatedByRelay.get());
   }
 
   @Override public void close() {
-    closed = true;
+    synchronized (bridges) {
+      closed = true;
+    }
     for (int vm : ports.keySet()) detach(vm);
     selector.wakeup();
     try {
@@ -221,7 +435,7 @@ public final class GuestNics implements AutoCloseable {
   private void readLoop() {
     while (!closed) {
       try {
-        for (Port p; (p = toRegister.poll()) != null; ) {
+        for (UdpPort p; (p = toRegister.poll()) != null; ) {
           try {
             p.channel.register(selector, SelectionKey.OP_READ, p);
           } catch (ClosedChannelException detached) {
@@ -230,9 +444,9 @@ public final class GuestNics implements AutoCloseable {
         }
         selector.select();
         for (SelectionKey key : selector.selectedKeys()) {
-          Port port = (Port) key.attachment();
+          UdpPort port = (UdpPort) key.attachment();
           try {
-            if (key.isValid() && port.drainSocket()) runtime.execute(() -> handOn(port));
+            if (key.isValid() && port.drain()) runtime.execute(() -> handOn(port));
           } catch (ClosedChannelException detached) {
             key.cancel();
           } catch (IOException e) {
@@ -249,19 +463,21 @@ public final class GuestNics implements AutoCloseable {
   // ---- the runtime's thread ------------------------------------------------------------------------------------
 
   private void handOn(Port port) {
-    for (byte[] frame; (frame = port.read.poll()) != null; ) switchFrame(port.vm, frame);
+    for (byte[] frame; (frame = port.read.poll()) != null; ) switchFrame(port, frame);
   }
 
-  private void switchFrame(int from, byte[] frame) {
+  private void switchFrame(Port port, byte[] frame) {
     fromGuests.incrementAndGet();
     if (frame.length < Ethernet.HEADER_BYTES || frame.length > Ethernet.MAX_FRAME_BYTES) {
       malformed.incrementAndGet();
       return;
     }
-    if (Ethernet.source(frame) != macs.get(from)) {
+    Integer sender = port.sender(frame);
+    if (sender == null) {
       spoofed.incrementAndGet();
       return;
     }
+    int from = sender;
     long destination = Ethernet.destination(frame);
     if (Ethernet.isGroupAddress(destination)) {
       for (int to : vmByMac.values()) if (to != from) uplink.fromGuest(from, to, frame);
