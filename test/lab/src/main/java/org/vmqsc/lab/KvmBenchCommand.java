@@ -52,6 +52,14 @@ public final class KvmBenchCommand implements Callable<Integer> {
       + " checkpointPaused), memory and disks versus memory alone, on a guest with a 64 MiB data disk.")
   boolean cutOnly;
 
+  @Option(names = "--compare-snapshots", description = "Only vmqsc's checkpoint next to CloudStack 4.22's KVM VM"
+      + " snapshot with memory (internal qcow2 snapshot) and a full virsh save, interleaved on one guest of"
+      + " --memory-mib: wall time, guest pause, bytes, time back.")
+  boolean compareSnapshots;
+
+  @Option(names = "--rounds", defaultValue = "5", description = "Rounds of --compare-snapshots (default ${DEFAULT-VALUE}).")
+  int rounds;
+
   @Option(names = "--restores", defaultValue = "3", description = "Restores to time (default ${DEFAULT-VALUE}).")
   int restores;
 
@@ -105,7 +113,13 @@ public final class KvmBenchCommand implements Callable<Integer> {
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         Runtime.getRuntime().availableProcessors());
     List<String> cutSummary = new ArrayList<>();
+    if (rounds < 2 || rounds > 100) throw new IllegalArgumentException("--rounds must be 2..100, got " + rounds);
     try (KvmDriver driver = new KvmDriver(connect, work.resolve("scratch"))) {
+      if (compareSnapshots) {
+        List<String> summary = new SnapshotComparison(connect, driver, work, memoryMiB, rounds).run();
+        summary.forEach(System.out::println);
+        return 0;
+      }
       for (double percent : cutOnly ? List.<Double>of() : percents) {
         int hotKiB = (int) Math.round(memoryMiB * 1024 * percent / 100);
         LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench", memoryMiB, fillFor(hotKiB), hotKiB, 0.1);
