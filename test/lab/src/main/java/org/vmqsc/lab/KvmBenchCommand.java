@@ -84,6 +84,7 @@ public final class KvmBenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--memory-mib must be in 64..65536, got " + memoryMiB);
     }
     if (fillMiB < 0) throw new IllegalArgumentException("--fill-mib cannot be negative, got " + fillMiB);
+    if (rounds < 2 || rounds > 100) throw new IllegalArgumentException("--rounds must be 2..100, got " + rounds);
     // The rewritten part plus 8 MiB of other data must fit in 7/16 of the guest's memory, or its kernel panics.
     double maxPercent = Math.floor(1000.0 * (memoryMiB * 7 / 16 - 8) / memoryMiB) / 10;
     for (Double percent : percents) {
@@ -113,7 +114,6 @@ public final class KvmBenchCommand implements Callable<Integer> {
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         Runtime.getRuntime().availableProcessors());
     List<String> cutSummary = new ArrayList<>();
-    if (rounds < 2 || rounds > 100) throw new IllegalArgumentException("--rounds must be 2..100, got " + rounds);
     try (KvmDriver driver = new KvmDriver(connect, work.resolve("scratch"))) {
       if (compareSnapshots) {
         List<String> summary = new SnapshotComparison(connect, driver, work, memoryMiB, rounds).run();
