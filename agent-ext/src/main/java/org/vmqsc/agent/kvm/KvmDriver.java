@@ -145,12 +145,8 @@ public final class KvmDriver implements HypervisorDriver {
    */
   public void resume(String vmId) throws IOException {
     Domain domain = domain(vmId);
-    dropPrepared(vmId, domain);
-    PendingCut cut = pending.remove(vmId);
-    if (cut != null) {
-      deleteQuietly(cut.overlays().values());
-      if (cut.backgroundOn()) capabilityOffQuietly(domain);
-    }
+    drop(prepared.remove(vmId), domain);
+    drop(pending.remove(vmId), domain);
     try {
       if (states.state(domain) != ExtraCalls.STATE_RUNNING) domain.resume();
     } catch (LibvirtException e) {
@@ -169,7 +165,7 @@ public final class KvmDriver implements HypervisorDriver {
     if (pending.containsKey(vmId)) {
       throw new IOException(vmId + " is already paused for a checkpoint");
     }
-    dropPrepared(vmId, domain);
+    drop(prepared.remove(vmId), domain);
     try {
       // Also loads the state call the pause measurement polls, before the clock runs.
       if (states.state(domain) != ExtraCalls.STATE_RUNNING) {
@@ -241,12 +237,14 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  /** Drops a prepared cut not used: its overlays deleted, background-snapshot off. */
-  private void dropPrepared(String vmId, Domain domain) {
-    PendingCut unused = prepared.remove(vmId);
+  /**
+   * Drops a cut that will not be used: its overlays deleted, background-snapshot off (unless {@code domain} is null:
+   * the instance it was prepared on is being replaced).
+   */
+  private static void drop(PendingCut unused, Domain domain) {
     if (unused == null) return;
     deleteQuietly(unused.overlays().values());
-    if (unused.backgroundOn()) capabilityOffQuietly(domain);
+    if (unused.backgroundOn() && domain != null) capabilityOffQuietly(domain);
   }
 
   @Override public Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer)
@@ -578,14 +576,7 @@ public final class KvmDriver implements HypervisorDriver {
 
   @Override public void restore(String vmId, Path verifiedImage) throws IOException {
     try {
-      try {
-        Domain running = connect.domainLookupByName(vmId);
-        if (running.isActive() == 1) {
-          running.destroy();
-        }
-      } catch (LibvirtException noSuchDomain) {
-        // nothing to replace
-      }
+      destroyIfRunning(vmId);
       connect.restore(verifiedImage.toString());
       Domain restored = connect.domainLookupByName(vmId);
       if (restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
@@ -615,21 +606,10 @@ public final class KvmDriver implements HypervisorDriver {
    */
   public Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks,
                                    java.util.function.UnaryOperator<String> edit, boolean paused) throws IOException {
-    pending.remove(vmId); // a cut of the instance being replaced is moot
-    prepared.remove(vmId);
+    // A cut of the instance being replaced is moot.
+    drop(pending.remove(vmId), null);
+    drop(prepared.remove(vmId), null);
     int flags = paused ? ExtraCalls.RESTORE_PAUSED : ExtraCalls.RESTORE_RUNNING;
-    if (frozenDisks.isEmpty()) {
-      String xml;
-      try {
-        xml = ExtraCalls.domainXml(connect, verifiedImage.toString());
-        destroyIfRunning(vmId);
-        ExtraCalls.restore(connect, verifiedImage.toString(), edit.apply(xml), flags);
-      } catch (LibvirtException e) {
-        throw new IOException("restore of " + vmId + " from " + verifiedImage.getFileName() + " failed: "
-            + e.getMessage(), e);
-      }
-      return Map.of();
-    }
     Map<String, DiskChains.Layer> tops = new LinkedHashMap<>();
     for (Map.Entry<String, Path> disk : frozenDisks.entrySet()) {
       try {

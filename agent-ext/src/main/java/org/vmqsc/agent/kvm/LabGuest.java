@@ -325,7 +325,8 @@ public final class LabGuest implements AutoCloseable {
         + "</devices></domain>";
   }
 
-  private static void destroyIfRunning(Connect connect, String name) {
+  /** Destroys the running domain {@code name}; nothing when there is none. */
+  public static void destroyIfRunning(Connect connect, String name) {
     try {
       Domain domain = connect.domainLookupByName(name);
       if (domain.isActive() == 1) {

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.libvirt.Connect;
-import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.GuestMachines;
@@ -45,7 +44,10 @@ public final class LabMachines implements GuestMachines {
   /** A checkpoint of a running guest: its disks folder, and the frozen files of it in the running chain. */
   private record Taken(Path disks, java.util.Collection<Path> frozen) {}
 
-  /** Per running guest, its checkpoints taken here, oldest first (a restore or a new start begins a new list). */
+  /**
+   * Per running guest, its checkpoints taken here, oldest first (a restore or a new start begins a new list). A list
+   * is added to on the guest's snapshot thread and collected on the agent's loop: used under its own lock.
+   */
   private final Map<String, java.util.List<Taken>> taken = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final Connect connect;
@@ -108,7 +110,10 @@ public final class LabMachines implements GuestMachines {
   @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks)
       throws IOException {
     Capture capture = driver(name).checkpointPaused(name, running, memory);
-    taken.computeIfAbsent(name, n -> new java.util.ArrayList<>()).add(new Taken(disks, capture.frozenDisks().values()));
+    java.util.List<Taken> list = taken.computeIfAbsent(name, n -> new java.util.ArrayList<>());
+    synchronized (list) {
+      list.add(new Taken(disks, capture.frozenDisks().values()));
+    }
     for (Map.Entry<String, Path> frozen : capture.frozenDisks().entrySet()) {
       Path copy = DiskChains.copyFrozen(frozen.getValue(), chainDir(disks, frozen.getKey()));
       Files.writeString(disks.resolve(frozen.getKey() + TOP), copy.getFileName().toString());
@@ -146,13 +151,15 @@ public final class LabMachines implements GuestMachines {
   @Override public void collect(String name, Path oldestKept) throws IOException {
     java.util.List<Taken> list = taken.get(name);
     if (list == null) return;
-    int from = -1;
-    for (int i = 0; i < list.size(); i++) if (list.get(i).disks().equals(oldestKept)) from = i;
-    if (from <= 0) return; // nothing older, or a checkpoint of another instance of the guest
-    java.util.List<Path> keep = new java.util.ArrayList<>();
-    for (Taken t : list.subList(from, list.size())) keep.addAll(t.frozen());
-    driver(name).collectDisks(name, keep);
-    list.subList(0, from).clear();
+    synchronized (list) {
+      int from = -1;
+      for (int i = 0; i < list.size(); i++) if (list.get(i).disks().equals(oldestKept)) from = i;
+      if (from <= 0) return; // nothing older, or a checkpoint of another instance of the guest
+      java.util.List<Path> keep = new java.util.ArrayList<>();
+      for (Taken t : list.subList(from, list.size())) keep.addAll(t.frozen());
+      driver(name).collectDisks(name, keep);
+      list.subList(0, from).clear();
+    }
   }
 
   /** The guest's driver, opened on first use. */
@@ -174,12 +181,7 @@ public final class LabMachines implements GuestMachines {
     taken.remove(name);
     KvmDriver driver = drivers.remove(name);
     if (driver != null) driver.close();
-    try {
-      Domain d = connect.domainLookupByName(name);
-      if (d.isActive() == 1) d.destroy();
-    } catch (LibvirtException gone) {
-      // nothing to destroy
-    }
+    LabGuest.destroyIfRunning(connect, name);
   }
 
   /**

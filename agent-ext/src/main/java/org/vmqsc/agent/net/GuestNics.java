@@ -56,7 +56,6 @@ public final class GuestNics implements AutoCloseable {
     void fromGuest(int from, int to, byte[] frame);
   }
 
-  /** What the switch has seen since it started. */
   /** What the switch has seen since it started; {@code isolatedByRelay}: bridge ports the relay had to isolate. */
   public record Counts(long fromGuests, long toGuests, long malformed, long spoofed, long unknownDestination,
       long isolatedByRelay) {}

@@ -159,14 +159,15 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     if (closed || !real.running(from) || !node.runs(from)) return;
     boolean first = real.sent(from);
     node.send(from, to, frame, Arrays.hashCode(frame));
-    if (first) onLoop(this::release); // frames that waited for its NIC; after the cut this frame may be part of
+    // Frames for it that waited for its NIC go in now; not from here, which may be inside a cut of the node's call.
+    if (first) onLoop(this::release);
   }
 
   /** The clock passed a boundary: real guests are cut first, so each frame gets the index it was sent at. */
   private void boundary() {
     long index = index();
     if (real == null) node.onBoundary(index);
-    else real.cutAround(real.vms(), () -> node.onBoundary(index));
+    else real.cutAround(real.holdings(), () -> node.onBoundary(index));
   }
 
   /** A frame for one of this host's VMs; one with a higher index forces its receiver's checkpoint: cut it first. */
@@ -267,7 +268,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
           "state", guests.get(vm).hash, "position", guests.get(vm).position);
     }
     if (real != null) {
-      for (int vm : real.vms()) {
+      for (int vm : real.holdings()) {
         events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", node.incarnation(vm), "reason", "lease");
       }
     }

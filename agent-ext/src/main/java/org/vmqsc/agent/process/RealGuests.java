@@ -276,10 +276,6 @@ final class RealGuests implements AutoCloseable {
     }
   }
 
-  List<Integer> vms() {
-    return List.copyOf(guests.keySet());
-  }
-
   // ---- frames --------------------------------------------------------------------------------------------------
 
   /**
@@ -366,10 +362,13 @@ final class RealGuests implements AutoCloseable {
         Capture capture = machines.checkpointPaused(g.name, running,
             (image, c) -> stats[0] = checkpoints.storeImage(key, image, attributes), disks);
         running.run();
-        onLoop.accept(() -> events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid,
-            "mode", capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(),
-            "stored_bytes", stats[0].storedBytes(), "ms", (System.nanoTime() - started) / 1_000_000));
-        onLoop.accept(() -> g.disksByIndex.put(r.index(), disks));
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        onLoop.accept(() -> {
+          g.disksByIndex.put(r.index(), disks);
+          events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid, "mode",
+              capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "stored_bytes",
+              stats[0].storedBytes(), "ms", ms);
+        });
         checkpoints.staged(key, stats[0].storedBytes(), snapshot);
       } catch (Exception e) {
         running.run();

@@ -102,7 +102,7 @@ public final class RealGuestRun {
       say.accept("[5/5] every process stopped; reading each guest's disk and judging its records");
       for (Map.Entry<Integer, String> e : names.entrySet()) disks.put(e.getKey(), topDisk(libvirt, e.getValue()));
       cluster.down(Duration.ofSeconds(20));
-      for (String name : names.values()) destroy(libvirt, name);
+      for (String name : names.values()) LabGuest.destroyIfRunning(libvirt, name);
       Map<Integer, List<GuestRecords.Entry>> histories = new TreeMap<>();
       for (Map.Entry<Integer, Path> e : disks.entrySet()) {
         List<GuestRecords.Entry> h = new ArrayList<>();
@@ -123,7 +123,7 @@ public final class RealGuestRun {
     } finally {
       cluster.down(Duration.ofSeconds(20));
       if (libvirt != null) {
-        for (String name : names.values()) destroy(libvirt, name); // what a failed run left
+        for (String name : names.values()) LabGuest.destroyIfRunning(libvirt, name); // what a failed run left
         try {
           libvirt.close();
         } catch (LibvirtException ignored) {
@@ -202,17 +202,9 @@ public final class RealGuestRun {
     } catch (LibvirtException gone) {
       return;
     }
-    destroy(libvirt, name);
+    LabGuest.destroyIfRunning(libvirt, name);
   }
 
-  private static void destroy(Connect libvirt, String name) {
-    try {
-      Domain d = libvirt.domainLookupByName(name);
-      if (d.isActive() == 1) d.destroy();
-    } catch (LibvirtException gone) {
-      // destroyed already
-    }
-  }
 
   /**
    * Each guest's own check of its disk against its memory: its last state line after the recovery must show as
