@@ -98,7 +98,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
    * table are never touched; management servers starting together migrate once), then opens the catalog there.
    */
   void startOnDatabase(DataSource cloudDb) {
-    log.info("vmqsc: schema {}", new Migrator(cloudDb).migrate());
+    log.info("vmqsc: {}", new Migrator(cloudDb).migrate());
     startOn(new Catalog(CatalogDatabase.open(cloudDb), managerId()));
   }
 

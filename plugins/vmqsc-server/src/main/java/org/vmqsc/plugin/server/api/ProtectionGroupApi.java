@@ -1,5 +1,6 @@
 package org.vmqsc.plugin.server.api;
 
+import com.cloud.event.ActionEvent;
 import com.cloud.exception.PermissionDeniedException;
 import com.cloud.host.Host;
 import com.cloud.user.Account;
@@ -19,6 +20,7 @@ import org.apache.cloudstack.api.BaseResponse;
 import org.apache.cloudstack.api.ServerApiException;
 import org.apache.cloudstack.api.response.ListResponse;
 import org.apache.cloudstack.api.response.SuccessResponse;
+import org.vmqsc.plugin.server.VmqscEventTypes;
 import org.vmqsc.plugin.server.VmqscManager;
 import org.vmqsc.plugin.server.VmqscSettings;
 import org.vmqsc.plugin.server.api.response.ProtectionGroupResponse;
@@ -38,7 +40,9 @@ import org.vmqsc.server.service.Views.MemberView;
  * What the API commands call: checks the caller, turns CloudStack's ids into the uuids the service names things
  * by, calls {@link ProtectionService} (or the hosts, through {@link Cluster}) and answers with response objects.
  * Every refusal is a {@link ServerApiException}: PARAM_ERROR (431) for bad or unknown parameters and anything the
- * service refuses, as the standalone manager answers them.
+ * service refuses, as the standalone manager answers them. The methods behind the async commands carry
+ * {@link ActionEvent}: CloudStack's interceptor then records each one's Started, Completed or Error event next to
+ * the Scheduled one its API server records for the job.
  */
 public class ProtectionGroupApi {
 
@@ -77,6 +81,7 @@ public class ProtectionGroupApi {
 
   // ---- groups ------------------------------------------------------------------------------------------------
 
+  @ActionEvent(eventType = VmqscEventTypes.GROUP_CREATE, eventDescription = "creating protection group", async = true)
   public ProtectionGroupResponse createGroup(String name, Long basePeriodMs, String recoveryPolicy,
                                              String earlyIndexPolicy) {
     callerMayUsePlugin();
@@ -101,6 +106,7 @@ public class ProtectionGroupApi {
     return pageOf(visible, page, this::groupResponse);
   }
 
+  @ActionEvent(eventType = VmqscEventTypes.GROUP_UPDATE, eventDescription = "updating protection group", async = true)
   public ProtectionGroupResponse updateGroup(String groupId, String name, Long basePeriodMs, String recoveryPolicy) {
     String group = accessibleGroup(groupId);
     if (basePeriodMs != null) checkRange("baseperiod", basePeriodMs, 1, MAX_BASE_PERIOD_MS);
@@ -108,6 +114,7 @@ public class ProtectionGroupApi {
     return call(() -> groupResponse(service().updateGroup(group, blankToNull(name), basePeriodMs, policy)));
   }
 
+  @ActionEvent(eventType = VmqscEventTypes.GROUP_DELETE, eventDescription = "deleting protection group", async = true)
   public SuccessResponse deleteGroup(String groupId) {
     String group = accessibleGroup(groupId);
     call(() -> {
@@ -167,6 +174,7 @@ public class ProtectionGroupApi {
   }
 
   /** Starts protecting the group on its hosts: membership and T0 are final from then on. */
+  @ActionEvent(eventType = VmqscEventTypes.GROUP_ENABLE, eventDescription = "enabling protection group", async = true)
   public ProtectionGroupResponse enableGroup(String groupId) {
     String group = accessibleGroup(groupId);
     return call(() -> groupResponse(clusters.get().enable(group)));
@@ -215,6 +223,7 @@ public class ProtectionGroupApi {
   }
 
   /** Recovers the group now; when nothing needed recovering, says so as the standalone manager does. */
+  @ActionEvent(eventType = VmqscEventTypes.RECOVERY, eventDescription = "recovering protection group", async = true)
   public BaseResponse recover(String groupId) {
     String group = accessibleGroup(groupId);
     return call(() -> clusters.get().recover(group).<BaseResponse>map(Responses::recoveryEvent).orElseGet(() -> {
