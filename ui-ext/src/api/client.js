@@ -94,3 +94,9 @@ async function unwrap(command, reply) {
   }
   return inner
 }
+
+/**
+ * listHosts' filter for the hosts that run VMs: inside CloudStack, listHosts also lists secondary storage and console
+ * proxy VMs as hosts; the standalone manager's agents are all of this type.
+ */
+export const HYPERVISOR_HOSTS = Object.freeze({ type: 'Routing' })

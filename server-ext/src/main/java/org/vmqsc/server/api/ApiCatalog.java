@@ -67,7 +67,9 @@ final class ApiCatalog {
       new Api("listRecoveryEvents", false, "Lists a group's recoveries, newest first",
           List.of(GROUP_ID, PAGE, PAGE_SIZE)),
       new Api("listHosts", false, "Lists the agents and their leases", List.of(
-          new Param("id", "uuid", false, "only this host"), PAGE, PAGE_SIZE)),
+          new Param("id", "uuid", false, "only this host"),
+          new Param("type", "string", false, "Routing (every agent) or another CloudStack host type (none)"), PAGE,
+          PAGE_SIZE)),
       new Api("queryAsyncJobResult", false, "Queries an async job's state and result", List.of(
           new Param("jobid", "uuid", true, "the job"))),
       new Api("listApis", false, "Lists the API commands", List.of()));

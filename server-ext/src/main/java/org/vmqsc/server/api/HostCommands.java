@@ -7,6 +7,8 @@ import java.util.Map;
 /** listHosts: the agents and their leases. */
 final class HostCommands {
 
+  static final String ROUTING = "Routing";
+
   private final HostDirectory hosts;
 
   HostCommands(HostDirectory hosts) {
@@ -20,6 +22,9 @@ final class HostCommands {
   private JsonObject list(Params p) {
     var page = p.page();
     List<HostDirectory.Host> all = hosts.hosts();
+    // CloudStack lists system VMs as hosts too; every agent here is what it calls a Routing host.
+    var type = p.optional("type");
+    if (type.isPresent() && !type.get().equalsIgnoreCase(ROUTING)) all = List.of();
     var id = p.optional("id");
     if (id.isPresent()) {
       all = all.stream().filter(h -> h.uuid().equals(id.get())).toList();

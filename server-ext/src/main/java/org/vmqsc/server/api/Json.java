@@ -150,6 +150,7 @@ final class Json {
     JsonObject o = new JsonObject();
     o.addProperty("id", h.uuid());
     o.addProperty("name", h.name());
+    o.addProperty("type", HostCommands.ROUTING);
     // CloudStack's host states: Up while the lease runs, Down once it ran out.
     o.addProperty("state", h.leaseState() == HostDirectory.LeaseState.ACTIVE ? "Up" : "Down");
     o.addProperty("leasestate", h.leaseState().name());

@@ -38,6 +38,17 @@ public class ApiHostsTest {
     assertEquals("a directory that does not know the lease says nothing of it", null, down.get("leaseduration"));
   }
 
+  /** The admin UI asks for type Routing, as inside CloudStack, where system VMs are listed as hosts too. */
+  @Test
+  public void everyAgentIsARoutingHost() throws Exception {
+    api.hosts.add(new HostDirectory.Host("h-1", "h1", HostDirectory.LeaseState.ACTIVE, 0, Instant.EPOCH));
+    JsonObject routing = api.client.get("listHosts", "type", "Routing").response("listHosts");
+    assertEquals(1, routing.get("count").getAsInt());
+    assertEquals("Routing", routing.getAsJsonArray("host").get(0).getAsJsonObject().get("type").getAsString());
+    JsonObject none = api.client.get("listHosts", "type", "SecondaryStorageVM").response("listHosts");
+    assertEquals("an empty list, as CloudStack answers it", null, none.get("host"));
+  }
+
   @Test
   public void theLeaseLengthComesFromTheFailureDetector() {
     ManualClock clock = new ManualClock();
