@@ -125,11 +125,15 @@ public final class Advisor {
 
   /** The same classes handed out without looking at traffic: a seeded shuffle over the VMs. */
   public static VmClasses trafficBlind(VmClasses advised, long seed) {
-    List<Integer> k = new ArrayList<>();
-    for (int v = 0; v < advised.vms(); v++) k.add(advised.interval(v));
-    java.util.Collections.shuffle(k, new Random(seed));
-    int[] out = new int[k.size()];
-    for (int v = 0; v < out.length; v++) out[v] = k.get(v);
-    return new VmClasses(out);
+    List<int[]> classes = new ArrayList<>();   // (interval, phase): a class moves with its phase
+    for (int v = 0; v < advised.vms(); v++) classes.add(new int[] {advised.interval(v), advised.phase(v)});
+    java.util.Collections.shuffle(classes, new Random(seed));
+    int[] k = new int[classes.size()];
+    int[] phase = new int[classes.size()];
+    for (int v = 0; v < k.length; v++) {
+      k[v] = classes.get(v)[0];
+      phase[v] = classes.get(v)[1];
+    }
+    return new VmClasses(k, phase);
   }
 }

@@ -56,6 +56,12 @@ public class AdvisorTest {
     // Over 15 boundaries phase 0 takes one checkpoint fewer than the others (4, 8, 12): it wins.
     assertEquals(0, Advisor.classes(sends, 2, 160, 10, cost, 4).phase(1));
     assertEquals("MI_2@1", VmClasses.parse("SI,MI_2@1").name(1));
+    // The traffic-blind assignment moves each class with its phase.
+    VmClasses blind = Advisor.trafficBlind(VmClasses.parse("SI,MI_4@3,MI_2@1,MI_3"), 5);
+    List<String> names = new ArrayList<>();
+    for (int v = 0; v < 4; v++) names.add(blind.name(v));
+    names.sort(null);
+    assertEquals(List.of("MI_2@1", "MI_3", "MI_4@3", "SI"), names);
   }
 
   @Test public void frequentFailuresShortenTheIntervalsStorageAloneWouldChoose() {
