@@ -1,35 +1,57 @@
 package org.vmqsc.protocol;
 
 /**
- * How often a VM checkpoints, in base periods: SI checkpoints at every base boundary, MI_k at every k-th one
- * (boundaries n with n mod k == 0). Communication-heavy VMs are SI; lightly communicating VMs are MI_k.
+ * How often a VM checkpoints, in base periods: SI checkpoints at every base boundary, MI_k at every k-th one, the
+ * boundaries n with n mod k == φ, its phase (0 unless given, written {@code MI_k@φ}). Communication-heavy VMs are
+ * SI; lightly communicating VMs are MI_k. A phase lets an MI VM checkpoint right after the base period in which it
+ * receives most, whose receive log the checkpoint then spares. (Every VM checkpoints at boundary 0, when it
+ * joins, whatever its phase.)
  */
-public record VmClass(int period) {
+public record VmClass(int period, int phase) {
 
   public static final VmClass SI = new VmClass(1);
 
   public VmClass {
     if (period < 1) throw new IllegalArgumentException("a VM class period must be at least 1 base period, got " + period);
+    if (phase < 0 || phase >= period) {
+      throw new IllegalArgumentException("a VM class phase must be in 0.." + (period - 1) + ", got " + phase);
+    }
+  }
+
+  public VmClass(int period) {
+    this(period, 0);
   }
 
   public static VmClass mi(int k) {
-    if (k < 2) throw new IllegalArgumentException("MI_" + k + " is not a class: MI_k needs k >= 2 (use SI for k = 1)");
-    return new VmClass(k);
+    return mi(k, 0);
   }
 
-  /** Parses "SI" or "MI_k" (k >= 2), case-insensitive. */
+  /** MI_k checkpointing at the boundaries n with n mod k == {@code phase}. */
+  public static VmClass mi(int k, int phase) {
+    if (k < 2) throw new IllegalArgumentException("MI_" + k + " is not a class: MI_k needs k >= 2 (use SI for k = 1)");
+    return new VmClass(k, phase);
+  }
+
+  /** Parses "SI", "MI_k" or "MI_k@φ" (k >= 2, 0 <= φ < k), case-insensitive. */
   public static VmClass parse(String text) {
     String s = text == null ? "" : text.trim().toUpperCase(java.util.Locale.ROOT);
     if (s.equals("SI")) return SI;
     if (s.startsWith("MI_") || s.startsWith("MI")) {
-      String digits = s.substring(s.startsWith("MI_") ? 3 : 2);
+      String rest = s.substring(s.startsWith("MI_") ? 3 : 2);
+      int at = rest.indexOf('@');
       try {
-        return mi(Integer.parseInt(digits));
+        int k = Integer.parseInt(at < 0 ? rest : rest.substring(0, at));
+        int phase = at < 0 ? 0 : Integer.parseInt(rest.substring(at + 1));
+        if (k >= 2 && (phase < 0 || phase >= k)) {
+          throw new IllegalArgumentException("unknown VM class '" + text + "': the phase of MI_" + k
+              + " must be in 0.." + (k - 1));
+        }
+        return mi(k, phase);
       } catch (NumberFormatException e) {
         // fall through to the common message
       }
     }
-    throw new IllegalArgumentException("unknown VM class '" + text + "': expected SI or MI_k with k >= 2");
+    throw new IllegalArgumentException("unknown VM class '" + text + "': expected SI, MI_k or MI_k@phase with k >= 2");
   }
 
   public boolean isSingleInterval() {
@@ -38,10 +60,10 @@ public record VmClass(int period) {
 
   /** Whether this class takes its basic checkpoint at base boundary {@code index}. */
   public boolean isDueAt(long index) {
-    return index % period == 0;
+    return index % period == phase;
   }
 
   @Override public String toString() {
-    return period == 1 ? "SI" : "MI_" + period;
+    return period == 1 ? "SI" : "MI_" + period + (phase == 0 ? "" : "@" + phase);
   }
 }

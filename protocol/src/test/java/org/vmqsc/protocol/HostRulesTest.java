@@ -53,6 +53,19 @@ public class HostRulesTest {
     assertEquals(List.of(new Drop(after, DropReason.STALE)), arrive(after));
   }
 
+  @Test public void anMiVmWithAPhaseCheckpointsAtItsOwnBoundariesAndLogsAtTheOthers() {
+    HostRules host = new HostRules(new GroupConfig(1000, List.of(VmClass.SI, VmClass.mi(3, 1))));
+    host.start(1);
+    StringBuilder kinds = new StringBuilder();
+    for (long n = 1; n <= 7; n++) {
+      for (HostAction a : host.onBoundary(1, n, 0)) {
+        if (a instanceof HostAction.TakeCheckpoint) kinds.append('C');
+        if (a instanceof HostAction.WriteLogSegment) kinds.append('L');
+      }
+    }
+    assertEquals("CLLCLLC", kinds.toString()); // boundaries 1, 4 and 7 (n mod 3 == 1)
+  }
+
   @Test public void aGapInAChannelIsAnErrorNotASilentLoss() {
     send();
     Message second = send();

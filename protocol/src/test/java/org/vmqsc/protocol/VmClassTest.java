@@ -31,6 +31,20 @@ public class VmClassTest {
     assertTrue(VmClass.SI.isDueAt(5));
   }
 
+  @Test public void aPhaseShiftsTheDueBoundaries() {
+    VmClass shifted = VmClass.parse("mi_3@2");
+    assertEquals(VmClass.mi(3, 2), shifted);
+    assertEquals("MI_3@2", shifted.toString());
+    assertEquals("MI_3", VmClass.parse("MI_3@0").toString());
+    assertFalse(shifted.isDueAt(0));
+    assertTrue(shifted.isDueAt(2));
+    assertFalse(shifted.isDueAt(3));
+    assertTrue(shifted.isDueAt(5));
+    for (String bad : List.of("MI_3@3", "MI_3@-1", "MI_2@x", "SI@1")) {
+      assertThrows(bad, IllegalArgumentException.class, () -> VmClass.parse(bad));
+    }
+  }
+
   @Test public void groupRejectsNonPositiveBasePeriod() {
     assertThrows(IllegalArgumentException.class, () -> new GroupConfig(0, List.of(VmClass.SI)));
     assertThrows(IllegalArgumentException.class, () -> new GroupConfig(-5, List.of(VmClass.SI)));

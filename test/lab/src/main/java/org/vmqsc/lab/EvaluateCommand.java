@@ -59,7 +59,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   String basePeriod;
 
   @Option(names = "--classes", defaultValue = "auto",
-      description = "VM_QSC classes: auto (the workload's own, else advised), advised, blind, all-si, or SI,MI_2,... per VM.")
+      description = "VM_QSC classes: auto (the workload's own, else advised), advised, blind, all-si, or SI,MI_2,MI_4@1,... per VM (@: the MI phase).")
   String classes;
 
   @Option(names = "--max-k", defaultValue = "4", description = "Largest k the advisor hands out (default ${DEFAULT-VALUE}).")

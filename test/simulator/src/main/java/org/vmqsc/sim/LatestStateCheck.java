@@ -28,7 +28,11 @@ final class LatestStateCheck {
     /** The VM's state at boundary {@code index} of its current execution. */
     PwdGuest stateAt(int vm, long index);
 
-    /** Whether message #seq of channel from -> to of the current execution survives the failure somewhere. */
+    /**
+     * Whether message #seq of channel from -> to of the current execution survives the failure somewhere: in the
+     * stable log of late messages, in the volatile receive log the receiver's live host really keeps (a restore
+     * starts that log afresh from the segments it replayed), or in a copy on the sender's live host.
+     */
     boolean held(int from, int to, long seq);
 
     /** Whether it is in the stable log of late messages. */
@@ -52,7 +56,7 @@ final class LatestStateCheck {
   /**
    * @param fail      the plan's state is not consistent and recoverable: a safety violation
    * @param notLatest a later consistent recoverable state exists: the plan is safe but goes back further than it
-   *                  must (maximality, which the planner does not yet reach in every case)
+   *                  must (maximality; the property test fails on it)
    */
   LatestStateCheck(int n, Truth truth, Consumer<String> fail, Consumer<String> notLatest) {
     this.n = n;

@@ -26,6 +26,12 @@ final class Oracle {
   private final long[] received;
   /** Per VM, the messages its guest received since its last restore (its host's volatile log knows their order). */
   private final List<Set<Long>> receivedSinceRestore = new ArrayList<>();
+  /**
+   * Per VM, the messages of its current execution its host's volatile receive log holds: what its guest received
+   * on that host, and, after a restore, only the log segments it was rebuilt with (what its checkpoint already
+   * holds is in no volatile log; the restore starts the VM's log afresh).
+   */
+  private final List<Set<Long>> inHostLog = new ArrayList<>();
   /** Ground truth of each VM's state at each base boundary of its current execution. */
   private final List<java.util.TreeMap<Long, PwdGuest>> atBoundary = new ArrayList<>();
   private final List<java.util.TreeMap<Long, Integer>> incarnationAt = new ArrayList<>();
@@ -42,6 +48,7 @@ final class Oracle {
     for (int i = 0; i < n; i++) {
       receiveOrder.add(new HashMap<>());
       receivedSinceRestore.add(new java.util.HashSet<>());
+      inHostLog.add(new java.util.HashSet<>());
       atBoundary.add(new java.util.TreeMap<>());
       incarnationAt.add(new java.util.TreeMap<>());
     }
@@ -65,9 +72,9 @@ final class Oracle {
     return seq < 1 || seq > channel.size() ? -1 : channel.get((int) seq - 1);
   }
 
-  /** Whether the VM's guest received message #seq from {@code from} since its last rollback. */
-  boolean hasReceived(int vm, int from, long seq) {
-    return receiveOrder.get(vm).containsKey(key(from, seq));
+  /** Whether the volatile receive log of the VM's host holds message #seq from {@code from}. */
+  boolean inHostLog(int vm, int from, long seq) {
+    return inHostLog.get(vm).contains(key(from, seq));
   }
 
   /** A replaying guest sent again what it sent before: it must be the very same message. */
@@ -91,6 +98,7 @@ final class Oracle {
     }
     receiveOrder.get(m.to()).put(key(m.from(), m.seq()), ++received[m.to()]);
     receivedSinceRestore.get(m.to()).add(key(m.from(), m.seq()));
+    inHostLog.get(m.to()).add(key(m.from(), m.seq()));
   }
 
   /** A guest being rebuilt gets a logged message again: it must be the one the sender really sent. */
@@ -210,9 +218,14 @@ final class Oracle {
    * A VM restored to a boundary keeps, of its receive order, only the messages its restored state holds: its
    * rebuild received them again in the same order, and a later recovery to an earlier boundary may replay them.
    */
-  void resetReceiveOrder(PwdGuest restored) {
+  void resetReceiveOrder(PwdGuest restored, PwdGuest checkpoint) {
     receiveOrder.get(restored.vm).keySet().removeIf(k -> k / 4096 > restored.received[(int) (k % 4096)]);
     receivedSinceRestore.get(restored.vm).clear();
+    Set<Long> log = inHostLog.get(restored.vm);
+    log.clear();
+    for (int from = 0; from < n; from++) {
+      for (long seq = checkpoint.received[from] + 1; seq <= restored.received[from]; seq++) log.add(key(from, seq));
+    }
   }
 
   // ---- at the end ------------------------------------------------------------------------------------------

@@ -512,7 +512,7 @@ public final class Simulator {
       if (inTransitStable.contains(messageKey(from, to, seq, incarnation))) return true;
       boolean receiverHostUp = hostOf[to] >= 0 && hosts[hostOf[to]].alive;
       boolean senderHostUp = hostOf[from] >= 0 && hosts[hostOf[from]].alive;
-      if (receiverHostUp && oracle.hasReceived(to, from, seq)) return true;   // in its volatile receive log
+      if (receiverHostUp && oracle.inHostLog(to, from, seq)) return true;     // in its volatile receive log
       return senderHostUp && hostOf[from] != hostOf[to];                      // the sender host's copy
     }
   }
@@ -987,7 +987,7 @@ public final class Simulator {
             "position", g.position, "sent", g.sent, "received", g.received);
         emit("vm_start", "vm", vm, "host", id, "incarnation", r.incarnation(), "reason", "restore");
         oracle.onRollback(g, recoveredAt);
-        oracle.resetReceiveOrder(g);
+        oracle.resetReceiveOrder(g, snap);
       }
     }
 

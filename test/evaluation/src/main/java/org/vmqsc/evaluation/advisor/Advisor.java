@@ -67,7 +67,37 @@ public final class Advisor {
       }
       if (failuresPerSecond == 0) k[v] = byStorage; // storage alone decides, as the rule says
     }
-    return new VmClasses(k);
+    return new VmClasses(k, phases(sends, k, duration, basePeriod, cost));
+  }
+
+  /**
+   * Each MI_k VM's phase: the one whose checkpoints and log segments write the fewest bytes over the traffic seen.
+   * A checkpoint at boundary n spares the receive log of the base period that ends at n, so the phase puts the
+   * checkpoints right after the periods in which the VM receives most; over a long run every phase takes as many
+   * checkpoints, over a short one the count can differ by one, which is weighed too. Ties go to the lowest phase.
+   */
+  static int[] phases(List<double[]> sends, int[] k, double duration, double basePeriod, CostModel cost) {
+    int vms = k.length;
+    int boundaries = (int) Math.max(0, Math.ceil(duration / basePeriod - 1e-9) - 1); // 1..B, none at the end
+    double[][] receivedIn = new double[vms][boundaries + 1]; // by the boundary that ends the period
+    for (double[] s : sends) {
+      long p = (long) Math.floor(s[0] / basePeriod) + 1;
+      if (p >= 1 && p <= boundaries) receivedIn[(int) s[2]][(int) p] += s[3];
+    }
+    int[] phase = new int[vms];
+    for (int v = 0; v < vms; v++) {
+      if (k[v] < 2) continue;
+      double best = Double.POSITIVE_INFINITY;
+      for (int f = 0; f < k[v]; f++) {
+        double bytes = 0;
+        for (int n = 1; n <= boundaries; n++) bytes += n % k[v] == f ? cost.checkpointBytes() : receivedIn[v][n];
+        if (bytes < best - 1e-6) {
+          best = bytes;
+          phase[v] = f;
+        }
+      }
+    }
+    return phase;
   }
 
   /** Seconds per second a VM of class k costs: checkpoints, its stable log, and rework after failures. */
@@ -95,11 +125,15 @@ public final class Advisor {
 
   /** The same classes handed out without looking at traffic: a seeded shuffle over the VMs. */
   public static VmClasses trafficBlind(VmClasses advised, long seed) {
-    List<Integer> k = new ArrayList<>();
-    for (int v = 0; v < advised.vms(); v++) k.add(advised.interval(v));
-    java.util.Collections.shuffle(k, new Random(seed));
-    int[] out = new int[k.size()];
-    for (int v = 0; v < out.length; v++) out[v] = k.get(v);
-    return new VmClasses(out);
+    List<int[]> classes = new ArrayList<>();   // (interval, phase): a class moves with its phase
+    for (int v = 0; v < advised.vms(); v++) classes.add(new int[] {advised.interval(v), advised.phase(v)});
+    java.util.Collections.shuffle(classes, new Random(seed));
+    int[] k = new int[classes.size()];
+    int[] phase = new int[classes.size()];
+    for (int v = 0; v < k.length; v++) {
+      k[v] = classes.get(v)[0];
+      phase[v] = classes.get(v)[1];
+    }
+    return new VmClasses(k, phase);
   }
 }

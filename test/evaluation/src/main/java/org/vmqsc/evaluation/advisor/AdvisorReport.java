@@ -68,7 +68,7 @@ public final class AdvisorReport {
           .append(" | ").append(Numbers.readable(m.get("host_failure_work_lost_s"))).append(" |\n");
     }
     boolean oneClass = true;
-    for (int v = 1; v < r.advised().vms(); v++) oneClass &= r.advised().interval(v) == r.advised().interval(0);
+    for (int v = 1; v < r.advised().vms(); v++) oneClass &= r.advised().name(v).equals(r.advised().name(0));
     if (oneClass) {
       b.append("\nWarning: the advisor puts every VM in one class (").append(r.advised().name(0))
           .append("), so the traffic-blind shuffle is the same assignment and the comparison compares nothing.\n");

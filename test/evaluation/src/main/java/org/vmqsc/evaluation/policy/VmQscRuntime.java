@@ -105,7 +105,7 @@ public final class VmQscRuntime extends AbstractPolicy {
   @Override public void start(PolicyContext context) {
     super.start(context);
     List<VmClass> classes = new ArrayList<>();
-    for (int v = 0; v < scenario.vms(); v++) classes.add(new VmClass(scenario.classes().interval(v)));
+    for (int v = 0; v < scenario.vms(); v++) classes.add(new VmClass(scenario.classes().interval(v), scenario.classes().phase(v)));
     long t0 = Math.max(1, Math.round(scenario.basePeriod() * 1000));
     InMemoryProtectionService service = new InMemoryProtectionService(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC),
         InMemoryProtectionService.counterIds(), "evaluation");

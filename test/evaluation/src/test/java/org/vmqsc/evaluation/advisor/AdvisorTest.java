@@ -39,6 +39,31 @@ public class AdvisorTest {
     assertEquals("the blind assignment hands out the same classes", a, b);
   }
 
+  @Test public void anMiVmCheckpointsRightAfterItsBursts() {
+    // 170 s, T0 = 10 s: boundaries 1..16. VM 1 receives 1 MB in periods 3, 7, 11 and 15 (ending at those
+    // boundaries, n mod 4 == 3) and a little in the others: MI_4, phase 3, so no burst goes to the stable log.
+    List<double[]> sends = new ArrayList<>();
+    for (int p = 1; p <= 16; p++) sends.add(new double[] {(p - 1) * 10 + 5, 0, 1, p % 4 == 3 ? 1_000_000 : 1_000});
+    VmClasses c = Advisor.classes(sends, 2, 170, 10, cost, 4);
+    assertEquals(4, c.interval(1));
+    assertEquals(3, c.phase(1));
+    assertEquals("MI_4@3", c.name(1));
+    assertTrue(c.isDueAt(1, 7));
+    // Even traffic: every phase logs as much, and over 16 boundaries each takes 4 checkpoints; the lowest wins.
+    sends.clear();
+    for (int p = 1; p <= 16; p++) sends.add(new double[] {(p - 1) * 10 + 5, 0, 1, 1_000});
+    assertEquals(0, Advisor.classes(sends, 2, 170, 10, cost, 4).phase(1));
+    // Over 15 boundaries phase 0 takes one checkpoint fewer than the others (4, 8, 12): it wins.
+    assertEquals(0, Advisor.classes(sends, 2, 160, 10, cost, 4).phase(1));
+    assertEquals("MI_2@1", VmClasses.parse("SI,MI_2@1").name(1));
+    // The traffic-blind assignment moves each class with its phase.
+    VmClasses blind = Advisor.trafficBlind(VmClasses.parse("SI,MI_4@3,MI_2@1,MI_3"), 5);
+    List<String> names = new ArrayList<>();
+    for (int v = 0; v < 4; v++) names.add(blind.name(v));
+    names.sort(null);
+    assertEquals(List.of("MI_2@1", "MI_3", "MI_4@3", "SI"), names);
+  }
+
   @Test public void frequentFailuresShortenTheIntervalsStorageAloneWouldChoose() {
     // A VM that receives nothing: MI_4 by storage. Checkpoint cost (0.3 s + 0.1 s) / (k 10 s), rework f k 5 s.
     List<double[]> sends = new ArrayList<>();
