@@ -62,7 +62,7 @@ if [ ! -s "$guest_dir/vmlinuz" ] || [ ! -s "$guest_dir/initrd.img" ] || [ "$0" -
   : > "$init/lib/modules/order"
   for entry in virtio_ring:VIRTIO virtio:VIRTIO virtio_pci_modern_dev:VIRTIO_PCI_LIB \
       virtio_pci_legacy_dev:VIRTIO_PCI_LIB_LEGACY virtio_pci:VIRTIO_PCI failover:FAILOVER \
-      net_failover:NET_FAILOVER virtio_net:VIRTIO_NET virtio_blk:VIRTIO_BLK; do
+      net_failover:NET_FAILOVER virtio_net:VIRTIO_NET virtio_blk:VIRTIO_BLK virtio_balloon:VIRTIO_BALLOON; do
     module="${entry%%:*}"; symbol="CONFIG_${entry#*:}"
     setting="$(grep "^$symbol=" "$config" || true)"
     case "$setting" in
@@ -87,13 +87,15 @@ if [ ! -s "$guest_dir/vmlinuz" ] || [ ! -s "$guest_dir/initrd.img" ] || [ "$0" -
 # With vmqsc.index=<i> the guest is also guest i of a group of vmqsc.group=<n> guests: its NIC (eth0) gets
 # 10.77.0.(i+1)/24, every other guest j of the group a permanent neighbour entry (10.77.0.(j+1) at
 # 52:54:00:77:00:<j in hex>, so no ARP is ever sent), and qscmsg sends vmqsc.rate=<r> messages a second round
-# robin to the others, recording them on the block device vmqsc.disk=<device> if given.
+# robin to the others, recording them on the block device vmqsc.disk=<device> if given. With vmqsc.freed_mib=<m>
+# it also writes m MiB of random data and deletes them before it says it is ready: memory the guest has freed (its
+# balloon driver reports such pages to the host when the domain's balloon has free page reporting on).
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=100% data /data
 fill_mib=48; hot_kib=1024; tick=0.2
-index=""; group=2; rate=5; disk=""
+index=""; group=2; rate=5; disk=""; freed_mib=""
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     vmqsc.fill_mib=*) fill_mib="${arg#*=}" ;;
@@ -103,9 +105,10 @@ for arg in $(cat /proc/cmdline); do
     vmqsc.group=*) group="${arg#*=}" ;;
     vmqsc.rate=*) rate="${arg#*=}" ;;
     vmqsc.disk=*) disk="${arg#*=}" ;;
+    vmqsc.freed_mib=*) freed_mib="${arg#*=}" ;;
   esac
 done
-if [ -n "$index" ] || [ -n "$disk" ]; then
+if [ -n "$index" ] || [ -n "$disk" ] || [ -n "$freed_mib" ]; then
   # No IPv6 before any NIC exists: the guest must send no frame of its own (autoconfiguration, solicitations).
   sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null
   for module in $(cat /lib/modules/order); do
@@ -136,6 +139,11 @@ if [ -n "$index" ]; then
 fi
 dd if=/dev/urandom of=/data/cold bs=1M count="$fill_mib" 2>/dev/null
 dd if=/dev/urandom of=/data/hot bs=1K count="$hot_kib" 2>/dev/null
+if [ -n "$freed_mib" ]; then
+  dd if=/dev/urandom of=/data/freed bs=1M count="$freed_mib" 2>/dev/null
+  rm /data/freed
+  echo "GUEST-FREED $freed_mib" > /dev/ttyS0
+fi
 echo "GUEST-READY fill_mib=$fill_mib hot_kib=$hot_kib" > /dev/ttyS0
 n=0
 while true; do

@@ -48,7 +48,7 @@ public final class LabGuest implements AutoCloseable {
    * {@code with…} methods add them.
    */
   public record Spec(String name, int memoryMiB, int fillMiB, int hotKiB, double tickSeconds, Nic nic,
-      Messaging messaging, DataDisk dataDisk) {
+      Messaging messaging, DataDisk dataDisk, FreedMemory freed) {
 
     public Spec {
       if (nic != null && messaging != null && !nic.mac().equalsIgnoreCase(macOf(messaging.index()))) {
@@ -59,19 +59,34 @@ public final class LabGuest implements AutoCloseable {
 
     /** A guest with no NIC, no data disk and no messaging. */
     public Spec(String name, int memoryMiB, int fillMiB, int hotKiB, double tickSeconds) {
-      this(name, memoryMiB, fillMiB, hotKiB, tickSeconds, null, null, null);
+      this(name, memoryMiB, fillMiB, hotKiB, tickSeconds, null, null, null, null);
     }
 
     public Spec withNic(Nic nic) {
-      return new Spec(name, memoryMiB, fillMiB, hotKiB, tickSeconds, nic, messaging, dataDisk);
+      return new Spec(name, memoryMiB, fillMiB, hotKiB, tickSeconds, nic, messaging, dataDisk, freed);
     }
 
     public Spec withMessaging(Messaging messaging) {
-      return new Spec(name, memoryMiB, fillMiB, hotKiB, tickSeconds, nic, messaging, dataDisk);
+      return new Spec(name, memoryMiB, fillMiB, hotKiB, tickSeconds, nic, messaging, dataDisk, freed);
     }
 
     public Spec withDataDisk(DataDisk dataDisk) {
-      return new Spec(name, memoryMiB, fillMiB, hotKiB, tickSeconds, nic, messaging, dataDisk);
+      return new Spec(name, memoryMiB, fillMiB, hotKiB, tickSeconds, nic, messaging, dataDisk, freed);
+    }
+
+    public Spec withFreedMemory(FreedMemory freed) {
+      return new Spec(name, memoryMiB, fillMiB, hotKiB, tickSeconds, nic, messaging, dataDisk, freed);
+    }
+  }
+
+  /**
+   * {@code mib} MiB the guest fills with random data and frees again before it is ready, and whether its virtio
+   * balloon reports freed pages to the host (QEMU's free page reporting: QEMU then discards them, so they read as
+   * zeros and no checkpoint stores them).
+   */
+  public record FreedMemory(int mib, boolean reporting) {
+    public FreedMemory {
+      if (mib <= 0) throw new IllegalArgumentException("freed memory must be positive, got " + mib + " MiB");
     }
   }
 
@@ -298,6 +313,9 @@ public final class LabGuest implements AutoCloseable {
     if (dataDisk != null) {
       cmdline.append(" vmqsc.disk=/dev/vda");
     }
+    if (spec.freed() != null) {
+      cmdline.append(" vmqsc.freed_mib=").append(spec.freed().mib());
+    }
     StringBuilder devices = new StringBuilder();
     if (dataDisk != null) {
       devices.append("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>")
@@ -321,7 +339,8 @@ public final class LabGuest implements AutoCloseable {
         + "<devices>"
         + devices
         + "<serial type='file'><source path='" + serial + "' append='on'/><target port='0'/></serial>"
-        + "<memballoon model='none'/>"
+        + (spec.freed() == null ? "<memballoon model='none'/>"
+            : "<memballoon model='virtio' freePageReporting='" + (spec.freed().reporting() ? "on" : "off") + "'/>")
         + "</devices></domain>";
   }
 

@@ -114,6 +114,18 @@ public class GuestRecordsTest {
     assertTrue(plain, !plain.contains("<interface") && !plain.contains("<disk") && !plain.contains("vmqsc.index"));
   }
 
+  @Test public void aGuestThatFreesMemoryHasABalloonReportingItOrNot() {
+    LabGuest.Spec spec = new LabGuest.Spec("g2", 256, 8, 256, 0.5);
+    String on = LabGuest.domainXml(spec.withFreedMemory(new LabGuest.FreedMemory(128, true)), Path.of("/tmp/g2"));
+    assertTrue(on, on.contains("<memballoon model='virtio' freePageReporting='on'/>"));
+    assertTrue(on, on.contains(" vmqsc.freed_mib=128</cmdline>"));
+    String off = LabGuest.domainXml(spec.withFreedMemory(new LabGuest.FreedMemory(128, false)), Path.of("/tmp/g2"));
+    assertTrue(off, off.contains("<memballoon model='virtio' freePageReporting='off'/>"));
+    String none = LabGuest.domainXml(spec, Path.of("/tmp/g2"));
+    assertTrue(none, none.contains("<memballoon model='none'/>") && !none.contains("freed_mib"));
+    assertThrows(IllegalArgumentException.class, () -> new LabGuest.FreedMemory(0, true));
+  }
+
   @Test public void addressesFollowTheIndex() {
     assertEquals("52:54:00:77:00:00", LabGuest.macOf(0));
     assertEquals("52:54:00:77:00:fd", LabGuest.macOf(253));

@@ -57,7 +57,12 @@ public final class KvmBenchCommand implements Callable<Integer> {
       + " --memory-mib: wall time, guest pause, bytes, time back.")
   boolean compareSnapshots;
 
-  @Option(names = "--rounds", defaultValue = "5", description = "Rounds of --compare-snapshots (default ${DEFAULT-VALUE}).")
+  @Option(names = "--free-pages", description = "Only the first checkpoint of a guest that wrote half of --memory-mib"
+      + " with random data and freed it, with its balloon's free page reporting off and on, alternately.")
+  boolean freePages;
+
+  @Option(names = "--rounds", defaultValue = "5", description = "Rounds of --compare-snapshots or --free-pages"
+      + " (default ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--restores", defaultValue = "3", description = "Restores to time (default ${DEFAULT-VALUE}).")
@@ -115,8 +120,10 @@ public final class KvmBenchCommand implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors());
     List<String> cutSummary = new ArrayList<>();
     try (KvmDriver driver = new KvmDriver(connect, work.resolve("scratch"))) {
-      if (compareSnapshots) {
-        List<String> summary = new SnapshotComparison(connect, driver, work, memoryMiB, rounds).run();
+      if (compareSnapshots || freePages) {
+        List<String> summary = compareSnapshots
+            ? new SnapshotComparison(connect, driver, work, memoryMiB, rounds).run()
+            : new FreePageComparison(connect, driver, work, memoryMiB, rounds).run();
         summary.forEach(System.out::println);
         return 0;
       }
