@@ -51,7 +51,7 @@ final class ApiCatalog {
           new Param("vmclass", "string", true, "SI, MI_k with k >= 2, or MI_k@phase with 0 <= phase < k"
               + " (checkpoints at the base boundaries n with n mod k = phase)"))),
       new Api("listVmClassAdvice", false, "Lists the class proposed for each VM of a group from its recorded"
-          + " traffic", List.of(GROUP_ID,
+          + " traffic, MI classes with their phase (MI_k@phase)", List.of(GROUP_ID,
           new Param("maxk", "integer", false, "the longest interval k to propose, 2 to 64 (default 4)"))),
       new Api("listVmCheckpoints", false, "Lists a group's checkpoints", List.of(
           GROUP_ID, new Param("virtualmachineid", "uuid", false, "only this VM's"),
