@@ -11,7 +11,7 @@ afterEach(() => { wrapper?.unmount(); document.body.innerHTML = '' })
 const disabled = { ...group, state: 'Disabled', started: undefined, lineindex: undefined }
 const advice = [
   { virtualmachineid: 'vm-a', vmclass: 'SI', proposedclass: 'SI', reason: 'receives 60 KiB per period, a checkpoint writes 100 KiB: at least half a checkpoint, so SI' },
-  { virtualmachineid: 'vm-b', vmclass: 'MI_2', proposedclass: 'MI_4', reason: 'receives 2 KiB per period, a checkpoint writes 100 KiB: k = S / 2R, capped at 4' },
+  { virtualmachineid: 'vm-b', vmclass: 'MI_2', proposedclass: 'MI_4@2', reason: 'receives 2 KiB per period, a checkpoint writes 100 KiB: k = S / 2R, capped at 4 (messages sized by its own log); phase 2 (checkpoints at the boundaries n with n mod 4 = 2) writes the fewest checkpoint and log bytes over the 8 periods seen' },
   { virtualmachineid: 'vm-c', vmclass: 'SI', reason: 'no traffic recorded yet: needs a checkpoint and a later boundary of the VM' },
 ]
 const rowOf = (vm) => wrapper.findAll('[data-testid="group-vms"] tr.ant-table-row').find((r) => r.text().includes(vm))
@@ -25,9 +25,11 @@ describe('GroupVms', () => {
     const b = rowOf('vm-b')
     expect(b.find('[data-testid="vm-class"]').text()).toBe('MI_2')
     const proposed = b.find('[data-testid="vm-advice"]')
-    expect(proposed.text()).toBe('MI_4')
+    expect(proposed.text()).toBe('MI_4@2')
     expect(proposed.classes()).toContain('ant-tag-orange')
     expect(proposed.attributes('data-reason')).toContain('capped at 4')
+    expect(proposed.attributes('data-reason')).toContain('phase 2')
+    expect(proposed.attributes('data-meaning')).toBe('every 4·T0, at n mod 4 = 2')
     expect(rowOf('vm-a').find('[data-testid="vm-advice"]').classes()).toContain('ant-tag-green')
     const none = rowOf('vm-c').find('[data-testid="vm-advice"]')
     expect(none.text()).toBe('—')
@@ -41,24 +43,28 @@ describe('GroupVms', () => {
     expect(wrapper.find('[data-testid="vm-class-note"]').text()).toContain('Classes are fixed while the group runs')
   })
 
-  it("changes a VM's class in place, and offers the proposal", async () => {
-    const changed = { ...disabled, vm: disabled.vm.map((m) => (m.virtualmachineid === 'vm-b' ? { ...m, vmclass: 'MI_4' } : m)) }
+  it("changes a VM's class in place, says what MI_k@φ means, and offers the proposal with its phase", async () => {
+    const changed = { ...disabled, vm: disabled.vm.map((m) => (m.virtualmachineid === 'vm-b' ? { ...m, vmclass: 'MI_4@2' } : m)) }
     const api = fakeApi({ lists: { listVmClassAdvice: advice }, calls: { updateVmInProtectionGroup: { protectiongroup: changed } } })
     wrapper = mountWith(GroupVms, { api, props: { group: disabled, hosts } })
     await settle()
     await rowOf('vm-b').find('[data-testid="vm-class-edit"]').trigger('click')
+    const help = rowOf('vm-b').find('[data-testid="vm-class-help"]').text()
+    expect(help).toContain('MI_k@φ (0 ≤ φ < k)')
+    expect(help).toContain('n mod k = φ')
+    expect(rowOf('vm-b').find('[data-testid="vm-class-use-proposal"]').text()).toBe('use MI_4@2')
     await rowOf('vm-b').find('[data-testid="vm-class-use-proposal"]').trigger('click')
-    expect(rowOf('vm-b').find('[data-testid="vm-class-input"]').element.value).toBe('MI_4')
+    expect(rowOf('vm-b').find('[data-testid="vm-class-input"]').element.value).toBe('MI_4@2')
     await rowOf('vm-b').find('[data-testid="vm-class-save"]').trigger('click')
     await settle()
     expect(api.log.find(([c]) => c === 'updateVmInProtectionGroup')[1])
-      .toEqual({ id: 'g-1', virtualmachineid: 'vm-b', vmclass: 'MI_4' })
+      .toEqual({ id: 'g-1', virtualmachineid: 'vm-b', vmclass: 'MI_4@2' })
     expect(wrapper.emitted('changed')[0][0]).toEqual(changed)
     expect(rowOf('vm-b').find('[data-testid="vm-class-form"]').exists()).toBe(false)
   })
 
   it("keeps the class input open with the API's refusal in its own words", async () => {
-    const refusal = "unknown VM class 'MI_1x': expected SI or MI_k with k >= 2"
+    const refusal = "vmclass: unknown VM class 'MI_1x': expected SI, MI_k with k >= 2, or MI_k@phase with 0 <= phase < k (MI_k@phase checkpoints at the base boundaries n with n mod k = phase; MI_k is MI_k@0)"
     const api = fakeApi({ calls: { updateVmInProtectionGroup: new ApiError(refusal, { errorcode: 431 }) } })
     wrapper = mountWith(GroupVms, { api, props: { group: disabled, hosts } })
     await settle()

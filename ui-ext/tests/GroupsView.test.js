@@ -103,4 +103,25 @@ describe('GroupsView', () => {
     await settle()
     expect(wrapper.find('[data-testid="action-error"]').text()).toContain('no agent is running')
   })
+
+  it('adds a VM with a phased class, and its class field says what MI_k@φ means', async () => {
+    const disabled = { ...group, state: 'Disabled', started: undefined, lineindex: undefined }
+    const api = fakeApi({ lists: { listProtectionGroups: [disabled], listHosts: hosts },
+      calls: { addVmToProtectionGroup: { protectiongroup: disabled } } })
+    wrapper = mountWith(GroupsView, { api })
+    await settle()
+    await wrapper.find('[data-testid="add-vm"]').trigger('click')
+    await settle()
+    const help = byTestId('vm-class-help').textContent
+    expect(help).toContain('MI_k@φ (0 ≤ φ < k)')
+    expect(help).toContain('n mod k = φ')
+    byTestId('vm-id').value = 'vm-9'
+    byTestId('vm-id').dispatchEvent(new Event('input'))
+    byTestId('vm-class').value = 'MI_4@2'
+    byTestId('vm-class').dispatchEvent(new Event('input'))
+    byTestId('vm-save').click()
+    await settle()
+    expect(api.log.find(([c]) => c === 'addVmToProtectionGroup')[1])
+      .toMatchObject({ id: 'g-1', virtualmachineid: 'vm-9', vmclass: 'MI_4@2' })
+  })
 })

@@ -32,26 +32,46 @@ public record VmClass(int period, int phase) {
     return new VmClass(k, phase);
   }
 
+  /** What a VM class may be, in words, for refusals. */
+  public static final String SYNTAX = "SI, MI_k with k >= 2, or MI_k@phase with 0 <= phase < k"
+      + " (MI_k@phase checkpoints at the base boundaries n with n mod k = phase; MI_k is MI_k@0)";
+
   /** Parses "SI", "MI_k" or "MI_k@φ" (k >= 2, 0 <= φ < k), case-insensitive. */
   public static VmClass parse(String text) {
     String s = text == null ? "" : text.trim().toUpperCase(java.util.Locale.ROOT);
     if (s.equals("SI")) return SI;
+    if (s.startsWith("SI@")) {
+      throw new IllegalArgumentException("unknown VM class '" + text + "': SI has no phase, it checkpoints at every"
+          + " base boundary; expected " + SYNTAX);
+    }
     if (s.startsWith("MI_") || s.startsWith("MI")) {
       String rest = s.substring(s.startsWith("MI_") ? 3 : 2);
       int at = rest.indexOf('@');
+      int k;
       try {
-        int k = Integer.parseInt(at < 0 ? rest : rest.substring(0, at));
-        int phase = at < 0 ? 0 : Integer.parseInt(rest.substring(at + 1));
-        if (k >= 2 && (phase < 0 || phase >= k)) {
-          throw new IllegalArgumentException("unknown VM class '" + text + "': the phase of MI_" + k
-              + " must be in 0.." + (k - 1));
-        }
-        return mi(k, phase);
+        k = Integer.parseInt(at < 0 ? rest : rest.substring(0, at));
       } catch (NumberFormatException e) {
-        // fall through to the common message
+        throw new IllegalArgumentException("unknown VM class '" + text + "': expected " + SYNTAX);
       }
+      if (k < 2) {
+        throw new IllegalArgumentException("MI_" + k + " is not a class: MI_k needs k >= 2 (use SI for k = 1)");
+      }
+      int phase;
+      try {
+        phase = at < 0 ? 0 : Integer.parseInt(rest.substring(at + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("unknown VM class '" + text + "': the phase of MI_" + k
+            + " must be a whole number in 0.." + (k - 1) + " (checkpoints at the base boundaries n with n mod " + k
+            + " = phase)");
+      }
+      if (phase < 0 || phase >= k) {
+        throw new IllegalArgumentException("unknown VM class '" + text + "': the phase of MI_" + k
+            + " must be in 0.." + (k - 1) + " (checkpoints at the base boundaries n with n mod " + k
+            + " = phase), got " + phase);
+      }
+      return mi(k, phase);
     }
-    throw new IllegalArgumentException("unknown VM class '" + text + "': expected SI, MI_k or MI_k@phase with k >= 2");
+    throw new IllegalArgumentException("unknown VM class '" + text + "': expected " + SYNTAX);
   }
 
   public boolean isSingleInterval() {

@@ -40,9 +40,15 @@ public class VmClassTest {
     assertTrue(shifted.isDueAt(2));
     assertFalse(shifted.isDueAt(3));
     assertTrue(shifted.isDueAt(5));
-    for (String bad : List.of("MI_3@3", "MI_3@-1", "MI_2@x", "SI@1")) {
-      assertThrows(bad, IllegalArgumentException.class, () -> VmClass.parse(bad));
+    for (String bad : List.of("MI_3@3", "MI_3@-1", "MI_2@x", "MI_3@")) {
+      IllegalArgumentException e = assertThrows(bad, IllegalArgumentException.class, () -> VmClass.parse(bad));
+      assertTrue(e.getMessage(), e.getMessage().contains("the phase of MI_"));
+      assertTrue(e.getMessage(), e.getMessage().contains("n mod "));
     }
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> VmClass.parse("SI@1")).getMessage()
+        .contains("SI has no phase"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> VmClass.parse("MI_1@0")).getMessage()
+        .contains("MI_k needs k >= 2"));
   }
 
   @Test public void groupRejectsNonPositiveBasePeriod() {

@@ -35,6 +35,38 @@ public final class ClassAdvisor {
     return new ClassAdvice(VmClass.mi(k), figures + ": k = S / 2R" + (k == maxK ? ", capped at " + maxK : ""));
   }
 
+  /**
+   * An MI_k VM's phase: the φ in 0..k-1 whose checkpoints and log segments write the fewest bytes over the traffic
+   * seen. At a boundary n with n mod k = φ the VM checkpoints ({@code checkpointBytes}) and the bytes it received in
+   * the base period that ends at n are not logged; at every other boundary they go to its log segment. So the phase
+   * puts the checkpoints right after the periods in which the VM receives most. Over a window whose length is not a
+   * multiple of k the phases take different numbers of checkpoints, which is weighed too. Ties go to the lowest
+   * phase; with no traffic seen every phase ties, so 0.
+   *
+   * @param boundaries       the boundary indexes n of the window, each at most once
+   * @param receivedBytes    for each of them, the bytes the VM received in the base period that ends at it
+   */
+  public static int phase(int k, double checkpointBytes, long[] boundaries, double[] receivedBytes) {
+    if (k < 2) throw new IllegalArgumentException("a phase is for MI_k with k >= 2, got k = " + k);
+    if (boundaries.length != receivedBytes.length) {
+      throw new IllegalArgumentException(boundaries.length + " boundaries but " + receivedBytes.length
+          + " received byte counts");
+    }
+    int best = 0;
+    double bestBytes = Double.POSITIVE_INFINITY;
+    for (int f = 0; f < k; f++) {
+      double bytes = 0;
+      for (int i = 0; i < boundaries.length; i++) {
+        bytes += Math.floorMod(boundaries[i], (long) k) == f ? checkpointBytes : receivedBytes[i];
+      }
+      if (bytes < bestBytes - 1e-6) {
+        bestBytes = bytes;
+        best = f;
+      }
+    }
+    return best;
+  }
+
   private static String bytes(double b) {
     if (b >= 10 * 1024 * 1024) return Math.round(b / (1024 * 1024)) + " MiB";
     if (b >= 10 * 1024) return Math.round(b / 1024) + " KiB";

@@ -38,7 +38,8 @@ final class ApiCatalog {
       new Api("addVmToProtectionGroup", false, "Adds a VM to a protection group", List.of(
           new Param("id", "uuid", true, "the group"),
           new Param("virtualmachineid", "uuid", true, "the VM"),
-          new Param("vmclass", "string", false, "SI (default) or MI_k with k >= 2"),
+          new Param("vmclass", "string", false, "SI (default), MI_k with k >= 2, or MI_k@phase with"
+              + " 0 <= phase < k (checkpoints at the base boundaries n with n mod k = phase)"),
           new Param("hostid", "uuid", false, "the host the VM runs on"))),
       new Api("removeVmFromProtectionGroup", false, "Removes a VM from a protection group", List.of(
           new Param("id", "uuid", true, "the group"),
@@ -47,9 +48,10 @@ final class ApiCatalog {
           + " enabled: the recovery line reads recorded checkpoints by each VM's class)", List.of(
           new Param("id", "uuid", true, "the group"),
           new Param("virtualmachineid", "uuid", true, "the VM"),
-          new Param("vmclass", "string", true, "SI or MI_k with k >= 2"))),
+          new Param("vmclass", "string", true, "SI, MI_k with k >= 2, or MI_k@phase with 0 <= phase < k"
+              + " (checkpoints at the base boundaries n with n mod k = phase)"))),
       new Api("listVmClassAdvice", false, "Lists the class proposed for each VM of a group from its recorded"
-          + " traffic", List.of(GROUP_ID,
+          + " traffic, MI classes with their phase (MI_k@phase)", List.of(GROUP_ID,
           new Param("maxk", "integer", false, "the longest interval k to propose, 2 to 64 (default 4)"))),
       new Api("listVmCheckpoints", false, "Lists a group's checkpoints", List.of(
           GROUP_ID, new Param("virtualmachineid", "uuid", false, "only this VM's"),

@@ -14,7 +14,7 @@ public class GroupMemberEntity extends CloudStackRow {
   private long groupId;
   @Column(name = "vm_uuid", nullable = false, updatable = false)
   private String vmUuid;
-  /** "SI" or "MI_k", as the protocol's VmClass prints it. */
+  /** "SI", "MI_k" or "MI_k@phase", as the protocol's VmClass prints it (at most 16 characters). */
   @Column(name = "vm_class", nullable = false)
   private String vmClass;
   @Column(name = "host_uuid")

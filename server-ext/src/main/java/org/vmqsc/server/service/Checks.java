@@ -31,13 +31,25 @@ public final class Checks {
     return startedMs;
   }
 
-  /** Canonical spelling of a VM class ("SI", "MI_3"); MI_0 and MI_1 are refused (use SI for every boundary). */
+  /** The longest VM class the catalog stores (its vm_class column). */
+  public static final int VM_CLASS_MAX_CHARS = 16;
+
+  /**
+   * Canonical spelling of a VM class ("SI", "MI_3", "MI_4@2"); MI_0 and MI_1 are refused (use SI for every
+   * boundary), and so are phases outside 0..k-1, a phase on SI, and classes too long for the catalog's column.
+   */
   public static String vmClass(String text) {
+    String canonical;
     try {
-      return VmClass.parse(text).toString();
+      canonical = VmClass.parse(text).toString();
     } catch (IllegalArgumentException e) {
-      throw invalid(e.getMessage());
+      throw invalid("vmclass: " + e.getMessage());
     }
+    if (canonical.length() > VM_CLASS_MAX_CHARS) {
+      throw invalid("vmclass: " + canonical + " is too long: a VM class has at most " + VM_CLASS_MAX_CHARS
+          + " characters (" + VmClass.SYNTAX + ")");
+    }
+    return canonical;
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.vmqsc.server.api;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
 import static org.vmqsc.server.api.ApiFixture.assertError;
 import static org.vmqsc.server.api.ApiFixture.assertOk;
 
@@ -83,6 +84,10 @@ public class ApiBadInputTest {
     calls.add(new String[] {"updateVmInProtectionGroup", "virtualmachineid", "vm-1", "vmclass", "SI"});
     calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-1", "vmclass", "MI_1"});
     calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-1", "vmclass", "XL"});
+    for (String bad : BAD_PHASED_CLASSES) {
+      calls.add(new String[] {"addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-2", "vmclass", bad});
+      calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-1", "vmclass", bad});
+    }
     calls.add(new String[] {"updateVmInProtectionGroup", "id", group, "virtualmachineid", "vm-9", "vmclass", "SI"});
     calls.add(new String[] {"updateVmInProtectionGroup", "id", "no-such-group", "virtualmachineid", "vm-1",
         "vmclass", "SI"});
@@ -140,6 +145,33 @@ public class ApiBadInputTest {
     assertEquals("a refused recoverProtectionGroup started no job", 0, api.recoveries.get());
     assertEquals("a refused enableProtectionGroup started nothing", 0, api.enables.get());
     assertEquals("a refused migrateVirtualMachine moved nothing", 0, api.migrations.get());
+  }
+
+  /** Phases out of 0..k-1, a phase on MI_1 or SI, a phase that is no number, a class too long for the catalog. */
+  private static final List<String> BAD_PHASED_CLASSES =
+      List.of("MI_4@4", "MI_4@-1", "MI_1@0", "SI@1", "MI_4@x", "MI_4@", "MI_99999999@9999999");
+
+  @Test
+  public void badPhasedClassesAreRefusedNamingTheParameterAndTheRule() throws Exception {
+    java.util.Map<String, String> rule = new java.util.LinkedHashMap<>();
+    rule.put("MI_4@4", "the phase of MI_4 must be in 0..3 (checkpoints at the base boundaries n with n mod 4 = phase)");
+    rule.put("MI_4@-1", "the phase of MI_4 must be in 0..3");
+    rule.put("MI_1@0", "MI_k needs k >= 2");
+    rule.put("SI@1", "SI has no phase");
+    rule.put("MI_4@x", "the phase of MI_4 must be a whole number in 0..3");
+    rule.put("MI_4@", "the phase of MI_4 must be a whole number in 0..3");
+    rule.put("MI_99999999@9999999", "at most 16 characters");
+    assertEquals(new java.util.HashSet<>(BAD_PHASED_CLASSES), rule.keySet());
+    for (var bad : rule.entrySet()) {
+      for (String command : List.of("addVmToProtectionGroup", "updateVmInProtectionGroup")) {
+        ApiClient.Reply r = api.client.get(command, "id", group, "virtualmachineid",
+            command.startsWith("add") ? "vm-2" : "vm-1", "vmclass", bad.getKey());
+        String text = assertError(r, command.toLowerCase(Locale.ROOT) + "response", 431, 4350)
+            .get("errortext").getAsString();
+        assertTrue(text, text.startsWith("vmclass: "));
+        assertTrue(text, text.contains(bad.getValue()));
+      }
+    }
   }
 
   @Test

@@ -78,6 +78,25 @@ public class ApiGroupsTest {
   }
 
   @Test
+  public void aPhasedClassIsStoredAndListedBackInItsCanonicalForm() throws Exception {
+    String id = api.createGroup("g");
+    assertOk(api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-1", "vmclass", "MI_4@2"));
+    assertOk(api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-2", "vmclass", "mi_3@0"));
+    assertOk(api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-3"));
+    ApiClient.Reply changed = api.client.post("updateVmInProtectionGroup", "id", id, "virtualmachineid", "vm-3",
+        "vmclass", "mi_5@4");
+    assertOk(changed);
+    JsonArray vms = api.client.get("listProtectionGroups", "id", id).response("listProtectionGroups")
+        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject().getAsJsonArray("vm");
+    assertEquals("MI_4@2", vms.get(0).getAsJsonObject().get("vmclass").getAsString());
+    assertEquals("MI_3@0 is plain MI_3", "MI_3", vms.get(1).getAsJsonObject().get("vmclass").getAsString());
+    assertEquals("MI_5@4", vms.get(2).getAsJsonObject().get("vmclass").getAsString());
+    assertEquals(java.util.List.of("MI_4@2", "MI_3", "MI_5@4"),
+        api.service.members(id).stream().map(m -> m.vmClass()).toList());
+    assertEquals(org.vmqsc.protocol.VmClass.mi(4, 2), api.service.config(id).classes().get(0));
+  }
+
+  @Test
   public void aVmsClassChangesUntilTheGroupIsEnabled() throws Exception {
     String id = api.createGroup("g");
     api.client.get("addVmToProtectionGroup", "id", id, "virtualmachineid", "vm-1");

@@ -13,6 +13,7 @@ import java.util.List;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.vmqsc.protocol.VmClass;
 import org.junit.function.ThrowingRunnable;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.server.service.ServiceException.Reason;
@@ -53,6 +54,20 @@ public class BadInputTest {
     refused(Reason.INVALID, "unknown VM class 'XL'", () -> catalog.addVm(group.uuid(), "vm-c", "XL", null));
     refused(Reason.INVALID, "unknown VM class", () -> catalog.addVm(group.uuid(), "vm-c", null, null));
     assertEquals(List.of("SI", "MI_3"), catalog.members(group.uuid()).stream().map(Views.MemberView::vmClass).toList());
+  }
+
+  @Test public void aPhasedClassIsStoredAsTextAndReadBackWithItsPhase() {
+    catalog.addVm(group.uuid(), "vm-c", "mi_4@2", "host-1");
+    catalog.changeVmClass(group.uuid(), "vm-a", "MI_16@15");
+    assertEquals(2, fixture.count("SELECT COUNT(*) FROM vmqsc_group_member WHERE vm_class IN ('MI_4@2', 'MI_16@15')"));
+    Catalog other = fixture.catalog("manager-b"); // its own cache: reads the rows
+    assertEquals(List.of("MI_16@15", "MI_3", "MI_4@2"),
+        other.members(group.uuid()).stream().map(Views.MemberView::vmClass).toList());
+    assertEquals(List.of(VmClass.mi(16, 15), VmClass.mi(3), VmClass.mi(4, 2)), other.config(group.uuid()).classes());
+    for (String bad : List.of("MI_4@4", "MI_4@-1", "MI_1@0", "SI@1", "MI_4@x", "MI_99999999@9999999")) {
+      refused(Reason.INVALID, "vmclass: ", () -> catalog.addVm(group.uuid(), "vm-d", bad, null));
+    }
+    assertEquals(3, catalog.members(group.uuid()).size());
   }
 
   @Test public void aVmBelongsToOneGroup() {

@@ -133,6 +133,99 @@ public class AgentsInOneJvmTest {
   }
 
   /**
+   * Phased MI VMs on agents: MI_3@2 and MI_4@1 take their basic checkpoints at the base boundaries n with
+   * n mod k = φ only (besides their first, at 0) and log segments at the others; a host running one of them stops,
+   * the manager recovers its VMs elsewhere, and the restored VMs keep their phase.
+   */
+  @Test(timeout = 120_000)
+  public void phasedMiVmsCheckpointAtTheirPhaseAndSurviveAHostFailure() throws Exception {
+    await(() -> activeHosts() == 3, "three agents hold leases");
+    String group = api.get("createProtectionGroup", "name", "phased", "baseperiod", "500")
+        .response("createProtectionGroup").getAsJsonObject("protectiongroup").get("id").getAsString();
+    String[] classes = {"SI", "MI_3@2", "SI", "MI_4@1", "SI", "mi_2@1"};
+    for (int i = 0; i < classes.length; i++) {
+      assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-" + i,
+          "vmclass", classes[i]).ok());
+    }
+    List<String> listed = new ArrayList<>();
+    for (var v : group(group).getAsJsonArray("vm")) listed.add(v.getAsJsonObject().get("vmclass").getAsString());
+    assertEquals(List.of("SI", "MI_3@2", "SI", "MI_4@1", "SI", "MI_2@1"), listed);
+    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid")
+        .getAsString();
+    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    await(() -> line(group) >= 8, "the recovery line moves");
+    checkPhases(group, 0);
+
+    AgentProcess victim = null;
+    for (var v : group(group).getAsJsonArray("vm")) {
+      if (v.getAsJsonObject().get("virtualmachineid").getAsString().equals("vm-1")) {
+        String host = v.getAsJsonObject().get("hostid").getAsString();
+        for (AgentProcess a : agents) if (a.hostUuid().equals(host)) victim = a;
+      }
+    }
+    assertTrue("the host of vm-1 is one of the agents", victim != null);
+    victim.close();
+    long lineBefore = line(group);
+    await(() -> recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
+    JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
+        .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
+    assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
+    assertEquals(victim.hostUuid(), event.get("failedid").getAsString());
+    for (var member : group(group).getAsJsonArray("vm")) {
+      assertTrue("no VM stays on the failed host",
+          !member.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
+    }
+    await(() -> line(group) > lineBefore + 8, "the line moves on after the recovery");
+    long restored = checkPhases(group, lineBefore + 1);
+    assertTrue("the phased VMs checkpoint at their phase after the recovery too", restored >= 3);
+  }
+
+  /**
+   * Checks every recorded checkpoint of the phased VMs (vm-1 MI_3@2, vm-3 MI_4@1, vm-5 MI_2@1): unforced ones after
+   * boundary 0 lie at n mod k = φ, log segments elsewhere; each VM has some of both. Returns how many unforced
+   * checkpoints of theirs lie beyond {@code after}.
+   */
+  private long checkPhases(String group, long after) throws Exception {
+    java.util.Map<String, int[]> phased = java.util.Map.of("vm-1", new int[] {3, 2}, "vm-3", new int[] {4, 1},
+        "vm-5", new int[] {2, 1});
+    java.util.Map<String, Integer> basic = new java.util.HashMap<>(), segments = new java.util.HashMap<>();
+    long beyond = 0;
+    for (var c : all("listVmCheckpoints", group, "vmcheckpoint")) {
+      JsonObject o = c.getAsJsonObject();
+      int[] kf = phased.get(o.get("virtualmachineid").getAsString());
+      long n = o.get("index").getAsLong();
+      if (kf == null || n == 0 || o.get("forced").getAsBoolean()) continue;
+      assertEquals(o.toString(), kf[1], n % kf[0]);
+      basic.merge(o.get("virtualmachineid").getAsString(), 1, Integer::sum);
+      if (n > after) beyond++;
+    }
+    for (var s : all("listLogSegments", group, "logsegment")) {
+      JsonObject o = s.getAsJsonObject();
+      int[] kf = phased.get(o.get("virtualmachineid").getAsString());
+      if (kf == null) continue;
+      assertTrue(o.toString(), o.get("index").getAsLong() % kf[0] != kf[1]);
+      segments.merge(o.get("virtualmachineid").getAsString(), 1, Integer::sum);
+    }
+    assertEquals(basic.toString(), phased.keySet(), basic.keySet());
+    assertEquals(segments.toString(), phased.keySet(), segments.keySet());
+    return beyond;
+  }
+
+  /** Every item of a history listing, removed ones too, page by page. */
+  private List<com.google.gson.JsonElement> all(String command, String group, String key) throws Exception {
+    List<com.google.gson.JsonElement> out = new ArrayList<>();
+    for (int page = 1; ; page++) {
+      JsonObject r = api.get(command, "protectiongroupid", group, "includeremoved", "true", "page",
+          String.valueOf(page), "pagesize", "500").response(command);
+      if (!r.has("count")) return out; // an empty listing is {}
+      assertTrue(r.toString(), r.has(key) || page > 1);
+      if (!r.has(key) || r.getAsJsonArray(key).isEmpty()) return out;
+      r.getAsJsonArray(key).forEach(out::add);
+      if (out.size() >= r.get("count").getAsInt()) return out;
+    }
+  }
+
+  /**
    * A recovery freezes a group on every live host, also on a host that runs none of its VMs yet: a VM restored
    * there during the recovery must stand still until the recovery thaws the group (were it to run and the
    * recovery's manager to die, the next manager would restore it again under the same incarnation). Here the

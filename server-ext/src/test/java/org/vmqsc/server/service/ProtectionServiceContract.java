@@ -305,6 +305,14 @@ public abstract class ProtectionServiceContract {
     GroupView g = service.createGroup("g", 1000, null, null);
     assertEquals("MI_3", service.addVm(g.uuid(), "a", "mi_3", null).vmClass());
     assertEquals("SI", service.addVm(g.uuid(), "b", "si", null).vmClass());
+    assertEquals("MI_4@2", service.addVm(g.uuid(), "c", "mi_4@2", null).vmClass());
+    assertEquals("MI_2", service.addVm(g.uuid(), "d", "MI_2@0", null).vmClass());
+    assertEquals(List.of("MI_3", "SI", "MI_4@2", "MI_2"),
+        service.members(g.uuid()).stream().map(MemberView::vmClass).toList());
+    assertEquals(List.of(VmClass.mi(3), VmClass.SI, VmClass.mi(4, 2), VmClass.mi(2)),
+        service.config(g.uuid()).classes());
+    assertEquals("MI_5@4", service.changeVmClass(g.uuid(), "b", "MI_5@4").vmClass());
+    assertEquals(VmClass.mi(5, 4), service.config(g.uuid()).classes().get(1));
   }
 
   @Test public void badMembersAreRefusedAndChangeNothing() {
@@ -313,6 +321,10 @@ public abstract class ProtectionServiceContract {
     refused(Reason.INVALID, () -> service.addVm(g.uuid(), "d", "MI_1", null));
     refused(Reason.INVALID, () -> service.addVm(g.uuid(), "d", "MI_0", null));
     refused(Reason.INVALID, () -> service.addVm(g.uuid(), "d", "XL", null));
+    for (String bad : List.of("MI_4@4", "MI_4@-1", "MI_1@0", "SI@1", "MI_4@x", "MI_99999999@9999999")) {
+      refused(Reason.INVALID, () -> service.addVm(g.uuid(), "d", bad, null));
+      refused(Reason.INVALID, () -> service.changeVmClass(g.uuid(), "c", bad));
+    }
     refused(Reason.INVALID, () -> service.addVm(g.uuid(), "d", null, null));
     refused(Reason.INVALID, () -> service.addVm(g.uuid(), "", "SI", null));
     refused(Reason.INVALID, () -> service.addVm(g.uuid(), null, "SI", null));

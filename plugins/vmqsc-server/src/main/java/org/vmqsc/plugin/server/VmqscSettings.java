@@ -18,7 +18,8 @@ public final class VmqscSettings {
 
   public static final ConfigKey<String> DEFAULT_VM_CLASS = new ConfigKey<>(CATEGORY, String.class,
       "vmqsc.default.vm.class", "SI",
-      "The checkpoint class of a VM added without vmclass: SI (every base period) or MI_k (every k periods, k >= 2).",
+      "The checkpoint class of a VM added without vmclass: SI (every base period), MI_k (every k periods, k >= 2)"
+          + " or MI_k@phase (at the base boundaries n with n mod k = phase, 0 <= phase < k).",
       true, ConfigKey.Scope.Zone);
 
   public static final ConfigKey<String> STAGING_DIRECTORY = new ConfigKey<>(CATEGORY, String.class,

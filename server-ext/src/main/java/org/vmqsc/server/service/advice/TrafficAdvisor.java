@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.advice.ClassAdvisor;
 import org.vmqsc.protocol.advice.ClassAdvisor.ClassAdvice;
 import org.vmqsc.server.service.Checks;
@@ -16,7 +17,10 @@ import org.vmqsc.server.service.Views.MemberView;
  * Proposes each VM's class from the traffic its group recorded, by the protocol's {@link ClassAdvisor}. Hosts
  * report message counts, not sizes, at every boundary; the bytes a message weighs come from the log segments,
  * which hold the messages an MI VM received: its own when it logged some, else the group's mean. So a group that
- * never ran an MI VM gets proposals only for VMs that received nothing.
+ * never ran an MI VM gets proposals only for VMs that received nothing. An MI_k proposal carries a phase
+ * ({@code MI_k@φ}), by the protocol's {@link ClassAdvisor#phase} over the base periods the VM's boundaries recorded:
+ * the one whose checkpoints and log segments write the fewest bytes, so the VM checkpoints right after the periods
+ * in which it receives most (the rule the evaluation's advisor uses).
  */
 public final class TrafficAdvisor {
 
@@ -66,10 +70,30 @@ public final class TrafficAdvisor {
       ClassAdvice advice = ClassAdvisor.propose(t.checkpointBytes(), received, maxK);
       String sized = t.messagesReceived() == 0 ? ""
           : t.loggedMessages() > 0 ? " (messages sized by its own log)" : " (messages sized by the group's logs)";
-      out.add(new VmClassAdvice(m.vmUuid(), m.vmClass(), advice.proposed().toString(), advice.reason() + sized, t,
+      VmClass proposed = advice.proposed();
+      String phased = "";
+      if (!proposed.isSingleInterval() && t.messagesReceived() > 0) {
+        proposed = phased(proposed.period(), t, bytesPerMessage);
+        phased = "; phase " + proposed.phase() + " (checkpoints at the boundaries n with n mod " + proposed.period()
+            + " = " + proposed.phase() + ") writes the fewest checkpoint and log bytes over the "
+            + t.receivedByBoundary().size() + " periods seen";
+      }
+      out.add(new VmClassAdvice(m.vmUuid(), m.vmClass(), proposed.toString(), advice.reason() + sized + phased, t,
           received));
     }
     return out;
+  }
+
+  /** MI_k with the phase {@link ClassAdvisor#phase} picks from the VM's recorded periods, sized by its messages. */
+  private static VmClass phased(int k, VmTraffic t, double bytesPerMessage) {
+    long[] boundaries = new long[t.receivedByBoundary().size()];
+    double[] received = new double[boundaries.length];
+    int i = 0;
+    for (Map.Entry<Long, Long> e : t.receivedByBoundary().entrySet()) {
+      boundaries[i] = e.getKey();
+      received[i++] = e.getValue() * bytesPerMessage;
+    }
+    return VmClass.mi(k, ClassAdvisor.phase(k, t.checkpointBytes(), boundaries, received));
   }
 
   private static <T> List<T> all(Function<PageRequest, Page<T>> listing) {

@@ -6,7 +6,9 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Collections;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import org.vmqsc.server.service.ArtifactState;
 import org.vmqsc.server.service.Views.CheckpointView;
@@ -24,9 +26,11 @@ import org.vmqsc.server.service.Views.LogSegmentView;
  *                           when it has no other; null with none
  * @param loggedBytes        bytes its log segments logged
  * @param loggedMessages     messages those segments hold
+ * @param receivedByBoundary for each recorded boundary n whose previous one (n - 1) is recorded too, the messages
+ *                           the VM received in the base period that ends at n, in boundary order
  */
 public record VmTraffic(String vmUuid, long periods, long messagesReceived, Long checkpointBytes, long loggedBytes,
-                        long loggedMessages) {
+                        long loggedMessages, SortedMap<Long, Long> receivedByBoundary) {
 
   private record Boundary(long index, long received, boolean checkpoint, long sizeBytes, String hostUuid) {}
 
@@ -65,8 +69,13 @@ public record VmTraffic(String vmUuid, long periods, long messagesReceived, Long
       loggedBytes += b.sizeBytes();
       loggedMessages += Math.max(0, b.received() - boundaries.get(i - 1).received());
     }
+    TreeMap<Long, Long> byBoundary = new TreeMap<>();
+    for (int i = 1; i < boundaries.size(); i++) {
+      Boundary b = boundaries.get(i), before = boundaries.get(i - 1);
+      if (b.index() == before.index() + 1) byBoundary.put(b.index(), Math.max(0, b.received() - before.received()));
+    }
     return new VmTraffic(vm, last.index() - first.index(), Math.max(0, last.received() - first.received()),
-        checkpointBytes, loggedBytes, loggedMessages);
+        checkpointBytes, loggedBytes, loggedMessages, Collections.unmodifiableSortedMap(byBoundary));
   }
 
   /** Messages received per base period; 0 over no period. */

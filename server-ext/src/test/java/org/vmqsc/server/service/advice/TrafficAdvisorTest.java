@@ -97,6 +97,58 @@ public class TrafficAdvisorTest {
     assertTrue(advice.get(2).reason(), advice.get(2).reason().startsWith("no traffic recorded yet"));
   }
 
+  /**
+   * Over boundaries 0..8, "bursty" receives 40 messages of 1 kB in the periods that end at 2 and 6 and nothing in
+   * the others: 10 kB a period on average, so MI_4, and checkpointing at 2 and 6 spares the bursts' log: MI_4@2.
+   * "steady" receives 1 message every period: every phase writes as much, so the lowest, MI_4.
+   */
+  @Test public void anMiProposalCarriesThePhaseRightAfterTheBursts() {
+    GroupView g = service.createGroup("bursts", 1000, null, null);
+    service.addVm(g.uuid(), "bursty", "SI", "h1");
+    service.addVm(g.uuid(), "steady", "MI_2", "h1");
+    service.addVm(g.uuid(), "quiet", "SI", "h1");
+    long burstyReceived = 0;
+    for (long i = 0; i <= 8; i++) {
+      long size = i == 0 ? 1_000_000 : 100_000;
+      if (i % 4 == 2) burstyReceived += 40;
+      report(g.uuid(), boundary("bursty", BoundaryKind.CHECKPOINT, i, size, burstyReceived));
+      // steady logs its message (1 kB) at odd boundaries: that sizes the group's messages.
+      report(g.uuid(), i % 2 == 0 ? boundary("steady", BoundaryKind.CHECKPOINT, i, size, i)
+          : boundary("steady", BoundaryKind.LOG_SEGMENT, i, 1_000, i));
+      report(g.uuid(), boundary("quiet", BoundaryKind.CHECKPOINT, i, size, 0));
+    }
+    List<VmClassAdvice> advice = TrafficAdvisor.advise(service, g.uuid(), 4);
+    assertEquals("MI_4@2", advice.get(0).proposedClass());
+    assertTrue(advice.get(0).reason(), advice.get(0).reason().contains("phase 2"));
+    assertEquals(10_000, advice.get(0).receivedBytesPerPeriod(), 1e-6);
+    assertEquals("ties go to the lowest phase", "MI_4", advice.get(1).proposedClass());
+    assertEquals("nothing received: no phase to weigh", "MI_4", advice.get(2).proposedClass());
+    // MI_2: the bursts end at even boundaries, phase 0.
+    assertEquals("MI_2", TrafficAdvisor.advise(service, g.uuid(), 2).get(0).proposedClass());
+    VmTraffic bursty = VmTraffic.of(service.listCheckpoints(g.uuid(), true, page()).items(),
+        service.listLogSegments(g.uuid(), true, page()).items()).get("bursty");
+    assertEquals(java.util.Map.of(1L, 0L, 2L, 40L, 3L, 0L, 4L, 0L, 5L, 0L, 6L, 40L, 7L, 0L, 8L, 0L),
+        bursty.receivedByBoundary());
+  }
+
+  @Test public void burstsAtOddBoundariesGiveAnOddPhase() {
+    GroupView g = service.createGroup("odd", 1000, null, null);
+    service.addVm(g.uuid(), "bursty", "SI", "h1");
+    service.addVm(g.uuid(), "steady", "MI_2", "h1");
+    service.addVm(g.uuid(), "quiet", "SI", "h1");
+    long burstyReceived = 0;
+    for (long i = 0; i <= 8; i++) {
+      long size = i == 0 ? 1_000_000 : 100_000;
+      if (i % 4 == 3) burstyReceived += 40;
+      report(g.uuid(), boundary("bursty", BoundaryKind.CHECKPOINT, i, size, burstyReceived));
+      report(g.uuid(), i % 2 == 0 ? boundary("steady", BoundaryKind.CHECKPOINT, i, size, i)
+          : boundary("steady", BoundaryKind.LOG_SEGMENT, i, 1_000, i));
+      report(g.uuid(), boundary("quiet", BoundaryKind.CHECKPOINT, i, size, 0));
+    }
+    assertEquals("MI_4@3", TrafficAdvisor.advise(service, g.uuid(), 4).get(0).proposedClass());
+    assertEquals("MI_2@1", TrafficAdvisor.advise(service, g.uuid(), 2).get(0).proposedClass());
+  }
+
   @Test(expected = ServiceException.class) public void aMaxKBelowTwoIsRefused() {
     TrafficAdvisor.advise(service, group(), 1);
   }

@@ -75,6 +75,7 @@ public final class Advisor {
    * A checkpoint at boundary n spares the receive log of the base period that ends at n, so the phase puts the
    * checkpoints right after the periods in which the VM receives most; over a long run every phase takes as many
    * checkpoints, over a short one the count can differ by one, which is weighed too. Ties go to the lowest phase.
+   * The rule is the protocol's {@link ClassAdvisor#phase}, which the manager's advice uses too.
    */
   static int[] phases(List<double[]> sends, int[] k, double duration, double basePeriod, CostModel cost) {
     int vms = k.length;
@@ -84,18 +85,13 @@ public final class Advisor {
       long p = (long) Math.floor(s[0] / basePeriod) + 1;
       if (p >= 1 && p <= boundaries) receivedIn[(int) s[2]][(int) p] += s[3];
     }
+    long[] window = new long[boundaries];
+    for (int n = 1; n <= boundaries; n++) window[n - 1] = n;
     int[] phase = new int[vms];
     for (int v = 0; v < vms; v++) {
       if (k[v] < 2) continue;
-      double best = Double.POSITIVE_INFINITY;
-      for (int f = 0; f < k[v]; f++) {
-        double bytes = 0;
-        for (int n = 1; n <= boundaries; n++) bytes += n % k[v] == f ? cost.checkpointBytes() : receivedIn[v][n];
-        if (bytes < best - 1e-6) {
-          best = bytes;
-          phase[v] = f;
-        }
-      }
+      phase[v] = ClassAdvisor.phase(k[v], cost.checkpointBytes(), window,
+          java.util.Arrays.copyOfRange(receivedIn[v], 1, boundaries + 1));
     }
     return phase;
   }

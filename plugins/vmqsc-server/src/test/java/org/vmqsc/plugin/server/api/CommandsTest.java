@@ -179,6 +179,35 @@ public class CommandsTest {
   }
 
   @Test
+  public void phasedClassesAreTakenAndBadOnesAreParamErrorsNamingVmclassAndTheRule() throws Exception {
+    String group = group();
+    JsonObject vm = api.answer(AddVmToProtectionGroupCmd.class, "id", group, "virtualmachineid", 1L,
+        "vmclass", "mi_4@2").getAsJsonObject("protectiongroup").getAsJsonArray("vm").get(0).getAsJsonObject();
+    assertEquals("MI_4@2", vm.get("vmclass").getAsString());
+    java.util.Map<String, String> rule = java.util.Map.of(
+        "MI_4@4", "the phase of MI_4 must be in 0..3 (checkpoints at the base boundaries n with n mod 4 = phase)",
+        "MI_4@-1", "the phase of MI_4 must be in 0..3",
+        "MI_1@0", "MI_k needs k >= 2",
+        "SI@1", "SI has no phase",
+        "MI_4@x", "the phase of MI_4 must be a whole number in 0..3");
+    for (var bad : rule.entrySet()) {
+      for (ServerApiException e : List.of(
+          assertThrows(ServerApiException.class, () -> api.execute(AddVmToProtectionGroupCmd.class, "id", group,
+              "virtualmachineid", 2L, "vmclass", bad.getKey())),
+          assertThrows(ServerApiException.class, () -> api.execute(UpdateVmInProtectionGroupCmd.class, "id", group,
+              "virtualmachineid", 1L, "vmclass", bad.getKey())))) {
+        assertEquals(e.getMessage(), ApiErrorCode.PARAM_ERROR, e.getErrorCode());
+        assertTrue(e.getMessage(), e.getMessage().contains("vmclass: "));
+        assertTrue(e.getMessage(), e.getMessage().contains(bad.getValue()));
+      }
+    }
+    JsonObject changed = api.answer(UpdateVmInProtectionGroupCmd.class, "id", group, "virtualmachineid", 1L,
+        "vmclass", "MI_3@1").getAsJsonObject("protectiongroup").getAsJsonArray("vm").get(0).getAsJsonObject();
+    assertEquals("MI_3@1", changed.get("vmclass").getAsString());
+    assertEquals(List.of("MI_3@1"), service.members(group).stream().map(m -> m.vmClass()).toList());
+  }
+
+  @Test
   public void aVmWithCloudStackHaIsRefused() throws Exception {
     String group = group();
     ServerApiException e = assertThrows(ServerApiException.class,

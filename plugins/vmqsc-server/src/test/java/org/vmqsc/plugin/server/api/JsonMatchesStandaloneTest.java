@@ -137,6 +137,11 @@ public class JsonMatchesStandaloneTest {
     same("updateVmInProtectionGroup", UpdateVmInProtectionGroupCmd.class,
         new Object[] {"id", group, "virtualmachineid", VM_B, "vmclass", "mi_3"},
         new Object[] {"id", group, "virtualmachineid", 2L, "vmclass", "mi_3"});
+    JsonObject phased = same("updateVmInProtectionGroup", UpdateVmInProtectionGroupCmd.class,
+        new Object[] {"id", group, "virtualmachineid", VM_B, "vmclass", "MI_4@2"},
+        new Object[] {"id", group, "virtualmachineid", 2L, "vmclass", "MI_4@2"});
+    assertEquals("MI_4@2", phased.getAsJsonObject("protectiongroup").getAsJsonArray("vm").get(1).getAsJsonObject()
+        .get("vmclass").getAsString());
     same("updateProtectionGroup", UpdateProtectionGroupCmd.class,
         new Object[] {"id", group, "name", "web", "recoverypolicy", "AUTOMATIC"},
         new Object[] {"id", group, "name", "web", "recoverypolicy", "AUTOMATIC"});
@@ -210,6 +215,15 @@ public class JsonMatchesStandaloneTest {
     refusedByBoth("createProtectionGroup", CreateProtectionGroupCmd.class,
         new Object[] {"name", "x", "baseperiod", "1000", "recoverypolicy", "sometimes"},
         new Object[] {"name", "x", "baseperiod", 1000L, "recoverypolicy", "sometimes"});
+    String group = same("createProtectionGroup", CreateProtectionGroupCmd.class,
+        new Object[] {"name", "g", "baseperiod", "1000"}, new Object[] {"name", "g", "baseperiod", 1000L})
+        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    for (String bad : List.of("MI_4@4", "MI_4@-1", "MI_1@0", "SI@1", "MI_4@x")) {
+      String text = refusedByBoth("addVmToProtectionGroup", AddVmToProtectionGroupCmd.class,
+          new Object[] {"id", group, "virtualmachineid", VM_A, "vmclass", bad, "hostid", HOST_1},
+          new Object[] {"id", group, "virtualmachineid", 1L, "vmclass", bad, "hostid", 10L});
+      assertTrue(text, text.startsWith("vmclass: "));
+    }
   }
 
   /** Both answer the call alike; returns the answer. */
@@ -233,14 +247,17 @@ public class JsonMatchesStandaloneTest {
     return actual;
   }
 
-  private void refusedByBoth(String command, Class<? extends org.apache.cloudstack.api.BaseCmd> type,
-                             Object[] standaloneParams, Object[] pluginParams) throws Exception {
+  /** Both refuse the call with 431; returns the plugin's text. */
+  private String refusedByBoth(String command, Class<? extends org.apache.cloudstack.api.BaseCmd> type,
+                               Object[] standaloneParams, Object[] pluginParams) throws Exception {
     assertEquals(431, client.get(command, strings(standaloneParams)).status());
     try {
       plugin.execute(type, pluginParams);
       fail(command + " was not refused by the plugin");
+      return null;
     } catch (ServerApiException e) {
       assertEquals(ApiErrorCode.PARAM_ERROR, e.getErrorCode());
+      return e.getMessage();
     }
   }
 

@@ -27,7 +27,8 @@ public class AddVmToProtectionGroupCmd extends BaseCmd {
   private Long virtualMachineId;
 
   @Parameter(name = "vmclass", type = CommandType.STRING,
-      description = "SI (every base period) or MI_k (every k periods, k >= 2); default vmqsc.default.vm.class")
+      description = "SI (every base period), MI_k (every k periods, k >= 2) or MI_k@phase (at the base boundaries n with"
+          + " n mod k = phase, 0 <= phase < k); default vmqsc.default.vm.class")
   private String vmClass;
 
   @Parameter(name = ApiConstants.HOST_ID, type = CommandType.UUID, entityType = HostResponse.class,

@@ -10,7 +10,7 @@ import org.vmqsc.plugin.server.api.ProtectionGroupApi;
 import org.vmqsc.plugin.server.api.response.VmClassAdviceResponse;
 
 @APICommand(name = "listVmClassAdvice", description = "Lists the class proposed for each VM of a protection group"
-    + " from its recorded traffic", responseObject = VmClassAdviceResponse.class, since = "4.22.0",
+    + " from its recorded traffic, MI classes with their phase", responseObject = VmClassAdviceResponse.class, since = "4.22.0",
     requestHasSensitiveInfo = false, responseHasSensitiveInfo = false,
     authorized = {RoleType.Admin, RoleType.DomainAdmin})
 public class ListVmClassAdviceCmd extends BaseListCmd {

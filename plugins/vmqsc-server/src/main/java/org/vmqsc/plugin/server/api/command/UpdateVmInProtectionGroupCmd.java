@@ -26,7 +26,8 @@ public class UpdateVmInProtectionGroupCmd extends BaseCmd {
   private Long virtualMachineId;
 
   @Parameter(name = "vmclass", type = CommandType.STRING, required = true,
-      description = "SI (every base period) or MI_k (every k periods, k >= 2)")
+      description = "SI (every base period), MI_k (every k periods, k >= 2) or MI_k@phase (at the base boundaries n"
+          + " with n mod k = phase, 0 <= phase < k)")
   private String vmClass;
 
   @Override public void execute() {

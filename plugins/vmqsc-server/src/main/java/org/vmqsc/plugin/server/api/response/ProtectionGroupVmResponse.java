@@ -22,7 +22,8 @@ public class ProtectionGroupVmResponse extends BaseResponse {
   private Integer number;
 
   @SerializedName("vmclass")
-  @Param(description = "SI: checkpoints every base period; MI_k: every k base periods")
+  @Param(description = "SI: checkpoints every base period; MI_k: every k base periods; MI_k@phase: every k, at the"
+      + " base boundaries n with n mod k = phase")
   private String vmClass;
 
   @SerializedName(ApiConstants.HOST_ID)

@@ -17,7 +17,8 @@ public class VmClassAdviceResponse extends BaseResponse {
   private String vmClass;
 
   @SerializedName("proposedclass")
-  @Param(description = "the class its traffic suggests; absent while the traffic cannot tell")
+  @Param(description = "the class its traffic suggests (SI, MI_k, or MI_k@phase: at the base boundaries n with"
+      + " n mod k = phase); absent while the traffic cannot tell")
   private String proposedClass;
 
   @SerializedName("reason")

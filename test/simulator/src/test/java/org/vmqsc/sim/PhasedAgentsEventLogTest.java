@@ -1,0 +1,162 @@
+package org.vmqsc.sim;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.google.gson.JsonObject;
+import java.io.Writer;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.vmqsc.agent.process.AgentProcess;
+import org.vmqsc.agent.wire.WireMessages.GuestProfile;
+import org.vmqsc.db.TestDatabases;
+import org.vmqsc.server.api.ApiClient;
+import org.vmqsc.server.api.ApiKeys;
+import org.vmqsc.server.cluster.StandaloneCluster;
+import org.vmqsc.server.standalone.ManagerServer;
+import org.vmqsc.sim.events.EventLogOracle;
+import org.vmqsc.sim.events.MergedEventLog;
+import org.vmqsc.sim.events.Verdict;
+
+/**
+ * A group with phased MI VMs (MI_3@2, MI_4@1) on the manager and three agents in one JVM: a host running a phased
+ * VM stops, the manager recovers its VMs on the others, and the event-log oracle judges the run from the
+ * processes' event files: no violation, the recovery among the ones it checked.
+ */
+public class PhasedAgentsEventLogTest {
+
+  private Path dir;
+  private ManagerServer manager;
+  private final List<AgentProcess> agents = new ArrayList<>();
+  private ApiClient api;
+
+  @Before public void start() throws Exception {
+    String url = TestDatabases.freshDatabase("phased"); // skips where MariaDB cannot run
+    dir = Files.createTempDirectory("vmqsc-phased");
+    StandaloneCluster.Settings settings = new StandaloneCluster.Settings(Duration.ofMillis(1500),
+        Duration.ofMillis(300), new GuestProfile(4, 1, 50, 7));
+    manager = ManagerServer.start(new ManagerServer.Config(dir.resolve("manager"), url, TestDatabases.user(),
+        TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
+    ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
+    api = new ApiClient(manager.endpoint(), keys);
+    URI base = URI.create(manager.endpoint().resolve("/").toString());
+    for (String name : List.of("h1", "h2", "h3")) {
+      agents.add(AgentProcess.start(new AgentProcess.Config(name, base, keys.agentToken(), dir.resolve(name),
+          dir.resolve("stable"), dir.resolve("events/" + name + ".jsonl"))));
+    }
+  }
+
+  @After public void stop() throws Exception {
+    closeAll();
+    if (dir != null) TestDatabases.deleteTree(dir);
+  }
+
+  private void closeAll() throws Exception {
+    for (AgentProcess a : agents) {
+      try {
+        a.close();
+      } catch (Exception ignored) {
+        // closed by the test
+      }
+    }
+    agents.clear();
+    if (manager != null) manager.close();
+    manager = null;
+  }
+
+  @Test(timeout = 120_000)
+  public void aHostFailureUnderPhasedClassesPassesTheEventLogOracle() throws Exception {
+    await(() -> activeHosts() == 3, "three agents hold leases");
+    String group = api.get("createProtectionGroup", "name", "phased", "baseperiod", "500")
+        .response("createProtectionGroup").getAsJsonObject("protectiongroup").get("id").getAsString();
+    String[] classes = {"SI", "MI_3@2", "SI", "MI_4@1", "SI", "MI_2"};
+    for (int i = 0; i < classes.length; i++) {
+      assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-" + i,
+          "vmclass", classes[i]).ok());
+    }
+    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid")
+        .getAsString();
+    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    await(() -> line(group) >= 6, "the recovery line moves");
+
+    AgentProcess victim = null;
+    for (var v : group(group).getAsJsonArray("vm")) {
+      if (v.getAsJsonObject().get("virtualmachineid").getAsString().equals("vm-1")) {
+        String host = v.getAsJsonObject().get("hostid").getAsString();
+        for (AgentProcess a : agents) if (a.hostUuid().equals(host)) victim = a;
+      }
+    }
+    assertTrue("the host of vm-1 is one of the agents", victim != null);
+    victim.close();
+    long lineBefore = line(group);
+    await(() -> recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
+    JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
+        .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
+    assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
+    await(() -> line(group) > lineBefore + 6, "the line moves on after the recovery");
+    closeAll();
+
+    List<Path> files = new ArrayList<>();
+    try (var listing = Files.list(dir.resolve("events"))) {
+      listing.filter(p -> p.toString().endsWith(".jsonl")).sorted().forEach(files::add);
+    }
+    Path merged = dir.resolve("merged.jsonl");
+    try (Writer w = Files.newBufferedWriter(merged, StandardCharsets.UTF_8)) {
+      MergedEventLog.write(files, w);
+    }
+    Verdict v = EventLogOracle.check(List.of(merged));
+    StringBuilder why = new StringBuilder(v.summary());
+    v.violations().stream().limit(20).forEach(s -> why.append("  ").append(s).append('\n'));
+    System.out.println("phased classes on agents in one JVM: " + v.summary().strip());
+    assertTrue(why.toString(), v.ok());
+    assertTrue(why.toString(), v.recoveriesChecked() >= 1);
+    assertTrue(why.toString(), v.restoresChecked() >= 1);
+    assertTrue(why.toString(), v.deliveries() > 0);
+  }
+
+  private interface Check {
+    boolean holds() throws Exception;
+  }
+
+  private static void await(Check check, String what) throws Exception {
+    for (int i = 0; i < 600; i++) {
+      if (check.holds()) return;
+      Thread.sleep(100);
+    }
+    throw new AssertionError("not within 60 s: " + what);
+  }
+
+  private int activeHosts() throws Exception {
+    JsonObject r = api.get("listHosts").response("listHosts");
+    if (!r.has("host")) return 0;
+    int n = 0;
+    for (var h : r.getAsJsonArray("host")) if (h.getAsJsonObject().get("leasestate").getAsString().equals("ACTIVE")) n++;
+    return n;
+  }
+
+  private JsonObject group(String group) throws Exception {
+    return api.get("listProtectionGroups", "id", group).response("listProtectionGroups")
+        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
+  }
+
+  private long line(String group) throws Exception {
+    JsonObject g = group(group);
+    return g.has("lineindex") ? g.get("lineindex").getAsLong() : -1;
+  }
+
+  private int recoveries(String group) throws Exception {
+    JsonObject r = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents");
+    if (!r.has("recoveryevent")) return 0;
+    int done = 0;
+    for (var e : r.getAsJsonArray("recoveryevent")) if (!e.getAsJsonObject().get("state").getAsString().equals("RUNNING")) done++;
+    return done;
+  }
+}
