@@ -108,11 +108,31 @@ public final class KvmDriver implements HypervisorDriver {
     return "kvm";
   }
 
+  /**
+   * The domain named {@code vmId}, or else the one whose libvirt UUID it is: CloudStack names its KVM guests
+   * {@code i-<account>-<id>-VM} and gives each domain the VM's uuid, by which the plugin names the VM.
+   */
   private Domain domain(String vmId) throws IOException {
     try {
       return connect.domainLookupByName(vmId);
-    } catch (LibvirtException e) {
-      throw new IOException("no libvirt domain named " + vmId + ": " + e.getMessage(), e);
+    } catch (LibvirtException byName) {
+      if (isUuid(vmId)) {
+        try {
+          return connect.domainLookupByUUIDString(vmId);
+        } catch (LibvirtException byUuid) {
+          throw new IOException("no libvirt domain named " + vmId + " or with that UUID: " + byUuid.getMessage(),
+              byUuid);
+        }
+      }
+      throw new IOException("no libvirt domain named " + vmId + ": " + byName.getMessage(), byName);
+    }
+  }
+
+  private static boolean isUuid(String text) {
+    try {
+      return java.util.UUID.fromString(text).toString().equalsIgnoreCase(text);
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 
@@ -578,7 +598,7 @@ public final class KvmDriver implements HypervisorDriver {
     try {
       destroyIfRunning(vmId);
       connect.restore(verifiedImage.toString());
-      Domain restored = connect.domainLookupByName(vmId);
+      Domain restored = domain(vmId);
       if (restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
         restored.resume();
       }
@@ -650,11 +670,11 @@ public final class KvmDriver implements HypervisorDriver {
 
   private void destroyIfRunning(String vmId) {
     try {
-      Domain running = connect.domainLookupByName(vmId);
+      Domain running = domain(vmId);
       if (running.isActive() == 1) {
         running.destroy();
       }
-    } catch (LibvirtException noSuchDomain) {
+    } catch (IOException | LibvirtException noSuchDomain) {
       // nothing to replace
     }
   }

@@ -3,6 +3,7 @@ package org.vmqsc.agent.kvm;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -200,6 +201,19 @@ public class RealGuestCheckpointTest {
     assertNotNull(report.capture().fallbackReason());
     assertFalse("background-snapshot left on", backgroundSnapshotCapabilityOn());
     assertEquals("PRE_COPY", staging.manifest(report.key()).orElseThrow().attributes().get("mode"));
+  }
+
+  /**
+   * CloudStack names a KVM guest's domain i-&lt;account&gt;-&lt;id&gt;-VM and gives it the VM's uuid, by which the
+   * plugin names the VM: a domain is found by its libvirt UUID when no domain has that name.
+   */
+  @Test public void aGuestIsFoundByItsLibvirtUuidToo() throws Exception {
+    String uuid = connect.domainLookupByName(guest.name()).getUUIDString();
+    CheckpointAgent.Report report = agent.checkpoint(new CheckpointKey(uuid, "ck-1"));
+    assertTrue(report.stats().imageBytes() > 64L << 20);
+    IOException unknown = assertThrows(IOException.class,
+        () -> agent.checkpoint(new CheckpointKey("00000000-0000-4000-8000-000000000000", "ck-1")));
+    assertTrue(unknown.getMessage(), unknown.getMessage().contains("or with that UUID"));
   }
 
   @Test public void theDirtyRateSeesTheGuestWriting() throws Exception {
