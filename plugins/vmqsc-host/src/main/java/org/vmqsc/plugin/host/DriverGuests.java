@@ -34,8 +34,11 @@ final class DriverGuests implements Guests {
   private final IntFunction<String> vmUuid;
   private final Set<Integer> running = new HashSet<>();
   private final Map<Integer, List<LogEntry>> inbox = new HashMap<>();
+  /** A checkpoint stored on this host and the bytes it stored there, which its stable report repeats. */
+  private record Staged(BoundaryRecord checkpoint, long storedBytes) {}
+
   /** Checkpoints stored on this host and not yet stable, by their location. */
-  private final Map<String, BoundaryRecord> staged = new HashMap<>();
+  private final Map<String, Staged> staged = new HashMap<>();
   private HostNode node;
 
   DriverGuests(CheckpointAgent checkpoints, IntFunction<String> vmUuid) {
@@ -70,17 +73,21 @@ final class DriverGuests implements Guests {
     CheckpointKey key = key(checkpoint);
     try {
       CheckpointAgent.Report report = checkpoints.checkpoint(key);
-      staged.put(key.toString(), checkpoint);
-      node.onCheckpointStaged(checkpoint, key.toString(), report.stats().storedBytes(), key.toString());
+      long stored = report.stats().storedBytes();
+      staged.put(key.toString(), new Staged(checkpoint, stored));
+      node.onCheckpointStaged(checkpoint, key.toString(), stored, key.toString());
     } catch (IOException e) {
       throw new UncheckedIOException("checkpoint " + key + " failed", e);
     }
   }
 
-  /** The flusher copied a checkpoint to stable storage: the node reports it stable. */
+  /**
+   * The flusher copied a checkpoint to stable storage: the node reports it stable, with the size and digest of its
+   * staged report (the manager refuses a second report of a checkpoint that differs from the first).
+   */
   void flushed(CheckpointKey key) {
-    BoundaryRecord checkpoint = staged.remove(key.toString());
-    if (checkpoint != null) node.onCheckpointStable(checkpoint, key.toString(), 0, key.toString());
+    Staged s = staged.remove(key.toString());
+    if (s != null) node.onCheckpointStable(s.checkpoint(), key.toString(), s.storedBytes(), key.toString());
   }
 
   @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,

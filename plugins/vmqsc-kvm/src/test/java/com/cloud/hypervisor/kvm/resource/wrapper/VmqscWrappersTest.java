@@ -152,6 +152,15 @@ public class VmqscWrappersTest {
     List<Report> reports = tickUntilStable(a, 1, 2);
     BoundaryRecord vm0AtOne = reports.stream().map(Report::boundary)
         .filter(r -> r != null && r.vm() == 0 && r.index() == 1).findFirst().orElseThrow();
+    // The manager refuses a second report of a checkpoint that differs from the first (a CloudStack management
+    // server did, when the stable report said 0 bytes): the stable report repeats the staged one's size and digest.
+    for (Report stable : reports.stream().filter(r -> r.boundary() != null && r.stable()).toList()) {
+      Report staged = reports.stream().filter(r -> !r.stable() && stable.boundary().equals(r.boundary()))
+          .findFirst().orElseThrow();
+      assertTrue(staged.sizeBytes() > 0);
+      assertEquals(staged.sizeBytes(), stable.sizeBytes());
+      assertEquals(staged.digest(), stable.digest());
+    }
     byte[] memoryAtOne = a.driver.guest(VM0).memoryForTest();
 
     HostSnapshot snapshot = Wire.GSON.fromJson(a.run(new VmqscSnapshotHostCommandWrapper(),
