@@ -23,14 +23,16 @@ import org.vmqsc.protocol.recovery.Replay;
  * The VMs of one group on this host, through a hypervisor driver (libvirt on a KVM host, XAPI for a Xen host, the simulator in tests):
  * a checkpoint is captured live and stored in the host's staging store by the {@link CheckpointAgent}, whose lazy
  * flusher then copies it to stable storage ({@link #flushed} tells the node); a rebuild restores a verified
- * checkpoint into the guest. A checkpoint is named {@code <vm uuid>/<incarnation>-<index>}, which is also the
- * location the manager records and hands back for a restore.
+ * checkpoint into the guest. A checkpoint is named {@code <vm uuid>/<group uuid>-<incarnation>-<index>}, which is
+ * also the location the manager records and hands back for a restore; the group is in the name because a VM can
+ * join another group once its first one is deleted, and its new checkpoints must not collide with the old.
  *
  * <p>Messages for a guest wait in its inbox, in delivery order, for the guest's relay NIC.
  */
 final class DriverGuests implements Guests {
 
   private final CheckpointAgent checkpoints;
+  private final String group;
   private final IntFunction<String> vmUuid;
   private final Set<Integer> running = new HashSet<>();
   private final Map<Integer, List<LogEntry>> inbox = new HashMap<>();
@@ -41,8 +43,9 @@ final class DriverGuests implements Guests {
   private final Map<String, Staged> staged = new HashMap<>();
   private HostNode node;
 
-  DriverGuests(CheckpointAgent checkpoints, IntFunction<String> vmUuid) {
+  DriverGuests(CheckpointAgent checkpoints, String group, IntFunction<String> vmUuid) {
     this.checkpoints = checkpoints;
+    this.group = group;
     this.vmUuid = vmUuid;
   }
 
@@ -120,7 +123,7 @@ final class DriverGuests implements Guests {
   }
 
   private CheckpointKey key(BoundaryRecord c) {
-    return new CheckpointKey(vmUuid.apply(c.vm()), c.incarnation() + "-" + c.index());
+    return new CheckpointKey(vmUuid.apply(c.vm()), group + "-" + c.incarnation() + "-" + c.index());
   }
 
   private static CheckpointKey parse(String location) {

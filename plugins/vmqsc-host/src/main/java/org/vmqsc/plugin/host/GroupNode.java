@@ -35,7 +35,7 @@ final class GroupNode implements HostClock, ManagerLink {
   GroupNode(String hostUuid, Deploy deploy, CheckpointAgent checkpoints, StableMessageStore logs, Clock clock) {
     this.deploy = deploy;
     this.clock = clock;
-    this.guests = new DriverGuests(checkpoints, this::vmUuid);
+    this.guests = new DriverGuests(checkpoints, deploy.group(), this::vmUuid);
     StableLogWriter writer = new StableLogWriter(deploy.group(), logs);
     this.node = new HostNode(hostUuid, deploy.group(), deploy.config(), new MessageLog(logs), relay, guests, writer,
         this, this);

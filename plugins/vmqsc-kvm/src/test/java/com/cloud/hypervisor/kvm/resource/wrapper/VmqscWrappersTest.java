@@ -19,6 +19,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.After;
 import org.junit.Before;
@@ -173,7 +174,7 @@ public class VmqscWrappersTest {
     assertTrue(b.run(new VmqscDeployGroupCommandWrapper(), deploy("host-b", List.of())).getResult());
     VmRestore restore = new VmRestore(0, 1, vm0AtOne, List.of(), vm0AtOne, List.of());
     VmqscAnswer restored = b.run(new VmqscRestoreVmCommandWrapper(), new RestoreVmCommand(GROUP,
-        json(new RestoreOrder(GROUP, restore, VM0 + "/0-1", List.of()))));
+        json(new RestoreOrder(GROUP, restore, VM0 + "/" + GROUP + "-0-1", List.of()))));
     assertTrue(restored.getDetails(), restored.getResult());
     assertArrayEquals(memoryAtOne, b.driver.guest(VM0).memoryForTest());
     HostSnapshot onB = Wire.GSON.fromJson(b.run(new VmqscSnapshotHostCommandWrapper(),
@@ -182,6 +183,31 @@ public class VmqscWrappersTest {
 
     assertTrue(a.run(new VmqscFenceHostCommandWrapper(), new FenceHostCommand("", json(new GroupRef("")))).getResult());
     assertEquals(List.of(), tick(a).batch());
+  }
+
+  /**
+   * A VM whose group was deleted may join another: its checkpoints there must not collide with the old ones in
+   * the host's staging store (in a CloudStack management server, enabling the second group failed with
+   * "checkpoint ... already exists").
+   */
+  @Test
+  public void aVmInASecondGroupCheckpointsBesideItsFirstGroupsCheckpoints() throws Exception {
+    a.driver.start(VM0, 64, 0.75, 1);
+    a.driver.start(VM1, 64, 0.75, 2);
+    assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
+    now.addAndGet(1000);
+    List<Report> first = tickUntilStable(a, 1, 2);
+    String second = "6f1c2a4e-0000-4000-8000-0000000000a2";
+    VmqscAnswer deployed = a.run(new VmqscDeployGroupCommandWrapper(), deploy(second, "host-a", List.of(0, 1)));
+    assertTrue(deployed.getDetails(), deployed.getResult());
+    Set<String> firstLocations = first.stream().map(Report::location).filter(l -> l != null)
+        .collect(java.util.stream.Collectors.toSet());
+    VmqscAnswer ticked = a.run(new VmqscCheckpointTickCommandWrapper(),
+        new CheckpointTickCommand(second, json(new GroupRef(second))));
+    assertTrue(ticked.getDetails(), ticked.getResult());
+    List<Report> secondReports = Wire.GSON.fromJson(ticked.getBody(), Reports.class).batch();
+    assertFalse("the second group checkpointed its VMs", secondReports.isEmpty());
+    for (Report r : secondReports) assertFalse(r.location(), firstLocations.contains(r.location()));
   }
 
   /**
@@ -236,11 +262,15 @@ public class VmqscWrappersTest {
   }
 
   private DeployGroupCommand deploy(String host, List<Integer> boot) {
+    return deploy(GROUP, host, boot);
+  }
+
+  private DeployGroupCommand deploy(String group, String host, List<Integer> boot) {
     GroupConfig config = new GroupConfig(1000, List.of(VmClass.SI, VmClass.SI));
     List<Member> members = List.of(new Member(0, VM0, "host-a", "10.0.0.1:4790"),
         new Member(1, VM1, "host-a", "10.0.0.1:4790"));
-    Deploy d = new Deploy(GROUP, config, now.get(), members, new GuestProfile(0, 0, 0, 0), boot);
-    return new DeployGroupCommand(GROUP, host, json(d));
+    Deploy d = new Deploy(group, config, now.get(), members, new GuestProfile(0, 0, 0, 0), boot);
+    return new DeployGroupCommand(group, host, json(d));
   }
 
   private static String json(Object o) {

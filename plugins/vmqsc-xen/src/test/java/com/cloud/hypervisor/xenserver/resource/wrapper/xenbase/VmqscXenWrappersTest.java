@@ -170,7 +170,7 @@ public class VmqscXenWrappersTest {
     b.driver.start(VM0, 64, 0.75, 99);
     VmRestore restore = new VmRestore(0, 1, vm0AtOne, List.of(), vm0AtOne, List.of());
     VmqscAnswer restored = b.run(new VmqscRestoreVmCommandWrapper(), new RestoreVmCommand(GROUP,
-        json(new RestoreOrder(GROUP, restore, VM0 + "/0-1", List.of()))));
+        json(new RestoreOrder(GROUP, restore, VM0 + "/" + GROUP + "-0-1", List.of()))));
     assertTrue(restored.getDetails(), restored.getResult());
     assertArrayEquals(memoryAtOne, b.driver.guest(VM0).memoryForTest());
     assertEquals(List.of(0), snapshot(b).running());
