@@ -27,6 +27,8 @@ public final class UdpRelay implements Relay, AutoCloseable {
   private final Placement placement;
   private final Executor nodeExecutor;
   private volatile Inbound inbound;
+  /** Frames the node transmitted while the relay was held, in order; null when not held (node's thread only). */
+  private List<Frame.Data> held;
   private final AtomicLong unroutable = new AtomicLong(), dropped = new AtomicLong(), failed = new AtomicLong();
 
   public UdpRelay(String group, UdpTunnel tunnel, Placement placement, Executor nodeExecutor) {
@@ -42,7 +44,30 @@ public final class UdpRelay implements Relay, AutoCloseable {
     this.inbound = node;
   }
 
+  /**
+   * Holds the frames the node transmits from now until {@link #release}, on the node's thread: the process records
+   * a guest's send in its event log before the frame can reach the receiver, so that a SIGKILL between the two
+   * never leaves a receipt whose send no log holds.
+   */
+  public void hold() {
+    held = new ArrayList<>();
+  }
+
+  /** Sends the frames held since {@link #hold}, in order. */
+  public void release() {
+    List<Frame.Data> frames = held;
+    held = null;
+    if (frames != null) for (Frame.Data f : frames) route(f);
+  }
+
   @Override public void transmit(Message message, byte[] payload) {
+    Frame.Data frame = new Frame.Data(group, message, payload);
+    if (held != null) held.add(frame);
+    else route(frame);
+  }
+
+  private void route(Frame.Data frame) {
+    Message message = frame.message();
     InetSocketAddress host = placement.hostOf(message.to());
     if (host == null) {
       // Lost as on a network to nowhere: the protocol's recovery covers messages to a VM being placed.
@@ -50,7 +75,6 @@ public final class UdpRelay implements Relay, AutoCloseable {
       LOG.log(Level.WARNING, "group " + group + ": no host known for VM " + message.to() + "; " + message + " dropped");
       return;
     }
-    Frame.Data frame = new Frame.Data(group, message, payload);
     if (isLocal(host)) {
       WireFormat.check(frame); // the same limits whichever host the receiver runs on
       nodeExecutor.execute(() -> onData(frame));

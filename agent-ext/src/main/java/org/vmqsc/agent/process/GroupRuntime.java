@@ -688,14 +688,19 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     PwdGuest g = guests.get(vm);
     Instant sentAt = acted(); // before the frame can reach anyone
     PwdGuest.Send s = g.step(rates[vm]);
-    Optional<Message> stamped = node.send(vm, s.to(), PwdGuest.payload(vm, s.to(), s.digest()), s.digest());
-    if (stamped.isEmpty()) {
-      events.emit("send_suppressed", "vm", vm, "host", hostUuid, "position", g.position);
-      return;
+    relay.hold(); // the send is in the event log before its frame leaves (a SIGKILL may come in between)
+    try {
+      Optional<Message> stamped = node.send(vm, s.to(), PwdGuest.payload(vm, s.to(), s.digest()), s.digest());
+      if (stamped.isEmpty()) {
+        events.emit("send_suppressed", "vm", vm, "host", hostUuid, "position", g.position);
+        return;
+      }
+      Message m = stamped.get();
+      events.emitAt(sentAt, "send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
+          "incarnation", m.incarnation(), "digest", m.digest(), "host", hostUuid, "position", g.position);
+    } finally {
+      relay.release();
     }
-    Message m = stamped.get();
-    events.emitAt(sentAt, "send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
-        "incarnation", m.incarnation(), "digest", m.digest(), "host", hostUuid, "position", g.position);
   }
 
   // ---- the clock (HostClock port) ----------------------------------------------------------------------------

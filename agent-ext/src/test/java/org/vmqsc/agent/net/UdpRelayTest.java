@@ -169,6 +169,27 @@ public class UdpRelayTest {
     }
   }
 
+  /** A held relay sends nothing until released, then everything it held, in order. */
+  @Test public void framesTransmittedWhileHeldLeaveOnReleaseInOrder() throws Exception {
+    List<Host> hosts = cluster(false);
+    Host sender = hosts.get(0);
+    Recorder receiver = hosts.get(1).recorder;
+    receiver.arrivals = new CountDownLatch(3);
+    sender.node.submit(() -> {
+      sender.relay.hold();
+      for (int seq = 1; seq <= 3; seq++) {
+        byte[] payload = {(byte) seq};
+        sender.relay.transmit(new Message(0, 1, seq, 0, 0, payload.length, Arrays.hashCode(payload)), payload);
+      }
+    }).get();
+    Thread.sleep(200);
+    assertEquals("nothing leaves while held", 3, receiver.arrivals.getCount());
+    sender.node.submit(sender.relay::release).get();
+    assertTrue("released frames arrive", receiver.arrivals.await(5, TimeUnit.SECONDS));
+    drain(hosts.get(1).node);
+    assertEquals(List.of(), receiver.violations);
+  }
+
   @Test public void acknowledgementBatchesReachTheSendersHostsInShares() throws Exception {
     List<Host> hosts = cluster(true);
     List<LogEntry> batch = new ArrayList<>();
