@@ -2,6 +2,7 @@ package org.vmqsc.server.cluster;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
+import static org.vmqsc.server.cluster.ClusterProbe.await;
 
 import com.google.gson.JsonObject;
 import java.net.URI;
@@ -41,6 +42,7 @@ public class AgentsInOneJvmTest {
   private ManagerServer manager;
   private final List<AgentProcess> agents = new ArrayList<>();
   private ApiClient api;
+  private ClusterProbe probe;
 
   @Before public void start() throws Exception {
     String url = TestDatabases.freshDatabase("agents"); // skips where MariaDB cannot run
@@ -51,6 +53,7 @@ public class AgentsInOneJvmTest {
         TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
     ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
     api = new ApiClient(manager.endpoint(), keys);
+    probe = new ClusterProbe(api);
     URI base = URI.create(manager.endpoint().resolve("/").toString());
     for (String name : List.of("h1", "h2", "h3")) {
       agents.add(AgentProcess.start(new AgentProcess.Config(name, base, keys.agentToken(), dir.resolve(name),
@@ -72,7 +75,7 @@ public class AgentsInOneJvmTest {
 
   @Test(timeout = 120_000)
   public void aGroupRunsOnAgentsAndAnAgentThatStopsIsRecoveredElsewhere() throws Exception {
-    await(() -> activeHosts() == 3, "three agents hold leases");
+    await(() -> probe.activeHosts() == 3, "three agents hold leases");
     String group = api.get("createProtectionGroup", "name", "g", "baseperiod", "500").response("createProtectionGroup")
         .getAsJsonObject("protectiongroup").get("id").getAsString();
     for (int i = 0; i < 6; i++) {
@@ -81,13 +84,13 @@ public class AgentsInOneJvmTest {
     }
     String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
     assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
-    await(() -> line(group) >= 3, "the recovery line moves");
+    await(() -> probe.line(group) >= 3, "the recovery line moves");
 
     // A guest dies: its own host rebuilds it from its staged checkpoint and its volatile log, to the very state
     // it died in; nothing else is rolled back.
     AgentProcess host = agents.get(0);
     int vm = -1;
-    for (var v : group(group).getAsJsonArray("vm")) {
+    for (var v : probe.group(group).getAsJsonArray("vm")) {
       if (v.getAsJsonObject().get("hostid").getAsString().equals(host.hostUuid())) vm = v.getAsJsonObject().get("number").getAsInt();
     }
     assertTrue("h1 runs a VM", vm >= 0);
@@ -101,7 +104,7 @@ public class AgentsInOneJvmTest {
     assertEquals(failure.get("vm"), rebuilt.get("vm"));
     assertEquals("rebuilt to the state it died in", failure.get("state"), rebuilt.get("state"));
     assertEquals(failure.get("position"), rebuilt.get("position"));
-    assertEquals("a VM failure is not a group recovery", 0, recoveries(group));
+    assertEquals("a VM failure is not a group recovery", 0, probe.recoveries(group));
 
     // Live migration of that VM to h3 while the group runs: it runs there from now on, and checkpoints there.
     AgentProcess to = agents.get(2);
@@ -114,22 +117,22 @@ public class AgentsInOneJvmTest {
         .get("hostid").getAsString());
     int movedVm = vm;
     await(() -> hasEvent(dir.resolve("events/h3.jsonl"), "checkpoint", movedVm), "the migrated VM checkpoints on h3");
-    assertEquals("a migration is not a recovery", 0, recoveries(group));
-    long lineAfterMigration = line(group);
-    await(() -> line(group) > lineAfterMigration + 1, "the line moves on after the migration");
+    assertEquals("a migration is not a recovery", 0, probe.recoveries(group));
+    long lineAfterMigration = probe.line(group);
+    await(() -> probe.line(group) > lineAfterMigration + 1, "the line moves on after the migration");
 
     AgentProcess victim = agents.get(1);
     victim.close(); // it stops heartbeating: its lease ends
-    long lineBefore = line(group);
-    await(() -> recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
+    long lineBefore = probe.line(group);
+    await(() -> probe.recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
     JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
         .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
     assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
     assertEquals(victim.hostUuid(), event.get("failedid").getAsString());
-    for (var member : group(group).getAsJsonArray("vm")) {
+    for (var member : probe.group(group).getAsJsonArray("vm")) {
       assertTrue("no VM stays on the failed host", !member.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
     }
-    await(() -> line(group) > lineBefore + 2, "the line moves on after the recovery");
+    await(() -> probe.line(group) > lineBefore + 2, "the line moves on after the recovery");
   }
 
   /**
@@ -139,7 +142,7 @@ public class AgentsInOneJvmTest {
    */
   @Test(timeout = 120_000)
   public void phasedMiVmsCheckpointAtTheirPhaseAndSurviveAHostFailure() throws Exception {
-    await(() -> activeHosts() == 3, "three agents hold leases");
+    await(() -> probe.activeHosts() == 3, "three agents hold leases");
     String group = api.get("createProtectionGroup", "name", "phased", "baseperiod", "500")
         .response("createProtectionGroup").getAsJsonObject("protectiongroup").get("id").getAsString();
     String[] classes = {"SI", "MI_3@2", "SI", "MI_4@1", "SI", "mi_2@1"};
@@ -148,34 +151,28 @@ public class AgentsInOneJvmTest {
           "vmclass", classes[i]).ok());
     }
     List<String> listed = new ArrayList<>();
-    for (var v : group(group).getAsJsonArray("vm")) listed.add(v.getAsJsonObject().get("vmclass").getAsString());
+    for (var v : probe.group(group).getAsJsonArray("vm")) listed.add(v.getAsJsonObject().get("vmclass").getAsString());
     assertEquals(List.of("SI", "MI_3@2", "SI", "MI_4@1", "SI", "MI_2@1"), listed);
     String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid")
         .getAsString();
     assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
-    await(() -> line(group) >= 8, "the recovery line moves");
+    await(() -> probe.line(group) >= 8, "the recovery line moves");
     checkPhases(group, 0);
 
-    AgentProcess victim = null;
-    for (var v : group(group).getAsJsonArray("vm")) {
-      if (v.getAsJsonObject().get("virtualmachineid").getAsString().equals("vm-1")) {
-        String host = v.getAsJsonObject().get("hostid").getAsString();
-        for (AgentProcess a : agents) if (a.hostUuid().equals(host)) victim = a;
-      }
-    }
+    AgentProcess victim = probe.hostOf(group, "vm-1", agents);
     assertTrue("the host of vm-1 is one of the agents", victim != null);
     victim.close();
-    long lineBefore = line(group);
-    await(() -> recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
+    long lineBefore = probe.line(group);
+    await(() -> probe.recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
     JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
         .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
     assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
     assertEquals(victim.hostUuid(), event.get("failedid").getAsString());
-    for (var member : group(group).getAsJsonArray("vm")) {
+    for (var member : probe.group(group).getAsJsonArray("vm")) {
       assertTrue("no VM stays on the failed host",
           !member.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
     }
-    await(() -> line(group) > lineBefore + 8, "the line moves on after the recovery");
+    await(() -> probe.line(group) > lineBefore + 8, "the line moves on after the recovery");
     long restored = checkPhases(group, lineBefore + 1);
     assertTrue("the phased VMs checkpoint at their phase after the recovery too", restored >= 3);
   }
@@ -234,7 +231,7 @@ public class AgentsInOneJvmTest {
    */
   @Test(timeout = 120_000)
   public void aFreezeHoldsTheVmsAGroupDeploysOnTheHostAfterIt() throws Exception {
-    await(() -> activeHosts() == 3, "three agents hold leases");
+    await(() -> probe.activeHosts() == 3, "three agents hold leases");
     String group = api.get("createProtectionGroup", "name", "held", "baseperiod", "500").response("createProtectionGroup")
         .getAsJsonObject("protectiongroup").get("id").getAsString();
     for (int i = 0; i < 3; i++) assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "held-" + i).ok());
@@ -261,7 +258,7 @@ public class AgentsInOneJvmTest {
    */
   @Test(timeout = 120_000)
   public void aRestoreOrderCarriedOutBeforeLeavesTheVmRunning() throws Exception {
-    await(() -> activeHosts() == 3, "three agents hold leases");
+    await(() -> probe.activeHosts() == 3, "three agents hold leases");
     String group = api.get("createProtectionGroup", "name", "again", "baseperiod", "500").response("createProtectionGroup")
         .getAsJsonObject("protectiongroup").get("id").getAsString();
     for (int i = 0; i < 3; i++) assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "again-" + i).ok());
@@ -360,7 +357,7 @@ public class AgentsInOneJvmTest {
     };
     agents.add(AgentProcess.start(new AgentProcess.Config("kvm1", base, ApiKeys.loadFrom(dir.resolve("manager")).agentToken(),
         dir.resolve("kvm1"), dir.resolve("stable"), dir.resolve("events/kvm1.jsonl")), none));
-    await(() -> activeHosts() == 4, "four agents hold leases");
+    await(() -> probe.activeHosts() == 4, "four agents hold leases");
     String group = api.get("createProtectionGroup", "name", "mixed", "baseperiod", "500").response("createProtectionGroup")
         .getAsJsonObject("protectiongroup").get("id").getAsString();
     assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "si-0", "vmclass", "SI").ok());
@@ -369,7 +366,7 @@ public class AgentsInOneJvmTest {
     JsonObject refused = api.awaitJob(job, Duration.ofSeconds(30));
     assertEquals(refused.toString(), 2, refused.get("jobstatus").getAsInt());
     assertTrue(refused.toString(), refused.toString().contains("real guests"));
-    assertTrue("the group did not start", !group(group).has("lineindex"));
+    assertTrue("the group did not start", !probe.group(group).has("lineindex"));
   }
 
   @Test(timeout = 60_000)
@@ -416,41 +413,4 @@ public class AgentsInOneJvmTest {
     return false;
   }
 
-  private interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void await(Check check, String what) throws Exception {
-    for (int i = 0; i < 600; i++) {
-      if (check.holds()) return;
-      Thread.sleep(100);
-    }
-    throw new AssertionError("not within 60 s: " + what);
-  }
-
-  private int activeHosts() throws Exception {
-    JsonObject r = api.get("listHosts").response("listHosts");
-    if (!r.has("host")) return 0;
-    int n = 0;
-    for (var h : r.getAsJsonArray("host")) if (h.getAsJsonObject().get("leasestate").getAsString().equals("ACTIVE")) n++;
-    return n;
-  }
-
-  private JsonObject group(String group) throws Exception {
-    return api.get("listProtectionGroups", "id", group).response("listProtectionGroups")
-        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
-  }
-
-  private long line(String group) throws Exception {
-    JsonObject g = group(group);
-    return g.has("lineindex") ? g.get("lineindex").getAsLong() : -1;
-  }
-
-  private int recoveries(String group) throws Exception {
-    JsonObject r = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents");
-    if (!r.has("recoveryevent")) return 0;
-    int done = 0;
-    for (var e : r.getAsJsonArray("recoveryevent")) if (!e.getAsJsonObject().get("state").getAsString().equals("RUNNING")) done++;
-    return done;
-  }
 }

@@ -2,6 +2,7 @@ package org.vmqsc.sim;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
+import static org.vmqsc.server.cluster.ClusterProbe.await;
 
 import com.google.gson.JsonObject;
 import java.io.Writer;
@@ -20,6 +21,7 @@ import org.vmqsc.agent.wire.WireMessages.GuestProfile;
 import org.vmqsc.db.TestDatabases;
 import org.vmqsc.server.api.ApiClient;
 import org.vmqsc.server.api.ApiKeys;
+import org.vmqsc.server.cluster.ClusterProbe;
 import org.vmqsc.server.cluster.StandaloneCluster;
 import org.vmqsc.server.standalone.ManagerServer;
 import org.vmqsc.sim.events.EventLogOracle;
@@ -37,6 +39,7 @@ public class PhasedAgentsEventLogTest {
   private ManagerServer manager;
   private final List<AgentProcess> agents = new ArrayList<>();
   private ApiClient api;
+  private ClusterProbe probe;
 
   @Before public void start() throws Exception {
     String url = TestDatabases.freshDatabase("phased"); // skips where MariaDB cannot run
@@ -47,6 +50,7 @@ public class PhasedAgentsEventLogTest {
         TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
     ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
     api = new ApiClient(manager.endpoint(), keys);
+    probe = new ClusterProbe(api);
     URI base = URI.create(manager.endpoint().resolve("/").toString());
     for (String name : List.of("h1", "h2", "h3")) {
       agents.add(AgentProcess.start(new AgentProcess.Config(name, base, keys.agentToken(), dir.resolve(name),
@@ -74,7 +78,7 @@ public class PhasedAgentsEventLogTest {
 
   @Test(timeout = 120_000)
   public void aHostFailureUnderPhasedClassesPassesTheEventLogOracle() throws Exception {
-    await(() -> activeHosts() == 3, "three agents hold leases");
+    await(() -> probe.activeHosts() == 3, "three agents hold leases");
     String group = api.get("createProtectionGroup", "name", "phased", "baseperiod", "500")
         .response("createProtectionGroup").getAsJsonObject("protectiongroup").get("id").getAsString();
     String[] classes = {"SI", "MI_3@2", "SI", "MI_4@1", "SI", "MI_2"};
@@ -85,23 +89,17 @@ public class PhasedAgentsEventLogTest {
     String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid")
         .getAsString();
     assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
-    await(() -> line(group) >= 6, "the recovery line moves");
+    await(() -> probe.line(group) >= 6, "the recovery line moves");
 
-    AgentProcess victim = null;
-    for (var v : group(group).getAsJsonArray("vm")) {
-      if (v.getAsJsonObject().get("virtualmachineid").getAsString().equals("vm-1")) {
-        String host = v.getAsJsonObject().get("hostid").getAsString();
-        for (AgentProcess a : agents) if (a.hostUuid().equals(host)) victim = a;
-      }
-    }
+    AgentProcess victim = probe.hostOf(group, "vm-1", agents);
     assertTrue("the host of vm-1 is one of the agents", victim != null);
     victim.close();
-    long lineBefore = line(group);
-    await(() -> recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
+    long lineBefore = probe.line(group);
+    await(() -> probe.recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
     JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
         .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
     assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
-    await(() -> line(group) > lineBefore + 6, "the line moves on after the recovery");
+    await(() -> probe.line(group) > lineBefore + 6, "the line moves on after the recovery");
     closeAll();
 
     List<Path> files = new ArrayList<>();
@@ -122,41 +120,4 @@ public class PhasedAgentsEventLogTest {
     assertTrue(why.toString(), v.deliveries() > 0);
   }
 
-  private interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void await(Check check, String what) throws Exception {
-    for (int i = 0; i < 600; i++) {
-      if (check.holds()) return;
-      Thread.sleep(100);
-    }
-    throw new AssertionError("not within 60 s: " + what);
-  }
-
-  private int activeHosts() throws Exception {
-    JsonObject r = api.get("listHosts").response("listHosts");
-    if (!r.has("host")) return 0;
-    int n = 0;
-    for (var h : r.getAsJsonArray("host")) if (h.getAsJsonObject().get("leasestate").getAsString().equals("ACTIVE")) n++;
-    return n;
-  }
-
-  private JsonObject group(String group) throws Exception {
-    return api.get("listProtectionGroups", "id", group).response("listProtectionGroups")
-        .getAsJsonArray("protectiongroup").get(0).getAsJsonObject();
-  }
-
-  private long line(String group) throws Exception {
-    JsonObject g = group(group);
-    return g.has("lineindex") ? g.get("lineindex").getAsLong() : -1;
-  }
-
-  private int recoveries(String group) throws Exception {
-    JsonObject r = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents");
-    if (!r.has("recoveryevent")) return 0;
-    int done = 0;
-    for (var e : r.getAsJsonArray("recoveryevent")) if (!e.getAsJsonObject().get("state").getAsString().equals("RUNNING")) done++;
-    return done;
-  }
 }
