@@ -27,8 +27,9 @@ public final class UdpRelay implements Relay, AutoCloseable {
   private final Placement placement;
   private final Executor nodeExecutor;
   private volatile Inbound inbound;
-  /** Frames the node transmitted while the relay was held, in order; null when not held (node's thread only). */
-  private List<Frame.Data> held;
+  /** Frames the node transmitted while the relay was held, in order (node's thread only). */
+  private final List<Frame.Data> held = new ArrayList<>();
+  private boolean holding;
   private final AtomicLong unroutable = new AtomicLong(), dropped = new AtomicLong(), failed = new AtomicLong();
 
   public UdpRelay(String group, UdpTunnel tunnel, Placement placement, Executor nodeExecutor) {
@@ -50,19 +51,22 @@ public final class UdpRelay implements Relay, AutoCloseable {
    * never leaves a receipt whose send no log holds.
    */
   public void hold() {
-    held = new ArrayList<>();
+    holding = true;
   }
 
   /** Sends the frames held since {@link #hold}, in order. */
   public void release() {
-    List<Frame.Data> frames = held;
-    held = null;
-    if (frames != null) for (Frame.Data f : frames) route(f);
+    holding = false;
+    try {
+      for (Frame.Data f : held) route(f);
+    } finally {
+      held.clear(); // a frame that failed to leave is never sent twice
+    }
   }
 
   @Override public void transmit(Message message, byte[] payload) {
     Frame.Data frame = new Frame.Data(group, message, payload);
-    if (held != null) held.add(frame);
+    if (holding) held.add(frame);
     else route(frame);
   }
 
