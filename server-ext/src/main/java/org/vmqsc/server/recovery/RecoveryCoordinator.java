@@ -215,12 +215,40 @@ public final class RecoveryCoordinator {
       HostFailurePlan plan = service.claimedPlan(event.uuid());
       Collection<String> frozen = freeze(event.groupUuid());
       try {
-        done.add(carryOut(event, plan, snapshots(event.groupUuid(), frozen)));
+        Map<String, HostSnapshot> snapshots = snapshots(event.groupUuid(), frozen);
+        Optional<String> gone = restoredWhereNowGone(plan, snapshots.keySet());
+        if (gone.isEmpty()) {
+          done.add(carryOut(event, plan, snapshots));
+        } else {
+          log.warn("recovery {} of group {} is not taken up again: {}", event.uuid(), event.groupUuid(), gone.get());
+          service.finishRecovery(event.uuid(), false, 0, gone.get());
+          recover(event.groupUuid(), event.failureKind(), event.failedRef(), Set.of(), frozen, RETRIES)
+              .ifPresent(done::add);
+        }
       } finally {
         thaw(event.groupUuid(), frozen);
       }
     }
     return done;
+  }
+
+  /**
+   * Why a claimed plan cannot be carried out again: a VM it rolls back now belongs to a host that is gone. The dead
+   * manager may have restored the VM there, and it may have run; restored again elsewhere under the same
+   * incarnation it would be a second execution of it, whose checkpoints and log segments clash with the first
+   * one's on stable storage. A new plan (which rolls back whatever this one did) gives it a new incarnation.
+   */
+  private Optional<String> restoredWhereNowGone(HostFailurePlan plan, Collection<String> live) {
+    Map<Integer, String> now = new HashMap<>();
+    for (MemberView m : service.members(plan.groupUuid())) now.put(m.number(), m.hostUuid());
+    for (VmRestore r : plan.plan().restores()) {
+      String host = now.get(r.vm());
+      if (host != null && !live.contains(host)) {
+        return Optional.of("VM " + r.vm() + " was given to host " + host + ", which is gone since; a new recovery "
+            + "rolls it back under a new incarnation");
+      }
+    }
+    return Optional.empty();
   }
 
   // ---- the orders --------------------------------------------------------------------------------------------

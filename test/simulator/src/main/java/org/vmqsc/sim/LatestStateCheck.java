@@ -90,8 +90,9 @@ final class LatestStateCheck {
     }
     long[] plan = new long[n];
     for (int k = 0; k < vms.size(); k++) plan[vms.get(k)] = planned.getOrDefault(vms.get(k), RUNNING);
-    if (!good(vms, failed, line, plan, current, lastKnown)) {
-      fail.accept("the plan's recovered state " + describe(vms, plan) + " is not consistent and recoverable");
+    String flaw = flaw(vms, failed, line, plan, current, lastKnown);
+    if (flaw != null) {
+      fail.accept("the plan's recovered state " + describe(vms, plan) + " is not consistent and recoverable: " + flaw);
     }
     long[] state = new long[n];
     int[] pick = new int[vms.size()];
@@ -105,7 +106,7 @@ final class LatestStateCheck {
         state[vms.get(k)] = choices[k][pick[k]];
       }
       if (empty) break;
-      if (!later(vms, state, plan) || !good(vms, failed, line, state, current, lastKnown)) continue;
+      if (!later(vms, state, plan) || flaw(vms, failed, line, state, current, lastKnown) != null) continue;
       notLatest.accept("a later consistent recoverable state exists: " + describe(vms, state) + " where the plan has "
           + describe(vms, plan) + " (failed " + failed + ", line " + line + ")");
       return true;
@@ -118,24 +119,28 @@ final class LatestStateCheck {
     return false;
   }
 
-  private boolean good(List<Integer> vms, Set<Integer> failed, long line, long[] state, PwdGuest[] current,
-                       PwdGuest[] lastKnown) {
+  /** Why {@code state} is not consistent and recoverable, or null when it is. */
+  private String flaw(List<Integer> vms, Set<Integer> failed, long line, long[] state, PwdGuest[] current,
+                      PwdGuest[] lastKnown) {
     PwdGuest[] at = new PwdGuest[n];
     for (int vm : vms) {
       at[vm] = state[vm] == RUNNING ? current[vm] : truth.stateAt(vm, state[vm]);
-      if (at[vm] == null) return false;
+      if (at[vm] == null) return "VM " + vm + "'s state at " + state[vm] + " is unknown";
     }
     for (int sender : vms) {
       for (int receiver : vms) {
         if (sender == receiver) continue;
         long received = at[receiver].received[sender];
         long sent = at[sender].sent[receiver];
-        if (received > sent) return false;                    // an orphan receipt
+        if (received > sent) return "VM " + receiver + " received " + received + " from VM " + sender
+            + ", which sent " + sent + " (an orphan receipt)";
         // A running sender's messages the receiver never got are on their way; those it had got need a holder.
         long needed = state[sender] != RUNNING ? sent
             : state[receiver] == RUNNING || lastKnown[receiver] == null ? received : lastKnown[receiver].received[sender];
         for (long seq = received + 1; seq <= needed; seq++) {
-          if (!truth.held(sender, receiver, seq)) return false; // in transit and lost with the failed host
+          if (!truth.held(sender, receiver, seq)) {
+            return "message #" + seq + " from VM " + sender + " to VM " + receiver + " is in transit and held nowhere";
+          }
         }
       }
     }
@@ -144,11 +149,14 @@ final class LatestStateCheck {
         PwdGuest atLine = truth.stateAt(receiver, line);
         if (receiver == sender || atLine == null) continue;
         for (long seq = atLine.received[sender] + 1; seq <= at[sender].sent[receiver]; seq++) {
-          if (!truth.stablyHeld(sender, receiver, seq)) return false; // only a volatile log would hold it
+          if (!truth.stablyHeld(sender, receiver, seq)) {
+            return "message #" + seq + " from failed VM " + sender + " to VM " + receiver
+                + ", sent after the line, is in no stable log (only a volatile log would hold it)";
+          }
         }
       }
     }
-    return true;
+    return null;
   }
 
   private String describe(List<Integer> vms, long[] state) {

@@ -24,6 +24,8 @@ public final class SimReport {
   public long replayedSendsSuppressed;
   /** Managers that died during a recovery (fault injection), each recovery then resumed by another. */
   public long managerCrashes;
+  /** Of those: a host the dead manager had restored a VM on died too before the next manager took over. */
+  public long restoreHostsLostInCrashes;
   public long staleDropped;
   public long lostInNetwork;
   public long lineIndex;
@@ -70,6 +72,7 @@ public final class SimReport {
     duplicatesDropped += o.duplicatesDropped;
     replayedSendsSuppressed += o.replayedSendsSuppressed;
     managerCrashes += o.managerCrashes;
+    restoreHostsLostInCrashes += o.restoreHostsLostInCrashes;
     staleDropped += o.staleDropped;
     lostInNetwork += o.lostInNetwork;
     failuresSkipped += o.failuresSkipped;
