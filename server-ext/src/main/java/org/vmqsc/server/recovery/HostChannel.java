@@ -25,6 +25,14 @@ public interface HostChannel {
   /** The group runs on after a recovery: held frames go in, guests step again. */
   void thaw(String host, String group);
 
+  /**
+   * Whether a recovery may restore VM {@code vmUuid} on {@code host}. In CloudStack a VM stays in its cluster, whose
+   * primary storage holds its disks; where every host can run every VM (the standalone cluster) this stays true.
+   */
+  default boolean canRun(String host, String vmUuid) {
+    return true;
+  }
+
   /** What the host holds of the group, as data. */
   HostSnapshot snapshot(String host, String group);
 

@@ -316,10 +316,11 @@ public final class RecoveryCoordinator {
   }
 
   /**
-   * Where each rolled-back VM runs: on its host if that host is live, else on the least loaded live host. Its host
-   * is the one the service names now, not when the plan was made: a plan taken up again after its manager stopped
-   * (see {@link #resume}) has already moved VMs, restored them there, and they may have run since; restored again
-   * somewhere else under the same incarnation they would be a second execution of it.
+   * Where each rolled-back VM runs: on its host if that host is live, else on the least loaded live host that can run
+   * it (see {@link HostChannel#canRun}). Its host is the one the service names now, not when the plan was made: a
+   * plan taken up again after its manager stopped (see {@link #resume}) has already moved VMs, restored them there,
+   * and they may have run since; restored again somewhere else under the same incarnation they would be a second
+   * execution of it.
    */
   private Map<Integer, String> placement(HostFailurePlan plan, Collection<String> live) {
     Map<Integer, String> now = new HashMap<>();
@@ -342,11 +343,16 @@ public final class RecoveryCoordinator {
     }
     for (VmRestore r : plan.plan().restores()) {
       if (hostOf.containsKey(r.vm())) continue;
+      String vmUuid = plan.members().get(r.vm()).vmUuid();
       String best = null;
       for (Map.Entry<String, Integer> e : load.entrySet()) {
+        if (!hosts.canRun(e.getKey(), vmUuid)) continue;
         if (best == null || e.getValue() < load.get(best)) best = e.getKey();
       }
-      if (best == null) throw new IllegalStateException("no live host to restore VM " + r.vm() + " on");
+      if (best == null) {
+        throw new IllegalStateException("no live host can run VM " + r.vm() + " (" + vmUuid + "): "
+            + (load.isEmpty() ? "none is left" : "none of " + load.keySet() + " is in its cluster"));
+      }
       hostOf.put(r.vm(), best);
       load.merge(best, 1, Integer::sum);
     }

@@ -141,6 +141,40 @@ public class HostFailureTest {
   }
 
   @Test
+  public void aVmIsRestoredOnlyInItsOwnCluster() throws Exception {
+    when(fencer.fenceOff(any(), any())).thenReturn(true);
+    inCluster(1, 10L);
+    inCluster(2, 10L);
+    Host h3 = host(3, "host-3"); // idle, so the least loaded, but its cluster cannot reach the VMs' disks
+    when(h3.getClusterId()).thenReturn(20L);
+    when(agents.send(eq(3L), any(Command.class))).thenAnswer(call -> answerOf("host-3", call.getArgument(1)));
+    listener.processConnect(h3, null, false);
+
+    RecoveryEventView event = hostDown(1).get(0);
+
+    assertEquals(RecoveryState.SUCCEEDED, event.state());
+    verify(agents, never()).send(eq(3L), isA(RestoreVmCommand.class));
+    assertEquals(H2, service.members(group).get(0).hostUuid());
+    assertEquals(H2, service.members(group).get(1).hostUuid());
+  }
+
+  @Test
+  public void withNoLiveHostInTheirClusterTheRecoveryFailsAndSaysWhy() throws Exception {
+    when(fencer.fenceOff(any(), any())).thenReturn(true);
+    inCluster(1, 10L);
+    inCluster(2, 20L);
+
+    RecoveryEventView event = hostDown(1).get(0);
+
+    assertEquals(RecoveryState.FAILED, event.state());
+    assertTrue(event.outcome(), event.outcome().contains("no live host can run VM 0 (vm-0): none of [" + H2
+        + "] is in its cluster"));
+    verify(agents, never()).send(anyLong(), isA(RestoreVmCommand.class));
+    verify(vmManager, never()).advanceStart(any(), any(), any(), any());
+    assertEquals("the VM stays where CloudStack has it", H1, service.members(group).get(0).hostUuid());
+  }
+
+  @Test
   public void withoutAFencersYesNothingIsRestored() throws Exception {
     when(fencer.fenceOff(any(), any())).thenReturn(false);
 
@@ -186,11 +220,23 @@ public class HostFailureTest {
   }
 
   private VmqscAnswer answerOfSurvivor(VmqscCommand command) {
+    return answerOf(H2, command);
+  }
+
+  /** A live host's answers: H2 runs VM 2, any other host nothing. */
+  private VmqscAnswer answerOf(String host, VmqscCommand command) {
     if (command instanceof SnapshotHostCommand) {
-      HostSnapshot s = new HostSnapshot(H2, List.of(2), Map.of(2, new long[3]), Map.of(2, List.of()), Map.of());
+      HostSnapshot s = host.equals(H2)
+          ? new HostSnapshot(H2, List.of(2), Map.of(2, new long[3]), Map.of(2, List.of()), Map.of())
+          : new HostSnapshot(host, List.of(), Map.of(), Map.of(), Map.of());
       return VmqscAnswer.done(command, Wire.GSON.toJson(s));
     }
     return VmqscAnswer.done(command, "{}");
+  }
+
+  private void inCluster(long hostId, Long clusterId) {
+    Host h = entities.findById(Host.class, hostId);
+    when(h.getClusterId()).thenReturn(clusterId);
   }
 
   private <T extends VmqscCommand> List<T> sent(Class<T> type) throws Exception {

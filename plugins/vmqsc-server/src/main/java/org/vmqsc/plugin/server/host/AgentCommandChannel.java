@@ -114,6 +114,10 @@ public final class AgentCommandChannel implements HostChannel {
     return out;
   }
 
+  @Override public boolean canRun(String host, String vmUuid) {
+    return placement.canRun(vmUuid, host);
+  }
+
   /** CloudStack runs the VM on the host first (Running there in its database), then its memory is restored. */
   @Override public void restore(String host, String group, VmRestore restore, String checkpointLocation,
                                 List<String> segmentLocations) {

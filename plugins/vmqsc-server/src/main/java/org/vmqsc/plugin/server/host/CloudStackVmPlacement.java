@@ -28,6 +28,20 @@ public final class CloudStackVmPlacement implements VmPlacement {
     this.vms = vms;
   }
 
+  /**
+   * Only in the VM's own cluster: its disks are on that cluster's primary storage, and CloudStack's own HA restarts
+   * a VM there too. A VM CloudStack never placed may go anywhere its planner would take it.
+   */
+  @Override public boolean canRun(String vmUuid, String hostUuid) {
+    VirtualMachine vm = entities.findByUuid(VirtualMachine.class, vmUuid);
+    Host target = entities.findByUuid(Host.class, hostUuid);
+    if (vm == null || target == null) return false;
+    Long homeId = vm.getHostId() != null ? vm.getHostId() : vm.getLastHostId();
+    if (homeId == null) return true;
+    Host home = entities.findById(Host.class, homeId);
+    return home == null || Objects.equals(home.getClusterId(), target.getClusterId());
+  }
+
   @Override public void runOn(String vmUuid, String hostUuid) {
     VirtualMachine vm = entities.findByUuid(VirtualMachine.class, vmUuid);
     Host host = entities.findByUuid(Host.class, hostUuid);
