@@ -42,6 +42,8 @@ import org.vmqsc.plugin.server.db.CloudStackDataSource;
 import org.vmqsc.plugin.server.host.AgentCommandChannel;
 import org.vmqsc.plugin.server.host.CheckpointTicks;
 import org.vmqsc.plugin.server.host.CloudStackCluster;
+import org.vmqsc.plugin.server.host.CloudEvents;
+import org.vmqsc.plugin.server.host.CloudStackEvents;
 import org.vmqsc.plugin.server.host.CloudStackVmPlacement;
 import org.vmqsc.plugin.server.host.HostFailureListener;
 import org.vmqsc.plugin.server.host.HostFencer;
@@ -73,6 +75,8 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
   @Inject private VirtualMachineManager vmManager;
   /** CloudStack's fencers (KVMFencer, ...), set from its fence-builder registry in the Spring context. */
   private List<FenceBuilder> fenceBuilders = List.of();
+  /** Where automatic recoveries are recorded for admins: CloudStack's events. */
+  private CloudEvents cloudEvents = new CloudStackEvents();
 
   private ProtectionService service;
   private CloudStackCluster cluster;
@@ -111,7 +115,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
         new CloudStackVmPlacement(entities, vmManager), (group, vm) -> vmUuid(group, vm),
         group -> cluster.deployment(group, List.of()));
     this.cluster = new CloudStackCluster(service, channel, new RecoveryCoordinator(service, channel), hosts,
-        Clock.systemUTC());
+        cloudEvents, Clock.systemUTC());
     this.recoveries = Executors.newSingleThreadExecutor(daemon("vmqsc-recovery"));
     this.migrationFollower = new MigrationFollower(service, entities, new MigrationCoordinator(service, channel),
         recoveries);

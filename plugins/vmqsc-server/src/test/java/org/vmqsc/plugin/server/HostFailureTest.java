@@ -37,6 +37,7 @@ import org.junit.Test;
 import org.mockito.ArgumentCaptor;
 import org.mockito.InOrder;
 import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.plugin.server.host.CloudEvents;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
@@ -68,6 +69,7 @@ public class HostFailureTest {
   private final EntityManager entities = mock(EntityManager.class);
   private final FenceBuilder fencer = mock(FenceBuilder.class);
   private final VirtualMachineManager vmManager = mock(VirtualMachineManager.class);
+  private final CloudEvents cloudEvents = mock(CloudEvents.class);
   private final VmqscManagerImpl manager = new VmqscManagerImpl();
   private final List<VirtualMachine> vms = new ArrayList<>();
   private Listener listener;
@@ -78,6 +80,7 @@ public class HostFailureTest {
     inject("agentManager", agents);
     inject("entities", entities);
     inject("vmManager", vmManager);
+    inject("cloudEvents", cloudEvents);
     manager.setFenceBuilders(List.of(fencer));
     Host h1 = host(1, H1);
     Host h2 = host(2, H2);
@@ -138,6 +141,8 @@ public class HostFailureTest {
     verify(fencer, never()).fenceOff(eq(vms.get(2)), any()); // it runs on the survivor
     assertEquals(2, sent(RestoreVmCommand.class).size());
     assertEquals(H2, service.members(group).get(0).hostUuid());
+    verify(cloudEvents).recovery(true, "vmqsc recovered protection group g after host " + H1 + " went Down: "
+        + event.outcome()); // in CloudStack's events: no API call's job records an automatic recovery
   }
 
   @Test
@@ -172,6 +177,7 @@ public class HostFailureTest {
     verify(agents, never()).send(anyLong(), isA(RestoreVmCommand.class));
     verify(vmManager, never()).advanceStart(any(), any(), any(), any());
     assertEquals("the VM stays where CloudStack has it", H1, service.members(group).get(0).hostUuid());
+    verify(cloudEvents).recovery(eq(false), org.mockito.ArgumentMatchers.contains("none of [" + H2 + "] is in its cluster"));
   }
 
   @Test
@@ -180,6 +186,7 @@ public class HostFailureTest {
 
     assertTrue(hostDown(1).isEmpty());
 
+    verify(cloudEvents).recovery(eq(false), org.mockito.ArgumentMatchers.contains("no fencer could fence VM vm-0"));
     verify(agents, never()).send(anyLong(), isA(RestoreVmCommand.class));
     verifyNoInteractions(vmManager);
     assertEquals(0, service.listRecoveryEvents(group, PageRequest.first(10)).total());

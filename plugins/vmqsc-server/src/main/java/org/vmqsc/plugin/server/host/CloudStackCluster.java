@@ -14,6 +14,7 @@ import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.ProtectionService;
+import org.vmqsc.server.service.RecoveryState;
 import org.vmqsc.server.service.ServiceException;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.MemberView;
@@ -35,14 +36,16 @@ public final class CloudStackCluster implements Cluster {
   private final AgentCommandChannel channel;
   private final RecoveryCoordinator coordinator;
   private final KnownHosts hosts;
+  private final CloudEvents events;
   private final Clock clock;
 
   public CloudStackCluster(ProtectionService service, AgentCommandChannel channel, RecoveryCoordinator coordinator,
-                           KnownHosts hosts, Clock clock) {
+                           KnownHosts hosts, CloudEvents events, Clock clock) {
     this.service = service;
     this.channel = channel;
     this.coordinator = coordinator;
     this.hosts = hosts;
+    this.events = events;
     this.clock = clock;
   }
 
@@ -77,14 +80,24 @@ public final class CloudStackCluster implements Cluster {
         + " CloudStack: migrate the VM with CloudStack's migrateVirtualMachine");
   }
 
-  /** CloudStack found the host Down: fence it, then recover every automatic group with a VM on it. */
+  /**
+   * CloudStack found the host Down: fence it, then recover every automatic group with a VM on it. Each recovery, or
+   * why none ran, goes to CloudStack's events.
+   */
   public synchronized List<RecoveryEventView> hostDown(String hostUuid) {
     if (service.groupsOnHost(hostUuid).isEmpty()) return List.of();
     log.warn("vmqsc: host {} is Down: fencing it, then recovering its protection groups", hostUuid);
     try {
-      return coordinator.onHostFailed(hostUuid);
+      List<RecoveryEventView> done = coordinator.onHostFailed(hostUuid);
+      for (RecoveryEventView r : done) {
+        events.recovery(r.state() == RecoveryState.SUCCEEDED, "vmqsc recovered protection group "
+            + service.group(r.groupUuid()).name() + " after host " + hostUuid + " went Down: " + r.outcome());
+      }
+      return done;
     } catch (RuntimeException e) {
       log.error("vmqsc: recovery after the failure of host {} did not run: {}", hostUuid, e.getMessage());
+      events.recovery(false, "vmqsc could not recover the protection groups of host " + hostUuid
+          + ", which went Down: " + e.getMessage());
       return List.of();
     }
   }
