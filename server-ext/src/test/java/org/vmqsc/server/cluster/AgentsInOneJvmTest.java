@@ -24,11 +24,7 @@ import org.vmqsc.agent.driver.GuestMachines;
 import org.vmqsc.agent.driver.ImageConsumer;
 import org.vmqsc.agent.process.AgentProcess;
 import org.vmqsc.agent.wire.Wire;
-import org.vmqsc.agent.wire.WireMessages.GuestProfile;
 import org.vmqsc.server.api.ApiClient;
-import org.vmqsc.server.api.ApiKeys;
-import org.vmqsc.db.TestDatabases;
-import org.vmqsc.server.standalone.ManagerServer;
 
 /**
  * The manager and three agents in one JVM, talking HTTP and UDP on loopback as separate processes would: agents
@@ -38,39 +34,22 @@ import org.vmqsc.server.standalone.ManagerServer;
  */
 public class AgentsInOneJvmTest {
 
+  private AgentsInOneJvm cluster;
   private Path dir;
-  private ManagerServer manager;
-  private final List<AgentProcess> agents = new ArrayList<>();
+  private List<AgentProcess> agents;
   private ApiClient api;
   private ClusterProbe probe;
 
   @Before public void start() throws Exception {
-    String url = TestDatabases.freshDatabase("agents"); // skips where MariaDB cannot run
-    dir = Files.createTempDirectory("vmqsc-agents");
-    StandaloneCluster.Settings settings = new StandaloneCluster.Settings(Duration.ofMillis(1500),
-        Duration.ofMillis(300), new GuestProfile(4, 1, 50, 7));
-    manager = ManagerServer.start(new ManagerServer.Config(dir.resolve("manager"), url, TestDatabases.user(),
-        TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
-    ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
-    api = new ApiClient(manager.endpoint(), keys);
-    probe = new ClusterProbe(api);
-    URI base = URI.create(manager.endpoint().resolve("/").toString());
-    for (String name : List.of("h1", "h2", "h3")) {
-      agents.add(AgentProcess.start(new AgentProcess.Config(name, base, keys.agentToken(), dir.resolve(name),
-          dir.resolve("stable"), dir.resolve("events/" + name + ".jsonl"))));
-    }
+    cluster = AgentsInOneJvm.start("agents"); // skips where MariaDB cannot run
+    dir = cluster.dir;
+    agents = cluster.agents;
+    api = cluster.api;
+    probe = cluster.probe;
   }
 
   @After public void stop() throws Exception {
-    for (AgentProcess a : agents) {
-      try {
-        a.close();
-      } catch (Exception ignored) {
-        // closed by the test
-      }
-    }
-    if (manager != null) manager.close();
-    if (dir != null) TestDatabases.deleteTree(dir);
+    if (cluster != null) cluster.close();
   }
 
   @Test(timeout = 120_000)
@@ -94,7 +73,7 @@ public class AgentsInOneJvmTest {
       if (v.getAsJsonObject().get("hostid").getAsString().equals(host.hostUuid())) vm = v.getAsJsonObject().get("number").getAsInt();
     }
     assertTrue("h1 runs a VM", vm >= 0);
-    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    String token = cluster.agentToken();
     HttpResponse<String> crashed = post(HttpClient.newHttpClient(), URI.create(host.url()).resolve("v1/crash-guest"),
         token, "{\"group\":\"" + group + "\",\"vm\":" + vm + "}");
     assertEquals(crashed.body(), 200, crashed.statusCode());
@@ -236,7 +215,7 @@ public class AgentsInOneJvmTest {
         .getAsJsonObject("protectiongroup").get("id").getAsString();
     for (int i = 0; i < 3; i++) assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "held-" + i).ok());
     HttpClient http = HttpClient.newHttpClient();
-    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    String token = cluster.agentToken();
     String ref = Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.GroupRef(group));
     for (AgentProcess a : agents) assertEquals(200, post(http, URI.create(a.url()).resolve("v1/freeze"), token, ref).statusCode());
 
@@ -265,7 +244,7 @@ public class AgentsInOneJvmTest {
     String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
     assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
     HttpClient http = HttpClient.newHttpClient();
-    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    String token = cluster.agentToken();
     String ref = Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.GroupRef(group));
     await(() -> positions(http, token, ref).size() == 3, "the three VMs boot");
 
@@ -328,7 +307,7 @@ public class AgentsInOneJvmTest {
    */
   @Test(timeout = 60_000)
   public void aGroupWithAnMiVmIsRefusedWhereAnAgentRunsRealGuests() throws Exception {
-    URI base = URI.create(manager.endpoint().resolve("/").toString());
+    URI base = URI.create(cluster.managerEndpoint().resolve("/").toString());
     // A hypervisor that can start nothing: the group must be refused before any deployment reaches it.
     GuestMachines none = new GuestMachines() {
       @Override public InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd) throws IOException {
@@ -355,7 +334,7 @@ public class AgentsInOneJvmTest {
       @Override public void destroy(String name) {}
       @Override public void close() {}
     };
-    agents.add(AgentProcess.start(new AgentProcess.Config("kvm1", base, ApiKeys.loadFrom(dir.resolve("manager")).agentToken(),
+    agents.add(AgentProcess.start(new AgentProcess.Config("kvm1", base, cluster.agentToken(),
         dir.resolve("kvm1"), dir.resolve("stable"), dir.resolve("events/kvm1.jsonl")), none));
     await(() -> probe.activeHosts() == 4, "four agents hold leases");
     String group = api.get("createProtectionGroup", "name", "mixed", "baseperiod", "500").response("createProtectionGroup")
@@ -372,21 +351,21 @@ public class AgentsInOneJvmTest {
   @Test(timeout = 60_000)
   public void theAgentEndpointsRefuseStrangersAndBadBodies() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    URI register = manager.endpoint().resolve("/agent/v1/register");
-    String token = ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+    URI register = cluster.managerEndpoint().resolve("/agent/v1/register");
+    String token = cluster.agentToken();
     assertEquals(401, post(http, register, null, "{}").statusCode());
     assertEquals(401, post(http, register, "wrong", "{}").statusCode());
     HttpResponse<String> bad = post(http, register, token, "{not json");
     assertEquals(400, bad.statusCode());
     assertTrue(bad.body(), !bad.body().contains("at org."));
     assertEquals(400, post(http, register, token, "{\"name\":\"x\"}").statusCode());
-    HttpResponse<String> stranger = post(http, manager.endpoint().resolve("/agent/v1/heartbeat"), token,
+    HttpResponse<String> stranger = post(http, cluster.managerEndpoint().resolve("/agent/v1/heartbeat"), token,
         Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.Heartbeat("no-such-host", 0, 1)));
     assertEquals(200, stranger.statusCode());
     assertTrue("an unknown host must register first", stranger.body().contains("\"known\":false"));
-    assertEquals(409, post(http, manager.endpoint().resolve("/agent/v1/report"), token,
+    assertEquals(409, post(http, cluster.managerEndpoint().resolve("/agent/v1/report"), token,
         "{\"hostUuid\":\"h\",\"group\":\"no-such-group\",\"batch\":[]}").statusCode());
-    assertEquals(404, post(http, manager.endpoint().resolve("/agent/v1/nothing"), token, "{}").statusCode());
+    assertEquals(404, post(http, cluster.managerEndpoint().resolve("/agent/v1/nothing"), token, "{}").statusCode());
   }
 
   private static HttpResponse<String> post(HttpClient http, URI uri, String token, String body) throws Exception {

@@ -29,26 +29,19 @@ final class FreePageComparison {
   /** The page reporting worker runs 2 s after pages are freed; this leaves it time to report all of them. */
   private static final long REPORTING_DELAY_MS = 8_000;
 
-  private final Connect connect;
-  private final KvmDriver driver;
-  private final Path dir;
-  private final int memoryMiB;
-  private final int rounds;
+  private final KvmBench bench;
 
-  FreePageComparison(Connect connect, KvmDriver driver, Path dir, int memoryMiB, int rounds) {
-    this.connect = connect;
-    this.driver = driver;
-    this.dir = dir;
-    this.memoryMiB = memoryMiB;
-    this.rounds = rounds;
+  FreePageComparison(KvmBench bench) {
+    this.bench = bench;
   }
 
   List<String> run() throws Exception {
-    int freedMiB = memoryMiB / 2;
+    int freedMiB = bench.memoryMiB() / 2;
     System.out.printf(Locale.ROOT, "-- free page reporting: %d MiB guest that wrote %d MiB of random data and freed"
-        + " them; its first checkpoint, reporting off and on alternately, %d rounds%n", memoryMiB, freedMiB, rounds);
+        + " them; its first checkpoint, reporting off and on alternately, %d rounds%n", bench.memoryMiB(), freedMiB,
+        bench.rounds());
     List<Sample> samples = new ArrayList<>();
-    for (int r = 1; r <= rounds; r++) {
+    for (int r = 1; r <= bench.rounds(); r++) {
       for (boolean reporting : new boolean[] {false, true}) {
         samples.add(firstCheckpoint(r, new LabGuest.FreedMemory(freedMiB, reporting)));
         Sample s = samples.get(samples.size() - 1);
@@ -62,21 +55,21 @@ final class FreePageComparison {
     List<String> out = new ArrayList<>();
     out.add("");
     out.add(String.format(Locale.ROOT, "== free page exclusion (%d MiB guest, %d MiB written and freed, first"
-        + " checkpoint, medians of %d) ==", memoryMiB, freedMiB, rounds));
+        + " checkpoint, medians of %d) ==", bench.memoryMiB(), freedMiB, bench.rounds()));
     out.add(String.format(Locale.ROOT, "  stored with reporting off %s, on %s: %.2fx (%+.0f %%)",
         BenchFigures.mib((long) off), BenchFigures.mib((long) on), on / off, 100 * (on / off - 1)));
     return out;
   }
 
   private Sample firstCheckpoint(int round, LabGuest.FreedMemory freed) throws Exception {
-    LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-free", memoryMiB, 8, 256, 0.5).withFreedMemory(freed);
-    try (LabGuest guest = LabGuest.start(connect, spec)) {
+    LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-free", bench.memoryMiB(), 8, 256, 0.5).withFreedMemory(freed);
+    try (LabGuest guest = LabGuest.start(bench.connect(), spec)) {
       guest.awaitTickCount(1, 300_000); // the guest prints ticks only once it has freed its memory
       Thread.sleep(REPORTING_DELAY_MS);
-      Path store = dir.resolve("free-" + round + (freed.reporting() ? "-on" : "-off"));
+      Path store = bench.dir().resolve("free-" + round + (freed.reporting() ? "-on" : "-off"));
       CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("free", store), new GearChunker(8192));
       CheckpointStats[] stats = new CheckpointStats[1];
-      driver.checkpoint(spec.name(), (in, c) ->
+      bench.driver().checkpoint(spec.name(), (in, c) ->
           stats[0] = engine.store(new CheckpointKey(spec.name(), "first"), in, Map.of()));
       EngineBenchCommand.deleteTree(store);
       return new Sample(freed.reporting(), stats[0].imageBytes(), stats[0].zeroBytes(), stats[0].storedBytes());

@@ -122,8 +122,8 @@ public final class KvmBenchCommand implements Callable<Integer> {
     try (KvmDriver driver = new KvmDriver(connect, work.resolve("scratch"))) {
       if (compareSnapshots || freePages) {
         List<String> summary = compareSnapshots
-            ? new SnapshotComparison(connect, driver, work, memoryMiB, rounds).run()
-            : new FreePageComparison(connect, driver, work, memoryMiB, rounds).run();
+            ? new SnapshotComparison(new KvmBench(connect, driver, work, memoryMiB, rounds)).run()
+            : new FreePageComparison(new KvmBench(connect, driver, work, memoryMiB, rounds)).run();
         summary.forEach(System.out::println);
         return 0;
       }

@@ -34,38 +34,31 @@ final class SnapshotComparison {
   /** One round's figures for one way of checkpointing: seconds, seconds, bytes, seconds. */
   private record Sample(double wall, double pause, long bytes, double back) {}
 
-  private final Connect connect;
-  private final KvmDriver driver;
-  private final Path dir;
-  private final int memoryMiB;
-  private final int rounds;
+  private final KvmBench bench;
 
-  SnapshotComparison(Connect connect, KvmDriver driver, Path dir, int memoryMiB, int rounds) {
-    this.connect = connect;
-    this.driver = driver;
-    this.dir = dir;
-    this.memoryMiB = memoryMiB;
-    this.rounds = rounds;
+  SnapshotComparison(KvmBench bench) {
+    this.bench = bench;
   }
 
   List<String> run() throws Exception {
     // 5 % of memory rewritten per tick, other random data as the other kvm runs; a qcow2 data disk, which a
     // CloudStack VM snapshot with memory needs.
+    int memoryMiB = bench.memoryMiB();
     int hotKiB = memoryMiB * 1024 / 20;
     LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-cmp", memoryMiB, Math.max(8, memoryMiB * 7 / 16 - hotKiB / 1024 - 8),
         hotKiB, 0.1).withDataDisk(LabGuest.DataDisk.fresh());
     System.out.printf(Locale.ROOT, "-- vmqsc next to CloudStack's VM snapshot with memory and a full save: %d MiB guest,"
-        + " 5 %% rewritten per tick, %d rounds interleaved%n", memoryMiB, rounds);
+        + " 5 %% rewritten per tick, %d rounds interleaved%n", bench.memoryMiB(), bench.rounds());
     List<Sample> vmqsc = new ArrayList<>(), internal = new ArrayList<>(), save = new ArrayList<>();
     // vmqsc's memory checkpoint alone: the disk's internal snapshot (CloudStack) and its overlay (vmqsc) hold the
     // disk's changed clusters either way, a few KiB here; the sizes compared are the memory's.
-    driver.setCutDisks(false);
-    try (LabGuest guest = LabGuest.start(connect, spec)) {
+    bench.driver().setCutDisks(false);
+    try (LabGuest guest = LabGuest.start(bench.connect(), spec)) {
       guest.awaitTickCount(2, 300_000);
-      CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("cmp", dir.resolve("cmp-store")),
+      CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("cmp", bench.dir().resolve("cmp-store")),
           new GearChunker(8192));
       Path disk = guest.dataDisk().orElseThrow();
-      for (int r = 1; r <= rounds; r++) {
+      for (int r = 1; r <= bench.rounds(); r++) {
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
         vmqsc.add(vmqscCheckpoint(spec.name(), engine, r));
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
@@ -79,14 +72,14 @@ final class SnapshotComparison {
       }
       // vmqsc's way back: the last checkpoint rebuilt and verified, then loaded (the others' reverts were timed
       // in their rounds).
-      vmqsc.set(vmqsc.size() - 1, withBack(last(vmqsc), vmqscRestore(spec.name(), engine, rounds)));
+      vmqsc.set(vmqsc.size() - 1, withBack(last(vmqsc), vmqscRestore(spec.name(), engine, bench.rounds())));
     } finally {
-      driver.setCutDisks(true);
+      bench.driver().setCutDisks(true);
     }
     List<String> out = new ArrayList<>();
     out.add("");
     out.add(String.format(Locale.ROOT, "== vmqsc vs CloudStack 4.22's KVM VM snapshot with memory vs a full save (%d MiB"
-        + " guest, medians of %d rounds, rounds 2.. for sizes) ==", memoryMiB, rounds));
+        + " guest, medians of %d rounds, rounds 2.. for sizes) ==", bench.memoryMiB(), bench.rounds()));
     out.add("  way                         wall s   guest pause ms   bytes added      back to it s");
     out.add(line("vmqsc (incremental)", vmqsc, true));
     out.add(line("VM snapshot (internal)", internal, false));
@@ -101,17 +94,17 @@ final class SnapshotComparison {
   private Sample vmqscCheckpoint(String name, CheckpointEngine engine, int round) throws IOException {
     CheckpointStats[] stats = new CheckpointStats[1];
     long t0 = System.nanoTime();
-    Capture capture = driver.checkpoint(name, (in, c) ->
+    Capture capture = bench.driver().checkpoint(name, (in, c) ->
         stats[0] = engine.store(new CheckpointKey(name, "r" + round), in, Map.of()));
     double wall = (System.nanoTime() - t0) / 1e9; // snapshot start to manifest written
     return new Sample(wall, capture.guestPause().toNanos() / 1e9, stats[0].storedBytes(), Double.NaN);
   }
 
   private double vmqscRestore(String name, CheckpointEngine engine, int round) throws Exception {
-    Path image = dir.resolve("cmp-restore.img");
+    Path image = bench.dir().resolve("cmp-restore.img");
     long t0 = System.nanoTime();
     CheckpointEngine.restoreToFile(new CheckpointKey(name, "r" + round), engine.store(), image, null);
-    driver.restore(name, image);
+    bench.driver().restore(name, image);
     double back = (System.nanoTime() - t0) / 1e9;
     Files.deleteIfExists(image);
     return back;
@@ -122,7 +115,7 @@ final class SnapshotComparison {
    * then a revert to it, then the snapshot deleted, as a user who went back would.
    */
   private Sample internalSnapshot(String name, Path disk, int round) throws Exception {
-    Domain domain = connect.domainLookupByName(name);
+    Domain domain = bench.connect().domainLookupByName(name);
     long before = vmStateBytes(disk); // the memory state lives inside the qcow2; the file's growth is the same bytes
     long t0 = System.nanoTime();
     DomainSnapshot snap = domain.snapshotCreateXML("<domainsnapshot><name>cmp-" + round
@@ -153,14 +146,14 @@ final class SnapshotComparison {
 
   /** A full save: the guest stops and is gone until the restore, whose time is the way back. */
   private Sample fullSave(String name, int round) throws Exception {
-    Path file = dir.resolve("cmp-full-" + round + ".save");
-    Domain domain = connect.domainLookupByName(name);
+    Path file = bench.dir().resolve("cmp-full-" + round + ".save");
+    Domain domain = bench.connect().domainLookupByName(name);
     long t0 = System.nanoTime();
     domain.save(file.toString());
     double wall = (System.nanoTime() - t0) / 1e9;
     long bytes = Files.size(file);
     long t1 = System.nanoTime();
-    connect.restore(file.toString());
+    bench.connect().restore(file.toString());
     double back = (System.nanoTime() - t1) / 1e9;
     Files.deleteIfExists(file);
     return new Sample(wall, wall + back, bytes, back);

@@ -6,7 +6,6 @@ import static org.vmqsc.server.cluster.ClusterProbe.await;
 
 import com.google.gson.JsonObject;
 import java.io.Writer;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,13 +16,9 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.vmqsc.agent.process.AgentProcess;
-import org.vmqsc.agent.wire.WireMessages.GuestProfile;
-import org.vmqsc.db.TestDatabases;
 import org.vmqsc.server.api.ApiClient;
-import org.vmqsc.server.api.ApiKeys;
+import org.vmqsc.server.cluster.AgentsInOneJvm;
 import org.vmqsc.server.cluster.ClusterProbe;
-import org.vmqsc.server.cluster.StandaloneCluster;
-import org.vmqsc.server.standalone.ManagerServer;
 import org.vmqsc.sim.events.EventLogOracle;
 import org.vmqsc.sim.events.MergedEventLog;
 import org.vmqsc.sim.events.Verdict;
@@ -35,45 +30,22 @@ import org.vmqsc.sim.events.Verdict;
  */
 public class PhasedAgentsEventLogTest {
 
+  private AgentsInOneJvm cluster;
   private Path dir;
-  private ManagerServer manager;
-  private final List<AgentProcess> agents = new ArrayList<>();
+  private List<AgentProcess> agents;
   private ApiClient api;
   private ClusterProbe probe;
 
   @Before public void start() throws Exception {
-    String url = TestDatabases.freshDatabase("phased"); // skips where MariaDB cannot run
-    dir = Files.createTempDirectory("vmqsc-phased");
-    StandaloneCluster.Settings settings = new StandaloneCluster.Settings(Duration.ofMillis(1500),
-        Duration.ofMillis(300), new GuestProfile(4, 1, 50, 7));
-    manager = ManagerServer.start(new ManagerServer.Config(dir.resolve("manager"), url, TestDatabases.user(),
-        TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
-    ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
-    api = new ApiClient(manager.endpoint(), keys);
-    probe = new ClusterProbe(api);
-    URI base = URI.create(manager.endpoint().resolve("/").toString());
-    for (String name : List.of("h1", "h2", "h3")) {
-      agents.add(AgentProcess.start(new AgentProcess.Config(name, base, keys.agentToken(), dir.resolve(name),
-          dir.resolve("stable"), dir.resolve("events/" + name + ".jsonl"))));
-    }
+    cluster = AgentsInOneJvm.start("phased"); // skips where MariaDB cannot run
+    dir = cluster.dir;
+    agents = cluster.agents;
+    api = cluster.api;
+    probe = cluster.probe;
   }
 
   @After public void stop() throws Exception {
-    closeAll();
-    if (dir != null) TestDatabases.deleteTree(dir);
-  }
-
-  private void closeAll() throws Exception {
-    for (AgentProcess a : agents) {
-      try {
-        a.close();
-      } catch (Exception ignored) {
-        // closed by the test
-      }
-    }
-    agents.clear();
-    if (manager != null) manager.close();
-    manager = null;
+    if (cluster != null) cluster.close();
   }
 
   @Test(timeout = 120_000)
@@ -100,7 +72,7 @@ public class PhasedAgentsEventLogTest {
         .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
     assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
     await(() -> probe.line(group) > lineBefore + 6, "the line moves on after the recovery");
-    closeAll();
+    cluster.stopProcesses();
 
     List<Path> files = new ArrayList<>();
     try (var listing = Files.list(dir.resolve("events"))) {

@@ -45,33 +45,16 @@ public class PhasedClassesOracleTest {
   }
 
   @Test public void everyRecoveryWithPhasedMiClassesIsConsistentAndTheLatest() {
-    String given = System.getProperty("vmqsc.seed");
-    long seed = given == null || given.isBlank() ? new SplittableRandom().nextLong() : Long.parseLong(given.trim());
-    System.out.println("PhasedClassesOracleTest: seed " + seed + " (replay with -Dvmqsc.seed=" + seed + ")");
-    SplittableRandom trials = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
-    long recoveries = 0;
-    long latest = 0;
-    long notLatest = 0;
-    String firstNotLatest = null;
+    OracleRuns runs = new OracleRuns("PhasedClassesOracleTest");
+    SplittableRandom trials = new SplittableRandom(runs.seed ^ 0x9E3779B97F4A7C15L);
     for (int trial = 0; trial < TRIALS; trial++) {
       SplittableRandom r = trials.split();
-      SimConfig config = phased(RecoveryOraclePropertyTest.draw(r.split()), r);
-      try {
-        SimReport report = new Simulator(config, EventSink.none()).run();
-        recoveries += report.recoveriesChecked;
-        latest += report.latestStateChecks;
-        notLatest += report.notLatest;
-        if (firstNotLatest == null && report.firstNotLatest != null) {
-          firstNotLatest = "trial " + trial + " (" + config + "): " + report.firstNotLatest;
-        }
-      } catch (RuntimeException | AssertionError v) {
-        throw new AssertionError("trial " + trial + " of seed " + seed + " (replay with -Dvmqsc.seed=" + seed
-            + "): " + config + ": " + v.getMessage(), v);
-      }
+      runs.run(trial, phased(RecoveryOraclePropertyTest.draw(r.split()), r));
     }
     System.out.printf("oracle, phased MI classes: %d recoveries checked, 0 violations (%d recovered states checked"
-        + " latest by brute force, %d of them not the latest)%n", recoveries, latest, notLatest);
-    assertEquals("seed " + seed + ": first plan not the latest: " + firstNotLatest, 0, notLatest);
-    assertTrue("too few recoveries checked: " + recoveries, recoveries >= 2_000);
+        + " latest by brute force, %d of them not the latest)%n", runs.recoveries, runs.latestStateChecks,
+        runs.notLatest);
+    assertEquals("seed " + runs.seed + ": first plan not the latest: " + runs.firstNotLatest, 0, runs.notLatest);
+    assertTrue("too few recoveries checked: " + runs.recoveries, runs.recoveries >= 2_000);
   }
 }

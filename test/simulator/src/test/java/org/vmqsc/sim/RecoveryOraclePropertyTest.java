@@ -39,37 +39,17 @@ public class RecoveryOraclePropertyTest {
   }
 
   @Test public void everyRecoveryIsConsistent() {
-    String given = System.getProperty("vmqsc.seed");
-    long seed = given == null || given.isBlank() ? new SplittableRandom().nextLong() : Long.parseLong(given.trim());
-    System.out.println("RecoveryOraclePropertyTest: seed " + seed + " (replay with -Dvmqsc.seed=" + seed + ")");
-    SplittableRandom trials = new SplittableRandom(seed);
-    long recoveries = 0;
-    long latest = 0;
-    long migrations = 0;
-    long notLatest = 0;
-    String firstNotLatest = null;
-    for (int trial = 0; trial < TRIALS; trial++) {
-      SimConfig config = draw(trials.split());
-      try {
-        SimReport report = new Simulator(config, EventSink.none()).run();
-        recoveries += report.recoveriesChecked;
-        latest += report.latestStateChecks;
-        notLatest += report.notLatest;
-        if (firstNotLatest == null && report.firstNotLatest != null) {
-          firstNotLatest = "trial " + trial + " (" + config + "): " + report.firstNotLatest;
-        }
-        migrations += report.migrations;
-      } catch (RuntimeException | AssertionError v) {
-        System.out.printf("oracle: violation in trial %d of seed %d: %s%n", trial, seed, config);
-        throw new AssertionError("trial " + trial + " of seed " + seed + " (replay with -Dvmqsc.seed=" + seed
-            + "): " + config + ": " + v.getMessage(), v);
-      }
-    }
+    OracleRuns runs = new OracleRuns("RecoveryOraclePropertyTest");
+    SplittableRandom trials = new SplittableRandom(runs.seed);
+    for (int trial = 0; trial < TRIALS; trial++) runs.run(trial, draw(trials.split()));
     System.out.printf("oracle: %d recoveries checked, 0 violations (%d recovered states checked latest by brute force,"
-        + " %d of them not the latest; %d live migrations)%n", recoveries, latest, notLatest, migrations);
-    if (firstNotLatest != null) System.out.println("oracle: first plan not the latest: " + firstNotLatest);
+        + " %d of them not the latest; %d live migrations)%n", runs.recoveries, runs.latestStateChecks, runs.notLatest,
+        runs.migrations);
+    if (runs.firstNotLatest != null) System.out.println("oracle: first plan not the latest: " + runs.firstNotLatest);
     // Maximality is required as much as safety: no plan may go back further than a consistent recoverable state.
-    assertTrue("seed " + seed + ": " + notLatest + " plans not the latest; first: " + firstNotLatest, notLatest == 0);
-    assertTrue("the default run must check at least 10,000 recoveries, checked " + recoveries, recoveries >= 10_000);
+    assertTrue("seed " + runs.seed + ": " + runs.notLatest + " plans not the latest; first: " + runs.firstNotLatest,
+        runs.notLatest == 0);
+    assertTrue("the default run must check at least 10,000 recoveries, checked " + runs.recoveries,
+        runs.recoveries >= 10_000);
   }
 }

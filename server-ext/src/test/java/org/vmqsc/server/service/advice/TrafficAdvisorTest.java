@@ -103,20 +103,7 @@ public class TrafficAdvisorTest {
    * "steady" receives 1 message every period: every phase writes as much, so the lowest, MI_4.
    */
   @Test public void anMiProposalCarriesThePhaseRightAfterTheBursts() {
-    GroupView g = service.createGroup("bursts", 1000, null, null);
-    service.addVm(g.uuid(), "bursty", "SI", "h1");
-    service.addVm(g.uuid(), "steady", "MI_2", "h1");
-    service.addVm(g.uuid(), "quiet", "SI", "h1");
-    long burstyReceived = 0;
-    for (long i = 0; i <= 8; i++) {
-      long size = i == 0 ? 1_000_000 : 100_000;
-      if (i % 4 == 2) burstyReceived += 40;
-      report(g.uuid(), boundary("bursty", BoundaryKind.CHECKPOINT, i, size, burstyReceived));
-      // steady logs its message (1 kB) at odd boundaries: that sizes the group's messages.
-      report(g.uuid(), i % 2 == 0 ? boundary("steady", BoundaryKind.CHECKPOINT, i, size, i)
-          : boundary("steady", BoundaryKind.LOG_SEGMENT, i, 1_000, i));
-      report(g.uuid(), boundary("quiet", BoundaryKind.CHECKPOINT, i, size, 0));
-    }
+    GroupView g = burstyGroup("bursts", 2);
     List<VmClassAdvice> advice = TrafficAdvisor.advise(service, g.uuid(), 4);
     assertEquals("MI_4@2", advice.get(0).proposedClass());
     assertTrue(advice.get(0).reason(), advice.get(0).reason().contains("phase 2"));
@@ -132,22 +119,32 @@ public class TrafficAdvisorTest {
   }
 
   @Test public void burstsAtOddBoundariesGiveAnOddPhase() {
-    GroupView g = service.createGroup("odd", 1000, null, null);
+    GroupView g = burstyGroup("odd", 3);
+    assertEquals("MI_4@3", TrafficAdvisor.advise(service, g.uuid(), 4).get(0).proposedClass());
+    assertEquals("MI_2@1", TrafficAdvisor.advise(service, g.uuid(), 2).get(0).proposedClass());
+  }
+  /**
+   * Boundaries 0..8 of "bursty" (SI), which receives 40 messages of 1 kB in the periods ending at boundaries n with
+   * n mod 4 = {@code burstAt}; "steady" (MI_2), 1 message a period, logged (1 kB) at odd boundaries, which sizes the
+   * group's messages; "quiet" (SI), nothing.
+   */
+  private GroupView burstyGroup(String name, int burstAt) {
+    GroupView g = service.createGroup(name, 1000, null, null);
     service.addVm(g.uuid(), "bursty", "SI", "h1");
     service.addVm(g.uuid(), "steady", "MI_2", "h1");
     service.addVm(g.uuid(), "quiet", "SI", "h1");
     long burstyReceived = 0;
     for (long i = 0; i <= 8; i++) {
       long size = i == 0 ? 1_000_000 : 100_000;
-      if (i % 4 == 3) burstyReceived += 40;
+      if (i % 4 == burstAt) burstyReceived += 40;
       report(g.uuid(), boundary("bursty", BoundaryKind.CHECKPOINT, i, size, burstyReceived));
       report(g.uuid(), i % 2 == 0 ? boundary("steady", BoundaryKind.CHECKPOINT, i, size, i)
           : boundary("steady", BoundaryKind.LOG_SEGMENT, i, 1_000, i));
       report(g.uuid(), boundary("quiet", BoundaryKind.CHECKPOINT, i, size, 0));
     }
-    assertEquals("MI_4@3", TrafficAdvisor.advise(service, g.uuid(), 4).get(0).proposedClass());
-    assertEquals("MI_2@1", TrafficAdvisor.advise(service, g.uuid(), 2).get(0).proposedClass());
+    return g;
   }
+
 
   @Test(expected = ServiceException.class) public void aMaxKBelowTwoIsRefused() {
     TrafficAdvisor.advise(service, group(), 1);

@@ -1,0 +1,11 @@
+package org.vmqsc.lab;
+
+import java.nio.file.Path;
+import org.libvirt.Connect;
+import org.vmqsc.agent.kvm.KvmDriver;
+
+/**
+ * What a comparison of {@code bench kvm} runs on: libvirt, the agent's driver, a work folder, the lab guest's memory
+ * and how many interleaved rounds.
+ */
+record KvmBench(Connect connect, KvmDriver driver, Path dir, int memoryMiB, int rounds) {}
