@@ -351,7 +351,7 @@ public final class RecoveryCoordinator {
       }
       if (best == null) {
         throw new IllegalStateException("no live host can run VM " + r.vm() + " (" + vmUuid + "): "
-            + (load.isEmpty() ? "none is left" : "none of " + load.keySet() + " is in its cluster"));
+            + (load.isEmpty() ? "none is left" : "none of " + load.keySet() + " can run it (not in its cluster)"));
       }
       hostOf.put(r.vm(), best);
       load.merge(best, 1, Integer::sum);

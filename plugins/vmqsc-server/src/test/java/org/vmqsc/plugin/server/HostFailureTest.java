@@ -173,11 +173,12 @@ public class HostFailureTest {
 
     assertEquals(RecoveryState.FAILED, event.state());
     assertTrue(event.outcome(), event.outcome().contains("no live host can run VM 0 (vm-0): none of [" + H2
-        + "] is in its cluster"));
+        + "] can run it (not in its cluster)"));
     verify(agents, never()).send(anyLong(), isA(RestoreVmCommand.class));
     verify(vmManager, never()).advanceStart(any(), any(), any(), any());
     assertEquals("the VM stays where CloudStack has it", H1, service.members(group).get(0).hostUuid());
-    verify(cloudEvents).recovery(eq(false), org.mockito.ArgumentMatchers.contains("none of [" + H2 + "] is in its cluster"));
+    verify(cloudEvents).recovery(eq(false),
+        org.mockito.ArgumentMatchers.contains("none of [" + H2 + "] can run it (not in its cluster)"));
   }
 
   @Test
