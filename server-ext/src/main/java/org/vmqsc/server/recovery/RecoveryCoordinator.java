@@ -239,6 +239,7 @@ public final class RecoveryCoordinator {
    * one's on stable storage. A new plan (which rolls back whatever this one did) gives it a new incarnation.
    */
   private Optional<String> restoredWhereNowGone(HostFailurePlan plan, Collection<String> live) {
+    if (live.isEmpty()) return Optional.empty(); // nowhere to restore anything: carried out, it fails saying so
     Map<Integer, String> now = new HashMap<>();
     for (MemberView m : service.members(plan.groupUuid())) now.put(m.number(), m.hostUuid());
     for (VmRestore r : plan.plan().restores()) {
