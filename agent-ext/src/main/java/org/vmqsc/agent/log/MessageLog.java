@@ -1,9 +1,7 @@
 package org.vmqsc.agent.log;
 
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
@@ -15,7 +13,7 @@ import org.vmqsc.protocol.Message;
  */
 public final class MessageLog {
 
-  private final Map<Message, byte[]> payloads = new HashMap<>();
+  private final Payloads payloads = new Payloads();
   private final StableMessageStore stable;
 
   public MessageLog(StableMessageStore stable) {
@@ -40,7 +38,7 @@ public final class MessageLog {
 
   /** Forgets every payload but those of {@code live}: the messages the host rules still keep. */
   public void retainOnly(Set<Message> live) {
-    payloads.keySet().retainAll(live);
+    payloads.retainOnly(live);
   }
 
   public int size() {
