@@ -191,7 +191,7 @@ public final class RecoveryCoordinator {
       try {
         return Optional.of(carryOut(claimed.get(), plan, snapshots));
       } catch (RuntimeException e) {
-        if (retries <= 0 || hosts.liveHosts().isEmpty()) throw e;
+        if (retries <= 0 || e instanceof NoHostCanRunException || hosts.liveHosts().isEmpty()) throw e;
         log.warn("recovering group {} again after its recovery failed: {}", group, e.getMessage());
         return recover(group, kind, failedRef, alsoFailed, frozen, retries - 1);
       }
@@ -351,7 +351,7 @@ public final class RecoveryCoordinator {
         if (best == null || e.getValue() < load.get(best)) best = e.getKey();
       }
       if (best == null) {
-        throw new IllegalStateException("no live host can run VM " + r.vm() + " (" + vmUuid + "): "
+        throw new NoHostCanRunException("no live host can run VM " + r.vm() + " (" + vmUuid + "): "
             + (load.isEmpty() ? "none is left" : "none of " + load.keySet() + " can run it (not in its cluster)"));
       }
       hostOf.put(r.vm(), best);

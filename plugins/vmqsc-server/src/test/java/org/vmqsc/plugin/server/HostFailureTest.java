@@ -172,6 +172,8 @@ public class HostFailureTest {
     RecoveryEventView event = hostDown(1).get(0);
 
     assertEquals(RecoveryState.FAILED, event.state());
+    assertEquals("tried once: a retry at once would find no other host", 1,
+        service.listRecoveryEvents(group, PageRequest.first(10)).total());
     assertTrue(event.outcome(), event.outcome().contains("no live host can run VM 0 (vm-0): none of [" + H2
         + "] can run it (not in its cluster)"));
     verify(agents, never()).send(anyLong(), isA(RestoreVmCommand.class));
