@@ -240,8 +240,7 @@ public final class RecoveryCoordinator {
    */
   private Optional<String> restoredWhereNowGone(HostFailurePlan plan, Collection<String> live) {
     if (live.isEmpty()) return Optional.empty(); // nowhere to restore anything: carried out, it fails saying so
-    Map<Integer, String> now = new HashMap<>();
-    for (MemberView m : service.members(plan.groupUuid())) now.put(m.number(), m.hostUuid());
+    Map<Integer, String> now = hostsNow(plan.groupUuid());
     for (VmRestore r : plan.plan().restores()) {
       String host = now.get(r.vm());
       if (host != null && !live.contains(host)) {
@@ -250,6 +249,13 @@ public final class RecoveryCoordinator {
       }
     }
     return Optional.empty();
+  }
+
+  /** Where the service says each VM of the group runs now (a resumed plan may have moved VMs since it was made). */
+  private Map<Integer, String> hostsNow(String group) {
+    Map<Integer, String> now = new HashMap<>();
+    for (MemberView m : service.members(group)) now.put(m.number(), m.hostUuid());
+    return now;
   }
 
   // ---- the orders --------------------------------------------------------------------------------------------
@@ -324,8 +330,7 @@ public final class RecoveryCoordinator {
    * execution of it.
    */
   private Map<Integer, String> placement(HostFailurePlan plan, Collection<String> live) {
-    Map<Integer, String> now = new HashMap<>();
-    for (MemberView m : service.members(plan.groupUuid())) now.put(m.number(), m.hostUuid());
+    Map<Integer, String> now = hostsNow(plan.groupUuid());
     Map<String, Integer> load = new TreeMap<>();
     for (String h : live) load.put(h, 0);
     Set<Integer> moving = new HashSet<>();
