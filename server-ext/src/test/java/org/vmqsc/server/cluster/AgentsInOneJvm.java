@@ -1,11 +1,18 @@
 package org.vmqsc.server.cluster;
 
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.vmqsc.server.cluster.ClusterProbe.await;
+
+import com.google.gson.JsonObject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.After;
+import org.junit.Before;
 import org.vmqsc.agent.process.AgentProcess;
 import org.vmqsc.agent.wire.WireMessages.GuestProfile;
 import org.vmqsc.db.TestDatabases;
@@ -14,55 +21,48 @@ import org.vmqsc.server.api.ApiKeys;
 import org.vmqsc.server.standalone.ManagerServer;
 
 /**
- * A manager on a fresh database and three agents (h1, h2, h3) in one JVM, talking HTTP and UDP on loopback as
- * separate processes would: what the in-JVM cluster tests of this module and of the simulator start. Leases of
- * 1.5 s, heartbeats every 300 ms, simulated guests; every process writes its event file under {@code events/}.
+ * Tests that run a manager on a fresh database and three agents (h1, h2, h3) in one JVM, talking HTTP and UDP on
+ * loopback as separate processes would: this module's and the simulator's. Leases of 1.5 s, heartbeats every 300 ms,
+ * simulated guests; every process writes its event file under {@code events/}. Skips where MariaDB cannot run.
  */
-public final class AgentsInOneJvm implements AutoCloseable {
+public abstract class AgentsInOneJvm {
 
-  public final Path dir;
-  public final List<AgentProcess> agents = new ArrayList<>();
-  public final ApiClient api;
-  public final ClusterProbe probe;
+  private final String name;
+  protected Path dir;
+  protected final List<AgentProcess> agents = new ArrayList<>();
+  protected ApiClient api;
+  protected ClusterProbe probe;
   private ManagerServer manager;
 
-  private AgentsInOneJvm(Path dir, ManagerServer manager, ApiClient api) {
-    this.dir = dir;
-    this.manager = manager;
-    this.api = api;
-    this.probe = new ClusterProbe(api);
+  /** @param name names the test's database and folder */
+  protected AgentsInOneJvm(String name) {
+    this.name = name;
   }
 
-  /** Skips the test (an assumption) where MariaDB cannot run. */
-  public static AgentsInOneJvm start(String name) throws Exception {
+  @Before public final void startCluster() throws Exception {
     String url = TestDatabases.freshDatabase(name);
-    Path dir = Files.createTempDirectory("vmqsc-" + name);
+    dir = Files.createTempDirectory("vmqsc-" + name);
     StandaloneCluster.Settings settings = new StandaloneCluster.Settings(Duration.ofMillis(1500),
         Duration.ofMillis(300), new GuestProfile(4, 1, 50, 7));
-    ManagerServer manager = ManagerServer.start(new ManagerServer.Config(dir.resolve("manager"), url,
-        TestDatabases.user(), TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
+    manager = ManagerServer.start(new ManagerServer.Config(dir.resolve("manager"), url, TestDatabases.user(),
+        TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
     ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
-    AgentsInOneJvm cluster = new AgentsInOneJvm(dir, manager, new ApiClient(manager.endpoint(), keys));
+    api = new ApiClient(manager.endpoint(), keys);
+    probe = new ClusterProbe(api);
     URI base = URI.create(manager.endpoint().resolve("/").toString());
     for (String host : List.of("h1", "h2", "h3")) {
-      cluster.agents.add(AgentProcess.start(new AgentProcess.Config(host, base, keys.agentToken(), dir.resolve(host),
+      agents.add(AgentProcess.start(new AgentProcess.Config(host, base, keys.agentToken(), dir.resolve(host),
           dir.resolve("stable"), dir.resolve("events/" + host + ".jsonl"))));
     }
-    return cluster;
   }
 
-  /** Where the manager answers, API and agents alike. */
-  public URI managerEndpoint() {
-    return manager.endpoint();
+  @After public final void closeCluster() throws Exception {
+    stopProcesses();
+    if (dir != null) TestDatabases.deleteTree(dir);
   }
 
-  /** The token agents present to the manager, and the manager to agents. */
-  public String agentToken() throws Exception {
-    return ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
-  }
-
-  /** Stops the agents (those a test closed already too) and the manager; their files stay until {@link #close}. */
-  public void stopProcesses() throws Exception {
+  /** Stops the agents (those a test closed already too) and the manager; their files stay until the test ends. */
+  protected void stopProcesses() throws Exception {
     for (AgentProcess a : agents) {
       try {
         a.close();
@@ -75,8 +75,50 @@ public final class AgentsInOneJvm implements AutoCloseable {
     manager = null;
   }
 
-  @Override public void close() throws Exception {
-    stopProcesses();
-    TestDatabases.deleteTree(dir);
+  /** Where the manager answers, API and agents alike. */
+  protected URI managerEndpoint() {
+    return manager.endpoint();
+  }
+
+  /** The token agents present to the manager, and the manager to agents. */
+  protected String agentToken() throws Exception {
+    return ApiKeys.loadFrom(dir.resolve("manager")).agentToken();
+  }
+
+  /** A protection group with a base period of 500 ms; its id. */
+  protected String createGroup(String groupName) throws Exception {
+    return api.get("createProtectionGroup", "name", groupName, "baseperiod", "500").response("createProtectionGroup")
+        .getAsJsonObject("protectiongroup").get("id").getAsString();
+  }
+
+  /** VMs vm-0, vm-1, ... of the given classes. */
+  protected void addVms(String group, String... classes) throws Exception {
+    for (int i = 0; i < classes.length; i++) {
+      assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-" + i,
+          "vmclass", classes[i]).ok());
+    }
+  }
+
+  /** Enables the group and waits up to 30 s for its job: the job's result, succeeded or not. */
+  protected JsonObject enable(String group) throws Exception {
+    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid")
+        .getAsString();
+    return api.awaitJob(job, Duration.ofSeconds(30));
+  }
+
+  /** Waits for the group's first recovery to end; it must have succeeded. Its event. */
+  protected JsonObject awaitRecovery(String group) throws Exception {
+    await(() -> probe.recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
+    JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
+        .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
+    assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
+    return event;
+  }
+
+  /** No VM of the group is on {@code host} any more. */
+  protected void assertNoVmOn(String group, String host) throws Exception {
+    for (var member : probe.group(group).getAsJsonArray("vm")) {
+      assertTrue("no VM stays on the failed host", !member.getAsJsonObject().get("hostid").getAsString().equals(host));
+    }
   }
 }

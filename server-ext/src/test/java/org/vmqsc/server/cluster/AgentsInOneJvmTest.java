@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -24,7 +22,6 @@ import org.vmqsc.agent.driver.GuestMachines;
 import org.vmqsc.agent.driver.ImageConsumer;
 import org.vmqsc.agent.process.AgentProcess;
 import org.vmqsc.agent.wire.Wire;
-import org.vmqsc.server.api.ApiClient;
 
 /**
  * The manager and three agents in one JVM, talking HTTP and UDP on loopback as separate processes would: agents
@@ -32,37 +29,18 @@ import org.vmqsc.server.api.ApiClient;
  * VMs are recovered on the others, and the line moves on. The process-level tests (SIGKILL, SIGSTOP) are in
  * test/lab; this one shows the same path in seconds.
  */
-public class AgentsInOneJvmTest {
+public class AgentsInOneJvmTest extends AgentsInOneJvm {
 
-  private AgentsInOneJvm cluster;
-  private Path dir;
-  private List<AgentProcess> agents;
-  private ApiClient api;
-  private ClusterProbe probe;
-
-  @Before public void start() throws Exception {
-    cluster = AgentsInOneJvm.start("agents"); // skips where MariaDB cannot run
-    dir = cluster.dir;
-    agents = cluster.agents;
-    api = cluster.api;
-    probe = cluster.probe;
-  }
-
-  @After public void stop() throws Exception {
-    if (cluster != null) cluster.close();
+  public AgentsInOneJvmTest() {
+    super("agents");
   }
 
   @Test(timeout = 120_000)
   public void aGroupRunsOnAgentsAndAnAgentThatStopsIsRecoveredElsewhere() throws Exception {
     await(() -> probe.activeHosts() == 3, "three agents hold leases");
-    String group = api.get("createProtectionGroup", "name", "g", "baseperiod", "500").response("createProtectionGroup")
-        .getAsJsonObject("protectiongroup").get("id").getAsString();
-    for (int i = 0; i < 6; i++) {
-      assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-" + i,
-          "vmclass", i % 2 == 0 ? "SI" : "MI_2").ok());
-    }
-    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
-    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    String group = createGroup("g");
+    addVms(group, "SI", "MI_2", "SI", "MI_2", "SI", "MI_2");
+    assertEquals(1, enable(group).get("jobstatus").getAsInt());
     await(() -> probe.line(group) >= 3, "the recovery line moves");
 
     // A guest dies: its own host rebuilds it from its staged checkpoint and its volatile log, to the very state
@@ -73,7 +51,7 @@ public class AgentsInOneJvmTest {
       if (v.getAsJsonObject().get("hostid").getAsString().equals(host.hostUuid())) vm = v.getAsJsonObject().get("number").getAsInt();
     }
     assertTrue("h1 runs a VM", vm >= 0);
-    String token = cluster.agentToken();
+    String token = agentToken();
     HttpResponse<String> crashed = post(HttpClient.newHttpClient(), URI.create(host.url()).resolve("v1/crash-guest"),
         token, "{\"group\":\"" + group + "\",\"vm\":" + vm + "}");
     assertEquals(crashed.body(), 200, crashed.statusCode());
@@ -103,14 +81,8 @@ public class AgentsInOneJvmTest {
     AgentProcess victim = agents.get(1);
     victim.close(); // it stops heartbeating: its lease ends
     long lineBefore = probe.line(group);
-    await(() -> probe.recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
-    JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
-        .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
-    assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
-    assertEquals(victim.hostUuid(), event.get("failedid").getAsString());
-    for (var member : probe.group(group).getAsJsonArray("vm")) {
-      assertTrue("no VM stays on the failed host", !member.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
-    }
+    assertEquals(victim.hostUuid(), awaitRecovery(group).get("failedid").getAsString());
+    assertNoVmOn(group, victim.hostUuid());
     await(() -> probe.line(group) > lineBefore + 2, "the line moves on after the recovery");
   }
 
@@ -122,19 +94,12 @@ public class AgentsInOneJvmTest {
   @Test(timeout = 120_000)
   public void phasedMiVmsCheckpointAtTheirPhaseAndSurviveAHostFailure() throws Exception {
     await(() -> probe.activeHosts() == 3, "three agents hold leases");
-    String group = api.get("createProtectionGroup", "name", "phased", "baseperiod", "500")
-        .response("createProtectionGroup").getAsJsonObject("protectiongroup").get("id").getAsString();
-    String[] classes = {"SI", "MI_3@2", "SI", "MI_4@1", "SI", "mi_2@1"};
-    for (int i = 0; i < classes.length; i++) {
-      assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-" + i,
-          "vmclass", classes[i]).ok());
-    }
+    String group = createGroup("phased");
+    addVms(group, "SI", "MI_3@2", "SI", "MI_4@1", "SI", "mi_2@1");
     List<String> listed = new ArrayList<>();
     for (var v : probe.group(group).getAsJsonArray("vm")) listed.add(v.getAsJsonObject().get("vmclass").getAsString());
     assertEquals(List.of("SI", "MI_3@2", "SI", "MI_4@1", "SI", "MI_2@1"), listed);
-    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid")
-        .getAsString();
-    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    assertEquals(1, enable(group).get("jobstatus").getAsInt());
     await(() -> probe.line(group) >= 8, "the recovery line moves");
     checkPhases(group, 0);
 
@@ -142,15 +107,8 @@ public class AgentsInOneJvmTest {
     assertTrue("the host of vm-1 is one of the agents", victim != null);
     victim.close();
     long lineBefore = probe.line(group);
-    await(() -> probe.recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
-    JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
-        .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
-    assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
-    assertEquals(victim.hostUuid(), event.get("failedid").getAsString());
-    for (var member : probe.group(group).getAsJsonArray("vm")) {
-      assertTrue("no VM stays on the failed host",
-          !member.getAsJsonObject().get("hostid").getAsString().equals(victim.hostUuid()));
-    }
+    assertEquals(victim.hostUuid(), awaitRecovery(group).get("failedid").getAsString());
+    assertNoVmOn(group, victim.hostUuid());
     await(() -> probe.line(group) > lineBefore + 8, "the line moves on after the recovery");
     long restored = checkPhases(group, lineBefore + 1);
     assertTrue("the phased VMs checkpoint at their phase after the recovery too", restored >= 3);
@@ -211,16 +169,14 @@ public class AgentsInOneJvmTest {
   @Test(timeout = 120_000)
   public void aFreezeHoldsTheVmsAGroupDeploysOnTheHostAfterIt() throws Exception {
     await(() -> probe.activeHosts() == 3, "three agents hold leases");
-    String group = api.get("createProtectionGroup", "name", "held", "baseperiod", "500").response("createProtectionGroup")
-        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    String group = createGroup("held");
     for (int i = 0; i < 3; i++) assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "held-" + i).ok());
     HttpClient http = HttpClient.newHttpClient();
-    String token = cluster.agentToken();
+    String token = agentToken();
     String ref = Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.GroupRef(group));
     for (AgentProcess a : agents) assertEquals(200, post(http, URI.create(a.url()).resolve("v1/freeze"), token, ref).statusCode());
 
-    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
-    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    assertEquals(1, enable(group).get("jobstatus").getAsInt());
     await(() -> positions(http, token, ref).size() == 3, "the three VMs boot");
     Thread.sleep(2000); // four base periods: a running guest makes several steps in that time
     assertEquals("no VM steps while the group is frozen", List.of(0L, 0L, 0L), positions(http, token, ref));
@@ -238,13 +194,11 @@ public class AgentsInOneJvmTest {
   @Test(timeout = 120_000)
   public void aRestoreOrderCarriedOutBeforeLeavesTheVmRunning() throws Exception {
     await(() -> probe.activeHosts() == 3, "three agents hold leases");
-    String group = api.get("createProtectionGroup", "name", "again", "baseperiod", "500").response("createProtectionGroup")
-        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    String group = createGroup("again");
     for (int i = 0; i < 3; i++) assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "again-" + i).ok());
-    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
-    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    assertEquals(1, enable(group).get("jobstatus").getAsInt());
     HttpClient http = HttpClient.newHttpClient();
-    String token = cluster.agentToken();
+    String token = agentToken();
     String ref = Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.GroupRef(group));
     await(() -> positions(http, token, ref).size() == 3, "the three VMs boot");
 
@@ -307,7 +261,7 @@ public class AgentsInOneJvmTest {
    */
   @Test(timeout = 60_000)
   public void aGroupWithAnMiVmIsRefusedWhereAnAgentRunsRealGuests() throws Exception {
-    URI base = URI.create(cluster.managerEndpoint().resolve("/").toString());
+    URI base = URI.create(managerEndpoint().resolve("/").toString());
     // A hypervisor that can start nothing: the group must be refused before any deployment reaches it.
     GuestMachines none = new GuestMachines() {
       @Override public InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd) throws IOException {
@@ -334,15 +288,13 @@ public class AgentsInOneJvmTest {
       @Override public void destroy(String name) {}
       @Override public void close() {}
     };
-    agents.add(AgentProcess.start(new AgentProcess.Config("kvm1", base, cluster.agentToken(),
+    agents.add(AgentProcess.start(new AgentProcess.Config("kvm1", base, agentToken(),
         dir.resolve("kvm1"), dir.resolve("stable"), dir.resolve("events/kvm1.jsonl")), none));
     await(() -> probe.activeHosts() == 4, "four agents hold leases");
-    String group = api.get("createProtectionGroup", "name", "mixed", "baseperiod", "500").response("createProtectionGroup")
-        .getAsJsonObject("protectiongroup").get("id").getAsString();
+    String group = createGroup("mixed");
     assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "si-0", "vmclass", "SI").ok());
     assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "mi-1", "vmclass", "MI_2").ok());
-    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid").getAsString();
-    JsonObject refused = api.awaitJob(job, Duration.ofSeconds(30));
+    JsonObject refused = enable(group);
     assertEquals(refused.toString(), 2, refused.get("jobstatus").getAsInt());
     assertTrue(refused.toString(), refused.toString().contains("real guests"));
     assertTrue("the group did not start", !probe.group(group).has("lineindex"));
@@ -351,21 +303,21 @@ public class AgentsInOneJvmTest {
   @Test(timeout = 60_000)
   public void theAgentEndpointsRefuseStrangersAndBadBodies() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    URI register = cluster.managerEndpoint().resolve("/agent/v1/register");
-    String token = cluster.agentToken();
+    URI register = managerEndpoint().resolve("/agent/v1/register");
+    String token = agentToken();
     assertEquals(401, post(http, register, null, "{}").statusCode());
     assertEquals(401, post(http, register, "wrong", "{}").statusCode());
     HttpResponse<String> bad = post(http, register, token, "{not json");
     assertEquals(400, bad.statusCode());
     assertTrue(bad.body(), !bad.body().contains("at org."));
     assertEquals(400, post(http, register, token, "{\"name\":\"x\"}").statusCode());
-    HttpResponse<String> stranger = post(http, cluster.managerEndpoint().resolve("/agent/v1/heartbeat"), token,
+    HttpResponse<String> stranger = post(http, managerEndpoint().resolve("/agent/v1/heartbeat"), token,
         Wire.GSON.toJson(new org.vmqsc.agent.wire.WireMessages.Heartbeat("no-such-host", 0, 1)));
     assertEquals(200, stranger.statusCode());
     assertTrue("an unknown host must register first", stranger.body().contains("\"known\":false"));
-    assertEquals(409, post(http, cluster.managerEndpoint().resolve("/agent/v1/report"), token,
+    assertEquals(409, post(http, managerEndpoint().resolve("/agent/v1/report"), token,
         "{\"hostUuid\":\"h\",\"group\":\"no-such-group\",\"batch\":[]}").statusCode());
-    assertEquals(404, post(http, cluster.managerEndpoint().resolve("/agent/v1/nothing"), token, "{}").statusCode());
+    assertEquals(404, post(http, managerEndpoint().resolve("/agent/v1/nothing"), token, "{}").statusCode());
   }
 
   private static HttpResponse<String> post(HttpClient http, URI uri, String token, String body) throws Exception {

@@ -4,21 +4,15 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.vmqsc.server.cluster.ClusterProbe.await;
 
-import com.google.gson.JsonObject;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 import org.vmqsc.agent.process.AgentProcess;
-import org.vmqsc.server.api.ApiClient;
 import org.vmqsc.server.cluster.AgentsInOneJvm;
-import org.vmqsc.server.cluster.ClusterProbe;
 import org.vmqsc.sim.events.EventLogOracle;
 import org.vmqsc.sim.events.MergedEventLog;
 import org.vmqsc.sim.events.Verdict;
@@ -28,51 +22,27 @@ import org.vmqsc.sim.events.Verdict;
  * VM stops, the manager recovers its VMs on the others, and the event-log oracle judges the run from the
  * processes' event files: no violation, the recovery among the ones it checked.
  */
-public class PhasedAgentsEventLogTest {
+public class PhasedAgentsEventLogTest extends AgentsInOneJvm {
 
-  private AgentsInOneJvm cluster;
-  private Path dir;
-  private List<AgentProcess> agents;
-  private ApiClient api;
-  private ClusterProbe probe;
-
-  @Before public void start() throws Exception {
-    cluster = AgentsInOneJvm.start("phased"); // skips where MariaDB cannot run
-    dir = cluster.dir;
-    agents = cluster.agents;
-    api = cluster.api;
-    probe = cluster.probe;
-  }
-
-  @After public void stop() throws Exception {
-    if (cluster != null) cluster.close();
+  public PhasedAgentsEventLogTest() {
+    super("phased");
   }
 
   @Test(timeout = 120_000)
   public void aHostFailureUnderPhasedClassesPassesTheEventLogOracle() throws Exception {
     await(() -> probe.activeHosts() == 3, "three agents hold leases");
-    String group = api.get("createProtectionGroup", "name", "phased", "baseperiod", "500")
-        .response("createProtectionGroup").getAsJsonObject("protectiongroup").get("id").getAsString();
-    String[] classes = {"SI", "MI_3@2", "SI", "MI_4@1", "SI", "MI_2"};
-    for (int i = 0; i < classes.length; i++) {
-      assertTrue(api.get("addVmToProtectionGroup", "id", group, "virtualmachineid", "vm-" + i,
-          "vmclass", classes[i]).ok());
-    }
-    String job = api.get("enableProtectionGroup", "id", group).response("enableProtectionGroup").get("jobid")
-        .getAsString();
-    assertEquals(1, api.awaitJob(job, Duration.ofSeconds(30)).get("jobstatus").getAsInt());
+    String group = createGroup("phased");
+    addVms(group, "SI", "MI_3@2", "SI", "MI_4@1", "SI", "MI_2");
+    assertEquals(1, enable(group).get("jobstatus").getAsInt());
     await(() -> probe.line(group) >= 6, "the recovery line moves");
 
     AgentProcess victim = probe.hostOf(group, "vm-1", agents);
     assertTrue("the host of vm-1 is one of the agents", victim != null);
     victim.close();
     long lineBefore = probe.line(group);
-    await(() -> probe.recoveries(group) >= 1, "the manager recovers the stopped agent's VMs");
-    JsonObject event = api.get("listRecoveryEvents", "protectiongroupid", group).response("listRecoveryEvents")
-        .getAsJsonArray("recoveryevent").get(0).getAsJsonObject();
-    assertEquals(event.toString(), "SUCCEEDED", event.get("state").getAsString());
+    awaitRecovery(group);
     await(() -> probe.line(group) > lineBefore + 6, "the line moves on after the recovery");
-    cluster.stopProcesses();
+    stopProcesses();
 
     List<Path> files = new ArrayList<>();
     try (var listing = Files.list(dir.resolve("events"))) {
