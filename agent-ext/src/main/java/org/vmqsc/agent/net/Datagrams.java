@@ -3,7 +3,6 @@ package org.vmqsc.agent.net;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 
 /**
@@ -17,6 +16,14 @@ public interface Datagrams extends Closeable {
   /** Blocks until a datagram arrives; throws once the socket is closed. */
   void receive(DatagramPacket packet) throws IOException;
 
+  /**
+   * Takes a datagram that has already arrived, without waiting: false when none has (or when this socket cannot
+   * tell). The tunnel reads every datagram waiting before it answers them, one link acknowledgement per peer.
+   */
+  default boolean receiveWaiting(DatagramPacket packet) throws IOException {
+    return false;
+  }
+
   InetSocketAddress localAddress();
 
   boolean isClosed();
@@ -25,29 +32,6 @@ public interface Datagrams extends Closeable {
 
   /** A real UDP socket bound to {@code address} (port 0: an ephemeral one). */
   static Datagrams bind(InetSocketAddress address) throws IOException {
-    DatagramSocket socket = new DatagramSocket(address);
-    // Room for bursts: a full send window of large datagrams must not overflow the kernel's default buffer.
-    socket.setReceiveBufferSize(4 << 20);
-    return new Datagrams() {
-      @Override public void send(DatagramPacket packet) throws IOException {
-        socket.send(packet);
-      }
-
-      @Override public void receive(DatagramPacket packet) throws IOException {
-        socket.receive(packet);
-      }
-
-      @Override public InetSocketAddress localAddress() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
-      }
-
-      @Override public boolean isClosed() {
-        return socket.isClosed();
-      }
-
-      @Override public void close() {
-        socket.close();
-      }
-    };
+    return ChannelDatagrams.bind(address);
   }
 }

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -273,44 +274,72 @@ public final class UdpTunnel implements AutoCloseable {
     }
   }
 
+  /** Datagrams read in one go at most before the link acknowledgements for them leave. */
+  private static final int MAX_DRAIN = 64;
+
+  /**
+   * Reads a datagram, then every datagram already waiting (up to {@link #MAX_DRAIN}), then acknowledges them: one
+   * link acknowledgement per peer for all its datagrams, not one each, which halves the datagrams a busy link
+   * carries.
+   */
   private void receiveLoop() {
     byte[] buffer = new byte[WireFormat.MAX_DATAGRAM + 1]; // one more: a longer datagram shows as too long
+    Map<InetSocketAddress, Packet.LinkAck> acks = new LinkedHashMap<>();
     while (!closed) {
-      DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
       try {
+        DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
         socket.receive(packet);
+        int read = 0;
+        do {
+          handle(packet, acks);
+          packet = new DatagramPacket(buffer, buffer.length);
+        } while (++read < MAX_DRAIN && socket.receiveWaiting(packet));
       } catch (IOException e) {
         if (!closed) LOG.log(Level.WARNING, "tunnel " + address() + " cannot receive: " + e.getMessage());
         if (socket.isClosed()) return;
-        continue;
-      }
-      received.incrementAndGet();
-      InetSocketAddress from = (InetSocketAddress) packet.getSocketAddress();
-      Packet p;
-      try {
-        p = WireFormat.decode(packet.getData(), packet.getOffset(), packet.getLength());
-      } catch (MalformedFrameException e) {
-        malformed.incrementAndGet();
-        LOG.log(Level.DEBUG, "ignored a datagram from " + from + ": " + e.getMessage());
-        continue;
-      }
-      try {
-        if (p instanceof Packet.LinkAck a) onLinkAck(from, a);
-        else onCarrier(from, (Packet.Carrier) p);
-      } catch (RuntimeException e) { // a handler's bug must not stop the host's network
-        LOG.log(Level.ERROR, "tunnel " + address() + " failed on a datagram from " + from, e);
+      } finally {
+        acks.forEach((peer, ack) -> sendRaw(peer, WireFormat.encode(ack)));
+        acks.clear();
       }
     }
   }
 
-  private void onCarrier(InetSocketAddress from, Packet.Carrier c) {
+  private void handle(DatagramPacket packet, Map<InetSocketAddress, Packet.LinkAck> acks) {
+    received.incrementAndGet();
+    InetSocketAddress from = (InetSocketAddress) packet.getSocketAddress();
+    Packet p;
+    try {
+      p = WireFormat.decode(packet.getData(), packet.getOffset(), packet.getLength());
+    } catch (MalformedFrameException e) {
+      malformed.incrementAndGet();
+      LOG.log(Level.DEBUG, "ignored a datagram from " + from + ": " + e.getMessage());
+      return;
+    }
+    try {
+      if (p instanceof Packet.LinkAck a) onLinkAck(from, a);
+      else {
+        Packet.LinkAck ack = onCarrier(from, (Packet.Carrier) p);
+        if (ack != null) acks.merge(from, ack, UdpTunnel::later);
+      }
+    } catch (RuntimeException e) { // a handler's bug must not stop the host's network
+      LOG.log(Level.ERROR, "tunnel " + address() + " failed on a datagram from " + from, e);
+    }
+  }
+
+  /** Of two acknowledgements to one peer, the one that says more: a newer link's, else the later one. */
+  private static Packet.LinkAck later(Packet.LinkAck earlier, Packet.LinkAck next) {
+    return next.epoch() >= earlier.epoch() ? next : earlier;
+  }
+
+  /** Takes in a carried frame; returns the link acknowledgement it calls for, or null. */
+  private Packet.LinkAck onCarrier(InetSocketAddress from, Packet.Carrier c) {
     Incoming in = incoming.get(from);
     if (in == null || c.epoch() > in.epoch) { // a peer's first link, or a fresh one (restart, or it gave us up)
       in = new Incoming(c.epoch());
       incoming.put(from, in);
     } else if (c.epoch() < in.epoch) {
       stale.incrementAndGet(); // a straggler of a link replaced since: neither delivered nor acked
-      return;
+      return null;
     }
     long seq = c.linkSeq();
     if (seq < in.next || in.ahead.containsKey(seq)) {
@@ -322,9 +351,9 @@ public final class UdpTunnel implements AutoCloseable {
         in.next++;
       }
     } else {
-      return; // beyond any window the sender keeps: not held, so not acked
+      return null; // beyond any window the sender keeps: not held, so not acked
     }
-    sendRaw(from, WireFormat.encode(new Packet.LinkAck(c.epoch(), in.next - 1, seq)));
+    return new Packet.LinkAck(c.epoch(), in.next - 1, seq);
   }
 
   private void deliver(Frame frame) {

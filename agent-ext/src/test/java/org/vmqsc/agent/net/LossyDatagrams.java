@@ -55,6 +55,10 @@ final class LossyDatagrams implements Datagrams {
     real.receive(packet);
   }
 
+  @Override public boolean receiveWaiting(DatagramPacket packet) throws IOException {
+    return real.receiveWaiting(packet);
+  }
+
   @Override public InetSocketAddress localAddress() {
     return real.localAddress();
   }
