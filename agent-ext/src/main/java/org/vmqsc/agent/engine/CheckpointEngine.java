@@ -1,7 +1,9 @@
 package org.vmqsc.agent.engine;
 
 import java.io.IOException;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,29 +64,35 @@ public final class CheckpointEngine {
   private static final SecureRandom AUDIT_SEEDS = new SecureRandom();
 
   private final CheckpointStore store;
-  private final Chunker chunker;
+  private final ChunkerChoice chunkers;
   private final Fingerprinter fingerprinter;
   /** Per VM, never shared across VMs: a guest that crafts fingerprint collisions can only touch its own checkpoints. */
   private final Map<String, FingerprintIndex> knownChunks = new ConcurrentHashMap<>();
   private final Set<String> untrusted = ConcurrentHashMap.newKeySet();
 
+  /** Cuts every image with {@code chunker}. */
   public CheckpointEngine(CheckpointStore store, Chunker chunker) {
-    this(store, chunker, Fingerprinter.xxh3());
+    this(store, ChunkerChoice.always(chunker), Fingerprinter.xxh3());
+  }
+
+  /** Cuts each image with the chunker {@code chunkers} picks for it (see {@link ChunkerChoice}). */
+  public CheckpointEngine(CheckpointStore store, ChunkerChoice chunkers) {
+    this(store, chunkers, Fingerprinter.xxh3());
   }
 
   /** With another fingerprint function: tests use a colliding one. */
   CheckpointEngine(CheckpointStore store, Chunker chunker, Fingerprinter fingerprinter) {
+    this(store, ChunkerChoice.always(chunker), fingerprinter);
+  }
+
+  private CheckpointEngine(CheckpointStore store, ChunkerChoice chunkers, Fingerprinter fingerprinter) {
     this.store = store;
-    this.chunker = chunker;
+    this.chunkers = chunkers;
     this.fingerprinter = fingerprinter;
   }
 
   public CheckpointStore store() {
     return store;
-  }
-
-  public Chunker chunker() {
-    return chunker;
   }
 
   /**
@@ -110,6 +118,10 @@ public final class CheckpointEngine {
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
       ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies) throws IOException {
+    byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
+    int headLength = image.readNBytes(head, 0, head.length);
+    Chunker chunker = chunkers.forImage(head, headLength);
+    image = new SequenceInputStream(new ByteArrayInputStream(head, 0, headLength), image);
     FingerprintIndex known = knownChunks(key.vmId());
     FingerprintIndex next = new FingerprintIndex(chunker.name());
     boolean predictable = known.chunker().equals(chunker.name());
@@ -283,7 +295,7 @@ public final class CheckpointEngine {
   private final class StoredCopies implements AutoCloseable {
     private final String vmId;
     private final Set<String> verified = new HashSet<>();
-    private final byte[] scratch = new byte[chunker.maxChunkBytes()];
+    private final byte[] scratch = new byte[chunkers.maxChunkBytes()];
     private ChunkReader reader;
 
     StoredCopies(String vmId) {

@@ -11,7 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.CheckpointStats;
-import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.flush.BandwidthBudget;
 import org.vmqsc.agent.flush.CheckpointState;
 import org.vmqsc.agent.flush.LazyFlusher;
@@ -63,7 +63,7 @@ final class GuestCheckpoints implements AutoCloseable {
     this.disksRoot = disksRoot;
     this.staging = staging;
     this.stable = stable;
-    this.engine = new CheckpointEngine(staging, new GearChunker(8192));
+    this.engine = new CheckpointEngine(staging, ChunkerChoice.standard());
     this.flusher = new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 500).addListener(new LazyFlusher.Listener() {
       @Override public void stateChanged(CheckpointKey key, CheckpointState state) {
         if (state != CheckpointState.STABLE) return;

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.CheckpointStats;
 import org.vmqsc.agent.engine.Chunker;
+import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.engine.FixedChunker;
 import org.vmqsc.agent.engine.GearChunker;
 import org.vmqsc.agent.store.CheckpointKey;
@@ -120,6 +121,10 @@ public final class EngineBenchCommand implements Callable<Integer> {
       report("plain copy (baseline)", bytes, copy, null);
       report("SHA-256 alone", bytes, sha, copy);
 
+      Chunker chosen = ChunkerChoice.standard().forImage(image, ChunkerChoice.HEAD_BYTES);
+      System.out.printf(Locale.ROOT, "  the hosts cut this image (raw memory: no save-stream header) with %s%n",
+          chosen.name());
+      Map<String, Long> incrementalBytes = new java.util.LinkedHashMap<>();
       for (Chunker chunker : new Chunker[] {new GearChunker(8192), new FixedChunker(1)}) {
         List<Timing> full = new ArrayList<>();
         List<Timing> incremental = new ArrayList<>();
@@ -154,6 +159,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         report("engine " + chunker.name() + ", incremental", bytes, incremental, copy);
         System.out.printf(Locale.ROOT, "      %.1f %% of pages rewritten: stored %s = %.2f %% of the image%n",
             rewritePercent, BenchFigures.mib(stats[1].storedBytes()), 100.0 * stats[1].storedFraction());
+        incrementalBytes.put(chunker.name(), stats[1].storedBytes());
         System.out.printf(Locale.ROOT, "      SHA-256-hashed %s (new chunks, plus the audit sample)%n",
             BenchFigures.mib(stats[1].sha256Bytes()));
         report("engine " + chunker.name() + ", incremental, nothing rewritten", bytes, unchanged, copy);
@@ -161,6 +167,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "      (back to the first image: %.2f %% rewritten; the index is read from the "
             + "newest manifest)%n", rewritePercent);
       }
+      compareWithBorg(base, image, changed, incrementalBytes, chosen.name());
     } finally {
       deleteTree(base);
     }
@@ -169,6 +176,22 @@ public final class EngineBenchCommand implements Callable<Integer> {
     chart.forEach((what, rate) -> System.out.println(BenchFigures.bar(what.replace("engine ", ""), rate, max,
         String.format(Locale.ROOT, "%.2f", rate))));
     return 0;
+  }
+
+  /** Bytes stored for the rewritten version, each chunker's, next to borg's with one chunk per page. */
+  private void compareWithBorg(Path base, byte[] image, byte[] changed, Map<String, Long> incrementalBytes,
+                               String chosen) throws IOException, InterruptedException {
+    if (!BorgComparison.available()) {
+      System.out.println("  borg is not installed: no comparison of stored bytes with it (apt-get install borgbackup)");
+      return;
+    }
+    long borg = BorgComparison.secondVersionBytes(Files.createTempDirectory(base, "borg"), image, changed,
+        "fixed,4096");
+    System.out.printf(Locale.ROOT, "  stored for the version with %.1f %% of pages rewritten, next to borg 1.2 "
+        + "(--chunker-params fixed,4096 --compression lz4: %s):%n", rewritePercent, BenchFigures.mib(borg));
+    incrementalBytes.forEach((chunker, bytes) -> System.out.printf(Locale.ROOT, "    %-28s %10s = %.2f x borg%s%n",
+        "engine " + chunker, BenchFigures.mib(bytes), (double) bytes / borg,
+        chunker.equals(chosen) ? "   (the hosts' choice for this image; target <= 1.1 x)" : ""));
   }
 
   /** Per-core rates reported so far, for the chart at the end. */

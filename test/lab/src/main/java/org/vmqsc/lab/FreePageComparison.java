@@ -9,7 +9,7 @@ import java.util.Map;
 import org.libvirt.Connect;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.CheckpointStats;
-import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.kvm.KvmDriver;
 import org.vmqsc.agent.kvm.LabGuest;
 import org.vmqsc.agent.store.CheckpointKey;
@@ -67,7 +67,7 @@ final class FreePageComparison {
       guest.awaitTickCount(1, 300_000); // the guest prints ticks only once it has freed its memory
       Thread.sleep(REPORTING_DELAY_MS);
       Path store = bench.dir().resolve("free-" + round + (freed.reporting() ? "-on" : "-off"));
-      CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("free", store), new GearChunker(8192));
+      CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("free", store), ChunkerChoice.standard());
       CheckpointStats[] stats = new CheckpointStats[1];
       bench.driver().checkpoint(spec.name(), (in, c) ->
           stats[0] = engine.store(new CheckpointKey(spec.name(), "first"), in, Map.of()));

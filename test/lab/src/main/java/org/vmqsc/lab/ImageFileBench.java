@@ -15,7 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.CheckpointStats;
-import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.DirectoryStore;
 
@@ -54,13 +54,21 @@ final class ImageFileBench {
     System.out.printf(Locale.ROOT, "engine on %s (%s), %d runs each interleaved after a warm-up, median reported; "
         + "load average %.2f%n", image, BenchFigures.mib(size), runs,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
+    int headLength;
+    try (InputStream in = Files.newInputStream(image)) {
+      headLength = in.readNBytes(head, 0, head.length);
+    }
+    System.out.printf(Locale.ROOT, "  the hosts cut this image with %s (%s)%n",
+        ChunkerChoice.standard().forImage(head, headLength).name(),
+        ChunkerChoice.isSaveStream(head, headLength) ? "a save stream" : "raw memory: no save-stream header");
     Map<String, List<Run>> results = new LinkedHashMap<>();
     for (int r = 0; r < runs + 1; r++) {  // the first run warms up the JIT and the page cache, and is dropped
       Path dir = Files.createTempDirectory(work, "image");
       Map<String, Run> round = new LinkedHashMap<>();
       Path storeDir = dir.resolve("store");
-      round.put("vmqsc first checkpoint (gear-8k)", timed(() -> {
-        CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", storeDir), new GearChunker(8192));
+      round.put("vmqsc first checkpoint", timed(() -> {
+        CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard());
         try (InputStream in = Files.newInputStream(image)) {
           CheckpointStats stats = engine.store(KEY, in, Map.of());
           zeroBytes = stats.zeroBytes();
@@ -106,7 +114,7 @@ final class ImageFileBench {
     if (!zstd) {
       System.out.println("  zstd is not installed: no comparison with it (apt-get install zstd)");
     }
-    List<Run> first = results.get("vmqsc first checkpoint (gear-8k)");
+    List<Run> first = results.get("vmqsc first checkpoint");
     List<Run> restore = results.get("vmqsc restore (verified, to a file)");
     if (lz4) {
       System.out.printf(Locale.ROOT, "  first checkpoint: %.2f x the speed of lz4 -1 per core, stores %.2f x its "

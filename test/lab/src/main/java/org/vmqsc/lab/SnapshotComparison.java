@@ -17,7 +17,7 @@ import org.libvirt.DomainSnapshot;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.CheckpointStats;
-import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.kvm.KvmDriver;
 import org.vmqsc.agent.kvm.LabGuest;
 import org.vmqsc.agent.store.CheckpointKey;
@@ -56,7 +56,7 @@ final class SnapshotComparison {
     try (LabGuest guest = LabGuest.start(bench.connect(), spec)) {
       guest.awaitTickCount(2, 300_000);
       CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("cmp", bench.dir().resolve("cmp-store")),
-          new GearChunker(8192));
+          ChunkerChoice.standard());
       Path disk = guest.dataDisk().orElseThrow();
       for (int r = 1; r <= bench.rounds(); r++) {
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);

@@ -8,7 +8,7 @@ import org.libvirt.Connect;
 import org.libvirt.LibvirtException;
 import org.vmqsc.agent.CheckpointAgent;
 import org.vmqsc.agent.engine.CheckpointEngine;
-import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.flush.BandwidthBudget;
 import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.kvm.KvmDriver;
@@ -46,7 +46,7 @@ public final class HostAgents {
       DirectoryStore stableStore = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
       LazyFlusher flusher = new LazyFlusher(hostStore, stableStore, BandwidthBudget.unlimited(), 1000).start();
       KvmDriver driver = new KvmDriver(new Connect("qemu:///system"), staging.resolve("scratch"));
-      CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, new GearChunker(8192)),
+      CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, ChunkerChoice.standard()),
           stableStore, flusher, staging.resolve("restore"));
       return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),
           Clock.systemUTC());

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.vmqsc.agent.CheckpointAgent;
 import org.vmqsc.agent.engine.CheckpointEngine;
-import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.flush.BandwidthBudget;
 import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.log.DirectoryMessageStore;
@@ -75,7 +75,7 @@ public final class XenHostAgents {
     XapiSession xapi = XapiSession.borrowing(connections, "the pool of Xen host " + hostUuid, ATTEMPTS,
         FIRST_BACKOFF);
     XenDriver driver = new XenDriver(xapi, hostUuid, TASK_DEADLINE);
-    CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, new GearChunker(8192)),
+    CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, ChunkerChoice.standard()),
         stableStore, flusher, staging.resolve("restore"));
     return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC());
   }
