@@ -151,6 +151,15 @@ final class FingerprintIndex {
     return HEX.toHexDigits(fingerprintLow) + HEX.toHexDigits(fingerprintHigh);
   }
 
+  /**
+   * Whether {@code hex}, 32 lower-case hex digits, is {@link #toHex} of this fingerprint; without making the string
+   * (a restore asks once per chunk).
+   */
+  static boolean hexNames(String hex, long fingerprintLow, long fingerprintHigh) {
+    return hex.length() == 32 && HexFormat.fromHexDigitsToLong(hex, 0, 16) == fingerprintLow
+        && HexFormat.fromHexDigitsToLong(hex, 16, 32) == fingerprintHigh;
+  }
+
   @Override public String toString() {
     return "FingerprintIndex[" + count + " chunks, " + chunker + "]";
   }

@@ -81,7 +81,7 @@ final class ParallelVerifier implements AutoCloseable {
       if (byFingerprint && ref.fingerprint() != null && ChunkRef.isValidFingerprint(ref.fingerprint())) {
         ChunkCodec.decodeLengthInto(stored, ref.hash(), ref.length(), out, offset);
         fingerprinter.fingerprint(out, offset, ref.length(), fingerprint);
-        if (FingerprintIndex.toHex(fingerprint[0], fingerprint[1]).equals(ref.fingerprint())) {
+        if (FingerprintIndex.hexNames(ref.fingerprint(), fingerprint[0], fingerprint[1])) {
           return;
         }
       }

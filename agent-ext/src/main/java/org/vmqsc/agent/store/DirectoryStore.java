@@ -377,9 +377,12 @@ public final class DirectoryStore implements CheckpointStore {
     private ByteBuffer record(ChunkLocation location) throws IOException {
       long start = location.offset() - RECORD_HEADER;
       int length = RECORD_HEADER + location.length();
-      boolean runsOn = location.pack().equals(windowPack) && start == lastRecordEnd;
+      // The index gives every chunk of a pack the same Path: compare by identity first (Path.equals compares the
+      // whole name, byte by byte, which cost a quarter of a restore of page-sized chunks).
+      boolean inWindow = location.pack() == windowPack || location.pack().equals(windowPack);
+      boolean runsOn = inWindow && start == lastRecordEnd;
       lastRecordEnd = start + length;
-      if (!(location.pack().equals(windowPack) && start >= windowStart
+      if (!(inWindow && start >= windowStart
           && start + length <= windowStart + window.limit())) {
         readAhead = many && runsOn ? Math.min(MAX_READ_AHEAD, Math.max(64 << 10, 2 * readAhead)) : 0;
         fill(location.pack(), start, length);
