@@ -70,6 +70,8 @@ public final class RelayBenchCommand implements Callable<Integer> {
 
   private static final long MAC_A = 0x5254_0077_0000L, MAC_B = 0x5254_0077_0001L;
   private static final int WINDOW = 256;
+  /** The base period of the bench's group: the line moves this often while frames flow. */
+  private static final long BOUNDARY_MILLIS = 500;
   private static final OperatingSystemMXBean OS = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /** What one path measured in one run. */
@@ -237,6 +239,13 @@ public final class RelayBenchCommand implements Callable<Integer> {
     final GuestNics nics;
     final Set<Integer> here;
     final long[] position = new long[2];
+    final java.util.concurrent.ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "bench-clock");
+      t.setDaemon(true);
+      return t;
+    });
+    /** The last base boundary passed (loop thread only). */
+    long boundary;
 
     RelayHost(String name, Placement placement, Set<Integer> vms) throws IOException {
       this.here = new HashSet<>(vms);
@@ -266,6 +275,13 @@ public final class RelayBenchCommand implements Callable<Integer> {
       } catch (Exception e) {
         throw new IllegalStateException("the bench's node did not start its VMs", e);
       }
+      // A base period passes every BOUNDARY_MILLIS and the line follows one behind, as on a host whose checkpoints
+      // all become stable: the node checkpoints, logs and collects while the frames flow, and its stores stay
+      // bounded instead of growing with every frame of the run.
+      clock.scheduleAtFixedRate(() -> loop.execute(() -> {
+        node.onBoundary(++boundary);
+        node.onLine(boundary - 1);
+      }), BOUNDARY_MILLIS, BOUNDARY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     @Override public boolean running(int vm) {
@@ -283,7 +299,7 @@ public final class RelayBenchCommand implements Callable<Integer> {
     }
 
     @Override public void checkpoint(BoundaryRecord checkpoint) {
-      // checkpoint 0 at start only: no clock runs in the bench
+      // not stored: the bench measures the relay, not the checkpoint engine
     }
 
     @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay, long until) {
@@ -295,6 +311,7 @@ public final class RelayBenchCommand implements Callable<Integer> {
     }
 
     @Override public void close() {
+      clock.shutdownNow();
       nics.close();
       relay.close();
       tunnel.close();
