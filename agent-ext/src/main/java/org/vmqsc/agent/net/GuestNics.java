@@ -34,14 +34,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * it a message of the protocol (stamped, logged, carried to the receiver's host); the switch itself stamps, logs
  * and holds nothing.
  *
- * <p>A port is either a guest's own UDP socket ({@link #attach}) or a Linux bridge shared by several guests
- * ({@link #attachBridged}: a Xen host's VIFs on the relay network's bridge), served by a TAP device of the agent on
- * that bridge whose other ports are isolated, so guests behind it reach each other only through the relay. On a
- * bridge a frame's sender is the VM with its source MAC among the VMs attached there, and a frame for one of them
- * is written into the TAP, which the bridge delivers to the port with that MAC.
+ * <p>A port is a guest's own UDP socket ({@link #attach}) or a Linux bridge shared by several guests, whose other
+ * ports are isolated so that guests behind it reach each other only through the relay: a bridge on this host
+ * ({@link #attachBridged}: a Xen host's VIFs on the relay network's bridge, served by a TAP device on it) or one in a
+ * Xen host's dom0 while the relay runs in the management server ({@link #attachRemoteBridge}: served through the
+ * bridge's VXLAN port, whose far end is a {@link VxlanEndpoint}). On a bridge a frame's sender is the VM with its
+ * source MAC among the VMs attached there, and a frame for one of them is put on the bridge, which delivers it to
+ * the port with that MAC.
  *
- * <p>Threads: one selector thread reads every UDP port, one thread per bridge reads its TAP; each queues the frames
- * per port; the runtime takes them on its own executor, in the order each port received them. {@link #cut} lets the
+ * <p>Threads: one selector thread reads every UDP port, one thread per local bridge reads its TAP, a
+ * {@link VxlanEndpoint}'s reader reads for the remote bridges; each queues the frames per port; the runtime takes
+ * them on its own executor, one task per burst, in the order each port received them. {@link #cut} lets the
  * runtime take, on its thread, every frame a guest has sent so far: called while the guest is paused, it draws the
  * line between the frames sent before a checkpoint and those sent after it.
  */
@@ -129,39 +132,41 @@ public final class GuestNics implements AutoCloseable {
   }
 
   /**
-   * A Linux bridge shared by the NICs of several guests, served by a TAP device on it (see {@link BridgeTap}), read
-   * by its own thread: a TAP's descriptor cannot join the selector.
+   * A port shared by the NICs of several guests, which a frame's source MAC tells apart: a Linux bridge on this host
+   * ({@link BridgePort}) or one in a Xen host's dom0 reached over VXLAN ({@link RemoteBridgePort}).
    */
-  private final class BridgePort extends Port {
-    final BridgeTap tap;
+  private abstract class SharedPort extends Port {
     final Set<Integer> vms = ConcurrentHashMap.newKeySet();
-    final byte[] buffer = new byte[Ethernet.MAX_FRAME_BYTES + 1];
-    final Thread reader;
-    volatile boolean closing;
 
-    BridgePort(BridgeTap tap) throws IOException {
-      this.tap = tap;
-      checkIsolation();
-      this.reader = new Thread(this::readLoop, "vmqsc-bridge-" + group + "-" + tap.bridge());
-      reader.setDaemon(true);
-      reader.start();
+    /** Names the port among the group's shared ports. */
+    abstract String key();
+
+    /** Waits at most {@code millis} for frames; true when some may have come ({@link #drain} takes them). */
+    abstract boolean awaitFrames(int millis) throws IOException;
+
+    /** How long a cut reads on after the last frame from its VM (see {@link #settle}). */
+    abstract int settleMillis();
+
+    /** Puts {@code frame} on the shared medium, whose switch delivers it by destination MAC. */
+    abstract boolean send(byte[] frame) throws IOException;
+
+    /** VM {@code vm}'s NIC is behind this port from now on. */
+    void admit(int vm) {
+      vms.add(vm);
     }
 
-    @Override synchronized boolean drain() throws IOException {
-      boolean any = false;
-      for (int n; (n = tap.tap().read(buffer)) >= 0; ) {
-        read.add(Arrays.copyOf(buffer, n));
-        any = true;
-      }
-      return any;
+    /** VM {@code vm}'s NIC is no longer behind this port. */
+    void dismiss(int vm) {
+      vms.remove(vm);
     }
 
     /**
-     * Drains the TAP until {@link #BRIDGE_SETTLE_MILLIS} pass with no frame from VM {@code vm} (a bound, not a proof:
-     * see the README).
+     * Drains the port until {@link #settleMillis} pass with no frame from VM {@code vm} (a bound, not a proof: see
+     * the README).
      */
     void settle(int vm) throws IOException {
       long mac = macs.get(vm);
+      int bound = settleMillis();
       long quietSince = System.nanoTime();
       int seen = read.size();
       drain();
@@ -174,8 +179,8 @@ public final class GuestNics implements AutoCloseable {
         }
         seen = now;
         long waited = (System.nanoTime() - quietSince) / 1_000_000;
-        if (waited >= BRIDGE_SETTLE_MILLIS) return;
-        if (tap.tap().awaitReadable((int) (BRIDGE_SETTLE_MILLIS - waited))) drain();
+        if (waited >= bound) return;
+        if (awaitFrames((int) (bound - waited))) drain();
       }
     }
 
@@ -185,8 +190,8 @@ public final class GuestNics implements AutoCloseable {
     }
 
     /**
-     * The bridge delivers by destination MAC: a broadcast or multicast frame written into the TAP would reach every
-     * guest on the bridge, so a copy for one VM goes addressed to that VM's MAC.
+     * The switch behind the port delivers by destination MAC: a broadcast or multicast frame sent as it is would
+     * reach every guest there, so a copy for one VM goes addressed to that VM's MAC.
      */
     @Override boolean write(int vm, byte[] frame) throws IOException {
       byte[] out = frame;
@@ -195,7 +200,51 @@ public final class GuestNics implements AutoCloseable {
         long mac = macs.get(vm);
         for (int i = 0; i < 6; i++) out[i] = (byte) (mac >>> (8 * (5 - i)));
       }
-      tap.tap().write(out);
+      return send(out);
+    }
+  }
+
+  /**
+   * A Linux bridge on this host, served by a TAP device on it (see {@link BridgeTap}), read by its own thread: a
+   * TAP's descriptor cannot join the selector.
+   */
+  private final class BridgePort extends SharedPort {
+    final BridgeTap tap;
+    final byte[] buffer = new byte[Ethernet.MAX_FRAME_BYTES + 1];
+    final Thread reader;
+    volatile boolean closing;
+
+    BridgePort(BridgeTap tap) throws IOException {
+      this.tap = tap;
+      checkIsolation();
+      this.reader = new Thread(this::readLoop, "vmqsc-bridge-" + group + "-" + tap.bridge());
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    @Override String key() {
+      return "bridge " + tap.bridge();
+    }
+
+    @Override synchronized boolean drain() throws IOException {
+      boolean any = false;
+      for (int n; (n = tap.tap().read(buffer)) >= 0; ) {
+        read.add(Arrays.copyOf(buffer, n));
+        any = true;
+      }
+      return any;
+    }
+
+    @Override boolean awaitFrames(int millis) throws IOException {
+      return tap.tap().awaitReadable(millis);
+    }
+
+    @Override int settleMillis() {
+      return BRIDGE_SETTLE_MILLIS;
+    }
+
+    @Override boolean send(byte[] frame) throws IOException {
+      tap.tap().write(frame);
       return true;
     }
 
@@ -243,6 +292,84 @@ public final class GuestNics implements AutoCloseable {
     }
   }
 
+  /**
+   * The relay network's bridge in a Xen host's dom0, reached through a {@link VxlanEndpoint} (see
+   * {@link RemoteBridge}): the endpoint's reader hands this port the frames whose source MACs it claimed, and the
+   * port hands them on to the runtime, one task per burst. The dom0's bridge isolates its guests' ports; nothing here
+   * can see it (see the dom0 script's {@code --check}).
+   */
+  private final class RemoteBridgePort extends SharedPort implements RemoteBridge.Receiver {
+    final RemoteBridge bridge;
+    private final Object arrivals = new Object();
+    /** Bursts that brought this port frames, under {@link #arrivals}: a cut waits for the count to move. */
+    private long bursts;
+
+    RemoteBridgePort(RemoteBridge bridge) {
+      this.bridge = bridge;
+    }
+
+    @Override String key() {
+      return bridge.toString();
+    }
+
+    /** Claims the VM's MAC on the dom0's bridge first: refused when another group holds it. */
+    @Override void admit(int vm) {
+      bridge.claim(macs.get(vm), this);
+      super.admit(vm);
+    }
+
+    @Override void dismiss(int vm) {
+      super.dismiss(vm);
+      bridge.release(macs.get(vm), this);
+    }
+
+    @Override public void frame(byte[] frame) {
+      read.add(frame);
+    }
+
+    @Override public void burstEnd() {
+      synchronized (arrivals) {
+        bursts++;
+        arrivals.notifyAll();
+      }
+      runtime.execute(() -> handOn(this));
+    }
+
+    /** Reads the endpoint's socket on this thread: whatever it holds now reaches its ports, this one's here. */
+    @Override boolean drain() throws IOException {
+      bridge.receiveWaiting();
+      return !read.isEmpty();
+    }
+
+    @Override boolean awaitFrames(int millis) throws IOException {
+      long deadline = System.nanoTime() + millis * 1_000_000L;
+      synchronized (arrivals) {
+        long seen = bursts;
+        try {
+          for (long left; bursts == seen && (left = deadline - System.nanoTime()) > 0; ) {
+            arrivals.wait(Math.max(1, left / 1_000_000));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while waiting for frames from " + bridge);
+        }
+        return bursts != seen;
+      }
+    }
+
+    @Override int settleMillis() {
+      return bridge.settleMillis();
+    }
+
+    @Override boolean send(byte[] frame) throws IOException {
+      return bridge.send(frame);
+    }
+
+    @Override void close() {
+      for (int vm : vms) dismiss(vm);
+    }
+  }
+
   private final String group;
   private final Map<Integer, Long> macs;
   private final Map<Long, Integer> vmByMac = new TreeMap<>();
@@ -252,7 +379,8 @@ public final class GuestNics implements AutoCloseable {
   private final Thread reader;
   /** Each attached VM's port; the VMs behind one bridge share its port. */
   private final Map<Integer, Port> ports = new ConcurrentHashMap<>();
-  private final Map<String, BridgePort> bridges = new TreeMap<>(); // under itself
+  /** The shared ports by {@link SharedPort#key}. */
+  private final Map<String, SharedPort> shared = new TreeMap<>(); // under itself
   private final Queue<UdpPort> toRegister = new ConcurrentLinkedQueue<>();
   private final AtomicLong fromGuests = new AtomicLong(), toGuests = new AtomicLong(), malformed = new AtomicLong(),
       spoofed = new AtomicLong(), unknownDestination = new AtomicLong(), isolatedByRelay = new AtomicLong();
@@ -332,9 +460,9 @@ public final class GuestNics implements AutoCloseable {
    */
   public String attachBridged(int vm, String bridge) throws IOException {
     if (!macs.containsKey(vm)) throw new IllegalArgumentException("group " + group + " has no VM " + vm);
-    synchronized (bridges) {
+    synchronized (shared) {
       if (closed) throw new IllegalStateException("the NICs of group " + group + " are closed");
-      BridgePort port = bridges.get(bridge);
+      BridgePort port = (BridgePort) shared.get("bridge " + bridge);
       if (port == null) {
         BridgeTap tap = BridgeTap.open(bridge);
         try {
@@ -343,13 +471,44 @@ public final class GuestNics implements AutoCloseable {
           tap.close();
           throw e;
         }
-        bridges.put(bridge, port);
+        shared.put(port.key(), port);
       }
-      port.vms.add(vm);
-      Port old = ports.put(vm, port);
-      if (old != port) leave(vm, old);
+      join(vm, port);
       return port.tap.tap().name();
     }
+  }
+
+  /**
+   * VM {@code vm}'s NIC is a port of the relay network's bridge in a Xen host's dom0, whose VXLAN port's far end is
+   * {@code bridge}'s endpoint (see {@link VxlanEndpoint}; the dom0 script makes that port and isolates the others).
+   * Frames from the VM's MAC on that bridge come to this group from now on. Works as {@link #attachBridged} for the
+   * switch: the sender by source MAC among the VMs attached to that bridge, broadcast copies readdressed, a cut that
+   * settles.
+   *
+   * @throws IllegalStateException another group claimed the VM's MAC on that bridge
+   */
+  public void attachRemoteBridge(int vm, RemoteBridge bridge) {
+    if (!macs.containsKey(vm)) throw new IllegalArgumentException("group " + group + " has no VM " + vm);
+    synchronized (shared) {
+      if (closed) throw new IllegalStateException("the NICs of group " + group + " are closed");
+      SharedPort port = shared.get(bridge.toString());
+      boolean fresh = port == null;
+      if (fresh) port = new RemoteBridgePort(bridge);
+      try {
+        join(vm, port);
+      } catch (RuntimeException e) {
+        if (fresh) port.close();
+        throw e;
+      }
+      if (fresh) shared.put(port.key(), port);
+    }
+  }
+
+  /** VM {@code vm} is behind the shared port {@code port} now, and no longer behind any other. */
+  private void join(int vm, SharedPort port) {
+    port.admit(vm);
+    Port old = ports.put(vm, port);
+    if (old != port) leave(vm, old);
   }
 
   /** Closes VM {@code vm}'s port (a bridge's once no VM is left behind it); frames it still held are dropped. */
@@ -359,11 +518,11 @@ public final class GuestNics implements AutoCloseable {
 
   /** VM {@code vm} is no longer behind {@code port}. */
   private void leave(int vm, Port port) {
-    if (port instanceof BridgePort bridge) {
-      synchronized (bridges) {
-        bridge.vms.remove(vm);
-        if (!bridge.vms.isEmpty() || ports.containsValue(bridge)) return;
-        bridges.remove(bridge.tap.bridge());
+    if (port instanceof SharedPort sharedPort) {
+      synchronized (shared) {
+        sharedPort.dismiss(vm);
+        if (!sharedPort.vms.isEmpty() || ports.containsValue(sharedPort)) return;
+        shared.remove(sharedPort.key());
       }
     }
     if (port != null) port.close();
@@ -394,14 +553,16 @@ public final class GuestNics implements AutoCloseable {
    *
    * <p>On a UDP port the socket is drained. On a bridge the TAP is drained, and read on until
    * {@link #BRIDGE_SETTLE_MILLIS} pass with no frame from this VM: a frame the guest put on its VIF just before it
-   * was paused may still be on its way through the host's backend and bridge. Frames of the bridge's other VMs read
-   * meanwhile are handed on too, in order (they were sent before now as well).
+   * was paused may still be on its way through the host's backend and bridge. On a dom0's bridge the
+   * {@link VxlanEndpoint}'s socket is read on this thread the same way, for its {@link VxlanEndpoint#settleMillis}:
+   * the frame may still be on its way through dom0 and the network. Frames of the bridge's other VMs read meanwhile
+   * are handed on too, in order (they were sent before now as well).
    */
   public void cut(int vm) throws IOException {
     Port port = ports.get(vm);
     if (port == null) return;
-    if (port instanceof BridgePort bridge) {
-      bridge.settle(vm);
+    if (port instanceof SharedPort sharedPort) {
+      sharedPort.settle(vm);
     } else {
       port.drain();
     }
@@ -414,7 +575,7 @@ public final class GuestNics implements AutoCloseable {
   }
 
   @Override public void close() {
-    synchronized (bridges) {
+    synchronized (shared) {
       closed = true;
     }
     for (int vm : ports.keySet()) detach(vm);
