@@ -48,7 +48,8 @@ import org.vmqsc.protocol.VmClass;
 /**
  * Two KVM hosts' agents in one JVM, their wrappers run as CloudStack's agent runs them (a command in, an answer
  * out), with the simulator driver in place of libvirt: real checkpoints into each host's staging store, flushed to
- * one shared stable store. The host clock is the test's.
+ * one shared stable store. The host clock is the test's. Each host checkpoints on two threads, whatever this
+ * machine's cores, and its driver takes faults on demand.
  */
 abstract class KvmHostsInOneJvm {
 
@@ -79,6 +80,7 @@ abstract class KvmHostsInOneJvm {
   /** One KVM host: its simulated guests, staging store, flusher and agent. */
   final class Host {
     final SimulatorDriver driver = new SimulatorDriver();
+    final HeldOrFailingDriver faults = new HeldOrFailingDriver(driver);
     final LazyFlusher flusher;
     final HostAgent agent;
 
@@ -87,9 +89,10 @@ abstract class KvmHostsInOneJvm {
       DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder(name, "staging").toPath());
       DirectoryStore shared = DirectoryStore.openShared("stable", stable.toPath().resolve("checkpoints"));
       flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 50).start();
-      CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, new FixedChunker(1)),
+      CheckpointAgent checkpoints = new CheckpointAgent(faults, new CheckpointEngine(staging, new FixedChunker(1)),
           shared, flusher, tmp.newFolder(name, "scratch").toPath());
-      agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.toPath().resolve("logs")), clock);
+      agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.toPath().resolve("logs")), clock,
+          2);
     }
 
     <C extends VmqscCommand> VmqscAnswer run(CommandWrapper<C, Answer, LibvirtComputingResource> wrapper, C command) {
@@ -106,6 +109,8 @@ abstract class KvmHostsInOneJvm {
 
   @After
   public void tearDownHosts() throws InterruptedException {
+    a.agent.close();
+    b.agent.close();
     a.flusher.close();
     b.flusher.close();
     HostAgents.install(null);
@@ -144,6 +149,14 @@ abstract class KvmHostsInOneJvm {
         new CheckpointTickCommand(group, json(new GroupRef(group))));
     assertTrue(answer.getDetails(), answer.getResult());
     return Wire.GSON.fromJson(answer.getBody(), Reports.class);
+  }
+
+  /** Starts both VMs' guests on host a and deploys the group there (both boot), its clock at boundary 0. */
+  void bootBothOnA() {
+    a.driver.start(VM0, 64, 0.75, 1);
+    a.driver.start(VM1, 64, 0.75, 2);
+    VmqscAnswer deployed = a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1)));
+    assertTrue(deployed.getDetails(), deployed.getResult());
   }
 
   DeployGroupCommand deploy(String host, List<Integer> boot) {
