@@ -203,6 +203,15 @@ public final class HostNode {
     });
   }
 
+  /**
+   * A checkpoint this node took will never be staged: it failed, or the adapter dropped its result because the VM
+   * changed since (restored, evicted, moved). It no longer holds its VM back from migrating, as one on its way to
+   * stable storage does. Nothing is reported: the manager never heard of it.
+   */
+  public void onCheckpointAbandoned(BoundaryRecord checkpoint) {
+    handle(() -> unstableBoundaries.remove(checkpoint));
+  }
+
   /** A log write is durable on stable storage at {@code location}. */
   public void onLogStable(LogWrite write, String location) {
     handle(() -> {

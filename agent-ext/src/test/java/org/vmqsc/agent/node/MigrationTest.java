@@ -11,6 +11,7 @@ import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
@@ -166,6 +167,25 @@ public class MigrationTest {
     assertThrows(UnsupportedOperationException.class, () -> node.emigrate(0, "elsewhere"));
     assertTrue(node.runs(0));
     assertFalse(node.hasEmigrated(0));
+  }
+
+  @Test public void aCheckpointThatWillNeverBeStagedNoLongerHoldsItsVmBack() {
+    Guests guests = mock(Guests.class);
+    when(guests.running(0)).thenReturn(true);
+    HostNode node = nodeWith(guests);
+    node.start(0);
+    node.onBoundary(1);
+    ArgumentCaptor<BoundaryRecord> taken = ArgumentCaptor.forClass(BoundaryRecord.class);
+    verify(guests, times(2)).checkpoint(taken.capture());
+    BoundaryRecord boot = taken.getAllValues().get(0);
+    BoundaryRecord failed = taken.getAllValues().get(1);
+    node.onCheckpointStaged(boot, "host:h", 1, "d");
+    node.onCheckpointStable(boot, "stable:boot", 1, "d");
+    assertThrows(MigrationRefusedException.class, () -> node.emigrate(0, "elsewhere"));
+    node.onCheckpointAbandoned(failed);
+    VmMigration m = node.emigrate(0, "elsewhere");
+    assertEquals("it leaves with its latest stable checkpoint", "stable:boot", m.checkpointLocation());
+    assertFalse(node.runs(0));
   }
 
   @Test public void aHypervisorThatCannotTakeTheGuestOverChangesNothing() {

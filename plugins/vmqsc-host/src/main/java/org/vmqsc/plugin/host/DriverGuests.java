@@ -2,6 +2,7 @@ package org.vmqsc.plugin.host;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.IntFunction;
-import org.vmqsc.agent.CheckpointAgent;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.node.Guests;
 import org.vmqsc.agent.node.HostNode;
@@ -21,29 +21,51 @@ import org.vmqsc.protocol.recovery.Replay;
 
 /**
  * The VMs of one group on this host, through a hypervisor driver (libvirt on a KVM host, XAPI for a Xen host, the simulator in tests):
- * a checkpoint is captured live and stored in the host's staging store by the {@link CheckpointAgent}, whose lazy
- * flusher then copies it to stable storage ({@link #flushed} tells the node); a rebuild restores a verified
+ * a checkpoint is captured live and stored in the host's staging store by agent-ext's {@code CheckpointAgent},
+ * whose lazy flusher then copies it to stable storage ({@link #flushed} tells the node); a rebuild restores a verified
  * checkpoint into the guest. A checkpoint is named {@code <vm uuid>/<group uuid>-<incarnation>-<index>}, which is
  * also the location the manager records and hands back for a restore; the group is in the name because a VM can
  * join another group once its first one is deleted, and its new checkpoints must not collide with the old.
+ *
+ * <p>A checkpoint runs on the host's {@link CheckpointExecutor}, not on the command that passed its boundary; the
+ * node hears it staged once it is stored, on the host agent's lock. A result is dropped, never reported, when its VM
+ * changed while it ran (restored, evicted, handed off or taken over, booted again, or the group forgotten by a
+ * fence): it would describe a guest this host no longer runs as it was. A failed or dropped checkpoint is
+ * abandoned on the node.
  *
  * <p>Messages for a guest wait in its inbox, in delivery order, for the guest's relay NIC.
  */
 final class DriverGuests implements Guests {
 
-  private final CheckpointAgent checkpoints;
+  /** How long a restore waits for a checkpoint of its VM still running (a driver's own deadline is 5 to 10 min). */
+  static final Duration RESTORE_WAITS_FOR_CHECKPOINT = Duration.ofMinutes(2);
+
+  private final CheckpointExecutor checkpoints;
   private final String group;
   private final IntFunction<String> vmUuid;
-  private final Set<Integer> running = new HashSet<>();
+  private final Set<Integer> runsHere = new HashSet<>();
   private final Map<Integer, List<LogEntry>> inbox = new HashMap<>();
   /** A checkpoint stored on this host and the bytes it stored there, which its stable report repeats. */
   private record Staged(BoundaryRecord checkpoint, long storedBytes) {}
 
   /** Checkpoints stored on this host and not yet stable, by their location. */
   private final Map<String, Staged> staged = new HashMap<>();
+
+  /**
+   * A checkpoint on the executor: its VM's {@link #changes} when it was taken, and whether the flusher already
+   * made it stable (it may, before the result is delivered).
+   */
+  private record InFlight(BoundaryRecord checkpoint, long change, boolean stable) {}
+
+  /** Checkpoints on the executor whose result the node has not heard yet, by their location. */
+  private final Map<String, InFlight> inFlight = new HashMap<>();
+  /** Per VM, how often the guest this host runs as it changed (see the class comment). */
+  private final Map<Integer, Long> changes = new HashMap<>();
+  /** The group was forgotten here (a fence): no result reaches its node any more. */
+  private boolean forgotten;
   private HostNode node;
 
-  DriverGuests(CheckpointAgent checkpoints, String group, IntFunction<String> vmUuid) {
+  DriverGuests(CheckpointExecutor checkpoints, String group, IntFunction<String> vmUuid) {
     this.checkpoints = checkpoints;
     this.group = group;
     this.vmUuid = vmUuid;
@@ -54,7 +76,7 @@ final class DriverGuests implements Guests {
   }
 
   @Override public boolean running(int vm) {
-    return running.contains(vm);
+    return runsHere.contains(vm);
   }
 
   /** A real guest's execution is not observable: its position is how many messages it was handed. */
@@ -66,56 +88,108 @@ final class DriverGuests implements Guests {
     inbox.computeIfAbsent(entry.message().to(), k -> new ArrayList<>()).add(entry);
   }
 
-  /** The VM runs here from now on (a boot or a take-over); its first checkpoint follows from the node. */
+  /** The VM runs here from now on (a boot); its first checkpoint follows from the node. */
   void started(int vm) {
-    running.add(vm);
+    changed(vm);
+    runsHere.add(vm);
   }
 
+  /** Hands the capture to the executor and returns: the node hears it staged later, or never. */
   @Override public void checkpoint(BoundaryRecord checkpoint) {
-    running.add(checkpoint.vm());
+    runsHere.add(checkpoint.vm());
     CheckpointKey key = key(checkpoint);
-    try {
-      CheckpointAgent.Report report = checkpoints.checkpoint(key);
-      long stored = report.stats().storedBytes();
-      staged.put(key.toString(), new Staged(checkpoint, stored));
-      node.onCheckpointStaged(checkpoint, key.toString(), stored, key.toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("checkpoint " + key + " failed", e);
+    inFlight.put(key.toString(), new InFlight(checkpoint, changes.getOrDefault(checkpoint.vm(), 0L), false));
+    checkpoints.checkpoint(key, describe(checkpoint, key), this::finished);
+  }
+
+  /** What a checkpoint of the executor came to, on the host agent's lock. */
+  private void finished(CheckpointExecutor.Finished f) {
+    InFlight r = inFlight.remove(f.key().toString());
+    if (r == null) return; // a second checkpoint under the same name: the first one settled it
+    BoundaryRecord c = r.checkpoint();
+    String stale = forgotten ? "its group was forgotten on this host (fenced)"
+        : r.change() != changes.getOrDefault(c.vm(), 0L) ? "its VM was restored, moved or stopped here since" : null;
+    if (stale != null && f.failure() == null) checkpoints.discarded(describe(c, f.key()), stale);
+    if (stale != null || f.failure() != null) {
+      node.onCheckpointAbandoned(c);
+      return;
     }
+    long stored = f.report().stats().storedBytes();
+    staged.put(f.key().toString(), new Staged(c, stored));
+    node.onCheckpointStaged(c, f.key().toString(), stored, f.key().toString());
+    if (r.stable()) flushed(f.key());
   }
 
   /**
    * The flusher copied a checkpoint to stable storage: the node reports it stable, with the size and digest of its
-   * staged report (the manager refuses a second report of a checkpoint that differs from the first).
+   * staged report (the manager refuses a second report of a checkpoint that differs from the first). One whose
+   * result the node has not heard yet is reported stable right after it is staged.
    */
   void flushed(CheckpointKey key) {
     Staged s = staged.remove(key.toString());
-    if (s != null) node.onCheckpointStable(s.checkpoint(), key.toString(), s.storedBytes(), key.toString());
+    if (s != null) {
+      node.onCheckpointStable(s.checkpoint(), key.toString(), s.storedBytes(), key.toString());
+      return;
+    }
+    inFlight.computeIfPresent(key.toString(), (k, r) -> new InFlight(r.checkpoint(), r.change(), true));
+  }
+
+  /**
+   * Waits (a while) for the checkpoints of {@code vm} still running to finish, so that a restore of it can follow.
+   *
+   * @throws IllegalStateException when they did not: nothing may change for the VM yet
+   */
+  void awaitCheckpoints(int vm) {
+    String uuid = vmUuid.apply(vm);
+    if (!checkpoints.awaitIdle(uuid, RESTORE_WAITS_FOR_CHECKPOINT)) {
+      throw new IllegalStateException("VM " + vm + " (" + uuid + ") of group " + group + " has a checkpoint still "
+          + "being taken after " + RESTORE_WAITS_FOR_CHECKPOINT.toSeconds() + " s: ask again");
+    }
+  }
+
+  /** A fence: the host forgets the group; checkpoints still running are dropped when they finish. */
+  void forget() {
+    forgotten = true;
+    staged.clear();
   }
 
   @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,
                                 long until) {
+    changed(vm);
     try {
-      checkpoints.restore(parse(location));
+      checkpoints.restore(parse(location), RESTORE_WAITS_FOR_CHECKPOINT);
     } catch (IOException e) {
       throw new UncheckedIOException("restore of " + location + " failed", e);
     }
     List<LogEntry> delivered = new ArrayList<>();
     for (LoggedMessage m : replay) delivered.add(m.entry());
     inbox.put(vm, delivered);
-    running.add(vm);
+    runsHere.add(vm);
   }
 
   @Override public void stop(int vm) {
-    running.remove(vm);
+    changed(vm);
+    runsHere.remove(vm);
   }
 
   @Override public void handOff(int vm, String target) {
-    running.remove(vm); // the hypervisor's live migration moves the guest itself
+    changed(vm);
+    runsHere.remove(vm); // the hypervisor's live migration moves the guest itself
   }
 
   @Override public void takeOver(int vm, VmMigration migration) {
-    running.add(vm);
+    changed(vm);
+    runsHere.add(vm);
+  }
+
+  /** The guest this host runs as {@code vm} is another from now on: checkpoints of the one before are stale. */
+  private void changed(int vm) {
+    changes.merge(vm, 1L, Long::sum);
+  }
+
+  private String describe(BoundaryRecord c, CheckpointKey key) {
+    return "VM " + c.vm() + " (" + key.vmId() + ") of group " + group + " at index " + c.index() + ", incarnation "
+        + c.incarnation();
   }
 
   List<LogEntry> inbox(int vm) {

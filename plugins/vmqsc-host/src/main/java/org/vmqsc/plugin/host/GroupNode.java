@@ -3,7 +3,6 @@ package org.vmqsc.plugin.host;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import org.vmqsc.agent.CheckpointAgent;
 import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.node.HostClock;
@@ -17,7 +16,8 @@ import org.vmqsc.agent.wire.WireMessages.Report;
 /**
  * One protection group on one host: agent-ext's {@link HostNode} with this host's ports. Its clock counts base
  * boundaries from the group's start on the host's own clock; a checkpoint tick passes the boundaries reached since
- * the previous one and hands back what the node reported meanwhile.
+ * the previous one (the checkpoints due start on the host's executor) and hands back what the node reported
+ * meanwhile.
  */
 final class GroupNode implements HostClock, ManagerLink {
 
@@ -32,7 +32,7 @@ final class GroupNode implements HostClock, ManagerLink {
   /** A recovery holds the group still: no boundary is passed until it thaws. */
   private boolean frozen;
 
-  GroupNode(String hostUuid, Deploy deploy, CheckpointAgent checkpoints, StableMessageStore logs, Clock clock) {
+  GroupNode(String hostUuid, Deploy deploy, CheckpointExecutor checkpoints, StableMessageStore logs, Clock clock) {
     this.deploy = deploy;
     this.clock = clock;
     this.guests = new DriverGuests(checkpoints, deploy.group(), this::vmUuid);
@@ -66,7 +66,7 @@ final class GroupNode implements HostClock, ManagerLink {
     outbox.addAll(batch);
   }
 
-  /** Passes every boundary reached since the last tick (checkpoints and log writes due), unless frozen. */
+  /** Passes every boundary reached since the last tick (checkpoints started, log writes due), unless frozen. */
   void tick() {
     if (frozen) return;
     long now = index();

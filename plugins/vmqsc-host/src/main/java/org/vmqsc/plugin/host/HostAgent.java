@@ -1,6 +1,7 @@
 package org.vmqsc.plugin.host;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -34,12 +35,16 @@ import org.vmqsc.protocol.recovery.HostSnapshot;
 /**
  * One host's side of vmqsc in CloudStack, whichever hypervisor (in a KVM host's agent, or in the management server
  * for a Xen host): one {@link GroupNode} per protection group, and the manager's orders carried out on them. The
- * command wrappers call it; every call runs alone (a host node takes one event at a time), the flusher's
- * completions included.
+ * command wrappers call it; every call runs alone, on this object's lock (a host node takes one event at a time),
+ * the flusher's completions and the checkpoints' results included.
+ *
+ * <p>Checkpoints run on the host's {@link CheckpointExecutor}, which this agent owns and closes: a tick starts
+ * those due and returns. Each call first hands the nodes the checkpoints finished since the last one, so a
+ * checkpoint's staged report leaves with the first tick after it was stored.
  */
-public final class HostAgent {
+public final class HostAgent implements AutoCloseable {
 
-  private final CheckpointAgent checkpoints;
+  private final CheckpointExecutor checkpoints;
   private final StableMessageStore logs;
   private final Clock clock;
   private final Map<String, GroupNode> groups = new TreeMap<>();
@@ -48,8 +53,15 @@ public final class HostAgent {
   /** The host's uuid in CloudStack, as the first deployment named it. */
   private String hostUuid;
 
+  /** With the host's default number of checkpoint threads ({@link CheckpointExecutor#defaultThreads}). */
   public HostAgent(CheckpointAgent checkpoints, LazyFlusher flusher, StableMessageStore logs, Clock clock) {
-    this.checkpoints = checkpoints;
+    this(checkpoints, flusher, logs, clock, CheckpointExecutor.defaultThreads());
+  }
+
+  /** @param checkpointThreads how many VMs' checkpoints run at once on this host */
+  public HostAgent(CheckpointAgent checkpoints, LazyFlusher flusher, StableMessageStore logs, Clock clock,
+                   int checkpointThreads) {
+    this.checkpoints = new CheckpointExecutor(checkpoints, checkpointThreads);
     this.logs = logs;
     this.clock = clock;
     if (flusher != null) {
@@ -60,11 +72,13 @@ public final class HostAgent {
   }
 
   private synchronized void stable(org.vmqsc.agent.store.CheckpointKey key) {
+    checkpoints.deliverFinished(); // the flusher may be quicker than the delivery of the checkpoint it copied
     for (GroupNode g : groups.values()) g.guests().flushed(key);
   }
 
   /** Runs the group here (once) and starts the VMs of {@code boot} that run on this host. */
   public synchronized void deploy(String host, Deploy d) {
+    checkpoints.deliverFinished();
     if (hostUuid == null) hostUuid = host;
     GroupNode g = groups.computeIfAbsent(d.group(), k -> {
       GroupNode fresh = new GroupNode(hostUuid, d, checkpoints, logs, clock);
@@ -81,6 +95,7 @@ public final class HostAgent {
 
   /** The boundaries the host's clock reached, then what the node reported since the last tick. */
   public synchronized Reports tick(String group) {
+    checkpoints.deliverFinished();
     GroupNode g = groups.get(group);
     if (g == null) return new Reports(hostUuid, group, List.of());
     g.tick();
@@ -88,28 +103,40 @@ public final class HostAgent {
   }
 
   public synchronized HostSnapshot snapshot(String group) {
+    checkpoints.deliverFinished();
     GroupNode g = groups.get(group);
     if (g == null) return new HostSnapshot(hostUuid, List.of(), Map.of(), Map.of(), Map.of());
     return g.node().snapshot();
   }
 
   public synchronized List<Payload> payloads(PayloadsRequest p) {
+    checkpoints.deliverFinished();
     List<Payload> out = new ArrayList<>();
     GroupNode g = groups.get(p.group());
     if (g != null) g.node().payloads(p.messages()).forEach((m, bytes) -> out.add(new Payload(m, bytes)));
     return out;
   }
 
+  /**
+   * Restores a VM here. A checkpoint of it still running finishes first (the driver never captures and restores one
+   * guest at once); its result is then dropped, the VM having changed. If it does not finish in time, the order is
+   * refused before anything changed.
+   */
   public synchronized void restore(RestoreOrder o) {
-    node(o.group()).restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations());
+    checkpoints.deliverFinished();
+    GroupNode g = deployed(o.group());
+    if (!g.node().hasDone(o.restore())) g.guests().awaitCheckpoints(o.restore().vm());
+    g.node().restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations());
   }
 
   public synchronized void rollback(RollbackOrder o) {
+    checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
     if (g != null) g.node().onRollback(o.vm(), o.incarnation(), o.sentToAtLine());
   }
 
   public synchronized void replay(ReplayOrder o) {
+    checkpoints.deliverFinished();
     Map<Message, byte[]> payloads = new java.util.HashMap<>();
     for (Payload p : o.payloads()) payloads.put(p.message(), p.bytes());
     Map<Message, String> locations = new java.util.HashMap<>();
@@ -119,11 +146,13 @@ public final class HostAgent {
 
   /** The line moved: the node collects its logs behind it. */
   public synchronized void line(LineOrder o) {
+    checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
     if (g != null) g.node().onLine(o.index());
   }
 
   public synchronized void placement(PlacementOrder o) {
+    checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
     if (g != null) g.node().onPlacement(o.vm());
   }
@@ -133,46 +162,80 @@ public final class HostAgent {
    * restores here later stands still too until the recovery ends.
    */
   public synchronized void freeze(String group) {
+    checkpoints.deliverFinished();
     frozen.add(group);
     GroupNode g = groups.get(group);
     if (g != null) g.freeze();
   }
 
   public synchronized void thaw(String group) {
+    checkpoints.deliverFinished();
     frozen.remove(group);
     GroupNode g = groups.get(group);
     if (g != null) g.thaw();
   }
 
   public synchronized void evict(GuestOrder o) {
+    checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
     if (g != null) g.node().evict(o.vm());
   }
 
-  /** Fenced: this host's protected VMs run elsewhere now; it forgets every group and rejoins empty. */
+  /**
+   * Fenced: this host's protected VMs run elsewhere now; it forgets every group and rejoins empty. Checkpoints still
+   * running are not waited for (a fence is urgent): their results are dropped when they finish.
+   */
   public synchronized void fence() {
-    for (GroupNode g : groups.values()) for (int vm : g.node().vms()) g.node().evict(vm);
+    checkpoints.deliverFinished();
+    for (GroupNode g : groups.values()) {
+      for (int vm : g.node().vms()) g.node().evict(vm);
+      g.guests().forget();
+    }
     groups.clear();
     frozen.clear(); // a fenced host takes no part in the recoveries under way: none will thaw it
   }
 
   public synchronized Emigrated emigrate(EmigrateOrder o) {
+    checkpoints.deliverFinished();
     VmMigration m = node(o.group()).emigrate(o.vm(), o.target());
     return new Emigrated(m, null); // the hypervisor's live migration carries the guest itself
   }
 
   public synchronized void immigrate(ImmigrateOrder o) {
+    checkpoints.deliverFinished();
     node(o.group()).immigrate(o.migration());
   }
 
-  /** The group's node on this host, for tests. */
-  synchronized GroupNode group(String group) {
-    return groups.get(group);
+  /** Checkpoints that failed on this host (driver error, store full, guest gone): each is logged with its VM. */
+  public long failedCheckpoints() {
+    return checkpoints.failed();
+  }
+
+  /** Checkpoints taken but never reported: their VM was restored, moved or stopped here while they ran. */
+  public long droppedCheckpoints() {
+    return checkpoints.discarded();
+  }
+
+  /**
+   * Waits up to {@code bound} for the checkpoints started so far to finish; their results reach the nodes with the
+   * next call. Not on the lock: they need none. For tests, and for an agent that stops in order.
+   */
+  public boolean awaitCheckpoints(Duration bound) {
+    return checkpoints.awaitIdle(bound);
+  }
+
+  /** Stops the checkpoint executor (checkpoints under way get 10 s to finish); no result is delivered after. */
+  @Override public void close() {
+    checkpoints.close();
   }
 
   private HostNode node(String group) {
+    return deployed(group).node();
+  }
+
+  private GroupNode deployed(String group) {
     GroupNode g = groups.get(group);
     if (g == null) throw new IllegalStateException("group " + group + " is not deployed on host " + hostUuid);
-    return g.node();
+    return g;
   }
 }

@@ -5,57 +5,25 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.mockito.Mockito.mock;
 
-import com.cloud.agent.api.Answer;
-import com.cloud.hypervisor.kvm.resource.LibvirtComputingResource;
 import com.cloud.resource.CommandWrapper;
 import com.cloud.resource.ResourceWrapper;
-import java.io.File;
-import java.io.IOException;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
-import org.junit.After;
-import org.junit.Before;
-import org.junit.Rule;
 import org.junit.Test;
-import org.junit.rules.TemporaryFolder;
-import org.vmqsc.agent.CheckpointAgent;
-import org.vmqsc.agent.engine.CheckpointEngine;
-import org.vmqsc.agent.engine.FixedChunker;
-import org.vmqsc.agent.flush.BandwidthBudget;
-import org.vmqsc.agent.flush.LazyFlusher;
-import org.vmqsc.agent.log.DirectoryMessageStore;
-import org.vmqsc.agent.sim.SimulatorDriver;
-import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.wire.Wire;
-import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
-import org.vmqsc.agent.wire.WireMessages.GuestProfile;
-import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Report;
-import org.vmqsc.agent.wire.WireMessages.Reports;
 import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
-import org.vmqsc.plugin.command.CheckpointTickCommand;
-import org.vmqsc.plugin.command.DeployGroupCommand;
 import org.vmqsc.plugin.command.FenceHostCommand;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
 import org.vmqsc.plugin.command.ThawGroupCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
-import org.vmqsc.plugin.command.VmqscCommand;
-import org.vmqsc.plugin.host.HostAgent;
-import org.vmqsc.plugin.kvm.HostAgents;
 import org.vmqsc.protocol.BoundaryRecord;
-import org.vmqsc.protocol.GroupConfig;
-import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.VmRestore;
 
@@ -64,66 +32,7 @@ import org.vmqsc.protocol.recovery.VmRestore;
  * nodes, with the simulator driver in place of libvirt: real checkpoints into a staging store, flushed to a shared
  * stable store, restored into another host's guest byte for byte.
  */
-public class VmqscWrappersTest {
-
-  private static final String GROUP = "6f1c2a4e-0000-4000-8000-0000000000a1";
-  private static final String VM0 = "6f1c2a4e-0000-4000-8000-000000000000";
-  private static final String VM1 = "6f1c2a4e-0000-4000-8000-000000000001";
-
-  @Rule public TemporaryFolder tmp = new TemporaryFolder();
-
-  private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
-  private final Clock clock = new Clock() {
-    @Override public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override public Instant instant() {
-      return Instant.ofEpochMilli(now.get());
-    }
-  };
-  private final LibvirtComputingResource resource = mock(LibvirtComputingResource.class);
-  private Host a;
-  private Host b;
-
-  /** One KVM host: its simulated guests, staging store, flusher and agent. */
-  private final class Host {
-    final SimulatorDriver driver = new SimulatorDriver();
-    final LazyFlusher flusher;
-    final HostAgent agent;
-
-    Host(String name) throws IOException {
-      File stable = new File(tmp.getRoot(), "stable");
-      DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder(name, "staging").toPath());
-      DirectoryStore shared = DirectoryStore.openShared("stable", stable.toPath().resolve("checkpoints"));
-      flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 50).start();
-      CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, new FixedChunker(1)),
-          shared, flusher, tmp.newFolder(name, "scratch").toPath());
-      agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.toPath().resolve("logs")), clock);
-    }
-
-    <C extends VmqscCommand> VmqscAnswer run(CommandWrapper<C, Answer, LibvirtComputingResource> wrapper, C command) {
-      HostAgents.install(agent);
-      return (VmqscAnswer) wrapper.execute(command, resource);
-    }
-  }
-
-  @Before
-  public void setUp() throws IOException {
-    a = new Host("a");
-    b = new Host("b");
-  }
-
-  @After
-  public void tearDown() throws InterruptedException {
-    a.flusher.close();
-    b.flusher.close();
-    HostAgents.install(null);
-  }
+public class VmqscWrappersTest extends KvmHostsInOneJvm {
 
   @Test
   public void everyWrapperIsWhereCloudStacksAgentLooksAndHandlesItsCommand() throws Exception {
@@ -202,11 +111,9 @@ public class VmqscWrappersTest {
     assertTrue(deployed.getDetails(), deployed.getResult());
     Set<String> firstLocations = first.stream().map(Report::location).filter(l -> l != null)
         .collect(java.util.stream.Collectors.toSet());
-    VmqscAnswer ticked = a.run(new VmqscCheckpointTickCommandWrapper(),
-        new CheckpointTickCommand(second, json(new GroupRef(second))));
-    assertTrue(ticked.getDetails(), ticked.getResult());
-    List<Report> secondReports = Wire.GSON.fromJson(ticked.getBody(), Reports.class).batch();
-    assertFalse("the second group checkpointed its VMs", secondReports.isEmpty());
+    // Its VMs' boot checkpoints run on the host's checkpoint threads: their reports come with a later tick.
+    List<Report> secondReports = tickUntil(a, second, seen -> seen.stream()
+        .filter(r -> r.boundary() != null && !r.stable()).count() == 2, "the second group's boot checkpoints staged");
     for (Report r : secondReports) assertFalse(r.location(), firstLocations.contains(r.location()));
   }
 
@@ -222,9 +129,12 @@ public class VmqscWrappersTest {
         .getResult());
     assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
     now.addAndGet(1000); // base boundary 1 on the host's clock
-    Thread.sleep(200);
-    assertTrue("no boundary passes while frozen", tick(a).batch().stream().noneMatch(r -> r.boundary() != null
-        && r.boundary().index() == 1));
+    List<Report> whileFrozen = new ArrayList<>(tick(a).batch());
+    // A checkpoint the tick started would have run by now, and its report would come with the next tick.
+    assertTrue(a.agent.awaitCheckpoints(Duration.ofSeconds(30)));
+    whileFrozen.addAll(tick(a).batch());
+    assertTrue("no boundary passes while frozen: " + whileFrozen, whileFrozen.stream()
+        .noneMatch(r -> r.boundary() != null && r.boundary().index() == 1));
     assertTrue(a.run(new VmqscThawGroupCommandWrapper(), new ThawGroupCommand(GROUP, json(new GroupRef(GROUP))))
         .getResult());
     tickUntilStable(a, 1, 2);
@@ -239,41 +149,5 @@ public class VmqscWrappersTest {
         json(new RestoreOrder(GROUP, null, "x/0-1", List.of()))));
     assertFalse(notDeployed.getResult());
     assertTrue(notDeployed.getDetails(), notDeployed.getDetails().contains("not deployed"));
-  }
-
-  /** Ticks until {@code vms} stable checkpoints at {@code index} were reported; returns every report seen. */
-  private List<Report> tickUntilStable(Host host, long index, int vms) throws InterruptedException {
-    List<Report> seen = new ArrayList<>();
-    for (int i = 0; i < 200; i++) {
-      seen.addAll(tick(host).batch());
-      long stable = seen.stream().filter(r -> r.boundary() != null && r.stable() && r.boundary().index() == index)
-          .count();
-      if (stable == vms) return seen;
-      Thread.sleep(25);
-    }
-    throw new AssertionError("no stable checkpoints at " + index + " after 5 s: " + seen);
-  }
-
-  private Reports tick(Host host) {
-    VmqscAnswer answer = host.run(new VmqscCheckpointTickCommandWrapper(),
-        new CheckpointTickCommand(GROUP, json(new GroupRef(GROUP))));
-    assertTrue(answer.getDetails(), answer.getResult());
-    return Wire.GSON.fromJson(answer.getBody(), Reports.class);
-  }
-
-  private DeployGroupCommand deploy(String host, List<Integer> boot) {
-    return deploy(GROUP, host, boot);
-  }
-
-  private DeployGroupCommand deploy(String group, String host, List<Integer> boot) {
-    GroupConfig config = new GroupConfig(1000, List.of(VmClass.SI, VmClass.SI));
-    List<Member> members = List.of(new Member(0, VM0, "host-a", "10.0.0.1:4790"),
-        new Member(1, VM1, "host-a", "10.0.0.1:4790"));
-    Deploy d = new Deploy(group, config, now.get(), members, new GuestProfile(0, 0, 0, 0), boot);
-    return new DeployGroupCommand(group, host, json(d));
-  }
-
-  private static String json(Object o) {
-    return Wire.GSON.toJson(o);
   }
 }

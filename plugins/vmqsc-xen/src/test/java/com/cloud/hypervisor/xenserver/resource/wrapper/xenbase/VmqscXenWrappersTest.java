@@ -125,6 +125,8 @@ public class VmqscXenWrappersTest {
 
   @After
   public void tearDown() throws InterruptedException {
+    a.agent.close();
+    b.agent.close();
     a.flusher.close();
     b.flusher.close();
     XenHostAgents.install(null);
