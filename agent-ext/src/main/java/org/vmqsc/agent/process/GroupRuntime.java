@@ -534,6 +534,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
 
       @Override public void failed(Exception e) {
         events.emit("checkpoint_failed", "vm", r.vm(), "index", r.index(), "host", hostUuid, "error", e.toString());
+        onLoop(() -> node.onCheckpointAbandoned(r)); // else it would hold the VM back from migrating for good
       }
     };
   }
