@@ -65,13 +65,16 @@ public final class RelayBenchCommand implements Callable<Integer> {
       description = "Ethernet frame size, header included (default ${DEFAULT-VALUE}: a small UDP message).")
   int frameBytes;
 
+  @Option(names = "--base-period-ms", defaultValue = "500",
+      description = "The group's base period: a boundary passes and the line follows this often while frames flow "
+          + "(default ${DEFAULT-VALUE}; 0: never, the nodes keep every payload).")
+  long basePeriodMillis;
+
   @Option(names = "--runs", defaultValue = "3", description = "Runs of every path, interleaved; medians reported (default ${DEFAULT-VALUE}).")
   int runs;
 
   private static final long MAC_A = 0x5254_0077_0000L, MAC_B = 0x5254_0077_0001L;
   private static final int WINDOW = 256;
-  /** The base period of the bench's group: the line moves this often while frames flow. */
-  private static final long BOUNDARY_MILLIS = 500;
   private static final OperatingSystemMXBean OS = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /** What one path measured in one run. */
@@ -80,6 +83,9 @@ public final class RelayBenchCommand implements Callable<Integer> {
   @Override public Integer call() throws Exception {
     if (pings < 100 || pings > 10_000_000) throw new IllegalArgumentException("--pings must be 100..10000000, got " + pings);
     if (frames < 1000 || frames > 100_000_000) throw new IllegalArgumentException("--frames must be 1000..100000000, got " + frames);
+    if (basePeriodMillis < 0 || basePeriodMillis > 3_600_000) {
+      throw new IllegalArgumentException("--base-period-ms must be 0..3600000, got " + basePeriodMillis);
+    }
     if (frameBytes < Ethernet.HEADER_BYTES + 4 || frameBytes > Ethernet.MAX_FRAME_BYTES) {
       throw new IllegalArgumentException("--frame-bytes must be " + (Ethernet.HEADER_BYTES + 4) + ".." + Ethernet.MAX_FRAME_BYTES + ", got " + frameBytes);
     }
@@ -202,7 +208,7 @@ public final class RelayBenchCommand implements Callable<Integer> {
         placement.place(1, h.tunnel.address());
         a.target = h.attach(0, a.address());
         b.target = h.attach(1, b.address());
-        h.start();
+        h.start(basePeriodMillis);
         return h::close;
       }
       default -> {
@@ -213,8 +219,8 @@ public final class RelayBenchCommand implements Callable<Integer> {
         placement.place(1, h2.tunnel.address());
         a.target = h1.attach(0, a.address());
         b.target = h2.attach(1, b.address());
-        h1.start();
-        h2.start();
+        h1.start(basePeriodMillis);
+        h2.start(basePeriodMillis);
         return () -> {
           h1.close();
           h2.close();
@@ -269,19 +275,20 @@ public final class RelayBenchCommand implements Callable<Integer> {
       return nics.attach(vm, guestEnd);
     }
 
-    void start() {
+    void start(long basePeriodMillis) {
       try {
         loop.submit(() -> here.forEach(node::start)).get(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         throw new IllegalStateException("the bench's node did not start its VMs", e);
       }
-      // A base period passes every BOUNDARY_MILLIS and the line follows one behind, as on a host whose checkpoints
+      // A base period passes every --base-period-ms and the line follows one behind, as on a host whose checkpoints
       // all become stable: the node checkpoints, logs and collects while the frames flow, and its stores stay
       // bounded instead of growing with every frame of the run.
+      if (basePeriodMillis == 0) return;
       clock.scheduleAtFixedRate(() -> loop.execute(() -> {
         node.onBoundary(++boundary);
         node.onLine(boundary - 1);
-      }), BOUNDARY_MILLIS, BOUNDARY_MILLIS, TimeUnit.MILLISECONDS);
+      }), basePeriodMillis, basePeriodMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override public boolean running(int vm) {
