@@ -1,6 +1,13 @@
 package org.vmqsc.agent.net;
 
 import static org.junit.Assert.assertArrayEquals;
+import static org.vmqsc.agent.net.NamespaceGuests.etherType;
+import static org.vmqsc.agent.net.NamespaceGuests.isIcmp;
+import static org.vmqsc.agent.net.NamespaceGuests.isUdp;
+import static org.vmqsc.agent.net.NamespaceGuests.output;
+import static org.vmqsc.agent.net.NamespaceGuests.quietly;
+import static org.vmqsc.agent.net.NamespaceGuests.sh;
+import static org.vmqsc.agent.net.NamespaceGuests.udpBroadcast;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -41,6 +48,7 @@ public class BridgedGuestNicsTest {
   private static final String[] NS = {"vqns" + SUFFIX + "a", "vqns" + SUFFIX + "b"};
   private static final String[] VETH = {"vqa" + SUFFIX, "vqb" + SUFFIX};
   private static final String NET = "10.77.0.";
+  private static final NamespaceGuests GUESTS = new NamespaceGuests(NET, NS);
 
   private record Handed(int from, int to, byte[] frame) {
     @Override public String toString() {
@@ -87,19 +95,19 @@ public class BridgedGuestNicsTest {
       sh("ip", "netns", "add", NS[vm]);
       sh("ip", "link", "add", VETH[vm], "type", "veth", "peer", "name", "vqg" + SUFFIX);
       sh("ip", "link", "set", "vqg" + SUFFIX, "netns", NS[vm]);
-      in(vm, "ip", "link", "set", "vqg" + SUFFIX, "name", "eth0");
-      in(vm, "bash", "-c", "for c in all default; do f=/proc/sys/net/ipv6/conf/$c/disable_ipv6; "
+      GUESTS.in(vm, "ip", "link", "set", "vqg" + SUFFIX, "name", "eth0");
+      GUESTS.in(vm, "bash", "-c", "for c in all default; do f=/proc/sys/net/ipv6/conf/$c/disable_ipv6; "
           + "[ ! -e $f ] || echo 1 > $f; done");
-      in(vm, "ip", "link", "set", "eth0", "address", Ethernet.formatMac(MACS.get(vm)));
-      in(vm, "ip", "addr", "add", NET + (vm + 1) + "/24", "dev", "eth0");
-      in(vm, "ip", "link", "set", "lo", "up");
-      in(vm, "ip", "link", "set", "eth0", "up");
+      GUESTS.in(vm, "ip", "link", "set", "eth0", "address", Ethernet.formatMac(MACS.get(vm)));
+      GUESTS.in(vm, "ip", "addr", "add", NET + (vm + 1) + "/24", "dev", "eth0");
+      GUESTS.in(vm, "ip", "link", "set", "lo", "up");
+      GUESTS.in(vm, "ip", "link", "set", "eth0", "up");
       sh("ip", "link", "set", VETH[vm], "master", BRIDGE);
       sh("ip", "link", "set", VETH[vm], "up");
     }
     // Static neighbours, but A learns B's MAC by ARP: its broadcast request goes through the relay too.
-    in(1, "ip", "neigh", "add", NET + 1, "lladdr", Ethernet.formatMac(MACS.get(0)), "nud", "permanent", "dev", "eth0");
-    in(0, "ip", "neigh", "add", NET + 3, "lladdr", Ethernet.formatMac(MACS.get(2)), "nud", "permanent", "dev", "eth0");
+    GUESTS.in(1, "ip", "neigh", "add", NET + 1, "lladdr", Ethernet.formatMac(MACS.get(0)), "nud", "permanent", "dev", "eth0");
+    GUESTS.in(0, "ip", "neigh", "add", NET + 3, "lladdr", Ethernet.formatMac(MACS.get(2)), "nud", "permanent", "dev", "eth0");
     guest2 = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
   }
 
@@ -131,12 +139,12 @@ public class BridgedGuestNicsTest {
   }
 
   @Test public void guestsOnTheBridgeReachEachOtherOnlyThroughTheRelay() throws Exception {
-    assertTrue("the test's bridge carries A's datagram to B before the relay serves it", reaches(0, 1));
-    in(0, "ip", "neigh", "flush", "dev", "eth0", "to", NET + 2);
+    assertTrue("the test's bridge carries A's datagram to B before the relay serves it", GUESTS.reaches(0, 1));
+    GUESTS.in(0, "ip", "neigh", "flush", "dev", "eth0", "to", NET + 2);
 
     serve();
-    long unreachableAtA = snmp(0, "Icmp", "InDestUnreachs");
-    assertTrue("A's datagram reaches B through the relay: " + handed() + " " + nics.counts(), reaches(0, 1));
+    long unreachableAtA = GUESTS.snmp(0, "Icmp", "InDestUnreachs");
+    assertTrue("A's datagram reaches B through the relay: " + handed() + " " + nics.counts(), GUESTS.reaches(0, 1));
     List<Handed> seen = awaitHanded(h -> h.from == 1 && h.to == 0 && isIcmp(h.frame, 3));
     assertTrue("A's ARP request went to B through the relay: " + seen,
         seen.stream().anyMatch(h -> h.from == 0 && h.to == 1 && etherType(h.frame) == 0x0806));
@@ -145,14 +153,14 @@ public class BridgedGuestNicsTest {
     assertTrue("A's datagram went to B through the relay: " + seen,
         seen.stream().anyMatch(h -> h.from == 0 && h.to == 1 && isUdp(h.frame)));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (snmp(0, "Icmp", "InDestUnreachs") == unreachableAtA && System.nanoTime() < deadline) Thread.sleep(10);
+    while (GUESTS.snmp(0, "Icmp", "InDestUnreachs") == unreachableAtA && System.nanoTime() < deadline) Thread.sleep(10);
     assertEquals("B's answer (port unreachable) reached A through the relay",
-        unreachableAtA + 1, snmp(0, "Icmp", "InDestUnreachs"));
+        unreachableAtA + 1, GUESTS.snmp(0, "Icmp", "InDestUnreachs"));
 
     forward = false;
-    assertFalse("with the relay not forwarding, the isolated bridge does not carry A's datagram", reaches(0, 1));
+    assertFalse("with the relay not forwarding, the isolated bridge does not carry A's datagram", GUESTS.reaches(0, 1));
     nics.close();
-    assertFalse("with the relay gone, the isolated bridge does not carry A's datagram", reaches(0, 1));
+    assertFalse("with the relay gone, the isolated bridge does not carry A's datagram", GUESTS.reaches(0, 1));
   }
 
   @Test public void anotherGroupsRelayOnTheSameBridgeIsNotIsolated() throws Exception {
@@ -163,14 +171,14 @@ public class BridgedGuestNicsTest {
       assertEquals("0", read("/sys/class/net/" + tap + "/brport/isolated"));
       assertEquals("0", read("/sys/class/net/" + otherTap + "/brport/isolated"));
       assertEquals(0, other.counts().isolatedByRelay());
-      assertTrue("A's datagram reaches B through the relay", reaches(0, 1));
+      assertTrue("A's datagram reaches B through the relay", GUESTS.reaches(0, 1));
       assertTrue("the other group's relay took A's frames for none of its VMs", other.counts().spoofed() > 0);
     }
   }
 
   @Test public void aBridgedGuestReachesAGuestOnAUdpPort() throws Exception {
     serve();
-    send(0, 3, "to-guest-2"); // guest 2 is a socket: A's frame reaches it through the relay
+    GUESTS.send(0, 3, "to-guest-2"); // guest 2 is a socket: A's frame reaches it through the relay
     ByteBuffer got = ByteBuffer.allocate(2048);
     guest2.configureBlocking(false);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
@@ -189,12 +197,12 @@ public class BridgedGuestNicsTest {
   @Test public void aCutOnTheRuntimeThreadHandsOnEveryFrameTheGuestSentBeforeIt() throws Exception {
     forward = false;
     serve();
-    in(0, "ip", "neigh", "add", NET + 2, "lladdr", Ethernet.formatMac(MACS.get(1)), "nud", "permanent", "dev", "eth0");
+    GUESTS.in(0, "ip", "neigh", "add", NET + 2, "lladdr", Ethernet.formatMac(MACS.get(1)), "nud", "permanent", "dev", "eth0");
     int n = 20;
     // The runtime is busy while A sends (as a paused guest, A sends nothing after): the reader's hand-ons wait
     // behind this task, so only the cut can hand A's frames on.
     List<Handed> atCut = runtime.submit(() -> {
-      in(0, "bash", "-c", "for i in $(seq 1 " + n + "); do echo $i > /dev/udp/" + NET + "2/9; done");
+      GUESTS.in(0, "bash", "-c", "for i in $(seq 1 " + n + "); do echo $i > /dev/udp/" + NET + "2/9; done");
       nics.cut(0);
       return List.copyOf(handed);
     }).get(30, TimeUnit.SECONDS);
@@ -212,76 +220,20 @@ public class BridgedGuestNicsTest {
     // socket on the port counts a broadcast datagram as IgnoredMulti; a frame for another MAC it drops before that.
     byte[] broadcast = udpBroadcast(MACS.get(2), NET + 3, NET + 255);
     byte[] copy = broadcast.clone();
-    long aBefore = snmp(0, "Udp", "IgnoredMulti"), bBefore = snmp(1, "Udp", "IgnoredMulti");
+    long aBefore = GUESTS.snmp(0, "Udp", "IgnoredMulti"), bBefore = GUESTS.snmp(1, "Udp", "IgnoredMulti");
     assertTrue(runtime.submit(() -> nics.toGuest(1, broadcast)).get());
     assertArrayEquals("the caller's frame is left as it was", copy, broadcast);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (snmp(1, "Udp", "IgnoredMulti") == bBefore && System.nanoTime() < deadline) Thread.sleep(10);
+    while (GUESTS.snmp(1, "Udp", "IgnoredMulti") == bBefore && System.nanoTime() < deadline) Thread.sleep(10);
     Thread.sleep(100);
-    assertEquals("B took its copy once", bBefore + 1, snmp(1, "Udp", "IgnoredMulti"));
-    assertEquals("A did not take B's copy", aBefore, snmp(0, "Udp", "IgnoredMulti"));
-  }
-
-  /** An Ethernet frame holding an IPv4 UDP datagram to port 9 of {@code to}, with no UDP checksum. */
-  private static byte[] udpBroadcast(long fromMac, String from, String to) throws IOException {
-    byte[] payload = "broadcast".getBytes(StandardCharsets.US_ASCII);
-    ByteBuffer b = ByteBuffer.allocate(14 + 20 + 8 + payload.length);
-    b.putShort((short) 0xffff).putInt(-1).putShort((short) (fromMac >>> 32)).putInt((int) fromMac)
-        .putShort((short) 0x0800);
-    b.put((byte) 0x45).put((byte) 0).putShort((short) (20 + 8 + payload.length)).putInt(0)
-        .put((byte) 64).put((byte) 17).putShort((short) 0)
-        .put(InetAddress.getByName(from).getAddress()).put(InetAddress.getByName(to).getAddress());
-    int sum = 0;
-    for (int i = 14; i < 34; i += 2) sum += b.getShort(i) & 0xffff;
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    b.putShort(24, (short) ~sum);
-    b.putShort((short) 40000).putShort((short) 9).putShort((short) (8 + payload.length)).putShort((short) 0)
-        .put(payload);
-    return b.array();
+    assertEquals("B took its copy once", bBefore + 1, GUESTS.snmp(1, "Udp", "IgnoredMulti"));
+    assertEquals("A did not take B's copy", aBefore, GUESTS.snmp(0, "Udp", "IgnoredMulti"));
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
 
   private List<Handed> handed() throws Exception {
     return runtime.submit(() -> List.copyOf(handed)).get();
-  }
-
-  private static int etherType(byte[] frame) {
-    return ((frame[12] & 0xff) << 8) | (frame[13] & 0xff);
-  }
-
-  private static boolean isUdp(byte[] frame) {
-    return frame.length >= 14 + 20 + 8 && etherType(frame) == 0x0800 && frame[14 + 9] == 17;
-  }
-
-  private static boolean isIcmp(byte[] frame, int type) {
-    return frame.length >= 14 + 20 + 8 && etherType(frame) == 0x0800 && frame[14 + 9] == 1
-        && (frame[14 + 20] & 0xff) == type;
-  }
-
-  /** Guest {@code vm} sends a UDP datagram to host {@code host} of the test's subnet, port 9 (nobody listens). */
-  private static void send(int vm, int host, String payload) throws IOException {
-    in(vm, "bash", "-c", "echo " + payload + " > /dev/udp/" + NET + host + "/9");
-  }
-
-  /** Whether a datagram from guest {@code from} reaches guest {@code to} within a second (its NoPorts count grows). */
-  private static boolean reaches(int from, int to) throws Exception {
-    long before = snmp(to, "Udp", "NoPorts");
-    send(from, to + 1, "hello");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    while (System.nanoTime() < deadline) {
-      if (snmp(to, "Udp", "NoPorts") > before) return true;
-      Thread.sleep(10);
-    }
-    return false;
-  }
-
-  /** A counter of guest {@code vm}'s network stack, from its {@code /proc/net/snmp}. */
-  private static long snmp(int vm, String protocol, String counter) throws IOException {
-    List<String> lines = output("ip", "netns", "exec", NS[vm], "cat", "/proc/net/snmp").lines()
-        .filter(l -> l.startsWith(protocol + ":")).toList();
-    List<String> names = List.of(lines.get(0).split("\\s+")), values = List.of(lines.get(1).split("\\s+"));
-    return Long.parseLong(values.get(names.indexOf(counter)));
   }
 
   private List<Handed> awaitHanded(java.util.function.Predicate<Handed> last) throws Exception {
@@ -293,41 +245,7 @@ public class BridgedGuestNicsTest {
     }
   }
 
-  private static void in(int vm, String... command) throws IOException {
-    List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", NS[vm]));
-    c.addAll(List.of(command));
-    sh(c.toArray(String[]::new));
-  }
-
   private static String read(String path) throws IOException {
     return Files.readString(Path.of(path), StandardCharsets.US_ASCII).trim();
-  }
-
-  private static void quietly(String... command) {
-    try {
-      sh(command);
-    } catch (IOException ignored) {
-      // already gone
-    }
-  }
-
-  private static void sh(String... command) throws IOException {
-    output(command);
-  }
-
-  private static String output(String... command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try {
-      if (!p.waitFor(20, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(String.join(" ", command) + ": no answer in 20 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted");
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.exitValue() != 0) throw new IOException(String.join(" ", command) + " (" + p.exitValue() + "): " + out.trim());
-    return out;
   }
 }

@@ -1,6 +1,12 @@
 package org.vmqsc.agent.net;
 
 import static org.junit.Assert.assertArrayEquals;
+import static org.vmqsc.agent.net.NamespaceGuests.etherType;
+import static org.vmqsc.agent.net.NamespaceGuests.isUdp;
+import static org.vmqsc.agent.net.NamespaceGuests.output;
+import static org.vmqsc.agent.net.NamespaceGuests.quietly;
+import static org.vmqsc.agent.net.NamespaceGuests.sh;
+import static org.vmqsc.agent.net.NamespaceGuests.udpBroadcast;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -60,6 +66,7 @@ public class RemoteBridgedGuestNicsTest {
   private static final String UPLINK = "vqxm" + SUFFIX;
   private static final String BRIDGE = "xapi0";
   private static final String NET = "10.79.0.";
+  private static final NamespaceGuests GUESTS = new NamespaceGuests(NET, GUEST_NS);
   /** The relay network's MTU: 1500 on the link to the dom0, less VXLAN's 50 bytes. */
   private static final int MTU = 1450;
   private static final Path SCRIPT = Path.of("..", "plugins", "vmqsc-xen", "dom0", "vmqsc-relay-port.sh")
@@ -137,18 +144,18 @@ public class RemoteBridgedGuestNicsTest {
     inDom0("ip", "link", "set", BRIDGE, "up");
     for (int vm = 0; vm < 2; vm++) {
       sh("ip", "netns", "add", GUEST_NS[vm]);
-      inGuest(vm, "sh", "-c", "for c in all default; do echo 1 > /proc/sys/net/ipv6/conf/$c/disable_ipv6; done");
+      GUESTS.in(vm, "sh", "-c", "for c in all default; do echo 1 > /proc/sys/net/ipv6/conf/$c/disable_ipv6; done");
       inDom0("ip", "link", "add", VIF[vm], "mtu", "" + MTU, "type", "veth", "peer", "name", "eth0", "mtu", "" + MTU,
           "netns", GUEST_NS[vm]);
-      inGuest(vm, "ip", "link", "set", "eth0", "address", Ethernet.formatMac(MACS.get(vm)));
-      inGuest(vm, "ip", "addr", "add", NET + (vm + 1) + "/24", "dev", "eth0");
-      inGuest(vm, "ip", "link", "set", "lo", "up");
-      inGuest(vm, "ip", "link", "set", "eth0", "up");
+      GUESTS.in(vm, "ip", "link", "set", "eth0", "address", Ethernet.formatMac(MACS.get(vm)));
+      GUESTS.in(vm, "ip", "addr", "add", NET + (vm + 1) + "/24", "dev", "eth0");
+      GUESTS.in(vm, "ip", "link", "set", "lo", "up");
+      GUESTS.in(vm, "ip", "link", "set", "eth0", "up");
       inDom0("ip", "link", "set", VIF[vm], "master", BRIDGE);
       inDom0("ip", "link", "set", VIF[vm], "up");
     }
     // B knows A statically; A learns B's MAC by ARP, whose broadcast request goes through the relay too.
-    inGuest(1, "ip", "neigh", "add", NET + 1, "lladdr", Ethernet.formatMac(MACS.get(0)), "nud", "permanent",
+    GUESTS.in(1, "ip", "neigh", "add", NET + 1, "lladdr", Ethernet.formatMac(MACS.get(0)), "nud", "permanent",
         "dev", "eth0");
     endpoint = VxlanEndpoint.open(new InetSocketAddress(InetAddress.getByName(managementAddress), 0), VNI);
   }
@@ -188,12 +195,12 @@ public class RemoteBridgedGuestNicsTest {
   }
 
   @Test public void guestsOnTheDom0sBridgeReachEachOtherOnlyThroughTheRelay() throws Exception {
-    assertTrue("the test's bridge carries A's datagram to B before the relay port is set up", reaches(0, 1));
-    inGuest(0, "ip", "neigh", "flush", "dev", "eth0", "to", NET + 2);
+    assertTrue("the test's bridge carries A's datagram to B before the relay port is set up", GUESTS.reaches(0, 1));
+    GUESTS.in(0, "ip", "neigh", "flush", "dev", "eth0", "to", NET + 2);
 
     serve();
     assertTrue("A's datagram reaches B through the relay: " + handed() + " " + nics.counts() + " "
-        + endpoint.counts(), reaches(0, 1));
+        + endpoint.counts(), GUESTS.reaches(0, 1));
     List<Handed> seen = handed();
     assertTrue("A's ARP request went to B through the relay: " + seen,
         seen.stream().anyMatch(h -> h.from == 0 && h.to == 1 && etherType(h.frame) == 0x0806));
@@ -208,34 +215,34 @@ public class RemoteBridgedGuestNicsTest {
     assertTrue("the relay's frames went to the dom0: " + endpoint.counts(), endpoint.counts().sent() >= 3);
 
     forward = false;
-    assertFalse("with the relay not forwarding, the dom0's bridge does not carry A's datagram", reaches(0, 1));
+    assertFalse("with the relay not forwarding, the dom0's bridge does not carry A's datagram", GUESTS.reaches(0, 1));
     nics.close();
-    assertFalse("with the relay gone, the dom0's bridge does not carry A's datagram", reaches(0, 1));
+    assertFalse("with the relay gone, the dom0's bridge does not carry A's datagram", GUESTS.reaches(0, 1));
     endpoint.close();
-    assertFalse("with the endpoint closed, the dom0's bridge does not carry A's datagram", reaches(0, 1));
+    assertFalse("with the endpoint closed, the dom0's bridge does not carry A's datagram", GUESTS.reaches(0, 1));
   }
 
   @Test public void aFrameWithASpoofedSourceMacIsCountedAndDropped() throws Exception {
     serve();
     knowsB(0);
-    assertTrue(reaches(0, 1));
+    assertTrue(GUESTS.reaches(0, 1));
     long unclaimed = endpoint.counts().unclaimedSource();
     int before = handed().size();
     takeMac(0, 0x0200_0079_0099L);
-    assertFalse("A's datagram under another MAC does not reach B", reaches(0, 1));
+    assertFalse("A's datagram under another MAC does not reach B", GUESTS.reaches(0, 1));
     assertTrue("counted: " + endpoint.counts(), endpoint.counts().unclaimedSource() > unclaimed);
     assertEquals("nothing handed on: " + handed(), before, handed().size());
 
     // B's own MAC from A's VIF: the relay cannot tell it from B's own frames (as on a bridge on the host); it reaches
     // the switch as B's, which sends no frame back to its sender.
     takeMac(0, MACS.get(1));
-    send(0, 2, "as-b");
+    GUESTS.send(0, 2, "as-b");
     await(() -> nics.counts().unknownDestination() > 0, () -> nics.counts() + " " + handedNow());
   }
 
   /** Guest {@code vm}'s NIC takes another MAC (which forgets its neighbours: it is told B's again). */
   private static void takeMac(int vm, long mac) throws IOException {
-    inGuest(vm, "ip", "link", "set", "eth0", "address", Ethernet.formatMac(mac));
+    GUESTS.in(vm, "ip", "link", "set", "eth0", "address", Ethernet.formatMac(mac));
     knowsB(vm);
   }
 
@@ -278,12 +285,12 @@ public class RemoteBridgedGuestNicsTest {
       } catch (IllegalStateException expected) {
         assertTrue(expected.getMessage(), expected.getMessage().contains(Ethernet.formatMac(MACS.get(0))));
       }
-      inGuest(0, "ip", "neigh", "add", NET + 9, "lladdr", Ethernet.formatMac(OTHER_GROUPS_MAC), "nud", "permanent",
+      GUESTS.in(0, "ip", "neigh", "add", NET + 9, "lladdr", Ethernet.formatMac(OTHER_GROUPS_MAC), "nud", "permanent",
           "dev", "eth0");
       long unknown = nics.counts().unknownDestination();
-      send(0, 9, "to-the-other-group");
+      GUESTS.send(0, 9, "to-the-other-group");
       await(() -> nics.counts().unknownDestination() > unknown, () -> nics.counts() + " " + endpoint.counts());
-      assertTrue("A's datagram reaches B still", reaches(0, 1));
+      assertTrue("A's datagram reaches B still", GUESTS.reaches(0, 1));
       assertEquals("nothing of group g reached group h", List.of(), runtime.submit(() -> List.copyOf(toOtherGroup))
           .get());
       assertEquals("group h's frames are its own: none of A's is counted there", 0, other.counts().fromGuests());
@@ -296,14 +303,14 @@ public class RemoteBridgedGuestNicsTest {
     // counts a broadcast datagram as IgnoredMulti; a frame for another MAC it drops before that.
     byte[] broadcast = udpBroadcast(MACS.get(2), NET + 3, NET + 255);
     byte[] copy = broadcast.clone();
-    long aBefore = snmp(0, "Udp", "IgnoredMulti"), bBefore = snmp(1, "Udp", "IgnoredMulti");
+    long aBefore = GUESTS.snmp(0, "Udp", "IgnoredMulti"), bBefore = GUESTS.snmp(1, "Udp", "IgnoredMulti");
     assertTrue(runtime.submit(() -> nics.toGuest(1, broadcast)).get());
     assertArrayEquals("the caller's frame is left as it was", copy, broadcast);
-    await(() -> snmp(1, "Udp", "IgnoredMulti") > bBefore, () -> "B took nothing: " + endpoint.counts());
+    await(() -> GUESTS.snmp(1, "Udp", "IgnoredMulti") > bBefore, () -> "B took nothing: " + endpoint.counts());
     // Let a wrongly flooded copy reach A if there were one (A's counter is read after B's moved, and a while later).
     Thread.sleep(200);
-    assertEquals("B took its copy once", bBefore + 1, snmp(1, "Udp", "IgnoredMulti"));
-    assertEquals("A did not take B's copy", aBefore, snmp(0, "Udp", "IgnoredMulti"));
+    assertEquals("B took its copy once", bBefore + 1, GUESTS.snmp(1, "Udp", "IgnoredMulti"));
+    assertEquals("A did not take B's copy", aBefore, GUESTS.snmp(0, "Udp", "IgnoredMulti"));
   }
 
   @Test public void aCutOnTheRuntimeThreadHandsOnEveryFrameTheGuestSentBeforeIt() throws Exception {
@@ -314,7 +321,7 @@ public class RemoteBridgedGuestNicsTest {
     // The runtime is busy while A sends (as a paused guest, A sends nothing after): the endpoint's hand-ons wait
     // behind this task, so only the cut can hand A's frames on.
     List<Handed> atCut = runtime.submit(() -> {
-      inGuest(0, "bash", "-c", "for i in $(seq 1 " + n + "); do echo $i > /dev/udp/" + NET + "2/9; done");
+      GUESTS.in(0, "bash", "-c", "for i in $(seq 1 " + n + "); do echo $i > /dev/udp/" + NET + "2/9; done");
       nics.cut(0);
       return List.copyOf(handed);
     }).get(30, TimeUnit.SECONDS);
@@ -447,63 +454,12 @@ public class RemoteBridgedGuestNicsTest {
     return s.toString();
   }
 
-  /** An Ethernet frame holding an IPv4 UDP datagram to port 9 of {@code to}, with no UDP checksum. */
-  private static byte[] udpBroadcast(long fromMac, String from, String to) throws IOException {
-    byte[] payload = "broadcast".getBytes(StandardCharsets.US_ASCII);
-    ByteBuffer b = ByteBuffer.allocate(14 + 20 + 8 + payload.length);
-    b.putShort((short) 0xffff).putInt(-1).putShort((short) (fromMac >>> 32)).putInt((int) fromMac)
-        .putShort((short) 0x0800);
-    b.put((byte) 0x45).put((byte) 0).putShort((short) (20 + 8 + payload.length)).putInt(0)
-        .put((byte) 64).put((byte) 17).putShort((short) 0)
-        .put(InetAddress.getByName(from).getAddress()).put(InetAddress.getByName(to).getAddress());
-    int sum = 0;
-    for (int i = 14; i < 34; i += 2) sum += b.getShort(i) & 0xffff;
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    b.putShort(24, (short) ~sum);
-    b.putShort((short) 40000).putShort((short) 9).putShort((short) (8 + payload.length)).putShort((short) 0)
-        .put(payload);
-    return b.array();
-  }
-
-  private static int etherType(byte[] frame) {
-    return ((frame[12] & 0xff) << 8) | (frame[13] & 0xff);
-  }
-
-  private static boolean isUdp(byte[] frame) {
-    return frame.length >= 14 + 20 + 8 && etherType(frame) == 0x0800 && frame[14 + 9] == 17;
-  }
-
   // ---- the guests ---------------------------------------------------------------------------------------------
 
   /** Guest {@code vm} knows B's MAC without asking (no ARP through the relay first). */
   private static void knowsB(int vm) throws IOException {
-    inGuest(vm, "ip", "neigh", "replace", NET + 2, "lladdr", Ethernet.formatMac(MACS.get(1)), "nud", "permanent",
+    GUESTS.in(vm, "ip", "neigh", "replace", NET + 2, "lladdr", Ethernet.formatMac(MACS.get(1)), "nud", "permanent",
         "dev", "eth0");
-  }
-
-  /** Guest {@code vm} sends a UDP datagram to host {@code host} of the test's subnet, port 9 (nobody listens). */
-  private static void send(int vm, int host, String payload) throws IOException {
-    inGuest(vm, "bash", "-c", "echo " + payload + " > /dev/udp/" + NET + host + "/9");
-  }
-
-  /** Whether a datagram from guest {@code from} reaches guest {@code to} within a second (its NoPorts count grows). */
-  private static boolean reaches(int from, int to) throws Exception {
-    long before = snmp(to, "Udp", "NoPorts");
-    send(from, to + 1, "hello");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    while (System.nanoTime() < deadline) {
-      if (snmp(to, "Udp", "NoPorts") > before) return true;
-      Thread.sleep(10);
-    }
-    return false;
-  }
-
-  /** A counter of guest {@code vm}'s network stack, from its {@code /proc/net/snmp}. */
-  private static long snmp(int vm, String protocol, String counter) throws IOException {
-    List<String> lines = output("ip", "netns", "exec", GUEST_NS[vm], "cat", "/proc/net/snmp").lines()
-        .filter(l -> l.startsWith(protocol + ":")).toList();
-    List<String> names = List.of(lines.get(0).split("\\s+")), values = List.of(lines.get(1).split("\\s+"));
-    return Long.parseLong(values.get(names.indexOf(counter)));
   }
 
   private String handedNow() {
@@ -581,39 +537,5 @@ public class RemoteBridgedGuestNicsTest {
   /** A sysfs or procfs file as the dom0 sees it (`ip netns exec` mounts the namespace's own /sys). */
   private static String inDom0Read(String path) throws IOException {
     return inDom0Output("cat", path).trim();
-  }
-
-  private static void inGuest(int vm, String... command) throws IOException {
-    List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", GUEST_NS[vm]));
-    c.addAll(List.of(command));
-    sh(c.toArray(String[]::new));
-  }
-
-  private static void quietly(String... command) {
-    try {
-      sh(command);
-    } catch (IOException ignored) {
-      // already gone
-    }
-  }
-
-  private static void sh(String... command) throws IOException {
-    output(command);
-  }
-
-  private static String output(String... command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try {
-      if (!p.waitFor(20, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(String.join(" ", command) + ": no answer in 20 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted");
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.exitValue() != 0) throw new IOException(String.join(" ", command) + " (" + p.exitValue() + "): " + out.trim());
-    return out;
   }
 }
