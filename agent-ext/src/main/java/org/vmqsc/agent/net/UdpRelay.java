@@ -6,10 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.vmqsc.agent.node.Relay;
 import org.vmqsc.protocol.LogEntry;
@@ -33,11 +30,6 @@ public final class UdpRelay implements Relay, AutoCloseable {
   /** Frames the node transmitted while the relay was held, in order (node's thread only). */
   private final List<Frame.Data> held = new ArrayList<>();
   private boolean holding;
-  /** Frames from the tunnel not yet handed to the node, and whether a task to hand them over is queued. */
-  private final Queue<Frame> arrived = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean handingOver = new AtomicBoolean();
-  /** Frames one task hands over at most, so the node's other work (boundaries, timers) is not held up. */
-  private static final int MAX_HAND_OVER = 256;
   private final AtomicLong unroutable = new AtomicLong(), dropped = new AtomicLong(), failed = new AtomicLong();
 
   public UdpRelay(String group, UdpTunnel tunnel, Placement placement, Executor nodeExecutor) {
@@ -146,25 +138,14 @@ public final class UdpRelay implements Relay, AutoCloseable {
   }
 
   /**
-   * On the tunnel's thread: only hand over. Frames queue here and one task on the node's executor takes all that
-   * are waiting, so a busy link wakes the node once per burst, not once per frame.
+   * On the tunnel's thread: only hand over, one task per frame. A frame's task must take its place among the node's
+   * other work in arrival order (a rollback or thaw queued before a frame arrived runs before it), so frames are
+   * not gathered into one task: a task that took every frame waiting would run frames that arrived after such an
+   * order before it.
    */
   private void onFrame(Frame frame) {
-    arrived.add(frame);
-    if (handingOver.compareAndSet(false, true)) nodeExecutor.execute(this::handOver);
-  }
-
-  /** On the node's executor: the frames that arrived, in link order, a bounded number per task. */
-  private void handOver() {
-    for (int n = 0; n < MAX_HAND_OVER; n++) {
-      Frame frame = arrived.poll();
-      if (frame == null) break;
-      if (frame instanceof Frame.Data d) onData(d);
-      else onAcks((Frame.Acks) frame);
-    }
-    handingOver.set(false);
-    // A frame queued after the last poll found its task still running: take it now.
-    if (!arrived.isEmpty() && handingOver.compareAndSet(false, true)) nodeExecutor.execute(this::handOver);
+    if (frame instanceof Frame.Data d) nodeExecutor.execute(() -> onData(d));
+    else nodeExecutor.execute(() -> onAcks((Frame.Acks) frame));
   }
 
   private void onData(Frame.Data d) {
