@@ -36,8 +36,9 @@ public class RealGuestRecoveryTest {
   @Test public void theGuestsOfAKilledAgentAreRestoredAndTheirOwnRecordsShowNoOrphanNoLossNoDuplicate()
       throws Exception {
     Path dir = tmp.newFolder("real").toPath();
+    // A 10 s lease: a busy CI machine can hold an agent's loop for seconds while it boots its guests (see RealGuestRun).
     RealGuestRun.Outcome o = new RealGuestRun(dir, line -> System.out.println("  " + line), 4000,
-        Duration.ofSeconds(8), Duration.ofSeconds(20)).run();
+        Duration.ofSeconds(8), Duration.ofSeconds(20), 10_000).run();
     GuestVerdict.Result v = o.verdict();
     assertEquals("the guests' records", List.of(), v.faults());
     assertTrue("every channel carried messages: " + v, v.channels() == 12 && v.receipts() > 100);
