@@ -223,7 +223,11 @@ public final class GuestNics implements AutoCloseable {
     }
 
     @Override String key() {
-      return "bridge " + tap.bridge();
+      return keyOf(tap.bridge());
+    }
+
+    static String keyOf(String bridge) {
+      return "bridge " + bridge;
     }
 
     @Override synchronized boolean drain() throws IOException {
@@ -462,7 +466,7 @@ public final class GuestNics implements AutoCloseable {
     if (!macs.containsKey(vm)) throw new IllegalArgumentException("group " + group + " has no VM " + vm);
     synchronized (shared) {
       if (closed) throw new IllegalStateException("the NICs of group " + group + " are closed");
-      BridgePort port = (BridgePort) shared.get("bridge " + bridge);
+      BridgePort port = (BridgePort) shared.get(BridgePort.keyOf(bridge));
       if (port == null) {
         BridgeTap tap = BridgeTap.open(bridge);
         try {

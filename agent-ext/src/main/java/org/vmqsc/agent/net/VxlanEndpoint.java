@@ -220,10 +220,15 @@ public final class VxlanEndpoint implements AutoCloseable {
         if (from == null) break;
         buffer.flip();
         received.incrementAndGet();
-        RemoteBridge.Receiver receiver = route((InetSocketAddress) from);
-        if (receiver == null) continue;
+        RemoteBridge bridge = accepted((InetSocketAddress) from);
+        if (bridge == null) continue;
         byte[] frame = new byte[buffer.remaining() - HEADER_BYTES];
         buffer.position(HEADER_BYTES).get(frame);
+        RemoteBridge.Receiver receiver = bridge.claimant(Ethernet.source(frame));
+        if (receiver == null) {
+          unclaimedSource.incrementAndGet();
+          continue;
+        }
         receiver.frame(frame);
         if (!got.contains(receiver)) got.add(receiver);
       }
@@ -237,8 +242,8 @@ public final class VxlanEndpoint implements AutoCloseable {
     }
   }
 
-  /** The port the datagram in {@link #buffer} goes to, or null when it is dropped (counted). */
-  private RemoteBridge.Receiver route(InetSocketAddress from) {
+  /** The dom0 bridge the datagram in {@link #buffer} comes from, or null when it is dropped (counted). */
+  private RemoteBridge accepted(InetSocketAddress from) {
     RemoteBridge bridge = dom0s.get(from.getAddress());
     if (bridge == null) {
       unregisteredSender.incrementAndGet();
@@ -255,10 +260,6 @@ public final class VxlanEndpoint implements AutoCloseable {
       otherVni.incrementAndGet();
       return null;
     }
-    long source = 0;
-    for (int i = HEADER_BYTES + 6; i < HEADER_BYTES + 12; i++) source = source << 8 | (buffer.get(i) & 0xFF);
-    RemoteBridge.Receiver receiver = bridge.claimant(source);
-    if (receiver == null) unclaimedSource.incrementAndGet();
-    return receiver;
+    return bridge;
   }
 }
