@@ -2,7 +2,7 @@ package org.vmqsc.agent.log;
 
 import java.io.IOException;
 import java.util.List;
-import java.util.Set;
+import java.util.function.Predicate;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 
@@ -36,8 +36,8 @@ public final class MessageLog {
     return new LoggedMessage(e, p);
   }
 
-  /** Forgets every payload but those of {@code live}: the messages the host rules still keep. */
-  public void retainOnly(Set<Message> live) {
+  /** Forgets every payload but those {@code live} accepts: the messages the host rules still keep. */
+  public void retainOnly(Predicate<Message> live) {
     payloads.retainOnly(live);
   }
 

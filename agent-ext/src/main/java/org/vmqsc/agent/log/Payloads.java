@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
+import java.util.function.Predicate;
 import org.vmqsc.protocol.Message;
 
 /**
@@ -55,14 +55,14 @@ final class Payloads {
     }
 
     /** Keeps only {@code live} messages; returns how many are left. */
-    int retain(Set<Message> live) {
+    int retain(Predicate<Message> live) {
       int left = 0;
       int first = -1;
       int last = -1;
       for (int i = 0; i < end; i++) {
         Kept kept = null;
         for (Kept k = slots[i]; k != null; k = k.next) {
-          if (live.contains(k.message)) {
+          if (live.test(k.message)) {
             kept = new Kept(k.message, k.payload, kept);
             left++;
           }
@@ -121,8 +121,8 @@ final class Payloads {
     return c == null ? null : c.get(m);
   }
 
-  /** Forgets every payload but those of {@code live}. */
-  void retainOnly(Set<Message> live) {
+  /** Forgets every payload but those {@code live} accepts. */
+  void retainOnly(Predicate<Message> live) {
     size = 0;
     for (Iterator<Channel> it = channels.values().iterator(); it.hasNext(); ) {
       int left = it.next().retain(live);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.node.LogWriter.LogWrite;
@@ -475,12 +476,15 @@ public final class HostNode {
     }
   }
 
-  private Set<Message> liveMessages() {
-    Set<Message> live = new HashSet<>();
-    for (int vm : rules.vms()) for (LogEntry e : rules.receiveLog(vm)) live.add(e.message());
-    for (int to = 0; to < config.size(); to++) for (SenderCopy c : rules.copiesTo(to)) live.add(c.message());
-    live.addAll(rules.localInFlight());
-    return live;
+  /**
+   * The messages whose payloads the rules still need: in a receive log, copied by a sender here, or in flight on
+   * this host. The copies are asked of the rules, which find one by its seq, instead of being gathered too.
+   */
+  private Predicate<Message> liveMessages() {
+    Set<Message> logged = new HashSet<>();
+    for (int vm : rules.vms()) for (LogEntry e : rules.receiveLog(vm)) logged.add(e.message());
+    Set<Message> inFlight = rules.localInFlight();
+    return m -> logged.contains(m) || rules.keepsCopy(m) || inFlight.contains(m);
   }
 
   private List<LoggedMessage> readStable(String location) {

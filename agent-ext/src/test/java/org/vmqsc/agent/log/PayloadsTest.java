@@ -46,7 +46,7 @@ public class PayloadsTest {
         } else if (op == 7) {
           Set<Message> live = new HashSet<>();
           for (Message m : reference.keySet()) if (r.nextInt(3) == 0) live.add(m);
-          store.retainOnly(live);
+          store.retainOnly(live::contains);
           reference.keySet().retainAll(live);
         } else if (!seen.isEmpty()) {
           Message m = seen.get(r.nextInt(seen.size()));

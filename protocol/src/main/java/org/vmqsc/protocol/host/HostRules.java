@@ -7,10 +7,8 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.EarlyIndexPolicy;
@@ -48,9 +46,9 @@ import org.vmqsc.protocol.host.HostAction.WriteLogSegment;
 public final class HostRules {
 
   private final GroupConfig config;
-  private final Map<Integer, VmLedger> vms = new TreeMap<>();
+  private final Ledgers vms;
   /** Copies of the cross-host messages sent by this host's VMs: receiver, then sender, then seq. */
-  private final Map<Integer, Map<Integer, TreeMap<Long, SenderCopy>>> copiesTo = new TreeMap<>();
+  private final CopyChannel[][] copiesTo;
   /** The recoveries that discarded part of a VM's execution: messages past them are stale. */
   private final Rollbacks rollbacks = new Rollbacks();
   /** Cross-host deliveries not yet acknowledged to their senders' hosts: sent at the next base boundary. */
@@ -66,6 +64,8 @@ public final class HostRules {
 
   public HostRules(GroupConfig config) {
     this.config = config;
+    this.vms = new Ledgers(config.size());
+    this.copiesTo = new CopyChannel[config.size()][config.size()];
   }
 
   // ---- placement ---------------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ public final class HostRules {
   }
 
   public Collection<Integer> vms() {
-    return Collections.unmodifiableSet(vms.keySet());
+    return vms.keySet();
   }
 
   /** The VM leaves this host (it was restored elsewhere); its log and copies stay until the line passes them. */
@@ -122,8 +122,9 @@ public final class HostRules {
     vms.remove(vm);
     emigrated.add(vm);
     List<SenderCopy> copies = new ArrayList<>();
-    for (Map<Integer, TreeMap<Long, SenderCopy>> bySender : copiesTo.values()) {
-      TreeMap<Long, SenderCopy> own = bySender.remove(vm);
+    for (CopyChannel[] bySender : copiesTo) {
+      CopyChannel own = bySender[vm];
+      bySender[vm] = null;
       if (own != null) copies.addAll(own.values());
     }
     for (Iterator<Message> it = localInFlight.iterator(); it.hasNext(); ) {
@@ -194,10 +195,10 @@ public final class HostRules {
 
   private void keepCopy(SenderCopy c) {
     Message m = c.message();
-    TreeMap<Long, SenderCopy> channel =
-        copiesTo.computeIfAbsent(m.to(), k -> new TreeMap<>()).computeIfAbsent(m.from(), k -> new TreeMap<>());
+    CopyChannel channel = copiesTo[m.to()][m.from()];
+    if (channel == null) channel = copiesTo[m.to()][m.from()] = new CopyChannel();
     SenderCopy known = channel.get(m.seq());
-    if (known == null || (!known.isAcknowledged() && c.isAcknowledged())) channel.put(m.seq(), c);
+    if (known == null || (!known.isAcknowledged() && c.isAcknowledged())) channel.put(c);
   }
 
   private static SenderCopy acknowledged(LogEntry e) {
@@ -292,10 +293,9 @@ public final class HostRules {
    */
   public boolean onAcknowledge(LogEntry e) {
     Message m = e.message();
-    TreeMap<Long, SenderCopy> channel = copiesTo.getOrDefault(m.to(), Map.of()).get(m.from());
-    SenderCopy c = channel == null ? null : channel.get(m.seq());
+    SenderCopy c = copyOf(m);
     if (c == null) return !emigrated.contains(m.from()) || vms.containsKey(m.from());
-    if (c.message().equals(m)) channel.put(m.seq(), acknowledged(e));
+    if (c.message().equals(m)) copiesTo[m.to()][m.from()].put(acknowledged(e));
     return true;
   }
 
@@ -314,7 +314,7 @@ public final class HostRules {
     if (index <= lineIndex) return;
     lineIndex = index;
     vms.values().forEach(this::collect);
-    forEachChannel(channel -> channel.values().removeIf(c -> c.isAcknowledged() && c.receiverIndex() < lineIndex));
+    forEachChannel(channel -> channel.removeIf(c -> c.isAcknowledged() && c.receiverIndex() < lineIndex));
   }
 
   /** A log entry is garbage once both the line and a staged checkpoint of its VM lie after it. */
@@ -364,7 +364,7 @@ public final class HostRules {
   /** The manager announces a rollback of {@code vm}: drop what its discarded execution sent. */
   public void onRollback(int vm, int incarnation, long[] sentToAtLine) {
     rollbacks.add(vm, incarnation, sentToAtLine);
-    forEachChannel(channel -> channel.values().removeIf(c -> rollbacks.isStale(c.message())));
+    forEachChannel(channel -> channel.removeIf(c -> rollbacks.isStale(c.message())));
     localInFlight.removeIf(rollbacks::isStale);
   }
 
@@ -398,12 +398,25 @@ public final class HostRules {
   /** The copies this host keeps of messages to {@code vm}, per channel in seq order. */
   public List<SenderCopy> copiesTo(int vm) {
     List<SenderCopy> out = new ArrayList<>();
-    for (TreeMap<Long, SenderCopy> channel : copiesTo.getOrDefault(vm, Map.of()).values()) out.addAll(channel.values());
+    for (CopyChannel channel : copiesTo[vm]) if (channel != null) out.addAll(channel.values());
     return out;
   }
 
-  private void forEachChannel(java.util.function.Consumer<TreeMap<Long, SenderCopy>> action) {
-    for (Map<Integer, TreeMap<Long, SenderCopy>> bySender : copiesTo.values()) bySender.values().forEach(action);
+  /** Whether this host keeps a copy of {@code m} itself (this execution's, not another of the same seq). */
+  public boolean keepsCopy(Message m) {
+    SenderCopy c = copyOf(m);
+    return c != null && c.message().equals(m);
+  }
+
+  /** The copy kept under {@code m}'s channel and seq, whichever execution of its sender sent it; or null. */
+  private SenderCopy copyOf(Message m) {
+    if (m.to() >= copiesTo.length || m.from() >= copiesTo.length) return null;
+    CopyChannel channel = copiesTo[m.to()][m.from()];
+    return channel == null ? null : channel.get(m.seq());
+  }
+
+  private void forEachChannel(java.util.function.Consumer<CopyChannel> action) {
+    for (CopyChannel[] bySender : copiesTo) for (CopyChannel channel : bySender) if (channel != null) action.accept(channel);
   }
 
   private VmLedger ledger(int vm) {

@@ -4,9 +4,14 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Rule;
@@ -40,10 +45,42 @@ public class RealGuestRecoveryTest {
     RealGuestRun.Outcome o = new RealGuestRun(dir, line -> System.out.println("  " + line), 4000,
         Duration.ofSeconds(8), Duration.ofSeconds(20), 10_000).run();
     GuestVerdict.Result v = o.verdict();
-    assertEquals("the guests' records", List.of(), v.faults());
-    assertTrue("every channel carried messages: " + v, v.channels() == 12 && v.receipts() > 100);
-    assertEquals("disk and memory", List.of(), o.diskFaults());
-    assertTrue("the guests go on counting: " + o.sendsAtRecovery() + " then " + o.sendsAtEnd(), o.countingOn());
-    assertTrue("a recovery rolled VMs back: " + o.recovery(), o.recovery().toString().contains("SUCCEEDED"));
+    try {
+      assertEquals("the guests' records", List.of(), v.faults());
+      assertTrue("every channel carried messages: " + v, v.channels() == 12 && v.receipts() > 100);
+      assertEquals("disk and memory", List.of(), o.diskFaults());
+      assertTrue("the guests go on counting: " + o.sendsAtRecovery() + " then " + o.sendsAtEnd(), o.countingOn());
+      assertTrue("a recovery rolled VMs back: " + o.recovery(), o.recovery().toString().contains("SUCCEEDED"));
+    } catch (AssertionError failed) {
+      Path kept = keep(o.events(), failed.getMessage());
+      throw new AssertionError(failed.getMessage() + " (the run's events: " + kept + ")", failed);
+    }
+  }
+
+  /** Kinds of events there are many of in a run: printed only for the channels a fault names. */
+  private static final Set<String> FREQUENT =
+      Set.of("stable", "line", "guest_snapshot", "checkpoint", "log_segment", "send", "deliver", "replay");
+
+  /**
+   * A failed verdict is rare and hard to reproduce, and the run's folder is temporary: its merged events are copied
+   * under target/ and printed — every rare kind, and the frequent ones of the channels the failure names
+   * ("VM 3 -> VM 0") — so the build's output alone can explain it.
+   */
+  private static Path keep(Path events, String failure) throws java.io.IOException {
+    Path kept = Path.of("target", "failed-real-guest-runs", System.currentTimeMillis() + "-events.jsonl");
+    Files.createDirectories(kept.getParent());
+    Files.copy(events, kept);
+    Set<String> channels = new HashSet<>();
+    Matcher m = Pattern.compile("VM (\\d+) -> VM (\\d+)").matcher(failure);
+    while (m.find()) channels.add("\"from\":" + m.group(1) + ",\"to\":" + m.group(2) + ",");
+    System.out.println("  the run's events, but the frequent kinds of other channels (all in " + kept + "):");
+    Pattern kind = Pattern.compile("\"event\":\"([a-z_]+)\"");
+    try (java.util.stream.Stream<String> lines = Files.lines(events)) {
+      lines.filter(l -> {
+        Matcher k = kind.matcher(l);
+        return !k.find() || !FREQUENT.contains(k.group(1)) || channels.stream().anyMatch(l::contains);
+      }).limit(2000).forEach(l -> System.out.println("    " + l));
+    }
+    return kept.toAbsolutePath();
   }
 }
