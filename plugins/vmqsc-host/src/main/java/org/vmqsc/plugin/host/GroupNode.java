@@ -96,7 +96,8 @@ final class GroupNode implements HostClock, ManagerLink {
     return out;
   }
 
-  private String vmUuid(int vm) {
+  /** The CloudStack uuid of the group's VM {@code vm}. */
+  String vmUuid(int vm) {
     for (Member m : deploy.members()) if (m.number() == vm) return m.vmUuid();
     throw new IllegalArgumentException("group " + deploy.group() + " has no VM " + vm);
   }

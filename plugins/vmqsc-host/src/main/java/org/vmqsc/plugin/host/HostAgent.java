@@ -120,13 +120,28 @@ public final class HostAgent implements AutoCloseable {
   /**
    * Restores a VM here. A checkpoint of it still running finishes first (the driver never captures and restores one
    * guest at once); its result is then dropped, the VM having changed. If it does not finish in time, the order is
-   * refused before anything changed.
+   * refused before anything changed. The wait is not on this agent's lock: the host's other calls (every group's
+   * ticks among them) go on meanwhile; on the lock, a checkpoint of the VM started since is waited for again.
+   * A checkpoint of the VM under way when the order came is of the guest the restore replaces: never reported.
    */
-  public synchronized void restore(RestoreOrder o) {
-    checkpoints.deliverFinished();
-    GroupNode g = deployed(o.group());
-    if (!g.node().hasDone(o.restore())) g.guests().awaitCheckpoints(o.restore().vm());
-    g.node().restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations());
+  public void restore(RestoreOrder o) {
+    String vmUuid;
+    synchronized (this) {
+      checkpoints.deliverFinished();
+      GroupNode g = deployed(o.group());
+      if (g.node().hasDone(o.restore())) return;
+      vmUuid = g.vmUuid(o.restore().vm());
+    }
+    if (!checkpoints.awaitIdle(vmUuid, DriverGuests.RESTORE_WAITS_FOR_CHECKPOINT)) {
+      throw DriverGuests.stillCheckpointing(o.restore().vm(), vmUuid, o.group());
+    }
+    synchronized (this) {
+      // Not handing the nodes what finished meanwhile before the restore: the checkpoint waited for is of the guest
+      // the restore replaces, and its result, delivered with the next call, is dropped as such.
+      GroupNode g = deployed(o.group());
+      if (!g.node().hasDone(o.restore())) g.guests().awaitCheckpoints(o.restore().vm());
+      g.node().restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations());
+    }
   }
 
   public synchronized void rollback(RollbackOrder o) {

@@ -103,6 +103,10 @@ public class VmqscCheckpointThreadsTest extends KvmHostsInOneJvm {
     restoring.start();
     awaitParked(restoring);
     assertTrue("the restore waits for the capture", restoring.isAlive());
+    // It waits off the host agent's lock: the host's ticks are answered meanwhile.
+    CompletableFuture<Reports> tickMeanwhile = CompletableFuture.supplyAsync(() -> tick(a));
+    assertEquals(GROUP, tickMeanwhile.get(20, TimeUnit.SECONDS).group());
+    assertTrue("the restore still waits for the capture", restoring.isAlive());
     held.release();
     restoring.join(TimeUnit.SECONDS.toMillis(30));
     assertFalse(restoring.isAlive());
