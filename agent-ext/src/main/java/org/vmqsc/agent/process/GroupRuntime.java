@@ -210,18 +210,25 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     release();
   }
 
+  /** Its machine starts off the loop; the node starts the VM once the guest is in place (see RealGuests#boot). */
   private void bootReal(int vm) {
-    if (real.running(vm) || node.runs(vm)) return;
+    if (real.running(vm) || real.booting(vm) || node.runs(vm)) return;
     try {
-      real.boot(vm, vmUuid(vm));
+      real.boot(vm, vmUuid(vm), () -> startReal(vm), e -> bootFailed(vm, e));
     } catch (IOException | RuntimeException e) {
-      events.emit("vm_boot_failed", "vm", vm, "host", hostUuid, "error", e.getMessage());
-      return;
+      bootFailed(vm, e);
     }
+  }
+
+  private void startReal(int vm) {
     events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", 0, "reason", "boot");
     node.start(vm);
     real.booted(vm);
     release();
+  }
+
+  private void bootFailed(int vm, Exception e) {
+    events.emit("vm_boot_failed", "vm", vm, "host", hostUuid, "error", e.getMessage());
   }
 
   /**

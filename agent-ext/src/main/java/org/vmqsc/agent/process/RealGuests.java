@@ -27,7 +27,7 @@ import org.vmqsc.protocol.BoundaryRecord;
 /**
  * The real guests of one group on one agent: whole machines ({@link GuestMachines}, QEMU under libvirt) whose NICs
  * are this agent's {@link GuestNics}. {@link GroupRuntime} hands them to this class wherever real guests differ from
- * simulated ones; everything here runs on the agent's loop thread, but for the snapshots.
+ * simulated ones; everything here runs on the agent's loop thread, but for the snapshots and the machines' starts.
  *
  * <p><b>The instant of a checkpoint.</b> A checkpoint's index must split the guest's frames exactly: every frame
  * sent before the snapshot carries the old index, every frame after it the new one. A frame stamped one period late
@@ -149,8 +149,28 @@ final class RealGuests implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /** Machines are started here one at a time, off the loop (see {@link #boot}). */
+  private final ExecutorService boots = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "vmqsc-guest-boot");
+    t.setDaemon(true);
+    return t;
+  });
+  /** A machine the boot thread is starting, and whether its boot has been called off since. */
+  private static final class Boot {
+    final String name;
+    boolean calledOff;
+
+    Boot(String name) {
+      this.name = name;
+    }
+  }
+
+  /** VMs whose machine the boot thread is starting. */
+  private final Map<Integer, Boot> booting = new HashMap<>();
   private final int groupSize;
   private boolean blocked;
+  /** Set by {@link #close}; read by the boot thread, which then destroys what it started. */
+  private volatile boolean closed;
 
   /**
    * @param onLoop  runs a task on the loop thread (skipped once the group is closed)
@@ -199,20 +219,60 @@ final class RealGuests implements AutoCloseable {
 
   /**
    * Starts VM {@code vm}'s guest here, paused: its first checkpoint (the node's start) is of the machine as it
-   * boots, and it runs once that checkpoint has started.
+   * boots, and it runs once that checkpoint has started. The machine starts on the boot thread, not the loop:
+   * libvirt can take seconds to start one on a busy host, and the loop carries every other guest's frames and
+   * boundaries meanwhile (frames for this VM wait: it is placed here and does not run yet). On the loop again,
+   * {@code started} runs once the guest is in place, or {@code failed} with why it is not; neither runs when the
+   * boot was called off ({@link #stop}, {@link #close}) — the machine is destroyed then.
    */
-  void boot(int vm, String vmUuid) throws IOException {
-    Guest g = new Guest(vm, name(vmUuid));
+  void boot(int vm, String vmUuid, Runnable started, Consumer<Exception> failed) throws IOException {
+    String name = name(vmUuid);
     InetSocketAddress relayEnd = nics.attach(vm);
-    try {
-      nics.connect(vm, machines.start(g.name, vm, groupSize, relayEnd));
-    } catch (IOException | RuntimeException e) {
+    booting.put(vm, new Boot(name));
+    boots.execute(() -> {
+      InetSocketAddress guestEnd = null;
+      Exception error = null;
+      try {
+        guestEnd = machines.start(name, vm, groupSize, relayEnd);
+      } catch (IOException | RuntimeException e) {
+        error = e;
+      }
+      if (closed) { // the loop runs nothing of this group any more: nobody else would destroy the machine
+        if (error == null) machines.destroy(name);
+        return;
+      }
+      InetSocketAddress end = guestEnd;
+      Exception why = error;
+      onLoop.accept(() -> machineStarted(vm, name, end, why, started, failed));
+    });
+  }
+
+  /** On the loop: the boot thread is done with VM {@code vm}'s machine. */
+  private void machineStarted(int vm, String name, InetSocketAddress guestEnd, Exception error, Runnable started,
+                              Consumer<Exception> failed) {
+    Boot boot = booting.remove(vm);
+    if (error != null) {
       nics.detach(vm);
-      throw e;
+      if (boot != null && !boot.calledOff) failed.accept(error);
+      return;
     }
+    if (boot == null || boot.calledOff) {
+      nics.detach(vm);
+      machines.destroy(name);
+      return;
+    }
+    nics.connect(vm, guestEnd);
+    Guest g = new Guest(vm, name);
     g.holds.add(Hold.CUT); // started paused: its first checkpoint is of this instant
     if (blocked) g.holds.add(Hold.BLOCKED);
     guests.put(vm, g);
+    started.run();
+  }
+
+  /** Whether VM {@code vm}'s machine is being started here (see {@link #boot}). */
+  boolean booting(int vm) {
+    Boot boot = booting.get(vm);
+    return boot != null && !boot.calledOff;
   }
 
   /** Node's start of {@code vm} is done: the boot's hold goes (its checkpoint, if it started, holds it on). */
@@ -223,6 +283,8 @@ final class RealGuests implements AutoCloseable {
 
   /** The guest goes (evicted, the group left this host, the host was fenced). */
   void stop(int vm, String reason) {
+    Boot boot = booting.get(vm);
+    if (boot != null) boot.calledOff = true; // its machine goes as soon as it has started
     Guest g = guests.remove(vm);
     if (g == null) return;
     nics.detach(vm);
@@ -507,7 +569,22 @@ final class RealGuests implements AutoCloseable {
   }
 
   @Override public void close() {
+    closed = true;
     for (int vm : List.copyOf(guests.keySet())) stop(vm, "closed");
+    // A machine being started is destroyed by the boot thread itself once it has started; waited for, so none
+    // outlives the group.
+    boots.shutdown();
+    try {
+      if (!boots.awaitTermination(2, java.util.concurrent.TimeUnit.MINUTES)) {
+        events.emit("agent_error", "host", hostUuid, "error", "a guest's start did not end within 2 minutes of the "
+            + "group's close: its machine may be left running");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    // Started before the close, their hand-over to the loop will not run: destroyed here.
+    for (Boot boot : booting.values()) machines.destroy(boot.name);
+    booting.clear();
     snapshots.shutdownNow();
     nics.close();
   }

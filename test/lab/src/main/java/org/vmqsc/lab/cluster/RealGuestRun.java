@@ -62,9 +62,9 @@ public final class RealGuestRun {
   }
 
   /**
-   * @param leaseMs the agents' lease: an agent that cannot renew it in time is taken for failed. An agent boots its
-   *                guests on its one loop thread, and on a busy machine a software-emulated guest's start through
-   *                libvirt can hold that thread for seconds (6.5 s seen at a load average of 7 on 2 cores)
+   * @param leaseMs the agents' lease: an agent that cannot renew it in time is taken for failed. On a busy machine
+   *                the agents compete with four software-emulated guests for the cores (a guest's start through
+   *                libvirt took 6.5 s at a load average of 7 on 2 cores; starts now run off the agent's loop)
    */
   public RealGuestRun(Path dir, Consumer<String> say, long t0Ms, Duration before, Duration after, long leaseMs) {
     this.dir = dir;

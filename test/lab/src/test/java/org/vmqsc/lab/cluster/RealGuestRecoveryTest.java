@@ -41,7 +41,7 @@ public class RealGuestRecoveryTest {
   @Test public void theGuestsOfAKilledAgentAreRestoredAndTheirOwnRecordsShowNoOrphanNoLossNoDuplicate()
       throws Exception {
     Path dir = tmp.newFolder("real").toPath();
-    // A 10 s lease: a busy CI machine can hold an agent's loop for seconds while it boots its guests (see RealGuestRun).
+    // A 10 s lease: on a busy CI machine the agents compete with the guests for the cores (see RealGuestRun).
     RealGuestRun.Outcome o = new RealGuestRun(dir, line -> System.out.println("  " + line), 4000,
         Duration.ofSeconds(8), Duration.ofSeconds(20), 10_000).run();
     GuestVerdict.Result v = o.verdict();
