@@ -17,12 +17,19 @@ import java.util.TreeSet;
  * physical interface, so its frames never leave the host), whose bridge ({@code xapiN} in dom0) the host's relay
  * serves. The relay, not the physical network, carries the frames between hosts, stamped and logged as VM_QSC
  * requires. This class makes sure each VM has that VIF and names the bridge; it refuses a network with a physical
- * interface, whose frames would bypass the relay.
+ * interface, whose frames would bypass the relay, and one whose MTU leaves no room for the relay's VXLAN header.
  */
 public final class RelayNetwork {
 
   /** The VIF's mark in its {@code other_config}, so an admin can tell it from CloudStack's own VIFs. */
   static final String MARK = "vmqsc-relay";
+
+  /**
+   * The largest MTU of the relay network: a guest's frame crosses to the management server's relay inside VXLAN
+   * ({@code vmqsc-relay-port.sh}), 50 bytes of outer headers, over a path taken to carry 1500 bytes. A longer frame
+   * would be dropped by dom0's bridge without a word, so a larger network MTU is refused rather than used.
+   */
+  static final long MAX_MTU = 1500 - 50;
 
   /** Where a VM's relay VIF is: its device number in the guest, and the dom0 bridge the relay listens on. */
   public record Attachment(String vifDevice, String bridge, boolean created) {}
@@ -43,6 +50,13 @@ public final class RelayNetwork {
   public Attachment attach(String vmName) throws IOException {
     VM vm = XapiVms.byName(xapi, vmName);
     Network network = network();
+    long mtu = xapi.call("the MTU of network " + networkName, network::getMTU);
+    if (mtu > MAX_MTU) {
+      String uuid = xapi.call("the uuid of network " + networkName, network::getUuid);
+      throw new IOException("network " + networkName + " has MTU " + mtu + ": its guests' frames would not fit, with "
+          + "VXLAN's 50 bytes, in the 1500 bytes to the relay; set it to " + MAX_MTU + ": xe network-param-set uuid="
+          + uuid + " MTU=" + MAX_MTU + " (and the guests' NICs to " + MAX_MTU + ")");
+    }
     String bridge = xapi.call("the bridge of network " + networkName, network::getBridge);
     for (VIF vif : xapi.call("the VIFs of " + vmName, vm::getVIFs)) {
       if (xapi.call("the network of a VIF of " + vmName, vif::getNetwork).equals(network)) {
@@ -59,7 +73,7 @@ public final class RelayNetwork {
     record.network = network;
     record.device = device;
     record.MAC = "";  // XAPI makes one up
-    record.MTU = 1500L;
+    record.MTU = mtu;  // the network's, checked above to leave room for VXLAN
     record.statusCode = 0L;
     record.otherConfig = new HashMap<>(Map.of(MARK, "true"));
     record.qosAlgorithmType = "";

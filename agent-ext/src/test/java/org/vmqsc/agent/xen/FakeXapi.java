@@ -66,7 +66,7 @@ final class FakeXapi implements AutoCloseable {
 
   record Vbd(String ref, String type, String vdi) {}
 
-  record Net(String ref, String name, String bridge, List<String> pifs) {}
+  record Net(String ref, String uuid, String name, String bridge, List<String> pifs, long mtu) {}
 
   record Vif(String ref, String vm, String network, String device, Map<String, Object> record) {}
 
@@ -146,9 +146,18 @@ final class FakeXapi implements AutoCloseable {
     return vm;
   }
 
-  /** A network; {@code withPif} gives it a physical interface (frames leave the host). */
+  /**
+   * A network; {@code withPif} gives it a physical interface (frames leave the host). Its MTU is 1450, what the relay
+   * network is given so that its frames fit in VXLAN on a 1500-byte link.
+   */
   synchronized Net addNetwork(String name, String bridge, boolean withPif) {
-    Net net = new Net(ref("network"), name, bridge, withPif ? List.of(ref("PIF")) : List.of());
+    return addNetwork(name, bridge, withPif, 1450);
+  }
+
+  synchronized Net addNetwork(String name, String bridge, boolean withPif, long mtu) {
+    String ref = ref("network");
+    Net net = new Net(ref, ref.replace("OpaqueRef:", "uuid-"), name, bridge,
+        withPif ? List.of(ref("PIF")) : List.of(), mtu);
     networks.put(net.ref(), net);
     return net;
   }
@@ -342,6 +351,10 @@ final class FakeXapi implements AutoCloseable {
         return new ArrayList<Object>(net(p.get(1)).pifs());
       case "network.get_bridge":
         return net(p.get(1)).bridge();
+      case "network.get_MTU":
+        return net(p.get(1)).mtu();
+      case "network.get_uuid":
+        return net(p.get(1)).uuid();
       case "VM.get_VIFs": {
         Vm vm = vm(p.get(1));
         return new ArrayList<Object>(vifsOf(vm).stream().map(Vif::ref).toList());

@@ -1,5 +1,6 @@
 package org.vmqsc.plugin.packaging;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -118,6 +119,17 @@ public class PackagedJarsTest {
     // The management server has the XAPI binding and Apache XML-RPC from CloudStack's Xen plugin.
     assertNoneOf("vmqsc-xen", List.of("org/vmqsc/plugin/command/", "org/vmqsc/server/", "org/hibernate/",
         "com/xensource/", "org/apache/xmlrpc/", "org/apache/ws/"));
+  }
+
+  /** Each Xen host's dom0 needs the relay port's script; an admin finds it beside the Xen jar, ready to run. */
+  @Test
+  public void theDom0ScriptIsBesideTheXenJar() throws IOException {
+    Path shipped = jar("vmqsc-xen").resolveSibling("vmqsc-relay-port.sh");
+    assertTrue(shipped + " is missing", Files.isRegularFile(shipped));
+    assertTrue(shipped + " is not executable", Files.isExecutable(shipped));
+    assertArrayEquals(shipped + " differs from the repository's",
+        Files.readAllBytes(dir.resolve("vmqsc-xen").resolve("dom0").resolve("vmqsc-relay-port.sh")),
+        Files.readAllBytes(shipped));
   }
 
   @Test
