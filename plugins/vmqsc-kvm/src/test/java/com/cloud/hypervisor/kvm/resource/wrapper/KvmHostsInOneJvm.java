@@ -40,6 +40,7 @@ import org.vmqsc.plugin.command.CheckpointTickCommand;
 import org.vmqsc.plugin.command.DeployGroupCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.command.VmqscCommand;
+import org.vmqsc.plugin.host.CloudStackDispatcher;
 import org.vmqsc.plugin.host.HostAgent;
 import org.vmqsc.plugin.kvm.HostAgents;
 import org.vmqsc.protocol.GroupConfig;
@@ -98,6 +99,12 @@ abstract class KvmHostsInOneJvm {
     <C extends VmqscCommand> VmqscAnswer run(CommandWrapper<C, Answer, LibvirtComputingResource> wrapper, C command) {
       HostAgents.install(agent);
       return (VmqscAnswer) wrapper.execute(command, resource);
+    }
+
+    /** {@code command} through CloudStack's own dispatcher (see {@link CloudStackDispatcher}), as the agent runs it. */
+    VmqscAnswer dispatch(Object dispatcher, VmqscCommand command) throws ReflectiveOperationException {
+      HostAgents.install(agent);
+      return (VmqscAnswer) CloudStackDispatcher.execute(dispatcher, command, resource);
     }
   }
 

@@ -51,6 +51,7 @@ import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.command.VmqscCommand;
+import org.vmqsc.plugin.host.CloudStackDispatcher;
 import org.vmqsc.plugin.host.HostAgent;
 import org.vmqsc.plugin.xen.XenHostAgents;
 import org.vmqsc.protocol.BoundaryRecord;
@@ -132,16 +133,17 @@ public class VmqscXenWrappersTest {
     XenHostAgents.install(null);
   }
 
+  private static final List<Class<?>> WRAPPERS = List.of(VmqscDeployGroupCommandWrapper.class,
+      VmqscCheckpointTickCommandWrapper.class, VmqscSnapshotHostCommandWrapper.class,
+      VmqscFetchPayloadsCommandWrapper.class, VmqscRestoreVmCommandWrapper.class, VmqscRollbackVmCommandWrapper.class,
+      VmqscReplayMessagesCommandWrapper.class, VmqscRecoveryLineCommandWrapper.class,
+      VmqscPlacementCommandWrapper.class, VmqscFenceHostCommandWrapper.class, VmqscFreezeGroupCommandWrapper.class,
+      VmqscThawGroupCommandWrapper.class, VmqscEvictVmCommandWrapper.class, VmqscEmigrateVmCommandWrapper.class,
+      VmqscImmigrateVmCommandWrapper.class);
+
   @Test
   public void everyWrapperIsWhereCloudStacksXenResourceLooksAndHandlesItsCommand() throws Exception {
-    List<Class<?>> wrappers = List.of(VmqscDeployGroupCommandWrapper.class, VmqscCheckpointTickCommandWrapper.class,
-        VmqscSnapshotHostCommandWrapper.class, VmqscFetchPayloadsCommandWrapper.class,
-        VmqscRestoreVmCommandWrapper.class, VmqscRollbackVmCommandWrapper.class,
-        VmqscReplayMessagesCommandWrapper.class, VmqscRecoveryLineCommandWrapper.class,
-        VmqscPlacementCommandWrapper.class, VmqscFenceHostCommandWrapper.class, VmqscFreezeGroupCommandWrapper.class,
-        VmqscThawGroupCommandWrapper.class, VmqscEvictVmCommandWrapper.class, VmqscEmigrateVmCommandWrapper.class,
-        VmqscImmigrateVmCommandWrapper.class);
-    for (Class<?> w : wrappers) {
+    for (Class<?> w : WRAPPERS) {
       assertEquals("com.cloud.hypervisor.xenserver.resource.wrapper.xenbase", w.getPackageName());
       assertTrue(CommandWrapper.class.isAssignableFrom(w));
       ResourceWrapper handles = w.getAnnotation(ResourceWrapper.class);
@@ -151,6 +153,30 @@ public class VmqscXenWrappersTest {
           .getParameterTypes()[1]);
       w.getDeclaredConstructor().newInstance(); // CloudStack instantiates them without arguments
     }
+  }
+
+  /**
+   * CloudStack's own dispatcher for its Xen resources ({@code CitrixRequestWrapper}, which finds wrappers by scanning
+   * their package when it loads) hands every vmqsc command to vmqsc's wrapper, and a tick through it reaches the
+   * host's node. That class is in CloudStack's jars only: the test runs under {@code -Pcloudstack} and skips, saying
+   * why, against the declarations.
+   */
+  @Test
+  public void cloudStacksOwnXenDispatcherHandsEveryCommandToItsWrapper() throws Exception {
+    Object dispatcher = CloudStackDispatcher.instance(
+        "com.cloud.hypervisor.xenserver.resource.wrapper.xenbase.CitrixRequestWrapper");
+    Map<Class<?>, Object> found = CloudStackDispatcher.wrappersFor(dispatcher, CitrixResourceBase.class);
+    for (Class<?> w : WRAPPERS) {
+      Class<?> command = w.getAnnotation(ResourceWrapper.class).handles();
+      assertNotNull(command.getSimpleName() + " has no wrapper in CloudStack's dispatcher", found.get(command));
+      assertEquals(w, found.get(command).getClass());
+    }
+    a.driver.start(VM0, 64, 0.75, 1);
+    assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0))).getResult());
+    VmqscAnswer tick = (VmqscAnswer) CloudStackDispatcher.execute(dispatcher,
+        new CheckpointTickCommand(GROUP, json(new GroupRef(GROUP))), a.resource);
+    assertTrue(tick.getDetails(), tick.getResult());
+    assertEquals("host a's node answered", "host-a", Wire.GSON.fromJson(tick.getBody(), Reports.class).hostUuid());
   }
 
   @Test
