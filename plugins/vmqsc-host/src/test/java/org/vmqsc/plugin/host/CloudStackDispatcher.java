@@ -1,10 +1,15 @@
 package org.vmqsc.plugin.host;
 
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+
 import com.cloud.agent.api.Command;
+import com.cloud.resource.ResourceWrapper;
 import com.cloud.resource.ServerResource;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.Assume;
 
@@ -38,6 +43,21 @@ public final class CloudStackDispatcher {
     Map<Class<?>, Object> out = new HashMap<>();
     if (commands != null) commands.forEach((command, wrapper) -> out.put((Class<?>) command, wrapper));
     return out;
+  }
+
+  /**
+   * Checks that the dispatcher found each of {@code wrappers} for resources of {@code resourceClass}, under the
+   * command its {@code @ResourceWrapper} names.
+   */
+  public static void assertFinds(Object dispatcher, Class<?> resourceClass, List<Class<?>> wrappers)
+      throws ReflectiveOperationException {
+    Map<Class<?>, Object> found = wrappersFor(dispatcher, resourceClass);
+    for (Class<?> w : wrappers) {
+      Class<?> command = w.getAnnotation(ResourceWrapper.class).handles();
+      assertNotNull(command.getSimpleName() + " has no wrapper in " + dispatcher.getClass().getSimpleName(),
+          found.get(command));
+      assertEquals(w, found.get(command).getClass());
+    }
   }
 
   /** What the dispatcher answers to {@code command} for {@code resource}, as CloudStack calls it. */

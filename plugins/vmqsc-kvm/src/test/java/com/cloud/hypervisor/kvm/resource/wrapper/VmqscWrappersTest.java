@@ -12,7 +12,6 @@ import com.cloud.resource.ResourceWrapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.Test;
 import org.vmqsc.agent.wire.Wire;
@@ -28,6 +27,7 @@ import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.host.CloudStackDispatcher;
+import org.vmqsc.plugin.host.PluginCommands;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.VmRestore;
@@ -39,13 +39,7 @@ import org.vmqsc.protocol.recovery.VmRestore;
  */
 public class VmqscWrappersTest extends KvmHostsInOneJvm {
 
-  private static final List<Class<?>> WRAPPERS = List.of(VmqscDeployGroupCommandWrapper.class,
-      VmqscCheckpointTickCommandWrapper.class, VmqscSnapshotHostCommandWrapper.class,
-      VmqscFetchPayloadsCommandWrapper.class, VmqscRestoreVmCommandWrapper.class, VmqscRollbackVmCommandWrapper.class,
-      VmqscReplayMessagesCommandWrapper.class, VmqscRecoveryLineCommandWrapper.class,
-      VmqscPlacementCommandWrapper.class, VmqscFenceHostCommandWrapper.class, VmqscFreezeGroupCommandWrapper.class,
-      VmqscThawGroupCommandWrapper.class, VmqscEvictVmCommandWrapper.class, VmqscEmigrateVmCommandWrapper.class,
-      VmqscImmigrateVmCommandWrapper.class);
+  private static final List<Class<?>> WRAPPERS = PluginCommands.wrappersIn("com.cloud.hypervisor.kvm.resource.wrapper");
 
   /**
    * CloudStack's own dispatcher on the agent ({@code LibvirtRequestWrapper}, which finds wrappers by scanning this
@@ -56,12 +50,7 @@ public class VmqscWrappersTest extends KvmHostsInOneJvm {
   @Test
   public void cloudStacksOwnAgentDispatcherHandsEveryCommandToItsWrapper() throws Exception {
     Object dispatcher = CloudStackDispatcher.instance("com.cloud.hypervisor.kvm.resource.wrapper.LibvirtRequestWrapper");
-    Map<Class<?>, Object> found = CloudStackDispatcher.wrappersFor(dispatcher, LibvirtComputingResource.class);
-    for (Class<?> w : WRAPPERS) {
-      Class<?> command = w.getAnnotation(ResourceWrapper.class).handles();
-      assertNotNull(command.getSimpleName() + " has no wrapper in CloudStack's dispatcher", found.get(command));
-      assertEquals(w, found.get(command).getClass());
-    }
+    CloudStackDispatcher.assertFinds(dispatcher, LibvirtComputingResource.class, WRAPPERS);
     a.driver.start(VM0, 64, 0.75, 1);
     assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0))).getResult());
     VmqscAnswer tick = a.dispatch(dispatcher, new CheckpointTickCommand(GROUP, json(new GroupRef(GROUP))));

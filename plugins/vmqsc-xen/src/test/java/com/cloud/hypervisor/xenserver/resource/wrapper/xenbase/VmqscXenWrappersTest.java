@@ -52,6 +52,7 @@ import org.vmqsc.plugin.command.SnapshotHostCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.command.VmqscCommand;
 import org.vmqsc.plugin.host.CloudStackDispatcher;
+import org.vmqsc.plugin.host.PluginCommands;
 import org.vmqsc.plugin.host.HostAgent;
 import org.vmqsc.plugin.xen.XenHostAgents;
 import org.vmqsc.protocol.BoundaryRecord;
@@ -133,13 +134,7 @@ public class VmqscXenWrappersTest {
     XenHostAgents.install(null);
   }
 
-  private static final List<Class<?>> WRAPPERS = List.of(VmqscDeployGroupCommandWrapper.class,
-      VmqscCheckpointTickCommandWrapper.class, VmqscSnapshotHostCommandWrapper.class,
-      VmqscFetchPayloadsCommandWrapper.class, VmqscRestoreVmCommandWrapper.class, VmqscRollbackVmCommandWrapper.class,
-      VmqscReplayMessagesCommandWrapper.class, VmqscRecoveryLineCommandWrapper.class,
-      VmqscPlacementCommandWrapper.class, VmqscFenceHostCommandWrapper.class, VmqscFreezeGroupCommandWrapper.class,
-      VmqscThawGroupCommandWrapper.class, VmqscEvictVmCommandWrapper.class, VmqscEmigrateVmCommandWrapper.class,
-      VmqscImmigrateVmCommandWrapper.class);
+  private static final List<Class<?>> WRAPPERS = PluginCommands.wrappersIn("com.cloud.hypervisor.xenserver.resource.wrapper.xenbase");
 
   @Test
   public void everyWrapperIsWhereCloudStacksXenResourceLooksAndHandlesItsCommand() throws Exception {
@@ -165,12 +160,7 @@ public class VmqscXenWrappersTest {
   public void cloudStacksOwnXenDispatcherHandsEveryCommandToItsWrapper() throws Exception {
     Object dispatcher = CloudStackDispatcher.instance(
         "com.cloud.hypervisor.xenserver.resource.wrapper.xenbase.CitrixRequestWrapper");
-    Map<Class<?>, Object> found = CloudStackDispatcher.wrappersFor(dispatcher, CitrixResourceBase.class);
-    for (Class<?> w : WRAPPERS) {
-      Class<?> command = w.getAnnotation(ResourceWrapper.class).handles();
-      assertNotNull(command.getSimpleName() + " has no wrapper in CloudStack's dispatcher", found.get(command));
-      assertEquals(w, found.get(command).getClass());
-    }
+    CloudStackDispatcher.assertFinds(dispatcher, CitrixResourceBase.class, WRAPPERS);
     a.driver.start(VM0, 64, 0.75, 1);
     assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0))).getResult());
     VmqscAnswer tick = (VmqscAnswer) CloudStackDispatcher.execute(dispatcher,
