@@ -6,34 +6,18 @@ import static org.mockito.Mockito.mock;
 import com.cloud.agent.api.Answer;
 import com.cloud.hypervisor.kvm.resource.LibvirtComputingResource;
 import com.cloud.resource.CommandWrapper;
-import java.io.File;
 import java.io.IOException;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.rules.TemporaryFolder;
-import org.vmqsc.agent.CheckpointAgent;
-import org.vmqsc.agent.engine.CheckpointEngine;
-import org.vmqsc.agent.engine.FixedChunker;
-import org.vmqsc.agent.flush.BandwidthBudget;
-import org.vmqsc.agent.flush.LazyFlusher;
-import org.vmqsc.agent.log.DirectoryMessageStore;
 import org.vmqsc.agent.sim.SimulatorDriver;
-import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.wire.Wire;
-import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
-import org.vmqsc.agent.wire.WireMessages.GuestProfile;
-import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Report;
 import org.vmqsc.agent.wire.WireMessages.Reports;
 import org.vmqsc.plugin.command.CheckpointTickCommand;
@@ -42,9 +26,10 @@ import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.command.VmqscCommand;
 import org.vmqsc.plugin.host.CloudStackDispatcher;
 import org.vmqsc.plugin.host.HostAgent;
+import org.vmqsc.plugin.host.TestClock;
+import org.vmqsc.plugin.host.TestHost;
+import org.vmqsc.plugin.host.TwoVmGroup;
 import org.vmqsc.plugin.kvm.HostAgents;
-import org.vmqsc.protocol.GroupConfig;
-import org.vmqsc.protocol.VmClass;
 
 /**
  * Two KVM hosts' agents in one JVM, their wrappers run as CloudStack's agent runs them (a command in, an answer
@@ -54,46 +39,27 @@ import org.vmqsc.protocol.VmClass;
  */
 abstract class KvmHostsInOneJvm {
 
-  static final String GROUP = "6f1c2a4e-0000-4000-8000-0000000000a1";
-  static final String VM0 = "6f1c2a4e-0000-4000-8000-000000000000";
-  static final String VM1 = "6f1c2a4e-0000-4000-8000-000000000001";
+  static final String GROUP = TwoVmGroup.GROUP;
+  static final String VM0 = TwoVmGroup.VM0;
+  static final String VM1 = TwoVmGroup.VM1;
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
-  final AtomicLong now = new AtomicLong(1_800_000_000_000L);
-  private final Clock clock = new Clock() {
-    @Override public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override public Instant instant() {
-      return Instant.ofEpochMilli(now.get());
-    }
-  };
+  final TestClock clock = new TestClock(1_800_000_000_000L);
   private final LibvirtComputingResource resource = mock(LibvirtComputingResource.class);
   Host a;
   Host b;
 
-  /** One KVM host: its simulated guests, staging store, flusher and agent. */
+  /** One KVM host: its simulated guests behind a fault injector, and what vmqsc-host's {@link TestHost} runs. */
   final class Host {
     final SimulatorDriver driver = new SimulatorDriver();
     final HeldOrFailingDriver faults = new HeldOrFailingDriver(driver);
-    final LazyFlusher flusher;
+    final TestHost host;
     final HostAgent agent;
 
     Host(String name) throws IOException {
-      File stable = new File(tmp.getRoot(), "stable");
-      DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder(name, "staging").toPath());
-      DirectoryStore shared = DirectoryStore.openShared("stable", stable.toPath().resolve("checkpoints"));
-      flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 50).start();
-      CheckpointAgent checkpoints = new CheckpointAgent(faults, new CheckpointEngine(staging, new FixedChunker(1)),
-          shared, flusher, tmp.newFolder(name, "scratch").toPath());
-      agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.toPath().resolve("logs")), clock,
-          2);
+      host = new TestHost(tmp.getRoot().toPath(), name, clock, faults, 2);
+      agent = host.agent;
     }
 
     <C extends VmqscCommand> VmqscAnswer run(CommandWrapper<C, Answer, LibvirtComputingResource> wrapper, C command) {
@@ -116,10 +82,8 @@ abstract class KvmHostsInOneJvm {
 
   @After
   public void tearDownHosts() throws InterruptedException {
-    a.agent.close();
-    b.agent.close();
-    a.flusher.close();
-    b.flusher.close();
+    a.host.close();
+    b.host.close();
     HostAgents.install(null);
   }
 
@@ -171,14 +135,10 @@ abstract class KvmHostsInOneJvm {
   }
 
   DeployGroupCommand deploy(String group, String host, List<Integer> boot) {
-    GroupConfig config = new GroupConfig(1000, List.of(VmClass.SI, VmClass.SI));
-    List<Member> members = List.of(new Member(0, VM0, "host-a", "10.0.0.1:4790"),
-        new Member(1, VM1, "host-a", "10.0.0.1:4790"));
-    Deploy d = new Deploy(group, config, now.get(), members, new GuestProfile(0, 0, 0, 0), boot);
-    return new DeployGroupCommand(group, host, json(d));
+    return TwoVmGroup.deploy(group, host, boot, clock.millis());
   }
 
   static String json(Object o) {
-    return Wire.GSON.toJson(o);
+    return TwoVmGroup.json(o);
   }
 }

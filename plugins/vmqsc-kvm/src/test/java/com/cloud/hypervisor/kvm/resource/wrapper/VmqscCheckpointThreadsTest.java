@@ -35,12 +35,12 @@ public class VmqscCheckpointThreadsTest extends KvmHostsInOneJvm {
     bootBothOnA();
     tickUntilStable(a, 0, 2);
     HeldOrFailingDriver.Hold held = a.faults.holdNextCheckpoint(VM0);
-    now.addAndGet(1000); // boundary 1: both VMs' checkpoints start
+    clock.advance(1000); // boundary 1: both VMs' checkpoints start
     tickAnswering(a);
     held.awaitEntered();
     // VM 1's checkpoint does not wait for VM 0's: it is stable while VM 0's is still in its capture.
     List<Report> whileHeld = tickUntil(a, seen -> hasReport(seen, 1, 0, 1, true), "VM 1 stable at 1");
-    now.addAndGet(1000); // boundary 2: VM 0's next checkpoint waits behind the one held
+    clock.advance(1000); // boundary 2: VM 0's next checkpoint waits behind the one held
     whileHeld.addAll(tickAnswering(a).batch());
     whileHeld.addAll(tickUntil(a, seen -> hasReport(seen, 1, 0, 2, true), "VM 1 stable at 2"));
     assertFalse("nothing of VM 0 while its capture is held: " + whileHeld,
@@ -61,7 +61,7 @@ public class VmqscCheckpointThreadsTest extends KvmHostsInOneJvm {
     bootBothOnA();
     tickUntilStable(a, 0, 2);
     a.faults.failCheckpoints(VM0, "no space left on device");
-    now.addAndGet(1000);
+    clock.advance(1000);
     List<Report> seen = new ArrayList<>(tickAnswering(a).batch());
     seen.addAll(tickUntil(a, s -> a.agent.failedCheckpoints() == 1 && hasReport(s, 1, 0, 1, true),
         "VM 0's checkpoint at 1 failed, VM 1's stable"));
@@ -72,7 +72,7 @@ public class VmqscCheckpointThreadsTest extends KvmHostsInOneJvm {
     assertEquals(1, a.agent.failedCheckpoints());
 
     a.faults.failCheckpoints(VM0, null); // the disk has room again: the next boundary's checkpoint is taken
-    now.addAndGet(1000);
+    clock.advance(1000);
     tickUntilStable(a, 2, 2);
     assertEquals(1, a.agent.failedCheckpoints());
   }
@@ -85,13 +85,13 @@ public class VmqscCheckpointThreadsTest extends KvmHostsInOneJvm {
   @Test
   public void aRestoreWaitsForItsVmsCheckpointInFlightWhoseResultIsNeverReported() throws Exception {
     bootBothOnA();
-    now.addAndGet(1000);
+    clock.advance(1000);
     BoundaryRecord vm0AtOne = tickUntilStable(a, 1, 2).stream().map(Report::boundary)
         .filter(r -> r != null && r.vm() == 0 && r.index() == 1).findFirst().orElseThrow();
     byte[] memoryAtOne = a.driver.guest(VM0).memoryForTest();
     a.driver.guest(VM0).rewrite(0, 8);
     HeldOrFailingDriver.Hold held = a.faults.holdNextCheckpoint(VM0);
-    now.addAndGet(1000); // boundary 2: VM 0's checkpoint (incarnation 0) is held in its capture
+    clock.advance(1000); // boundary 2: VM 0's checkpoint (incarnation 0) is held in its capture
     tickAnswering(a);
     held.awaitEntered();
 
@@ -132,7 +132,7 @@ public class VmqscCheckpointThreadsTest extends KvmHostsInOneJvm {
     tickUntilStable(a, 0, 2);
     HeldOrFailingDriver.Hold vm0 = a.faults.holdNextCheckpoint(VM0);
     HeldOrFailingDriver.Hold vm1 = a.faults.holdNextCheckpoint(VM1);
-    now.addAndGet(1000);
+    clock.advance(1000);
     tickAnswering(a);
     vm0.awaitEntered();
     vm1.awaitEntered();
@@ -146,8 +146,8 @@ public class VmqscCheckpointThreadsTest extends KvmHostsInOneJvm {
     List<Report> afterFence = new ArrayList<>(tick(a).batch());
     assertEquals("both results dropped", 2, a.agent.droppedCheckpoints());
     // The checkpoints were stored before they were dropped, so the flusher copies them; that says nothing either.
-    assertTrue(a.flusher.awaitStable(new CheckpointKey(VM0, GROUP + "-0-1"), 30_000));
-    assertTrue(a.flusher.awaitStable(new CheckpointKey(VM1, GROUP + "-0-1"), 30_000));
+    assertTrue(a.host.flusher.awaitStable(new CheckpointKey(VM0, GROUP + "-0-1"), 30_000));
+    assertTrue(a.host.flusher.awaitStable(new CheckpointKey(VM1, GROUP + "-0-1"), 30_000));
     afterFence.addAll(tick(a).batch());
     assertEquals(List.of(), afterFence);
   }

@@ -75,7 +75,7 @@ public class VmqscWrappersTest extends KvmHostsInOneJvm {
     a.driver.start(VM0, 64, 0.75, 1);
     a.driver.start(VM1, 64, 0.75, 2);
     assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
-    now.addAndGet(1000); // base boundary 1 on the host's clock
+    clock.advance(1000); // base boundary 1 on the host's clock
     List<Report> reports = tickUntilStable(a, 1, 2);
     BoundaryRecord vm0AtOne = reports.stream().map(Report::boundary)
         .filter(r -> r != null && r.vm() == 0 && r.index() == 1).findFirst().orElseThrow();
@@ -121,7 +121,7 @@ public class VmqscWrappersTest extends KvmHostsInOneJvm {
     a.driver.start(VM0, 64, 0.75, 1);
     a.driver.start(VM1, 64, 0.75, 2);
     assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
-    now.addAndGet(1000);
+    clock.advance(1000);
     List<Report> first = tickUntilStable(a, 1, 2);
     String second = "6f1c2a4e-0000-4000-8000-0000000000a2";
     VmqscAnswer deployed = a.run(new VmqscDeployGroupCommandWrapper(), deploy(second, "host-a", List.of(0, 1)));
@@ -145,7 +145,7 @@ public class VmqscWrappersTest extends KvmHostsInOneJvm {
     assertTrue(a.run(new VmqscFreezeGroupCommandWrapper(), new FreezeGroupCommand(GROUP, json(new GroupRef(GROUP))))
         .getResult());
     assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
-    now.addAndGet(1000); // base boundary 1 on the host's clock
+    clock.advance(1000); // base boundary 1 on the host's clock
     List<Report> whileFrozen = new ArrayList<>(tick(a).batch());
     // A checkpoint the tick started would have run by now, and its report would come with the next tick.
     assertTrue(a.agent.awaitCheckpoints(Duration.ofSeconds(30)));

@@ -13,35 +13,19 @@ import com.cloud.hypervisor.xenserver.resource.CitrixResourceBase;
 import com.cloud.hypervisor.xenserver.resource.XsHost;
 import com.cloud.resource.CommandWrapper;
 import com.cloud.resource.ResourceWrapper;
-import java.io.File;
 import java.io.IOException;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
-import org.vmqsc.agent.CheckpointAgent;
-import org.vmqsc.agent.engine.CheckpointEngine;
-import org.vmqsc.agent.engine.FixedChunker;
-import org.vmqsc.agent.flush.BandwidthBudget;
-import org.vmqsc.agent.flush.LazyFlusher;
-import org.vmqsc.agent.log.DirectoryMessageStore;
 import org.vmqsc.agent.sim.SimulatorDriver;
-import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.wire.Wire;
-import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
-import org.vmqsc.agent.wire.WireMessages.GuestProfile;
-import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Report;
 import org.vmqsc.agent.wire.WireMessages.Reports;
 import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
@@ -53,11 +37,11 @@ import org.vmqsc.plugin.command.VmqscAnswer;
 import org.vmqsc.plugin.command.VmqscCommand;
 import org.vmqsc.plugin.host.CloudStackDispatcher;
 import org.vmqsc.plugin.host.PluginCommands;
-import org.vmqsc.plugin.host.HostAgent;
+import org.vmqsc.plugin.host.TestClock;
+import org.vmqsc.plugin.host.TestHost;
+import org.vmqsc.plugin.host.TwoVmGroup;
 import org.vmqsc.plugin.xen.XenHostAgents;
 import org.vmqsc.protocol.BoundaryRecord;
-import org.vmqsc.protocol.GroupConfig;
-import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.recovery.HostSnapshot;
 import org.vmqsc.protocol.recovery.VmRestore;
 
@@ -68,48 +52,28 @@ import org.vmqsc.protocol.recovery.VmRestore;
  */
 public class VmqscXenWrappersTest {
 
-  private static final String GROUP = "6f1c2a4e-0000-4000-8000-0000000000a1";
-  private static final String VM0 = "6f1c2a4e-0000-4000-8000-000000000000";
-  private static final String VM1 = "6f1c2a4e-0000-4000-8000-000000000001";
+  private static final String GROUP = TwoVmGroup.GROUP;
+  private static final String VM0 = TwoVmGroup.VM0;
+  private static final String VM1 = TwoVmGroup.VM1;
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
-  private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
-  private final Clock clock = new Clock() {
-    @Override public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override public Instant instant() {
-      return Instant.ofEpochMilli(now.get());
-    }
-  };
+  private final TestClock clock = new TestClock(1_800_000_000_000L);
   private final Map<String, XenHost> hosts = new HashMap<>();
   private XenHost a;
   private XenHost b;
 
-  /** One Xen host: CloudStack's resource for it, and what the management server runs for it. */
+  /** One Xen host: CloudStack's resource for it, and what the management server runs for it (vmqsc-host's TestHost). */
   private final class XenHost {
     final CitrixResourceBase resource = mock(CitrixResourceBase.class);
     final SimulatorDriver driver = new SimulatorDriver();
-    final LazyFlusher flusher;
-    final HostAgent agent;
+    final TestHost host;
 
     XenHost(String xapiUuid) throws IOException {
-      XsHost host = new XsHost();
-      host.setUuid(xapiUuid);
-      when(resource.getHost()).thenReturn(host);
-      File stable = new File(tmp.getRoot(), "stable");
-      DirectoryStore staging = DirectoryStore.open("staging", tmp.newFolder(xapiUuid, "staging").toPath());
-      DirectoryStore shared = DirectoryStore.openShared("stable", stable.toPath().resolve("checkpoints"));
-      flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 50).start();
-      CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, new FixedChunker(1)),
-          shared, flusher, tmp.newFolder(xapiUuid, "scratch").toPath());
-      agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.toPath().resolve("logs")), clock);
+      XsHost xs = new XsHost();
+      xs.setUuid(xapiUuid);
+      when(resource.getHost()).thenReturn(xs);
+      host = new TestHost(tmp.getRoot().toPath(), xapiUuid, clock, driver, 2);
       hosts.put(xapiUuid, this);
     }
 
@@ -122,15 +86,13 @@ public class VmqscXenWrappersTest {
   public void setUp() throws IOException {
     a = new XenHost("0d2a5c3e-xen-host-a");
     b = new XenHost("0d2a5c3e-xen-host-b");
-    XenHostAgents.install((uuid, connections) -> hosts.get(uuid).agent);
+    XenHostAgents.install((uuid, connections) -> hosts.get(uuid).host.agent);
   }
 
   @After
   public void tearDown() throws InterruptedException {
-    a.agent.close();
-    b.agent.close();
-    a.flusher.close();
-    b.flusher.close();
+    a.host.close();
+    b.host.close();
     XenHostAgents.install(null);
   }
 
@@ -175,7 +137,7 @@ public class VmqscXenWrappersTest {
     a.driver.start(VM1, 64, 0.75, 2);
     assertTrue(a.run(new VmqscDeployGroupCommandWrapper(), deploy("host-a", List.of(0, 1))).getResult());
     assertTrue(b.run(new VmqscDeployGroupCommandWrapper(), deploy("host-b", List.of())).getResult());
-    now.addAndGet(1000); // base boundary 1 on the hosts' clock
+    clock.advance(1000); // base boundary 1 on the hosts' clock
     List<Report> reports = tickUntilStable(a, 1, 2);
     BoundaryRecord vm0AtOne = reports.stream().map(Report::boundary)
         .filter(r -> r != null && r.vm() == 0 && r.index() == 1).findFirst().orElseThrow();
@@ -226,14 +188,10 @@ public class VmqscXenWrappersTest {
   }
 
   private DeployGroupCommand deploy(String host, List<Integer> boot) {
-    GroupConfig config = new GroupConfig(1000, List.of(VmClass.SI, VmClass.SI));
-    List<Member> members = List.of(new Member(0, VM0, "host-a", "10.0.0.1:4790"),
-        new Member(1, VM1, "host-a", "10.0.0.1:4790"));
-    Deploy d = new Deploy(GROUP, config, now.get(), members, new GuestProfile(0, 0, 0, 0), boot);
-    return new DeployGroupCommand(GROUP, host, json(d));
+    return TwoVmGroup.deploy(GROUP, host, boot, clock.millis());
   }
 
   private static String json(Object o) {
-    return Wire.GSON.toJson(o);
+    return TwoVmGroup.json(o);
   }
 }
