@@ -23,14 +23,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
-import org.junit.Assume;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Test;
+import org.vmqsc.agent.net.RecordingUplink.Handed;
 
 /**
  * The relay's port on a Linux bridge, as on a Xen host whose VMs' VIFs are ports of the relay network's bridge, with
@@ -50,26 +48,12 @@ public class BridgedGuestNicsTest {
   private static final String NET = "10.77.0.";
   private static final NamespaceGuests GUESTS = new NamespaceGuests(NET, NS);
 
-  private record Handed(int from, int to, byte[] frame) {
-    @Override public String toString() {
-      return from + "->" + to + ":" + Integer.toHexString(etherType(frame)) + "/" + frame.length;
-    }
-  }
-
-  private final ExecutorService runtime = Executors.newSingleThreadExecutor();
-  private final List<Handed> handed = new ArrayList<>(); // runtime thread only
-  private volatile boolean forward = true;
+  private final RecordingUplink relay = new RecordingUplink();
   private GuestNics nics;
   private DatagramChannel guest2;
 
   @BeforeClass public static void needsRootAndBridges() {
-    String reason = unavailableReason();
-    if (reason != null && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("BridgedGuestNicsTest cannot run (CI=true, so this fails instead of skipping): "
-          + reason);
-    }
-    if (reason != null) System.out.println("BridgedGuestNicsTest skipped: " + reason);
-    Assume.assumeTrue("skipped: " + reason, reason == null);
+    NamespaceGuests.runsHereOrSkips("BridgedGuestNicsTest", unavailableReason());
   }
 
   private static String unavailableReason() {
@@ -112,20 +96,16 @@ public class BridgedGuestNicsTest {
   }
 
   @After public void cleanUp() throws Exception {
-    if (nics != null) nics.close();
+    relay.close();
     if (guest2 != null) guest2.close();
-    runtime.shutdownNow();
     for (String ns : NS) quietly("ip", "netns", "del", ns);
     for (String veth : VETH) quietly("ip", "link", "del", veth);
     quietly("ip", "link", "del", BRIDGE);
   }
 
-  /** The relay on the bridge: the uplink records each (from, to, frame) and, while forward holds, delivers it. */
+  /** The relay on the bridge ({@link RecordingUplink}: it records what is handed on and, while forwarding, delivers it). */
   private String serve() throws Exception {
-    nics = new GuestNics("g", MACS, runtime, (from, to, frame) -> {
-      handed.add(new Handed(from, to, frame));
-      if (forward) nics.toGuest(to, frame);
-    });
+    nics = relay.serve("g", MACS);
     String tap = nics.attachBridged(0, BRIDGE);
     assertEquals(tap, nics.attachBridged(1, BRIDGE));
     nics.attach(2, (InetSocketAddress) guest2.getLocalAddress());
@@ -145,19 +125,19 @@ public class BridgedGuestNicsTest {
     serve();
     long unreachableAtA = GUESTS.snmp(0, "Icmp", "InDestUnreachs");
     assertTrue("A's datagram reaches B through the relay: " + handed() + " " + nics.counts(), GUESTS.reaches(0, 1));
-    List<Handed> seen = awaitHanded(h -> h.from == 1 && h.to == 0 && isIcmp(h.frame, 3));
+    List<Handed> seen = awaitHanded(h -> h.from() == 1 && h.to() == 0 && isIcmp(h.frame(), 3));
     assertTrue("A's ARP request went to B through the relay: " + seen,
-        seen.stream().anyMatch(h -> h.from == 0 && h.to == 1 && etherType(h.frame) == 0x0806));
+        seen.stream().anyMatch(h -> h.from() == 0 && h.to() == 1 && etherType(h.frame()) == 0x0806));
     assertTrue("B's ARP reply went to A through the relay: " + seen,
-        seen.stream().anyMatch(h -> h.from == 1 && h.to == 0 && etherType(h.frame) == 0x0806));
+        seen.stream().anyMatch(h -> h.from() == 1 && h.to() == 0 && etherType(h.frame()) == 0x0806));
     assertTrue("A's datagram went to B through the relay: " + seen,
-        seen.stream().anyMatch(h -> h.from == 0 && h.to == 1 && isUdp(h.frame)));
+        seen.stream().anyMatch(h -> h.from() == 0 && h.to() == 1 && isUdp(h.frame())));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     while (GUESTS.snmp(0, "Icmp", "InDestUnreachs") == unreachableAtA && System.nanoTime() < deadline) Thread.sleep(10);
     assertEquals("B's answer (port unreachable) reached A through the relay",
         unreachableAtA + 1, GUESTS.snmp(0, "Icmp", "InDestUnreachs"));
 
-    forward = false;
+    relay.forward = false;
     assertFalse("with the relay not forwarding, the isolated bridge does not carry A's datagram", GUESTS.reaches(0, 1));
     nics.close();
     assertFalse("with the relay gone, the isolated bridge does not carry A's datagram", GUESTS.reaches(0, 1));
@@ -165,7 +145,7 @@ public class BridgedGuestNicsTest {
 
   @Test public void anotherGroupsRelayOnTheSameBridgeIsNotIsolated() throws Exception {
     String tap = serve();
-    try (GuestNics other = new GuestNics("h", Map.of(5, 0x0200_0077_0005L), runtime, (from, to, frame) -> {})) {
+    try (GuestNics other = new GuestNics("h", Map.of(5, 0x0200_0077_0005L), relay.runtime, (from, to, frame) -> {})) {
       String otherTap = other.attachBridged(5, BRIDGE);
       Thread.sleep(3 * GuestNics.ISOLATION_CHECK_NANOS / 1_000_000);
       assertEquals("0", read("/sys/class/net/" + tap + "/brport/isolated"));
@@ -191,24 +171,15 @@ public class BridgedGuestNicsTest {
     got.get(frame);
     assertTrue(isUdp(frame));
     assertEquals(MACS.get(0).longValue(), Ethernet.source(frame));
-    assertTrue(handed().stream().anyMatch(h -> h.from == 0 && h.to == 2 && java.util.Arrays.equals(h.frame, frame)));
+    assertTrue(handed().stream().anyMatch(h -> h.from() == 0 && h.to() == 2 && java.util.Arrays.equals(h.frame(), frame)));
   }
 
   @Test public void aCutOnTheRuntimeThreadHandsOnEveryFrameTheGuestSentBeforeIt() throws Exception {
-    forward = false;
+    relay.forward = false;
     serve();
     GUESTS.in(0, "ip", "neigh", "add", NET + 2, "lladdr", Ethernet.formatMac(MACS.get(1)), "nud", "permanent", "dev", "eth0");
     int n = 20;
-    // The runtime is busy while A sends (as a paused guest, A sends nothing after): the reader's hand-ons wait
-    // behind this task, so only the cut can hand A's frames on.
-    List<Handed> atCut = runtime.submit(() -> {
-      GUESTS.in(0, "bash", "-c", "for i in $(seq 1 " + n + "); do echo $i > /dev/udp/" + NET + "2/9; done");
-      nics.cut(0);
-      return List.copyOf(handed);
-    }).get(30, TimeUnit.SECONDS);
-    List<String> sent = atCut.stream().filter(h -> h.from == 0 && h.to == 1 && isUdp(h.frame))
-        .map(h -> new String(h.frame, 14 + 20 + 8, h.frame.length - 14 - 20 - 8, StandardCharsets.US_ASCII).trim())
-        .toList();
+    List<String> sent = relay.numbersHandedByACut(GUESTS, 0, 0, 1, NET + "2", n);
     List<String> expected = new ArrayList<>();
     for (int i = 1; i <= n; i++) expected.add(Integer.toString(i));
     assertEquals("every datagram A sent before the cut, in order", expected, sent);
@@ -221,7 +192,7 @@ public class BridgedGuestNicsTest {
     byte[] broadcast = udpBroadcast(MACS.get(2), NET + 3, NET + 255);
     byte[] copy = broadcast.clone();
     long aBefore = GUESTS.snmp(0, "Udp", "IgnoredMulti"), bBefore = GUESTS.snmp(1, "Udp", "IgnoredMulti");
-    assertTrue(runtime.submit(() -> nics.toGuest(1, broadcast)).get());
+    assertTrue(relay.runtime.submit(() -> nics.toGuest(1, broadcast)).get());
     assertArrayEquals("the caller's frame is left as it was", copy, broadcast);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     while (GUESTS.snmp(1, "Udp", "IgnoredMulti") == bBefore && System.nanoTime() < deadline) Thread.sleep(10);
@@ -233,7 +204,7 @@ public class BridgedGuestNicsTest {
   // ---- helpers ------------------------------------------------------------------------------------------------
 
   private List<Handed> handed() throws Exception {
-    return runtime.submit(() -> List.copyOf(handed)).get();
+    return relay.handed();
   }
 
   private List<Handed> awaitHanded(java.util.function.Predicate<Handed> last) throws Exception {

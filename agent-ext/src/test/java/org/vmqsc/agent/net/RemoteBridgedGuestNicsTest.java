@@ -28,16 +28,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.After;
-import org.junit.Assume;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Rule;
 import org.junit.Test;
+import org.vmqsc.agent.net.RecordingUplink.Handed;
 import org.junit.rules.TemporaryFolder;
 
 /**
@@ -72,17 +70,9 @@ public class RemoteBridgedGuestNicsTest {
   private static final Path SCRIPT = Path.of("..", "plugins", "vmqsc-xen", "dom0", "vmqsc-relay-port.sh")
       .toAbsolutePath().normalize();
 
-  private record Handed(int from, int to, byte[] frame) {
-    @Override public String toString() {
-      return from + "->" + to + ":" + Integer.toHexString(etherType(frame)) + "/" + frame.length;
-    }
-  }
-
   @Rule public final TemporaryFolder tmp = new TemporaryFolder();
 
-  private final ExecutorService runtime = Executors.newSingleThreadExecutor();
-  private final List<Handed> handed = new ArrayList<>(); // runtime thread only
-  private volatile boolean forward = true;
+  private final RecordingUplink relay = new RecordingUplink();
   /** The management server's and the dom0's addresses on the link between them: a /30 of 198.18.0.0/15 per run. */
   private final String managementAddress = linkAddress(1), dom0Address = linkAddress(2);
   private VxlanEndpoint endpoint;
@@ -90,13 +80,7 @@ public class RemoteBridgedGuestNicsTest {
   private GuestNics nics;
 
   @BeforeClass public static void needsRootBridgesAndVxlan() {
-    String reason = unavailableReason();
-    if (reason != null && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("RemoteBridgedGuestNicsTest cannot run (CI=true, so this fails instead of skipping): "
-          + reason);
-    }
-    if (reason != null) System.out.println("RemoteBridgedGuestNicsTest skipped: " + reason);
-    Assume.assumeTrue("skipped: " + reason, reason == null);
+    NamespaceGuests.runsHereOrSkips("RemoteBridgedGuestNicsTest", unavailableReason());
   }
 
   private static String unavailableReason() {
@@ -161,9 +145,8 @@ public class RemoteBridgedGuestNicsTest {
   }
 
   @After public void cleanUp() {
-    if (nics != null) nics.close();
+    relay.close();
     if (endpoint != null) endpoint.close();
-    runtime.shutdownNow();
     quietly("ip", "netns", "del", DOM0); // takes the bridge, the VXLAN port, the VIFs and the link's far end
     for (String ns : GUEST_NS) quietly("ip", "netns", "del", ns);
     quietly("ip", "link", "del", UPLINK);
@@ -171,7 +154,7 @@ public class RemoteBridgedGuestNicsTest {
 
   /**
    * The dom0 registered with the endpoint, the admin's step in dom0 (the script), then the relay in the management
-   * server: the uplink records each (from, to, frame) and, while forward holds, delivers it.
+   * server ({@link RecordingUplink}: it records what is handed on and, while forwarding, delivers it).
    */
   private void serve() throws Exception {
     bridge = endpoint.register(InetAddress.getByName(dom0Address));
@@ -186,10 +169,7 @@ public class RemoteBridgedGuestNicsTest {
       assertEquals(vif + " isolated", "1", inDom0Read("/sys/class/net/" + vif + "/brport/isolated"));
       assertEquals(vif + " learns nothing", "0", inDom0Read("/sys/class/net/" + vif + "/brport/learning"));
     }
-    nics = new GuestNics("g", MACS, runtime, (from, to, frame) -> {
-      handed.add(new Handed(from, to, frame));
-      if (forward) nics.toGuest(to, frame);
-    });
+    nics = relay.serve("g", MACS);
     nics.attachRemoteBridge(0, bridge);
     nics.attachRemoteBridge(1, bridge);
   }
@@ -203,18 +183,18 @@ public class RemoteBridgedGuestNicsTest {
         + endpoint.counts(), GUESTS.reaches(0, 1));
     List<Handed> seen = handed();
     assertTrue("A's ARP request went to B through the relay: " + seen,
-        seen.stream().anyMatch(h -> h.from == 0 && h.to == 1 && etherType(h.frame) == 0x0806));
+        seen.stream().anyMatch(h -> h.from() == 0 && h.to() == 1 && etherType(h.frame()) == 0x0806));
     assertTrue("B's ARP reply went to A through the relay: " + seen,
-        seen.stream().anyMatch(h -> h.from == 1 && h.to == 0 && etherType(h.frame) == 0x0806));
+        seen.stream().anyMatch(h -> h.from() == 1 && h.to() == 0 && etherType(h.frame()) == 0x0806));
     assertTrue("A's datagram went to B through the relay: " + seen,
-        seen.stream().anyMatch(h -> h.from == 0 && h.to == 1 && isUdp(h.frame)));
+        seen.stream().anyMatch(h -> h.from() == 0 && h.to() == 1 && isUdp(h.frame())));
     for (Handed h : seen) {
-      assertEquals("each frame is from the VM whose MAC it carries: " + h, MACS.get(h.from).longValue(),
-          Ethernet.source(h.frame));
+      assertEquals("each frame is from the VM whose MAC it carries: " + h, MACS.get(h.from()).longValue(),
+          Ethernet.source(h.frame()));
     }
     assertTrue("the relay's frames went to the dom0: " + endpoint.counts(), endpoint.counts().sent() >= 3);
 
-    forward = false;
+    relay.forward = false;
     assertFalse("with the relay not forwarding, the dom0's bridge does not carry A's datagram", GUESTS.reaches(0, 1));
     nics.close();
     assertFalse("with the relay gone, the dom0's bridge does not carry A's datagram", GUESTS.reaches(0, 1));
@@ -266,7 +246,7 @@ public class RemoteBridgedGuestNicsTest {
       await(() -> endpoint.counts().unregisteredSender() == 1, () -> "" + endpoint.counts());
       // The same datagram from the dom0 is taken: the three above were dropped for what they were, not by chance.
       inDom0("bash", "-c", "printf '" + hex(datagram) + "' > /dev/udp/" + managementAddress + "/" + port);
-      await(() -> handed().stream().anyMatch(h -> h.from == 0 && h.to == 1), () -> "" + endpoint.counts());
+      await(() -> handed().stream().anyMatch(h -> h.from() == 0 && h.to() == 1), () -> "" + endpoint.counts());
     }
     assertEquals(1, endpoint.counts().malformed());
     assertEquals(1, endpoint.counts().otherVni());
@@ -276,10 +256,10 @@ public class RemoteBridgedGuestNicsTest {
   @Test public void aFrameForAVmOfAnotherGroupOnTheSameBridgeIsCountedNotSwitched() throws Exception {
     serve();
     List<Integer> toOtherGroup = new ArrayList<>();
-    try (GuestNics other = new GuestNics("h", Map.of(5, OTHER_GROUPS_MAC), runtime,
+    try (GuestNics other = new GuestNics("h", Map.of(5, OTHER_GROUPS_MAC), relay.runtime,
         (from, to, frame) -> toOtherGroup.add(to))) {
       other.attachRemoteBridge(5, bridge);
-      try (GuestNics third = new GuestNics("i", Map.of(7, MACS.get(0)), runtime, (from, to, frame) -> {})) {
+      try (GuestNics third = new GuestNics("i", Map.of(7, MACS.get(0)), relay.runtime, (from, to, frame) -> {})) {
         third.attachRemoteBridge(7, bridge);
         fail("a second group took VM 0's MAC on the same dom0's bridge");
       } catch (IllegalStateException expected) {
@@ -291,8 +271,8 @@ public class RemoteBridgedGuestNicsTest {
       GUESTS.send(0, 9, "to-the-other-group");
       await(() -> nics.counts().unknownDestination() > unknown, () -> nics.counts() + " " + endpoint.counts());
       assertTrue("A's datagram reaches B still", GUESTS.reaches(0, 1));
-      assertEquals("nothing of group g reached group h", List.of(), runtime.submit(() -> List.copyOf(toOtherGroup))
-          .get());
+      assertEquals("nothing of group g reached group h", List.of(),
+          relay.runtime.submit(() -> List.copyOf(toOtherGroup)).get());
       assertEquals("group h's frames are its own: none of A's is counted there", 0, other.counts().fromGuests());
     }
   }
@@ -304,7 +284,7 @@ public class RemoteBridgedGuestNicsTest {
     byte[] broadcast = udpBroadcast(MACS.get(2), NET + 3, NET + 255);
     byte[] copy = broadcast.clone();
     long aBefore = GUESTS.snmp(0, "Udp", "IgnoredMulti"), bBefore = GUESTS.snmp(1, "Udp", "IgnoredMulti");
-    assertTrue(runtime.submit(() -> nics.toGuest(1, broadcast)).get());
+    assertTrue(relay.runtime.submit(() -> nics.toGuest(1, broadcast)).get());
     assertArrayEquals("the caller's frame is left as it was", copy, broadcast);
     await(() -> GUESTS.snmp(1, "Udp", "IgnoredMulti") > bBefore, () -> "B took nothing: " + endpoint.counts());
     // Let a wrongly flooded copy reach A if there were one (A's counter is read after B's moved, and a while later).
@@ -314,20 +294,11 @@ public class RemoteBridgedGuestNicsTest {
   }
 
   @Test public void aCutOnTheRuntimeThreadHandsOnEveryFrameTheGuestSentBeforeIt() throws Exception {
-    forward = false;
+    relay.forward = false;
     serve();
     knowsB(0);
     int n = 20;
-    // The runtime is busy while A sends (as a paused guest, A sends nothing after): the endpoint's hand-ons wait
-    // behind this task, so only the cut can hand A's frames on.
-    List<Handed> atCut = runtime.submit(() -> {
-      GUESTS.in(0, "bash", "-c", "for i in $(seq 1 " + n + "); do echo $i > /dev/udp/" + NET + "2/9; done");
-      nics.cut(0);
-      return List.copyOf(handed);
-    }).get(30, TimeUnit.SECONDS);
-    List<String> sent = atCut.stream().filter(h -> h.from == 0 && h.to == 1 && isUdp(h.frame))
-        .map(h -> new String(h.frame, 14 + 20 + 8, h.frame.length - 14 - 20 - 8, StandardCharsets.US_ASCII).trim())
-        .toList();
+    List<String> sent = relay.numbersHandedByACut(GUESTS, 0, 0, 1, NET + "2", n);
     List<String> expected = new ArrayList<>();
     for (int i = 1; i <= n; i++) expected.add(Integer.toString(i));
     assertEquals("every datagram A sent before the cut, in order", expected, sent);
@@ -471,7 +442,7 @@ public class RemoteBridgedGuestNicsTest {
   }
 
   private List<Handed> handed() throws Exception {
-    return runtime.submit(() -> List.copyOf(handed)).get();
+    return relay.handed();
   }
 
   private interface Check {
