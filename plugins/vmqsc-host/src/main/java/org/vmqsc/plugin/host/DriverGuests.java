@@ -136,18 +136,17 @@ final class DriverGuests implements Guests {
 
   /**
    * Waits (a while) for the checkpoints of {@code vm} still running to finish, so that a restore of it can follow.
+   * Needs no lock (it reads only the group's members and asks the executor), so a restore may wait off the host
+   * agent's lock.
    *
    * @throws IllegalStateException when they did not: nothing may change for the VM yet
    */
   void awaitCheckpoints(int vm) {
     String uuid = vmUuid.apply(vm);
-    if (!checkpoints.awaitIdle(uuid, RESTORE_WAITS_FOR_CHECKPOINT)) throw stillCheckpointing(vm, uuid, group);
-  }
-
-  /** Why a restore of {@code vm} is refused: its checkpoint under way did not finish in time. */
-  static IllegalStateException stillCheckpointing(int vm, String uuid, String group) {
-    return new IllegalStateException("VM " + vm + " (" + uuid + ") of group " + group + " has a checkpoint still "
-        + "being taken after " + RESTORE_WAITS_FOR_CHECKPOINT.toSeconds() + " s: ask again");
+    if (!checkpoints.awaitIdle(uuid, RESTORE_WAITS_FOR_CHECKPOINT)) {
+      throw new IllegalStateException("VM " + vm + " (" + uuid + ") of group " + group + " has a checkpoint still "
+          + "being taken after " + RESTORE_WAITS_FOR_CHECKPOINT.toSeconds() + " s: ask again");
+    }
   }
 
   /** A fence: the host forgets the group; checkpoints still running are dropped when they finish. */

@@ -96,8 +96,7 @@ final class GroupNode implements HostClock, ManagerLink {
     return out;
   }
 
-  /** The CloudStack uuid of the group's VM {@code vm}. */
-  String vmUuid(int vm) {
+  private String vmUuid(int vm) {
     for (Member m : deploy.members()) if (m.number() == vm) return m.vmUuid();
     throw new IllegalArgumentException("group " + deploy.group() + " has no VM " + vm);
   }

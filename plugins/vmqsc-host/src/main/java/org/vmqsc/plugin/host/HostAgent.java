@@ -125,16 +125,13 @@ public final class HostAgent implements AutoCloseable {
    * A checkpoint of the VM under way when the order came is of the guest the restore replaces: never reported.
    */
   public void restore(RestoreOrder o) {
-    String vmUuid;
+    GroupNode waiting;
     synchronized (this) {
       checkpoints.deliverFinished();
-      GroupNode g = deployed(o.group());
-      if (g.node().hasDone(o.restore())) return;
-      vmUuid = g.vmUuid(o.restore().vm());
+      waiting = deployed(o.group());
+      if (waiting.node().hasDone(o.restore())) return;
     }
-    if (!checkpoints.awaitIdle(vmUuid, DriverGuests.RESTORE_WAITS_FOR_CHECKPOINT)) {
-      throw DriverGuests.stillCheckpointing(o.restore().vm(), vmUuid, o.group());
-    }
+    waiting.guests().awaitCheckpoints(o.restore().vm());
     synchronized (this) {
       // Not handing the nodes what finished meanwhile before the restore: the checkpoint waited for is of the guest
       // the restore replaces, and its result, delivered with the next call, is dropped as such.
