@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -238,24 +238,19 @@ public final class RelayBenchCommand implements Callable<Integer> {
    * ports of its guests. The guests are the bench's sockets; the node hands them what it delivers.
    */
   private static final class RelayHost implements Guests, AutoCloseable {
-    final ExecutorService loop;
+    final ScheduledExecutorService loop;
     final UdpTunnel tunnel;
     final UdpRelay relay;
     final HostNode node;
     final GuestNics nics;
     final Set<Integer> here;
     final long[] position = new long[2];
-    final java.util.concurrent.ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "bench-clock");
-      t.setDaemon(true);
-      return t;
-    });
     /** The last base boundary passed (loop thread only). */
     long boundary;
 
     RelayHost(String name, Placement placement, Set<Integer> vms) throws IOException {
       this.here = new HashSet<>(vms);
-      this.loop = Executors.newSingleThreadExecutor(r -> {
+      this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "bench-relay-" + name);
         t.setDaemon(true);
         return t;
@@ -285,10 +280,10 @@ public final class RelayBenchCommand implements Callable<Integer> {
       // all become stable: the node checkpoints, logs and collects while the frames flow, and its stores stay
       // bounded instead of growing with every frame of the run.
       if (basePeriodMillis == 0) return;
-      clock.scheduleAtFixedRate(() -> loop.execute(() -> {
+      loop.scheduleAtFixedRate(() -> {
         node.onBoundary(++boundary);
         node.onLine(boundary - 1);
-      }), basePeriodMillis, basePeriodMillis, TimeUnit.MILLISECONDS);
+      }, basePeriodMillis, basePeriodMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override public boolean running(int vm) {
@@ -320,7 +315,6 @@ public final class RelayBenchCommand implements Callable<Integer> {
     }
 
     @Override public void close() {
-      clock.shutdownNow();
       nics.close();
       relay.close();
       tunnel.close();
