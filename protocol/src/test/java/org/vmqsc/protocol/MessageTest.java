@@ -8,7 +8,7 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.Test;
 
-/** A message is equal to another exactly when every field is, and one channel's messages hash apart. */
+/** A message is equal to another exactly when every field is: the written-out equals and hashCode keep that. */
 public class MessageTest {
 
   @Test public void equalFieldsMakeEqualMessagesAndAnyOtherFieldMakesAnother() {
