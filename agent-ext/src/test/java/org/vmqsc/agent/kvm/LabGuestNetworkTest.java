@@ -108,6 +108,14 @@ public class LabGuestNetworkTest {
       Thread.sleep(100);
     }
     long exchanged = System.nanoTime();
+    // No frame reaches a guest from now on, so what each has received is final. A guest logs a send just after the
+    // datagram left it: before the guests are destroyed, every send a receipt shows is let reach its sender's log
+    // (at most 10 s; the checks below say what is missing), or a destroy could cut that line short.
+    forwarder.close();
+    long settled = System.currentTimeMillis() + 10_000;
+    while (!everyReceiptsSendLogged(guests) && System.currentTimeMillis() < settled) {
+      Thread.sleep(100);
+    }
     // Destroyed, the guests' disks hold exactly what they wrote, and their serial logs are complete.
     for (LabGuest guest : guests) {
       guest.close();
@@ -347,6 +355,18 @@ public class LabGuestNetworkTest {
    * each frame from one guest goes on to the other guest's QEMU, unchanged. Frames for a guest that has not sent
    * anything yet are held until it has: one guest boots before the other, and what it sends meanwhile would be lost.
    */
+  /** Whether each guest's sender has logged every send the guest's receipts show so far. */
+  private static boolean everyReceiptsSendLogged(List<LabGuest> guests) throws IOException {
+    for (int i = 0; i < GUESTS; i++) {
+      Set<Long> sent = new HashSet<>();
+      for (Entry send : guests.get(1 - i).sends()) sent.add(send.seq());
+      for (Entry receipt : guests.get(i).receipts()) {
+        if (!sent.contains(receipt.seq())) return false;
+      }
+    }
+    return true;
+  }
+
   private static final class Forwarder implements AutoCloseable {
     private final DatagramSocket[] sockets = new DatagramSocket[GUESTS];
     private final boolean[] heard = new boolean[GUESTS];  // guarded by held[guest]
