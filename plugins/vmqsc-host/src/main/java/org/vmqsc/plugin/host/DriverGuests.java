@@ -149,6 +149,14 @@ final class DriverGuests implements Guests {
     }
   }
 
+  /**
+   * A restore of {@code vm} is under way: checkpoints of the guest it replaces, still running, are dropped when they
+   * finish, whenever their result reaches the node (the restore waits for them off the host agent's lock).
+   */
+  void replacing(int vm) {
+    changed(vm);
+  }
+
   /** A fence: the host forgets the group; checkpoints still running are dropped when they finish. */
   void forget() {
     forgotten = true;

@@ -122,7 +122,8 @@ public final class HostAgent implements AutoCloseable {
    * guest at once); its result is then dropped, the VM having changed. If it does not finish in time, the order is
    * refused before anything changed. The wait is not on this agent's lock: the host's other calls (every group's
    * ticks among them) go on meanwhile; on the lock, a checkpoint of the VM started since is waited for again.
-   * A checkpoint of the VM under way when the order came is of the guest the restore replaces: never reported.
+   * A checkpoint of the VM under way when the order came is of the guest the restore replaces: never reported,
+   * whichever call hands the nodes its result (also when the restore is then refused: it is abandoned).
    */
   public void restore(RestoreOrder o) {
     GroupNode waiting;
@@ -130,11 +131,11 @@ public final class HostAgent implements AutoCloseable {
       checkpoints.deliverFinished();
       waiting = deployed(o.group());
       if (waiting.node().hasDone(o.restore())) return;
+      waiting.guests().replacing(o.restore().vm());
     }
     waiting.guests().awaitCheckpoints(o.restore().vm());
     synchronized (this) {
-      // Not handing the nodes what finished meanwhile before the restore: the checkpoint waited for is of the guest
-      // the restore replaces, and its result, delivered with the next call, is dropped as such.
+      checkpoints.deliverFinished();
       GroupNode g = deployed(o.group());
       if (!g.node().hasDone(o.restore())) g.guests().awaitCheckpoints(o.restore().vm());
       g.node().restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations());
