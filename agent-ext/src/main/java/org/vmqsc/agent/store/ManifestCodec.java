@@ -5,36 +5,214 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
 
-/** Manifests are JSON, zstd-compressed: a manifest lists one 64-character hash per chunk, which compresses well. */
+/**
+ * Manifests on disk. Written in a binary layout: one entry per chunk (65 536 for 256 MiB in 4 KiB chunks) as a kind
+ * byte, a length and the raw 32-byte SHA-256 and 16-byte fingerprint, and a CRC32C of everything at the end, so a
+ * damaged or truncated manifest is refused before it is parsed. The JSON the engine wrote before (zstd-compressed,
+ * hashes as hex) cost a third of an incremental checkpoint's CPU time to write and a tenth of a restore's to read;
+ * manifests in it still read.
+ *
+ * <pre>
+ * "VMQSC-M2"                                   8 bytes
+ * format, vmId, checkpointId, chunker           int, then strings (int length + UTF-8)
+ * createdAtMillis, imageBytes                   long, long
+ * attributes                                    int count, then key and value strings
+ * chunks                                        int count, then per chunk:
+ *   kind, length                                byte (0 zeros, 1 SHA-256, 2 SHA-256 + fingerprint), int
+ *   SHA-256, fingerprint                        32 bytes if kind > 0, 16 bytes if kind = 2
+ * CRC32C of every byte before it                int
+ * </pre>
+ */
 public final class ManifestCodec {
+
+  private static final byte[] MAGIC = "VMQSC-M2".getBytes(StandardCharsets.US_ASCII);
+  private static final byte ZEROS = 0;
+  private static final byte HASHED = 1;
+  private static final byte FINGERPRINTED = 2;
+  private static final int HASH_BYTES = 32;
+  private static final int FINGERPRINT_BYTES = 16;
+  private static final int CRC_BYTES = 4;
+  private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private static final Gson GSON = new GsonBuilder().registerTypeAdapter(ChunkRef.class, new ChunkRefAdapter()).create();
 
   private ManifestCodec() {}
 
   public static byte[] encode(Manifest manifest) {
-    return Zstd.compress(GSON.toJson(manifest).getBytes(StandardCharsets.UTF_8), 1);  // hex digits: level 3 saves nothing
+    List<byte[]> strings = new ArrayList<>();
+    strings.add(utf8(manifest.vmId()));
+    strings.add(utf8(manifest.checkpointId()));
+    strings.add(utf8(manifest.chunker()));
+    manifest.attributes().forEach((key, value) -> {
+      strings.add(utf8(key));
+      strings.add(utf8(value));
+    });
+    long size = MAGIC.length + 4 + 8 + 8 + 4 + 4 + CRC_BYTES;
+    for (byte[] s : strings) {
+      size += 4 + s.length;
+    }
+    for (ChunkRef ref : manifest.chunks()) {
+      size += 5 + (ref.isZero() ? 0 : HASH_BYTES) + (ref.fingerprint() == null ? 0 : FINGERPRINT_BYTES);
+    }
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("manifest of " + manifest.key() + " is too large to encode");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) size);
+    out.put(MAGIC).putInt(manifest.format());
+    putString(out, strings.get(0));
+    putString(out, strings.get(1));
+    putString(out, strings.get(2));
+    out.putLong(manifest.createdAtMillis()).putLong(manifest.imageBytes());
+    out.putInt(manifest.attributes().size());
+    for (int i = 3; i < strings.size(); i++) {
+      putString(out, strings.get(i));
+    }
+    out.putInt(manifest.chunks().size());
+    for (ChunkRef ref : manifest.chunks()) {
+      if (ref.isZero()) {
+        out.put(ZEROS).putInt(ref.length());
+        continue;
+      }
+      out.put(ref.fingerprint() == null ? HASHED : FINGERPRINTED).putInt(ref.length());
+      putHex(out, ref.hash(), HASH_BYTES);
+      if (ref.fingerprint() != null) {
+        putHex(out, ref.fingerprint(), FINGERPRINT_BYTES);
+      }
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(out.array(), 0, out.position());
+    out.putInt((int) crc.getValue());
+    return out.array();
   }
 
   public static Manifest decode(byte[] stored, String where) throws IOException {
+    Manifest manifest = isBinary(stored) ? decodeBinary(stored, where) : decodeJson(stored, where);
+    try {
+      manifest.validate();
+    } catch (IllegalStateException e) {
+      throw new IOException("manifest " + where + " is damaged: " + e.getMessage(), e);
+    }
+    return manifest;
+  }
+
+  private static boolean isBinary(byte[] stored) {
+    return stored.length >= MAGIC.length && Arrays.equals(stored, 0, MAGIC.length, MAGIC, 0, MAGIC.length);
+  }
+
+  private static Manifest decodeBinary(byte[] stored, String where) throws IOException {
+    if (stored.length < MAGIC.length + CRC_BYTES) {
+      throw new IOException("manifest " + where + " is damaged (cut short)");
+    }
+    int body = stored.length - CRC_BYTES;
+    CRC32C crc = new CRC32C();
+    crc.update(stored, 0, body);
+    if ((int) crc.getValue() != ByteBuffer.wrap(stored, body, CRC_BYTES).getInt()) {
+      throw new IOException("manifest " + where + " is damaged (checksum mismatch: cut short or altered)");
+    }
+    ByteBuffer in = ByteBuffer.wrap(stored, MAGIC.length, body - MAGIC.length);
+    try {
+      int format = in.getInt();
+      String vmId = getString(in);
+      String checkpointId = getString(in);
+      String chunker = getString(in);
+      long createdAtMillis = in.getLong();
+      long imageBytes = in.getLong();
+      int attributeCount = count(in, 8);
+      Map<String, String> attributes = new LinkedHashMap<>();
+      for (int i = 0; i < attributeCount; i++) {
+        attributes.put(getString(in), getString(in));
+      }
+      int chunkCount = count(in, 5);
+      List<ChunkRef> chunks = new ArrayList<>(chunkCount);
+      byte[] hex = new byte[2 * HASH_BYTES];
+      for (int i = 0; i < chunkCount; i++) {
+        byte kind = in.get();
+        int length = in.getInt();
+        if (kind == ZEROS) {
+          chunks.add(ChunkRef.zeros(length));
+        } else if (kind == HASHED || kind == FINGERPRINTED) {
+          String hash = getHex(in, HASH_BYTES, hex);
+          String fingerprint = kind == FINGERPRINTED ? getHex(in, FINGERPRINT_BYTES, hex) : null;
+          chunks.add(new ChunkRef(hash, length, fingerprint));
+        } else {
+          throw new IOException("manifest " + where + " is damaged (chunk entry " + i + " of unknown kind " + kind + ")");
+        }
+      }
+      if (in.hasRemaining()) {
+        throw new IOException("manifest " + where + " is damaged (" + in.remaining() + " bytes after its last entry)");
+      }
+      return new Manifest(format, vmId, checkpointId, createdAtMillis, imageBytes, chunker, attributes, chunks);
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
+      throw new IOException("manifest " + where + " is damaged (an entry runs past its end)", e);
+    }
+  }
+
+  /** A count read from the manifest, refused if fewer than {@code minBytesEach} bytes per element remain. */
+  private static int count(ByteBuffer in, int minBytesEach) {
+    int count = in.getInt();
+    if (count < 0 || (long) count * minBytesEach > in.remaining()) {
+      throw new IllegalArgumentException("count " + count);
+    }
+    return count;
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void putString(ByteBuffer out, byte[] utf8) {
+    out.putInt(utf8.length).put(utf8);
+  }
+
+  private static String getString(ByteBuffer in) {
+    int length = count(in, 1);
+    String s = new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
+    in.position(in.position() + length);
+    return s;
+  }
+
+  /** Writes {@code bytes} bytes from lower-case hex digits; the manifest was validated, so every digit is one. */
+  private static void putHex(ByteBuffer out, String hex, int bytes) {
+    for (int i = 0; i < bytes; i++) {
+      out.put((byte) (Character.digit(hex.charAt(2 * i), 16) << 4 | Character.digit(hex.charAt(2 * i + 1), 16)));
+    }
+  }
+
+  private static String getHex(ByteBuffer in, int bytes, byte[] scratch) {
+    for (int i = 0; i < bytes; i++) {
+      int b = in.get() & 0xff;
+      scratch[2 * i] = HEX_DIGITS[b >>> 4];
+      scratch[2 * i + 1] = HEX_DIGITS[b & 0x0f];
+    }
+    return new String(scratch, 0, 2 * bytes, StandardCharsets.ISO_8859_1);
+  }
+
+  /** The format before the binary one: zstd-compressed JSON. */
+  private static Manifest decodeJson(byte[] stored, String where) throws IOException {
     try {
       long size = Zstd.getFrameContentSize(stored);
       if (Zstd.isError(size) || size <= 0 || size > Integer.MAX_VALUE) {
-        throw new IOException("manifest " + where + " is damaged (no valid zstd frame)");
+        throw new IOException("manifest " + where + " is damaged (neither a binary manifest nor a valid zstd frame)");
       }
       byte[] json = Zstd.decompress(stored, (int) size);
       Manifest manifest = GSON.fromJson(new String(json, StandardCharsets.UTF_8), Manifest.class);
       if (manifest == null) {
         throw new IOException("manifest " + where + " is empty");
       }
-      manifest = new Manifest(manifest.format(), manifest.vmId(), manifest.checkpointId(), manifest.createdAtMillis(),
+      return new Manifest(manifest.format(), manifest.vmId(), manifest.checkpointId(), manifest.createdAtMillis(),
           manifest.imageBytes(), manifest.chunker(),
-          manifest.attributes() == null ? java.util.Map.of() : manifest.attributes(),
-          manifest.chunks() == null ? java.util.List.of() : manifest.chunks());
-      manifest.validate();
-      return manifest;
+          manifest.attributes() == null ? Map.of() : manifest.attributes(),
+          manifest.chunks() == null ? List.of() : manifest.chunks());
     } catch (JsonParseException | IllegalStateException | IllegalArgumentException | NullPointerException e) {
       throw new IOException("manifest " + where + " is damaged: " + e.getMessage(), e);
     } catch (RuntimeException e) {  // zstd-jni reports damaged frames as ZstdException

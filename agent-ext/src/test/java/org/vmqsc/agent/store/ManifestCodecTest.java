@@ -44,10 +44,49 @@ public class ManifestCodecTest {
     assertEquals(new ChunkRef(HASH, 4096), read.chunks().get(0));
     assertNull(read.chunks().get(0).fingerprint());
     assertEquals(ChunkRef.zeros(8192), read.chunks().get(1));
-    // and the reflective reader the previous version used reads what this one writes
-    Manifest current = manifest(List.of(new ChunkRef(HASH, 4096, FINGERPRINT)));
-    byte[] json = Zstd.decompress(ManifestCodec.encode(current), 1 << 20);
-    assertEquals(current, new Gson().fromJson(new String(json, StandardCharsets.UTF_8), Manifest.class));
+  }
+
+  @Test public void readsManifestsWrittenAsJsonWithFingerprints() throws IOException {
+    Manifest manifest = manifest(List.of(new ChunkRef(HASH, 4096, FINGERPRINT), ChunkRef.zeros(8192)));
+    byte[] json = Zstd.compress(new com.google.gson.GsonBuilder()
+        .registerTypeAdapter(ChunkRef.class, new ChunkRefAdapter()).create()
+        .toJson(manifest).getBytes(StandardCharsets.UTF_8), 1);
+
+    assertEquals(manifest, ManifestCodec.decode(json, "test"));
+  }
+
+  @Test public void everyTruncationAndEveryFlippedByteIsRefused() throws IOException {
+    byte[] encoded = ManifestCodec.encode(manifest(List.of(new ChunkRef(HASH, 4096, FINGERPRINT),
+        ChunkRef.zeros(8192), new ChunkRef(HASH, 100))));
+    for (int length = 0; length < encoded.length; length++) {
+      assertRefused(java.util.Arrays.copyOf(encoded, length), "cut to " + length + " bytes");
+    }
+    for (int at = 0; at < encoded.length; at++) {
+      for (int bit = 0; bit < 8; bit++) {
+        byte[] damaged = encoded.clone();
+        damaged[at] ^= (byte) (1 << bit);
+        assertRefused(damaged, "bit " + bit + " of byte " + at + " flipped");
+      }
+    }
+  }
+
+  @Test public void chunkEntriesTakeTheirRawSize() {
+    List<ChunkRef> chunks = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      chunks.add(new ChunkRef(HASH, 4096, FINGERPRINT));
+    }
+    // 5 bytes of kind and length, 32 of SHA-256, 16 of fingerprint: no hex digits on disk
+    assertEquals(true, ManifestCodec.encode(manifest(chunks)).length < 1000 * 54);
+  }
+
+  private static void assertRefused(byte[] stored, String what) {
+    try {
+      ManifestCodec.decode(stored, "test");
+      fail("accepted a manifest with " + what);
+    } catch (IOException expected) {
+      assertEquals(what + ": " + expected.getMessage(), true, expected.getMessage().contains("damaged")
+          || expected.getMessage().contains("empty"));
+    }
   }
 
   @Test public void malformedFingerprintsAreRefused() {
