@@ -339,8 +339,10 @@ public final class LabGuest implements AutoCloseable {
         + "<devices>"
         + devices
         + "<serial type='file'><source path='" + serial + "' append='on'/><target port='0'/></serial>"
-        + (spec.freed() == null ? "<memballoon model='none'/>"
-            : "<memballoon model='virtio' freePageReporting='" + (spec.freed().reporting() ? "on" : "off") + "'/>")
+        // Free page reporting on unless a benchmark turns it off: pages the guest frees are then discarded by QEMU,
+        // read as zeros, and no checkpoint stores them (memory exclusion, agent-ext/README.md "Free pages").
+        + "<memballoon model='virtio' freePageReporting='"
+        + (spec.freed() == null || spec.freed().reporting() ? "on" : "off") + "'/>"
         + "</devices></domain>";
   }
 
