@@ -106,8 +106,10 @@ public final class CheckpointEngine {
     if (store.manifest(key).isPresent()) {
       throw new IllegalArgumentException("checkpoint " + key + " already exists in " + store.describe());
     }
-    try (ChunkGuard.Lease lease = store.guard().open(); ChunkWriter writer = store.openWriter();
-        StoredCopies storedCopies = new StoredCopies(key.vmId())) {
+    FingerprintIndex previous = knownChunks.get(key.vmId());  // only a size hint: read again below
+    int expectedChunks = previous == null ? 16 : previous.size();
+    try (ChunkGuard.Lease lease = store.guard().open(expectedChunks); ChunkWriter writer = store.openWriter();
+        StoredCopies storedCopies = new StoredCopies(key.vmId(), expectedChunks)) {
       return storeChunks(key, image, attributes, lease, writer, storedCopies);
     } catch (IOException | RuntimeException e) {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
@@ -170,7 +172,7 @@ public final class CheckpointEngine {
       // chunker need not scan them. Its last chunk may have been cut short by the image's end, so it is not tried.
       int length = 0;
       String hash = null;
-      int position = -1;
+      int position = -1;  // of the chunk in the previous checkpoint these bytes are, if any
       int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
       int guess = expected >= 0 && expected < known.size() - 1 ? known.length(expected) : 0;
       int available = end - start;
@@ -258,7 +260,8 @@ public final class CheckpointEngine {
           }
         }
       }
-      if (hash != null) {
+      boolean reused = hash != null;  // under the name the previous checkpoint gave it
+      if (reused) {
         dedupBytes += length;  // this VM's previous checkpoint had these bytes: no SHA-256, no write
       } else {
         hash = hasher.hash(buffer, start, length);
@@ -274,7 +277,11 @@ public final class CheckpointEngine {
         }
       }
       refs.add(new ChunkRef(hash, length, FingerprintIndex.toHex(fingerprint[0], fingerprint[1])));
-      next.add(fingerprint[0], fingerprint[1], length, hash);
+      if (position >= 0 && reused) {
+        next.add(fingerprint[0], fingerprint[1], length, known, position);  // its name, without parsing it again
+      } else {
+        next.add(fingerprint[0], fingerprint[1], length, hash);
+      }
       start += length;
     }
     Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
@@ -294,12 +301,13 @@ public final class CheckpointEngine {
    */
   private final class StoredCopies implements AutoCloseable {
     private final String vmId;
-    private final Set<String> verified = new HashSet<>();
+    private final Set<String> verified;
     private final byte[] scratch = new byte[chunkers.maxChunkBytes()];
     private ChunkReader reader;
 
-    StoredCopies(String vmId) {
+    StoredCopies(String vmId, int expectedChunks) {
       this.vmId = vmId;
+      this.verified = new HashSet<>(expectedChunks * 4 / 3 + 1);
     }
 
     /**

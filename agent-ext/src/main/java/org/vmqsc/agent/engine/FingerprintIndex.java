@@ -64,12 +64,20 @@ final class FingerprintIndex {
   }
 
   void add(long fingerprintLow, long fingerprintHigh, int length, String hash) {
-    byte[] raw = HEX.parseHex(hash);
+    add(fingerprintLow, fingerprintHigh, length, HEX.parseHex(hash), 0);
+  }
+
+  /** Adds a chunk under the name {@code from} gives its chunk at {@code position}. */
+  void add(long fingerprintLow, long fingerprintHigh, int length, FingerprintIndex from, int position) {
+    add(fingerprintLow, fingerprintHigh, length, from.hashes, position * SHA_BYTES);
+  }
+
+  private void add(long fingerprintLow, long fingerprintHigh, int length, byte[] hash, int hashAt) {
     int at = append(length);
     kinds[at] = FINGERPRINTED;
     low[at] = fingerprintLow;
     high[at] = fingerprintHigh;
-    System.arraycopy(raw, 0, hashes, at * SHA_BYTES, SHA_BYTES);
+    System.arraycopy(hash, hashAt, hashes, at * SHA_BYTES, SHA_BYTES);
     if (2 * count > table.length) {
       table = new int[table.length * 2];
       for (int i = 0; i < count - 1; i++) {

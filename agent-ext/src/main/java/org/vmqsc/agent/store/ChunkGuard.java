@@ -1,8 +1,8 @@
 package org.vmqsc.agent.store;
 
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Map;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -13,15 +13,28 @@ import java.util.concurrent.Callable;
  * <p>A writer holds a hash <em>before</em> it asks the store whether the chunk exists. The collector decides and
  * deletes while holding the same lock, so either it deleted the chunk before the hold (the writer then sees it
  * missing and writes it again) or it sees the hold and keeps the chunk.
+ *
+ * <p>Each lease keeps its own holds and the collector asks every open lease: a checkpoint holds tens of thousands
+ * of chunks and a host runs a few checkpoints at once, so a hold is one set insertion and a lease's end is free,
+ * where a shared count per hash cost two map updates per chunk.
  */
 public final class ChunkGuard {
 
   private final Object lock = new Object();
-  private final Map<String, Integer> holds = new HashMap<>();
+  private final List<Lease> open = new ArrayList<>();
 
   /** Opens a lease for one writer; close it after that writer's manifest is written (or it gave up). */
   public Lease open() {
-    return new Lease();
+    return open(16);
+  }
+
+  /** As {@link #open()}, for a writer that expects to hold about {@code expectedHolds} chunks. */
+  public Lease open(int expectedHolds) {
+    Lease lease = new Lease(expectedHolds);
+    synchronized (lock) {
+      open.add(lease);
+    }
+    return lease;
   }
 
   /** Runs the collector's decide-and-delete step with no hold being taken or released meanwhile. */
@@ -33,25 +46,30 @@ public final class ChunkGuard {
 
   /** Must be called with the lock held. */
   boolean isHeld(String hash) {
-    return holds.containsKey(hash);
+    for (Lease lease : open) {
+      if (lease.mine.contains(hash)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public final class Lease implements AutoCloseable {
-    private final Set<String> mine = new HashSet<>();
+    private final Set<String> mine;
+
+    private Lease(int expectedHolds) {
+      mine = new HashSet<>(Math.max(16, expectedHolds * 4 / 3 + 1));
+    }
 
     public void hold(String hash) {
       synchronized (lock) {
-        if (mine.add(hash)) {
-          holds.merge(hash, 1, Integer::sum);
-        }
+        mine.add(hash);
       }
     }
 
     @Override public void close() {
       synchronized (lock) {
-        for (String hash : mine) {
-          holds.computeIfPresent(hash, (h, count) -> count == 1 ? null : count - 1);
-        }
+        open.remove(this);
         mine.clear();
       }
     }

@@ -184,7 +184,15 @@ public final class ManifestCodec {
   /** Writes {@code bytes} bytes from lower-case hex digits; the manifest was validated, so every digit is one. */
   private static void putHex(ByteBuffer out, String hex, int bytes) {
     for (int i = 0; i < bytes; i++) {
-      out.put((byte) (Character.digit(hex.charAt(2 * i), 16) << 4 | Character.digit(hex.charAt(2 * i + 1), 16)));
+      out.put((byte) (HEX_VALUES[hex.charAt(2 * i) & 0x7f] << 4 | HEX_VALUES[hex.charAt(2 * i + 1) & 0x7f]));
+    }
+  }
+
+  private static final byte[] HEX_VALUES = new byte[128];
+
+  static {
+    for (int i = 0; i < 16; i++) {
+      HEX_VALUES[HEX_DIGITS[i]] = (byte) i;
     }
   }
 
