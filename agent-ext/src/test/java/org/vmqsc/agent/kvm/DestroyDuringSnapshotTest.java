@@ -48,6 +48,7 @@ public class DestroyDuringSnapshotTest {
   @After public void cleanUp() throws Exception {
     if (connect != null) {
       LabGuest.destroyIfRunning(connect, name);  // a failed round's guest
+      Files.deleteIfExists(LabGuest.guestDir().resolve("run").resolve(name + ".serial"));
       try {
         connect.close();
       } catch (LibvirtException ignored) {
