@@ -51,8 +51,13 @@ public interface GuestMachines extends AutoCloseable {
    */
   void collect(String name, Path oldestKept) throws IOException;
 
-  /** The guest is gone (its VM runs elsewhere now, or the agent stops). */
-  void destroy(String name);
+  /**
+   * The guest is gone (its VM runs elsewhere now, or the agent stops): destroyed once the hypervisor has ended its
+   * snapshot work on it (a snapshot under way is aborted; its checkpoint fails).
+   *
+   * @throws IOException when it could not be destroyed
+   */
+  void destroy(String name) throws IOException;
 
   @Override void close();
 }

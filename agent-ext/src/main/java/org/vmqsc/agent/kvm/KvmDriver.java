@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.libvirt.Connect;
@@ -50,6 +53,9 @@ import org.vmqsc.agent.store.SafeFiles;
  * on the checkpoint's frozen files and restores the memory image with the disk sources changed accordingly
  * ({@code virDomainRestoreFlags} with a domain XML): frozen files are never written, other checkpoints' chains depend
  * on them. libvirt 9.0 cannot revert external snapshots, so the driver does what a revert would.
+ *
+ * <p>One domain's snapshot work and its destroy never overlap (see {@link #destroy}): libvirtd 9.0 can exit when a
+ * domain is destroyed while it still works on a snapshot of it.
  */
 public final class KvmDriver implements HypervisorDriver {
 
@@ -60,6 +66,9 @@ public final class KvmDriver implements HypervisorDriver {
   private static final Pattern DISK_BLOCK = Pattern.compile("<disk\\s[^>]*>.*?</disk>", Pattern.DOTALL);
   private static final Pattern ATTRIBUTE = Pattern.compile("(\\w+)=['\"]([^'\"]*)['\"]");
   private static final long JOB_TIMEOUT_MILLIS = 300_000;
+  /** How long a destroy waits for the domain's snapshot work and libvirt's job on it to end (after aborting them). */
+  private static final long DESTROY_WAIT_MILLIS = 60_000;
+  private static final int JOB_NONE = 0;  // VIR_DOMAIN_JOB_NONE
   private static final int STATE_PAUSED = 3;  // VIR_DOMAIN_PAUSED
 
   private final Connect connect;
@@ -67,6 +76,41 @@ public final class KvmDriver implements HypervisorDriver {
   private volatile boolean preferBackgroundSnapshot = true;
   private volatile boolean cutDisks = true;
   private final Map<String, PendingCut> pending = new ConcurrentHashMap<>();
+  /** Per domain (by the caller's id): the lock its snapshot work and its destroy take; see {@link #destroy}. */
+  private final Map<String, DomainWork> work = new ConcurrentHashMap<>();
+
+  /**
+   * A domain's snapshot work — a snapshot's creation, the job libvirt runs for it, the discard of its metadata, the
+   * merge of old disk layers — holds {@code lock}; a destroy takes it too. {@code destroying} counts the destroys
+   * waiting for it: while there is one, no snapshot of the domain starts.
+   */
+  private static final class DomainWork {
+    final ReentrantLock lock = new ReentrantLock();
+    final AtomicInteger destroying = new AtomicInteger();
+  }
+
+  private DomainWork work(String vmId) {
+    return work.computeIfAbsent(vmId, id -> new DomainWork());
+  }
+
+  /** Starts snapshot work on the domain (the caller unlocks), unless a destroy of it waits. */
+  private DomainWork beginSnapshotWork(String vmId) throws IOException {
+    DomainWork w = work(vmId);
+    w.lock.lock();
+    try {
+      refuseIfDestroying(w, vmId);
+    } catch (IOException e) {
+      w.lock.unlock();
+      throw e;
+    }
+    return w;
+  }
+
+  private static void refuseIfDestroying(DomainWork w, String name) throws IOException {
+    if (w.destroying.get() > 0) {
+      throw new IOException(name + " is being destroyed: no snapshot of it is started");
+    }
+  }
   /** How the run state is read; tests without libvirt put their own here. */
   interface StateReader {
     int state(Domain domain) throws LibvirtException;
@@ -148,7 +192,13 @@ public final class KvmDriver implements HypervisorDriver {
     }
     Path image = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".mem");
     try {
-      Capture capture = snapshot(domain, image);
+      Capture capture;
+      DomainWork w = beginSnapshotWork(vmId);
+      try {
+        capture = snapshot(domain, image, w);
+      } finally {
+        w.lock.unlock();
+      }
       try (InputStream in = Files.newInputStream(image)) {
         consumer.accept(in, capture);
       }
@@ -269,16 +319,44 @@ public final class KvmDriver implements HypervisorDriver {
 
   @Override public Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer)
       throws IOException {
-    PendingCut cut = pending.remove(vmId);
-    if (cut == null) {
-      throw new IOException(vmId + " was not paused by pause(): no instant to checkpoint");
-    }
     AtomicBoolean announced = new AtomicBoolean();
     Runnable runningOnce = () -> {
       if (announced.compareAndSet(false, true)) {
         running.run();
       }
     };
+    Path image = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".mem");
+    try {
+      // The snapshots are taken under the domain's lock, the image is handed on after it: a destroy waits for
+      // libvirt's work on the domain, not for the engine's.
+      DomainWork w;
+      try {
+        w = beginSnapshotWork(vmId);
+      } catch (IOException destroying) {
+        drop(pending.remove(vmId), null);
+        throw destroying;
+      }
+      Capture capture;
+      try {
+        capture = snapshotCut(vmId, w, image, runningOnce);
+      } finally {
+        w.lock.unlock();
+      }
+      try (InputStream in = Files.newInputStream(image)) {
+        consumer.accept(in, capture);
+      }
+      return capture;
+    } finally {
+      Files.deleteIfExists(image);
+    }
+  }
+
+  /** The disk and memory snapshots of the instant {@link #pause} cut, into {@code image}; under the domain's lock. */
+  private Capture snapshotCut(String vmId, DomainWork w, Path image, Runnable runningOnce) throws IOException {
+    PendingCut cut = pending.remove(vmId);
+    if (cut == null) {
+      throw new IOException(vmId + " was not paused by pause(): no instant to checkpoint");
+    }
     Domain domain;
     try {
       domain = domain(vmId);
@@ -301,32 +379,24 @@ public final class KvmDriver implements HypervisorDriver {
       }
       cut.disks().values().forEach(d -> frozen.put(d.target(), d.file()));
     }
-    Path image = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".mem");
+    ResumeWatch watch = new ResumeWatch(states, domain, runningOnce);
+    Capture memory;
+    // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
+    // as before, and collected with the older ones.
     try {
-      ResumeWatch watch = new ResumeWatch(states, domain, runningOnce);
-      Capture memory;
-      // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
-      // as before, and collected with the older ones.
-      try {
-        memory = snapshotPaused(domain, image, cut);
-      } finally {
-        watch.stop();
-        resumeQuietly(domain);  // after pre-copy the guest is still stopped; a background snapshot restarted it
-        watch.resumedNoLaterThan(System.nanoTime());
-        runningOnce.run();
-      }
-      Duration pause = Duration.ofNanos(watch.resumedAt() - cut.pausedAtNanos());
-      Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen);
-      if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
-        lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
-      }
-      try (InputStream in = Files.newInputStream(image)) {
-        consumer.accept(in, capture);
-      }
-      return capture;
+      memory = snapshotPaused(domain, image, cut, w);
     } finally {
-      Files.deleteIfExists(image);
+      watch.stop();
+      resumeQuietly(domain);  // after pre-copy the guest is still stopped; a background snapshot restarted it
+      watch.resumedNoLaterThan(System.nanoTime());
+      runningOnce.run();
     }
+    Duration pause = Duration.ofNanos(watch.resumedAt() - cut.pausedAtNanos());
+    Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen);
+    if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
+      lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
+    }
+    return capture;
   }
 
   /**
@@ -489,14 +559,14 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  private Capture snapshot(Domain domain, Path image) throws IOException {
+  private Capture snapshot(Domain domain, Path image, DomainWork w) throws IOException {
     String fallbackReason = null;
     if (preferBackgroundSnapshot) {
       boolean enabled = false;
       try {
         Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, true);
         enabled = true;
-        takeMemorySnapshot(domain, image);
+        takeMemorySnapshot(domain, image, w);
         return new Capture(CaptureMode.BACKGROUND_SNAPSHOT, lastDowntime(domain), null);
       } catch (IOException refused) {
         fallbackReason = refused.getMessage();
@@ -507,16 +577,16 @@ public final class KvmDriver implements HypervisorDriver {
         }
       }
     }
-    takeMemorySnapshot(domain, image);
+    takeMemorySnapshot(domain, image, w);
     return new Capture(CaptureMode.PRE_COPY, lastDowntime(domain), fallbackReason);
   }
 
   /** The memory snapshot of a guest stopped by pause(), which switched the capability on if it could. */
-  private Capture snapshotPaused(Domain domain, Path image, PendingCut cut) throws IOException {
+  private Capture snapshotPaused(Domain domain, Path image, PendingCut cut, DomainWork w) throws IOException {
     String fallbackReason = cut.backgroundRefusal();
     if (cut.backgroundOn()) {
       try {
-        takeMemorySnapshot(domain, image, cut.targets());
+        takeMemorySnapshot(domain, image, cut.targets(), w);
         return new Capture(CaptureMode.BACKGROUND_SNAPSHOT, Duration.ZERO, null);
       } catch (IOException refused) {
         fallbackReason = refused.getMessage();
@@ -535,7 +605,7 @@ public final class KvmDriver implements HypervisorDriver {
         throw new IOException("cannot read the state of " + nameOf(domain) + ": " + e.getMessage(), e);
       }
     }
-    takeMemorySnapshot(domain, image, cut.targets());
+    takeMemorySnapshot(domain, image, cut.targets(), w);
     return new Capture(CaptureMode.PRE_COPY, Duration.ZERO, fallbackReason);
   }
 
@@ -547,15 +617,21 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  private void takeMemorySnapshot(Domain domain, Path image) throws IOException {
+  private void takeMemorySnapshot(Domain domain, Path image, DomainWork w) throws IOException {
     try {
-      takeMemorySnapshot(domain, image, diskTargets(domain.getXMLDesc(0)));
+      takeMemorySnapshot(domain, image, diskTargets(domain.getXMLDesc(0)), w);
     } catch (LibvirtException e) {
       throw new IOException("cannot read the domain XML of " + nameOf(domain) + ": " + e.getMessage(), e);
     }
   }
 
-  private void takeMemorySnapshot(Domain domain, Path image, List<String> targets) throws IOException {
+  /**
+   * A memory snapshot of the domain, its libvirt metadata discarded; refused once a destroy of the domain waits (a
+   * background snapshot the destroy aborted is not followed by a pre-copy one).
+   */
+  private void takeMemorySnapshot(Domain domain, Path image, List<String> targets, DomainWork w)
+      throws IOException {
+    refuseIfDestroying(w, nameOf(domain));
     StringBuilder xml = new StringBuilder("<domainsnapshot><name>vmqsc-")
         .append(UUID.randomUUID()).append("</name><memory snapshot='external' file='")
         .append(image).append("'/><disks>");
@@ -596,8 +672,7 @@ public final class KvmDriver implements HypervisorDriver {
 
   @Override public void restore(String vmId, Path verifiedImage) throws IOException {
     try {
-      destroyIfRunning(vmId);
-      connect.restore(verifiedImage.toString());
+      destroyThen(vmId, () -> connect.restore(verifiedImage.toString()));
       Domain restored = domain(vmId);
       if (restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
         restored.resume();
@@ -654,8 +729,7 @@ public final class KvmDriver implements HypervisorDriver {
         overlays.put(top.getKey(), overlay);
       }
       String dxml = edit.apply(withDiskSources(xml, overlays, verifiedImage));
-      destroyIfRunning(vmId);
-      ExtraCalls.restore(connect, verifiedImage.toString(), dxml, flags);
+      destroyThen(vmId, () -> ExtraCalls.restore(connect, verifiedImage.toString(), dxml, flags));
       restored = true;
       return overlays;
     } catch (LibvirtException e) {
@@ -668,15 +742,120 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  private void destroyIfRunning(String vmId) {
+  /**
+   * Destroys the domain if it runs, once neither this driver nor libvirt works on a snapshot of it. libvirtd 9.0 can
+   * exit when a domain is destroyed while it still works on a snapshot of it — a background memory snapshot's job, or
+   * the discard of a snapshot's metadata — its log ending with "qemuSnapshotDiscardMetadata: Failed to unlink" and
+   * "domain is not running" (the guests it ran then go on running outside it). So: from now on no snapshot of the
+   * domain starts; a job libvirt runs on it is aborted (a background snapshot stops, and its checkpoint fails); the
+   * destroy waits for the checkpoint thread to be done with libvirt (the domain's lock, which that work holds) and
+   * for libvirt to report no job on the domain (also one a client that died left running), and only then destroys.
+   * A cut prepared or paused for a checkpoint is dropped.
+   *
+   * @throws IOException when that work did not end within a minute: the domain is left running, under libvirt
+   */
+  public void destroy(String vmId) throws IOException {
     try {
-      Domain running = domain(vmId);
-      if (running.isActive() == 1) {
-        running.destroy();
-      }
-    } catch (IOException | LibvirtException noSuchDomain) {
-      // nothing to replace
+      destroyThen(vmId, () -> { });
+    } catch (LibvirtException e) {
+      throw new IOException("cannot destroy " + vmId + ": " + e.getMessage(), e);
     }
+  }
+
+  private interface LibvirtCall {
+    void run() throws LibvirtException, IOException;
+  }
+
+  /** {@link #destroy}, then {@code then} (a restore of the domain) before any snapshot work on it may start. */
+  private void destroyThen(String vmId, LibvirtCall then) throws IOException, LibvirtException {
+    DomainWork w = work(vmId);
+    w.destroying.incrementAndGet();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DESTROY_WAIT_MILLIS);
+      Domain running = runningDomain(vmId);
+      lockAborting(w, running, vmId, deadline);
+      try {
+        drop(pending.remove(vmId), null);
+        drop(prepared.remove(vmId), null);
+        if (running != null) {
+          awaitNoJob(running, vmId, deadline);
+          try {
+            running.destroy();
+          } catch (LibvirtException e) {
+            if (isActive(running)) throw e;  // else it ended by itself meanwhile
+          }
+        }
+        then.run();
+      } finally {
+        w.lock.unlock();
+      }
+    } finally {
+      w.destroying.decrementAndGet();
+    }
+  }
+
+  /** The domain if it runs, else null. */
+  private Domain runningDomain(String vmId) {
+    try {
+      Domain domain = domain(vmId);
+      return domain.isActive() == 1 ? domain : null;
+    } catch (IOException | LibvirtException noSuchDomain) {
+      return null;
+    }
+  }
+
+  private static boolean isActive(Domain domain) {
+    try {
+      return domain.isActive() == 1;
+    } catch (LibvirtException gone) {
+      return false;
+    }
+  }
+
+  /** Takes the domain's lock, aborting meanwhile the job its snapshot work waits for (its holder then lets go). */
+  private static void lockAborting(DomainWork w, Domain domain, String vmId, long deadline) throws IOException {
+    try {
+      while (!w.lock.tryLock(20, TimeUnit.MILLISECONDS)) {
+        if (domain != null) abortJob(domain);
+        if (System.nanoTime() > deadline) {
+          throw new IOException("the snapshot work on " + vmId + " did not end within " + DESTROY_WAIT_MILLIS / 1000
+              + " s: not destroyed");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for the snapshot work on " + vmId + " to end", e);
+    }
+  }
+
+  /** Waits until libvirt runs no job on the domain, aborting the one it runs. */
+  private static void awaitNoJob(Domain domain, String vmId, long deadline) throws IOException {
+    while (abortJob(domain)) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("libvirt's job on " + vmId + " did not end within " + DESTROY_WAIT_MILLIS / 1000
+            + " s of its abort: not destroyed");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+      if (Thread.interrupted()) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for libvirt's job on " + vmId + " to end");
+      }
+    }
+  }
+
+  /** Aborts the job libvirt runs on the domain, if any; whether there was one. */
+  private static boolean abortJob(Domain domain) {
+    try {
+      if (domain.getJobInfo().getType() == JOB_NONE) return false;
+    } catch (LibvirtException gone) {
+      return false;  // not running any more: no job either
+    }
+    try {
+      domain.abortJob();
+    } catch (LibvirtException ended) {
+      // it ended meanwhile, or cannot be aborted: waited for
+    }
+    return true;
   }
 
   /** The domain XML with each listed disk's source replaced by a qcow2 file, its old backing chain dropped. */
@@ -717,7 +896,15 @@ public final class KvmDriver implements HypervisorDriver {
    * file, the disk's own volume, stays. Returns the deleted files per target.
    */
   public Map<String, List<Path>> collectDisks(String vmId, Collection<Path> keep) throws IOException {
-    Domain domain = domain(vmId);
+    DomainWork w = beginSnapshotWork(vmId);  // a merge is work on the domain's snapshots too
+    try {
+      return collectDisks(vmId, domain(vmId), keep);
+    } finally {
+      w.lock.unlock();
+    }
+  }
+
+  private Map<String, List<Path>> collectDisks(String vmId, Domain domain, Collection<Path> keep) throws IOException {
     Map<String, List<Path>> removed = new LinkedHashMap<>();
     for (DiskSource disk : cuttableDisks(domain).values()) {
       DiskChains.Plan plan = DiskChains.plan(DiskChains.chain(disk.file()), keep);

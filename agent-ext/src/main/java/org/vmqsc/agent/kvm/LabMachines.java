@@ -177,11 +177,24 @@ public final class LabMachines implements GuestMachines {
     return raced;
   }
 
-  @Override public void destroy(String name) {
+  /**
+   * Through the guest's driver, which destroys it only once no checkpoint of it works on it any more (see
+   * {@link KvmDriver#destroy}); the driver is dropped after that, so a checkpoint thread still asking for it meanwhile
+   * gets the same one.
+   */
+  @Override public void destroy(String name) throws IOException {
     taken.remove(name);
-    KvmDriver driver = drivers.remove(name);
-    if (driver != null) driver.close();
-    LabGuest.destroyIfRunning(connect, name);
+    KvmDriver driver = drivers.get(name);
+    if (driver == null) {
+      LabGuest.destroyIfRunning(connect, name);  // no driver, so no checkpoint of it here
+      return;
+    }
+    try {
+      driver.destroy(name);
+    } finally {
+      drivers.remove(name, driver);
+      driver.close();
+    }
   }
 
   /**

@@ -238,7 +238,7 @@ final class RealGuests implements AutoCloseable {
         error = e;
       }
       if (closed) { // the loop runs nothing of this group any more: nobody else would destroy the machine
-        if (error == null) machines.destroy(name);
+        if (error == null) destroyMachine(vm, name);
         return;
       }
       InetSocketAddress end = guestEnd;
@@ -258,7 +258,7 @@ final class RealGuests implements AutoCloseable {
     }
     if (boot == null || boot.calledOff) {
       nics.detach(vm);
-      machines.destroy(name);
+      destroyMachine(vm, name);
       return;
     }
     nics.connect(vm, guestEnd);
@@ -288,8 +288,20 @@ final class RealGuests implements AutoCloseable {
     Guest g = guests.remove(vm);
     if (g == null) return;
     nics.detach(vm);
-    machines.destroy(g.name);
+    destroyMachine(vm, g.name);
     events.emit("vm_stop", "vm", vm, "host", hostUuid, "reason", reason);
+  }
+
+  /**
+   * Destroys a machine; a snapshot of it under way is ended first (see {@link GuestMachines#destroy}), so its
+   * checkpoint may fail. Called on the loop and, for a machine started after the close, on the boot thread.
+   */
+  private void destroyMachine(int vm, String name) {
+    try {
+      machines.destroy(name);
+    } catch (IOException e) {
+      events.emit("guest_destroy_failed", "vm", vm, "host", hostUuid, "error", e.getMessage());
+    }
   }
 
   /** Nothing of the group may run (no lease, or a recovery holds it): every guest pauses, its frames are taken. */
@@ -583,7 +595,7 @@ final class RealGuests implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     // Started before the close, their hand-over to the loop will not run: destroyed here.
-    for (Boot boot : booting.values()) machines.destroy(boot.name);
+    for (Map.Entry<Integer, Boot> boot : booting.entrySet()) destroyMachine(boot.getKey(), boot.getValue().name);
     booting.clear();
     snapshots.shutdownNow();
     nics.close();

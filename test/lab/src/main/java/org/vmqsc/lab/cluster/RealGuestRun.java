@@ -113,7 +113,8 @@ public final class RealGuestRun {
       say.accept("[5/5] every process stopped; reading each guest's disk and judging its records");
       for (Map.Entry<Integer, String> e : names.entrySet()) disks.put(e.getKey(), topDisk(libvirt, e.getValue()));
       cluster.down(Duration.ofSeconds(20));
-      for (String name : names.values()) LabGuest.destroyIfRunning(libvirt, name);
+      // The agents destroyed their guests as they stopped; one killed after the grace may have left a job running.
+      for (String name : names.values()) destroyWhenIdle(libvirt, name);
       Map<Integer, List<GuestRecords.Entry>> histories = new TreeMap<>();
       for (Map.Entry<Integer, Path> e : disks.entrySet()) {
         List<GuestRecords.Entry> h = new ArrayList<>();
