@@ -40,6 +40,11 @@ public final class EngineBenchCommand implements Callable<Integer> {
   @Option(names = "--runs", defaultValue = "3", description = "Runs per measurement; the median is reported.")
   int runs;
 
+  @Option(names = "--warm-up", defaultValue = "1", description = "Rounds run first and dropped, for the JIT compiler"
+      + " and the page cache (default ${DEFAULT-VALUE}; a long-running agent is past its warm-up after a few"
+      + " checkpoints, and a restore's code is compiled only once the agent has restored a few times).")
+  int warmUp;
+
   @Option(names = "--rewrite-percent", defaultValue = "5",
       description = "Share of pages rewritten before the incremental checkpoint (default ${DEFAULT-VALUE}).")
   double rewritePercent;
@@ -77,6 +82,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
           + " heap and in a Java array), got " + sizeMiB);
     }
     if (runs < 1 || runs > 100) throw new IllegalArgumentException("--runs must be in 1..100, got " + runs);
+    if (warmUp < 0 || warmUp > 100) throw new IllegalArgumentException("--warm-up must be in 0..100, got " + warmUp);
     if (!(rewritePercent > 0 && rewritePercent <= 100)) {
       throw new IllegalArgumentException("--rewrite-percent must be in (0, 100], got " + rewritePercent);
     }
@@ -92,7 +98,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
     if (imageFile != null) {
       try {
-        new ImageFileBench(imageFile, base, runs).run();
+        new ImageFileBench(imageFile, base, runs, warmUp).run();
       } finally {
         deleteTree(base);
       }
@@ -110,10 +116,10 @@ public final class EngineBenchCommand implements Callable<Integer> {
       List<Timing> copy = new ArrayList<>();
       List<Timing> sha = new ArrayList<>();
       byte[] target = new byte[image.length];
-      for (int r = 0; r < runs + 1; r++) {  // the first run warms up the JIT and is dropped
+      for (int r = 0; r < runs + warmUp; r++) {  // the first runs warm up the JIT and are dropped
         Timing c = measure(() -> plainCopy(new ByteArrayInputStream(image), target));
         Timing s = measure(() -> hashOnly(image));
-        if (r > 0) {
+        if (r >= warmUp) {
           copy.add(c);
           sha.add(s);
         }
@@ -131,7 +137,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         List<Timing> unchanged = new ArrayList<>();
         List<Timing> restarted = new ArrayList<>();
         CheckpointStats[] stats = new CheckpointStats[4];
-        for (int r = 0; r < runs + 1; r++) {
+        for (int r = 0; r < runs + warmUp; r++) {
           Path storeDir = Files.createTempDirectory(base, chunker.name());
           CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", storeDir), chunker);
           Timing f = measure(() -> stats[0] = engine.store(new CheckpointKey("vm", "ck-1"),
@@ -145,7 +151,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
           CheckpointEngine afterRestart = new CheckpointEngine(DirectoryStore.open("bench", storeDir), chunker);
           Timing a = measure(() -> stats[3] = afterRestart.store(new CheckpointKey("vm", "ck-4"),
               new ByteArrayInputStream(image), Map.of()));
-          if (r > 0) {
+          if (r >= warmUp) {
             full.add(f);
             incremental.add(i);
             unchanged.add(u);

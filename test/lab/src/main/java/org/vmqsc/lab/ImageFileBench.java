@@ -34,16 +34,18 @@ final class ImageFileBench {
   private final Path image;
   private final Path work;
   private final int runs;
+  private final int warmUp;
   private final com.sun.management.OperatingSystemMXBean process =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   /** Wall and CPU seconds of one run, and the bytes it left on disk. */
   record Run(double wallSeconds, double cpuSeconds, long bytes) {}
 
-  ImageFileBench(Path image, Path work, int runs) {
+  ImageFileBench(Path image, Path work, int runs, int warmUp) {
     this.image = image;
     this.work = work;
     this.runs = runs;
+    this.warmUp = warmUp;
   }
 
   /** Prints the figures; returns each measurement's runs by name, for tests. */
@@ -51,8 +53,8 @@ final class ImageFileBench {
     long size = Files.size(image);
     boolean lz4 = installed("lz4");
     boolean zstd = installed("zstd");
-    System.out.printf(Locale.ROOT, "engine on %s (%s), %d runs each interleaved after a warm-up, median reported; "
-        + "load average %.2f%n", image, BenchFigures.mib(size), runs,
+    System.out.printf(Locale.ROOT, "engine on %s (%s), %d runs each interleaved after %d warm-up round(s), median "
+        + "reported; load average %.2f%n", image, BenchFigures.mib(size), runs, warmUp,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
     int headLength;
@@ -63,7 +65,7 @@ final class ImageFileBench {
         ChunkerChoice.standard().forImage(head, headLength).name(),
         ChunkerChoice.isSaveStream(head, headLength) ? "a save stream" : "raw memory: no save-stream header");
     Map<String, List<Run>> results = new LinkedHashMap<>();
-    for (int r = 0; r < runs + 1; r++) {  // the first run warms up the JIT and the page cache, and is dropped
+    for (int r = 0; r < runs + warmUp; r++) {  // the first rounds warm up the JIT and the page cache, and are dropped
       Path dir = Files.createTempDirectory(work, "image");
       Map<String, Run> round = new LinkedHashMap<>();
       Path storeDir = dir.resolve("store");
@@ -89,7 +91,7 @@ final class ImageFileBench {
       if (zstd) {
         round.put("zstd -1", tool(dir, "zstd -1 -q -c \"$1\" > \"$2/image.zst\"", "image.zst"));
       }
-      if (r > 0) {
+      if (r >= warmUp) {
         round.forEach((what, run) -> results.computeIfAbsent(what, k -> new ArrayList<>()).add(run));
       }
       EngineBenchCommand.deleteTree(dir);

@@ -114,6 +114,7 @@ public class BadInputTableTest {
         new Case("--size-mib", "bench", "engine", "--size-mib", "100000000"),
         new Case("--size-mib", "bench", "engine", "--size-mib", "-1"),
         new Case("--rewrite-percent", "bench", "engine", "--rewrite-percent", "NaN"),
+        new Case("--warm-up", "bench", "engine", "--warm-up", "-1"),
         new Case("--percents", "bench", "kvm", "--percents", "150"),
         new Case("--percents", "bench", "kvm", "--percents", "NaN"),
         new Case("--memory-mib", "bench", "kvm", "--memory-mib", "-1"),

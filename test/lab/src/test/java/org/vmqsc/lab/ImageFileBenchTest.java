@@ -19,7 +19,7 @@ public class ImageFileBenchTest {
     Path image = tmp.getRoot().toPath().resolve("memory.img");
     Files.write(image, EngineBenchCommand.syntheticMemory(16, 3));
     Map<String, List<ImageFileBench.Run>> results =
-        new ImageFileBench(image, tmp.newFolder("work").toPath(), 1).run();
+        new ImageFileBench(image, tmp.newFolder("work").toPath(), 1, 1).run();
 
     ImageFileBench.Run restore = results.get("vmqsc restore (verified, to a file)").get(0);
     assertEquals("the restored image has the file's length", Files.size(image), restore.bytes());
