@@ -190,12 +190,32 @@ public final class KvmDriver implements HypervisorDriver {
       pause(vmId);
       return checkpointPaused(vmId, () -> { }, consumer);
     }
+    return snapshotThenHandOn(vmId, consumer, (w, image) -> snapshot(domain, image, w), () -> { });
+  }
+
+  /** One snapshot of a domain into {@code image}, taken while its work lock {@code w} is held. */
+  private interface SnapshotWork {
+    Capture take(DomainWork w, Path image) throws IOException;
+  }
+
+  /**
+   * Takes {@code snapshot} under the domain's lock and hands the image on after it: a destroy waits for libvirt's
+   * work on the domain, not for the engine's. {@code refused} runs when a destroy of the domain waits already.
+   */
+  private Capture snapshotThenHandOn(String vmId, ImageConsumer consumer, SnapshotWork snapshot, Runnable refused)
+      throws IOException {
     Path image = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".mem");
     try {
-      Capture capture;
-      DomainWork w = beginSnapshotWork(vmId);
+      DomainWork w;
       try {
-        capture = snapshot(domain, image, w);
+        w = beginSnapshotWork(vmId);
+      } catch (IOException destroying) {
+        refused.run();
+        throw destroying;
+      }
+      Capture capture;
+      try {
+        capture = snapshot.take(w, image);
       } finally {
         w.lock.unlock();
       }
@@ -325,30 +345,8 @@ public final class KvmDriver implements HypervisorDriver {
         running.run();
       }
     };
-    Path image = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".mem");
-    try {
-      // The snapshots are taken under the domain's lock, the image is handed on after it: a destroy waits for
-      // libvirt's work on the domain, not for the engine's.
-      DomainWork w;
-      try {
-        w = beginSnapshotWork(vmId);
-      } catch (IOException destroying) {
-        drop(pending.remove(vmId), null);
-        throw destroying;
-      }
-      Capture capture;
-      try {
-        capture = snapshotCut(vmId, w, image, runningOnce);
-      } finally {
-        w.lock.unlock();
-      }
-      try (InputStream in = Files.newInputStream(image)) {
-        consumer.accept(in, capture);
-      }
-      return capture;
-    } finally {
-      Files.deleteIfExists(image);
-    }
+    return snapshotThenHandOn(vmId, consumer, (w, image) -> snapshotCut(vmId, w, image, runningOnce),
+        () -> drop(pending.remove(vmId), null));
   }
 
   /** The disk and memory snapshots of the instant {@link #pause} cut, into {@code image}; under the domain's lock. */
