@@ -277,7 +277,7 @@ public final class CheckpointEngine {
         }
       }
       refs.add(new ChunkRef(hash, length, FingerprintIndex.toHex(fingerprint[0], fingerprint[1])));
-      if (position >= 0 && reused) {
+      if (reused) {  // hash is then the index's name of its chunk at position
         next.add(fingerprint[0], fingerprint[1], length, known, position);  // its name, without parsing it again
       } else {
         next.add(fingerprint[0], fingerprint[1], length, hash);

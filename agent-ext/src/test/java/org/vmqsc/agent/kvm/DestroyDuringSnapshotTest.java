@@ -3,7 +3,6 @@ package org.vmqsc.agent.kvm;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.After;
-import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Test;
 import org.libvirt.Connect;
@@ -35,14 +33,7 @@ public class DestroyDuringSnapshotTest {
   private Path dir;
 
   @BeforeClass public static void needsLibvirt() {
-    String reason = LabGuest.unavailableReason().orElse(null);
-    if (reason != null) {
-      System.out.println("DestroyDuringSnapshotTest skipped: " + reason);
-      if ("true".equals(System.getenv("CI"))) {
-        fail("CI=true but no real guest: " + reason);
-      }
-    }
-    Assume.assumeTrue("skipped: " + reason, reason == null);
+    RealGuestRequired.check("DestroyDuringSnapshotTest");
   }
 
   @After public void cleanUp() throws Exception {

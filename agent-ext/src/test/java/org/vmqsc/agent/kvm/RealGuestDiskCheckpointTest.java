@@ -38,14 +38,7 @@ public class RealGuestDiskCheckpointTest {
   private Path data;
 
   @BeforeClass public static void needsLibvirt() {
-    String reason = LabGuest.unavailableReason().orElse(null);
-    if (reason != null) {
-      System.out.println("RealGuestDiskCheckpointTest skipped: " + reason);
-      if ("true".equals(System.getenv("CI"))) {
-        fail("CI=true but no real guest: " + reason);
-      }
-    }
-    Assume.assumeTrue("skipped: " + reason, reason == null);
+    RealGuestRequired.check("RealGuestDiskCheckpointTest");
   }
 
   @Before public void startGuest() throws Exception {
