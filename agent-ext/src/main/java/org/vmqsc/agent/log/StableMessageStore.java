@@ -23,4 +23,14 @@ public interface StableMessageStore {
 
   /** Deletes what lies at {@code location} (behind the recovery line); deleting twice is not an error. */
   void delete(String location) throws IOException;
+
+  /** Whether {@code location} names a log record (the manager's collectable locations name checkpoints too). */
+  static boolean isRecordLocation(String location) {
+    try {
+      LogLocations.check(location);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
 }

@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.vmqsc.agent.driver.GuestMachines;
+import org.vmqsc.agent.flush.StorageCollector;
 import org.vmqsc.agent.log.DirectoryMessageStore;
 import org.vmqsc.agent.net.PeerListener;
 import org.vmqsc.agent.net.TunnelConfig;
@@ -107,6 +108,8 @@ public final class AgentProcess implements AutoCloseable {
   private final ExecutorService logWriter;
   private final GuestCheckpoints checkpoints;
   private final DirectoryMessageStore logStore;
+  /** Deletes what the line leaves behind, from this host's staging store and from stable storage. */
+  private final StorageCollector collector;
   private final UdpTunnel tunnel;
   private final ReportSender reports;
   private final AgentHttp http;
@@ -145,6 +148,17 @@ public final class AgentProcess implements AutoCloseable {
     this.checkpoints = new GuestCheckpoints(DirectoryStore.open("staging", staging),
         DirectoryStore.openShared("stable", config.stable().resolve("checkpoints")), config.stable().resolve("disks"));
     this.logStore = DirectoryMessageStore.openShared(config.stable().resolve("logs"));
+    this.collector = checkpoints.collector(logStore, new StorageCollector.Listener() {
+      @Override public void collected(StorageCollector.Result r) {
+        events.emit("collected", "host", hostUuid, "staged", r.stagedManifests(), "stable", r.stableManifests(),
+            "log_records", r.logRecords(), "waiting", r.waiting(), "staging_chunks", r.stagingChunks(),
+            "staging_bytes_freed", r.stagingBytesFreed(), "sweep", r.sweep());
+      }
+
+      @Override public void failed(String what, IOException error) {
+        events.emit("collect_failed", "host", hostUuid, "what", what, "error", error.getMessage());
+      }
+    });
     this.tunnel = UdpTunnel.open(new InetSocketAddress("127.0.0.1", 0), tunnelConfig(Duration.ofSeconds(3)),
         this::peerUnreachable);
     this.reports = new ReportSender(manager, events);
@@ -337,6 +351,7 @@ public final class AgentProcess implements AutoCloseable {
         .route("line", LineOrder.class, o -> onLoop(() -> {
           GroupRuntime r = runtimes.get(o.group());
           if (r != null) r.line(o.index());
+          collector.collect(o.collectable());
           return null;
         }))
         .route("placement", PlacementOrder.class, o -> onLoop(() -> {
@@ -490,6 +505,7 @@ public final class AgentProcess implements AutoCloseable {
       reports.close();
       logWriter.shutdownNow();
       tunnel.close();
+      collector.close();
       checkpoints.close();
       if (machines != null) machines.close();
       events.close();

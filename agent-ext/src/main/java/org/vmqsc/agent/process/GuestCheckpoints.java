@@ -15,7 +15,9 @@ import org.vmqsc.agent.engine.ChunkerChoice;
 import org.vmqsc.agent.flush.BandwidthBudget;
 import org.vmqsc.agent.flush.CheckpointState;
 import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.flush.StorageCollector;
 import org.vmqsc.agent.guest.PwdGuest;
+import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.sim.SimulatedGuest;
 import org.vmqsc.agent.sim.SimulatorDriver;
 import org.vmqsc.agent.store.CheckpointKey;
@@ -40,6 +42,8 @@ final class GuestCheckpoints implements AutoCloseable {
   }
 
   private static final String PREFIX = "ckpt/";
+  /** How often a host offers to collect the stable store's chunks (one host at a time does). */
+  private static final java.time.Duration SWEEP_EVERY = java.time.Duration.ofSeconds(10);
 
   private final SimulatorDriver driver = new SimulatorDriver();
   private final DirectoryStore staging;
@@ -71,6 +75,20 @@ final class GuestCheckpoints implements AutoCloseable {
         if (p != null) p.stable(location(key));
       }
     }).start();
+  }
+
+  /**
+   * The collector of what the line leaves behind in these stores and in {@code log}: staged and stable checkpoints,
+   * log records, and the chunks no manifest names any more.
+   */
+  StorageCollector collector(StableMessageStore log, StorageCollector.Listener listener) {
+    return new StorageCollector(staging, stable, log, location -> {
+      try {
+        return Optional.of(key(location));
+      } catch (IOException notACheckpoint) {
+        return Optional.empty();
+      }
+    }, null, SWEEP_EVERY, listener);
   }
 
   /** Starts (or restarts empty) the memory of a guest this host runs. */

@@ -98,7 +98,11 @@ public final class WireMessages {
   public record ReplayOrder(String group, int vm, List<Replay> replays, List<Payload> payloads,
                             List<StableLocation> stableLocations) {}
 
-  public record LineOrder(String group, long index) {}
+  /**
+   * The recovery line moved to {@code index}; {@code collectable} lists the locations of the checkpoints and log
+   * records now behind it, which the host deletes (null from a manager that sends none).
+   */
+  public record LineOrder(String group, long index, List<String> collectable) {}
 
   /** One VM of a group on the agent (crash-guest: a simulated guest dies, its host rebuilds it). */
   public record GuestOrder(String group, int vm) {}

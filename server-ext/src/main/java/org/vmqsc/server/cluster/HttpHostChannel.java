@@ -140,8 +140,8 @@ final class HttpHostChannel implements HostChannel {
     order(host, "replay", new ReplayOrder(group, vm, replays, bytes, locations), Object.class);
   }
 
-  @Override public void line(String host, String group, long index) {
-    order(host, "line", new LineOrder(group, index), Object.class);
+  @Override public void line(String host, String group, long index, List<String> collectable) {
+    order(host, "line", new LineOrder(group, index, collectable), Object.class);
   }
 
   @Override public void placement(String host, String group, int vm, String newHost) {

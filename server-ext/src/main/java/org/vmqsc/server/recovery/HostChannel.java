@@ -52,8 +52,11 @@ public interface HostChannel {
   void replay(String host, String group, int vm, List<Replay> replays, Map<Message, byte[]> payloads,
               Map<Message, String> stableLocations);
 
-  /** The recovery line moved. */
-  void line(String host, String group, long index);
+  /**
+   * The recovery line moved to {@code index}; {@code collectable}: where the checkpoints and log records it left
+   * behind are stored, for the host to delete.
+   */
+  void line(String host, String group, long index, List<String> collectable);
 
   /** A host that may still run VMs of the failed host's is cut off before they run elsewhere. */
   void fence(String host);

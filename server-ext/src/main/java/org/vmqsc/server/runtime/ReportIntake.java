@@ -9,9 +9,9 @@ import org.vmqsc.server.service.Views.LineView;
 import org.vmqsc.server.service.Views.ReportResult;
 
 /**
- * Where host reports enter the manager: the service records the batch; when that moves the recovery line, every
- * reachable host hears of it (so it collects its logs behind the line) and the service collects what lies behind
- * it, whose locations go to whoever deletes from storage.
+ * Where host reports enter the manager: the service records the batch; when that moves the recovery line, the
+ * service collects what lies behind it and every reachable host hears of the line with the locations collected
+ * (so it drops its logs behind the line and deletes those checkpoints and log records from its stores).
  */
 public final class ReportIntake {
 
@@ -34,14 +34,15 @@ public final class ReportIntake {
     ReportResult result = service.report(batch);
     LineView moved = result.lineMoved();
     if (moved != null) {
+      CollectionResult collected = service.collect(batch.groupUuid());
       for (String h : hosts.liveHosts()) {
         try {
-          hosts.line(h, batch.groupUuid(), moved.index());
+          hosts.line(h, batch.groupUuid(), moved.index(), collected.locations());
         } catch (HostUnreachableException e) {
-          // It learns the line when it rejoins; the line only matters to a host for collection.
+          // It learns the line when it rejoins; what it would have deleted stays (the README says so).
         }
       }
-      listener.onLineMoved(moved, service.collect(batch.groupUuid()));
+      listener.onLineMoved(moved, collected);
     }
     return result;
   }

@@ -84,6 +84,44 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
     assertEquals(victim.hostUuid(), awaitRecovery(group).get("failedid").getAsString());
     assertNoVmOn(group, victim.hostUuid());
     await(() -> probe.line(group) > lineBefore + 2, "the line moves on after the recovery");
+    awaitStorageFollowsTheCatalog(group);
+  }
+
+  /**
+   * What the manager collected behind the line is gone from stable storage (every host is told; the live ones
+   * delete), and what it still counts on is there: some checkpoints and log segments of each kind.
+   */
+  private void awaitStorageFollowsTheCatalog(String group) throws Exception {
+    Path stable = dir.resolve("stable");
+    int[] collected = new int[2];
+    await(() -> {
+      List<String> problems = new ArrayList<>();
+      collected[0] = 0;
+      collected[1] = 0;
+      for (var c : all("listVmCheckpoints", group, "vmcheckpoint")) {
+        JsonObject o = c.getAsJsonObject();
+        String state = o.get("state").getAsString();
+        Path manifest = stable.resolve("checkpoints/manifests").resolve(o.get("location").getAsString()
+            .substring("ckpt/".length()));
+        if (state.equals("COLLECTED")) {
+          collected[0]++;
+          if (Files.exists(manifest)) problems.add("collected, still stored: " + o);
+        } else if (state.equals("STABLE") && !Files.exists(manifest)) {
+          problems.add("stable, not stored: " + o);
+        }
+      }
+      for (var s : all("listLogSegments", group, "logsegment")) {
+        JsonObject o = s.getAsJsonObject();
+        if (!o.get("state").getAsString().equals("COLLECTED")) continue;
+        collected[1]++;
+        if (Files.exists(stable.resolve("logs").resolve(o.get("location").getAsString()))) {
+          problems.add("collected, still stored: " + o);
+        }
+      }
+      return problems.isEmpty();
+    }, "stable storage holds what the catalog counts on, and no more");
+    assertTrue("checkpoints were collected: " + collected[0], collected[0] > 0);
+    assertTrue("log segments were collected: " + collected[1], collected[1] > 0);
   }
 
   /**

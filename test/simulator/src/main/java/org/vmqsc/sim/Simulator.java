@@ -1231,7 +1231,7 @@ public final class Simulator {
       pause(vm);
     }
 
-    @Override public void line(String host, String group, long index) {
+    @Override public void line(String host, String group, long index, List<String> collectable) {
       live(host).node.onLine(index);
     }
 

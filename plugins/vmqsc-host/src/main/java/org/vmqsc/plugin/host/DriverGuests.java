@@ -210,7 +210,7 @@ final class DriverGuests implements Guests {
     return new CheckpointKey(vmUuid.apply(c.vm()), group + "-" + c.incarnation() + "-" + c.index());
   }
 
-  private static CheckpointKey parse(String location) {
+  static CheckpointKey parse(String location) {
     int slash = location.indexOf('/');
     if (slash < 0) throw new IllegalArgumentException("not a checkpoint location: " + location);
     return new CheckpointKey(location.substring(0, slash), location.substring(slash + 1));

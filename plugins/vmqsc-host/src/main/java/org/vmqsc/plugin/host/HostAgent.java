@@ -1,18 +1,24 @@
 package org.vmqsc.plugin.host;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.CheckpointAgent;
 import org.vmqsc.agent.flush.CheckpointState;
 import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.flush.StorageCollector;
 import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.node.HostNode;
+import org.vmqsc.agent.store.CheckpointStore;
 import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.Emigrated;
@@ -44,12 +50,18 @@ import org.vmqsc.protocol.recovery.HostSnapshot;
  */
 public final class HostAgent implements AutoCloseable {
 
+  private static final Logger LOG = LogManager.getLogger(HostAgent.class);
+  /** How often a host offers to collect the stable store's chunks (one host at a time does). */
+  public static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+
   private final CheckpointExecutor checkpoints;
   private final StableMessageStore logs;
   private final Clock clock;
   private final Map<String, GroupNode> groups = new TreeMap<>();
   /** Groups a recovery holds still here, deployed here or not yet. */
   private final Set<String> frozen = new HashSet<>();
+  /** Deletes what the line leaves behind in this host's stores; null until {@link #collecting} gives one. */
+  private StorageCollector collector;
   /** The host's uuid in CloudStack, as the first deployment named it. */
   private String hostUuid;
 
@@ -69,6 +81,30 @@ public final class HostAgent implements AutoCloseable {
         if (state == CheckpointState.STABLE) stable(key);
       });
     }
+  }
+
+  /**
+   * Deletes, from now on, what each line move leaves behind in {@code staging}, {@code stable} and the log store
+   * (this agent closes the collector). Its problems go to the agent's log.
+   */
+  public synchronized HostAgent collecting(CheckpointStore staging, CheckpointStore stable, Duration sweepEvery,
+                                           StorageCollector.StableSweep sweep) {
+    collector = new StorageCollector(staging, stable, logs, location -> {
+      try {
+        return Optional.of(DriverGuests.parse(location));
+      } catch (IllegalArgumentException notACheckpoint) {
+        return Optional.empty();
+      }
+    }, sweep, sweepEvery, new StorageCollector.Listener() {
+      @Override public void collected(StorageCollector.Result r) {
+        LOG.debug("collected behind the line: {}", r);
+      }
+
+      @Override public void failed(String what, IOException error) {
+        LOG.warn("could not collect {}: {}", what, error.getMessage());
+      }
+    });
+    return this;
   }
 
   private synchronized void stable(org.vmqsc.agent.store.CheckpointKey key) {
@@ -162,6 +198,7 @@ public final class HostAgent implements AutoCloseable {
     checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
     if (g != null) g.node().onLine(o.index());
+    if (collector != null) collector.collect(o.collectable());
   }
 
   public synchronized void placement(PlacementOrder o) {
@@ -240,6 +277,13 @@ public final class HostAgent implements AutoCloseable {
   /** Stops the checkpoint executor (checkpoints under way get 10 s to finish); no result is delivered after. */
   @Override public void close() {
     checkpoints.close();
+    if (collector != null) {
+      try {
+        collector.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private HostNode node(String group) {

@@ -49,7 +49,8 @@ public final class HostAgents {
       CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, ChunkerChoice.standard()),
           stableStore, flusher, staging.resolve("restore"));
       return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),
-          Clock.systemUTC());
+          Clock.systemUTC())
+          .collecting(hostStore, stableStore, HostAgent.SWEEP_EVERY, null);
     } catch (IOException e) {
       throw new UncheckedIOException("vmqsc cannot open its stores under " + staging + " and " + stable, e);
     } catch (LibvirtException e) {

@@ -77,6 +77,7 @@ public final class XenHostAgents {
     XenDriver driver = new XenDriver(xapi, hostUuid, TASK_DEADLINE);
     CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, ChunkerChoice.standard()),
         stableStore, flusher, staging.resolve("restore"));
-    return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC());
+    return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC())
+        .collecting(hostStore, stableStore, HostAgent.SWEEP_EVERY, null);
   }
 }

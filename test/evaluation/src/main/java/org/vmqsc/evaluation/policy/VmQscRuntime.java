@@ -486,7 +486,7 @@ public final class VmQscRuntime extends AbstractPolicy {
       // Its recoveries happen at one instant: no frame goes to a VM's old host after the plan, none to resend.
     }
 
-    @Override public void line(String host, String group, long index) {
+    @Override public void line(String host, String group, long index, List<String> collectable) {
       tally.controlMessages++;
       hostByUuid.get(host).node.onLine(index);
     }

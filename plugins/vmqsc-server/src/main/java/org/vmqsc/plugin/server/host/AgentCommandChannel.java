@@ -146,8 +146,8 @@ public final class AgentCommandChannel implements HostChannel {
     send(host, new ReplayMessagesCommand(group, json(new ReplayOrder(group, vm, replays, bytes, locations))));
   }
 
-  @Override public void line(String host, String group, long index) {
-    send(host, new RecoveryLineCommand(group, json(new LineOrder(group, index))));
+  @Override public void line(String host, String group, long index, List<String> collectable) {
+    send(host, new RecoveryLineCommand(group, json(new LineOrder(group, index, collectable))));
   }
 
   @Override public void placement(String host, String group, int vm, String newHost) {

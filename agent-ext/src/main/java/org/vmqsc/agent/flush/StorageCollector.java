@@ -1,0 +1,176 @@
+package org.vmqsc.agent.flush;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.vmqsc.agent.log.StableMessageStore;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.CheckpointStore;
+import org.vmqsc.agent.store.GarbageCollector;
+
+/**
+ * Deletes from a host's stores what lies behind the recovery line, as the manager lists it with each line move
+ * (locations of checkpoints and of log records; every host gets the same list), then collects the chunks that no
+ * manifest names any more.
+ *
+ * <ul>
+ *   <li>A checkpoint staged on this host goes from both stores once it is stable. One the flusher has not copied
+ *       yet waits: deleted from staging now, the flusher would have nothing to copy, or would write a stable copy
+ *       after its deletion that no one deletes.</li>
+ *   <li>A checkpoint not staged here: its stable manifest goes (another host may delete it too: deleting twice is
+ *       no error).</li>
+ *   <li>A log record goes from the stable message store.</li>
+ * </ul>
+ *
+ * <p>The line never passes a VM's line checkpoint, so neither a restore of the line nor a VM failure on a live host
+ * (which restarts from the line checkpoint as staged here) can need anything deleted. What fails to delete is tried
+ * again with the next list. Work runs on the collector's own thread, never on a node's.
+ */
+public final class StorageCollector implements AutoCloseable {
+
+  /** Collects the stable store's chunks, one host at a time; empty when another host is at it. */
+  public interface StableSweep {
+    Optional<String> run() throws IOException;
+  }
+
+  /** Told what each collection did, on the collector's thread. */
+  public interface Listener {
+    void collected(Result result);
+
+    void failed(String what, IOException error);
+  }
+
+  /**
+   * What one collection did.
+   *
+   * @param waiting checkpoints behind the line kept until they are stable, or whose deletion failed
+   * @param sweep what the stable store's chunk sweep did, or null when it did not run
+   */
+  public record Result(int stagedManifests, int stableManifests, int logRecords, int waiting, int stagingChunks,
+                       long stagingBytesFreed, String sweep) {}
+
+  private final CheckpointStore staging;
+  private final CheckpointStore stable;
+  private final StableMessageStore log;
+  private final Function<String, Optional<CheckpointKey>> checkpointOf;
+  private final StableSweep sweep;
+  private final long sweepEveryNanos;
+  private final Listener listener;
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "vmqsc-collector");
+    t.setDaemon(true);
+    return t;
+  });
+  /** Locations not deleted yet: waiting to be stable, or failed. Touched only on the worker. */
+  private final Set<String> pending = new LinkedHashSet<>();
+  private long lastSweep;
+  private boolean swept;
+
+  /**
+   * @param checkpointOf the checkpoint a location names, empty for anything else (each host runtime names its
+   *     checkpoints its own way)
+   * @param sweep the stable store's chunk collection, run at most every {@code sweepEvery}; null for none
+   */
+  public StorageCollector(CheckpointStore staging, CheckpointStore stable, StableMessageStore log,
+                          Function<String, Optional<CheckpointKey>> checkpointOf, StableSweep sweep,
+                          Duration sweepEvery, Listener listener) {
+    this.staging = staging;
+    this.stable = stable;
+    this.log = log;
+    this.checkpointOf = checkpointOf;
+    this.sweep = sweep;
+    this.sweepEveryNanos = sweepEvery.toNanos();
+    this.listener = listener;
+  }
+
+  /** Deletes what {@code locations} name (behind the line now), in the background. */
+  public void collect(Collection<String> locations) {
+    if (locations == null) return;  // an order from a manager that sends none
+    Collection<String> copy = java.util.List.copyOf(locations);
+    worker.execute(() -> listener.collected(collectNow(copy)));
+  }
+
+  /** As {@link #collect}, on the caller's thread; only for one caller at a time (tests, the worker). */
+  Result collectNow(Collection<String> locations) {
+    pending.addAll(locations);
+    int stagedManifests = 0;
+    int stableManifests = 0;
+    int logRecords = 0;
+    for (String location : java.util.List.copyOf(pending)) {
+      try {
+        if (StableMessageStore.isRecordLocation(location)) {
+          log.delete(location);
+          logRecords++;
+          pending.remove(location);
+          continue;
+        }
+        Optional<CheckpointKey> key = checkpointOf.apply(location);
+        if (key.isEmpty()) {
+          listener.failed(location, new IOException("the manager listed " + location
+              + " as collectable, which names neither a checkpoint nor a log record: left alone"));
+          pending.remove(location);
+          continue;
+        }
+        boolean stagedHere = staging.manifest(key.get()).isPresent();
+        if (stagedHere && stable.manifest(key.get()).isEmpty()) continue;  // not flushed yet: next time
+        stable.deleteManifest(key.get());
+        stableManifests++;
+        if (stagedHere) {
+          staging.deleteManifest(key.get());
+          stagedManifests++;
+        }
+        pending.remove(location);
+      } catch (IOException e) {
+        listener.failed(location, e);
+      } catch (RuntimeException e) {
+        listener.failed(location, new IOException(e.getMessage(), e));
+        pending.remove(location);  // a malformed location does not get better
+      }
+    }
+    GarbageCollector.Result chunks = null;
+    if (stagedManifests > 0) {
+      try {
+        chunks = GarbageCollector.collect(staging);
+      } catch (IOException e) {
+        listener.failed("chunks of " + staging.describe(), e);
+      }
+    }
+    String swept = sweepIfDue();
+    return new Result(stagedManifests, stableManifests, logRecords, pending.size(),
+        chunks == null ? 0 : chunks.chunksDeleted(),
+        chunks == null ? 0 : Math.max(0, chunks.bytesBefore() - chunks.bytesAfter()), swept);
+  }
+
+  private String sweepIfDue() {
+    if (sweep == null) return null;
+    long now = System.nanoTime();
+    if (this.swept && now - lastSweep < sweepEveryNanos) return null;
+    this.swept = true;
+    lastSweep = now;
+    try {
+      return sweep.run().orElse("another host is sweeping");
+    } catch (IOException e) {
+      listener.failed("chunks of " + stable.describe(), e);
+      return null;
+    }
+  }
+
+  /** Waits for the collections asked for so far (for a clean stop and for tests). */
+  public void drain(Duration timeout) throws InterruptedException {
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    worker.execute(done::countDown);
+    done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override public void close() throws InterruptedException {
+    worker.shutdown();
+    worker.awaitTermination(10, TimeUnit.SECONDS);
+  }
+}
