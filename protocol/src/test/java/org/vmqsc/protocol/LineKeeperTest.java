@@ -94,6 +94,37 @@ public class LineKeeperTest {
     assertTrue(k.collectible().isEmpty());
   }
 
+  @Test public void checkpointsKeptBehindTheLineStayWithTheSegmentsAfterThem() {
+    LineKeeper k = atLineZero();
+    for (long n = 1; n <= 4; n++) {
+      k.record(record(0, n, BoundaryKind.CHECKPOINT));
+      k.markStable(0, n, 0);
+      k.record(record(1, n, n % 2 == 0 ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT));
+      k.markStable(1, n, 0);
+    }
+    k.advance();
+    // Line 4 is (C(0,4), C(1,4)). Keeping one checkpoint per VM behind it: C(0,3); C(1,2) and VM1's segment at 3.
+    assertEquals(List.of("C(0,0)", "C(0,1)", "C(0,2)", "C(1,0)"),
+        k.collectible(1).checkpoints().stream().map(Object::toString).toList());
+    assertEquals(List.of("L(1,1)"), k.collectible(1).segments().stream().map(Object::toString).toList());
+    // Keeping more than there are keeps everything; keeping none is collectible().
+    assertTrue(k.collectible(9).checkpoints().isEmpty());
+    assertEquals(k.collectible().checkpoints(), k.collectible(0).checkpoints());
+    k.collect(1);
+    assertTrue(k.collectible(1).isEmpty());
+    // The next line move collects what falls out of the kept window, and no more.
+    for (long n = 5; n <= 6; n++) {
+      k.record(record(0, n, BoundaryKind.CHECKPOINT));
+      k.markStable(0, n, 0);
+      k.record(record(1, n, n % 2 == 0 ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT));
+      k.markStable(1, n, 0);
+    }
+    k.advance();
+    assertEquals(List.of("C(0,3)", "C(0,4)", "C(1,2)"),
+        k.collectible(1).checkpoints().stream().map(Object::toString).toList());
+    assertEquals(List.of("L(1,3)"), k.collectible(1).segments().stream().map(Object::toString).toList());
+  }
+
   @Test public void aRecoveryMayRollAVmBackToAStableBoundaryPastTheLine() {
     LineKeeper k = atLineZero();
     k.record(record(1, 1, BoundaryKind.LOG_SEGMENT));

@@ -21,6 +21,8 @@ import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.sim.SimulatedGuest;
 import org.vmqsc.agent.sim.SimulatorDriver;
 import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.ChunkGuard;
+import org.vmqsc.agent.store.ChunkRef;
 import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.store.Manifest;
 
@@ -176,13 +178,23 @@ final class GuestCheckpoints implements AutoCloseable {
     return key;
   }
 
-  /** The image of checkpoint {@code of} under {@code key}: the bytes of the new manifest, or -1 if it is gone. */
+  /**
+   * The image of checkpoint {@code of} under {@code key}: the bytes of the new manifest, or -1 if it is gone. Its
+   * chunks are held until the new manifest names them: the collector may delete {@code of} meanwhile.
+   */
   private long again(CheckpointKey of, CheckpointKey key, Map<String, String> attributes) throws IOException {
     Optional<Manifest> before = staging.manifest(of);
     if (before.isEmpty()) return -1;
     Manifest m = before.get();
-    return staging.putManifest(new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(),
-        System.currentTimeMillis(), m.imageBytes(), m.chunker(), attributes, m.chunks()));
+    try (ChunkGuard.Lease lease = staging.guard().open(m.chunks().size())) {
+      for (ChunkRef c : m.chunks()) {
+        if (c.isZero()) continue;
+        lease.hold(c.hash());
+        if (!staging.hasChunk(c.hash())) return -1;  // collected before the hold: store the image afresh
+      }
+      return staging.putManifest(new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(),
+          System.currentTimeMillis(), m.imageBytes(), m.chunker(), attributes, m.chunks()));
+    }
   }
 
   /** "n3" of "i41-n3": checkpoints of one incarnation only share images. */

@@ -223,12 +223,22 @@ public final class LineKeeper {
 
   /** Everything behind the current line. */
   public Collectible collectible() {
+    return collectible(0);
+  }
+
+  /**
+   * What lies behind the current line, except, per VM, its {@code keptBehind} latest checkpoints before its line
+   * checkpoint and the log segments after the oldest of those (kept for an administrator, not for recovery: no
+   * recovery goes back behind the line). Messages in transit at the line are collectable all the same.
+   */
+  public Collectible collectible(int keptBehind) {
+    if (keptBehind < 0) throw new IllegalArgumentException("cannot keep " + keptBehind + " checkpoints behind the line");
     List<BoundaryRecord> checkpoints = new ArrayList<>();
     List<BoundaryRecord> segments = new ArrayList<>();
     List<ChannelRange> ranges = new ArrayList<>();
     if (line == null) return new Collectible(checkpoints, segments, ranges);
     for (int vm = 0; vm < config.size(); vm++) {
-      for (Slot s : records.get(vm).headMap(line.checkpointOf(vm), false).values()) {
+      for (Slot s : records.get(vm).headMap(keptFrom(vm, keptBehind), false).values()) {
         if (s.record != null) (s.record.isCheckpoint() ? checkpoints : segments).add(s.record);
       }
     }
@@ -244,13 +254,32 @@ public final class LineKeeper {
 
   /** Forgets what {@link #collectible()} returned (after the stores deleted it). */
   public void collect() {
+    collect(0);
+  }
+
+  /** Forgets what {@link #collectible(int)} returned for {@code keptBehind}. */
+  public void collect(int keptBehind) {
     if (line == null) return;
-    for (int vm = 0; vm < config.size(); vm++) records.get(vm).headMap(line.checkpointOf(vm), false).clear();
+    for (int vm = 0; vm < config.size(); vm++) records.get(vm).headMap(keptFrom(vm, keptBehind), false).clear();
     for (Map.Entry<Integer, TreeSet<Long>> e : inTransit.entrySet()) {
       int from = e.getKey() / config.size();
       int to = e.getKey() % config.size();
       e.getValue().headSet(recordAt(to, line.index()).receivedFrom(from), true).clear();
     }
+  }
+
+  /** The index from which a VM's records stay: its {@code keptBehind}-th latest checkpoint before its line one. */
+  private long keptFrom(int vm, int keptBehind) {
+    long from = line.checkpointOf(vm);
+    int kept = 0;
+    for (Slot s : records.get(vm).headMap(from, false).descendingMap().values()) {
+      if (kept == keptBehind) break;
+      if (s.record != null && s.record.isCheckpoint()) {
+        from = s.record.index();
+        kept++;
+      }
+    }
+    return from;
   }
 
   // ---- recovery ----------------------------------------------------------------------------------------------

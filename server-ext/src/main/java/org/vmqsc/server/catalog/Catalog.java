@@ -421,11 +421,11 @@ public final class Catalog implements ProtectionService {
    * stores may now delete.
    */
   @Override
-  public CollectionResult collect(String groupUuid) {
+  public CollectionResult collect(String groupUuid, int keptBehindLine) {
     return groups.onGroup(groupUuid, (session, locked) -> {
       GroupState state = locked.state();
       if (state.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
-      Collectible behind = state.keeper.collectible();
+      Collectible behind = state.keeper.collectible(keptBehindLine);
       if (behind.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
       Instant now = now();
       List<String> locations = new ArrayList<>();
@@ -456,7 +456,7 @@ public final class Catalog implements ProtectionService {
           }
         }
       }
-      state.keeper.collect();
+      state.keeper.collect(keptBehindLine);
       locked.group().bumpStateVersion();
       return new CollectionResult(behind.checkpoints().size(), behind.segments().size(), messages, locations);
     });

@@ -62,9 +62,17 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
    * @param lease     how long a host may go without a heartbeat before it is declared failed
    * @param heartbeat how often agents heartbeat
    * @param guests    the simulated guests' workload, sent to every agent with the group
+   * @param keptBehindLine checkpoints per VM kept behind the recovery line before they are deleted
    */
-  public record Settings(Duration lease, Duration heartbeat, GuestProfile guests) {
+  public record Settings(Duration lease, Duration heartbeat, GuestProfile guests, int keptBehindLine) {
+    public Settings(Duration lease, Duration heartbeat, GuestProfile guests) {
+      this(lease, heartbeat, guests, 0);
+    }
+
     public Settings {
+      if (keptBehindLine < 0 || keptBehindLine > 1000) {
+        throw new IllegalArgumentException("checkpoints kept behind the line must be 0..1000, got " + keptBehindLine);
+      }
       if (lease.toMillis() < 200) throw new IllegalArgumentException("the lease must be >= 200 ms, got " + lease);
       if (heartbeat.toMillis() < 20 || heartbeat.compareTo(lease) >= 0) {
         throw new IllegalArgumentException("the heartbeat must be >= 20 ms and shorter than the lease " + lease
@@ -102,7 +110,8 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     this.coordinator = new RecoveryCoordinator(service, channel, orders);
     this.migrations = new MigrationCoordinator(service, channel);
     this.intake = new ReportIntake(service, channel, (line, collected) ->
-        events.emit("line", "group", line.groupUuid(), "index", line.index(), "collectable", collected.locations().size()));
+        events.emit("line", "group", line.groupUuid(), "index", line.index(), "collectable", collected.locations().size()),
+        settings::keptBehindLine);
     this.endpoints = new AgentEndpoints(agentToken, new Endpoints());
   }
 

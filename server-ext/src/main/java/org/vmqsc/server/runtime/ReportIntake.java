@@ -1,5 +1,6 @@
 package org.vmqsc.server.runtime;
 
+import java.util.function.IntSupplier;
 import org.vmqsc.server.recovery.HostChannel;
 import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.service.HostReport;
@@ -23,18 +24,26 @@ public final class ReportIntake {
   private final ProtectionService service;
   private final HostChannel hosts;
   private final LineListener listener;
+  /** Checkpoints per VM kept behind the line (a setting that may change while the manager runs). */
+  private final IntSupplier keptBehindLine;
 
   public ReportIntake(ProtectionService service, HostChannel hosts, LineListener listener) {
+    this(service, hosts, listener, () -> 0);
+  }
+
+  public ReportIntake(ProtectionService service, HostChannel hosts, LineListener listener,
+                      IntSupplier keptBehindLine) {
     this.service = service;
     this.hosts = hosts;
     this.listener = listener;
+    this.keptBehindLine = keptBehindLine;
   }
 
   public ReportResult accept(HostReport batch) {
     ReportResult result = service.report(batch);
     LineView moved = result.lineMoved();
     if (moved != null) {
-      CollectionResult collected = service.collect(batch.groupUuid());
+      CollectionResult collected = service.collect(batch.groupUuid(), Math.max(0, keptBehindLine.getAsInt()));
       for (String h : hosts.liveHosts()) {
         try {
           hosts.line(h, batch.groupUuid(), moved.index(), collected.locations());

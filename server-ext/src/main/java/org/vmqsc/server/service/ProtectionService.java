@@ -111,7 +111,15 @@ public interface ProtectionService {
   Page<LogSegmentView> listLogSegments(String groupUuid, boolean includeRemoved, PageRequest page);
 
   /** Marks collected what lies behind the line; returns what the stores may delete. */
-  CollectionResult collect(String groupUuid);
+  default CollectionResult collect(String groupUuid) {
+    return collect(groupUuid, 0);
+  }
+
+  /**
+   * As {@link #collect(String)}, keeping each VM's {@code keptBehindLine} latest checkpoints behind the line (and
+   * the log segments after them) live: a later call collects them once they fall out of that window.
+   */
+  CollectionResult collect(String groupUuid, int keptBehindLine);
 
   // ---- recovery ----------------------------------------------------------------------------------------------
 

@@ -663,6 +663,25 @@ public abstract class ProtectionServiceContract {
 
   // ---- collection -------------------------------------------------------------------------------------------
 
+  @Test public void collectKeepsTheLatestCheckpointsBehindTheLineWhenAsked() {
+    GroupView g = threeVms();
+    both(g, checkpoint("a", 0, false), checkpoint("b", 0, false), checkpoint("c", 0, false));
+    both(g, checkpoint("a", 1, false), checkpoint("b", 1, false), segment("c", 1, false));
+    both(g, checkpoint("a", 2, false), checkpoint("b", 2, false), checkpoint("c", 2, false));
+
+    CollectionResult keepingOne = service.collect(g.uuid(), 1);
+    assertEquals("a's and b's 0; c's 0 is its only one behind the line", 2, keepingOne.checkpoints());
+    assertEquals("c's segment at 1 follows its kept checkpoint", 0, keepingOne.logSegments());
+    assertEquals(java.util.Set.of("a/1", "a/2", "b/1", "b/2", "c/0", "c/2"), checkpoints(g, false).stream()
+        .map(c -> c.vmUuid() + "/" + c.index()).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(new CollectionResult(0, 0, 0, List.of()), service.collect(g.uuid(), 1));
+    // Keeping none now collects what the window held.
+    CollectionResult rest = service.collect(g.uuid(), 0);
+    assertEquals(3, rest.checkpoints());
+    assertEquals(1, rest.logSegments());
+    assertEquals(List.of(2L, 2L, 2L), checkpoints(g, false).stream().map(CheckpointView::index).toList());
+  }
+
   @Test public void collectMarksWhatLiesBehindTheLine() {
     GroupView g = threeVms();
     assertEquals(new CollectionResult(0, 0, 0, List.of()), service.collect(g.uuid()));

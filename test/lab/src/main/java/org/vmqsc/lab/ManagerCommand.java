@@ -55,6 +55,11 @@ public final class ManagerCommand implements Callable<Integer> {
       + " checkpoints, MiB (default: ${DEFAULT-VALUE})")
   int guestMemoryMib;
 
+  @Option(names = "--kept-behind-line", defaultValue = "0", description = "checkpoints per VM kept behind the"
+      + " recovery line, with the log segments after them, before they are deleted from storage"
+      + " (default: ${DEFAULT-VALUE})")
+  int keptBehindLine;
+
   @Option(names = "--events", description = "write the manager's events here (JSON Lines)")
   Path events;
 
@@ -71,8 +76,11 @@ public final class ManagerCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--guest-memory-mib must be 1..4096, got " + guestMemoryMib);
     }
     if (leaseMs > 600_000) throw new IllegalArgumentException("--lease-ms must be at most 600000, got " + leaseMs);
+    if (keptBehindLine < 0 || keptBehindLine > 1000) {
+      throw new IllegalArgumentException("--kept-behind-line must be 0..1000, got " + keptBehindLine);
+    }
     StandaloneCluster.Settings cluster = new StandaloneCluster.Settings(Duration.ofMillis(leaseMs),
-        Duration.ofMillis(heartbeatMs), new GuestProfile(guestMessages, guestMemoryMib, 200, 7));
+        Duration.ofMillis(heartbeatMs), new GuestProfile(guestMessages, guestMemoryMib, 200, 7), keptBehindLine);
     VmqscCommand.checkOutputFile("--events", events);
     ManagerServer.Config config = new ManagerServer.Config(home != null ? home : defaultHome(), dbUrl, dbUser,
         dbPassword, port, cluster, events);

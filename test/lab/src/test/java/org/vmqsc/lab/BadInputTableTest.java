@@ -146,6 +146,8 @@ public class BadInputTableTest {
             dir.resolve("db-home").toString()),
         new Case("--port", "manager", "--port", "70000", "--home", dir.resolve("mgr-home").toString()),
         new Case("--port", "manager", "--port", "-1", "--home", dir.resolve("mgr-home").toString()),
+        new Case("--kept-behind-line", "manager", "--kept-behind-line", "-1", "--home",
+            dir.resolve("mgr-home").toString()),
         new Case("--port", "manager", "--port", "http", "--home", dir.resolve("mgr-home").toString()),
         new Case("go with --db-url", "manager", "--db-user", "someone", "--home", dir.resolve("mgr-home").toString()),
         new Case("go with --db-url", "manager", "--db-password", "guess", "--home",

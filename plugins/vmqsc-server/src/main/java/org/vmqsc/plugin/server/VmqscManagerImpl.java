@@ -121,7 +121,8 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
         recoveries);
     this.listenerId = agentManager.registerForHostEvents(new HostFailureListener(hosts, recoveries,
         cluster::hostDown, this::hostUuid, zone -> VmqscSettings.ENABLED.valueIn(zone)), true, false, true);
-    ReportIntake intake = new ReportIntake(service, channel, (line, collected) -> { });
+    ReportIntake intake = new ReportIntake(service, channel, (line, collected) -> { },
+        VmqscSettings.CHECKPOINTS_KEPT::value);
     long heartbeat = VmqscSettings.HEARTBEAT_MS.value();
     this.ticks = Executors.newSingleThreadScheduledExecutor(daemon("vmqsc-ticks"));
     ticks.scheduleWithFixedDelay(new CheckpointTicks(service, channel, intake), heartbeat, heartbeat,

@@ -48,7 +48,9 @@ public final class VmqscSettings {
 
   public static final ConfigKey<Integer> CHECKPOINTS_KEPT = new ConfigKey<>(CATEGORY, Integer.class,
       "vmqsc.checkpoints.kept.behind.line", "0",
-      "Checkpoints per VM kept behind the recovery line before they are collected.", true, ConfigKey.Scope.Zone);
+      "Checkpoints per VM kept behind the recovery line before they are collected (with the log segments after"
+          + " them); 0 deletes each as soon as the line passes it. Read at every line move.", true,
+      ConfigKey.Scope.Global);
 
   public static final ConfigKey<Boolean> DOMAIN_ADMINS = new ConfigKey<>(CATEGORY, Boolean.class,
       "vmqsc.domain.admins.enabled", "false",

@@ -603,11 +603,11 @@ public final class InMemoryProtectionService implements ProtectionService {
   }
 
   @Override
-  public synchronized CollectionResult collect(String groupUuid) {
+  public synchronized CollectionResult collect(String groupUuid, int keptBehindLine) {
     Group group = group0(groupUuid);
     if (group.members.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
     LineKeeper keeper = keeper(group);
-    Collectible behind = keeper.collectible();
+    Collectible behind = keeper.collectible(keptBehindLine);
     if (behind.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
     List<String> locations = new ArrayList<>();
     for (BoundaryRecord r : behind.checkpoints()) locations.add(remove(group, r, ArtifactState.COLLECTED));
@@ -626,7 +626,7 @@ public final class InMemoryProtectionService implements ProtectionService {
       }
       behindLine.clear();
     }
-    keeper.collect();
+    keeper.collect(keptBehindLine);
     return new CollectionResult(behind.checkpoints().size(), behind.segments().size(), messages, locations);
   }
 
