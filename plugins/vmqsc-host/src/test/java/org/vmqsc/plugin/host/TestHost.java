@@ -22,6 +22,9 @@ public final class TestHost implements AutoCloseable {
 
   public final LazyFlusher flusher;
   public final HostAgent agent;
+  /** This host's staging store, and the stable store every host of the test shares. */
+  public final DirectoryStore staging;
+  public final DirectoryStore stable;
 
   /**
    * @param driver the host's guests (simulated ones, or a fault injector around them)
@@ -32,11 +35,13 @@ public final class TestHost implements AutoCloseable {
     Path stable = root.resolve("stable");
     DirectoryStore staging = DirectoryStore.open("staging", Files.createDirectories(root.resolve(name).resolve("staging")));
     DirectoryStore shared = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
+    this.staging = staging;
+    this.stable = shared;
     flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 50).start();
     CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging,
         new FixedChunker(1)), shared, flusher, Files.createDirectories(root.resolve(name).resolve("scratch")));
     agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), clock,
-        checkpointThreads);
+        checkpointThreads).collecting(staging, shared, HostAgent.SWEEP_EVERY, null);
   }
 
   @Override public void close() throws InterruptedException {

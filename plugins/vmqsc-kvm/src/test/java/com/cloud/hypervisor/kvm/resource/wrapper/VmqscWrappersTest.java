@@ -15,13 +15,17 @@ import java.util.List;
 import java.util.Set;
 import org.junit.Test;
 import org.vmqsc.agent.wire.Wire;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
+import org.vmqsc.agent.wire.WireMessages.LineOrder;
 import org.vmqsc.agent.wire.WireMessages.Report;
 import org.vmqsc.agent.wire.WireMessages.Reports;
 import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
 import org.vmqsc.plugin.command.CheckpointTickCommand;
 import org.vmqsc.plugin.command.FenceHostCommand;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
+import org.vmqsc.plugin.command.RecoveryLineCommand;
 import org.vmqsc.plugin.command.ThawGroupCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
@@ -109,6 +113,35 @@ public class VmqscWrappersTest extends KvmHostsInOneJvm {
 
     assertTrue(a.run(new VmqscFenceHostCommandWrapper(), new FenceHostCommand("", json(new GroupRef("")))).getResult());
     assertEquals(List.of(), tick(a).batch());
+  }
+
+  /**
+   * The recovery-line command carries what the line left behind: the host deletes those checkpoints from its
+   * staging store and from the stable store, and the line's checkpoints still restore.
+   */
+  @Test
+  public void theLineCommandDeletesTheCheckpointsBehindTheLine() throws Exception {
+    bootBothOnA();
+    clock.advance(1000);
+    tickUntilStable(a, 1, 2);
+    CheckpointKey vm0AtZero = new CheckpointKey(VM0, GROUP + "-0-0");
+    CheckpointKey vm0AtOne = new CheckpointKey(VM0, GROUP + "-0-1");
+    assertTrue(a.host.staging.manifest(vm0AtZero).isPresent());
+    assertTrue(a.host.stable.manifest(vm0AtZero).isPresent());
+
+    VmqscAnswer moved = a.run(new VmqscRecoveryLineCommandWrapper(), new RecoveryLineCommand(GROUP,
+        json(new LineOrder(GROUP, 1, List.of(VM0 + "/" + GROUP + "-0-0", VM1 + "/" + GROUP + "-0-0")))));
+    assertTrue(moved.getDetails(), moved.getResult());
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (a.host.stable.manifest(vm0AtZero).isPresent() || a.host.staging.manifest(vm0AtZero).isPresent()) {
+      assertTrue("checkpoint 0 still stored after 30 s", System.nanoTime() < deadline);
+      Thread.sleep(20);
+    }
+    assertEquals(List.of(vm0AtOne, new CheckpointKey(VM1, GROUP + "-0-1")), a.host.stable.checkpoints());
+    java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
+    CheckpointEngine.restore(vm0AtOne, a.host.stable, image, null);
+    assertEquals(64 * 4096, image.size());
   }
 
   /**
