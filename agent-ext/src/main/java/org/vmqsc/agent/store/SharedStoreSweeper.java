@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -59,6 +60,9 @@ public final class SharedStoreSweeper {
   /** Packs whose named chunks fill less than this share are rewritten. */
   private static final double REPACK_BELOW = 0.5;
 
+  /** Roots this process is sweeping. */
+  private static final Set<Path> SWEEPING = ConcurrentHashMap.newKeySet();
+
   private final DirectoryStore store;
   private final long graceMillis;
   private final long startMillis;
@@ -94,7 +98,13 @@ public final class SharedStoreSweeper {
     if (!store.isShared()) {
       throw new IllegalArgumentException(store.describe() + " is not shared: collect it with the GarbageCollector");
     }
-    Path lockFile = store.root().resolve(LOCK_FILE);
+    // Within one process, first: the lock file's lock is the process's (POSIX), and closing any other channel on
+    // the file would release it.
+    Path root = store.root().toRealPath();
+    if (!SWEEPING.add(root)) {
+      return Optional.empty();
+    }
+    Path lockFile = root.resolve(LOCK_FILE);
     try (FileChannel channel = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE), SafeFiles.OWNER_FILE)) {
       FileLock lock;
@@ -110,6 +120,8 @@ public final class SharedStoreSweeper {
         long start = now != null ? now.toEpochMilli() : serverTime(channel, lockFile);
         return Optional.of(new SharedStoreSweeper(store, grace, start).run());
       }
+    } finally {
+      SWEEPING.remove(root);
     }
   }
 
