@@ -20,7 +20,8 @@ import org.vmqsc.agent.store.Manifest;
 /**
  * Copies staged checkpoints to the stable store in the background, within a bandwidth budget. Chunks the stable
  * store already holds are not sent again; each chunk is verified on the way (a chunk that rotted on the host is not
- * spread to stable storage); the manifest goes last, and only then is the checkpoint reported STABLE.
+ * spread to stable storage); the manifest goes last, and only then is the checkpoint reported STABLE. Just before
+ * the manifest, chunks a sweep of the stable store moved away meanwhile are stored again.
  */
 public final class LazyFlusher implements AutoCloseable {
 
