@@ -1,7 +1,9 @@
 package org.vmqsc.agent.flush;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,7 +20,8 @@ import org.vmqsc.agent.store.Manifest;
 /**
  * Copies staged checkpoints to the stable store in the background, within a bandwidth budget. Chunks the stable
  * store already holds are not sent again; each chunk is verified on the way (a chunk that rotted on the host is not
- * spread to stable storage); the manifest goes last, and only then is the checkpoint reported STABLE.
+ * spread to stable storage); the manifest goes last, and only then is the checkpoint reported STABLE. Just before
+ * the manifest, chunks a sweep of the stable store moved away meanwhile are stored again.
  */
 public final class LazyFlusher implements AutoCloseable {
 
@@ -28,6 +31,9 @@ public final class LazyFlusher implements AutoCloseable {
 
     default void flushFailed(CheckpointKey key, IOException error) {}
   }
+
+  /** How often a flush stores again chunks that vanished from the stable store before it gives up (and retries). */
+  private static final int STORE_AGAIN_ROUNDS = 3;
 
   private final CheckpointStore staging;
   private final CheckpointStore stable;
@@ -138,24 +144,69 @@ public final class LazyFlusher implements AutoCloseable {
     }
     Manifest manifest = staged.get();
     ChunkHasher hasher = new ChunkHasher();
-    try (ChunkGuard.Lease lease = stable.guard().open(); ChunkWriter writer = stable.openWriter()) {
-      for (ChunkRef ref : manifest.chunks()) {
-        if (ref.isZero()) {
-          continue;
+    try (ChunkGuard.Lease lease = stable.guard().open()) {
+      try (ChunkWriter writer = stable.openWriter()) {
+        for (ChunkRef ref : manifest.chunks()) {
+          if (ref.isZero()) {
+            continue;
+          }
+          lease.hold(ref.hash());
+          if (!writer.has(ref.hash())) {
+            copy(ref, writer, hasher);
+          }
         }
-        lease.hold(ref.hash());
-        if (writer.has(ref.hash())) {
-          continue;
-        }
-        byte[] encoded = staging.readChunk(ref.hash());
-        ChunkCodec.decode(encoded, ref.hash(), ref.length(), hasher);  // throws if it rotted on the host
-        budget.acquire(encoded.length);
-        writer.put(ref.hash(), encoded);
+        writer.commit();
       }
-      writer.commit();
+      storeAgainWhatVanished(manifest, hasher);
       stable.putManifest(manifest);
     }
     listeners.forEach(l -> l.stateChanged(key, CheckpointState.STABLE));
+  }
+
+  /**
+   * Makes sure the stable store still holds every chunk the manifest names, storing again (from staging) those it
+   * no longer does, just before the manifest is written.
+   *
+   * <p>Why: the chunks the flush skipped because the stable store had them may sit in packs no manifest named, which
+   * another host's sweep (see {@code SharedStoreSweeper}) moves aside once they are older than its grace period. This
+   * check sees such a pack gone, and the chunks are stored again. Between the last check and the manifest there are
+   * only milliseconds, far below the grace: a pack moved aside within them is renamed back by the next sweep after
+   * the grace, because this manifest, written by then, names it; and readers find its chunks among the fossils
+   * meanwhile.
+   */
+  private void storeAgainWhatVanished(Manifest manifest, ChunkHasher hasher)
+      throws IOException, InterruptedException {
+    Map<String, ChunkRef> named = new LinkedHashMap<>();
+    for (ChunkRef ref : manifest.chunks()) {
+      if (!ref.isZero()) {
+        named.putIfAbsent(ref.hash(), ref);
+      }
+    }
+    for (int round = 0; ; round++) {
+      Set<String> vanished = stable.notStored(named.keySet());
+      if (vanished.isEmpty()) {
+        return;
+      }
+      if (round == STORE_AGAIN_ROUNDS) {
+        throw new IOException("cannot flush " + manifest.key() + ": " + vanished.size() + " of its chunks vanished"
+            + " from " + stable.describe() + " again after being stored again " + round + " times (is something"
+            + " collecting it with too short a grace period?); the flush will be retried");
+      }
+      try (ChunkWriter writer = stable.openWriter()) {
+        for (String hash : vanished) {
+          copy(named.get(hash), writer, hasher);
+        }
+        writer.commit();
+      }
+    }
+  }
+
+  /** Copies one chunk from staging, verified on the way (a chunk that rotted on the host is not spread). */
+  private void copy(ChunkRef ref, ChunkWriter writer, ChunkHasher hasher) throws IOException, InterruptedException {
+    byte[] encoded = staging.readChunk(ref.hash());
+    ChunkCodec.decode(encoded, ref.hash(), ref.length(), hasher);  // throws if it rotted on the host
+    budget.acquire(encoded.length);
+    writer.put(ref.hash(), encoded);
   }
 
   @Override public void close() throws InterruptedException {

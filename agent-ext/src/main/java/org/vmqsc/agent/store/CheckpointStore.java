@@ -1,6 +1,8 @@
 package org.vmqsc.agent.store;
 
 import java.io.IOException;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -20,6 +22,22 @@ public interface CheckpointStore {
 
   /** True when the store holds a committed chunk with this hash. */
   boolean hasChunk(String hash);
+
+  /**
+   * Which of these chunks the store does not hold now, in the order given: what a writer must store again before
+   * it writes a manifest naming them. A store that others collect while this host writes (a shared store, see
+   * {@link SharedStoreSweeper}) looks more closely than {@link #hasChunk}; by default it is the chunks
+   * {@link #hasChunk} denies.
+   */
+  default Set<String> notStored(Collection<String> hashes) throws IOException {
+    Set<String> missing = new LinkedHashSet<>();
+    for (String hash : hashes) {
+      if (!hasChunk(hash)) {
+        missing.add(hash);
+      }
+    }
+    return missing;
+  }
 
   /** Starts a batch of new chunks; see {@link ChunkWriter}. */
   ChunkWriter openWriter();

@@ -54,6 +54,20 @@ public final class ChunkGuard {
     return false;
   }
 
+  /**
+   * Every hash an open lease holds now: for a collector that cannot keep writers waiting while it works (the
+   * shared store's sweep, which the flusher's check before its manifest covers for holds taken later).
+   */
+  Set<String> held() {
+    synchronized (lock) {
+      Set<String> all = new HashSet<>();
+      for (Lease lease : open) {
+        all.addAll(lease.mine);
+      }
+      return all;
+    }
+  }
+
   public final class Lease implements AutoCloseable {
     private final Set<String> mine;
 

@@ -5,17 +5,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +34,7 @@ import java.util.stream.Stream;
  *   root/packs/&lt;uuid&gt;.pack     chunks, appended: [32-byte SHA-256][4-byte length][encoded chunk] ...
  *   root/manifests/vm-7/ck-42   one file per checkpoint
  *   root/damaged/&lt;pack&gt;@&lt;offset&gt;   chunks found damaged, never indexed again
+ *   root/fossils/&lt;pack&gt;.&lt;millis&gt;.fossil   (shared store) packs a sweep moved aside, see {@link SharedStoreSweeper}
  * </pre>
  *
  * <p>Chunks go into pack files rather than one file each: a checkpoint adds thousands of chunks, and a file plus an
@@ -43,16 +45,17 @@ import java.util.stream.Stream;
  * <p>The pack files are the index: opening a store reads their record headers and rebuilds the in-memory map from
  * hash to location. A {@link Sharing#HOST_PRIVATE} store (the host's staging area) also deletes, when it opens,
  * chunks that no manifest names (a crash between a pack's commit and its manifest). A {@link Sharing#SHARED} store
- * cannot tell another host's checkpoint in progress from debris, so it leaves that to an explicit collection, and it
- * looks for packs other hosts added when asked for a chunk it does not know.
+ * cannot tell another host's checkpoint in progress from debris, so it leaves that to {@link SharedStoreSweeper},
+ * looks for packs other hosts added when asked for a chunk it does not know, and forgets packs another host's sweep
+ * moved away (a read that finds its pack gone looks again, among the new packs and then among the fossils).
  */
 public final class DirectoryStore implements CheckpointStore {
 
   public static final long UNLIMITED = Long.MAX_VALUE;
   static final long PACK_LIMIT_BYTES = 256L << 20;
-  private static final byte[] PACK_MAGIC = "VMQSCPK1".getBytes(StandardCharsets.US_ASCII);
-  private static final int RECORD_HEADER = 32 + 4;
-  private static final String PACK_SUFFIX = ".pack";
+  private static final byte[] PACK_MAGIC = PackFile.MAGIC;
+  private static final int RECORD_HEADER = PackFile.RECORD_HEADER;
+  private static final String PACK_SUFFIX = PackFile.SUFFIX;
   private static final HexFormat HEX = HexFormat.of();
   /** Packs whose live chunks fill less than this share are rewritten by the collector. */
   private static final double REPACK_BELOW = 0.5;
@@ -68,13 +71,16 @@ public final class DirectoryStore implements CheckpointStore {
   private final Path root;
   private final Path packDir;
   private final Path manifestDir;
+  /** Packs a sweep moved aside (shared store only): deleted a grace period later unless a manifest names them. */
+  private final Path fossilDir;
   /** One empty file per damaged record, named {@code <pack file>@<offset>}: never indexed again. */
   private final Path damagedDir;
   private final Set<String> damaged = ConcurrentHashMap.newKeySet();
   private final long capacityBytes;
   private final Sharing sharing;
   private final Map<String, ChunkLocation> index = new ConcurrentHashMap<>();
-  private final Set<Path> indexedPacks = ConcurrentHashMap.newKeySet();
+  /** Packs whose records are in the index, and the bytes each adds to {@link #usedBytes}. */
+  private final Map<Path, Long> indexedPacks = new ConcurrentHashMap<>();
   private final AtomicLong usedBytes = new AtomicLong();
   private final ChunkGuard guard = new ChunkGuard();
   private final OpenReport openReport;
@@ -86,6 +92,8 @@ public final class DirectoryStore implements CheckpointStore {
     this.packDir = SafeFiles.ownerOnlyDirectory(root.resolve("packs"));
     this.manifestDir = SafeFiles.ownerOnlyDirectory(root.resolve("manifests"));
     this.damagedDir = SafeFiles.ownerOnlyDirectory(root.resolve("damaged"));
+    this.fossilDir = sharing == Sharing.SHARED ? SafeFiles.ownerOnlyDirectory(root.resolve("fossils"))
+        : root.resolve("fossils");
     this.capacityBytes = capacityBytes;
     this.openReport = recover();
   }
@@ -111,6 +119,19 @@ public final class DirectoryStore implements CheckpointStore {
 
   public Path root() {
     return root;
+  }
+
+  Path packDir() {
+    return packDir;
+  }
+
+  Path fossilDir() {
+    return fossilDir;
+  }
+
+  /** True for a store other hosts write too. */
+  public boolean isShared() {
+    return sharing == Sharing.SHARED;
   }
 
   /** Where a committed chunk is stored (for tools and tests). */
@@ -185,53 +206,86 @@ public final class DirectoryStore implements CheckpointStore {
   }
 
   /** Reads the record headers of packs not indexed yet; returns descriptions of damaged packs. */
-  private synchronized List<String> indexNewPacks() throws IOException {
+  synchronized List<String> indexNewPacks() throws IOException {
     List<String> problems = new ArrayList<>();
     List<Path> packs;
     try (Stream<Path> list = Files.list(packDir)) {
       packs = list.filter(p -> p.getFileName().toString().endsWith(PACK_SUFFIX)).sorted().toList();
     }
     for (Path pack : packs) {
-      if (indexedPacks.contains(pack)) {
+      if (indexedPacks.containsKey(pack)) {
         continue;
       }
-      try (FileChannel channel = FileChannel.open(pack, StandardOpenOption.READ)) {
-        long size = channel.size();
-        ByteBuffer magic = ByteBuffer.allocate(PACK_MAGIC.length);
-        readFully(channel, magic, 0);
-        if (!java.util.Arrays.equals(magic.array(), PACK_MAGIC)) {
-          problems.add("pack " + pack.getFileName() + " in " + describe() + " is not a chunk pack");
-          continue;
-        }
-        long position = PACK_MAGIC.length;
-        ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
-        while (position < size) {
-          if (size - position < RECORD_HEADER) {
-            problems.add("pack " + pack.getFileName() + " in " + describe() + " is cut off at byte " + position);
-            break;
-          }
-          header.clear();
-          readFully(channel, header, position);
-          header.flip();
-          byte[] hash = new byte[32];
-          header.get(hash);
-          int length = header.getInt();
-          if (length <= 0 || position + RECORD_HEADER + length > size) {
-            problems.add("pack " + pack.getFileName() + " in " + describe() + " is cut off at byte " + position);
-            break;
-          }
-          if (!damaged.contains(mark(pack, position + RECORD_HEADER))) {
-            index.putIfAbsent(HEX.formatHex(hash), new ChunkLocation(pack, position + RECORD_HEADER, length));
-          }
-          position += RECORD_HEADER + length;
-        }
-        usedBytes.addAndGet(size);
-        indexedPacks.add(pack);
+      PackFile.Contents contents;
+      try {
+        contents = PackFile.read(pack);
       } catch (NoSuchFileException collected) {
-        // removed by a collector meanwhile
+        continue;  // removed by a collector meanwhile
       }
+      if (contents.problem() != null) {
+        problems.add("pack " + pack.getFileName() + " in " + describe() + " " + contents.problem());
+        if (contents.problem().equals(PackFile.NOT_A_PACK)) {
+          continue;  // not indexed, so looked at again next time
+        }
+      }
+      for (PackFile.Record record : contents.records()) {
+        if (!damaged.contains(mark(pack, record.offset()))) {
+          index.putIfAbsent(record.hash(), new ChunkLocation(pack, record.offset(), record.length()));
+        }
+      }
+      usedBytes.addAndGet(contents.size());
+      indexedPacks.put(pack, contents.size());
     }
     return problems;
+  }
+
+  /**
+   * Forgets a pack that vanished from {@code packs/} (in a shared store, another host's sweep moved it aside or
+   * repacked it): its records leave the index, so that nothing dedups against them and a read looks again.
+   */
+  synchronized void forgetPack(Path pack) {
+    Long size = indexedPacks.remove(pack);
+    if (size != null) {
+      usedBytes.addAndGet(-size);
+    }
+    index.values().removeIf(location -> location.pack().equals(pack));
+  }
+
+  /**
+   * The rare path of a shared store, for a chunk the index lacks even after the new packs were read. First a live
+   * pack whose entry for it was dropped with another pack that vanished (two hosts stored the same chunk); then a
+   * fossil, a pack a sweep moved aside moments after a flush checked it still existed (see
+   * {@link SharedStoreSweeper}): the chunk is read from there until the next sweep renames the pack back. A fossil
+   * is never indexed, so that no writer dedups against it.
+   */
+  private ChunkLocation searchPacks(String hash) throws IOException {
+    ChunkLocation live = search(packDir, PACK_SUFFIX, hash);
+    if (live != null) {
+      index.putIfAbsent(hash, live);
+      return live;
+    }
+    return search(fossilDir, PackFile.FOSSIL_SUFFIX, hash);
+  }
+
+  private ChunkLocation search(Path dir, String suffix, String hash) throws IOException {
+    List<Path> files;
+    try (Stream<Path> list = Files.list(dir)) {
+      files = list.filter(p -> p.getFileName().toString().endsWith(suffix)).sorted().toList();
+    } catch (NoSuchFileException none) {
+      return null;
+    }
+    for (Path file : files) {
+      try {
+        for (PackFile.Record record : PackFile.read(file).records()) {
+          if (record.hash().equals(hash) && !damaged.contains(PackFile.packName(file) + "@" + record.offset())) {
+            return new ChunkLocation(file, record.offset(), record.length());
+          }
+        }
+      } catch (NoSuchFileException moved) {
+        // renamed or deleted by a sweep meanwhile
+      }
+    }
+    return null;
   }
 
   private static String mark(Path pack, long offset) {
@@ -261,15 +315,6 @@ public final class DirectoryStore implements CheckpointStore {
     index.remove(hash, location);
   }
 
-  private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-    while (buffer.hasRemaining()) {
-      int n = channel.read(buffer, position + buffer.position());
-      if (n < 0) {
-        throw new EOFException();
-      }
-    }
-  }
-
   // ----------------------------------------------------------------------------------------------- chunks
 
   @Override public boolean hasChunk(String hash) {
@@ -282,6 +327,70 @@ public final class DirectoryStore implements CheckpointStore {
 
   @Override public ChunkWriter openWriter() {
     return new PackWriter(false);
+  }
+
+  /** A collector's writer: copies chunks and points the index at the copies (see {@link #retainOnly}). */
+  ChunkWriter openRelocatingWriter() {
+    return new PackWriter(true);
+  }
+
+  /**
+   * The encoded bytes of the record at {@code location}, which must name {@code hash}: a collector copying a
+   * pack's live records reads them where it found them, whatever the index says.
+   */
+  byte[] readRecord(String hash, ChunkLocation location) throws IOException {
+    try (PackReader reader = new PackReader(false)) {
+      ByteBuffer record = reader.record(location);
+      int at = record.position();
+      if (!PackReader.namesHash(record, at, hash) || record.getInt(at + 32) != location.length()) {
+        throw new CorruptChunkException(hash, "its record header in pack " + location.pack().getFileName()
+            + " is damaged");
+      }
+      byte[] encoded = new byte[location.length()];
+      record.position(at + RECORD_HEADER).get(encoded);
+      return encoded;
+    } catch (EOFException e) {
+      throw new CorruptChunkException(hash, "truncated: its pack " + location.pack().getFileName()
+          + " ends before the chunk does");
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>In a shared store, another host's sweep may have moved a pack the index points at: this checks that each
+   * pack the index names for these chunks is still in {@code packs/} (one look per pack), forgets those that are
+   * not, and reads the packs added since, before it answers.
+   */
+  @Override public Set<String> notStored(Collection<String> hashes) throws IOException {
+    if (sharing == Sharing.HOST_PRIVATE) {
+      return CheckpointStore.super.notStored(hashes);
+    }
+    Map<Path, Boolean> present = new HashMap<>();
+    boolean lookAgain = false;
+    for (String hash : hashes) {
+      ChunkLocation location = index.get(hash);
+      if (location == null) {
+        lookAgain = true;
+      } else if (!present.computeIfAbsent(location.pack(), Files::exists)) {
+        lookAgain = true;
+      }
+    }
+    present.forEach((pack, exists) -> {
+      if (!exists) {
+        forgetPack(pack);
+      }
+    });
+    if (lookAgain) {
+      indexNewPacks();
+    }
+    Set<String> missing = new LinkedHashSet<>();
+    for (String hash : hashes) {
+      if (!index.containsKey(hash)) {
+        missing.add(hash);
+      }
+    }
+    return missing;
   }
 
   @Override public byte[] readChunk(String hash) throws IOException {
@@ -335,11 +444,14 @@ public final class DirectoryStore implements CheckpointStore {
       if (!ChunkHasher.isValidHex(hash)) {
         throw new IllegalArgumentException("not a chunk hash: " + hash);
       }
-      for (int attempt = 0; attempt < 3; attempt++) {
+      for (int attempt = 0; attempt < 5; attempt++) {
         ChunkLocation location = index.get(hash);
         if (location == null && sharing == Sharing.SHARED) {
           indexNewPacks();  // another host may have added it
           location = index.get(hash);
+          if (location == null) {
+            location = searchPacks(hash);
+          }
         }
         if (location == null) {
           throw new MissingChunkException(hash, describe());
@@ -347,8 +459,13 @@ public final class DirectoryStore implements CheckpointStore {
         ByteBuffer record;
         try {
           record = record(location);
-        } catch (NoSuchFileException repacked) {
-          continue;  // the collector moved it to a new pack between lookup and open: look it up again
+        } catch (NoSuchFileException moved) {
+          // The collector moved it to a new pack between lookup and open; in a shared store, another host's sweep
+          // repacked it or moved its pack aside. Look it up again.
+          if (sharing == Sharing.SHARED) {
+            forgetPack(location.pack());
+          }
+          continue;
         } catch (EOFException e) {
           throw new CorruptChunkException(hash, "truncated: its pack " + location.pack().getFileName()
               + " ends before the chunk does");
@@ -546,7 +663,7 @@ public final class DirectoryStore implements CheckpointStore {
           String fileName = temp.getFileName().toString();
           Path pack = temp.resolveSibling(fileName.substring(0, fileName.length() - SafeFiles.TEMP_SUFFIX.length()));
           Files.move(temp, pack, StandardCopyOption.ATOMIC_MOVE);
-          indexedPacks.add(pack);
+          indexedPacks.put(pack, Files.size(pack));
         }
         if (!temps.isEmpty()) {
           SafeFiles.syncDirectory(packDir);
@@ -688,6 +805,8 @@ public final class DirectoryStore implements CheckpointStore {
           files.map(f -> f.getFileName().toString())
               .filter(n -> !n.endsWith(SafeFiles.TEMP_SUFFIX))
               .forEach(n -> keys.add(new CheckpointKey(vm.getFileName().toString(), n)));
+        } catch (NoSuchFileException gone) {
+          // another host removed the VM's folder meanwhile (shared store)
         }
       }
     } catch (UncheckedIOException e) {

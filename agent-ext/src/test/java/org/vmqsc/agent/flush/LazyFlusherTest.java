@@ -7,6 +7,9 @@ import static org.junit.Assert.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +22,7 @@ import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.FixedChunker;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.store.SharedStoreSweeper;
 
 public class LazyFlusherTest {
 
@@ -109,5 +113,45 @@ public class LazyFlusherTest {
     assertEquals(1, failures.size());
     assertTrue(failures.get(0).getMessage(), failures.get(0).getMessage().contains(hash));
     assertTrue(stable.checkpoints().isEmpty());
+  }
+
+  /**
+   * Two hosts on one stable store: the second host's store indexed a pack that a sweep on the first moved aside
+   * (no manifest named it) before the second host flushed a checkpoint with the same chunks. Its flush skips them
+   * (its index says the store has them), sees before the manifest that their pack is gone, and stores them again.
+   */
+  @Test public void chunksWhosePackASweepMovedAsideBeforeTheManifestAreStoredAgain() throws Exception {
+    Path secondary = tmp.newFolder("secondary").toPath();
+    CheckpointKey otherHosts = new CheckpointKey("vm-2", "ck-1");
+    byte[] image = image(5);
+    DirectoryStore stable1 = DirectoryStore.openShared("stable", secondary);
+    DirectoryStore staging1 = DirectoryStore.open("staging", tmp.newFolder("host-1").toPath());
+    new CheckpointEngine(staging1, new FixedChunker(4)).store(otherHosts, new ByteArrayInputStream(image), Map.of());
+    try (LazyFlusher flusher = new LazyFlusher(staging1, stable1, BandwidthBudget.unlimited(), 50)) {
+      flusher.flush(otherHosts);
+    }
+    stable1.deleteManifest(otherHosts);
+
+    DirectoryStore stable2 = DirectoryStore.openShared("stable", secondary);  // indexes the first host's pack
+    DirectoryStore staging2 = DirectoryStore.open("staging", tmp.newFolder("host-2").toPath());
+    new CheckpointEngine(staging2, new FixedChunker(4)).store(FIRST, new ByteArrayInputStream(image), Map.of());
+    Instant later = Instant.now().plus(Duration.ofMinutes(20));
+    assertEquals(1, SharedStoreSweeper.sweep(stable1, Duration.ofMinutes(10), later).orElseThrow()
+        .packsFossilized());
+    try (LazyFlusher flusher = new LazyFlusher(staging2, stable2, BandwidthBudget.unlimited(), 50)) {
+      flusher.flush(FIRST);
+    }
+
+    DirectoryStore fresh = DirectoryStore.openShared("stable", secondary);  // indexes packs/ only
+    for (var ref : fresh.manifest(FIRST).orElseThrow().chunks()) {
+      assertTrue("stored again: " + ref.hash(), fresh.hasChunk(ref.hash()));
+    }
+    SharedStoreSweeper.Result purge = SharedStoreSweeper.sweep(stable1, Duration.ofMinutes(10),
+        later.plus(Duration.ofMinutes(20))).orElseThrow();
+    assertEquals("a live pack holds its chunks now", 1, purge.fossilsDeleted());
+    assertEquals(0, purge.fossilsRestored());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CheckpointEngine.restore(FIRST, DirectoryStore.openShared("stable", secondary), out, null);
+    assertArrayEquals(image, out.toByteArray());
   }
 }
