@@ -25,6 +25,7 @@ import org.vmqsc.agent.store.ChunkGuard;
 import org.vmqsc.agent.store.ChunkRef;
 import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.store.Manifest;
+import org.vmqsc.agent.store.SharedStoreSweeper;
 
 /**
  * The agent's checkpoints of its simulated guests, with the real engine and stores: the guest's memory image goes
@@ -45,7 +46,9 @@ final class GuestCheckpoints implements AutoCloseable {
 
   private static final String PREFIX = "ckpt/";
   /** How often a host offers to collect the stable store's chunks (one host at a time does). */
-  private static final java.time.Duration SWEEP_EVERY = java.time.Duration.ofSeconds(10);
+  private static final java.time.Duration SWEEP_EVERY = java.time.Duration.ofSeconds(30);
+  /** How long the sweep leaves a new pack, and a pack it moved aside, alone (see agent-ext/README). */
+  private static final java.time.Duration SWEEP_GRACE = java.time.Duration.ofMinutes(2);
 
   private final SimulatorDriver driver = new SimulatorDriver();
   private final DirectoryStore staging;
@@ -90,7 +93,7 @@ final class GuestCheckpoints implements AutoCloseable {
       } catch (IOException notACheckpoint) {
         return Optional.empty();
       }
-    }, null, SWEEP_EVERY, listener);
+    }, () -> SharedStoreSweeper.sweep(stable, SWEEP_GRACE).map(Object::toString), SWEEP_EVERY, listener);
   }
 
   /** Starts (or restarts empty) the memory of a guest this host runs. */

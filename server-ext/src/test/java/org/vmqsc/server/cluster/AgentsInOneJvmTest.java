@@ -122,6 +122,22 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
     }, "stable storage holds what the catalog counts on, and no more");
     assertTrue("checkpoints were collected: " + collected[0], collected[0] > 0);
     assertTrue("log segments were collected: " + collected[1], collected[1] > 0);
+    // The agents delete their staged copies too, and one of them (one at a time) swept the stable store's chunks.
+    int staged = 0;
+    boolean swept = false;
+    List<String> sweeps = new ArrayList<>();
+    for (String host : List.of("h1", "h2", "h3")) {
+      for (String line : Files.readAllLines(dir.resolve("events/" + host + ".jsonl"))) {
+        JsonObject e = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+        if (e.get("event").getAsString().equals("collect_failed")) sweeps.add(e.toString());
+        if (!e.get("event").getAsString().equals("collected")) continue;
+        if (e.has("sweep")) sweeps.add(e.get("sweep").getAsString());
+        staged += e.get("staged").getAsInt();
+        swept |= e.has("sweep") && e.get("sweep").getAsString().startsWith("Result[");
+      }
+    }
+    assertTrue("the agents deleted staged checkpoints behind the line", staged > 0);
+    assertTrue("a host swept the stable store: " + sweeps, swept);
   }
 
   /**

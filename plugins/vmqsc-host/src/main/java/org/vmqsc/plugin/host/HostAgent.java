@@ -19,6 +19,8 @@ import org.vmqsc.agent.flush.StorageCollector;
 import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.node.HostNode;
 import org.vmqsc.agent.store.CheckpointStore;
+import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.store.SharedStoreSweeper;
 import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.Emigrated;
@@ -51,8 +53,18 @@ import org.vmqsc.protocol.recovery.HostSnapshot;
 public final class HostAgent implements AutoCloseable {
 
   private static final Logger LOG = LogManager.getLogger(HostAgent.class);
-  /** How often a host offers to collect the stable store's chunks (one host at a time does). */
-  public static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+  /**
+   * How often a host offers to collect the stable store's chunks (one host at a time does): each sweep reads every
+   * manifest on stable storage, so not often.
+   */
+  public static final Duration SWEEP_EVERY = Duration.ofMinutes(15);
+  /** How long a sweep leaves a new pack, and a pack it moved aside, alone (minutes: NFS caches listings). */
+  public static final Duration SWEEP_GRACE = Duration.ofMinutes(10);
+
+  /** The stable store's chunk sweep with the plugin's grace. */
+  public static StorageCollector.StableSweep sweepOf(DirectoryStore stable) {
+    return () -> SharedStoreSweeper.sweep(stable, SWEEP_GRACE).map(Object::toString);
+  }
 
   private final CheckpointExecutor checkpoints;
   private final StableMessageStore logs;

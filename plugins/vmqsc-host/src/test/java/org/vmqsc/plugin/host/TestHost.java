@@ -41,7 +41,7 @@ public final class TestHost implements AutoCloseable {
     CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging,
         new FixedChunker(1)), shared, flusher, Files.createDirectories(root.resolve(name).resolve("scratch")));
     agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), clock,
-        checkpointThreads).collecting(staging, shared, HostAgent.SWEEP_EVERY, null);
+        checkpointThreads).collecting(staging, shared, HostAgent.SWEEP_EVERY, HostAgent.sweepOf(shared));
   }
 
   @Override public void close() throws InterruptedException {

@@ -50,7 +50,7 @@ public final class HostAgents {
           stableStore, flusher, staging.resolve("restore"));
       return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),
           Clock.systemUTC())
-          .collecting(hostStore, stableStore, HostAgent.SWEEP_EVERY, null);
+          .collecting(hostStore, stableStore, HostAgent.SWEEP_EVERY, HostAgent.sweepOf(stableStore));
     } catch (IOException e) {
       throw new UncheckedIOException("vmqsc cannot open its stores under " + staging + " and " + stable, e);
     } catch (LibvirtException e) {

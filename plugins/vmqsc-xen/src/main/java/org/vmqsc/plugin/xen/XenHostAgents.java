@@ -78,6 +78,6 @@ public final class XenHostAgents {
     CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, ChunkerChoice.standard()),
         stableStore, flusher, staging.resolve("restore"));
     return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC())
-        .collecting(hostStore, stableStore, HostAgent.SWEEP_EVERY, null);
+        .collecting(hostStore, stableStore, HostAgent.SWEEP_EVERY, HostAgent.sweepOf(stableStore));
   }
 }
