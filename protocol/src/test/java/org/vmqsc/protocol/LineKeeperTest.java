@@ -96,12 +96,7 @@ public class LineKeeperTest {
 
   @Test public void checkpointsKeptBehindTheLineStayWithTheSegmentsAfterThem() {
     LineKeeper k = atLineZero();
-    for (long n = 1; n <= 4; n++) {
-      k.record(record(0, n, BoundaryKind.CHECKPOINT));
-      k.markStable(0, n, 0);
-      k.record(record(1, n, n % 2 == 0 ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT));
-      k.markStable(1, n, 0);
-    }
+    stableUpTo(k, 1, 4);
     k.advance();
     // Line 4 is (C(0,4), C(1,4)). Keeping one checkpoint per VM behind it: C(0,3); C(1,2) and VM1's segment at 3.
     assertEquals(List.of("C(0,0)", "C(0,1)", "C(0,2)", "C(1,0)"),
@@ -113,16 +108,21 @@ public class LineKeeperTest {
     k.collect(1);
     assertTrue(k.collectible(1).isEmpty());
     // The next line move collects what falls out of the kept window, and no more.
-    for (long n = 5; n <= 6; n++) {
+    stableUpTo(k, 5, 6);
+    k.advance();
+    assertEquals(List.of("C(0,3)", "C(0,4)", "C(1,2)"),
+        k.collectible(1).checkpoints().stream().map(Object::toString).toList());
+    assertEquals(List.of("L(1,3)"), k.collectible(1).segments().stream().map(Object::toString).toList());
+  }
+
+  /** Stable boundaries from..to: VM 0 checkpoints at each, VM 1 at the even ones and logs at the odd ones. */
+  private static void stableUpTo(LineKeeper k, long from, long to) {
+    for (long n = from; n <= to; n++) {
       k.record(record(0, n, BoundaryKind.CHECKPOINT));
       k.markStable(0, n, 0);
       k.record(record(1, n, n % 2 == 0 ? BoundaryKind.CHECKPOINT : BoundaryKind.LOG_SEGMENT));
       k.markStable(1, n, 0);
     }
-    k.advance();
-    assertEquals(List.of("C(0,3)", "C(0,4)", "C(1,2)"),
-        k.collectible(1).checkpoints().stream().map(Object::toString).toList());
-    assertEquals(List.of("L(1,3)"), k.collectible(1).segments().stream().map(Object::toString).toList());
   }
 
   @Test public void aRecoveryMayRollAVmBackToAStableBoundaryPastTheLine() {
