@@ -117,8 +117,17 @@ public final class LazyFlusher implements AutoCloseable {
         return;
       } catch (IOException e) {
         listeners.forEach(l -> l.flushFailed(key, e));
-        retryLater(key);
+        if (stillStaged(key)) retryLater(key);  // one collected meanwhile is not retried forever
       }
+    }
+  }
+
+  /** Whether the staging store still holds {@code key} (or cannot tell: then it is tried again). */
+  private boolean stillStaged(CheckpointKey key) {
+    try {
+      return staging.manifest(key).isPresent();
+    } catch (IOException e) {
+      return true;
     }
   }
 

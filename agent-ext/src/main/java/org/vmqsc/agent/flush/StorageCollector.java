@@ -44,6 +44,9 @@ public final class StorageCollector implements AutoCloseable {
   public interface Listener {
     void collected(Result result);
 
+    /** What a reconciliation ({@link #reconcile}) deleted; its sweep is null. */
+    default void reconciled(Result result) {}
+
     void failed(String what, IOException error);
   }
 
@@ -148,6 +151,14 @@ public final class StorageCollector implements AutoCloseable {
         chunks == null ? 0 : Math.max(0, chunks.bytesBefore() - chunks.bytesAfter()), swept);
   }
 
+  private boolean isStable(CheckpointKey key) {
+    try {
+      return stable.manifest(key).isPresent();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   private String sweepIfDue() {
     if (sweep == null) return null;
     long now = System.nanoTime();
@@ -160,6 +171,75 @@ public final class StorageCollector implements AutoCloseable {
       listener.failed("chunks of " + stable.describe(), e);
       return null;
     }
+  }
+
+  /**
+   * Deletes what the stores hold besides {@code stored} (everything the catalog still counts on, in every group)
+   * and was written more than {@code grace} ago: what a collection this host missed, an execution a recovery
+   * discarded or a deleted group left behind. The grace covers what is written but not reported yet: a report
+   * waits at most about a lease (a host whose lease runs out stops its VMs), so a grace of many leases is safe.
+   * Runs in the background.
+   */
+  public void reconcile(Collection<String> stored, Duration grace) {
+    Set<String> copy = Set.copyOf(stored);
+    worker.execute(() -> listener.reconciled(reconcileNow(copy, grace)));
+  }
+
+  /** As {@link #reconcile}, on the caller's thread; only for one caller at a time (tests, the worker). */
+  Result reconcileNow(Set<String> stored, Duration grace) {
+    Set<CheckpointKey> live = new java.util.HashSet<>();
+    for (String location : stored) {
+      if (!StableMessageStore.isRecordLocation(location)) checkpointOf.apply(location).ifPresent(live::add);
+    }
+    // Staging first, and only what stable storage holds too: a staged checkpoint it lacks may wait for its flush
+    // (stable storage unreachable for a while), which must not lose it. One never flushed goes at the next agent
+    // start (the staging store begins empty) or once flushed.
+    int stagedManifests = deleteLeftovers(staging, live, grace, this::isStable);
+    int stableManifests = deleteLeftovers(stable, live, grace, key -> true);
+    int logRecords = 0;
+    try {
+      java.time.Instant before = stable.clock().minus(grace);  // the log store shares the stable store's mount
+      for (java.util.Map.Entry<String, java.time.Instant> r : log.records().entrySet()) {
+        if (stored.contains(r.getKey()) || !r.getValue().isBefore(before)) continue;
+        log.delete(r.getKey());
+        logRecords++;
+      }
+    } catch (IOException e) {
+      listener.failed("leftover log records", e);
+    }
+    GarbageCollector.Result chunks = null;
+    if (stagedManifests > 0) {
+      try {
+        chunks = GarbageCollector.collect(staging);
+      } catch (IOException e) {
+        listener.failed("chunks of " + staging.describe(), e);
+      }
+    }
+    return new Result(stagedManifests, stableManifests, logRecords, pending.size(),
+        chunks == null ? 0 : chunks.chunksDeleted(),
+        chunks == null ? 0 : Math.max(0, chunks.bytesBefore() - chunks.bytesAfter()), null);
+  }
+
+  /**
+   * Deletes the manifests in {@code store} of checkpoints not in {@code live}, written before its clock's grace, for
+   * which {@code also} holds.
+   */
+  private int deleteLeftovers(CheckpointStore store, Set<CheckpointKey> live, Duration grace,
+                              java.util.function.Predicate<CheckpointKey> also) {
+    int deleted = 0;
+    try {
+      java.time.Instant before = store.clock().minus(grace);
+      for (CheckpointKey key : store.checkpoints()) {
+        if (live.contains(key)) continue;
+        Optional<java.time.Instant> written = store.manifestWritten(key);
+        if (written.isEmpty() || !written.get().isBefore(before) || !also.test(key)) continue;
+        store.deleteManifest(key);
+        deleted++;
+      }
+    } catch (IOException e) {
+      listener.failed("leftover checkpoints in " + store.describe(), e);
+    }
+    return deleted;
   }
 
   /** Waits for the collections asked for so far (for a clean stop and for tests). */

@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -95,6 +96,29 @@ public final class DirectoryMessageStore implements StableMessageStore {
       throw new NoSuchFileException(location, null, "no message log record there in " + this);
     }
     return MessageLogCodec.decode(stored, location);
+  }
+
+  @Override public Map<String, java.time.Instant> records() throws IOException {
+    Map<String, java.time.Instant> out = new java.util.TreeMap<>();
+    try (java.util.stream.Stream<Path> groups = Files.list(root)) {
+      for (Path group : (Iterable<Path>) groups::iterator) {
+        if (!Files.isDirectory(group)) continue;
+        try (java.util.stream.Stream<Path> files = Files.list(group)) {
+          for (Path file : (Iterable<Path>) files::iterator) {
+            String location = group.getFileName() + "/" + file.getFileName();
+            if (!StableMessageStore.isRecordLocation(location)) continue;  // a temporary file, or not ours
+            try {
+              out.put(location, Files.getLastModifiedTime(file).toInstant());
+            } catch (NoSuchFileException deletedMeanwhile) {
+              // another host collected it
+            }
+          }
+        } catch (NoSuchFileException deletedMeanwhile) {
+          // the group's folder went
+        }
+      }
+    }
+    return out;
   }
 
   @Override public void delete(String location) throws IOException {

@@ -16,6 +16,7 @@ import org.vmqsc.protocol.BoundaryRecord;
 public final class MemoryMessageStore implements StableMessageStore {
 
   private final Map<String, byte[]> records = new ConcurrentHashMap<>();
+  private final Map<String, java.time.Instant> written = new ConcurrentHashMap<>();
 
   @Override public String writeSegment(String groupId, BoundaryRecord segment, List<LoggedMessage> entries)
       throws IOException {
@@ -38,7 +39,14 @@ public final class MemoryMessageStore implements StableMessageStore {
     return MessageLogCodec.decode(stored, location);
   }
 
+  @Override public Map<String, java.time.Instant> records() {
+    Map<String, java.time.Instant> out = new java.util.TreeMap<>();
+    for (String location : records.keySet()) out.put(location, written.getOrDefault(location, java.time.Instant.EPOCH));
+    return out;
+  }
+
   @Override public void delete(String location) {
+    written.remove(location);
     records.remove(LogLocations.check(location));
   }
 
@@ -53,6 +61,7 @@ public final class MemoryMessageStore implements StableMessageStore {
 
   private void put(String location, byte[] bytes) throws IOException {
     byte[] existing = records.putIfAbsent(location, bytes);
+    if (existing == null) written.put(location, java.time.Instant.now());
     if (existing != null && !Arrays.equals(existing, bytes)) {
       throw new IOException(location + " in " + this + " already holds a different log record; records are never "
           + "replaced");

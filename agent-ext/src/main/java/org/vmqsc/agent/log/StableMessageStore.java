@@ -24,6 +24,15 @@ public interface StableMessageStore {
   /** Deletes what lies at {@code location} (behind the recovery line); deleting twice is not an error. */
   void delete(String location) throws IOException;
 
+  /**
+   * Every record stored, by location, with when it was written (on the clock of the store's file server, for a
+   * directory): for deleting what the catalog no longer names. Empty by default: a store that cannot list its
+   * records (the simulator's world) is only ever collected by name.
+   */
+  default java.util.Map<String, java.time.Instant> records() throws IOException {
+    return java.util.Map.of();
+  }
+
   /** Whether {@code location} names a log record (the manager's collectable locations name checkpoints too). */
   static boolean isRecordLocation(String location) {
     try {

@@ -46,6 +46,7 @@ import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.Heartbeat;
 import org.vmqsc.agent.wire.WireMessages.HeartbeatAnswer;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
+import org.vmqsc.agent.wire.WireMessages.ReconcileOrder;
 import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Payload;
 import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
@@ -153,6 +154,11 @@ public final class AgentProcess implements AutoCloseable {
         events.emit("collected", "host", hostUuid, "staged", r.stagedManifests(), "stable", r.stableManifests(),
             "log_records", r.logRecords(), "waiting", r.waiting(), "staging_chunks", r.stagingChunks(),
             "staging_bytes_freed", r.stagingBytesFreed(), "sweep", r.sweep());
+      }
+
+      @Override public void reconciled(StorageCollector.Result r) {
+        events.emit("reconciled", "host", hostUuid, "staged", r.stagedManifests(), "stable", r.stableManifests(),
+            "log_records", r.logRecords(), "staging_chunks", r.stagingChunks());
       }
 
       @Override public void failed(String what, IOException error) {
@@ -388,6 +394,10 @@ public final class AgentProcess implements AutoCloseable {
         }))
         .route("immigrate", ImmigrateOrder.class, o -> onLoop(() -> {
           runtime(o.group()).immigrate(o.migration(), o.guest());
+          return null;
+        }))
+        .route("reconcile", ReconcileOrder.class, o -> onLoop(() -> {
+          collector.reconcile(o.stored(), Duration.ofMillis(o.graceMillis()));
           return null;
         }))
         .route("crash-guest", GuestOrder.class, o -> onLoop(() -> {

@@ -96,6 +96,17 @@ public interface CheckpointStore {
 
   void deleteManifest(CheckpointKey key) throws IOException;
 
+  /** When the manifest of {@code key} was written, by {@link #clock()}; empty when there is none. */
+  Optional<java.time.Instant> manifestWritten(CheckpointKey key) throws IOException;
+
+  /**
+   * The time the store's own clock tells now, the one {@link #manifestWritten} is on: a shared store's is its file
+   * server's, which no host's clock may contradict.
+   */
+  default java.time.Instant clock() throws IOException {
+    return java.time.Instant.now();
+  }
+
   /** All checkpoints with a manifest, sorted. */
   List<CheckpointKey> checkpoints() throws IOException;
 

@@ -797,6 +797,22 @@ public final class DirectoryStore implements CheckpointStore {
     }
   }
 
+  @Override public Optional<java.time.Instant> manifestWritten(CheckpointKey key) throws IOException {
+    try {
+      return Optional.of(Files.getLastModifiedTime(manifestPath(key)).toInstant());
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A shared store's is the file server's: the modification time a write to {@code root/clock} gets. */
+  @Override public java.time.Instant clock() throws IOException {
+    if (sharing == Sharing.HOST_PRIVATE) return java.time.Instant.now();
+    Path clock = root.resolve("clock");
+    Files.write(clock, new byte[] {1});
+    return Files.getLastModifiedTime(clock).toInstant();
+  }
+
   @Override public List<CheckpointKey> checkpoints() throws IOException {
     List<CheckpointKey> keys = new ArrayList<>();
     try (Stream<Path> vms = Files.list(manifestDir)) {

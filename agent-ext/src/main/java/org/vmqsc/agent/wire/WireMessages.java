@@ -104,6 +104,13 @@ public final class WireMessages {
    */
   public record LineOrder(String group, long index, List<String> collectable) {}
 
+  /**
+   * Everything the catalog still counts on is stored at {@code stored}: the host deletes from its stores what lies
+   * elsewhere and was written more than {@code graceMillis} ago (left over: a collection it missed, a discarded
+   * execution, a deleted group).
+   */
+  public record ReconcileOrder(List<String> stored, long graceMillis) {}
+
   /** One VM of a group on the agent (crash-guest: a simulated guest dies, its host rebuilds it). */
   public record GuestOrder(String group, int vm) {}
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -459,6 +460,25 @@ public final class Catalog implements ProtectionService {
       state.keeper.collect(keptBehindLine);
       locked.group().bumpStateVersion();
       return new CollectionResult(behind.checkpoints().size(), behind.segments().size(), messages, locations);
+    });
+  }
+
+  @Override
+  public Set<String> storedLocations() {
+    return database.read(session -> {
+      Set<String> out = new HashSet<>();
+      for (String entity : List.of("CheckpointEntity", "LogSegmentEntity")) {
+        out.addAll(session.createSelectionQuery("select a.location from " + entity + " a where a.state in"
+                + " (:staged, :stable) and a.groupId in (select g.id from ProtectionGroupEntity g where g.removed"
+                + " is null)", String.class)
+            .setParameter("staged", ArtifactState.STAGED)
+            .setParameter("stable", ArtifactState.STABLE)
+            .getResultList());
+      }
+      out.addAll(session.createSelectionQuery("select m.location from LoggedMessageEntity m where m.removed is null"
+          + " and m.groupId in (select g.id from ProtectionGroupEntity g where g.removed is null)", String.class)
+          .getResultList());
+      return out;
     });
   }
 

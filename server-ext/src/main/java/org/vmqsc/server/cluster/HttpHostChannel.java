@@ -24,6 +24,7 @@ import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
 import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
+import org.vmqsc.agent.wire.WireMessages.ReconcileOrder;
 import org.vmqsc.agent.wire.WireMessages.Payload;
 import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
 import org.vmqsc.agent.wire.WireMessages.PlacementOrder;
@@ -138,6 +139,10 @@ final class HttpHostChannel implements HostChannel {
     List<StableLocation> locations = new ArrayList<>();
     stableLocations.forEach((m, l) -> locations.add(new StableLocation(m, l)));
     order(host, "replay", new ReplayOrder(group, vm, replays, bytes, locations), Object.class);
+  }
+
+  @Override public void reconcile(String host, Collection<String> stored, java.time.Duration grace) {
+    order(host, "reconcile", new ReconcileOrder(List.copyOf(stored), grace.toMillis()), Object.class);
   }
 
   @Override public void line(String host, String group, long index, List<String> collectable) {

@@ -39,6 +39,7 @@ import org.vmqsc.server.recovery.MigrationCoordinator;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.HostReports;
 import org.vmqsc.server.runtime.ReportIntake;
+import org.vmqsc.server.runtime.StorageReconciler;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.service.ProtectionService;
@@ -63,10 +64,23 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
    * @param heartbeat how often agents heartbeat
    * @param guests    the simulated guests' workload, sent to every agent with the group
    * @param keptBehindLine checkpoints per VM kept behind the recovery line before they are deleted
+   * @param storageGrace how old a stored thing must be before a host deletes it as left over (see
+   *     {@link StorageReconciler}); the hosts are told what the catalog counts on once per grace
    */
-  public record Settings(Duration lease, Duration heartbeat, GuestProfile guests, int keptBehindLine) {
+  public record Settings(Duration lease, Duration heartbeat, GuestProfile guests, int keptBehindLine,
+                         Duration storageGrace) {
     public Settings(Duration lease, Duration heartbeat, GuestProfile guests) {
       this(lease, heartbeat, guests, 0);
+    }
+
+    public Settings(Duration lease, Duration heartbeat, GuestProfile guests, int keptBehindLine) {
+      this(lease, heartbeat, guests, keptBehindLine, defaultGrace(lease));
+    }
+
+    /** Twenty leases, at least two minutes: far longer than a report can wait (a host stops after one lease). */
+    public static Duration defaultGrace(Duration lease) {
+      Duration twenty = lease.multipliedBy(20);
+      return twenty.compareTo(Duration.ofMinutes(2)) > 0 ? twenty : Duration.ofMinutes(2);
     }
 
     public Settings {
@@ -74,6 +88,10 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
         throw new IllegalArgumentException("checkpoints kept behind the line must be 0..1000, got " + keptBehindLine);
       }
       if (lease.toMillis() < 200) throw new IllegalArgumentException("the lease must be >= 200 ms, got " + lease);
+      if (storageGrace.compareTo(lease.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException("the storage grace must be at least two leases (" + lease.multipliedBy(2)
+            + "), got " + storageGrace);
+      }
       if (heartbeat.toMillis() < 20 || heartbeat.compareTo(lease) >= 0) {
         throw new IllegalArgumentException("the heartbeat must be >= 20 ms and shorter than the lease " + lease
             + ", got " + heartbeat);
@@ -94,6 +112,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
   private final RecoveryCoordinator coordinator;
   private final MigrationCoordinator migrations;
   private final ReportIntake intake;
+  private final StorageReconciler reconciler;
   private final EventLog events;
   private final AgentEndpoints endpoints;
   private final ExecutorService recoveries = Executors.newSingleThreadExecutor(r -> daemon(r, "vmqsc-recovery"));
@@ -112,6 +131,7 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     this.intake = new ReportIntake(service, channel, (line, collected) ->
         events.emit("line", "group", line.groupUuid(), "index", line.index(), "collectable", collected.locations().size()),
         settings::keptBehindLine);
+    this.reconciler = new StorageReconciler(service, channel, settings.storageGrace());
     this.endpoints = new AgentEndpoints(agentToken, new Endpoints());
   }
 
@@ -129,7 +149,19 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
     monitor.scheduleWithFixedDelay(this::watch, 100, 100, TimeUnit.MILLISECONDS);
     long sweep = 2 * settings.lease().toMillis();
     monitor.scheduleWithFixedDelay(() -> recoveries.execute(this::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
+    // The first a grace after start: every report held back while no manager ran has reached this one by then.
+    long grace = settings.storageGrace().toMillis();
+    monitor.scheduleWithFixedDelay(this::reconcileStorage, grace, grace, TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  private void reconcileStorage() {
+    try {
+      List<String> told = reconciler.run();
+      events.emit("reconcile", "hosts", told.size());
+    } catch (RuntimeException e) {
+      log.warn("could not tell the hosts what storage the catalog counts on: {}", e.getMessage());
+    }
   }
 
   /**

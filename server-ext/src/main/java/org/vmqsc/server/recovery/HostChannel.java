@@ -58,6 +58,12 @@ public interface HostChannel {
    */
   void line(String host, String group, long index, List<String> collectable);
 
+  /**
+   * Everything the catalog still counts on is stored at {@code stored}; the host deletes the rest of what its stores
+   * hold that is older than {@code grace} (see {@code ReconcileOrder}).
+   */
+  void reconcile(String host, Collection<String> stored, java.time.Duration grace);
+
   /** A host that may still run VMs of the failed host's is cut off before they run elsewhere. */
   void fence(String host);
 

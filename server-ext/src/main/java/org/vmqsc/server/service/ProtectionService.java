@@ -121,6 +121,13 @@ public interface ProtectionService {
    */
   CollectionResult collect(String groupUuid, int keptBehindLine);
 
+  /**
+   * Where everything the catalog still counts on is stored: the live checkpoints, log segments and logged messages
+   * of the groups not deleted. Anything else a store holds is left over (collected or discarded while a host could
+   * not hear of it, or of a deleted group) and may go once it is older than any report still on its way.
+   */
+  java.util.Set<String> storedLocations();
+
   // ---- recovery ----------------------------------------------------------------------------------------------
 
   /** A VM failed on a host that is up: the checkpoint its host restarts it from. */

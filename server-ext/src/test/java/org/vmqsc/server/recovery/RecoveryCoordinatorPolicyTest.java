@@ -39,6 +39,10 @@ public class RecoveryCoordinatorPolicyTest {
     @Override public void restore(String host, String group, VmRestore r, String c, List<String> s) { asked.add("restore"); }
     @Override public void rollback(String host, String group, int vm, int inc, long[] sent) { asked.add("rollback"); }
     @Override public void replay(String host, String group, int vm, List<Replay> r, Map<Message, byte[]> p, Map<Message, String> l) { asked.add("replay"); }
+    @Override public void reconcile(String host, Collection<String> stored, java.time.Duration grace) {
+      throw new UnsupportedOperationException();
+    }
+
     @Override public void line(String host, String group, long index, List<String> collectable) { asked.add("line"); }
     @Override public void placement(String host, String group, int vm, String newHost) { asked.add("placement " + vm); }
     @Override public void evict(String host, String group, int vm) { asked.add("evict " + vm); }

@@ -682,6 +682,23 @@ public abstract class ProtectionServiceContract {
     assertEquals(List.of(2L, 2L, 2L), checkpoints(g, false).stream().map(CheckpointView::index).toList());
   }
 
+  @Test public void storedLocationsAreWhatTheCatalogStillCountsOn() {
+    GroupView g = threeVms();
+    both(g, checkpoint("a", 0, false), checkpoint("b", 0, false), checkpoint("c", 0, false));
+    both(g, checkpoint("a", 1, false), checkpoint("b", 1, false), segment("c", 1, false));
+    both(g, checkpoint("a", 2, false), checkpoint("b", 2, false), checkpoint("c", 2, false));
+    Set<String> before = service.storedLocations();
+    assertTrue(before.containsAll(List.of("stable://a/0", "stable://c/1", "stable://c/2")));
+
+    CollectionResult collected = service.collect(g.uuid());
+    Set<String> after = service.storedLocations();
+    for (String gone : collected.locations()) assertFalse(gone, after.contains(gone));
+    assertTrue(after.containsAll(List.of("stable://a/2", "stable://b/2", "stable://c/2")));
+
+    service.deleteGroup(g.uuid());
+    assertEquals("a deleted group's storage counts for nothing", Set.of(), service.storedLocations());
+  }
+
   @Test public void collectMarksWhatLiesBehindTheLine() {
     GroupView g = threeVms();
     assertEquals(new CollectionResult(0, 0, 0, List.of()), service.collect(g.uuid()));

@@ -1231,6 +1231,10 @@ public final class Simulator {
       pause(vm);
     }
 
+    @Override public void reconcile(String host, java.util.Collection<String> stored, java.time.Duration grace) {
+      // The simulated stores are collected by the line listener: nothing is left over to reconcile.
+    }
+
     @Override public void line(String host, String group, long index, List<String> collectable) {
       live(host).node.onLine(index);
     }

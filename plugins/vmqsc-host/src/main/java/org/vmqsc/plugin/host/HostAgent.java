@@ -32,6 +32,7 @@ import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Payload;
 import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
 import org.vmqsc.agent.wire.WireMessages.PlacementOrder;
+import org.vmqsc.agent.wire.WireMessages.ReconcileOrder;
 import org.vmqsc.agent.wire.WireMessages.ReplayOrder;
 import org.vmqsc.agent.wire.WireMessages.Reports;
 import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
@@ -211,6 +212,11 @@ public final class HostAgent implements AutoCloseable {
     GroupNode g = groups.get(o.group());
     if (g != null) g.node().onLine(o.index());
     if (collector != null) collector.collect(o.collectable());
+  }
+
+  /** Deletes what this host's stores hold and the catalog no longer counts on (see {@link ReconcileOrder}). */
+  public synchronized void reconcile(ReconcileOrder o) {
+    if (collector != null) collector.reconcile(o.stored(), Duration.ofMillis(o.graceMillis()));
   }
 
   public synchronized void placement(PlacementOrder o) {

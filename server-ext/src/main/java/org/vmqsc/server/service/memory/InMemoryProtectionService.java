@@ -603,6 +603,24 @@ public final class InMemoryProtectionService implements ProtectionService {
   }
 
   @Override
+  public synchronized Set<String> storedLocations() {
+    Set<String> out = new java.util.HashSet<>();
+    for (Group g : groups.values()) {
+      for (List<NavigableMap<Long, Artifact>> kind : List.of(g.checkpoints, g.segments)) {
+        for (NavigableMap<Long, Artifact> byCsn : kind) {
+          for (Artifact a : byCsn.values()) out.add(a.location);
+        }
+      }
+      for (TreeMap<Long, List<Logged>> channel : g.logged.values()) {
+        for (List<Logged> atSeq : channel.values()) {
+          for (Logged m : atSeq) out.add(m.report().location());
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
   public synchronized CollectionResult collect(String groupUuid, int keptBehindLine) {
     Group group = group0(groupUuid);
     if (group.members.isEmpty()) return new CollectionResult(0, 0, 0, List.of());

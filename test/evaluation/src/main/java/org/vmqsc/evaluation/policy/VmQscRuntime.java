@@ -486,6 +486,10 @@ public final class VmQscRuntime extends AbstractPolicy {
       // Its recoveries happen at one instant: no frame goes to a VM's old host after the plan, none to resend.
     }
 
+    @Override public void reconcile(String host, java.util.Collection<String> stored, java.time.Duration grace) {
+      // The simulated stores are collected by the line listener: nothing is left over to reconcile.
+    }
+
     @Override public void line(String host, String group, long index, List<String> collectable) {
       tally.controlMessages++;
       hostByUuid.get(host).node.onLine(index);

@@ -23,6 +23,7 @@ import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.GuestState;
 import org.vmqsc.agent.wire.WireMessages.ImmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
+import org.vmqsc.agent.wire.WireMessages.ReconcileOrder;
 import org.vmqsc.agent.wire.WireMessages.Payload;
 import org.vmqsc.agent.wire.WireMessages.PayloadsRequest;
 import org.vmqsc.agent.wire.WireMessages.PlacementOrder;
@@ -38,6 +39,7 @@ import org.vmqsc.plugin.command.FetchPayloadsCommand;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
 import org.vmqsc.plugin.command.ImmigrateVmCommand;
 import org.vmqsc.plugin.command.PlacementCommand;
+import org.vmqsc.plugin.command.ReconcileStorageCommand;
 import org.vmqsc.plugin.command.RecoveryLineCommand;
 import org.vmqsc.plugin.command.ReplayMessagesCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
@@ -144,6 +146,10 @@ public final class AgentCommandChannel implements HostChannel {
     List<StableLocation> locations = new ArrayList<>();
     stableLocations.forEach((m, l) -> locations.add(new StableLocation(m, l)));
     send(host, new ReplayMessagesCommand(group, json(new ReplayOrder(group, vm, replays, bytes, locations))));
+  }
+
+  @Override public void reconcile(String host, Collection<String> stored, java.time.Duration grace) {
+    send(host, new ReconcileStorageCommand(json(new ReconcileOrder(List.copyOf(stored), grace.toMillis()))));
   }
 
   @Override public void line(String host, String group, long index, List<String> collectable) {
