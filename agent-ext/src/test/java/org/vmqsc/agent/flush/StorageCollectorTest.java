@@ -162,6 +162,42 @@ public class StorageCollectorTest {
     assertEquals(List.of(), failures);
   }
 
+  @Test public void reconcilingDeletesOldLeftoversButNothingNamedYoungOrWaitingForItsFlush() throws Exception {
+    CheckpointKey named = new CheckpointKey("vm-1", "i0");
+    CheckpointKey leftover = new CheckpointKey("vm-1", "i1");
+    CheckpointKey young = new CheckpointKey("vm-1", "i2");
+    CheckpointKey unflushed = new CheckpointKey("vm-1", "i3");
+    byte[] image = checkpoint(named, null, 0);
+    image = checkpoint(leftover, image, 1);
+    image = checkpoint(young, image, 2);
+    checkpoint(unflushed, image, 3);
+    for (CheckpointKey k : List.of(named, leftover, young)) flusher.flush(k);
+    Message m = new Message(0, 1, 7, 4, 0, 3, 0x77L);
+    String oldRecord = log.writeInTransit("group-1", new LoggedMessage(new LogEntry(m, 7, 700, 5, 0), new byte[3]));
+    java.nio.file.attribute.FileTime hourAgo = java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(Duration.ofHours(1)));
+    for (CheckpointKey k : List.of(named, leftover, unflushed)) {
+      java.nio.file.Files.setLastModifiedTime(manifestFile(staging, k), hourAgo);
+      if (k != unflushed) java.nio.file.Files.setLastModifiedTime(manifestFile(stable, k), hourAgo);
+    }
+    java.nio.file.Files.setLastModifiedTime(log.root().resolve(oldRecord), hourAgo);
+
+    StorageCollector.Result r = collector.reconcileNow(java.util.Set.of(location(named)), Duration.ofMinutes(10));
+
+    assertEquals(List.of(), failures);
+    assertEquals("the old leftover goes from stable storage", 1, r.stableManifests());
+    assertEquals("and from staging, since stable storage had it", 1, r.stagedManifests());
+    assertEquals(1, r.logRecords());
+    assertEquals(List.of(named, young), stable.checkpoints());
+    assertEquals("an old staged checkpoint stable storage lacks may wait for its flush: it stays",
+        List.of(named, young, unflushed), staging.checkpoints());
+    assertArrayEquals(restore(named, stable), restore(named, staging));
+  }
+
+  private static java.nio.file.Path manifestFile(DirectoryStore store, CheckpointKey key) {
+    return store.root().resolve("manifests").resolve(key.vmId()).resolve(key.checkpointId());
+  }
+
   @Test public void aLocationThatNamesNothingKnownIsReportedAndTheRestIsDeleted() throws Exception {
     CheckpointKey old = new CheckpointKey("vm-1", "i0");
     checkpoint(old, null, 0);

@@ -43,7 +43,7 @@ public abstract class AgentsInOneJvm {
     String url = TestDatabases.freshDatabase(name);
     dir = Files.createTempDirectory("vmqsc-" + name);
     StandaloneCluster.Settings settings = new StandaloneCluster.Settings(Duration.ofMillis(1500),
-        Duration.ofMillis(300), new GuestProfile(4, 1, 50, 7));
+        Duration.ofMillis(300), new GuestProfile(4, 1, 50, 7), 0, storageGrace());
     manager = ManagerServer.start(new ManagerServer.Config(dir.resolve("manager"), url, TestDatabases.user(),
         TestDatabases.password(), 0, settings, dir.resolve("events/manager.jsonl")));
     ApiKeys keys = ApiKeys.loadFrom(dir.resolve("manager"));
@@ -59,6 +59,11 @@ public abstract class AgentsInOneJvm {
   @After public final void closeCluster() throws Exception {
     stopProcesses();
     if (dir != null) TestDatabases.deleteTree(dir);
+  }
+
+  /** How old a left-over stored thing must be before the hosts delete it; reconciled once per this. */
+  protected Duration storageGrace() {
+    return StandaloneCluster.Settings.defaultGrace(Duration.ofMillis(1500));
   }
 
   /** Stops the agents (those a test closed already too) and the manager; their files stay until the test ends. */

@@ -12,6 +12,7 @@ import com.cloud.vm.VirtualMachineManager;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,6 +56,7 @@ import org.vmqsc.server.persistence.CatalogDatabase;
 import org.vmqsc.server.recovery.MigrationCoordinator;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.ReportIntake;
+import org.vmqsc.server.runtime.StorageReconciler;
 import org.vmqsc.server.service.ProtectionService;
 
 /**
@@ -127,6 +129,16 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     this.ticks = Executors.newSingleThreadScheduledExecutor(daemon("vmqsc-ticks"));
     ticks.scheduleWithFixedDelay(new CheckpointTicks(service, channel, intake), heartbeat, heartbeat,
         TimeUnit.MILLISECONDS);
+    // The first a grace after start: every report held back while no management server ran has arrived by then.
+    long grace = Math.max(VmqscSettings.STORAGE_GRACE_MS.value(), 10 * VmqscSettings.LEASE_MS.value());
+    StorageReconciler reconciler = new StorageReconciler(service, channel, Duration.ofMillis(grace));
+    ticks.scheduleWithFixedDelay(() -> {
+      try {
+        reconciler.run();
+      } catch (RuntimeException e) {
+        log.warn("vmqsc could not tell the hosts what storage its tables name: {}", e.getMessage());
+      }
+    }, grace, grace, TimeUnit.MILLISECONDS);
   }
 
   @Override public boolean stop() {

@@ -52,13 +52,19 @@ public final class VmqscSettings {
           + " them); 0 deletes each as soon as the line passes it. Read at every line move.", true,
       ConfigKey.Scope.Global);
 
+  public static final ConfigKey<Long> STORAGE_GRACE_MS = new ConfigKey<>(CATEGORY, Long.class, "vmqsc.storage.grace",
+      "3600000", "Milliseconds after which a checkpoint or log record on a host's staging directory or on stable"
+          + " storage that vmqsc's tables no longer name is deleted as left over (a deleted group's, a discarded"
+          + " execution's, one a host missed the collection of); the hosts are told once per this. Far longer than"
+          + " vmqsc.lease. Read at start.", false, ConfigKey.Scope.Global);
+
   public static final ConfigKey<Boolean> DOMAIN_ADMINS = new ConfigKey<>(CATEGORY, Boolean.class,
       "vmqsc.domain.admins.enabled", "false",
       "Whether domain admins may protect their domain's VMs (they see and change only groups whose VMs they own).",
       true, ConfigKey.Scope.Domain);
 
   static final ConfigKey<?>[] ALL = {ENABLED, DEFAULT_BASE_PERIOD_MS, DEFAULT_VM_CLASS, STAGING_DIRECTORY,
-      STABLE_STORAGE, FLUSH_BANDWIDTH, LEASE_MS, HEARTBEAT_MS, CHECKPOINTS_KEPT, DOMAIN_ADMINS};
+      STABLE_STORAGE, FLUSH_BANDWIDTH, LEASE_MS, HEARTBEAT_MS, CHECKPOINTS_KEPT, STORAGE_GRACE_MS, DOMAIN_ADMINS};
 
   private VmqscSettings() {}
 }

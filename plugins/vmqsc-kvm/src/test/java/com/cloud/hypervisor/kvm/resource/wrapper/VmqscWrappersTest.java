@@ -19,12 +19,14 @@ import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.wire.WireMessages.GroupRef;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
+import org.vmqsc.agent.wire.WireMessages.ReconcileOrder;
 import org.vmqsc.agent.wire.WireMessages.Report;
 import org.vmqsc.agent.wire.WireMessages.Reports;
 import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
 import org.vmqsc.plugin.command.CheckpointTickCommand;
 import org.vmqsc.plugin.command.FenceHostCommand;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
+import org.vmqsc.plugin.command.ReconcileStorageCommand;
 import org.vmqsc.plugin.command.RecoveryLineCommand;
 import org.vmqsc.plugin.command.ThawGroupCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
@@ -142,6 +144,45 @@ public class VmqscWrappersTest extends KvmHostsInOneJvm {
     java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
     CheckpointEngine.restore(vm0AtOne, a.host.stable, image, null);
     assertEquals(64 * 4096, image.size());
+  }
+
+  /**
+   * The reconcile command names everything the tables count on: the host deletes what else its stores hold, once
+   * older than the grace, and nothing it names.
+   */
+  @Test
+  public void theReconcileCommandDeletesWhatTheTablesNoLongerName() throws Exception {
+    bootBothOnA();
+    clock.advance(1000);
+    tickUntilStable(a, 1, 2);
+    List<String> named = List.of(VM0 + "/" + GROUP + "-0-0", VM1 + "/" + GROUP + "-0-0", VM0 + "/" + GROUP + "-0-1",
+        VM1 + "/" + GROUP + "-0-1");
+    // A deleted group's checkpoint, left on stable storage an hour ago.
+    CheckpointKey named0 = new CheckpointKey(VM0, GROUP + "-0-0");
+    org.vmqsc.agent.store.Manifest m = a.host.stable.manifest(named0).orElseThrow();
+    CheckpointKey leftover = new CheckpointKey("vm-of-a-deleted-group", "g-0-3");
+    a.host.stable.putManifest(new org.vmqsc.agent.store.Manifest(m.format(), leftover.vmId(), leftover.checkpointId(),
+        m.createdAtMillis(), m.imageBytes(), m.chunker(), m.attributes(), m.chunks()));
+    java.nio.file.Path file = a.host.stable.root().resolve("manifests").resolve(leftover.vmId())
+        .resolve(leftover.checkpointId());
+    java.nio.file.Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(Duration.ofHours(1))));
+
+    VmqscAnswer done = a.run(new VmqscReconcileStorageCommandWrapper(), new ReconcileStorageCommand(
+        json(new ReconcileOrder(named, Duration.ofMinutes(10).toMillis()))));
+    assertTrue(done.getDetails(), done.getResult());
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (a.host.stable.manifest(leftover).isPresent()) {
+      assertTrue("the leftover is still stored after 30 s", System.nanoTime() < deadline);
+      Thread.sleep(20);
+    }
+    for (String location : named) {
+      CheckpointKey key = new CheckpointKey(location.substring(0, location.indexOf('/')),
+          location.substring(location.indexOf('/') + 1));
+      assertTrue(location, a.host.stable.manifest(key).isPresent());
+      assertTrue(location, a.host.staging.manifest(key).isPresent());
+    }
   }
 
   /**
