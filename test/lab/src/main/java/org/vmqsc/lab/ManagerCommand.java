@@ -60,6 +60,10 @@ public final class ManagerCommand implements Callable<Integer> {
       + " (default: ${DEFAULT-VALUE})")
   int keptBehindLine;
 
+  @Option(names = "--storage-grace-s", description = "how old a checkpoint or log record the catalog no longer names"
+      + " must be before the hosts delete it; they are told once per this (default: 20 leases, at least 120)")
+  Long storageGraceS;
+
   @Option(names = "--events", description = "write the manager's events here (JSON Lines)")
   Path events;
 
@@ -79,8 +83,15 @@ public final class ManagerCommand implements Callable<Integer> {
     if (keptBehindLine < 0 || keptBehindLine > 1000) {
       throw new IllegalArgumentException("--kept-behind-line must be 0..1000, got " + keptBehindLine);
     }
+    Duration grace = storageGraceS == null ? StandaloneCluster.Settings.defaultGrace(Duration.ofMillis(leaseMs))
+        : Duration.ofSeconds(storageGraceS);
+    if (grace.toMillis() < 2 * leaseMs || grace.toDays() > 30) {
+      throw new IllegalArgumentException("--storage-grace-s must be at least two leases (" + 2 * leaseMs / 1000.0
+          + " s) and at most 30 days, got " + storageGraceS);
+    }
     StandaloneCluster.Settings cluster = new StandaloneCluster.Settings(Duration.ofMillis(leaseMs),
-        Duration.ofMillis(heartbeatMs), new GuestProfile(guestMessages, guestMemoryMib, 200, 7), keptBehindLine);
+        Duration.ofMillis(heartbeatMs), new GuestProfile(guestMessages, guestMemoryMib, 200, 7), keptBehindLine,
+        grace);
     VmqscCommand.checkOutputFile("--events", events);
     ManagerServer.Config config = new ManagerServer.Config(home != null ? home : defaultHome(), dbUrl, dbUser,
         dbPassword, port, cluster, events);

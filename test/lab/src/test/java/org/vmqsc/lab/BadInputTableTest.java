@@ -148,6 +148,7 @@ public class BadInputTableTest {
         new Case("--port", "manager", "--port", "-1", "--home", dir.resolve("mgr-home").toString()),
         new Case("--kept-behind-line", "manager", "--kept-behind-line", "-1", "--home",
             dir.resolve("mgr-home").toString()),
+        new Case("--storage-grace-s", "manager", "--storage-grace-s", "1", "--home", dir.resolve("mgr-home").toString()),
         new Case("--port", "manager", "--port", "http", "--home", dir.resolve("mgr-home").toString()),
         new Case("go with --db-url", "manager", "--db-user", "someone", "--home", dir.resolve("mgr-home").toString()),
         new Case("go with --db-url", "manager", "--db-password", "guess", "--home",
