@@ -293,6 +293,16 @@ public final class AgentProcess implements AutoCloseable {
     register();
   }
 
+  /** Stops running one group here (it was deleted): its guests stop, its frames and reports end. */
+  private void drop(String group, String reason) {
+    GroupRuntime r = runtimes.remove(group);
+    frozen.remove(group);
+    if (r != null) {
+      r.close(reason);
+      events.emit("dropped", "group", group, "host", hostUuid, "reason", reason);
+    }
+  }
+
   private void dropAll(String reason) {
     runtimes.values().forEach(r -> r.close(reason));
     runtimes.clear();
@@ -394,6 +404,10 @@ public final class AgentProcess implements AutoCloseable {
         }))
         .route("immigrate", ImmigrateOrder.class, o -> onLoop(() -> {
           runtime(o.group()).immigrate(o.migration(), o.guest());
+          return null;
+        }))
+        .route("drop", GroupRef.class, o -> onLoop(() -> {
+          drop(o.group(), "deleted");
           return null;
         }))
         .route("reconcile", ReconcileOrder.class, o -> onLoop(() -> {

@@ -33,7 +33,8 @@ final class ApiCatalog {
           new Param("name", "string", false, "new name"),
           new Param("baseperiod", "long", false, "new T0 in milliseconds, only before the first checkpoint"),
           new Param("recoverypolicy", "string", false, "AUTOMATIC or MANUAL"))),
-      new Api("deleteProtectionGroup", false, "Deletes a protection group", List.of(
+      new Api("deleteProtectionGroup", false, "Deletes a protection group and stops it on its hosts; its records stay"
+          + " as history, what it stored goes at the hosts' next reconciliation", List.of(
           new Param("id", "uuid", true, "the group"))),
       new Api("addVmToProtectionGroup", false, "Adds a VM to a protection group", List.of(
           new Param("id", "uuid", true, "the group"),

@@ -37,7 +37,7 @@ public final class ApiServer implements AutoCloseable {
                    String host, int port, org.eclipse.jetty.server.Handler agents) {
     this.jobs = new AsyncJobs(Clock.systemUTC());
     Map<String, Command> commands = new HashMap<>();
-    GroupCommands groups = new GroupCommands(service);
+    GroupCommands groups = new GroupCommands(service, cluster);
     groups.register(commands);
     new MemberCommands(service, groups).register(commands);
     new HistoryCommands(service).register(commands);

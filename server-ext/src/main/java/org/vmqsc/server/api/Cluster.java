@@ -29,4 +29,12 @@ public interface Cluster {
    * Nothing is lost or delivered twice, and its next checkpoints are taken on the new host.
    */
   MemberView migrate(String vmUuid, String hostUuid);
+
+  /**
+   * Deletes the group and stops its protection on every host it reaches: no more checkpoints, logs or reports of
+   * it. The VMs themselves are the hypervisor's (the standalone agent's simulated guests stop with their group); what
+   * the group stored goes at the hosts' next reconciliation. A host that cannot be reached drops the group when it
+   * hears its reports refused.
+   */
+  void delete(String groupUuid);
 }

@@ -14,9 +14,11 @@ final class GroupCommands {
   static final long MAX_BASE_PERIOD_MS = 7L * 24 * 3600 * 1000;
 
   private final ProtectionService service;
+  private final Cluster cluster;
 
-  GroupCommands(ProtectionService service) {
+  GroupCommands(ProtectionService service, Cluster cluster) {
     this.service = service;
+    this.cluster = cluster;
   }
 
   void register(Map<String, Command> table) {
@@ -53,7 +55,7 @@ final class GroupCommands {
   }
 
   private JsonObject delete(Params p) {
-    service.deleteGroup(p.required("id"));
+    cluster.delete(p.required("id"));
     return Json.success();
   }
 

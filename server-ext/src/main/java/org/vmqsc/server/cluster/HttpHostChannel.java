@@ -141,6 +141,10 @@ final class HttpHostChannel implements HostChannel {
     order(host, "replay", new ReplayOrder(group, vm, replays, bytes, locations), Object.class);
   }
 
+  @Override public void drop(String host, String group) {
+    order(host, "drop", new GroupRef(group), Object.class);
+  }
+
   @Override public void reconcile(String host, Collection<String> stored, java.time.Duration grace) {
     order(host, "reconcile", new ReconcileOrder(List.copyOf(stored), grace.toMillis()), Object.class);
   }

@@ -35,6 +35,7 @@ import org.vmqsc.server.api.FailureDetectorHosts;
 import org.vmqsc.server.api.HostDirectory;
 import org.vmqsc.server.failure.FailureDetector;
 import org.vmqsc.agent.node.MigrationRefusedException;
+import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.recovery.MigrationCoordinator;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.HostReports;
@@ -237,6 +238,23 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
   }
 
   // ---- the admin's async commands ----------------------------------------------------------------------------
+
+  @Override public void delete(String groupUuid) {
+    onRecoveryThread(() -> {
+      service.deleteGroup(groupUuid);
+      int told = 0;
+      for (String h : channel.liveHosts()) {
+        try {
+          channel.drop(h, groupUuid);
+          told++;
+        } catch (HostUnreachableException e) {
+          // It drops the group when its reports are refused.
+        }
+      }
+      events.emit("deleted", "group", groupUuid, "hosts", told);
+      return null;
+    });
+  }
 
   @Override public GroupView enable(String groupUuid) {
     return onRecoveryThread(() -> {

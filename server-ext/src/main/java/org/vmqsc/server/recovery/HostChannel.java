@@ -58,6 +58,9 @@ public interface HostChannel {
    */
   void line(String host, String group, long index, List<String> collectable);
 
+  /** The group was deleted: the host stops running it (its checkpoints, logs and reports). */
+  void drop(String host, String group);
+
   /**
    * Everything the catalog still counts on is stored at {@code stored}; the host deletes the rest of what its stores
    * hold that is older than {@code grace} (see {@code ReconcileOrder}).

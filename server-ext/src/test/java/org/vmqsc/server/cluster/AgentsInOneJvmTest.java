@@ -171,6 +171,44 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
   }
 
   /**
+   * Deleting a running group stops it on every agent (no more checkpoints or reports of it), and what it stored goes
+   * at the hosts' next reconciliation.
+   */
+  @Test(timeout = 120_000)
+  public void aDeletedGroupStopsOnItsHostsAndItsStorageGoes() throws Exception {
+    await(() -> probe.activeHosts() == 3, "three agents hold leases");
+    String group = createGroup("gone");
+    addVms(group, "SI", "MI_2", "SI");
+    assertEquals(1, enable(group).get("jobstatus").getAsInt());
+    await(() -> probe.line(group) >= 3, "the recovery line moves");
+    Path manifests = dir.resolve("stable/checkpoints/manifests");
+    assertTrue(Files.exists(manifests.resolve("vm-0")));
+
+    assertTrue(api.get("deleteProtectionGroup", "id", group).ok());
+    for (String host : List.of("h1", "h2", "h3")) {
+      await(() -> lastEventOrNull(dir.resolve("events/" + host + ".jsonl"), "dropped") != null,
+          host + " stops running the deleted group");
+    }
+    await(() -> {
+      for (String vm : List.of("vm-0", "vm-1", "vm-2")) {
+        Path d = manifests.resolve(vm);
+        if (Files.exists(d)) {
+          try (var files = Files.list(d)) {
+            if (files.findAny().isPresent()) return false;
+          }
+        }
+      }
+      Path logs = dir.resolve("stable/logs").resolve(group);
+      if (Files.exists(logs)) {
+        try (var files = Files.list(logs)) {
+          return files.noneMatch(f -> f.getFileName().toString().endsWith(".log"));
+        }
+      }
+      return true;
+    }, "the deleted group's checkpoints and log records go from stable storage");
+  }
+
+  /**
    * Phased MI VMs on agents: MI_3@2 and MI_4@1 take their basic checkpoints at the base boundaries n with
    * n mod k = φ only (besides their first, at 0) and log segments at the others; a host running one of them stops,
    * the manager recovers its VMs elsewhere, and the restored VMs keep their phase.
@@ -408,6 +446,14 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body));
     if (token != null) b.header(Wire.TOKEN_HEADER, token);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject lastEventOrNull(Path file, String type) throws Exception {
+    try {
+      return lastEvent(file, type);
+    } catch (AssertionError none) {
+      return null;
+    }
   }
 
   private static JsonObject lastEvent(Path file, String type) throws Exception {

@@ -55,6 +55,10 @@ public class MigrationCoordinatorTest {
     @Override public void freeze(String host, String group) { throw new UnsupportedOperationException(); }
     @Override public void thaw(String host, String group) { throw new UnsupportedOperationException(); }
     @Override public void replay(String host, String group, int vm, List<Replay> r, Map<Message, byte[]> p, Map<Message, String> l) { throw new UnsupportedOperationException(); }
+    @Override public void drop(String host, String group) {
+      throw new UnsupportedOperationException();
+    }
+
     @Override public void reconcile(String host, Collection<String> stored, java.time.Duration grace) {
       throw new UnsupportedOperationException();
     }

@@ -39,6 +39,10 @@ public class RecoveryCoordinatorPolicyTest {
     @Override public void restore(String host, String group, VmRestore r, String c, List<String> s) { asked.add("restore"); }
     @Override public void rollback(String host, String group, int vm, int inc, long[] sent) { asked.add("rollback"); }
     @Override public void replay(String host, String group, int vm, List<Replay> r, Map<Message, byte[]> p, Map<Message, String> l) { asked.add("replay"); }
+    @Override public void drop(String host, String group) {
+      throw new UnsupportedOperationException();
+    }
+
     @Override public void reconcile(String host, Collection<String> stored, java.time.Duration grace) {
       throw new UnsupportedOperationException();
     }

@@ -1231,6 +1231,10 @@ public final class Simulator {
       pause(vm);
     }
 
+    @Override public void drop(String host, String group) {
+      throw new UnsupportedOperationException("the simulated world never deletes a group");
+    }
+
     @Override public void reconcile(String host, java.util.Collection<String> stored, java.time.Duration grace) {
       // The simulated stores are collected by the line listener: nothing is left over to reconcile.
     }

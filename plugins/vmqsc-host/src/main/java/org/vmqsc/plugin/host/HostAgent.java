@@ -243,6 +243,13 @@ public final class HostAgent implements AutoCloseable {
     if (g != null) g.thaw();
   }
 
+  /** The group was deleted: this host stops running it (a checkpoint of it under way is dropped when it ends). */
+  public synchronized void drop(String group) {
+    checkpoints.deliverFinished();
+    frozen.remove(group);
+    groups.remove(group);
+  }
+
   public synchronized void evict(GuestOrder o) {
     checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());

@@ -12,6 +12,7 @@ import org.vmqsc.plugin.command.FreezeGroupCommand;
 import org.vmqsc.plugin.command.ImmigrateVmCommand;
 import org.vmqsc.plugin.command.PlacementCommand;
 import org.vmqsc.plugin.command.RecoveryLineCommand;
+import org.vmqsc.plugin.command.DropGroupCommand;
 import org.vmqsc.plugin.command.ReconcileStorageCommand;
 import org.vmqsc.plugin.command.ReplayMessagesCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
@@ -26,7 +27,7 @@ public final class PluginCommands {
       SnapshotHostCommand.class, FetchPayloadsCommand.class, RestoreVmCommand.class, RollbackVmCommand.class,
       ReplayMessagesCommand.class, RecoveryLineCommand.class, PlacementCommand.class, FenceHostCommand.class,
       FreezeGroupCommand.class, ThawGroupCommand.class, EvictVmCommand.class, EmigrateVmCommand.class,
-      ImmigrateVmCommand.class, ReconcileStorageCommand.class);
+      ImmigrateVmCommand.class, ReconcileStorageCommand.class, DropGroupCommand.class);
 
   private PluginCommands() {}
 

@@ -486,6 +486,10 @@ public final class VmQscRuntime extends AbstractPolicy {
       // Its recoveries happen at one instant: no frame goes to a VM's old host after the plan, none to resend.
     }
 
+    @Override public void drop(String host, String group) {
+      throw new UnsupportedOperationException("the simulated world never deletes a group");
+    }
+
     @Override public void reconcile(String host, java.util.Collection<String> stored, java.time.Duration grace) {
       // The simulated stores are collected by the line listener: nothing is left over to reconcile.
     }

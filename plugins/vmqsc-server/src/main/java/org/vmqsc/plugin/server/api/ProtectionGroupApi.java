@@ -118,7 +118,7 @@ public class ProtectionGroupApi {
   public SuccessResponse deleteGroup(String groupId) {
     String group = accessibleGroup(groupId);
     call(() -> {
-      service().deleteGroup(group);
+      clusters.get().delete(group);
       return null;
     });
     return new SuccessResponse();

@@ -39,6 +39,7 @@ import org.vmqsc.plugin.command.FetchPayloadsCommand;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
 import org.vmqsc.plugin.command.ImmigrateVmCommand;
 import org.vmqsc.plugin.command.PlacementCommand;
+import org.vmqsc.plugin.command.DropGroupCommand;
 import org.vmqsc.plugin.command.ReconcileStorageCommand;
 import org.vmqsc.plugin.command.RecoveryLineCommand;
 import org.vmqsc.plugin.command.ReplayMessagesCommand;
@@ -146,6 +147,10 @@ public final class AgentCommandChannel implements HostChannel {
     List<StableLocation> locations = new ArrayList<>();
     stableLocations.forEach((m, l) -> locations.add(new StableLocation(m, l)));
     send(host, new ReplayMessagesCommand(group, json(new ReplayOrder(group, vm, replays, bytes, locations))));
+  }
+
+  @Override public void drop(String host, String group) {
+    send(host, new DropGroupCommand(group, json(new GroupRef(group))));
   }
 
   @Override public void reconcile(String host, Collection<String> stored, java.time.Duration grace) {

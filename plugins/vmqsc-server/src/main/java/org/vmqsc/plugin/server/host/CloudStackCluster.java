@@ -11,6 +11,7 @@ import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GuestProfile;
 import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.server.api.Cluster;
+import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.service.FailureKind;
 import org.vmqsc.server.service.ProtectionService;
@@ -69,6 +70,18 @@ public final class CloudStackCluster implements Cluster {
     Deploy boot = deployment(groupUuid, all);
     for (String h : channel.liveHosts()) channel.deploy(h, boot);
     return started;
+  }
+
+  /** Deletes the group, then tells every connected host to stop running it; the VMs run on, unprotected. */
+  @Override public synchronized void delete(String groupUuid) {
+    service.deleteGroup(groupUuid);
+    for (String h : channel.liveHosts()) {
+      try {
+        channel.drop(h, groupUuid);
+      } catch (HostUnreachableException e) {
+        log.warn("vmqsc: host {} could not be told that group {} was deleted: {}", h, groupUuid, e.getMessage());
+      }
+    }
   }
 
   @Override public synchronized Optional<RecoveryEventView> recover(String groupUuid) {

@@ -54,6 +54,7 @@ import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.service.Views.GroupView;
 import org.vmqsc.server.service.Views.MemberView;
 import org.vmqsc.server.service.Views.RecoveryEventView;
+import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.memory.InMemoryProtectionService;
 
 /** The API commands: their CloudStack annotations and events, parameter checks, answers and who may call them. */
@@ -84,7 +85,7 @@ public class CommandsTest {
     Host host = mock(Host.class);
     when(host.getUuid()).thenReturn("host-one");
     when(entities.findById(Host.class, 10L)).thenReturn(host);
-    api = new CloudStackApi(new ProtectionGroupApi(service, unusedCluster(), accounts, entities, () -> caller,
+    api = new CloudStackApi(new ProtectionGroupApi(service, clusterThatOnlyDeletes(service), accounts, entities, () -> caller,
         domain -> domainAdminsAllowed.get()));
   }
 
@@ -279,7 +280,8 @@ public class CommandsTest {
     assertEquals(e.getMessage(), ApiErrorCode.PARAM_ERROR, e.getErrorCode());
   }
 
-  private static Cluster unusedCluster() {
+  /** Deleting goes through the cluster (it stops the group on its hosts); nothing else here does. */
+  private static Cluster clusterThatOnlyDeletes(ProtectionService service) {
     return new Cluster() {
       @Override public GroupView enable(String group) {
         throw new AssertionError("not called");
@@ -291,6 +293,10 @@ public class CommandsTest {
 
       @Override public MemberView migrate(String vm, String host) {
         throw new AssertionError("not called");
+      }
+
+      @Override public void delete(String group) {
+        service.deleteGroup(group);  // no host runs it here
       }
     };
   }

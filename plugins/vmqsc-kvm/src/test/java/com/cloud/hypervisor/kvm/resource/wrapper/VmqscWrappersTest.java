@@ -25,6 +25,7 @@ import org.vmqsc.agent.wire.WireMessages.Reports;
 import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
 import org.vmqsc.plugin.command.CheckpointTickCommand;
 import org.vmqsc.plugin.command.FenceHostCommand;
+import org.vmqsc.plugin.command.DropGroupCommand;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
 import org.vmqsc.plugin.command.ReconcileStorageCommand;
 import org.vmqsc.plugin.command.RecoveryLineCommand;
@@ -144,6 +145,21 @@ public class VmqscWrappersTest extends KvmHostsInOneJvm {
     java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
     CheckpointEngine.restore(vm0AtOne, a.host.stable, image, null);
     assertEquals(64 * 4096, image.size());
+  }
+
+  /** A deleted group stops on the host: no checkpoint is due for it any more, no report comes. */
+  @Test
+  public void theDropCommandStopsTheGroupOnTheHost() throws Exception {
+    bootBothOnA();
+    clock.advance(1000);
+    tickUntilStable(a, 1, 2);
+    VmqscAnswer dropped = a.run(new VmqscDropGroupCommandWrapper(), new DropGroupCommand(GROUP,
+        json(new GroupRef(GROUP))));
+    assertTrue(dropped.getDetails(), dropped.getResult());
+    clock.advance(1000);  // boundary 2: due, were the group still here
+    assertEquals(List.of(), tick(a).batch());
+    assertTrue(a.agent.awaitCheckpoints(Duration.ofSeconds(10)));
+    assertFalse(a.host.staging.manifest(new CheckpointKey(VM0, GROUP + "-0-2")).isPresent());
   }
 
   /**

@@ -11,7 +11,7 @@ import org.apache.cloudstack.api.response.SuccessResponse;
 import org.vmqsc.plugin.server.VmqscEventTypes;
 import org.vmqsc.plugin.server.api.ProtectionGroupApi;
 
-@APICommand(name = "deleteProtectionGroup", description = "Deletes a protection group; its checkpoints and recoveries stay as history", responseObject = SuccessResponse.class, since = "4.22.0",
+@APICommand(name = "deleteProtectionGroup", description = "Deletes a protection group and stops it on its hosts; its records stay as history, what it stored goes at the hosts' next reconciliation", responseObject = SuccessResponse.class, since = "4.22.0",
     requestHasSensitiveInfo = false, responseHasSensitiveInfo = false,
     authorized = {RoleType.Admin, RoleType.DomainAdmin})
 public class DeleteProtectionGroupCmd extends BaseAsyncCmd {
