@@ -167,7 +167,8 @@ public final class AgentProcess implements AutoCloseable {
     });
     this.tunnel = UdpTunnel.open(new InetSocketAddress("127.0.0.1", 0), tunnelConfig(Duration.ofSeconds(3)),
         this::peerUnreachable);
-    this.reports = new ReportSender(manager, events);
+    this.reports = new ReportSender(manager, events,
+        group -> loop.execute(() -> drop(group, "unknown to the manager")));
     this.http = new AgentHttp(new InetSocketAddress("127.0.0.1", 0), config.token());
     routes();
   }

@@ -20,8 +20,12 @@ final class ManagerClient {
 
   /** The manager answered, and refused. */
   static final class RefusedException extends IOException {
-    RefusedException(String message) {
+    /** The kind of refusal the manager's catalog named (UNKNOWN_GROUP, ...), or null. */
+    final String reason;
+
+    RefusedException(String message, String reason) {
       super(message);
+      this.reason = reason;
     }
   }
 
@@ -87,7 +91,8 @@ final class ManagerClient {
       String why = "the manager refused " + path + " (HTTP " + response.statusCode() + "): "
           + (refusal != null && refusal.error() != null ? refusal.error() : response.body());
       // 4xx: this request is wrong and stays wrong; 5xx: the manager could not do it now (its database?).
-      throw response.statusCode() / 100 == 4 ? new RefusedException(why) : new IOException(why);
+      throw response.statusCode() / 100 == 4 ? new RefusedException(why, refusal != null ? refusal.reason() : null)
+          : new IOException(why);
     }
     return Wire.GSON.fromJson(response.body(), answer);
   }

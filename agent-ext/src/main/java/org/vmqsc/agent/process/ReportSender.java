@@ -13,13 +13,16 @@ final class ReportSender implements AutoCloseable {
 
   private final ManagerClient manager;
   private final EventLog events;
+  /** Told of a group the manager does not know (deleted while this host could not hear): stop running it. */
+  private final java.util.function.Consumer<String> unknownGroup;
   private final LinkedBlockingDeque<Reports> queue = new LinkedBlockingDeque<>();
   private final Thread worker;
   private volatile boolean closed;
 
-  ReportSender(ManagerClient manager, EventLog events) {
+  ReportSender(ManagerClient manager, EventLog events, java.util.function.Consumer<String> unknownGroup) {
     this.manager = manager;
     this.events = events;
+    this.unknownGroup = unknownGroup;
     this.worker = new Thread(this::run, "vmqsc-reports");
     worker.setDaemon(true);
     worker.start();
@@ -49,6 +52,7 @@ final class ReportSender implements AutoCloseable {
           break;
         } catch (ManagerClient.RefusedException e) {
           events.emit("report_refused", "group", next.group(), "error", e.getMessage());
+          if ("UNKNOWN_GROUP".equals(e.reason)) unknownGroup.accept(next.group());
           break;
         } catch (IOException e) {
           try {

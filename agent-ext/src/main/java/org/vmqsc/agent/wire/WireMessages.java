@@ -138,5 +138,10 @@ public final class WireMessages {
   public record VmStatus(int vm, long index, int incarnation, long position, long sent, long received) {}
 
   /** The body of every refused request, both ways. */
-  public record Refusal(String error) {}
+  /** Why a request was refused; {@code reason} names the kind when the manager's catalog refused it, else null. */
+  public record Refusal(String error, String reason) {
+    public Refusal(String error) {
+      this(error, null);
+    }
+  }
 }

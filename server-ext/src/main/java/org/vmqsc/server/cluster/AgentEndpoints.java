@@ -73,7 +73,7 @@ final class AgentEndpoints extends Handler.Abstract {
     } catch (IllegalArgumentException | JsonParseException e) {
       return reply(response, callback, 400, new Refusal(e.getMessage()));
     } catch (ServiceException e) {
-      return reply(response, callback, 409, new Refusal(e.getMessage()));
+      return reply(response, callback, 409, new Refusal(e.getMessage(), e.reason().name()));
     } catch (Exception e) {
       log.warn("agent request {} failed: {}", name, e.toString());
       return reply(response, callback, 503, new Refusal("the manager cannot take this now: " + e.getMessage()));
