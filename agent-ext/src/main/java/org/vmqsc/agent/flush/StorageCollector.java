@@ -53,6 +53,8 @@ public final class StorageCollector implements AutoCloseable {
   /**
    * What one collection did.
    *
+   * @param stableManifests manifests this host found on stable storage and deleted (another host told the same may
+   *     have been first)
    * @param waiting checkpoints behind the line kept until they are stable, or whose deletion failed
    * @param sweep what the stable store's chunk sweep did, or null when it did not run
    */
@@ -109,8 +111,7 @@ public final class StorageCollector implements AutoCloseable {
     for (String location : java.util.List.copyOf(pending)) {
       try {
         if (StableMessageStore.isRecordLocation(location)) {
-          log.delete(location);
-          logRecords++;
+          if (log.delete(location)) logRecords++;  // another host may have deleted it first
           pending.remove(location);
           continue;
         }
@@ -123,8 +124,8 @@ public final class StorageCollector implements AutoCloseable {
         }
         boolean stagedHere = staging.manifest(key.get()).isPresent();
         if (stagedHere && stable.manifest(key.get()).isEmpty()) continue;  // not flushed yet: next time
+        if (stable.manifestWritten(key.get()).isPresent()) stableManifests++;  // counted by the host that finds it
         stable.deleteManifest(key.get());
-        stableManifests++;
         if (stagedHere) {
           staging.deleteManifest(key.get());
           stagedManifests++;
@@ -201,8 +202,7 @@ public final class StorageCollector implements AutoCloseable {
       java.time.Instant before = stable.clock().minus(grace);  // the log store shares the stable store's mount
       for (java.util.Map.Entry<String, java.time.Instant> r : log.records().entrySet()) {
         if (stored.contains(r.getKey()) || !r.getValue().isBefore(before)) continue;
-        log.delete(r.getKey());
-        logRecords++;
+        if (log.delete(r.getKey())) logRecords++;
       }
     } catch (IOException e) {
       listener.failed("leftover log records", e);

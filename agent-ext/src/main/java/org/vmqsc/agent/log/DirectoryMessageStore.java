@@ -121,11 +121,11 @@ public final class DirectoryMessageStore implements StableMessageStore {
     return out;
   }
 
-  @Override public void delete(String location) throws IOException {
+  @Override public boolean delete(String location) throws IOException {
     Path file = resolve(location);
-    if (Files.deleteIfExists(file)) {
-      SafeFiles.syncDirectory(file.getParent());
-    }
+    if (!Files.deleteIfExists(file)) return false;
+    SafeFiles.syncDirectory(file.getParent());
+    return true;
   }
 
   @Override public String toString() {

@@ -45,9 +45,9 @@ public final class MemoryMessageStore implements StableMessageStore {
     return out;
   }
 
-  @Override public void delete(String location) {
+  @Override public boolean delete(String location) {
     written.remove(location);
-    records.remove(LogLocations.check(location));
+    return records.remove(LogLocations.check(location)) != null;
   }
 
   /** How many records it holds (for the simulator's statistics). */

@@ -21,8 +21,11 @@ public interface StableMessageStore {
   /** Reads back what a write stored at {@code location}, verified, in the order written. */
   List<LoggedMessage> read(String location) throws IOException;
 
-  /** Deletes what lies at {@code location} (behind the recovery line); deleting twice is not an error. */
-  void delete(String location) throws IOException;
+  /**
+   * Deletes what lies at {@code location} (behind the recovery line); deleting twice is not an error. True when
+   * there was something to delete.
+   */
+  boolean delete(String location) throws IOException;
 
   /**
    * Every record stored, by location, with when it was written (on the clock of the store's file server, for a

@@ -39,7 +39,7 @@ final class WorldLogStore implements StableMessageStore {
     return r;
   }
 
-  @Override public void delete(String location) {
-    records.remove(location);
+  @Override public boolean delete(String location) {
+    return records.remove(location) != null;
   }
 }

@@ -82,6 +82,7 @@ public final class ClusterDemo {
     double[] times = recoveryTimes(merged);
     say.accept(String.format("      recovery time: %.1f s = detection %.1f s (kill to lease declared expired) + recovery"
         + " %.1f s (plan, restores, replays)", times[0] + times[1], times[0], times[1]));
+    say.accept("      " + storage(out.resolve("cluster").resolve("stable"), merged));
     Path timeline = out.resolve("timeline.svg");
     Files.writeString(timeline, Timeline.render(merged), StandardCharsets.UTF_8);
     say.accept(String.format("      events: %s   timeline: %s   (%.0f s in all)", merged, timeline,
@@ -95,6 +96,32 @@ public final class ClusterDemo {
       Thread.sleep(Math.min(2000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
       say.accept("      " + Groups.progress(api, group));
     }
+  }
+
+  /**
+   * What stable storage holds at the end (checkpoint manifests, bytes on disk) and what the agents deleted from it as
+   * the line moved: the collection keeps it to the line's checkpoints and the few after them.
+   */
+  static String storage(Path stable, Path merged) throws IOException {
+    long manifests = 0;
+    long bytes = 0;
+    try (var files = Files.walk(stable)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (!Files.isRegularFile(f)) continue;
+        bytes += Files.size(f);
+        if (f.getParent().getParent() != null && f.getParent().getParent().endsWith("manifests")) manifests++;
+      }
+    }
+    long deleted = 0;
+    long records = 0;
+    for (String line : Files.readAllLines(merged, StandardCharsets.UTF_8)) {
+      if (!line.contains("\"event\":\"collected\"")) continue;
+      com.google.gson.JsonObject e = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+      deleted += e.get("stable").getAsLong();
+      records += e.get("log_records").getAsLong();
+    }
+    return String.format("stable storage at the end: %d checkpoints, %.1f MiB; deleted behind the line as it moved:"
+        + " %d checkpoints, %d log records", manifests, bytes / 1048576.0, deleted, records);
   }
 
   /** Seconds from the kill to the manager's declaring the lease expired, and from then to the recovery's end. */
