@@ -51,11 +51,7 @@ public class RealGuestCheckpointTest {
   private LazyFlusher flusher;
 
   @BeforeClass public static void needsLibvirt() {
-    String reason = LabGuest.unavailableReason().orElse(null);
-    if (reason != null) {
-      System.out.println("RealGuestCheckpointTest skipped: " + reason);
-    }
-    Assume.assumeTrue("skipped: " + reason, reason == null);
+    RealGuestRequired.check("RealGuestCheckpointTest");
   }
 
   @Before public void startGuest() throws Exception {
