@@ -52,6 +52,13 @@ public interface GuestMachines extends AutoCloseable {
   void collect(String name, Path oldestKept) throws IOException;
 
   /**
+   * The checkpoint whose disk state was copied into {@code disks} was deleted from stable storage (behind the line,
+   * or left over): its copy goes, and what only it needed of the stable chains it shared with other checkpoints.
+   * Nothing by default, for machines without disks.
+   */
+  default void forgetDisks(Path disks) throws IOException {}
+
+  /**
    * The guest is gone (its VM runs elsewhere now, or the agent stops): destroyed once the hypervisor has ended its
    * snapshot work on it (a snapshot under way is aborted; its checkpoint fails).
    *

@@ -40,6 +40,11 @@ public final class StorageCollector implements AutoCloseable {
     Optional<String> run() throws IOException;
   }
 
+  /** What else goes with a checkpoint deleted from stable storage (a real guest's disk states, kept beside it). */
+  public interface AlsoDelete {
+    void with(CheckpointKey key) throws IOException;
+  }
+
   /** Told what each collection did, on the collector's thread. */
   public interface Listener {
     void collected(Result result);
@@ -68,6 +73,7 @@ public final class StorageCollector implements AutoCloseable {
   private final StableSweep sweep;
   private final long sweepEveryNanos;
   private final Listener listener;
+  private final AlsoDelete alsoDelete;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "vmqsc-collector");
     t.setDaemon(true);
@@ -86,6 +92,14 @@ public final class StorageCollector implements AutoCloseable {
   public StorageCollector(CheckpointStore staging, CheckpointStore stable, StableMessageStore log,
                           Function<String, Optional<CheckpointKey>> checkpointOf, StableSweep sweep,
                           Duration sweepEvery, Listener listener) {
+    this(staging, stable, log, checkpointOf, sweep, sweepEvery, listener, key -> { });
+  }
+
+  /** @param alsoDelete what else goes with each checkpoint deleted from stable storage */
+  public StorageCollector(CheckpointStore staging, CheckpointStore stable, StableMessageStore log,
+                          Function<String, Optional<CheckpointKey>> checkpointOf, StableSweep sweep,
+                          Duration sweepEvery, Listener listener, AlsoDelete alsoDelete) {
+    this.alsoDelete = alsoDelete;
     this.staging = staging;
     this.stable = stable;
     this.log = log;
@@ -131,6 +145,7 @@ public final class StorageCollector implements AutoCloseable {
           stagedManifests++;
         }
         pending.remove(location);
+        alsoDeleteWith(key.get());
       } catch (IOException e) {
         listener.failed(location, e);
       } catch (RuntimeException e) {
@@ -150,6 +165,15 @@ public final class StorageCollector implements AutoCloseable {
     return new Result(stagedManifests, stableManifests, logRecords, pending.size(),
         chunks == null ? 0 : chunks.chunksDeleted(),
         chunks == null ? 0 : Math.max(0, chunks.bytesBefore() - chunks.bytesAfter()), swept);
+  }
+
+  /** What goes with a checkpoint deleted from stable storage; a failure is said, not retried (the manifest is gone). */
+  private void alsoDeleteWith(CheckpointKey key) {
+    try {
+      alsoDelete.with(key);
+    } catch (IOException | RuntimeException e) {
+      listener.failed("what goes with " + key, e instanceof IOException io ? io : new IOException(e.getMessage(), e));
+    }
   }
 
   private boolean isStable(CheckpointKey key) {
@@ -234,6 +258,7 @@ public final class StorageCollector implements AutoCloseable {
         Optional<java.time.Instant> written = store.manifestWritten(key);
         if (written.isEmpty() || !written.get().isBefore(before) || !also.test(key)) continue;
         store.deleteManifest(key);
+        if (store == stable) alsoDeleteWith(key);
         deleted++;
       }
     } catch (IOException e) {

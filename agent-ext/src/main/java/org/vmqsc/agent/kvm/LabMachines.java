@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -124,12 +125,14 @@ public final class LabMachines implements GuestMachines {
   @Override public InetSocketAddress restore(String name, int vm, Path memoryImage, Path disks,
                                              InetSocketAddress relayEnd) throws IOException {
     Map<String, Path> frozen = new HashMap<>();
-    if (Files.isDirectory(disks)) {
-      try (var tops = Files.list(disks)) {
-        for (Path top : tops.filter(p -> p.getFileName().toString().endsWith(TOP)).toList()) {
-          String target = top.getFileName().toString();
-          target = target.substring(0, target.length() - TOP.length());
-          frozen.put(target, localCopy(chainDir(disks, target), Files.readString(top).trim(), diskDir(name)));
+    synchronized (chainLock(disks.toAbsolutePath().getParent())) {
+      if (Files.isDirectory(disks)) {
+        try (var tops = Files.list(disks)) {
+          for (Path top : tops.filter(p -> p.getFileName().toString().endsWith(TOP)).toList()) {
+            String target = top.getFileName().toString();
+            target = target.substring(0, target.length() - TOP.length());
+            frozen.put(target, localCopy(chainDir(disks, target), Files.readString(top).trim(), diskDir(name)));
+          }
         }
       }
     }
@@ -145,6 +148,52 @@ public final class LabMachines implements GuestMachines {
     if (!source.find()) throw new IllegalArgumentException("the domain has no UDP NIC to point at the relay");
     String out = source.replaceFirst("$1" + relayPort + "$3");
     return UDP_LOCAL.matcher(out).replaceFirst("$1" + localPort + "$3");
+  }
+
+  @Override public void forgetDisks(Path disks) throws IOException {
+    forgetCheckpointDisks(disks);
+  }
+
+  /**
+   * Deletes a checkpoint's disk folder (its tops), then, in each of its VM's stable chains, merges the layers that
+   * only older checkpoints needed into the chain's bottom file: the chains of the checkpoints left (those with a
+   * folder still) read exactly as before. The newest checkpoint's chain decides what lies below the oldest kept one
+   * (an execution a recovery discarded branches off above the line, and no checkpoint left goes back below it).
+   * Holds the VM's chain lock, which a restore copying a chain holds too.
+   */
+  static void forgetCheckpointDisks(Path disks) throws IOException {
+    Path vmDir = disks.toAbsolutePath().getParent();
+    Path chains = vmDir.resolve("chain");
+    synchronized (chainLock(vmDir)) {
+      SafeFiles.deleteTree(disks);
+      if (!Files.isDirectory(chains)) return;
+      List<Path> checkpoints;
+      try (var folders = Files.list(vmDir)) {
+        checkpoints = folders.filter(f -> !f.equals(chains) && Files.isDirectory(f)).toList();
+      }
+      try (var targets = Files.list(chains)) {
+        for (Path chain : targets.filter(Files::isDirectory).toList()) {
+          List<Path> tops = new java.util.ArrayList<>();
+          for (Path c : checkpoints) {
+            Path top = c.resolve(chain.getFileName() + TOP);
+            if (Files.isRegularFile(top)) tops.add(chain.resolve(Files.readString(top).trim()));
+          }
+          if (tops.isEmpty()) continue;  // a checkpoint's copy may be under way: its top comes last
+          Path newest = tops.get(0);
+          for (Path t : tops) {
+            if (Files.getLastModifiedTime(t).compareTo(Files.getLastModifiedTime(newest)) > 0) newest = t;
+          }
+          DiskChains.collect(newest, tops);
+        }
+      }
+    }
+  }
+
+  private static final Map<Path, Object> CHAIN_LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** One lock per VM's folder of stable disk states: collection and a restore's copy never overlap. */
+  private static Object chainLock(Path vmDir) {
+    return CHAIN_LOCKS.computeIfAbsent(vmDir.toAbsolutePath().normalize(), d -> new Object());
   }
 
   /** Merges, in the running guest's disk chains, the layers only checkpoints before {@code oldestKept} need. */

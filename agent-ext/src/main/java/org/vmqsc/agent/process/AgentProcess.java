@@ -164,6 +164,8 @@ public final class AgentProcess implements AutoCloseable {
       @Override public void failed(String what, IOException error) {
         events.emit("collect_failed", "host", hostUuid, "what", what, "error", error.getMessage());
       }
+    }, key -> {
+      if (machines != null) machines.forgetDisks(checkpoints.disksOf(key));  // a real guest's disk states
     });
     this.tunnel = UdpTunnel.open(new InetSocketAddress("127.0.0.1", 0), tunnelConfig(Duration.ofSeconds(3)),
         this::peerUnreachable);

@@ -86,14 +86,15 @@ final class GuestCheckpoints implements AutoCloseable {
    * The collector of what the line leaves behind in these stores and in {@code log}: staged and stable checkpoints,
    * log records, and the chunks no manifest names any more.
    */
-  StorageCollector collector(StableMessageStore log, StorageCollector.Listener listener) {
+  StorageCollector collector(StableMessageStore log, StorageCollector.Listener listener,
+                             StorageCollector.AlsoDelete alsoDelete) {
     return new StorageCollector(staging, stable, log, location -> {
       try {
         return Optional.of(key(location));
       } catch (IOException notACheckpoint) {
         return Optional.empty();
       }
-    }, () -> SharedStoreSweeper.sweep(stable, SWEEP_GRACE).map(Object::toString), SWEEP_EVERY, listener);
+    }, () -> SharedStoreSweeper.sweep(stable, SWEEP_GRACE).map(Object::toString), SWEEP_EVERY, listener, alsoDelete);
   }
 
   /** Starts (or restarts empty) the memory of a guest this host runs. */

@@ -80,6 +80,37 @@ public class DiskChainsTest {
     assertTrue("the originals are untouched", LabDisk.holds(second, 3, 0, K64) && LabDisk.holds(first, 2, 0, K64));
   }
 
+  /**
+   * Stable disk states as the lab agent keeps them (a folder per checkpoint naming its top, one chain folder per
+   * disk): deleting the oldest checkpoints merges the layers only they needed, and the checkpoints left read as before.
+   */
+  @Test public void forgettingOldCheckpointsMergesTheirLayersAndTheRestReadAsBefore() throws Exception {
+    Path vm = tmp.newFolder("disks", "vm-1").toPath();
+    Path chain = Files.createDirectories(vm.resolve("chain").resolve("vdb"));
+    List<Path> frozen = List.of(base, first, second, active);  // what checkpoints 1..4 froze, in turn
+    for (int i = 0; i < frozen.size(); i++) {
+      Path copy = DiskChains.copyFrozen(frozen.get(i), chain);
+      Files.setLastModifiedTime(copy, java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (i + 1)));
+      Files.writeString(Files.createDirectories(vm.resolve("i" + (i + 1) + "-n0")).resolve("vdb.top"),
+          copy.getFileName().toString());
+    }
+
+    LabMachines.forgetCheckpointDisks(vm.resolve("i1-n0"));
+    LabMachines.forgetCheckpointDisks(vm.resolve("i2-n0"));
+
+    assertFalse(Files.exists(vm.resolve("i1-n0")));
+    assertFalse("the layer only checkpoint 2 needed was merged away", Files.exists(chain.resolve(first.getFileName())));
+    assertTrue("checkpoint 3 reads as before", LabDisk.holds(chain.resolve(second.getFileName()), 3, 0, K64));
+    assertTrue("checkpoint 4 reads as before", LabDisk.holds(chain.resolve(active.getFileName()), 4, 0, K64));
+    assertEquals(3, DiskChains.chain(chain.resolve(active.getFileName())).size());
+
+    // The last checkpoints go too (left over): nothing is kept for a chain no checkpoint names, nothing breaks.
+    LabMachines.forgetCheckpointDisks(vm.resolve("i3-n0"));
+    assertTrue(LabDisk.holds(chain.resolve(active.getFileName()), 4, 0, K64));
+    LabMachines.forgetCheckpointDisks(vm.resolve("i4-n0"));
+    LabMachines.forgetCheckpointDisks(vm.resolve("i9-n0"));  // one with no disk state: nothing to do
+  }
+
   @Test public void aMissingFileIsNamedInFull() throws Exception {
     Files.delete(first);
     try {
