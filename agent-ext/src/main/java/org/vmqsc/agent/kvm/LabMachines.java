@@ -125,8 +125,8 @@ public final class LabMachines implements GuestMachines {
   @Override public InetSocketAddress restore(String name, int vm, Path memoryImage, Path disks,
                                              InetSocketAddress relayEnd) throws IOException {
     Map<String, Path> frozen = new HashMap<>();
-    synchronized (chainLock(disks.toAbsolutePath().getParent())) {
-      if (Files.isDirectory(disks)) {
+    if (Files.isDirectory(disks)) {
+      withChainLock(disks.toAbsolutePath().getParent(), () -> {
         try (var tops = Files.list(disks)) {
           for (Path top : tops.filter(p -> p.getFileName().toString().endsWith(TOP)).toList()) {
             String target = top.getFileName().toString();
@@ -134,7 +134,7 @@ public final class LabMachines implements GuestMachines {
             frozen.put(target, localCopy(chainDir(disks, target), Files.readString(top).trim(), diskDir(name)));
           }
         }
-      }
+      });
     }
     int local = freeUdpPort();
     taken.remove(name);
@@ -159,12 +159,15 @@ public final class LabMachines implements GuestMachines {
    * only older checkpoints needed into the chain's bottom file: the chains of the checkpoints left (those with a
    * folder still) read exactly as before. The newest checkpoint's chain decides what lies below the oldest kept one
    * (an execution a recovery discarded branches off above the line, and no checkpoint left goes back below it).
-   * Holds the VM's chain lock, which a restore copying a chain holds too.
+   * Holds the VM's chain lock, which a restore copying a chain holds too; every host is told, and the first one to
+   * get the lock does it.
    */
   static void forgetCheckpointDisks(Path disks) throws IOException {
     Path vmDir = disks.toAbsolutePath().getParent();
     Path chains = vmDir.resolve("chain");
-    synchronized (chainLock(vmDir)) {
+    if (!Files.isDirectory(disks)) return;  // no disks, or another host was first
+    withChainLock(vmDir, () -> {
+      if (!Files.isDirectory(disks)) return;
       SafeFiles.deleteTree(disks);
       if (!Files.isDirectory(chains)) return;
       List<Path> checkpoints;
@@ -186,14 +189,29 @@ public final class LabMachines implements GuestMachines {
           DiskChains.collect(newest, tops);
         }
       }
-    }
+    });
+  }
+
+  private interface ChainWork {
+    void run() throws IOException;
   }
 
   private static final Map<Path, Object> CHAIN_LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
 
-  /** One lock per VM's folder of stable disk states: collection and a restore's copy never overlap. */
-  private static Object chainLock(Path vmDir) {
-    return CHAIN_LOCKS.computeIfAbsent(vmDir.toAbsolutePath().normalize(), d -> new Object());
+  /**
+   * One lock per VM's folder of stable disk states, across the hosts that share it (a lock file) and within this
+   * process (one channel on the file at a time: closing another would drop the process's lock): a collection and a
+   * restore's copy of a chain never overlap.
+   */
+  private static void withChainLock(Path vmDir, ChainWork work) throws IOException {
+    synchronized (CHAIN_LOCKS.computeIfAbsent(vmDir.toAbsolutePath().normalize(), d -> new Object())) {
+      Files.createDirectories(vmDir);
+      try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(vmDir.resolve("chain.lock"),
+               java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+           java.nio.channels.FileLock held = file.lock()) {
+        work.run();
+      }
+    }
   }
 
   /** Merges, in the running guest's disk chains, the layers only checkpoints before {@code oldestKept} need. */

@@ -38,7 +38,7 @@ public final class RealGuestRun {
   public record Outcome(JsonObject recovery, double detectionSeconds, double recoverySeconds, Path events,
                         GuestVerdict.Result verdict,
                         Map<Integer, Integer> sendsAtRecovery, Map<Integer, Integer> sendsAtEnd,
-                        List<String> diskFaults) {
+                        List<String> diskFaults, int diskSnapshots, int stableDiskLayers) {
     /** Every guest sent more after the recovery than it had when the recovery ended. */
     public boolean countingOn() {
       for (Map.Entry<Integer, Integer> e : sendsAtEnd.entrySet()) {
@@ -73,6 +73,22 @@ public final class RealGuestRun {
     this.before = before;
     this.after = after;
     this.leaseMs = leaseMs;
+  }
+
+  /** The disk layers the stable chains hold, all VMs and disks together. */
+  static int stableDiskLayers(Path disks) throws IOException {
+    if (!Files.isDirectory(disks)) return 0;
+    int layers = 0;
+    try (var files = Files.walk(disks)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Path parent = f.getParent();
+        if (Files.isRegularFile(f) && parent.getParent() != null && parent.getParent().getFileName().toString()
+            .equals("chain") && f.getFileName().toString().endsWith(".qcow2")) {
+          layers++;
+        }
+      }
+    }
+    return layers;
   }
 
   public Outcome run() throws IOException, InterruptedException {
@@ -129,7 +145,15 @@ public final class RealGuestRun {
       List<RecoveryTimes.Kill> kills = RecoveryTimes.of(merged);
       double detection = kills.isEmpty() ? Double.NaN : kills.get(0).detection();
       double recovered = kills.isEmpty() ? Double.NaN : kills.get(0).recovery();
-      return new Outcome(recovery, detection, recovered, merged, verdict, sendsAtRecovery, sendsAtEnd, diskFaults(names));
+      int snapshots = 0;
+      for (String line : Files.readAllLines(merged, StandardCharsets.UTF_8)) {
+        if (line.contains("\"event\":\"guest_snapshot\"")) snapshots++;
+      }
+      int layers = stableDiskLayers(dir.resolve("cluster").resolve("stable").resolve("disks"));
+      say.accept("      disk snapshots taken " + snapshots + "; layers left on stable storage " + layers
+          + " (the rest merged as the line moved)");
+      return new Outcome(recovery, detection, recovered, merged, verdict, sendsAtRecovery, sendsAtEnd, diskFaults(names),
+          snapshots, layers);
     } catch (LibvirtException e) {
       throw new IOException("libvirt: " + e.getMessage(), e);
     } finally {

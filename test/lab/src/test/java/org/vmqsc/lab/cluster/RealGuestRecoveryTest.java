@@ -51,6 +51,8 @@ public class RealGuestRecoveryTest {
       assertEquals("disk and memory", List.of(), o.diskFaults());
       assertTrue("the guests go on counting: " + o.sendsAtRecovery() + " then " + o.sendsAtEnd(), o.countingOn());
       assertTrue("a recovery rolled VMs back: " + o.recovery(), o.recovery().toString().contains("SUCCEEDED"));
+      assertTrue("stable storage merged the disk layers behind the line: " + o.stableDiskLayers() + " left of "
+          + o.diskSnapshots() + " snapshots", o.stableDiskLayers() > 0 && o.stableDiskLayers() < o.diskSnapshots());
     } catch (AssertionError failed) {
       Path kept = keep(o.events(), failed.getMessage());
       throw new AssertionError(failed.getMessage() + " (the run's events: " + kept + ")", failed);
