@@ -153,6 +153,11 @@ public final class StorageCollector implements AutoCloseable {
         pending.remove(location);  // a malformed location does not get better
       }
     }
+    return result(stagedManifests, stableManifests, logRecords, sweepIfDue());
+  }
+
+  /** Collects the staging store's chunks when manifests left it (it holds the writers' lease lock meanwhile). */
+  private Result result(int stagedManifests, int stableManifests, int logRecords, String swept) {
     GarbageCollector.Result chunks = null;
     if (stagedManifests > 0) {
       try {
@@ -161,7 +166,6 @@ public final class StorageCollector implements AutoCloseable {
         listener.failed("chunks of " + staging.describe(), e);
       }
     }
-    String swept = sweepIfDue();
     return new Result(stagedManifests, stableManifests, logRecords, pending.size(),
         chunks == null ? 0 : chunks.chunksDeleted(),
         chunks == null ? 0 : Math.max(0, chunks.bytesBefore() - chunks.bytesAfter()), swept);
@@ -231,17 +235,7 @@ public final class StorageCollector implements AutoCloseable {
     } catch (IOException e) {
       listener.failed("leftover log records", e);
     }
-    GarbageCollector.Result chunks = null;
-    if (stagedManifests > 0) {
-      try {
-        chunks = GarbageCollector.collect(staging);
-      } catch (IOException e) {
-        listener.failed("chunks of " + staging.describe(), e);
-      }
-    }
-    return new Result(stagedManifests, stableManifests, logRecords, pending.size(),
-        chunks == null ? 0 : chunks.chunksDeleted(),
-        chunks == null ? 0 : Math.max(0, chunks.bytesBefore() - chunks.bytesAfter()), null);
+    return result(stagedManifests, stableManifests, logRecords, null);
   }
 
   /**
