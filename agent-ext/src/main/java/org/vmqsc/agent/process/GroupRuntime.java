@@ -511,7 +511,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
       events.emitAt(acted(), "checkpoint", "vm", r.vm(), "index", r.index(), "forced", r.forced(),
           "incarnation", r.incarnation(), "host", hostUuid);
       CheckpointKey key = GuestCheckpoints.key(vmUuid(r.vm()), r.index(), r.incarnation());
-      real.checkpoint(r, key, progress(r, key.checkpointId()));
+      real.checkpoint(r, key, progress(r, key, key.checkpointId()));
       return;
     }
     PwdGuest snapshot = guests.get(r.vm()).copy();
@@ -519,16 +519,19 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
         "host", hostUuid, "state", snapshot.hash, "position", snapshot.position, "sent", snapshot.sent,
         "received", snapshot.received);
     CheckpointKey key = GuestCheckpoints.key(vmUuid(r.vm()), r.index(), r.incarnation());
-    checkpoints.checkpoint(key, snapshot, progress(r, Long.toHexString(snapshot.hash)));
+    checkpoints.checkpoint(key, snapshot, progress(r, key, Long.toHexString(snapshot.hash)));
   }
 
-  /** What the node hears of a checkpoint: staged on this host, then stable. */
-  private GuestCheckpoints.Progress progress(BoundaryRecord r, String digest) {
+  /**
+   * What the node hears of a checkpoint: staged on this host, then stable; at the same location both times (the
+   * catalog's row names where the checkpoint is kept, and the collector deletes it by that name from either store).
+   */
+  private GuestCheckpoints.Progress progress(BoundaryRecord r, CheckpointKey key, String digest) {
     long[] size = new long[1];
     return new GuestCheckpoints.Progress() {
       @Override public void staged(long storedBytes) {
         size[0] = storedBytes;
-        onLoop(() -> node.onCheckpointStaged(r, "host:" + hostUuid, storedBytes, digest));
+        onLoop(() -> node.onCheckpointStaged(r, GuestCheckpoints.location(key), storedBytes, digest));
       }
 
       @Override public void stable(String location) {
