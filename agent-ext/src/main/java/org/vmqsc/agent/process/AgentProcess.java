@@ -84,8 +84,20 @@ public final class AgentProcess implements AutoCloseable {
    * @param stable   the stable storage every agent shares
    * @param events   the JSON Lines event file, or null
    */
-  public record Config(String name, URI manager, String token, Path home, Path stable, Path events) {
+  /**
+   * @param sweepGrace how long a sweep of the stable store leaves a new pack, and one it moved aside, alone (see
+   *     agent-ext/README, "Collecting the stable store"); hosts offer a sweep every quarter of it, at least 5 s apart
+   */
+  public record Config(String name, URI manager, String token, Path home, Path stable, Path events,
+                       Duration sweepGrace) {
+    public Config(String name, URI manager, String token, Path home, Path stable, Path events) {
+      this(name, manager, token, home, stable, events, Duration.ofMinutes(2));
+    }
+
     public Config {
+      if (sweepGrace == null || sweepGrace.toMillis() < 1000) {
+        throw new IllegalArgumentException("--sweep-grace-s must be at least 1, got " + sweepGrace);
+      }
       if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
         throw new IllegalArgumentException("--name must be 1-64 letters, digits, '.', '_' or '-', got " + name);
       }
@@ -149,7 +161,7 @@ public final class AgentProcess implements AutoCloseable {
     this.checkpoints = new GuestCheckpoints(DirectoryStore.open("staging", staging),
         DirectoryStore.openShared("stable", config.stable().resolve("checkpoints")), config.stable().resolve("disks"));
     this.logStore = DirectoryMessageStore.openShared(config.stable().resolve("logs"));
-    this.collector = checkpoints.collector(logStore, new StorageCollector.Listener() {
+    this.collector = checkpoints.collector(logStore, config.sweepGrace(), new StorageCollector.Listener() {
       @Override public void collected(StorageCollector.Result r) {
         events.emit("collected", "host", hostUuid, "staged", r.stagedManifests(), "stable", r.stableManifests(),
             "log_records", r.logRecords(), "waiting", r.waiting(), "staging_chunks", r.stagingChunks(),

@@ -45,10 +45,8 @@ final class GuestCheckpoints implements AutoCloseable {
   }
 
   private static final String PREFIX = "ckpt/";
-  /** How often a host offers to collect the stable store's chunks (one host at a time does). */
-  private static final java.time.Duration SWEEP_EVERY = java.time.Duration.ofSeconds(30);
-  /** How long the sweep leaves a new pack, and a pack it moved aside, alone (see agent-ext/README). */
-  private static final java.time.Duration SWEEP_GRACE = java.time.Duration.ofMinutes(2);
+  /** A host offers to sweep the stable store's chunks every quarter grace (one host at a time does), not oftener. */
+  private static final java.time.Duration MIN_SWEEP_EVERY = java.time.Duration.ofSeconds(5);
 
   private final SimulatorDriver driver = new SimulatorDriver();
   private final DirectoryStore staging;
@@ -86,15 +84,17 @@ final class GuestCheckpoints implements AutoCloseable {
    * The collector of what the line leaves behind in these stores and in {@code log}: staged and stable checkpoints,
    * log records, and the chunks no manifest names any more.
    */
-  StorageCollector collector(StableMessageStore log, StorageCollector.Listener listener,
-                             StorageCollector.AlsoDelete alsoDelete) {
+  StorageCollector collector(StableMessageStore log, java.time.Duration sweepGrace,
+                             StorageCollector.Listener listener, StorageCollector.AlsoDelete alsoDelete) {
+    java.time.Duration sweepEvery = sweepGrace.dividedBy(4).compareTo(MIN_SWEEP_EVERY) > 0 ? sweepGrace.dividedBy(4)
+        : MIN_SWEEP_EVERY;
     return new StorageCollector(staging, stable, log, location -> {
       try {
         return Optional.of(key(location));
       } catch (IOException notACheckpoint) {
         return Optional.empty();
       }
-    }, () -> SharedStoreSweeper.sweep(stable, SWEEP_GRACE).map(Object::toString), SWEEP_EVERY, listener, alsoDelete);
+    }, () -> SharedStoreSweeper.sweep(stable, sweepGrace).map(Object::toString), sweepEvery, listener, alsoDelete);
   }
 
   /** Starts (or restarts empty) the memory of a guest this host runs. */

@@ -40,6 +40,11 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--stable", description = "stable storage shared by every agent (default: ~/.vmqsc/stable)")
   Path stable;
 
+  @Option(names = "--sweep-grace-s", defaultValue = "120", description = "how long a sweep of the stable store"
+      + " leaves a new pack, and one it moved aside, alone; far longer than a flush's last check before its manifest"
+      + " (default: ${DEFAULT-VALUE})")
+  long sweepGraceS;
+
   @Option(names = "--events", description = "write the agent's events here (JSON Lines)")
   Path events;
 
@@ -61,7 +66,7 @@ public final class AgentCommand implements Callable<Integer> {
     }
     AgentProcess.Config config = new AgentProcess.Config(name, manager, token,
         home != null ? home : vmqsc.resolve("agents").resolve(name), stable != null ? stable : vmqsc.resolve("stable"),
-        events);
+        events, java.time.Duration.ofSeconds(sweepGraceS));
     AgentProcess agent;
     if (kvm) {
       String why = LabGuest.messagingUnavailableReason().orElse(null);

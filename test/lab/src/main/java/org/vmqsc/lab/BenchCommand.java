@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         CatalogBenchCommand.class,
         RecoveryBenchCommand.class,
         RelayBenchCommand.class,
+        StorageBenchCommand.class,
     })
 public final class BenchCommand implements Runnable {
 

@@ -40,9 +40,15 @@ public final class LocalCluster {
    * @param kvm the agents run real QEMU guests under libvirt ({@code ./vmqsc agent --kvm}), not simulated ones
    */
   public record Settings(int agents, long leaseMs, long heartbeatMs, double guestMessages, int guestMemoryMib,
-                         boolean kvm) {
+                         boolean kvm, int keptBehindLine, long sweepGraceS) {
     public Settings {
       if (agents < 1 || agents > 16) throw new IllegalArgumentException("--agents must be 1..16, got " + agents);
+      if (sweepGraceS == 0) sweepGraceS = 120;  // a cluster.json written before the setting
+    }
+
+    public Settings(int agents, long leaseMs, long heartbeatMs, double guestMessages, int guestMemoryMib,
+                    boolean kvm) {
+      this(agents, leaseMs, heartbeatMs, guestMessages, guestMemoryMib, kvm, 0, 120);
     }
 
     /** Simulated guests. */
@@ -145,7 +151,8 @@ public final class LocalCluster {
         "--events", eventsFile("manager").toString(),
         "--lease-ms", Long.toString(settings.leaseMs()), "--heartbeat-ms", Long.toString(settings.heartbeatMs()),
         "--guest-messages", Double.toString(settings.guestMessages()),
-        "--guest-memory-mib", Integer.toString(settings.guestMemoryMib())));
+        "--guest-memory-mib", Integer.toString(settings.guestMemoryMib()),
+        "--kept-behind-line", Integer.toString(settings.keptBehindLine())));
     String ready = awaitLine(p, "manager", "manager: listening on ", Duration.ofSeconds(90));
     manager = new Node("manager", p.pid(), ready.replaceFirst(".*listening on (\\S+).*", "$1"), null, startedMs(p));
     launcherEvents().emit("process_started", "process", "manager", "pid", p.pid());
@@ -159,7 +166,8 @@ public final class LocalCluster {
         "--manager-home", dir.resolve("manager").toString(),
         "--home", dir.resolve("agents").resolve(name).toString(),
         "--stable", dir.resolve("stable").toString(),
-        "--events", eventsFile("agent-" + name).toString()));
+        "--events", eventsFile("agent-" + name).toString(),
+        "--sweep-grace-s", Long.toString(settings.sweepGraceS())));
     if (settings.kvm()) args.add("--kvm");
     Process p = launch(name, args);
     Matcher m = AGENT_READY.matcher(awaitLine(p, name, "agent " + name + ": host ", Duration.ofSeconds(60)));
