@@ -41,6 +41,8 @@ public final class LazyFlusher implements AutoCloseable {
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final Set<CheckpointKey> queue = new LinkedHashSet<>();
   private final Thread worker;
+  /** The checkpoint being flushed now, or null; guarded by {@code queue}. */
+  private CheckpointKey flushing;
   private final long retryMillis;
   private volatile boolean closed;
 
@@ -68,6 +70,16 @@ public final class LazyFlusher implements AutoCloseable {
     synchronized (queue) {
       queue.add(key);
       queue.notifyAll();
+    }
+  }
+
+  /**
+   * Whether {@code key} waits to be flushed or is being flushed now: a checkpoint staged here and not on stable
+   * storage is either this, or flushed already and deleted there since (another host collected it).
+   */
+  public boolean isPending(CheckpointKey key) {
+    synchronized (queue) {
+      return key.equals(flushing) || queue.contains(key);
     }
   }
 
@@ -110,6 +122,7 @@ public final class LazyFlusher implements AutoCloseable {
         }
         key = queue.iterator().next();
         queue.remove(key);
+        flushing = key;
       }
       try {
         flush(key);
@@ -118,6 +131,10 @@ public final class LazyFlusher implements AutoCloseable {
       } catch (IOException e) {
         listeners.forEach(l -> l.flushFailed(key, e));
         if (stillStaged(key)) retryLater(key);  // one collected meanwhile is not retried forever
+      } finally {
+        synchronized (queue) {
+          flushing = null;
+        }
       }
     }
   }

@@ -21,8 +21,8 @@ import org.vmqsc.agent.store.GarbageCollector;
  * manifest names any more.
  *
  * <ul>
- *   <li>A checkpoint staged on this host goes from both stores once it is stable. One the flusher has not copied
- *       yet waits: deleted from staging now, the flusher would have nothing to copy, or would write a stable copy
+ *   <li>A checkpoint staged on this host goes from both stores once its flush is done. One the flusher has still to
+ *       copy waits: deleted from staging now, the flusher would have nothing to copy, or would write a stable copy
  *       after its deletion that no one deletes.</li>
  *   <li>A checkpoint not staged here: its stable manifest goes (another host may delete it too: deleting twice is
  *       no error).</li>
@@ -74,6 +74,7 @@ public final class StorageCollector implements AutoCloseable {
   private final long sweepEveryNanos;
   private final Listener listener;
   private final AlsoDelete alsoDelete;
+  private final java.util.function.Predicate<CheckpointKey> flushPending;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "vmqsc-collector");
     t.setDaemon(true);
@@ -89,16 +90,20 @@ public final class StorageCollector implements AutoCloseable {
    *     checkpoints its own way)
    * @param sweep the stable store's chunk collection, run at most every {@code sweepEvery}; null for none
    */
-  public StorageCollector(CheckpointStore staging, CheckpointStore stable, StableMessageStore log,
-                          Function<String, Optional<CheckpointKey>> checkpointOf, StableSweep sweep,
-                          Duration sweepEvery, Listener listener) {
-    this(staging, stable, log, checkpointOf, sweep, sweepEvery, listener, key -> { });
+  public StorageCollector(CheckpointStore staging, LazyFlusher flusher, CheckpointStore stable,
+                          StableMessageStore log, Function<String, Optional<CheckpointKey>> checkpointOf,
+                          StableSweep sweep, Duration sweepEvery, Listener listener) {
+    this(staging, flusher, stable, log, checkpointOf, sweep, sweepEvery, listener, key -> { });
   }
 
-  /** @param alsoDelete what else goes with each checkpoint deleted from stable storage */
-  public StorageCollector(CheckpointStore staging, CheckpointStore stable, StableMessageStore log,
-                          Function<String, Optional<CheckpointKey>> checkpointOf, StableSweep sweep,
-                          Duration sweepEvery, Listener listener, AlsoDelete alsoDelete) {
+  /**
+   * @param flusher the flusher from {@code staging} to {@code stable}: a staged checkpoint it still has to copy waits
+   * @param alsoDelete what else goes with each checkpoint deleted from stable storage
+   */
+  public StorageCollector(CheckpointStore staging, LazyFlusher flusher, CheckpointStore stable,
+                          StableMessageStore log, Function<String, Optional<CheckpointKey>> checkpointOf,
+                          StableSweep sweep, Duration sweepEvery, Listener listener, AlsoDelete alsoDelete) {
+    this.flushPending = flusher::isPending;
     this.alsoDelete = alsoDelete;
     this.staging = staging;
     this.stable = stable;
@@ -137,9 +142,13 @@ public final class StorageCollector implements AutoCloseable {
           continue;
         }
         boolean stagedHere = staging.manifest(key.get()).isPresent();
-        if (stagedHere && stable.manifest(key.get()).isEmpty()) continue;  // not flushed yet: next time
-        if (stable.manifestWritten(key.get()).isPresent()) stableManifests++;  // counted by the host that finds it
-        stable.deleteManifest(key.get());
+        // Staged here and not stable: either its flush is still to come (wait for it), or it was flushed and another
+        // host, told the same, deleted the stable copy first (then the staged one goes now).
+        if (stagedHere && flushPending.test(key.get())) continue;
+        if (stable.manifestWritten(key.get()).isPresent()) {
+          stableManifests++;  // counted by the host that finds it
+          stable.deleteManifest(key.get());
+        }
         if (stagedHere) {
           staging.deleteManifest(key.get());
           stagedManifests++;

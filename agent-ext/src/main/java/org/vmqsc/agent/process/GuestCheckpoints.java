@@ -88,7 +88,7 @@ final class GuestCheckpoints implements AutoCloseable {
                              StorageCollector.Listener listener, StorageCollector.AlsoDelete alsoDelete) {
     java.time.Duration sweepEvery = sweepGrace.dividedBy(4).compareTo(MIN_SWEEP_EVERY) > 0 ? sweepGrace.dividedBy(4)
         : MIN_SWEEP_EVERY;
-    return new StorageCollector(staging, stable, log, location -> {
+    return new StorageCollector(staging, flusher, stable, log, location -> {
       try {
         return Optional.of(key(location));
       } catch (IOException notACheckpoint) {

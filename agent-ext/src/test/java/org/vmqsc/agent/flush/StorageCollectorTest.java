@@ -48,7 +48,7 @@ public class StorageCollectorTest {
     log = DirectoryMessageStore.open(tmp.newFolder("logs").toPath());
     engine = new CheckpointEngine(staging, new FixedChunker(1));
     flusher = new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 50);  // flushed by hand, not started
-    collector = new StorageCollector(staging, stable, log, StorageCollectorTest::checkpointOf, null,
+    collector = new StorageCollector(staging, flusher, stable, log, StorageCollectorTest::checkpointOf, null,
         Duration.ZERO, new StorageCollector.Listener() {
           @Override public void collected(StorageCollector.Result result) {}
 
@@ -114,23 +114,43 @@ public class StorageCollectorTest {
     assertArrayEquals(image, restore(keys.get(3), stable));
   }
 
-  @Test public void aCheckpointNotYetStableWaitsForItsFlush() throws Exception {
+  @Test public void aCheckpointStillToBeFlushedWaitsForItsFlush() throws Exception {
     CheckpointKey old = new CheckpointKey("vm-1", "i0");
     CheckpointKey line = new CheckpointKey("vm-1", "i1");
     byte[] image = checkpoint(old, null, 0);
     checkpoint(line, image, 1);
+    flusher.submit(old);  // queued: the flusher has not started
 
     StorageCollector.Result waiting = collector.collectNow(List.of(location(old)));
     assertEquals(1, waiting.waiting());
     assertTrue("still staged, to be flushed", staging.manifest(old).isPresent());
 
-    flusher.flush(old);
+    flusher.start();
+    assertTrue(flusher.awaitStable(old, 10_000));
     StorageCollector.Result done = collector.collectNow(List.of());
-    assertEquals(0, done.waiting());
-    assertEquals(1, done.stagedManifests());
+    for (long deadline = System.nanoTime() + 10_000_000_000L; done.waiting() > 0; ) {
+      assertTrue("still waiting after its flush", System.nanoTime() < deadline);
+      Thread.sleep(10);  // the flusher marks it done a moment after its manifest is visible
+      done = collector.collectNow(List.of());
+    }
     assertFalse(staging.manifest(old).isPresent());
     assertFalse("its stable copy, written after the line passed it, goes too", stable.manifest(old).isPresent());
     assertTrue(staging.manifest(line).isPresent());
+    flusher.close();
+  }
+
+  @Test public void aStagedCheckpointWhoseStableCopyAnotherHostDeletedGoesToo() throws Exception {
+    CheckpointKey old = new CheckpointKey("vm-1", "i0");
+    checkpoint(old, null, 0);
+    flusher.flush(old);
+    stable.deleteManifest(old);  // another host, told the same, was first
+
+    StorageCollector.Result r = collector.collectNow(List.of(location(old)));
+
+    assertEquals(0, r.waiting());
+    assertEquals(1, r.stagedManifests());
+    assertEquals(0, r.stableManifests());
+    assertFalse(staging.manifest(old).isPresent());
   }
 
   @Test public void anotherHostsCheckpointAndLogRecordsGoFromStableStorage() throws Exception {

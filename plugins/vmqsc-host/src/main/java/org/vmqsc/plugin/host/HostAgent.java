@@ -69,6 +69,8 @@ public final class HostAgent implements AutoCloseable {
 
   private final CheckpointExecutor checkpoints;
   private final StableMessageStore logs;
+  /** Copies the host's staged checkpoints to stable storage; null without stable storage. */
+  private final LazyFlusher flusher;
   private final Clock clock;
   private final Map<String, GroupNode> groups = new TreeMap<>();
   /** Groups a recovery holds still here, deployed here or not yet. */
@@ -88,6 +90,7 @@ public final class HostAgent implements AutoCloseable {
                    int checkpointThreads) {
     this.checkpoints = new CheckpointExecutor(checkpoints, checkpointThreads);
     this.logs = logs;
+    this.flusher = flusher;
     this.clock = clock;
     if (flusher != null) {
       flusher.addListener((key, state) -> {
@@ -102,7 +105,8 @@ public final class HostAgent implements AutoCloseable {
    */
   public synchronized HostAgent collecting(CheckpointStore staging, CheckpointStore stable, Duration sweepEvery,
                                            StorageCollector.StableSweep sweep) {
-    collector = new StorageCollector(staging, stable, logs, location -> {
+    if (flusher == null) throw new IllegalStateException("no flusher: this agent has no stable storage to collect");
+    collector = new StorageCollector(staging, flusher, stable, logs, location -> {
       try {
         return Optional.of(DriverGuests.parse(location));
       } catch (IllegalArgumentException notACheckpoint) {
