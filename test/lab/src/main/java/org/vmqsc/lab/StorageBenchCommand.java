@@ -131,22 +131,27 @@ public final class StorageBenchCommand implements Callable<Integer> {
     return samples;
   }
 
-  /** Bytes of the regular files under {@code dir} (staging: the agents' folders, their stores in them). */
+  /**
+   * Bytes of the regular files under {@code dir} (staging: the agents' folders, their stores in them). A folder that
+   * vanishes during the walk (a collection at work) cuts the walk short: it is walked again, not counted short.
+   */
   static long bytes(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) return 0;
-    long sum = 0;
-    try (var files = Files.walk(dir)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        try {
-          if (Files.isRegularFile(f)) sum += Files.size(f);
-        } catch (java.nio.file.NoSuchFileException deletedMeanwhile) {
-          // collected while we looked
+    for (int attempt = 1; ; attempt++) {
+      long sum = 0;
+      try (var files = Files.walk(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          try {
+            if (Files.isRegularFile(f)) sum += Files.size(f);
+          } catch (java.nio.file.NoSuchFileException deletedMeanwhile) {
+            // a file collected while we looked: it no longer counts
+          }
         }
+        return sum;
+      } catch (java.io.UncheckedIOException e) {
+        if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 10) throw e.getCause();
       }
-    } catch (java.io.UncheckedIOException e) {
-      if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) throw e.getCause();
     }
-    return sum;
   }
 
   private static void deleteQuietly(Path dir) {
@@ -171,15 +176,21 @@ public final class StorageBenchCommand implements Callable<Integer> {
         maxMib = Math.max(maxMib, mib(s.stableBytes()));
       }
     }
-    maxMib = Math.ceil(maxMib / 10) * 10;
+    double step = maxMib <= 50 ? 10 : maxMib <= 250 ? 50 : maxMib <= 500 ? 100 : maxMib <= 2500 ? 500 : 1000;
+    maxMib = Math.ceil(maxMib / step) * step;
     double plotW = w - left - right, plotH = h - top - bottom;
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "<svg xmlns='http://www.w3.org/2000/svg' width='%d'"
         + " height='%d' font-family='sans-serif' font-size='11'>%n<rect width='100%%' height='100%%' fill='white'/>%n"
         + "<text x='%d' y='18' font-size='13'>Stable storage over time (MiB)</text>%n", w, h, left));
-    for (int i = 0; i <= 5; i++) {
-      double y = maxMib * i / 5, py = top + plotH - y / maxMib * plotH;
+    for (double y = 0; y <= maxMib; y += step) {
+      double py = top + plotH - y / maxMib * plotH;
       s.append(String.format(Locale.ROOT, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/><text x='%d'"
           + " y='%.1f' text-anchor='end'>%.0f</text>%n", left, w - right, py, py, left - 4, py + 4, y));
+    }
+    double xStep = maxS <= 60 ? 10 : maxS <= 300 ? 30 : maxS <= 1200 ? 120 : 600;
+    for (double x = 0; x <= maxS; x += xStep) {
+      s.append(String.format(Locale.ROOT, "<text x='%.1f' y='%.1f' text-anchor='middle'>%.0f</text>%n",
+          left + x / maxS * plotW, top + plotH + 14, x));
     }
     String[] colors = {"#2a9d8f", "#e76f51"};
     String[] labels = {"collected behind the line", "nothing collected"};
