@@ -141,7 +141,7 @@ public final class StorageCollector implements AutoCloseable {
           pending.remove(location);
           continue;
         }
-        boolean stagedHere = staging.manifest(key.get()).isPresent();
+        boolean stagedHere = staging.manifestWritten(key.get()).isPresent();  // a look, not a read of the manifest
         // Staged here and not stable: either its flush is still to come (wait for it), or it was flushed and another
         // host, told the same, deleted the stable copy first (then the staged one goes now).
         if (stagedHere && flushPending.test(key.get())) continue;

@@ -35,7 +35,6 @@ import org.vmqsc.server.api.FailureDetectorHosts;
 import org.vmqsc.server.api.HostDirectory;
 import org.vmqsc.server.failure.FailureDetector;
 import org.vmqsc.agent.node.MigrationRefusedException;
-import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.recovery.MigrationCoordinator;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
 import org.vmqsc.server.runtime.HostReports;
@@ -242,15 +241,8 @@ public final class StandaloneCluster implements Cluster, AutoCloseable {
   @Override public void delete(String groupUuid) {
     onRecoveryThread(() -> {
       service.deleteGroup(groupUuid);
-      int told = 0;
-      for (String h : channel.liveHosts()) {
-        try {
-          channel.drop(h, groupUuid);
-          told++;
-        } catch (HostUnreachableException e) {
-          // It drops the group when its reports are refused.
-        }
-      }
+      // A host away drops the group when its reports are refused.
+      int told = channel.toLiveHosts(h -> channel.drop(h, groupUuid)).size();
       events.emit("deleted", "group", groupUuid, "hosts", told);
       return null;
     });

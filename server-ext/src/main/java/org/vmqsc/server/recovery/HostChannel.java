@@ -19,6 +19,23 @@ public interface HostChannel {
   /** The hosts the manager can reach now (not fenced). */
   Collection<String> liveHosts();
 
+  /**
+   * Gives {@code order} every live host; one that cannot be reached is skipped (it hears of it when it rejoins, or at
+   * the next round). Returns the hosts reached.
+   */
+  default List<String> toLiveHosts(java.util.function.Consumer<String> order) {
+    List<String> reached = new java.util.ArrayList<>();
+    for (String host : liveHosts()) {
+      try {
+        order.accept(host);
+        reached.add(host);
+      } catch (HostUnreachableException e) {
+        // skipped: see above
+      }
+    }
+    return reached;
+  }
+
   /** The group stands still on the host (no guest step, frames held) until {@link #thaw}: a recovery runs. */
   void freeze(String host, String group);
 

@@ -2,7 +2,6 @@ package org.vmqsc.server.runtime;
 
 import java.util.function.IntSupplier;
 import org.vmqsc.server.recovery.HostChannel;
-import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.service.HostReport;
 import org.vmqsc.server.service.ProtectionService;
 import org.vmqsc.server.service.Views.CollectionResult;
@@ -44,13 +43,8 @@ public final class ReportIntake {
     LineView moved = result.lineMoved();
     if (moved != null) {
       CollectionResult collected = service.collect(batch.groupUuid(), Math.max(0, keptBehindLine.getAsInt()));
-      for (String h : hosts.liveHosts()) {
-        try {
-          hosts.line(h, batch.groupUuid(), moved.index(), collected.locations());
-        } catch (HostUnreachableException e) {
-          // It learns the line when it rejoins; what it would have deleted stays (the README says so).
-        }
-      }
+      // A host away learns the line when it rejoins; what it would have deleted waits for the reconciliation.
+      hosts.toLiveHosts(h -> hosts.line(h, batch.groupUuid(), moved.index(), collected.locations()));
       listener.onLineMoved(moved, collected);
     }
     return result;

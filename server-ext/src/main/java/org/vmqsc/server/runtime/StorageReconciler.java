@@ -1,11 +1,9 @@
 package org.vmqsc.server.runtime;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.vmqsc.server.recovery.HostChannel;
-import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.service.ProtectionService;
 
 /**
@@ -33,15 +31,6 @@ public final class StorageReconciler {
   /** Sends the catalog's stored locations to every live host; returns the hosts that got them. */
   public List<String> run() {
     Set<String> stored = service.storedLocations();
-    List<String> told = new ArrayList<>();
-    for (String host : hosts.liveHosts()) {
-      try {
-        hosts.reconcile(host, stored, grace);
-        told.add(host);
-      } catch (HostUnreachableException e) {
-        // It is told at the next round.
-      }
-    }
-    return told;
+    return hosts.toLiveHosts(host -> hosts.reconcile(host, stored, grace));  // one away is told at the next round
   }
 }
