@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.HypervisorDriver;
+import org.vmqsc.agent.driver.ImageConsumer;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.CheckpointStats;
 import org.vmqsc.agent.engine.RestoreRefusedException;
@@ -42,8 +43,35 @@ public final class CheckpointAgent {
   }
 
   public Report checkpoint(CheckpointKey key) throws IOException {
+    return store(key, consumer -> driver.checkpoint(key.vmId(), consumer));
+  }
+
+  /**
+   * Checkpoints a guest the caller paused ({@link #pause}) at the instant of that pause; {@code running} is called
+   * once the guest runs again (see {@link HypervisorDriver#checkpointPaused}).
+   */
+  public Report checkpointPaused(CheckpointKey key, Runnable running) throws IOException {
+    return store(key, consumer -> driver.checkpointPaused(key.vmId(), running, consumer));
+  }
+
+  /** Stops a guest's vCPUs: the instant its next {@link #checkpointPaused} captures. */
+  public void pause(String vmId) throws IOException {
+    driver.pause(vmId);
+  }
+
+  /** Runs a guest paused by {@link #pause} again when no checkpoint follows the pause after all. */
+  public void resume(String vmId) throws IOException {
+    driver.resume(vmId);
+  }
+
+  /** How a capture reaches the hypervisor: live, or of a guest the caller paused. */
+  private interface Capturing {
+    Capture capture(ImageConsumer consumer) throws IOException;
+  }
+
+  private Report store(CheckpointKey key, Capturing capturing) throws IOException {
     CheckpointStats[] stats = new CheckpointStats[1];
-    Capture capture = driver.checkpoint(key.vmId(), (image, captured) -> {
+    Capture capture = capturing.capture((image, captured) -> {
       Map<String, String> attributes = new HashMap<>();
       attributes.put("driver", driver.name());
       attributes.put("mode", captured.mode().name());

@@ -29,6 +29,11 @@ public interface HypervisorDriver extends AutoCloseable {
     throw new UnsupportedOperationException(name() + " cannot cut a checkpoint at the caller's instant");
   }
 
+  /** Runs a guest paused by {@link #pause} again, when no {@link #checkpointPaused} follows after all. */
+  default void resume(String vmId) throws IOException {
+    throw new UnsupportedOperationException(name() + " cannot cut a checkpoint at the caller's instant");
+  }
+
   /**
    * Checkpoints a guest paused by {@link #pause}: memory and disks as of the pause. The guest runs again as early as
    * the driver can; {@code running} is called once it does (exactly once, possibly on another thread, before the

@@ -233,7 +233,7 @@ public final class KvmDriver implements HypervisorDriver {
    * The guest runs again without a checkpoint (it was paused for one the caller did not take): the cut prepared
    * by {@link #pause} is dropped — its overlays deleted, background-snapshot off — and the vCPUs restart.
    */
-  public void resume(String vmId) throws IOException {
+  @Override public void resume(String vmId) throws IOException {
     Domain domain = domain(vmId);
     drop(prepared.remove(vmId), domain);
     drop(pending.remove(vmId), domain);

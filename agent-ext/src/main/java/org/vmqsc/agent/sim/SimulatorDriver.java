@@ -17,6 +17,8 @@ import org.vmqsc.agent.driver.ImageConsumer;
 public final class SimulatorDriver implements HypervisorDriver {
 
   private final Map<String, SimulatedGuest> guests = new ConcurrentHashMap<>();
+  /** Guests paused by {@link #pause} and when: a simulated guest's pause is only a mark, its memory is copied later. */
+  private final Map<String, Long> paused = new ConcurrentHashMap<>();
 
   /** Starts a guest with {@code pages} pages of memory, of which {@code usedFraction} hold data. */
   public SimulatedGuest start(String vmId, int pages, double usedFraction, long seed) {
@@ -30,6 +32,7 @@ public final class SimulatorDriver implements HypervisorDriver {
 
   /** The guest is gone from this host (its memory with it). */
   public void stop(String vmId) {
+    paused.remove(vmId);
     SimulatedGuest old = guests.remove(vmId);
     if (old != null) old.close();
   }
@@ -51,6 +54,39 @@ public final class SimulatorDriver implements HypervisorDriver {
     long pauseStart = System.nanoTime();
     byte[] image = guest.copyMemory();  // the guest's lock is its pause
     Capture capture = new Capture(CaptureMode.SIMULATED_COPY, Duration.ofNanos(System.nanoTime() - pauseStart), null);
+    consumer.accept(new ByteArrayInputStream(image), capture);
+    return capture;
+  }
+
+  @Override public void pause(String vmId) throws IOException {
+    guest(vmId);
+    if (paused.putIfAbsent(vmId, System.nanoTime()) != null) {
+      throw new IOException(vmId + " is already paused for a checkpoint");
+    }
+  }
+
+  @Override public void resume(String vmId) throws IOException {
+    guest(vmId);
+    paused.remove(vmId);
+  }
+
+  /** Whether {@link #pause} stopped the guest and nothing has run it again. */
+  public boolean paused(String vmId) {
+    return paused.containsKey(vmId);
+  }
+
+  @Override public Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer)
+      throws IOException {
+    Long pausedAt = paused.get(vmId);
+    if (pausedAt == null) throw new IOException(vmId + " was not paused for this checkpoint");
+    byte[] image;
+    try {
+      image = guest(vmId).copyMemory();
+    } finally {
+      paused.remove(vmId);
+      running.run();
+    }
+    Capture capture = new Capture(CaptureMode.SIMULATED_COPY, Duration.ofNanos(System.nanoTime() - pausedAt), null);
     consumer.accept(new ByteArrayInputStream(image), capture);
     return capture;
   }

@@ -65,8 +65,17 @@ public final class WireMessages {
   public record Deploy(String group, GroupConfig config, long epochMillis, List<Member> members, GuestProfile guests,
                        List<Integer> boot) {}
 
-  /** A VM of the group: where it runs and that host's tunnel. */
-  public record Member(int number, String vmUuid, String hostUuid, String tunnel) {}
+  /**
+   * A VM of the group: where it runs, that host's tunnel, and the MAC of the VM's NIC on the relay network
+   * ({@code aa:bb:cc:dd:ee:ff}; null where the agents give their guests fixed MACs, as the standalone ones do).
+   */
+  public record Member(int number, String vmUuid, String hostUuid, String tunnel, String mac) {
+
+    /** A member whose NIC's MAC the agents know without being told. */
+    public Member(int number, String vmUuid, String hostUuid, String tunnel) {
+      this(number, vmUuid, hostUuid, tunnel, null);
+    }
+  }
 
   /**
    * The simulated guests' workload, the same on every host so a guest restored elsewhere behaves the same.

@@ -78,13 +78,50 @@ final class CheckpointExecutor implements AutoCloseable {
    * counted here, as soon as it happens.
    */
   synchronized void checkpoint(CheckpointKey key, String what, Consumer<Finished> onNode) {
+    submit(key, what, () -> checkpoints.checkpoint(key), null, onNode);
+  }
+
+  /**
+   * Like {@link #checkpoint}, of a guest the caller paused ({@link #pause}): the capture is of that instant, and
+   * {@code running} hears when the guest runs again. A capture that never starts (the executor closed) runs the
+   * guest again itself.
+   */
+  synchronized void checkpointPaused(CheckpointKey key, String what, Runnable running, Consumer<Finished> onNode) {
+    submit(key, what, () -> checkpoints.checkpointPaused(key, running), () -> {
+      resumeQuietly(key.vmId(), what);
+      running.run();
+    }, onNode);
+  }
+
+  /** Stops VM {@code vmUuid}'s guest now, for a {@link #checkpointPaused} (see {@code CheckpointAgent#pause}). */
+  void pause(String vmUuid) throws IOException {
+    checkpoints.pause(vmUuid);
+  }
+
+  /** Runs a guest paused by {@link #pause} again, no checkpoint having followed. */
+  void resumeQuietly(String vmUuid, String what) {
+    try {
+      checkpoints.resume(vmUuid);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("vmqsc: {} could not be resumed after its cut: {}", what, e.toString());
+    }
+  }
+
+  private interface Capturing {
+    CheckpointAgent.Report capture() throws IOException;
+  }
+
+  private void submit(CheckpointKey key, String what, Capturing capturing, Runnable neverRan,
+                      Consumer<Finished> onNode) {
     String vm = key.vmId();
     // After the one before, however that ended (it may have been refused a thread, or died of an Error).
     CompletableFuture<Void> after = lastOfVm.getOrDefault(vm, IDLE).handle((ignored, error) -> null);
+    boolean[] ran = new boolean[1];
     CompletableFuture<Void> mine = after.thenRunAsync(() -> {
+      ran[0] = true;
       Finished outcome;
       try {
-        outcome = new Finished(key, checkpoints.checkpoint(key), null);
+        outcome = new Finished(key, capturing.capture(), null);
       } catch (IOException | RuntimeException e) {
         failed.incrementAndGet();
         LOG.warn("vmqsc: checkpoint of {} failed, not staged: {}", what, e.toString());
@@ -94,7 +131,10 @@ final class CheckpointExecutor implements AutoCloseable {
       if (!closed) finished.add(() -> onNode.accept(result));
     }, threads);
     lastOfVm.put(vm, mine);
-    mine.whenComplete((ignored, error) -> forget(vm, mine));
+    mine.whenComplete((ignored, error) -> {
+      forget(vm, mine);
+      if (!ran[0] && neverRan != null) neverRan.run();
+    });
   }
 
   private synchronized void forget(String vm, CompletableFuture<Void> last) {

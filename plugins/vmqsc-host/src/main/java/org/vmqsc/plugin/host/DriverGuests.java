@@ -9,7 +9,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.node.Guests;
 import org.vmqsc.agent.node.HostNode;
@@ -33,9 +37,13 @@ import org.vmqsc.protocol.recovery.Replay;
  * fence): it would describe a guest this host no longer runs as it was. A failed or dropped checkpoint is
  * abandoned on the node.
  *
- * <p>Messages for a guest wait in its inbox, in delivery order, for the guest's relay NIC.
+ * <p>With the group's traffic on this host ({@link GroupTraffic}), a message delivered to a guest goes into its NIC on
+ * the relay network, and a checkpoint of a guest the group cut ({@link #pauseForCut}) is of the instant of the cut.
+ * Without it the inbox only counts the messages a guest was handed.
  */
 final class DriverGuests implements Guests {
+
+  private static final Logger LOG = LogManager.getLogger(DriverGuests.class);
 
   /** How long a restore waits for a checkpoint of its VM still running (a driver's own deadline is 5 to 10 min). */
   static final Duration RESTORE_WAITS_FOR_CHECKPOINT = Duration.ofMinutes(2);
@@ -64,6 +72,12 @@ final class DriverGuests implements Guests {
   /** The group was forgotten here (a fence): no result reaches its node any more. */
   private boolean forgotten;
   private HostNode node;
+  /** The group's traffic on this host; null when its guests' messages are not carried here. */
+  private GroupTraffic traffic;
+  /** VMs paused by a cut whose checkpoint has not been submitted (see {@link #pauseForCut}). */
+  private final Set<Integer> cutPaused = new HashSet<>();
+  /** VMs whose checkpoint of a cut was submitted, and whose guest has not run again yet. */
+  private final Map<Integer, CountDownLatch> notRunningYet = new HashMap<>();
 
   DriverGuests(CheckpointExecutor checkpoints, String group, IntFunction<String> vmUuid) {
     this.checkpoints = checkpoints;
@@ -73,6 +87,40 @@ final class DriverGuests implements Guests {
 
   void attach(HostNode node) {
     this.node = node;
+  }
+
+  void carry(GroupTraffic traffic) {
+    this.traffic = traffic;
+  }
+
+  /**
+   * Stops VM {@code vm}'s guest now, so that the node's next move of its index is of this instant: its next
+   * checkpoint captures the paused guest; {@link #resumeUncheckpointed} runs it again when none followed. A guest still
+   * paused by the cut before (its checkpoint queued behind an earlier one) is waited for first, a while.
+   *
+   * @return false when the guest could not be paused (nothing changed)
+   */
+  boolean pauseForCut(int vm) {
+    CountDownLatch before = notRunningYet.get(vm);
+    try {
+      if (before != null && !before.await(RESTORE_WAITS_FOR_CHECKPOINT.toMillis(), TimeUnit.MILLISECONDS)) {
+        return false;
+      }
+      checkpoints.pause(vmUuid.apply(vm));
+      cutPaused.add(vm);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("vmqsc: VM {} of group {} not cut: {}", vm, group, e.toString());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** A VM cut for a checkpoint that did not follow runs again. */
+  void resumeUncheckpointed(int vm) {
+    if (cutPaused.remove(vm)) checkpoints.resumeQuietly(vmUuid.apply(vm), "VM " + vm + " of group " + group);
   }
 
   @Override public boolean running(int vm) {
@@ -85,13 +133,16 @@ final class DriverGuests implements Guests {
   }
 
   @Override public void deliver(LogEntry entry, byte[] payload, Replay replay) {
-    inbox.computeIfAbsent(entry.message().to(), k -> new ArrayList<>()).add(entry);
+    int vm = entry.message().to();
+    inbox.computeIfAbsent(vm, k -> new ArrayList<>()).add(entry);
+    if (traffic != null && payload != null) traffic.toGuest(vm, payload);
   }
 
   /** The VM runs here from now on (a boot); its first checkpoint follows from the node. */
   void started(int vm) {
     changed(vm);
     runsHere.add(vm);
+    if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
   }
 
   /** Hands the capture to the executor and returns: the node hears it staged later, or never. */
@@ -99,7 +150,13 @@ final class DriverGuests implements Guests {
     runsHere.add(checkpoint.vm());
     CheckpointKey key = key(checkpoint);
     inFlight.put(key.toString(), new InFlight(checkpoint, changes.getOrDefault(checkpoint.vm(), 0L), false));
-    checkpoints.checkpoint(key, describe(checkpoint, key), this::finished);
+    if (cutPaused.remove(checkpoint.vm())) {
+      CountDownLatch running = new CountDownLatch(1);
+      notRunningYet.put(checkpoint.vm(), running);
+      checkpoints.checkpointPaused(key, describe(checkpoint, key), running::countDown, this::finished);
+    } else {
+      checkpoints.checkpoint(key, describe(checkpoint, key), this::finished);
+    }
   }
 
   /** What a checkpoint of the executor came to, on the host agent's lock. */
@@ -175,26 +232,32 @@ final class DriverGuests implements Guests {
     for (LoggedMessage m : replay) delivered.add(m.entry());
     inbox.put(vm, delivered);
     runsHere.add(vm);
+    if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
   }
 
   @Override public void stop(int vm) {
     changed(vm);
     runsHere.remove(vm);
+    if (traffic != null) traffic.gone(vm);
   }
 
   @Override public void handOff(int vm, String target) {
     changed(vm);
     runsHere.remove(vm); // the hypervisor's live migration moves the guest itself
+    if (traffic != null) traffic.gone(vm);
   }
 
   @Override public void takeOver(int vm, VmMigration migration) {
     changed(vm);
     runsHere.add(vm);
+    if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
   }
 
   /** The guest this host runs as {@code vm} is another from now on: checkpoints of the one before are stale. */
   private void changed(int vm) {
     changes.merge(vm, 1L, Long::sum);
+    cutPaused.remove(vm); // the guest a cut paused is gone or replaced
+    notRunningYet.remove(vm);
   }
 
   private String describe(BoundaryRecord c, CheckpointKey key) {

@@ -1,14 +1,19 @@
 package org.vmqsc.plugin.host;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.node.HostClock;
 import org.vmqsc.agent.node.HostNode;
 import org.vmqsc.agent.node.ManagerLink;
 import org.vmqsc.agent.node.NodeReport;
+import org.vmqsc.agent.node.Relay;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.Member;
 import org.vmqsc.agent.wire.WireMessages.Report;
@@ -18,29 +23,46 @@ import org.vmqsc.agent.wire.WireMessages.Report;
  * boundaries from the group's start on the host's own clock; a checkpoint tick passes the boundaries reached since
  * the previous one (the checkpoints due start on the host's executor) and hands back what the node reported
  * meanwhile.
+ *
+ * <p>With the group's traffic here ({@link GroupTraffic}), the node's index moves only around a cut: the guests
+ * whose index may move are paused and every frame they sent so far is taken first (stamped with the old index), so
+ * each frame carries the index it was sent at; each guest's checkpoint is then of that paused instant and runs the
+ * guest again. A frame stamped one period late would, after a rollback to that checkpoint, be neither resent nor
+ * replayed; one stamped early could land in its receiver's checkpoint of that index, an orphan.
  */
 final class GroupNode implements HostClock, ManagerLink {
+
+  private static final Logger LOG = LogManager.getLogger(GroupNode.class);
 
   private final Deploy deploy;
   private final Clock clock;
   private final HostNode node;
   private final DriverGuests guests;
-  private final OutboundRelay relay = new OutboundRelay();
+  /** The group's traffic on this host; null when its guests' messages are not carried (then frames are only kept). */
+  private final GroupTraffic traffic;
   private final List<NodeReport> outbox = new ArrayList<>();
   /** The last base boundary the node passed. */
   private long passed;
   /** A recovery holds the group still: no boundary is passed until it thaws. */
   private boolean frozen;
 
-  GroupNode(String hostUuid, Deploy deploy, CheckpointExecutor checkpoints, StableMessageStore logs, Clock clock) {
+  GroupNode(String hostUuid, Deploy deploy, CheckpointExecutor checkpoints, StableMessageStore logs, Clock clock,
+            GroupTraffic traffic) {
     this.deploy = deploy;
     this.clock = clock;
+    this.traffic = traffic;
     this.guests = new DriverGuests(checkpoints, deploy.group(), this::vmUuid);
     StableLogWriter writer = new StableLogWriter(deploy.group(), logs);
+    Relay relay = traffic == null ? new OutboundRelay() : traffic.relay();
     this.node = new HostNode(hostUuid, deploy.group(), deploy.config(), new MessageLog(logs), relay, guests, writer,
         this, this);
     guests.attach(node);
     writer.attach(node);
+    if (traffic != null) {
+      traffic.attach(node);
+      traffic.cuts(this::cutAround);
+      guests.carry(traffic);
+    }
     this.passed = index(); // boundaries before this host got the group are not its to pass
   }
 
@@ -52,8 +74,9 @@ final class GroupNode implements HostClock, ManagerLink {
     return guests;
   }
 
-  OutboundRelay relay() {
-    return relay;
+  /** The group's traffic on this host, or null. */
+  GroupTraffic traffic() {
+    return traffic;
   }
 
   /** The base boundary the host's clock has reached (boundary 0 at the group's start). */
@@ -70,8 +93,44 @@ final class GroupNode implements HostClock, ManagerLink {
   void tick() {
     if (frozen) return;
     long now = index();
-    for (long i = passed + 1; i <= now; i++) node.onBoundary(i);
+    for (long i = passed + 1; i <= now; i++) {
+      long boundary = i;
+      cutAround(node.vms(), () -> node.onBoundary(boundary));
+    }
     passed = Math.max(passed, now);
+  }
+
+  /**
+   * Runs {@code nodeCall}, which may move the indices of {@code vms}, with those of their guests that run here on
+   * the relay paused and every frame they sent taken first (see the class comment). A guest whose checkpoint did
+   * not follow runs again after the call.
+   */
+  void cutAround(Collection<Integer> vms, Runnable nodeCall) {
+    if (traffic == null) {
+      nodeCall.run();
+      return;
+    }
+    List<Integer> cut = new ArrayList<>();
+    for (int vm : vms) {
+      if (!guests.running(vm) || !traffic.attached(vm) || !guests.pauseForCut(vm)) continue;
+      cut.add(vm);
+      try {
+        traffic.cut(vm);
+      } catch (IOException e) {
+        LOG.warn("vmqsc: frames of VM {} of group {} not all taken before its cut: {}", vm, deploy.group(),
+            e.getMessage());
+      }
+    }
+    try {
+      nodeCall.run();
+    } finally {
+      for (int vm : cut) guests.resumeUncheckpointed(vm);
+    }
+  }
+
+  /** The group stops here: its traffic's sockets close. */
+  void close() {
+    if (traffic != null) traffic.close();
   }
 
   void freeze() {

@@ -79,6 +79,8 @@ public final class HostAgent implements AutoCloseable {
   private StorageCollector collector;
   /** The host's uuid in CloudStack, as the first deployment named it. */
   private String hostUuid;
+  /** Carries the protected guests' traffic on the relay network; null until {@link #carrying} gives it. */
+  private HostTraffic traffic;
 
   /** With the host's default number of checkpoint threads ({@link CheckpointExecutor#defaultThreads}). */
   public HostAgent(CheckpointAgent checkpoints, LazyFlusher flusher, StableMessageStore logs, Clock clock) {
@@ -124,6 +126,30 @@ public final class HostAgent implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Carries the protected guests' frames from now on (groups deployed before keep running without): each group's
+   * VMs' NICs on the relay network join its switch here, frames become messages of the protocol, and the guests
+   * are cut before their indices move. This agent closes {@code traffic}.
+   */
+  public synchronized HostAgent carrying(HostTraffic traffic) {
+    this.traffic = traffic;
+    return this;
+  }
+
+  /** Runs a frame's hand-over on this agent's lock, after the host's frames before it. */
+  private void onLock(Runnable task) {
+    traffic.frames().execute(() -> {
+      synchronized (this) {
+        checkpoints.deliverFinished();
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.warn("vmqsc: a frame could not be handed to its group: {}", e.toString());
+        }
+      }
+    });
+  }
+
   private synchronized void stable(org.vmqsc.agent.store.CheckpointKey key) {
     checkpoints.deliverFinished(); // the flusher may be quicker than the delivery of the checkpoint it copied
     for (GroupNode g : groups.values()) g.guests().flushed(key);
@@ -134,7 +160,8 @@ public final class HostAgent implements AutoCloseable {
     checkpoints.deliverFinished();
     if (hostUuid == null) hostUuid = host;
     GroupNode g = groups.computeIfAbsent(d.group(), k -> {
-      GroupNode fresh = new GroupNode(hostUuid, d, checkpoints, logs, clock);
+      GroupTraffic carried = traffic == null ? null : GroupTraffic.of(d, hostUuid, traffic, this::onLock);
+      GroupNode fresh = new GroupNode(hostUuid, d, checkpoints, logs, clock, carried);
       if (frozen.contains(k)) fresh.freeze();
       return fresh;
     });
@@ -191,7 +218,9 @@ public final class HostAgent implements AutoCloseable {
       checkpoints.deliverFinished();
       GroupNode g = deployed(o.group());
       if (!g.node().hasDone(o.restore())) g.guests().awaitCheckpoints(o.restore().vm());
-      g.node().restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations());
+      // Frames the guest it replaces sent are taken first, as of its old execution.
+      g.cutAround(List.of(o.restore().vm()),
+          () -> g.node().restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations()));
     }
   }
 
@@ -226,7 +255,9 @@ public final class HostAgent implements AutoCloseable {
   public synchronized void placement(PlacementOrder o) {
     checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
-    if (g != null) g.node().onPlacement(o.vm());
+    if (g == null) return;
+    if (g.traffic() != null) g.traffic().place(o.vm(), o.tunnel());
+    g.node().onPlacement(o.vm());
   }
 
   /**
@@ -251,7 +282,8 @@ public final class HostAgent implements AutoCloseable {
   public synchronized void drop(String group) {
     checkpoints.deliverFinished();
     frozen.remove(group);
-    groups.remove(group);
+    GroupNode g = groups.remove(group);
+    if (g != null) g.close();
   }
 
   public synchronized void evict(GuestOrder o) {
@@ -269,6 +301,7 @@ public final class HostAgent implements AutoCloseable {
     for (GroupNode g : groups.values()) {
       for (int vm : g.node().vms()) g.node().evict(vm);
       g.guests().forget();
+      g.close();
     }
     groups.clear();
     frozen.clear(); // a fenced host takes no part in the recoveries under way: none will thaw it
@@ -306,6 +339,10 @@ public final class HostAgent implements AutoCloseable {
   /** Stops the checkpoint executor (checkpoints under way get 10 s to finish); no result is delivered after. */
   @Override public void close() {
     checkpoints.close();
+    synchronized (this) {
+      for (GroupNode g : groups.values()) g.close();
+      if (traffic != null) traffic.close();
+    }
     if (collector != null) {
       try {
         collector.close();

@@ -15,12 +15,15 @@ import org.vmqsc.agent.kvm.KvmDriver;
 import org.vmqsc.agent.log.DirectoryMessageStore;
 import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.plugin.host.HostAgent;
+import org.vmqsc.plugin.host.HostTraffic;
 
 /**
  * The one {@link HostAgent} of this agent process, made on first use: checkpoints through libvirt (agent-ext's
  * {@code KvmDriver}), staged in the host's staging folder and flushed to the shared stable storage. The folders
  * are the agent JVM's system properties {@code vmqsc.staging.directory} and {@code vmqsc.stable.storage} (the
- * settings' defaults when absent). Tests install their own with {@link #install}.
+ * settings' defaults when absent). With {@code vmqsc.relay.bridge} naming the Linux bridge of the relay network on
+ * this host, the agent carries the protected guests' traffic on it (see {@code HostTraffic}); without it, it only
+ * checkpoints. Tests install their own with {@link #install}.
  */
 public final class HostAgents {
 
@@ -48,9 +51,11 @@ public final class HostAgents {
       KvmDriver driver = new KvmDriver(new Connect("qemu:///system"), staging.resolve("scratch"));
       CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, ChunkerChoice.standard()),
           stableStore, flusher, staging.resolve("restore"));
-      return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),
+      HostAgent agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),
           Clock.systemUTC())
           .collecting(hostStore, stableStore, HostAgent.SWEEP_EVERY, HostAgent.sweepOf(stableStore));
+      String bridge = System.getProperty("vmqsc.relay.bridge", "");
+      return bridge.isBlank() ? agent : agent.carrying(new HostTraffic(HostTraffic.bridge(bridge)));
     } catch (IOException e) {
       throw new UncheckedIOException("vmqsc cannot open its stores under " + staging + " and " + stable, e);
     } catch (LibvirtException e) {

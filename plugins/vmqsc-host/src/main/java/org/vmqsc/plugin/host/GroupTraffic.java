@@ -1,0 +1,178 @@
+package org.vmqsc.plugin.host;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.vmqsc.agent.net.Ethernet;
+import org.vmqsc.agent.net.GuestNics;
+import org.vmqsc.agent.net.Inbound;
+import org.vmqsc.agent.net.Placement;
+import org.vmqsc.agent.net.UdpRelay;
+import org.vmqsc.agent.net.UdpTunnel;
+import org.vmqsc.agent.node.HostNode;
+import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.agent.wire.WireMessages.Member;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
+
+/**
+ * One group's guest traffic on one host: the switch of its VMs' NICs on the relay network ({@link GuestNics}) and
+ * its relay to the other hosts ({@link UdpRelay} over the host's tunnel). A frame a guest sends becomes a message
+ * of the protocol ({@link HostNode#send}: stamped with the sender's index, carried to the receiver's host, logged
+ * there); a message the node delivers goes into the receiver's NIC. Every call here runs on the host agent's lock,
+ * the frames' hand-overs included (their executor takes the lock).
+ */
+final class GroupTraffic implements AutoCloseable {
+
+  private static final Logger LOG = LogManager.getLogger(GroupTraffic.class);
+
+  private final String group;
+  private final HostTraffic host;
+  private final Placement placement = new Placement();
+  private final UdpRelay relay;
+  private final GuestNics nics;
+  private HostNode node;
+  /** How the group cuts a guest before the node moves its index (see {@link GroupNode#cutAround}). */
+  private Cuts cuts = (vms, call) -> call.run();
+
+  /** Runs a node call that may move the indices of {@code vms} around a cut of their guests. */
+  interface Cuts {
+    void around(Collection<Integer> vms, Runnable nodeCall);
+  }
+
+  private GroupTraffic(String group, HostTraffic host, UdpTunnel tunnel, Map<Integer, Long> macs, Executor onLock,
+                       Deploy deploy) throws IOException {
+    this.group = group;
+    this.host = host;
+    for (Member m : deploy.members()) place(m.number(), m.tunnel());
+    this.relay = new UdpRelay(group, tunnel, placement, onLock);
+    GuestNics switchOfGroup;
+    try {
+      switchOfGroup = new GuestNics(group, macs, onLock, this::fromGuest);
+    } catch (IOException | RuntimeException e) {
+      relay.close();
+      throw e;
+    }
+    this.nics = switchOfGroup;
+  }
+
+  /**
+   * The group's traffic on this host, or null when it cannot have any: a member without a MAC on the relay network
+   * (its frames could not be told apart), or no tunnel for this host (no member names it). Either is logged: the
+   * group's checkpoints run on, its guests' messages are not logged.
+   */
+  static GroupTraffic of(Deploy deploy, String hostUuid, HostTraffic host, Executor onLock) {
+    Map<Integer, Long> macs = new HashMap<>();
+    for (Member m : deploy.members()) {
+      if (m.mac() == null) {
+        LOG.warn("vmqsc: VM {} of group {} has no NIC on the relay network: the group's traffic is not logged",
+            m.vmUuid(), deploy.group());
+        return null;
+      }
+      macs.put(m.number(), Ethernet.parseMac(m.mac()));
+    }
+    try {
+      UdpTunnel tunnel = host.tunnel(ownTunnel(deploy, hostUuid));
+      if (tunnel == null) {
+        LOG.warn("vmqsc: group {} names no VM on host {}: its traffic waits for a deployment that does",
+            deploy.group(), hostUuid);
+        return null;
+      }
+      return new GroupTraffic(deploy.group(), host, tunnel, macs, onLock, deploy);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("vmqsc: group {}'s traffic cannot run on host {}: {}", deploy.group(), hostUuid, e.getMessage());
+      return null;
+    }
+  }
+
+  private static String ownTunnel(Deploy deploy, String hostUuid) {
+    for (Member m : deploy.members()) if (hostUuid.equals(m.hostUuid())) return m.tunnel();
+    return null;
+  }
+
+  UdpRelay relay() {
+    return relay;
+  }
+
+  void attach(HostNode node) {
+    this.node = node;
+    relay.attach(new Inbound() {
+      @Override public void onArrival(Message m, byte[] payload) {
+        arrival(m, payload);
+      }
+
+      @Override public void onAcknowledgements(List<LogEntry> batch) {
+        node.onAcknowledgements(batch);
+      }
+    });
+  }
+
+  void cuts(Cuts cuts) {
+    this.cuts = cuts;
+  }
+
+  /** A frame for one of this host's VMs; one with a higher index forces its receiver's checkpoint: cut it first. */
+  private void arrival(Message m, byte[] payload) {
+    if (node.runs(m.to()) && m.index() > node.index(m.to())) {
+      cuts.around(List.of(m.to()), () -> node.onArrival(m, payload));
+    } else {
+      node.onArrival(m, payload);
+    }
+  }
+
+  /** A frame a guest of this host sent to VM {@code to}: a message of the protocol, at the sender's index now. */
+  private void fromGuest(int from, int to, byte[] frame) {
+    if (node == null || !node.runs(from)) return;
+    node.send(from, to, frame, Arrays.hashCode(frame));
+  }
+
+  /** VM {@code vm} runs here from now on: its NIC on the relay network joins the group's switch. */
+  void here(int vm, String vmUuid) {
+    if (nics.attached(vm)) return;
+    try {
+      host.nicPort().attach(nics, vm, vmUuid);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("vmqsc: the NIC of VM {} ({}) of group {} is not on the relay: {}", vm, vmUuid, group, e.getMessage());
+    }
+  }
+
+  /** VM {@code vm} no longer runs here. */
+  void gone(int vm) {
+    nics.detach(vm);
+  }
+
+  boolean attached(int vm) {
+    return nics.attached(vm);
+  }
+
+  /** Hands on every frame VM {@code vm}'s guest sent so far; the guest must be paused. */
+  void cut(int vm) throws IOException {
+    nics.cut(vm);
+  }
+
+  /** Writes a message's frame into its receiver's NIC (lost, as on a wire, when the guest cannot take it). */
+  void toGuest(int vm, byte[] frame) {
+    nics.toGuest(vm, frame);
+  }
+
+  /** VM {@code vm} runs on the host whose tunnel is {@code tunnel} now. */
+  void place(int vm, String tunnel) {
+    if (tunnel == null) return;
+    placement.place(vm, HostTraffic.address(tunnel));
+  }
+
+  GuestNics.Counts counts() {
+    return nics.counts();
+  }
+
+  @Override public void close() {
+    nics.close();
+    relay.close();
+  }
+}
