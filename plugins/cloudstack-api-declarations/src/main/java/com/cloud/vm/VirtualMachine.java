@@ -32,6 +32,8 @@ public interface VirtualMachine extends ControlledEntity, Identity, InternalIden
 
   String getInstanceName();
 
+  long getDataCenterId();
+
   String getHostName();
 
   Long getHostId();

@@ -64,10 +64,10 @@ final class GroupTraffic implements AutoCloseable {
 
   /**
    * The group's traffic on this host, or null when it cannot have any: a member without a MAC on the relay network
-   * (its frames could not be told apart), or no tunnel for this host (no member names it). Either is logged: the
-   * group's checkpoints run on, its guests' messages are not logged.
+   * (its frames could not be told apart), or no tunnel for this host (neither {@code relay} nor a member names it).
+   * Either is logged: the group's checkpoints run on, its guests' messages are not logged.
    */
-  static GroupTraffic of(Deploy deploy, String hostUuid, HostTraffic host, Executor onLock) {
+  static GroupTraffic of(Deploy deploy, String hostUuid, String relay, HostTraffic host, Executor onLock) {
     Map<Integer, Long> macs = new HashMap<>();
     for (Member m : deploy.members()) {
       if (m.mac() == null) {
@@ -78,10 +78,10 @@ final class GroupTraffic implements AutoCloseable {
       macs.put(m.number(), Ethernet.parseMac(m.mac()));
     }
     try {
-      UdpTunnel tunnel = host.tunnel(ownTunnel(deploy, hostUuid));
+      UdpTunnel tunnel = host.tunnel(relay != null ? relay : ownTunnel(deploy, hostUuid));
       if (tunnel == null) {
-        LOG.warn("vmqsc: group {} names no VM on host {}: its traffic waits for a deployment that does",
-            deploy.group(), hostUuid);
+        LOG.warn("vmqsc: host {} does not know its relay address: group {}'s traffic is not carried here",
+            hostUuid, deploy.group());
         return null;
       }
       return new GroupTraffic(deploy.group(), host, tunnel, macs, onLock, deploy);

@@ -156,11 +156,19 @@ public final class HostAgent implements AutoCloseable {
   }
 
   /** Runs the group here (once) and starts the VMs of {@code boot} that run on this host. */
-  public synchronized void deploy(String host, Deploy d) {
+  public void deploy(String host, Deploy d) {
+    deploy(host, null, d);
+  }
+
+  /**
+   * Runs the group here (once) and starts the VMs of {@code boot} that run on this host; {@code relay} is this
+   * host's relay address as the manager names it to the other hosts (null: the address its own VMs' members name).
+   */
+  public synchronized void deploy(String host, String relay, Deploy d) {
     checkpoints.deliverFinished();
     if (hostUuid == null) hostUuid = host;
     GroupNode g = groups.computeIfAbsent(d.group(), k -> {
-      GroupTraffic carried = traffic == null ? null : GroupTraffic.of(d, hostUuid, traffic, this::onLock);
+      GroupTraffic carried = traffic == null ? null : GroupTraffic.of(d, hostUuid, relay, traffic, this::onLock);
       GroupNode fresh = new GroupNode(hostUuid, d, checkpoints, logs, clock, carried);
       if (frozen.contains(k)) fresh.freeze();
       return fresh;

@@ -3,10 +3,12 @@ package org.vmqsc.plugin.server;
 import com.cloud.agent.AgentManager;
 import com.cloud.ha.FenceBuilder;
 import com.cloud.host.Host;
+import com.cloud.network.NetworkModel;
 import com.cloud.utils.component.ManagerBase;
 import com.cloud.utils.component.PluggableService;
 import com.cloud.utils.db.EntityManager;
 import com.cloud.utils.db.TransactionLegacy;
+
 import com.cloud.vm.VirtualMachine;
 import com.cloud.vm.VirtualMachineManager;
 import java.net.InetAddress;
@@ -49,6 +51,7 @@ import org.vmqsc.plugin.server.host.CloudStackVmPlacement;
 import org.vmqsc.plugin.server.host.HostFailureListener;
 import org.vmqsc.plugin.server.host.HostFencer;
 import org.vmqsc.plugin.server.host.KnownHosts;
+import org.vmqsc.plugin.server.host.RelayNics;
 import org.vmqsc.plugin.server.host.MigrationFollower;
 import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.catalog.Catalog;
@@ -75,6 +78,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
   @Inject private AgentManager agentManager;
   @Inject private EntityManager entities;
   @Inject private VirtualMachineManager vmManager;
+  @Inject private NetworkModel networkModel;
   /** CloudStack's fencers (KVMFencer, ...), set from its fence-builder registry in the Spring context. */
   private List<FenceBuilder> fenceBuilders = List.of();
   /** Where automatic recoveries are recorded for admins: CloudStack's events. */
@@ -116,8 +120,9 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     AgentCommandChannel channel = new AgentCommandChannel(agentManager, hosts, fencer,
         new CloudStackVmPlacement(entities, vmManager), (group, vm) -> vmUuid(group, vm),
         group -> cluster.deployment(group, List.of()));
+    RelayNics relayNics = new RelayNics(entities, networkModel, zone -> VmqscSettings.RELAY_NETWORK.valueIn(zone));
     this.cluster = new CloudStackCluster(service, channel, new RecoveryCoordinator(service, channel), hosts,
-        cloudEvents, Clock.systemUTC());
+        cloudEvents, Clock.systemUTC(), relayNics::macOf);
     this.recoveries = Executors.newSingleThreadExecutor(daemon("vmqsc-recovery"));
     this.migrationFollower = new MigrationFollower(service, entities, new MigrationCoordinator(service, channel),
         recoveries);

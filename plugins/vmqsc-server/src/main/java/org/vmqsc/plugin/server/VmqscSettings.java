@@ -63,8 +63,16 @@ public final class VmqscSettings {
       "Whether domain admins may protect their domain's VMs (they see and change only groups whose VMs they own).",
       true, ConfigKey.Scope.Domain);
 
+  public static final ConfigKey<String> RELAY_NETWORK = new ConfigKey<>(CATEGORY, String.class, "vmqsc.relay.network",
+      "", "The uuid of the zone's L2 network whose NICs carry protected VMs' traffic through vmqsc's relay (its"
+          + " traffic label names the bridge each KVM agent's vmqsc.relay.bridge serves); a protected VM needs a NIC"
+          + " on it. Empty: VMs are checkpointed, their messages are not logged, and a recovery is consistent only"
+          + " for VMs that do not talk to each other. Read when a group is deployed on a host.", true,
+      ConfigKey.Scope.Zone);
+
   static final ConfigKey<?>[] ALL = {ENABLED, DEFAULT_BASE_PERIOD_MS, DEFAULT_VM_CLASS, STAGING_DIRECTORY,
-      STABLE_STORAGE, FLUSH_BANDWIDTH, LEASE_MS, HEARTBEAT_MS, CHECKPOINTS_KEPT, STORAGE_GRACE_MS, DOMAIN_ADMINS};
+      STABLE_STORAGE, FLUSH_BANDWIDTH, LEASE_MS, HEARTBEAT_MS, CHECKPOINTS_KEPT, STORAGE_GRACE_MS, DOMAIN_ADMINS,
+      RELAY_NETWORK};
 
   private VmqscSettings() {}
 }

@@ -210,7 +210,8 @@ public class HostFailureTest {
     for (var k : manager.getConfigKeys()) keys.add(k.key());
     assertEquals(List.of("vmqsc.enabled", "vmqsc.default.base.period", "vmqsc.default.vm.class",
         "vmqsc.staging.directory", "vmqsc.stable.storage", "vmqsc.flush.bandwidth", "vmqsc.lease", "vmqsc.heartbeat",
-        "vmqsc.checkpoints.kept.behind.line", "vmqsc.storage.grace", "vmqsc.domain.admins.enabled"), keys);
+        "vmqsc.checkpoints.kept.behind.line", "vmqsc.storage.grace", "vmqsc.domain.admins.enabled",
+        "vmqsc.relay.network"), keys);
     assertEquals(14, manager.getCommands().size());
   }
 

@@ -92,7 +92,8 @@ public final class AgentCommandChannel implements HostChannel {
   }
 
   public void deploy(String host, Deploy deploy) {
-    send(host, new DeployGroupCommand(deploy.group(), host, json(deploy)));
+    String relay = hosts.byUuid(host).map(KnownHosts.KnownHost::relay).orElse(null);
+    send(host, new DeployGroupCommand(deploy.group(), host, relay, json(deploy)));
     deployed.add(host + "/" + deploy.group());
   }
 

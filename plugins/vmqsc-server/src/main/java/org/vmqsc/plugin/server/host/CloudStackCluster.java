@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
@@ -39,9 +40,12 @@ public final class CloudStackCluster implements Cluster {
   private final KnownHosts hosts;
   private final CloudEvents events;
   private final Clock clock;
+  /** VM uuid → the MAC of its NIC on the relay network, or null. */
+  private final Function<String, String> relayMacs;
 
   public CloudStackCluster(ProtectionService service, AgentCommandChannel channel, RecoveryCoordinator coordinator,
-                           KnownHosts hosts, CloudEvents events, Clock clock) {
+                           KnownHosts hosts, CloudEvents events, Clock clock, Function<String, String> relayMacs) {
+    this.relayMacs = relayMacs;
     this.service = service;
     this.channel = channel;
     this.coordinator = coordinator;
@@ -115,7 +119,10 @@ public final class CloudStackCluster implements Cluster {
     }
   }
 
-  /** What a host needs to run the group: its schedule, start, and members with their hosts' relays. */
+  /**
+   * What a host needs to run the group: its schedule, start, and members with their hosts' relays and their NICs on
+   * the relay network.
+   */
   public Deploy deployment(String groupUuid, List<Integer> boot) {
     GroupView group = service.group(groupUuid);
     if (group.startedMs() == null) {
@@ -124,7 +131,8 @@ public final class CloudStackCluster implements Cluster {
     List<Member> members = new ArrayList<>();
     for (MemberView m : service.members(groupUuid)) {
       String relay = m.hostUuid() == null ? null : hosts.byUuid(m.hostUuid()).map(KnownHosts.KnownHost::relay).orElse(null);
-      members.add(new Member(m.number(), m.vmUuid(), m.hostUuid(), relay == null ? "0.0.0.0:9" : relay));
+      members.add(new Member(m.number(), m.vmUuid(), m.hostUuid(), relay == null ? "0.0.0.0:9" : relay,
+          relayMacs.apply(m.vmUuid())));
     }
     return new Deploy(groupUuid, service.config(groupUuid), group.startedMs(), members, NO_SIMULATED_GUESTS, boot);
   }

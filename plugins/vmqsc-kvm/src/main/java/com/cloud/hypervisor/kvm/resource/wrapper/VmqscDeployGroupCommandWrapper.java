@@ -13,7 +13,7 @@ public final class VmqscDeployGroupCommandWrapper extends CommandWrapper<DeployG
 
   @Override public Answer execute(DeployGroupCommand command, LibvirtComputingResource resource) {
     return VmqscOrders.run(command, Deploy.class, (agent, d) -> {
-      agent.deploy(command.getHostUuid(), d);
+      agent.deploy(command.getHostUuid(), command.getRelay(), d);
       return null;
     });
   }
