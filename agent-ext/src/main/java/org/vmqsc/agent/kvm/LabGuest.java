@@ -92,21 +92,32 @@ public final class LabGuest implements AutoCloseable {
 
   /**
    * A virtio NIC whose backend is a host process: QEMU binds 127.0.0.1:{@code localPort} and exchanges each
-   * Ethernet frame as one UDP datagram with 127.0.0.1:{@code relayPort}.
+   * Ethernet frame as one UDP datagram with 127.0.0.1:{@code relayPort}. Or, with {@code bridge} set (ports 0), a
+   * port of that Linux bridge, as a CloudStack KVM guest's NIC on a bridged network is.
    */
-  public record Nic(String mac, int localPort, int relayPort) {
+  public record Nic(String mac, int localPort, int relayPort, String bridge) {
     public Nic {
       if (!mac.matches("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
         throw new IllegalArgumentException("not a MAC address: " + mac);
       }
-      if (localPort <= 0 || localPort > 65535 || relayPort <= 0 || relayPort > 65535 || localPort == relayPort) {
+      if (bridge == null
+          && (localPort <= 0 || localPort > 65535 || relayPort <= 0 || relayPort > 65535 || localPort == relayPort)) {
         throw new IllegalArgumentException("bad UDP ports: local " + localPort + ", relay " + relayPort);
       }
+    }
+
+    public Nic(String mac, int localPort, int relayPort) {
+      this(mac, localPort, relayPort, null);
     }
 
     /** The NIC of group member {@code index}, with the MAC its peers expect. */
     public static Nic forIndex(int index, int localPort, int relayPort) {
       return new Nic(macOf(index), localPort, relayPort);
+    }
+
+    /** The NIC of group member {@code index} on the Linux bridge {@code bridge}, with the MAC its peers expect. */
+    public static Nic onBridge(int index, String bridge) {
+      return new Nic(macOf(index), 0, 0, bridge);
     }
   }
 
@@ -321,7 +332,11 @@ public final class LabGuest implements AutoCloseable {
       devices.append("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>")
           .append("<source file='").append(dataDisk).append("'/><target dev='vda' bus='virtio'/></disk>");
     }
-    if (spec.nic() != null) {
+    if (spec.nic() != null && spec.nic().bridge() != null) {
+      devices.append("<interface type='bridge'><mac address='").append(spec.nic().mac()).append("'/>")
+          .append("<source bridge='").append(spec.nic().bridge()).append("'/>")
+          .append("<model type='virtio'/></interface>");
+    } else if (spec.nic() != null) {
       devices.append("<interface type='udp'><mac address='").append(spec.nic().mac()).append("'/>")
           .append("<source address='127.0.0.1' port='").append(spec.nic().relayPort()).append("'>")
           .append("<local address='127.0.0.1' port='").append(spec.nic().localPort()).append("'/></source>")

@@ -76,6 +76,9 @@ final class DriverGuests implements Guests {
   private GroupTraffic traffic;
   /** VMs paused by a cut whose checkpoint has not been submitted (see {@link #pauseForCut}). */
   private final Set<Integer> cutPaused = new HashSet<>();
+  /** Guests paused while a recovery holds the group still (see {@link #hold}). */
+  private final Set<Integer> held = new HashSet<>();
+  private boolean holding;
   /** VMs whose checkpoint of a cut was submitted, and whose guest has not run again yet. */
   private final Map<Integer, CountDownLatch> notRunningYet = new HashMap<>();
 
@@ -101,6 +104,7 @@ final class DriverGuests implements Guests {
    * @return false when the guest could not be paused (nothing changed)
    */
   boolean pauseForCut(int vm) {
+    if (held.contains(vm)) return true; // paused already; no checkpoint follows while the group is held
     CountDownLatch before = notRunningYet.get(vm);
     try {
       if (before != null && !before.await(RESTORE_WAITS_FOR_CHECKPOINT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -116,6 +120,37 @@ final class DriverGuests implements Guests {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /**
+   * Pauses VM {@code vm}'s guest until {@link #releaseHeld} (a recovery holds the group still); a guest restored or
+   * taken over while the group is held is paused as soon as it runs here.
+   *
+   * @return false when it could not be paused
+   */
+  boolean hold(int vm) {
+    holding = true;
+    if (held.contains(vm)) return true;
+    try {
+      checkpoints.pause(vmUuid.apply(vm));
+      held.add(vm);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("vmqsc: VM {} of group {} not held still: {}", vm, group, e.toString());
+      return false;
+    }
+  }
+
+  /** Every guest held still runs again. */
+  void releaseHeld() {
+    holding = false;
+    for (int vm : held) checkpoints.resumeQuietly(vmUuid.apply(vm), "VM " + vm + " of group " + group);
+    held.clear();
+  }
+
+  /** A guest that started running here while its group is held still is paused at once. */
+  private void holdIfHolding(int vm) {
+    if (holding && traffic != null && traffic.attached(vm)) hold(vm);
   }
 
   /** A VM cut for a checkpoint that did not follow runs again. */
@@ -233,6 +268,7 @@ final class DriverGuests implements Guests {
     inbox.put(vm, delivered);
     runsHere.add(vm);
     if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
+    holdIfHolding(vm);
   }
 
   @Override public void stop(int vm) {
@@ -251,13 +287,15 @@ final class DriverGuests implements Guests {
     changed(vm);
     runsHere.add(vm);
     if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
+    holdIfHolding(vm);
   }
 
   /** The guest this host runs as {@code vm} is another from now on: checkpoints of the one before are stale. */
   private void changed(int vm) {
     changes.merge(vm, 1L, Long::sum);
-    cutPaused.remove(vm); // the guest a cut paused is gone or replaced
+    cutPaused.remove(vm); // the guest a cut or a hold paused is gone or replaced
     notRunningYet.remove(vm);
+    held.remove(vm);
   }
 
   private String describe(BoundaryRecord c, CheckpointKey key) {

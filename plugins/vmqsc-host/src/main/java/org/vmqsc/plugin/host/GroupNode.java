@@ -133,12 +133,33 @@ final class GroupNode implements HostClock, ManagerLink {
     if (traffic != null) traffic.close();
   }
 
+  /**
+   * A recovery holds the group still: no boundary passes, and with its traffic here its guests are paused (every
+   * frame they sent taken first) and frames that arrive for them wait, until {@link #thaw}.
+   */
   void freeze() {
+    if (frozen) return;
     frozen = true;
+    if (traffic == null) return;
+    traffic.hold();
+    for (int vm : node.vms()) {
+      if (!guests.running(vm) || !traffic.attached(vm) || !guests.hold(vm)) continue;
+      try {
+        traffic.cut(vm);
+      } catch (IOException e) {
+        LOG.warn("vmqsc: frames of VM {} of group {} not all taken as it froze: {}", vm, deploy.group(),
+            e.getMessage());
+      }
+    }
   }
 
+  /** The recovery is over: the guests run again, then the frames that waited for them go in, in order. */
   void thaw() {
+    if (!frozen) return;
     frozen = false;
+    if (traffic == null) return;
+    guests.releaseHeld();
+    traffic.release();
   }
 
   /** What the node reported since the last call, in the agents' wire format. */

@@ -1,6 +1,7 @@
 package org.vmqsc.plugin.host;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
@@ -117,8 +118,27 @@ final class GroupTraffic implements AutoCloseable {
     this.cuts = cuts;
   }
 
+  /** Frames for this host's VMs that arrived while the group was held still, in arrival order; null when not held. */
+  private List<Runnable> held;
+
+  /** Frames that arrive from now on wait for {@link #release} (the group is held still by a recovery). */
+  void hold() {
+    if (held == null) held = new ArrayList<>();
+  }
+
+  /** The frames that waited go to the node, in the order they arrived. */
+  void release() {
+    List<Runnable> waiting = held;
+    held = null;
+    if (waiting != null) waiting.forEach(Runnable::run);
+  }
+
   /** A frame for one of this host's VMs; one with a higher index forces its receiver's checkpoint: cut it first. */
   private void arrival(Message m, byte[] payload) {
+    if (held != null) {
+      held.add(() -> arrival(m, payload));
+      return;
+    }
     if (node.runs(m.to()) && m.index() > node.index(m.to())) {
       cuts.around(List.of(m.to()), () -> node.onArrival(m, payload));
     } else {

@@ -150,6 +150,20 @@ public class GuestTrafficTest {
     assertEquals(1, entry.receiverIndex()); // received after the forced checkpoint, in VM 1's interval 1
   }
 
+  @Test public void aFrozenGroupsGuestsArePausedAndFramesForThemWaitUntilItThaws() throws Exception {
+    deployBoth(MAC1);
+    b.agent.freeze(GROUP);
+    assertTrue("a recovery holds the guest still", driverB.paused(VM1));
+    guest0.send(MAC1, "during the recovery");
+    assertNull("nothing reaches a held guest", guest1.receiveWithin(300));
+    assertTrue(b.agent.snapshot(GROUP).receiveLogs().getOrDefault(1, List.of()).isEmpty());
+
+    b.agent.thaw(GROUP);
+    assertFalse(driverB.paused(VM1));
+    assertNotNull("the frame that waited goes in", guest1.receiveWithin(5000));
+    assertEquals(1, receiveLog(b, 1).size());
+  }
+
   @Test public void aFrameWithAnotherGuestsSourceMacIsDroppedAndNotLogged() throws Exception {
     deployBoth(MAC1);
     guest0.sendFrom(MAC1, MAC1, "spoofed"); // claims to be VM 1
@@ -230,12 +244,20 @@ public class GuestTrafficTest {
     }
 
     byte[] receive() throws IOException {
+      byte[] frame = receiveWithin(5000);
+      if (frame == null) throw new AssertionError("no frame reached the guest with MAC " + mac);
+      return frame;
+    }
+
+    /** The next frame for this guest, or null when none comes within {@code millis}. */
+    byte[] receiveWithin(int millis) throws IOException {
       byte[] buf = new byte[2048];
       DatagramPacket p = new DatagramPacket(buf, buf.length);
+      socket.setSoTimeout(millis);
       try {
         socket.receive(p);
       } catch (SocketTimeoutException e) {
-        throw new AssertionError("no frame reached the guest with MAC " + mac);
+        return null;
       }
       return java.util.Arrays.copyOf(buf, p.getLength());
     }

@@ -1,0 +1,216 @@
+package org.vmqsc.plugin.kvm;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.After;
+import org.junit.Assume;
+import org.junit.Before;
+import org.junit.BeforeClass;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.libvirt.Connect;
+import org.vmqsc.agent.CheckpointAgent;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.ChunkerChoice;
+import org.vmqsc.agent.flush.BandwidthBudget;
+import org.vmqsc.agent.flush.LazyFlusher;
+import org.vmqsc.agent.kvm.GuestRecords;
+import org.vmqsc.agent.kvm.KvmDriver;
+import org.vmqsc.agent.kvm.LabGuest;
+import org.vmqsc.agent.log.DirectoryMessageStore;
+import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.wire.WireMessages.Deploy;
+import org.vmqsc.agent.wire.WireMessages.GuestProfile;
+import org.vmqsc.agent.wire.WireMessages.Member;
+import org.vmqsc.agent.wire.WireMessages.Report;
+import org.vmqsc.protocol.GroupConfig;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.VmClass;
+import org.vmqsc.plugin.host.HostAgent;
+import org.vmqsc.plugin.host.HostTraffic;
+
+/**
+ * Two KVM hosts' agents of the plugin, as {@code HostAgents} makes them on a host with {@code vmqsc.relay.bridge}
+ * set, each with a real QEMU guest whose NIC is a port of that host's relay bridge (as a CloudStack guest's NIC on
+ * a bridged L2 network is): the guests' messaging program talks to the other guest only through the agents' relays
+ * and tunnel, every message is in its receiver's log stamped with its sender's index, and every checkpoint after
+ * the first is cut (guest paused, its frames taken) and runs the guest again. One libvirt serves both "hosts"; each
+ * has its own bridge, stores and tunnel. Needs root, libvirt and the lab guest ({@code .ci/setup-kvm.sh}): skipped
+ * with the reason elsewhere, a failure with {@code CI=true}.
+ */
+public class RealGuestTrafficTest {
+
+  private static final String SUFFIX = Long.toString(ProcessHandle.current().pid() % 100_000);
+  private static final String[] BRIDGES = {"vqpa" + SUFFIX, "vqpb" + SUFFIX};
+  private static final String GROUP = "6f1c2a4e-0000-4000-8000-0000000000c3";
+  private static final long T0_MILLIS = 2000;
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  private final List<HostAgent> agents = new ArrayList<>();
+  private final List<LazyFlusher> flushers = new ArrayList<>();
+  private final List<LabGuest> guests = new ArrayList<>();
+  private Connect connect;
+
+  @BeforeClass public static void needsRootLibvirtAndTheLabGuest() {
+    String reason = LabGuest.messagingUnavailableReason().orElse(null);
+    if (reason == null) reason = bridgeUnavailableReason();
+    if (reason != null) {
+      System.out.println("RealGuestTrafficTest skipped: " + reason);
+      if ("true".equals(System.getenv("CI"))) fail("CI=true but no real guest on a bridge: " + reason);
+    }
+    Assume.assumeTrue("skipped: " + reason, reason == null);
+  }
+
+  private static String bridgeUnavailableReason() {
+    try {
+      if (!"0".equals(run("id", "-u").trim())) return "not root (the test makes bridges)";
+      run("ip", "link", "add", BRIDGES[0], "type", "bridge");
+      run("ip", "link", "del", BRIDGES[0]);
+      return null;
+    } catch (IOException e) {
+      return "no Linux bridge here: " + e.getMessage();
+    }
+  }
+
+  @Before public void twoHostsEachWithItsGuestOnItsBridge() throws Exception {
+    for (String bridge : BRIDGES) {
+      run("ip", "link", "add", bridge, "type", "bridge");
+      Path ipv6 = Path.of("/proc/sys/net/ipv6/conf", bridge, "disable_ipv6");
+      if (Files.exists(ipv6)) Files.writeString(ipv6, "1"); // the bridge's own device sends nothing
+      run("ip", "link", "set", bridge, "up");
+    }
+    connect = LabGuest.connect();
+    for (int i = 0; i < 2; i++) {
+      agents.add(hostAgent("host" + i, BRIDGES[i]));
+    }
+    for (int i = 0; i < 2; i++) {
+      LabGuest.Spec spec = new LabGuest.Spec(guestName(i), 96, 4, 64, 0.5)
+          .withNic(LabGuest.Nic.onBridge(i, BRIDGES[i]))
+          .withMessaging(new LabGuest.Messaging(i, 2, 5));
+      guests.add(LabGuest.start(connect, spec));
+    }
+  }
+
+  /** What {@code HostAgents} opens on a KVM host, in the test's folders, carrying traffic on {@code bridge}. */
+  private HostAgent hostAgent(String name, String bridge) throws Exception {
+    Path root = tmp.newFolder(name).toPath();
+    Path stable = tmp.getRoot().toPath().resolve("stable");
+    DirectoryStore staging = DirectoryStore.open("staging", root.resolve("checkpoints"));
+    DirectoryStore shared = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
+    LazyFlusher flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 200).start();
+    flushers.add(flusher);
+    KvmDriver driver = new KvmDriver(connect, root.resolve("scratch"));
+    CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, ChunkerChoice.standard()),
+        shared, flusher, root.resolve("restore"));
+    return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC(), 1)
+        .carrying(new HostTraffic(HostTraffic.bridge(bridge)));
+  }
+
+  @After public void tearDown() throws Exception {
+    for (LabGuest g : guests) LabGuest.destroyIfRunning(connect, g.name());
+    for (HostAgent a : agents) a.close();
+    for (LazyFlusher f : flushers) f.close();
+    for (String bridge : BRIDGES) {
+      try {
+        run("ip", "link", "del", bridge);
+      } catch (IOException gone) {
+        // never made
+      }
+    }
+    if (connect != null) connect.close();
+  }
+
+  @Test public void guestsTalkOnlyThroughTheRelaysTheirMessagesAreLoggedAndEveryCheckpointIsCut() throws Exception {
+    String[] tunnels = {"127.0.0.1:" + freePort(), "127.0.0.1:" + freePort()};
+    List<Member> members = List.of(
+        new Member(0, guestName(0), "host0", tunnels[0], LabGuest.macOf(0)),
+        new Member(1, guestName(1), "host1", tunnels[1], LabGuest.macOf(1)));
+    Deploy deploy = new Deploy(GROUP, new GroupConfig(T0_MILLIS, List.of(VmClass.SI, VmClass.SI)),
+        System.currentTimeMillis(), members, new GuestProfile(0, 0, 0, 0), List.of(0, 1));
+    for (int i = 0; i < 2; i++) agents.get(i).deploy("host" + i, tunnels[i], deploy);
+
+    // Checkpoint ticks as the manager sends them, for 10 base periods.
+    Map<Integer, TreeSet<Long>> checkpointed = new TreeMap<>();
+    long end = System.currentTimeMillis() + 10 * T0_MILLIS;
+    while (System.currentTimeMillis() < end) {
+      for (HostAgent a : agents) collect(a.tick(GROUP).batch(), checkpointed);
+      Thread.sleep(250);
+    }
+    for (HostAgent a : agents) assertTrue("checkpoints finish", a.awaitCheckpoints(Duration.ofMinutes(2)));
+    for (HostAgent a : agents) collect(a.tick(GROUP).batch(), checkpointed);
+
+    for (int vm = 0; vm < 2; vm++) {
+      TreeSet<Long> indices = checkpointed.getOrDefault(vm, new TreeSet<>());
+      assertTrue("VM " + vm + " checkpointed at many boundaries: " + indices, indices.size() >= 5);
+      assertEquals("VM " + vm + " failed no checkpoint", 0, agents.get(vm).failedCheckpoints());
+      assertEquals("VM " + vm + "'s guest runs after its last cut", 1, // VIR_DOMAIN_RUNNING
+          connect.domainLookupByName(guestName(vm)).getInfo().state.ordinal());
+    }
+    for (int receiver = 0; receiver < 2; receiver++) {
+      int sender = 1 - receiver;
+      List<GuestRecords.Entry> receipts = guests.get(receiver).receipts();
+      long fromSender = receipts.stream().filter(e -> e.from() == sender).count();
+      assertTrue("guest " + receiver + " received from guest " + sender + " through the relay: " + fromSender,
+          fromSender >= 20);
+      List<LogEntry> log = agents.get(receiver).snapshot(GROUP).receiveLogs().getOrDefault(receiver, List.of());
+      assertTrue("every receipt is a logged message (" + log.size() + " logged, " + fromSender + " received)",
+          log.size() >= fromSender);
+      long lastIndex = -1;
+      for (LogEntry e : log) {
+        assertEquals(sender, e.message().from());
+        assertTrue("the sender's indices never go back", e.message().index() >= lastIndex);
+        lastIndex = e.message().index();
+      }
+      assertTrue("messages were sent in several of the sender's intervals", lastIndex >= 3);
+      System.out.println("RealGuestTrafficTest: guest " + receiver + " received " + fromSender + " from guest "
+          + sender + ", " + log.size() + " logged, sender's indices up to " + lastIndex + "; checkpoints of VM "
+          + receiver + " at " + checkpointed.get(receiver));
+    }
+  }
+
+  private static void collect(List<Report> batch, Map<Integer, TreeSet<Long>> checkpointed) {
+    for (Report r : batch) {
+      if (r.boundary() != null && r.boundary().isCheckpoint() && !r.stable()) {
+        checkpointed.computeIfAbsent(r.boundary().vm(), k -> new TreeSet<>()).add(r.boundary().index());
+      }
+    }
+  }
+
+  private static String guestName(int i) {
+    return "vmqsc-plugin-" + SUFFIX + "-" + i;
+  }
+
+  private static int freePort() throws IOException {
+    try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static String run(String... command) throws IOException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes());
+      if (p.waitFor() != 0) throw new IOException(String.join(" ", command) + ": " + out.trim());
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+}
