@@ -1,7 +1,9 @@
 package org.vmqsc.plugin.server;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.ArgumentMatchers.anyLong;
@@ -50,6 +52,7 @@ import org.vmqsc.server.service.HostReport;
 import org.vmqsc.server.service.PageRequest;
 import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.RecoveryState;
+import org.vmqsc.server.service.ServiceException;
 import org.vmqsc.server.service.Views.RecoveryEventView;
 import org.vmqsc.server.service.memory.InMemoryProtectionService;
 
@@ -202,6 +205,21 @@ public class HostFailureTest {
     listener.processDisconnect(2, Status.Disconnected);
     verify(fencer, never()).fenceOff(any(), any());
     verify(agents, never()).send(anyLong(), any(Command.class));
+  }
+
+  @Test
+  public void aGroupWithAnMiVmIsNotEnabled() {
+    String mixed = service.createGroup("mixed", 1000, RecoveryPolicy.AUTOMATIC, null).uuid();
+    service.addVm(mixed, "vm-10", "SI", H2);
+    service.addVm(mixed, "vm-11", "MI_2", H2);
+    try {
+      manager.cluster().enable(mixed);
+      fail("a CloudStack VM cannot be MI: its log cannot rebuild it");
+    } catch (ServiceException e) {
+      assertEquals(ServiceException.Reason.WRONG_STATE, e.reason());
+      assertTrue(e.getMessage(), e.getMessage().contains("vm-11 is MI_2") && e.getMessage().contains("SI"));
+    }
+    assertNull("not started", service.group(mixed).startedMs());
   }
 
   @Test

@@ -11,6 +11,7 @@ import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GuestProfile;
 import org.vmqsc.agent.wire.WireMessages.Member;
+import org.vmqsc.protocol.VmClass;
 import org.vmqsc.server.api.Cluster;
 import org.vmqsc.server.recovery.HostUnreachableException;
 import org.vmqsc.server.recovery.RecoveryCoordinator;
@@ -63,6 +64,12 @@ public final class CloudStackCluster implements Cluster {
     GroupView group = service.group(groupUuid);
     if (group.startedMs() != null) return group;
     for (MemberView m : service.members(groupUuid)) {
+      if (VmClass.parse(m.vmClass()).period() != 1) {
+        throw new ServiceException(ServiceException.Reason.WRONG_STATE, "VM " + m.vmUuid() + " is " + m.vmClass()
+            + ", but a CloudStack VM is a real guest: replaying its log cannot bring it to a later state, so its"
+            + " restore points are its checkpoints only and every VM of a group must be SI (set it with"
+            + " updateVmInProtectionGroup vmclass=SI)");
+      }
       if (m.hostUuid() == null || hosts.byUuid(m.hostUuid()).isEmpty()) {
         throw new ServiceException(ServiceException.Reason.WRONG_STATE, "VM " + m.vmUuid() + " does not run on a KVM"
             + " or Xen host connected to this management server: start it before enabling its group");
