@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.DiskSnapshot;
 import org.vmqsc.agent.driver.HypervisorDriver;
 import org.vmqsc.agent.driver.ImageConsumer;
 import org.vmqsc.agent.engine.CheckpointEngine;
@@ -14,6 +17,7 @@ import org.vmqsc.agent.engine.RestoreRefusedException;
 import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.CheckpointStore;
+import org.vmqsc.agent.store.Manifest;
 import org.vmqsc.agent.store.SafeFiles;
 
 /**
@@ -79,6 +83,7 @@ public final class CheckpointAgent {
       if (captured.fallbackReason() != null) {
         attributes.put("fallbackReason", captured.fallbackReason());
       }
+      attributes.putAll(DiskSnapshots.attributes(captured.diskSnapshots()));
       stats[0] = engine.store(key, image, attributes);
     });
     if (flusher != null) {
@@ -97,8 +102,10 @@ public final class CheckpointAgent {
     try {
       RestoreRefusedException hostCopyBad = null;
       boolean onHost;
+      Optional<Manifest> used = Optional.empty();
       try {
-        onHost = engine.store().manifest(key).isPresent();
+        used = engine.store().manifest(key);
+        onHost = used.isPresent();
       } catch (IOException damagedManifest) {
         // Truncated, emptied or garbage: the host's copy is unusable, but the stable copy may be intact.
         hostCopyBad = new RestoreRefusedException(key, null, damagedManifest.getMessage(), damagedManifest);
@@ -112,7 +119,8 @@ public final class CheckpointAgent {
         }
       }
       if (!onHost || hostCopyBad != null) {
-        if (stable == null || stable.manifest(key).isEmpty()) {
+        used = stable == null ? Optional.empty() : stable.manifest(key);
+        if (used.isEmpty()) {
           throw hostCopyBad != null ? hostCopyBad
               : new RestoreRefusedException(key, null, "it is not in " + engine.store().describe(), null);
         }
@@ -125,9 +133,27 @@ public final class CheckpointAgent {
           throw stableCopyBad;
         }
       }
-      driver.restore(key.vmId(), image);
+      driver.restore(key.vmId(), image, DiskSnapshots.of(used.get().attributes()));
     } finally {
       Files.deleteIfExists(image);
     }
+  }
+
+  /**
+   * The disk states checkpoint {@code key} kept inside its disks' files, from the host's copy of its manifest, else
+   * the stable one; none when neither has it.
+   */
+  public List<DiskSnapshot> diskSnapshotsOf(CheckpointKey key) throws IOException {
+    Optional<Manifest> manifest = engine.store().manifest(key);
+    if (manifest.isEmpty() && stable != null) manifest = stable.manifest(key);
+    return manifest.map(m -> DiskSnapshots.of(m.attributes())).orElse(List.of());
+  }
+
+  /**
+   * A checkpoint behind the recovery line: the disk states it kept inside its VM's disk files go too, through the
+   * hypervisor, where the VM runs on this host (see {@link HypervisorDriver#forgetDiskSnapshots}).
+   */
+  public void forgetDiskSnapshots(String vmId, List<DiskSnapshot> disks) throws IOException {
+    if (!disks.isEmpty()) driver.forgetDiskSnapshots(vmId, disks);
   }
 }

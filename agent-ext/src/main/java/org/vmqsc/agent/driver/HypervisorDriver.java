@@ -3,6 +3,7 @@ package org.vmqsc.agent.driver;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,6 +50,21 @@ public interface HypervisorDriver extends AutoCloseable {
    * is replaced.
    */
   void restore(String vmId, Path verifiedImage) throws IOException;
+
+  /**
+   * Brings a VM back, running, from a verified memory image and the disk states its checkpoint kept inside the
+   * disks' own files ({@link Capture#diskSnapshots}); with none, as {@link #restore(String, Path)}.
+   */
+  default void restore(String vmId, Path verifiedImage, List<DiskSnapshot> disks) throws IOException {
+    if (disks.isEmpty()) {
+      restore(vmId, verifiedImage);
+      return;
+    }
+    throw new UnsupportedOperationException(name() + " cannot restore disk snapshots");
+  }
+
+  /** The checkpoint whose disk states are {@code disks} is behind the recovery line: they go. Nothing by default. */
+  default void forgetDiskSnapshots(String vmId, List<DiskSnapshot> disks) throws IOException {}
 
   /**
    * Brings a VM back, running, from a verified memory image and the disk state of the same checkpoint: per disk

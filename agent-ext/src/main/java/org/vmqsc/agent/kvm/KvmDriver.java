@@ -26,6 +26,7 @@ import org.libvirt.DomainSnapshot;
 import org.libvirt.LibvirtException;
 import org.libvirt.ExtraCalls;
 import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.DiskSnapshot;
 import org.vmqsc.agent.driver.CaptureMode;
 import org.vmqsc.agent.driver.HypervisorDriver;
 import org.vmqsc.agent.driver.ImageConsumer;
@@ -74,7 +75,14 @@ public final class KvmDriver implements HypervisorDriver {
   private final Connect connect;
   private final Path scratch;
   private volatile boolean preferBackgroundSnapshot = true;
-  private volatile boolean cutDisks = true;
+  /**
+   * How a cut keeps the guest's disks as of its instant: a new overlay above each disk file (the lab guests': the
+   * driver owns their files), an internal snapshot inside each qcow2 file (a CloudStack volume stays the file
+   * CloudStack knows), or not at all (memory only).
+   */
+  public enum DiskCut { OVERLAYS, INTERNAL_SNAPSHOTS, NONE }
+
+  private volatile DiskCut diskCut = DiskCut.OVERLAYS;
   private final Map<String, PendingCut> pending = new ConcurrentHashMap<>();
   /** Per domain (by the caller's id): the lock its snapshot work and its destroy take; see {@link #destroy}. */
   private final Map<String, DomainWork> work = new ConcurrentHashMap<>();
@@ -130,7 +138,7 @@ public final class KvmDriver implements HypervisorDriver {
   private final Map<String, PendingCut> prepared = new ConcurrentHashMap<>();
 
   private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays,
-      List<String> targets, boolean backgroundOn, String backgroundRefusal) {}
+      List<String> targets, boolean backgroundOn, String backgroundRefusal, DiskCut mode) {}
 
   /** @param scratch where snapshot images wait until the engine has stored them (owner-only) */
   public KvmDriver(Connect connect, Path scratch) throws IOException {
@@ -145,7 +153,12 @@ public final class KvmDriver implements HypervisorDriver {
 
   /** Leaves the disks out of checkpoints (memory only, as before disks were cut; benchmarks compare both). */
   public void setCutDisks(boolean cut) {
-    this.cutDisks = cut;
+    this.diskCut = cut ? DiskCut.OVERLAYS : DiskCut.NONE;
+  }
+
+  /** How cuts keep the disks from now on (see {@link DiskCut}). */
+  public void setDiskCut(DiskCut cut) {
+    this.diskCut = cut;
   }
 
   @Override public String name() {
@@ -186,7 +199,7 @@ public final class KvmDriver implements HypervisorDriver {
    */
   @Override public Capture checkpoint(String vmId, ImageConsumer consumer) throws IOException {
     Domain domain = domain(vmId);
-    if (cutDisks && !cuttableDisks(domain).isEmpty()) {
+    if (diskCut != DiskCut.NONE && !cuttableDisks(domain).isEmpty()) {
       pause(vmId);
       return checkpointPaused(vmId, () -> { }, consumer);
     }
@@ -270,11 +283,13 @@ public final class KvmDriver implements HypervisorDriver {
     } catch (LibvirtException e) {
       throw new IOException("cannot read the domain XML of " + vmId + ": " + e.getMessage(), e);
     }
-    Map<String, DiskSource> disks = cutDisks ? cuttableDisks(xml, vmId) : Map.of();
+    DiskCut mode = diskCut;
+    Map<String, DiskSource> disks = mode == DiskCut.NONE ? Map.of() : cuttableDisks(xml, vmId);
+    if (mode == DiskCut.INTERNAL_SNAPSHOTS) InternalDiskSnapshots.checkCanHold(disks.values(), vmId);
     Map<String, Path> overlays = new LinkedHashMap<>();
     boolean backgroundOn = false;
     try {
-      for (DiskSource disk : disks.values()) {
+      for (DiskSource disk : mode == DiskCut.OVERLAYS ? disks.values() : List.<DiskSource>of()) {
         Path overlay = DiskChains.overlayNextTo(disk.file(), "ck");
         DiskChains.createOverlay(overlay, disk.file(), disk.format(), virtualSize(domain, disk));
         overlays.put(disk.target(), overlay);
@@ -288,7 +303,7 @@ public final class KvmDriver implements HypervisorDriver {
           refusal = refused.getMessage();
         }
       }
-      prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal));
+      prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal, mode));
     } catch (IOException | RuntimeException e) {
       deleteQuietly(overlays.values());
       if (backgroundOn) {
@@ -317,7 +332,7 @@ public final class KvmDriver implements HypervisorDriver {
       // back), while the time libvirt takes before it sends QEMU the stop is not pause.
       long pausedAt = System.nanoTime();
       pending.put(vmId, new PendingCut(pausedAt, ready.disks(), ready.overlays(), ready.targets(), ready.backgroundOn(),
-          ready.backgroundRefusal()));
+          ready.backgroundRefusal(), ready.mode()));
     } catch (LibvirtException | RuntimeException e) {
       deleteQuietly(ready.overlays().values());
       if (ready.backgroundOn()) {
@@ -363,9 +378,14 @@ public final class KvmDriver implements HypervisorDriver {
       throw gone;
     }
     Map<String, Path> frozen = new LinkedHashMap<>();
+    List<DiskSnapshot> internal = List.of();
     if (!cut.disks().isEmpty()) {
       try {
-        snapshotDisks(domain, cut);
+        if (cut.mode() == DiskCut.INTERNAL_SNAPSHOTS) {
+          internal = InternalDiskSnapshots.take(domain, cut.disks().values(), InternalDiskSnapshots.freshName());
+        } else {
+          snapshotDisks(domain, cut);
+        }
       } catch (IOException refused) {
         deleteQuietly(cut.overlays().values());
         resumeQuietly(domain);
@@ -375,7 +395,7 @@ public final class KvmDriver implements HypervisorDriver {
         runningOnce.run();
         throw refused;
       }
-      cut.disks().values().forEach(d -> frozen.put(d.target(), d.file()));
+      if (cut.mode() == DiskCut.OVERLAYS) cut.disks().values().forEach(d -> frozen.put(d.target(), d.file()));
     }
     ResumeWatch watch = new ResumeWatch(states, domain, runningOnce);
     Capture memory;
@@ -390,7 +410,7 @@ public final class KvmDriver implements HypervisorDriver {
       runningOnce.run();
     }
     Duration pause = Duration.ofNanos(watch.resumedAt() - cut.pausedAtNanos());
-    Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen);
+    Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen, internal);
     if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
       lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
     }
@@ -681,6 +701,48 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
+
+  /**
+   * Restores memory and disks of one checkpoint whose disk states are internal snapshots of the disks' own files:
+   * every snapshot is checked present first (nothing is touched otherwise), then the domain is destroyed, each file
+   * reverted to its snapshot (the vmqsc snapshots taken after it deleted: the execution they belong to is
+   * discarded), and the memory image restored over the same files.
+   */
+  @Override public void restore(String vmId, Path verifiedImage, List<DiskSnapshot> disks) throws IOException {
+    if (disks.isEmpty()) {
+      restore(vmId, verifiedImage);
+      return;
+    }
+    InternalDiskSnapshots.checkPresent(disks);
+    try {
+      destroyThen(vmId, () -> {
+        InternalDiskSnapshots.revert(disks);
+        connect.restore(verifiedImage.toString());
+      });
+      Domain restored = domain(vmId);
+      if (restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
+        restored.resume();
+      }
+    } catch (LibvirtException e) {
+      throw new IOException("restore of " + vmId + " from " + verifiedImage.getFileName() + " failed: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Deletes internal disk snapshots of a checkpoint behind the recovery line, through the domain's QEMU (the files
+   * are open there); nothing when the domain does not run on this host (the host that runs it deletes them).
+   */
+  @Override public void forgetDiskSnapshots(String vmId, List<DiskSnapshot> disks) throws IOException {
+    Domain running = runningDomain(vmId);
+    if (running == null || disks.isEmpty()) return;
+    DomainWork w = beginSnapshotWork(vmId);
+    try {
+      InternalDiskSnapshots.delete(running, disks);
+    } finally {
+      w.lock.unlock();
+    }
+  }
 
   /**
    * Restores memory and disks of one checkpoint. First, before anything is touched, every frozen file's chain is

@@ -40,9 +40,19 @@ public final class LabDisk {
    * machine has no PCI hotplug, so the disk is in the domain XML from the start).
    */
   public static GuestWithDisk start(Connect connect, LabGuest.Spec spec, Path dir, int mib) throws IOException {
-    Path file = dir.resolve("data.qcow2");
-    DiskChains.run(List.of("qemu-img", "create", "-q", "-f", "qcow2", file.toString(), mib + "M"));
-    String disk = "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='" + file
+    return start(connect, spec, dir, mib, "qcow2");
+  }
+
+  /** As {@link #start}, with a raw data disk (a format whose file cannot hold internal snapshots). */
+  public static GuestWithDisk startRaw(Connect connect, LabGuest.Spec spec, Path dir, int mib) throws IOException {
+    return start(connect, spec, dir, mib, "raw");
+  }
+
+  private static GuestWithDisk start(Connect connect, LabGuest.Spec spec, Path dir, int mib, String format)
+      throws IOException {
+    Path file = dir.resolve("data." + format);
+    DiskChains.run(List.of("qemu-img", "create", "-q", "-f", format, file.toString(), mib + "M"));
+    String disk = "<disk type='file' device='disk'><driver name='qemu' type='" + format + "'/><source file='" + file
         + "'/><target dev='vdb' bus='virtio'/></disk>";
     LabGuest guest = LabGuest.start(connect, spec, xml -> {
       if (!xml.contains("</devices>")) {

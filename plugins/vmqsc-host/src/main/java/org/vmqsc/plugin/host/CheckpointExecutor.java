@@ -3,6 +3,7 @@ package org.vmqsc.plugin.host;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +19,7 @@ import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.CheckpointAgent;
+import org.vmqsc.agent.driver.DiskSnapshot;
 import org.vmqsc.agent.store.CheckpointKey;
 
 /**
@@ -91,6 +93,33 @@ final class CheckpointExecutor implements AutoCloseable {
       resumeQuietly(key.vmId(), what);
       running.run();
     }, onNode);
+  }
+
+  /**
+   * Deletes the disk states checkpoint {@code key} kept inside its VM's disk files, after the VM's checkpoints
+   * submitted before (a snapshot under way holds the domain); failures are logged. The states are read from the
+   * checkpoint's manifest now, before the collector deletes it; the deletion returns at once.
+   */
+  synchronized void forgetDiskSnapshots(CheckpointKey key) {
+    List<DiskSnapshot> disks;
+    try {
+      disks = checkpoints.diskSnapshotsOf(key);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("vmqsc: the disk snapshots of checkpoint {} behind the line cannot be read: {}", key, e.toString());
+      return;
+    }
+    if (disks.isEmpty()) return;
+    String vm = key.vmId();
+    CompletableFuture<Void> after = lastOfVm.getOrDefault(vm, IDLE).handle((ignored, error) -> null);
+    CompletableFuture<Void> mine = after.thenRunAsync(() -> {
+      try {
+        checkpoints.forgetDiskSnapshots(vm, disks);
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("vmqsc: the disk snapshots of checkpoint {} behind the line were not deleted: {}", key, e.toString());
+      }
+    }, threads);
+    lastOfVm.put(vm, mine);
+    mine.whenComplete((ignored, error) -> forget(vm, mine));
   }
 
   /** Stops VM {@code vmUuid}'s guest now, for a {@link #checkpointPaused} (see {@code CheckpointAgent#pause}). */

@@ -176,6 +176,12 @@ final class GroupNode implements HostClock, ManagerLink {
     return out;
   }
 
+  /** Whether the VM whose uuid is {@code vmUuid} runs on this host now. */
+  boolean runsHere(String vmUuid) {
+    for (Member m : deploy.members()) if (m.vmUuid().equals(vmUuid)) return guests.running(m.number());
+    return false;
+  }
+
   private String vmUuid(int vm) {
     for (Member m : deploy.members()) if (m.number() == vm) return m.vmUuid();
     throw new IllegalArgumentException("group " + deploy.group() + " has no VM " + vm);

@@ -18,6 +18,7 @@ import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.flush.StorageCollector;
 import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.node.HostNode;
+import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.CheckpointStore;
 import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.store.SharedStoreSweeper;
@@ -247,11 +248,26 @@ public final class HostAgent implements AutoCloseable {
     node(o.group()).replay(o.vm(), o.replays(), payloads, locations);
   }
 
-  /** The line moved: the node collects its logs behind it. */
+  /**
+   * The line moved: the node collects its logs behind it, the disk states that checkpoints behind it kept in the
+   * disk files of VMs running here go (the host running a VM is the one whose hypervisor has its files open), and
+   * the collector deletes the rest behind it.
+   */
   public synchronized void line(LineOrder o) {
     checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
-    if (g != null) g.node().onLine(o.index());
+    if (g != null) {
+      g.node().onLine(o.index());
+      for (String location : o.collectable()) {
+        CheckpointKey key;
+        try {
+          key = DriverGuests.parse(location);
+        } catch (IllegalArgumentException notACheckpoint) {
+          continue;
+        }
+        if (g.runsHere(key.vmId())) checkpoints.forgetDiskSnapshots(key);
+      }
+    }
     if (collector != null) collector.collect(o.collectable());
   }
 

@@ -41,6 +41,17 @@ public final class HostAgents {
     instance = agent;
   }
 
+  /**
+   * The libvirt driver of a CloudStack KVM host: CloudStack keeps each volume's path in its database, so a volume's
+   * state at a checkpoint stays inside the volume's qcow2 file as an internal snapshot, never in an overlay above it
+   * (a VM CloudStack starts again would run from the base file without the writes since).
+   */
+  static KvmDriver driver(Connect connect, Path scratch) throws IOException {
+    KvmDriver driver = new KvmDriver(connect, scratch);
+    driver.setDiskCut(KvmDriver.DiskCut.INTERNAL_SNAPSHOTS);
+    return driver;
+  }
+
   private static HostAgent openKvm() {
     Path staging = Path.of(System.getProperty("vmqsc.staging.directory", "/var/lib/cloudstack/vmqsc/staging"));
     Path stable = Path.of(System.getProperty("vmqsc.stable.storage", "/mnt/vmqsc"));
@@ -48,7 +59,7 @@ public final class HostAgents {
       DirectoryStore hostStore = DirectoryStore.open("staging", staging.resolve("checkpoints"));
       DirectoryStore stableStore = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
       LazyFlusher flusher = new LazyFlusher(hostStore, stableStore, BandwidthBudget.unlimited(), 1000).start();
-      KvmDriver driver = new KvmDriver(new Connect("qemu:///system"), staging.resolve("scratch"));
+      KvmDriver driver = driver(new Connect("qemu:///system"), staging.resolve("scratch"));
       CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(hostStore, ChunkerChoice.standard()),
           stableStore, flusher, staging.resolve("restore"));
       HostAgent agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),

@@ -115,7 +115,7 @@ public class RealGuestTrafficTest {
     DirectoryStore shared = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
     LazyFlusher flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 200).start();
     flushers.add(flusher);
-    KvmDriver driver = new KvmDriver(connect, root.resolve("scratch"));
+    KvmDriver driver = HostAgents.driver(connect, root.resolve("scratch"));
     CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, ChunkerChoice.standard()),
         shared, flusher, root.resolve("restore"));
     return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC(), 1)
