@@ -98,6 +98,11 @@ public final class CheckpointAgent {
    * instead (it is verified just the same).
    */
   public void restore(CheckpointKey key) throws IOException {
+    restore(key, false);
+  }
+
+  /** As {@link #restore(CheckpointKey)}, the guest left paused when {@code paused}. */
+  public void restore(CheckpointKey key, boolean paused) throws IOException {
     Path image = scratch.resolve(key.vmId() + "-" + key.checkpointId() + ".restore");
     try {
       RestoreRefusedException hostCopyBad = null;
@@ -133,7 +138,7 @@ public final class CheckpointAgent {
           throw stableCopyBad;
         }
       }
-      driver.restore(key.vmId(), image, DiskSnapshots.of(used.get().attributes()));
+      driver.restore(key.vmId(), image, DiskSnapshots.of(used.get().attributes()), paused);
     } finally {
       Files.deleteIfExists(image);
     }

@@ -63,6 +63,16 @@ public interface HypervisorDriver extends AutoCloseable {
     throw new UnsupportedOperationException(name() + " cannot restore disk snapshots");
   }
 
+  /**
+   * As {@link #restore(String, Path, List)}, the guest left <em>paused</em> when {@code paused} (its caller runs it
+   * with {@link #resume} once it may: a recovery holds its group still until it ends).
+   */
+  default void restore(String vmId, Path verifiedImage, List<DiskSnapshot> disks, boolean paused)
+      throws IOException {
+    if (paused) throw new UnsupportedOperationException(name() + " cannot restore a guest paused");
+    restore(vmId, verifiedImage, disks);
+  }
+
   /** The checkpoint whose disk states are {@code disks} is behind the recovery line: they go. Nothing by default. */
   default void forgetDiskSnapshots(String vmId, List<DiskSnapshot> disks) throws IOException {}
 

@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
@@ -154,6 +155,16 @@ public final class KvmDriver implements HypervisorDriver {
   /** Leaves the disks out of checkpoints (memory only, as before disks were cut; benchmarks compare both). */
   public void setCutDisks(boolean cut) {
     this.diskCut = cut ? DiskCut.OVERLAYS : DiskCut.NONE;
+  }
+
+  /**
+   * Host-specific details of a domain's XML when a checkpoint is restored on this host (where its NIC's bridge is
+   * here, when hosts name theirs differently); none by default: the image's own XML is used.
+   */
+  private volatile UnaryOperator<String> restoreEdit = UnaryOperator.identity();
+
+  public void setRestoreEdit(UnaryOperator<String> edit) {
+    this.restoreEdit = edit;
   }
 
   /** How cuts keep the disks from now on (see {@link DiskCut}). */
@@ -690,7 +701,8 @@ public final class KvmDriver implements HypervisorDriver {
 
   @Override public void restore(String vmId, Path verifiedImage) throws IOException {
     try {
-      destroyThen(vmId, () -> connect.restore(verifiedImage.toString()));
+      String dxml = restoreEdit.apply(ExtraCalls.domainXml(connect, verifiedImage.toString()));
+      destroyThen(vmId, () -> ExtraCalls.restore(connect, verifiedImage.toString(), dxml, ExtraCalls.RESTORE_RUNNING));
       Domain restored = domain(vmId);
       if (restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
         restored.resume();
@@ -709,18 +721,21 @@ public final class KvmDriver implements HypervisorDriver {
    * discarded), and the memory image restored over the same files.
    */
   @Override public void restore(String vmId, Path verifiedImage, List<DiskSnapshot> disks) throws IOException {
-    if (disks.isEmpty()) {
-      restore(vmId, verifiedImage);
-      return;
-    }
+    restore(vmId, verifiedImage, disks, false);
+  }
+
+  @Override public void restore(String vmId, Path verifiedImage, List<DiskSnapshot> disks, boolean paused)
+      throws IOException {
     InternalDiskSnapshots.checkPresent(disks);
     try {
+      String dxml = restoreEdit.apply(ExtraCalls.domainXml(connect, verifiedImage.toString()));
       destroyThen(vmId, () -> {
         InternalDiskSnapshots.revert(disks);
-        connect.restore(verifiedImage.toString());
+        ExtraCalls.restore(connect, verifiedImage.toString(), dxml,
+            paused ? ExtraCalls.RESTORE_PAUSED : ExtraCalls.RESTORE_RUNNING);
       });
       Domain restored = domain(vmId);
-      if (restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
+      if (!paused && restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
         restored.resume();
       }
     } catch (LibvirtException e) {

@@ -118,6 +118,12 @@ public final class SimulatorDriver implements HypervisorDriver {
     guest(vmId).replaceMemory(Files.readAllBytes(verifiedImage));
   }
 
+  @Override public void restore(String vmId, Path verifiedImage, java.util.List<org.vmqsc.agent.driver.DiskSnapshot> disks,
+                                boolean paused) throws IOException {
+    restore(vmId, verifiedImage, disks);
+    if (paused) pause(vmId);
+  }
+
   @Override public double dirtyRateMiBPerSecond(String vmId, Duration sample) throws IOException {
     SimulatedGuest guest = guest(vmId);
     long before = guest.pagesWritten();

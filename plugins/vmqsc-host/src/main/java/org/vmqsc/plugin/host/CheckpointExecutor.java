@@ -122,6 +122,13 @@ final class CheckpointExecutor implements AutoCloseable {
     mine.whenComplete((ignored, error) -> forget(vm, mine));
   }
 
+  /** A checkpoint not taken: its node hears it failed, with the others' results. */
+  void refuse(CheckpointKey key, String what, String why, Consumer<Finished> onNode) {
+    failed.incrementAndGet();
+    LOG.warn("vmqsc: checkpoint of {} not taken: {}", what, why);
+    if (!closed) finished.add(() -> onNode.accept(new Finished(key, null, new IOException(why))));
+  }
+
   /** Stops VM {@code vmUuid}'s guest now, for a {@link #checkpointPaused} (see {@code CheckpointAgent#pause}). */
   void pause(String vmUuid) throws IOException {
     checkpoints.pause(vmUuid);
@@ -219,12 +226,17 @@ final class CheckpointExecutor implements AutoCloseable {
    *
    * @throws IllegalStateException when the VM's checkpoints did not finish in time; nothing was restored
    */
-  void restore(CheckpointKey key, Duration bound) throws IOException {
+  void restore(CheckpointKey key, Duration bound, boolean paused) throws IOException {
     if (!awaitIdle(key.vmId(), bound)) {
       throw new IllegalStateException("a checkpoint of VM " + key.vmId() + " is still being taken after "
           + bound.toSeconds() + " s; its restore from " + key + " waits for it: ask again");
     }
-    checkpoints.restore(key);
+    checkpoints.restore(key, paused);
+  }
+
+  /** Runs {@code toNode} with the next delivery of finished checkpoints, on the host agent's lock. */
+  void deliverLater(Runnable toNode) {
+    if (!closed) finished.add(toNode);
   }
 
   /** Hands the node what the checkpoints finished since the last call came to. Only under the host agent's lock. */

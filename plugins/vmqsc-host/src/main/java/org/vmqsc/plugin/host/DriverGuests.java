@@ -9,8 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -47,6 +45,12 @@ final class DriverGuests implements Guests {
 
   /** How long a restore waits for a checkpoint of its VM still running (a driver's own deadline is 5 to 10 min). */
   static final Duration RESTORE_WAITS_FOR_CHECKPOINT = Duration.ofMinutes(2);
+  /**
+   * How long a cut waits for the VM's last checkpoint to be taken (on the host agent's lock, which the host's frames
+   * need too, so briefly): past it the cut fails and the checkpoint of that boundary is abandoned, as when a
+   * snapshot takes longer than a base period.
+   */
+  static final Duration CUT_WAITS_FOR_CHECKPOINT = Duration.ofSeconds(1);
 
   private final CheckpointExecutor checkpoints;
   private final String group;
@@ -76,11 +80,11 @@ final class DriverGuests implements Guests {
   private GroupTraffic traffic;
   /** VMs paused by a cut whose checkpoint has not been submitted (see {@link #pauseForCut}). */
   private final Set<Integer> cutPaused = new HashSet<>();
+  /** Restored guests that have not run since, and the checkpoint each is (see {@link #rebuild}). */
+  private final Map<Integer, String> unchangedSince = new HashMap<>();
   /** Guests paused while a recovery holds the group still (see {@link #hold}). */
   private final Set<Integer> held = new HashSet<>();
   private boolean holding;
-  /** VMs whose checkpoint of a cut was submitted, and whose guest has not run again yet. */
-  private final Map<Integer, CountDownLatch> notRunningYet = new HashMap<>();
 
   DriverGuests(CheckpointExecutor checkpoints, String group, IntFunction<String> vmUuid) {
     this.checkpoints = checkpoints;
@@ -98,26 +102,26 @@ final class DriverGuests implements Guests {
 
   /**
    * Stops VM {@code vm}'s guest now, so that the node's next move of its index is of this instant: its next
-   * checkpoint captures the paused guest; {@link #resumeUncheckpointed} runs it again when none followed. A guest still
-   * paused by the cut before (its checkpoint queued behind an earlier one) is waited for first, a while.
+   * checkpoint captures the paused guest; {@link #resumeUncheckpointed} runs it again when none followed. The VM's
+   * checkpoints still running are waited for first, a while ({@link #CUT_WAITS_FOR_CHECKPOINT}): the hypervisor
+   * takes one snapshot of a guest at a time, and a new instant can be cut only once the last one is taken.
    *
-   * @return false when the guest could not be paused (nothing changed)
+   * @return false when the guest could not be paused (nothing changed): its next checkpoint is then abandoned
    */
   boolean pauseForCut(int vm) {
     if (held.contains(vm)) return true; // paused already; no checkpoint follows while the group is held
-    CountDownLatch before = notRunningYet.get(vm);
+    String uuid = vmUuid.apply(vm);
+    if (!checkpoints.awaitIdle(uuid, CUT_WAITS_FOR_CHECKPOINT)) {
+      LOG.warn("vmqsc: VM {} of group {} not cut: its last checkpoint is still being taken after {} s", vm, group,
+          CUT_WAITS_FOR_CHECKPOINT.toSeconds());
+      return false;
+    }
     try {
-      if (before != null && !before.await(RESTORE_WAITS_FOR_CHECKPOINT.toMillis(), TimeUnit.MILLISECONDS)) {
-        return false;
-      }
-      checkpoints.pause(vmUuid.apply(vm));
+      checkpoints.pause(uuid);
       cutPaused.add(vm);
       return true;
     } catch (IOException | RuntimeException e) {
       LOG.warn("vmqsc: VM {} of group {} not cut: {}", vm, group, e.toString());
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
       return false;
     }
   }
@@ -131,6 +135,11 @@ final class DriverGuests implements Guests {
   boolean hold(int vm) {
     holding = true;
     if (held.contains(vm)) return true;
+    String uuid = vmUuid.apply(vm);
+    if (!checkpoints.awaitIdle(uuid, CUT_WAITS_FOR_CHECKPOINT)) {
+      LOG.warn("vmqsc: VM {} of group {} not held still: its last checkpoint is still being taken", vm, group);
+      return false;
+    }
     try {
       checkpoints.pause(vmUuid.apply(vm));
       held.add(vm);
@@ -141,16 +150,14 @@ final class DriverGuests implements Guests {
     }
   }
 
-  /** Every guest held still runs again. */
+  /** Every guest held still runs again (a restored one is no longer its checkpoint from then on). */
   void releaseHeld() {
     holding = false;
-    for (int vm : held) checkpoints.resumeQuietly(vmUuid.apply(vm), "VM " + vm + " of group " + group);
+    for (int vm : held) {
+      checkpoints.resumeQuietly(vmUuid.apply(vm), "VM " + vm + " of group " + group);
+      unchangedSince.remove(vm);
+    }
     held.clear();
-  }
-
-  /** A guest that started running here while its group is held still is paused at once. */
-  private void holdIfHolding(int vm) {
-    if (holding && traffic != null && traffic.attached(vm)) hold(vm);
   }
 
   /** A VM cut for a checkpoint that did not follow runs again. */
@@ -182,13 +189,23 @@ final class DriverGuests implements Guests {
 
   /** Hands the capture to the executor and returns: the node hears it staged later, or never. */
   @Override public void checkpoint(BoundaryRecord checkpoint) {
+    String same = unchangedSince.get(checkpoint.vm());
+    if (same != null) {
+      // Not run since its restore: this checkpoint is the one it was restored from, on stable storage already.
+      checkpoints.deliverLater(() -> {
+        node.onCheckpointStaged(checkpoint, same, 0, same);
+        node.onCheckpointStable(checkpoint, same, 0, same);
+      });
+      return;
+    }
     runsHere.add(checkpoint.vm());
     CheckpointKey key = key(checkpoint);
     inFlight.put(key.toString(), new InFlight(checkpoint, changes.getOrDefault(checkpoint.vm(), 0L), false));
     if (cutPaused.remove(checkpoint.vm())) {
-      CountDownLatch running = new CountDownLatch(1);
-      notRunningYet.put(checkpoint.vm(), running);
-      checkpoints.checkpointPaused(key, describe(checkpoint, key), running::countDown, this::finished);
+      checkpoints.checkpointPaused(key, describe(checkpoint, key), () -> { }, this::finished);
+    } else if (traffic != null && traffic.attached(checkpoint.vm())) {
+      // Its frames go through the relay: a checkpoint at any other instant than a cut would split them wrongly.
+      checkpoints.refuse(key, describe(checkpoint, key), "its guest could not be cut", this::finished);
     } else {
       checkpoints.checkpoint(key, describe(checkpoint, key), this::finished);
     }
@@ -255,11 +272,18 @@ final class DriverGuests implements Guests {
     staged.clear();
   }
 
+  /**
+   * Restores the VM's checkpoint here. With the group's traffic here the guest comes back paused and stays held
+   * (see {@link #hold}) until the group runs again ({@link #releaseHeld}): until then it is the checkpoint it was
+   * restored from, and a checkpoint the node takes of it meanwhile (the restored incarnation's first, one per
+   * period it catches up with) is that checkpoint again, never a new image.
+   */
   @Override public void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay,
                                 long until) {
     changed(vm);
+    boolean paused = traffic != null;
     try {
-      checkpoints.restore(parse(location), RESTORE_WAITS_FOR_CHECKPOINT);
+      checkpoints.restore(parse(location), RESTORE_WAITS_FOR_CHECKPOINT, paused);
     } catch (IOException e) {
       throw new UncheckedIOException("restore of " + location + " failed", e);
     }
@@ -267,18 +291,23 @@ final class DriverGuests implements Guests {
     for (LoggedMessage m : replay) delivered.add(m.entry());
     inbox.put(vm, delivered);
     runsHere.add(vm);
-    if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
-    holdIfHolding(vm);
+    if (paused) {
+      traffic.here(vm, vmUuid.apply(vm));
+      held.add(vm);
+      unchangedSince.put(vm, location);
+    }
   }
 
   @Override public void stop(int vm) {
     changed(vm);
+    held.remove(vm);
     runsHere.remove(vm);
     if (traffic != null) traffic.gone(vm);
   }
 
   @Override public void handOff(int vm, String target) {
     changed(vm);
+    held.remove(vm);
     runsHere.remove(vm); // the hypervisor's live migration moves the guest itself
     if (traffic != null) traffic.gone(vm);
   }
@@ -287,15 +316,14 @@ final class DriverGuests implements Guests {
     changed(vm);
     runsHere.add(vm);
     if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
-    holdIfHolding(vm);
+    if (holding && traffic != null && traffic.attached(vm)) hold(vm);
   }
 
   /** The guest this host runs as {@code vm} is another from now on: checkpoints of the one before are stale. */
   private void changed(int vm) {
     changes.merge(vm, 1L, Long::sum);
-    cutPaused.remove(vm); // the guest a cut or a hold paused is gone or replaced
-    notRunningYet.remove(vm);
-    held.remove(vm);
+    cutPaused.remove(vm); // the guest a cut paused is gone or replaced (one held stays held: the thaw runs it)
+    unchangedSince.remove(vm);
   }
 
   private String describe(BoundaryRecord c, CheckpointKey key) {

@@ -118,19 +118,30 @@ final class GroupTraffic implements AutoCloseable {
     this.cuts = cuts;
   }
 
-  /** Frames for this host's VMs that arrived while the group was held still, in arrival order; null when not held. */
+  /**
+   * While the group is held still: the frames for this host's VMs that arrived, and before them the messages the
+   * node delivered meanwhile (replays into a restored guest), in order; null when not held.
+   */
   private List<Runnable> held;
+  private List<Runnable> heldDeliveries;
 
   /** Frames that arrive from now on wait for {@link #release} (the group is held still by a recovery). */
   void hold() {
-    if (held == null) held = new ArrayList<>();
+    if (held != null) return;
+    held = new ArrayList<>();
+    heldDeliveries = new ArrayList<>();
   }
 
-  /** The frames that waited go to the node, in the order they arrived. */
+  /**
+   * The guests run again: the messages delivered to them meanwhile go into their NICs, then the frames that
+   * arrived for them go to the node, each in its order.
+   */
   void release() {
-    List<Runnable> waiting = held;
+    List<Runnable> deliveries = heldDeliveries, arrivals = held;
     held = null;
-    if (waiting != null) waiting.forEach(Runnable::run);
+    heldDeliveries = null;
+    if (deliveries != null) deliveries.forEach(Runnable::run);
+    if (arrivals != null) arrivals.forEach(Runnable::run);
   }
 
   /** A frame for one of this host's VMs; one with a higher index forces its receiver's checkpoint: cut it first. */
@@ -176,9 +187,13 @@ final class GroupTraffic implements AutoCloseable {
     nics.cut(vm);
   }
 
-  /** Writes a message's frame into its receiver's NIC (lost, as on a wire, when the guest cannot take it). */
+  /**
+   * Writes a message's frame into its receiver's NIC (lost, as on a wire, when the guest cannot take it); while
+   * the group is held, once its guests run again.
+   */
   void toGuest(int vm, byte[] frame) {
-    nics.toGuest(vm, frame);
+    if (heldDeliveries != null) heldDeliveries.add(() -> nics.toGuest(vm, frame));
+    else nics.toGuest(vm, frame);
   }
 
   /** VM {@code vm} runs on the host whose tunnel is {@code tunnel} now. */

@@ -177,7 +177,7 @@ public final class HostAgent implements AutoCloseable {
     for (Member m : d.members()) {
       if (hostUuid.equals(m.hostUuid()) && d.boot().contains(m.number()) && !g.node().runs(m.number())) {
         g.guests().started(m.number());
-        g.node().start(m.number());
+        g.cutAround(List.of(m.number()), () -> g.node().start(m.number())); // its first checkpoint is cut too
       }
     }
   }
@@ -230,13 +230,16 @@ public final class HostAgent implements AutoCloseable {
       // Frames the guest it replaces sent are taken first, as of its old execution.
       g.cutAround(List.of(o.restore().vm()),
           () -> g.node().restoreToLine(o.restore(), o.checkpointLocation(), o.segmentLocations()));
+      if (!frozen.contains(o.group())) g.guests().releaseHeld(); // no recovery holds the group: it runs now
     }
   }
 
   public synchronized void rollback(RollbackOrder o) {
     checkpoints.deliverFinished();
     GroupNode g = groups.get(o.group());
-    if (g != null) g.node().onRollback(o.vm(), o.incarnation(), o.sentToAtLine());
+    if (g == null) return;
+    g.node().onRollback(o.vm(), o.incarnation(), o.sentToAtLine());
+    if (!frozen.contains(o.group())) g.guests().releaseHeld();
   }
 
   public synchronized void replay(ReplayOrder o) {

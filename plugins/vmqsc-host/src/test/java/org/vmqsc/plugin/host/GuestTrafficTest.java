@@ -134,6 +134,26 @@ public class GuestTrafficTest {
     }
   }
 
+  @Test public void aGuestThatCannotBeCutLosesThatCheckpointRatherThanGetOneOfALaterInstant() throws Exception {
+    deployBoth(MAC1);
+    driverA.pause(VM0); // someone else paused it: the cut's own pause is refused
+    clock.advance(1000);
+    List<Report> reports = tick(a);
+    assertTrue(awaitCheckpoints(a));
+    reports.addAll(tick(a));
+    assertFalse("no checkpoint of index 1 was taken: " + reports, reports.stream().anyMatch(r ->
+        r.boundary() != null && r.boundary().vm() == 0 && r.boundary().index() == 1));
+    assertEquals(1, a.agent.failedCheckpoints());
+
+    driverA.resume(VM0);
+    clock.advance(1000);
+    reports = tick(a);
+    assertTrue(awaitCheckpoints(a));
+    reports.addAll(tick(a));
+    assertTrue("the next boundary's cut works again: " + reports, reports.stream().anyMatch(r ->
+        r.boundary() != null && r.boundary().vm() == 0 && r.boundary().index() == 2 && r.boundary().isCheckpoint()));
+  }
+
   @Test public void aFrameWithAHigherIndexForcesItsReceiversCheckpointBeforeItIsDelivered() throws Exception {
     deployBoth(MAC1);
     clock.advance(1000);

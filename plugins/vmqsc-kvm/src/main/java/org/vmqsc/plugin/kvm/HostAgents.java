@@ -46,7 +46,7 @@ public final class HostAgents {
    * state at a checkpoint stays inside the volume's qcow2 file as an internal snapshot, never in an overlay above it
    * (a VM CloudStack starts again would run from the base file without the writes since).
    */
-  static KvmDriver driver(Connect connect, Path scratch) throws IOException {
+  public static KvmDriver driver(Connect connect, Path scratch) throws IOException {
     KvmDriver driver = new KvmDriver(connect, scratch);
     driver.setDiskCut(KvmDriver.DiskCut.INTERNAL_SNAPSHOTS);
     return driver;

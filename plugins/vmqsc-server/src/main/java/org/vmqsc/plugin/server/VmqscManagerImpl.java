@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import javax.inject.Inject;
 import javax.sql.DataSource;
 import org.apache.cloudstack.framework.config.ConfigKey;
@@ -96,6 +97,13 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     this.fenceBuilders = fenceBuilders;
   }
 
+  /** Zone id → the uuid of its relay network: {@code vmqsc.relay.network} unless a test sets its own. */
+  private LongFunction<String> relayNetworks = zone -> VmqscSettings.RELAY_NETWORK.valueIn(zone);
+
+  void setRelayNetworks(LongFunction<String> relayNetworks) {
+    this.relayNetworks = relayNetworks;
+  }
+
   /** On CloudStack's own pool and credentials (db.properties, decrypted by CloudStack), on the cloud database. */
   @Override public boolean start() {
     startOnDatabase(new CloudStackDataSource(TransactionLegacy::getStandaloneConnection));
@@ -120,7 +128,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     AgentCommandChannel channel = new AgentCommandChannel(agentManager, hosts, fencer,
         new CloudStackVmPlacement(entities, vmManager), (group, vm) -> vmUuid(group, vm),
         group -> cluster.deployment(group, List.of()));
-    RelayNics relayNics = new RelayNics(entities, networkModel, zone -> VmqscSettings.RELAY_NETWORK.valueIn(zone));
+    RelayNics relayNics = new RelayNics(entities, networkModel, relayNetworks);
     this.cluster = new CloudStackCluster(service, channel, new RecoveryCoordinator(service, channel), hosts,
         cloudEvents, Clock.systemUTC(), relayNics::macOf);
     this.recoveries = Executors.newSingleThreadExecutor(daemon("vmqsc-recovery"));
