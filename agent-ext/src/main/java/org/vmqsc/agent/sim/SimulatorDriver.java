@@ -116,6 +116,7 @@ public final class SimulatorDriver implements HypervisorDriver {
 
   @Override public void restore(String vmId, Path verifiedImage) throws IOException {
     guest(vmId).replaceMemory(Files.readAllBytes(verifiedImage));
+    paused.remove(vmId); // the restored guest runs, whatever paused the one it replaced
   }
 
   @Override public void restore(String vmId, Path verifiedImage, java.util.List<org.vmqsc.agent.driver.DiskSnapshot> disks,

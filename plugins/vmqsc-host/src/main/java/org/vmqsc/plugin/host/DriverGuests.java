@@ -57,6 +57,7 @@ final class DriverGuests implements Guests {
   private final IntFunction<String> vmUuid;
   private final Set<Integer> runsHere = new HashSet<>();
   private final Map<Integer, List<LogEntry>> inbox = new HashMap<>();
+  private final Map<Integer, Long> positions = new HashMap<>();
   /** A checkpoint stored on this host and the bytes it stored there, which its stable report repeats. */
   private record Staged(BoundaryRecord checkpoint, long storedBytes) {}
 
@@ -101,23 +102,29 @@ final class DriverGuests implements Guests {
   }
 
   /**
-   * Stops VM {@code vm}'s guest now, so that the node's next move of its index is of this instant: its next
-   * checkpoint captures the paused guest; {@link #resumeUncheckpointed} runs it again when none followed. The VM's
-   * checkpoints still running are waited for first, a while ({@link #CUT_WAITS_FOR_CHECKPOINT}): the hypervisor
-   * takes one snapshot of a guest at a time, and a new instant can be cut only once the last one is taken.
+   * Waits a while ({@link #CUT_WAITS_FOR_CHECKPOINT}) for VM {@code vm}'s checkpoints still running: the hypervisor
+   * takes one snapshot of a guest at a time, and a new instant can be cut only once the last one is taken. False
+   * when they did not end in time: the guest is not cut, and its next checkpoint is abandoned.
+   */
+  boolean readyForCut(int vm) {
+    if (held.contains(vm)) return true;
+    if (checkpoints.awaitIdle(vmUuid.apply(vm), CUT_WAITS_FOR_CHECKPOINT)) return true;
+    LOG.warn("vmqsc: VM {} of group {} not cut: its last checkpoint is still being taken after {} s", vm, group,
+        CUT_WAITS_FOR_CHECKPOINT.toSeconds());
+    return false;
+  }
+
+  /**
+   * Stops VM {@code vm}'s guest now ({@link #readyForCut} first), so that the node's next move of its index is of
+   * this instant: its next checkpoint captures the paused guest; {@link #resumeUncheckpointed} runs it again when
+   * none followed.
    *
    * @return false when the guest could not be paused (nothing changed): its next checkpoint is then abandoned
    */
   boolean pauseForCut(int vm) {
     if (held.contains(vm)) return true; // paused already; no checkpoint follows while the group is held
-    String uuid = vmUuid.apply(vm);
-    if (!checkpoints.awaitIdle(uuid, CUT_WAITS_FOR_CHECKPOINT)) {
-      LOG.warn("vmqsc: VM {} of group {} not cut: its last checkpoint is still being taken after {} s", vm, group,
-          CUT_WAITS_FOR_CHECKPOINT.toSeconds());
-      return false;
-    }
     try {
-      checkpoints.pause(uuid);
+      checkpoints.pause(vmUuid.apply(vm));
       cutPaused.add(vm);
       return true;
     } catch (IOException | RuntimeException e) {
@@ -169,20 +176,31 @@ final class DriverGuests implements Guests {
     return runsHere.contains(vm);
   }
 
-  /** A real guest's execution is not observable: its position is how many messages it was handed. */
+  /**
+   * A real guest's execution is not observable: its position counts the messages it sent and was handed since it
+   * booted, going on from its checkpoint's after a restore (the node suppresses a rebuilt guest's sends up to that
+   * position, which would silence a restored real guest if its count started again from zero).
+   */
   @Override public long position(int vm) {
-    return inbox.getOrDefault(vm, List.of()).size();
+    return positions.getOrDefault(vm, 0L);
+  }
+
+  /** VM {@code vm}'s guest sent a frame (a message of the protocol from now on). */
+  void sent(int vm) {
+    positions.merge(vm, 1L, Long::sum);
   }
 
   @Override public void deliver(LogEntry entry, byte[] payload, Replay replay) {
     int vm = entry.message().to();
     inbox.computeIfAbsent(vm, k -> new ArrayList<>()).add(entry);
+    positions.merge(vm, 1L, Long::sum);
     if (traffic != null && payload != null) traffic.toGuest(vm, payload);
   }
 
   /** The VM runs here from now on (a boot); its first checkpoint follows from the node. */
   void started(int vm) {
     changed(vm);
+    positions.put(vm, 0L);
     runsHere.add(vm);
     if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
   }
@@ -290,8 +308,10 @@ final class DriverGuests implements Guests {
     List<LogEntry> delivered = new ArrayList<>();
     for (LoggedMessage m : replay) delivered.add(m.entry());
     inbox.put(vm, delivered);
+    positions.put(vm, checkpoint.position() + delivered.size());
     runsHere.add(vm);
     if (paused) {
+      traffic.notBooting(vm);
       traffic.here(vm, vmUuid.apply(vm));
       held.add(vm);
       unchangedSince.put(vm, location);
@@ -314,8 +334,12 @@ final class DriverGuests implements Guests {
 
   @Override public void takeOver(int vm, VmMigration migration) {
     changed(vm);
+    positions.put(vm, migration.transfer().lastPosition());
     runsHere.add(vm);
-    if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
+    if (traffic != null) {
+      traffic.notBooting(vm);
+      traffic.here(vm, vmUuid.apply(vm));
+    }
     if (holding && traffic != null && traffic.attached(vm)) hold(vm);
   }
 

@@ -61,6 +61,7 @@ final class GroupNode implements HostClock, ManagerLink {
     if (traffic != null) {
       traffic.attach(node);
       traffic.cuts(this::cutAround);
+      traffic.onSent(guests::sent);
       guests.carry(traffic);
     }
     this.passed = index(); // boundaries before this host got the group are not its to pass
@@ -110,9 +111,14 @@ final class GroupNode implements HostClock, ManagerLink {
       nodeCall.run();
       return;
     }
-    List<Integer> cut = new ArrayList<>();
+    // Every guest's last snapshot waited for first, then the pauses: no guest waits paused for another's.
+    List<Integer> ready = new ArrayList<>();
     for (int vm : vms) {
-      if (!guests.running(vm) || !traffic.attached(vm) || !guests.pauseForCut(vm)) continue;
+      if (guests.running(vm) && traffic.attached(vm) && guests.readyForCut(vm)) ready.add(vm);
+    }
+    List<Integer> cut = new ArrayList<>();
+    for (int vm : ready) {
+      if (!guests.pauseForCut(vm)) continue;
       cut.add(vm);
       try {
         traffic.cut(vm);

@@ -144,10 +144,31 @@ final class GroupTraffic implements AutoCloseable {
     if (arrivals != null) arrivals.forEach(Runnable::run);
   }
 
+  /**
+   * Frames for VMs placed on this host that do not run here yet, by VM, in arrival order: when a group starts,
+   * each host boots its own VMs, and a VM already booted elsewhere may send to one whose host has not yet.
+   */
+  private final java.util.Map<Integer, List<Runnable>> waitingForBoot = new java.util.HashMap<>();
+
+  /** VM {@code vm} was restored or taken over here: frames that waited for a boot are of its execution before. */
+  void notBooting(int vm) {
+    waitingForBoot.remove(vm);
+  }
+
+  /** VM {@code vm} booted here: the frames that came for it before go to the node, in order. */
+  void booted(int vm) {
+    List<Runnable> waiting = waitingForBoot.remove(vm);
+    if (waiting != null) waiting.forEach(Runnable::run);
+  }
+
   /** A frame for one of this host's VMs; one with a higher index forces its receiver's checkpoint: cut it first. */
   private void arrival(Message m, byte[] payload) {
     if (held != null) {
       held.add(() -> arrival(m, payload));
+      return;
+    }
+    if (!node.runs(m.to()) && relay.address().equals(placement.hostOf(m.to()))) {
+      waitingForBoot.computeIfAbsent(m.to(), vm -> new ArrayList<>()).add(() -> arrival(m, payload));
       return;
     }
     if (node.runs(m.to()) && m.index() > node.index(m.to())) {
@@ -157,9 +178,17 @@ final class GroupTraffic implements AutoCloseable {
     }
   }
 
+  /** Hears each frame a guest of this host sent, before the node stamps it (the guest's position moves). */
+  private java.util.function.IntConsumer onSent = vm -> { };
+
+  void onSent(java.util.function.IntConsumer onSent) {
+    this.onSent = onSent;
+  }
+
   /** A frame a guest of this host sent to VM {@code to}: a message of the protocol, at the sender's index now. */
   private void fromGuest(int from, int to, byte[] frame) {
     if (node == null || !node.runs(from)) return;
+    onSent.accept(from);
     node.send(from, to, frame, Arrays.hashCode(frame));
   }
 
@@ -176,6 +205,7 @@ final class GroupTraffic implements AutoCloseable {
   /** VM {@code vm} no longer runs here. */
   void gone(int vm) {
     nics.detach(vm);
+    waitingForBoot.remove(vm);
   }
 
   boolean attached(int vm) {

@@ -178,6 +178,7 @@ public final class HostAgent implements AutoCloseable {
       if (hostUuid.equals(m.hostUuid()) && d.boot().contains(m.number()) && !g.node().runs(m.number())) {
         g.guests().started(m.number());
         g.cutAround(List.of(m.number()), () -> g.node().start(m.number())); // its first checkpoint is cut too
+        if (g.traffic() != null) g.traffic().booted(m.number());
       }
     }
   }

@@ -184,6 +184,43 @@ public class GuestTrafficTest {
     assertEquals(1, receiveLog(b, 1).size());
   }
 
+  @Test public void aFrameForAVmItsHostHasNotBootedYetWaitsForTheBoot() throws Exception {
+    Deploy noBoot = new Deploy(GROUP, deploy(MAC1).config(), EPOCH, deploy(MAC1).members(), new GuestProfile(0, 0, 0, 0),
+        List.of());
+    b.agent.deploy("host-b", noBoot);  // a group starts: every host takes it, then each boots its VMs
+    a.agent.deploy("host-a", deploy(MAC1));
+    guest0.send(MAC1, "before VM 1 booted");
+    Thread.sleep(300);  // it reached host b, which does not run VM 1 yet
+    assertTrue(b.agent.snapshot(GROUP).receiveLogs().getOrDefault(1, List.of()).isEmpty());
+    b.agent.deploy("host-b", deploy(MAC1));
+    byte[] got = guest1.receive();
+    assertTrue(new String(got, 14, got.length - 14).startsWith("before VM 1 booted"));
+    assertEquals(1, receiveLog(b, 1).size());
+  }
+
+  @Test public void aRestoredGuestRunsAgainAndItsFramesAreCarried() throws Exception {
+    deployBoth(MAC1);
+    for (int i = 0; i < 3; i++) {
+      guest1.send(MAC0, "to VM 0, " + i);
+      guest0.receive();
+    }
+    clock.advance(1000);
+    List<Report> reports = tick(a);
+    assertTrue(awaitCheckpoints(a));
+    reports.addAll(tick(a));
+    org.vmqsc.protocol.BoundaryRecord atOne = reports.stream().map(Report::boundary)
+        .filter(r -> r != null && r.vm() == 0 && r.index() == 1 && r.isCheckpoint()).findFirst().orElseThrow();
+    assertEquals("three messages handed to it", 3, atOne.position());
+
+    a.agent.restore(new org.vmqsc.agent.wire.WireMessages.RestoreOrder(GROUP,
+        new org.vmqsc.protocol.recovery.VmRestore(0, 1, atOne, List.of(), atOne, List.of()),
+        VM0 + "/" + GROUP + "-0-1", List.of()));
+    assertFalse("no recovery holds the group: the restored guest runs", driverA.paused(VM0));
+    guest0.send(MAC1, "from the restored VM 0");
+    byte[] got = guest1.receive(); // its sends go on from its checkpoint's position: none is taken for a replay
+    assertTrue(new String(got, 14, got.length - 14).startsWith("from the restored VM 0"));
+  }
+
   @Test public void aFrameWithAnotherGuestsSourceMacIsDroppedAndNotLogged() throws Exception {
     deployBoth(MAC1);
     guest0.sendFrom(MAC1, MAC1, "spoofed"); // claims to be VM 1

@@ -59,6 +59,7 @@ public class RealGuestVolumeTest {
   private LabGuest guest;
   private Path volume;
   private HostAgent agent;
+  private org.vmqsc.agent.kvm.KvmDriver driver;
   private LazyFlusher flusher;
 
   @BeforeClass public static void needsLibvirtAndTheLabGuest() {
@@ -82,15 +83,16 @@ public class RealGuestVolumeTest {
     DirectoryStore staging = DirectoryStore.open("staging", root.resolve("staging"));
     DirectoryStore stable = DirectoryStore.openShared("stable", root.resolve("stable"));
     flusher = new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 100).start();
-    CheckpointAgent checkpoints = new CheckpointAgent(HostAgents.driver(connect, dir.resolve("scratch")),
+    driver = HostAgents.driver(connect, dir.resolve("scratch"));
+    CheckpointAgent checkpoints = new CheckpointAgent(driver,
         new CheckpointEngine(staging, ChunkerChoice.standard()), stable, flusher, dir.resolve("restore"));
     agent = new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(root.resolve("logs")), clock, 1);
   }
 
   @After public void tearDown() throws Exception {
+    if (guest != null) driver.destroy(guest.name()); // once libvirt's snapshot work on it has ended
     if (agent != null) agent.close();
     if (flusher != null) flusher.close();
-    if (guest != null) guest.close();
     if (connect != null) connect.close();
     if (dir != null) {
       try (var files = Files.walk(dir)) {
@@ -159,7 +161,8 @@ public class RealGuestVolumeTest {
 
     agent.restore(new RestoreOrder(GROUP, new VmRestore(0, 1, ck2, List.of(), ck2, List.of()), location(ck2),
         List.of()));
-    guest.close();
+    assertTrue(agent.awaitCheckpoints(Duration.ofMinutes(1)));
+    driver.destroy(guest.name());
     guest = null;
     assertTrue("the volume is back at the checkpoint: the write before it", LabDisk.holds(volume, 0x22, 0, K64));
   }
