@@ -336,10 +336,7 @@ final class DriverGuests implements Guests {
     changed(vm);
     positions.put(vm, migration.transfer().lastPosition());
     runsHere.add(vm);
-    if (traffic != null) {
-      traffic.notBooting(vm);
-      traffic.here(vm, vmUuid.apply(vm));
-    }
+    if (traffic != null) traffic.here(vm, vmUuid.apply(vm)); // its frames so far are released after the hand-off
     if (holding && traffic != null && traffic.attached(vm)) hold(vm);
   }
 

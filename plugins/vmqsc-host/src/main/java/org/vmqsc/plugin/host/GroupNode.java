@@ -62,6 +62,7 @@ final class GroupNode implements HostClock, ManagerLink {
       traffic.attach(node);
       traffic.cuts(this::cutAround);
       traffic.onSent(guests::sent);
+      traffic.vmUuids(this::vmUuid);
       guests.carry(traffic);
     }
     this.passed = index(); // boundaries before this host got the group are not its to pass

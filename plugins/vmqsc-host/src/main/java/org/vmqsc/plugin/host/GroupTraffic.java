@@ -51,7 +51,9 @@ final class GroupTraffic implements AutoCloseable {
                        Deploy deploy) throws IOException {
     this.group = group;
     this.host = host;
-    for (Member m : deploy.members()) place(m.number(), m.tunnel());
+    for (Member m : deploy.members()) {
+      if (m.tunnel() != null) placement.place(m.number(), HostTraffic.address(m.tunnel()));
+    }
     this.relay = new UdpRelay(group, tunnel, placement, onLock);
     GuestNics switchOfGroup;
     try {
@@ -150,13 +152,21 @@ final class GroupTraffic implements AutoCloseable {
    */
   private final java.util.Map<Integer, List<Runnable>> waitingForBoot = new java.util.HashMap<>();
 
-  /** VM {@code vm} was restored or taken over here: frames that waited for a boot are of its execution before. */
+  /** VM {@code vm} was restored here: frames that waited for it are of the execution the restore discards. */
   void notBooting(int vm) {
     waitingForBoot.remove(vm);
+    sentBeforeRunning.remove(vm);
+    expected.remove(vm);
   }
 
-  /** VM {@code vm} booted here: the frames that came for it before go to the node, in order. */
+  /**
+   * VM {@code vm} runs here now (booted, or taken over from a migration): what it sent before the node ran it, then
+   * the frames that came for it, go to the node, each in order.
+   */
   void booted(int vm) {
+    expected.remove(vm);
+    List<Runnable> sent = sentBeforeRunning.remove(vm);
+    if (sent != null) sent.forEach(Runnable::run);
     List<Runnable> waiting = waitingForBoot.remove(vm);
     if (waiting != null) waiting.forEach(Runnable::run);
   }
@@ -185,9 +195,23 @@ final class GroupTraffic implements AutoCloseable {
     this.onSent = onSent;
   }
 
+  /** VMs placed here that do not run here yet (see {@link #place}), and the frames they sent meanwhile. */
+  private final java.util.Set<Integer> expected = new java.util.HashSet<>();
+  private final java.util.Map<Integer, List<Runnable>> sentBeforeRunning = new java.util.HashMap<>();
+  private java.util.function.IntFunction<String> vmUuid = vm -> null;
+
+  void vmUuids(java.util.function.IntFunction<String> vmUuid) {
+    this.vmUuid = vmUuid;
+  }
+
   /** A frame a guest of this host sent to VM {@code to}: a message of the protocol, at the sender's index now. */
   private void fromGuest(int from, int to, byte[] frame) {
-    if (node == null || !node.runs(from)) return;
+    if (node == null) return;
+    if (!node.runs(from) && expected.contains(from)) {
+      sentBeforeRunning.computeIfAbsent(from, vm -> new ArrayList<>()).add(() -> fromGuest(from, to, frame));
+      return;
+    }
+    if (!node.runs(from)) return;
     onSent.accept(from);
     node.send(from, to, frame, Arrays.hashCode(frame));
   }
@@ -206,6 +230,8 @@ final class GroupTraffic implements AutoCloseable {
   void gone(int vm) {
     nics.detach(vm);
     waitingForBoot.remove(vm);
+    sentBeforeRunning.remove(vm);
+    expected.remove(vm);
   }
 
   boolean attached(int vm) {
@@ -226,10 +252,23 @@ final class GroupTraffic implements AutoCloseable {
     else nics.toGuest(vm, frame);
   }
 
-  /** VM {@code vm} runs on the host whose tunnel is {@code tunnel} now. */
+  /**
+   * VM {@code vm} runs on the host whose tunnel is {@code tunnel} now, or is about to (a live migration under way
+   * names its target before the hypervisor moves the guest). A VM placed here that does not run here yet is
+   * expected: its NIC joins the switch now, and what it sends waits, like the frames for it, until it runs here
+   * ({@link #booted}); one placed elsewhere is no longer expected here.
+   */
   void place(int vm, String tunnel) {
     if (tunnel == null) return;
-    placement.place(vm, HostTraffic.address(tunnel));
+    java.net.InetSocketAddress at = HostTraffic.address(tunnel);
+    placement.place(vm, at);
+    if (node.runs(vm)) return;
+    if (at.equals(relay.address())) {
+      expected.add(vm);
+      here(vm, vmUuid.apply(vm));
+    } else if (expected.remove(vm)) {
+      gone(vm);
+    }
   }
 
   GuestNics.Counts counts() {

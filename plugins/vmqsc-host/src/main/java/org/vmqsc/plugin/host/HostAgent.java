@@ -343,7 +343,9 @@ public final class HostAgent implements AutoCloseable {
 
   public synchronized void immigrate(ImmigrateOrder o) {
     checkpoints.deliverFinished();
-    node(o.group()).immigrate(o.migration());
+    GroupNode g = deployed(o.group());
+    g.node().immigrate(o.migration());
+    if (g.traffic() != null) g.traffic().booted(o.migration().transfer().vm());
   }
 
   /** Checkpoints that failed on this host (driver error, store full, guest gone): each is logged with its VM. */

@@ -63,8 +63,10 @@ public class GuestTrafficTest {
     b = new TestHost(tmp.getRoot().toPath(), "b", clock, driverB, 1);
     tunnelA = "127.0.0.1:" + freePort();
     tunnelB = "127.0.0.1:" + freePort();
-    a.agent.carrying(new HostTraffic(guest0::plugInto));
-    b.agent.carrying(new HostTraffic(guest1::plugInto));
+    // A VM's NIC is its guest's socket, on whichever host the VM runs.
+    HostTraffic.NicPort nicOfVm = (nics, vm, uuid) -> (vm == 0 ? guest0 : guest1).plugInto(nics, vm, uuid);
+    a.agent.carrying(new HostTraffic(nicOfVm));
+    b.agent.carrying(new HostTraffic(nicOfVm));
   }
 
   @After public void close() throws Exception {
@@ -219,6 +221,41 @@ public class GuestTrafficTest {
     guest0.send(MAC1, "from the restored VM 0");
     byte[] got = guest1.receive(); // its sends go on from its checkpoint's position: none is taken for a replay
     assertTrue(new String(got, 14, got.length - 14).startsWith("from the restored VM 0"));
+  }
+
+  @Test public void aLiveMigrationLosesNoFrameSentOrDueAtItsTarget() throws Exception {
+    deployBoth(MAC1);
+    guest0.send(MAC1, "before the migration");
+    guest1.receive();
+    // The migration starts: its target expects the VM (its NIC joins the target's switch) before the guest moves.
+    b.agent.placement(new org.vmqsc.agent.wire.WireMessages.PlacementOrder(GROUP, 0, tunnelB));
+    driverB.start(VM0, 64, 0.5, 1); // the hypervisor moves the guest: it runs on host b now
+    guest0.send(MAC1, "sent on the target before the hand-off");
+    guest1.send(MAC0, "due on the target before the hand-off");
+    assertNull("nothing goes through before the hand-off", guest1.receiveWithin(300));
+    assertNull(guest0.receiveWithin(100));
+
+    // CloudStack records the migration: the protocol's state follows the VM (once its checkpoints are stable).
+    org.vmqsc.agent.wire.WireMessages.Emigrated out = null;
+    for (int attempt = 0; out == null; attempt++) {
+      tick(a);
+      try {
+        out = a.agent.emigrate(new org.vmqsc.agent.wire.WireMessages.EmigrateOrder(GROUP, 0, "host-b"));
+      } catch (org.vmqsc.agent.node.MigrationRefusedException notStableYet) {
+        assertTrue("the source hands VM 0 out: " + notStableYet.getMessage(), attempt < 100);
+        Thread.sleep(50);
+      }
+    }
+    b.agent.immigrate(new org.vmqsc.agent.wire.WireMessages.ImmigrateOrder(GROUP, out.migration(), null));
+    a.agent.placement(new org.vmqsc.agent.wire.WireMessages.PlacementOrder(GROUP, 0, tunnelB));
+
+    byte[] sent = guest1.receive();
+    assertTrue(new String(sent, 14, sent.length - 14).startsWith("sent on the target before the hand-off"));
+    byte[] due = guest0.receive();
+    assertTrue(new String(due, 14, due.length - 14).startsWith("due on the target before the hand-off"));
+    guest0.send(MAC1, "after the hand-off");
+    guest1.receive();
+    assertEquals(3, receiveLog(b, 1).stream().filter(e -> e.message().from() == 0).count());
   }
 
   @Test public void aFrameWithAnotherGuestsSourceMacIsDroppedAndNotLogged() throws Exception {

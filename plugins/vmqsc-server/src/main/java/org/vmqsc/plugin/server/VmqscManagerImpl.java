@@ -104,6 +104,21 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
     this.relayNetworks = relayNetworks;
   }
 
+  /**
+   * Tells {@code target} that {@code vmUuid} runs on {@code where} (itself while CloudStack moves the VM there: it
+   * then takes the VM's frames before the hand-off; the source when the move failed). Unreachable: logged.
+   */
+  private void tellTarget(AgentCommandChannel channel, String group, String vmUuid, String target, String where) {
+    try {
+      for (var m : service.members(group)) {
+        if (m.vmUuid().equals(vmUuid)) channel.placement(target, group, m.number(), where);
+      }
+    } catch (RuntimeException e) {
+      log.warn("vmqsc: host {} was not told where VM {} runs during its migration: {}", target, vmUuid,
+          e.getMessage());
+    }
+  }
+
   /** On CloudStack's own pool and credentials (db.properties, decrypted by CloudStack), on the cloud database. */
   @Override public boolean start() {
     startOnDatabase(new CloudStackDataSource(TransactionLegacy::getStandaloneConnection));
@@ -133,7 +148,15 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
         cloudEvents, Clock.systemUTC(), relayNics::macOf);
     this.recoveries = Executors.newSingleThreadExecutor(daemon("vmqsc-recovery"));
     this.migrationFollower = new MigrationFollower(service, entities, new MigrationCoordinator(service, channel),
-        recoveries);
+        recoveries, new MigrationFollower.Expectations() {
+          @Override public void moving(String group, String vm, String target) {
+            tellTarget(channel, group, vm, target, target);
+          }
+
+          @Override public void stayed(String group, String vm, String source, String target) {
+            tellTarget(channel, group, vm, target, source);
+          }
+        });
     this.listenerId = agentManager.registerForHostEvents(new HostFailureListener(hosts, recoveries,
         cluster::hostDown, this::hostUuid, zone -> VmqscSettings.ENABLED.valueIn(zone)), true, false, true);
     ReportIntake intake = new ReportIntake(service, channel, (line, collected) -> { },

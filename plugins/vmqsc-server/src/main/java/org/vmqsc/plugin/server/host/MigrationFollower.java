@@ -8,7 +8,9 @@ import com.cloud.utils.fsm.StateMachine2;
 import com.cloud.vm.VirtualMachine;
 import com.cloud.vm.VirtualMachine.Event;
 import com.cloud.vm.VirtualMachine.State;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -34,11 +36,36 @@ public final class MigrationFollower implements StateListener<State, Event, Virt
   private final EntityManager entities;
   private final MigrationCoordinator migrations;
   private final Executor thread;
+  private final Expectations expectations;
+  /** Protected VMs CloudStack is moving, and the host each goes to. */
+  private final Map<String, String> movingTo = new ConcurrentHashMap<>();
   /** CloudStack's state machine has no way to remove a listener: a stopped follower stays registered, inert. */
   private volatile boolean stopped;
 
+  /**
+   * Told when CloudStack starts moving a protected VM, so that its target host expects it (the guest runs there,
+   * and sends, before CloudStack records the migration and the hand-off follows), and when such a move failed.
+   */
+  public interface Expectations {
+    void moving(String group, String vmUuid, String targetHostUuid);
+
+    void stayed(String group, String vmUuid, String sourceHostUuid, String targetHostUuid);
+
+    Expectations NONE = new Expectations() {
+      @Override public void moving(String group, String vmUuid, String targetHostUuid) {}
+
+      @Override public void stayed(String group, String vmUuid, String sourceHostUuid, String targetHostUuid) {}
+    };
+  }
+
   public MigrationFollower(ProtectionService service, EntityManager entities, MigrationCoordinator migrations,
                            Executor thread) {
+    this(service, entities, migrations, thread, Expectations.NONE);
+  }
+
+  public MigrationFollower(ProtectionService service, EntityManager entities, MigrationCoordinator migrations,
+                           Executor thread, Expectations expectations) {
+    this.expectations = expectations;
     this.service = service;
     this.entities = entities;
     this.migrations = migrations;
@@ -52,10 +79,18 @@ public final class MigrationFollower implements StateListener<State, Event, Virt
 
   @Override public boolean postStateTransitionEvent(StateMachine2.Transition<State, Event> transition,
                                                     VirtualMachine vm, boolean status, Object opaque) {
-    if (stopped || !status || transition.getCurrentState() != State.Migrating || transition.getToState() != State.Running
-        || transition.getEvent() != Event.OperationSucceeded || !(opaque instanceof Pair<?, ?> hosts)) {
+    if (stopped || !status || !(opaque instanceof Pair<?, ?> hosts)) return true;
+    if (transition.getCurrentState() == State.Running && transition.getToState() == State.Migrating
+        && transition.getEvent() == Event.MigrationRequested) {
+      starting(vm, hosts);
       return true;
     }
+    if (transition.getCurrentState() != State.Migrating || transition.getToState() != State.Running) return true;
+    if (transition.getEvent() != Event.OperationSucceeded) {
+      stayed(vm, hosts);
+      return true;
+    }
+    movingTo.remove(vm.getUuid());
     Object from = hosts.first();
     Object to = hosts.second();
     if (to == null || to.equals(from)) return true;
@@ -65,6 +100,25 @@ public final class MigrationFollower implements StateListener<State, Event, Virt
     if (target == null) return true;
     thread.execute(() -> handOff(group.get(), vm.getUuid(), target.getUuid()));
     return true;
+  }
+
+  /** CloudStack starts moving {@code vm} (hosts: its host, the target): the target expects it from now on. */
+  private void starting(VirtualMachine vm, Pair<?, ?> hosts) {
+    if (hosts.second() == null || hosts.second().equals(hosts.first())) return;
+    Optional<String> group = service.groupOfVm(vm.getUuid());
+    Host target = entities.findById(Host.class, (Long) hosts.second());
+    if (group.isEmpty() || target == null) return;
+    movingTo.put(vm.getUuid(), target.getUuid());
+    thread.execute(() -> expectations.moving(group.get(), vm.getUuid(), target.getUuid()));
+  }
+
+  /** The move failed: the VM runs on where it was; the target it was going to expects it no more. */
+  private void stayed(VirtualMachine vm, Pair<?, ?> hosts) {
+    String target = movingTo.remove(vm.getUuid());
+    Optional<String> group = service.groupOfVm(vm.getUuid());
+    Host source = hosts.second() == null ? null : entities.findById(Host.class, (Long) hosts.second());
+    if (target == null || group.isEmpty() || source == null) return;
+    thread.execute(() -> expectations.stayed(group.get(), vm.getUuid(), source.getUuid(), target));
   }
 
   /** From now on, transitions are ignored (the manager stopped). */

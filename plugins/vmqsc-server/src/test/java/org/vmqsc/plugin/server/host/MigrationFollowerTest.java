@@ -63,6 +63,30 @@ public class MigrationFollowerTest {
   }
 
   @Test
+  public void theTargetExpectsTheVmFromTheStartOfTheMoveAndNoLongerWhenItFails() {
+    Host source = mock(Host.class);
+    when(source.getUuid()).thenReturn("host-1");
+    when(entities.findById(Host.class, 1L)).thenReturn(source);
+    MigrationFollower.Expectations expectations = mock(MigrationFollower.Expectations.class);
+    MigrationFollower told = new MigrationFollower(service, entities, migrations, Runnable::run, expectations);
+
+    told.postStateTransitionEvent(transition(State.Running, Event.MigrationRequested, State.Migrating),
+        protectedVm, true, new Pair<>(1L, 2L));
+    verify(expectations).moving(group, "vm-0", "host-2");
+    told.postStateTransitionEvent(transition(State.Migrating, Event.OperationFailed, State.Running),
+        protectedVm, true, new Pair<>(1L, 1L));
+    verify(expectations).stayed(group, "vm-0", "host-1", "host-2");
+    verifyNoInteractions(migrations);
+
+    told.postStateTransitionEvent(transition(State.Running, Event.MigrationRequested, State.Migrating),
+        protectedVm, true, new Pair<>(1L, 2L));
+    told.postStateTransitionEvent(transition(State.Migrating, Event.OperationSucceeded, State.Running),
+        protectedVm, true, new Pair<>(1L, 2L));
+    verify(migrations).migrate(group, "vm-0", "host-2");
+    verify(expectations, times(1)).stayed(any(), any(), any(), any()); // a success is no failure
+  }
+
+  @Test
   public void aStoppedFollowerIgnoresMigrations() {
     follower.stop(); // CloudStack's state machine cannot remove a listener: it stays registered, inert
     follower.postStateTransitionEvent(transition(State.Migrating, Event.OperationSucceeded, State.Running),
