@@ -3,12 +3,17 @@ package org.vmqsc.plugin.command;
 /**
  * Run a group on the host: its schedule (T0, each VM's class, base boundary 0), where its VMs run, which to boot.
  * Body: {@code Deploy}. It also names the host it is sent to, as CloudStack knows it (the agent reports under it),
- * and that host's relay address as the other hosts reach it (its tunnel opens there; null when unknown).
+ * and that host's relay address as the other hosts reach it (its tunnel opens there; null when unknown), and the
+ * storage settings of the host's cluster (staging folder, stable storage mount, flush bandwidth), which the host's
+ * agent opens its stores with when it has not yet.
  */
 public class DeployGroupCommand extends VmqscCommand {
 
   private String hostUuid;
   private String relay;
+  private String stagingDirectory;
+  private String stableStorage;
+  private Long flushBandwidth;
 
   protected DeployGroupCommand() {
   }
@@ -25,6 +30,26 @@ public class DeployGroupCommand extends VmqscCommand {
 
   public String getRelay() {
     return relay;
+  }
+
+  /** The cluster's storage settings for the host (each may be null: the agent's own then). */
+  public DeployGroupCommand withStorage(String stagingDirectory, String stableStorage, Long flushBandwidth) {
+    this.stagingDirectory = stagingDirectory;
+    this.stableStorage = stableStorage;
+    this.flushBandwidth = flushBandwidth;
+    return this;
+  }
+
+  public String getStagingDirectory() {
+    return stagingDirectory;
+  }
+
+  public String getStableStorage() {
+    return stableStorage;
+  }
+
+  public Long getFlushBandwidth() {
+    return flushBandwidth;
   }
 
   public String getHostUuid() {

@@ -41,6 +41,7 @@ import org.mockito.InOrder;
 import org.vmqsc.agent.wire.Wire;
 import org.vmqsc.plugin.server.host.CloudEvents;
 import org.vmqsc.plugin.command.FreezeGroupCommand;
+import org.vmqsc.plugin.command.DeployGroupCommand;
 import org.vmqsc.plugin.command.RestoreVmCommand;
 import org.vmqsc.plugin.command.SnapshotHostCommand;
 import org.vmqsc.plugin.command.VmqscAnswer;
@@ -141,6 +142,12 @@ public class HostFailureTest {
     order.verify(vmManager).advanceStart(eq("vm-0"), any(), plan.capture(), isNull());
     assertEquals(Long.valueOf(2), plan.getValue().getHostId()); // Running on the survivor in CloudStack's database
     order.verify(agents).send(eq(2L), isA(RestoreVmCommand.class)); // then its memory from the checkpoint
+    assertTrue("the survivor was deployed the group", !sent(DeployGroupCommand.class).isEmpty());
+    for (DeployGroupCommand d : sent(DeployGroupCommand.class)) { // with its cluster's storage settings
+      assertEquals(VmqscSettings.STAGING_DIRECTORY.defaultValue(), d.getStagingDirectory());
+      assertEquals(VmqscSettings.STABLE_STORAGE.defaultValue(), d.getStableStorage());
+      assertEquals(Long.valueOf(VmqscSettings.FLUSH_BANDWIDTH.defaultValue()), d.getFlushBandwidth());
+    }
     verify(fencer, never()).fenceOff(eq(vms.get(2)), any()); // it runs on the survivor
     assertEquals(2, sent(RestoreVmCommand.class).size());
     assertEquals(H2, service.members(group).get(0).hostUuid());

@@ -17,13 +17,15 @@ import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.xen.XapiSession;
 import org.vmqsc.agent.xen.XenDriver;
 import org.vmqsc.plugin.host.HostAgent;
+import org.vmqsc.plugin.host.HostStorage;
 
 /**
  * The {@link HostAgent}s this management server runs, one per Xen host whose CloudStack resource it holds (Xen
  * hosts have no agent of their own: CloudStack drives them from here through XAPI). Each is made on its host's
  * first order: checkpoints through agent-ext's {@code XenDriver} over the resource's XAPI connection, staged under
- * {@code vmqsc.staging.directory}/{@code <host uuid>} and flushed to the shared stable storage, both system
- * properties of the management server's JVM (the settings' defaults when absent). Tests install their own factory.
+ * {@code vmqsc.staging.directory}/{@code <host uuid>} and flushed to the shared stable storage at the flush
+ * bandwidth, as the settings the last deployment carried say ({@link HostStorage}; the management server's JVM's
+ * system properties override them). Tests install their own factory.
  */
 public final class XenHostAgents {
 
@@ -42,7 +44,15 @@ public final class XenHostAgents {
   private static final Map<String, HostAgent> BY_HOST = new ConcurrentHashMap<>();
   private static volatile Factory factory = XenHostAgents::openXen;
 
+  /** The storage settings the last deployment carried: agents opened from now on use them. */
+  private static volatile HostStorage configured = HostStorage.DEFAULTS;
+
   private XenHostAgents() {}
+
+  /** The cluster's storage settings, from a deployment (agents already open keep theirs until a restart). */
+  public static void configure(HostStorage storage) {
+    configured = storage;
+  }
 
   /** The agent of the Xen host with XAPI uuid {@code hostUuid}, opened with {@code connections} on first use. */
   public static HostAgent forHost(String hostUuid, XapiSession.Login connections) {
@@ -66,12 +76,13 @@ public final class XenHostAgents {
   }
 
   private static HostAgent openXen(String hostUuid, XapiSession.Login connections) throws IOException {
-    Path staging = Path.of(System.getProperty("vmqsc.staging.directory", "/var/lib/cloudstack/vmqsc/staging"))
-        .resolve(hostUuid);
-    Path stable = Path.of(System.getProperty("vmqsc.stable.storage", "/mnt/vmqsc"));
+    HostStorage storage = configured.withSystemProperties();
+    Path staging = storage.staging().resolve(hostUuid);
+    Path stable = storage.stable();
     DirectoryStore hostStore = DirectoryStore.open("staging", staging.resolve("checkpoints"));
     DirectoryStore stableStore = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
-    LazyFlusher flusher = new LazyFlusher(hostStore, stableStore, BandwidthBudget.unlimited(), 1000).start();
+    LazyFlusher flusher = new LazyFlusher(hostStore, stableStore,
+        new BandwidthBudget(storage.flushBytesPerSecond()), 1000).start();
     XapiSession xapi = XapiSession.borrowing(connections, "the pool of Xen host " + hostUuid, ATTEMPTS,
         FIRST_BACKOFF);
     XenDriver driver = new XenDriver(xapi, hostUuid, TASK_DEADLINE);

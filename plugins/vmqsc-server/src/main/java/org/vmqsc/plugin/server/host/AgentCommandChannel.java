@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -32,6 +33,7 @@ import org.vmqsc.agent.wire.WireMessages.RestoreOrder;
 import org.vmqsc.agent.wire.WireMessages.RollbackOrder;
 import org.vmqsc.agent.wire.WireMessages.StableLocation;
 import org.vmqsc.plugin.command.DeployGroupCommand;
+import org.vmqsc.plugin.server.VmqscSettings;
 import org.vmqsc.plugin.command.EmigrateVmCommand;
 import org.vmqsc.plugin.command.EvictVmCommand;
 import org.vmqsc.plugin.command.FenceHostCommand;
@@ -92,8 +94,13 @@ public final class AgentCommandChannel implements HostChannel {
   }
 
   public void deploy(String host, Deploy deploy) {
-    String relay = hosts.byUuid(host).map(KnownHosts.KnownHost::relay).orElse(null);
-    send(host, new DeployGroupCommand(deploy.group(), host, relay, json(deploy)));
+    Optional<KnownHosts.KnownHost> known = hosts.byUuid(host);
+    String relay = known.map(KnownHosts.KnownHost::relay).orElse(null);
+    Long cluster = known.map(KnownHosts.KnownHost::clusterId).orElse(null);
+    // The host's cluster's storage settings: its agent opens its stores with them.
+    send(host, new DeployGroupCommand(deploy.group(), host, relay, json(deploy)).withStorage(
+        VmqscSettings.STAGING_DIRECTORY.valueIn(cluster), VmqscSettings.STABLE_STORAGE.valueIn(cluster),
+        VmqscSettings.FLUSH_BANDWIDTH.valueIn(cluster)));
     deployed.add(host + "/" + deploy.group());
   }
 

@@ -6,12 +6,15 @@ import com.cloud.resource.CommandWrapper;
 import com.cloud.resource.ResourceWrapper;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.plugin.command.DeployGroupCommand;
+import org.vmqsc.plugin.host.HostStorage;
+import org.vmqsc.plugin.kvm.HostAgents;
 
 /** Sets the group's schedule on this host and starts its VMs' protection here. */
 @ResourceWrapper(handles = DeployGroupCommand.class)
 public final class VmqscDeployGroupCommandWrapper extends CommandWrapper<DeployGroupCommand, Answer, LibvirtComputingResource> {
 
   @Override public Answer execute(DeployGroupCommand command, LibvirtComputingResource resource) {
+    HostAgents.configure(HostStorage.of(command, HostStorage.DEFAULTS));
     return VmqscOrders.run(command, Deploy.class, (agent, d) -> {
       agent.deploy(command.getHostUuid(), command.getRelay(), d);
       return null;
