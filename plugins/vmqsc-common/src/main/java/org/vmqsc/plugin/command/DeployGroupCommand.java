@@ -14,6 +14,7 @@ public class DeployGroupCommand extends VmqscCommand {
   private String stagingDirectory;
   private String stableStorage;
   private Long flushBandwidth;
+  private Long leaseMillis;
 
   protected DeployGroupCommand() {
   }
@@ -38,6 +39,16 @@ public class DeployGroupCommand extends VmqscCommand {
     this.stableStorage = stableStorage;
     this.flushBandwidth = flushBandwidth;
     return this;
+  }
+
+  /** How long the host runs the group's VMs without a tick from the manager (null: no lease). */
+  public DeployGroupCommand withLease(Long leaseMillis) {
+    this.leaseMillis = leaseMillis;
+    return this;
+  }
+
+  public Long getLeaseMillis() {
+    return leaseMillis;
   }
 
   public String getStagingDirectory() {

@@ -43,8 +43,8 @@ final class GroupNode implements HostClock, ManagerLink {
   private final List<NodeReport> outbox = new ArrayList<>();
   /** The last base boundary the node passed. */
   private long passed;
-  /** A recovery holds the group still: no boundary is passed until it thaws. */
-  private boolean frozen;
+  /** Why the group stands still here (see {@link #hold}): no boundary is passed while any reason remains. */
+  private final java.util.EnumSet<Hold> holds = java.util.EnumSet.noneOf(Hold.class);
 
   GroupNode(String hostUuid, Deploy deploy, CheckpointExecutor checkpoints, StableMessageStore logs, Clock clock,
             GroupTraffic traffic) {
@@ -93,7 +93,7 @@ final class GroupNode implements HostClock, ManagerLink {
 
   /** Passes every boundary reached since the last tick (checkpoints started, log writes due), unless frozen. */
   void tick() {
-    if (frozen) return;
+    if (!holds.isEmpty()) return;
     long now = index();
     for (long i = passed + 1; i <= now; i++) {
       long boundary = i;
@@ -140,33 +140,47 @@ final class GroupNode implements HostClock, ManagerLink {
     if (traffic != null) traffic.close();
   }
 
+  /** Why the group stands still here: a recovery holds it, or this host's lease ran out. */
+  enum Hold { RECOVERY, LEASE }
+
   /**
-   * A recovery holds the group still: no boundary passes, and with its traffic here its guests are paused (every
-   * frame they sent taken first) and frames that arrive for them wait, until {@link #thaw}.
+   * The group stands still for {@code why}: no boundary passes, its guests here are paused (with its traffic here,
+   * every frame they sent taken first, and frames that arrive for them wait), until every reason is gone
+   * ({@link #release}).
    */
-  void freeze() {
-    if (frozen) return;
-    frozen = true;
-    if (traffic == null) return;
-    traffic.hold();
+  void hold(Hold why) {
+    boolean first = holds.isEmpty();
+    holds.add(why);
+    if (!first) return;
+    if (traffic != null) traffic.hold();
     for (int vm : node.vms()) {
-      if (!guests.running(vm) || !traffic.attached(vm) || !guests.hold(vm)) continue;
+      if (!guests.running(vm) || !guests.hold(vm) || traffic == null || !traffic.attached(vm)) continue;
       try {
         traffic.cut(vm);
       } catch (IOException e) {
-        LOG.warn("vmqsc: frames of VM {} of group {} not all taken as it froze: {}", vm, deploy.group(),
+        LOG.warn("vmqsc: frames of VM {} of group {} not all taken as it stopped: {}", vm, deploy.group(),
             e.getMessage());
       }
     }
   }
 
-  /** The recovery is over: the guests run again, then the frames that waited for them go in, in order. */
-  void thaw() {
-    if (!frozen) return;
-    frozen = false;
-    if (traffic == null) return;
+  /** {@code why} is gone; with no other reason left the guests run again, then the frames that waited go in. */
+  void release(Hold why) {
+    if (!holds.remove(why) || !holds.isEmpty()) return;
     guests.releaseHeld();
-    traffic.release();
+    if (traffic != null) traffic.release();
+  }
+
+  boolean held(Hold why) {
+    return holds.contains(why);
+  }
+
+  void freeze() {
+    hold(Hold.RECOVERY);
+  }
+
+  void thaw() {
+    release(Hold.RECOVERY);
   }
 
   /** What the node reported since the last call, in the agents' wire format. */

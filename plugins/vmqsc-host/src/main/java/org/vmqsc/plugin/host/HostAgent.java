@@ -82,6 +82,11 @@ public final class HostAgent implements AutoCloseable {
   private String hostUuid;
   /** Carries the protected guests' traffic on the relay network; null until {@link #carrying} gives it. */
   private HostTraffic traffic;
+  /** How long this host runs a group's VMs without a tick from the manager; null: no lease (see {@link #lease}). */
+  private Duration lease;
+  /** Per group, when this host last heard from the manager (a tick, or the deployment). */
+  private final Map<String, Long> lastHeard = new java.util.HashMap<>();
+  private java.util.concurrent.ScheduledExecutorService leaseWatch;
 
   /** With the host's default number of checkpoint threads ({@link CheckpointExecutor#defaultThreads}). */
   public HostAgent(CheckpointAgent checkpoints, LazyFlusher flusher, StableMessageStore logs, Clock clock) {
@@ -137,6 +142,42 @@ public final class HostAgent implements AutoCloseable {
     return this;
   }
 
+  /**
+   * This host runs a group's VMs only while it hears from the manager: when no tick came for {@code lease}, it
+   * stops them (their guests paused, frames for them held, no boundary passed) until the next tick, so that a
+   * recovery that restores them elsewhere, once the manager has given this host up, never finds them still running
+   * here. Checked every quarter lease; the manager's heartbeat must be far shorter.
+   */
+  public synchronized void lease(Duration lease) {
+    if (lease == null || lease.equals(this.lease)) return;
+    this.lease = lease;
+    if (leaseWatch != null) leaseWatch.shutdownNow();
+    leaseWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "vmqsc-lease");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = Math.max(100, lease.toMillis() / 4);
+    leaseWatch.scheduleWithFixedDelay(this::checkLeases, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops the VMs of every group whose lease ran out here (see {@link #lease}); returns those groups. */
+  public synchronized List<String> checkLeases() {
+    if (lease == null) return List.of();
+    checkpoints.deliverFinished();
+    long now = clock.millis();
+    List<String> stopped = new ArrayList<>();
+    groups.forEach((name, g) -> {
+      Long heard = lastHeard.get(name);
+      if (heard == null || now - heard < lease.toMillis() || g.held(GroupNode.Hold.LEASE)) return;
+      g.hold(GroupNode.Hold.LEASE);
+      stopped.add(name);
+      LOG.warn("vmqsc: no word from the management server for {} s: the VMs of group {} stop here until it speaks",
+          lease.toSeconds(), name);
+    });
+    return stopped;
+  }
+
   /** Runs a frame's hand-over on this agent's lock, after the host's frames before it. */
   private void onLock(Runnable task) {
     traffic.frames().execute(() -> {
@@ -168,6 +209,7 @@ public final class HostAgent implements AutoCloseable {
   public synchronized void deploy(String host, String relay, Deploy d) {
     checkpoints.deliverFinished();
     if (hostUuid == null) hostUuid = host;
+    lastHeard.put(d.group(), clock.millis());
     GroupNode g = groups.computeIfAbsent(d.group(), k -> {
       GroupTraffic carried = traffic == null ? null : GroupTraffic.of(d, hostUuid, relay, traffic, this::onLock);
       GroupNode fresh = new GroupNode(hostUuid, d, checkpoints, logs, clock, carried);
@@ -188,6 +230,11 @@ public final class HostAgent implements AutoCloseable {
     checkpoints.deliverFinished();
     GroupNode g = groups.get(group);
     if (g == null) return new Reports(hostUuid, group, List.of());
+    lastHeard.put(group, clock.millis()); // the lease is renewed
+    if (g.held(GroupNode.Hold.LEASE)) {
+      LOG.info("vmqsc: the management server speaks again: the VMs of group {} run on", group);
+      g.release(GroupNode.Hold.LEASE);
+    }
     g.tick();
     return new Reports(hostUuid, group, g.drainReports());
   }
@@ -368,6 +415,9 @@ public final class HostAgent implements AutoCloseable {
 
   /** Stops the checkpoint executor (checkpoints under way get 10 s to finish); no result is delivered after. */
   @Override public void close() {
+    synchronized (this) {
+      if (leaseWatch != null) leaseWatch.shutdownNow();
+    }
     checkpoints.close();
     synchronized (this) {
       for (GroupNode g : groups.values()) g.close();

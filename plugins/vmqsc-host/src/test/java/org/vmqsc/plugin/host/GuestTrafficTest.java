@@ -258,6 +258,23 @@ public class GuestTrafficTest {
     assertEquals(3, receiveLog(b, 1).stream().filter(e -> e.message().from() == 0).count());
   }
 
+  @Test public void aHostThatHearsNoTickForItsLeaseStopsItsVmsUntilTheManagerSpeaksAgain() throws Exception {
+    a.agent.lease(Duration.ofSeconds(2));
+    deployBoth(MAC1);
+    clock.advance(1500);
+    assertEquals("within its lease the host runs on", List.of(), a.agent.checkLeases());
+    clock.advance(1000);
+    assertEquals(List.of(GROUP), a.agent.checkLeases());
+    assertTrue("its guest is stopped", driverA.paused(VM0));
+    guest1.send(MAC0, "while host a is cut off");
+    assertNull("nothing reaches a stopped guest", guest0.receiveWithin(300));
+
+    tick(a); // the manager speaks again (and the boundaries passed meanwhile are cut and checkpointed)
+    assertTrue(awaitCheckpoints(a));
+    assertFalse(driverA.paused(VM0));
+    assertNotNull("the frame that waited goes in", guest0.receiveWithin(5000));
+  }
+
   @Test public void aFrameWithAnotherGuestsSourceMacIsDroppedAndNotLogged() throws Exception {
     deployBoth(MAC1);
     guest0.sendFrom(MAC1, MAC1, "spoofed"); // claims to be VM 1

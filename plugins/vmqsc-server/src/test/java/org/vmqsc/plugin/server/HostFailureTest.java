@@ -147,6 +147,7 @@ public class HostFailureTest {
       assertEquals(VmqscSettings.STAGING_DIRECTORY.defaultValue(), d.getStagingDirectory());
       assertEquals(VmqscSettings.STABLE_STORAGE.defaultValue(), d.getStableStorage());
       assertEquals(Long.valueOf(VmqscSettings.FLUSH_BANDWIDTH.defaultValue()), d.getFlushBandwidth());
+      assertEquals(Long.valueOf(VmqscSettings.LEASE_MS.defaultValue()), d.getLeaseMillis());
     }
     verify(fencer, never()).fenceOff(eq(vms.get(2)), any()); // it runs on the survivor
     assertEquals(2, sent(RestoreVmCommand.class).size());

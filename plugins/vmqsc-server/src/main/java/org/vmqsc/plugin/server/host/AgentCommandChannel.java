@@ -100,7 +100,7 @@ public final class AgentCommandChannel implements HostChannel {
     // The host's cluster's storage settings: its agent opens its stores with them.
     send(host, new DeployGroupCommand(deploy.group(), host, relay, json(deploy)).withStorage(
         VmqscSettings.STAGING_DIRECTORY.valueIn(cluster), VmqscSettings.STABLE_STORAGE.valueIn(cluster),
-        VmqscSettings.FLUSH_BANDWIDTH.valueIn(cluster)));
+        VmqscSettings.FLUSH_BANDWIDTH.valueIn(cluster)).withLease(VmqscSettings.LEASE_MS.valueIn(cluster)));
     deployed.add(host + "/" + deploy.group());
   }
 

@@ -16,6 +16,7 @@ public final class VmqscDeployGroupCommandWrapper extends CommandWrapper<DeployG
   @Override public Answer execute(DeployGroupCommand command, LibvirtComputingResource resource) {
     HostAgents.configure(HostStorage.of(command, HostStorage.DEFAULTS));
     return VmqscOrders.run(command, Deploy.class, (agent, d) -> {
+      if (command.getLeaseMillis() != null) agent.lease(java.time.Duration.ofMillis(command.getLeaseMillis()));
       agent.deploy(command.getHostUuid(), command.getRelay(), d);
       return null;
     });
