@@ -396,6 +396,24 @@ public final class LabGuest implements AutoCloseable {
         ? new String(Files.readAllBytes(serialLog), StandardCharsets.ISO_8859_1) : "";
   }
 
+  /**
+   * The ticks a restored guest printed: waits (a minute at most) for the first tick after {@code printedBefore} that
+   * goes back in time (the restored memory's clock), and two more after it; returns them from that one on.
+   */
+  public List<Integer> ticksAfterRestore(int printedBefore) throws IOException, InterruptedException {
+    long deadline = System.currentTimeMillis() + 60_000;
+    List<Integer> ticks = ticks();
+    while (System.currentTimeMillis() < deadline) {
+      ticks = ticks();
+      for (int i = Math.max(1, printedBefore); i < ticks.size(); i++) {
+        if (ticks.get(i) < ticks.get(i - 1) && ticks.size() >= i + 3) return ticks.subList(i, ticks.size());
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the restored guest printed no ticks that go back in time: "
+        + ticks.subList(Math.min(printedBefore, ticks.size()), ticks.size()));
+  }
+
   /** The messaging program's sends and receipts as printed on the serial port, in order. */
   public List<GuestRecords.Entry> journal() throws IOException {
     return GuestRecords.serialEntries(serial());

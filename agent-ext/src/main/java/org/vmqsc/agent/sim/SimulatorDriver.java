@@ -6,10 +6,12 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.CaptureMode;
+import org.vmqsc.agent.driver.DiskSnapshot;
 import org.vmqsc.agent.driver.HypervisorDriver;
 import org.vmqsc.agent.driver.ImageConsumer;
 
@@ -119,7 +121,7 @@ public final class SimulatorDriver implements HypervisorDriver {
     paused.remove(vmId); // the restored guest runs, whatever paused the one it replaced
   }
 
-  @Override public void restore(String vmId, Path verifiedImage, java.util.List<org.vmqsc.agent.driver.DiskSnapshot> disks,
+  @Override public void restore(String vmId, Path verifiedImage, List<DiskSnapshot> disks,
                                 boolean paused) throws IOException {
     restore(vmId, verifiedImage, disks);
     if (paused) pause(vmId);

@@ -104,7 +104,7 @@ public class InternalDiskSnapshotTest {
 
     int printed = guest.ticks().size();
     driver.restore(guest.name(), dir.resolve("ck1.save"), ck1.diskSnapshots());
-    List<Integer> restored = ticksOfRestoredGuest(printed);
+    List<Integer> restored = guest.ticksAfterRestore(printed);
     assertTrue("memory continues at tick " + restored.get(0) + ", cut during " + before + ".." + after,
         restored.get(0) > before && restored.get(0) <= after + 1);
     assertEquals("the discarded execution's snapshot went with the restore", List.of(vdb.name()),
@@ -154,18 +154,4 @@ public class InternalDiskSnapshotTest {
     guest.awaitTickCount(printed + 2, 30_000);
   }
 
-  /** Waits for the restored guest: the first tick that goes back in time, and two more after it. */
-  private List<Integer> ticksOfRestoredGuest(int printedBefore) throws Exception {
-    long deadline = System.currentTimeMillis() + 60_000;
-    List<Integer> ticks = guest.ticks();
-    while (System.currentTimeMillis() < deadline) {
-      ticks = guest.ticks();
-      for (int i = Math.max(1, printedBefore); i < ticks.size(); i++) {
-        if (ticks.get(i) < ticks.get(i - 1) && ticks.size() >= i + 3) return ticks.subList(i, ticks.size());
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the restored guest printed no ticks that go back in time: "
-        + ticks.subList(Math.min(printedBefore, ticks.size()), ticks.size()));
-  }
 }

@@ -80,22 +80,6 @@ public class RealGuestDiskCheckpointTest {
         (in, c) -> Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING));
   }
 
-  /** Waits for the restored guest: the first tick that goes back in time, and two more after it. */
-  private List<Integer> ticksOfRestoredGuest(int printedBefore) throws Exception {
-    long deadline = System.currentTimeMillis() + 60_000;
-    List<Integer> ticks = guest.ticks();
-    while (System.currentTimeMillis() < deadline) {
-      ticks = guest.ticks();
-      for (int i = Math.max(1, printedBefore); i < ticks.size(); i++) {
-        if (ticks.get(i) < ticks.get(i - 1) && ticks.size() >= i + 3) {
-          return ticks.subList(i, ticks.size());
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("the restored guest printed no ticks that go back in time: "
-        + ticks.subList(Math.min(printedBefore, ticks.size()), ticks.size()));
-  }
 
   @Test public void memoryAndDiskComeFromTheInstantOfThePause() throws Exception {
     write(0x11, 0);
@@ -118,7 +102,7 @@ public class RealGuestDiskCheckpointTest {
     int latest = guest.lastTick();
     int printed = guest.ticks().size();
     Map<String, Path> overlays = driver.restore(guest.name(), dir.resolve("ck1.save"), capture.frozenDisks());
-    List<Integer> restored = ticksOfRestoredGuest(printed);
+    List<Integer> restored = guest.ticksAfterRestore(printed);
     System.out.println("real guest with a disk: ticks " + before + ".." + atPause + " at the pause, " + latest
         + " before the restore, restored guest printed " + restored);
     assertTrue("restored memory continues at tick " + restored.get(0) + ", paused at " + atPause,
@@ -180,7 +164,7 @@ public class RealGuestDiskCheckpointTest {
     // ck3 restores from the collected host chain...
     printed = guest.ticks().size();
     Map<String, Path> overlays = driver.restore(guest.name(), dir.resolve("ck3.save"), ck3.frozenDisks());
-    ticksOfRestoredGuest(printed);
+    guest.ticksAfterRestore(printed);
     guest.close();
     assertTrue("ck3's disk after collection", LabDisk.holds(overlays.get("vdb"), 0x03, 0, K64));
 
@@ -189,7 +173,7 @@ public class RealGuestDiskCheckpointTest {
     assertEquals(List.of(stable.resolve(f2.getFileName())), DiskChains.collect(stableF3, List.of(stableF3)));
     printed = guest.ticks().size();  // no guest runs now: the restore starts one, appending to the same log
     overlays = driver.restore(guest.name(), dir.resolve("ck3.save"), Map.of("vdb", stableF3));
-    ticksOfRestoredGuest(printed);
+    guest.ticksAfterRestore(printed);
     guest.close();
     assertTrue("ck3's disk from the stable copies", LabDisk.holds(overlays.get("vdb"), 0x03, 0, K64));
     assertTrue(overlays.get("vdb").startsWith(stable));
@@ -247,7 +231,7 @@ public class RealGuestDiskCheckpointTest {
     guest.awaitTickCount(guest.ticks().size() + 3, 30_000);  // it runs again
     int printed = guest.ticks().size();
     Map<String, Path> overlays = driver.restore(guest.name(), dir.resolve("ck.save"), capture.frozenDisks());
-    List<Integer> restored = ticksOfRestoredGuest(printed);
+    List<Integer> restored = guest.ticksAfterRestore(printed);
     assertTrue("restored memory continues at tick " + restored.get(0) + ", paused during " + before + ".."
         + atRunning, restored.get(0) > before && restored.get(0) <= atRunning + 1);
     guest.close();

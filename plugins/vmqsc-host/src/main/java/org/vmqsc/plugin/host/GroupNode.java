@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.List;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -44,7 +45,7 @@ final class GroupNode implements HostClock, ManagerLink {
   /** The last base boundary the node passed. */
   private long passed;
   /** Why the group stands still here (see {@link #hold}): no boundary is passed while any reason remains. */
-  private final java.util.EnumSet<Hold> holds = java.util.EnumSet.noneOf(Hold.class);
+  private final EnumSet<Hold> holds = EnumSet.noneOf(Hold.class);
 
   GroupNode(String hostUuid, Deploy deploy, CheckpointExecutor checkpoints, StableMessageStore logs, Clock clock,
             GroupTraffic traffic) {

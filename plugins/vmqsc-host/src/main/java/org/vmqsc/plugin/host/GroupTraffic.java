@@ -1,13 +1,18 @@
 package org.vmqsc.plugin.host;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.IntConsumer;
+import java.util.function.IntFunction;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.net.Ethernet;
@@ -41,6 +46,23 @@ final class GroupTraffic implements AutoCloseable {
   private HostNode node;
   /** How the group cuts a guest before the node moves its index (see {@link GroupNode#cutAround}). */
   private Cuts cuts = (vms, call) -> call.run();
+  /** Hears each frame a guest of this host sent, before the node stamps it (the guest's position moves). */
+  private IntConsumer onSent = vm -> { };
+  private IntFunction<String> vmUuid = vm -> null;
+  /**
+   * While the group is held still: the frames for this host's VMs that arrived, and before them the messages the
+   * node delivered meanwhile (replays into a restored guest), in order; null when not held.
+   */
+  private List<Runnable> held;
+  private List<Runnable> heldDeliveries;
+  /**
+   * Frames for VMs placed on this host that do not run here yet, by VM, in arrival order: when a group starts,
+   * each host boots its own VMs, and a VM already booted elsewhere may send to one whose host has not yet.
+   */
+  private final Map<Integer, List<Runnable>> waitingForBoot = new HashMap<>();
+  /** VMs placed here that do not run here yet (see {@link #place}), and the frames they sent meanwhile. */
+  private final Set<Integer> expected = new HashSet<>();
+  private final Map<Integer, List<Runnable>> sentBeforeRunning = new HashMap<>();
 
   /** Runs a node call that may move the indices of {@code vms} around a cut of their guests. */
   interface Cuts {
@@ -120,13 +142,6 @@ final class GroupTraffic implements AutoCloseable {
     this.cuts = cuts;
   }
 
-  /**
-   * While the group is held still: the frames for this host's VMs that arrived, and before them the messages the
-   * node delivered meanwhile (replays into a restored guest), in order; null when not held.
-   */
-  private List<Runnable> held;
-  private List<Runnable> heldDeliveries;
-
   /** Frames that arrive from now on wait for {@link #release} (the group is held still by a recovery). */
   void hold() {
     if (held != null) return;
@@ -145,12 +160,6 @@ final class GroupTraffic implements AutoCloseable {
     if (deliveries != null) deliveries.forEach(Runnable::run);
     if (arrivals != null) arrivals.forEach(Runnable::run);
   }
-
-  /**
-   * Frames for VMs placed on this host that do not run here yet, by VM, in arrival order: when a group starts,
-   * each host boots its own VMs, and a VM already booted elsewhere may send to one whose host has not yet.
-   */
-  private final java.util.Map<Integer, List<Runnable>> waitingForBoot = new java.util.HashMap<>();
 
   /** VM {@code vm} was restored here: frames that waited for it are of the execution the restore discards. */
   void notBooting(int vm) {
@@ -188,19 +197,11 @@ final class GroupTraffic implements AutoCloseable {
     }
   }
 
-  /** Hears each frame a guest of this host sent, before the node stamps it (the guest's position moves). */
-  private java.util.function.IntConsumer onSent = vm -> { };
-
-  void onSent(java.util.function.IntConsumer onSent) {
+  void onSent(IntConsumer onSent) {
     this.onSent = onSent;
   }
 
-  /** VMs placed here that do not run here yet (see {@link #place}), and the frames they sent meanwhile. */
-  private final java.util.Set<Integer> expected = new java.util.HashSet<>();
-  private final java.util.Map<Integer, List<Runnable>> sentBeforeRunning = new java.util.HashMap<>();
-  private java.util.function.IntFunction<String> vmUuid = vm -> null;
-
-  void vmUuids(java.util.function.IntFunction<String> vmUuid) {
+  void vmUuids(IntFunction<String> vmUuid) {
     this.vmUuid = vmUuid;
   }
 
@@ -260,7 +261,7 @@ final class GroupTraffic implements AutoCloseable {
    */
   void place(int vm, String tunnel) {
     if (tunnel == null) return;
-    java.net.InetSocketAddress at = HostTraffic.address(tunnel);
+    InetSocketAddress at = HostTraffic.address(tunnel);
     placement.place(vm, at);
     if (node.runs(vm)) return;
     if (at.equals(relay.address())) {

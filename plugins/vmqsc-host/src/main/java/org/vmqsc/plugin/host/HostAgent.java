@@ -4,12 +4,16 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.vmqsc.agent.CheckpointAgent;
@@ -18,14 +22,14 @@ import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.flush.StorageCollector;
 import org.vmqsc.agent.log.StableMessageStore;
 import org.vmqsc.agent.node.HostNode;
+import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.CheckpointStore;
 import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.store.SharedStoreSweeper;
-import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
-import org.vmqsc.agent.wire.WireMessages.Emigrated;
 import org.vmqsc.agent.wire.WireMessages.EmigrateOrder;
+import org.vmqsc.agent.wire.WireMessages.Emigrated;
 import org.vmqsc.agent.wire.WireMessages.GuestOrder;
 import org.vmqsc.agent.wire.WireMessages.ImmigrateOrder;
 import org.vmqsc.agent.wire.WireMessages.LineOrder;
@@ -85,8 +89,8 @@ public final class HostAgent implements AutoCloseable {
   /** How long this host runs a group's VMs without a tick from the manager; null: no lease (see {@link #lease}). */
   private Duration lease;
   /** Per group, when this host last heard from the manager (a tick, or the deployment). */
-  private final Map<String, Long> lastHeard = new java.util.HashMap<>();
-  private java.util.concurrent.ScheduledExecutorService leaseWatch;
+  private final Map<String, Long> lastHeard = new HashMap<>();
+  private ScheduledExecutorService leaseWatch;
 
   /** With the host's default number of checkpoint threads ({@link CheckpointExecutor#defaultThreads}). */
   public HostAgent(CheckpointAgent checkpoints, LazyFlusher flusher, StableMessageStore logs, Clock clock) {
@@ -152,13 +156,13 @@ public final class HostAgent implements AutoCloseable {
     if (lease == null || lease.equals(this.lease)) return;
     this.lease = lease;
     if (leaseWatch != null) leaseWatch.shutdownNow();
-    leaseWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    leaseWatch = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "vmqsc-lease");
       t.setDaemon(true);
       return t;
     });
     long every = Math.max(100, lease.toMillis() / 4);
-    leaseWatch.scheduleWithFixedDelay(this::checkLeases, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+    leaseWatch.scheduleWithFixedDelay(this::checkLeases, every, every, TimeUnit.MILLISECONDS);
   }
 
   /** Stops the VMs of every group whose lease ran out here (see {@link #lease}); returns those groups. */
@@ -292,9 +296,9 @@ public final class HostAgent implements AutoCloseable {
 
   public synchronized void replay(ReplayOrder o) {
     checkpoints.deliverFinished();
-    Map<Message, byte[]> payloads = new java.util.HashMap<>();
+    Map<Message, byte[]> payloads = new HashMap<>();
     for (Payload p : o.payloads()) payloads.put(p.message(), p.bytes());
-    Map<Message, String> locations = new java.util.HashMap<>();
+    Map<Message, String> locations = new HashMap<>();
     for (StableLocation s : o.stableLocations()) locations.put(s.message(), s.location());
     node(o.group()).replay(o.vm(), o.replays(), payloads, locations);
   }

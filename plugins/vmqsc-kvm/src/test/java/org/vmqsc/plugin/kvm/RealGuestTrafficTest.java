@@ -2,14 +2,10 @@ package org.vmqsc.plugin.kvm;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,23 +13,14 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.After;
-import org.junit.Assume;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.libvirt.Connect;
-import org.vmqsc.agent.CheckpointAgent;
-import org.vmqsc.agent.engine.CheckpointEngine;
-import org.vmqsc.agent.engine.ChunkerChoice;
-import org.vmqsc.agent.flush.BandwidthBudget;
-import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.kvm.GuestRecords;
-import org.vmqsc.agent.kvm.KvmDriver;
 import org.vmqsc.agent.kvm.LabGuest;
-import org.vmqsc.agent.log.DirectoryMessageStore;
-import org.vmqsc.agent.store.DirectoryStore;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.agent.wire.WireMessages.GuestProfile;
 import org.vmqsc.agent.wire.WireMessages.Member;
@@ -41,8 +28,6 @@ import org.vmqsc.agent.wire.WireMessages.Report;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.VmClass;
-import org.vmqsc.plugin.host.HostAgent;
-import org.vmqsc.plugin.host.HostTraffic;
 
 /**
  * Two KVM hosts' agents of the plugin, as {@code HostAgents} makes them on a host with {@code vmqsc.relay.bridge}
@@ -62,44 +47,19 @@ public class RealGuestTrafficTest {
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
-  private final List<HostAgent> agents = new ArrayList<>();
-  private final List<LazyFlusher> flushers = new ArrayList<>();
+  private final List<RealKvmHost> hosts = new ArrayList<>();
   private final List<LabGuest> guests = new ArrayList<>();
-  /** Each host's driver: guests are destroyed through it, once libvirt's snapshot work on them has ended. */
-  private final List<KvmDriver> drivers = new ArrayList<>();
   private Connect connect;
 
   @BeforeClass public static void needsRootLibvirtAndTheLabGuest() {
-    String reason = LabGuest.messagingUnavailableReason().orElse(null);
-    if (reason == null) reason = bridgeUnavailableReason();
-    if (reason != null) {
-      System.out.println("RealGuestTrafficTest skipped: " + reason);
-      if ("true".equals(System.getenv("CI"))) fail("CI=true but no real guest on a bridge: " + reason);
-    }
-    Assume.assumeTrue("skipped: " + reason, reason == null);
-  }
-
-  private static String bridgeUnavailableReason() {
-    try {
-      if (!"0".equals(run("id", "-u").trim())) return "not root (the test makes bridges)";
-      run("ip", "link", "add", BRIDGES[0], "type", "bridge");
-      run("ip", "link", "del", BRIDGES[0]);
-      return null;
-    } catch (IOException e) {
-      return "no Linux bridge here: " + e.getMessage();
-    }
+    RealKvmHost.requireOrSkip("RealGuestTrafficTest");
   }
 
   @Before public void twoHostsEachWithItsGuestOnItsBridge() throws Exception {
-    for (String bridge : BRIDGES) {
-      run("ip", "link", "add", bridge, "type", "bridge");
-      Path ipv6 = Path.of("/proc/sys/net/ipv6/conf", bridge, "disable_ipv6");
-      if (Files.exists(ipv6)) Files.writeString(ipv6, "1"); // the bridge's own device sends nothing
-      run("ip", "link", "set", bridge, "up");
-    }
     connect = LabGuest.connect();
     for (int i = 0; i < 2; i++) {
-      agents.add(hostAgent("host" + i, BRIDGES[i]));
+      hosts.add(new RealKvmHost(tmp.newFolder("host" + i).toPath(), tmp.getRoot().toPath().resolve("stable"),
+          connect, BRIDGES[i], xml -> xml));
     }
     for (int i = 0; i < 2; i++) {
       LabGuest.Spec spec = new LabGuest.Spec(guestName(i), 96, 4, 64, 0.5)
@@ -109,34 +69,9 @@ public class RealGuestTrafficTest {
     }
   }
 
-  /** What {@code HostAgents} opens on a KVM host, in the test's folders, carrying traffic on {@code bridge}. */
-  private HostAgent hostAgent(String name, String bridge) throws Exception {
-    Path root = tmp.newFolder(name).toPath();
-    Path stable = tmp.getRoot().toPath().resolve("stable");
-    DirectoryStore staging = DirectoryStore.open("staging", root.resolve("checkpoints"));
-    DirectoryStore shared = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
-    LazyFlusher flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 200).start();
-    flushers.add(flusher);
-    KvmDriver driver = HostAgents.driver(connect, root.resolve("scratch"));
-    drivers.add(driver);
-    CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, ChunkerChoice.standard()),
-        shared, flusher, root.resolve("restore"));
-    return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")), Clock.systemUTC(), 1)
-        .carrying(new HostTraffic(HostTraffic.bridge(bridge)));
-  }
-
   @After public void tearDown() throws Exception {
-    // libvirtd 9.0 exits when a domain is destroyed under a snapshot's work: the driver waits for it to end.
-    for (int i = 0; i < guests.size(); i++) drivers.get(i).destroy(guests.get(i).name());
-    for (HostAgent a : agents) a.close();
-    for (LazyFlusher f : flushers) f.close();
-    for (String bridge : BRIDGES) {
-      try {
-        run("ip", "link", "del", bridge);
-      } catch (IOException gone) {
-        // never made
-      }
-    }
+    for (int i = 0; i < guests.size(); i++) hosts.get(i).destroy(guests.get(i).name());
+    for (RealKvmHost h : hosts) h.close();
     if (connect != null) connect.close();
   }
 
@@ -147,24 +82,24 @@ public class RealGuestTrafficTest {
         new Member(1, guestName(1), "host1", tunnels[1], LabGuest.macOf(1)));
     Deploy deploy = new Deploy(GROUP, new GroupConfig(T0_MILLIS, List.of(VmClass.SI, VmClass.SI)),
         System.currentTimeMillis(), members, new GuestProfile(0, 0, 0, 0), List.of(0, 1));
-    for (int i = 0; i < 2; i++) agents.get(i).deploy("host" + i, tunnels[i], deploy);
+    for (int i = 0; i < 2; i++) hosts.get(i).agent.deploy("host" + i, tunnels[i], deploy);
 
     // Checkpoint ticks as the manager sends them, for 10 base periods.
     Map<Integer, TreeSet<Long>> checkpointed = new TreeMap<>();
     long end = System.currentTimeMillis() + 10 * T0_MILLIS;
     while (System.currentTimeMillis() < end) {
-      for (HostAgent a : agents) collect(a.tick(GROUP).batch(), checkpointed);
+      for (RealKvmHost h : hosts) collect(h.agent.tick(GROUP).batch(), checkpointed);
       Thread.sleep(250);
     }
-    for (HostAgent a : agents) assertTrue("checkpoints finish", a.awaitCheckpoints(Duration.ofMinutes(2)));
-    for (HostAgent a : agents) collect(a.tick(GROUP).batch(), checkpointed);
+    for (RealKvmHost h : hosts) assertTrue("checkpoints finish", h.agent.awaitCheckpoints(Duration.ofMinutes(2)));
+    for (RealKvmHost h : hosts) collect(h.agent.tick(GROUP).batch(), checkpointed);
     // That tick may have passed a boundary and cut the guests again: their checkpoints run them again.
-    for (HostAgent a : agents) assertTrue("checkpoints finish", a.awaitCheckpoints(Duration.ofMinutes(2)));
+    for (RealKvmHost h : hosts) assertTrue("checkpoints finish", h.agent.awaitCheckpoints(Duration.ofMinutes(2)));
 
     for (int vm = 0; vm < 2; vm++) {
       TreeSet<Long> indices = checkpointed.getOrDefault(vm, new TreeSet<>());
       assertTrue("VM " + vm + " checkpointed at many boundaries: " + indices, indices.size() >= 5);
-      assertEquals("VM " + vm + " failed no checkpoint", 0, agents.get(vm).failedCheckpoints());
+      assertEquals("VM " + vm + " failed no checkpoint", 0, hosts.get(vm).agent.failedCheckpoints());
       assertEquals("VM " + vm + "'s guest runs after its last cut", 1, // VIR_DOMAIN_RUNNING
           connect.domainLookupByName(guestName(vm)).getInfo().state.ordinal());
     }
@@ -174,7 +109,7 @@ public class RealGuestTrafficTest {
       long fromSender = receipts.stream().filter(e -> e.from() == sender).count();
       assertTrue("guest " + receiver + " received from guest " + sender + " through the relay: " + fromSender,
           fromSender >= 20);
-      List<LogEntry> log = agents.get(receiver).snapshot(GROUP).receiveLogs().getOrDefault(receiver, List.of());
+      List<LogEntry> log = hosts.get(receiver).agent.snapshot(GROUP).receiveLogs().getOrDefault(receiver, List.of());
       assertTrue("every receipt is a logged message (" + log.size() + " logged, " + fromSender + " received)",
           log.size() >= fromSender);
       long lastIndex = -1;
@@ -205,18 +140,6 @@ public class RealGuestTrafficTest {
   private static int freePort() throws IOException {
     try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
-    }
-  }
-
-  private static String run(String... command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes());
-      if (p.waitFor() != 0) throw new IOException(String.join(" ", command) + ": " + out.trim());
-      return out;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
     }
   }
 }

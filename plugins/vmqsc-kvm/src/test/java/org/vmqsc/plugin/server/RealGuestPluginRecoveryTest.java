@@ -2,7 +2,6 @@ package org.vmqsc.plugin.server;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.ArgumentMatchers.anyLong;
@@ -40,28 +39,18 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.After;
-import org.junit.Assume;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.libvirt.Connect;
 import org.mockito.ArgumentCaptor;
-import org.vmqsc.agent.CheckpointAgent;
-import org.vmqsc.agent.engine.CheckpointEngine;
-import org.vmqsc.agent.engine.ChunkerChoice;
-import org.vmqsc.agent.flush.BandwidthBudget;
-import org.vmqsc.agent.flush.LazyFlusher;
 import org.vmqsc.agent.kvm.GuestRecords;
 import org.vmqsc.agent.kvm.GuestVerdict;
-import org.vmqsc.agent.kvm.KvmDriver;
 import org.vmqsc.agent.kvm.LabDisk;
 import org.vmqsc.agent.kvm.LabGuest;
-import org.vmqsc.agent.log.DirectoryMessageStore;
-import org.vmqsc.agent.store.DirectoryStore;
-import org.vmqsc.plugin.host.HostAgent;
-import org.vmqsc.plugin.host.HostTraffic;
 import org.vmqsc.plugin.kvm.HostAgents;
+import org.vmqsc.plugin.kvm.RealKvmHost;
 import org.vmqsc.server.service.RecoveryPolicy;
 import org.vmqsc.server.service.Views.RecoveryEventView;
 import org.vmqsc.server.service.memory.InMemoryProtectionService;
@@ -97,10 +86,7 @@ public class RealGuestPluginRecoveryTest {
   private final FenceBuilder fencer = mock(FenceBuilder.class);
   private final VmqscManagerImpl manager = new VmqscManagerImpl();
   private final LibvirtComputingResource resource = mock(LibvirtComputingResource.class);
-  private final List<HostAgent> hostAgents = new ArrayList<>();
-  private final List<LazyFlusher> flushers = new ArrayList<>();
-  /** Each host's driver: a guest is destroyed through its host's, once libvirt's snapshot work on it has ended. */
-  private final List<KvmDriver> drivers = new ArrayList<>();
+  private final List<RealKvmHost> kvmHosts = new ArrayList<>();
   private final Set<Long> down = ConcurrentHashMap.newKeySet();
   /** Per VM number: its guest now, its volume, the host (index) CloudStack has it on. */
   private final Map<Integer, LabGuest> guests = new ConcurrentHashMap<>();
@@ -113,39 +99,19 @@ public class RealGuestPluginRecoveryTest {
   private String group;
 
   @BeforeClass public static void needsRootLibvirtAndTheLabGuest() {
-    String reason = LabGuest.messagingUnavailableReason().orElse(null);
-    if (reason == null) reason = bridgeUnavailableReason();
-    if (reason != null) {
-      System.out.println("RealGuestPluginRecoveryTest skipped: " + reason);
-      if ("true".equals(System.getenv("CI"))) fail("CI=true but no real guest on a bridge: " + reason);
-    }
-    Assume.assumeTrue("skipped: " + reason, reason == null);
-  }
-
-  private static String bridgeUnavailableReason() {
-    try {
-      if (!"0".equals(run("id", "-u").trim())) return "not root (the test makes bridges)";
-      run("ip", "link", "add", BRIDGES[0], "type", "bridge");
-      run("ip", "link", "del", BRIDGES[0]);
-      return null;
-    } catch (IOException e) {
-      return "no Linux bridge here: " + e.getMessage();
-    }
+    RealKvmHost.requireOrSkip("RealGuestPluginRecoveryTest");
   }
 
   @Before public void twoKvmHostsThreeGuestsAndTheManager() throws Exception {
     tmp.create();
-    for (String bridge : BRIDGES) {
-      run("ip", "link", "add", bridge, "type", "bridge");
-      Path ipv6 = Path.of("/proc/sys/net/ipv6/conf", bridge, "disable_ipv6");
-      if (Files.exists(ipv6)) Files.writeString(ipv6, "1");
-      run("ip", "link", "set", bridge, "up");
-    }
     connect = LabGuest.connect();
     dir = LabDisk.directory("plugin-recovery");
     for (int h = 0; h < 2; h++) {
       hosts[h] = host(h + 1L, "host-" + (h + 1), IPS[h]);
-      hostAgents.add(hostAgent("host" + h, h));
+      // One libvirt plays both hosts, whose relay bridges differ by name (in a cluster every host has the same one).
+      String own = BRIDGES[h], other = BRIDGES[1 - h];
+      kvmHosts.add(new RealKvmHost(tmp.newFolder("host" + h).toPath(), tmp.getRoot().toPath().resolve("stable"),
+          connect, own, xml -> xml.replace("bridge='" + other + "'", "bridge='" + own + "'")));
     }
     Network relay = mock(Network.class);
     when(relay.getId()).thenReturn(900L);
@@ -190,15 +156,7 @@ public class RealGuestPluginRecoveryTest {
   @After public void tearDown() throws Exception {
     manager.stop();
     destroyGuests();
-    for (HostAgent a : hostAgents) a.close();
-    for (LazyFlusher f : flushers) f.close();
-    for (String bridge : BRIDGES) {
-      try {
-        run("ip", "link", "del", bridge);
-      } catch (IOException gone) {
-        // never made
-      }
-    }
+    for (RealKvmHost h : kvmHosts) h.close();
     if (connect != null) connect.close();
     if (dir != null) {
       try (var files = Files.walk(dir)) {
@@ -223,8 +181,8 @@ public class RealGuestPluginRecoveryTest {
 
     // Host 1 dies: its agent stops, its domains are gone, it answers nothing; CloudStack finds it Down.
     down.add(1L);
-    hostAgents.get(0).close();
-    for (int vm = 0; vm < GUESTS; vm++) if (HOME[vm] == 0) drivers.get(0).destroy(name(vm));
+    kvmHosts.get(0).agent.close();
+    for (int vm = 0; vm < GUESTS; vm++) if (HOME[vm] == 0) kvmHosts.get(0).destroy(name(vm));
     listener.processDisconnect(1L, Status.Down);
     RecoveryEventView recovery = awaitRecovery(Duration.ofMinutes(4));
     System.out.println("RealGuestPluginRecoveryTest: " + recovery);
@@ -235,7 +193,7 @@ public class RealGuestPluginRecoveryTest {
     System.out.println("RealGuestPluginRecoveryTest: sends at the recovery " + atRecovery + ", at the end " + atEnd);
 
     manager.stop();
-    for (HostAgent a : hostAgents) a.awaitCheckpoints(Duration.ofMinutes(1));
+    for (RealKvmHost h : kvmHosts) h.agent.awaitCheckpoints(Duration.ofMinutes(1));
     destroyGuests();
     Map<Integer, List<GuestRecords.Entry>> histories = new TreeMap<>();
     for (int vm = 0; vm < GUESTS; vm++) {
@@ -295,27 +253,6 @@ public class RealGuestPluginRecoveryTest {
 
   // ---- the hosts -------------------------------------------------------------------------------------------------
 
-  /** A KVM host's agent as {@code HostAgents} makes it, carrying traffic on its own bridge. */
-  private HostAgent hostAgent(String name, int h) throws Exception {
-    Path root = tmp.newFolder(name).toPath();
-    Path stable = tmp.getRoot().toPath().resolve("stable");
-    DirectoryStore staging = DirectoryStore.open("staging", root.resolve("checkpoints"));
-    DirectoryStore shared = DirectoryStore.openShared("stable", stable.resolve("checkpoints"));
-    LazyFlusher flusher = new LazyFlusher(staging, shared, BandwidthBudget.unlimited(), 200).start();
-    flushers.add(flusher);
-    KvmDriver driver = HostAgents.driver(connect, root.resolve("scratch"));
-    drivers.add(driver);
-    // One libvirt plays both hosts, whose relay bridges differ by name (in a cluster every host has the same one).
-    String other = BRIDGES[1 - h];
-    driver.setRestoreEdit(xml -> xml.replace("bridge='" + other + "'", "bridge='" + BRIDGES[h] + "'"));
-    CheckpointAgent checkpoints = new CheckpointAgent(driver, new CheckpointEngine(staging, ChunkerChoice.standard()),
-        shared, flusher, root.resolve("restore"));
-    return new HostAgent(checkpoints, flusher, DirectoryMessageStore.open(stable.resolve("logs")),
-        java.time.Clock.systemUTC(), 1)
-        .collecting(staging, shared, HostAgent.SWEEP_EVERY, HostAgent.sweepOf(shared))
-        .carrying(new HostTraffic(HostTraffic.bridge(BRIDGES[h])));
-  }
-
   private static final Object ROUTE = new Object();
 
   /** CloudStack's agent manager: a command to a live host runs its KVM wrapper there, as the agent would. */
@@ -325,7 +262,7 @@ public class RealGuestPluginRecoveryTest {
     Class<?> wrapper = Class.forName("com.cloud.hypervisor.kvm.resource.wrapper.Vmqsc"
         + command.getClass().getSimpleName() + "Wrapper");
     synchronized (ROUTE) {
-      HostAgents.install(hostAgents.get((int) hostId - 1));
+      HostAgents.install(kvmHosts.get((int) hostId - 1).agent);
       return (Answer) ((CommandWrapper) wrapper.getDeclaredConstructor().newInstance()).execute(command, resource);
     }
   }
@@ -394,7 +331,7 @@ public class RealGuestPluginRecoveryTest {
    * destroyed under a snapshot's work; the driver waits for that work to end).
    */
   private void destroyGuests() throws IOException {
-    for (int vm : guests.keySet()) drivers.get(hostOf.get(vm)).destroy(name(vm));
+    for (int vm : guests.keySet()) kvmHosts.get(hostOf.get(vm)).destroy(name(vm));
   }
 
   private Map<Integer, Integer> sends() throws IOException {
@@ -421,15 +358,5 @@ public class RealGuestPluginRecoveryTest {
     f.set(manager, value);
   }
 
-  private static String run(String... command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes());
-      if (p.waitFor() != 0) throw new IOException(String.join(" ", command) + ": " + out.trim());
-      return out;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-  }
+
 }

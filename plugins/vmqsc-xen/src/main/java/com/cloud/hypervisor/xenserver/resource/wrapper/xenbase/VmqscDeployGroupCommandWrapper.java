@@ -4,6 +4,7 @@ import com.cloud.agent.api.Answer;
 import com.cloud.hypervisor.xenserver.resource.CitrixResourceBase;
 import com.cloud.resource.CommandWrapper;
 import com.cloud.resource.ResourceWrapper;
+import java.time.Duration;
 import org.vmqsc.agent.wire.WireMessages.Deploy;
 import org.vmqsc.plugin.command.DeployGroupCommand;
 import org.vmqsc.plugin.host.HostStorage;
@@ -16,7 +17,7 @@ public final class VmqscDeployGroupCommandWrapper extends CommandWrapper<DeployG
   @Override public Answer execute(DeployGroupCommand command, CitrixResourceBase resource) {
     XenHostAgents.configure(HostStorage.of(command, HostStorage.DEFAULTS));
     return VmqscOrders.run(command, resource, Deploy.class, (agent, d) -> {
-      if (command.getLeaseMillis() != null) agent.lease(java.time.Duration.ofMillis(command.getLeaseMillis()));
+      if (command.getLeaseMillis() != null) agent.lease(Duration.ofMillis(command.getLeaseMillis()));
       agent.deploy(command.getHostUuid(), command.getRelay(), d);
       return null;
     });
