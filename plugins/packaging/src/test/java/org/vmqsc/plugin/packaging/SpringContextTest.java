@@ -9,6 +9,7 @@ import com.cloud.agent.AgentManager;
 import com.cloud.ha.FenceBuilder;
 import com.cloud.user.AccountService;
 import com.cloud.utils.db.EntityManager;
+import com.cloud.network.NetworkModel;
 import com.cloud.vm.VirtualMachineManager;
 import java.lang.reflect.Field;
 import java.util.List;
@@ -48,6 +49,7 @@ public class SpringContextTest {
     cloudStack.registerBean(EntityManager.class, () -> mock(EntityManager.class));
     cloudStack.registerBean(AccountService.class, () -> mock(AccountService.class));
     cloudStack.registerBean(VirtualMachineManager.class, () -> mock(VirtualMachineManager.class));
+    cloudStack.registerBean(NetworkModel.class, () -> mock(NetworkModel.class));
     cloudStack.refresh();
 
     try (GenericXmlApplicationContext module = new GenericXmlApplicationContext()) {
