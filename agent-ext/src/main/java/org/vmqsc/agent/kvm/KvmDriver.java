@@ -700,18 +700,9 @@ public final class KvmDriver implements HypervisorDriver {
   }
 
   @Override public void restore(String vmId, Path verifiedImage) throws IOException {
-    try {
-      String dxml = restoreEdit.apply(ExtraCalls.domainXml(connect, verifiedImage.toString()));
-      destroyThen(vmId, () -> ExtraCalls.restore(connect, verifiedImage.toString(), dxml, ExtraCalls.RESTORE_RUNNING));
-      Domain restored = domain(vmId);
-      if (restored.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
-        restored.resume();
-      }
-    } catch (LibvirtException e) {
-      throw new IOException("restore of " + vmId + " from " + verifiedImage.getFileName() + " failed: "
-          + e.getMessage(), e);
-    }
+    restore(vmId, verifiedImage, List.of(), false);
   }
+
 
 
   /**

@@ -3,7 +3,6 @@ package org.vmqsc.plugin.host;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -37,7 +36,7 @@ import org.vmqsc.protocol.recovery.Replay;
  *
  * <p>With the group's traffic on this host ({@link GroupTraffic}), a message delivered to a guest goes into its NIC on
  * the relay network, and a checkpoint of a guest the group cut ({@link #pauseForCut}) is of the instant of the cut.
- * Without it the inbox only counts the messages a guest was handed.
+ * Without it a delivery only moves the guest's position.
  */
 final class DriverGuests implements Guests {
 
@@ -56,7 +55,6 @@ final class DriverGuests implements Guests {
   private final String group;
   private final IntFunction<String> vmUuid;
   private final Set<Integer> runsHere = new HashSet<>();
-  private final Map<Integer, List<LogEntry>> inbox = new HashMap<>();
   private final Map<Integer, Long> positions = new HashMap<>();
   /** A checkpoint stored on this host and the bytes it stored there, which its stable report repeats. */
   private record Staged(BoundaryRecord checkpoint, long storedBytes) {}
@@ -192,7 +190,6 @@ final class DriverGuests implements Guests {
 
   @Override public void deliver(LogEntry entry, byte[] payload, Replay replay) {
     int vm = entry.message().to();
-    inbox.computeIfAbsent(vm, k -> new ArrayList<>()).add(entry);
     positions.merge(vm, 1L, Long::sum);
     if (traffic != null && payload != null) traffic.toGuest(vm, payload);
   }
@@ -305,10 +302,7 @@ final class DriverGuests implements Guests {
     } catch (IOException e) {
       throw new UncheckedIOException("restore of " + location + " failed", e);
     }
-    List<LogEntry> delivered = new ArrayList<>();
-    for (LoggedMessage m : replay) delivered.add(m.entry());
-    inbox.put(vm, delivered);
-    positions.put(vm, checkpoint.position() + delivered.size());
+    positions.put(vm, checkpoint.position() + replay.size());
     runsHere.add(vm);
     if (paused) {
       traffic.notBooting(vm);
@@ -352,9 +346,6 @@ final class DriverGuests implements Guests {
         + c.incarnation();
   }
 
-  List<LogEntry> inbox(int vm) {
-    return List.copyOf(inbox.getOrDefault(vm, List.of()));
-  }
 
   private CheckpointKey key(BoundaryRecord c) {
     return new CheckpointKey(vmUuid.apply(c.vm()), group + "-" + c.incarnation() + "-" + c.index());
