@@ -194,12 +194,14 @@ final class DriverGuests implements Guests {
     if (traffic != null && payload != null) traffic.toGuest(vm, payload);
   }
 
-  /** The VM runs here from now on (a boot); its first checkpoint follows from the node. */
+  /**
+   * The VM runs here from now on (a boot); its first checkpoint follows from the node, its NIC joins the group's
+   * traffic with it (see {@link GroupNode#boot}).
+   */
   void started(int vm) {
     changed(vm);
     positions.put(vm, 0L);
     runsHere.add(vm);
-    if (traffic != null) traffic.here(vm, vmUuid.apply(vm));
   }
 
   /** Hands the capture to the executor and returns: the node hears it staged later, or never. */

@@ -104,6 +104,30 @@ final class GroupNode implements HostClock, ManagerLink {
   }
 
   /**
+   * Starts the protection of {@code vms}, guests running on this host: their boot checkpoints. With traffic, every
+   * guest is paused before its NIC joins the relay (the bridge's ports isolated), so each frame it sent before went
+   * over the plain bridge, unprotected, and each frame after the pause is a message of the protocol, sent after its
+   * boot checkpoint (of the paused instant). Joining first would catch the frames a guest sends until its pause in
+   * the relay, where, sent before its protection started, they can only be dropped.
+   */
+  void boot(List<Integer> vms) {
+    for (int vm : vms) guests.started(vm);
+    if (traffic == null) {
+      for (int vm : vms) node.start(vm);
+      return;
+    }
+    List<Integer> cut = new ArrayList<>();
+    for (int vm : vms) if (guests.readyForCut(vm) && guests.pauseForCut(vm)) cut.add(vm);
+    try {
+      for (int vm : vms) traffic.here(vm, vmUuid(vm)); // their NICs join the group's switch
+      for (int vm : vms) node.start(vm);
+    } finally {
+      for (int vm : cut) guests.resumeUncheckpointed(vm);
+    }
+    for (int vm : vms) traffic.booted(vm);
+  }
+
+  /**
    * Runs {@code nodeCall}, which may move the indices of {@code vms}, with those of their guests that run here on
    * the relay paused and every frame they sent taken first (see the class comment). A guest whose checkpoint did
    * not follow runs again after the call.

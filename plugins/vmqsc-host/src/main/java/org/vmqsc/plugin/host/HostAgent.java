@@ -220,13 +220,13 @@ public final class HostAgent implements AutoCloseable {
       if (frozen.contains(k)) fresh.freeze();
       return fresh;
     });
+    List<Integer> booting = new ArrayList<>();
     for (Member m : d.members()) {
       if (hostUuid.equals(m.hostUuid()) && d.boot().contains(m.number()) && !g.node().runs(m.number())) {
-        g.guests().started(m.number());
-        g.cutAround(List.of(m.number()), () -> g.node().start(m.number())); // its first checkpoint is cut too
-        if (g.traffic() != null) g.traffic().booted(m.number());
+        booting.add(m.number());
       }
     }
+    if (!booting.isEmpty()) g.boot(booting);
   }
 
   /** The boundaries the host's clock reached, then what the node reported since the last tick. */
