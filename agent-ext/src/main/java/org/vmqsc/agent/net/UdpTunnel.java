@@ -74,6 +74,21 @@ public final class UdpTunnel implements AutoCloseable {
     return socket.localAddress();
   }
 
+  /**
+   * A tunnel's address as the manager names it to the hosts ({@code host:port}; an IPv6 host keeps its colons).
+   *
+   * @throws IllegalArgumentException not {@code host:port}
+   */
+  public static InetSocketAddress parseAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0) throw new IllegalArgumentException("not a host:port tunnel address: " + hostPort);
+    try {
+      return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a host:port tunnel address: " + hostPort);
+    }
+  }
+
   /** Frames of {@code group} go to {@code handler}, on the receiving thread, in link order. */
   public void register(String group, Consumer<Frame> handler) {
     if (handlers.putIfAbsent(group, handler) != null) throw new IllegalStateException("group " + group + " is registered already");

@@ -119,7 +119,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     int n = deploy.config().size();
     this.rates = new double[n][];
     for (int vm = 0; vm < n; vm++) rates[vm] = PwdGuest.uniformRates(vm, n, deploy.guests().messagesPerPeriod());
-    for (Member m : deploy.members()) placement.place(m.number(), address(m.tunnel()));
+    for (Member m : deploy.members()) placement.place(m.number(), UdpTunnel.parseAddress(m.tunnel()));
     this.relay = new UdpRelay(group, tunnel, placement, loop);
     this.node = new HostNode(hostUuid, group, deploy.config(), new MessageLog(logStore), relay, this, this, this, this);
     this.real = machines == null ? null : realGuests(machines, scratch);
@@ -374,7 +374,7 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   }
 
   void placement(int vm, String tunnel) {
-    InetSocketAddress address = address(tunnel);
+    InetSocketAddress address = UdpTunnel.parseAddress(tunnel);
     placement.place(vm, address);
     node.onPlacement(vm);
   }
@@ -786,12 +786,6 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   private String vmUuid(int vm) {
     for (Member m : deploy.members()) if (m.number() == vm) return m.vmUuid();
     throw new IllegalArgumentException("group " + group + " has no VM " + vm);
-  }
-
-  static InetSocketAddress address(String tunnel) {
-    int colon = tunnel.lastIndexOf(':');
-    if (colon <= 0) throw new IllegalArgumentException("not a host:port tunnel address: " + tunnel);
-    return new InetSocketAddress(tunnel.substring(0, colon), Integer.parseInt(tunnel.substring(colon + 1)));
   }
 
   static String id(Message m) {

@@ -74,7 +74,7 @@ final class GroupTraffic implements AutoCloseable {
     this.group = group;
     this.host = host;
     for (Member m : deploy.members()) {
-      if (m.tunnel() != null) placement.place(m.number(), HostTraffic.address(m.tunnel()));
+      if (m.tunnel() != null) placement.place(m.number(), UdpTunnel.parseAddress(m.tunnel()));
     }
     this.relay = new UdpRelay(group, tunnel, placement, onLock);
     GuestNics switchOfGroup;
@@ -261,7 +261,7 @@ final class GroupTraffic implements AutoCloseable {
    */
   void place(int vm, String tunnel) {
     if (tunnel == null) return;
-    InetSocketAddress at = HostTraffic.address(tunnel);
+    InetSocketAddress at = UdpTunnel.parseAddress(tunnel);
     placement.place(vm, at);
     if (node.runs(vm)) return;
     if (at.equals(relay.address())) {

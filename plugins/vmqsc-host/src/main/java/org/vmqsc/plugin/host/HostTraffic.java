@@ -1,7 +1,6 @@
 package org.vmqsc.plugin.host;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.logging.log4j.LogManager;
@@ -66,18 +65,12 @@ public final class HostTraffic implements AutoCloseable {
    */
   synchronized UdpTunnel tunnel(String address) throws IOException {
     if (tunnel == null && address != null) {
-      tunnel = UdpTunnel.open(address(address), tunnelConfig, (peer, undelivered) ->
+      tunnel = UdpTunnel.open(UdpTunnel.parseAddress(address), tunnelConfig, (peer, undelivered) ->
           LOG.warn("vmqsc: relay of host {} unreachable: {} frames dropped", peer, undelivered));
-    } else if (tunnel != null && address != null && !tunnel.address().equals(address(address))) {
+    } else if (tunnel != null && address != null && !tunnel.address().equals(UdpTunnel.parseAddress(address))) {
       LOG.warn("vmqsc: the manager names this host's relay {}, but it runs at {}", address, tunnel.address());
     }
     return tunnel;
-  }
-
-  static InetSocketAddress address(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    if (colon < 0) throw new IllegalArgumentException("not a relay address (host:port): " + hostPort);
-    return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
   @Override public synchronized void close() {
