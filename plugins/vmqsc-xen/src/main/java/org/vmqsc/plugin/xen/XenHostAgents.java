@@ -44,14 +44,20 @@ public final class XenHostAgents {
   private static final Map<String, HostAgent> BY_HOST = new ConcurrentHashMap<>();
   private static volatile Factory factory = XenHostAgents::openXen;
 
-  /** The storage settings the last deployment carried: agents opened from now on use them. */
-  private static volatile HostStorage configured = HostStorage.DEFAULTS;
+  /**
+   * Per Xen host, the storage settings the last deployment to it carried (its cluster's): its agent opens its
+   * stores with them. One management server holds hosts of several clusters, whose settings may differ.
+   */
+  private static final Map<String, HostStorage> CONFIGURED = new ConcurrentHashMap<>();
 
   private XenHostAgents() {}
 
-  /** The cluster's storage settings, from a deployment (agents already open keep theirs until a restart). */
-  public static void configure(HostStorage storage) {
-    configured = storage;
+  /**
+   * The storage settings of the cluster of the Xen host with XAPI uuid {@code hostUuid}, from a deployment to it:
+   * its agent, when opened from now on, uses them (one already open keeps its own until a restart).
+   */
+  public static void configure(String hostUuid, HostStorage storage) {
+    CONFIGURED.put(hostUuid, storage);
   }
 
   /** The agent of the Xen host with XAPI uuid {@code hostUuid}, opened with {@code connections} on first use. */
@@ -69,14 +75,15 @@ public final class XenHostAgents {
     });
   }
 
-  /** Replaces how agents are opened and forgets those open (tests: agents over the simulator driver). */
+  /** Replaces how agents are opened and forgets those open and their settings (tests). */
   public static void install(Factory replacement) {
     BY_HOST.clear();
+    CONFIGURED.clear();
     factory = replacement == null ? XenHostAgents::openXen : replacement;
   }
 
   private static HostAgent openXen(String hostUuid, XapiSession.Login connections) throws IOException {
-    HostStorage storage = configured.withSystemProperties();
+    HostStorage storage = CONFIGURED.getOrDefault(hostUuid, HostStorage.DEFAULTS).withSystemProperties();
     Path staging = storage.staging().resolve(hostUuid);
     Path stable = storage.stable();
     DirectoryStore hostStore = DirectoryStore.open("staging", staging.resolve("checkpoints"));

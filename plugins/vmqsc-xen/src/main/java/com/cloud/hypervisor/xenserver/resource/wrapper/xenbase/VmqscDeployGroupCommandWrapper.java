@@ -15,7 +15,9 @@ import org.vmqsc.plugin.xen.XenHostAgents;
 public final class VmqscDeployGroupCommandWrapper extends CommandWrapper<DeployGroupCommand, Answer, CitrixResourceBase> {
 
   @Override public Answer execute(DeployGroupCommand command, CitrixResourceBase resource) {
-    XenHostAgents.configure(HostStorage.of(command, HostStorage.DEFAULTS));
+    if (resource.getHost() != null && resource.getHost().getUuid() != null) {
+      XenHostAgents.configure(resource.getHost().getUuid(), HostStorage.of(command, HostStorage.DEFAULTS));
+    }
     return VmqscOrders.run(command, resource, Deploy.class, (agent, d) -> {
       if (command.getLeaseMillis() != null) agent.lease(Duration.ofMillis(command.getLeaseMillis()));
       agent.deploy(command.getHostUuid(), command.getRelay(), d);
