@@ -59,12 +59,19 @@ public final class GuestNics implements AutoCloseable {
     void fromGuest(int from, int to, byte[] frame);
   }
 
-  /** What the switch has seen since it started; {@code isolatedByRelay}: bridge ports the relay had to isolate. */
+  /**
+   * What the switch has seen since it started; {@code isolatedByRelay}: bridge ports the relay had to isolate;
+   * {@code untakenAtCut}: cuts that paused a guest with frames still queued in its NIC (see {@link #awaitTaken}).
+   */
   public record Counts(long fromGuests, long toGuests, long malformed, long spoofed, long unknownDestination,
-      long isolatedByRelay) {}
+      long isolatedByRelay, long untakenAtCut) {}
 
   /** How long a bridged VM's cut keeps reading its bridge after the last frame from that VM (see {@link #cut}). */
   static final int BRIDGE_SETTLE_MILLIS = 2;
+  /** How long a cut waits after the last frame written into a NIC whose queue it cannot see (see {@link #awaitTaken}). */
+  static final int WRITE_SETTLE_MILLIS = 2;
+  /** How long a cut waits at most for a guest to take the frames queued in its UDP NIC (see {@link #awaitTaken}). */
+  static final int TAKEN_BOUND_MILLIS = 50;
   /** How often a bridge's reader checks that every guest's port of the bridge is isolated. */
   static final long ISOLATION_CHECK_NANOS = 100_000_000L;
 
@@ -383,6 +390,10 @@ public final class GuestNics implements AutoCloseable {
   private final Thread reader;
   /** Each attached VM's port; the VMs behind one bridge share its port. */
   private final Map<Integer, Port> ports = new ConcurrentHashMap<>();
+  /** Per VM, when a frame was last written into its NIC ({@link System#nanoTime}). */
+  private final Map<Integer, Long> lastWritten = new ConcurrentHashMap<>();
+  /** Cuts that paused a guest with frames still queued for it (see {@link #awaitTaken}). */
+  private final AtomicLong untaken = new AtomicLong();
   /** The shared ports by {@link SharedPort#key}. */
   private final Map<String, SharedPort> shared = new TreeMap<>(); // under itself
   private final Queue<UdpPort> toRegister = new ConcurrentLinkedQueue<>();
@@ -543,11 +554,49 @@ public final class GuestNics implements AutoCloseable {
     try {
       if (!port.write(vm, frame)) return false;
       toGuests.incrementAndGet();
+      lastWritten.put(vm, System.nanoTime());
       return true;
     } catch (IOException e) {
       // The guest's QEMU is gone (ECONNREFUSED on loopback), or its bridge: lost as on a wire to a switched-off card.
       LOG.log(Level.DEBUG, "frame to VM " + vm + " not written: " + e.getMessage());
       return false;
+    }
+  }
+
+  /**
+   * On the runtime's thread, just before VM {@code vm}'s guest is paused for a cut (no frame is written into its NIC
+   * meanwhile): waits until the frames written into its NIC have reached the guest. The node counted each as
+   * received when it was written; one still queued for the guest when it pauses would reach it only after its
+   * checkpoint, which would then lack a receipt the protocol counts in it (lost after a rollback to it). On a UDP
+   * port the guest's QEMU has taken them once its socket's receive queue is empty (it reads the socket while the
+   * guest runs and its receive ring has room): waited for up to {@link #TAKEN_BOUND_MILLIS}. A bridge's TAP or a
+   * dom0's VIF shows no such queue: the cut waits until {@link #WRITE_SETTLE_MILLIS} have passed since the last write
+   * (a bound, not a proof, as a cut's settle for the frames the guest sent).
+   */
+  public void awaitTaken(int vm) {
+    Long written = lastWritten.get(vm);
+    Port port = ports.get(vm);
+    if (written == null || port == null) return;
+    if (port instanceof UdpPort udp && udp.guestEnd != null) {
+      long deadline = System.nanoTime() + TAKEN_BOUND_MILLIS * 1_000_000L;
+      try {
+        for (long queued; (queued = UdpReceiveQueue.bytesQueued(udp.guestEnd)) != 0; ) {
+          if (queued < 0) break; // not listed: settle by time below
+          if (System.nanoTime() > deadline) {
+            untaken.incrementAndGet();
+            LOG.log(Level.DEBUG, "VM " + vm + "'s guest had not taken " + queued + " bytes after "
+                + TAKEN_BOUND_MILLIS + " ms: they reach it after its cut");
+            return;
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        }
+        if (UdpReceiveQueue.bytesQueued(udp.guestEnd) == 0) return;
+      } catch (IOException e) {
+        LOG.log(Level.DEBUG, "receive queue of VM " + vm + "'s NIC unknown: " + e.getMessage());
+      }
+    }
+    for (long left; (left = written + WRITE_SETTLE_MILLIS * 1_000_000L - System.nanoTime()) > 0; ) {
+      java.util.concurrent.locks.LockSupport.parkNanos(left);
     }
   }
 
@@ -575,7 +624,7 @@ public final class GuestNics implements AutoCloseable {
 
   public Counts counts() {
     return new Counts(fromGuests.get(), toGuests.get(), malformed.get(), spoofed.get(), unknownDestination.get(),
-        isolatedByRelay.get());
+        isolatedByRelay.get(), untaken.get());
   }
 
   @Override public void close() {

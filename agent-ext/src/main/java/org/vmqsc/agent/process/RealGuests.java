@@ -340,6 +340,7 @@ final class RealGuests implements AutoCloseable {
       }
     }
     for (Guest g : cut) {
+      if (g.machineRunning) nics.awaitTaken(g.vm); // what was written into its NIC reaches it before the cut
       hold(g, Hold.CUT);
       cut(g);
     }

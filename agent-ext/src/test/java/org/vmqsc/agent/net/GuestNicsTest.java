@@ -73,6 +73,23 @@ public class GuestNicsTest {
     }
   }
 
+  @Test public void aCutWaitsForTheGuestToTakeWhatWasWrittenIntoItsNic() throws Exception {
+    assertTrue(nics.toGuest(0, frame(MACS.get(0), MACS.get(1), 1)));
+    // The guest never reads (a paused QEMU, a full receive ring): the wait is bounded, and counted.
+    nics.awaitTaken(0);
+    assertEquals(1, nics.counts().untakenAtCut());
+    assertTrue(UdpReceiveQueue.bytesQueued((InetSocketAddress) guests.get(0).getLocalAddress()) > 0);
+
+    // The guest takes it: nothing is left for after the cut, nothing counted.
+    guests.get(0).receive(ByteBuffer.allocate(2048));
+    assertTrue(nics.toGuest(1, frame(MACS.get(1), MACS.get(0), 2)));
+    guests.get(1).receive(ByteBuffer.allocate(2048));
+    nics.awaitTaken(0);
+    nics.awaitTaken(1);
+    assertEquals(1, nics.counts().untakenAtCut());
+    assertEquals(0, UdpReceiveQueue.bytesQueued((InetSocketAddress) guests.get(1).getLocalAddress()));
+  }
+
   @Test public void aUnicastFrameGoesToTheVmWithThatMacWhereverItRuns() throws Exception {
     byte[] toLocal = frame(MACS.get(2), MACS.get(0), 7);
     byte[] toRemote = frame(MACS.get(3), MACS.get(1), 8);

@@ -144,6 +144,7 @@ final class GroupNode implements HostClock, ManagerLink {
     }
     List<Integer> cut = new ArrayList<>();
     for (int vm : ready) {
+      traffic.awaitTaken(vm); // what was written into its NIC reaches it before the cut
       if (!guests.pauseForCut(vm)) continue;
       cut.add(vm);
       try {

@@ -239,6 +239,11 @@ final class GroupTraffic implements AutoCloseable {
     return nics.attached(vm);
   }
 
+  /** Waits until the frames written into VM {@code vm}'s NIC have reached its guest ({@link GuestNics#awaitTaken}). */
+  void awaitTaken(int vm) {
+    nics.awaitTaken(vm);
+  }
+
   /** Hands on every frame VM {@code vm}'s guest sent so far; the guest must be paused. */
   void cut(int vm) throws IOException {
     nics.cut(vm);
