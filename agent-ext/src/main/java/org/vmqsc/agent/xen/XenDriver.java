@@ -32,6 +32,16 @@ import org.vmqsc.agent.driver.ImageConsumer;
  * suspend VDI; the VM is shut down, reverted to the shell (suspended, with a copy of the image) and resumed on this
  * driver's host. The disks are then those of the moment of the shell, which is now: checkpoints are memory-only,
  * as on KVM.
+ *
+ * <p>A checkpoint at the caller's instant ({@link #pause}, then {@link #checkpointPaused}), which the relay needs to
+ * take every frame a guest sent before its index moves: XAPI cannot checkpoint the memory of a paused VM (xapi's
+ * {@code Xapi_vm_snapshot.checkpoint} suspends only a running VM; of a paused one it snapshots the disks alone), but
+ * it checkpoints a suspended one by copying its suspend image without running it. So {@code pause} is
+ * {@code VM.suspend} (the guest stops and its domain ends: every frame it sent is out once the task returns), and
+ * {@code checkpointPaused} is {@code VM.checkpoint} of the suspended VM, then {@code VM.resume_on} this host, then
+ * the export. The guest stands still from the suspend to the resume, as inside XAPI's own checkpoint of a running
+ * VM (suspend, snapshot, resume); its pause is measured by the driver from submitting the suspend to the resume's
+ * end.
  */
 public final class XenDriver implements HypervisorDriver {
 
@@ -40,6 +50,8 @@ public final class XenDriver implements HypervisorDriver {
   private final XapiTasks tasks;
   private final VdiTransfer transfer;
   private final SnapshotReaper reaper;
+  /** Per VM suspended by {@link #pause}, when the suspend was submitted ({@link System#nanoTime}). */
+  private final java.util.Map<String, Long> suspendedAt = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * @param hostUuid the XAPI uuid of the pool host whose VMs this driver restores: they resume there
@@ -73,9 +85,65 @@ public final class XenDriver implements HypervisorDriver {
     long submitted = System.nanoTime();
     Snapshot snapshot = takeCheckpoint(vm, vmId, SnapshotReaper.PREFIX + UUID.randomUUID());
     Duration observed = Duration.ofNanos(System.nanoTime() - submitted);
+    return export(vmId, snapshot, new Capture(CaptureMode.XAPI_CHECKPOINT, snapshot.pause(observed), null), consumer);
+  }
+
+  /** Suspends the running guest: the state {@link #checkpointPaused} captures (see the class comment). */
+  @Override public void pause(String vmId) throws IOException {
+    VM vm = vm(vmId);
+    Types.VmPowerState state = xapi.call("the power state of " + vmId, vm::getPowerState);
+    if (state != Types.VmPowerState.RUNNING) {
+      throw new IOException(vmId + " is " + state.toString().toLowerCase() + ", not running: nothing to cut");
+    }
+    long submitted = System.nanoTime();
+    tasks.run("suspending " + vmId + " for its checkpoint", c -> vm.suspendAsync(c));
+    suspendedAt.put(vmId, submitted);
+  }
+
+  /** Resumes a guest {@link #pause} suspended, on this driver's host, when no checkpoint follows after all. */
+  @Override public void resume(String vmId) throws IOException {
+    VM vm = vm(vmId);
+    Host host = xapi.call("host " + hostUuid, c -> Host.getByUuid(c, hostUuid));
+    tasks.run("resuming " + vmId + " on host " + hostUuid, c -> vm.resumeOnAsync(c, host, false, false));
+    suspendedAt.remove(vmId);
+  }
+
+  /**
+   * Checkpoints the guest {@link #pause} suspended, resumes it, then exports the image (see the class comment). The
+   * guest is resumed whether the snapshot was made or not; {@code running} is called once it runs.
+   */
+  @Override public Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer) throws IOException {
+    Long submitted = suspendedAt.get(vmId);
+    if (submitted == null) throw new IllegalStateException(vmId + " was not suspended by this driver for a cut");
+    VM vm = vm(vmId);
+    Snapshot snapshot;
+    try {
+      sweepQuietly(vm);
+      snapshot = takeCheckpoint(vm, vmId, SnapshotReaper.PREFIX + UUID.randomUUID());
+    } catch (IOException | RuntimeException e) {
+      try {
+        resume(vmId);
+        running.run();
+      } catch (IOException notResumed) {
+        e.addSuppressed(notResumed);
+      }
+      throw e;
+    }
+    try {
+      resume(vmId);
+    } catch (IOException notResumed) {
+      destroy(snapshot.vm(), notResumed);
+      throw new IOException(vmId + " was checkpointed but not resumed: " + notResumed.getMessage(), notResumed);
+    }
+    running.run();
+    Duration pause = Duration.ofNanos(System.nanoTime() - submitted);
+    return export(vmId, snapshot, new Capture(CaptureMode.XAPI_CHECKPOINT, pause, null), consumer);
+  }
+
+  /** Streams a snapshot's suspend image to the consumer, then destroys the snapshot whatever happened. */
+  private Capture export(String vmId, Snapshot snapshot, Capture capture, ImageConsumer consumer) throws IOException {
     IOException failure = null;
     try {
-      Capture capture = new Capture(CaptureMode.XAPI_CHECKPOINT, snapshot.pause(observed), null);
       VDI suspend = suspendVdi(snapshot.vm(), vmId);
       long size = xapi.call("the size of " + vmId + "'s suspend VDI", suspend::getVirtualSize);
       try (InputStream image = transfer.export(suspend.toWireString(), size,

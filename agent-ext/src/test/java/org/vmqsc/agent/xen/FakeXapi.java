@@ -415,6 +415,8 @@ final class FakeXapi implements AutoCloseable {
         return runTask("VM.start_on", () -> startOn(vm(p.get(1)), (String) p.get(2), (Boolean) p.get(3)));
       case "Async.VM.revert":
         return runTask("VM.revert", () -> revert(vm(p.get(1))));
+      case "Async.VM.suspend":
+        return runTask("VM.suspend", () -> suspend(vm(p.get(1))));
       case "Async.VM.resume_on":
         return runTask("VM.resume_on", () -> resumeOn(vm(p.get(1)), (String) p.get(2), (Boolean) p.get(3)));
       default:
@@ -555,6 +557,18 @@ final class FakeXapi implements AutoCloseable {
     requireState(vm, "Halted");
     vm.powerState = "Suspended";
     vm.suspendVdi = newVdi(vdi(snapshot.suspendVdi).bytes.clone()).ref;
+    return "";
+  }
+
+  /** The guest's memory goes into a new suspend VDI and its domain ends. */
+  private String suspend(Vm vm) throws XapiError {
+    requireState(vm, "Running");
+    byte[] image = new byte[vm.memory.length + SUSPEND_SLACK];
+    System.arraycopy(vm.memory, 0, image, 0, vm.memory.length);
+    vm.suspendVdi = newVdi(image).ref;
+    vm.memory = new byte[vm.memory.length];
+    vm.powerState = "Suspended";
+    vm.residentOn = NULL;
     return "";
   }
 

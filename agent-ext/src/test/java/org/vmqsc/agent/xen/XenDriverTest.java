@@ -110,6 +110,64 @@ public class XenDriverTest {
     assertTrue(pool.calls.contains("GET /export_raw_vdi"));
   }
 
+  @Test public void aCutSuspendsTheGuestCheckpointsThatStateAndResumesItBeforeTheExport() throws IOException {
+    agent.pause(VM);
+    assertEquals("the guest stands still from the cut on", "Suspended", pool.vmNamed(VM).powerState);
+    AtomicInteger runningCalls = new AtomicInteger();
+    CheckpointKey key = new CheckpointKey(VM, "ck-cut");
+    CheckpointAgent.Report report = agent.checkpointPaused(key, () -> {
+      runningCalls.incrementAndGet();
+      assertEquals("running again when told so", "Running", pool.vmNamed(VM).powerState);
+    });
+
+    assertEquals(1, runningCalls.get());
+    assertArrayEquals("the memory as of the suspend", memory, Arrays.copyOf(stored(key), MEMORY_BYTES));
+    FakeXapi.Vm vm = pool.vmNamed(VM);
+    assertEquals("Running", vm.powerState);
+    assertEquals(FakeXapi.HOST_UUID, pool.hostUuidOf(vm));
+    assertArrayEquals("it runs on from its own memory", memory, vm.memory);
+    List<String> calls = pool.calls;
+    assertTrue("suspend, checkpoint of the suspended VM, resume, then the export: " + calls,
+        calls.indexOf("Async.VM.suspend") < calls.indexOf("Async.VM.checkpoint")
+            && calls.indexOf("Async.VM.checkpoint") < calls.indexOf("Async.VM.resume_on")
+            && calls.indexOf("Async.VM.resume_on") < calls.indexOf("GET /export_raw_vdi"));
+    assertFalse(report.capture().guestPause().isNegative() || report.capture().guestPause().isZero());
+    assertPoolClean();
+  }
+
+  @Test public void aCutWhoseCheckpointFailsResumesTheGuestAndLeavesNothing() throws IOException {
+    agent.pause(VM);
+    pool.failNextTask("VM.checkpoint", "SR_BACKEND_FAILURE_44", "", "There is insufficient space");
+    AtomicInteger runningCalls = new AtomicInteger();
+    try {
+      agent.checkpointPaused(new CheckpointKey(VM, "ck-cut"), runningCalls::incrementAndGet);
+      fail("the checkpoint failed");
+    } catch (IOException e) {
+      assertThat(e.getMessage(), containsString("VM.checkpoint of " + VM + " failed"));
+    }
+    assertEquals("Running", pool.vmNamed(VM).powerState);
+    assertEquals(1, runningCalls.get());
+    assertPoolClean();
+  }
+
+  @Test public void aCutNoCheckpointFollowsResumesTheGuest() throws IOException {
+    agent.pause(VM);
+    agent.resume(VM);
+    assertEquals("Running", pool.vmNamed(VM).powerState);
+    assertArrayEquals(memory, pool.vmNamed(VM).memory);
+    assertPoolClean();
+  }
+
+  @Test public void aGuestThatDoesNotRunCannotBeCut() throws IOException {
+    agent.pause(VM);
+    try {
+      agent.pause(VM);
+      fail("a suspended guest has no instant to cut");
+    } catch (IOException e) {
+      assertThat(e.getMessage(), containsString(VM + " is suspended, not running"));
+    }
+  }
+
   @Test public void aSubSecondCheckpointIsMeasuredByTheDriverInstead() throws IOException {
     pool.checkpointSpan = Duration.ZERO;  // XAPI's whole-second timestamps read the same
     Duration pause = agent.checkpoint(new CheckpointKey(VM, "ck-1")).capture().guestPause();
