@@ -177,11 +177,19 @@ public final class LabMachines implements GuestMachines {
       try (var targets = Files.list(chains)) {
         for (Path chain : targets.filter(Files::isDirectory).toList()) {
           List<Path> tops = new java.util.ArrayList<>();
+          boolean copying = false;
           for (Path c : checkpoints) {
             Path top = c.resolve(chain.getFileName() + TOP);
-            if (Files.isRegularFile(top)) tops.add(chain.resolve(Files.readString(top).trim()));
+            if (Files.isRegularFile(top)) {
+              tops.add(chain.resolve(Files.readString(top).trim()));
+            } else if (copyMayBeUnderWay(c)) {
+              copying = true;
+            }
           }
-          if (tops.isEmpty()) continue;  // a checkpoint's copy may be under way: its top comes last
+          // A checkpoint whose copy is under way (its top comes last) may need any layer below the kept ones: its
+          // frozen file names the one below it, which a merge now would delete. Checkpoints finish out of order
+          // under load, the line's own among them. The chain is collected at a later forget.
+          if (tops.isEmpty() || copying) continue;
           Path newest = tops.get(0);
           for (Path t : tops) {
             if (Files.getLastModifiedTime(t).compareTo(Files.getLastModifiedTime(newest)) > 0) newest = t;
@@ -190,6 +198,18 @@ public final class LabMachines implements GuestMachines {
         }
       }
     });
+  }
+
+  /**
+   * How long a checkpoint's disk folder may go without its tops before it is taken for abandoned (its checkpoint
+   * failed): a copy of a frozen disk takes seconds, minutes on a loaded host.
+   */
+  static final java.time.Duration COPY_ABANDONED_AFTER = java.time.Duration.ofMinutes(30);
+
+  /** Whether the checkpoint folder {@code c}, which lacks a top, may still be getting its disks' copies. */
+  private static boolean copyMayBeUnderWay(Path c) throws IOException {
+    long age = System.currentTimeMillis() - Files.getLastModifiedTime(c).toMillis();
+    return age < COPY_ABANDONED_AFTER.toMillis();
   }
 
   private interface ChainWork {

@@ -111,6 +111,35 @@ public class DiskChainsTest {
     LabMachines.forgetCheckpointDisks(vm.resolve("i9-n0"));  // one with no disk state: nothing to do
   }
 
+  /**
+   * Checkpoints finish out of order under load: checkpoint 3's copy has landed while checkpoint 2's (the line's) is
+   * still under way (its folder has no top yet). Forgetting checkpoint 1 must not merge away the layer checkpoint
+   * 2's frozen file will name as its backing file; once its top is there, the next forget collects.
+   */
+  @Test public void aCheckpointWhoseCopyIsUnderWayKeepsTheLayersBelowIt() throws Exception {
+    Path vm = tmp.newFolder("disks", "vm-2").toPath();
+    Path chain = Files.createDirectories(vm.resolve("chain").resolve("vdb"));
+    List<Path> frozen = List.of(base, first, second, active);
+    for (int i : List.of(0, 2, 3)) {  // checkpoints 1, 3 and 4 copied; 2 not yet
+      Path copy = DiskChains.copyFrozen(frozen.get(i), chain);
+      Files.writeString(Files.createDirectories(vm.resolve("i" + (i + 1) + "-n0")).resolve("vdb.top"),
+          copy.getFileName().toString());
+    }
+    Files.createDirectories(vm.resolve("i2-n0"));  // its folder exists from the start; its top comes last
+
+    LabMachines.forgetCheckpointDisks(vm.resolve("i1-n0"));
+    assertTrue("the file below checkpoint 2's is kept", Files.exists(chain.resolve(base.getFileName())));
+
+    Path copy2 = DiskChains.copyFrozen(first, chain);  // checkpoint 2's copy lands
+    Files.writeString(vm.resolve("i2-n0").resolve("vdb.top"), copy2.getFileName().toString());
+    assertTrue("checkpoint 2 reads as it was taken", LabDisk.holds(copy2, 2, 0, K64));
+    LabMachines.forgetCheckpointDisks(vm.resolve("i2-n0"));
+    assertTrue("checkpoint 3 reads as before", LabDisk.holds(chain.resolve(second.getFileName()), 3, 0, K64));
+    assertTrue("checkpoint 4 reads as before", LabDisk.holds(chain.resolve(active.getFileName()), 4, 0, K64));
+    assertEquals("the layers below checkpoint 3 merged once nothing was being copied", 2,
+        DiskChains.chain(chain.resolve(second.getFileName())).size());
+  }
+
   @Test public void aMissingFileIsNamedInFull() throws Exception {
     Files.delete(first);
     try {
