@@ -580,8 +580,8 @@ public final class GuestNics implements AutoCloseable {
     if (port instanceof UdpPort udp && udp.guestEnd != null) {
       long deadline = System.nanoTime() + TAKEN_BOUND_MILLIS * 1_000_000L;
       try {
-        for (long queued; (queued = UdpReceiveQueue.bytesQueued(udp.guestEnd)) != 0; ) {
-          if (queued < 0) break; // not listed: settle by time below
+        for (long queued; (queued = UdpReceiveQueue.bytesQueued(udp.guestEnd)) >= 0; ) {
+          if (queued == 0) return;
           if (System.nanoTime() > deadline) {
             untaken.incrementAndGet();
             LOG.log(Level.DEBUG, "VM " + vm + "'s guest had not taken " + queued + " bytes after "
@@ -590,7 +590,7 @@ public final class GuestNics implements AutoCloseable {
           }
           java.util.concurrent.locks.LockSupport.parkNanos(200_000);
         }
-        if (UdpReceiveQueue.bytesQueued(udp.guestEnd) == 0) return;
+        // not listed: settled by time below
       } catch (IOException e) {
         LOG.log(Level.DEBUG, "receive queue of VM " + vm + "'s NIC unknown: " + e.getMessage());
       }
