@@ -115,15 +115,35 @@ public final class DiskChains {
   }
 
   /**
-   * Copies a frozen file into {@code dir} under its own name, its backing file named by file name only (the
-   * predecessor's copy is expected in the same directory: copy a chain oldest first). Returns the copy.
+   * Copies a frozen file into {@code dir} under its own name, its backing file named by file name only. A chain is
+   * copied oldest first; a layer below that has no copy in {@code dir} yet is copied first, down to one that has (or
+   * the chain's bottom). That happens when a checkpoint's memory snapshot failed after its disk cut: the disks went
+   * on to a new layer that no checkpoint copied, and the next frozen file names it as its backing file. Copying it
+   * then is right: the layers below it that {@code dir} holds read as they did when frozen, since a collection merges
+   * only layers under the oldest kept checkpoint, and a running guest's layers are above its line. Returns the copy.
    */
   public static Path copyFrozen(Path frozen, Path dir) throws IOException {
-    Layer layer = chain(frozen).get(0);
     Files.createDirectories(dir);
-    Path copy = dir.resolve(frozen.getFileName());
-    Path partial = dir.resolve(frozen.getFileName() + ".partial");
-    Files.copy(frozen, partial, StandardCopyOption.REPLACE_EXISTING);
+    java.util.Deque<Layer> toCopy = new java.util.ArrayDeque<>();
+    Layer layer = chain(frozen).get(0);
+    toCopy.push(layer);
+    while (layer.backing() != null && !Files.exists(dir.resolve(layer.backing().getFileName()))) {
+      layer = chain(layer.backing()).get(0);
+      toCopy.push(layer);
+    }
+    Path copy = null;
+    while (!toCopy.isEmpty()) {
+      copy = copyLayer(toCopy.pop(), dir);
+    }
+    return copy;
+  }
+
+  private static Path copyLayer(Layer layer, Path dir) throws IOException {
+    Path copy = dir.resolve(layer.file().getFileName());
+    // Two checkpoints of one guest may copy the same missing layer at once: each through its own partial file.
+    Path partial = dir.resolve(layer.file().getFileName() + "." + UUID.randomUUID().toString().substring(0, 8)
+        + ".partial");
+    Files.copy(layer.file(), partial, StandardCopyOption.REPLACE_EXISTING);
     try {
       if (layer.backing() != null) {
         String format = chain(layer.backing()).get(0).format();

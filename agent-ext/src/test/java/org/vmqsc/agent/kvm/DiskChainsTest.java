@@ -81,6 +81,29 @@ public class DiskChainsTest {
   }
 
   /**
+   * A checkpoint whose memory snapshot failed after its disk cut leaves the guest on a layer no checkpoint copied
+   * ({@code first} here): the next checkpoint's copy brings it along, and that checkpoint's stable chain is whole.
+   */
+  @Test public void aLayerNoCheckpointCopiedIsCopiedWithTheNextOne() throws Exception {
+    Path stable = tmp.newFolder("stable-gap").toPath();
+    DiskChains.copyFrozen(base, stable);
+    Path copy = DiskChains.copyFrozen(second, stable);
+    assertEquals(stable.resolve(second.getFileName()), copy);
+    assertEquals(List.of(copy, stable.resolve(first.getFileName()), stable.resolve(base.getFileName())),
+        DiskChains.chain(copy).stream().map(DiskChains.Layer::file).toList());
+    assertTrue(LabDisk.holds(copy, 3, 0, K64));
+    assertTrue(LabDisk.holds(stable.resolve(first.getFileName()), 2, 0, K64));
+
+    Path fresh = tmp.newFolder("stable-empty").toPath();
+    Path whole = DiskChains.copyFrozen(active, fresh);
+    assertEquals("a chain with no copy at all is copied down to its bottom", 4, DiskChains.chain(whole).size());
+    assertTrue(LabDisk.holds(whole, 4, 0, K64));
+    try (var left = Files.list(fresh)) {
+      assertEquals("no partial file is left", 4, left.count());
+    }
+  }
+
+  /**
    * Stable disk states as the lab agent keeps them (a folder per checkpoint naming its top, one chain folder per
    * disk): deleting the oldest checkpoints merges the layers only they needed, and the checkpoints left read as before.
    */
