@@ -30,6 +30,26 @@ public final class Ethernet {
     return (mac & 0x0100_0000_0000L) != 0;
   }
 
+  private static final int ETHERTYPE_ARP = 0x0806, ETHERTYPE_RARP = 0x8035;
+  /** Where an Ethernet ARP packet (IPv4) holds the sender's and the target's protocol address. */
+  private static final int ARP_SENDER_IP = HEADER_BYTES + 14, ARP_TARGET_IP = HEADER_BYTES + 24;
+
+  /**
+   * Whether the frame only announces where a NIC is, as after a restore or a migration: QEMU's own RARP frames
+   * (EtherType 0x8035), or a gratuitous ARP from the guest's driver (sender and target address the same). Neither
+   * says that anything in the guest listens yet.
+   */
+  public static boolean isAnnouncement(byte[] frame) {
+    if (frame.length < HEADER_BYTES) return false;
+    int type = ((frame[12] & 0xFF) << 8) | (frame[13] & 0xFF);
+    if (type == ETHERTYPE_RARP) return true;
+    if (type != ETHERTYPE_ARP || frame.length < ARP_TARGET_IP + 4) return false;
+    for (int i = 0; i < 4; i++) {
+      if (frame[ARP_SENDER_IP + i] != frame[ARP_TARGET_IP + i]) return false;
+    }
+    return true;
+  }
+
   /** {@code 52:54:00:12:34:56} → its 48 bits; a clear error for anything else. */
   public static long parseMac(String text) {
     String[] parts = text.trim().split(":");

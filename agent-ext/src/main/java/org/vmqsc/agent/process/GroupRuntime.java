@@ -157,8 +157,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   /** A frame a real guest sent: a message of the protocol, stamped with the sender's index at the moment. */
   private void fromGuest(int from, int to, byte[] frame) {
     if (closed || !real.running(from) || !node.runs(from)) return;
-    boolean first = real.sent(from);
-    node.send(from, to, frame, Arrays.hashCode(frame));
+    boolean first = real.sent(from, frame);
+    node.send(from, to, frame, Arrays.hashCode(frame)).ifPresent(m -> events.emit("frame_sent", "id", id(m),
+        "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(), "incarnation", m.incarnation(),
+        "host", hostUuid));
     // Frames for it that waited for its NIC go in now; not from here, which may be inside a cut of the node's call.
     if (first) onLoop(this::release);
   }
@@ -492,6 +494,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
   @Override public void deliver(LogEntry entry, byte[] payload, Replay replay) {
     Message m = entry.message();
     if (real != null) {
+      // A real guest's state has no digest to log: what reached it, and when, is what explains a recovery.
+      events.emit(replay == null ? "frame_delivered" : "frame_replayed", "id", id(m), "from", m.from(), "to", m.to(),
+          "seq", m.seq(), "index", m.index(), "incarnation", m.incarnation(), "rsn", entry.rsn(),
+          "receiver_index", entry.receiverIndex(), "host", hostUuid);
       real.deliver(m.to(), payload);
       return;
     }
@@ -603,7 +609,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     }
     long readStart = System.nanoTime();
     try {
-      real.restore(vm, vmUuid(vm), location, checkpoint.position());
+      // The guest's NIC was up at the checkpoint if it had sent a frame by then (the first one says so).
+      real.restore(vm, vmUuid(vm), location, checkpoint.position(), Arrays.stream(checkpoint.sentTo()).sum() > 0);
     } catch (IOException e) {
       throw new IllegalStateException("cannot restore VM " + vm + " from " + location + ": " + e.getMessage(), e);
     }

@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.GuestMachines;
 import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.net.Ethernet;
 import org.vmqsc.agent.net.GuestNics;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.SafeFiles;
@@ -354,16 +355,19 @@ final class RealGuests implements AutoCloseable {
   // ---- frames --------------------------------------------------------------------------------------------------
 
   /**
-   * A frame VM {@code from}'s guest sent, counted (it moves the guest's position). Returns true for its first: its
-   * NIC is up now, and frames that waited for it may go in.
+   * A frame VM {@code from}'s guest sent, counted (it moves the guest's position). Returns true for its first that
+   * is not an announcement: its NIC is up now, and frames that waited for it may go in (those delivered already go
+   * in here). A restored guest's NIC announces itself (QEMU's RARP, the driver's gratuitous ARP) whether or not
+   * anything in the guest listens yet: a guest restored still booting would lose what came in then.
    */
-  boolean sent(int from) {
+  boolean sent(int from, byte[] frame) {
     Guest g = guests.get(from);
     if (g == null) return false;
     g.sent++;
     g.position++;
-    if (g.nicUp) return false;
+    if (g.nicUp || Ethernet.isAnnouncement(frame)) return false;
     g.nicUp = true;
+    if (!held(g)) flushWaiting(g);
     return true;
   }
 
@@ -379,8 +383,13 @@ final class RealGuests implements AutoCloseable {
     if (g == null) throw new IllegalStateException("VM " + vm + " does not run on " + hostUuid);
     g.received++;
     g.position++;
-    if (!held(g)) nics.toGuest(vm, frame);
+    if (!held(g) && g.nicUp) nics.toGuest(vm, frame);
     else g.waiting.addLast(frame);
+  }
+
+  /** Frames delivered to a guest while it was held or its NIC was not up go in, in order. */
+  private void flushWaiting(Guest g) {
+    for (byte[] f; (f = g.waiting.pollFirst()) != null; ) nics.toGuest(g.vm, f);
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------------------------
@@ -477,9 +486,11 @@ final class RealGuests implements AutoCloseable {
 
   /**
    * Brings VM {@code vm} back here, paused, from the stable checkpoint at {@code location} (memory and disks),
-   * taken at {@code position}. It runs once its replays are in ({@link #replaysIn}).
+   * taken at {@code position}. It runs once its replays are in ({@link #replaysIn}). {@code nicUp}: whether the
+   * guest had sent a frame by that checkpoint. A checkpoint of a guest still booting comes back booting: frames for
+   * it (its replays among them) wait, as at its first boot, until it sends.
    */
-  void restore(int vm, String vmUuid, String location, long position) throws IOException {
+  void restore(int vm, String vmUuid, String location, long position, boolean nicUp) throws IOException {
     Guest old = guests.remove(vm);
     if (old != null) nics.detach(vm);
     Guest g = new Guest(vm, name(vmUuid));
@@ -496,7 +507,7 @@ final class RealGuests implements AutoCloseable {
       Files.deleteIfExists(image);
     }
     g.holds.add(Hold.RESTORED);
-    g.nicUp = true; // its driver was up when it was checkpointed (it had sent frames), and comes back with it
+    g.nicUp = nicUp;
     g.unchangedSince = location;
     if (blocked) g.holds.add(Hold.BLOCKED);
     guests.put(vm, g);
@@ -537,7 +548,7 @@ final class RealGuests implements AutoCloseable {
       }
       return;
     }
-    for (byte[] f; (f = g.waiting.pollFirst()) != null; ) nics.toGuest(g.vm, f);
+    if (g.nicUp) flushWaiting(g);
     g.unchangedSince = null;
     try {
       machines.resume(g.name); // also when it may run already: a snapshot that failed early left it paused

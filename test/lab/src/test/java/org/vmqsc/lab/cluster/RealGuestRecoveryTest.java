@@ -61,7 +61,8 @@ public class RealGuestRecoveryTest {
 
   /** Kinds of events there are many of in a run: printed only for the channels a fault names. */
   private static final Set<String> FREQUENT =
-      Set.of("stable", "line", "guest_snapshot", "checkpoint", "log_segment", "send", "deliver", "replay");
+      Set.of("stable", "line", "guest_snapshot", "checkpoint", "log_segment", "send", "deliver", "replay", "frame_sent",
+          "frame_delivered", "frame_replayed");
 
   /**
    * A failed verdict is rare and hard to reproduce, and the run's folder is temporary: its merged events are copied
