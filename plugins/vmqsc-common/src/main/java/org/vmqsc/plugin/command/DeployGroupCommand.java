@@ -5,7 +5,9 @@ package org.vmqsc.plugin.command;
  * Body: {@code Deploy}. It also names the host it is sent to, as CloudStack knows it (the agent reports under it),
  * and that host's relay address as the other hosts reach it (its tunnel opens there; null when unknown), and the
  * storage settings of the host's cluster (staging folder, stable storage mount, flush bandwidth), which the host's
- * agent opens its stores with when it has not yet.
+ * agent opens its stores with when it has not yet. To a Xen host (whose node runs in the management server) it also
+ * says where the relay reaches the host's dom0: the management server's VXLAN endpoint, its VNI, and the dom0's
+ * address.
  */
 public class DeployGroupCommand extends VmqscCommand {
 
@@ -15,6 +17,9 @@ public class DeployGroupCommand extends VmqscCommand {
   private String stableStorage;
   private Long flushBandwidth;
   private Long leaseMillis;
+  private String xenVxlanEndpoint;
+  private Integer xenVni;
+  private String xenDom0;
 
   protected DeployGroupCommand() {
   }
@@ -45,6 +50,29 @@ public class DeployGroupCommand extends VmqscCommand {
   public DeployGroupCommand withLease(Long leaseMillis) {
     this.leaseMillis = leaseMillis;
     return this;
+  }
+
+  /**
+   * For a Xen host: the management server's VXLAN endpoint ({@code address:port}) that the relay port in the
+   * host's dom0 ({@code dom0}'s address) sends its guests' frames to, with VNI {@code vni}.
+   */
+  public DeployGroupCommand withXenRelay(String vxlanEndpoint, Integer vni, String dom0) {
+    this.xenVxlanEndpoint = vxlanEndpoint;
+    this.xenVni = vni;
+    this.xenDom0 = dom0;
+    return this;
+  }
+
+  public String getXenVxlanEndpoint() {
+    return xenVxlanEndpoint;
+  }
+
+  public Integer getXenVni() {
+    return xenVni;
+  }
+
+  public String getXenDom0() {
+    return xenDom0;
   }
 
   public Long getLeaseMillis() {

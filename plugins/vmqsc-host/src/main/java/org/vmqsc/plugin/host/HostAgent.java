@@ -146,6 +146,11 @@ public final class HostAgent implements AutoCloseable {
     return this;
   }
 
+  /** Whether this agent carries its guests' traffic (see {@link #carrying}). */
+  public synchronized boolean carriesTraffic() {
+    return traffic != null;
+  }
+
   /**
    * This host runs a group's VMs only while it hears from the manager: when no tick came for {@code lease}, it
    * stops them (their guests paused, frames for them held, no boundary passed) until the next tick, so that a

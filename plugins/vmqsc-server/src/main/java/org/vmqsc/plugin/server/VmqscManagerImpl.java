@@ -138,7 +138,7 @@ public class VmqscManagerImpl extends ManagerBase implements VmqscManager, Plugg
   /** Everything but the database: what the tests start on a service of their own. */
   void startOn(ProtectionService protection) {
     this.service = protection;
-    KnownHosts hosts = new KnownHosts(RELAY_PORT);
+    KnownHosts hosts = new KnownHosts(RELAY_PORT, VmqscSettings.XEN_RELAY_ADDRESS::value);
     HostFencer fencer = new HostFencer(service, entities, () -> fenceBuilders);
     AgentCommandChannel channel = new AgentCommandChannel(agentManager, hosts, fencer,
         new CloudStackVmPlacement(entities, vmManager), (group, vm) -> vmUuid(group, vm),

@@ -70,9 +70,28 @@ public final class VmqscSettings {
           + " for VMs that do not talk to each other. Read when a group is deployed on a host.", true,
       ConfigKey.Scope.Zone);
 
+  public static final ConfigKey<String> XEN_RELAY_ADDRESS = new ConfigKey<>(CATEGORY, String.class,
+      "vmqsc.xen.relay.address", "",
+      "The IPv4 address of this management server that the dom0s of its Xen hosts and the KVM hosts reach: the relay"
+          + " of each Xen host it holds runs here (UDP port 4791 upward, one per Xen host), with the VXLAN endpoint"
+          + " every dom0's relay port points to (vmqsc-relay-port.sh --remote). Empty: Xen hosts' VMs are"
+          + " checkpointed, their messages are not logged. Read when a Xen host connects.", false,
+      ConfigKey.Scope.Global);
+
+  public static final ConfigKey<Integer> XEN_RELAY_VNI = new ConfigKey<>(CATEGORY, Integer.class,
+      "vmqsc.xen.relay.vni", "4790",
+      "The VXLAN network identifier between the Xen hosts' relay ports and the management server (the --vni of"
+          + " vmqsc-relay-port.sh in every dom0). Read when a group is deployed on a Xen host.", false,
+      ConfigKey.Scope.Global);
+
+  public static final ConfigKey<Integer> XEN_VXLAN_PORT = new ConfigKey<>(CATEGORY, Integer.class,
+      "vmqsc.xen.vxlan.port", "4789",
+      "The UDP port of the management server's VXLAN endpoint and of every dom0's relay port (the --port of"
+          + " vmqsc-relay-port.sh). Read when a group is deployed on a Xen host.", false, ConfigKey.Scope.Global);
+
   static final ConfigKey<?>[] ALL = {ENABLED, DEFAULT_BASE_PERIOD_MS, DEFAULT_VM_CLASS, STAGING_DIRECTORY,
       STABLE_STORAGE, FLUSH_BANDWIDTH, LEASE_MS, HEARTBEAT_MS, CHECKPOINTS_KEPT, STORAGE_GRACE_MS, DOMAIN_ADMINS,
-      RELAY_NETWORK};
+      RELAY_NETWORK, XEN_RELAY_ADDRESS, XEN_RELAY_VNI, XEN_VXLAN_PORT};
 
   private VmqscSettings() {}
 }

@@ -237,7 +237,7 @@ public class HostFailureTest {
     assertEquals(List.of("vmqsc.enabled", "vmqsc.default.base.period", "vmqsc.default.vm.class",
         "vmqsc.staging.directory", "vmqsc.stable.storage", "vmqsc.flush.bandwidth", "vmqsc.lease", "vmqsc.heartbeat",
         "vmqsc.checkpoints.kept.behind.line", "vmqsc.storage.grace", "vmqsc.domain.admins.enabled",
-        "vmqsc.relay.network"), keys);
+        "vmqsc.relay.network", "vmqsc.xen.relay.address", "vmqsc.xen.relay.vni", "vmqsc.xen.vxlan.port"), keys);
     assertEquals(14, manager.getCommands().size());
   }
 

@@ -98,9 +98,14 @@ public final class AgentCommandChannel implements HostChannel {
     String relay = known.map(KnownHosts.KnownHost::relay).orElse(null);
     Long cluster = known.map(KnownHosts.KnownHost::clusterId).orElse(null);
     // The host's cluster's storage settings: its agent opens its stores with them.
-    send(host, new DeployGroupCommand(deploy.group(), host, relay, json(deploy)).withStorage(
+    DeployGroupCommand command = new DeployGroupCommand(deploy.group(), host, relay, json(deploy)).withStorage(
         VmqscSettings.STAGING_DIRECTORY.valueIn(cluster), VmqscSettings.STABLE_STORAGE.valueIn(cluster),
-        VmqscSettings.FLUSH_BANDWIDTH.valueIn(cluster)).withLease(VmqscSettings.LEASE_MS.valueIn(cluster)));
+        VmqscSettings.FLUSH_BANDWIDTH.valueIn(cluster)).withLease(VmqscSettings.LEASE_MS.valueIn(cluster));
+    // A Xen host's relay runs here, and reaches the guests through the VXLAN port in the host's dom0.
+    known.filter(h -> h.xen() && h.relay() != null).ifPresent(h -> command.withXenRelay(
+        h.relay().substring(0, h.relay().lastIndexOf(':')) + ":" + VmqscSettings.XEN_VXLAN_PORT.value(),
+        VmqscSettings.XEN_RELAY_VNI.value(), h.address()));
+    send(host, command);
     deployed.add(host + "/" + deploy.group());
   }
 
