@@ -1,5 +1,6 @@
 package org.vmqsc.plugin.server.host;
 
+import static org.vmqsc.plugin.server.host.CloudStackHosts.host;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 import static org.mockito.ArgumentMatchers.any;
@@ -59,14 +60,5 @@ public class AgentCommandChannelTest {
     DeployGroupCommand kvm = sent.get(1);
     assertEquals("10.0.0.1:4790", kvm.getRelay());
     assertNull("a KVM agent runs its own relay", kvm.getXenVxlanEndpoint());
-  }
-
-  private static Host host(long id, String uuid, HypervisorType type) {
-    Host h = mock(Host.class);
-    when(h.getId()).thenReturn(id);
-    when(h.getUuid()).thenReturn(uuid);
-    when(h.getHypervisorType()).thenReturn(type);
-    when(h.getPrivateIpAddress()).thenReturn("10.0.0." + id);
-    return h;
   }
 }

@@ -1,9 +1,8 @@
 package org.vmqsc.plugin.server.host;
 
+import static org.vmqsc.plugin.server.host.CloudStackHosts.host;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.when;
 
 import com.cloud.host.Host;
 import com.cloud.host.Status;
@@ -40,14 +39,5 @@ public class HostFailureListenerTest {
     listener.processDisconnect(2, Status.Down);
 
     assertEquals(List.of("xen-2"), down);
-  }
-
-  private static Host host(long id, String uuid, HypervisorType type) {
-    Host h = mock(Host.class);
-    when(h.getId()).thenReturn(id);
-    when(h.getUuid()).thenReturn(uuid);
-    when(h.getHypervisorType()).thenReturn(type);
-    when(h.getPrivateIpAddress()).thenReturn("10.0.0." + id);
-    return h;
   }
 }

@@ -1,11 +1,10 @@
 package org.vmqsc.plugin.server.host;
 
+import static org.vmqsc.plugin.server.host.CloudStackHosts.host;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.when;
 
 import com.cloud.host.Host;
 import com.cloud.hypervisor.Hypervisor.HypervisorType;
@@ -52,14 +51,5 @@ public class KnownHostsTest {
   private KnownHosts.KnownHost connected(Host h) {
     hosts.connected(h);
     return hosts.byUuid(h.getUuid()).orElseThrow();
-  }
-
-  private static Host host(long id, String uuid, HypervisorType type) {
-    Host h = mock(Host.class);
-    when(h.getId()).thenReturn(id);
-    when(h.getUuid()).thenReturn(uuid);
-    when(h.getHypervisorType()).thenReturn(type);
-    when(h.getPrivateIpAddress()).thenReturn("10.0.0." + id);
-    return h;
   }
 }
