@@ -430,12 +430,26 @@ public final class Catalog implements ProtectionService {
       if (behind.isEmpty()) return new CollectionResult(0, 0, 0, List.of());
       Instant now = now();
       List<String> locations = new ArrayList<>();
+      List<String> checkpointLocations = new ArrayList<>();
+      List<Long> collectedIds = new ArrayList<>();
       for (BoundaryRecord r : behind.checkpoints()) {
         CheckpointEntity row = session.get(CheckpointEntity.class, state.checkpointRow(r.vm(), r.index()).id());
         row.markCollected(now);
-        locations.add(row.location());
+        checkpointLocations.add(row.location());
+        collectedIds.add(row.id());
         state.forgetCollected(r.vm(), r.index(), true);
       }
+      // A checkpoint taken again of a guest that did not run is the same checkpoint at the same location.
+      Set<String> stillNamed = checkpointLocations.isEmpty() ? Set.of() : new HashSet<>(session.createSelectionQuery(
+              "select c.location from CheckpointEntity c where c.groupId = :group and c.state in (:staged, :stable)"
+                  + " and c.location in (:locations) and c.id not in (:collected)", String.class)
+          .setParameter("group", state.groupId)
+          .setParameterList("collected", collectedIds)
+          .setParameter("staged", ArtifactState.STAGED)
+          .setParameter("stable", ArtifactState.STABLE)
+          .setParameterList("locations", checkpointLocations)
+          .getResultList());
+      for (String location : checkpointLocations) if (!stillNamed.contains(location)) locations.add(location);
       for (BoundaryRecord r : behind.segments()) {
         LogSegmentEntity row = session.get(LogSegmentEntity.class, state.segmentRow(r.vm(), r.index()).id());
         row.markCollected(now);

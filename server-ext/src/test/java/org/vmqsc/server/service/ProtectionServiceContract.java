@@ -682,6 +682,27 @@ public abstract class ProtectionServiceContract {
     assertEquals(List.of(2L, 2L, 2L), checkpoints(g, false).stream().map(CheckpointView::index).toList());
   }
 
+  /**
+   * A checkpoint of a guest that has not run since it was restored is the restored checkpoint again, at the same
+   * location (a real guest's, which nothing can rebuild from a log): collecting the older row must not delete what
+   * the newer one still names.
+   */
+  @Test public void aLocationALaterCheckpointStillNamesIsNotCollected() {
+    GroupView g = threeSi();
+    both(g, checkpoint("a", 0, false), checkpoint("b", 0, false), checkpoint("c", 0, false));
+    both(g, checkpoint("b", 1, false), checkpoint("c", 1, false));
+    BoundaryReport again = checkpoint("a", 1, false);
+    send(g, again);
+    send(g, again.asStable("stable://a/0"));  // a did not run between 0 and 1: the same checkpoint
+    assertEquals(Long.valueOf(1), lineIndex(g));
+
+    CollectionResult collected = service.collect(g.uuid());
+    assertEquals(3, collected.checkpoints());
+    assertFalse("the line's checkpoint of a is still there", collected.locations().contains("stable://a/0"));
+    assertTrue(collected.locations().containsAll(List.of("stable://b/0", "stable://c/0")));
+    assertTrue(service.storedLocations().contains("stable://a/0"));
+  }
+
   @Test public void storedLocationsAreWhatTheCatalogStillCountsOn() {
     GroupView g = threeVms();
     both(g, checkpoint("a", 0, false), checkpoint("b", 0, false), checkpoint("c", 0, false));

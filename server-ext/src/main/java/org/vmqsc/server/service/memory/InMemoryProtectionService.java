@@ -645,6 +645,10 @@ public final class InMemoryProtectionService implements ProtectionService {
       behindLine.clear();
     }
     keeper.collect(keptBehindLine);
+    // A checkpoint taken again of a guest that did not run is the same checkpoint at the same location.
+    Set<String> stillNamed = new HashSet<>();
+    for (Map<Long, Artifact> vm : group.checkpoints) for (Artifact a : vm.values()) stillNamed.add(a.location);
+    locations.removeIf(stillNamed::contains);
     return new CollectionResult(behind.checkpoints().size(), behind.segments().size(), messages, locations);
   }
 
