@@ -151,6 +151,8 @@ public class BridgedGuestNicsTest {
       assertEquals("0", read("/sys/class/net/" + tap + "/brport/isolated"));
       assertEquals("0", read("/sys/class/net/" + otherTap + "/brport/isolated"));
       assertEquals(0, other.counts().isolatedByRelay());
+      // A asks for B's address again (a broadcast every port of the bridge gets), whatever it learnt before.
+      GUESTS.in(0, "ip", "neigh", "flush", "dev", "eth0", "to", NET + 2);
       assertTrue("A's datagram reaches B through the relay", GUESTS.reaches(0, 1));
       assertTrue("the other group's relay took A's frames for none of its VMs", other.counts().spoofed() > 0);
     }
