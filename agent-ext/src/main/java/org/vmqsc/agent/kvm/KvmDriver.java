@@ -341,7 +341,7 @@ public final class KvmDriver implements HypervisorDriver {
       domain.suspend();
       // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
       // back), while the time libvirt takes before it sends QEMU the stop is not pause.
-      long pausedAt = System.nanoTime();
+      long pausedAt = flushTransmitRings(vmId, domain, System.nanoTime());
       pending.put(vmId, new PendingCut(pausedAt, ready.disks(), ready.overlays(), ready.targets(), ready.backgroundOn(),
           ready.backgroundRefusal(), ready.mode()));
     } catch (LibvirtException | RuntimeException e) {
@@ -351,6 +351,52 @@ public final class KvmDriver implements HypervisorDriver {
       }
       throw new IOException("could not pause " + vmId + ": " + e.getMessage(), e);
     }
+  }
+
+  private static final System.Logger LOG = System.getLogger(KvmDriver.class.getName());
+
+  /** How often a pause lets the guest run again for QEMU to send what waits in its transmit rings, and how long. */
+  static final int TRANSMIT_FLUSH_ATTEMPTS = 10;
+  private static final long TRANSMIT_FLUSH_NANOS = 1_000_000;
+  private final java.util.concurrent.atomic.AtomicLong pausesWithFramesWaiting = new java.util.concurrent.atomic.AtomicLong(),
+      pausesLeftWithFramesWaiting = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * A paused guest whose NIC still holds frames it has sent (in its transmit ring, not yet taken by QEMU) would send
+   * them after the pause: a cut would stamp them with the next checkpoint's index though the checkpoint's state has
+   * sent them. So while frames wait there the guest runs again for a moment (QEMU serves the ring) and is paused
+   * anew, at most {@value #TRANSMIT_FLUSH_ATTEMPTS} times; what is left is counted. A guest whose rings cannot be
+   * read (no driver yet, another QEMU) is taken as it is. Returns when the guest stopped for good: {@code stoppedAt},
+   * or the last stop's confirmation.
+   */
+  private long flushTransmitRings(String vmId, Domain domain, long stoppedAt) throws LibvirtException {
+    List<String> devices;
+    try {
+      devices = TransmitRings.netDevices(domain);
+    } catch (IOException e) {
+      return stoppedAt;
+    }
+    if (devices.isEmpty()) return stoppedAt;
+    int waiting = TransmitRings.pending(domain, devices);
+    if (waiting <= 0) return stoppedAt;
+    pausesWithFramesWaiting.incrementAndGet();
+    for (int attempt = 0; attempt < TRANSMIT_FLUSH_ATTEMPTS && waiting > 0; attempt++) {
+      domain.resume();
+      java.util.concurrent.locks.LockSupport.parkNanos(TRANSMIT_FLUSH_NANOS);
+      domain.suspend();
+      stoppedAt = System.nanoTime();
+      waiting = TransmitRings.pending(domain, devices);
+    }
+    if (waiting > 0) {
+      pausesLeftWithFramesWaiting.incrementAndGet();
+      LOG.log(System.Logger.Level.WARNING, "{0} paused with {1} frame(s) still in its transmit rings", vmId, waiting);
+    }
+    return stoppedAt;
+  }
+
+  /** Pauses that found frames waiting in the guest's transmit rings, and those that still left some there. */
+  public long[] transmitFlushCounts() {
+    return new long[] {pausesWithFramesWaiting.get(), pausesLeftWithFramesWaiting.get()};
   }
 
   /**
@@ -371,12 +417,13 @@ public final class KvmDriver implements HypervisorDriver {
         running.run();
       }
     };
-    return snapshotThenHandOn(vmId, consumer, (w, image) -> snapshotCut(vmId, w, image, runningOnce),
+    return snapshotThenHandOn(vmId, consumer, (w, image) -> snapshotCut(vmId, w, image, runningOnce, announced::get),
         () -> drop(pending.remove(vmId), null));
   }
 
   /** The disk and memory snapshots of the instant {@link #pause} cut, into {@code image}; under the domain's lock. */
-  private Capture snapshotCut(String vmId, DomainWork w, Path image, Runnable runningOnce) throws IOException {
+  private Capture snapshotCut(String vmId, DomainWork w, Path image, Runnable runningOnce,
+                              java.util.function.BooleanSupplier ranAgain) throws IOException {
     PendingCut cut = pending.remove(vmId);
     if (cut == null) {
       throw new IOException(vmId + " was not paused by pause(): no instant to checkpoint");
@@ -408,12 +455,20 @@ public final class KvmDriver implements HypervisorDriver {
       }
       if (cut.mode() == DiskCut.OVERLAYS) cut.disks().values().forEach(d -> frozen.put(d.target(), d.file()));
     }
-    ResumeWatch watch = new ResumeWatch(states, domain, runningOnce);
+    // Only a background snapshot lets the guest run before its end (QEMU copies the pages it writes first); a
+    // pre-copy one is of the guest as it stops at the end, so the guest must not run meanwhile.
+    ResumeWatch watch = new ResumeWatch(states, domain, cut.backgroundOn() ? runningOnce : () -> { });
     Capture memory;
     // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
     // as before, and collected with the older ones.
     try {
-      memory = snapshotPaused(domain, image, cut, w);
+      memory = snapshotPaused(domain, image, cut, w, ranAgain);
+      watch.stop();
+      if (memory.mode() == CaptureMode.PRE_COPY && watch.sawRunning()) {
+        // Something ran it meanwhile (under load, an earlier snapshot's end can): the memory is of a later instant
+        // than the disks and the frames cut at the pause. Better no checkpoint than an inconsistent one.
+        throw new IOException(vmId + " ran during its pre-copy snapshot: its memory is not of the instant of its cut");
+      }
     } finally {
       watch.stop();
       resumeQuietly(domain);  // after pre-copy the guest is still stopped; a background snapshot restarted it
@@ -456,6 +511,11 @@ public final class KvmDriver implements HypervisorDriver {
       }, "resume-watch");
       thread.setDaemon(true);
       thread.start();
+    }
+
+    /** Whether it saw the guest running (before {@link #resumedNoLaterThan} sets the time itself). */
+    boolean sawRunning() {
+      return resumedAt != 0;
     }
 
     void stop() {
@@ -611,7 +671,8 @@ public final class KvmDriver implements HypervisorDriver {
   }
 
   /** The memory snapshot of a guest stopped by pause(), which switched the capability on if it could. */
-  private Capture snapshotPaused(Domain domain, Path image, PendingCut cut, DomainWork w) throws IOException {
+  private Capture snapshotPaused(Domain domain, Path image, PendingCut cut, DomainWork w,
+                                 java.util.function.BooleanSupplier ranAgain) throws IOException {
     String fallbackReason = cut.backgroundRefusal();
     if (cut.backgroundOn()) {
       try {
@@ -626,7 +687,8 @@ public final class KvmDriver implements HypervisorDriver {
       // A background snapshot that failed after QEMU restarted the vCPUs: a pre-copy snapshot now would hold a later
       // memory than the disks frozen at the pause. Better no checkpoint than an inconsistent one.
       try {
-        if (states.state(domain) != STATE_PAUSED) {
+        // Ran again: QEMU restarted it, or the caller did once told it runs (and may do so any moment from now).
+        if (ranAgain.getAsBoolean() || states.state(domain) != STATE_PAUSED) {
           throw new IOException("the background snapshot of " + nameOf(domain) + " failed after the guest ran again,"
               + " so its memory as of the pause is lost: " + fallbackReason);
         }

@@ -1,5 +1,6 @@
 package org.vmqsc.agent.kvm;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -13,6 +14,20 @@ final class Qmp {
 
   /** Runs a QMP command and returns its "return" member; a QMP error becomes an IOException with QEMU's text. */
   static JsonObject execute(Domain domain, String command, JsonObject arguments) throws IOException {
+    JsonObject json = reply(domain, command, arguments);
+    return json.has("return") && json.get("return").isJsonObject() ? json.getAsJsonObject("return") : new JsonObject();
+  }
+
+  /** Runs a QMP command whose "return" member is an array. */
+  static JsonArray executeForArray(Domain domain, String command, JsonObject arguments) throws IOException {
+    JsonObject json = reply(domain, command, arguments);
+    if (!json.has("return") || !json.get("return").isJsonArray()) {
+      throw new IOException("QMP " + command + " returned no array: " + json);
+    }
+    return json.getAsJsonArray("return");
+  }
+
+  private static JsonObject reply(Domain domain, String command, JsonObject arguments) throws IOException {
     JsonObject request = new JsonObject();
     request.addProperty("execute", command);
     if (arguments != null) {
@@ -30,14 +45,14 @@ final class Qmp {
       throw new IOException("QMP " + command + " failed: " + (error.has("desc") ? error.get("desc").getAsString()
           : error.toString()));
     }
-    return json.has("return") && json.get("return").isJsonObject() ? json.getAsJsonObject("return") : new JsonObject();
+    return json;
   }
 
   static void setCapability(Domain domain, String capability, boolean on) throws IOException {
     JsonObject entry = new JsonObject();
     entry.addProperty("capability", capability);
     entry.addProperty("state", on);
-    com.google.gson.JsonArray list = new com.google.gson.JsonArray();
+    JsonArray list = new JsonArray();
     list.add(entry);
     JsonObject arguments = new JsonObject();
     arguments.add("capabilities", list);

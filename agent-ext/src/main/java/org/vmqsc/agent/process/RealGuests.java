@@ -451,7 +451,8 @@ final class RealGuests implements AutoCloseable {
           g.disksByIndex.put(r.index(), disks);
           events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid, "mode",
               capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "stored_bytes",
-              stats[0].storedBytes(), "ms", ms);
+              stats[0].storedBytes(), "ms", ms, "fallback", capture.fallbackReason() == null ? ""
+                  : capture.fallbackReason());
         });
         checkpoints.staged(key, stats[0].storedBytes(), snapshot);
       } catch (Exception e) {
