@@ -371,10 +371,17 @@ public final class KvmDriver implements HypervisorDriver {
    */
   private long flushTransmitRings(String vmId, Domain domain, long stoppedAt) throws LibvirtException {
     List<String> devices;
-    try {
-      devices = TransmitRings.netDevices(domain);
-    } catch (IOException e) {
-      return stoppedAt;
+    int domainId = domain.getID();  // a new QEMU process (a start, a restore) gets a new id
+    NetDevices known = netDevices.get(vmId);
+    if (known != null && known.domainId() == domainId) {
+      devices = known.paths();
+    } else {
+      try {
+        devices = TransmitRings.netDevices(domain);
+      } catch (IOException e) {
+        return stoppedAt;
+      }
+      netDevices.put(vmId, new NetDevices(domainId, devices));
     }
     if (devices.isEmpty()) return stoppedAt;
     int waiting = TransmitRings.pending(domain, devices);
@@ -393,6 +400,11 @@ public final class KvmDriver implements HypervisorDriver {
     }
     return stoppedAt;
   }
+
+  /** A domain's virtio-net devices, as its QEMU process (by domain id) has them: read once per process. */
+  private record NetDevices(int domainId, List<String> paths) {}
+
+  private final Map<String, NetDevices> netDevices = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Pauses that found frames waiting in the guest's transmit rings, and those that still left some there. */
   public long[] transmitFlushCounts() {
