@@ -1,5 +1,6 @@
 package org.vmqsc.protocol.host;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -7,10 +8,13 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.vmqsc.protocol.BoundaryKind;
 import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.EarlyIndexPolicy;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
@@ -42,6 +46,12 @@ import org.vmqsc.protocol.host.HostAction.WriteLogSegment;
  *       with them by an acknowledgement (batched once per base period), so replay reproduces the receive order;</li>
  *   <li>see {@link EarlyIndexPolicy}.</li>
  * </ol>
+ *
+ * <p>With piecewise-deterministic guests a host also practises causal logging: each cross-host message carries
+ * the receipts this host made since its previous message to the same VM ({@link #carryTo}), and a host keeps the
+ * receipts other hosts' messages carried to it ({@link #onCarried}). Whatever a VM elsewhere depends on of this
+ * host's VMs then survives this host, so a recovery can rebuild its VMs past their last stable state instead of
+ * rolling back everyone who heard from them.
  */
 public final class HostRules {
 
@@ -61,11 +71,39 @@ public final class HostRules {
   /** VMs that migrated away from this host and have not come back: frames for them are dropped as MOVED. */
   private final Set<Integer> emigrated = new HashSet<>();
   private long lineIndex;
+  /** Whether this host carries its receipts to other hosts (its guests are piecewise deterministic). */
+  private final boolean carriesReceipts;
+  /** This host's receipts not yet behind the line, in delivery order, each with its number (from 1). */
+  private final ArrayDeque<Numbered> receipts = new ArrayDeque<>();
+  private long receiptsMade;
+  /** Per destination VM, the number of the last receipt a message to it carried. */
+  private final long[] carriedUpTo;
+  /** Receipts of VMs elsewhere that messages carried here: per VM, by rsn. */
+  private final Map<Integer, TreeMap<Long, CarriedReceipt>> carriedIn = new TreeMap<>();
+
+  private record Numbered(long number, CarriedReceipt receipt) {}
+
+  /**
+   * Per VM recovered past its stable state, the messages it must send again before it takes anything new: per
+   * receiver, by seq, as first sent (their index places its boundaries where they fell).
+   */
+  private final Map<Integer, Map<Integer, TreeMap<Long, Message>>> resends = new TreeMap<>();
 
   public HostRules(GroupConfig config) {
+    this(config, false);
+  }
+
+  /** @param carriesReceipts practise causal logging (only for piecewise-deterministic guests) */
+  public HostRules(GroupConfig config, boolean carriesReceipts) {
     this.config = config;
     this.vms = new Ledgers(config.size());
     this.copiesTo = new CopyChannel[config.size()][config.size()];
+    this.carriesReceipts = carriesReceipts;
+    this.carriedUpTo = new long[config.size()];
+  }
+
+  public boolean carriesReceipts() {
+    return carriesReceipts;
   }
 
   // ---- placement ---------------------------------------------------------------------------------------------
@@ -220,9 +258,129 @@ public final class HostRules {
     VmLedger v = ledger(from);
     if (position <= v.suppressSendsUpTo) return Optional.empty();
     v.lastPosition = Math.max(v.lastPosition, position);
-    Message m = new Message(from, to, ++v.sentTo[to], v.index, v.incarnation, size, digest);
+    Message resent = resent(from, to, v.sentTo[to] + 1);
+    if (resent != null && (resent.digest() != digest || resent.size() != size || resent.index() != v.index
+        || resent.senderReceived() != v.received)) {
+      throw new IllegalStateException("VM " + from + " re-executed differently: its send #" + (v.sentTo[to] + 1)
+          + " to VM " + to + " at index " + v.index + " after " + v.received + " receipts is not " + resent
+          + " (digest " + digest + ", size " + size + " now)");
+    }
+    Message m = new Message(from, to, ++v.sentTo[to], v.index, v.incarnation, size, digest,
+        carriesReceipts ? v.received : 0);
     if (vms.containsKey(to)) localInFlight.add(m); else keepCopy(SenderCopy.unacknowledged(m));
     return Optional.of(m);
+  }
+
+  /**
+   * The receipts a cross-host message {@code m} carries: every receipt this host made since its previous message
+   * to the same VM (all of its VMs', so a chain through a VM of this host is covered too). Empty for a same-host
+   * message, or when this host does not carry receipts.
+   */
+  public List<CarriedReceipt> carryTo(Message m) {
+    if (!carriesReceipts || vms.containsKey(m.to()) || carriedUpTo[m.to()] >= receiptsMade) return List.of();
+    List<CarriedReceipt> out = new ArrayList<>();
+    for (Iterator<Numbered> it = receipts.descendingIterator(); it.hasNext(); ) {
+      Numbered n = it.next();
+      if (n.number() <= carriedUpTo[m.to()]) break;
+      out.add(n.receipt());
+    }
+    java.util.Collections.reverse(out);
+    carriedUpTo[m.to()] = receiptsMade;
+    return out;
+  }
+
+  /** A message arrived carrying receipts of another host's VMs: keep those of VMs that do not run here. */
+  public void onCarried(List<CarriedReceipt> carried) {
+    for (CarriedReceipt c : carried) {
+      LogEntry e = c.entry();
+      int vm = e.message().to();
+      if (vms.containsKey(vm) || e.receiverIndex() < lineIndex || rollbacks.isStale(e.message())) continue;
+      TreeMap<Long, CarriedReceipt> byRsn = carriedIn.computeIfAbsent(vm, k -> new TreeMap<>());
+      CarriedReceipt known = byRsn.get(e.rsn());
+      if (known == null || known.entry().incarnation() < e.incarnation()
+          || (known.entry().incarnation() == e.incarnation() && c.withPayload() && !known.withPayload())) {
+        byRsn.put(e.rsn(), c);
+      }
+    }
+  }
+
+  /**
+   * The receipts of {@code vm} this host holds for a recovery when {@code vm} does not run here: those other hosts'
+   * messages carried here, and those it made here before it left. In rsn order, one per rsn (the latest
+   * incarnation's).
+   */
+  public List<CarriedReceipt> carriedReceipts(int vm) {
+    TreeMap<Long, CarriedReceipt> out = new TreeMap<>(carriedIn.getOrDefault(vm, new TreeMap<>()));
+    if (!vms.containsKey(vm)) {
+      for (Numbered n : receipts) {
+        LogEntry e = n.receipt().entry();
+        CarriedReceipt known = out.get(e.rsn());
+        if (e.message().to() == vm && (known == null || known.entry().incarnation() <= e.incarnation())) {
+          out.put(e.rsn(), n.receipt());
+        }
+      }
+    }
+    return List.copyOf(out.values());
+  }
+
+  /** The VMs this host holds receipts of (see {@link #carriedReceipts}). */
+  public Set<Integer> vmsWithCarriedReceipts() {
+    Set<Integer> out = new java.util.TreeSet<>(carriedIn.keySet());
+    for (Numbered n : receipts) if (!vms.containsKey(n.receipt().entry().message().to())) out.add(n.receipt().entry().message().to());
+    return out;
+  }
+
+  private void madeReceipt(LogEntry e) {
+    if (!carriesReceipts) return;
+    // A same-host sender keeps no copy off this host: the payload must travel with the receipt.
+    receipts.addLast(new Numbered(++receiptsMade, new CarriedReceipt(e, vms.containsKey(e.message().from()))));
+  }
+
+  /** The message {@code from} sent as #{@code seq} to {@code to} before, if it must send it again; removes it. */
+  private Message resent(int from, int to, long seq) {
+    Map<Integer, TreeMap<Long, Message>> byReceiver = resends.get(from);
+    if (byReceiver == null) return null;
+    TreeMap<Long, Message> channel = byReceiver.get(to);
+    Message m = channel == null ? null : channel.remove(seq);
+    if (channel != null && channel.isEmpty()) byReceiver.remove(to);
+    if (byReceiver.isEmpty()) resends.remove(from);
+    return m;
+  }
+
+  /**
+   * A VM being re-executed past its stable state is about to send to {@code to}: if that send is one it made
+   * before, its index catches up with the index it was sent at first (the boundaries between fell before it).
+   */
+  public List<HostAction> beforeResend(int from, int to, long position) {
+    Map<Integer, TreeMap<Long, Message>> byReceiver = resends.get(from);
+    if (byReceiver == null) return List.of();
+    VmLedger v = ledger(from);
+    TreeMap<Long, Message> channel = byReceiver.get(to);
+    Message m = channel == null ? null : channel.get(v.sentTo[to] + 1);
+    if (m == null || m.index() <= v.index) return List.of();
+    List<HostAction> actions = new ArrayList<>();
+    advance(v, m.index(), position, false, actions);
+    return actions;
+  }
+
+  /** Whether {@code vm}, re-executed past its stable state, has messages left to send again. */
+  public boolean resendsPending(int vm) {
+    return resends.containsKey(vm);
+  }
+
+  /**
+   * A VM being re-executed past its stable state is about to take again a receipt it made before: its index
+   * catches up with the index it had then.
+   */
+  public List<HostAction> beforeReceiptAgain(LogEntry original, long position) {
+    VmLedger v = ledger(original.message().to());
+    if (original.rsn() != v.received + 1) {
+      throw new IllegalStateException("VM " + v.vm + " takes again receipt " + original.rsn() + " after "
+          + v.received + " receipts");
+    }
+    List<HostAction> actions = new ArrayList<>();
+    if (original.receiverIndex() > v.index) advance(v, original.receiverIndex(), position, false, actions);
+    return actions;
   }
 
   // ---- the base boundary -------------------------------------------------------------------------------------
@@ -281,6 +439,7 @@ public final class HostRules {
     v.lastPosition = Math.max(v.lastPosition, position);
     LogEntry e = new LogEntry(m, v.received, position, v.index, v.incarnation);
     v.log.addLast(e);
+    madeReceipt(e);
     if (e.isLate()) actions.add(new WriteInTransit(e));
     actions.add(new Deliver(e));
     if (vms.containsKey(m.from())) onAcknowledge(e); else unacknowledged.add(e);
@@ -315,6 +474,10 @@ public final class HostRules {
     lineIndex = index;
     vms.values().forEach(this::collect);
     forEachChannel(channel -> channel.removeIf(c -> c.isAcknowledged() && c.receiverIndex() < lineIndex));
+    // Receipts behind the line are in stable log segments or checkpoints: no recovery needs them carried.
+    receipts.removeIf(n -> n.receipt().entry().receiverIndex() < lineIndex);
+    carriedIn.values().forEach(byRsn -> byRsn.values().removeIf(c -> c.entry().receiverIndex() < lineIndex));
+    carriedIn.values().removeIf(Map::isEmpty);
   }
 
   /** A log entry is garbage once both the line and a staged checkpoint of its VM lie after it. */
@@ -361,11 +524,32 @@ public final class HostRules {
     emigrated.remove(vm);
   }
 
+  /**
+   * As {@link #restoreToLine}, for a VM recovered past its stable state (causal logging): after the rebuild to
+   * {@code lineState} it takes its extension's receipts again through {@link #beforeReceiptAgain} and
+   * {@link #onArrival}, and sends {@code resendsFirst} again ({@link #beforeResend}, {@link #stamp}) before the
+   * caller gives it anything new.
+   */
+  public void restorePastLine(int vm, int incarnation, BoundaryRecord checkpoint, List<LogEntry> segmentEntries,
+                              BoundaryRecord lineState, List<Message> resendsFirst) {
+    restoreToLine(vm, incarnation, checkpoint, segmentEntries, lineState);
+    resends.remove(vm);
+    for (Message m : resendsFirst) {
+      if (m.from() != vm) throw new IllegalArgumentException(m + " is not VM " + vm + "'s to send again");
+      resends.computeIfAbsent(vm, k -> new TreeMap<>()).computeIfAbsent(m.to(), k -> new TreeMap<>()).put(m.seq(), m);
+    }
+  }
+
   /** The manager announces a rollback of {@code vm}: drop what its discarded execution sent. */
   public void onRollback(int vm, int incarnation, long[] sentToAtLine) {
     rollbacks.add(vm, incarnation, sentToAtLine);
     forEachChannel(channel -> channel.removeIf(c -> rollbacks.isStale(c.message())));
     localInFlight.removeIf(rollbacks::isStale);
+    // Receipts of the discarded execution, and those that took in messages it discarded, mean nothing now.
+    TreeMap<Long, CarriedReceipt> ofVm = carriedIn.get(vm);
+    if (ofVm != null) ofVm.values().removeIf(c -> c.entry().incarnation() < incarnation);
+    carriedIn.values().forEach(byRsn -> byRsn.values().removeIf(c -> rollbacks.isStale(c.message())));
+    receipts.removeIf(n -> n.receipt().entry().message().to() == vm && n.receipt().entry().incarnation() < incarnation);
   }
 
   // ---- what recovery planning reads from a surviving host ----------------------------------------------------

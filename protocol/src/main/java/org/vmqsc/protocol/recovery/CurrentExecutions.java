@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.IntBinaryOperator;
 import java.util.function.Predicate;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.host.SenderCopy;
@@ -42,6 +43,17 @@ public final class CurrentExecutions implements Survivors {
     return reported.receiveLog(vm).stream().filter(e -> !stale.test(e.message()))
         .map(e -> new LogEntry(e.message(), e.rsn(), e.position(), e.receiverIndex(),
             receiverIncarnation.applyAsInt(vm, e.incarnation())))
+        .toList();
+  }
+
+  @Override public boolean carryReceipts() {
+    return reported.carryReceipts();
+  }
+
+  @Override public List<CarriedReceipt> carriedReceipts(int vm) {
+    return reported.carriedReceipts(vm).stream().filter(c -> !stale.test(c.message()))
+        .map(c -> new CarriedReceipt(new LogEntry(c.message(), c.entry().rsn(), c.entry().position(),
+            c.entry().receiverIndex(), receiverIncarnation.applyAsInt(vm, c.entry().incarnation())), c.withPayload()))
         .toList();
   }
 

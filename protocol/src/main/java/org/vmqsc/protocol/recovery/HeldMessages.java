@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Predicate;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.host.SenderCopy;
@@ -19,6 +20,8 @@ final class HeldMessages {
   private final int size;
   private final Map<Integer, TreeSet<Long>> seqs = new HashMap<>();
   private final Map<Integer, TreeSet<Long>> stableSeqs = new HashMap<>();
+  /** Per channel and seq, the message as any holder has it (what its sender had received then, for one). */
+  private final Map<Integer, Map<Long, Message>> sent = new HashMap<>();
 
   HeldMessages(int size, Survivors survivors, Map<Integer, List<LogEntry>> stableInTransit, Predicate<Message> stale) {
     this.size = size;
@@ -31,11 +34,32 @@ final class HeldMessages {
     for (int vm = 0; vm < size; vm++) {
       for (LogEntry e : survivors.receiveLog(vm)) add(seqs, e.message(), stale);
       for (SenderCopy c : survivors.copiesTo(vm)) add(seqs, c.message(), stale);
+      for (CarriedReceipt c : survivors.carriedReceipts(vm)) {
+        if (c.withPayload()) add(seqs, c.message(), stale); else note(c.message(), stale);
+      }
     }
   }
 
   private void add(Map<Integer, TreeSet<Long>> into, Message m, Predicate<Message> stale) {
-    if (!stale.test(m)) into.computeIfAbsent(m.from() * size + m.to(), k -> new TreeSet<>()).add(m.seq());
+    if (stale.test(m)) return;
+    into.computeIfAbsent(m.from() * size + m.to(), k -> new TreeSet<>()).add(m.seq());
+    note(m, stale);
+  }
+
+  private void note(Message m, Predicate<Message> stale) {
+    if (!stale.test(m)) sent.computeIfAbsent(m.from() * size + m.to(), k -> new HashMap<>()).putIfAbsent(m.seq(), m);
+  }
+
+  /** What the sender of message #{@code seq} of the channel had received when it sent it; -1 if no holder says. */
+  long senderReceived(int sender, int receiver, long seq) {
+    Message m = find(sender, receiver, seq);
+    return m == null ? -1 : m.senderReceived();
+  }
+
+  /** Message #{@code seq} of the channel as some holder has it (payload or not), or null. */
+  Message find(int sender, int receiver, long seq) {
+    Map<Long, Message> channel = sent.get(sender * size + receiver);
+    return channel == null ? null : channel.get(seq);
   }
 
   /** Whether every message from..to (seqs, inclusive) of channel {@code sender -> receiver} is held somewhere. */

@@ -1,9 +1,14 @@
 package org.vmqsc.protocol.recovery;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.CarriedReceipt;
+import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.manager.LineKeeper;
 
 /**
@@ -29,6 +34,13 @@ import org.vmqsc.protocol.manager.LineKeeper;
  * before that restore when its host failed.) The line is a state with neither fault, so the search stops at or
  * after it. Why the result is consistent and the latest such state: README,
  * "Recovery to the latest recoverable state".
+ *
+ * <p>Causal logging adds one state per failed VM above its latest stable one: that state extended by the
+ * receipts other hosts hold of it (messages its host's traffic carried to them), as far as they run without a
+ * gap and their messages are held, then re-executed until it has sent again what any recovered state received
+ * from it. A message sent after the stable state counts as sent by the extended state when the sender had
+ * received no more than the extension holds when it sent it ({@link Message#senderReceived}); the extended
+ * state moves back to the stable one on any fault, like any other.
  */
 final class LatestRecoverableState {
 
@@ -41,6 +53,8 @@ final class LatestRecoverableState {
   private final HeldMessages held;
   /** Per VM, the index of its state, or RUNNING; -1 for a VM neither failed nor reported (left as it is). */
   private final long[] index;
+  /** Per VM, the receipts that extend its state past its boundary (causal logging), or null. */
+  private final List<LogEntry>[] extension;
 
   private LatestRecoverableState(LineKeeper keeper, Set<Integer> failed, Survivors survivors, HeldMessages held,
                                  long[] index) {
@@ -49,6 +63,8 @@ final class LatestRecoverableState {
     this.survivors = survivors;
     this.held = held;
     this.index = index;
+    @SuppressWarnings("unchecked") List<LogEntry>[] none = new List[index.length];
+    this.extension = none;
   }
 
   static LatestRecoverableState find(int size, LineKeeper keeper, Set<Integer> failed, Survivors survivors,
@@ -59,6 +75,7 @@ final class LatestRecoverableState {
     for (int vm : failed) index[vm] = RUNNING; // lowered at once to its latest stable state
     LatestRecoverableState s = new LatestRecoverableState(keeper, failed, survivors, held, index);
     for (int vm : failed) s.moveBack(vm);
+    for (int vm : failed) s.extend(vm);
     s.settle();
     return s;
   }
@@ -82,7 +99,7 @@ final class LatestRecoverableState {
             continue;
           }
           long sent = keeper.recordAt(sender, index[sender]).sentTo(receiver);
-          if (received > sent) {
+          if (received > sent && !resends(sender, receiver, received)) {
             moveBack(receiver);
             moved = true;
           } else if (!held.holdsAll(sender, receiver, received + 1, sent) || !durable(sender, receiver, sent)) {
@@ -103,10 +120,78 @@ final class LatestRecoverableState {
     }
   }
 
-  private long receivedFrom(int receiver, int sender) {
-    return index[receiver] == RUNNING
-        ? survivors.receivedFrom(receiver)[sender]
-        : keeper.recordAt(receiver, index[receiver]).receivedFrom(sender);
+  /** Whether the VM has a state in the recovery (running, or rolled back), rather than being left as it is. */
+  boolean hasState(int vm) {
+    return index[vm] >= 0;
+  }
+
+  /** What a rolled-back VM's stable state sent to {@code receiver}. */
+  long stableSentTo(int vm, int receiver) {
+    return keeper.recordAt(vm, indexOf(vm)).sentTo(receiver);
+  }
+
+  /** How many messages from {@code sender} the receiver's recovered state holds (its extension included). */
+  long receivedFrom(int receiver, int sender) {
+    if (index[receiver] == RUNNING) return survivors.receivedFrom(receiver)[sender];
+    long received = keeper.recordAt(receiver, index[receiver]).receivedFrom(sender);
+    if (extension[receiver] != null) {
+      for (LogEntry e : extension[receiver]) if (e.message().from() == sender) received++;
+    }
+    return received;
+  }
+
+  /**
+   * Whether an extended sender sends again message #{@code seq} to the receiver (and all before it): its
+   * re-execution reaches every send made on no more receipts than its extension holds.
+   */
+  private boolean resends(int sender, int receiver, long seq) {
+    if (extension[sender] == null) return false;
+    long dependsOn = held.senderReceived(sender, receiver, seq);
+    return dependsOn >= 0 && dependsOn <= extendedReceived(sender);
+  }
+
+  /** How many messages an extended VM has received at the end of its extension. */
+  private long extendedReceived(int vm) {
+    List<LogEntry> ext = extension[vm];
+    BoundaryRecord b = keeper.recordAt(vm, index[vm]);
+    return ext.isEmpty() ? b.received() : ext.get(ext.size() - 1).rsn();
+  }
+
+  /**
+   * Extends a failed VM's stable state by the receipts surviving hosts hold of it, in rsn order from the one after
+   * its state, up to the first gap or the first message no holder can deliver again.
+   */
+  private void extend(int vm) {
+    if (!failed.contains(vm) || index[vm] < 0 || index[vm] == RUNNING) return;
+    if (!survivors.carryReceipts()) return; // not piecewise deterministic: re-execution would not send the same
+    List<CarriedReceipt> carried = survivors.carriedReceipts(vm);
+    BoundaryRecord b = keeper.recordAt(vm, index[vm]);
+    int incarnation = keeper.incarnation(vm);
+    long[] receivedFrom = b.receivedFrom();
+    long next = b.received() + 1;
+    List<LogEntry> ext = new ArrayList<>();
+    for (CarriedReceipt c : carried) {
+      LogEntry e = c.entry();
+      if (e.rsn() < next || e.incarnation() != incarnation) continue;
+      Message m = e.message();
+      if (e.rsn() != next || m.seq() != receivedFrom[m.from()] + 1 || e.position() < b.position()
+          || !held.holdsAll(m.from(), vm, m.seq(), m.seq())) {
+        break;
+      }
+      ext.add(e);
+      receivedFrom[m.from()]++;
+      next++;
+    }
+    extension[vm] = List.copyOf(ext);
+  }
+
+  boolean isExtended(int vm) {
+    return extension[vm] != null;
+  }
+
+  /** The receipts that extend a VM's recovered state past its boundary (empty if it is not extended). */
+  List<LogEntry> extensionOf(int vm) {
+    return extension[vm] == null ? List.of() : extension[vm];
   }
 
   /** Whether a failed sender's messages to the receiver after the line, up to #sent, are all on stable storage. */
@@ -123,8 +208,12 @@ final class LatestRecoverableState {
     return latest == null ? 0 : latest.receivedFrom(sender);
   }
 
-  /** To the VM's next earlier state on stable storage. */
+  /** To the VM's next earlier state on stable storage (from an extended state: to the state it extends). */
   private void moveBack(int vm) {
+    if (extension[vm] != null) {
+      extension[vm] = null;
+      return;
+    }
     List<Long> stable = keeper.stableIndexesFromLine(vm);
     for (long n : stable) {
       if (n < index[vm]) {

@@ -50,6 +50,7 @@ public final class RecoveryPlanner {
     if (line == null) throw new IllegalStateException("no recovery line yet: the group's first checkpoints are not stable");
     HeldMessages held = new HeldMessages(config.size(), survivors, stableInTransit, keeper::isStale);
     LatestRecoverableState state = LatestRecoverableState.find(config.size(), keeper, failed, survivors, held);
+    // A VM recovered past its stable state sends again what it sent since; its copies of those are new.
     SortedSet<Integer> rolledBack = state.rolledBack();
 
     List<VmRestore> restores = new ArrayList<>();
@@ -59,9 +60,29 @@ public final class RecoveryPlanner {
       List<Replay> replays = replaysInto(config, keeper, vm, recovered, state, survivors,
           stableInTransit.getOrDefault(vm, List.of()));
       restores.add(new VmRestore(vm, keeper.incarnation(vm) + 1, keeper.checkpointAt(vm, n),
-          keeper.segmentsTo(vm, n), recovered, replays));
+          keeper.segmentsTo(vm, n), recovered, replays, state.extensionOf(vm), resends(config, vm, state, held)));
     }
     return new RecoveryPlan(line.index(), new TreeSet<>(failed), rolledBack, restores);
+  }
+
+  /**
+   * The messages an extended VM sends again: on each channel, those after its stable state up to the last one the
+   * receiver's recovered state holds, as the holders have them (the index each was sent at included).
+   */
+  private static List<Message> resends(GroupConfig config, int vm, LatestRecoverableState state, HeldMessages held) {
+    if (!state.isExtended(vm)) return List.of();
+    List<Message> out = new ArrayList<>();
+    for (int to = 0; to < config.size(); to++) {
+      if (to == vm || !state.hasState(to)) continue;
+      long upTo = state.receivedFrom(to, vm);
+      for (long seq = state.stableSentTo(vm, to) + 1; seq <= upTo; seq++) {
+        Message m = held.find(vm, to, seq);
+        if (m == null) throw new IllegalStateException("VM " + to + "'s recovered state received " + vm + "'s #"
+            + seq + " but no holder says what it was");
+        out.add(m);
+      }
+    }
+    return out;
   }
 
   private static List<Replay> replaysInto(GroupConfig config, LineKeeper keeper, int vm, BoundaryRecord recovered,
@@ -96,7 +117,7 @@ public final class RecoveryPlanner {
     for (Map.Entry<Integer, TreeMap<Long, Replay>> channel : byChannel.entrySet()) {
       int from = channel.getKey();
       boolean senderRollsBack = state.rollsBack(from);
-      long first = recovered.receivedFrom(from) + 1;
+      long first = state.receivedFrom(vm, from) + 1; // the extension, if any, included
       long last = senderRollsBack ? keeper.recordAt(from, state.indexOf(from)).sentTo(vm) : Long.MAX_VALUE;
       long expected = first;
       long key = 0;

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.host.SenderCopy;
 
@@ -19,14 +20,39 @@ public final class SnapshotSurvivors implements Survivors {
   private final Map<Integer, long[]> receivedFrom = new HashMap<>();
   private final Map<Integer, List<LogEntry>> receiveLogs = new HashMap<>();
   private final Map<Integer, List<SenderCopy>> copies = new HashMap<>();
+  private final Map<Integer, java.util.TreeMap<Long, CarriedReceipt>> carried = new HashMap<>();
+  private final boolean carryReceipts;
 
   public SnapshotSurvivors(Collection<HostSnapshot> snapshots, Set<Integer> failed) {
+    boolean all = !snapshots.isEmpty();
     for (HostSnapshot s : snapshots) {
+      all &= s.carriesReceipts();
+      // One receipt per rsn: a later incarnation's replaces an earlier one's.
+      s.carried().forEach((vm, list) -> {
+        java.util.TreeMap<Long, CarriedReceipt> byRsn = carried.computeIfAbsent(vm, k -> new java.util.TreeMap<>());
+        for (CarriedReceipt c : list) {
+          CarriedReceipt known = byRsn.get(c.entry().rsn());
+          if (known == null || known.entry().incarnation() < c.entry().incarnation()
+              || (known.entry().incarnation() == c.entry().incarnation() && c.withPayload() && !known.withPayload())) {
+            byRsn.put(c.entry().rsn(), c);
+          }
+        }
+      });
       for (int vm : s.running()) if (!failed.contains(vm)) running.add(vm);
       receivedFrom.putAll(s.receivedFrom());
       receiveLogs.putAll(s.receiveLogs());
       s.copies().forEach((to, list) -> copies.computeIfAbsent(to, k -> new ArrayList<>()).addAll(list));
     }
+    carryReceipts = all;
+  }
+
+  @Override public boolean carryReceipts() {
+    return carryReceipts;
+  }
+
+  @Override public List<CarriedReceipt> carriedReceipts(int vm) {
+    java.util.TreeMap<Long, CarriedReceipt> byRsn = carried.get(vm);
+    return byRsn == null ? List.of() : List.copyOf(byRsn.values());
   }
 
   @Override public Set<Integer> vms() {

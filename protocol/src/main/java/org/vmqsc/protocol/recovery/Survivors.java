@@ -1,6 +1,7 @@
 package org.vmqsc.protocol.recovery;
 
 import java.util.List;
+import org.vmqsc.protocol.CarriedReceipt;
 import java.util.Set;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.host.SenderCopy;
@@ -22,4 +23,17 @@ public interface Survivors {
 
   /** The copies surviving hosts keep of cross-host messages to {@code vm}. */
   List<SenderCopy> copiesTo(int vm);
+
+  /**
+   * Whether every surviving host practises causal logging (its guests are piecewise deterministic): only then can
+   * a failed VM be rebuilt past its last stable state.
+   */
+  default boolean carryReceipts() {
+    return false;
+  }
+
+  /** The receipts of {@code vm} that surviving hosts hold (causal logging), in rsn order, one per rsn. */
+  default List<CarriedReceipt> carriedReceipts(int vm) {
+    return List.of();
+  }
 }

@@ -1,0 +1,19 @@
+package org.vmqsc.protocol;
+
+/**
+ * A receipt made on one host, carried by a cross-host message to another host (causal logging): the entry says
+ * where in the receiver's execution the message was delivered, and {@code withPayload} says that the message's
+ * bytes travel with it, because no copy of them is kept off the receiver's host (the sender ran on the same host).
+ * If that host fails, the receipts its messages carried away let a recovery rebuild its VMs past their last
+ * stable state, up to what any other host's VM depends on.
+ */
+public record CarriedReceipt(LogEntry entry, boolean withPayload) {
+
+  public CarriedReceipt {
+    if (entry == null) throw new IllegalArgumentException("a carried receipt needs its log entry");
+  }
+
+  public Message message() {
+    return entry.message();
+  }
+}
