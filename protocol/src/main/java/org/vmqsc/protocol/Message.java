@@ -42,6 +42,15 @@ public record Message(int from, int to, long seq, long index, int incarnation, i
     return (int) (h ^ (h >>> 32));
   }
 
+  /**
+   * Whether {@code other} is this send made again by a later incarnation of its sender re-executed past its stable
+   * state (causal logging): the same message in all but the incarnation, bytes included.
+   */
+  public boolean isSameSend(Message other) {
+    return other.seq == seq && other.from == from && other.to == to && other.index == index && other.size == size
+        && other.digest == digest && other.senderReceived == senderReceived;
+  }
+
   @Override public String toString() {
     return "m(" + from + "->" + to + " #" + seq + " index " + index + (incarnation > 0 ? " inc " + incarnation : "") + ")";
   }

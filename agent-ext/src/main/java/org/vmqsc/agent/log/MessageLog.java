@@ -30,6 +30,14 @@ public final class MessageLog {
     return payloads.get(m);
   }
 
+  /**
+   * The payload of {@code m}, or of the same send made again by a later incarnation of its sender (a VM re-executed
+   * past its stable state sends the very same bytes), or null.
+   */
+  public byte[] payloadOfSameSend(Message m) {
+    return payloads.getSameSend(m);
+  }
+
   public LoggedMessage withPayload(LogEntry e) {
     byte[] p = payloads.get(e.message());
     if (p == null) throw new IllegalStateException("the log holds " + e.message() + " but not its payload");

@@ -121,6 +121,16 @@ final class Payloads {
     return c == null ? null : c.get(m);
   }
 
+  /** The payload of {@code m} or of the same send made by another incarnation of its sender, or null. */
+  byte[] getSameSend(Message m) {
+    Channel c = channels.get(channel(m));
+    if (c == null) return null;
+    long i = m.seq() - c.base;
+    if (i < 0 || i >= c.end) return null;
+    for (Kept k = c.slots[(int) i]; k != null; k = k.next) if (k.message.isSameSend(m)) return k.payload;
+    return null;
+  }
+
   /** Forgets every payload but those {@code live} accepts. */
   void retainOnly(Predicate<Message> live) {
     size = 0;

@@ -32,6 +32,24 @@ public interface Guests {
    */
   void rebuild(int vm, BoundaryRecord checkpoint, String location, List<LoggedMessage> replay, long until);
 
+  /**
+   * Whether the guests are piecewise deterministic (their execution is fixed by what they receive and where): then
+   * the host practises causal logging, and a recovery may rebuild a VM past its last stable state.
+   */
+  default boolean deterministic() {
+    return false;
+  }
+
+  /**
+   * A VM being rebuilt past its stable state does its next deterministic step (the send it made there before,
+   * through {@link HostNode#send}), calling {@link HostNode#prepareSend} with its destination before the step
+   * changes the guest, so a boundary that fell before the send is taken on the guest as it was. Only
+   * deterministic guests can.
+   */
+  default void stepAgain(int vm) {
+    throw new UnsupportedOperationException("these guests cannot be re-executed step by step");
+  }
+
   /** The VM no longer runs here (a recovery placed it elsewhere). */
   void stop(int vm);
 

@@ -14,6 +14,7 @@ import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.node.LogWriter.LogWrite;
 import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
@@ -70,7 +71,7 @@ public final class HostNode {
     this.hostId = hostId;
     this.groupId = groupId;
     this.config = config;
-    this.rules = new HostRules(config);
+    this.rules = new HostRules(config, guests.deterministic());
     this.log = log;
     this.relay = relay;
     this.guests = guests;
@@ -135,19 +136,51 @@ public final class HostNode {
    * send before (the relay drops it).
    */
   public Optional<Message> send(int from, int to, byte[] payload, long digest) {
-    Optional<Message> stamped = rules.stamp(from, to, payload.length, digest, guests.position(from));
+    long position = guests.position(from);
+    Optional<Message> stamped = rules.stamp(from, to, payload.length, digest, position);
     stamped.ifPresent(m -> {
       // The sender's copy of a cross-host message; a same-host one's payload stays until it is delivered, in
       // case a migration makes it cross-host on the way.
       log.keep(m, payload);
-      relay.transmit(m, payload);
+      List<CarriedReceipt> receipts = rules.carriesReceipts() ? rules.carryTo(m, relay.hostOf(m.to())) : List.of();
+      if (receipts.isEmpty()) {
+        relay.transmit(m, payload);
+      } else {
+        List<Carried> carried = new ArrayList<>(receipts.size());
+        for (CarriedReceipt r : receipts) carried.add(new Carried(r, r.withPayload() ? log.payload(r.message()) : null));
+        relay.transmit(m, payload, carried);
+      }
     });
     return stamped;
+  }
+
+  /**
+   * A VM rebuilt past its stable state is about to make its next send, to {@code to}, and its guest has not moved
+   * yet: if that send is one it made before at a later index, the boundaries in between are taken now, on the
+   * guest as it is (see {@link Guests#stepAgain}).
+   */
+  public void prepareSend(int from, int to) {
+    handle(() -> execute(rules.beforeResend(from, to, guests.position(from)), null));
   }
 
   /** A frame arrived for one of this host's VMs. */
   public void onArrival(Message m, byte[] payload) {
     handle(() -> receive(m, payload, null));
+  }
+
+  /** A frame arrived for one of this host's VMs, carrying receipts of its sender's host (causal logging). */
+  public void onArrival(Message m, byte[] payload, List<Carried> carried) {
+    handle(() -> {
+      if (!carried.isEmpty()) {
+        List<CarriedReceipt> receipts = new ArrayList<>(carried.size());
+        for (Carried c : carried) {
+          receipts.add(c.receipt());
+          if (c.receipt().withPayload()) log.keep(c.receipt().message(), c.payload());
+        }
+        rules.onCarried(receipts);
+      }
+      receive(m, payload, null);
+    });
   }
 
   /** The receivers' hosts acknowledged these cross-host messages (one batch from one host). */
@@ -271,23 +304,74 @@ public final class HostNode {
   }
 
   /**
+   * Runs {@code restore.vm()} here from now on, rebuilt past its stable state (causal logging): to its state at
+   * {@code restore.lineState()} as {@link #restoreToLine} does, then re-executed: each receipt of its extension
+   * taken again at its position (the payloads from {@code payloads}, this host's log, or stable storage), then
+   * step by step until it has sent again what other VMs' recovered states received from it. Only then does it
+   * catch up with this host's clock and take anything new.
+   */
+  public void restorePastLine(VmRestore restore, String checkpointLocation, List<String> segmentLocations,
+                              Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+    handle(() -> {
+      int vm = restore.vm();
+      if (hasDone(restore)) return;
+      List<LoggedMessage> entries = new ArrayList<>();
+      for (String location : segmentLocations) entries.addAll(readStable(location));
+      List<LogEntry> logEntries = new ArrayList<>(entries.size());
+      for (LoggedMessage e : entries) {
+        logEntries.add(e.entry());
+        log.keep(e.entry().message(), e.payload());
+      }
+      rules.restorePastLine(vm, restore.incarnation(), restore.checkpoint(), logEntries, restore.lineState(),
+          restore.resends());
+      emigrations.remove(vm);
+      stableCheckpoints.put(vm, new StableCheckpoint(restore.checkpoint(), checkpointLocation));
+      guests.rebuild(vm, restore.checkpoint(), checkpointLocation, entries, restore.lineState().position());
+      for (LogEntry e : restore.extension()) {
+        stepTo(vm, e.position());
+        execute(rules.beforeReceiptAgain(e, guests.position(vm)), null);
+        receive(e.message(), payloadOf(e.message(), payloads, stableLocations), null);
+      }
+      long limit = guests.position(vm) + STEPS_TO_RESEND;
+      while (rules.resendsPending(vm)) {
+        if (guests.position(vm) >= limit) {
+          throw new IllegalStateException("VM " + vm + " did not send again what others received from it within "
+              + STEPS_TO_RESEND + " steps of its last receipt: its guest is not deterministic");
+        }
+        guests.stepAgain(vm);
+      }
+      execute(rules.onBoundary(vm, Math.max(clock.index(), restore.lineState().index()), guests.position(vm)), null);
+    });
+  }
+
+  /** How far past its last receipt taken again a rebuilt guest may run to make its sends again. */
+  private static final int STEPS_TO_RESEND = 1_000_000;
+
+  private void stepTo(int vm, long position) {
+    while (guests.position(vm) < position) guests.stepAgain(vm);
+  }
+
+  private byte[] payloadOf(Message m, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+    byte[] payload = payloads.get(m);
+    if (payload == null) payload = log.payload(m);
+    if (payload == null && stableLocations.containsKey(m)) {
+      for (LoggedMessage lm : readStable(stableLocations.get(m))) {
+        if (lm.entry().message().equals(m)) payload = lm.payload();
+      }
+    }
+    if (payload == null) payload = log.payloadOfSameSend(m);
+    if (payload == null) throw new IllegalStateException("no payload for " + m + ", to take again on " + hostId);
+    return payload;
+  }
+
+  /**
    * Delivers a rolled-back VM's replays, in order, through the normal receive path (so duplicates and stale
    * messages are dropped as any other). {@code payloads} holds those this host does not keep itself, and
    * {@code stableLocations} where the late ones lie on stable storage.
    */
   public void replay(int vm, List<Replay> replays, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
     handle(() -> {
-      for (Replay r : replays) {
-        byte[] payload = payloads.get(r.message());
-        if (payload == null) payload = log.payload(r.message());
-        if (payload == null && stableLocations.containsKey(r.message())) {
-          for (LoggedMessage m : readStable(stableLocations.get(r.message()))) {
-            if (m.entry().message().equals(r.message())) payload = m.payload();
-          }
-        }
-        if (payload == null) throw new IllegalStateException("no payload for replay of " + r.message() + " on " + hostId);
-        receive(r.message(), payload, r);
-      }
+      for (Replay r : replays) receive(r.message(), payloadOf(r.message(), payloads, stableLocations), r);
     });
   }
 
@@ -426,7 +510,12 @@ public final class HostNode {
       List<SenderCopy> c = rules.copiesTo(to);
       if (!c.isEmpty()) copies.put(to, c);
     }
-    return new HostSnapshot(hostId, running, received, logs, copies);
+    Map<Integer, List<CarriedReceipt>> carried = new HashMap<>();
+    for (int vm : rules.vmsWithCarriedReceipts()) {
+      List<CarriedReceipt> c = rules.carriedReceipts(vm);
+      if (!c.isEmpty()) carried.put(vm, c);
+    }
+    return new HostSnapshot(hostId, running, received, logs, copies, rules.carriesReceipts(), carried);
   }
 
   /** The payloads this host keeps of {@code messages} (those it does not keep are left out). */
@@ -484,6 +573,9 @@ public final class HostNode {
     Set<Message> logged = new HashSet<>();
     for (int vm : rules.vms()) for (LogEntry e : rules.receiveLog(vm)) logged.add(e.message());
     Set<Message> inFlight = rules.localInFlight();
+    for (int vm : rules.vmsWithCarriedReceipts()) {
+      for (CarriedReceipt c : rules.carriedReceipts(vm)) if (c.withPayload()) logged.add(c.message());
+    }
     return m -> logged.contains(m) || rules.keepsCopy(m) || inFlight.contains(m);
   }
 

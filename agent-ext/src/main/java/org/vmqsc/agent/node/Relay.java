@@ -14,6 +14,23 @@ public interface Relay {
   /** Put a stamped message on the wire to the host that runs its receiver. */
   void transmit(Message message, byte[] payload);
 
+  /**
+   * Put a stamped message on the wire with the receipts it carries (causal logging): the receiving host must get
+   * them with the message, before it delivers it ({@link HostNode#onArrival(Message, byte[], List)}).
+   */
+  default void transmit(Message message, byte[] payload, List<Carried> carried) {
+    if (!carried.isEmpty()) throw new UnsupportedOperationException("this relay cannot carry receipts");
+    transmit(message, payload);
+  }
+
+  /**
+   * The host that runs {@code vm}, as far as this relay knows, or null: receipts are then carried to each VM rather
+   * than once to each host.
+   */
+  default String hostOf(int vm) {
+    return null;
+  }
+
   /** Tell the senders' hosts where their cross-host messages landed: one message per sender host. */
   void acknowledge(List<LogEntry> batch);
 

@@ -76,8 +76,8 @@ public final class HostRules {
   /** This host's receipts not yet behind the line, in delivery order, each with its number (from 1). */
   private final ArrayDeque<Numbered> receipts = new ArrayDeque<>();
   private long receiptsMade;
-  /** Per destination VM, the number of the last receipt a message to it carried. */
-  private final long[] carriedUpTo;
+  /** Per destination (a host, or a VM where the host is not known), the number of the last receipt carried there. */
+  private final Map<String, Long> carriedUpTo = new java.util.HashMap<>();
   /** Receipts of VMs elsewhere that messages carried here: per VM, by rsn. */
   private final Map<Integer, TreeMap<Long, CarriedReceipt>> carriedIn = new TreeMap<>();
 
@@ -99,7 +99,6 @@ public final class HostRules {
     this.vms = new Ledgers(config.size());
     this.copiesTo = new CopyChannel[config.size()][config.size()];
     this.carriesReceipts = carriesReceipts;
-    this.carriedUpTo = new long[config.size()];
   }
 
   public boolean carriesReceipts() {
@@ -262,8 +261,9 @@ public final class HostRules {
     if (resent != null && (resent.digest() != digest || resent.size() != size || resent.index() != v.index
         || resent.senderReceived() != v.received)) {
       throw new IllegalStateException("VM " + from + " re-executed differently: its send #" + (v.sentTo[to] + 1)
-          + " to VM " + to + " at index " + v.index + " after " + v.received + " receipts is not " + resent
-          + " (digest " + digest + ", size " + size + " now)");
+          + " to VM " + to + " (digest " + digest + ", size " + size + ", index " + v.index + ", after " + v.received
+          + " receipts) is not " + resent + " (digest " + resent.digest() + ", size " + resent.size() + ", after "
+          + resent.senderReceived() + " receipts)");
     }
     Message m = new Message(from, to, ++v.sentTo[to], v.index, v.incarnation, size, digest,
         carriesReceipts ? v.received : 0);
@@ -277,15 +277,26 @@ public final class HostRules {
    * message, or when this host does not carry receipts.
    */
   public List<CarriedReceipt> carryTo(Message m) {
-    if (!carriesReceipts || vms.containsKey(m.to()) || carriedUpTo[m.to()] >= receiptsMade) return List.of();
+    return carryTo(m, null);
+  }
+
+  /**
+   * As {@link #carryTo(Message)}, counting what was carried per destination host: a receipt goes once to each host
+   * (which keeps it for all its VMs), not once to each VM. {@code receiverHost} null: per VM.
+   */
+  public List<CarriedReceipt> carryTo(Message m, String receiverHost) {
+    if (!carriesReceipts || vms.containsKey(m.to())) return List.of();
+    String destination = receiverHost != null ? "host " + receiverHost : "vm " + m.to();
+    long upTo = carriedUpTo.getOrDefault(destination, 0L);
+    if (upTo >= receiptsMade) return List.of();
     List<CarriedReceipt> out = new ArrayList<>();
     for (Iterator<Numbered> it = receipts.descendingIterator(); it.hasNext(); ) {
       Numbered n = it.next();
-      if (n.number() <= carriedUpTo[m.to()]) break;
+      if (n.number() <= upTo) break;
       out.add(n.receipt());
     }
     java.util.Collections.reverse(out);
-    carriedUpTo[m.to()] = receiptsMade;
+    carriedUpTo.put(destination, receiptsMade);
     return out;
   }
 
@@ -348,13 +359,15 @@ public final class HostRules {
   }
 
   /**
-   * A VM being re-executed past its stable state is about to send to {@code to}: if that send is one it made
-   * before, its index catches up with the index it was sent at first (the boundaries between fell before it).
+   * A VM being re-executed past its stable state, its guest at {@code position}, is about to make its next send, to
+   * {@code to}: if that send is one it made before, its index catches up with the index it was sent at first (the
+   * boundaries between fell before it, and are taken now, on the guest as it is).
    */
   public List<HostAction> beforeResend(int from, int to, long position) {
     Map<Integer, TreeMap<Long, Message>> byReceiver = resends.get(from);
     if (byReceiver == null) return List.of();
     VmLedger v = ledger(from);
+    if (position < v.suppressSendsUpTo) return List.of(); // still rebuilding to its stable state: not a send
     TreeMap<Long, Message> channel = byReceiver.get(to);
     Message m = channel == null ? null : channel.get(v.sentTo[to] + 1);
     if (m == null || m.index() <= v.index) return List.of();
@@ -509,6 +522,7 @@ public final class HostRules {
   public void restoreToLine(int vm, int incarnation, BoundaryRecord checkpoint, List<LogEntry> segmentEntries,
                             BoundaryRecord lineState) {
     VmLedger v = new VmLedger(vm, config.size());
+    resends.remove(vm); // what an earlier execution had to send again means nothing to this one
     v.incarnation = incarnation;
     v.index = lineState.index();
     System.arraycopy(lineState.sentTo(), 0, v.sentTo, 0, v.sentTo.length);

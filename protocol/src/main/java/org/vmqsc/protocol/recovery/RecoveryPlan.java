@@ -10,13 +10,17 @@ import java.util.SortedSet;
 public record RecoveryPlan(long lineIndex, SortedSet<Integer> failed, SortedSet<Integer> rolledBack,
                            List<VmRestore> restores) {
 
-  /** The messages the plan replays from the stable log of late messages. */
+  /**
+   * The messages the plan may take from the stable log of late messages: its replays from there, and every
+   * receipt an extended VM takes again (those the stable log holds come from there when no host keeps them).
+   */
   public java.util.Set<org.vmqsc.protocol.Message> stablyLoggedReplays() {
     java.util.Set<org.vmqsc.protocol.Message> out = new java.util.HashSet<>();
     for (VmRestore r : restores) {
       for (Replay replay : r.replays()) {
         if (replay.source() == ReplaySource.STABLE_IN_TRANSIT) out.add(replay.message());
       }
+      for (org.vmqsc.protocol.LogEntry e : r.extension()) out.add(e.message());
     }
     return out;
   }

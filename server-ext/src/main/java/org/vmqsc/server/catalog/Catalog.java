@@ -398,7 +398,7 @@ public final class Catalog implements ProtectionService {
     }
     LoggedMessageEntity row = new LoggedMessageEntity(group.id(), from.id(), to.id(), report.seq(),
         report.senderIndex(), report.incarnation(), report.sizeBytes(), report.digest(), report.rsn(), report.position(),
-        report.receiverIndex(), report.receiverIncarnation(), report.location(), now);
+        report.receiverIndex(), report.receiverIncarnation(), report.location(), report.senderReceived(), now);
     session.persist(row);
     state.addLoggedMessage(row);
     return ReportOutcome.RECORDED;
@@ -786,7 +786,7 @@ public final class Catalog implements ProtectionService {
     GroupState state = locked.state();
     for (VmRestore restore : plan.restores()) {
       GroupMemberEntity member = session.get(GroupMemberEntity.class, state.member(restore.vm()).id());
-      long[] sentAtLine = restore.lineState().sentTo();
+      long[] sentAtLine = restore.sentToAfterRecovery();
       member.rolledBack(member.incarnation() + 1, sentAtLine);
       for (Class<? extends BoundaryArtifactEntity> type : List.of(CheckpointEntity.class, LogSegmentEntity.class)) {
         // Each VM recovers to its own state, at or after the line: what its execution left after that goes.
@@ -813,7 +813,7 @@ public final class Catalog implements ProtectionService {
     List<Logged> out = new ArrayList<>();
     for (LoggedMessageEntity m : LoggedMessageRepository.live(session, state.groupId)) {
       out.add(new Logged(new Message(state.numberOf(m.fromMemberId()), state.numberOf(m.toMemberId()), m.seq(),
-          m.csn(), m.incarnation(), m.sizeBytes(), m.digest()), m));
+          m.csn(), m.incarnation(), m.sizeBytes(), m.digest(), m.senderReceived()), m));
     }
     return out;
   }
@@ -854,7 +854,7 @@ public final class Catalog implements ProtectionService {
           : segmentRows.isEmpty() ? checkpoint.incarnation() : segmentRows.get(segmentRows.size() - 1).incarnation();
       restores.add(new VmRestore(restore.vm(), member.incarnation() + 1,
           restore.checkpoint().withIncarnation(checkpoint.incarnation()), segments,
-          lineState.withIncarnation(lineIncarnation), restore.replays()));
+          lineState.withIncarnation(lineIncarnation), restore.replays(), restore.extension(), restore.resends()));
     }
     RecoveryPlan plan = new RecoveryPlan(keeperPlan.lineIndex(), keeperPlan.failed(), keeperPlan.rolledBack(),
         restores);

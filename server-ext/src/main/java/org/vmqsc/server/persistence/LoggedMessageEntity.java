@@ -39,11 +39,14 @@ public class LoggedMessageEntity extends CloudStackRow {
   private int receiverIncarnation;
   @Column(nullable = false, updatable = false)
   private String location;
+  @Column(name = "sender_received", nullable = false, updatable = false)
+  private long senderReceived;
 
   protected LoggedMessageEntity() {}
 
   public LoggedMessageEntity(long groupId, long fromMemberId, long toMemberId, long seq, long csn, int incarnation,
-      int sizeBytes, long digest, long rsn, long position, long receiverIndex, int receiverIncarnation, String location, Instant created) {
+      int sizeBytes, long digest, long rsn, long position, long receiverIndex, int receiverIncarnation, String location,
+      long senderReceived, Instant created) {
     super(created);
     this.groupId = groupId;
     this.fromMemberId = fromMemberId;
@@ -58,6 +61,7 @@ public class LoggedMessageEntity extends CloudStackRow {
     this.receiverIndex = receiverIndex;
     this.receiverIncarnation = receiverIncarnation;
     this.location = location;
+    this.senderReceived = senderReceived;
   }
 
   public long groupId() { return groupId; }
@@ -65,6 +69,8 @@ public class LoggedMessageEntity extends CloudStackRow {
   public long toMemberId() { return toMemberId; }
   public long seq() { return seq; }
   public long csn() { return csn; }
+  /** How many messages the sender had received when it sent it (causal logging; 0 where not practised). */
+  public long senderReceived() { return senderReceived; }
   public int incarnation() { return incarnation; }
   public int sizeBytes() { return sizeBytes; }
   public long digest() { return digest; }

@@ -59,6 +59,17 @@ public interface HostChannel {
   /** Run {@code restore.vm()} on the host from now on, rebuilt to its state at the line. */
   void restore(String host, String group, VmRestore restore, String checkpointLocation, List<String> segmentLocations);
 
+  /**
+   * As {@link #restore}, for a VM rebuilt past its stable state (causal logging): it then takes its extension's
+   * receipts again ({@code payloads} holds those the host does not keep, {@code stableLocations} where late ones
+   * lie on stable storage) and makes its sends again, before it takes anything new.
+   */
+  default void restorePastLine(String host, String group, VmRestore restore, String checkpointLocation,
+                               List<String> segmentLocations, Map<Message, byte[]> payloads,
+                               Map<Message, String> stableLocations) {
+    throw new UnsupportedOperationException("this host channel cannot rebuild a VM past its stable state");
+  }
+
   /** {@code vm} must stop running on {@code host}: it is restored on another host. */
   void evict(String host, String group, int vm);
 

@@ -14,6 +14,8 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vmqsc.protocol.CarriedReceipt;
+import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.host.SenderCopy;
 import org.vmqsc.protocol.recovery.HostSnapshot;
@@ -285,8 +287,13 @@ public final class RecoveryCoordinator {
         String vmUuid = plan.members().get(r.vm()).vmUuid();
         service.moveVm(vmUuid, target);
         RestoreStep step = steps.get(vmUuid);
-        restores.add(target, () -> hosts.restore(target, group, r, step.checkpointLocation(), step.segmentLocations()));
-        for (String h : live) restores.add(h, () -> hosts.rollback(h, group, r.vm(), r.incarnation(), r.lineState().sentTo()));
+        if (r.isExtended()) {
+          restores.add(target, () -> hosts.restorePastLine(target, group, r, step.checkpointLocation(),
+              step.segmentLocations(), extensionPayloads(group, r, target, snapshots), plan.inTransitLocations()));
+        } else {
+          restores.add(target, () -> hosts.restore(target, group, r, step.checkpointLocation(), step.segmentLocations()));
+        }
+        for (String h : live) restores.add(h, () -> hosts.rollback(h, group, r.vm(), r.incarnation(), r.sentToAfterRecovery()));
       }
       restores.run();
       long replayed = 0;
@@ -369,11 +376,44 @@ public final class RecoveryCoordinator {
    * The payloads of replays from the senders' copies, asked of the hosts whose snapshot holds those copies (the
    * restore's target keeps its own).
    */
+  /**
+   * The payloads of the receipts an extended VM takes again, from the surviving hosts that hold them: senders'
+   * copies, and receipts carried with their payloads. The target's own are left to it.
+   */
+  private Map<Message, byte[]> extensionPayloads(String group, VmRestore r, String target,
+                                                 Map<String, HostSnapshot> snapshots) {
+    Set<Message> wanted = new HashSet<>();
+    for (LogEntry e : r.extension()) wanted.add(e.message());
+    Map<Message, byte[]> out = new HashMap<>();
+    snapshots.forEach((h, snapshot) -> {
+      if (h.equals(target) || wanted.isEmpty()) return;
+      // A later incarnation of the sender may have made the same send again: its copy has the same bytes.
+      Map<Message, Message> asHeld = new HashMap<>();
+      for (SenderCopy c : snapshot.copies().getOrDefault(r.vm(), List.of())) sameSend(wanted, c.message(), asHeld);
+      for (CarriedReceipt c : snapshot.carried().getOrDefault(r.vm(), List.of())) {
+        if (c.withPayload()) sameSend(wanted, c.message(), asHeld);
+      }
+      if (asHeld.isEmpty()) return;
+      Map<Message, byte[]> got = hosts.payloads(h, group, new ArrayList<>(asHeld.keySet()));
+      got.forEach((held, payload) -> {
+        out.put(asHeld.get(held), payload);
+        wanted.remove(asHeld.get(held));
+      });
+    });
+    return out;
+  }
+
+  private static void sameSend(Set<Message> wanted, Message held, Map<Message, Message> asHeld) {
+    for (Message w : wanted) if (w.isSameSend(held)) asHeld.put(held, w);
+  }
+
   private Map<Message, byte[]> payloadsFor(String group, VmRestore r, String target,
                                            Map<String, HostSnapshot> snapshots) {
     Set<Message> wanted = new HashSet<>();
     for (Replay replay : r.replays()) {
-      if (replay.source() == ReplaySource.SENDER_COPY) wanted.add(replay.message());
+      if (replay.source() == ReplaySource.SENDER_COPY || replay.source() == ReplaySource.CARRIED_RECEIPT) {
+        wanted.add(replay.message());
+      }
     }
     Map<Message, byte[]> out = new HashMap<>();
     if (wanted.isEmpty()) return out;
@@ -382,6 +422,9 @@ public final class RecoveryCoordinator {
       List<Message> held = new ArrayList<>();
       for (SenderCopy c : snapshot.copies().getOrDefault(r.vm(), List.of())) {
         if (wanted.contains(c.message())) held.add(c.message());
+      }
+      for (CarriedReceipt c : snapshot.carried().getOrDefault(r.vm(), List.of())) {
+        if (c.withPayload() && wanted.contains(c.message())) held.add(c.message());
       }
       if (!held.isEmpty()) out.putAll(hosts.payloads(h, group, held));
     });

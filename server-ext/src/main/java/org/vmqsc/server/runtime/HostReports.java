@@ -33,7 +33,7 @@ public final class HostReports {
         Message m = e.message();
         logged.add(new LoggedMessageReport(vmUuid.apply(m.from()), vmUuid.apply(m.to()), m.seq(), m.index(),
             m.incarnation(), m.size(), m.digest(), e.rsn(), e.position(), e.receiverIndex(), e.incarnation(),
-            t.location()));
+            t.location(), m.senderReceived()));
       }
     }
     return new HostReport(hostUuid, groupUuid, boundaries, logged);

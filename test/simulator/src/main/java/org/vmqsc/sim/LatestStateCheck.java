@@ -69,10 +69,12 @@ final class LatestStateCheck {
    * @param current   the survivors' guests as they run
    * @param lastKnown every VM's guest as it last ran (a failed VM's at its failure)
    * @param planned per rolled-back VM, the boundary the plan restores it to
+   * @param extent  per VM the plan rebuilds past that boundary (causal logging), the furthest state its
+   *                re-execution may reach: its state before its first receipt the plan does not take again
    * @return whether the search ran (false when the group has too many recoverable states to try)
    */
   boolean check(Set<Integer> failed, List<Integer> survivors, PwdGuest[] current, PwdGuest[] lastKnown, long line,
-                Map<Integer, Long> planned) {
+                Map<Integer, Long> planned, Map<Integer, PwdGuest> extent) {
     List<Integer> vms = new ArrayList<>(new TreeSet<>(failed));
     for (int vm : survivors) if (!failed.contains(vm)) vms.add(vm);
     long[][] choices = new long[vms.size()][];
@@ -90,7 +92,7 @@ final class LatestStateCheck {
     }
     long[] plan = new long[n];
     for (int k = 0; k < vms.size(); k++) plan[vms.get(k)] = planned.getOrDefault(vms.get(k), RUNNING);
-    String flaw = flaw(vms, failed, line, plan, current, lastKnown);
+    String flaw = flaw(vms, failed, line, plan, current, lastKnown, extent);
     if (flaw != null) {
       fail.accept("the plan's recovered state " + describe(vms, plan) + " is not consistent and recoverable: " + flaw);
     }
@@ -106,7 +108,9 @@ final class LatestStateCheck {
         state[vms.get(k)] = choices[k][pick[k]];
       }
       if (empty) break;
-      if (!later(vms, state, plan) || flaw(vms, failed, line, state, current, lastKnown) != null) continue;
+      if (!later(vms, state, plan, extent) || flaw(vms, failed, line, state, current, lastKnown, Map.of()) != null) {
+        continue;
+      }
       notLatest.accept("a later consistent recoverable state exists: " + describe(vms, state) + " where the plan has "
           + describe(vms, plan) + " (failed " + failed + ", line " + line + ")");
       return true;
@@ -114,18 +118,26 @@ final class LatestStateCheck {
     return true;
   }
 
-  private static boolean later(List<Integer> vms, long[] state, long[] plan) {
-    for (int vm : vms) if (state[vm] > plan[vm]) return true;
+  /** Whether a boundary-only state has a VM later than the plan's (a VM rebuilt past its boundary is later). */
+  private static boolean later(List<Integer> vms, long[] state, long[] plan, Map<Integer, PwdGuest> extent) {
+    for (int vm : vms) {
+      if (state[vm] > plan[vm] && !(extent.containsKey(vm) && state[vm] != RUNNING)) return true;
+    }
     return false;
   }
 
   /** Why {@code state} is not consistent and recoverable, or null when it is. */
   private String flaw(List<Integer> vms, Set<Integer> failed, long line, long[] state, PwdGuest[] current,
-                      PwdGuest[] lastKnown) {
+                      PwdGuest[] lastKnown, Map<Integer, PwdGuest> extent) {
+    // at: each VM's recovered state; base: what it sent that it will not send again (a VM rebuilt past its
+    // boundary sends again, by re-execution, everything after the boundary up to its extent).
     PwdGuest[] at = new PwdGuest[n];
+    PwdGuest[] base = new PwdGuest[n];
     for (int vm : vms) {
-      at[vm] = state[vm] == RUNNING ? current[vm] : truth.stateAt(vm, state[vm]);
-      if (at[vm] == null) return "VM " + vm + "'s state at " + state[vm] + " is unknown";
+      base[vm] = state[vm] == RUNNING ? current[vm] : truth.stateAt(vm, state[vm]);
+      if (base[vm] == null) return "VM " + vm + "'s state at " + state[vm] + " is unknown";
+      at[vm] = extent.getOrDefault(vm, base[vm]);
+      if (at[vm] == null) return "VM " + vm + "'s state past its boundary " + state[vm] + " is unknown";
     }
     for (int sender : vms) {
       for (int receiver : vms) {
@@ -135,7 +147,7 @@ final class LatestStateCheck {
         if (received > sent) return "VM " + receiver + " received " + received + " from VM " + sender
             + ", which sent " + sent + " (an orphan receipt)";
         // A running sender's messages the receiver never got are on their way; those it had got need a holder.
-        long needed = state[sender] != RUNNING ? sent
+        long needed = state[sender] != RUNNING ? base[sender].sent[receiver]
             : state[receiver] == RUNNING || lastKnown[receiver] == null ? received : lastKnown[receiver].received[sender];
         for (long seq = received + 1; seq <= needed; seq++) {
           if (!truth.held(sender, receiver, seq)) {
@@ -148,7 +160,7 @@ final class LatestStateCheck {
       for (int receiver = 0; receiver < n; receiver++) {
         PwdGuest atLine = truth.stateAt(receiver, line);
         if (receiver == sender || atLine == null) continue;
-        for (long seq = atLine.received[sender] + 1; seq <= at[sender].sent[receiver]; seq++) {
+        for (long seq = atLine.received[sender] + 1; seq <= base[sender].sent[receiver]; seq++) {
           if (!truth.stablyHeld(sender, receiver, seq)) {
             return "message #" + seq + " from failed VM " + sender + " to VM " + receiver
                 + ", sent after the line, is in no stable log (only a volatile log would hold it)";

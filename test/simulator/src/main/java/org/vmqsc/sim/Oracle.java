@@ -36,6 +36,10 @@ final class Oracle {
   private final List<java.util.TreeMap<Long, PwdGuest>> atBoundary = new ArrayList<>();
   private final List<java.util.TreeMap<Long, Integer>> incarnationAt = new ArrayList<>();
   private long lineIndex = -1;
+  /** Per channel, the digest of every message the receiver's current execution received, by seq. */
+  private final List<List<Long>> delivered = new ArrayList<>();
+  /** Per VM, its state just before each receipt of its current execution, by how many it had received. */
+  private final List<java.util.TreeMap<Long, PwdGuest>> beforeReceipt = new ArrayList<>();
 
   Oracle(int n, Consumer<String> fail) {
     this.n = n;
@@ -44,12 +48,14 @@ final class Oracle {
     for (int i = 0; i < n * n; i++) {
       sent.add(new ArrayList<>());
       sentIncarnation.add(new ArrayList<>());
+      delivered.add(new ArrayList<>());
     }
     for (int i = 0; i < n; i++) {
       receiveOrder.add(new HashMap<>());
       receivedSinceRestore.add(new java.util.HashSet<>());
       inHostLog.add(new java.util.HashSet<>());
       atBoundary.add(new java.util.TreeMap<>());
+      beforeReceipt.add(new java.util.TreeMap<>());
       incarnationAt.add(new java.util.TreeMap<>());
     }
   }
@@ -64,12 +70,24 @@ final class Oracle {
     }
     channel.add(m.digest());
     sentIncarnation.get(m.from() * n + m.to()).add(m.incarnation());
+    // A VM rebuilt past its stable state sends again what others' states hold: it must be the very same message.
+    List<Long> got = delivered.get(m.from() * n + m.to());
+    if (m.seq() <= got.size() && got.get((int) m.seq() - 1) != m.digest()) {
+      fail.accept("VM " + m.from() + " sent " + m + " again differently from what VM " + m.to() + " received as #"
+          + m.seq());
+    }
   }
 
   /** The incarnation that sent message #seq of channel from -> to in the current execution, or -1. */
   int incarnationOf(int from, int to, long seq) {
     List<Integer> channel = sentIncarnation.get(from * n + to);
     return seq < 1 || seq > channel.size() ? -1 : channel.get((int) seq - 1);
+  }
+
+  /** The digest of message #seq of channel from -> to in the current execution, or 0. */
+  long digestOf(int from, int to, long seq) {
+    List<Long> channel = sent.get(from * n + to);
+    return seq < 1 || seq > channel.size() ? 0 : channel.get((int) seq - 1);
   }
 
   /** Whether the volatile receive log of the VM's host holds message #seq from {@code from}. */
@@ -96,6 +114,9 @@ final class Oracle {
     if (m.seq() > channel.size() || channel.get((int) m.seq() - 1) != m.digest()) {
       fail.accept("orphan delivery: " + m + " is not what VM " + m.from() + "'s current execution sent");
     }
+    List<Long> got = delivered.get(m.from() * n + m.to());
+    if (m.seq() == got.size() + 1) got.add(m.digest());
+    beforeReceipt.get(m.to()).put(total(g), g.copy());
     receiveOrder.get(m.to()).put(key(m.from(), m.seq()), ++received[m.to()]);
     receivedSinceRestore.get(m.to()).add(key(m.from(), m.seq()));
     inHostLog.get(m.to()).add(key(m.from(), m.seq()));
@@ -219,6 +240,11 @@ final class Oracle {
    * rebuild received them again in the same order, and a later recovery to an earlier boundary may replay them.
    */
   void resetReceiveOrder(PwdGuest restored, PwdGuest checkpoint) {
+    for (int from = 0; from < n; from++) {
+      List<Long> got = delivered.get(from * n + restored.vm);
+      while (got.size() > restored.received[from]) got.remove(got.size() - 1);
+    }
+    beforeReceipt.get(restored.vm).tailMap(total(restored), true).clear();
     receiveOrder.get(restored.vm).keySet().removeIf(k -> k / 4096 > restored.received[(int) (k % 4096)]);
     receivedSinceRestore.get(restored.vm).clear();
     Set<Long> log = inHostLog.get(restored.vm);
@@ -240,6 +266,23 @@ final class Oracle {
         }
       }
     }
+  }
+
+  /**
+   * The VM's state in its current execution just before it received its ({@code received}+1)-th message, or
+   * {@code failedAs} when it had received no more before it failed; null when neither is known. The furthest a
+   * VM rebuilt past its stable state with {@code received} receipts can go.
+   */
+  PwdGuest stateBeforeReceipt(int vm, long received, PwdGuest failedAs) {
+    PwdGuest before = beforeReceipt.get(vm).get(received);
+    if (before != null) return before;
+    return failedAs != null && total(failedAs) == received ? failedAs : null;
+  }
+
+  private static long total(PwdGuest g) {
+    long t = 0;
+    for (long r : g.received) t += r;
+    return t;
   }
 
   private static long key(int from, long seq) {

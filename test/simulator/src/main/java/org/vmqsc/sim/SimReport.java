@@ -22,6 +22,10 @@ public final class SimReport {
   public long duplicatesDropped;
   /** Sends a rebuilt guest made again on its way to where it failed: the relay recognised and suppressed them. */
   public long replayedSendsSuppressed;
+  /** Causal logging: receipts carried between hosts, VMs rebuilt past their stable state, sends made again. */
+  public long receiptsCarried;
+  public long restoredPastStableState;
+  public long sentAgain;
   /** Managers that died during a recovery (fault injection), each recovery then resumed by another. */
   public long managerCrashes;
   /** Of those: a host the dead manager had restored a VM on died too before the next manager took over. */

@@ -25,6 +25,7 @@ import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.node.Guests;
 import org.vmqsc.agent.node.HostClock;
+import org.vmqsc.agent.node.Carried;
 import org.vmqsc.agent.node.HostNode;
 import org.vmqsc.agent.node.LogWriter;
 import org.vmqsc.agent.node.ManagerLink;
@@ -142,6 +143,8 @@ public final class Simulator {
    * segment's boundary; they are not a replay source.)
    */
   private final Set<Long> inTransitStable = new HashSet<>();
+  /** The same, as messages by channel and seq: a later incarnation may send the very same message again. */
+  private final Map<Long, List<Message>> inTransitStableBySeq = new HashMap<>();
   /** Every rollback announced so far, for hosts that rejoin after a repair. */
   private final List<RollbackNotice> rollbackNotices = new ArrayList<>();
 
@@ -197,7 +200,7 @@ public final class Simulator {
 
   private record RollbackNotice(int vm, int incarnation, long[] sentToAtLine) {}
 
-  private record Held(Message message, byte[] payload) {}
+  private record Held(Message message, byte[] payload, List<Carried> carried) {}
 
   private record Scheduled(double time, long order, Runnable action) implements Comparable<Scheduled> {
     @Override public int compareTo(Scheduled o) {
@@ -398,6 +401,10 @@ public final class Simulator {
   // ---- the network ------------------------------------------------------------------------------------------
 
   private void transmit(Message m, byte[] payload) {
+    transmit(m, payload, List.of());
+  }
+
+  private void transmit(Message m, byte[] payload, List<Carried> carried) {
     int from = hostOf[m.from()];
     int to = hostOf[m.to()];
     double base = from == to ? cfg.sameHostDelay() : cfg.crossHostDelay();
@@ -405,12 +412,12 @@ public final class Simulator {
     lastArrival[m.from()][m.to()] = t;
     Host dest = hosts[to];
     int generation = dest.generation;
-    at(t, () -> arrive(m, payload, dest, generation));
+    at(t, () -> arrive(m, payload, carried, dest, generation));
   }
 
-  private void arrive(Message m, byte[] payload, Host dest, int generation) {
+  private void arrive(Message m, byte[] payload, List<Carried> carried, Host dest, int generation) {
     if (dest.alive && dest.generation == generation && hostOf[m.to()] != dest.id && dest.node.hasEmigrated(m.to())) {
-      dest.node.onArrival(m, payload); // its old host drops it; the sender resends from its copy
+      dest.node.onArrival(m, payload, carried); // its old host drops it; the sender resends from its copy
       return;
     }
     if (!dest.alive || dest.generation != generation || hostOf[m.to()] != dest.id) {
@@ -419,10 +426,11 @@ public final class Simulator {
       return;
     }
     if (paused[m.to()]) {
-      held.get(m.to()).addLast(new Held(m, payload));
+      held.get(m.to()).addLast(new Held(m, payload, carried));
       return;
     }
-    dest.node.onArrival(m, payload);
+    if (!carried.isEmpty()) report.receiptsCarried += carried.size();
+    dest.node.onArrival(m, payload, carried);
   }
 
   /** One message to each sender host, carrying its share of the batch. */
@@ -492,6 +500,7 @@ public final class Simulator {
   /** Ground truth for the oracle's search of a later recoverable state. */
   private final class WorldTruth implements LatestStateCheck.Truth {
     private final Set<Long> copiesOnLiveHosts = new HashSet<>();
+    private final Map<Long, List<Message>> copiesOnLiveHostsBySeq = new HashMap<>();
 
     @Override public List<Long> stableBoundaries(int vm, long line) {
       List<Long> out = new ArrayList<>();
@@ -517,7 +526,8 @@ public final class Simulator {
 
     @Override public boolean stablyHeld(int from, int to, long seq) {
       int incarnation = oracle.incarnationOf(from, to, seq);
-      return incarnation >= 0 && inTransitStable.contains(messageKey(from, to, seq, incarnation));
+      return incarnation >= 0 && (inTransitStable.contains(messageKey(from, to, seq, incarnation))
+          || sameSendHeld(inTransitStableBySeq, from, to, seq));
     }
 
     @Override public boolean held(int from, int to, long seq) {
@@ -526,7 +536,27 @@ public final class Simulator {
       if (inTransitStable.contains(messageKey(from, to, seq, incarnation))) return true;
       boolean receiverHostUp = hostOf[to] >= 0 && hosts[hostOf[to]].alive;
       if (receiverHostUp && oracle.inHostLog(to, from, seq)) return true;     // in its volatile receive log
-      return copiesOnLiveHosts.contains(messageKey(from, to, seq, incarnation));
+      return copiesOnLiveHosts.contains(messageKey(from, to, seq, incarnation))
+          || sameSendHeld(inTransitStableBySeq, from, to, seq) || sameSendHeld(copiesOnLiveHostsBySeq, from, to, seq);
+    }
+
+    /**
+     * Whether a holder keeps message #seq of the current execution as an earlier incarnation of its sender sent it:
+     * the same bytes (a VM rebuilt past its stable state sends them again), and not discarded by a rollback since.
+     */
+    private boolean sameSendHeld(Map<Long, List<Message>> bySeq, int from, int to, long seq) {
+      long digest = oracle.digestOf(from, to, seq);
+      for (Message m : bySeq.getOrDefault(seqKey(from, to, seq), List.of())) {
+        if (m.digest() == digest && !discarded(m)) return true;
+      }
+      return false;
+    }
+
+    private boolean discarded(Message m) {
+      for (RollbackNotice n : rollbackNotices) {
+        if (n.vm() == m.from() && n.incarnation() > m.incarnation() && m.seq() > n.sentToAtLine()[m.to()]) return true;
+      }
+      return false;
     }
 
     /**
@@ -536,12 +566,14 @@ public final class Simulator {
      */
     void readCopies() {
       copiesOnLiveHosts.clear();
+      copiesOnLiveHostsBySeq.clear();
       for (Host h : hosts) {
         if (!h.alive) continue;
         for (List<SenderCopy> copies : h.node.snapshot().copies().values()) {
           for (SenderCopy c : copies) {
             Message m = c.message();
             copiesOnLiveHosts.add(messageKey(m.from(), m.to(), m.seq(), m.incarnation()));
+            copiesOnLiveHostsBySeq.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
           }
         }
       }
@@ -774,10 +806,23 @@ public final class Simulator {
   private HostFailurePlan review(HostFailurePlan planned, Survivors survivors) {
     RecoveryPlan plan = planTampering.apply(planned.plan());
     Map<Integer, Long> recoveredAt = new HashMap<>();
-    for (VmRestore r : plan.restores()) recoveredAt.put(r.vm(), r.lineState().index());
+    Map<Integer, PwdGuest> extent = new HashMap<>();
+    for (VmRestore r : plan.restores()) {
+      recoveredAt.put(r.vm(), r.lineState().index());
+      if (r.isExtended()) {
+        PwdGuest furthest = oracle.stateBeforeReceipt(r.vm(), r.lineState().received() + r.extension().size(),
+            knownStates()[r.vm()]);
+        if (furthest == null) {
+          violation("VM " + r.vm() + " is rebuilt past boundary " + r.lineState().index() + " with "
+              + r.extension().size() + " receipts its execution never had in that order");
+        } else {
+          extent.put(r.vm(), furthest);
+        }
+      }
+    }
     worldTruth.readCopies();
     if (latestState.check(plan.failed(), new ArrayList<>(survivors.vms()), guests.clone(), knownStates(), plan.lineIndex(),
-        recoveredAt)) {
+        recoveredAt, extent)) {
       report.latestStateChecks++;
     }
     Set<String> kept = new HashSet<>();
@@ -797,7 +842,7 @@ public final class Simulator {
       ArrayDeque<Held> waiting = held.get(vm);
       while (!waiting.isEmpty() && !paused[vm]) {
         Held m = waiting.pollFirst();
-        hosts[hostOf[vm]].node.onArrival(m.message(), m.payload());
+        hosts[hostOf[vm]].node.onArrival(m.message(), m.payload(), m.carried());
       }
       scheduleStep(vm);
     });
@@ -956,6 +1001,14 @@ public final class Simulator {
       Simulator.this.transmit(message, payload);
     }
 
+    @Override public void transmit(Message message, byte[] payload, List<Carried> carried) {
+      Simulator.this.transmit(message, payload, carried);
+    }
+
+    @Override public String hostOf(int vm) {
+      return hostOf[vm] < 0 ? null : hosts[hostOf[vm]].uuid;
+    }
+
     @Override public void acknowledge(List<LogEntry> batch) {
       Simulator.this.acknowledge(this, batch);
     }
@@ -971,6 +1024,28 @@ public final class Simulator {
 
     @Override public boolean running(int vm) {
       return guests[vm] != null && hostOf[vm] == id;
+    }
+
+    @Override public boolean deterministic() {
+      return cfg.deterministicGuests();
+    }
+
+    /** A VM rebuilt past its stable state makes its next send again: a real send of its new execution. */
+    @Override public void stepAgain(int vm) {
+      PwdGuest g = guests[vm];
+      node.prepareSend(vm, g.copy().step(cumulativeRates[vm]).to());
+      PwdGuest.Send s = g.step(cumulativeRates[vm]);
+      Optional<Message> stamped = node.send(vm, s.to(), payload(vm, s.to(), s.digest()), s.digest());
+      if (stamped.isEmpty()) {
+        violation("VM " + vm + " re-executed past its stable state, at position " + g.position
+            + ", made a send the relay took for a replay");
+        return;
+      }
+      Message m = stamped.get();
+      oracle.onSend(m, g);
+      report.sentAgain++;
+      emit("send", "id", id(m), "from", m.from(), "to", m.to(), "seq", m.seq(), "index", m.index(),
+          "incarnation", m.incarnation(), "digest", m.digest(), "host", id);
     }
 
     @Override public long position(int vm) {
@@ -1056,7 +1131,8 @@ public final class Simulator {
         guests[vm] = g;
         // Here, before the restored VM catches up with its host's boundaries, so the file shows them after it.
         emit("restore", "vm", vm, "host", id, "checkpoint", checkpoint.index(), "line", recoveredAt,
-            "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line", "state", g.hash,
+            "incarnation", r.incarnation(), "segments", r.segments().size(), "kind", "line",
+            "receipts_again", r.extension().size(), "sends_again", r.resends().size(), "state", g.hash,
             "position", g.position, "sent", g.sent, "received", g.received);
         emit("vm_start", "vm", vm, "host", id, "incarnation", r.incarnation(), "reason", "restore");
         oracle.onRollback(g, recoveredAt);
@@ -1108,6 +1184,7 @@ public final class Simulator {
           String location = stableLog.writeInTransit(groupUuid, t.message());
           stablyLogged(m);
           inTransitStable.add(messageKey(m.from(), m.to(), m.seq(), m.incarnation()));
+          inTransitStableBySeq.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
           emit("in_transit_stable", "id", id(m), "host", id);
           node.onLogStable(w, location);
         });
@@ -1134,6 +1211,10 @@ public final class Simulator {
 
   private static String digest(PwdGuest g) {
     return Long.toHexString(g.hash);
+  }
+
+  private static long seqKey(int from, int to, long seq) {
+    return PwdGuest.mix(from * 4096L + to, seq);
   }
 
   private static long messageKey(int from, int to, long seq, int incarnation) {
@@ -1173,6 +1254,18 @@ public final class Simulator {
 
     @Override public void restore(String host, String group, VmRestore r, String checkpointLocation,
                                   List<String> segmentLocations) {
+      restoreWith(host, r, target -> target.node.restoreToLine(r, checkpointLocation, segmentLocations));
+    }
+
+    @Override public void restorePastLine(String host, String group, VmRestore r, String checkpointLocation,
+                                          List<String> segmentLocations, Map<Message, byte[]> payloads,
+                                          Map<Message, String> stableLocations) {
+      report.restoredPastStableState++;
+      restoreWith(host, r, target -> target.node.restorePastLine(r, checkpointLocation, segmentLocations, payloads,
+          stableLocations));
+    }
+
+    private void restoreWith(String host, VmRestore r, java.util.function.Consumer<Host> restore) {
       step();
       Host target = live(host);
       int vm = r.vm();
@@ -1198,8 +1291,8 @@ public final class Simulator {
       hostOf[vm] = target.id;
       guests[vm] = null;
       restoring = r;
-      target.node.restoreToLine(r, checkpointLocation, segmentLocations);
-      rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.lineState().sentTo()));
+      restore.accept(target);
+      rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.sentToAfterRecovery()));
     }
 
     @Override public void freeze(String host, String group) {

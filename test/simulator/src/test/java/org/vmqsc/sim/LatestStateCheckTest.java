@@ -53,7 +53,7 @@ public class LatestStateCheckTest {
     PwdGuest[] current = {null, running1};
     PwdGuest[] lastKnown = {truth.vm0.get(2L), running1};
     boolean ran = new LatestStateCheck(2, truth, found::add).check(Set.of(0), List.of(1), current, lastKnown, 0,
-        Map.of(0, vm0At));
+        Map.of(0, vm0At), Map.of());
     assertTrue(ran);
     return found;
   }

@@ -740,7 +740,7 @@ public final class InMemoryProtectionService implements ProtectionService {
   private void rollBack(Group group, RecoveryPlan plan) {
     for (VmRestore restore : plan.restores()) {
       Member member = group.members.get(restore.vm());
-      long[] sentAtLine = restore.lineState().sentTo();
+      long[] sentAtLine = restore.sentToAfterRecovery();
       member.incarnation++;
       member.rollbackSentCounts = sentAtLine;
       for (boolean checkpoint : new boolean[] {true, false}) {
@@ -875,7 +875,8 @@ public final class InMemoryProtectionService implements ProtectionService {
     for (VmRestore r : plan.restores()) {
       Member member = group.members.get(r.vm());
       restores.add(new VmRestore(r.vm(), member.incarnation + 1, real(group, r.checkpoint()),
-          r.segments().stream().map(s -> real(group, s)).toList(), real(group, r.lineState()), r.replays()));
+          r.segments().stream().map(s -> real(group, s)).toList(), real(group, r.lineState()), r.replays(),
+          r.extension(), r.resends()));
     }
     return new RecoveryPlan(plan.lineIndex(), plan.failed(), plan.rolledBack(), restores);
   }
@@ -925,7 +926,7 @@ public final class InMemoryProtectionService implements ProtectionService {
   }
 
   private static Message message(int from, int to, LoggedMessageReport m, int incarnation) {
-    return new Message(from, to, m.seq(), m.senderIndex(), incarnation, m.sizeBytes(), m.digest());
+    return new Message(from, to, m.seq(), m.senderIndex(), incarnation, m.sizeBytes(), m.digest(), m.senderReceived());
   }
 
   private static int channel(Group group, int from, int to) {

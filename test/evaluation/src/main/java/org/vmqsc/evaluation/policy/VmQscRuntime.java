@@ -16,6 +16,7 @@ import java.util.UUID;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MemoryMessageStore;
 import org.vmqsc.agent.log.MessageLog;
+import org.vmqsc.agent.node.Carried;
 import org.vmqsc.agent.node.Guests;
 import org.vmqsc.agent.node.HostClock;
 import org.vmqsc.agent.node.HostNode;
@@ -71,8 +72,13 @@ import org.vmqsc.server.service.memory.InMemoryProtectionService;
  * one acknowledgement message per sender host of a batch, and one line message per host per line move.
  */
 public final class VmQscRuntime extends AbstractPolicy {
-  /** seq (8), the sender's index (8), incarnation (4) and digest (8) travel with every message between relays. */
-  static final int PIGGYBACK_BYTES = 28;
+  /**
+   * seq (8), the sender's index (8), incarnation (4), digest (8) and what the sender had received (8) travel with
+   * every message between relays; a carried receipt adds its entry (message header, rsn, position, receiver index
+   * and incarnation: {@value #CARRIED_RECEIPT_BYTES} bytes) and, from a same-host sender, the message's bytes.
+   */
+  static final int PIGGYBACK_BYTES = 36;
+  static final int CARRIED_RECEIPT_BYTES = 68;
 
   private GroupConfig config;
   private String groupUuid;
@@ -92,6 +98,7 @@ public final class VmQscRuntime extends AbstractPolicy {
   /** A stamped message and its bytes, from its send until its receive. */
   private Message[] stamped;
   private byte[][] inFlight;
+  private List<Carried>[] carriedInFlight;
   private boolean[] logged;
 
   /** The time and timeline position of the event being handled: the guests' position, the writes' start. */
@@ -130,6 +137,8 @@ public final class VmQscRuntime extends AbstractPolicy {
     coordinator = new RecoveryCoordinator(probing(service), channel);
     stamped = new Message[scenario.messages().size()];
     inFlight = new byte[scenario.messages().size()][];
+    @SuppressWarnings("unchecked") List<Carried>[] carried = new List[scenario.messages().size()];
+    carriedInFlight = carried;
     logged = new boolean[scenario.messages().size()];
     for (int v = 0; v < scenario.vms(); v++) hosts[hostOf(v)].node.start(v);
     for (int h = 0; h < hosts.length; h++) scheduleBoundary(hosts[h], 1);
@@ -170,7 +179,9 @@ public final class VmQscRuntime extends AbstractPolicy {
     this.position = position;
     byte[] payload = inFlight[m.id()];
     inFlight[m.id()] = null;
-    hosts[hostOf(m.dst())].node.onArrival(stamped[m.id()], payload);
+    List<Carried> carried = carriedInFlight[m.id()];
+    carriedInFlight[m.id()] = null;
+    hosts[hostOf(m.dst())].node.onArrival(stamped[m.id()], payload, carried == null ? List.of() : carried);
   }
 
   /** The scenario's id of a message: the nodes carry it as the message's digest. */
@@ -262,10 +273,17 @@ public final class VmQscRuntime extends AbstractPolicy {
     for (RestoreStep s : planned.restores()) steps.put(s.vmUuid(), s);
     List<Restore> restores = new ArrayList<>();
     List<Replay> replays = new ArrayList<>();
+    Map<Integer, Cut> recovered = new HashMap<>();
+    for (VmRestore r : planned.plan().restores()) recovered.put(r.vm(), recoveredCut(r));
     for (VmRestore r : planned.plan().restores()) {
       BoundaryRecord c = r.checkpoint();
       double[] t = checkpointTimes.get(key(r.vm(), c.incarnation(), c.index()));
-      restores.add(new Restore(r.vm(), Cut.at(c.position()), t[0], Source.stable(t[1]), Cut.at(r.lineState().position())));
+      restores.add(new Restore(r.vm(), Cut.at(c.position()), t[0], Source.stable(t[1]), recovered.get(r.vm())));
+      // Past its stable state: its receipts taken again, from the surviving hosts that held them.
+      Source survivor = Source.host(liveHostOtherThan(f.target()));
+      for (LogEntry e : r.extension()) replays.add(new Replay(id(e.message()), survivor));
+      // Its sends made again, which a receiver's recovered state lacks, reach it from its new execution.
+      if (r.isExtended()) replays.addAll(sentAgain(r, recovered, position, survivor));
       for (String location : steps.get(vmUuids[r.vm()]).segmentLocations()) {
         Source s = Source.stable(stableAt.get(location));
         for (LoggedMessage e : read(location)) replays.add(new Replay(id(e.entry().message()), s));
@@ -276,6 +294,7 @@ public final class VmQscRuntime extends AbstractPolicy {
           case STABLE_IN_TRANSIT -> Source.stable(stableAt.get(planned.inTransitLocations().get(m)));
           case RECEIVER_LOG -> Source.host(hostOf(m.to()));
           case SENDER_COPY -> Source.host(hostOf(m.from()));
+          case CARRIED_RECEIPT -> Source.host(liveHostOtherThan(f.target()));
         };
         replays.add(new Replay(id(m), s));
       }
@@ -283,6 +302,37 @@ public final class VmQscRuntime extends AbstractPolicy {
     // A node drops a message whose channel seq it has delivered: a replayed copy of a message still on the wire
     // makes the wire's copy a duplicate.
     return new RecoveryPlan(f, position, restores, replays, true);
+  }
+
+  /**
+   * Where a restored VM's state ends: at its boundary, or, rebuilt past it, after its last receipt taken again and
+   * its last send made again.
+   */
+  private Cut recoveredCut(VmRestore r) {
+    long receivesBefore = r.lineState().position();
+    long sendsBefore = r.lineState().position();
+    for (LogEntry e : r.extension()) receivesBefore = Math.max(receivesBefore, e.position() + 1);
+    for (Message m : r.resends()) sendsBefore = Math.max(sendsBefore, timeline.sendPos(id(m)) + 1);
+    return new Cut(sendsBefore, receivesBefore, -1);
+  }
+
+  /** The sends an extended VM makes again that a receiver's recovered state lacks (in transit across it). */
+  private List<Replay> sentAgain(VmRestore r, Map<Integer, Cut> recovered, long failurePos, Source from) {
+    Cut base = Cut.at(r.lineState().position());
+    Cut extent = recovered.get(r.vm());
+    Cut now = Cut.at(failurePos);
+    List<Replay> out = new ArrayList<>();
+    for (int id = 0; id < scenario.messages().size(); id++) {
+      var m = scenario.messages().get(id);
+      if (m.src() != r.vm() || base.hasSent(timeline, id) || !extent.hasSent(timeline, id)) continue;
+      if (!recovered.getOrDefault(m.dst(), now).hasReceived(timeline, id)) out.add(new Replay(id, from));
+    }
+    return out;
+  }
+
+  private int liveHostOtherThan(int failed) {
+    for (int h = 0; h < hosts.length; h++) if (h != failed) return h;
+    throw new IllegalStateException("no host survives host " + failed);
   }
 
   private List<LoggedMessage> read(String location) {
@@ -326,10 +376,22 @@ public final class VmQscRuntime extends AbstractPolicy {
       inFlight[id(message)] = payload;
     }
 
+    @Override public String hostOf(int vm) {
+      return hosts[VmQscRuntime.this.hostOf(vm)].uuid;
+    }
+
+    @Override public void transmit(Message message, byte[] payload, List<Carried> carried) {
+      transmit(message, payload);
+      carriedInFlight[id(message)] = carried;
+      for (Carried c : carried) {
+        tally.piggybackBytes += CARRIED_RECEIPT_BYTES + (c.receipt().withPayload() ? c.payload().length : 0);
+      }
+    }
+
     @Override public void acknowledge(List<LogEntry> batch) {
       // One message per sender host, which annotates its copies.
       Map<Integer, List<LogEntry>> bySenderHost = new LinkedHashMap<>();
-      for (LogEntry e : batch) bySenderHost.computeIfAbsent(hostOf(e.message().from()), h -> new ArrayList<>()).add(e);
+      for (LogEntry e : batch) bySenderHost.computeIfAbsent(VmQscRuntime.this.hostOf(e.message().from()), h -> new ArrayList<>()).add(e);
       tally.controlMessages += bySenderHost.size();
       bySenderHost.forEach((h, share) -> hosts[h].node.onAcknowledgements(share));
     }
@@ -341,7 +403,12 @@ public final class VmQscRuntime extends AbstractPolicy {
     // Guests
 
     @Override public boolean running(int vm) {
-      return hostOf(vm) == id;
+      return VmQscRuntime.this.hostOf(vm) == id;
+    }
+
+    /** The scenario's guests are piecewise deterministic: what they do is fixed by the trace. */
+    @Override public boolean deterministic() {
+      return true;
     }
 
     @Override public long position(int vm) {
