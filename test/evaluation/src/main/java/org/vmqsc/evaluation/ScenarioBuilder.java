@@ -69,8 +69,7 @@ public final class ScenarioBuilder {
 
   /** The advisor's classes for this traffic, weighing storage against rework after host failures. */
   private VmClasses advised(Traffic traffic, int vms, double duration, double t0) {
-    double rollbacks = Advisor.rollbackRate(hostMtbfSeconds, Placement.packed(vms, vmsPerHost).hosts(),
-        Double.POSITIVE_INFINITY);
+    double rollbacks = Advisor.rollbackRate(hostMtbfSeconds, Double.POSITIVE_INFINITY);
     return Advisor.classes(traffic.sends(), vms, duration, t0, costModel, maxK, rollbacks);
   }
 }

@@ -22,8 +22,9 @@ import org.vmqsc.evaluation.VmClasses;
  *
  * <p>Failures: that k only counts storage. A VM that checkpoints every k base periods also loses more when it
  * fails or is rolled back: it restarts from a checkpoint k T0 / 2 old on average and replays (or executes again)
- * from there. With failures rolling a VM back at rate f per second (every host failure, since on dense traffic a
- * host failure rolls most of the group back, plus the VM's own failures), the advisor picks, among 1..k, the class
+ * from there. With failures rolling a VM back at rate f per second (its own host's failures, since with causal
+ * logging a host failure rolls back only that host's VMs, plus the VM's own failures), the advisor picks, among
+ * 1..k, the class
  * that minimises the time it costs per second:
  * <pre>
  *   cost(k) = (P + S / B) / (k T0)      checkpoint pauses and writes
@@ -105,11 +106,12 @@ public final class Advisor {
   }
 
   /**
-   * How often a failure rolls a VM back: every host failure of the group ({@code hosts} hosts with MTBF
-   * {@code hostMtbfSeconds}) and its own failures (MTBF {@code vmMtbfSeconds}; infinity for none).
+   * How often a failure rolls a VM back: its own host's failures (MTBF {@code hostMtbfSeconds}) and its own failures
+   * (MTBF {@code vmMtbfSeconds}; infinity for none). With causal logging a host failure rolls back only that host's
+   * VMs (the others' dependencies on them survive it), so another host's failure costs this VM nothing.
    */
-  public static double rollbackRate(double hostMtbfSeconds, int hosts, double vmMtbfSeconds) {
-    return Math.max(1, hosts) / hostMtbfSeconds + (Double.isInfinite(vmMtbfSeconds) ? 0 : 1 / vmMtbfSeconds);
+  public static double rollbackRate(double hostMtbfSeconds, double vmMtbfSeconds) {
+    return 1 / hostMtbfSeconds + (Double.isInfinite(vmMtbfSeconds) ? 0 : 1 / vmMtbfSeconds);
   }
 
   public static double[] receivedBytesPerPeriod(List<double[]> sends, int vms, double duration, double basePeriod) {

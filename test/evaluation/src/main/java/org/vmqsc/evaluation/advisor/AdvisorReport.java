@@ -23,7 +23,7 @@ public final class AdvisorReport {
     double young = Advisor.youngPeriod(cost, hostMtbfSeconds, scenario.placement().hosts());
     List<double[]> sends = scenario.messages().stream()
         .map(m -> new double[] {m.sendTime(), m.src(), m.dst(), m.bytes()}).toList();
-    double rollbacks = Advisor.rollbackRate(hostMtbfSeconds, scenario.placement().hosts(), Double.POSITIVE_INFINITY);
+    double rollbacks = Advisor.rollbackRate(hostMtbfSeconds, Double.POSITIVE_INFINITY);
     VmClasses advised = Advisor.classes(sends, scenario.vms(), scenario.duration(), scenario.basePeriod(), cost, maxK,
         rollbacks);
     Evaluation e = new Evaluation(time, cost, seed);
