@@ -77,7 +77,7 @@ public class CausalLoggingTest {
     return plan.restores().stream().filter(r -> r.vm() == vm).findFirst().orElseThrow();
   }
 
-  @Test public void aCrossHostMessageCarriesItsHostsReceiptsSinceTheLastMessageToTheSameVm() {
+  @Test public void aCrossHostMessageCarriesItsHostsReceiptsThatNoMessageCarriedOffYet() {
     hosts(true);
     Message toVm2 = vm0HearsBothThenTellsVm2();
     assertEquals("VM 0 had received two messages when it sent", 2, toVm2.senderReceived());

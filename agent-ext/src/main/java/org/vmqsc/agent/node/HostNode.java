@@ -142,7 +142,7 @@ public final class HostNode {
       // The sender's copy of a cross-host message; a same-host one's payload stays until it is delivered, in
       // case a migration makes it cross-host on the way.
       log.keep(m, payload);
-      List<CarriedReceipt> receipts = rules.carriesReceipts() ? rules.carryTo(m, relay.hostOf(m.to())) : List.of();
+      List<CarriedReceipt> receipts = rules.carryTo(m);
       if (receipts.isEmpty()) {
         relay.transmit(m, payload);
       } else {
@@ -286,21 +286,37 @@ public final class HostNode {
    */
   public void restoreToLine(VmRestore restore, String checkpointLocation, List<String> segmentLocations) {
     handle(() -> {
-      int vm = restore.vm();
       if (hasDone(restore)) return;
-      List<LoggedMessage> entries = new ArrayList<>();
-      for (String location : segmentLocations) entries.addAll(readStable(location));
-      List<LogEntry> logEntries = new ArrayList<>(entries.size());
-      for (LoggedMessage e : entries) {
-        logEntries.add(e.entry());
-        log.keep(e.entry().message(), e.payload());
-      }
-      rules.restoreToLine(vm, restore.incarnation(), restore.checkpoint(), logEntries, restore.lineState());
-      emigrations.remove(vm);
-      stableCheckpoints.put(vm, new StableCheckpoint(restore.checkpoint(), checkpointLocation));
-      guests.rebuild(vm, restore.checkpoint(), checkpointLocation, entries, restore.lineState().position());
+      rebuildToBoundary(restore, checkpointLocation, segmentLocations, false);
+      int vm = restore.vm();
       execute(rules.onBoundary(vm, Math.max(clock.index(), restore.lineState().index()), guests.position(vm)), null);
     });
+  }
+
+  /**
+   * The rules and the guest of {@code restore.vm()} at its recovered boundary: segments read from stable storage
+   * and verified, their payloads kept, the guest rebuilt from its checkpoint. {@code pastLine}: the rules also
+   * expect the sends it must make again.
+   */
+  private void rebuildToBoundary(VmRestore restore, String checkpointLocation, List<String> segmentLocations,
+                                 boolean pastLine) {
+    int vm = restore.vm();
+    List<LoggedMessage> entries = new ArrayList<>();
+    for (String location : segmentLocations) entries.addAll(readStable(location));
+    List<LogEntry> logEntries = new ArrayList<>(entries.size());
+    for (LoggedMessage e : entries) {
+      logEntries.add(e.entry());
+      log.keep(e.entry().message(), e.payload());
+    }
+    if (pastLine) {
+      rules.restorePastLine(vm, restore.incarnation(), restore.checkpoint(), logEntries, restore.lineState(),
+          restore.resends());
+    } else {
+      rules.restoreToLine(vm, restore.incarnation(), restore.checkpoint(), logEntries, restore.lineState());
+    }
+    emigrations.remove(vm);
+    stableCheckpoints.put(vm, new StableCheckpoint(restore.checkpoint(), checkpointLocation));
+    guests.rebuild(vm, restore.checkpoint(), checkpointLocation, entries, restore.lineState().position());
   }
 
   /**
@@ -313,20 +329,9 @@ public final class HostNode {
   public void restorePastLine(VmRestore restore, String checkpointLocation, List<String> segmentLocations,
                               Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
     handle(() -> {
-      int vm = restore.vm();
       if (hasDone(restore)) return;
-      List<LoggedMessage> entries = new ArrayList<>();
-      for (String location : segmentLocations) entries.addAll(readStable(location));
-      List<LogEntry> logEntries = new ArrayList<>(entries.size());
-      for (LoggedMessage e : entries) {
-        logEntries.add(e.entry());
-        log.keep(e.entry().message(), e.payload());
-      }
-      rules.restorePastLine(vm, restore.incarnation(), restore.checkpoint(), logEntries, restore.lineState(),
-          restore.resends());
-      emigrations.remove(vm);
-      stableCheckpoints.put(vm, new StableCheckpoint(restore.checkpoint(), checkpointLocation));
-      guests.rebuild(vm, restore.checkpoint(), checkpointLocation, entries, restore.lineState().position());
+      rebuildToBoundary(restore, checkpointLocation, segmentLocations, true);
+      int vm = restore.vm();
       for (LogEntry e : restore.extension()) {
         stepTo(vm, e.position());
         execute(rules.beforeReceiptAgain(e, guests.position(vm)), null);

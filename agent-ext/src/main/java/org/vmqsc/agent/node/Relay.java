@@ -23,14 +23,6 @@ public interface Relay {
     transmit(message, payload);
   }
 
-  /**
-   * The host that runs {@code vm}, as far as this relay knows, or null: receipts are then carried to each VM rather
-   * than once to each host.
-   */
-  default String hostOf(int vm) {
-    return null;
-  }
-
   /** Tell the senders' hosts where their cross-host messages landed: one message per sender host. */
   void acknowledge(List<LogEntry> batch);
 

@@ -48,7 +48,7 @@ import org.vmqsc.protocol.host.HostAction.WriteLogSegment;
  * </ol>
  *
  * <p>With piecewise-deterministic guests a host also practises causal logging: each cross-host message carries
- * the receipts this host made since its previous message to the same VM ({@link #carryTo}), and a host keeps the
+ * the receipts this host made that no message carried off it yet ({@link #carryTo}), and a host keeps the
  * receipts other hosts' messages carried to it ({@link #onCarried}). Whatever a VM elsewhere depends on of this
  * host's VMs then survives this host, so a recovery can rebuild its VMs past their last stable state instead of
  * rolling back everyone who heard from them.
@@ -76,8 +76,8 @@ public final class HostRules {
   /** This host's receipts not yet behind the line, in delivery order, each with its number (from 1). */
   private final ArrayDeque<Numbered> receipts = new ArrayDeque<>();
   private long receiptsMade;
-  /** Per destination (a host, or a VM where the host is not known), the number of the last receipt carried there. */
-  private final Map<String, Long> carriedUpTo = new java.util.HashMap<>();
+  /** The number of the last receipt a message carried off this host. */
+  private long carriedUpTo;
   /** Receipts of VMs elsewhere that messages carried here: per VM, by rsn. */
   private final Map<Integer, TreeMap<Long, CarriedReceipt>> carriedIn = new TreeMap<>();
 
@@ -272,31 +272,21 @@ public final class HostRules {
   }
 
   /**
-   * The receipts a cross-host message {@code m} carries: every receipt this host made since its previous message
-   * to the same VM (all of its VMs', so a chain through a VM of this host is covered too). Empty for a same-host
-   * message, or when this host does not carry receipts.
+   * The receipts a cross-host message {@code m} carries: every receipt this host made that no message carried off
+   * it yet (all of its VMs', so a chain through a VM of this host is covered too). One other host holding a receipt
+   * is enough for one host failure: whichever host a dependent message reaches, the holder survives this host.
+   * Empty for a same-host message, or when this host does not carry receipts.
    */
   public List<CarriedReceipt> carryTo(Message m) {
-    return carryTo(m, null);
-  }
-
-  /**
-   * As {@link #carryTo(Message)}, counting what was carried per destination host: a receipt goes once to each host
-   * (which keeps it for all its VMs), not once to each VM. {@code receiverHost} null: per VM.
-   */
-  public List<CarriedReceipt> carryTo(Message m, String receiverHost) {
-    if (!carriesReceipts || vms.containsKey(m.to())) return List.of();
-    String destination = receiverHost != null ? "host " + receiverHost : "vm " + m.to();
-    long upTo = carriedUpTo.getOrDefault(destination, 0L);
-    if (upTo >= receiptsMade) return List.of();
+    if (!carriesReceipts || vms.containsKey(m.to()) || carriedUpTo >= receiptsMade) return List.of();
     List<CarriedReceipt> out = new ArrayList<>();
     for (Iterator<Numbered> it = receipts.descendingIterator(); it.hasNext(); ) {
       Numbered n = it.next();
-      if (n.number() <= upTo) break;
+      if (n.number() <= carriedUpTo) break;
       out.add(n.receipt());
     }
     java.util.Collections.reverse(out);
-    carriedUpTo.put(destination, receiptsMade);
+    carriedUpTo = receiptsMade;
     return out;
   }
 

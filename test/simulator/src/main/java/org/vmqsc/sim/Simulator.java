@@ -1005,10 +1005,6 @@ public final class Simulator {
       Simulator.this.transmit(message, payload, carried);
     }
 
-    @Override public String hostOf(int vm) {
-      return hostOf[vm] < 0 ? null : hosts[hostOf[vm]].uuid;
-    }
-
     @Override public void acknowledge(List<LogEntry> batch) {
       Simulator.this.acknowledge(this, batch);
     }

@@ -13,6 +13,9 @@ final class OracleRuns {
   long latestStateChecks;
   long notLatest;
   long migrations;
+  /** VMs a host failure rebuilt past their stable state (causal logging), and the sends they made again. */
+  long rebuiltPastStableState;
+  long sentAgain;
   /** The first plan the brute force found a later consistent recoverable state for, with its trial. */
   String firstNotLatest;
 
@@ -30,6 +33,8 @@ final class OracleRuns {
       latestStateChecks += report.latestStateChecks;
       notLatest += report.notLatest;
       migrations += report.migrations;
+      rebuiltPastStableState += report.restoredPastStableState;
+      sentAgain += report.sentAgain;
       if (firstNotLatest == null && report.firstNotLatest != null) {
         firstNotLatest = "trial " + trial + " (" + config + "): " + report.firstNotLatest;
       }

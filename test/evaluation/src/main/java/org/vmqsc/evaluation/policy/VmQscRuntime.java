@@ -377,10 +377,6 @@ public final class VmQscRuntime extends AbstractPolicy {
       inFlight[id(message)] = payload;
     }
 
-    @Override public String hostOf(int vm) {
-      return hosts[VmQscRuntime.this.hostOf(vm)].uuid;
-    }
-
     @Override public void transmit(Message message, byte[] payload, List<Carried> carried) {
       transmit(message, payload);
       carriedInFlight[id(message)] = carried;
