@@ -142,12 +142,18 @@ final class LatestRecoverableState {
 
   /**
    * Whether an extended sender sends again message #{@code seq} to the receiver (and all before it): its
-   * re-execution reaches every send made on no more receipts than its extension holds.
+   * re-execution reaches every send made on no more receipts than its extension holds, and some holder says what
+   * each of them was.
    */
   private boolean resends(int sender, int receiver, long seq) {
     if (extension[sender] == null) return false;
     long dependsOn = held.senderReceived(sender, receiver, seq);
-    return dependsOn >= 0 && dependsOn <= extendedReceived(sender);
+    if (dependsOn < 0 || dependsOn > extendedReceived(sender)) return false;
+    // Each message it sends again must be known as first sent (its index places the boundaries between).
+    for (long s = keeper.recordAt(sender, index[sender]).sentTo(receiver) + 1; s < seq; s++) {
+      if (held.find(sender, receiver, s) == null) return false;
+    }
+    return true;
   }
 
   /** How many messages an extended VM has received at the end of its extension. */
