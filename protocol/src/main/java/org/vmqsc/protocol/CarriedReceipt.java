@@ -16,4 +16,13 @@ public record CarriedReceipt(LogEntry entry, boolean withPayload) {
   public Message message() {
     return entry.message();
   }
+
+  /**
+   * Whether this receipt replaces {@code known}, held for the same VM and rsn: one of a later incarnation does
+   * (the earlier one's execution was discarded), and of the same one, one that carries the payload.
+   */
+  public boolean supersedes(CarriedReceipt known) {
+    return known == null || known.entry.incarnation() < entry.incarnation()
+        || (known.entry.incarnation() == entry.incarnation() && withPayload && !known.withPayload);
+  }
 }

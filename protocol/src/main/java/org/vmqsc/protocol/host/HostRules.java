@@ -297,11 +297,7 @@ public final class HostRules {
       int vm = e.message().to();
       if (vms.containsKey(vm) || e.receiverIndex() < lineIndex || rollbacks.isStale(e.message())) continue;
       TreeMap<Long, CarriedReceipt> byRsn = carriedIn.computeIfAbsent(vm, k -> new TreeMap<>());
-      CarriedReceipt known = byRsn.get(e.rsn());
-      if (known == null || known.entry().incarnation() < e.incarnation()
-          || (known.entry().incarnation() == e.incarnation() && c.withPayload() && !known.withPayload())) {
-        byRsn.put(e.rsn(), c);
-      }
+      if (c.supersedes(byRsn.get(e.rsn()))) byRsn.put(e.rsn(), c);
     }
   }
 
@@ -315,10 +311,7 @@ public final class HostRules {
     if (!vms.containsKey(vm)) {
       for (Numbered n : receipts) {
         LogEntry e = n.receipt().entry();
-        CarriedReceipt known = out.get(e.rsn());
-        if (e.message().to() == vm && (known == null || known.entry().incarnation() <= e.incarnation())) {
-          out.put(e.rsn(), n.receipt());
-        }
+        if (e.message().to() == vm && n.receipt().supersedes(out.get(e.rsn()))) out.put(e.rsn(), n.receipt());
       }
     }
     return List.copyOf(out.values());
@@ -537,7 +530,6 @@ public final class HostRules {
   public void restorePastLine(int vm, int incarnation, BoundaryRecord checkpoint, List<LogEntry> segmentEntries,
                               BoundaryRecord lineState, List<Message> resendsFirst) {
     restoreToLine(vm, incarnation, checkpoint, segmentEntries, lineState);
-    resends.remove(vm);
     for (Message m : resendsFirst) {
       if (m.from() != vm) throw new IllegalArgumentException(m + " is not VM " + vm + "'s to send again");
       resends.computeIfAbsent(vm, k -> new TreeMap<>()).computeIfAbsent(m.to(), k -> new TreeMap<>()).put(m.seq(), m);

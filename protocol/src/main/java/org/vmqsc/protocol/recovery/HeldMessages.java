@@ -35,7 +35,7 @@ final class HeldMessages {
       for (LogEntry e : survivors.receiveLog(vm)) add(seqs, e.message(), stale);
       for (SenderCopy c : survivors.copiesTo(vm)) add(seqs, c.message(), stale);
       for (CarriedReceipt c : survivors.carriedReceipts(vm)) {
-        if (c.withPayload()) add(seqs, c.message(), stale); else note(c.message(), stale);
+        if (c.withPayload()) add(seqs, c.message(), stale); else if (!stale.test(c.message())) remember(c.message());
       }
     }
   }
@@ -43,11 +43,11 @@ final class HeldMessages {
   private void add(Map<Integer, TreeSet<Long>> into, Message m, Predicate<Message> stale) {
     if (stale.test(m)) return;
     into.computeIfAbsent(m.from() * size + m.to(), k -> new TreeSet<>()).add(m.seq());
-    note(m, stale);
+    remember(m);
   }
 
-  private void note(Message m, Predicate<Message> stale) {
-    if (!stale.test(m)) sent.computeIfAbsent(m.from() * size + m.to(), k -> new HashMap<>()).putIfAbsent(m.seq(), m);
+  private void remember(Message m) {
+    sent.computeIfAbsent(m.from() * size + m.to(), k -> new HashMap<>()).putIfAbsent(m.seq(), m);
   }
 
   /** What the sender of message #{@code seq} of the channel had received when it sent it; -1 if no holder says. */

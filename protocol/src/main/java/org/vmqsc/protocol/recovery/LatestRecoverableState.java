@@ -55,6 +55,8 @@ final class LatestRecoverableState {
   private final long[] index;
   /** Per VM, the receipts that extend its state past its boundary (causal logging), or null. */
   private final List<LogEntry>[] extension;
+  /** Per extended VM, its per-sender receive counters at the end of its extension. */
+  private final long[][] extendedReceivedFrom;
 
   private LatestRecoverableState(LineKeeper keeper, Set<Integer> failed, Survivors survivors, HeldMessages held,
                                  long[] index) {
@@ -65,6 +67,7 @@ final class LatestRecoverableState {
     this.index = index;
     @SuppressWarnings("unchecked") List<LogEntry>[] none = new List[index.length];
     this.extension = none;
+    this.extendedReceivedFrom = new long[index.length][];
   }
 
   static LatestRecoverableState find(int size, LineKeeper keeper, Set<Integer> failed, Survivors survivors,
@@ -133,11 +136,8 @@ final class LatestRecoverableState {
   /** How many messages from {@code sender} the receiver's recovered state holds (its extension included). */
   long receivedFrom(int receiver, int sender) {
     if (index[receiver] == RUNNING) return survivors.receivedFrom(receiver)[sender];
-    long received = keeper.recordAt(receiver, index[receiver]).receivedFrom(sender);
-    if (extension[receiver] != null) {
-      for (LogEntry e : extension[receiver]) if (e.message().from() == sender) received++;
-    }
-    return received;
+    if (extension[receiver] != null) return extendedReceivedFrom[receiver][sender];
+    return keeper.recordAt(receiver, index[receiver]).receivedFrom(sender);
   }
 
   /**
@@ -189,6 +189,7 @@ final class LatestRecoverableState {
       next++;
     }
     extension[vm] = List.copyOf(ext);
+    extendedReceivedFrom[vm] = receivedFrom;
   }
 
   boolean isExtended(int vm) {

@@ -51,7 +51,6 @@ public final class RecoveryPlanner {
     if (line == null) throw new IllegalStateException("no recovery line yet: the group's first checkpoints are not stable");
     HeldMessages held = new HeldMessages(config.size(), survivors, stableInTransit, keeper::isStale);
     LatestRecoverableState state = LatestRecoverableState.find(config.size(), keeper, failed, survivors, held);
-    // A VM recovered past its stable state sends again what it sent since; its copies of those are new.
     SortedSet<Integer> rolledBack = state.rolledBack();
 
     List<VmRestore> restores = new ArrayList<>();

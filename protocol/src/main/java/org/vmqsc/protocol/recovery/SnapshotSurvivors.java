@@ -27,16 +27,10 @@ public final class SnapshotSurvivors implements Survivors {
     boolean all = !snapshots.isEmpty();
     for (HostSnapshot s : snapshots) {
       all &= s.carriesReceipts();
-      // One receipt per rsn: a later incarnation's replaces an earlier one's.
+      // One receipt per rsn (see CarriedReceipt.supersedes).
       s.carried().forEach((vm, list) -> {
         java.util.TreeMap<Long, CarriedReceipt> byRsn = carried.computeIfAbsent(vm, k -> new java.util.TreeMap<>());
-        for (CarriedReceipt c : list) {
-          CarriedReceipt known = byRsn.get(c.entry().rsn());
-          if (known == null || known.entry().incarnation() < c.entry().incarnation()
-              || (known.entry().incarnation() == c.entry().incarnation() && c.withPayload() && !known.withPayload())) {
-            byRsn.put(c.entry().rsn(), c);
-          }
-        }
+        for (CarriedReceipt c : list) if (c.supersedes(byRsn.get(c.entry().rsn()))) byRsn.put(c.entry().rsn(), c);
       });
       for (int vm : s.running()) if (!failed.contains(vm)) running.add(vm);
       receivedFrom.putAll(s.receivedFrom());

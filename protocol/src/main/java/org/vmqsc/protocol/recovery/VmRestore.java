@@ -45,11 +45,4 @@ public record VmRestore(int vm, int incarnation, BoundaryRecord checkpoint, List
     for (Message m : resends) sent[m.to()] = Math.max(sent[m.to()], m.seq());
     return sent;
   }
-
-  /** How many messages the recovered VM has received, per sender, once its extension is taken again. */
-  public long[] receivedFromAfterRecovery() {
-    long[] received = lineState.receivedFrom();
-    for (LogEntry e : extension) received[e.message().from()]++;
-    return received;
-  }
 }
