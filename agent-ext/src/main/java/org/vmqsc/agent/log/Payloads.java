@@ -36,10 +36,14 @@ final class Payloads {
     int end;
 
     byte[] get(Message m) {
-      long i = m.seq() - base;
-      if (i < 0 || i >= end) return null;
-      for (Kept k = slots[(int) i]; k != null; k = k.next) if (k.message.equals(m)) return k.payload;
+      for (Kept k = at(m.seq()); k != null; k = k.next) if (k.message.equals(m)) return k.payload;
       return null;
+    }
+
+    /** The payloads kept for {@code seq}, one per incarnation of the sender, or null. */
+    Kept at(long seq) {
+      long i = seq - base;
+      return i < 0 || i >= end ? null : slots[(int) i];
     }
 
     /** False when the message is kept already. */
@@ -124,10 +128,7 @@ final class Payloads {
   /** The payload of {@code m} or of the same send made by another incarnation of its sender, or null. */
   byte[] getSameSend(Message m) {
     Channel c = channels.get(channel(m));
-    if (c == null) return null;
-    long i = m.seq() - c.base;
-    if (i < 0 || i >= c.end) return null;
-    for (Kept k = c.slots[(int) i]; k != null; k = k.next) if (k.message.isSameSend(m)) return k.payload;
+    for (Kept k = c == null ? null : c.at(m.seq()); k != null; k = k.next) if (k.message.isSameSend(m)) return k.payload;
     return null;
   }
 

@@ -376,59 +376,58 @@ public final class RecoveryCoordinator {
    * The payloads of replays from the senders' copies, asked of the hosts whose snapshot holds those copies (the
    * restore's target keeps its own).
    */
-  /**
-   * The payloads of the receipts an extended VM takes again, from the surviving hosts that hold them: senders'
-   * copies, and receipts carried with their payloads. The target's own are left to it.
-   */
+  /** The payloads of the receipts an extended VM takes again that surviving hosts other than its target keep. */
   private Map<Message, byte[]> extensionPayloads(String group, VmRestore r, String target,
                                                  Map<String, HostSnapshot> snapshots) {
-    Set<Message> wanted = new HashSet<>();
+    List<Message> wanted = new ArrayList<>();
     for (LogEntry e : r.extension()) wanted.add(e.message());
-    Map<Message, byte[]> out = new HashMap<>();
-    snapshots.forEach((h, snapshot) -> {
-      if (h.equals(target) || wanted.isEmpty()) return;
-      // A later incarnation of the sender may have made the same send again: its copy has the same bytes.
-      Map<Message, Message> asHeld = new HashMap<>();
-      for (SenderCopy c : snapshot.copies().getOrDefault(r.vm(), List.of())) sameSend(wanted, c.message(), asHeld);
-      for (CarriedReceipt c : snapshot.carried().getOrDefault(r.vm(), List.of())) {
-        if (c.withPayload()) sameSend(wanted, c.message(), asHeld);
-      }
-      if (asHeld.isEmpty()) return;
-      Map<Message, byte[]> got = hosts.payloads(h, group, new ArrayList<>(asHeld.keySet()));
-      got.forEach((held, payload) -> {
-        out.put(asHeld.get(held), payload);
-        wanted.remove(asHeld.get(held));
-      });
-    });
-    return out;
+    return fromSurvivors(group, r.vm(), wanted, target, snapshots);
   }
 
-  private static void sameSend(Set<Message> wanted, Message held, Map<Message, Message> asHeld) {
-    for (Message w : wanted) if (w.isSameSend(held)) asHeld.put(held, w);
-  }
-
+  /** The payloads of a restored VM's replays from copies and carried receipts, from the hosts that keep them. */
   private Map<Message, byte[]> payloadsFor(String group, VmRestore r, String target,
                                            Map<String, HostSnapshot> snapshots) {
-    Set<Message> wanted = new HashSet<>();
+    List<Message> wanted = new ArrayList<>();
     for (Replay replay : r.replays()) {
       if (replay.source() == ReplaySource.SENDER_COPY || replay.source() == ReplaySource.CARRIED_RECEIPT) {
         wanted.add(replay.message());
       }
     }
+    return fromSurvivors(group, r.vm(), wanted, target, snapshots);
+  }
+
+  /**
+   * The payloads of {@code wanted}, messages to {@code vm}, from the surviving hosts other than {@code target} (which
+   * reads its own): a sender's copy, or a receipt carried with its bytes. A later incarnation of the sender may have
+   * made the same send again (causal logging): its copy has the same bytes.
+   */
+  private Map<Message, byte[]> fromSurvivors(String group, int vm, List<Message> wanted, String target,
+                                             Map<String, HostSnapshot> snapshots) {
+    Map<SendKey, Message> missing = new HashMap<>();
+    for (Message m : wanted) missing.put(new SendKey(m.from(), m.seq()), m);
     Map<Message, byte[]> out = new HashMap<>();
-    if (wanted.isEmpty()) return out;
     snapshots.forEach((h, snapshot) -> {
-      if (h.equals(target)) return;
-      List<Message> held = new ArrayList<>();
-      for (SenderCopy c : snapshot.copies().getOrDefault(r.vm(), List.of())) {
-        if (wanted.contains(c.message())) held.add(c.message());
+      if (h.equals(target) || missing.isEmpty()) return;
+      Map<Message, Message> asHeld = new HashMap<>();
+      for (SenderCopy c : snapshot.copies().getOrDefault(vm, List.of())) match(missing, c.message(), asHeld);
+      for (CarriedReceipt c : snapshot.carried().getOrDefault(vm, List.of())) {
+        if (c.withPayload()) match(missing, c.message(), asHeld);
       }
-      for (CarriedReceipt c : snapshot.carried().getOrDefault(r.vm(), List.of())) {
-        if (c.withPayload() && wanted.contains(c.message())) held.add(c.message());
-      }
-      if (!held.isEmpty()) out.putAll(hosts.payloads(h, group, held));
+      if (asHeld.isEmpty()) return;
+      hosts.payloads(h, group, new ArrayList<>(asHeld.keySet())).forEach((held, payload) -> {
+        Message m = asHeld.get(held);
+        out.put(m, payload);
+        missing.remove(new SendKey(m.from(), m.seq()));
+      });
     });
     return out;
+  }
+
+  private record SendKey(int from, long seq) {}
+
+  private static void match(Map<SendKey, Message> missing, Message held, Map<Message, Message> asHeld) {
+    Message m = missing.get(new SendKey(held.from(), held.seq()));
+    if (m != null && m.isSameSend(held)) asHeld.put(held, m);
   }
 
   /**
