@@ -140,11 +140,10 @@ public final class Simulator {
   /**
    * The late messages written to stable storage as such: a recovery replays from these, the volatile logs and the
    * sender copies. (An MI VM's stable log segments also hold messages, but only to rebuild that VM up to its
-   * segment's boundary; they are not a replay source.)
+   * segment's boundary; they are not a replay source.) By channel and seq: a later incarnation of a sender rebuilt
+   * past its stable state sends the very same message again.
    */
-  private final Set<Long> inTransitStable = new HashSet<>();
-  /** The same, as messages by channel and seq: a later incarnation may send the very same message again. */
-  private final Map<Long, List<Message>> inTransitStableBySeq = new HashMap<>();
+  private final Map<Long, List<Message>> inTransitStable = new HashMap<>();
   /** Every rollback announced so far, for hosts that rejoin after a repair. */
   private final List<RollbackNotice> rollbackNotices = new ArrayList<>();
 
@@ -499,8 +498,8 @@ public final class Simulator {
 
   /** Ground truth for the oracle's search of a later recoverable state. */
   private final class WorldTruth implements LatestStateCheck.Truth {
-    private final Set<Long> copiesOnLiveHosts = new HashSet<>();
-    private final Map<Long, List<Message>> copiesOnLiveHostsBySeq = new HashMap<>();
+    /** The copies the live hosts keep, by channel and seq. */
+    private final Map<Long, List<Message>> copiesOnLiveHosts = new HashMap<>();
 
     @Override public List<Long> stableBoundaries(int vm, long line) {
       List<Long> out = new ArrayList<>();
@@ -526,25 +525,23 @@ public final class Simulator {
 
     @Override public boolean stablyHeld(int from, int to, long seq) {
       int incarnation = oracle.incarnationOf(from, to, seq);
-      return incarnation >= 0 && (inTransitStable.contains(messageKey(from, to, seq, incarnation))
-          || sameSendHeld(inTransitStableBySeq, from, to, seq));
+      return incarnation >= 0 && heldAsSent(inTransitStable, from, to, seq);
     }
 
     @Override public boolean held(int from, int to, long seq) {
       int incarnation = oracle.incarnationOf(from, to, seq);
       if (incarnation < 0) return false;
-      if (inTransitStable.contains(messageKey(from, to, seq, incarnation))) return true;
+      if (heldAsSent(inTransitStable, from, to, seq)) return true;
       boolean receiverHostUp = hostOf[to] >= 0 && hosts[hostOf[to]].alive;
       if (receiverHostUp && oracle.inHostLog(to, from, seq)) return true;     // in its volatile receive log
-      return copiesOnLiveHosts.contains(messageKey(from, to, seq, incarnation))
-          || sameSendHeld(inTransitStableBySeq, from, to, seq) || sameSendHeld(copiesOnLiveHostsBySeq, from, to, seq);
+      return heldAsSent(copiesOnLiveHosts, from, to, seq);
     }
 
     /**
-     * Whether a holder keeps message #seq of the current execution as an earlier incarnation of its sender sent it:
-     * the same bytes (a VM rebuilt past its stable state sends them again), and not discarded by a rollback since.
+     * Whether a holder keeps message #seq of the current execution: as the incarnation that sent it, or as an earlier
+     * one (a VM rebuilt past its stable state sends the same bytes again) that no rollback discarded since.
      */
-    private boolean sameSendHeld(Map<Long, List<Message>> bySeq, int from, int to, long seq) {
+    private boolean heldAsSent(Map<Long, List<Message>> bySeq, int from, int to, long seq) {
       long digest = oracle.digestOf(from, to, seq);
       for (Message m : bySeq.getOrDefault(seqKey(from, to, seq), List.of())) {
         if (m.digest() == digest && !discarded(m)) return true;
@@ -566,14 +563,12 @@ public final class Simulator {
      */
     void readCopies() {
       copiesOnLiveHosts.clear();
-      copiesOnLiveHostsBySeq.clear();
       for (Host h : hosts) {
         if (!h.alive) continue;
         for (List<SenderCopy> copies : h.node.snapshot().copies().values()) {
           for (SenderCopy c : copies) {
             Message m = c.message();
-            copiesOnLiveHosts.add(messageKey(m.from(), m.to(), m.seq(), m.incarnation()));
-            copiesOnLiveHostsBySeq.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
+            copiesOnLiveHosts.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
           }
         }
       }
@@ -1179,8 +1174,7 @@ public final class Simulator {
           if (this.generation != generation) return;
           String location = stableLog.writeInTransit(groupUuid, t.message());
           stablyLogged(m);
-          inTransitStable.add(messageKey(m.from(), m.to(), m.seq(), m.incarnation()));
-          inTransitStableBySeq.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
+          inTransitStable.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
           emit("in_transit_stable", "id", id(m), "host", id);
           node.onLogStable(w, location);
         });
@@ -1214,11 +1208,11 @@ public final class Simulator {
   }
 
   private static long messageKey(int from, int to, long seq, int incarnation) {
-    return PwdGuest.mix(PwdGuest.mix(from * 4096L + to, seq), incarnation);
+    return PwdGuest.mix(seqKey(from, to, seq), incarnation);
   }
 
   private void stablyLogged(Message m) {
-    if (stablyLogged.add(PwdGuest.mix(PwdGuest.mix(m.from() * 4096L + m.to(), m.seq()), m.incarnation()))) report.stableLogged++;
+    if (stablyLogged.add(messageKey(m.from(), m.to(), m.seq(), m.incarnation()))) report.stableLogged++;
   }
 
   // ---- the manager's channel to the hosts, in memory ---------------------------------------------------------
