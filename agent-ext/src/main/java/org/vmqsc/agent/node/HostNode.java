@@ -66,6 +66,12 @@ public final class HostNode {
 
   private record StableCheckpoint(BoundaryRecord checkpoint, String location) {}
 
+  /** The VMs being rebuilt past their stable state together, and what the others sent them meanwhile. */
+  private final Set<Integer> rebuilding = new HashSet<>();
+  private final List<Deferred> deferred = new ArrayList<>();
+
+  private record Deferred(Message message, byte[] payload) {}
+
   public HostNode(String hostId, String groupId, GroupConfig config, MessageLog log, Relay relay, Guests guests,
                   LogWriter writer, ManagerLink manager, HostClock clock) {
     this.hostId = hostId;
@@ -142,16 +148,15 @@ public final class HostNode {
       // The sender's copy of a cross-host message; a same-host one's payload stays until it is delivered, in
       // case a migration makes it cross-host on the way.
       log.keep(m, payload);
-      List<CarriedReceipt> receipts = rules.carryTo(m);
-      if (receipts.isEmpty()) {
-        relay.transmit(m, payload);
-      } else {
-        List<Carried> carried = new ArrayList<>(receipts.size());
-        for (CarriedReceipt r : receipts) carried.add(new Carried(r, r.withPayload() ? log.payload(r.message()) : null));
-        relay.transmit(m, payload, carried);
-      }
+      // A VM being rebuilt takes what it took before from the log, in its order; the rest reaches it afterwards.
+      if (rebuilding.contains(m.to())) deferred.add(new Deferred(m, payload)); else transmit(m, payload);
     });
     return stamped;
+  }
+
+  private void transmit(Message m, byte[] payload) {
+    List<CarriedReceipt> receipts = rules.carryTo(m);
+    if (receipts.isEmpty()) relay.transmit(m, payload); else relay.transmit(m, payload, receipts);
   }
 
   /**
@@ -169,16 +174,9 @@ public final class HostNode {
   }
 
   /** A frame arrived for one of this host's VMs, carrying receipts of its sender's host (causal logging). */
-  public void onArrival(Message m, byte[] payload, List<Carried> carried) {
+  public void onArrival(Message m, byte[] payload, List<CarriedReceipt> carried) {
     handle(() -> {
-      if (!carried.isEmpty()) {
-        List<CarriedReceipt> receipts = new ArrayList<>(carried.size());
-        for (Carried c : carried) {
-          receipts.add(c.receipt());
-          if (c.receipt().withPayload()) log.keep(c.receipt().message(), c.payload());
-        }
-        rules.onCarried(receipts);
-      }
+      if (!carried.isEmpty()) rules.onCarried(carried);
       receive(m, payload, null);
     });
   }
@@ -320,33 +318,89 @@ public final class HostNode {
   }
 
   /**
-   * Runs {@code restore.vm()} here from now on, rebuilt past its stable state (causal logging): to its state at
-   * {@code restore.lineState()} as {@link #restoreToLine} does, then re-executed: each receipt of its extension
-   * taken again at its position (the payloads from {@code payloads}, this host's log, or stable storage), then
-   * step by step until it has sent again what other VMs' recovered states received from it. Only then does it
-   * catch up with this host's clock and take anything new.
+   * Runs the VMs of {@code restores} here from now on, rebuilt past their stable states (causal logging), all
+   * together: each to its state at its {@code lineState} as {@link #restoreToLine} does, then re-executed side by
+   * side. A VM steps to the position of its next receipt to take again and takes it as soon as its payload is at
+   * hand ({@code payloads}, this host's log, stable storage, or made again by another one's re-execution: a message
+   * between VMs of the failed host travelled nowhere else); one with no receipt left steps until it has sent
+   * again what other VMs' recovered states received from it. Their first execution took every receipt after its
+   * send, so the rebuild never waits for good. Only then do they catch up with this host's clock and take
+   * anything new; what they sent each other beyond the others' recovered states is delivered then.
    */
-  public void restorePastLine(VmRestore restore, String checkpointLocation, List<String> segmentLocations,
-                              Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+  public void restorePastLine(List<PastLineRestore> restores, Map<Message, byte[]> payloads,
+                              Map<Message, String> stableLocations) {
     handle(() -> {
-      if (hasDone(restore)) return;
-      rebuildToBoundary(restore, checkpointLocation, segmentLocations, true);
-      int vm = restore.vm();
-      for (LogEntry e : restore.extension()) {
-        stepTo(vm, e.position());
-        execute(rules.beforeReceiptAgain(e, guests.position(vm)), null);
-        receive(e.message(), payloadOf(e.message(), payloads, stableLocations), null);
+      Map<Integer, java.util.ArrayDeque<LogEntry>> toTake = new java.util.TreeMap<>();
+      Map<Integer, VmRestore> byVm = new HashMap<>();
+      for (PastLineRestore p : restores) {
+        VmRestore restore = p.restore();
+        if (hasDone(restore)) continue;
+        rebuildToBoundary(restore, p.checkpointLocation(), p.segmentLocations(), true);
+        toTake.put(restore.vm(), new java.util.ArrayDeque<>(restore.extension()));
+        byVm.put(restore.vm(), restore);
       }
-      long limit = guests.position(vm) + STEPS_TO_RESEND;
-      while (rules.resendsPending(vm)) {
-        if (guests.position(vm) >= limit) {
-          throw new IllegalStateException("VM " + vm + " did not send again what others received from it within "
-              + STEPS_TO_RESEND + " steps of its last receipt: its guest is not deterministic");
-        }
-        guests.stepAgain(vm);
+      rebuilding.addAll(toTake.keySet());
+      try {
+        reExecuteTogether(toTake, payloads, stableLocations);
+      } finally {
+        rebuilding.clear();
       }
-      execute(rules.onBoundary(vm, Math.max(clock.index(), restore.lineState().index()), guests.position(vm)), null);
+      for (VmRestore restore : byVm.values()) {
+        int vm = restore.vm();
+        execute(rules.onBoundary(vm, Math.max(clock.index(), restore.lineState().index()), guests.position(vm)), null);
+      }
+      List<Deferred> sendNow = new ArrayList<>(deferred);
+      deferred.clear();
+      for (Deferred d : sendNow) transmit(d.message(), d.payload());
     });
+  }
+
+  private void reExecuteTogether(Map<Integer, java.util.ArrayDeque<LogEntry>> toTake, Map<Message, byte[]> payloads,
+                                 Map<Message, String> stableLocations) {
+    Map<Integer, Long> limit = new HashMap<>();
+    boolean moved = true;
+    while (moved) {
+      moved = false;
+      for (Map.Entry<Integer, java.util.ArrayDeque<LogEntry>> next : toTake.entrySet()) {
+        int vm = next.getKey();
+        LogEntry e = next.getValue().peek();
+        if (e != null) {
+          if (guests.position(vm) < e.position()) {
+            stepTo(vm, e.position());
+            moved = true;
+          }
+          byte[] payload = notSentAgainYet(e.message(), toTake.keySet()) ? null
+              : payloadAtHand(e.message(), payloads, stableLocations);
+          if (payload != null) {
+            execute(rules.beforeReceiptAgain(e, guests.position(vm)), null);
+            receive(e.message(), payload, null);
+            next.getValue().poll();
+            moved = true;
+          }
+        } else if (rules.resendsPending(vm)) {
+          if (guests.position(vm) >= limit.computeIfAbsent(vm, v -> guests.position(v) + STEPS_TO_RESEND)) {
+            throw new IllegalStateException("VM " + vm + " did not send again what others received from it within "
+                + STEPS_TO_RESEND + " steps of its last receipt: its guest is not deterministic");
+          }
+          guests.stepAgain(vm);
+          moved = true;
+        }
+      }
+    }
+    toTake.forEach((vm, left) -> {
+      if (!left.isEmpty()) {
+        throw new IllegalStateException("VM " + vm + " cannot take receipt " + left.peek().rsn() + " again ("
+            + left.peek().message() + "): no payload here, and no VM rebuilt with it made it again");
+      }
+    });
+  }
+
+  /**
+   * Whether {@code m}'s sender is rebuilt with its receiver and has not made that send again yet: the receipt waits
+   * for it, even if a log holds the message, so each rebuilt VM takes only what the others' new executions sent.
+   */
+  private boolean notSentAgainYet(Message m, Set<Integer> rebuiltTogether) {
+    return rebuiltTogether.contains(m.from()) && rules.sentTo(m.from())[m.to()] < m.seq();
   }
 
   /** How far past its last receipt taken again a rebuilt guest may run to make its sends again. */
@@ -357,6 +411,13 @@ public final class HostNode {
   }
 
   private byte[] payloadOf(Message m, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+    byte[] payload = payloadAtHand(m, payloads, stableLocations);
+    if (payload == null) throw new IllegalStateException("no payload for " + m + ", to take again on " + hostId);
+    return payload;
+  }
+
+  /** {@code m}'s payload from the manager, this host's log, or stable storage; null if none has it (yet). */
+  private byte[] payloadAtHand(Message m, Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
     byte[] payload = payloads.get(m);
     if (payload == null) payload = log.payload(m);
     if (payload == null && stableLocations.containsKey(m)) {
@@ -364,8 +425,7 @@ public final class HostNode {
         if (lm.entry().message().equals(m)) payload = lm.payload();
       }
     }
-    if (payload == null) payload = log.payloadOfSameSend(m);
-    if (payload == null) throw new IllegalStateException("no payload for " + m + ", to take again on " + hostId);
+    if (payload == null) payload = log.payloadOfSameSend(m); // made again by its sender's re-execution
     return payload;
   }
 
@@ -578,9 +638,6 @@ public final class HostNode {
     Set<Message> logged = new HashSet<>();
     for (int vm : rules.vms()) for (LogEntry e : rules.receiveLog(vm)) logged.add(e.message());
     Set<Message> inFlight = rules.localInFlight();
-    for (int vm : rules.vmsWithCarriedReceipts()) {
-      for (CarriedReceipt c : rules.carriedReceipts(vm)) if (c.withPayload()) logged.add(c.message());
-    }
     return m -> logged.contains(m) || rules.keepsCopy(m) || inFlight.contains(m);
   }
 

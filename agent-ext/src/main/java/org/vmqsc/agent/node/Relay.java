@@ -1,6 +1,7 @@
 package org.vmqsc.agent.node;
 
 import java.util.List;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.host.HostAction.DropReason;
@@ -18,7 +19,7 @@ public interface Relay {
    * Put a stamped message on the wire with the receipts it carries (causal logging): the receiving host must get
    * them with the message, before it delivers it ({@link HostNode#onArrival(Message, byte[], List)}).
    */
-  default void transmit(Message message, byte[] payload, List<Carried> carried) {
+  default void transmit(Message message, byte[] payload, List<CarriedReceipt> carried) {
     if (!carried.isEmpty()) throw new UnsupportedOperationException("this relay cannot carry receipts");
     transmit(message, payload);
   }

@@ -326,8 +326,7 @@ public final class HostRules {
 
   private void madeReceipt(LogEntry e) {
     if (!carriesReceipts) return;
-    // A same-host sender keeps no copy off this host: the payload must travel with the receipt.
-    receipts.addLast(new Numbered(++receiptsMade, new CarriedReceipt(e, vms.containsKey(e.message().from()))));
+    receipts.addLast(new Numbered(++receiptsMade, new CarriedReceipt(e)));
   }
 
   /** The message {@code from} sent as #{@code seq} to {@code to} before, if it must send it again; removes it. */

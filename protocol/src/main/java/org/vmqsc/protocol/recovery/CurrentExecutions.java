@@ -53,7 +53,7 @@ public final class CurrentExecutions implements Survivors {
   @Override public List<CarriedReceipt> carriedReceipts(int vm) {
     return reported.carriedReceipts(vm).stream().filter(c -> !stale.test(c.message()))
         .map(c -> new CarriedReceipt(new LogEntry(c.message(), c.entry().rsn(), c.entry().position(),
-            c.entry().receiverIndex(), receiverIncarnation.applyAsInt(vm, c.entry().incarnation())), c.withPayload()))
+            c.entry().receiverIndex(), receiverIncarnation.applyAsInt(vm, c.entry().incarnation()))))
         .toList();
   }
 

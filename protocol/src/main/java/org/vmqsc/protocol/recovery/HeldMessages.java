@@ -34,9 +34,8 @@ final class HeldMessages {
     for (int vm = 0; vm < size; vm++) {
       for (LogEntry e : survivors.receiveLog(vm)) add(seqs, e.message(), stale);
       for (SenderCopy c : survivors.copiesTo(vm)) add(seqs, c.message(), stale);
-      for (CarriedReceipt c : survivors.carriedReceipts(vm)) {
-        if (c.withPayload()) add(seqs, c.message(), stale); else if (!stale.test(c.message())) remember(c.message());
-      }
+      // A carried receipt says what its message was, not its bytes: that is for the resend checks.
+      for (CarriedReceipt c : survivors.carriedReceipts(vm)) if (!stale.test(c.message())) remember(c.message());
     }
   }
 

@@ -78,7 +78,7 @@ final class LatestRecoverableState {
     for (int vm : failed) index[vm] = RUNNING; // lowered at once to its latest stable state
     LatestRecoverableState s = new LatestRecoverableState(keeper, failed, survivors, held, index);
     for (int vm : failed) s.moveBack(vm);
-    for (int vm : failed) s.extend(vm);
+    s.extendTogether();
     s.settle();
     return s;
   }
@@ -164,32 +164,66 @@ final class LatestRecoverableState {
   }
 
   /**
-   * Extends a failed VM's stable state by the receipts surviving hosts hold of it, in rsn order from the one after
-   * its state, up to the first gap or the first message no holder can deliver again.
+   * Extends each failed VM's stable state by the receipts surviving hosts hold of it, in rsn order from the one
+   * after its state, up to the first gap or the first message that neither a holder can deliver again nor its
+   * sender's extended state sends again (a message between two VMs of the failed host was kept nowhere else).
+   * The extensions grow together, each as far as the others let it, until none can grow.
    */
-  private void extend(int vm) {
-    if (!failed.contains(vm) || index[vm] < 0 || index[vm] == RUNNING) return;
+  private void extendTogether() {
     if (!survivors.carryReceipts()) return; // not piecewise deterministic: re-execution would not send the same
-    List<CarriedReceipt> carried = survivors.carriedReceipts(vm);
-    BoundaryRecord b = keeper.recordAt(vm, index[vm]);
-    int incarnation = keeper.incarnation(vm);
-    long[] receivedFrom = b.receivedFrom();
-    long next = b.received() + 1;
-    List<LogEntry> ext = new ArrayList<>();
-    for (CarriedReceipt c : carried) {
-      LogEntry e = c.entry();
-      if (e.rsn() < next || e.incarnation() != incarnation) continue;
-      Message m = e.message();
-      if (e.rsn() != next || m.seq() != receivedFrom[m.from()] + 1 || e.position() < b.position()
-          || !held.holdsAll(m.from(), vm, m.seq(), m.seq())) {
-        break;
-      }
-      ext.add(e);
-      receivedFrom[m.from()]++;
-      next++;
+    java.util.Map<Integer, java.util.Iterator<CarriedReceipt>> pending = new java.util.TreeMap<>();
+    java.util.Map<Integer, CarriedReceipt> waiting = new java.util.TreeMap<>();
+    for (int vm : failed) {
+      if (index[vm] < 0 || index[vm] == RUNNING) continue;
+      BoundaryRecord b = keeper.recordAt(vm, index[vm]);
+      extension[vm] = new ArrayList<>();
+      extendedReceivedFrom[vm] = b.receivedFrom();
+      int incarnation = keeper.incarnation(vm);
+      pending.put(vm, survivors.carriedReceipts(vm).stream()
+          .filter(c -> c.entry().rsn() > b.received() && c.entry().incarnation() == incarnation).iterator());
     }
-    extension[vm] = List.copyOf(ext);
-    extendedReceivedFrom[vm] = receivedFrom;
+    boolean grew = true;
+    while (grew) {
+      grew = false;
+      for (java.util.Map.Entry<Integer, java.util.Iterator<CarriedReceipt>> p : pending.entrySet()) {
+        int vm = p.getKey();
+        while (true) {
+          CarriedReceipt c = waiting.remove(vm);
+          if (c == null && p.getValue().hasNext()) c = p.getValue().next();
+          if (c == null) break;
+          Extension next = nextReceipt(vm, c.entry());
+          if (next == Extension.ENDS) {
+            p.setValue(java.util.Collections.emptyIterator());
+            break;
+          }
+          if (next == Extension.NOT_YET) {
+            waiting.put(vm, c);
+            break;
+          }
+          extension[vm].add(c.entry());
+          extendedReceivedFrom[vm][c.message().from()]++;
+          grew = true;
+        }
+      }
+    }
+    for (int vm : pending.keySet()) extension[vm] = List.copyOf(extension[vm]);
+  }
+
+  private enum Extension { TAKES, NOT_YET, ENDS }
+
+  /** Whether receipt {@code e} extends the VM's state now, may once another VM's extension grows, or never. */
+  private Extension nextReceipt(int vm, LogEntry e) {
+    Message m = e.message();
+    BoundaryRecord b = keeper.recordAt(vm, index[vm]);
+    if (e.rsn() != extendedReceived(vm) + 1 || m.seq() != extendedReceivedFrom[vm][m.from()] + 1
+        || e.position() < b.position()) {
+      return Extension.ENDS;
+    }
+    if (held.holdsAll(m.from(), vm, m.seq(), m.seq())) return Extension.TAKES;
+    boolean sentAgain = extension[m.from()] != null && m.seq() > stableSentTo(m.from(), vm)
+        && resends(m.from(), vm, m.seq());
+    if (sentAgain) return Extension.TAKES;
+    return failed.contains(m.from()) && m.seq() > stableSentTo(m.from(), vm) ? Extension.NOT_YET : Extension.ENDS;
   }
 
   boolean isExtended(int vm) {

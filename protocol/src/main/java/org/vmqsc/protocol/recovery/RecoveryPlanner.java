@@ -9,7 +9,6 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.vmqsc.protocol.BoundaryRecord;
-import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
@@ -107,11 +106,6 @@ public final class RecoveryPlanner {
     for (SenderCopy c : survivors.copiesTo(vm)) {
       if (current.test(c.message())) {
         offer(byChannel, c.message(), ReplaySource.SENDER_COPY, c.receiverIncarnation() == receiver ? c.rsn() : -1);
-      }
-    }
-    for (CarriedReceipt c : survivors.carriedReceipts(vm)) {
-      if (c.withPayload() && current.test(c.message())) {
-        offer(byChannel, c.message(), ReplaySource.CARRIED_RECEIPT, c.entry().incarnation() == receiver ? c.entry().rsn() : -1);
       }
     }
 

@@ -7,7 +7,5 @@ public enum ReplaySource {
   /** The receiver's own volatile receive log, on a surviving host. */
   RECEIVER_LOG,
   /** The sender host's copy of a cross-host message. */
-  SENDER_COPY,
-  /** A receipt another host's message carried there with the message's bytes (causal logging). */
-  CARRIED_RECEIPT
+  SENDER_COPY
 }

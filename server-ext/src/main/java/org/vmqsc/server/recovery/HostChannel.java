@@ -3,6 +3,7 @@ package org.vmqsc.server.recovery;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.vmqsc.agent.node.PastLineRestore;
 import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.recovery.HostSnapshot;
@@ -60,13 +61,13 @@ public interface HostChannel {
   void restore(String host, String group, VmRestore restore, String checkpointLocation, List<String> segmentLocations);
 
   /**
-   * As {@link #restore}, for a VM rebuilt past its stable state (causal logging): it then takes its extension's
-   * receipts again ({@code payloads} holds those the host does not keep, {@code stableLocations} where late ones
-   * lie on stable storage) and makes its sends again, before it takes anything new.
+   * As {@link #restore}, for VMs rebuilt past their stable state (causal logging), all in one order: the host
+   * rebuilds them together, each taking its extension's receipts again ({@code payloads} holds those the host does
+   * not keep, {@code stableLocations} where late ones lie on stable storage; a message one of them sent another, it
+   * makes again) and making its sends again, before any takes anything new.
    */
-  default void restorePastLine(String host, String group, VmRestore restore, String checkpointLocation,
-                               List<String> segmentLocations, Map<Message, byte[]> payloads,
-                               Map<Message, String> stableLocations) {
+  default void restorePastLine(String host, String group, List<PastLineRestore> restores,
+                               Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
     throw new UnsupportedOperationException("this host channel cannot rebuild a VM past its stable state");
   }
 

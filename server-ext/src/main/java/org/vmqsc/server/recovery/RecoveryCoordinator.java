@@ -14,7 +14,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vmqsc.protocol.CarriedReceipt;
+import org.vmqsc.agent.node.PastLineRestore;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.host.SenderCopy;
@@ -282,14 +282,25 @@ public final class RecoveryCoordinator {
       }
       evictions.run();
       HostOrders restores = new HostOrders(pool);
+      // VMs rebuilt past their stable state are rebuilt together, one order per host: one may take again a
+      // message another's re-execution makes again.
+      Map<String, List<PastLineRestore>> pastLine = new TreeMap<>();
+      Map<Message, byte[]> extensionPayloads = new HashMap<>();
       for (VmRestore r : plan.plan().restores()) {
         String target = hostOf.get(r.vm());
         String vmUuid = plan.members().get(r.vm()).vmUuid();
         service.moveVm(vmUuid, target);
         RestoreStep step = steps.get(vmUuid);
         if (r.isExtended()) {
-          restores.add(target, () -> hosts.restorePastLine(target, group, r, step.checkpointLocation(),
-              step.segmentLocations(), extensionPayloads(group, r, target, snapshots), plan.inTransitLocations()));
+          List<PastLineRestore> rebuilt = pastLine.get(target);
+          if (rebuilt == null) {
+            pastLine.put(target, rebuilt = new ArrayList<>()); // filled in full before the orders run
+            List<PastLineRestore> all = rebuilt;
+            restores.add(target, () -> hosts.restorePastLine(target, group, all, extensionPayloads,
+                plan.inTransitLocations()));
+          }
+          rebuilt.add(new PastLineRestore(r, step.checkpointLocation(), step.segmentLocations()));
+          extensionPayloads.putAll(extensionPayloads(group, r, target, snapshots));
         } else {
           restores.add(target, () -> hosts.restore(target, group, r, step.checkpointLocation(), step.segmentLocations()));
         }
@@ -354,6 +365,7 @@ public final class RecoveryCoordinator {
         load.merge(current, 1, Integer::sum);
       }
     }
+    placeTogether(plan, load, hostOf);
     for (VmRestore r : plan.plan().restores()) {
       if (hostOf.containsKey(r.vm())) continue;
       String vmUuid = plan.members().get(r.vm()).vmUuid();
@@ -373,9 +385,34 @@ public final class RecoveryCoordinator {
   }
 
   /**
-   * The payloads of replays from the senders' copies, asked of the hosts whose snapshot holds those copies (the
-   * restore's target keeps its own).
+   * Places the VMs rebuilt past their stable state on one host, the least loaded that can run them all (or where
+   * a resumed plan already put one of them): their re-executions may make messages for each other again, so they
+   * are rebuilt side by side.
    */
+  private void placeTogether(HostFailurePlan plan, Map<String, Integer> load, Map<Integer, String> hostOf) {
+    List<VmRestore> unplaced = new ArrayList<>();
+    String together = null;
+    for (VmRestore r : plan.plan().restores()) {
+      if (!r.isExtended()) continue;
+      if (hostOf.containsKey(r.vm())) together = hostOf.get(r.vm()); else unplaced.add(r);
+    }
+    if (unplaced.isEmpty()) return;
+    if (together == null) {
+      for (Map.Entry<String, Integer> e : load.entrySet()) {
+        boolean runsAll = unplaced.stream().allMatch(r -> hosts.canRun(e.getKey(), plan.members().get(r.vm()).vmUuid()));
+        if (runsAll && (together == null || e.getValue() < load.get(together))) together = e.getKey();
+      }
+    }
+    if (together == null) {
+      throw new NoHostCanRunException("no live host can run all of VMs " + unplaced.stream().map(VmRestore::vm).toList()
+          + ", which are rebuilt together past their stable state; live: " + load.keySet());
+    }
+    for (VmRestore r : unplaced) {
+      hostOf.put(r.vm(), together);
+      load.merge(together, 1, Integer::sum);
+    }
+  }
+
   /** The payloads of the receipts an extended VM takes again that surviving hosts other than its target keep. */
   private Map<Message, byte[]> extensionPayloads(String group, VmRestore r, String target,
                                                  Map<String, HostSnapshot> snapshots) {
@@ -384,12 +421,12 @@ public final class RecoveryCoordinator {
     return fromSurvivors(group, r.vm(), wanted, target, snapshots);
   }
 
-  /** The payloads of a restored VM's replays from copies and carried receipts, from the hosts that keep them. */
+  /** The payloads of a restored VM's replays from the senders' copies, from the hosts that keep them. */
   private Map<Message, byte[]> payloadsFor(String group, VmRestore r, String target,
                                            Map<String, HostSnapshot> snapshots) {
     List<Message> wanted = new ArrayList<>();
     for (Replay replay : r.replays()) {
-      if (replay.source() == ReplaySource.SENDER_COPY || replay.source() == ReplaySource.CARRIED_RECEIPT) {
+      if (replay.source() == ReplaySource.SENDER_COPY) {
         wanted.add(replay.message());
       }
     }
@@ -397,9 +434,10 @@ public final class RecoveryCoordinator {
   }
 
   /**
-   * The payloads of {@code wanted}, messages to {@code vm}, from the surviving hosts other than {@code target} (which
-   * reads its own): a sender's copy, or a receipt carried with its bytes. A later incarnation of the sender may have
-   * made the same send again (causal logging): its copy has the same bytes.
+   * The payloads of {@code wanted}, messages to {@code vm}, from the senders' copies on the surviving hosts other
+   * than {@code target} (which reads its own). A later incarnation of the sender may have made the same send again
+   * (causal logging): its copy has the same bytes. What no survivor holds stays out: the target has it in its
+   * logs, or the sender's re-execution makes it again.
    */
   private Map<Message, byte[]> fromSurvivors(String group, int vm, List<Message> wanted, String target,
                                              Map<String, HostSnapshot> snapshots) {
@@ -410,9 +448,6 @@ public final class RecoveryCoordinator {
       if (h.equals(target) || missing.isEmpty()) return;
       Map<Message, Message> asHeld = new HashMap<>();
       for (SenderCopy c : snapshot.copies().getOrDefault(vm, List.of())) match(missing, c.message(), asHeld);
-      for (CarriedReceipt c : snapshot.carried().getOrDefault(vm, List.of())) {
-        if (c.withPayload()) match(missing, c.message(), asHeld);
-      }
       if (asHeld.isEmpty()) return;
       hosts.payloads(h, group, new ArrayList<>(asHeld.keySet())).forEach((held, payload) -> {
         Message m = asHeld.get(held);

@@ -25,15 +25,16 @@ import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MessageLog;
 import org.vmqsc.agent.node.Guests;
 import org.vmqsc.agent.node.HostClock;
-import org.vmqsc.agent.node.Carried;
 import org.vmqsc.agent.node.HostNode;
 import org.vmqsc.agent.node.LogWriter;
 import org.vmqsc.agent.node.ManagerLink;
 import org.vmqsc.agent.node.MigrationRefusedException;
 import org.vmqsc.agent.node.VmMigration;
 import org.vmqsc.agent.node.NodeReport;
+import org.vmqsc.agent.node.PastLineRestore;
 import org.vmqsc.agent.node.Relay;
 import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
@@ -155,7 +156,7 @@ public final class Simulator {
   private boolean orphansChecked;
   private HostFailurePlan lastPlan;
   /** The line restore being carried out, for its event. */
-  private VmRestore restoring;
+  private final Map<Integer, VmRestore> restoring = new HashMap<>();
   /** Fault injection for the oracle's own tests: a way to break the planner's answer. */
   private UnaryOperator<RecoveryPlan> planTampering = UnaryOperator.identity();
   /** Whether hosts resend their unacknowledged copies to a VM a recovery placed (as agents do). */
@@ -199,7 +200,7 @@ public final class Simulator {
 
   private record RollbackNotice(int vm, int incarnation, long[] sentToAtLine) {}
 
-  private record Held(Message message, byte[] payload, List<Carried> carried) {}
+  private record Held(Message message, byte[] payload, List<CarriedReceipt> carried) {}
 
   private record Scheduled(double time, long order, Runnable action) implements Comparable<Scheduled> {
     @Override public int compareTo(Scheduled o) {
@@ -403,7 +404,7 @@ public final class Simulator {
     transmit(m, payload, List.of());
   }
 
-  private void transmit(Message m, byte[] payload, List<Carried> carried) {
+  private void transmit(Message m, byte[] payload, List<CarriedReceipt> carried) {
     int from = hostOf[m.from()];
     int to = hostOf[m.to()];
     double base = from == to ? cfg.sameHostDelay() : cfg.crossHostDelay();
@@ -414,7 +415,7 @@ public final class Simulator {
     at(t, () -> arrive(m, payload, carried, dest, generation));
   }
 
-  private void arrive(Message m, byte[] payload, List<Carried> carried, Host dest, int generation) {
+  private void arrive(Message m, byte[] payload, List<CarriedReceipt> carried, Host dest, int generation) {
     if (dest.alive && dest.generation == generation && hostOf[m.to()] != dest.id && dest.node.hasEmigrated(m.to())) {
       dest.node.onArrival(m, payload, carried); // its old host drops it; the sender resends from its copy
       return;
@@ -996,7 +997,7 @@ public final class Simulator {
       Simulator.this.transmit(message, payload);
     }
 
-    @Override public void transmit(Message message, byte[] payload, List<Carried> carried) {
+    @Override public void transmit(Message message, byte[] payload, List<CarriedReceipt> carried) {
       Simulator.this.transmit(message, payload, carried);
     }
 
@@ -1116,7 +1117,7 @@ public final class Simulator {
         emit("vm_start", "vm", vm, "host", id, "incarnation", node.incarnation(vm), "reason", "rebuild");
       } else {
         // Each VM recovers to its own boundary, at or after the line.
-        VmRestore r = restoring;
+        VmRestore r = restoring.get(vm);
         long recoveredAt = r.lineState().index();
         oracle.checkRestoredState(vm, recoveredAt, g);
         guests[vm] = g;
@@ -1244,22 +1245,25 @@ public final class Simulator {
 
     @Override public void restore(String host, String group, VmRestore r, String checkpointLocation,
                                   List<String> segmentLocations) {
-      restoreWith(host, r, target -> target.node.restoreToLine(r, checkpointLocation, segmentLocations));
-    }
-
-    @Override public void restorePastLine(String host, String group, VmRestore r, String checkpointLocation,
-                                          List<String> segmentLocations, Map<Message, byte[]> payloads,
-                                          Map<Message, String> stableLocations) {
-      report.restoredPastStableState++;
-      restoreWith(host, r, target -> target.node.restorePastLine(r, checkpointLocation, segmentLocations, payloads,
-          stableLocations));
-    }
-
-    private void restoreWith(String host, VmRestore r, java.util.function.Consumer<Host> restore) {
       step();
       Host target = live(host);
+      if (prepareRestore(target, r)) target.node.restoreToLine(r, checkpointLocation, segmentLocations);
+    }
+
+    @Override public void restorePastLine(String host, String group, List<PastLineRestore> restores,
+                                          Map<Message, byte[]> payloads, Map<Message, String> stableLocations) {
+      step();
+      Host target = live(host);
+      List<PastLineRestore> toDo = new ArrayList<>();
+      for (PastLineRestore p : restores) if (prepareRestore(target, p.restore())) toDo.add(p);
+      report.restoredPastStableState += toDo.size();
+      target.node.restorePastLine(toDo, payloads, stableLocations);
+    }
+
+    /** The world's side of restoring {@code r} on {@code target}; false if it was ordered before. */
+    private boolean prepareRestore(Host target, VmRestore r) {
       int vm = r.vm();
-      if (target.node.runs(vm) && target.node.incarnation(vm) >= r.incarnation()) return; // ordered before
+      if (target.node.runs(vm) && target.node.incarnation(vm) >= r.incarnation()) return false; // ordered before
       Integer first = restoredOn.putIfAbsent(vm * 65536L + r.incarnation(), target.id);
       if (first != null && first != target.id) {
         violation("VM " + vm + " restored under incarnation " + r.incarnation() + " on host " + target.id
@@ -1280,9 +1284,9 @@ public final class Simulator {
       }
       hostOf[vm] = target.id;
       guests[vm] = null;
-      restoring = r;
-      restore.accept(target);
+      restoring.put(vm, r);
       rollbackNotices.add(new RollbackNotice(vm, r.incarnation(), r.sentToAfterRecovery()));
+      return true;
     }
 
     @Override public void freeze(String host, String group) {

@@ -16,7 +16,7 @@ import java.util.UUID;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MemoryMessageStore;
 import org.vmqsc.agent.log.MessageLog;
-import org.vmqsc.agent.node.Carried;
+import org.vmqsc.agent.net.CarriedReceiptCodec;
 import org.vmqsc.agent.node.Guests;
 import org.vmqsc.agent.node.HostClock;
 import org.vmqsc.agent.node.HostNode;
@@ -32,6 +32,7 @@ import org.vmqsc.evaluation.sim.Replay;
 import org.vmqsc.evaluation.sim.Restore;
 import org.vmqsc.evaluation.sim.Source;
 import org.vmqsc.protocol.BoundaryRecord;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.EarlyIndexPolicy;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
@@ -74,11 +75,10 @@ import org.vmqsc.server.service.memory.InMemoryProtectionService;
 public final class VmQscRuntime extends AbstractPolicy {
   /**
    * seq (8), the sender's index (8), incarnation (4), digest (8) and what the sender had received (8) travel with
-   * every message between relays; a carried receipt adds its entry (message header, rsn, position, receiver index
-   * and incarnation: {@value #CARRIED_RECEIPT_BYTES} bytes) and, from a same-host sender, the message's bytes.
+   * every message between relays; the receipts it carries add what {@link CarriedReceiptCodec} packs them into
+   * (about 20 bytes each); the carried messages' own bytes never travel.
    */
   static final int PIGGYBACK_BYTES = 36;
-  static final int CARRIED_RECEIPT_BYTES = 68;
 
   private GroupConfig config;
   private String groupUuid;
@@ -98,7 +98,7 @@ public final class VmQscRuntime extends AbstractPolicy {
   /** A stamped message and its bytes, from its send until its receive. */
   private Message[] stamped;
   private byte[][] inFlight;
-  private List<Carried>[] carriedInFlight;
+  private List<CarriedReceipt>[] carriedInFlight;
   private boolean[] logged;
 
   /** The time and timeline position of the event being handled: the guests' position, the writes' start. */
@@ -137,7 +137,7 @@ public final class VmQscRuntime extends AbstractPolicy {
     coordinator = new RecoveryCoordinator(probing(service), channel);
     stamped = new Message[scenario.messages().size()];
     inFlight = new byte[scenario.messages().size()][];
-    @SuppressWarnings("unchecked") List<Carried>[] carried = new List[scenario.messages().size()];
+    @SuppressWarnings("unchecked") List<CarriedReceipt>[] carried = new List[scenario.messages().size()];
     carriedInFlight = carried;
     logged = new boolean[scenario.messages().size()];
     for (int v = 0; v < scenario.vms(); v++) hosts[hostOf(v)].node.start(v);
@@ -179,7 +179,7 @@ public final class VmQscRuntime extends AbstractPolicy {
     this.position = position;
     byte[] payload = inFlight[m.id()];
     inFlight[m.id()] = null;
-    List<Carried> carried = carriedInFlight[m.id()];
+    List<CarriedReceipt> carried = carriedInFlight[m.id()];
     carriedInFlight[m.id()] = null;
     hosts[hostOf(m.dst())].node.onArrival(stamped[m.id()], payload, carried == null ? List.of() : carried);
   }
@@ -279,7 +279,8 @@ public final class VmQscRuntime extends AbstractPolicy {
       BoundaryRecord c = r.checkpoint();
       double[] t = checkpointTimes.get(key(r.vm(), c.incarnation(), c.index()));
       restores.add(new Restore(r.vm(), Cut.at(c.position()), t[0], Source.stable(t[1]), recovered.get(r.vm())));
-      // Past its stable state: its receipts taken again, from the surviving hosts that held them.
+      // Past its stable state: its receipts taken again, from the surviving hosts that held them (or made again by
+      // a same-host sender rebuilt with it: as near).
       Source survivor = Source.host(liveHostOtherThan(f.target()));
       for (LogEntry e : r.extension()) replays.add(new Replay(id(e.message()), survivor));
       // Its sends made again, which a receiver's recovered state lacks, reach it from its new execution.
@@ -294,7 +295,6 @@ public final class VmQscRuntime extends AbstractPolicy {
           case STABLE_IN_TRANSIT -> Source.stable(stableAt.get(planned.inTransitLocations().get(m)));
           case RECEIVER_LOG -> Source.host(hostOf(m.to()));
           case SENDER_COPY -> Source.host(hostOf(m.from()));
-          case CARRIED_RECEIPT -> Source.host(liveHostOtherThan(f.target()));
         };
         replays.add(new Replay(id(m), s));
       }
@@ -377,12 +377,10 @@ public final class VmQscRuntime extends AbstractPolicy {
       inFlight[id(message)] = payload;
     }
 
-    @Override public void transmit(Message message, byte[] payload, List<Carried> carried) {
+    @Override public void transmit(Message message, byte[] payload, List<CarriedReceipt> carried) {
       transmit(message, payload);
       carriedInFlight[id(message)] = carried;
-      for (Carried c : carried) {
-        tally.piggybackBytes += CARRIED_RECEIPT_BYTES + (c.receipt().withPayload() ? c.payload().length : 0);
-      }
+      tally.piggybackBytes += CarriedReceiptCodec.encode(carried).length;
     }
 
     @Override public void acknowledge(List<LogEntry> batch) {
