@@ -26,6 +26,8 @@ public final class SimReport {
   public long receiptsCarried;
   public long restoredPastStableState;
   public long sentAgain;
+  /** Receipts taken again whose message a sender rebuilt with the receiver made again (never carried anywhere). */
+  public long takenFromSendsMadeAgain;
   /** Managers that died during a recovery (fault injection), each recovery then resumed by another. */
   public long managerCrashes;
   /** Of those: a host the dead manager had restored a VM on died too before the next manager took over. */

@@ -1257,6 +1257,14 @@ public final class Simulator {
       List<PastLineRestore> toDo = new ArrayList<>();
       for (PastLineRestore p : restores) if (prepareRestore(target, p.restore())) toDo.add(p);
       report.restoredPastStableState += toDo.size();
+      Map<Integer, VmRestore> together = new HashMap<>();
+      for (PastLineRestore p : toDo) together.put(p.restore().vm(), p.restore());
+      for (VmRestore r : together.values()) {
+        for (LogEntry e : r.extension()) {
+          VmRestore sender = together.get(e.message().from());
+          if (sender != null && e.message().seq() > sender.lineState().sentTo(r.vm())) report.takenFromSendsMadeAgain++;
+        }
+      }
       target.node.restorePastLine(toDo, payloads, stableLocations);
     }
 

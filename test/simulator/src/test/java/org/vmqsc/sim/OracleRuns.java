@@ -16,6 +16,8 @@ final class OracleRuns {
   /** VMs a host failure rebuilt past their stable state (causal logging), and the sends they made again. */
   long rebuiltPastStableState;
   long sentAgain;
+  /** Receipts those VMs took again from a message another VM rebuilt with them made again. */
+  long takenFromSendsMadeAgain;
   /** The first plan the brute force found a later consistent recoverable state for, with its trial. */
   String firstNotLatest;
 
@@ -35,6 +37,7 @@ final class OracleRuns {
       migrations += report.migrations;
       rebuiltPastStableState += report.restoredPastStableState;
       sentAgain += report.sentAgain;
+      takenFromSendsMadeAgain += report.takenFromSendsMadeAgain;
       if (firstNotLatest == null && report.firstNotLatest != null) {
         firstNotLatest = "trial " + trial + " (" + config + "): " + report.firstNotLatest;
       }

@@ -44,8 +44,8 @@ public class RecoveryOraclePropertyTest {
     for (int trial = 0; trial < TRIALS; trial++) runs.run(trial, draw(trials.split()));
     System.out.printf("oracle: %d recoveries checked, 0 violations (%d recovered states checked latest by brute force,"
         + " %d of them not the latest; %d live migrations; %d VMs rebuilt past their stable state, %d sends made"
-        + " again)%n", runs.recoveries, runs.latestStateChecks, runs.notLatest, runs.migrations,
-        runs.rebuiltPastStableState, runs.sentAgain);
+        + " again, %d receipts taken again from them)%n", runs.recoveries, runs.latestStateChecks, runs.notLatest,
+        runs.migrations, runs.rebuiltPastStableState, runs.sentAgain, runs.takenFromSendsMadeAgain);
     if (runs.firstNotLatest != null) System.out.println("oracle: first plan not the latest: " + runs.firstNotLatest);
     // Maximality is required as much as safety: no plan may go back further than a consistent recoverable state.
     assertTrue("seed " + runs.seed + ": " + runs.notLatest + " plans not the latest; first: " + runs.firstNotLatest,
@@ -54,5 +54,7 @@ public class RecoveryOraclePropertyTest {
         runs.recoveries >= 10_000);
     assertTrue("causal logging must be under the oracle: no VM was rebuilt past its stable state",
         runs.rebuiltPastStableState > 0 && runs.sentAgain > 0);
+    assertTrue("no rebuilt VM took a message another one's re-execution made again",
+        runs.takenFromSendsMadeAgain > 0);
   }
 }
