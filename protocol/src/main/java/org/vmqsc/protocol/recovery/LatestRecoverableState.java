@@ -35,12 +35,13 @@ import org.vmqsc.protocol.manager.LineKeeper;
  * after it. Why the result is consistent and the latest such state: README,
  * "Recovery to the latest recoverable state".
  *
- * <p>Causal logging adds one state per failed VM above its latest stable one: that state extended by the
- * receipts other hosts hold of it (messages its host's traffic carried to them), as far as they run without a
- * gap and their messages are held, then re-executed until it has sent again what any recovered state received
- * from it. A message sent after the stable state counts as sent by the extended state when the sender had
- * received no more than the extension holds when it sent it ({@link Message#senderReceived}); the extended
- * state moves back to the stable one on any fault, like any other.
+ * <p>Causal logging adds states per failed VM above its latest stable one: that state extended by the first
+ * k receipts other hosts hold of it (messages its host's traffic carried to them), for every k up to the first
+ * gap or the first message neither held nor sent again by its sender's extended state, each re-executed until it
+ * has sent again what any recovered state received from it. A message sent after the stable state counts as sent
+ * by an extended state when the sender had received no more than the extension holds when it sent it
+ * ({@link Message#senderReceived}). They are the VM's latest states, in that order: a fault takes the last receipt
+ * back, and from none, the VM moves back to the stable state it extends, and on as before.
  */
 final class LatestRecoverableState {
 
@@ -206,7 +207,6 @@ final class LatestRecoverableState {
         }
       }
     }
-    for (int vm : pending.keySet()) extension[vm] = List.copyOf(extension[vm]);
   }
 
   private enum Extension { TAKES, NOT_YET, ENDS }
@@ -232,7 +232,7 @@ final class LatestRecoverableState {
 
   /** The receipts that extend a VM's recovered state past its boundary (empty if it is not extended). */
   List<LogEntry> extensionOf(int vm) {
-    return extension[vm] == null ? List.of() : extension[vm];
+    return extension[vm] == null ? List.of() : List.copyOf(extension[vm]);
   }
 
   /** Whether a failed sender's messages to the receiver after the line, up to #sent, are all on stable storage. */
@@ -249,9 +249,18 @@ final class LatestRecoverableState {
     return latest == null ? 0 : latest.receivedFrom(sender);
   }
 
-  /** To the VM's next earlier state on stable storage (from an extended state: to the state it extends). */
+  /**
+   * To the VM's next earlier recoverable state: from an extended state, the one with its last receipt taken back
+   * (from one with none, the boundary it extends); from a boundary, the next earlier one on stable storage.
+   */
   private void moveBack(int vm) {
-    if (extension[vm] != null) {
+    List<LogEntry> ext = extension[vm];
+    if (ext != null && !ext.isEmpty()) {
+      LogEntry last = ext.remove(ext.size() - 1);
+      extendedReceivedFrom[vm][last.message().from()]--;
+      return;
+    }
+    if (ext != null) {
       extension[vm] = null;
       return;
     }

@@ -15,8 +15,14 @@ import org.vmqsc.agent.guest.PwdGuest;
  * receiver's state lacks, and every message a running sender sent that the receiver had received before the
  * failure but its state lacks, held by the stable log of late messages, the receiver's surviving host or a copy
  * on the sender's surviving host; and every message a failed VM's state sent after the line on stable storage,
- * since a later failure may need it again and nothing else outlives it), none may have any VM later than the plan's, and the plan's own must be one of them. States behind the
- * line are left out: joined with the line they give a later one, so they never hide a later state.
+ * since a later failure may need it again and nothing else outlives it), none may have any VM later than the
+ * plan's, and the plan's own must be one of them. States behind the line are left out: joined with the line they
+ * give a later one, so they never hide a later state.
+ *
+ * <p>With causal logging a failed VM also has the states past its latest stable boundary that the receipts live
+ * hosts hold reach: after each of them, in order, with its message held, or sent again by its sender's own state
+ * past its boundary; such a sender sends again what it sent after its boundary, each message of which some live
+ * holder must know.
  */
 final class LatestStateCheck {
 
@@ -37,6 +43,52 @@ final class LatestStateCheck {
 
     /** Whether it is in the stable log of late messages. */
     boolean stablyHeld(int from, int to, long seq);
+
+    /**
+     * Whether the failed host's VMs can be rebuilt past their boundaries (causal logging: their guests are
+     * piecewise deterministic and their hosts carried receipts off).
+     */
+    default boolean rebuildsPastBoundaries() {
+      return false;
+    }
+
+    /**
+     * The states of failed VM {@code vm} past its stable boundary {@code index}: its execution after k = 0, 1, ...
+     * of the receipts that followed it, just before the next one, for as long as a live host holds each of those
+     * receipts (carried there). {@code failedAs}: the VM as it failed.
+     */
+    default List<Extended> extendedStates(int vm, long index, PwdGuest failedAs) {
+      return List.of();
+    }
+
+    /** Whether some live holder knows message #seq of channel from -> to as sent (held, or named by a receipt). */
+    default boolean known(int from, int to, long seq) {
+      return held(from, to, seq);
+    }
+  }
+
+  /** A VM's state past its boundary, and the receipts (sender, seq) it took to get there. */
+  record Extended(PwdGuest state, List<Taken> taken) {}
+
+  record Taken(int from, long seq) {}
+
+  /** One state a VM may recover to: running, a boundary, or a boundary extended by receipts taken again. */
+  private record Choice(long index, Extended extended) {
+    boolean isRunning() {
+      return index == RUNNING;
+    }
+
+    /** Whether this state comes after {@code other} in the VM's execution. */
+    boolean isLaterThan(Choice other) {
+      if (index != other.index) return index > other.index;
+      if (other.extended == null) return extended != null;
+      return extended != null && extended.taken().size() > other.extended.taken().size();
+    }
+
+    @Override public String toString() {
+      return isRunning() ? "running" : extended == null ? Long.toString(index)
+          : index + "+" + extended.taken().size() + " receipts";
+    }
   }
 
   /** The largest number of global states tried; bigger searches are skipped. */
@@ -70,45 +122,48 @@ final class LatestStateCheck {
    * @param lastKnown every VM's guest as it last ran (a failed VM's at its failure)
    * @param planned per rolled-back VM, the boundary the plan restores it to
    * @param extent  per VM the plan rebuilds past that boundary (causal logging), the furthest state its
-   *                re-execution may reach: its state before its first receipt the plan does not take again
+   *                re-execution may reach (its state before its first receipt the plan does not take again) and
+   *                the receipts it takes again
    * @return whether the search ran (false when the group has too many recoverable states to try)
    */
   boolean check(Set<Integer> failed, List<Integer> survivors, PwdGuest[] current, PwdGuest[] lastKnown, long line,
-                Map<Integer, Long> planned, Map<Integer, PwdGuest> extent) {
+                Map<Integer, Long> planned, Map<Integer, Extended> extent) {
     List<Integer> vms = new ArrayList<>(new TreeSet<>(failed));
     for (int vm : survivors) if (!failed.contains(vm)) vms.add(vm);
-    long[][] choices = new long[vms.size()][];
+    List<List<Choice>> choices = new ArrayList<>();
     long states = 1;
-    for (int k = 0; k < vms.size(); k++) {
-      int vm = vms.get(k);
+    for (int vm : vms) {
+      List<Choice> c = new ArrayList<>();
+      if (!failed.contains(vm)) c.add(new Choice(RUNNING, null));
       List<Long> stable = truth.stableBoundaries(vm, line);
-      boolean survives = !failed.contains(vm);
-      choices[k] = new long[stable.size() + (survives ? 1 : 0)];
-      int c = 0;
-      if (survives) choices[k][c++] = RUNNING;
-      for (long index : stable) choices[k][c++] = index;
-      states *= Math.max(1, choices[k].length);
+      for (long index : stable) c.add(new Choice(index, null));
+      if (failed.contains(vm) && !stable.isEmpty() && truth.rebuildsPastBoundaries()) {
+        long latest = java.util.Collections.max(stable);
+        for (Extended e : truth.extendedStates(vm, latest, lastKnown[vm])) c.add(new Choice(latest, e));
+      }
+      choices.add(c);
+      states *= Math.max(1, c.size());
       if (states > MAX_STATES) return false;
     }
-    long[] plan = new long[n];
-    for (int k = 0; k < vms.size(); k++) plan[vms.get(k)] = planned.getOrDefault(vms.get(k), RUNNING);
-    String flaw = flaw(vms, failed, line, plan, current, lastKnown, extent);
+    Choice[] plan = new Choice[n];
+    for (int vm : vms) plan[vm] = new Choice(planned.getOrDefault(vm, RUNNING), extent.get(vm));
+    String flaw = flaw(vms, failed, line, plan, current, lastKnown);
     if (flaw != null) {
       fail.accept("the plan's recovered state " + describe(vms, plan) + " is not consistent and recoverable: " + flaw);
     }
-    long[] state = new long[n];
-    int[] pick = new int[vms.size()];
+    Choice[] state = new Choice[n];
     for (long s = 0; s < states; s++) {
       long rest = s;
       boolean empty = false;
       for (int k = 0; k < vms.size(); k++) {
-        if (choices[k].length == 0) { empty = true; break; }
-        pick[k] = (int) (rest % choices[k].length);
-        rest /= choices[k].length;
-        state[vms.get(k)] = choices[k][pick[k]];
+        List<Choice> c = choices.get(k);
+        if (c.isEmpty()) { empty = true; break; }
+        state[vms.get(k)] = c.get((int) (rest % c.size()));
+        rest /= c.size();
       }
       if (empty) break;
-      if (!later(vms, state, plan, extent) || flaw(vms, failed, line, state, current, lastKnown, Map.of()) != null) {
+      if (!later(vms, state, plan) || flaw(vms, failed, line, state, current, lastKnown) != null
+          || !later(vms, asRestored(vms, state, current), plan)) {
         continue;
       }
       notLatest.accept("a later consistent recoverable state exists: " + describe(vms, state) + " where the plan has "
@@ -118,25 +173,46 @@ final class LatestStateCheck {
     return true;
   }
 
-  /** Whether a boundary-only state has a VM later than the plan's (a VM rebuilt past its boundary is later). */
-  private static boolean later(List<Integer> vms, long[] state, long[] plan, Map<Integer, PwdGuest> extent) {
+  /**
+   * {@code state} as a restore carries it out: a VM past its boundary that takes no receipt again and whose sends
+   * past the boundary no other VM's state holds is simply restored at its boundary, the same state for the group
+   * (a plan names it so).
+   */
+  private Choice[] asRestored(List<Integer> vms, Choice[] state, PwdGuest[] current) {
+    Choice[] out = state.clone();
     for (int vm : vms) {
-      if (state[vm] > plan[vm] && !(extent.containsKey(vm) && state[vm] != RUNNING)) return true;
+      Extended e = state[vm].extended();
+      if (e == null || !e.taken().isEmpty()) continue;
+      PwdGuest base = truth.stateAt(vm, state[vm].index());
+      boolean heard = false;
+      for (int other : vms) {
+        if (other == vm) continue;
+        PwdGuest at = state[other].extended() != null ? state[other].extended().state()
+            : state[other].isRunning() ? current[other] : truth.stateAt(other, state[other].index());
+        heard |= at.received[vm] > base.sent[other];
+      }
+      if (!heard) out[vm] = new Choice(state[vm].index(), null);
     }
+    return out;
+  }
+
+  /** Whether {@code state} has a VM later than the plan's. */
+  private static boolean later(List<Integer> vms, Choice[] state, Choice[] plan) {
+    for (int vm : vms) if (state[vm].isLaterThan(plan[vm])) return true;
     return false;
   }
 
   /** Why {@code state} is not consistent and recoverable, or null when it is. */
-  private String flaw(List<Integer> vms, Set<Integer> failed, long line, long[] state, PwdGuest[] current,
-                      PwdGuest[] lastKnown, Map<Integer, PwdGuest> extent) {
+  private String flaw(List<Integer> vms, Set<Integer> failed, long line, Choice[] state, PwdGuest[] current,
+                      PwdGuest[] lastKnown) {
     // at: each VM's recovered state; base: what it sent that it will not send again (a VM rebuilt past its
     // boundary sends again, by re-execution, everything after the boundary up to its extent).
     PwdGuest[] at = new PwdGuest[n];
     PwdGuest[] base = new PwdGuest[n];
     for (int vm : vms) {
-      base[vm] = state[vm] == RUNNING ? current[vm] : truth.stateAt(vm, state[vm]);
+      base[vm] = state[vm].isRunning() ? current[vm] : truth.stateAt(vm, state[vm].index());
       if (base[vm] == null) return "VM " + vm + "'s state at " + state[vm] + " is unknown";
-      at[vm] = extent.getOrDefault(vm, base[vm]);
+      at[vm] = state[vm].extended() == null ? base[vm] : state[vm].extended().state();
       if (at[vm] == null) return "VM " + vm + "'s state past its boundary " + state[vm] + " is unknown";
     }
     for (int sender : vms) {
@@ -147,12 +223,32 @@ final class LatestStateCheck {
         if (received > sent) return "VM " + receiver + " received " + received + " from VM " + sender
             + ", which sent " + sent + " (an orphan receipt)";
         // A running sender's messages the receiver never got are on their way; those it had got need a holder.
-        long needed = state[sender] != RUNNING ? base[sender].sent[receiver]
-            : state[receiver] == RUNNING || lastKnown[receiver] == null ? received : lastKnown[receiver].received[sender];
+        long needed = !state[sender].isRunning() ? base[sender].sent[receiver]
+            : state[receiver].isRunning() || lastKnown[receiver] == null ? received : lastKnown[receiver].received[sender];
         for (long seq = received + 1; seq <= needed; seq++) {
           if (!truth.held(sender, receiver, seq)) {
             return "message #" + seq + " from VM " + sender + " to VM " + receiver + " is in transit and held nowhere";
           }
+        }
+        // An extended sender sends again what it sent after its boundary: someone must know each such message.
+        if (state[sender].extended() != null) {
+          for (long seq = base[sender].sent[receiver] + 1; seq <= received; seq++) {
+            if (!truth.known(sender, receiver, seq)) {
+              return "VM " + sender + " would send #" + seq + " to VM " + receiver + " again, but no holder knows it";
+            }
+          }
+        }
+      }
+    }
+    // An extended VM takes its receipts again: each message held, or sent again by its sender's extended state.
+    for (int vm : vms) {
+      if (state[vm].extended() == null) continue;
+      for (Taken t : state[vm].extended().taken()) {
+        if (truth.held(t.from(), vm, t.seq())) continue;
+        Choice sender = state[t.from()];
+        if (sender == null || sender.extended() == null || t.seq() <= base[t.from()].sent[vm]) {
+          return "VM " + vm + " takes #" + t.seq() + " from VM " + t.from() + " again, but no log holds it and its"
+              + " sender does not send it again";
         }
       }
     }
@@ -171,11 +267,11 @@ final class LatestStateCheck {
     return null;
   }
 
-  private String describe(List<Integer> vms, long[] state) {
+  private String describe(List<Integer> vms, Choice[] state) {
     StringBuilder b = new StringBuilder("{");
     for (int vm : vms) {
       if (b.length() > 1) b.append(", ");
-      b.append(vm).append(state[vm] == RUNNING ? ": running" : ": " + state[vm]);
+      b.append(vm).append(": ").append(state[vm]);
     }
     return b.append('}').toString();
   }

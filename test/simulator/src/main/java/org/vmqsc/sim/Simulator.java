@@ -501,6 +501,43 @@ public final class Simulator {
   private final class WorldTruth implements LatestStateCheck.Truth {
     /** The copies the live hosts keep, by channel and seq. */
     private final Map<Long, List<Message>> copiesOnLiveHosts = new HashMap<>();
+    /** The messages the receipts on the live hosts name, by channel and seq; and those receipts, per VM by rsn. */
+    private final Map<Long, List<Message>> namedByReceipts = new HashMap<>();
+    private final Map<Integer, Map<Long, List<LogEntry>>> receiptsOnLiveHosts = new HashMap<>();
+
+    @Override public boolean rebuildsPastBoundaries() {
+      return cfg.deterministicGuests();
+    }
+
+    @Override public List<LatestStateCheck.Extended> extendedStates(int vm, long index, PwdGuest failedAs) {
+      PwdGuest boundary = oracle.stateAt(vm, index);
+      List<LatestStateCheck.Extended> out = new ArrayList<>();
+      if (boundary == null) return out;
+      int incarnation = oracle.incarnationAt(vm, index);
+      List<LatestStateCheck.Taken> taken = new ArrayList<>();
+      for (long k = Arrays.stream(boundary.received).sum(); ; k++) {
+        PwdGuest before = oracle.stateBeforeReceipt(vm, k, failedAs);
+        if (before == null) return out;
+        out.add(new LatestStateCheck.Extended(before, List.copyOf(taken)));
+        PwdGuest after = oracle.stateBeforeReceipt(vm, k + 1, failedAs);
+        if (after == null) return out;
+        int from = 0;
+        while (after.received[from] == before.received[from]) from++; // the sender of receipt k + 1
+        long seq = after.received[from];
+        long digest = oracle.digestOf(from, vm, seq);
+        boolean carried = false;
+        for (LogEntry e : receiptsOnLiveHosts.getOrDefault(vm, Map.of()).getOrDefault(k + 1, List.of())) {
+          Message m = e.message();
+          carried |= e.incarnation() == incarnation && m.from() == from && m.seq() == seq && m.digest() == digest;
+        }
+        if (!carried) return out;
+        taken.add(new LatestStateCheck.Taken(from, seq));
+      }
+    }
+
+    @Override public boolean known(int from, int to, long seq) {
+      return held(from, to, seq) || (oracle.incarnationOf(from, to, seq) >= 0 && heldAsSent(namedByReceipts, from, to, seq));
+    }
 
     @Override public List<Long> stableBoundaries(int vm, long line) {
       List<Long> out = new ArrayList<>();
@@ -564,14 +601,25 @@ public final class Simulator {
      */
     void readCopies() {
       copiesOnLiveHosts.clear();
+      namedByReceipts.clear();
+      receiptsOnLiveHosts.clear();
       for (Host h : hosts) {
         if (!h.alive) continue;
-        for (List<SenderCopy> copies : h.node.snapshot().copies().values()) {
+        HostSnapshot snapshot = h.node.snapshot();
+        for (List<SenderCopy> copies : snapshot.copies().values()) {
           for (SenderCopy c : copies) {
             Message m = c.message();
             copiesOnLiveHosts.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
           }
         }
+        snapshot.carried().forEach((vm, receipts) -> {
+          for (CarriedReceipt c : receipts) {
+            Message m = c.message();
+            namedByReceipts.computeIfAbsent(seqKey(m.from(), m.to(), m.seq()), k -> new ArrayList<>()).add(m);
+            receiptsOnLiveHosts.computeIfAbsent(vm, v -> new HashMap<>())
+                .computeIfAbsent(c.entry().rsn(), r -> new ArrayList<>()).add(c.entry());
+          }
+        });
       }
     }
   }
@@ -802,7 +850,7 @@ public final class Simulator {
   private HostFailurePlan review(HostFailurePlan planned, Survivors survivors) {
     RecoveryPlan plan = planTampering.apply(planned.plan());
     Map<Integer, Long> recoveredAt = new HashMap<>();
-    Map<Integer, PwdGuest> extent = new HashMap<>();
+    Map<Integer, LatestStateCheck.Extended> extent = new HashMap<>();
     for (VmRestore r : plan.restores()) {
       recoveredAt.put(r.vm(), r.lineState().index());
       if (r.isExtended()) {
@@ -812,7 +860,9 @@ public final class Simulator {
           violation("VM " + r.vm() + " is rebuilt past boundary " + r.lineState().index() + " with "
               + r.extension().size() + " receipts its execution never had in that order");
         } else {
-          extent.put(r.vm(), furthest);
+          List<LatestStateCheck.Taken> taken = new ArrayList<>();
+          for (LogEntry e : r.extension()) taken.add(new LatestStateCheck.Taken(e.message().from(), e.message().seq()));
+          extent.put(r.vm(), new LatestStateCheck.Extended(furthest, taken));
         }
       }
     }

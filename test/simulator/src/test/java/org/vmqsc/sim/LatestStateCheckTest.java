@@ -82,4 +82,57 @@ public class LatestStateCheckTest {
     List<String> found = judge(truth, 2);
     assertTrue(found.toString(), found.get(0).startsWith("the plan's recovered state {0: 2, 1: running} is not"));
   }
+
+  /**
+   * Causal logging: past its stable state 2, VM 0 took VM 1's messages #1 and #2 (both held by VM 1's copies); a
+   * live host holds the first receipt, none the second. So VM 0 can be rebuilt to just before its second receipt.
+   */
+  private static final class CarriedTruth implements LatestStateCheck.Truth {
+    final Truth boundaries = new Truth();
+    final PwdGuest afterOne = PwdGuest.of(0, 13, 3, new long[] {0, 1}, new long[] {0, 1});
+    final PwdGuest afterTwo = PwdGuest.of(0, 14, 4, new long[] {0, 1}, new long[] {0, 2});
+    boolean copyOfFirst = true;
+
+    @Override public List<Long> stableBoundaries(int vm, long line) { return boundaries.stableBoundaries(vm, line); }
+    @Override public PwdGuest stateAt(int vm, long index) { return boundaries.stateAt(vm, index); }
+    @Override public boolean held(int from, int to, long seq) { return from != 1 || seq != 1 || copyOfFirst; }
+    @Override public boolean stablyHeld(int from, int to, long seq) { return true; }
+    @Override public boolean rebuildsPastBoundaries() { return true; }
+
+    @Override public List<LatestStateCheck.Extended> extendedStates(int vm, long index, PwdGuest failedAs) {
+      if (vm != 0 || index != 2) return List.of();
+      return List.of(new LatestStateCheck.Extended(boundaries.vm0.get(2L), List.of()), extendedByOne());
+    }
+
+    LatestStateCheck.Extended extendedByOne() {
+      return new LatestStateCheck.Extended(afterOne, List.of(new LatestStateCheck.Taken(1, 1)));
+    }
+  }
+
+  private static List<String> judgeExtended(CarriedTruth truth, Map<Integer, LatestStateCheck.Extended> extent) {
+    List<String> found = new ArrayList<>();
+    PwdGuest running1 = PwdGuest.of(1, 21, 5, new long[] {2, 0}, new long[] {1, 0});
+    boolean ran = new LatestStateCheck(2, truth, found::add).check(Set.of(0), List.of(1),
+        new PwdGuest[] {null, running1}, new PwdGuest[] {truth.afterTwo, running1}, 0, Map.of(0, 2L), extent);
+    assertTrue(ran);
+    return found;
+  }
+
+  @Test public void aStateRebuiltPastTheBoundaryIsLaterThanTheBoundary() {
+    List<String> found = judgeExtended(new CarriedTruth(), Map.of());
+    assertEquals(found.toString(), 1, found.size());
+    assertTrue(found.get(0), found.get(0).startsWith("a later consistent recoverable state exists: {0: 2+1 receipts"));
+  }
+
+  @Test public void theFurthestRebuildableStatePasses() {
+    CarriedTruth truth = new CarriedTruth();
+    assertEquals(List.of(), judgeExtended(truth, Map.of(0, truth.extendedByOne())));
+  }
+
+  @Test public void aReceiptWhoseMessageNoOneHoldsCannotBeTakenAgain() {
+    CarriedTruth truth = new CarriedTruth();
+    truth.copyOfFirst = false;
+    List<String> found = judgeExtended(truth, Map.of(0, truth.extendedByOne()));
+    assertTrue(found.toString(), found.get(0).contains("takes #1 from VM 1 again, but no log holds it"));
+  }
 }
