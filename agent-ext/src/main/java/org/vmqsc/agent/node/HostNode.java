@@ -2,6 +2,7 @@ package org.vmqsc.agent.node;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 import org.vmqsc.agent.log.LoggedMessage;
 import org.vmqsc.agent.log.MessageLog;
@@ -330,13 +332,13 @@ public final class HostNode {
   public void restorePastLine(List<PastLineRestore> restores, Map<Message, byte[]> payloads,
                               Map<Message, String> stableLocations) {
     handle(() -> {
-      Map<Integer, java.util.ArrayDeque<LogEntry>> toTake = new java.util.TreeMap<>();
+      Map<Integer, ArrayDeque<LogEntry>> toTake = new TreeMap<>();
       Map<Integer, VmRestore> byVm = new HashMap<>();
       for (PastLineRestore p : restores) {
         VmRestore restore = p.restore();
         if (hasDone(restore)) continue;
         rebuildToBoundary(restore, p.checkpointLocation(), p.segmentLocations(), true);
-        toTake.put(restore.vm(), new java.util.ArrayDeque<>(restore.extension()));
+        toTake.put(restore.vm(), new ArrayDeque<>(restore.extension()));
         byVm.put(restore.vm(), restore);
       }
       rebuilding.addAll(toTake.keySet());
@@ -355,13 +357,13 @@ public final class HostNode {
     });
   }
 
-  private void reExecuteTogether(Map<Integer, java.util.ArrayDeque<LogEntry>> toTake, Map<Message, byte[]> payloads,
+  private void reExecuteTogether(Map<Integer, ArrayDeque<LogEntry>> toTake, Map<Message, byte[]> payloads,
                                  Map<Message, String> stableLocations) {
     Map<Integer, Long> limit = new HashMap<>();
     boolean moved = true;
     while (moved) {
       moved = false;
-      for (Map.Entry<Integer, java.util.ArrayDeque<LogEntry>> next : toTake.entrySet()) {
+      for (Map.Entry<Integer, ArrayDeque<LogEntry>> next : toTake.entrySet()) {
         int vm = next.getKey();
         LogEntry e = next.getValue().peek();
         if (e != null) {

@@ -1,9 +1,14 @@
 package org.vmqsc.protocol.recovery;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.vmqsc.protocol.BoundaryRecord;
 import org.vmqsc.protocol.CarriedReceipt;
@@ -74,7 +79,7 @@ final class LatestRecoverableState {
   static LatestRecoverableState find(int size, LineKeeper keeper, Set<Integer> failed, Survivors survivors,
                                      HeldMessages held) {
     long[] index = new long[size];
-    java.util.Arrays.fill(index, -1);
+    Arrays.fill(index, -1);
     for (int vm : survivors.vms()) index[vm] = RUNNING;
     for (int vm : failed) index[vm] = RUNNING; // lowered at once to its latest stable state
     LatestRecoverableState s = new LatestRecoverableState(keeper, failed, survivors, held, index);
@@ -172,8 +177,8 @@ final class LatestRecoverableState {
    */
   private void extendTogether() {
     if (!survivors.carryReceipts()) return; // not piecewise deterministic: re-execution would not send the same
-    java.util.Map<Integer, java.util.Iterator<CarriedReceipt>> pending = new java.util.TreeMap<>();
-    java.util.Map<Integer, CarriedReceipt> waiting = new java.util.TreeMap<>();
+    Map<Integer, Iterator<CarriedReceipt>> pending = new TreeMap<>();
+    Map<Integer, CarriedReceipt> waiting = new TreeMap<>();
     for (int vm : failed) {
       if (index[vm] < 0 || index[vm] == RUNNING) continue;
       BoundaryRecord b = keeper.recordAt(vm, index[vm]);
@@ -186,7 +191,7 @@ final class LatestRecoverableState {
     boolean grew = true;
     while (grew) {
       grew = false;
-      for (java.util.Map.Entry<Integer, java.util.Iterator<CarriedReceipt>> p : pending.entrySet()) {
+      for (Map.Entry<Integer, Iterator<CarriedReceipt>> p : pending.entrySet()) {
         int vm = p.getKey();
         while (true) {
           CarriedReceipt c = waiting.remove(vm);
@@ -194,7 +199,7 @@ final class LatestRecoverableState {
           if (c == null) break;
           Extension next = nextReceipt(vm, c.entry());
           if (next == Extension.ENDS) {
-            p.setValue(java.util.Collections.emptyIterator());
+            p.setValue(Collections.emptyIterator());
             break;
           }
           if (next == Extension.NOT_YET) {

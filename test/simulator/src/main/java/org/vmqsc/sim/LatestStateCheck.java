@@ -1,6 +1,7 @@
 package org.vmqsc.sim;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -138,7 +139,7 @@ final class LatestStateCheck {
       List<Long> stable = truth.stableBoundaries(vm, line);
       for (long index : stable) c.add(new Choice(index, null));
       if (failed.contains(vm) && !stable.isEmpty() && truth.rebuildsPastBoundaries()) {
-        long latest = java.util.Collections.max(stable);
+        long latest = Collections.max(stable);
         for (Extended e : truth.extendedStates(vm, latest, lastKnown[vm])) c.add(new Choice(latest, e));
       }
       choices.add(c);
