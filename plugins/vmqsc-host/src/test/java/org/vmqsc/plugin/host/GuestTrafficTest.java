@@ -155,6 +155,7 @@ public class GuestTrafficTest {
 
   @Test public void aGuestThatCannotBeCutLosesThatCheckpointRatherThanGetOneOfALaterInstant() throws Exception {
     deployBoth(MAC1);
+    assertTrue(awaitCheckpoints(a)); // the boot checkpoint holds its own pause until it is taken
     driverA.pause(VM0); // someone else paused it: the cut's own pause is refused
     clock.advance(1000);
     List<Report> reports = tick(a);
