@@ -225,10 +225,9 @@ final class LatestRecoverableState {
       return Extension.ENDS;
     }
     if (held.holdsAll(m.from(), vm, m.seq(), m.seq())) return Extension.TAKES;
-    boolean sentAgain = extension[m.from()] != null && m.seq() > stableSentTo(m.from(), vm)
-        && resends(m.from(), vm, m.seq());
-    if (sentAgain) return Extension.TAKES;
-    return failed.contains(m.from()) && m.seq() > stableSentTo(m.from(), vm) ? Extension.NOT_YET : Extension.ENDS;
+    // Else only its sender's re-execution can make it: a failed VM that sent it after its boundary.
+    if (extension[m.from()] == null || m.seq() <= stableSentTo(m.from(), vm)) return Extension.ENDS;
+    return resends(m.from(), vm, m.seq()) ? Extension.TAKES : Extension.NOT_YET;
   }
 
   boolean isExtended(int vm) {

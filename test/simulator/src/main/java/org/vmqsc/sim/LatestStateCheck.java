@@ -184,17 +184,22 @@ final class LatestStateCheck {
     for (int vm : vms) {
       Extended e = state[vm].extended();
       if (e == null || !e.taken().isEmpty()) continue;
-      PwdGuest base = truth.stateAt(vm, state[vm].index());
+      PwdGuest base = baseOf(vm, state[vm], current);
       boolean heard = false;
-      for (int other : vms) {
-        if (other == vm) continue;
-        PwdGuest at = state[other].extended() != null ? state[other].extended().state()
-            : state[other].isRunning() ? current[other] : truth.stateAt(other, state[other].index());
-        heard |= at.received[vm] > base.sent[other];
-      }
+      for (int other : vms) if (other != vm) heard |= atOf(other, state[other], current).received[vm] > base.sent[other];
       if (!heard) out[vm] = new Choice(state[vm].index(), null);
     }
     return out;
+  }
+
+  /** What a VM in state {@code c} sent that it will not send again: the guest at its boundary, or as it runs. */
+  private PwdGuest baseOf(int vm, Choice c, PwdGuest[] current) {
+    return c.isRunning() ? current[vm] : truth.stateAt(vm, c.index());
+  }
+
+  /** The VM's recovered state: past its boundary where {@code c} extends it, else its base. */
+  private PwdGuest atOf(int vm, Choice c, PwdGuest[] current) {
+    return c.extended() == null ? baseOf(vm, c, current) : c.extended().state();
   }
 
   /** Whether {@code state} has a VM later than the plan's. */
@@ -211,9 +216,9 @@ final class LatestStateCheck {
     PwdGuest[] at = new PwdGuest[n];
     PwdGuest[] base = new PwdGuest[n];
     for (int vm : vms) {
-      base[vm] = state[vm].isRunning() ? current[vm] : truth.stateAt(vm, state[vm].index());
+      base[vm] = baseOf(vm, state[vm], current);
       if (base[vm] == null) return "VM " + vm + "'s state at " + state[vm] + " is unknown";
-      at[vm] = state[vm].extended() == null ? base[vm] : state[vm].extended().state();
+      at[vm] = atOf(vm, state[vm], current);
       if (at[vm] == null) return "VM " + vm + "'s state past its boundary " + state[vm] + " is unknown";
     }
     for (int sender : vms) {
