@@ -30,7 +30,44 @@ public final class DiskChains {
   private static final long TIMEOUT_SECONDS = 120;
 
   /** One file of a chain, as {@code qemu-img info} reports it. */
-  public record Layer(Path file, String format, long virtualSize, Path backing) {}
+  public record Layer(Path file, String format, long virtualSize, Path backing, String backingFormat) {
+
+    public Layer(Path file, String format, long virtualSize, Path backing) {
+      this(file, format, virtualSize, backing, null);
+    }
+  }
+
+  /** One file's own header (its backing file is not opened, and need not exist). */
+  static Layer layer(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("disk file " + file + " does not exist");
+    }
+    JsonObject o = JsonParser.parseString(run(List.of("qemu-img", "info", "-U", "--output=json", file.toString())))
+        .getAsJsonObject();
+    Path backing = o.has("backing-filename")
+        ? file.toAbsolutePath().resolveSibling(o.get("backing-filename").getAsString()).normalize() : null;
+    String backingFormat = o.has("backing-filename-format") ? o.get("backing-filename-format").getAsString() : null;
+    return new Layer(file, o.get("format").getAsString(), o.get("virtual-size").getAsLong(), backing, backingFormat);
+  }
+
+  /**
+   * Deletes {@code frozen} and the files below it in its own folder that {@code dir} holds copies of (by name),
+   * newest first, down to the first one without a copy: once copied, a layer QEMU's backup wrote is needed only
+   * there. A layer not copied yet (a checkpoint that failed after its disk cut) stays for the next copy.
+   */
+  static void deleteCopied(Path frozen, Path dir) throws IOException {
+    Path layer = frozen;
+    while (layer != null && Files.isRegularFile(layer) && Files.isRegularFile(dir.resolve(layer.getFileName()))) {
+      Path backing = layer(layer).backing();
+      Files.delete(layer);
+      layer = backing;
+    }
+  }
+
+  /** Creates an empty qcow2 file of {@code virtualSize} bytes, with no backing file. */
+  static void createEmpty(Path file, long virtualSize) throws IOException {
+    run(List.of("qemu-img", "create", "-q", "-f", "qcow2", file.toString(), Long.toString(virtualSize)));
+  }
 
   private DiskChains() {}
 
@@ -124,11 +161,14 @@ public final class DiskChains {
    */
   public static Path copyFrozen(Path frozen, Path dir) throws IOException {
     Files.createDirectories(dir);
+    Path copied = dir.resolve(frozen.getFileName());
+    if (Files.isRegularFile(copied)) return copied;  // copied already, below a later layer (frozen files never change)
     java.util.Deque<Layer> toCopy = new java.util.ArrayDeque<>();
-    Layer layer = chain(frozen).get(0);
+    // One file at a time: a layer whose backing file has its copy in dir already needs nothing below it here.
+    Layer layer = layer(frozen);
     toCopy.push(layer);
     while (layer.backing() != null && !Files.exists(dir.resolve(layer.backing().getFileName()))) {
-      layer = chain(layer.backing()).get(0);
+      layer = layer(layer.backing());
       toCopy.push(layer);
     }
     Path copy = null;
@@ -146,7 +186,7 @@ public final class DiskChains {
     Files.copy(layer.file(), partial, StandardCopyOption.REPLACE_EXISTING);
     try {
       if (layer.backing() != null) {
-        String format = chain(layer.backing()).get(0).format();
+        String format = layer.backingFormat() != null ? layer.backingFormat() : layer(layer.backing()).format();
         run(List.of("qemu-img", "rebase", "-q", "-u", "-f", layer.format(), "-F", format, "-b",
             layer.backing().getFileName().toString(), partial.toString()));
       }

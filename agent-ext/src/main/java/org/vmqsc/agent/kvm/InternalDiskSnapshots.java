@@ -54,7 +54,7 @@ final class InternalDiskSnapshots {
     try {
       for (KvmDriver.DiskSource d : disks) {
         JsonObject arguments = new JsonObject();
-        arguments.addProperty("device", nodeOf(domain, d.file()));
+        arguments.addProperty("device", Qmp.nodeOf(domain, d.file()));
         arguments.addProperty("name", name);
         Qmp.execute(domain, "blockdev-snapshot-internal-sync", arguments);
         taken.add(new DiskSnapshot(d.target(), d.file(), name));
@@ -71,7 +71,7 @@ final class InternalDiskSnapshots {
     for (DiskSnapshot s : snapshots) {
       if (!namesIn(s.file()).contains(s.name())) continue;
       JsonObject arguments = new JsonObject();
-      arguments.addProperty("device", nodeOf(domain, s.file()));
+      arguments.addProperty("device", Qmp.nodeOf(domain, s.file()));
       arguments.addProperty("name", s.name());
       Qmp.execute(domain, "blockdev-snapshot-delete-internal-sync", arguments);
     }
@@ -138,20 +138,4 @@ final class InternalDiskSnapshots {
   }
 
   /** QEMU's format node of the disk whose file is {@code file}. */
-  private static String nodeOf(Domain domain, Path file) throws IOException {
-    String raw;
-    try {
-      raw = domain.qemuMonitorCommand("{\"execute\":\"query-block\"}", 0);
-    } catch (org.libvirt.LibvirtException e) {
-      throw new IOException("QMP query-block failed: " + e.getMessage(), e);
-    }
-    JsonArray blocks = JsonParser.parseString(raw).getAsJsonObject().getAsJsonArray("return");
-    for (JsonElement b : blocks) {
-      JsonObject inserted = b.getAsJsonObject().getAsJsonObject("inserted");
-      if (inserted != null && file.toString().equals(inserted.get("file").getAsString())) {
-        return inserted.get("node-name").getAsString();
-      }
-    }
-    throw new IOException("QEMU has no disk on " + file);
-  }
 }

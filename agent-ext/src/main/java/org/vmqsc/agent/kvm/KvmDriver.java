@@ -77,13 +77,15 @@ public final class KvmDriver implements HypervisorDriver {
   private final Path scratch;
   private volatile boolean preferBackgroundSnapshot = true;
   /**
-   * How a cut keeps the guest's disks as of its instant: a new overlay above each disk file (the lab guests': the
-   * driver owns their files), an internal snapshot inside each qcow2 file (a CloudStack volume stays the file
-   * CloudStack knows), or not at all (memory only).
+   * How a cut keeps the guest's disks as of its instant: a new overlay above each disk file, made by libvirt's
+   * disk-only snapshot (the driver owns the files); a layer QEMU's incremental backup writes from the instant on
+   * while the guest runs (the lab guests': the shortest pause, see {@link BackupLayers}); an internal snapshot inside
+   * each qcow2 file (a CloudStack volume stays the file CloudStack knows); or not at all (memory only).
    */
-  public enum DiskCut { OVERLAYS, INTERNAL_SNAPSHOTS, NONE }
+  public enum DiskCut { OVERLAYS, BACKUP_LAYERS, INTERNAL_SNAPSHOTS, NONE }
 
   private volatile DiskCut diskCut = DiskCut.OVERLAYS;
+  private final BackupLayers backups = new BackupLayers();
   private final Map<String, PendingCut> pending = new ConcurrentHashMap<>();
   /** Per domain (by the caller's id): the lock its snapshot work and its destroy take; see {@link #destroy}. */
   private final Map<String, DomainWork> work = new ConcurrentHashMap<>();
@@ -131,6 +133,17 @@ public final class KvmDriver implements HypervisorDriver {
     this.states = reader;
   }
 
+  /** How a QMP command goes to QEMU with a file descriptor; tests without libvirt put their own here. */
+  interface FileHandover {
+    String command(Domain domain, String command, int fd) throws LibvirtException;
+  }
+
+  private volatile FileHandover handover = ExtraCalls::monitorCommandWithFile;
+
+  void setFileHandover(FileHandover handover) {
+    this.handover = handover;
+  }
+
   /** A disk the driver can cut: a qcow2 or raw file, writable by the guest. */
   record DiskSource(String target, Path file, String format) {}
 
@@ -138,8 +151,20 @@ public final class KvmDriver implements HypervisorDriver {
   /** Cuts prepared by {@link #prepareCut} and not paused yet (their pausedAtNanos is 0). */
   private final Map<String, PendingCut> prepared = new ConcurrentHashMap<>();
 
+  /**
+   * @param memoryImage the save image begun for the background snapshot (null: the memory goes through libvirt's
+   *     snapshot job)
+   * @param monitor where the commands sent while the guest stands still go
+   */
   private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays,
-      List<String> targets, boolean backgroundOn, String backgroundRefusal, DiskCut mode) {}
+      List<String> targets, boolean backgroundOn, String backgroundRefusal, DiskCut mode,
+      MemoryImage memoryImage, List<BackupLayers.Layer> layers, Monitor monitor) {
+
+    PendingCut pausedAt(long nanos) {
+      return new PendingCut(nanos, disks, overlays, targets, backgroundOn, backgroundRefusal, mode, memoryImage,
+          layers, monitor);
+    }
+  }
 
   /** @param scratch where snapshot images wait until the engine has stored them (owner-only) */
   public KvmDriver(Connect connect, Path scratch) throws IOException {
@@ -280,6 +305,12 @@ public final class KvmDriver implements HypervisorDriver {
       throw new IOException(vmId + " is already paused for a checkpoint");
     }
     drop(prepared.remove(vmId), domain);
+    // The previous checkpoint's memory may still be on its way (a background snapshot runs on after the pause, and
+    // QEMU runs one migration at a time): its snapshot work ends first. libvirt's own snapshot job made QMP wait
+    // the same way.
+    DomainWork previous = work(vmId);
+    previous.lock.lock();
+    previous.lock.unlock();
     try {
       // Also loads the state call the pause measurement polls, before the clock runs.
       if (states.state(domain) != ExtraCalls.STATE_RUNNING) {
@@ -299,11 +330,18 @@ public final class KvmDriver implements HypervisorDriver {
     if (mode == DiskCut.INTERNAL_SNAPSHOTS) InternalDiskSnapshots.checkCanHold(disks.values(), vmId);
     Map<String, Path> overlays = new LinkedHashMap<>();
     boolean backgroundOn = false;
+    MemoryImage memoryImage = null;
+    List<BackupLayers.Layer> layers = List.of();
     try {
       for (DiskSource disk : mode == DiskCut.OVERLAYS ? disks.values() : List.<DiskSource>of()) {
         Path overlay = DiskChains.overlayNextTo(disk.file(), "ck");
         DiskChains.createOverlay(overlay, disk.file(), disk.format(), virtualSize(domain, disk));
         overlays.put(disk.target(), overlay);
+      }
+      if (mode == DiskCut.BACKUP_LAYERS && !disks.isEmpty()) {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (DiskSource disk : disks.values()) sizes.put(disk.target(), virtualSize(domain, disk));
+        layers = backups.prepare(domain, vmId, disks.values(), sizes);
       }
       String refusal = null;
       if (preferBackgroundSnapshot) {
@@ -314,9 +352,14 @@ public final class KvmDriver implements HypervisorDriver {
           refusal = refused.getMessage();
         }
       }
-      prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal, mode));
+      Monitor monitor = monitorFor(vmId, domain, xml);
+      if (backgroundOn) memoryImage = beginMemoryImage(domain, vmId, monitor, QmpSocket.socketIn(xml));
+      prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal, mode,
+          memoryImage, layers, monitor));
     } catch (IOException | RuntimeException e) {
       deleteQuietly(overlays.values());
+      BackupLayers.discard(domain, layers);
+      if (memoryImage != null) memoryImage.discard(domain);
       if (backgroundOn) {
         capabilityOffQuietly(domain);
       }
@@ -341,14 +384,10 @@ public final class KvmDriver implements HypervisorDriver {
       domain.suspend();
       // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
       // back), while the time libvirt takes before it sends QEMU the stop is not pause.
-      long pausedAt = flushTransmitRings(vmId, domain, System.nanoTime());
-      pending.put(vmId, new PendingCut(pausedAt, ready.disks(), ready.overlays(), ready.targets(), ready.backgroundOn(),
-          ready.backgroundRefusal(), ready.mode()));
+      long pausedAt = flushTransmitRings(vmId, domain, ready.monitor(), System.nanoTime());
+      pending.put(vmId, ready.pausedAt(pausedAt));
     } catch (LibvirtException | RuntimeException e) {
-      deleteQuietly(ready.overlays().values());
-      if (ready.backgroundOn()) {
-        capabilityOffQuietly(domain);
-      }
+      drop(ready, domain);
       throw new IOException("could not pause " + vmId + ": " + e.getMessage(), e);
     }
   }
@@ -369,7 +408,8 @@ public final class KvmDriver implements HypervisorDriver {
    * read (no driver yet, another QEMU) is taken as it is. Returns when the guest stopped for good: {@code stoppedAt},
    * or the last stop's confirmation.
    */
-  private long flushTransmitRings(String vmId, Domain domain, long stoppedAt) throws LibvirtException {
+  private long flushTransmitRings(String vmId, Domain domain, Monitor monitor, long stoppedAt)
+      throws LibvirtException {
     List<String> devices;
     int domainId = domain.getID();  // a new QEMU process (a start, a restore) gets a new id
     NetDevices known = netDevices.get(vmId);
@@ -384,7 +424,7 @@ public final class KvmDriver implements HypervisorDriver {
       netDevices.put(vmId, new NetDevices(domainId, devices));
     }
     if (devices.isEmpty()) return stoppedAt;
-    int waiting = TransmitRings.pending(domain, devices);
+    int waiting = TransmitRings.pending(monitor, devices);
     if (waiting <= 0) return stoppedAt;
     pausesWithFramesWaiting.incrementAndGet();
     for (int attempt = 0; attempt < TRANSMIT_FLUSH_ATTEMPTS && waiting > 0; attempt++) {
@@ -392,7 +432,7 @@ public final class KvmDriver implements HypervisorDriver {
       java.util.concurrent.locks.LockSupport.parkNanos(TRANSMIT_FLUSH_NANOS);
       domain.suspend();
       stoppedAt = System.nanoTime();
-      waiting = TransmitRings.pending(domain, devices);
+      waiting = TransmitRings.pending(monitor, devices);
     }
     if (waiting > 0) {
       pausesLeftWithFramesWaiting.incrementAndGet();
@@ -418,7 +458,193 @@ public final class KvmDriver implements HypervisorDriver {
   private static void drop(PendingCut unused, Domain domain) {
     if (unused == null) return;
     deleteQuietly(unused.overlays().values());
+    BackupLayers.discard(domain, unused.layers());
+    if (unused.memoryImage() != null) unused.memoryImage().discard(domain);
     if (unused.backgroundOn() && domain != null) capabilityOffQuietly(domain);
+  }
+
+  /** A domain's own QMP monitor, connected once per QEMU process (by domain id). */
+  private record OwnMonitor(int domainId, QmpSocket socket) {}
+
+  private final Map<String, OwnMonitor> ownMonitors = new ConcurrentHashMap<>();
+  private volatile boolean useOwnMonitor = true;
+
+  /** Whether cuts use a domain's own monitor where it has one (on by default; off compares with libvirt's). */
+  public void setUseOwnMonitor(boolean use) {
+    this.useOwnMonitor = use;
+  }
+
+  /**
+   * Where a cut's commands go: the domain's own monitor socket if its XML gives QEMU one (lab guests), else libvirt's
+   * pass-through.
+   */
+  private Monitor monitorFor(String vmId, Domain domain, String xml) {
+    Path socket = QmpSocket.socketIn(xml);
+    if (socket == null || !useOwnMonitor) return Monitor.through(domain);
+    try {
+      int domainId = domain.getID();
+      OwnMonitor known = ownMonitors.get(vmId);
+      if (known != null && known.domainId() == domainId && known.socket().isOpen()) return known.socket();
+      closeOwnMonitor(vmId);
+      QmpSocket connected = QmpSocket.connect(socket);
+      ownMonitors.put(vmId, new OwnMonitor(domainId, connected));
+      return connected;
+    } catch (IOException | LibvirtException e) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: its QMP socket {1} is out of reach ({2}); cuts go through libvirt",
+          vmId, socket, e.getMessage());
+      return Monitor.through(domain);
+    }
+  }
+
+  private void closeOwnMonitor(String vmId) {
+    OwnMonitor old = ownMonitors.remove(vmId);
+    if (old != null) old.socket().close();
+  }
+
+  /** The name under which QEMU holds the descriptor of a prepared cut's memory image. */
+  private static final String MEMORY_FD = "vmqsc-memory";
+  /** {@code VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_MIGRATABLE}: the XML libvirt saves. */
+  private static final int SAVE_XML_FLAGS = 1 | 2 | 8;
+  /** Migration bandwidth for a snapshot into a file (QEMU's default throttles it to 128 MiB/s). */
+  private static final long UNTHROTTLED_BYTES_PER_SECOND = 1L << 40;
+
+  /**
+   * A cut's memory image, begun while the guest still ran: libvirt's save header with the domain XML in {@code file},
+   * and the way QEMU's stream will reach it — QEMU holds the file's descriptor ({@code getfd} through libvirt), or,
+   * where the guest has a monitor of its own, a {@link MigrationSink} listens for it — so that inside the pause one
+   * QMP {@code migrate} starts the background snapshot. libvirt's own memory snapshot spends 20–35 ms inside the
+   * pause on the same set-up (the header, the migration parameters, the file) before QEMU stops the vCPUs.
+   */
+  private record MemoryImage(Path file, MigrationSink sink, Monitor monitor) {
+
+    String uri() {
+      return sink != null ? sink.uri() : "fd:" + MEMORY_FD;
+    }
+
+    /** A cut that will not be used: the file deleted, and QEMU's descriptor or the socket closed. */
+    void discard(Domain domain) {
+      deleteQuietly(List.of(file));
+      if (sink != null) {
+        sink.close();
+      } else if (domain != null) {
+        JsonObject arguments = new JsonObject();
+        arguments.addProperty("fdname", MEMORY_FD);
+        try {
+          Qmp.execute(domain, "closefd", arguments);
+        } catch (IOException ignored) {
+          // gone with its QEMU
+        }
+      }
+    }
+  }
+
+  private MemoryImage beginMemoryImage(Domain domain, String vmId, Monitor monitor, Path ownSocket)
+      throws IOException {
+    Path file = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".cut");
+    String xml;
+    try {
+      xml = domain.getXMLDesc(SAVE_XML_FLAGS);
+    } catch (LibvirtException e) {
+      throw new IOException("cannot read the domain XML of " + vmId + ": " + e.getMessage(), e);
+    }
+    SaveImageFile.begin(file, xml);
+    try {
+      JsonObject bandwidth = new JsonObject();
+      bandwidth.addProperty("max-bandwidth", UNTHROTTLED_BYTES_PER_SECOND);
+      monitor.execute("migrate-set-parameters", bandwidth);
+      if (monitor instanceof QmpSocket) {
+        // A short name: a Unix socket's path has room for 107 bytes.
+        Path socket = ownSocket.resolveSibling("m-" + UUID.randomUUID().toString().substring(0, 8) + ".mem");
+        try {
+          return new MemoryImage(file, MigrationSink.listen(socket), monitor);
+        } catch (IOException | RuntimeException cannotListen) {
+          LOG.log(System.Logger.Level.WARNING, "{0}: no socket for its memory stream at {1} ({2}); the image goes to"
+              + " QEMU through libvirt", vmId, socket, cannotListen.getMessage());
+        }
+      }
+      int fd = SaveImageFile.openForAppend(file);
+      try {
+        JsonObject arguments = new JsonObject();
+        arguments.addProperty("fdname", MEMORY_FD);
+        JsonObject request = new JsonObject();
+        request.addProperty("execute", "getfd");
+        request.add("arguments", arguments);
+        Qmp.checkReply("getfd", handover.command(domain, request.toString(), fd));
+      } catch (LibvirtException e) {
+        throw new IOException("could not hand QEMU the memory image of " + vmId + ": " + e.getMessage(), e);
+      } finally {
+        SaveImageFile.close(fd);
+      }
+      return new MemoryImage(file, null, Monitor.through(domain));
+    } catch (IOException | RuntimeException e) {
+      deleteQuietly(List.of(file));
+      throw e;
+    }
+  }
+
+  /**
+   * The background snapshot into the image {@link #beginMemoryImage} prepared: one QMP {@code migrate} (QEMU stops
+   * the vCPUs, saves the devices, write-protects memory and restarts them), then the wait, with the guest running,
+   * until QEMU has written every page.
+   */
+  private static void migrateInto(Domain domain, MemoryImage memory, Path image, DomainWork w) throws IOException {
+    boolean started = false;
+    try {
+      refuseIfDestroying(w, nameOf(domain));
+      Files.move(memory.file(), image);  // the same folder: QEMU's descriptor follows the file
+      if (memory.sink() != null) memory.sink().drainInto(image);
+      JsonObject arguments = new JsonObject();
+      arguments.addProperty("uri", memory.uri());
+      memory.monitor().execute("migrate", arguments);
+      started = true;
+      long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
+      while (true) {
+        JsonObject status = memory.monitor().execute("query-migrate", null);
+        String state = status.has("status") ? status.get("status").getAsString() : "none";
+        if ("completed".equals(state)) break;
+        if ("failed".equals(state) || "cancelled".equals(state)) {
+          throw new IOException("background snapshot of " + nameOf(domain) + " " + state
+              + (status.has("error-desc") ? ": " + status.get("error-desc").getAsString() : ""));
+        }
+        if (w.destroying.get() > 0 || System.nanoTime() > deadline) {
+          cancelQuietly(domain);
+          throw new IOException("background snapshot of " + nameOf(domain) + " cancelled: "
+              + (w.destroying.get() > 0 ? "the domain is being destroyed" : "it took over "
+              + JOB_TIMEOUT_MILLIS / 1000 + " s"));
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+      }
+      if (memory.sink() != null) memory.sink().awaitEnd(60_000);
+      SaveImageFile.finish(image);
+      started = false;
+    } finally {
+      if (memory.sink() != null) memory.sink().close();
+      if (started) endQuietly(domain);  // a failed wait must not leave QEMU's migration running under the next cut
+    }
+  }
+
+  /** Cancels the domain's migration, if one runs, and waits (10 s at most) until QEMU says it has ended. */
+  private static void endQuietly(Domain domain) {
+    cancelQuietly(domain);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      try {
+        JsonObject status = Qmp.execute(domain, "query-migrate", null);
+        String state = status.has("status") ? status.get("status").getAsString() : "none";
+        if (List.of("completed", "failed", "cancelled", "none").contains(state)) return;
+      } catch (IOException gone) {
+        return;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+    }
+  }
+
+  private static void cancelQuietly(Domain domain) {
+    try {
+      Qmp.execute(domain, "migrate_cancel", null);
+    } catch (IOException ignored) {
+      // already ended, or the domain is gone
+    }
   }
 
   @Override public Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer)
@@ -444,55 +670,74 @@ public final class KvmDriver implements HypervisorDriver {
     try {
       domain = domain(vmId);
     } catch (IOException gone) {
-      deleteQuietly(cut.overlays().values());
+      drop(cut, null);
       throw gone;
     }
     Map<String, Path> frozen = new LinkedHashMap<>();
     List<DiskSnapshot> internal = List.of();
+    QmpSocket own = cut.monitor() instanceof QmpSocket socket ? socket : null;
+    if (own != null) own.armResumeWatch();
     if (!cut.disks().isEmpty()) {
       try {
         if (cut.mode() == DiskCut.INTERNAL_SNAPSHOTS) {
           internal = InternalDiskSnapshots.take(domain, cut.disks().values(), InternalDiskSnapshots.freshName());
+        } else if (cut.mode() == DiskCut.BACKUP_LAYERS) {
+          BackupLayers.start(cut.monitor(), cut.layers());
         } else {
           snapshotDisks(domain, cut);
         }
       } catch (IOException refused) {
-        deleteQuietly(cut.overlays().values());
+        drop(cut, domain);
         resumeQuietly(domain);
-        if (cut.backgroundOn()) {
-          capabilityOffQuietly(domain);
-        }
         runningOnce.run();
         throw refused;
       }
       if (cut.mode() == DiskCut.OVERLAYS) cut.disks().values().forEach(d -> frozen.put(d.target(), d.file()));
+      cut.layers().forEach(l -> frozen.put(l.target(), l.file()));
     }
     // Only a background snapshot lets the guest run before its end (QEMU copies the pages it writes first); a
     // pre-copy one is of the guest as it stops at the end, so the guest must not run meanwhile.
     ResumeWatch watch = new ResumeWatch(states, domain, cut.backgroundOn() ? runningOnce : () -> { });
     Capture memory;
     // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
-    // as before, and collected with the older ones.
+    // as before, and collected with the older ones (a backup layer, likewise, becomes the next one's backing file).
     try {
       memory = snapshotPaused(domain, image, cut, w, ranAgain);
       watch.stop();
       if (memory.mode() == CaptureMode.PRE_COPY && watch.sawRunning()) {
         // Something ran it meanwhile (under load, an earlier snapshot's end can): the memory is of a later instant
         // than the disks and the frames cut at the pause. Better no checkpoint than an inconsistent one.
-        throw new IOException(vmId + " ran during its pre-copy snapshot: its memory is not of the instant of its cut");
+        throw new IOException(vmId + " ran during its pre-copy snapshot: its memory is not of the instant of its cut"
+            + (memory.fallbackReason() == null ? "" : " (no background snapshot: " + memory.fallbackReason() + ")"));
       }
+    } catch (IOException memoryFailed) {
+      try {
+        awaitLayers(domain, vmId, cut, w);
+      } catch (IOException alsoDisks) {
+        memoryFailed.addSuppressed(alsoDisks);
+      }
+      throw memoryFailed;
     } finally {
       watch.stop();
       resumeQuietly(domain);  // after pre-copy the guest is still stopped; a background snapshot restarted it
       watch.resumedNoLaterThan(System.nanoTime());
       runningOnce.run();
     }
-    Duration pause = Duration.ofNanos(watch.resumedAt() - cut.pausedAtNanos());
+    awaitLayers(domain, vmId, cut, w);
+    // QEMU's own RESUME event, where its monitor is at hand, is the exact end; libvirt's state, polled, is later.
+    long resumedAt = own != null && own.resumedAt() != 0 ? Math.min(own.resumedAt(), watch.resumedAt())
+        : watch.resumedAt();
+    Duration pause = Duration.ofNanos(resumedAt - cut.pausedAtNanos());
     Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen, internal);
     if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
       lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
     }
     return capture;
+  }
+
+  /** Waits for the cut's backup layers, if it has any (the guest runs meanwhile). */
+  private void awaitLayers(Domain domain, String vmId, PendingCut cut, DomainWork w) throws IOException {
+    if (!cut.layers().isEmpty()) backups.await(domain, vmId, cut.layers(), () -> w.destroying.get() > 0);
   }
 
   /**
@@ -515,7 +760,7 @@ public final class KvmDriver implements HypervisorDriver {
               onRunning.run();
               return;
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);  // ~2 ms resolution, little load on libvirtd
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);  // ~1 ms resolution, little load on libvirtd
           } catch (LibvirtException | RuntimeException e) {
             return;  // the snapshot thread resumes the guest and notes the time itself
           }
@@ -688,13 +933,18 @@ public final class KvmDriver implements HypervisorDriver {
     String fallbackReason = cut.backgroundRefusal();
     if (cut.backgroundOn()) {
       try {
-        takeMemorySnapshot(domain, image, cut.targets(), w);
+        if (cut.memoryImage() != null) {
+          migrateInto(domain, cut.memoryImage(), image, w);
+        } else {
+          takeMemorySnapshot(domain, image, cut.targets(), w);
+        }
+        Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
         return new Capture(CaptureMode.BACKGROUND_SNAPSHOT, Duration.ZERO, null);
       } catch (IOException refused) {
         fallbackReason = refused.getMessage();
         Files.deleteIfExists(image);
-      } finally {
-        Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
+        if (cut.memoryImage() != null) cut.memoryImage().discard(domain);  // a file not moved: never started
+        capabilityOffQuietly(domain);  // the failure is what counts; a refusal here would only hide it
       }
       // A background snapshot that failed after QEMU restarted the vCPUs: a pre-copy snapshot now would hold a later
       // memory than the disks frozen at the pause. Better no checkpoint than an inconsistent one.
@@ -841,9 +1091,11 @@ public final class KvmDriver implements HypervisorDriver {
    */
   public Map<String, Path> restore(String vmId, Path verifiedImage, Map<String, Path> frozenDisks,
                                    java.util.function.UnaryOperator<String> edit, boolean paused) throws IOException {
-    // A cut of the instance being replaced is moot.
+    // A cut of the instance being replaced is moot, and so are the layers its disk copies were taken against.
     drop(pending.remove(vmId), null);
     drop(prepared.remove(vmId), null);
+    backups.forget(vmId);
+    closeOwnMonitor(vmId);
     int flags = paused ? ExtraCalls.RESTORE_PAUSED : ExtraCalls.RESTORE_RUNNING;
     Map<String, DiskChains.Layer> tops = new LinkedHashMap<>();
     for (Map.Entry<String, Path> disk : frozenDisks.entrySet()) {
@@ -895,6 +1147,8 @@ public final class KvmDriver implements HypervisorDriver {
    * @throws IOException when that work did not end within a minute: the domain is left running, under libvirt
    */
   public void destroy(String vmId) throws IOException {
+    backups.forget(vmId);
+    closeOwnMonitor(vmId);
     try {
       destroyThen(vmId, () -> { });
     } catch (LibvirtException e) {
@@ -1126,6 +1380,7 @@ public final class KvmDriver implements HypervisorDriver {
   }
 
   @Override public void close() {
+    List.copyOf(ownMonitors.keySet()).forEach(this::closeOwnMonitor);
     try {
       connect.close();
     } catch (LibvirtException ignored) {

@@ -266,7 +266,7 @@ public final class LabGuest implements AutoCloseable {
       if (spec.dataDisk() != null) {
         disk = prepareDataDisk(spec.dataDisk(), runDir.resolve(spec.name() + ".data.qcow2"));
       }
-      connect.domainCreateXML(edit.apply(domainXml(spec, serial, disk)), 0);
+      connect.domainCreateXML(edit.apply(domainXml(spec, serial, disk, qmpSocket(connect, runDir, spec.name()))), 0);
     } catch (LibvirtException e) {
       throw new IOException("could not start lab guest " + spec.name() + ": " + e.getMessage(), e);
     }
@@ -313,6 +313,57 @@ public final class LabGuest implements AutoCloseable {
   }
 
   static String domainXml(Spec spec, Path serial, Path dataDisk) {
+    return domainXml(spec, serial, dataDisk, null);
+  }
+
+  /**
+   * Where the guest's QEMU opens a QMP monitor of its own besides libvirt's (see {@link QmpSocket}): a folder of the
+   * run folder that belongs to the user libvirt runs QEMU as (its DAC label in libvirt's capabilities); null, and no
+   * second monitor, when that cannot be arranged.
+   */
+  static Path qmpSocket(Connect connect, Path runDir, String name) {
+    try {
+      Matcher label = DAC_LABEL.matcher(connect.getCapabilities());
+      if (!label.find()) return null;
+      Path dir = runDir.resolve("qmp");
+      Files.createDirectories(dir);
+      Files.setAttribute(dir, "unix:uid", Integer.parseInt(label.group(1)));
+      Files.setAttribute(dir, "unix:gid", Integer.parseInt(label.group(2)));
+      Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      Path socket = dir.resolve(name + ".qmp");
+      Files.deleteIfExists(socket);
+      return socket;
+    } catch (LibvirtException | IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static final Pattern DAC_LABEL = Pattern.compile(
+      "<model>dac</model>.*?<baselabel type='(?:qemu|kvm)'>\\+(\\d+):\\+(\\d+)</baselabel>", Pattern.DOTALL);
+  private static final Pattern OWN_MONITOR = Pattern.compile(
+      "<qemu:commandline><qemu:arg value='-qmp'/><qemu:arg value='unix:[^,']*,server=on,wait=off'/></qemu:commandline>");
+
+  /**
+   * A domain XML (a checkpoint's, restored on this host) with its own monitor moved to {@code socket}, or dropped
+   * when that is null: the folder it named belongs to the host that took the checkpoint.
+   */
+  public static String withOwnMonitor(String xml, Path socket) {
+    Matcher m = OWN_MONITOR.matcher(xml);
+    if (!m.find()) return xml;
+    return m.replaceFirst(Matcher.quoteReplacement(ownMonitor(socket)));
+  }
+
+  private static String ownMonitor(Path socket) {
+    return socket == null ? "" : "<qemu:commandline><qemu:arg value='-qmp'/><qemu:arg value='unix:" + socket
+        + ",server=on,wait=off'/></qemu:commandline>";
+  }
+
+  /** {@link #qmpSocket(Connect, Path, String)} in the lab guests' run folder. */
+  public static Path qmpSocket(Connect connect, String name) throws IOException {
+    return qmpSocket(connect, guestDir().resolve("run"), name);
+  }
+
+  static String domainXml(Spec spec, Path serial, Path dataDisk, Path qmpSocket) {
     Path dir = guestDir();
     StringBuilder cmdline = new StringBuilder("console=ttyS0 quiet vmqsc.fill_mib=" + spec.fillMiB()
         + " vmqsc.hot_kib=" + spec.hotKiB() + " vmqsc.tick=" + spec.tickSeconds());
@@ -342,7 +393,7 @@ public final class LabGuest implements AutoCloseable {
           .append("<local address='127.0.0.1' port='").append(spec.nic().localPort()).append("'/></source>")
           .append("<model type='virtio'/></interface>");
     }
-    return "<domain type='qemu'>"
+    return "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
         + "<name>" + spec.name() + "</name>"
         + "<memory unit='MiB'>" + spec.memoryMiB() + "</memory>"
         + "<vcpu>1</vcpu>"
@@ -358,7 +409,7 @@ public final class LabGuest implements AutoCloseable {
         // read as zeros, and no checkpoint stores them (memory exclusion, agent-ext/README.md "Free pages").
         + "<memballoon model='virtio' freePageReporting='"
         + (spec.freed() == null || spec.freed().reporting() ? "on" : "off") + "'/>"
-        + "</devices></domain>";
+        + "</devices>" + ownMonitor(qmpSocket) + "</domain>";
   }
 
   /** Destroys the running domain {@code name}; nothing when there is none. */

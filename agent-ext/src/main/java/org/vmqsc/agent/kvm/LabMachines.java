@@ -96,6 +96,9 @@ public final class LabMachines implements GuestMachines {
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
   }
 
+  /** How a cut keeps the lab guests' disks: QEMU's backup layers, which hold the guest for the shortest pause. */
+  static final KvmDriver.DiskCut DISK_CUT = KvmDriver.DiskCut.BACKUP_LAYERS;
+
   @Override public void prepareCut(String name) throws IOException {
     driver(name).prepareCut(name);
   }
@@ -115,10 +118,17 @@ public final class LabMachines implements GuestMachines {
     synchronized (list) {
       list.add(new Taken(disks, capture.frozenDisks().values()));
     }
-    for (Map.Entry<String, Path> frozen : capture.frozenDisks().entrySet()) {
-      Path copy = DiskChains.copyFrozen(frozen.getValue(), chainDir(disks, frozen.getKey()));
-      Files.writeString(disks.resolve(frozen.getKey() + TOP), copy.getFileName().toString());
-    }
+    // Under the VM's chain lock: a later checkpoint of the same guest may be copying this layer too (as the backing
+    // file of its own), and then deleting the local files it copied.
+    withChainLock(disks.toAbsolutePath().getParent(), () -> {
+      for (Map.Entry<String, Path> frozen : capture.frozenDisks().entrySet()) {
+        Path chain = chainDir(disks, frozen.getKey());
+        Path copy = DiskChains.copyFrozen(frozen.getValue(), chain);
+        Files.writeString(disks.resolve(frozen.getKey() + TOP), copy.getFileName().toString());
+        // A backup layer is not part of the running guest's disk: once on stable storage, its local file goes.
+        if (DISK_CUT == KvmDriver.DiskCut.BACKUP_LAYERS) DiskChains.deleteCopied(frozen.getValue(), chain);
+      }
+    });
     return capture;
   }
 
@@ -138,7 +148,9 @@ public final class LabMachines implements GuestMachines {
     }
     int local = freeUdpPort();
     taken.remove(name);
-    driver(name).restore(name, memoryImage, frozen, xml -> withNicPorts(xml, relayEnd.getPort(), local), true);
+    Path ownMonitor = LabGuest.qmpSocket(connect, name);
+    driver(name).restore(name, memoryImage, frozen,
+        xml -> LabGuest.withOwnMonitor(withNicPorts(xml, relayEnd.getPort(), local), ownMonitor), true);
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), local);
   }
 
@@ -255,6 +267,7 @@ public final class LabMachines implements GuestMachines {
     if (d != null) return d;
     try {
       d = new KvmDriver(LabGuest.connect(), home.resolve("scratch"));
+      d.setDiskCut(DISK_CUT);
     } catch (LibvirtException e) {
       throw new IOException("cannot reach libvirtd for " + name + ": " + e.getMessage(), e);
     }

@@ -40,15 +40,20 @@ final class TransmitRings {
 
   /** Frames waiting in the transmit rings of {@code devices}, or {@link #UNKNOWN}. */
   static int pending(Domain domain, List<String> devices) {
+    return pending(Monitor.through(domain), devices);
+  }
+
+  /** The same, through {@code monitor}. */
+  static int pending(Monitor monitor, List<String> devices) {
     int pending = 0;
     try {
       for (String path : devices) {
         JsonObject queue = new JsonObject();
         queue.addProperty("path", path);
         queue.addProperty("queue", TX_QUEUE);
-        JsonObject status = Qmp.execute(domain, "x-query-virtio-queue-status", queue);
+        JsonObject status = monitor.execute("x-query-virtio-queue-status", queue);
         int lastAvail = status.get("last-avail-idx").getAsInt();
-        int availIdx = Qmp.execute(domain, "x-query-virtio-queue-element", queue).getAsJsonObject("avail")
+        int availIdx = monitor.execute("x-query-virtio-queue-element", queue).getAsJsonObject("avail")
             .get("idx").getAsInt();
         // Not taken yet, plus taken but not yet handed to the backend: QEMU hands no frame on while the VM is
         // stopped, and holds the one it took (in use) until it runs again.

@@ -194,8 +194,14 @@ public final class KvmBenchCommand implements Callable<Integer> {
     int hotKiB = (int) Math.round(memoryMiB * 1024 * 5 / 100.0);
     LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-cut", memoryMiB, fillFor(hotKiB), hotKiB, 0.1);
     Path dir = LabDisk.directory("bench-cut");
-    String[] names = {"memory, live (QEMU downtime)", "memory, cut by caller", "memory + disks, cut by caller",
-        "memory + disks, chain collected"};
+    // Interleaved first, each on the guest's own disk file; the overlays after them, since each moves the disk onto
+    // a new file (the next backup layer would then start with a full copy).
+    String[] names = {"memory, live (QEMU downtime)", "memory, cut by caller", "memory + disks (backup layers)",
+        "the same, all through libvirt", "memory + internal disk snapshots", "memory + disks (overlays)",
+        "overlays, chain collected"};
+    KvmDriver.DiskCut[] cuts = {KvmDriver.DiskCut.NONE, KvmDriver.DiskCut.NONE, KvmDriver.DiskCut.BACKUP_LAYERS,
+        KvmDriver.DiskCut.BACKUP_LAYERS, KvmDriver.DiskCut.INTERNAL_SNAPSHOTS, KvmDriver.DiskCut.OVERLAYS};
+    int overlaysKind = cuts.length - 1;
     Map<String, List<Double>> pause = new LinkedHashMap<>();
     List<Double> prepare = new ArrayList<>();
     List<String> lines = new ArrayList<>();
@@ -204,36 +210,48 @@ public final class KvmBenchCommand implements Callable<Integer> {
     try (LabGuest guest = LabDisk.start(connect, spec, dir, 64).guest()) {
       guest.awaitTickCount(3, 180_000);
       Path lastFrozen = null;
-      for (int i = 0; i < pauseSamples; i++) {
-        for (int kind = 0; kind < 3; kind++) {
+      // Round -1 warms up (not counted): the driver's code paths compiled, and each backup layer's first copy is a
+      // full one, made once per QEMU process.
+      for (int round = -1; round < pauseSamples * 2; round++) {
+        boolean overlays = round >= pauseSamples;
+        int i = Math.max(0, round % pauseSamples);
+        for (int kind = overlays ? overlaysKind : 0; kind < (overlays ? cuts.length : overlaysKind); kind++) {
           LabDisk.write(connect, spec.name(), "vdb", 1 + i % 200, (long) (i % 32) << 20, 256 * 1024);
           guest.awaitTickCount(guest.ticks().size() + 1, 60_000);
-          driver.setCutDisks(kind == 2);
+          driver.setDiskCut(cuts[kind]);
+          driver.setUseOwnMonitor(kind != 3);
           Capture capture;
           if (kind == 0) {
             capture = driver.checkpoint(spec.name(), (in, c) -> in.transferTo(java.io.OutputStream.nullOutputStream()));
           } else {
             long t0 = System.nanoTime();
             driver.pause(spec.name());
-            if (kind == 2) {
+            if (cuts[kind] == KvmDriver.DiskCut.OVERLAYS) {
               prepare.add((System.nanoTime() - t0) / 1e6);
             }
             capture = driver.checkpointPaused(spec.name(), () -> { },
                 (in, c) -> in.transferTo(java.io.OutputStream.nullOutputStream()));
           }
-          if (kind == 2) {
+          if (cuts[kind] == KvmDriver.DiskCut.OVERLAYS) {
             lastFrozen = capture.frozenDisks().get("vdb");
           }
-          pause.computeIfAbsent(names[kind], k -> new ArrayList<>()).add(capture.guestPause().toNanos() / 1e6);
+          if (cuts[kind] == KvmDriver.DiskCut.INTERNAL_SNAPSHOTS) {
+            // As a moving line would, outside the pause: the qcow2 file keeps no growing list of snapshots.
+            driver.forgetDiskSnapshots(spec.name(), capture.diskSnapshots());
+          }
+          if (round >= 0) {
+            pause.computeIfAbsent(names[kind], k -> new ArrayList<>()).add(capture.guestPause().toNanos() / 1e6);
+          }
         }
       }
       driver.setCutDisks(true);
+      driver.setDiskCut(KvmDriver.DiskCut.OVERLAYS);
       long t0 = System.nanoTime();
       Map<String, List<Path>> removed = driver.collectDisks(spec.name(), List.of(lastFrozen));
       double collect = (System.nanoTime() - t0) / 1e9;
       // The same again with the chain kept short, as a moving recovery line keeps it: after each checkpoint, the
       // layers behind the newest two are collected (outside the pause).
-      String shortChain = "memory + disks, chain collected";
+      String shortChain = names[names.length - 1];
       List<Double> collectEach = new ArrayList<>();
       Path previous = lastFrozen;
       for (int i = 0; i < pauseSamples; i++) {
@@ -250,7 +268,7 @@ public final class KvmBenchCommand implements Callable<Integer> {
         previous = frozen;
       }
       lines.add("== guest pause of a checkpoint cut by the caller (pause() to running again), " + pauseSamples
-          + " each, one guest: the first three rows interleaved, the last after them ==");
+          + " each, one guest: the first five rows interleaved, the last two after them ==");
       for (Map.Entry<String, List<Double>> e : pause.entrySet()) {
         List<Double> v = e.getValue();
         lines.add(String.format(Locale.ROOT, "  %-32s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms", e.getKey(),

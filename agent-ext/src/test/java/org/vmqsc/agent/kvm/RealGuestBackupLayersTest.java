@@ -1,0 +1,124 @@
+package org.vmqsc.agent.kvm;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.BeforeClass;
+import org.junit.Test;
+import org.libvirt.Connect;
+import org.vmqsc.agent.driver.Capture;
+import org.vmqsc.agent.driver.CaptureMode;
+
+/**
+ * Cuts whose disk state QEMU's incremental backup copies into layers while the guest runs (the lab guests' way), on
+ * the real lab guest with a 64 MiB qcow2 data disk: the guest keeps its own disk file, each layer with those below
+ * it reads as the disk did at its cut (also where the guest overwrote a cluster right after), and the memory image
+ * the driver wrote itself restores through libvirt.
+ */
+public class RealGuestBackupLayersTest {
+
+  private static final int K64 = 64 * 1024;
+
+  private Connect connect;
+  private KvmDriver driver;
+  private LabGuest guest;
+  private Path dir;
+  private Path data;
+
+  @BeforeClass public static void needsLibvirt() {
+    RealGuestRequired.check("RealGuestBackupLayersTest");
+  }
+
+  @Before public void startGuest() throws Exception {
+    connect = LabGuest.connect();
+    dir = LabDisk.directory("backup-it");
+    driver = new KvmDriver(connect, dir.resolve("scratch"));
+    driver.setDiskCut(KvmDriver.DiskCut.BACKUP_LAYERS);
+    LabDisk.GuestWithDisk started = LabDisk.start(connect, new LabGuest.Spec("vmqsc-layers-"
+        + ProcessHandle.current().pid(), 128, 16, 256, 0.2), dir, 64);
+    guest = started.guest();
+    data = started.disk();
+    guest.awaitTickCount(3, 60_000);
+  }
+
+  @After public void stopGuest() throws Exception {
+    if (driver != null) driver.close();
+    if (guest != null) {
+      guest.close();
+      Files.deleteIfExists(LabGuest.guestDir().resolve("run").resolve(guest.name() + ".serial"));
+    }
+    if (connect != null) connect.close();
+    if (dir != null) {
+      try (var files = Files.walk(dir)) {
+        for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private void write(int pattern, long offset) throws Exception {
+    LabDisk.write(connect, guest.name(), "vdb", pattern, offset, K64);
+  }
+
+  private Capture cut(String image, AtomicInteger running) throws Exception {
+    driver.pause(guest.name());
+    return driver.checkpointPaused(guest.name(), running::incrementAndGet,
+        (in, c) -> Files.copy(in, dir.resolve(image)));
+  }
+
+  @Test public void eachLayerReadsAsTheDiskDidAtItsCutAndRestoresWithItsMemory() throws Exception {
+    AtomicInteger running = new AtomicInteger();
+    write(0x11, 0);
+    Capture ck1 = cut("ck1.save", running);
+    write(0x22, 0);           // overwrites a cluster ck1 holds, right after its cut
+    write(0x33, 3 << 20);
+    int beforeCk2 = guest.lastTick();
+    Capture ck2 = cut("ck2.save", running);
+    write(0x44, 3 << 20);     // after ck2: in neither
+    write(0x55, 5 << 20);
+
+    assertEquals("running is announced once per cut", 2, running.get());
+    assertEquals(CaptureMode.BACKGROUND_SNAPSHOT, ck2.mode());
+    Path layer1 = ck1.frozenDisks().get("vdb");
+    Path layer2 = ck2.frozenDisks().get("vdb");
+    assertNotEquals("the guest keeps its own disk file", data, layer1);
+    assertNull("the first layer of a QEMU process is a full copy", DiskChains.layer(layer1).backing());
+    assertEquals("the next one copies what changed, on the first", layer1, DiskChains.layer(layer2).backing());
+    assertTrue("only the changed clusters are copied",
+        Files.size(layer2) < Files.size(layer1) + (1 << 20));
+    assertTrue(LabDisk.holds(layer1, 0x11, 0, K64));
+    assertTrue("copied out before the guest overwrote it", LabDisk.holds(layer2, 0x22, 0, K64));
+    assertTrue(LabDisk.holds(layer2, 0x33, 3 << 20, K64));
+    assertTrue("a write after the cut is not in it", LabDisk.holds(layer2, 0x00, 5 << 20, K64));
+    assertTrue("the guest's own file has everything", LabDisk.holds(data, 0x44, 3 << 20, K64));
+
+    // ck2's memory (an image the driver wrote: libvirt's header, then QEMU's stream) with ck2's disk.
+    int printed = guest.ticks().size();
+    Map<String, Path> overlays = driver.restore(guest.name(), dir.resolve("ck2.save"), ck2.frozenDisks());
+    List<Integer> restored = guest.ticksAfterRestore(printed);
+    assertTrue("restored memory continues from the cut: " + restored + " after " + beforeCk2,
+        restored.get(0) > beforeCk2 - 1 && restored.get(0) <= beforeCk2 + 2);
+    write(0x66, 7 << 20);     // the restored guest writes into its new overlay
+    Capture ck3 = cut("ck3.save", running);
+    guest.close();
+    Path overlay = overlays.get("vdb");
+    assertTrue(LabDisk.holds(overlay, 0x22, 0, K64));
+    assertTrue(LabDisk.holds(overlay, 0x33, 3 << 20, K64));
+    assertTrue(LabDisk.holds(overlay, 0x00, 5 << 20, K64));
+    assertTrue("the layers below were not written", LabDisk.holds(layer2, 0x00, 7 << 20, K64));
+    assertNull("a restored guest is a new QEMU process: its first layer is full again",
+        DiskChains.layer(ck3.frozenDisks().get("vdb")).backing());
+    assertTrue(LabDisk.holds(ck3.frozenDisks().get("vdb"), 0x66, 7 << 20, K64));
+  }
+}
