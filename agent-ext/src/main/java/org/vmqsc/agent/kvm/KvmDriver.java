@@ -72,6 +72,8 @@ public final class KvmDriver implements HypervisorDriver {
   private static final long DESTROY_WAIT_MILLIS = 60_000;
   private static final int JOB_NONE = 0;  // VIR_DOMAIN_JOB_NONE
   private static final int STATE_PAUSED = 3;  // VIR_DOMAIN_PAUSED
+  /** How long preparing a cut waits for the VM's previous snapshot to end (see {@link #prepareCut}). */
+  private static final long PREVIOUS_SNAPSHOT_WAIT_MILLIS = 1_000;
 
   private final Connect connect;
   private final Path scratch;
@@ -306,11 +308,19 @@ public final class KvmDriver implements HypervisorDriver {
     }
     drop(prepared.remove(vmId), domain);
     // The previous checkpoint's memory may still be on its way (a background snapshot runs on after the pause, and
-    // QEMU runs one migration at a time): its snapshot work ends first. libvirt's own snapshot job made QMP wait
-    // the same way.
+    // QEMU runs one migration at a time): its snapshot work should end first — but the caller's loop waits here, and
+    // a recovery's pause of every guest too, so not for long. Past the wait the capability is refused and this cut,
+    // if checkpointed, falls back to pre-copy (and fails if the guest is seen running): a checkpoint lost, not a host
+    // stalled.
     DomainWork previous = work(vmId);
-    previous.lock.lock();
-    previous.lock.unlock();
+    try {
+      if (previous.lock.tryLock(PREVIOUS_SNAPSHOT_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        previous.lock.unlock();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while " + vmId + "'s previous snapshot ended", e);
+    }
     try {
       // Also loads the state call the pause measurement polls, before the clock runs.
       if (states.state(domain) != ExtraCalls.STATE_RUNNING) {

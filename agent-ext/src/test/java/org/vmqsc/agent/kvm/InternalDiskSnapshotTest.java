@@ -9,13 +9,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.After;
 import org.junit.Before;
 import org.junit.BeforeClass;
+import org.junit.Rule;
 import org.junit.Test;
 import org.libvirt.Connect;
 import org.vmqsc.agent.driver.Capture;
@@ -42,33 +41,18 @@ public class InternalDiskSnapshotTest {
     RealGuestRequired.check("InternalDiskSnapshotTest");
   }
 
-  @Before public void startGuest() throws Exception {
-    connect = LabGuest.connect();
-    dir = LabDisk.directory("disk-internal");
-    driver = new KvmDriver(connect, dir.resolve("scratch"));
-    driver.setDiskCut(KvmDriver.DiskCut.INTERNAL_SNAPSHOTS);
-    LabDisk.GuestWithDisk started = LabDisk.start(connect, new LabGuest.Spec("vmqsc-internal-"
-        + ProcessHandle.current().pid(), 128, 16, 256, 0.2), dir, 64);
-    guest = started.guest();
-    data = started.disk();
-    guest.awaitTickCount(3, 60_000);
-  }
+  @Rule public final LabGuestWithDisk lab = new LabGuestWithDisk("disk-internal", "vmqsc-internal-", KvmDriver.DiskCut.INTERNAL_SNAPSHOTS);
 
-  @After public void stopGuest() throws Exception {
-    if (guest != null) {
-      guest.close();
-      Files.deleteIfExists(LabGuest.guestDir().resolve("run").resolve(guest.name() + ".serial"));
-    }
-    if (connect != null) connect.close();
-    if (dir != null) {
-      try (var files = Files.walk(dir)) {
-        for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
-      }
-    }
+  @Before public void fixture() {
+    connect = lab.connect;
+    driver = lab.driver;
+    guest = lab.guest;
+    dir = lab.dir;
+    data = lab.data;
   }
 
   private void write(int pattern, long offset) throws IOException {
-    LabDisk.write(connect, guest.name(), "vdb", pattern, offset, K64);
+    lab.write(pattern, offset);
   }
 
   /** A checkpoint as the plugin's agent takes one (pause, then checkpointPaused), its memory image kept. */
@@ -141,6 +125,7 @@ public class InternalDiskSnapshotTest {
     LabDisk.GuestWithDisk raw = LabDisk.startRaw(connect, new LabGuest.Spec("vmqsc-internal-raw-"
         + ProcessHandle.current().pid(), 128, 16, 256, 0.2), dir, 64);
     guest = raw.guest();
+    lab.guest = guest;  // the one the fixture destroys after the test
     guest.awaitTickCount(3, 60_000);
     AtomicInteger images = new AtomicInteger();
     try {

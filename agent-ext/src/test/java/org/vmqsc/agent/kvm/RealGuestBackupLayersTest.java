@@ -7,15 +7,13 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.After;
 import org.junit.Before;
 import org.junit.BeforeClass;
+import org.junit.Rule;
 import org.junit.Test;
-import org.libvirt.Connect;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.CaptureMode;
 
@@ -27,9 +25,11 @@ import org.vmqsc.agent.driver.CaptureMode;
  */
 public class RealGuestBackupLayersTest {
 
-  private static final int K64 = 64 * 1024;
+  private static final int K64 = LabGuestWithDisk.K64;
 
-  private Connect connect;
+  @Rule public final LabGuestWithDisk lab =
+      new LabGuestWithDisk("backup-it", "vmqsc-layers-", KvmDriver.DiskCut.BACKUP_LAYERS);
+
   private KvmDriver driver;
   private LabGuest guest;
   private Path dir;
@@ -39,36 +39,15 @@ public class RealGuestBackupLayersTest {
     RealGuestRequired.check("RealGuestBackupLayersTest");
   }
 
-  @Before public void startGuest() throws Exception {
-    connect = LabGuest.connect();
-    dir = LabDisk.directory("backup-it");
-    driver = new KvmDriver(connect, dir.resolve("scratch"));
-    driver.setDiskCut(KvmDriver.DiskCut.BACKUP_LAYERS);
-    LabDisk.GuestWithDisk started = LabDisk.start(connect, new LabGuest.Spec("vmqsc-layers-"
-        + ProcessHandle.current().pid(), 128, 16, 256, 0.2), dir, 64);
-    guest = started.guest();
-    data = started.disk();
-    guest.awaitTickCount(3, 60_000);
-  }
-
-  @After public void stopGuest() throws Exception {
-    if (driver != null) driver.close();
-    if (guest != null) {
-      guest.close();
-      Files.deleteIfExists(LabGuest.guestDir().resolve("run").resolve(guest.name() + ".serial"));
-    }
-    if (connect != null) connect.close();
-    if (dir != null) {
-      try (var files = Files.walk(dir)) {
-        for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
+  @Before public void fixture() {
+    driver = lab.driver;
+    guest = lab.guest;
+    dir = lab.dir;
+    data = lab.data;
   }
 
   private void write(int pattern, long offset) throws Exception {
-    LabDisk.write(connect, guest.name(), "vdb", pattern, offset, K64);
+    lab.write(pattern, offset);
   }
 
   private Capture cut(String image, AtomicInteger running) throws Exception {

@@ -10,14 +10,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.After;
 import org.junit.Assume;
 import org.junit.Before;
 import org.junit.BeforeClass;
+import org.junit.Rule;
 import org.junit.Test;
 import org.libvirt.Connect;
 import org.vmqsc.agent.driver.Capture;
@@ -41,36 +40,18 @@ public class RealGuestDiskCheckpointTest {
     RealGuestRequired.check("RealGuestDiskCheckpointTest");
   }
 
-  @Before public void startGuest() throws Exception {
-    connect = LabGuest.connect();
-    dir = LabDisk.directory("disk-it");
-    driver = new KvmDriver(connect, dir.resolve("scratch"));
-    LabDisk.GuestWithDisk started = LabDisk.start(connect, new LabGuest.Spec("vmqsc-disk-"
-        + ProcessHandle.current().pid(), 128, 16, 256, 0.2), dir, 64);
-    guest = started.guest();
-    data = started.disk();
-    guest.awaitTickCount(3, 60_000);
-  }
+  @Rule public final LabGuestWithDisk lab = new LabGuestWithDisk("disk-it", "vmqsc-disk-", KvmDriver.DiskCut.OVERLAYS);
 
-  @After public void stopGuest() throws Exception {
-    if (guest != null) {
-      guest.close();
-      Files.deleteIfExists(LabGuest.guestDir().resolve("run").resolve(guest.name() + ".serial"));
-    }
-    if (connect != null) {
-      connect.close();
-    }
-    if (dir != null) {  // memory images and disks of the guest: leave nothing behind
-      try (var files = Files.walk(dir)) {
-        for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
+  @Before public void fixture() {
+    connect = lab.connect;
+    driver = lab.driver;
+    guest = lab.guest;
+    dir = lab.dir;
+    data = lab.data;
   }
 
   private void write(int pattern, long offset) throws IOException {
-    LabDisk.write(connect, guest.name(), "vdb", pattern, offset, K64);
+    lab.write(pattern, offset);
   }
 
   /** pause + checkpointPaused, the memory image kept as {@code name} in the test directory. */
