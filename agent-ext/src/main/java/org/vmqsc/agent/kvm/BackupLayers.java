@@ -40,8 +40,11 @@ final class BackupLayers {
   static final String BITMAP = "vmqsc-cut";
   private static final long JOB_TIMEOUT_NANOS = 300_000_000_000L;
 
-  /** One disk's part of a prepared cut: its active node, the new layer and the node QEMU writes it through. */
-  record Layer(String target, String activeNode, Path file, String node, boolean full, String jobId) {}
+  /**
+   * One disk's part of a prepared cut: its active node, the new layer and the node QEMU writes it through (the copy's
+   * job is named after it too).
+   */
+  record Layer(String target, String activeNode, Path file, String node, boolean full) {}
 
   /**
    * Per VM: the QEMU process (domain id) whose bitmaps hold the changes since the {@code newest} layers, by target; a
@@ -69,25 +72,29 @@ final class BackupLayers {
         Newest last = newest.get(disk.target());
         Path previous = last != null && last.bitmapNode().equals(active) ? last.layer() : null;
         Path file = DiskChains.overlayNextTo(disk.file(), "bk");
-        if (previous == null) {
-          removeBitmapQuietly(domain, active);  // left by an earlier agent, or by a full copy that failed
-          DiskChains.createEmpty(file, sizes.get(disk.target()));
-        } else {
-          DiskChains.createOverlay(file, previous, "qcow2", sizes.get(disk.target()));
-        }
-        ownedLike(file, disk.file());  // QEMU opens it itself, as the user libvirt runs it as
         String node = "vmqsc-bk-" + UUID.randomUUID().toString().substring(0, 8);
-        JsonObject protocol = new JsonObject();
-        protocol.addProperty("driver", "file");
-        protocol.addProperty("filename", file.toString());
-        JsonObject add = new JsonObject();
-        add.addProperty("driver", "qcow2");
-        add.addProperty("node-name", node);
-        add.add("file", protocol);
-        add.add("backing", JsonNull.INSTANCE);  // QEMU writes the layer only; its backing file is for readers
-        layers.add(new Layer(disk.target(), active, file, null, previous == null, null));
-        Qmp.execute(domain, "blockdev-add", add);
-        layers.set(layers.size() - 1, new Layer(disk.target(), active, file, node, previous == null, node));
+        try {
+          if (previous == null) {
+            removeBitmapQuietly(domain, active);  // left by an earlier agent, or by a full copy that failed
+            DiskChains.createEmpty(file, sizes.get(disk.target()));
+          } else {
+            DiskChains.createOverlay(file, previous, "qcow2", sizes.get(disk.target()));
+          }
+          ownedLike(file, disk.file());  // QEMU opens it itself, as the user libvirt runs it as
+          JsonObject protocol = new JsonObject();
+          protocol.addProperty("driver", "file");
+          protocol.addProperty("filename", file.toString());
+          JsonObject add = new JsonObject();
+          add.addProperty("driver", "qcow2");
+          add.addProperty("node-name", node);
+          add.add("file", protocol);
+          add.add("backing", JsonNull.INSTANCE);  // QEMU writes the layer only; its backing file is for readers
+          Qmp.execute(domain, "blockdev-add", add);
+        } catch (IOException | RuntimeException e) {
+          Files.deleteIfExists(file);
+          throw e;
+        }
+        layers.add(new Layer(disk.target(), active, file, node, previous == null));
       }
       return layers;
     } catch (IOException | RuntimeException e) {
@@ -101,7 +108,7 @@ final class BackupLayers {
     JsonArray actions = new JsonArray();
     for (Layer layer : layers) {
       JsonObject backup = new JsonObject();
-      backup.addProperty("job-id", layer.jobId());
+      backup.addProperty("job-id", layer.node());
       backup.addProperty("device", layer.activeNode());
       backup.addProperty("target", layer.node());
       backup.addProperty("auto-dismiss", false);  // its outcome is read before it goes
@@ -140,21 +147,21 @@ final class BackupLayers {
           jobs.put(e.getAsJsonObject().get("id").getAsString(), e.getAsJsonObject());
         }
         for (Layer layer : List.copyOf(running)) {
-          JsonObject job = jobs.get(layer.jobId());
+          JsonObject job = jobs.get(layer.node());
           if (job == null || "concluded".equals(job.get("status").getAsString())) {
             if (job == null) {
               errors.put(layer.target(), "QEMU lost the job");
             } else if (job.has("error")) {
               errors.put(layer.target(), job.get("error").getAsString());
             }
-            if (job != null) dismissQuietly(domain, layer.jobId());
+            if (job != null) dismissQuietly(domain, layer.node());
             running.remove(layer);
           }
         }
         if (running.isEmpty()) break;
         if (destroying.getAsBoolean() || System.nanoTime() > deadline) {
           for (Layer layer : running) {
-            cancelQuietly(domain, layer.jobId());
+            cancelQuietly(domain, layer.node());
             errors.put(layer.target(), destroying.getAsBoolean() ? "cancelled: the domain is being destroyed"
                 : "cancelled: it took over " + JOB_TIMEOUT_NANOS / 1_000_000_000L + " s");
           }
@@ -185,7 +192,7 @@ final class BackupLayers {
   /** Drops a prepared cut that will not be used: its layers closed in QEMU (if {@code domain}) and deleted. */
   static void discard(Domain domain, List<Layer> layers) {
     for (Layer layer : layers) {
-      if (domain != null && layer.node() != null) deleteNodeQuietly(domain, layer.node());
+      if (domain != null) deleteNodeQuietly(domain, layer.node());
       try {
         Files.deleteIfExists(layer.file());
       } catch (IOException ignored) {

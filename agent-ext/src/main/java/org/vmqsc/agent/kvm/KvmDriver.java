@@ -141,6 +141,8 @@ public final class KvmDriver implements HypervisorDriver {
   }
 
   private volatile FileHandover handover = ExtraCalls::monitorCommandWithFile;
+  /** Set once libvirt proved too old to hand QEMU a file: the memory of cuts then goes through its snapshot job. */
+  private volatile boolean fileHandoverMissing;
 
   void setFileHandover(FileHandover handover) {
     this.handover = handover;
@@ -363,7 +365,14 @@ public final class KvmDriver implements HypervisorDriver {
         }
       }
       Monitor monitor = monitorFor(vmId, domain, xml);
-      if (backgroundOn) memoryImage = beginMemoryImage(domain, vmId, monitor, QmpSocket.socketIn(xml));
+      if (backgroundOn) {
+        try {
+          memoryImage = beginMemoryImage(domain, vmId, monitor, QmpSocket.socketIn(xml));
+        } catch (IOException cannot) {
+          // libvirt's memory snapshot takes the memory then, its set-up inside the pause
+          LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", vmId, cannot.getMessage());
+        }
+      }
       prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal, mode,
           memoryImage, layers, monitor));
     } catch (IOException | RuntimeException e) {
@@ -572,6 +581,9 @@ public final class KvmDriver implements HypervisorDriver {
               + " QEMU through libvirt", vmId, socket, cannotListen.getMessage());
         }
       }
+      if (fileHandoverMissing) {
+        throw new IOException("libvirt cannot hand QEMU a file: the memory goes through libvirt's snapshot job");
+      }
       int fd = SaveImageFile.openForAppend(file);
       try {
         JsonObject arguments = new JsonObject();
@@ -582,6 +594,12 @@ public final class KvmDriver implements HypervisorDriver {
         Qmp.checkReply("getfd", handover.command(domain, request.toString(), fd));
       } catch (LibvirtException e) {
         throw new IOException("could not hand QEMU the memory image of " + vmId + ": " + e.getMessage(), e);
+      } catch (LinkageError tooOld) {
+        fileHandoverMissing = true;
+        LOG.log(System.Logger.Level.WARNING, "libvirt before 8.2: cuts take memory through libvirt's snapshot job, its"
+            + " set-up inside the guest's pause ({0})", tooOld.toString());
+        throw new IOException("libvirt cannot hand QEMU a file (virDomainQemuMonitorCommandWithFiles needs libvirt"
+            + " 8.2): the memory of " + vmId + "'s cuts goes through libvirt's snapshot job", tooOld);
       } finally {
         SaveImageFile.close(fd);
       }

@@ -188,4 +188,33 @@ public class KvmDiskCutFaultTest {
     assertEquals(1, running.get());
     verify(domain).resume();  // pre-copy leaves the guest stopped: the driver runs it again
   }
+
+  @Test public void withALibvirtTooOldToHandQemuAFileTheMemoryGoesThroughItsSnapshotJob() throws Exception {
+    AtomicInteger handovers = new AtomicInteger();
+    driver.setFileHandover((d, command, fd) -> {
+      handovers.incrementAndGet();
+      throw new UnsatisfiedLinkError("virDomainQemuMonitorCommandWithFiles");  // libvirt 8.0, say
+    });
+    when(domain.qemuMonitorCommand(contains("query-migrate"), anyInt()))
+        .thenReturn("{\"return\":{\"status\":\"completed\",\"downtime\":3}}");
+    when(domain.snapshotCreateXML(anyString(), anyInt())).thenAnswer(call -> {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("<memory snapshot='external' file='([^']+)'")
+          .matcher((String) call.getArgument(0));
+      if (m.find()) Files.write(Path.of(m.group(1)), new byte[] {1, 2, 3});
+      return mock(org.libvirt.DomainSnapshot.class);
+    });
+    for (int cut = 0; cut < 2; cut++) {
+      driver.pause("vm-1");
+      byte[][] image = new byte[1][];
+      org.vmqsc.agent.driver.Capture capture = driver.checkpointPaused("vm-1", () -> { },
+          (in, c) -> image[0] = in.readAllBytes());
+      assertEquals(org.vmqsc.agent.driver.CaptureMode.BACKGROUND_SNAPSHOT, capture.mode());
+      assertEquals("libvirt's snapshot job wrote the image", 3, image[0].length);
+    }
+    assertEquals("the handover is tried once, not at every cut", 1, handovers.get());
+    verify(domain, org.mockito.Mockito.times(2)).snapshotCreateXML(contains("<memory"), anyInt());
+    try (var files = Files.list(tmp.getRoot().toPath().resolve("scratch"))) {
+      assertEquals("no image the driver began is left", 0, files.count());
+    }
+  }
 }
