@@ -364,10 +364,11 @@ public final class KvmDriver implements HypervisorDriver {
           refusal = refused.getMessage();
         }
       }
-      Monitor monitor = monitorFor(vmId, domain, xml);
+      Path ownSocket = QmpSocket.socketIn(xml);
+      Monitor monitor = monitorFor(vmId, domain, ownSocket);
       if (backgroundOn) {
         try {
-          memoryImage = beginMemoryImage(domain, vmId, monitor, QmpSocket.socketIn(xml));
+          memoryImage = beginMemoryImage(domain, vmId, monitor, ownSocket);
         } catch (IOException cannot) {
           // libvirt's memory snapshot takes the memory then, its set-up inside the pause
           LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", vmId, cannot.getMessage());
@@ -494,11 +495,10 @@ public final class KvmDriver implements HypervisorDriver {
   }
 
   /**
-   * Where a cut's commands go: the domain's own monitor socket if its XML gives QEMU one (lab guests), else libvirt's
-   * pass-through.
+   * Where a cut's commands go: the domain's own monitor {@code socket} if its XML gives QEMU one (lab guests), else
+   * libvirt's pass-through.
    */
-  private Monitor monitorFor(String vmId, Domain domain, String xml) {
-    Path socket = QmpSocket.socketIn(xml);
+  private Monitor monitorFor(String vmId, Domain domain, Path socket) {
     if (socket == null || !useOwnMonitor) return Monitor.through(domain);
     try {
       int domainId = domain.getID();
@@ -628,14 +628,13 @@ public final class KvmDriver implements HypervisorDriver {
       long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
       while (true) {
         JsonObject status = memory.monitor().execute("query-migrate", null);
-        String state = status.has("status") ? status.get("status").getAsString() : "none";
+        String state = migrationState(status);
         if ("completed".equals(state)) break;
         if ("failed".equals(state) || "cancelled".equals(state)) {
           throw new IOException("background snapshot of " + nameOf(domain) + " " + state
               + (status.has("error-desc") ? ": " + status.get("error-desc").getAsString() : ""));
         }
-        if (w.destroying.get() > 0 || System.nanoTime() > deadline) {
-          cancelQuietly(domain);
+        if (w.destroying.get() > 0 || System.nanoTime() > deadline) {  // cancelled below, as any failed wait
           throw new IOException("background snapshot of " + nameOf(domain) + " cancelled: "
               + (w.destroying.get() > 0 ? "the domain is being destroyed" : "it took over "
               + JOB_TIMEOUT_MILLIS / 1000 + " s"));
@@ -657,14 +656,18 @@ public final class KvmDriver implements HypervisorDriver {
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (System.nanoTime() < deadline) {
       try {
-        JsonObject status = Qmp.execute(domain, "query-migrate", null);
-        String state = status.has("status") ? status.get("status").getAsString() : "none";
+        String state = migrationState(Qmp.execute(domain, "query-migrate", null));
         if (List.of("completed", "failed", "cancelled", "none").contains(state)) return;
       } catch (IOException gone) {
         return;
       }
       java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
     }
+  }
+
+  /** QEMU's state of the domain's migration, from {@code query-migrate} ("none" when none ever ran). */
+  private static String migrationState(JsonObject status) {
+    return status.has("status") ? status.get("status").getAsString() : "none";
   }
 
   private static void cancelQuietly(Domain domain) {
