@@ -45,4 +45,9 @@ public record VmRestore(int vm, int incarnation, BoundaryRecord checkpoint, List
     for (Message m : resends) sent[m.to()] = Math.max(sent[m.to()], m.seq());
     return sent;
   }
+
+  /** How many messages the recovered VM has received: its stable state's, and the receipts it takes again. */
+  public long receivedAfterRecovery() {
+    return lineState.received() + extension.size();
+  }
 }

@@ -30,6 +30,7 @@ import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.manager.Collectible;
 import org.vmqsc.protocol.manager.RecoveryLine;
+import org.vmqsc.protocol.recovery.KeptReceipts;
 import org.vmqsc.protocol.recovery.RecoveryPlan;
 import org.vmqsc.protocol.recovery.RecoveryPlanner;
 import org.vmqsc.protocol.recovery.Survivors;
@@ -787,7 +788,9 @@ public final class Catalog implements ProtectionService {
     for (VmRestore restore : plan.restores()) {
       GroupMemberEntity member = session.get(GroupMemberEntity.class, state.member(restore.vm()).id());
       long[] sentAtLine = restore.sentToAfterRecovery();
-      member.rolledBack(member.incarnation() + 1, sentAtLine);
+      KeptReceipts kept = KeptReceipts.of(member.keptReceipts())
+          .afterRestore(member.incarnation(), restore.receivedAfterRecovery());
+      member.rolledBack(member.incarnation() + 1, sentAtLine, kept.toArray());
       for (Class<? extends BoundaryArtifactEntity> type : List.of(CheckpointEntity.class, LogSegmentEntity.class)) {
         // Each VM recovers to its own state, at or after the line: what its execution left after that goes.
         long recovered = restore.lineState().index();

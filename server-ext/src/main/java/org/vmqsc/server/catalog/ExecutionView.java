@@ -3,13 +3,14 @@ package org.vmqsc.server.catalog;
 import org.vmqsc.protocol.LogEntry;
 import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.recovery.CurrentExecutions;
+import org.vmqsc.protocol.recovery.KeptReceipts;
 import org.vmqsc.protocol.recovery.Survivors;
 import org.vmqsc.server.persistence.GroupMemberEntity;
 
 /**
  * Translates what hosts hold (real incarnations) into the view of a {@link GroupState}'s keeper, which sees each
  * VM's current execution only (incarnation 0, see {@link GroupState}): messages of discarded executions are left
- * out, and a receive order (rsn) is kept only where the receiver's current incarnation assigned it.
+ * out, and a receive order (rsn) is kept only where it numbers a receipt of the receiver's current execution.
  */
 final class ExecutionView {
 
@@ -29,12 +30,13 @@ final class ExecutionView {
     return m.incarnation() < sender.incarnation() && sentAtRollback != null && m.seq() > sentAtRollback[m.to()];
   }
 
-  int receiverIncarnation(int vm, int reported) {
-    return reported == state.member(vm).incarnation() ? CURRENT : EARLIER;
+  int receiverIncarnation(int vm, int reported, long rsn) {
+    GroupMemberEntity member = state.member(vm);
+    return KeptReceipts.of(member.keptReceipts()).keeps(member.incarnation(), reported, rsn) ? CURRENT : EARLIER;
   }
 
   LogEntry entry(Message m, long rsn, long position, long receiverIndex, int receiverIncarnation) {
-    return new LogEntry(m, rsn, position, receiverIndex, receiverIncarnation(m.to(), receiverIncarnation));
+    return new LogEntry(m, rsn, position, receiverIndex, receiverIncarnation(m.to(), receiverIncarnation, rsn));
   }
 
   Survivors survivors(Survivors reported) {

@@ -24,6 +24,9 @@ public class GroupMemberEntity extends CloudStackRow {
   /** Per channel, how many messages the VM had sent at the line of its last rollback (null: never rolled back). */
   @jakarta.persistence.Convert(converter = CountersConverter.class) @Column(name = "rollback_sent_counts")
   private long[] rollbackSentCounts;
+  /** Per ended incarnation, how many of its receipts the current execution holds (see {@code KeptReceipts}). */
+  @jakarta.persistence.Convert(converter = CountersConverter.class) @Column(name = "kept_receipts")
+  private long[] keptReceipts;
 
   protected GroupMemberEntity() {}
 
@@ -45,10 +48,15 @@ public class GroupMemberEntity extends CloudStackRow {
   /** Only before the group starts (the service checks it). */
   public void setVmClass(String vmClass) { this.vmClass = vmClass; }
   public long[] rollbackSentCounts() { return rollbackSentCounts == null ? null : rollbackSentCounts.clone(); }
+  public long[] keptReceipts() { return keptReceipts == null ? null : keptReceipts.clone(); }
 
-  /** A recovery restarted the VM from the line where it had sent {@code sentAtLine}, under a new incarnation. */
-  public void rolledBack(int newIncarnation, long[] sentAtLine) {
+  /**
+   * A recovery restarted the VM from the line where it had sent {@code sentAtLine}, under a new incarnation; of
+   * its incarnations' receipts it holds {@code keptReceipts}.
+   */
+  public void rolledBack(int newIncarnation, long[] sentAtLine, long[] keptReceipts) {
     this.incarnation = newIncarnation;
     this.rollbackSentCounts = sentAtLine.clone();
+    this.keptReceipts = keptReceipts.clone();
   }
 }

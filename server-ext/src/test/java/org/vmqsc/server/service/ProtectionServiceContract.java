@@ -17,9 +17,11 @@ import org.junit.Before;
 import org.junit.Test;
 import org.junit.function.ThrowingRunnable;
 import org.vmqsc.protocol.BoundaryKind;
+import org.vmqsc.protocol.CarriedReceipt;
 import org.vmqsc.protocol.EarlyIndexPolicy;
 import org.vmqsc.protocol.GroupConfig;
 import org.vmqsc.protocol.LogEntry;
+import org.vmqsc.protocol.Message;
 import org.vmqsc.protocol.VmClass;
 import org.vmqsc.protocol.host.SenderCopy;
 import org.vmqsc.protocol.recovery.Survivors;
@@ -894,6 +896,47 @@ public abstract class ProtectionServiceContract {
     assertEquals(1, checkpointOf(g, "a", 2).incarnation());
     VmFailurePlan restart = service.planVmFailure("a");
     assertEquals(2, restart.checkpointIndex());
+  }
+
+  /** Survivors whose hosts carry receipts (causal logging). */
+  private record CarryingReceipts(Snapshot snapshot, Map<Integer, List<CarriedReceipt>> carried) implements Survivors {
+    @Override public Set<Integer> vms() { return snapshot.vms(); }
+    @Override public long[] receivedFrom(int vm) { return snapshot.receivedFrom(vm); }
+    @Override public List<LogEntry> receiveLog(int vm) { return snapshot.receiveLog(vm); }
+    @Override public List<SenderCopy> copiesTo(int vm) { return snapshot.copiesTo(vm); }
+    @Override public boolean carryReceipts() { return true; }
+    @Override public List<CarriedReceipt> carriedReceipts(int vm) { return carried.getOrDefault(vm, List.of()); }
+  }
+
+  /**
+   * Line at 1; after it, a received b's message #1 (receipt 1 of its incarnation 0), and a message of a's carried
+   * that receipt to c's host; b's host keeps a copy of the message. a's host fails, twice: each plan rebuilds a past
+   * its stable state by that receipt, the second one too, though a runs under incarnation 1 by then (its
+   * re-execution took receipt 1 again without carrying it anywhere).
+   */
+  @Test public void aReceiptOfAnEarlierIncarnationStillExtendsTheStateARecoveryRebuiltPastIt() {
+    GroupView g = threeSi();
+    both(g, checkpoint("a", 0, false), checkpoint("b", 0, false), checkpoint("c", 0, false));
+    both(g, checkpoint("a", 1, false), checkpoint("b", 1, false), checkpoint("c", 1, false));
+    Message fromB = new Message(1, 0, 1, 1, 0, 64, 4242);
+    LogEntry receipt = new LogEntry(fromB, 1, 15, 1, 0);
+    Survivors survivors = new CarryingReceipts(new Snapshot(new TreeSet<>(Set.of(1, 2)),
+        Map.of(1, new long[3], 2, new long[3]), Map.of(), Map.of(0, List.of(new SenderCopy(fromB, 1, 1, 0)))),
+        Map.of(0, List.of(new CarriedReceipt(receipt))));
+
+    HostFailurePlan first = service.planRecovery(g.uuid(), Set.of("a"), survivors);
+    assertEquals(List.of(receipt.message()), first.plan().restores().get(0).extension().stream()
+        .map(LogEntry::message).toList());
+    RecoveryEventView event = service.claimRecovery(g.uuid(), FailureKind.HOST, "h1", first).orElseThrow();
+    service.finishRecovery(event.uuid(), true, 0, "restored");
+    assertEquals(1, service.members(g.uuid()).get(0).incarnation());
+
+    HostFailurePlan second = service.planRecovery(g.uuid(), Set.of("a"), survivors);
+    assertEquals(List.of("a"), second.rolledBackVmUuids());
+    assertEquals("receipt 1 of incarnation 0 is receipt 1 of incarnation 1's execution too",
+        List.of(receipt.message()), second.plan().restores().get(0).extension().stream()
+            .map(LogEntry::message).toList());
+    assertEquals(2, second.restores().get(0).newIncarnation());
   }
 
   @Test public void aClaimWithAnOutdatedPlanIsRefusedAndChangesNothing() {

@@ -40,6 +40,11 @@ final class Oracle {
   private final List<List<Long>> delivered = new ArrayList<>();
   /** Per VM, its state just before each receipt of its current execution, by how many it had received. */
   private final List<java.util.TreeMap<Long, PwdGuest>> beforeReceipt = new ArrayList<>();
+  /**
+   * Per VM, by rsn, the incarnations that made each receipt of its current execution: the one that first took it,
+   * and any that took it again when a recovery rebuilt the VM past its stable state.
+   */
+  private final List<java.util.TreeMap<Long, Set<Integer>>> receiptMadeBy = new ArrayList<>();
 
   Oracle(int n, Consumer<String> fail) {
     this.n = n;
@@ -56,6 +61,7 @@ final class Oracle {
       inHostLog.add(new java.util.HashSet<>());
       atBoundary.add(new java.util.TreeMap<>());
       beforeReceipt.add(new java.util.TreeMap<>());
+      receiptMadeBy.add(new java.util.TreeMap<>());
       incarnationAt.add(new java.util.TreeMap<>());
     }
   }
@@ -103,8 +109,11 @@ final class Oracle {
     }
   }
 
-  /** A guest is about to receive m: next in its channel, and the message the sender's execution really sent. */
-  void onDeliver(Message m, PwdGuest g) {
+  /**
+   * A guest is about to receive m, its host numbering the receipt under {@code incarnation}: next in its channel,
+   * and the message the sender's execution really sent.
+   */
+  void onDeliver(Message m, PwdGuest g, int incarnation) {
     long expected = g.received[m.from()] + 1;
     if (m.seq() != expected) {
       fail.accept((m.seq() < expected ? "duplicate delivery of " : "lost message before ") + m
@@ -117,6 +126,7 @@ final class Oracle {
     List<Long> got = delivered.get(m.from() * n + m.to());
     if (m.seq() == got.size() + 1) got.add(m.digest());
     beforeReceipt.get(m.to()).put(total(g), g.copy());
+    receiptMadeBy.get(m.to()).computeIfAbsent(total(g) + 1, k -> new java.util.HashSet<>()).add(incarnation);
     receiveOrder.get(m.to()).put(key(m.from(), m.seq()), ++received[m.to()]);
     receivedSinceRestore.get(m.to()).add(key(m.from(), m.seq()));
     inHostLog.get(m.to()).add(key(m.from(), m.seq()));
@@ -245,6 +255,7 @@ final class Oracle {
       while (got.size() > restored.received[from]) got.remove(got.size() - 1);
     }
     beforeReceipt.get(restored.vm).tailMap(total(restored), true).clear();
+    receiptMadeBy.get(restored.vm).tailMap(total(restored), false).clear();
     receiveOrder.get(restored.vm).keySet().removeIf(k -> k / 4096 > restored.received[(int) (k % 4096)]);
     receivedSinceRestore.get(restored.vm).clear();
     Set<Long> log = inHostLog.get(restored.vm);
@@ -277,6 +288,11 @@ final class Oracle {
     PwdGuest before = beforeReceipt.get(vm).get(received);
     if (before != null) return before;
     return failedAs != null && total(failedAs) == received ? failedAs : null;
+  }
+
+  /** Whether {@code incarnation} made receipt {@code rsn} of the VM's current execution. */
+  boolean madeReceipt(int vm, long rsn, int incarnation) {
+    return receiptMadeBy.get(vm).getOrDefault(rsn, Set.of()).contains(incarnation);
   }
 
   private static long total(PwdGuest g) {

@@ -382,7 +382,7 @@ public final class Simulator {
     Message m = e.message();
     checkPayload(m, payload);
     PwdGuest g = guests[m.to()];
-    oracle.onDeliver(m, g);
+    oracle.onDeliver(m, g, e.incarnation());
     g.receive(m.from(), m.digest());
     report.messagesDelivered++;
     report.volatileLogged++;
@@ -513,7 +513,6 @@ public final class Simulator {
       PwdGuest boundary = oracle.stateAt(vm, index);
       List<LatestStateCheck.Extended> out = new ArrayList<>();
       if (boundary == null) return out;
-      int incarnation = oracle.incarnationAt(vm, index);
       List<LatestStateCheck.Taken> taken = new ArrayList<>();
       for (long k = Arrays.stream(boundary.received).sum(); ; k++) {
         PwdGuest before = oracle.stateBeforeReceipt(vm, k, failedAs);
@@ -528,7 +527,8 @@ public final class Simulator {
         boolean carried = false;
         for (LogEntry e : receiptsOnLiveHosts.getOrDefault(vm, Map.of()).getOrDefault(k + 1, List.of())) {
           Message m = e.message();
-          carried |= e.incarnation() == incarnation && m.from() == from && m.seq() == seq && m.digest() == digest;
+          carried |= oracle.madeReceipt(vm, k + 1, e.incarnation()) && m.from() == from && m.seq() == seq
+              && m.digest() == digest;
         }
         if (!carried) return out;
         taken.add(new LatestStateCheck.Taken(from, seq));

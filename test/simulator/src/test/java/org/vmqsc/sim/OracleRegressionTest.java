@@ -32,6 +32,21 @@ public class OracleRegressionTest {
     org.junit.Assert.assertTrue(report.latestStateChecks > 0);
   }
 
+  /**
+   * A planner bug: a recovery rebuilt VM 2 past its stable state (re-executing receipt 17, first made by its
+   * incarnation 1) under incarnation 2; when its host failed again before its next stable checkpoint, the
+   * manager counted only receipts its current incarnation had made, so the receipt carried off under incarnation 1
+   * no longer extended VM 2's state and the plan went back further than the brute force's latest state (1 plan of
+   * 3,343). Receipts of an earlier incarnation now count up to where every restore since kept them
+   * ({@code KeptReceipts}).
+   */
+  @Test public void aReceiptCarriedOffBeforeARecoveryRebuiltItsVmPastItStillCounts() {
+    SimReport report = new Simulator(RecoveryOraclePropertyTest.trial(4898622010388811768L, 507), EventSink.none()).run();
+    org.junit.Assert.assertEquals(report.firstNotLatest, 0, report.notLatest);
+    org.junit.Assert.assertTrue(report.latestStateChecks > 0);
+    org.junit.Assert.assertTrue(report.restoredPastStableState > 0);
+  }
+
   @Test public void plannerCrashedWhenARolledBackSenderLeftNothingInTransit() {
     propertyRun(4604817794199196864L, 30, 5, 0.7121439445532504, 4, 2.8007960145092055, 0.11682066399750886,
         137.8538863035016, 4, 9, true, false);

@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import org.vmqsc.protocol.recovery.CurrentExecutions;
+import org.vmqsc.protocol.recovery.KeptReceipts;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -174,6 +175,8 @@ public final class InMemoryProtectionService implements ProtectionService {
     int incarnation;
     /** The VM's per-channel sent counters at the line of its latest rollback, or null. */
     long[] rollbackSentCounts;
+    /** Which receipts of its earlier incarnations its current execution holds. */
+    KeptReceipts keptReceipts = KeptReceipts.NONE;
 
     Member(long id, String uuid, String vmUuid, String vmClass, String hostUuid, Instant created) {
       this.id = id;
@@ -741,6 +744,7 @@ public final class InMemoryProtectionService implements ProtectionService {
     for (VmRestore restore : plan.restores()) {
       Member member = group.members.get(restore.vm());
       long[] sentAtLine = restore.sentToAfterRecovery();
+      member.keptReceipts = member.keptReceipts.afterRestore(member.incarnation, restore.receivedAfterRecovery());
       member.incarnation++;
       member.rollbackSentCounts = sentAtLine;
       for (boolean checkpoint : new boolean[] {true, false}) {
@@ -844,13 +848,13 @@ public final class InMemoryProtectionService implements ProtectionService {
 
   /**
    * The survivors as the group's keeper sees them (current executions only, as the catalog's
-   * {@code ExecutionView} does): messages of discarded executions left out, an rsn kept only where the receiver's
-   * current incarnation assigned it.
+   * {@code ExecutionView} does): messages of discarded executions left out, an rsn kept only where it numbers a
+   * receipt of the receiver's current execution.
    */
   private Survivors currentExecutions(Group group, Survivors reported) {
-    return new CurrentExecutions(reported, m -> isStale(group, m), (vm, inc) -> receiverIncarnation(group, vm, inc));
+    return new CurrentExecutions(reported, m -> isStale(group, m),
+        (vm, inc, rsn) -> receiverIncarnation(group, vm, inc, rsn));
   }
-
 
   private static boolean isStale(Group group, Message m) {
     Member sender = group.members.get(m.from());
@@ -858,12 +862,13 @@ public final class InMemoryProtectionService implements ProtectionService {
         && m.seq() > sender.rollbackSentCounts[m.to()];
   }
 
-  private static int receiverIncarnation(Group group, int vm, int reported) {
-    return reported == group.members.get(vm).incarnation ? 0 : -1;
+  private static int receiverIncarnation(Group group, int vm, int reported, long rsn) {
+    Member member = group.members.get(vm);
+    return member.keptReceipts.keeps(member.incarnation, reported, rsn) ? 0 : -1;
   }
 
   private static LogEntry entry(Group group, Message m, long rsn, long position, long receiverIndex, int incarnation) {
-    return new LogEntry(m, rsn, position, receiverIndex, receiverIncarnation(group, m.to(), incarnation));
+    return new LogEntry(m, rsn, position, receiverIndex, receiverIncarnation(group, m.to(), incarnation, rsn));
   }
 
   /**
