@@ -401,6 +401,7 @@ public final class KvmDriver implements HypervisorDriver {
     }
     Domain domain = domain(vmId);
     try {
+      if (ready.monitor() instanceof QmpSocket own) own.expectStop();
       domain.suspend();
       // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
       // back), while the time libvirt takes before it sends QEMU the stop is not pause.
@@ -574,9 +575,13 @@ public final class KvmDriver implements HypervisorDriver {
       if (monitor instanceof QmpSocket) {
         // A short name: a Unix socket's path has room for 107 bytes.
         Path socket = ownSocket.resolveSibling("m-" + UUID.randomUUID().toString().substring(0, 8) + ".mem");
+        MigrationSink sink = null;
         try {
-          return new MemoryImage(file, MigrationSink.listen(socket), monitor);
+          sink = MigrationSink.listen(socket);
+          sink.drainInto(file);  // waits for QEMU from now on, so the pause holds no thread start
+          return new MemoryImage(file, sink, monitor);
         } catch (IOException | RuntimeException cannotListen) {
+          if (sink != null) sink.close();
           LOG.log(System.Logger.Level.WARNING, "{0}: no socket for its memory stream at {1} ({2}); the image goes to"
               + " QEMU through libvirt", vmId, socket, cannotListen.getMessage());
         }
@@ -619,12 +624,12 @@ public final class KvmDriver implements HypervisorDriver {
     boolean started = false;
     try {
       refuseIfDestroying(w, nameOf(domain));
-      Files.move(memory.file(), image);  // the same folder: QEMU's descriptor follows the file
-      if (memory.sink() != null) memory.sink().drainInto(image);
       JsonObject arguments = new JsonObject();
       arguments.addProperty("uri", memory.uri());
       memory.monitor().execute("migrate", arguments);
       started = true;
+      // After the migration's start, outside the guest's pause: QEMU's descriptor (or the sink's) follows the file.
+      Files.move(memory.file(), image);
       long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
       while (true) {
         JsonObject status = memory.monitor().execute("query-migrate", null);
@@ -755,10 +760,14 @@ public final class KvmDriver implements HypervisorDriver {
       runningOnce.run();
     }
     awaitLayers(domain, vmId, cut, w);
-    // QEMU's own RESUME event, where its monitor is at hand, is the exact end; libvirt's state, polled, is later.
-    long resumedAt = own != null && own.resumedAt() != 0 ? Math.min(own.resumedAt(), watch.resumedAt())
-        : watch.resumedAt();
-    Duration pause = Duration.ofNanos(resumedAt - cut.pausedAtNanos());
+    // Where QEMU's monitor is at hand, its STOP and RESUME events time the pause exactly, as QEMU stopped and
+    // restarted the vCPUs; else from the stop's confirmation to libvirt's state saying running, polled.
+    Duration pause = own == null ? null : own.qemuPause();
+    if (pause == null) {
+      long resumedAt = own != null && own.resumedAt() != 0 ? Math.min(own.resumedAt(), watch.resumedAt())
+          : watch.resumedAt();
+      pause = Duration.ofNanos(resumedAt - cut.pausedAtNanos());
+    }
     Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen, internal);
     if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
       lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished

@@ -50,11 +50,14 @@ final class MigrationSink implements Closeable {
     return "unix:" + socket;
   }
 
-  /** Accepts QEMU's connection on a thread of its own and appends all it sends to {@code file}, until it closes. */
-  void drainInto(Path file) {
+  /**
+   * Accepts QEMU's connection on a thread of its own and appends all it sends to {@code file}, until it closes. The
+   * file is opened here, so it may be renamed while the stream runs.
+   */
+  void drainInto(Path file) throws IOException {
+    FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     copier = new Thread(() -> {
-      try (SocketChannel in = server.accept();
-           FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      try (out; SocketChannel in = server.accept()) {
         long position = out.size();
         long n;
         while ((n = out.transferFrom(in, position, 1 << 22)) > 0) {

@@ -24,9 +24,10 @@ import java.util.regex.Pattern;
 /**
  * A QMP monitor of QEMU's own, next to libvirt's: a lab guest is started with a second {@code -qmp} socket, and the
  * commands a cut sends while the guest stands still (the transmit rings, the disks' transaction, the migration) go
- * there directly instead of through libvirt's pass-through, which costs 1.5–3 ms a command here; QEMU's RESUME event
- * says when the guest runs again. Only commands that leave libvirt's view of the domain true go this way (libvirt
- * still stops the guest and sees QEMU's STOP and RESUME events on its own monitor).
+ * there directly instead of through libvirt's pass-through, which costs 1.5–3 ms a command here. QEMU's STOP and
+ * RESUME events, stamped by QEMU as it stops and restarts the vCPUs, say how long the guest stood still, whatever
+ * delays their way to us. Only commands that leave libvirt's view of the domain true go this way (libvirt still stops
+ * the guest and sees QEMU's events on its own monitor).
  */
 final class QmpSocket implements Monitor, Closeable {
 
@@ -42,6 +43,10 @@ final class QmpSocket implements Monitor, Closeable {
   private volatile boolean closed;
   private volatile boolean armed;
   private volatile long resumedAt;
+  /** QEMU's timestamp (microseconds of its wall clock) of the latest STOP since {@link #expectStop}; 0: none. */
+  private volatile long stoppedAtMicros;
+  /** From that STOP to the armed RESUME, by QEMU's timestamps; -1 while unknown. */
+  private volatile long pauseMicros = -1;
 
   private QmpSocket(SocketChannel channel) {
     this.channel = channel;
@@ -108,10 +113,25 @@ final class QmpSocket implements Monitor, Closeable {
     }
   }
 
+  /** Forgets earlier STOP events: the guest is about to be stopped for a cut (see {@link #qemuPause}). */
+  void expectStop() {
+    stoppedAtMicros = 0;
+  }
+
   /** From now on, notes when QEMU next reports the guest running (see {@link #resumedAt}). */
   void armResumeWatch() {
     resumedAt = 0;
+    pauseMicros = -1;
     armed = true;
+  }
+
+  /**
+   * How long the guest stood still from its latest STOP since {@link #expectStop} to the RESUME after
+   * {@link #armResumeWatch}, by QEMU's own timestamps; null when QEMU did not report both (or its clock stepped).
+   */
+  java.time.Duration qemuPause() {
+    long micros = pauseMicros;
+    return micros < 0 ? null : java.time.Duration.ofNanos(micros * 1_000);
   }
 
   /** When (System.nanoTime) the first RESUME event since {@link #armResumeWatch} arrived; 0 if none has. */
@@ -129,8 +149,14 @@ final class QmpSocket implements Monitor, Closeable {
       while ((line = in.readLine()) != null) {
         JsonObject message = JsonParser.parseString(line).getAsJsonObject();
         if (message.has("event")) {
-          if (armed && "RESUME".equals(message.get("event").getAsString())) {
+          String event = message.get("event").getAsString();
+          if ("STOP".equals(event)) {  // one that reaches us after the arm, too
+            stoppedAtMicros = timestampMicros(message);
+          } else if (armed && "RESUME".equals(event)) {
             resumedAt = System.nanoTime();
+            long stopped = stoppedAtMicros;
+            long resumed = timestampMicros(message);
+            pauseMicros = stopped == 0 || resumed < stopped ? -1 : resumed - stopped;
             armed = false;
           }
         } else if (message.has("id")) {
@@ -144,6 +170,14 @@ final class QmpSocket implements Monitor, Closeable {
     closed = true;
     IOException gone = new IOException("QEMU closed its QMP socket");
     waiting.values().forEach(f -> f.completeExceptionally(gone));
+  }
+
+  /** An event's {@code timestamp} ({@code seconds}, {@code microseconds}) in microseconds; 0 if it has none. */
+  private static long timestampMicros(JsonObject event) {
+    if (!event.has("timestamp")) return 0;
+    JsonObject t = event.getAsJsonObject("timestamp");
+    long seconds = t.get("seconds").getAsLong();
+    return seconds < 0 ? 0 : seconds * 1_000_000 + t.get("microseconds").getAsLong();
   }
 
   @Override public void close() {
