@@ -105,6 +105,12 @@ final class BackupLayers {
 
   /** Starts every disk's copy at this instant, in one transaction (all or none); the guest must be stopped. */
   static void start(Monitor monitor, List<Layer> layers) throws IOException {
+    Monitor.Command transaction = transaction(layers);
+    monitor.execute(transaction.name(), transaction.arguments());
+  }
+
+  /** The transaction {@link #start} runs, for a caller that sends it together with other commands. */
+  static Monitor.Command transaction(List<Layer> layers) {
     JsonArray actions = new JsonArray();
     for (Layer layer : layers) {
       JsonObject backup = new JsonObject();
@@ -127,7 +133,7 @@ final class BackupLayers {
     }
     JsonObject arguments = new JsonObject();
     arguments.add("actions", actions);
-    monitor.execute("transaction", arguments);
+    return new Monitor.Command("transaction", arguments);
   }
 
   /**

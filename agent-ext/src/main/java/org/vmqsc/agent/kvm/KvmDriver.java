@@ -159,14 +159,15 @@ public final class KvmDriver implements HypervisorDriver {
    * @param memoryImage the save image begun for the background snapshot (null: the memory goes through libvirt's
    *     snapshot job)
    * @param monitor where the commands sent while the guest stands still go
+   * @param domain the domain it was prepared on (looked up once: the pause holds no lookup)
    */
   private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays,
       List<String> targets, boolean backgroundOn, String backgroundRefusal, DiskCut mode,
-      MemoryImage memoryImage, List<BackupLayers.Layer> layers, Monitor monitor) {
+      MemoryImage memoryImage, List<BackupLayers.Layer> layers, Monitor monitor, Domain domain) {
 
     PendingCut pausedAt(long nanos) {
       return new PendingCut(nanos, disks, overlays, targets, backgroundOn, backgroundRefusal, mode, memoryImage,
-          layers, monitor);
+          layers, monitor, domain);
     }
   }
 
@@ -288,8 +289,13 @@ public final class KvmDriver implements HypervisorDriver {
    */
   @Override public void resume(String vmId) throws IOException {
     Domain domain = domain(vmId);
+    PendingCut paused = pending.remove(vmId);
     drop(prepared.remove(vmId), domain);
-    drop(pending.remove(vmId), domain);
+    drop(paused, domain);
+    if (paused != null && paused.monitor() instanceof QmpSocket own) {
+      own.execute("cont", null);  // stopped on its own monitor: libvirt's state may not say paused yet
+      return;
+    }
     try {
       if (states.state(domain) != ExtraCalls.STATE_RUNNING) domain.resume();
     } catch (LibvirtException e) {
@@ -375,7 +381,7 @@ public final class KvmDriver implements HypervisorDriver {
         }
       }
       prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal, mode,
-          memoryImage, layers, monitor));
+          memoryImage, layers, monitor, domain));
     } catch (IOException | RuntimeException e) {
       deleteQuietly(overlays.values());
       BackupLayers.discard(domain, layers);
@@ -401,13 +407,19 @@ public final class KvmDriver implements HypervisorDriver {
     }
     Domain domain = domain(vmId);
     try {
-      if (ready.monitor() instanceof QmpSocket own) own.expectStop();
-      domain.suspend();
+      if (ready.monitor() instanceof QmpSocket own) {
+        // Straight to QEMU: libvirt's suspend answers only after it has saved its own record of the domain. libvirt
+        // learns of the stop from QEMU's STOP event.
+        own.expectStop();
+        own.execute("stop", null);
+      } else {
+        domain.suspend();
+      }
       // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
       // back), while the time libvirt takes before it sends QEMU the stop is not pause.
       long pausedAt = flushTransmitRings(vmId, domain, ready.monitor(), System.nanoTime());
       pending.put(vmId, ready.pausedAt(pausedAt));
-    } catch (LibvirtException | RuntimeException e) {
+    } catch (IOException | LibvirtException | RuntimeException e) {
       drop(ready, domain);
       throw new IOException("could not pause " + vmId + ": " + e.getMessage(), e);
     }
@@ -449,9 +461,9 @@ public final class KvmDriver implements HypervisorDriver {
     if (waiting <= 0) return stoppedAt;
     pausesWithFramesWaiting.incrementAndGet();
     for (int attempt = 0; attempt < TRANSMIT_FLUSH_ATTEMPTS && waiting > 0; attempt++) {
-      domain.resume();
+      runAgain(domain, monitor, true);
       java.util.concurrent.locks.LockSupport.parkNanos(TRANSMIT_FLUSH_NANOS);
-      domain.suspend();
+      runAgain(domain, monitor, false);
       stoppedAt = System.nanoTime();
       waiting = TransmitRings.pending(monitor, devices);
     }
@@ -460,6 +472,21 @@ public final class KvmDriver implements HypervisorDriver {
       LOG.log(System.Logger.Level.WARNING, "{0} paused with {1} frame(s) still in its transmit rings", vmId, waiting);
     }
     return stoppedAt;
+  }
+
+  /** Restarts ({@code run}) or stops the guest the way its cut stopped it: on its own monitor, or through libvirt. */
+  private static void runAgain(Domain domain, Monitor monitor, boolean run) throws LibvirtException {
+    if (monitor instanceof QmpSocket own) {
+      try {
+        own.execute(run ? "cont" : "stop", null);
+      } catch (IOException e) {
+        throw new IllegalStateException("QEMU refused to " + (run ? "run" : "stop") + " the guest: " + e.getMessage(), e);
+      }
+    } else if (run) {
+      domain.resume();
+    } else {
+      domain.suspend();
+    }
   }
 
   /** A domain's virtio-net devices, as its QEMU process (by domain id) has them: read once per process. */
@@ -620,13 +647,21 @@ public final class KvmDriver implements HypervisorDriver {
    * the vCPUs, saves the devices, write-protects memory and restarts them), then the wait, with the guest running,
    * until QEMU has written every page.
    */
-  private static void migrateInto(Domain domain, MemoryImage memory, Path image, DomainWork w) throws IOException {
+  private static void migrateInto(Domain domain, MemoryImage memory, Path image, DomainWork w,
+                                  Monitor.Command disksFirst) throws IOException {
     boolean started = false;
     try {
       refuseIfDestroying(w, nameOf(domain));
       JsonObject arguments = new JsonObject();
       arguments.addProperty("uri", memory.uri());
-      memory.monitor().execute("migrate", arguments);
+      List<Monitor.Command> commands = new ArrayList<>();
+      if (disksFirst != null) commands.add(disksFirst);
+      commands.add(new Monitor.Command("migrate", arguments));
+      List<Monitor.Reply> replies = memory.monitor().executeAll(commands);
+      Monitor.Reply migrate = replies.get(replies.size() - 1);
+      IOException disksRefused = disksFirst == null ? null : replies.get(0).error();
+      if (migrate.error() != null && disksRefused != null) throw new DisksRefused(disksRefused);
+      migrate.get();
       started = true;
       // After the migration's start, outside the guest's pause: QEMU's descriptor (or the sink's) follows the file.
       Files.move(memory.file(), image);
@@ -647,11 +682,21 @@ public final class KvmDriver implements HypervisorDriver {
         java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
       }
       if (memory.sink() != null) memory.sink().awaitEnd(60_000);
-      SaveImageFile.finish(image);
       started = false;
+      // Disks refused, memory started: the snapshot runs to its end rather than being cancelled (QEMU 7.2 can hang
+      // cancelling a background snapshot while a write of the guest waits on its write protection), and goes.
+      if (disksRefused != null) throw new DisksRefused(disksRefused);
+      SaveImageFile.finish(image);
     } finally {
       if (memory.sink() != null) memory.sink().close();
       if (started) endQuietly(domain);  // a failed wait must not leave QEMU's migration running under the next cut
+    }
+  }
+
+  /** The disks' transaction, sent with the migration's start, was refused: the cut has no disks. */
+  private static final class DisksRefused extends IOException {
+    DisksRefused(IOException cause) {
+      super("the disks of the cut were refused: " + cause.getMessage(), cause);
     }
   }
 
@@ -702,29 +747,28 @@ public final class KvmDriver implements HypervisorDriver {
     if (cut == null) {
       throw new IOException(vmId + " was not paused by pause(): no instant to checkpoint");
     }
-    Domain domain;
-    try {
-      domain = domain(vmId);
-    } catch (IOException gone) {
-      drop(cut, null);
-      throw gone;
-    }
+    Domain domain = cut.domain();
     Map<String, Path> frozen = new LinkedHashMap<>();
     List<DiskSnapshot> internal = List.of();
     QmpSocket own = cut.monitor() instanceof QmpSocket socket ? socket : null;
     if (own != null) own.armResumeWatch();
+    // On QEMU's own monitor the backup layers' transaction goes with the migration's start, in one write: QEMU
+    // runs the two back to back, the guest still stopped, and the guest's pause holds one round trip less.
+    Monitor.Command layersWithMemory = own != null && cut.mode() == DiskCut.BACKUP_LAYERS && cut.backgroundOn()
+        && cut.memoryImage() != null && !cut.layers().isEmpty() ? BackupLayers.transaction(cut.layers()) : null;
     if (!cut.disks().isEmpty()) {
       try {
         if (cut.mode() == DiskCut.INTERNAL_SNAPSHOTS) {
           internal = InternalDiskSnapshots.take(domain, cut.disks().values(), InternalDiskSnapshots.freshName());
         } else if (cut.mode() == DiskCut.BACKUP_LAYERS) {
-          BackupLayers.start(cut.monitor(), cut.layers());
+          if (layersWithMemory == null) BackupLayers.start(cut.monitor(), cut.layers());
         } else {
           snapshotDisks(domain, cut);
         }
       } catch (IOException refused) {
         drop(cut, domain);
-        resumeQuietly(domain);
+        if (cut.mode() == DiskCut.BACKUP_LAYERS) backups.forget(vmId);  // the next cut starts from a full copy
+        resumeQuietly(domain, cut.monitor());
         runningOnce.run();
         throw refused;
       }
@@ -733,12 +777,16 @@ public final class KvmDriver implements HypervisorDriver {
     }
     // Only a background snapshot lets the guest run before its end (QEMU copies the pages it writes first); a
     // pre-copy one is of the guest as it stops at the end, so the guest must not run meanwhile.
-    ResumeWatch watch = new ResumeWatch(states, domain, cut.backgroundOn() ? runningOnce : () -> { });
+    // With QEMU's own monitor its RESUME event says the guest runs again; libvirt's state may still lag behind
+    // the stop that monitor made.
+    ResumeWatch.Running running = own != null ? () -> own.resumedAt() != 0
+        : () -> states.state(domain) == ExtraCalls.STATE_RUNNING;
+    ResumeWatch watch = new ResumeWatch(running, cut.backgroundOn() ? runningOnce : () -> { });
     Capture memory;
     // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
     // as before, and collected with the older ones (a backup layer, likewise, becomes the next one's backing file).
     try {
-      memory = snapshotPaused(domain, image, cut, w, ranAgain);
+      memory = snapshotPaused(domain, image, cut, w, ranAgain, layersWithMemory);
       watch.stop();
       if (memory.mode() == CaptureMode.PRE_COPY && watch.sawRunning()) {
         // Something ran it meanwhile (under load, an earlier snapshot's end can): the memory is of a later instant
@@ -746,6 +794,10 @@ public final class KvmDriver implements HypervisorDriver {
         throw new IOException(vmId + " ran during its pre-copy snapshot: its memory is not of the instant of its cut"
             + (memory.fallbackReason() == null ? "" : " (no background snapshot: " + memory.fallbackReason() + ")"));
       }
+    } catch (DisksRefused refused) {
+      drop(cut, domain);  // no copy started: the transaction is all or none
+      backups.forget(vmId);  // whatever QEMU found wrong (a bitmap gone?), the next cut starts from a full copy
+      throw new IOException(refused.getMessage(), refused.getCause());
     } catch (IOException memoryFailed) {
       try {
         awaitLayers(domain, vmId, cut, w);
@@ -755,7 +807,7 @@ public final class KvmDriver implements HypervisorDriver {
       throw memoryFailed;
     } finally {
       watch.stop();
-      resumeQuietly(domain);  // after pre-copy the guest is still stopped; a background snapshot restarted it
+      resumeQuietly(domain, cut.monitor());  // after pre-copy the guest is still stopped; a background snapshot restarted it
       watch.resumedNoLaterThan(System.nanoTime());
       runningOnce.run();
     }
@@ -791,11 +843,16 @@ public final class KvmDriver implements HypervisorDriver {
     private volatile boolean stop;
     private volatile long resumedAt;
 
-    ResumeWatch(StateReader states, Domain domain, Runnable onRunning) {
+    /** Whether the guest runs now. */
+    interface Running {
+      boolean now() throws LibvirtException;
+    }
+
+    ResumeWatch(Running running, Runnable onRunning) {
       thread = new Thread(() -> {
         while (!stop) {
           try {
-            if (states.state(domain) == ExtraCalls.STATE_RUNNING) {
+            if (running.now()) {
               resumedAt = System.nanoTime();
               onRunning.run();
               return;
@@ -925,6 +982,19 @@ public final class KvmDriver implements HypervisorDriver {
     return text.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;").replace(">", "&gt;");
   }
 
+  /** Runs a stopped guest again: on the monitor that stopped it (a QEMU's own), else through libvirt. */
+  private static void resumeQuietly(Domain domain, Monitor monitor) {
+    if (monitor instanceof QmpSocket own) {
+      try {
+        own.execute("cont", null);  // a guest already running stays so
+      } catch (IOException ignored) {
+        // gone with its QEMU
+      }
+      return;
+    }
+    resumeQuietly(domain);
+  }
+
   private static void resumeQuietly(Domain domain) {
     try {
       if (domain.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
@@ -969,17 +1039,23 @@ public final class KvmDriver implements HypervisorDriver {
 
   /** The memory snapshot of a guest stopped by pause(), which switched the capability on if it could. */
   private Capture snapshotPaused(Domain domain, Path image, PendingCut cut, DomainWork w,
-                                 java.util.function.BooleanSupplier ranAgain) throws IOException {
+                                 java.util.function.BooleanSupplier ranAgain, Monitor.Command disksFirst)
+      throws IOException {
     String fallbackReason = cut.backgroundRefusal();
     if (cut.backgroundOn()) {
       try {
         if (cut.memoryImage() != null) {
-          migrateInto(domain, cut.memoryImage(), image, w);
+          migrateInto(domain, cut.memoryImage(), image, w, disksFirst);
         } else {
           takeMemorySnapshot(domain, image, cut.targets(), w);
         }
         Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
         return new Capture(CaptureMode.BACKGROUND_SNAPSHOT, Duration.ZERO, null);
+      } catch (DisksRefused refused) {
+        Files.deleteIfExists(image);
+        cut.memoryImage().discard(domain);
+        capabilityOffQuietly(domain);
+        throw refused;  // a memory snapshot without the disks' is no checkpoint
       } catch (IOException refused) {
         fallbackReason = refused.getMessage();
         Files.deleteIfExists(image);

@@ -396,6 +396,7 @@ public final class LabGuest implements AutoCloseable {
     return "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
         + "<name>" + spec.name() + "</name>"
         + "<memory unit='MiB'>" + spec.memoryMiB() + "</memory>"
+        + (onHugePages(spec) ? "<memoryBacking><hugepages/></memoryBacking>" : "")
         + "<vcpu>1</vcpu>"
         + "<os><type arch='x86_64' machine='pc'>hvm</type>"
         + "<kernel>" + dir.resolve("vmlinuz") + "</kernel>"
@@ -410,6 +411,18 @@ public final class LabGuest implements AutoCloseable {
         + "<memballoon model='virtio' freePageReporting='"
         + (spec.freed() == null || spec.freed().reporting() ? "on" : "off") + "'/>"
         + "</devices>" + ownMonitor(qmpSocket) + "</domain>";
+  }
+
+  /**
+   * Whether the guest's RAM goes on 2 MiB huge pages: when the host has enough free (.ci/setup-kvm.sh keeps a pool),
+   * unless {@code -Dvmqsc.lab.hugepages=false}. Before each background snapshot QEMU reads one byte of every page
+   * of guest RAM with the guest stopped; 64 huge pages per 128 MiB cost far less than 32,768 small ones. A guest
+   * that frees memory for the balloon to report (the free-page benchmark) stays on small pages, which the balloon
+   * discards one by one.
+   */
+  static boolean onHugePages(Spec spec) {
+    if (spec.freed() != null || "false".equals(System.getProperty("vmqsc.lab.hugepages"))) return false;
+    return HugePages.freeMiB() >= spec.memoryMiB();
   }
 
   /** Destroys the running domain {@code name}; nothing when there is none. */

@@ -11,6 +11,8 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,31 +87,56 @@ final class QmpSocket implements Monitor, Closeable {
   }
 
   @Override public JsonObject execute(String command, JsonObject arguments) throws IOException {
-    long id = ids.incrementAndGet();
-    CompletableFuture<JsonObject> reply = new CompletableFuture<>();
-    waiting.put(id, reply);
-    JsonObject request = new JsonObject();
-    request.addProperty("execute", command);
-    if (arguments != null) request.add("arguments", arguments);
-    request.addProperty("id", id);
+    return executeAll(List.of(new Command(command, arguments))).get(0).get();
+  }
+
+  /** Writes every request in one go, then collects the replies. */
+  @Override public List<Reply> executeAll(List<Command> commands) {
+    List<Long> sent = new ArrayList<>();
+    StringBuilder requests = new StringBuilder();
+    for (Command c : commands) {
+      long id = ids.incrementAndGet();
+      waiting.put(id, new CompletableFuture<>());
+      JsonObject request = new JsonObject();
+      request.addProperty("execute", c.name());
+      if (c.arguments() != null) request.add("arguments", c.arguments());
+      request.addProperty("id", id);
+      requests.append(request).append('\n');
+      sent.add(id);
+    }
+    IOException notSent = null;
     try {
       synchronized (out) {
         if (closed) throw new IOException("QMP socket closed");
-        out.write(request + "\n");
+        out.write(requests.toString());
         out.flush();
       }
-      JsonObject json = Qmp.checkReply(command, reply.get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS));
-      return json.has("return") && json.get("return").isJsonObject() ? json.getAsJsonObject("return")
-          : new JsonObject();
+    } catch (IOException e) {
+      notSent = e;
+    }
+    List<Reply> replies = new ArrayList<>();
+    for (int i = 0; i < commands.size(); i++) {
+      replies.add(notSent != null ? new Reply(null, new IOException("QMP " + commands.get(i).name() + " not sent: "
+          + notSent.getMessage(), notSent)) : awaitReply(commands.get(i).name(), sent.get(i)));
+      waiting.remove(sent.get(i));
+    }
+    return replies;
+  }
+
+  private Reply awaitReply(String command, long id) {
+    try {
+      JsonObject json = Qmp.checkReply(command, waiting.get(id).get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+      return new Reply(json.has("return") && json.get("return").isJsonObject() ? json.getAsJsonObject("return")
+          : new JsonObject(), null);
+    } catch (IOException e) {
+      return new Reply(null, e);
     } catch (ExecutionException e) {
-      throw new IOException("QMP " + command + " failed: " + e.getCause().getMessage(), e.getCause());
+      return new Reply(null, new IOException("QMP " + command + " failed: " + e.getCause().getMessage(), e.getCause()));
     } catch (TimeoutException e) {
-      throw new IOException("QMP " + command + ": no reply in " + REPLY_TIMEOUT_SECONDS + " s", e);
+      return new Reply(null, new IOException("QMP " + command + ": no reply in " + REPLY_TIMEOUT_SECONDS + " s", e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted waiting for QMP " + command, e);
-    } finally {
-      waiting.remove(id);
+      return new Reply(null, new IOException("interrupted waiting for QMP " + command, e));
     }
   }
 

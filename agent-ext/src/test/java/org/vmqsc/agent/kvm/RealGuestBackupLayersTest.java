@@ -100,4 +100,35 @@ public class RealGuestBackupLayersTest {
         DiskChains.layer(ck3.frozenDisks().get("vdb")).backing());
     assertTrue(LabDisk.holds(ck3.frozenDisks().get("vdb"), 0x66, 7 << 20, K64));
   }
+
+  /**
+   * On the guest's own monitor the layers' transaction goes to QEMU in one write with the migration's start. When
+   * QEMU refuses the transaction (here the dirty bitmap of the incremental layer is gone), the cut fails whole: no
+   * memory image, the guest runs, and the next cut starts again from a full layer.
+   */
+  @Test public void aTransactionRefusedWithTheMigrationsStartGivesNoCheckpointAndTheNextCutIsFull() throws Exception {
+    AtomicInteger running = new AtomicInteger();
+    write(0x11, 0);
+    cut("ck1.save", running);
+    driver.pause(guest.name());
+    org.libvirt.Domain domain = lab.connect.domainLookupByName(guest.name());
+    com.google.gson.JsonObject bitmap = new com.google.gson.JsonObject();
+    bitmap.addProperty("node", Qmp.nodeOf(domain, data));
+    bitmap.addProperty("name", BackupLayers.BITMAP);
+    Qmp.execute(domain, "block-dirty-bitmap-remove", bitmap);
+    java.io.IOException refused = org.junit.Assert.assertThrows(java.io.IOException.class,
+        () -> driver.checkpointPaused(guest.name(), running::incrementAndGet,
+            (in, c) -> Files.copy(in, dir.resolve("ck2.save"))));
+    assertTrue(refused.getMessage(), refused.getMessage().contains("disks of the cut were refused"));
+    assertTrue("no memory image of the failed cut", Files.notExists(dir.resolve("ck2.save")));
+    int ticks = guest.ticks().size();
+    guest.awaitTickCount(ticks + 1, 60_000);  // it runs again
+
+    write(0x22, 0);
+    Capture ck3 = cut("ck3.save", running);
+    Path layer = ck3.frozenDisks().get("vdb");
+    assertNull("a full layer again", DiskChains.layer(layer).backing());
+    assertTrue(LabDisk.holds(layer, 0x22, 0, K64));
+    assertEquals(CaptureMode.BACKGROUND_SNAPSHOT, ck3.mode());
+  }
 }
