@@ -663,8 +663,16 @@ public final class KvmDriver implements HypervisorDriver {
       if (migrate.error() != null && disksRefused != null) throw new DisksRefused(disksRefused);
       migrate.get();
       started = true;
-      // After the migration's start, outside the guest's pause: QEMU's descriptor (or the sink's) follows the file.
+      // After the migration's start: QEMU's descriptor (or the sink's) follows the file.
       Files.move(memory.file(), image);
+      if (memory.monitor() instanceof QmpSocket own) {
+        // No question to QEMU until the guest runs again: each would take QEMU's main lock, which its set-up of the
+        // snapshot needs while the guest stands still.
+        long runningBy = System.nanoTime() + 2_000_000_000L;
+        while (own.resumedAt() == 0 && System.nanoTime() < runningBy && own.isOpen()) {
+          java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        }
+      }
       long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
       while (true) {
         JsonObject status = memory.monitor().execute("query-migrate", null);
