@@ -415,8 +415,9 @@ public final class KvmDriver implements HypervisorDriver {
       } else {
         domain.suspend();
       }
-      // The clock starts when the stop is confirmed: the vCPUs stopped a little earlier (within the reply's way
-      // back), while the time libvirt takes before it sends QEMU the stop is not pause.
+      // Without QEMU's own monitor (and its STOP timestamp) the clock starts when the stop is confirmed: the vCPUs
+      // stopped a little earlier (within the reply's way back), while the time libvirt takes before it sends QEMU
+      // the stop is not pause.
       long pausedAt = flushTransmitRings(vmId, domain, ready.monitor(), System.nanoTime());
       pending.put(vmId, ready.pausedAt(pausedAt));
     } catch (IOException | LibvirtException | RuntimeException e) {
@@ -842,9 +843,11 @@ public final class KvmDriver implements HypervisorDriver {
 
   /**
    * Polls the guest's run state from its own thread while a snapshot runs, and notes when the vCPUs run again; that
-   * instant, not libvirt's job statistics, ends the guest's pause. The state is libvirt's copy of QEMU's (updated from
-   * QEMU's STOP and RESUME events): QMP {@code query-status} would be the direct question, but libvirt holds QMP
-   * pass-through back while the snapshot job runs (up to the job's end), so it cannot see the restart.
+   * instant, not libvirt's job statistics, ends the guest's pause (where QEMU's own monitor is at hand, its
+   * timestamps time the pause exactly, and its RESUME event is the state polled). Else the state is libvirt's copy of
+   * QEMU's (updated from QEMU's STOP and RESUME events): QMP {@code query-status} would be the direct question, but
+   * libvirt holds QMP pass-through back while the snapshot job runs (up to the job's end), so it cannot see the
+   * restart.
    */
   private static final class ResumeWatch {
     private final Thread thread;
