@@ -652,7 +652,13 @@ public final class KvmDriver implements HypervisorDriver {
                                   Monitor.Command disksFirst) throws IOException {
     boolean started = false;
     try {
-      refuseIfDestroying(w, nameOf(domain));
+      try {
+        refuseIfDestroying(w, nameOf(domain));
+      } catch (IOException destroying) {
+        // Nothing sent: the disks' copies, if they were to go with it, did not start either.
+        if (disksFirst != null) throw new DisksRefused(destroying);
+        throw destroying;
+      }
       JsonObject arguments = new JsonObject();
       arguments.addProperty("uri", memory.uri());
       List<Monitor.Command> commands = new ArrayList<>();
@@ -702,7 +708,7 @@ public final class KvmDriver implements HypervisorDriver {
     }
   }
 
-  /** The disks' transaction, sent with the migration's start, was refused: the cut has no disks. */
+  /** The disks' transaction, to go with the migration's start, was refused or not sent: the cut has no disks. */
   private static final class DisksRefused extends IOException {
     DisksRefused(IOException cause) {
       super("the disks of the cut were refused: " + cause.getMessage(), cause);
