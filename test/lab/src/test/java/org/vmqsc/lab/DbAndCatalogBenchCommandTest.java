@@ -40,14 +40,14 @@ public class DbAndCatalogBenchCommandTest {
     try (Connection c = DriverManager.getConnection(url, TestDatabases.user(), TestDatabases.password()); Statement s = c.createStatement()) {
       s.execute("INSERT INTO vmqsc_schema_history (installed_rank, version, description, type, script, checksum,"
           + " installed_by, installed_on, execution_time, success)"
-          + " VALUES (99, '7', 'future', 'SQL', 'V7__future.sql', 1, 'root', NOW(), 1, 1)");
+          + " VALUES (99, '999', 'future', 'SQL', 'V999__future.sql', 1, 'root', NOW(), 1, 1)");
     }
 
     Run newer = runAsTestUser("db", "migrate", "--url", url);
     Run badUrl = runAsTestUser("db", "migrate", "--url", "postgres://nope");
 
     assertEquals(2, newer.exitCode());
-    assertTrue(newer.err(), newer.err().contains("at version 7, newer than this vmqsc knows (" + code + ")"));
+    assertTrue(newer.err(), newer.err().contains("at version 999, newer than this vmqsc knows (" + code + ")"));
     assertEquals(2, badUrl.exitCode());
     assertTrue(badUrl.err(), badUrl.err().contains("--url must be a jdbc:mariadb: or jdbc:mysql: URL"));
   }
