@@ -1069,10 +1069,10 @@ public final class KvmDriver implements HypervisorDriver {
         Qmp.setCapability(domain, BACKGROUND_SNAPSHOT, false);
         return new Capture(CaptureMode.BACKGROUND_SNAPSHOT, Duration.ZERO, null);
       } catch (DisksRefused refused) {
+        // A memory snapshot without the disks' is no checkpoint: no fallback. The caller drops the cut (its memory
+        // image, the capability).
         Files.deleteIfExists(image);
-        cut.memoryImage().discard(domain);
-        capabilityOffQuietly(domain);
-        throw refused;  // a memory snapshot without the disks' is no checkpoint
+        throw refused;
       } catch (IOException refused) {
         fallbackReason = refused.getMessage();
         Files.deleteIfExists(image);
