@@ -138,6 +138,16 @@ public final class DiskChains {
         overlay.toString(), Long.toString(virtualSize)));
   }
 
+  /** Writes what the page cache holds of {@code disk} to its device (fdatasync); on failure, QEMU's flush does. */
+  static void flushQuietly(Path disk) {
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(disk,
+        java.nio.file.StandardOpenOption.READ)) {
+      channel.force(false);
+    } catch (IOException | RuntimeException ignored) {
+      // QEMU flushes it itself as it stops the guest
+    }
+  }
+
   /** A new file name next to {@code disk}: its stem (without earlier checkpoint suffixes), a tag and a random part. */
   static Path overlayNextTo(Path disk, String tag) {
     String name = disk.getFileName().toString();

@@ -380,6 +380,9 @@ public final class KvmDriver implements HypervisorDriver {
           LOG.log(System.Logger.Level.DEBUG, "{0}: {1}", vmId, cannot.getMessage());
         }
       }
+      // QEMU flushes every disk as it stops the guest, inside the pause (and the snapshot's start again): what the
+      // guest wrote until now goes to the device first, so those flushes find little left.
+      for (DiskSource disk : disks.values()) DiskChains.flushQuietly(disk.file());
       prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal, mode,
           memoryImage, layers, monitor, domain));
     } catch (IOException | RuntimeException e) {
@@ -405,20 +408,28 @@ public final class KvmDriver implements HypervisorDriver {
       prepareCut(vmId);
       ready = prepared.remove(vmId);
     }
-    Domain domain = domain(vmId);
+    Domain domain = ready.domain();
     try {
+      List<String> devices = netDevices(vmId, domain);  // looked up once per QEMU process, while the guest runs
+      int waiting;
       if (ready.monitor() instanceof QmpSocket own) {
         // Straight to QEMU: libvirt's suspend answers only after it has saved its own record of the domain. libvirt
-        // learns of the stop from QEMU's STOP event.
+        // learns of the stop from QEMU's STOP event. The transmit rings' questions go in the same write.
         own.expectStop();
-        own.execute("stop", null);
+        List<Monitor.Command> commands = new ArrayList<>();
+        commands.add(new Monitor.Command("stop", null));
+        commands.addAll(TransmitRings.queries(devices));
+        List<Monitor.Reply> replies = own.executeAll(commands);
+        replies.get(0).get();
+        waiting = devices.isEmpty() ? 0 : TransmitRings.pending(replies.subList(1, replies.size()));
       } else {
         domain.suspend();
+        waiting = devices.isEmpty() ? 0 : TransmitRings.pending(ready.monitor(), devices);
       }
       // Without QEMU's own monitor (and its STOP timestamp) the clock starts when the stop is confirmed: the vCPUs
       // stopped a little earlier (within the reply's way back), while the time libvirt takes before it sends QEMU
       // the stop is not pause.
-      long pausedAt = flushTransmitRings(vmId, domain, ready.monitor(), System.nanoTime());
+      long pausedAt = flushTransmitRings(vmId, domain, ready.monitor(), devices, waiting, System.nanoTime());
       pending.put(vmId, ready.pausedAt(pausedAt));
     } catch (IOException | LibvirtException | RuntimeException e) {
       drop(ready, domain);
@@ -437,28 +448,13 @@ public final class KvmDriver implements HypervisorDriver {
   /**
    * A paused guest whose NIC still holds frames it has sent (in its transmit ring, not yet taken by QEMU) would send
    * them after the pause: a cut would stamp them with the next checkpoint's index though the checkpoint's state has
-   * sent them. So while frames wait there the guest runs again for a moment (QEMU serves the ring) and is paused
-   * anew, at most {@value #TRANSMIT_FLUSH_ATTEMPTS} times; what is left is counted. A guest whose rings cannot be
-   * read (no driver yet, another QEMU) is taken as it is. Returns when the guest stopped for good: {@code stoppedAt},
-   * or the last stop's confirmation.
+   * sent them. So while frames wait there ({@code waiting}, read with the stop) the guest runs again for a moment
+   * (QEMU serves the ring) and is paused anew, at most {@value #TRANSMIT_FLUSH_ATTEMPTS} times; what is left is
+   * counted. A guest whose rings cannot be read (no driver yet, another QEMU) is taken as it is. Returns when the
+   * guest stopped for good: {@code stoppedAt}, or the last stop's confirmation.
    */
-  private long flushTransmitRings(String vmId, Domain domain, Monitor monitor, long stoppedAt)
-      throws LibvirtException {
-    List<String> devices;
-    int domainId = domain.getID();  // a new QEMU process (a start, a restore) gets a new id
-    NetDevices known = netDevices.get(vmId);
-    if (known != null && known.domainId() == domainId) {
-      devices = known.paths();
-    } else {
-      try {
-        devices = TransmitRings.netDevices(domain);
-      } catch (IOException e) {
-        return stoppedAt;
-      }
-      netDevices.put(vmId, new NetDevices(domainId, devices));
-    }
-    if (devices.isEmpty()) return stoppedAt;
-    int waiting = TransmitRings.pending(monitor, devices);
+  private long flushTransmitRings(String vmId, Domain domain, Monitor monitor, List<String> devices, int waiting,
+                                  long stoppedAt) throws LibvirtException {
     if (waiting <= 0) return stoppedAt;
     pausesWithFramesWaiting.incrementAndGet();
     for (int attempt = 0; attempt < TRANSMIT_FLUSH_ATTEMPTS && waiting > 0; attempt++) {
@@ -473,6 +469,21 @@ public final class KvmDriver implements HypervisorDriver {
       LOG.log(System.Logger.Level.WARNING, "{0} paused with {1} frame(s) still in its transmit rings", vmId, waiting);
     }
     return stoppedAt;
+  }
+
+  /** The domain's virtio-net devices as its QEMU process (by domain id) has them; none if they cannot be read. */
+  private List<String> netDevices(String vmId, Domain domain) throws LibvirtException {
+    int domainId = domain.getID();  // a new QEMU process (a start, a restore) gets a new id
+    NetDevices known = netDevices.get(vmId);
+    if (known != null && known.domainId() == domainId) return known.paths();
+    List<String> devices;
+    try {
+      devices = TransmitRings.netDevices(domain);
+    } catch (IOException e) {
+      return List.of();  // not cached: asked again at the next pause
+    }
+    netDevices.put(vmId, new NetDevices(domainId, devices));
+    return devices;
   }
 
   /** Restarts ({@code run}) or stops the guest the way its cut stopped it: on its own monitor, or through libvirt. */
@@ -675,9 +686,11 @@ public final class KvmDriver implements HypervisorDriver {
       if (memory.monitor() instanceof QmpSocket own) {
         // No question to QEMU until the guest runs again: each would take QEMU's main lock, which its set-up of the
         // snapshot needs while the guest stands still.
-        long runningBy = System.nanoTime() + 2_000_000_000L;
-        while (own.resumedAt() == 0 && System.nanoTime() < runningBy && own.isOpen()) {
-          java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        try {
+          own.awaitResume(2_000_000_000L);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted waiting for " + nameOf(domain) + " to run again", e);
         }
       }
       long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
@@ -794,7 +807,7 @@ public final class KvmDriver implements HypervisorDriver {
     // pre-copy one is of the guest as it stops at the end, so the guest must not run meanwhile.
     // With QEMU's own monitor its RESUME event says the guest runs again; libvirt's state may still lag behind
     // the stop that monitor made.
-    ResumeWatch.Running running = own != null ? () -> own.resumedAt() != 0
+    ResumeWatch.Running running = own != null ? ResumeWatch.resumeOf(own)
         : () -> states.state(domain) == ExtraCalls.STATE_RUNNING;
     ResumeWatch watch = new ResumeWatch(running, cut.backgroundOn() ? runningOnce : () -> { });
     Capture memory;
@@ -848,7 +861,7 @@ public final class KvmDriver implements HypervisorDriver {
   }
 
   /**
-   * Polls the guest's run state from its own thread while a snapshot runs, and notes when the vCPUs run again; that
+   * Watches the guest's run state from its own thread while a snapshot runs, and notes when the vCPUs run again; that
    * instant, not libvirt's job statistics, ends the guest's pause (where QEMU's own monitor is at hand, its
    * timestamps time the pause exactly, and its RESUME event is the state polled). Else the state is libvirt's copy of
    * QEMU's (updated from QEMU's STOP and RESUME events): QMP {@code query-status} would be the direct question, but
@@ -863,18 +876,40 @@ public final class KvmDriver implements HypervisorDriver {
     /** Whether the guest runs now. */
     interface Running {
       boolean now() throws LibvirtException;
+
+      /** Whether it runs, waiting for it up to about a millisecond (a poll by default). */
+      default boolean await() throws LibvirtException, InterruptedException {
+        if (now()) return true;
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);  // ~1 ms resolution, little load on libvirtd
+        return false;
+      }
+    }
+
+    /** QEMU's own monitor says when the guest runs (its RESUME event): waited for, not polled. */
+    static Running resumeOf(QmpSocket own) {
+      return new Running() {
+        @Override public boolean now() {
+          return own.resumedAt() != 0;
+        }
+
+        @Override public boolean await() throws InterruptedException {
+          // In slices: stop() waits for the watch, and does not interrupt it (the caller's callback may do I/O).
+          return own.awaitResume(20_000_000L) || now();
+        }
+      };
     }
 
     ResumeWatch(Running running, Runnable onRunning) {
       thread = new Thread(() -> {
         while (!stop) {
           try {
-            if (running.now()) {
+            if (running.await()) {
               resumedAt = System.nanoTime();
               onRunning.run();
               return;
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);  // ~1 ms resolution, little load on libvirtd
+          } catch (InterruptedException interrupted) {
+            return;
           } catch (LibvirtException | RuntimeException e) {
             return;  // the snapshot thread resumes the guest and notes the time itself
           }

@@ -32,7 +32,6 @@ import java.util.regex.Pattern;
  * the guest and sees QEMU's events on its own monitor).
  */
 final class QmpSocket implements Monitor, Closeable {
-
   private static final Pattern QMP_SOCKET =
       Pattern.compile("<qemu:arg value=['\"]-qmp['\"]/>\\s*<qemu:arg value=['\"]unix:([^,'\"]+)");
   private static final long REPLY_TIMEOUT_SECONDS = 30;
@@ -45,6 +44,8 @@ final class QmpSocket implements Monitor, Closeable {
   private volatile boolean closed;
   private volatile boolean armed;
   private volatile long resumedAt;
+  /** Notified when {@link #resumedAt} is set or the socket closes. */
+  private final Object resumeSignal = new Object();
   /** QEMU's timestamp (microseconds of its wall clock) of the latest STOP since {@link #expectStop}; 0: none. */
   private volatile long stoppedAtMicros;
   /** From that STOP to the armed RESUME, by QEMU's timestamps; -1 while unknown. */
@@ -166,6 +167,23 @@ final class QmpSocket implements Monitor, Closeable {
     return resumedAt;
   }
 
+  /**
+   * Waits, without spinning, until the RESUME since {@link #armResumeWatch} arrives, the socket closes or
+   * {@code nanos} pass; whether it arrived. The guest's pause is QEMU's busiest moment: a waiter that polled would
+   * take a core from it.
+   */
+  boolean awaitResume(long nanos) throws InterruptedException {
+    long deadline = System.nanoTime() + nanos;
+    synchronized (resumeSignal) {
+      while (resumedAt == 0 && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) return false;
+        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(resumeSignal, left);
+      }
+    }
+    return resumedAt != 0;
+  }
+
   boolean isOpen() {
     return !closed;
   }
@@ -185,6 +203,9 @@ final class QmpSocket implements Monitor, Closeable {
             long resumed = timestampMicros(message);
             pauseMicros = stopped == 0 || resumed < stopped ? -1 : resumed - stopped;
             armed = false;
+            synchronized (resumeSignal) {
+              resumeSignal.notifyAll();
+            }
           }
         } else if (message.has("id")) {
           CompletableFuture<JsonObject> reply = waiting.get(message.get("id").getAsLong());
@@ -195,6 +216,9 @@ final class QmpSocket implements Monitor, Closeable {
       // QEMU went away, or the socket was closed: the waiting commands fail below
     }
     closed = true;
+    synchronized (resumeSignal) {
+      resumeSignal.notifyAll();
+    }
     IOException gone = new IOException("QEMU closed its QMP socket");
     waiting.values().forEach(f -> f.completeExceptionally(gone));
   }

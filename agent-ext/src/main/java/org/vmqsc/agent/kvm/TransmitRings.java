@@ -45,6 +45,11 @@ final class TransmitRings {
 
   /** The same, through {@code monitor} (its commands sent together: one round trip on QEMU's own monitor). */
   static int pending(Monitor monitor, List<String> devices) {
+    return pending(monitor.executeAll(queries(devices)));
+  }
+
+  /** The questions {@link #pending(List)} counts from, for a caller that sends them with other commands. */
+  static List<Monitor.Command> queries(List<String> devices) {
     List<Monitor.Command> queries = new ArrayList<>();
     for (String path : devices) {
       JsonObject queue = new JsonObject();
@@ -53,9 +58,13 @@ final class TransmitRings {
       queries.add(new Monitor.Command("x-query-virtio-queue-status", queue));
       queries.add(new Monitor.Command("x-query-virtio-queue-element", queue));
     }
+    return queries;
+  }
+
+  /** Frames waiting, from the replies to {@link #queries}, in their order; {@link #UNKNOWN} if any failed. */
+  static int pending(List<Monitor.Reply> replies) {
     int pending = 0;
     try {
-      List<Monitor.Reply> replies = monitor.executeAll(queries);
       for (int i = 0; i < replies.size(); i += 2) {
         JsonObject status = replies.get(i).get();
         int lastAvail = status.get("last-avail-idx").getAsInt();

@@ -1,6 +1,8 @@
 package org.vmqsc.agent.kvm;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.assertNull;
 
 import java.io.BufferedReader;
@@ -116,5 +118,38 @@ public class QmpSocketTest {
     event("RESUME", 49, 0);
     await(() -> qmp.resumedAt() != 0);
     assertNull(qmp.qemuPause());
+  }
+
+  @Test public void aWaiterWakesAtTheResumeAndNotBefore() throws Exception {
+    qmp.expectStop();
+    event("STOP", 8, 0);
+    qmp.armResumeWatch();
+    assertFalse("no RESUME yet", qmp.awaitResume(TimeUnit.MILLISECONDS.toNanos(30)));
+    java.util.concurrent.CompletableFuture<Boolean> woken = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return qmp.awaitResume(TimeUnit.SECONDS.toNanos(10));
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Thread.sleep(20);
+    assertFalse(woken.isDone());
+    event("RESUME", 8, 6_000);
+    assertTrue(woken.get(10, TimeUnit.SECONDS));
+    assertEquals(Duration.ofNanos(6_000_000), qmp.qemuPause());
+  }
+
+  @Test public void aWaiterWakesWhenQemuGoesAway() throws Exception {
+    qmp.armResumeWatch();
+    java.util.concurrent.CompletableFuture<Boolean> woken = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return qmp.awaitResume(TimeUnit.SECONDS.toNanos(30));
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Thread.sleep(20);
+    qemuSide.close();
+    assertFalse("closed, not resumed", woken.get(10, TimeUnit.SECONDS));
   }
 }
