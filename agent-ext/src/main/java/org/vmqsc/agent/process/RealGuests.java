@@ -72,6 +72,8 @@ final class RealGuests implements AutoCloseable {
      * a snapshot reports that the hypervisor restarted them (set on the snapshot's thread, the moment it knows).
      */
     volatile boolean machineRunning;
+    /** When (System.nanoTime) its vCPUs were last stopped by a cut or a hold. */
+    volatile long pausedAtNanos;
     final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
     long position, sent, received;
     /**
@@ -443,6 +445,9 @@ final class RealGuests implements AutoCloseable {
         SafeFiles.deleteTree(disks); // a checkpoint taken again after a failed attempt
         Files.createDirectories(disks);
         CheckpointStats[] stats = new CheckpointStats[1];
+        // Of the guest's pause, the part before its snapshot starts: the other stops of its cut, the node's step,
+        // this thread's start. The rest is the hypervisor's.
+        long heldMs = (System.nanoTime() - g.pausedAtNanos) / 1_000_000;
         Capture capture = machines.checkpointPaused(g.name, running,
             (image, c) -> stats[0] = checkpoints.storeImage(key, image, attributes), disks);
         running.run();
@@ -450,7 +455,7 @@ final class RealGuests implements AutoCloseable {
         onLoop.accept(() -> {
           g.disksByIndex.put(r.index(), disks);
           events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid, "mode",
-              capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "stored_bytes",
+              capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "held_ms", heldMs, "stored_bytes",
               stats[0].storedBytes(), "ms", ms, "fallback", capture.fallbackReason() == null ? ""
                   : capture.fallbackReason());
         });
@@ -562,6 +567,7 @@ final class RealGuests implements AutoCloseable {
   private void pauseMachine(Guest g) {
     try {
       machines.pause(g.name);
+      g.pausedAtNanos = System.nanoTime();
       g.machineRunning = false;
     } catch (IOException e) {
       events.emit("guest_pause_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
