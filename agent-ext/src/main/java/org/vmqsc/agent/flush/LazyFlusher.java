@@ -107,6 +107,7 @@ public final class LazyFlusher implements AutoCloseable {
   }
 
   private void run() {
+    BackgroundPriority.lowerCurrentThread();
     while (!closed) {
       CheckpointKey key;
       synchronized (queue) {

@@ -75,11 +75,7 @@ public final class StorageCollector implements AutoCloseable {
   private final Listener listener;
   private final AlsoDelete alsoDelete;
   private final java.util.function.Predicate<CheckpointKey> flushPending;
-  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "vmqsc-collector");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(BackgroundPriority.threads("vmqsc-collector"));
   /** Locations not deleted yet: waiting to be stable, or failed. Touched only on the worker. */
   private final Set<String> pending = new LinkedHashSet<>();
   private long lastSweep;

@@ -60,6 +60,12 @@ final class GuestCheckpoints implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /**
+   * Real guests' memory images go through the engine here, one at a time, at background priority: the snapshot
+   * threads that hand them over cut the next guests at the guests' own priority.
+   */
+  private final ExecutorService storing = Executors.newSingleThreadExecutor(
+      org.vmqsc.agent.flush.BackgroundPriority.threads("vmqsc-store"));
   private final Map<CheckpointKey, Progress> waitingForStable = new ConcurrentHashMap<>();
   /** Per VM, its last checkpoint and the execution state in it; touched only on the worker thread. */
   private final Map<String, Taken> lastTaken = new HashMap<>();
@@ -152,14 +158,27 @@ final class GuestCheckpoints implements AutoCloseable {
   // ---- real guests: the image comes from their hypervisor -----------------------------------------------------
 
   /**
-   * Stores a real guest's memory image as checkpoint {@code key}, on the caller's thread (the guest's checkpoint
-   * thread: several guests' snapshots run at once, so no guest waits paused behind another). The engine takes one
-   * image at a time.
+   * Stores a real guest's memory image as checkpoint {@code key}; the caller (the guest's snapshot thread: several
+   * guests' snapshots run at once, so no guest waits paused behind another) waits. The engine takes one image at a
+   * time, on its own thread at background priority.
    */
   CheckpointStats storeImage(CheckpointKey key, java.io.InputStream image, Map<String, String> attributes)
       throws IOException {
-    synchronized (engine) {
-      return engine.store(key, image, attributes);
+    java.util.concurrent.Future<CheckpointStats> stored = storing.submit(() -> {
+      synchronized (engine) {
+        return engine.store(key, image, attributes);
+      }
+    });
+    try {
+      return stored.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException io) throw io;
+      if (e.getCause() instanceof RuntimeException re) throw re;
+      throw new IOException("storing " + key + " failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      stored.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while storing " + key, e);
     }
   }
 
@@ -295,6 +314,7 @@ final class GuestCheckpoints implements AutoCloseable {
 
   @Override public void close() throws Exception {
     worker.shutdownNow();
+    storing.shutdownNow();
     flusher.close();
     driver.close();
   }

@@ -72,8 +72,8 @@ final class RealGuests implements AutoCloseable {
      * a snapshot reports that the hypervisor restarted them (set on the snapshot's thread, the moment it knows).
      */
     volatile boolean machineRunning;
-    /** When (System.nanoTime) its vCPUs were last stopped by a cut or a hold. */
-    volatile long pausedAtNanos;
+    /** When (System.nanoTime) its vCPUs were last stopped by a cut or a hold (a machine starts paused). */
+    volatile long pausedAtNanos = System.nanoTime();
     final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
     long position, sent, received;
     /**
@@ -342,8 +342,12 @@ final class RealGuests implements AutoCloseable {
         events.emit("guest_prepare_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
       }
     }
+    // What was written into a NIC reaches its guest before the cut (nothing more is written meanwhile: this is the
+    // thread that writes), for every guest before the first stops, so that none waits paused for another's NIC.
     for (Guest g : cut) {
-      if (g.machineRunning) nics.awaitTaken(g.vm); // what was written into its NIC reaches it before the cut
+      if (g.machineRunning) nics.awaitTaken(g.vm);
+    }
+    for (Guest g : cut) {
       hold(g, Hold.CUT);
       cut(g);
     }
