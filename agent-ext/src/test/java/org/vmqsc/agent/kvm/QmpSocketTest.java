@@ -125,13 +125,7 @@ public class QmpSocketTest {
     event("STOP", 8, 0);
     qmp.armResumeWatch();
     assertFalse("no RESUME yet", qmp.awaitResume(TimeUnit.MILLISECONDS.toNanos(30)));
-    java.util.concurrent.CompletableFuture<Boolean> woken = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      try {
-        return qmp.awaitResume(TimeUnit.SECONDS.toNanos(10));
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    java.util.concurrent.CompletableFuture<Boolean> woken = awaitResumeElsewhere(10);
     Thread.sleep(20);
     assertFalse(woken.isDone());
     event("RESUME", 8, 6_000);
@@ -141,15 +135,20 @@ public class QmpSocketTest {
 
   @Test public void aWaiterWakesWhenQemuGoesAway() throws Exception {
     qmp.armResumeWatch();
-    java.util.concurrent.CompletableFuture<Boolean> woken = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+    java.util.concurrent.CompletableFuture<Boolean> woken = awaitResumeElsewhere(30);
+    Thread.sleep(20);
+    qemuSide.close();
+    assertFalse("closed, not resumed", woken.get(10, TimeUnit.SECONDS));
+  }
+
+  /** {@link QmpSocket#awaitResume} on another thread, waiting up to {@code seconds}. */
+  private java.util.concurrent.CompletableFuture<Boolean> awaitResumeElsewhere(long seconds) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
       try {
-        return qmp.awaitResume(TimeUnit.SECONDS.toNanos(30));
+        return qmp.awaitResume(TimeUnit.SECONDS.toNanos(seconds));
       } catch (InterruptedException e) {
         throw new IllegalStateException(e);
       }
     });
-    Thread.sleep(20);
-    qemuSide.close();
-    assertFalse("closed, not resumed", woken.get(10, TimeUnit.SECONDS));
   }
 }
