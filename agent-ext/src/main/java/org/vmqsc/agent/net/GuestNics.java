@@ -70,8 +70,20 @@ public final class GuestNics implements AutoCloseable {
   static final int BRIDGE_SETTLE_MILLIS = 2;
   /** How long a cut waits after the last frame written into a NIC whose queue it cannot see (see {@link #awaitTaken}). */
   static final int WRITE_SETTLE_MILLIS = 2;
-  /** How long a cut waits at most for a guest to take the frames queued in its UDP NIC (see {@link #awaitTaken}). */
-  static final int TAKEN_BOUND_MILLIS = 50;
+  /**
+   * How long a cut waits at most for a guest to take the frames queued in its UDP NIC (see {@link #awaitTaken}). A
+   * software-emulated guest let run after seconds held (its earlier snapshot still starting, a recovery) was seen to
+   * need more than 50 ms; a guest that takes nothing for this long has its NIC down or its kernel stuck.
+   */
+  static final int TAKEN_BOUND_MILLIS = 1_000;
+
+  /**
+   * What a cut's wait for a guest's NIC saw: how long it waited, and the bytes the guest had still not taken at its
+   * end (0: everything written into the NIC reached the guest; -1: not known, a port whose queue cannot be seen).
+   */
+  public record Taken(long waitedNanos, long untakenBytes) {
+    static final Taken NOTHING_WRITTEN = new Taken(0, 0);
+  }
   /** How often a bridge's reader checks that every guest's port of the bridge is isolated. */
   static final long ISOLATION_CHECK_NANOS = 100_000_000L;
 
@@ -573,20 +585,21 @@ public final class GuestNics implements AutoCloseable {
    * dom0's VIF shows no such queue: the cut waits until {@link #WRITE_SETTLE_MILLIS} have passed since the last write
    * (a bound, not a proof, as a cut's settle for the frames the guest sent).
    */
-  public void awaitTaken(int vm) {
+  public Taken awaitTaken(int vm) {
     Long written = lastWritten.get(vm);
     Port port = ports.get(vm);
-    if (written == null || port == null) return;
+    if (written == null || port == null) return Taken.NOTHING_WRITTEN;
+    long start = System.nanoTime();
     if (port instanceof UdpPort udp && udp.guestEnd != null) {
-      long deadline = System.nanoTime() + TAKEN_BOUND_MILLIS * 1_000_000L;
+      long deadline = start + TAKEN_BOUND_MILLIS * 1_000_000L;
       try {
         for (long queued; (queued = UdpReceiveQueue.bytesQueued(udp.guestEnd)) >= 0; ) {
-          if (queued == 0) return;
+          if (queued == 0) return new Taken(System.nanoTime() - start, 0);
           if (System.nanoTime() > deadline) {
             untaken.incrementAndGet();
             LOG.log(Level.DEBUG, "VM " + vm + "'s guest had not taken " + queued + " bytes after "
                 + TAKEN_BOUND_MILLIS + " ms: they reach it after its cut");
-            return;
+            return new Taken(System.nanoTime() - start, queued);
           }
           java.util.concurrent.locks.LockSupport.parkNanos(200_000);
         }
@@ -598,6 +611,7 @@ public final class GuestNics implements AutoCloseable {
     for (long left; (left = written + WRITE_SETTLE_MILLIS * 1_000_000L - System.nanoTime()) > 0; ) {
       java.util.concurrent.locks.LockSupport.parkNanos(left);
     }
+    return new Taken(System.nanoTime() - start, -1);
   }
 
   /**

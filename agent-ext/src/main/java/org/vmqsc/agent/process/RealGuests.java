@@ -74,6 +74,8 @@ final class RealGuests implements AutoCloseable {
     volatile boolean machineRunning;
     /** When (System.nanoTime) its vCPUs were last stopped by a cut or a hold (a machine starts paused). */
     volatile long pausedAtNanos = System.nanoTime();
+    /** How long its last cut waited for it to take the frames written into its NIC, before it was paused. */
+    volatile long nicWaitNanos;
     final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
     long position, sent, received;
     /**
@@ -345,7 +347,7 @@ final class RealGuests implements AutoCloseable {
     for (Guest g : cut) {
       // What was written into its NIC reaches it before the cut, right before its own stop: a guest cut before it
       // hands on what it sent, which may be written into this one's NIC.
-      if (g.machineRunning) nics.awaitTaken(g.vm);
+      if (g.machineRunning) awaitTaken(g);
       hold(g, Hold.CUT);
       cut(g);
     }
@@ -353,6 +355,19 @@ final class RealGuests implements AutoCloseable {
       nodeCall.run();
     } finally {
       for (Guest g : cut) if (guests.get(g.vm) == g) release(g, Hold.CUT);
+    }
+  }
+
+  /**
+   * Waits for the guest to take what was written into its NIC (see {@link GuestNics#awaitTaken}); a cut that has to
+   * go on without it says so: those receipts are counted in the checkpoint but reach the guest after it.
+   */
+  private void awaitTaken(Guest g) {
+    GuestNics.Taken taken = nics.awaitTaken(g.vm);
+    g.nicWaitNanos = taken.waitedNanos();
+    if (taken.untakenBytes() > 0) {
+      events.emit("frames_untaken_at_cut", "vm", g.vm, "host", hostUuid, "bytes", taken.untakenBytes(), "waited_ms",
+          taken.waitedNanos() / 1_000_000);
     }
   }
 
@@ -450,6 +465,7 @@ final class RealGuests implements AutoCloseable {
         // Of the guest's pause, the part before its snapshot starts: the other stops of its cut, the node's step,
         // this thread's start. The rest is the hypervisor's.
         long heldMs = (System.nanoTime() - g.pausedAtNanos) / 1_000_000;
+        long nicWaitMs = g.nicWaitNanos / 1_000_000;
         Capture capture = machines.checkpointPaused(g.name, running,
             (image, c) -> stats[0] = checkpoints.storeImage(key, image, attributes), disks);
         running.run();
@@ -457,7 +473,8 @@ final class RealGuests implements AutoCloseable {
         onLoop.accept(() -> {
           g.disksByIndex.put(r.index(), disks);
           events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid, "mode",
-              capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "held_ms", heldMs, "stored_bytes",
+              capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "held_ms", heldMs, "nic_wait_ms", nicWaitMs,
+              "stored_bytes",
               stats[0].storedBytes(), "ms", ms, "fallback", capture.fallbackReason() == null ? ""
                   : capture.fallbackReason());
         });

@@ -76,8 +76,9 @@ public class GuestNicsTest {
   @Test public void aCutWaitsForTheGuestToTakeWhatWasWrittenIntoItsNic() throws Exception {
     assertTrue(nics.toGuest(0, frame(MACS.get(0), MACS.get(1), 1)));
     // The guest never reads (a paused QEMU, a full receive ring): the wait is bounded, and counted.
-    nics.awaitTaken(0);
+    GuestNics.Taken waited = nics.awaitTaken(0);
     assertEquals(1, nics.counts().untakenAtCut());
+    assertTrue(waited.untakenBytes() > 0);
     assertTrue(UdpReceiveQueue.bytesQueued((InetSocketAddress) guests.get(0).getLocalAddress()) > 0);
 
     // The guest takes it: nothing is left for after the cut, nothing counted.
@@ -88,6 +89,31 @@ public class GuestNicsTest {
     nics.awaitTaken(1);
     assertEquals(1, nics.counts().untakenAtCut());
     assertEquals(0, UdpReceiveQueue.bytesQueued((InetSocketAddress) guests.get(1).getLocalAddress()));
+  }
+
+  @Test public void aGuestLetRunAfterALongHoldTakesItsFramesLateAndTheCutWaitsForThem() throws Exception {
+    // A software-emulated guest held for seconds (its earlier snapshot still starting) is let run with frames
+    // waiting for it, and cut at once: it takes them a few hundred milliseconds later.
+    assertTrue(nics.toGuest(0, frame(MACS.get(0), MACS.get(1), 1)));
+    ExecutorService guest = Executors.newSingleThreadExecutor();
+    try {
+      var taken = guest.submit(() -> {
+        Thread.sleep(300);
+        guests.get(0).receive(ByteBuffer.allocate(2048));
+        return null;
+      });
+      GuestNics.Taken waited = nics.awaitTaken(0);
+      taken.get(10, TimeUnit.SECONDS);
+      assertEquals("nothing left for after the cut", 0, waited.untakenBytes());
+      assertEquals(0, nics.counts().untakenAtCut());
+      assertTrue("waited for the guest: " + waited.waitedNanos(), waited.waitedNanos() > 0);
+    } finally {
+      guest.shutdownNow();
+    }
+  }
+
+  @Test public void aCutOfAGuestWithNothingWrittenDoesNotWait() {
+    assertEquals(GuestNics.Taken.NOTHING_WRITTEN, nics.awaitTaken(2));
   }
 
   @Test public void aUnicastFrameGoesToTheVmWithThatMacWhereverItRuns() throws Exception {
