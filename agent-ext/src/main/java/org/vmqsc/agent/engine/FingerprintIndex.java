@@ -7,7 +7,7 @@ import org.vmqsc.agent.store.Manifest;
 
 /**
  * One VM's previous checkpoint, as the engine needs it to skip work: its chunks in image order (fingerprint, length,
- * SHA-256 name; zero chunks by length only) and a table from fingerprint + length to position.
+ * name: SHA-256 or staging key; zero chunks by length only) and a table from fingerprint + length to position.
  *
  * <p>It only ever holds what was computed from the same bytes at the same moment and then written in a durable
  * manifest, so it cannot go stale in a harmful way: a chunk deleted since is caught by the store's existence check,
@@ -23,13 +23,14 @@ final class FingerprintIndex {
   private static final byte UNKNOWN = 0;
   private static final byte ZERO = 1;
   private static final byte FINGERPRINTED = 2;
+  private static final byte STAGED = 3;  // named by its staging key, not its SHA-256
 
   private final String chunker;
   private long[] low = new long[1024];
   private long[] high = new long[1024];
   private int[] lengths = new int[1024];
   private byte[] hashes = new byte[1024 * SHA_BYTES];
-  private byte[] kinds = new byte[1024];  // UNKNOWN, ZERO or FINGERPRINTED
+  private byte[] kinds = new byte[1024];  // UNKNOWN, ZERO, FINGERPRINTED or STAGED
   private int count;
   private int[] table = new int[2048];  // position + 1 of a non-zero chunk; 0 marks a free slot
 
@@ -46,7 +47,7 @@ final class FingerprintIndex {
       } else if (ref.fingerprint() != null) {
         String fingerprint = ref.fingerprint();
         index.add(Long.parseUnsignedLong(fingerprint, 0, 16, 16), Long.parseUnsignedLong(fingerprint, 16, 32, 16),
-            ref.length(), ref.hash());
+            ref.length(), ref.hash(), ref.staged());
       } else {
         index.append(ref.length());
       }
@@ -63,25 +64,26 @@ final class FingerprintIndex {
     kinds[at] = ZERO;
   }
 
-  void add(long fingerprintLow, long fingerprintHigh, int length, String hash) {
-    add(fingerprintLow, fingerprintHigh, length, HEX.parseHex(hash), 0);
+  /** Adds a chunk named {@code hash}: its SHA-256, or its staging key when {@code staged}. */
+  void add(long fingerprintLow, long fingerprintHigh, int length, String hash, boolean staged) {
+    add(fingerprintLow, fingerprintHigh, length, HEX.parseHex(hash), 0, staged ? STAGED : FINGERPRINTED);
   }
 
   /** Adds a chunk under the name {@code from} gives its chunk at {@code position}. */
   void add(long fingerprintLow, long fingerprintHigh, int length, FingerprintIndex from, int position) {
-    add(fingerprintLow, fingerprintHigh, length, from.hashes, position * SHA_BYTES);
+    add(fingerprintLow, fingerprintHigh, length, from.hashes, position * SHA_BYTES, from.kinds[position]);
   }
 
-  private void add(long fingerprintLow, long fingerprintHigh, int length, byte[] hash, int hashAt) {
+  private void add(long fingerprintLow, long fingerprintHigh, int length, byte[] hash, int hashAt, byte kind) {
     int at = append(length);
-    kinds[at] = FINGERPRINTED;
+    kinds[at] = kind;
     low[at] = fingerprintLow;
     high[at] = fingerprintHigh;
     System.arraycopy(hash, hashAt, hashes, at * SHA_BYTES, SHA_BYTES);
     if (2 * count > table.length) {
       table = new int[table.length * 2];
       for (int i = 0; i < count - 1; i++) {
-        if (kinds[i] == FINGERPRINTED) {
+        if (kinds[i] >= FINGERPRINTED) {
           insert(i);
         }
       }
@@ -146,10 +148,15 @@ final class FingerprintIndex {
   }
 
   boolean matches(int position, long fingerprintLow, long fingerprintHigh) {
-    return kinds[position] == FINGERPRINTED && low[position] == fingerprintLow && high[position] == fingerprintHigh;
+    return kinds[position] >= FINGERPRINTED && low[position] == fingerprintLow && high[position] == fingerprintHigh;
   }
 
-  /** The SHA-256 name of the non-zero chunk at {@code position}. */
+  /** Whether the chunk at {@code position} is named by its staging key rather than its SHA-256. */
+  boolean isStaged(int position) {
+    return kinds[position] == STAGED;
+  }
+
+  /** The name of the non-zero chunk at {@code position}: its SHA-256, or its staging key if {@link #isStaged}. */
   String hash(int position) {
     return HEX.formatHex(hashes, position * SHA_BYTES, (position + 1) * SHA_BYTES);
   }

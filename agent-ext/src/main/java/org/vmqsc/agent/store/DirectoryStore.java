@@ -759,6 +759,10 @@ public final class DirectoryStore implements CheckpointStore {
 
   @Override public long putManifest(Manifest manifest) throws IOException {
     manifest.validate();
+    if (!writtenOnlyByThisHost() && manifest.hasStagedChunks()) {
+      throw new IllegalArgumentException("manifest of " + manifest.key() + " names chunks by staging keys, which"
+          + " only the host's own staging store may hold, not " + describe());
+    }
     byte[] bytes = ManifestCodec.encode(manifest);
     reserve(bytes.length, "manifest of " + manifest.key());
     try {
