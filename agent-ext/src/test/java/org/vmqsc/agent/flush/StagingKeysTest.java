@@ -1,0 +1,348 @@
+package org.vmqsc.agent.flush;
+
+import static org.hamcrest.CoreMatchers.containsString;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThat;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.engine.FixedChunker;
+import org.vmqsc.agent.engine.GearChunker;
+import org.vmqsc.agent.engine.RestoreRefusedException;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.ChunkHasher;
+import org.vmqsc.agent.store.ChunkRef;
+import org.vmqsc.agent.store.Damage;
+import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.store.GarbageCollector;
+import org.vmqsc.agent.store.Manifest;
+import org.vmqsc.agent.store.StagingKeys;
+
+/**
+ * Chunks a checkpoint names by staging key, not SHA-256: how they restore from the host's staging store, how the
+ * flush gives them their SHA-256 names on stable storage, and that a staging key never reaches another VM, stable
+ * storage, or a damaged chunk's bytes into a restore.
+ */
+public class StagingKeysTest {
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  private static final int PAGE = 4096;
+  private static final CheckpointKey FIRST = new CheckpointKey("vm-1", "ck-1");
+  private static final CheckpointKey SECOND = new CheckpointKey("vm-1", "ck-2");
+
+  /** Random pages, a quarter of them zero, and every eighth page text-like (compressible). */
+  private static byte[] image(int pages, long seed) {
+    Random random = new Random(seed);
+    byte[] image = new byte[pages * PAGE];
+    byte[] page = new byte[PAGE];
+    for (int p = 0; p < pages; p++) {
+      if (p % 4 == 3) {
+        continue;
+      }
+      random.nextBytes(page);
+      if (p % 8 == 1) {
+        for (int i = 0; i < PAGE; i++) {
+          page[i] = (byte) ('a' + (page[i] & 7));
+        }
+      }
+      System.arraycopy(page, 0, image, p * PAGE, PAGE);
+    }
+    return image;
+  }
+
+  private static void rewrite(byte[] image, int pages, long seed) {
+    Random random = new Random(seed);
+    byte[] page = new byte[PAGE];
+    int total = image.length / PAGE;
+    for (int i = 0; i < pages; i++) {
+      random.nextBytes(page);
+      System.arraycopy(page, 0, image, (int) ((long) i * total / pages) * PAGE, PAGE);
+    }
+  }
+
+  private static byte[] restore(CheckpointKey key, DirectoryStore store) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CheckpointEngine.restore(key, store, out, null);
+    return out.toByteArray();
+  }
+
+  private static CheckpointStats store(CheckpointEngine engine, CheckpointKey key, byte[] image) throws IOException {
+    return engine.store(key, new ByteArrayInputStream(image), Map.of());
+  }
+
+  private DirectoryStore staging() throws IOException {
+    return DirectoryStore.open("staging", tmp.getRoot().toPath().resolve("host"));
+  }
+
+  private DirectoryStore stable() throws IOException {
+    return DirectoryStore.openShared("stable", tmp.getRoot().toPath().resolve("secondary"));
+  }
+
+  private static LazyFlusher flusher(DirectoryStore staging, DirectoryStore stable) {
+    return new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 50);
+  }
+
+  /** Every entry of a stable manifest names its chunk by the SHA-256 of the image's bytes at its place. */
+  private static void assertNamedBySha256(Manifest manifest, byte[] image) {
+    ChunkHasher hasher = new ChunkHasher();
+    int at = 0;
+    for (ChunkRef ref : manifest.chunks()) {
+      if (!ref.isZero()) {
+        assertFalse("a staging key on stable storage: " + ref, ref.staged());
+        assertEquals("the SHA-256 of the bytes at " + at, hasher.hash(image, at, ref.length()), ref.hash());
+      }
+      at += ref.length();
+    }
+    assertEquals(image.length, at);
+  }
+
+  private static Set<String> names(Manifest manifest) {
+    return manifest.chunks().stream().filter(ref -> !ref.isZero()).map(ChunkRef::hash).collect(Collectors.toSet());
+  }
+
+  @Test public void aFirstCheckpointHashesNothingAndRestoresFromStagingThenFromStableStorage() throws Exception {
+    byte[] image = image(512, 1);
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointStats stats = store(new CheckpointEngine(staging, new FixedChunker(1)), FIRST, image);
+
+    assertEquals(0, stats.sha256Bytes());
+    assertEquals(stats.imageBytes() - stats.zeroBytes(), stats.stagedBytes());
+    Manifest staged = staging.manifest(FIRST).orElseThrow();
+    assertTrue(staged.chunks().stream().allMatch(ref -> ref.isZero() || ref.staged()));
+    assertTrue(staged.chunks().stream().filter(ChunkRef::staged)
+        .allMatch(ref -> ref.hash().equals(StagingKeys.key(StagingKeys.prefix("vm-1"), ref.fingerprint()))));
+    assertArrayEquals(image, restore(FIRST, staging));
+
+    try (LazyFlusher flusher = flusher(staging, stable)) {
+      flusher.flush(FIRST);
+    }
+    assertNamedBySha256(stable.manifest(FIRST).orElseThrow(), image);
+    assertArrayEquals(image, restore(FIRST, stable()));  // a store other hosts write: checked by SHA-256
+    assertArrayEquals("the staged copy is left as it was", image, restore(FIRST, staging));
+  }
+
+  @Test public void incrementalCheckpointsReuseStagedChunksAndEveryFlushNamesThemBySha256() throws Exception {
+    byte[] first = image(512, 2);
+    byte[] second = first.clone();
+    rewrite(second, 20, 3);
+    byte[] third = second.clone();
+    rewrite(third, 20, 4);
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointEngine engine = new CheckpointEngine(staging, new GearChunker(8192));
+    CheckpointKey thirdKey = new CheckpointKey("vm-1", "ck-3");
+    try (LazyFlusher flusher = flusher(staging, stable)) {
+      store(engine, FIRST, first);
+      flusher.flush(FIRST);
+      CheckpointStats incremental = store(engine, SECOND, second);
+      assertEquals(0, incremental.sha256Bytes());
+      assertTrue("most of the image is reused: " + incremental, incremental.dedupBytes() > first.length / 2);
+      flusher.flush(SECOND);
+      store(engine, thirdKey, third);
+      flusher.flush(thirdKey);
+    }
+    assertNamedBySha256(stable.manifest(FIRST).orElseThrow(), first);
+    assertNamedBySha256(stable.manifest(SECOND).orElseThrow(), second);
+    assertNamedBySha256(stable.manifest(thirdKey).orElseThrow(), third);
+    assertArrayEquals(second, restore(SECOND, stable()));
+    assertArrayEquals(third, restore(thirdKey, stable()));
+    assertArrayEquals(third, restore(thirdKey, staging));
+  }
+
+  @Test public void aCorruptStagedChunkIsRefusedByTheFlushAndByTheRestoreAndNothingIsLost() throws Exception {
+    byte[] image = image(256, 5);
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    store(new CheckpointEngine(staging, new FixedChunker(1)), FIRST, image);
+    ChunkRef victim = staging.manifest(FIRST).orElseThrow().chunks().stream().filter(ChunkRef::staged).skip(5)
+        .findFirst().orElseThrow();
+    Damage.flipBit(staging, victim.hash(), 0);
+
+    try (LazyFlusher flusher = flusher(staging, stable)) {
+      flusher.flush(FIRST);
+      fail("a staged chunk that does not match its fingerprint must not reach stable storage");
+    } catch (IOException e) {
+      assertThat(e.getMessage(), containsString(FIRST.toString()));
+      assertThat(e.getMessage(), containsString(victim.hash()));
+      assertThat(e.getMessage(), containsString("fingerprint"));
+    }
+    assertFalse(stable.manifest(FIRST).isPresent());
+    assertTrue("no chunk of the failed flush was committed", stable.chunkHashes().isEmpty());
+
+    try {
+      restore(FIRST, staging);
+      fail("a staged chunk that does not match its fingerprint must not be restored");
+    } catch (RestoreRefusedException e) {
+      assertThat(e.getMessage(), containsString(FIRST.toString()));
+      assertThat(e.getMessage(), containsString(victim.hash()));
+    }
+    assertTrue("the staged checkpoint stays", staging.manifest(FIRST).isPresent());
+  }
+
+  @Test public void twoVmsWithTheSameMemoryShareNoStagedChunkButShareTheirStableChunks() throws Exception {
+    byte[] image = image(256, 6);
+    CheckpointKey other = new CheckpointKey("vm-2", "ck-1");
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointEngine engine = new CheckpointEngine(staging, new FixedChunker(1));
+    store(engine, FIRST, image);
+    CheckpointStats theirs = store(engine, other, image);
+
+    assertEquals("vm-2 stores its own copies in staging", 0, theirs.dedupBytes());
+    Set<String> mine = names(staging.manifest(FIRST).orElseThrow());
+    Set<String> its = names(staging.manifest(other).orElseThrow());
+    Set<String> shared = new HashSet<>(mine);
+    shared.retainAll(its);
+    assertTrue("staged names shared between VMs: " + shared, shared.isEmpty());
+
+    try (LazyFlusher flusher = flusher(staging, stable)) {
+      flusher.flush(FIRST);
+      flusher.flush(other);
+    }
+    assertEquals(stable.manifest(FIRST).orElseThrow().chunks(), stable.manifest(other).orElseThrow().chunks());
+    assertEquals("one stable copy of each chunk", mine.size(), stable.chunkHashes().size());
+    assertArrayEquals(image, restore(other, stable()));
+  }
+
+  @Test public void aKeyTheImageHoldsTwiceIsNamedBySha256TheSecondTime() throws Exception {
+    byte[] image = image(64, 7);
+    System.arraycopy(image, 0, image, 8 * PAGE, PAGE);  // page 8 is page 0 again
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointStats stats = store(new CheckpointEngine(staging, new FixedChunker(1)), FIRST, image);
+
+    List<ChunkRef> chunks = staging.manifest(FIRST).orElseThrow().chunks();
+    assertTrue(chunks.get(0).staged());
+    assertFalse(chunks.get(8).staged());
+    assertEquals(chunks.get(0).fingerprint(), chunks.get(8).fingerprint());
+    assertEquals(PAGE, stats.sha256Bytes());
+    assertArrayEquals(image, restore(FIRST, staging));
+    try (LazyFlusher flusher = flusher(staging, stable)) {
+      flusher.flush(FIRST);
+    }
+    assertNamedBySha256(stable.manifest(FIRST).orElseThrow(), image);
+    assertArrayEquals(image, restore(FIRST, stable()));
+  }
+
+  @Test public void afterTheStagedCopyIsCollectedTheNextCheckpointStoresItsChunksAgain() throws Exception {
+    byte[] image = image(256, 8);
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointEngine engine = new CheckpointEngine(staging, new FixedChunker(1));
+    try (LazyFlusher flusher = flusher(staging, stable)) {
+      store(engine, FIRST, image);
+      flusher.flush(FIRST);
+      staging.deleteManifest(FIRST);  // collected behind the line once stable
+      GarbageCollector.collect(staging);
+      assertTrue("no manifest names the staged chunks any more", staging.chunkHashes().isEmpty());
+
+      CheckpointStats stats = store(engine, SECOND, image);  // the index in memory still names FIRST's keys
+      assertEquals(stats.imageBytes() - stats.zeroBytes(), stats.newChunkRawBytes());
+      assertArrayEquals(image, restore(SECOND, staging));
+      flusher.flush(SECOND);  // names learnt from FIRST: the stable store holds them, nothing is copied again
+    }
+    assertEquals(names(stable.manifest(FIRST).orElseThrow()), names(stable.manifest(SECOND).orElseThrow()));
+    assertArrayEquals(image, restore(SECOND, stable()));
+
+    stable.deleteManifest(FIRST);
+    stable.deleteManifest(SECOND);
+    staging.deleteManifest(SECOND);
+    GarbageCollector.collect(staging);
+    assertTrue(staging.chunkHashes().isEmpty());
+  }
+
+  @Test public void anAgentRestartContinuesFromTheStagedManifests() throws Exception {
+    byte[] first = image(256, 9);
+    byte[] second = first.clone();
+    rewrite(second, 10, 10);
+    store(new CheckpointEngine(staging(), new FixedChunker(1)), FIRST, first);
+
+    DirectoryStore reopened = staging();  // the agent restarted: the store is opened anew, nothing collected
+    assertEquals(0, reopened.openReport().unreferencedChunksRemoved());
+    CheckpointStats stats = store(new CheckpointEngine(reopened, new FixedChunker(1)), SECOND, second);
+    assertEquals(10L * PAGE, stats.newChunkRawBytes());
+    assertEquals(0, stats.sha256Bytes());
+    DirectoryStore stable = stable();
+    try (LazyFlusher flusher = flusher(reopened, stable)) {
+      flusher.flush(FIRST);
+      flusher.flush(SECOND);
+    }
+    assertNamedBySha256(stable.manifest(SECOND).orElseThrow(), second);
+    assertArrayEquals(first, restore(FIRST, staging()));
+    assertArrayEquals(second, restore(SECOND, stable()));
+  }
+
+  @Test public void stagingKeysNeverEnterAStoreOtherHostsWrite() throws Exception {
+    byte[] image = image(64, 11);
+    Path host = tmp.getRoot().toPath().resolve("host");
+    DirectoryStore staging = staging();
+    store(new CheckpointEngine(staging, new FixedChunker(1)), FIRST, image);
+    Manifest staged = staging.manifest(FIRST).orElseThrow();
+
+    try {
+      stable().putManifest(staged);
+      fail("a shared store must refuse a manifest with staging keys");
+    } catch (IllegalArgumentException e) {
+      assertThat(e.getMessage(), containsString("staging key"));
+    }
+    // The engine itself names new chunks by SHA-256 in a store other hosts write
+    CheckpointStats direct = store(new CheckpointEngine(stable(), new FixedChunker(1)), FIRST, image);
+    assertEquals(0, direct.stagedBytes());
+    assertNamedBySha256(stable().manifest(FIRST).orElseThrow(), image);
+
+    // A copy of the staging directory opened as a shared store: its staged chunks are refused on restore
+    Path copy = tmp.getRoot().toPath().resolve("copy");
+    try (Stream<Path> files = Files.walk(host)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Path target = copy.resolve(host.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(file, target);
+        }
+      }
+    }
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      CheckpointEngine.restore(FIRST, DirectoryStore.openShared("copy", copy), out, null);
+      fail("a staging key must not be trusted in a store other hosts write");
+    } catch (RestoreRefusedException e) {
+      assertThat(e.getMessage(), containsString("staging key"));
+    }
+  }
+
+  @Test public void turnedOffNewChunksAreNamedBySha256AsBefore() throws Exception {
+    byte[] image = image(64, 12);
+    DirectoryStore staging = staging();
+    CheckpointStats stats = store(new CheckpointEngine(staging, new FixedChunker(1)).stagingKeys(false), FIRST,
+        image);
+    assertEquals(stats.imageBytes() - stats.zeroBytes(), stats.sha256Bytes());
+    assertNamedBySha256(staging.manifest(FIRST).orElseThrow(), image);
+    // A later checkpoint with staging keys on reuses them under their SHA-256 names
+    CheckpointStats again = store(new CheckpointEngine(staging, new FixedChunker(1)), SECOND, image);
+    assertEquals(0, again.newChunks());
+    assertNamedBySha256(staging.manifest(SECOND).orElseThrow(), image);
+    assertArrayEquals(image, restore(SECOND, staging));
+  }
+}
