@@ -128,10 +128,13 @@ public final class CheckpointEngine {
       throw new IllegalArgumentException("checkpoint " + key + " already exists in " + store.describe());
     }
     FingerprintIndex previous = knownChunks.get(key.vmId());  // only a size hint: read again below
-    int expectedChunks = previous == null ? 16 : previous.size();
+    // A first checkpoint of an image whose size the stream tells (a file) sizes its sets for page-sized chunks:
+    // growing them from 16 by doubling cost a tenth of the checkpoint's CPU time.
+    int expectedChunks = previous != null ? previous.size()
+        : (int) Math.max(16, Math.min(1 << 22, (long) image.available() / 4096));
     try (ChunkGuard.Lease lease = store.guard().open(expectedChunks); ChunkWriter writer = store.openWriter();
         StoredCopies storedCopies = new StoredCopies(key.vmId(), expectedChunks)) {
-      return storeChunks(key, image, attributes, lease, writer, storedCopies);
+      return storeChunks(key, image, attributes, lease, writer, storedCopies, expectedChunks);
     } catch (IOException | RuntimeException e) {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
       String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
@@ -140,7 +143,7 @@ public final class CheckpointEngine {
   }
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
-      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies) throws IOException {
+      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies, int expectedChunks) throws IOException {
     byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
     int headLength = image.readNBytes(head, 0, head.length);
     Chunker chunker = chunkers.forImage(head, headLength);
@@ -149,9 +152,10 @@ public final class CheckpointEngine {
     // New chunks are named by staging key only in a store no other host writes, and not for a VM whose
     // fingerprints failed an audit (its chunks are all SHA-256-hashed then).
     String vmPrefix = StagingKeys.prefix(key.vmId());
+    byte[] vmPrefixBytes = java.util.HexFormat.of().parseHex(vmPrefix);
     boolean stageByKey = stagingKeys && fingerprintsAreXxh3 && store.writtenOnlyByThisHost()
         && !untrusted.contains(key.vmId());
-    FingerprintIndex next = new FingerprintIndex(chunker.name());
+    FingerprintIndex next = new FingerprintIndex(chunker.name(), expectedChunks);
     boolean predictable = known.chunker().equals(chunker.name());
     int expected = -1;  // position in the previous checkpoint of the chunk that probably comes next
     // After a changed chunk: where the chunk it replaced ended in this image, and what followed it. The chunker
@@ -352,7 +356,11 @@ public final class CheckpointEngine {
       if (position >= 0) {  // hash is then the index's name of its chunk at position
         next.add(fingerprint[0], fingerprint[1], length, known, position);  // its name, without parsing it again
       } else {
-        next.add(fingerprint[0], fingerprint[1], length, hash, staged);
+        if (staged) {
+          next.addStaged(fingerprint[0], fingerprint[1], length, vmPrefixBytes);  // without parsing the key again
+        } else {
+          next.add(fingerprint[0], fingerprint[1], length, hash, false);
+        }
       }
       start += length;
     }

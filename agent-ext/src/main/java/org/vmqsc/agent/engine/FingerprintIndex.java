@@ -26,16 +26,28 @@ final class FingerprintIndex {
   private static final byte STAGED = 3;  // named by its staging key, not its SHA-256
 
   private final String chunker;
-  private long[] low = new long[1024];
-  private long[] high = new long[1024];
-  private int[] lengths = new int[1024];
-  private byte[] hashes = new byte[1024 * SHA_BYTES];
-  private byte[] kinds = new byte[1024];  // UNKNOWN, ZERO, FINGERPRINTED or STAGED
+  private long[] low;
+  private long[] high;
+  private int[] lengths;
+  private byte[] hashes;
+  private byte[] kinds;  // UNKNOWN, ZERO, FINGERPRINTED or STAGED
   private int count;
-  private int[] table = new int[2048];  // position + 1 of a non-zero chunk; 0 marks a free slot
+  private int[] table;  // position + 1 of a non-zero chunk; 0 marks a free slot
 
   FingerprintIndex(String chunker) {
+    this(chunker, 1024);
+  }
+
+  /** Room for about {@code expected} chunks before the arrays grow. */
+  FingerprintIndex(String chunker, int expected) {
     this.chunker = chunker;
+    int capacity = Math.max(16, expected);
+    low = new long[capacity];
+    high = new long[capacity];
+    lengths = new int[capacity];
+    hashes = new byte[capacity * SHA_BYTES];
+    kinds = new byte[capacity];
+    table = new int[Integer.highestOneBit(capacity) * 2];
   }
 
   /** The index of a manifest's chunks. Chunks of older manifests (no fingerprint) keep their place but never match. */
@@ -69,6 +81,24 @@ final class FingerprintIndex {
     add(fingerprintLow, fingerprintHigh, length, HEX.parseHex(hash), 0, staged ? STAGED : FINGERPRINTED);
   }
 
+  /**
+   * Adds a chunk named by its staging key: {@code prefix} (the VM's 16 bytes, see {@code StagingKeys}) and the
+   * fingerprint, big-endian, low half first, as its hex digits read.
+   */
+  void addStaged(long fingerprintLow, long fingerprintHigh, int length, byte[] prefix) {
+    int at = append(length);
+    kinds[at] = STAGED;
+    low[at] = fingerprintLow;
+    high[at] = fingerprintHigh;
+    int name = at * SHA_BYTES;
+    System.arraycopy(prefix, 0, hashes, name, 16);
+    for (int i = 0; i < 8; i++) {
+      hashes[name + 16 + i] = (byte) (fingerprintLow >>> (56 - 8 * i));
+      hashes[name + 24 + i] = (byte) (fingerprintHigh >>> (56 - 8 * i));
+    }
+    inserted(at);
+  }
+
   /** Adds a chunk under the name {@code from} gives its chunk at {@code position}. */
   void add(long fingerprintLow, long fingerprintHigh, int length, FingerprintIndex from, int position) {
     add(fingerprintLow, fingerprintHigh, length, from.hashes, position * SHA_BYTES, from.kinds[position]);
@@ -80,6 +110,11 @@ final class FingerprintIndex {
     low[at] = fingerprintLow;
     high[at] = fingerprintHigh;
     System.arraycopy(hash, hashAt, hashes, at * SHA_BYTES, SHA_BYTES);
+    inserted(at);
+  }
+
+  /** Enters the named chunk just appended at {@code at} into the table, growing it first if need be. */
+  private void inserted(int at) {
     if (2 * count > table.length) {
       table = new int[table.length * 2];
       for (int i = 0; i < count - 1; i++) {

@@ -53,6 +53,8 @@ public final class DirectoryStore implements CheckpointStore {
 
   public static final long UNLIMITED = Long.MAX_VALUE;
   static final long PACK_LIMIT_BYTES = 256L << 20;
+  /** A writer's records are written to its pack in batches of this many bytes. */
+  private static final int WRITE_BUFFER_BYTES = 256 << 10;
   private static final byte[] PACK_MAGIC = PackFile.MAGIC;
   private static final int RECORD_HEADER = PackFile.RECORD_HEADER;
   private static final String PACK_SUFFIX = PackFile.SUFFIX;
@@ -565,9 +567,11 @@ public final class DirectoryStore implements CheckpointStore {
     private final List<Path> temps = new ArrayList<>();
     private final Map<String, ChunkLocation> added = new LinkedHashMap<>();
     private FileChannel channel;
-    private ByteBuffer record;
+    /** Records added to the current pack and not written yet: they follow its first {@code written} bytes. */
+    private ByteBuffer pending;
     private Path current;
-    private long size;
+    private long size;  // of the current pack, pending records included
+    private long written;
     private long reserved;
     private boolean done;
 
@@ -598,29 +602,54 @@ public final class DirectoryStore implements CheckpointStore {
       reserved += recordBytes;
       long start = size;
       try {
-        // One reused direct buffer: one copy and one system call per chunk (a heap buffer is copied into a
-        // temporary direct one by the JDK anyway).
-        if (record == null || record.capacity() < recordBytes) {
-          record = ByteBuffer.allocateDirect((int) Math.max(recordBytes, 64 << 10));
+        // Records gather in one direct buffer, written when it is full: a system call per 4 KiB chunk was most of
+        // a first checkpoint's system time (a heap buffer is copied into a temporary direct one by the JDK anyway).
+        if (pending == null) {
+          pending = ByteBuffer.allocateDirect((int) Math.max(recordBytes, WRITE_BUFFER_BYTES));
         }
-        record.clear();
-        record.put(rawHash).putInt(length).put(encoded, offset, length).flip();
-        while (record.hasRemaining()) {
-          channel.write(record, start + record.position());
+        if (pending.remaining() < recordBytes) {
+          writePending();
+          if (pending.capacity() < recordBytes) {
+            pending = ByteBuffer.allocateDirect((int) recordBytes);
+          }
         }
+        pending.put(rawHash).putInt(length).put(encoded, offset, length);
       } catch (IOException e) {
         reserved -= recordBytes;
         usedBytes.addAndGet(-recordBytes);
-        try {
-          channel.truncate(start);  // keep the pack well-formed for what came before
-        } catch (IOException ignored) {
-          // the commit's fsync or the next open's scan will report a damaged pack
-        }
         throw full(e, "chunk " + hash);
       }
       size = start + recordBytes;
       added.put(hash, new ChunkLocation(current, start + RECORD_HEADER, length));
       return recordBytes;
+    }
+
+    /**
+     * Writes the pending records. If the OS refuses (a full disk), the pack is cut back to what was written before
+     * and the records stay pending, so the writer loses nothing added before and a later write or the commit tries
+     * again.
+     */
+    private void writePending() throws IOException {
+      if (pending == null || pending.position() == 0) {
+        return;
+      }
+      int end = pending.position();
+      pending.flip();
+      try {
+        while (pending.hasRemaining()) {
+          channel.write(pending, written + pending.position());
+        }
+      } catch (IOException e) {
+        try {
+          channel.truncate(written);  // keep the pack well-formed for what came before
+        } catch (IOException ignored) {
+          // the commit's fsync or the next open's scan will report a damaged pack
+        }
+        pending.limit(pending.capacity()).position(end);
+        throw e;
+      }
+      written += end;
+      pending.clear();
     }
 
     private void startPack() throws IOException {
@@ -639,11 +668,13 @@ public final class DirectoryStore implements CheckpointStore {
         throw full(e, "a new pack");
       }
       size = PACK_MAGIC.length;
+      written = size;
     }
 
     /** fsync and close the pack being written (it stays temporary until commit renames it). */
     private void finishPack() throws IOException {
       if (channel != null) {
+        writePending();  // if this fails, the pack stays open with its records pending: the commit may be tried again
         try {
           channel.force(true);
         } finally {
