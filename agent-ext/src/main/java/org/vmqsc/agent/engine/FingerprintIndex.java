@@ -198,8 +198,15 @@ final class FingerprintIndex {
 
   /** 32 hex digits: the low half, then the high half, each big-endian. */
   static String toHex(long fingerprintLow, long fingerprintHigh) {
-    return HEX.toHexDigits(fingerprintLow) + HEX.toHexDigits(fingerprintHigh);
+    byte[] digits = new byte[32];  // one string per chunk, not three
+    for (int i = 0; i < 16; i++) {
+      digits[i] = HEX_DIGITS[(int) (fingerprintLow >>> (60 - 4 * i)) & 0xf];
+      digits[16 + i] = HEX_DIGITS[(int) (fingerprintHigh >>> (60 - 4 * i)) & 0xf];
+    }
+    return new String(digits, java.nio.charset.StandardCharsets.ISO_8859_1);
   }
+
+  private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /**
    * Whether {@code hex}, 32 lower-case hex digits, is {@link #toHex} of this fingerprint; without making the string

@@ -566,6 +566,7 @@ public final class DirectoryStore implements CheckpointStore {
     private final boolean relocating;
     private final List<Path> temps = new ArrayList<>();
     private final Map<String, ChunkLocation> added = new LinkedHashMap<>();
+    private final byte[] rawHash = new byte[32];
     private FileChannel channel;
     /** Records added to the current pack and not written yet: they follow its first {@code written} bytes. */
     private ByteBuffer pending;
@@ -590,9 +591,12 @@ public final class DirectoryStore implements CheckpointStore {
       if (relocating ? added.containsKey(hash) : has(hash)) {
         return 0;
       }
-      byte[] rawHash = HEX.parseHex(hash);
-      if (rawHash.length != 32) {
+      if (hash.length() != 64) {
         throw new IllegalArgumentException("not a chunk hash: " + hash);
+      }
+      for (int i = 0; i < 32; i++) {  // into one array per writer, not one per chunk
+        rawHash[i] = (byte) (HexFormat.fromHexDigit(hash.charAt(2 * i)) << 4
+            | HexFormat.fromHexDigit(hash.charAt(2 * i + 1)));
       }
       long recordBytes = RECORD_HEADER + length;
       if (channel == null || size + recordBytes > PACK_LIMIT_BYTES) {

@@ -194,9 +194,12 @@ public final class ManifestCodec {
 
   /** Writes {@code bytes} bytes from lower-case hex digits; the manifest was validated, so every digit is one. */
   private static void putHex(ByteBuffer out, String hex, int bytes) {
+    byte[] array = out.array();  // written in place: a put per byte cost a bounds check each
+    int at = out.arrayOffset() + out.position();
     for (int i = 0; i < bytes; i++) {
-      out.put((byte) (HEX_VALUES[hex.charAt(2 * i) & 0x7f] << 4 | HEX_VALUES[hex.charAt(2 * i + 1) & 0x7f]));
+      array[at + i] = (byte) (HEX_VALUES[hex.charAt(2 * i) & 0x7f] << 4 | HEX_VALUES[hex.charAt(2 * i + 1) & 0x7f]);
     }
+    out.position(out.position() + bytes);
   }
 
   private static final byte[] HEX_VALUES = new byte[128];
