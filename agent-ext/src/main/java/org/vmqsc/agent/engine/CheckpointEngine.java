@@ -131,7 +131,7 @@ public final class CheckpointEngine {
     // A first checkpoint of an image whose size the stream tells (a file) sizes its sets for page-sized chunks:
     // growing them from 16 by doubling cost a tenth of the checkpoint's CPU time.
     int expectedChunks = previous != null ? previous.size()
-        : (int) Math.max(16, Math.min(1 << 22, (long) image.available() / 4096));
+        : (int) Math.max(16, Math.min(1 << 22, available(image) / 4096));
     try (ChunkGuard.Lease lease = store.guard().open(expectedChunks); ChunkWriter writer = store.openWriter();
         StoredCopies storedCopies = new StoredCopies(key.vmId(), expectedChunks)) {
       return storeChunks(key, image, attributes, lease, writer, storedCopies, expectedChunks);
@@ -139,6 +139,15 @@ public final class CheckpointEngine {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
       String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
       throw new CheckpointFailedException(key, reason, e);
+    }
+  }
+
+  /** What the stream says it holds (a file: its size), or 0 if it cannot tell. */
+  private static long available(InputStream image) {
+    try {
+      return image.available();
+    } catch (IOException e) {
+      return 0;
     }
   }
 
