@@ -95,8 +95,11 @@ public final class CheckpointEngine {
     this(store, ChunkerChoice.always(chunker), fingerprinter, false);
   }
 
-  private CheckpointEngine(CheckpointStore store, ChunkerChoice chunkers, Fingerprinter fingerprinter,
-      boolean xxh3) {
+  /**
+   * With another fingerprint function, and {@code xxh3} telling whether it stands for the XXH3-128 that staging keys
+   * hold: tests pass a colliding one as if it were, to show what a crafted XXH3 collision does to staged chunks.
+   */
+  CheckpointEngine(CheckpointStore store, ChunkerChoice chunkers, Fingerprinter fingerprinter, boolean xxh3) {
     this.store = store;
     this.chunkers = chunkers;
     this.fingerprinter = fingerprinter;

@@ -16,6 +16,7 @@ import org.vmqsc.agent.store.CheckpointStore;
 import org.vmqsc.agent.store.ChunkCodec;
 import org.vmqsc.agent.store.ChunkGuard;
 import org.vmqsc.agent.store.ChunkHasher;
+import org.vmqsc.agent.store.ChunkLocation;
 import org.vmqsc.agent.store.ChunkRef;
 import org.vmqsc.agent.store.ChunkWriter;
 import org.vmqsc.agent.store.CorruptChunkException;
@@ -31,8 +32,9 @@ import org.vmqsc.agent.store.MissingChunkException;
  * <p>A chunk the staging store names by staging key (see {@code StagingKeys}) gets its SHA-256 name here: it is
  * read from staging, checked against its fingerprint, SHA-256-hashed, and stored under that name unless the stable
  * store holds it already. The stable manifest names every chunk by SHA-256, so stable storage and its readers never
- * see a staging key. The names learnt for a VM's last flushed checkpoint are kept (in memory), so that the chunks its
- * next checkpoint reuses under the same keys are neither read nor hashed again while the stable store holds them.
+ * see a staging key. The names learnt for a VM's last flushed checkpoint are kept (in memory) with where the staging
+ * store kept each chunk then, so that the chunks its next checkpoint reuses under the same keys, in the same stored
+ * copies, are neither read nor hashed again while the stable store holds them (see {@link LearntNames}).
  */
 public final class LazyFlusher implements AutoCloseable {
 
@@ -57,16 +59,27 @@ public final class LazyFlusher implements AutoCloseable {
   private final long retryMillis;
   private volatile boolean closed;
   /**
-   * Per VM: staging key → SHA-256 name of the chunks of its last flushed checkpoint, learnt from their bytes; the
-   * VMs flushed longest ago are forgotten first once they hold more than {@link #MAX_LEARNT} names together (their
-   * next flush then reads and hashes every staged chunk again). Guarded by itself.
+   * Per VM: staging key → SHA-256 name of the chunks of its last flushed checkpoint, learnt from their bytes, and
+   * where staging kept them; the VMs flushed longest ago are forgotten first once they hold more than
+   * {@link #MAX_LEARNT} names together (their next flush then reads and hashes every staged chunk again). Guarded by
+   * itself.
    */
   private final LinkedHashMap<String, LearntNames> learnt = new LinkedHashMap<>(16, 0.75f, true);
-  /** About 60 bytes each: 4 Mi names is some 250 MiB, the staged chunks of 32 GiB of guest memory in 8 KiB chunks. */
+  /** About 76 bytes each: 4 Mi names is some 300 MiB, the staged chunks of 32 GiB of guest memory in 8 KiB chunks. */
   static final int MAX_LEARNT = Integer.getInteger("vmqsc.flushLearntNames", 1 << 22);
-  private final Fingerprinter fingerprinter = Fingerprinter.xxh3();
+  private final Fingerprinter fingerprinter;
 
   public LazyFlusher(CheckpointStore staging, CheckpointStore stable, BandwidthBudget budget, long retryMillis) {
+    this(staging, stable, budget, retryMillis, Fingerprinter.xxh3());
+  }
+
+  /**
+   * With another fingerprint function than XXH3-128, the one staging keys hold: tests pass the colliding one their
+   * engine uses, standing in for an XXH3 collision a guest crafted.
+   */
+  LazyFlusher(CheckpointStore staging, CheckpointStore stable, BandwidthBudget budget, long retryMillis,
+      Fingerprinter fingerprinter) {
+    this.fingerprinter = fingerprinter;
     this.staging = staging;
     this.stable = stable;
     this.budget = budget;
@@ -207,10 +220,14 @@ public final class LazyFlusher implements AutoCloseable {
             stableChunks.add(ref);
             continue;
           }
-          String name = !ref.staged() ? ref.hash() : names == null ? null : names.get(ref.hash());
+          // Where staging keeps the copy the key names now, looked up before it is read: a name learnt from this
+          // very copy is its SHA-256 still; one learnt from another copy (collected and stored again since, maybe
+          // other bytes of the same fingerprint) is not used.
+          ChunkLocation where = ref.staged() ? staging.locate(ref.hash()).orElse(null) : null;
+          String name = !ref.staged() ? ref.hash() : names == null ? null : names.get(ref.hash(), where);
           if (name == null) {
-            // learnt from the bytes this key named when the VM's last checkpoint was flushed
-            name = before == null ? null : before.get(ref.hash());
+            // learnt from this copy's bytes when the VM's last checkpoint was flushed
+            name = before == null ? null : before.get(ref.hash(), where);
             if (name != null) {
               lease.hold(name);
               if (!writer.has(name)) {
@@ -229,7 +246,7 @@ public final class LazyFlusher implements AutoCloseable {
             if (names == null) {
               names = new LearntNames(LearntNames.prefixOf(ref.hash()), chunks.size());
             }
-            names.put(ref.hash(), name);
+            names.put(ref.hash(), name, where);
           } else if (!ref.staged()) {
             lease.hold(name);
             if (!writer.has(name)) {

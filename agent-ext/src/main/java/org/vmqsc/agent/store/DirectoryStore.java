@@ -136,8 +136,8 @@ public final class DirectoryStore implements CheckpointStore {
     return sharing == Sharing.SHARED;
   }
 
-  /** Where a committed chunk is stored (for tools and tests). */
-  public Optional<ChunkLocation> locate(String hash) {
+  /** Where a committed chunk is stored: its pack (named by a random UUID, never reused) and offset there. */
+  @Override public Optional<ChunkLocation> locate(String hash) {
     return Optional.ofNullable(index.get(hash));
   }
 

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.Rule;
@@ -25,6 +26,8 @@ import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.CheckpointStats;
+import org.vmqsc.agent.engine.CraftedCollisions;
+import org.vmqsc.agent.engine.Fingerprinter;
 import org.vmqsc.agent.engine.FixedChunker;
 import org.vmqsc.agent.engine.GearChunker;
 import org.vmqsc.agent.engine.RestoreRefusedException;
@@ -102,6 +105,31 @@ public class StagingKeysTest {
     return new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 50);
   }
 
+  private static LazyFlusher flusher(DirectoryStore staging, DirectoryStore stable, Fingerprinter fingerprinter) {
+    return new LazyFlusher(staging, stable, BandwidthBudget.unlimited(), 50, fingerprinter);
+  }
+
+  /** XXH3-128 that counts the chunks it fingerprints: in a flush, the staged chunks it read, checked and hashed. */
+  private static final class Counting implements Fingerprinter {
+    private final Fingerprinter xxh3 = Fingerprinter.xxh3();
+    final AtomicInteger chunks = new AtomicInteger();
+
+    @Override public void fingerprint(byte[] bytes, int offset, int length, long[] out) {
+      chunks.incrementAndGet();
+      xxh3.fingerprint(bytes, offset, length, out);
+    }
+  }
+
+  private static Set<String> stagedKeys(Manifest manifest) {
+    return manifest.chunks().stream().filter(ChunkRef::staged).map(ChunkRef::hash).collect(Collectors.toSet());
+  }
+
+  private static long packs(DirectoryStore store) throws IOException {
+    try (Stream<Path> files = Files.list(store.root().resolve("packs"))) {
+      return files.count();
+    }
+  }
+
   /** Every entry of a stable manifest names its chunk by the SHA-256 of the image's bytes at its place. */
   private static void assertNamedBySha256(Manifest manifest, byte[] image) {
     ChunkHasher hasher = new ChunkHasher();
@@ -152,13 +180,22 @@ public class StagingKeysTest {
     DirectoryStore stable = stable();
     CheckpointEngine engine = new CheckpointEngine(staging, new GearChunker(8192));
     CheckpointKey thirdKey = new CheckpointKey("vm-1", "ck-3");
-    try (LazyFlusher flusher = flusher(staging, stable)) {
+    Counting reads = new Counting();
+    try (LazyFlusher flusher = flusher(staging, stable, reads)) {
       store(engine, FIRST, first);
       flusher.flush(FIRST);
+      assertEquals(stagedKeys(staging.manifest(FIRST).orElseThrow()).size(), reads.chunks.get());
       CheckpointStats incremental = store(engine, SECOND, second);
       assertEquals(0, incremental.sha256Bytes());
       assertTrue("most of the image is reused: " + incremental, incremental.dedupBytes() > first.length / 2);
+      reads.chunks.set(0);
       flusher.flush(SECOND);
+      // Only the chunks new since FIRST are read and hashed: the names of those reused from FIRST's stored copies
+      // were learnt when FIRST was flushed.
+      Set<String> added = stagedKeys(staging.manifest(SECOND).orElseThrow());
+      added.removeAll(stagedKeys(staging.manifest(FIRST).orElseThrow()));
+      assertTrue(added.size() > 0);
+      assertEquals(added.size(), reads.chunks.get());
       store(engine, thirdKey, third);
       flusher.flush(thirdKey);
     }
@@ -250,7 +287,8 @@ public class StagingKeysTest {
     DirectoryStore staging = staging();
     DirectoryStore stable = stable();
     CheckpointEngine engine = new CheckpointEngine(staging, new FixedChunker(1));
-    try (LazyFlusher flusher = flusher(staging, stable)) {
+    Counting reads = new Counting();
+    try (LazyFlusher flusher = flusher(staging, stable, reads)) {
       store(engine, FIRST, image);
       flusher.flush(FIRST);
       staging.deleteManifest(FIRST);  // collected behind the line once stable
@@ -260,7 +298,15 @@ public class StagingKeysTest {
       CheckpointStats stats = store(engine, SECOND, image);  // the index in memory still names FIRST's keys
       assertEquals(stats.imageBytes() - stats.zeroBytes(), stats.newChunkRawBytes());
       assertArrayEquals(image, restore(SECOND, staging));
-      flusher.flush(SECOND);  // names learnt from FIRST: the stable store holds them, nothing is copied again
+      Set<String> stableChunks = stable.chunkHashes();
+      long stablePacks = packs(stable);
+      reads.chunks.set(0);
+      // The names learnt from FIRST were computed from copies that are gone: each key's new copy is read, checked
+      // and hashed again; the stable store holds those names already, so nothing is copied.
+      flusher.flush(SECOND);
+      assertEquals(stagedKeys(staging.manifest(SECOND).orElseThrow()).size(), reads.chunks.get());
+      assertEquals(stableChunks, stable.chunkHashes());
+      assertEquals(stablePacks, packs(stable));
     }
     assertEquals(names(stable.manifest(FIRST).orElseThrow()), names(stable.manifest(SECOND).orElseThrow()));
     assertArrayEquals(image, restore(SECOND, stable()));
@@ -344,5 +390,41 @@ public class StagingKeysTest {
     assertEquals(0, again.newChunks());
     assertNamedBySha256(staging.manifest(SECOND).orElseThrow(), image);
     assertArrayEquals(image, restore(SECOND, staging));
+  }
+
+  /** {@code page} of {@code image} with its bytes from 64 on rewritten: the same fingerprint for FIRST_BYTES. */
+  private static byte[] collidingAt(byte[] image, int page, long seed) {
+    byte[] other = image.clone();
+    byte[] tail = new byte[PAGE - 64];
+    new Random(seed).nextBytes(tail);
+    System.arraycopy(tail, 0, other, page * PAGE + 64, tail.length);
+    return other;
+  }
+
+  @Test public void aNameLearntFromACollectedCopyIsNotGivenToOtherBytesStoredUnderItsKeyAgain() throws Exception {
+    byte[] first = image(16, 13);
+    byte[] second = collidingAt(first, 0, 14);  // page 0: other bytes, the same (crafted) fingerprint and length
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointEngine engine = CraftedCollisions.stagingEngine(staging, new FixedChunker(1),
+        CraftedCollisions.FIRST_BYTES);
+    try (LazyFlusher flusher = flusher(staging, stable, CraftedCollisions.FIRST_BYTES)) {
+      store(engine, FIRST, first);
+      flusher.flush(FIRST);  // learns page 0's key → SHA-256 of first's page 0
+      staging.deleteManifest(FIRST);
+      GarbageCollector.collect(staging);
+      assertTrue(staging.chunkHashes().isEmpty());
+
+      store(engine, SECOND, second);  // the index still names the key, the store no longer has it: stored anew
+      ChunkRef again = staging.manifest(SECOND).orElseThrow().chunks().get(0);
+      assertTrue(again.staged());
+      assertEquals("the same staging key, other bytes", stable.manifest(FIRST).orElseThrow().chunks().get(0)
+          .fingerprint(), again.fingerprint());
+      assertTrue(staging.hasChunk(again.hash()));
+      flusher.flush(SECOND);
+    }
+    assertNamedBySha256(stable.manifest(SECOND).orElseThrow(), second);
+    assertArrayEquals("the bytes checkpointed, not those the key named before", second, restore(SECOND, stable()));
+    assertArrayEquals(first, restore(FIRST, stable()));
   }
 }
