@@ -411,8 +411,10 @@ public final class CheckpointEngine {
      * dropped from the store, and the caller writes the chunk afresh. A chunk this checkpoint's writer added
      * itself, or one named by SHA-256 it already checked, is not read again.
      *
-     * @throws IOException when the stored copy is intact but holds other bytes: the fingerprint index does not
-     *     describe this memory (see {@link #AUDIT_ONE_IN}), and this VM's checkpoints now hash every chunk
+     * @throws IOException when the stored copy is intact but holds other bytes (under a staging key, also bytes of
+     *     another length that have the key's fingerprint: not damage, which would drop the copy earlier checkpoints
+     *     name, but a collision): the fingerprint index does not describe this memory (see {@link #AUDIT_ONE_IN}),
+     *     and this VM's checkpoints now hash every chunk
      */
     boolean intact(String hash, boolean staged, byte[] buffer, int start, int length, ChunkHasher hasher,
         long[] fingerprint) throws IOException {
@@ -439,12 +441,33 @@ public final class CheckpointEngine {
           ChunkCodec.decodeInto(stored, hash, length, scratch, 0, hasher);  // throws if the stored copy is wrong
         }
       } catch (CorruptChunkException | MissingChunkException damaged) {
-        store.dropDamagedChunk(hash);
-        return false;
+        // A copy of another length fails to decode at this one. Under a staging key that may be intact bytes of
+        // the same fingerprint and another length, which earlier checkpoints name: dropping them would lose those.
+        if (!(staged && damaged instanceof CorruptChunkException && intactOnItsOwn(hash))) {
+          store.dropDamagedChunk(hash);
+          return false;
+        }
       }
       untrusted.add(vmId);
       throw new IOException("a chunk of the image has the fingerprint of chunk " + hash
           + " but other bytes; this VM's checkpoints now SHA-256-hash every chunk");
+    }
+
+    /**
+     * Whether the stored copy under staging key {@code hash} decodes at its own length to bytes with the fingerprint
+     * the key holds: then it is intact, and differs from the image's bytes only by a fingerprint collision.
+     */
+    private boolean intactOnItsOwn(String hash) throws IOException {
+      byte[] raw;
+      try {
+        raw = ChunkCodec.decodeAnyLength(reader.read(hash), hash);
+      } catch (CorruptChunkException | MissingChunkException damaged) {
+        return false;
+      }
+      fingerprinter.fingerprint(raw, 0, raw.length, storedFingerprint);
+      int at = hash.length() - 32;
+      return storedFingerprint[0] == java.util.HexFormat.fromHexDigitsToLong(hash, at, at + 16)
+          && storedFingerprint[1] == java.util.HexFormat.fromHexDigitsToLong(hash, at + 16, at + 32);
     }
 
     @Override public void close() throws IOException {

@@ -25,6 +25,7 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.vmqsc.agent.engine.CheckpointEngine;
+import org.vmqsc.agent.engine.CheckpointFailedException;
 import org.vmqsc.agent.engine.CheckpointStats;
 import org.vmqsc.agent.engine.CraftedCollisions;
 import org.vmqsc.agent.engine.Fingerprinter;
@@ -426,5 +427,41 @@ public class StagingKeysTest {
     assertNamedBySha256(stable.manifest(SECOND).orElseThrow(), second);
     assertArrayEquals("the bytes checkpointed, not those the key named before", second, restore(SECOND, stable()));
     assertArrayEquals(first, restore(FIRST, stable()));
+  }
+
+  @Test public void anIntactCopyOfAnotherLengthUnderTheKeyFailsTheCheckpointAndIsKept() throws Exception {
+    byte[] random = image(1, 15);  // stored raw
+    byte[] text = image(2, 16);  // page 1: text-like, stored LZ4-compressed
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointEngine engine = CraftedCollisions.stagingEngine(staging, new FixedChunker(1),
+        CraftedCollisions.FIRST_BYTES);
+    int vm = 0;
+    for (byte[] page : List.of(random, java.util.Arrays.copyOfRange(text, PAGE, 2 * PAGE))) {
+      vm++;
+      CheckpointKey first = new CheckpointKey("vm-" + vm, "ck-1");
+      CheckpointKey second = new CheckpointKey("vm-" + vm, "ck-2");
+      store(engine, first, page);
+      String key = staging.manifest(first).orElseThrow().chunks().get(0).hash();
+      byte[] shorter = java.util.Arrays.copyOf(page, PAGE / 2);  // the same first bytes: the same fingerprint
+      try {
+        store(engine, second, shorter);
+        fail("bytes of another length with the fingerprint of a staged chunk must fail the checkpoint");
+      } catch (CheckpointFailedException e) {
+        assertThat(e.getMessage(), containsString(key));
+        assertThat(e.getMessage(), containsString("other bytes"));
+      }
+      assertFalse(staging.manifest(second).isPresent());
+      assertTrue("the staged copy is intact and kept", staging.hasChunk(key));
+      // The VM's checkpoints now hash every chunk, and the earlier one still flushes and restores
+      CheckpointStats after = store(engine, second, shorter);
+      assertEquals(0, after.stagedBytes());
+      try (LazyFlusher flusher = flusher(staging, stable, CraftedCollisions.FIRST_BYTES)) {
+        flusher.flush(first);
+        flusher.flush(second);
+      }
+      assertArrayEquals(page, restore(first, stable()));
+      assertArrayEquals(shorter, restore(second, stable()));
+    }
   }
 }
