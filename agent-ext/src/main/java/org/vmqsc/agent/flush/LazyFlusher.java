@@ -60,13 +60,19 @@ public final class LazyFlusher implements AutoCloseable {
   private volatile boolean closed;
   /**
    * Per VM: staging key → SHA-256 name of the chunks of its last flushed checkpoint, learnt from their bytes, and
-   * where staging kept them; the VMs flushed longest ago are forgotten first once they hold more than
-   * {@link #MAX_LEARNT} names together (their next flush then reads and hashes every staged chunk again). Guarded by
-   * itself.
+   * where staging kept them; the VMs flushed longest ago are forgotten first once their tables have more than
+   * {@link #MAX_LEARNT} entries allocated together (their next flush then reads and hashes every staged chunk
+   * again). Guarded by itself.
    */
   private final LinkedHashMap<String, LearntNames> learnt = new LinkedHashMap<>(16, 0.75f, true);
-  /** About 76 bytes each: 4 Mi names is some 300 MiB, the staged chunks of 32 GiB of guest memory in 8 KiB chunks. */
+  /**
+   * Entries allocated over all VMs' tables, {@value LearntNames#BYTES_PER_ENTRY} bytes each: 4 Mi is some 300 MiB,
+   * the staged chunks of 32 GiB of guest memory in 8 KiB chunks. A flush under way holds one table more, sized by
+   * its checkpoint's staged entries, until it replaces its VM's.
+   */
   static final int MAX_LEARNT = Integer.getInteger("vmqsc.flushLearntNames", 1 << 22);
+  /** {@link #MAX_LEARNT}, or less in tests; guarded by {@code learnt}. */
+  private int maxLearnt = MAX_LEARNT;
   private final Fingerprinter fingerprinter;
 
   public LazyFlusher(CheckpointStore staging, CheckpointStore stable, BandwidthBudget budget, long retryMillis) {
@@ -214,6 +220,12 @@ public final class LazyFlusher implements AutoCloseable {
     try (ChunkGuard.Lease lease = stable.guard().open()) {
       try (ChunkWriter writer = stable.openWriter()) {
         List<ChunkRef> chunks = manifest.chunks();
+        int stagedEntries = 0;  // the size of this checkpoint's table of names, allocated once
+        for (ChunkRef ref : chunks) {
+          if (ref.staged()) {
+            stagedEntries++;
+          }
+        }
         for (int index = 0; index < chunks.size(); index++) {
           ChunkRef ref = chunks.get(index);
           if (ref.isZero()) {
@@ -244,7 +256,7 @@ public final class LazyFlusher implements AutoCloseable {
               }
             }
             if (names == null) {
-              names = new LearntNames(LearntNames.prefixOf(ref.hash()), chunks.size());
+              names = new LearntNames(LearntNames.prefixOf(ref.hash()), stagedEntries);
             }
             names.put(ref.hash(), name, where);
           } else if (!ref.staged()) {
@@ -279,13 +291,28 @@ public final class LazyFlusher implements AutoCloseable {
       learnt.put(vmId, names);
       long total = 0;
       for (LearntNames each : learnt.values()) {
-        total += each.size();
+        total += each.allocated();
       }
       var eldest = learnt.entrySet().iterator();
-      while (total > MAX_LEARNT && eldest.hasNext()) {
-        total -= eldest.next().getValue().size();
+      while (total > maxLearnt && eldest.hasNext()) {
+        total -= eldest.next().getValue().allocated();
         eldest.remove();
       }
+    }
+  }
+
+  /** Sets the cap on learnt entries below {@link #MAX_LEARNT}, for tests. */
+  LazyFlusher maxLearnt(int entries) {
+    synchronized (learnt) {
+      maxLearnt = entries;
+    }
+    return this;
+  }
+
+  /** Entries allocated for learnt names over all VMs: what the cap bounds. */
+  long learntEntries() {
+    synchronized (learnt) {
+      return learnt.values().stream().mapToLong(LearntNames::allocated).sum();
     }
   }
 

@@ -36,9 +36,10 @@ final class LearntNames {
   private int[] table;  // position + 1; 0 marks a free slot
   private int count;
 
+  /** Room for {@code expected} entries: the number of staged entries of the checkpoint being flushed. */
   LearntNames(String prefix, int expected) {
     this.prefix = prefix;
-    int capacity = Math.max(16, expected);
+    int capacity = Math.max(1, expected);
     low = new long[capacity];
     high = new long[capacity];
     names = new byte[capacity * SHA_BYTES];
@@ -110,6 +111,11 @@ final class LearntNames {
 
   int size() {
     return count;
+  }
+
+  /** Entries allocated, filled or not: what the flusher's cap counts. */
+  int allocated() {
+    return low.length;
   }
 
   /** The slot holding this fingerprint, or the free slot where it would go. */

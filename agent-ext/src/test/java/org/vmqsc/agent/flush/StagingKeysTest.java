@@ -464,4 +464,25 @@ public class StagingKeysTest {
       assertArrayEquals(shorter, restore(second, stable()));
     }
   }
+
+  @Test public void learntNamesTakeRoomForTheStagedEntriesOnlyAndTheCapCountsWhatIsAllocated() throws Exception {
+    byte[] image = image(256, 17);  // a quarter of it zero pages, which learn nothing
+    byte[] other = image(128, 18);
+    CheckpointKey theirs = new CheckpointKey("vm-2", "ck-1");
+    DirectoryStore staging = staging();
+    DirectoryStore stable = stable();
+    CheckpointEngine engine = new CheckpointEngine(staging, new FixedChunker(1));
+    store(engine, FIRST, image);
+    store(engine, theirs, other);
+    int mine = stagedKeys(staging.manifest(FIRST).orElseThrow()).size();
+    int its = stagedKeys(staging.manifest(theirs).orElseThrow()).size();
+    assertTrue(mine < staging.manifest(FIRST).orElseThrow().chunks().size());
+    try (LazyFlusher flusher = flusher(staging, stable)) {
+      flusher.flush(FIRST);
+      assertEquals(mine, flusher.learntEntries());
+      flusher.maxLearnt(mine + its - 1);
+      flusher.flush(theirs);
+      assertEquals("vm-1, flushed longest ago, is forgotten", its, flusher.learntEntries());
+    }
+  }
 }
