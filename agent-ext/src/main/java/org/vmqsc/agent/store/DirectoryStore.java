@@ -86,6 +86,10 @@ public final class DirectoryStore implements CheckpointStore {
   private final AtomicLong usedBytes = new AtomicLong();
   private final ChunkGuard guard = new ChunkGuard();
   private final OpenReport openReport;
+  /** Where a writer rolls over to a new pack: {@link #PACK_LIMIT_BYTES}, less in tests. */
+  volatile long packLimitBytes = PACK_LIMIT_BYTES;
+  /** Wraps every pack channel a writer opens: as it is, except in tests that make its writes or fsyncs fail. */
+  volatile java.util.function.UnaryOperator<FileChannel> packChannels = channel -> channel;
 
   private DirectoryStore(String name, Path root, long capacityBytes, Sharing sharing) throws IOException {
     this.name = name;
@@ -575,6 +579,8 @@ public final class DirectoryStore implements CheckpointStore {
     private long written;
     private long reserved;
     private boolean done;
+    /** Why a pack of this writer may not be durable (its fsync failed): it must never be committed then. */
+    private IOException failed;
 
     PackWriter(boolean relocating) {
       this.relocating = relocating;
@@ -588,6 +594,7 @@ public final class DirectoryStore implements CheckpointStore {
       if (done) {
         throw new IllegalStateException("writer already committed or closed");
       }
+      refuseIfFailed();
       if (relocating ? added.containsKey(hash) : has(hash)) {
         return 0;
       }
@@ -599,8 +606,12 @@ public final class DirectoryStore implements CheckpointStore {
             | HexFormat.fromHexDigit(hash.charAt(2 * i + 1)));
       }
       long recordBytes = RECORD_HEADER + length;
-      if (channel == null || size + recordBytes > PACK_LIMIT_BYTES) {
-        startPack();
+      if (channel == null || size + recordBytes > packLimitBytes) {
+        try {
+          startPack();  // finishes the pack before: a full disk may surface here, writing its last records
+        } catch (IOException e) {
+          throw full(e, "chunk " + hash);
+        }
       }
       reserve(recordBytes, "chunk " + hash);
       reserved += recordBytes;
@@ -664,8 +675,8 @@ public final class DirectoryStore implements CheckpointStore {
       reserve(PACK_MAGIC.length, "a new pack");
       reserved += PACK_MAGIC.length;
       try {
-        channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-            StandardOpenOption.READ), SafeFiles.OWNER_FILE);
+        channel = packChannels.apply(FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE, StandardOpenOption.READ), SafeFiles.OWNER_FILE));
         temps.add(temp);
         channel.write(ByteBuffer.wrap(PACK_MAGIC), 0);
       } catch (IOException e) {
@@ -675,12 +686,19 @@ public final class DirectoryStore implements CheckpointStore {
       written = size;
     }
 
-    /** fsync and close the pack being written (it stays temporary until commit renames it). */
+    /**
+     * fsync and close the pack being written (it stays temporary until commit renames it). A failed fsync leaves
+     * the pack's durability unknown (the kernel may have dropped the dirty pages it could not write): the writer is
+     * failed then, and refuses any later put or commit.
+     */
     private void finishPack() throws IOException {
       if (channel != null) {
         writePending();  // if this fails, the pack stays open with its records pending: the commit may be tried again
         try {
           channel.force(true);
+        } catch (IOException e) {
+          failed = e;
+          throw e;
         } finally {
           channel.close();
           channel = null;
@@ -692,6 +710,7 @@ public final class DirectoryStore implements CheckpointStore {
       if (done) {
         throw new IllegalStateException("writer already committed or closed");
       }
+      refuseIfFailed();
       try {
         finishPack();
         for (Path temp : temps) {
@@ -714,6 +733,14 @@ public final class DirectoryStore implements CheckpointStore {
       temps.clear();
       reserved = 0;
       done = true;
+    }
+
+    private void refuseIfFailed() throws IOException {
+      if (failed != null) {
+        throw new IOException("cannot add to or commit this batch of chunks in " + describe() + ": the fsync of one"
+            + " of its packs failed (" + failed.getMessage() + "), so they may not be durable; nothing of it is"
+            + " committed, and it must be written again with a new writer", failed);
+      }
     }
 
     @Override public void close() throws IOException {
