@@ -24,10 +24,10 @@ import org.vmqsc.agent.store.Manifest;
 import org.vmqsc.agent.store.MissingChunkException;
 
 /**
- * Copies staged checkpoints to the stable store in the background, within a bandwidth budget. Chunks the stable
- * store already holds are not sent again; each chunk is verified on the way (a chunk that rotted on the host is not
- * spread to stable storage); the manifest goes last, and only then is the checkpoint reported STABLE. Just before
- * the manifest, chunks a sweep of the stable store moved away meanwhile are stored again.
+ * Copies staged checkpoints to the stable store in the background, within a bandwidth budget. Chunks the stable store
+ * already holds are not sent again; each chunk read from staging is verified on the way (a chunk that rotted on the
+ * host is not spread to stable storage); the manifest goes last, and only then is the checkpoint reported STABLE. Just
+ * before the manifest, chunks a sweep of the stable store moved away meanwhile are stored again.
  *
  * <p>A chunk the staging store names by staging key (see {@code StagingKeys}) gets its SHA-256 name here: it is
  * read from staging, checked against its fingerprint, SHA-256-hashed, and stored under that name unless the stable
@@ -274,6 +274,12 @@ public final class LazyFlusher implements AutoCloseable {
       }
       toWrite = new Manifest(manifest.format(), manifest.vmId(), manifest.checkpointId(), manifest.createdAtMillis(),
           manifest.imageBytes(), manifest.chunker(), manifest.attributes(), stableChunks);
+      // Staging keys never leave the staging store. A DirectoryStore shared by other hosts refuses such a manifest
+      // itself; another kind of stable store (an object store) need not.
+      if (toWrite.hasStagedChunks()) {
+        throw new IOException("cannot flush " + key + ": its stable manifest would name chunks by staging key, which"
+            + " must never leave " + staging.describe() + "; no manifest was written to " + stable.describe());
+      }
       storeAgainWhatVanished(toWrite, sources, hasher);
       stable.putManifest(toWrite);
     }
