@@ -7,9 +7,10 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThat;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
+import static org.vmqsc.agent.engine.EngineCalls.restore;
+import static org.vmqsc.agent.engine.EngineCalls.store;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -39,16 +40,6 @@ public class KnownChunksTest {
 
   private Path dir() {
     return tmp.getRoot().toPath().resolve("staging");
-  }
-
-  private static byte[] restore(CheckpointKey key, DirectoryStore store) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CheckpointEngine.restore(key, store, out, null);
-    return out.toByteArray();
-  }
-
-  private static CheckpointStats store(CheckpointEngine engine, CheckpointKey key, byte[] image) throws IOException {
-    return engine.store(key, new ByteArrayInputStream(image), Map.of());
   }
 
   /** Each chunk's length and fingerprint (null for zeros), in image order. */

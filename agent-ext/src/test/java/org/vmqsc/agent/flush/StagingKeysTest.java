@@ -7,15 +7,15 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThat;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
+import static org.vmqsc.agent.engine.EngineCalls.restore;
+import static org.vmqsc.agent.engine.EngineCalls.store;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -82,16 +82,6 @@ public class StagingKeysTest {
       random.nextBytes(page);
       System.arraycopy(page, 0, image, (int) ((long) i * total / pages) * PAGE, PAGE);
     }
-  }
-
-  private static byte[] restore(CheckpointKey key, DirectoryStore store) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CheckpointEngine.restore(key, store, out, null);
-    return out.toByteArray();
-  }
-
-  private static CheckpointStats store(CheckpointEngine engine, CheckpointKey key, byte[] image) throws IOException {
-    return engine.store(key, new ByteArrayInputStream(image), Map.of());
   }
 
   private DirectoryStore staging() throws IOException {
