@@ -342,12 +342,10 @@ final class RealGuests implements AutoCloseable {
         events.emit("guest_prepare_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
       }
     }
-    // What was written into a NIC reaches its guest before the cut (nothing more is written meanwhile: this is the
-    // thread that writes), for every guest before the first stops, so that none waits paused for another's NIC.
     for (Guest g : cut) {
+      // What was written into its NIC reaches it before the cut, right before its own stop: a guest cut before it
+      // hands on what it sent, which may be written into this one's NIC.
       if (g.machineRunning) nics.awaitTaken(g.vm);
-    }
-    for (Guest g : cut) {
       hold(g, Hold.CUT);
       cut(g);
     }
