@@ -32,15 +32,18 @@ import org.vmqsc.agent.store.CorruptChunkException;
 import org.vmqsc.agent.store.Manifest;
 import org.vmqsc.agent.store.MissingChunkException;
 import org.vmqsc.agent.store.SafeFiles;
+import org.vmqsc.agent.store.StagingKeys;
 import org.vmqsc.agent.store.StoreFullException;
 
 /**
  * Turns a memory image into a checkpoint (chunks + manifest) and back.
  *
  * <p>Storing: cut the image into chunks, skip chunks of zeros, fingerprint the rest (XXH3-128). A chunk whose
- * fingerprint and length this VM's previous checkpoint had keeps that chunk's SHA-256 name without being hashed
- * again; every other chunk is SHA-256-hashed and, unless the store already holds it, compressed and written. The
- * manifest is written last; until then the checkpoint does not exist.
+ * fingerprint and length this VM's previous checkpoint had keeps that chunk's name without being hashed again.
+ * In the host's own staging store every other chunk is named by its {@link StagingKeys staging key} (the VM's
+ * namespace and its fingerprint) and SHA-256-hashed only when the flush copies it to stable storage; elsewhere, or
+ * with {@code -Dvmqsc.stagingKeys=false}, it is SHA-256-hashed now. Either way it is compressed and written unless
+ * the store already holds it. The manifest is written last; until then the checkpoint does not exist.
  *
  * <p>Restoring: every chunk is read, decompressed and checked before its bytes are written out (on up to four
  * threads, see {@link ParallelVerifier}: against its SHA-256 name, or its fingerprint on a store only this host
@@ -69,30 +72,51 @@ public final class CheckpointEngine {
   /** Per VM, never shared across VMs: a guest that crafts fingerprint collisions can only touch its own checkpoints. */
   private final Map<String, FingerprintIndex> knownChunks = new ConcurrentHashMap<>();
   private final Set<String> untrusted = ConcurrentHashMap.newKeySet();
+  /** Whether new chunks are named by staging key in a store only this host writes ({@link StagingKeys#enabled}). */
+  private volatile boolean stagingKeys = StagingKeys.enabled();
+  /** A staging key holds the chunk's fingerprint, which restores and the flush check as XXH3-128. */
+  private final boolean fingerprintsAreXxh3;
 
   /** Cuts every image with {@code chunker}. */
   public CheckpointEngine(CheckpointStore store, Chunker chunker) {
-    this(store, ChunkerChoice.always(chunker), Fingerprinter.xxh3());
+    this(store, ChunkerChoice.always(chunker), Fingerprinter.xxh3(), true);
   }
 
   /** Cuts each image with the chunker {@code chunkers} picks for it (see {@link ChunkerChoice}). */
   public CheckpointEngine(CheckpointStore store, ChunkerChoice chunkers) {
-    this(store, chunkers, Fingerprinter.xxh3());
+    this(store, chunkers, Fingerprinter.xxh3(), true);
   }
 
-  /** With another fingerprint function: tests use a colliding one. */
+  /**
+   * With another fingerprint function: tests use a colliding one. Its fingerprints are not the XXH3-128 that a
+   * restore and the flush check, so this engine names every new chunk by SHA-256, never by staging key.
+   */
   CheckpointEngine(CheckpointStore store, Chunker chunker, Fingerprinter fingerprinter) {
-    this(store, ChunkerChoice.always(chunker), fingerprinter);
+    this(store, ChunkerChoice.always(chunker), fingerprinter, false);
   }
 
-  private CheckpointEngine(CheckpointStore store, ChunkerChoice chunkers, Fingerprinter fingerprinter) {
+  /**
+   * With another fingerprint function, and {@code xxh3} telling whether it stands for the XXH3-128 that staging keys
+   * hold: tests pass a colliding one as if it were, to show what a crafted XXH3 collision does to staged chunks.
+   */
+  CheckpointEngine(CheckpointStore store, ChunkerChoice chunkers, Fingerprinter fingerprinter, boolean xxh3) {
     this.store = store;
     this.chunkers = chunkers;
     this.fingerprinter = fingerprinter;
+    this.fingerprintsAreXxh3 = xxh3;
   }
 
   public CheckpointStore store() {
     return store;
+  }
+
+  /**
+   * Whether this engine names new chunks by staging key in a store only this host writes (by default as
+   * {@link StagingKeys#enabled} says); chunks named either way before stay as they are.
+   */
+  public CheckpointEngine stagingKeys(boolean on) {
+    this.stagingKeys = on;
+    return this;
   }
 
   /**
@@ -107,10 +131,13 @@ public final class CheckpointEngine {
       throw new IllegalArgumentException("checkpoint " + key + " already exists in " + store.describe());
     }
     FingerprintIndex previous = knownChunks.get(key.vmId());  // only a size hint: read again below
-    int expectedChunks = previous == null ? 16 : previous.size();
+    // A first checkpoint of an image whose size the stream tells (a file) sizes its sets for page-sized chunks:
+    // growing them from 16 by doubling cost a tenth of the checkpoint's CPU time.
+    int expectedChunks = previous != null ? previous.size()
+        : (int) Math.max(16, Math.min(1 << 22, available(image) / 4096));
     try (ChunkGuard.Lease lease = store.guard().open(expectedChunks); ChunkWriter writer = store.openWriter();
         StoredCopies storedCopies = new StoredCopies(key.vmId(), expectedChunks)) {
-      return storeChunks(key, image, attributes, lease, writer, storedCopies);
+      return storeChunks(key, image, attributes, lease, writer, storedCopies, expectedChunks);
     } catch (IOException | RuntimeException e) {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
       String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
@@ -118,14 +145,29 @@ public final class CheckpointEngine {
     }
   }
 
+  /** What the stream says it holds (a file: its size), or 0 if it cannot tell. */
+  private static long available(InputStream image) {
+    try {
+      return image.available();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
-      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies) throws IOException {
+      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies, int expectedChunks) throws IOException {
     byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
     int headLength = image.readNBytes(head, 0, head.length);
     Chunker chunker = chunkers.forImage(head, headLength);
     image = new SequenceInputStream(new ByteArrayInputStream(head, 0, headLength), image);
     FingerprintIndex known = knownChunks(key.vmId());
-    FingerprintIndex next = new FingerprintIndex(chunker.name());
+    // New chunks are named by staging key only in a store no other host writes, and not for a VM whose
+    // fingerprints failed an audit (its chunks are all SHA-256-hashed then).
+    String vmPrefix = StagingKeys.prefix(key.vmId());
+    byte[] vmPrefixBytes = java.util.HexFormat.of().parseHex(vmPrefix);
+    boolean stageByKey = stagingKeys && fingerprintsAreXxh3 && store.writtenOnlyByThisHost()
+        && !untrusted.contains(key.vmId());
+    FingerprintIndex next = new FingerprintIndex(chunker.name(), expectedChunks);
     boolean predictable = known.chunker().equals(chunker.name());
     int expected = -1;  // position in the previous checkpoint of the chunk that probably comes next
     // After a changed chunk: where the chunk it replaced ended in this image, and what followed it. The chunker
@@ -145,6 +187,7 @@ public final class CheckpointEngine {
     long newRawBytes = 0;
     long storedBytes = 0;
     long sha256Bytes = 0;
+    long stagedBytes = 0;
     int newChunks = 0;
     int start = 0;
     int end = 0;
@@ -172,6 +215,7 @@ public final class CheckpointEngine {
       // chunker need not scan them. Its last chunk may have been cut short by the image's end, so it is not tried.
       int length = 0;
       String hash = null;
+      boolean staged = false;  // whether hash is a staging key rather than a SHA-256
       int position = -1;  // of the chunk in the previous checkpoint these bytes are, if any
       int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
       int guess = expected >= 0 && expected < known.size() - 1 ? known.length(expected) : 0;
@@ -199,6 +243,7 @@ public final class CheckpointEngine {
             length = guess;
             position = expected;
             hash = known.hash(expected);
+            staged = known.isStaged(expected);
           }
         }
       }
@@ -220,6 +265,7 @@ public final class CheckpointEngine {
           }
           position = known.find(fingerprint[0], fingerprint[1], length);
           hash = position >= 0 ? known.hash(position) : null;
+          staged = position >= 0 && known.isStaged(position);
         }
       }
       long chunkEnd = imageBytes + length;
@@ -244,12 +290,24 @@ public final class CheckpointEngine {
         start += length;
         continue;
       }
+      String fingerprintHex = FingerprintIndex.toHex(fingerprint[0], fingerprint[1]);
       if (hash != null) {
         lease.hold(hash);  // before the existence check: see ChunkGuard
         if (!writer.has(hash)) {
-          hash = null;  // collected since the previous checkpoint: hash and store it afresh
-        } else if (!storedCopies.intact(hash, buffer, start, length, hasher)) {
-          hash = null;  // damaged in the store, now dropped: hash and store it afresh
+          hash = null;  // collected since the previous checkpoint: name and store it afresh
+        } else if (staged && !store.hasChunk(hash)) {
+          hash = null;  // this checkpoint stored it again already, from other bytes of this fingerprint: see below
+        } else if (!storedCopies.intact(hash, staged, buffer, start, length, hasher, fingerprint)) {
+          hash = null;  // damaged in the store, now dropped: name and store it afresh
+        } else if (staged) {
+          // The audit of a chunk named by staging key: the name must be this VM's key for the fingerprint (the
+          // read-back above compared the stored bytes with the memory already).
+          if (!hash.equals(StagingKeys.key(vmPrefix, fingerprintHex))) {
+            untrusted.add(key.vmId());
+            throw new IOException("chunk at image offset " + (imageBytes - length) + " has the fingerprint "
+                + fingerprintHex + " but the index names it " + hash + ", not this VM's staging key for it; this"
+                + " VM's checkpoints now SHA-256-hash every chunk");
+          }
         } else if (auditDraw.nextInt(AUDIT_ONE_IN) == 0) {
           sha256Bytes += length;
           String actual = hasher.hash(buffer, start, length);
@@ -264,23 +322,57 @@ public final class CheckpointEngine {
       if (reused) {
         dedupBytes += length;  // this VM's previous checkpoint had these bytes: no SHA-256, no write
       } else {
-        hash = hasher.hash(buffer, start, length);
-        sha256Bytes += length;
-        lease.hold(hash);
-        if (writer.has(hash) && storedCopies.intact(hash, buffer, start, length, hasher)) {
-          dedupBytes += length;
-        } else {
-          int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
-          storedBytes += writer.put(hash, encoded, 0, encodedLength);
-          newRawBytes += length;
-          newChunks++;
+        staged = false;
+        if (stageByKey) {
+          // Named by this VM's staging key: no SHA-256 now, the flush computes it. A key this checkpoint already
+          // wrote (the same fingerprint earlier in this image) cannot be read back before the commit, so such a
+          // chunk is named by SHA-256 instead: equal bytes are then stored twice, other bytes never share a name.
+          String stagingKey = StagingKeys.key(vmPrefix, fingerprintHex);
+          lease.hold(stagingKey);
+          if (!writer.has(stagingKey)) {
+            hash = stagingKey;
+          } else if (store.hasChunk(stagingKey)) {  // from an earlier checkpoint of this VM: compared, not trusted
+            hash = stagingKey;
+            if (storedCopies.intact(stagingKey, true, buffer, start, length, hasher, fingerprint)) {
+              dedupBytes += length;
+              reused = true;
+            }
+          }
+          if (hash != null) {
+            staged = true;
+            if (!reused) {
+              int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
+              storedBytes += writer.put(hash, encoded, 0, encodedLength);
+              newRawBytes += length;
+              stagedBytes += length;
+              newChunks++;
+            }
+          }
         }
+        if (hash == null) {
+          hash = hasher.hash(buffer, start, length);
+          sha256Bytes += length;
+          lease.hold(hash);
+          if (writer.has(hash) && storedCopies.intact(hash, false, buffer, start, length, hasher, fingerprint)) {
+            dedupBytes += length;
+          } else {
+            int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
+            storedBytes += writer.put(hash, encoded, 0, encodedLength);
+            newRawBytes += length;
+            newChunks++;
+          }
+        }
+        position = -1;
       }
-      refs.add(new ChunkRef(hash, length, FingerprintIndex.toHex(fingerprint[0], fingerprint[1])));
-      if (reused) {  // hash is then the index's name of its chunk at position
+      refs.add(staged ? ChunkRef.staged(hash, length, fingerprintHex) : new ChunkRef(hash, length, fingerprintHex));
+      if (position >= 0) {  // hash is then the index's name of its chunk at position
         next.add(fingerprint[0], fingerprint[1], length, known, position);  // its name, without parsing it again
       } else {
-        next.add(fingerprint[0], fingerprint[1], length, hash);
+        if (staged) {
+          next.addStaged(fingerprint[0], fingerprint[1], length, vmPrefixBytes);  // without parsing the key again
+        } else {
+          next.add(fingerprint[0], fingerprint[1], length, hash, false);
+        }
       }
       start += length;
     }
@@ -290,7 +382,7 @@ public final class CheckpointEngine {
     long manifestBytes = store.putManifest(manifest);
     knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
     return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
-        storedBytes + manifestBytes, manifestBytes, sha256Bytes);
+        storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes);
   }
 
   /**
@@ -303,6 +395,7 @@ public final class CheckpointEngine {
     private final String vmId;
     private final Set<String> verified;
     private final byte[] scratch = new byte[chunkers.maxChunkBytes()];
+    private final long[] storedFingerprint = new long[2];
     private ChunkReader reader;
 
     StoredCopies(String vmId, int expectedChunks) {
@@ -314,14 +407,19 @@ public final class CheckpointEngine {
      * Whether the store's copy of a chunk this checkpoint is about to reuse holds exactly {@code length} bytes
      * from {@code buffer}: a chunk damaged since it was written must not spread into a new checkpoint, which would
      * then be reported complete and fail only at flush or restore. A damaged copy (one that no longer hashes to
-     * its name) is dropped from the store, and the caller writes the chunk afresh. A chunk this checkpoint's
-     * writer added itself, or already checked, is not read again.
+     * its SHA-256 name, or, named by staging key ({@code staged}), no longer has the fingerprint the key holds) is
+     * dropped from the store, and the caller writes the chunk afresh. A chunk this checkpoint's writer added
+     * itself, or one named by SHA-256 it already checked, is not read again.
      *
-     * @throws IOException when the stored copy is intact but holds other bytes: the fingerprint index does not
-     *     describe this memory (see {@link #AUDIT_ONE_IN}), and this VM's checkpoints now hash every chunk
+     * @throws IOException when the stored copy is intact but holds other bytes (under a staging key, also bytes of
+     *     another length that have the key's fingerprint: not damage, which would drop the copy earlier checkpoints
+     *     name, but a collision): the fingerprint index does not describe this memory (see {@link #AUDIT_ONE_IN}),
+     *     and this VM's checkpoints now hash every chunk
      */
-    boolean intact(String hash, byte[] buffer, int start, int length, ChunkHasher hasher) throws IOException {
-      if (verified.contains(hash) || !store.hasChunk(hash)) {
+    boolean intact(String hash, boolean staged, byte[] buffer, int start, int length, ChunkHasher hasher,
+        long[] fingerprint) throws IOException {
+      // A staging key names bytes of one fingerprint, which a guest can craft: compared every time it is reused.
+      if ((!staged && verified.contains(hash)) || !store.hasChunk(hash)) {
         return true;
       }
       if (reader == null) {
@@ -333,14 +431,43 @@ public final class CheckpointEngine {
           verified.add(hash);
           return true;
         }
-        ChunkCodec.decodeInto(stored, hash, length, scratch, 0, hasher);  // throws if the stored copy is wrong
+        if (staged) {  // damaged unless the stored bytes still have the fingerprint their key holds
+          ChunkCodec.decodeLengthInto(stored, hash, length, scratch, 0);
+          fingerprinter.fingerprint(scratch, 0, length, storedFingerprint);
+          if (storedFingerprint[0] != fingerprint[0] || storedFingerprint[1] != fingerprint[1]) {
+            throw new CorruptChunkException(hash, "content does not match the fingerprint its staging key holds");
+          }
+        } else {
+          ChunkCodec.decodeInto(stored, hash, length, scratch, 0, hasher);  // throws if the stored copy is wrong
+        }
       } catch (CorruptChunkException | MissingChunkException damaged) {
-        store.dropDamagedChunk(hash);
-        return false;
+        // A copy of another length fails to decode at this one. Under a staging key that may be intact bytes of
+        // the same fingerprint and another length, which earlier checkpoints name: dropping them would lose those.
+        if (!(staged && damaged instanceof CorruptChunkException && intactOnItsOwn(hash))) {
+          store.dropDamagedChunk(hash);
+          return false;
+        }
       }
       untrusted.add(vmId);
       throw new IOException("a chunk of the image has the fingerprint of chunk " + hash
           + " but other bytes; this VM's checkpoints now SHA-256-hash every chunk");
+    }
+
+    /**
+     * Whether the stored copy under staging key {@code hash} decodes at its own length to bytes with the fingerprint
+     * the key holds: then it is intact, and differs from the image's bytes only by a fingerprint collision.
+     */
+    private boolean intactOnItsOwn(String hash) throws IOException {
+      byte[] raw;
+      try {
+        raw = ChunkCodec.decodeAnyLength(reader.read(hash), hash);
+      } catch (CorruptChunkException | MissingChunkException damaged) {
+        return false;
+      }
+      fingerprinter.fingerprint(raw, 0, raw.length, storedFingerprint);
+      int at = hash.length() - 32;
+      return storedFingerprint[0] == java.util.HexFormat.fromHexDigitsToLong(hash, at, at + 16)
+          && storedFingerprint[1] == java.util.HexFormat.fromHexDigitsToLong(hash, at + 16, at + 32);
     }
 
     @Override public void close() throws IOException {

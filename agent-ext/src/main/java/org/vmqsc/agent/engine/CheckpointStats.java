@@ -3,7 +3,8 @@ package org.vmqsc.agent.engine;
 /**
  * What storing one checkpoint cost. {@code storedBytes} is what this checkpoint added to the store (new chunks,
  * compressed, plus its manifest): the incremental size. {@code sha256Bytes} is how much of the image was SHA-256-hashed
- * (new or changed chunks, plus the audit sample of reused ones).
+ * (new or changed chunks not named by staging key, plus the audit sample of reused ones); {@code stagedBytes} how
+ * much of it was stored under staging keys, to be SHA-256-hashed by the flush.
  */
 public record CheckpointStats(
     long imageBytes,
@@ -14,7 +15,8 @@ public record CheckpointStats(
     int newChunks,
     long storedBytes,
     long manifestBytes,
-    long sha256Bytes) {
+    long sha256Bytes,
+    long stagedBytes) {
 
   public double storedFraction() {
     return imageBytes == 0 ? 0 : (double) storedBytes / imageBytes;

@@ -7,7 +7,7 @@ import org.vmqsc.agent.store.Manifest;
 
 /**
  * One VM's previous checkpoint, as the engine needs it to skip work: its chunks in image order (fingerprint, length,
- * SHA-256 name; zero chunks by length only) and a table from fingerprint + length to position.
+ * name: SHA-256 or staging key; zero chunks by length only) and a table from fingerprint + length to position.
  *
  * <p>It only ever holds what was computed from the same bytes at the same moment and then written in a durable
  * manifest, so it cannot go stale in a harmful way: a chunk deleted since is caught by the store's existence check,
@@ -23,18 +23,31 @@ final class FingerprintIndex {
   private static final byte UNKNOWN = 0;
   private static final byte ZERO = 1;
   private static final byte FINGERPRINTED = 2;
+  private static final byte STAGED = 3;  // named by its staging key, not its SHA-256
 
   private final String chunker;
-  private long[] low = new long[1024];
-  private long[] high = new long[1024];
-  private int[] lengths = new int[1024];
-  private byte[] hashes = new byte[1024 * SHA_BYTES];
-  private byte[] kinds = new byte[1024];  // UNKNOWN, ZERO or FINGERPRINTED
+  private long[] low;
+  private long[] high;
+  private int[] lengths;
+  private byte[] hashes;
+  private byte[] kinds;  // UNKNOWN, ZERO, FINGERPRINTED or STAGED
   private int count;
-  private int[] table = new int[2048];  // position + 1 of a non-zero chunk; 0 marks a free slot
+  private int[] table;  // position + 1 of a non-zero chunk; 0 marks a free slot
 
   FingerprintIndex(String chunker) {
+    this(chunker, 1024);
+  }
+
+  /** Room for about {@code expected} chunks before the arrays grow. */
+  FingerprintIndex(String chunker, int expected) {
     this.chunker = chunker;
+    int capacity = Math.max(16, expected);
+    low = new long[capacity];
+    high = new long[capacity];
+    lengths = new int[capacity];
+    hashes = new byte[capacity * SHA_BYTES];
+    kinds = new byte[capacity];
+    table = new int[Integer.highestOneBit(capacity) * 2];
   }
 
   /** The index of a manifest's chunks. Chunks of older manifests (no fingerprint) keep their place but never match. */
@@ -46,7 +59,7 @@ final class FingerprintIndex {
       } else if (ref.fingerprint() != null) {
         String fingerprint = ref.fingerprint();
         index.add(Long.parseUnsignedLong(fingerprint, 0, 16, 16), Long.parseUnsignedLong(fingerprint, 16, 32, 16),
-            ref.length(), ref.hash());
+            ref.length(), ref.hash(), ref.staged());
       } else {
         index.append(ref.length());
       }
@@ -63,25 +76,49 @@ final class FingerprintIndex {
     kinds[at] = ZERO;
   }
 
-  void add(long fingerprintLow, long fingerprintHigh, int length, String hash) {
-    add(fingerprintLow, fingerprintHigh, length, HEX.parseHex(hash), 0);
+  /** Adds a chunk named {@code hash}: its SHA-256, or its staging key when {@code staged}. */
+  void add(long fingerprintLow, long fingerprintHigh, int length, String hash, boolean staged) {
+    add(fingerprintLow, fingerprintHigh, length, HEX.parseHex(hash), 0, staged ? STAGED : FINGERPRINTED);
+  }
+
+  /**
+   * Adds a chunk named by its staging key: {@code prefix} (the VM's 16 bytes, see {@code StagingKeys}) and the
+   * fingerprint, big-endian, low half first, as its hex digits read.
+   */
+  void addStaged(long fingerprintLow, long fingerprintHigh, int length, byte[] prefix) {
+    int at = append(length);
+    kinds[at] = STAGED;
+    low[at] = fingerprintLow;
+    high[at] = fingerprintHigh;
+    int name = at * SHA_BYTES;
+    System.arraycopy(prefix, 0, hashes, name, 16);
+    for (int i = 0; i < 8; i++) {
+      hashes[name + 16 + i] = (byte) (fingerprintLow >>> (56 - 8 * i));
+      hashes[name + 24 + i] = (byte) (fingerprintHigh >>> (56 - 8 * i));
+    }
+    inserted(at);
   }
 
   /** Adds a chunk under the name {@code from} gives its chunk at {@code position}. */
   void add(long fingerprintLow, long fingerprintHigh, int length, FingerprintIndex from, int position) {
-    add(fingerprintLow, fingerprintHigh, length, from.hashes, position * SHA_BYTES);
+    add(fingerprintLow, fingerprintHigh, length, from.hashes, position * SHA_BYTES, from.kinds[position]);
   }
 
-  private void add(long fingerprintLow, long fingerprintHigh, int length, byte[] hash, int hashAt) {
+  private void add(long fingerprintLow, long fingerprintHigh, int length, byte[] hash, int hashAt, byte kind) {
     int at = append(length);
-    kinds[at] = FINGERPRINTED;
+    kinds[at] = kind;
     low[at] = fingerprintLow;
     high[at] = fingerprintHigh;
     System.arraycopy(hash, hashAt, hashes, at * SHA_BYTES, SHA_BYTES);
+    inserted(at);
+  }
+
+  /** Enters the named chunk just appended at {@code at} into the table, growing it first if need be. */
+  private void inserted(int at) {
     if (2 * count > table.length) {
       table = new int[table.length * 2];
       for (int i = 0; i < count - 1; i++) {
-        if (kinds[i] == FINGERPRINTED) {
+        if (kinds[i] >= FINGERPRINTED) {
           insert(i);
         }
       }
@@ -146,18 +183,30 @@ final class FingerprintIndex {
   }
 
   boolean matches(int position, long fingerprintLow, long fingerprintHigh) {
-    return kinds[position] == FINGERPRINTED && low[position] == fingerprintLow && high[position] == fingerprintHigh;
+    return kinds[position] >= FINGERPRINTED && low[position] == fingerprintLow && high[position] == fingerprintHigh;
   }
 
-  /** The SHA-256 name of the non-zero chunk at {@code position}. */
+  /** Whether the chunk at {@code position} is named by its staging key rather than its SHA-256. */
+  boolean isStaged(int position) {
+    return kinds[position] == STAGED;
+  }
+
+  /** The name of the non-zero chunk at {@code position}: its SHA-256, or its staging key if {@link #isStaged}. */
   String hash(int position) {
     return HEX.formatHex(hashes, position * SHA_BYTES, (position + 1) * SHA_BYTES);
   }
 
   /** 32 hex digits: the low half, then the high half, each big-endian. */
   static String toHex(long fingerprintLow, long fingerprintHigh) {
-    return HEX.toHexDigits(fingerprintLow) + HEX.toHexDigits(fingerprintHigh);
+    byte[] digits = new byte[32];  // one string per chunk, not three
+    for (int i = 0; i < 16; i++) {
+      digits[i] = HEX_DIGITS[(int) (fingerprintLow >>> (60 - 4 * i)) & 0xf];
+      digits[16 + i] = HEX_DIGITS[(int) (fingerprintHigh >>> (60 - 4 * i)) & 0xf];
+    }
+    return new String(digits, java.nio.charset.StandardCharsets.ISO_8859_1);
   }
+
+  private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /**
    * Whether {@code hex}, 32 lower-case hex digits, is {@link #toHex} of this fingerprint; without making the string

@@ -28,7 +28,8 @@ import org.vmqsc.agent.store.MissingChunkException;
  * <p>How a chunk is checked: from a store only this host writes ({@link CheckpointStore#writtenOnlyByThisHost}),
  * against the manifest's XXH3-128 fingerprint of the chunk, some five times cheaper than SHA-256, and by SHA-256
  * where that does not match (a manifest from before fingerprints, or a damaged chunk: it is refused only when its
- * SHA-256 does not match its name either); from any other store, by SHA-256. Why that is enough is in the
+ * SHA-256 does not match its name either); from any other store, by SHA-256. A chunk named by staging key (not yet
+ * by SHA-256, in the host's staging store only) is checked against its fingerprint alone, and refused anywhere else. Why that is enough is in the
  * engine's README ("Verified restore").
  */
 final class ParallelVerifier implements AutoCloseable {
@@ -77,6 +78,21 @@ final class ParallelVerifier implements AutoCloseable {
 
     /** Decodes a chunk into {@code out} and checks it; see the class comment. */
     void check(ChunkRef ref, byte[] out, int offset) throws IOException {
+      if (ref.staged()) {
+        // Named by staging key: no SHA-256 to check it against, only its fingerprint, which is enough only in a
+        // store no other host writes (the manifest was checked to be this VM's key for that fingerprint).
+        if (!byFingerprint) {
+          throw new CorruptChunkException(ref.hash(), "is named by a staging key, which only the host's own"
+              + " staging store may hold, not " + source.describe());
+        }
+        ChunkCodec.decodeLengthInto(reader.view(ref.hash()), ref.hash(), ref.length(), out, offset);
+        fingerprinter.fingerprint(out, offset, ref.length(), fingerprint);
+        if (!FingerprintIndex.hexNames(ref.fingerprint(), fingerprint[0], fingerprint[1])) {
+          throw new CorruptChunkException(ref.hash(), "content does not match its fingerprint "
+              + ref.fingerprint() + " (the chunk is named by staging key)");
+        }
+        return;
+      }
       ByteBuffer stored = reader.view(ref.hash());
       if (byFingerprint && ref.fingerprint() != null && ChunkRef.isValidFingerprint(ref.fingerprint())) {
         ChunkCodec.decodeLengthInto(stored, ref.hash(), ref.length(), out, offset);

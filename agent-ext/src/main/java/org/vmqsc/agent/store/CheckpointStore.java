@@ -60,6 +60,15 @@ public interface CheckpointStore {
     return false;
   }
 
+  /**
+   * Where the store keeps its committed copy of a chunk now, if it can tell; empty when it holds none or cannot
+   * tell (by default). Stored data is never modified in place, so two answers that are equal name one copy with the
+   * same bytes; a chunk deleted and stored again under the same name gets another place.
+   */
+  default Optional<ChunkLocation> locate(String hash) {
+    return Optional.empty();
+  }
+
   /** For reading many chunks (a restore); by default each read is a {@link #readChunk}. */
   default ChunkReader openReader() {
     return new ChunkReader() {

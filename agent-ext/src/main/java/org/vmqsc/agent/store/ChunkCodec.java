@@ -202,6 +202,41 @@ public final class ChunkCodec {
   }
 
   /**
+   * Decodes a stored chunk at whatever length it holds, checking nothing else: for a caller that found it does not
+   * decode at the length it expected and must tell damage from a copy of other bytes (the engine, for a chunk named
+   * by staging key).
+   *
+   * @throws CorruptChunkException if the bytes cannot be decoded
+   */
+  public static byte[] decodeAnyLength(byte[] stored, String hash) throws CorruptChunkException {
+    if (stored.length < 1) {
+      throw new CorruptChunkException(hash, "stored chunk is empty");
+    }
+    if (stored[0] == RAW) {
+      return Arrays.copyOfRange(stored, 1, stored.length);
+    }
+    if (stored[0] == ZSTD) {
+      long size = Zstd.getFrameContentSize(stored, 1, stored.length - 1);
+      if (size < 0 || size > Integer.MAX_VALUE - 16) {
+        throw new CorruptChunkException(hash, "zstd frame is damaged (no content size)");
+      }
+      return decodeLength(stored, hash, (int) size);
+    }
+    if (stored[0] == LZ4) {
+      // An LZ4 block does not hold its length; it cannot expand more than 255-fold.
+      byte[] out = new byte[(int) Math.min(Integer.MAX_VALUE - 16, 255L * (stored.length - 1) + 16)];
+      int n;
+      try {
+        n = DECOMPRESSOR.decompress(stored, 1, stored.length - 1, out, 0, out.length);
+      } catch (LZ4Exception e) {
+        throw new CorruptChunkException(hash, "LZ4 block is damaged (" + e.getMessage() + ")");
+      }
+      return Arrays.copyOf(out, n);
+    }
+    throw new CorruptChunkException(hash, "unknown encoding tag " + stored[0]);
+  }
+
+  /**
    * Decodes a stored chunk into {@code out[offset, offset + expectedLength)} checking only its length: for a caller
    * that checks the bytes another way (a restore from the host's own store, against the manifest's fingerprint).
    *

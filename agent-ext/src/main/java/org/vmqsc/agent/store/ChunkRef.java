@@ -3,23 +3,35 @@ package org.vmqsc.agent.store;
 import com.google.gson.annotations.SerializedName;
 
 /**
- * One piece of a memory image, in image order. {@code hash} is the SHA-256 (hex) of the raw bytes, or null for a
- * chunk of zeros, which is never stored (memory exclusion). {@code fingerprint} is the chunk's fast 128-bit
- * fingerprint (32 hex digits, see the engine's {@code Fingerprinter}), or null in manifests written before it
- * existed: the engine derives its per-VM index of known chunks from these entries only, so that index holds
- * nothing a durable manifest does not.
+ * One piece of a memory image, in image order. {@code hash} is the chunk's name in its store (hex): the SHA-256 of
+ * the raw bytes, or, when {@code staged}, its staging key (see {@link StagingKeys}: the VM's namespace and the
+ * chunk's fingerprint, only ever in the host's staging store); null for a chunk of zeros, which is never stored
+ * (memory exclusion). {@code fingerprint} is the chunk's fast 128-bit fingerprint (32 hex digits, see the engine's
+ * {@code Fingerprinter}), or null in manifests written before it existed: the engine derives its per-VM index of
+ * known chunks from these entries only, so that index holds nothing a durable manifest does not.
  */
 public record ChunkRef(
     @SerializedName("h") String hash,
     @SerializedName("n") int length,
-    @SerializedName("f") String fingerprint) {
+    @SerializedName("f") String fingerprint,
+    @SerializedName("s") boolean staged) {
 
   public ChunkRef(String hash, int length) {
-    this(hash, length, null);
+    this(hash, length, null, false);
+  }
+
+  /** A chunk named by its SHA-256. */
+  public ChunkRef(String hash, int length, String fingerprint) {
+    this(hash, length, fingerprint, false);
+  }
+
+  /** A chunk named by its staging key (which holds {@code fingerprint}), not by SHA-256. */
+  public static ChunkRef staged(String key, int length, String fingerprint) {
+    return new ChunkRef(key, length, fingerprint, true);
   }
 
   public static ChunkRef zeros(int length) {
-    return new ChunkRef(null, length, null);
+    return new ChunkRef(null, length, null, false);
   }
 
   public boolean isZero() {

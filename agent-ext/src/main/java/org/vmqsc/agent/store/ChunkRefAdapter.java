@@ -26,6 +26,9 @@ final class ChunkRefAdapter extends TypeAdapter<ChunkRef> {
     if (ref.fingerprint() != null) {
       out.name("f").value(ref.fingerprint());
     }
+    if (ref.staged()) {
+      out.name("s").value(true);
+    }
     out.endObject();
   }
 
@@ -37,6 +40,7 @@ final class ChunkRefAdapter extends TypeAdapter<ChunkRef> {
     String hash = null;
     String fingerprint = null;
     int length = 0;
+    boolean staged = false;
     in.beginObject();
     while (in.hasNext()) {
       String name = in.nextName();
@@ -48,10 +52,11 @@ final class ChunkRefAdapter extends TypeAdapter<ChunkRef> {
         case "h" -> hash = in.nextString();
         case "n" -> length = in.nextInt();
         case "f" -> fingerprint = in.nextString();
+        case "s" -> staged = in.nextBoolean();
         default -> in.skipValue();  // a field a newer version added
       }
     }
     in.endObject();
-    return new ChunkRef(hash, length, fingerprint);
+    return new ChunkRef(hash, length, fingerprint, staged);
   }
 }

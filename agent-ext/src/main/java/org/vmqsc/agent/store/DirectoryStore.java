@@ -53,6 +53,8 @@ public final class DirectoryStore implements CheckpointStore {
 
   public static final long UNLIMITED = Long.MAX_VALUE;
   static final long PACK_LIMIT_BYTES = 256L << 20;
+  /** A writer's records are written to its pack in batches of this many bytes. */
+  private static final int WRITE_BUFFER_BYTES = 256 << 10;
   private static final byte[] PACK_MAGIC = PackFile.MAGIC;
   private static final int RECORD_HEADER = PackFile.RECORD_HEADER;
   private static final String PACK_SUFFIX = PackFile.SUFFIX;
@@ -84,6 +86,10 @@ public final class DirectoryStore implements CheckpointStore {
   private final AtomicLong usedBytes = new AtomicLong();
   private final ChunkGuard guard = new ChunkGuard();
   private final OpenReport openReport;
+  /** Where a writer rolls over to a new pack: {@link #PACK_LIMIT_BYTES}, less in tests. */
+  volatile long packLimitBytes = PACK_LIMIT_BYTES;
+  /** Wraps every pack channel a writer opens: as it is, except in tests that make its writes or fsyncs fail. */
+  volatile java.util.function.UnaryOperator<FileChannel> packChannels = channel -> channel;
 
   private DirectoryStore(String name, Path root, long capacityBytes, Sharing sharing) throws IOException {
     this.name = name;
@@ -134,8 +140,8 @@ public final class DirectoryStore implements CheckpointStore {
     return sharing == Sharing.SHARED;
   }
 
-  /** Where a committed chunk is stored (for tools and tests). */
-  public Optional<ChunkLocation> locate(String hash) {
+  /** Where a committed chunk is stored: its pack (named by a random UUID, never reused) and offset there. */
+  @Override public Optional<ChunkLocation> locate(String hash) {
     return Optional.ofNullable(index.get(hash));
   }
 
@@ -564,12 +570,17 @@ public final class DirectoryStore implements CheckpointStore {
     private final boolean relocating;
     private final List<Path> temps = new ArrayList<>();
     private final Map<String, ChunkLocation> added = new LinkedHashMap<>();
+    private final byte[] rawHash = new byte[32];
     private FileChannel channel;
-    private ByteBuffer record;
+    /** Records added to the current pack and not written yet: they follow its first {@code written} bytes. */
+    private ByteBuffer pending;
     private Path current;
-    private long size;
+    private long size;  // of the current pack, pending records included
+    private long written;
     private long reserved;
     private boolean done;
+    /** Why a pack of this writer may not be durable (its fsync failed): it must never be committed then. */
+    private IOException failed;
 
     PackWriter(boolean relocating) {
       this.relocating = relocating;
@@ -583,44 +594,77 @@ public final class DirectoryStore implements CheckpointStore {
       if (done) {
         throw new IllegalStateException("writer already committed or closed");
       }
+      refuseIfFailed();
       if (relocating ? added.containsKey(hash) : has(hash)) {
         return 0;
       }
-      byte[] rawHash = HEX.parseHex(hash);
-      if (rawHash.length != 32) {
+      if (hash.length() != 64) {
         throw new IllegalArgumentException("not a chunk hash: " + hash);
       }
+      for (int i = 0; i < 32; i++) {  // into one array per writer, not one per chunk
+        rawHash[i] = (byte) (HexFormat.fromHexDigit(hash.charAt(2 * i)) << 4
+            | HexFormat.fromHexDigit(hash.charAt(2 * i + 1)));
+      }
       long recordBytes = RECORD_HEADER + length;
-      if (channel == null || size + recordBytes > PACK_LIMIT_BYTES) {
-        startPack();
+      if (channel == null || size + recordBytes > packLimitBytes) {
+        try {
+          startPack();  // finishes the pack before: a full disk may surface here, writing its last records
+        } catch (IOException e) {
+          throw full(e, "chunk " + hash);
+        }
       }
       reserve(recordBytes, "chunk " + hash);
       reserved += recordBytes;
       long start = size;
       try {
-        // One reused direct buffer: one copy and one system call per chunk (a heap buffer is copied into a
-        // temporary direct one by the JDK anyway).
-        if (record == null || record.capacity() < recordBytes) {
-          record = ByteBuffer.allocateDirect((int) Math.max(recordBytes, 64 << 10));
+        // Records gather in one direct buffer, written when it is full: a system call per 4 KiB chunk was most of
+        // a first checkpoint's system time (a heap buffer is copied into a temporary direct one by the JDK anyway).
+        if (pending == null) {
+          pending = ByteBuffer.allocateDirect((int) Math.max(recordBytes, WRITE_BUFFER_BYTES));
         }
-        record.clear();
-        record.put(rawHash).putInt(length).put(encoded, offset, length).flip();
-        while (record.hasRemaining()) {
-          channel.write(record, start + record.position());
+        if (pending.remaining() < recordBytes) {
+          writePending();
+          if (pending.capacity() < recordBytes) {
+            pending = ByteBuffer.allocateDirect((int) recordBytes);
+          }
         }
+        pending.put(rawHash).putInt(length).put(encoded, offset, length);
       } catch (IOException e) {
         reserved -= recordBytes;
         usedBytes.addAndGet(-recordBytes);
-        try {
-          channel.truncate(start);  // keep the pack well-formed for what came before
-        } catch (IOException ignored) {
-          // the commit's fsync or the next open's scan will report a damaged pack
-        }
         throw full(e, "chunk " + hash);
       }
       size = start + recordBytes;
       added.put(hash, new ChunkLocation(current, start + RECORD_HEADER, length));
       return recordBytes;
+    }
+
+    /**
+     * Writes the pending records. If the OS refuses (a full disk), the pack is cut back to what was written before
+     * and the records stay pending, so the writer loses nothing added before and a later write or the commit tries
+     * again.
+     */
+    private void writePending() throws IOException {
+      if (pending == null || pending.position() == 0) {
+        return;
+      }
+      int end = pending.position();
+      pending.flip();
+      try {
+        while (pending.hasRemaining()) {
+          channel.write(pending, written + pending.position());
+        }
+      } catch (IOException e) {
+        try {
+          channel.truncate(written);  // keep the pack well-formed for what came before
+        } catch (IOException ignored) {
+          // the commit's fsync or the next open's scan will report a damaged pack
+        }
+        pending.limit(pending.capacity()).position(end);
+        throw e;
+      }
+      written += end;
+      pending.clear();
     }
 
     private void startPack() throws IOException {
@@ -631,21 +675,30 @@ public final class DirectoryStore implements CheckpointStore {
       reserve(PACK_MAGIC.length, "a new pack");
       reserved += PACK_MAGIC.length;
       try {
-        channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-            StandardOpenOption.READ), SafeFiles.OWNER_FILE);
+        channel = packChannels.apply(FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE, StandardOpenOption.READ), SafeFiles.OWNER_FILE));
         temps.add(temp);
         channel.write(ByteBuffer.wrap(PACK_MAGIC), 0);
       } catch (IOException e) {
         throw full(e, "a new pack");
       }
       size = PACK_MAGIC.length;
+      written = size;
     }
 
-    /** fsync and close the pack being written (it stays temporary until commit renames it). */
+    /**
+     * fsync and close the pack being written (it stays temporary until commit renames it). A failed fsync leaves
+     * the pack's durability unknown (the kernel may have dropped the dirty pages it could not write): the writer is
+     * failed then, and refuses any later put or commit.
+     */
     private void finishPack() throws IOException {
       if (channel != null) {
+        writePending();  // if this fails, the pack stays open with its records pending: the commit may be tried again
         try {
           channel.force(true);
+        } catch (IOException e) {
+          failed = e;
+          throw e;
         } finally {
           channel.close();
           channel = null;
@@ -657,6 +710,7 @@ public final class DirectoryStore implements CheckpointStore {
       if (done) {
         throw new IllegalStateException("writer already committed or closed");
       }
+      refuseIfFailed();
       try {
         finishPack();
         for (Path temp : temps) {
@@ -679,6 +733,14 @@ public final class DirectoryStore implements CheckpointStore {
       temps.clear();
       reserved = 0;
       done = true;
+    }
+
+    private void refuseIfFailed() throws IOException {
+      if (failed != null) {
+        throw new IOException("cannot add to or commit this batch of chunks in " + describe() + ": the fsync of one"
+            + " of its packs failed (" + failed.getMessage() + "), so they may not be durable; nothing of it is"
+            + " committed, and it must be written again with a new writer", failed);
+      }
     }
 
     @Override public void close() throws IOException {
@@ -759,6 +821,10 @@ public final class DirectoryStore implements CheckpointStore {
 
   @Override public long putManifest(Manifest manifest) throws IOException {
     manifest.validate();
+    if (!writtenOnlyByThisHost() && manifest.hasStagedChunks()) {
+      throw new IllegalArgumentException("manifest of " + manifest.key() + " names chunks by staging keys, which"
+          + " only the host's own staging store may hold, not " + describe());
+    }
     byte[] bytes = ManifestCodec.encode(manifest);
     reserve(bytes.length, "manifest of " + manifest.key());
     try {

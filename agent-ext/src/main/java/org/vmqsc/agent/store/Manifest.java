@@ -24,6 +24,16 @@ public record Manifest(
     chunks = List.copyOf(chunks);
   }
 
+  /** Whether a chunk is named by a staging key: such a manifest belongs in the host's staging store only. */
+  public boolean hasStagedChunks() {
+    for (ChunkRef ref : chunks) {
+      if (ref.staged()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public CheckpointKey key() {
     return new CheckpointKey(vmId, checkpointId);
   }
@@ -34,6 +44,7 @@ public record Manifest(
       throw new IllegalStateException("manifest of " + key() + " has format " + format + ", expected " + FORMAT);
     }
     long sum = 0;
+    String stagingPrefix = null;  // this VM's, computed at the first staged chunk
     for (ChunkRef ref : chunks) {
       if (ref == null || ref.length() <= 0) {
         throw new IllegalStateException("manifest of " + key() + " has an empty or missing chunk entry");
@@ -44,6 +55,16 @@ public record Manifest(
       if (ref.fingerprint() != null && (ref.hash() == null || !ChunkRef.isValidFingerprint(ref.fingerprint()))) {
         throw new IllegalStateException("manifest of " + key() + " has a malformed chunk fingerprint '"
             + ref.fingerprint() + "'");
+      }
+      if (ref.staged()) {
+        if (stagingPrefix == null) {
+          stagingPrefix = StagingKeys.prefix(vmId);
+        }
+        if (ref.hash() == null || ref.fingerprint() == null || !ref.hash().startsWith(stagingPrefix)
+            || !ref.hash().endsWith(ref.fingerprint())) {
+          throw new IllegalStateException("manifest of " + key() + " names a chunk by '" + ref.hash()
+              + "', which is not a staging key of this VM for its fingerprint");
+        }
       }
       sum += ref.length();
     }

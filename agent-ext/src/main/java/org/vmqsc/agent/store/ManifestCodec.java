@@ -28,10 +28,16 @@ import java.util.zip.CRC32C;
  * createdAtMillis, imageBytes                   long, long
  * attributes                                    int count, then key and value strings
  * chunks                                        int count, then per chunk:
- *   kind, length                                byte (0 zeros, 1 SHA-256, 2 SHA-256 + fingerprint), int
- *   SHA-256, fingerprint                        32 bytes if kind > 0, 16 bytes if kind = 2
+ *   kind, length                                byte (0 zeros, 1 SHA-256, 2 SHA-256 + fingerprint,
+ *                                               3 staging key + fingerprint), int
+ *   name, fingerprint                           32 bytes if kind > 0 (the SHA-256, or the staging key),
+ *                                               16 bytes if kind is 2 or 3
  * CRC32C of every byte before it                int
  * </pre>
+ *
+ * <p>Kind 3 (a chunk named by its {@link StagingKeys staging key}, not yet by SHA-256) occurs only in the host's
+ * staging store; an agent of a version before it refuses such a manifest as damaged, which only matters to the host
+ * that wrote it (stable manifests name every chunk by SHA-256).
  */
 public final class ManifestCodec {
 
@@ -39,6 +45,7 @@ public final class ManifestCodec {
   private static final byte ZEROS = 0;
   private static final byte HASHED = 1;
   private static final byte FINGERPRINTED = 2;
+  private static final byte STAGED = 3;
   private static final int HASH_BYTES = 32;
   private static final int FINGERPRINT_BYTES = 16;
   private static final int CRC_BYTES = 4;
@@ -83,7 +90,11 @@ public final class ManifestCodec {
         out.put(ZEROS).putInt(ref.length());
         continue;
       }
-      out.put(ref.fingerprint() == null ? HASHED : FINGERPRINTED).putInt(ref.length());
+      if (ref.staged() && ref.fingerprint() == null) {
+        throw new IllegalArgumentException("manifest of " + manifest.key() + " names a chunk by staging key "
+            + ref.hash() + " without its fingerprint");
+      }
+      out.put(ref.staged() ? STAGED : ref.fingerprint() == null ? HASHED : FINGERPRINTED).putInt(ref.length());
       putHex(out, ref.hash(), HASH_BYTES);
       if (ref.fingerprint() != null) {
         putHex(out, ref.fingerprint(), FINGERPRINT_BYTES);
@@ -140,10 +151,10 @@ public final class ManifestCodec {
         int length = in.getInt();
         if (kind == ZEROS) {
           chunks.add(ChunkRef.zeros(length));
-        } else if (kind == HASHED || kind == FINGERPRINTED) {
+        } else if (kind == HASHED || kind == FINGERPRINTED || kind == STAGED) {
           String hash = getHex(in, HASH_BYTES, hex);
-          String fingerprint = kind == FINGERPRINTED ? getHex(in, FINGERPRINT_BYTES, hex) : null;
-          chunks.add(new ChunkRef(hash, length, fingerprint));
+          String fingerprint = kind != HASHED ? getHex(in, FINGERPRINT_BYTES, hex) : null;
+          chunks.add(new ChunkRef(hash, length, fingerprint, kind == STAGED));
         } else {
           throw new IOException("manifest " + where + " is damaged (chunk entry " + i + " of unknown kind " + kind + ")");
         }
@@ -183,9 +194,12 @@ public final class ManifestCodec {
 
   /** Writes {@code bytes} bytes from lower-case hex digits; the manifest was validated, so every digit is one. */
   private static void putHex(ByteBuffer out, String hex, int bytes) {
+    byte[] array = out.array();  // written in place: a put per byte cost a bounds check each
+    int at = out.arrayOffset() + out.position();
     for (int i = 0; i < bytes; i++) {
-      out.put((byte) (HEX_VALUES[hex.charAt(2 * i) & 0x7f] << 4 | HEX_VALUES[hex.charAt(2 * i + 1) & 0x7f]));
+      array[at + i] = (byte) (HEX_VALUES[hex.charAt(2 * i) & 0x7f] << 4 | HEX_VALUES[hex.charAt(2 * i + 1) & 0x7f]);
     }
+    out.position(out.position() + bytes);
   }
 
   private static final byte[] HEX_VALUES = new byte[128];

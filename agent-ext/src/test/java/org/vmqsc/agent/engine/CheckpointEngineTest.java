@@ -7,9 +7,9 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThat;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
+import static org.vmqsc.agent.engine.EngineCalls.restore;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -33,12 +33,6 @@ public class CheckpointEngineTest {
 
   private DirectoryStore store() throws IOException {
     return DirectoryStore.open("staging", tmp.getRoot().toPath().resolve("staging"));
-  }
-
-  private static byte[] restore(CheckpointKey key, DirectoryStore store) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CheckpointEngine.restore(key, store, out, null);
-    return out.toByteArray();
   }
 
   @Test public void restoresTheExactImageWithEitherChunker() throws IOException {

@@ -7,9 +7,10 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThat;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
+import static org.vmqsc.agent.engine.EngineCalls.restore;
+import static org.vmqsc.agent.engine.EngineCalls.store;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -41,14 +42,9 @@ public class KnownChunksTest {
     return tmp.getRoot().toPath().resolve("staging");
   }
 
-  private static byte[] restore(CheckpointKey key, DirectoryStore store) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CheckpointEngine.restore(key, store, out, null);
-    return out.toByteArray();
-  }
-
-  private static CheckpointStats store(CheckpointEngine engine, CheckpointKey key, byte[] image) throws IOException {
-    return engine.store(key, new ByteArrayInputStream(image), Map.of());
+  /** Each chunk's length and fingerprint (null for zeros), in image order. */
+  private static java.util.List<String> cuts(org.vmqsc.agent.store.Manifest manifest) {
+    return manifest.chunks().stream().map(ref -> ref.length() + ":" + ref.fingerprint()).toList();
   }
 
   private static long nonZeroBytes(CheckpointStats stats) {
@@ -60,7 +56,8 @@ public class KnownChunksTest {
     byte[] second = first.clone();
     Images.rewrite(second, REWRITTEN, 2);
     DirectoryStore store = DirectoryStore.open("staging", dir());
-    CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(1));
+    // New chunks named by SHA-256 while the checkpoint is taken, as before staging keys
+    CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(1)).stagingKeys(false);
 
     CheckpointStats full = store(engine, FIRST, first);
     assertEquals("a first checkpoint hashes every non-zero chunk", nonZeroBytes(full), full.sha256Bytes());
@@ -75,6 +72,26 @@ public class KnownChunksTest {
     assertArrayEquals(second, restore(SECOND, store));
     assertTrue(store.manifest(SECOND).orElseThrow().chunks().stream()
         .allMatch(ref -> ref.isZero() == (ref.fingerprint() == null)));
+  }
+
+  @Test public void withStagingKeysNoChunkIsSha256HashedAndUnchangedOnesAreNotWrittenAgain() throws IOException {
+    byte[] first = Images.memory(PAGES, 1);
+    byte[] second = first.clone();
+    Images.rewrite(second, REWRITTEN, 2);
+    DirectoryStore store = DirectoryStore.open("staging", dir());
+    CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(1)).stagingKeys(true);
+
+    CheckpointStats full = store(engine, FIRST, first);
+    assertEquals("a first checkpoint hashes nothing", 0, full.sha256Bytes());
+    assertEquals(nonZeroBytes(full), full.stagedBytes() + full.dedupBytes());
+    CheckpointStats incremental = store(engine, SECOND, second);
+
+    assertEquals("only the rewritten pages are new", REWRITTEN, incremental.newChunks());
+    assertEquals((long) REWRITTEN * Images.PAGE, incremental.stagedBytes());
+    assertEquals(0, incremental.sha256Bytes());
+    assertArrayEquals(first, restore(FIRST, store));
+    assertArrayEquals(second, restore(SECOND, store));
+    assertTrue(store.manifest(SECOND).orElseThrow().chunks().stream().allMatch(ref -> ref.isZero() || ref.staged()));
   }
 
   @Test public void skippingTheChunkerWhereThePreviousCheckpointContinuesCutsExactlyWhereTheChunkerWould()
@@ -95,7 +112,8 @@ public class KnownChunksTest {
     CheckpointKey fresh = new CheckpointKey("vm-2", "ck-1");  // no previous checkpoint: the chunker cuts everything
     store(engine, fresh, shifted);
 
-    assertEquals(store.manifest(fresh).orElseThrow().chunks(), store.manifest(SECOND).orElseThrow().chunks());
+    // The same cuts and contents; the names differ where they are staging keys, which are per VM
+    assertEquals(cuts(store.manifest(fresh).orElseThrow()), cuts(store.manifest(SECOND).orElseThrow()));
     assertTrue("only chunks around the changes are hashed: " + incremental.sha256Bytes(),
         incremental.sha256Bytes() < nonZeroBytes(incremental) / 4);
     assertArrayEquals(shifted, restore(SECOND, store));
@@ -178,15 +196,15 @@ public class KnownChunksTest {
   @Test public void manifestsWithoutFingerprintsStillLoadAndSimplyGiveNoIndex() throws IOException {
     byte[] image = Images.memory(64, 11);
     DirectoryStore store = DirectoryStore.open("staging", dir());
-    store(new CheckpointEngine(store, new FixedChunker(1)), FIRST, image);
+    store(new CheckpointEngine(store, new FixedChunker(1)).stagingKeys(false), FIRST, image);
     var manifest = store.manifest(FIRST).orElseThrow();
     var older = new org.vmqsc.agent.store.Manifest(manifest.format(), manifest.vmId(), "ck-0",
         manifest.createdAtMillis() + 1, manifest.imageBytes(), manifest.chunker(), manifest.attributes(),
         manifest.chunks().stream().map(ref -> new ChunkRef(ref.hash(), ref.length())).toList());
     store.putManifest(older);  // newest, as an agent before fingerprints would have written it
 
-    CheckpointStats stats = store(new CheckpointEngine(DirectoryStore.open("staging", dir()), new FixedChunker(1)),
-        SECOND, image);
+    CheckpointStats stats = store(new CheckpointEngine(DirectoryStore.open("staging", dir()), new FixedChunker(1))
+        .stagingKeys(false), SECOND, image);
 
     assertEquals(nonZeroBytes(stats), stats.sha256Bytes());
     assertEquals(0, stats.newChunks());

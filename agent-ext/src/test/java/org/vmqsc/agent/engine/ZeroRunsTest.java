@@ -4,9 +4,9 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
+import static org.vmqsc.agent.engine.EngineCalls.restore;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,12 +46,6 @@ public class ZeroRunsTest {
       }
     }
     return image;
-  }
-
-  private static byte[] restore(CheckpointKey key, DirectoryStore store) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CheckpointEngine.restore(key, store, out, null);
-    return out.toByteArray();
   }
 
   @Test public void scatteredZeroPagesAreNeverStoredWhateverTheChunker() throws IOException {

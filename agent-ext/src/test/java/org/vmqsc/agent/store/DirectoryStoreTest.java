@@ -303,4 +303,72 @@ public class DirectoryStoreTest {
       new ProcessBuilder("umount", mount.toString()).start().waitFor();
     }
   }
+
+  private static long packFiles(DirectoryStore store) throws IOException {
+    try (Stream<Path> files = Files.list(store.packDir())) {
+      return files.count();
+    }
+  }
+
+  @Test public void aFullDiskWhenAWriterRollsOverToANewPackIsReportedAsAFullStore() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    store.packLimitBytes = 64 << 10;  // a rollover after 16 chunks, their records still in the writer's buffer
+    store.packChannels = FailingPackChannel::new;
+    Random random = new Random(1);
+    byte[] chunk = new byte[4096];
+    ChunkHasher hasher = new ChunkHasher();
+    int put = 0;
+    try (ChunkWriter writer = store.openWriter()) {
+      try {
+        for (; put < 100; put++) {
+          random.nextBytes(chunk);
+          if (put == 10) {
+            FailingPackChannel.failWrites = "No space left on device";
+          }
+          writer.put(hasher.hash(chunk, 0, chunk.length), ChunkCodec.encode(chunk, 0, chunk.length));
+        }
+        fail("the first pack's records cannot be written");
+      } catch (StoreFullException e) {
+        assertThat(e.getMessage(), containsString("is full"));
+      } finally {
+        FailingPackChannel.reset();
+      }
+      assertTrue("failed at the rollover, not before: " + put, put > 10 && put < 20);
+      writer.commit();  // the disk has room again: nothing added before is lost
+    }
+    assertEquals("every chunk added before the failed one", put, store.chunkHashes().size());
+  }
+
+  @Test public void aWriterWhosePackFailedToSyncNeverCommitsIt() throws IOException {
+    DirectoryStore store = DirectoryStore.open("staging", root());
+    store.packChannels = FailingPackChannel::new;
+    byte[] chunk = new byte[4096];
+    new Random(2).nextBytes(chunk);
+    String hash = new ChunkHasher().hash(chunk, 0, chunk.length);
+    try (ChunkWriter writer = store.openWriter()) {
+      writer.put(hash, ChunkCodec.encode(chunk, 0, chunk.length));
+      FailingPackChannel.failForce = "Input/output error";
+      try {
+        writer.commit();
+        fail("a pack whose fsync failed must not be committed");
+      } catch (IOException e) {
+        assertThat(e.getMessage(), containsString("Input/output error"));
+      } finally {
+        FailingPackChannel.reset();
+      }
+      try {
+        writer.commit();  // the device works again: the pack written before may still have lost pages
+        fail("a retried commit must not rename a pack whose fsync failed");
+      } catch (IOException e) {
+        assertThat(e.getMessage(), containsString("may not be durable"));
+      }
+    }
+    assertFalse(store.hasChunk(hash));
+    assertEquals("the temporary pack is gone, no pack was renamed", 0, packFiles(store));
+    try (ChunkWriter writer = store.openWriter()) {  // a new writer stores it
+      writer.put(hash, ChunkCodec.encode(chunk, 0, chunk.length));
+      writer.commit();
+    }
+    assertTrue(store.hasChunk(hash));
+  }
 }

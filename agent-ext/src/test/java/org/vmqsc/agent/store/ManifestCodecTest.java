@@ -32,6 +32,29 @@ public class ManifestCodecTest {
     assertEquals(manifest, ManifestCodec.decode(ManifestCodec.encode(manifest), "test"));
   }
 
+  @Test public void readsWhatItWritesWithStagingKeys() throws IOException {
+    String key = StagingKeys.key(StagingKeys.prefix("vm-1"), FINGERPRINT);
+    Manifest manifest = manifest(List.of(ChunkRef.staged(key, 4096, FINGERPRINT), ChunkRef.zeros(8192),
+        new ChunkRef(HASH, 100, FINGERPRINT)));
+    Manifest read = ManifestCodec.decode(ManifestCodec.encode(manifest), "test");
+    assertEquals(manifest, read);
+    assertEquals(true, read.chunks().get(0).staged());
+    assertEquals(false, read.chunks().get(2).staged());
+  }
+
+  @Test public void aStagingKeyOfAnotherVmOrFingerprintIsRefused() throws IOException {
+    String othersKey = StagingKeys.key(StagingKeys.prefix("vm-2"), FINGERPRINT);
+    String otherFingerprint = StagingKeys.key(StagingKeys.prefix("vm-1"), "fe".repeat(16));
+    for (String key : List.of(othersKey, otherFingerprint, HASH)) {
+      try {
+        ManifestCodec.decode(ManifestCodec.encode(manifest(List.of(ChunkRef.staged(key, 4096, FINGERPRINT)))), "test");
+        fail("a manifest naming " + key + " as vm-1's staging key for " + FINGERPRINT + " was read");
+      } catch (IOException expected) {
+        // damaged
+      }
+    }
+  }
+
   @Test public void readsManifestsWrittenBeforeFingerprintsAndBeforeItsOwnAdapter() throws IOException {
     record OldChunkRef(String h, int n) {}
     record OldManifest(int format, String vmId, String checkpointId, long createdAtMillis, long imageBytes,

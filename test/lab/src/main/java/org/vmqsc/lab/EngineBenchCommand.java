@@ -166,8 +166,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "      %.1f %% of pages rewritten: stored %s = %.2f %% of the image%n",
             rewritePercent, BenchFigures.mib(stats[1].storedBytes()), 100.0 * stats[1].storedFraction());
         incrementalBytes.put(chunker.name(), stats[1].storedBytes());
-        System.out.printf(Locale.ROOT, "      SHA-256-hashed %s (new chunks, plus the audit sample)%n",
-            BenchFigures.mib(stats[1].sha256Bytes()));
+        System.out.printf(Locale.ROOT, "      SHA-256-hashed %s (new chunks not named by staging key, plus the audit"
+            + " sample); %s stored under staging keys, for the flush to hash%n",
+            BenchFigures.mib(stats[1].sha256Bytes()), BenchFigures.mib(stats[1].stagedBytes()));
         report("engine " + chunker.name() + ", incremental, nothing rewritten", bytes, unchanged, copy);
         report("engine " + chunker.name() + ", incremental after agent restart", bytes, restarted, copy);
         System.out.printf(Locale.ROOT, "      (back to the first image: %.2f %% rewritten; the index is read from the "
