@@ -2,12 +2,14 @@ package org.vmqsc.lab.cluster;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -146,12 +148,23 @@ public final class RealGuestRun {
       double detection = kills.isEmpty() ? Double.NaN : kills.get(0).detection();
       double recovered = kills.isEmpty() ? Double.NaN : kills.get(0).recovery();
       int snapshots = 0;
+      int untaken = 0;
+      List<Long> nicWaits = new ArrayList<>();
       for (String line : Files.readAllLines(merged, StandardCharsets.UTF_8)) {
-        if (line.contains("\"event\":\"guest_snapshot\"")) snapshots++;
+        if (line.contains("\"event\":\"frames_untaken_at_cut\"")) untaken++;
+        if (!line.contains("\"event\":\"guest_snapshot\"")) continue;
+        snapshots++;
+        JsonElement wait = JsonParser.parseString(line).getAsJsonObject().get("nic_wait_ms");
+        if (wait != null) nicWaits.add(wait.getAsLong());
       }
       int layers = stableDiskLayers(dir.resolve("cluster").resolve("stable").resolve("disks"));
       say.accept("      disk snapshots taken " + snapshots + "; layers left on stable storage " + layers
           + " (the rest merged as the line moved)");
+      Collections.sort(nicWaits);
+      // A cut waits for its guest to take what was written into its NIC: how long, and how often it went on without.
+      say.accept("      the cuts' waits for their guests' NICs: " + (nicWaits.isEmpty() ? "none"
+          : "p50 " + nicWaits.get(nicWaits.size() / 2) + " ms, max " + nicWaits.get(nicWaits.size() - 1) + " ms")
+          + "; cuts that went on with frames not taken: " + untaken);
       return new Outcome(recovery, detection, recovered, merged, verdict, sendsAtRecovery, sendsAtEnd, diskFaults(names),
           snapshots, layers);
     } catch (LibvirtException e) {
