@@ -49,8 +49,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
       description = "Share of pages rewritten before the incremental checkpoint (default ${DEFAULT-VALUE}).")
   double rewritePercent;
 
-  @Option(names = "--image", description = "Any image file: the engine's first checkpoint and restore of it next to"
-      + " lz4 -1, lz4 -d and zstd -1 of the same file, if installed, instead of the synthetic image.")
+  @Option(names = "--image", description = "Any image file: the engine's first checkpoint and restore of it, and its"
+      + " incremental checkpoint of a copy with --rewrite-percent of the pages rewritten, next to lz4 -1, lz4 -d and"
+      + " zstd -1 of the same files, if installed, instead of the synthetic image.")
   Path imageFile;
 
   @Option(names = "--save-image", description = "Writes the synthetic image of --size-mib to this file and stops"
@@ -98,7 +99,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
     if (imageFile != null) {
       try {
-        new ImageFileBench(imageFile, base, runs, warmUp).run();
+        new ImageFileBench(imageFile, base, runs, warmUp, rewritePercent).run();
       } finally {
         deleteTree(base);
       }
@@ -275,7 +276,7 @@ public final class EngineBenchCommand implements Callable<Integer> {
     }
   }
 
-  private static void fillRandom(SplittableRandom random, byte[] image, int off) {
+  static void fillRandom(SplittableRandom random, byte[] image, int off) {
     for (int i = 0; i < 4096; i += 8) {
       long v = random.nextLong();
       for (int b = 0; b < 8; b++) {

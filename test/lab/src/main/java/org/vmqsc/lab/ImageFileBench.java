@@ -3,14 +3,18 @@ package org.vmqsc.lab;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.vmqsc.agent.engine.CheckpointEngine;
@@ -20,14 +24,16 @@ import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.DirectoryStore;
 
 /**
- * {@code ./vmqsc bench engine --image FILE}: the engine's first checkpoint and restore of any image file, next to
- * {@code lz4 -1}, {@code lz4 -d} and {@code zstd -1} run on the same file in the same run, interleaved, as CPU time
- * per byte (the tools' CPU time is what {@code times} reports for their process). A tool that is not installed is
- * left out and said so.
+ * {@code ./vmqsc bench engine --image FILE}: the engine's first checkpoint and restore of any image file, and its
+ * incremental checkpoint of a copy with some of the pages rewritten, next to {@code lz4 -1}, {@code lz4 -d} and
+ * {@code zstd -1} run on the same files in the same run, interleaved, as CPU time per byte (the tools' CPU time is
+ * what {@code times} reports for their process). A tool has no incremental mode: it compresses the rewritten copy
+ * whole, which is what it would do at every checkpoint. A tool that is not installed is left out and said so.
  */
 final class ImageFileBench {
 
   private static final CheckpointKey KEY = new CheckpointKey("vm", "ck-1");
+  private static final CheckpointKey NEXT = new CheckpointKey("vm", "ck-2");
   private static final Pattern TIMES = Pattern.compile("(\\d+)m([\\d.]+)s\\s+(\\d+)m([\\d.]+)s\\s*$");
 
   private long zeroBytes;  // of the last first checkpoint
@@ -35,17 +41,42 @@ final class ImageFileBench {
   private final Path work;
   private final int runs;
   private final int warmUp;
+  private final double rewritePercent;
   private final com.sun.management.OperatingSystemMXBean process =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+  static final String INCREMENTAL = "vmqsc incremental checkpoint";
+  static final String LZ4_REWRITTEN = "lz4 -1 (rewritten copy)";
 
   /** Wall and CPU seconds of one run, and the bytes it left on disk. */
   record Run(double wallSeconds, double cpuSeconds, long bytes) {}
 
-  ImageFileBench(Path image, Path work, int runs, int warmUp) {
+  ImageFileBench(Path image, Path work, int runs, int warmUp, double rewritePercent) {
     this.image = image;
     this.work = work;
     this.runs = runs;
     this.warmUp = warmUp;
+    this.rewritePercent = rewritePercent;
+  }
+
+  /**
+   * A copy of the image with {@code rewritePercent} of its 4 KiB pages rewritten with random bytes, the same rule as
+   * the synthetic image's second version ({@link EngineBenchCommand#rewritePages}).
+   */
+  private Path rewrittenCopy() throws IOException {
+    Path copy = work.resolve("rewritten.img");
+    Files.copy(image, copy);
+    try (FileChannel out = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+      long pages = out.size() / 4096;
+      byte[] page = new byte[4096];
+      SplittableRandom random = new SplittableRandom(2);
+      for (long i = Math.round(pages * rewritePercent / 100); i > 0; i--) {
+        long at = random.nextLong(pages) * 4096;
+        EngineBenchCommand.fillRandom(random, page, 0);
+        out.write(ByteBuffer.wrap(page), at);
+      }
+    }
+    return copy;
   }
 
   /** Prints the figures; returns each measurement's runs by name, for tests. */
@@ -64,17 +95,24 @@ final class ImageFileBench {
     System.out.printf(Locale.ROOT, "  the hosts cut this image with %s (%s)%n",
         ChunkerChoice.standard().forImage(head, headLength).name(),
         ChunkerChoice.isSaveStream(head, headLength) ? "a save stream" : "raw memory: no save-stream header");
+    Path rewritten = rewrittenCopy();
     Map<String, List<Run>> results = new LinkedHashMap<>();
     for (int r = 0; r < runs + warmUp; r++) {  // the first rounds warm up the JIT and the page cache, and are dropped
       Path dir = Files.createTempDirectory(work, "image");
       Map<String, Run> round = new LinkedHashMap<>();
       Path storeDir = dir.resolve("store");
+      CheckpointEngine[] engine = new CheckpointEngine[1];
       round.put("vmqsc first checkpoint", timed(() -> {
-        CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard());
+        engine[0] = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard());
         try (InputStream in = Files.newInputStream(image)) {
-          CheckpointStats stats = engine.store(KEY, in, Map.of());
+          CheckpointStats stats = engine[0].store(KEY, in, Map.of());
           zeroBytes = stats.zeroBytes();
           return stats.storedBytes();
+        }
+      }));
+      round.put(INCREMENTAL, timed(() -> {
+        try (InputStream in = Files.newInputStream(rewritten)) {
+          return engine[0].store(NEXT, in, Map.of()).storedBytes();
         }
       }));
       // The store is opened first, untimed: an agent opens its store once, when it starts, not per restore.
@@ -85,11 +123,12 @@ final class ImageFileBench {
         return Files.size(restored);
       }));
       if (lz4) {
-        round.put("lz4 -1", tool(dir, "lz4 -1 -q -c \"$1\" > \"$2/image.lz4\"", "image.lz4"));
-        round.put("lz4 -d (to a file)", tool(dir, "lz4 -d -q -f \"$2/image.lz4\" \"$2/lz4.img\"", "lz4.img"));
+        round.put("lz4 -1", tool(image, dir, "lz4 -1 -q -c \"$1\" > \"$2/image.lz4\"", "image.lz4"));
+        round.put(LZ4_REWRITTEN, tool(rewritten, dir, "lz4 -1 -q -c \"$1\" > \"$2/rewritten.lz4\"", "rewritten.lz4"));
+        round.put("lz4 -d (to a file)", tool(image, dir, "lz4 -d -q -f \"$2/image.lz4\" \"$2/lz4.img\"", "lz4.img"));
       }
       if (zstd) {
-        round.put("zstd -1", tool(dir, "zstd -1 -q -c \"$1\" > \"$2/image.zst\"", "image.zst"));
+        round.put("zstd -1", tool(image, dir, "zstd -1 -q -c \"$1\" > \"$2/image.zst\"", "image.zst"));
       }
       if (r >= warmUp) {
         round.forEach((what, run) -> results.computeIfAbsent(what, k -> new ArrayList<>()).add(run));
@@ -117,11 +156,16 @@ final class ImageFileBench {
       System.out.println("  zstd is not installed: no comparison with it (apt-get install zstd)");
     }
     List<Run> first = results.get("vmqsc first checkpoint");
+    List<Run> incremental = results.get(INCREMENTAL);
     List<Run> restore = results.get("vmqsc restore (verified, to a file)");
     if (lz4) {
       System.out.printf(Locale.ROOT, "  first checkpoint: %.2f x the speed of lz4 -1 per core, stores %.2f x its "
               + "bytes%n", ratio(results.get("lz4 -1"), first, Run::cpuSeconds),
           (double) first.get(0).bytes() / results.get("lz4 -1").get(0).bytes());
+      System.out.printf(Locale.ROOT, "  incremental checkpoint (%s %% of the pages rewritten): %.2f x the speed of "
+              + "lz4 -1 on that copy per core, stores %.2f x its bytes%n", rewritePercent,
+          ratio(results.get(LZ4_REWRITTEN), incremental, Run::cpuSeconds),
+          (double) incremental.get(0).bytes() / results.get(LZ4_REWRITTEN).get(0).bytes());
       System.out.printf(Locale.ROOT, "  restore: %.2f x the CPU time of lz4 -d, %.2f x its wall time%n",
           ratio(restore, results.get("lz4 -d (to a file)"), Run::cpuSeconds),
           ratio(restore, results.get("lz4 -d (to a file)"), Run::wallSeconds));
@@ -158,12 +202,13 @@ final class ImageFileBench {
   }
 
   /**
-   * Runs a shell command with the image as $1 and the run's folder as $2; its CPU time is the children's line of
+   * Runs a shell command with {@code input} as $1 and the run's folder as $2; its CPU time is the children's line of
    * the shell's {@code times}.
    */
-  private Run tool(Path dir, String command, String output) throws IOException, InterruptedException {
+  private static Run tool(Path input, Path dir, String command, String output)
+      throws IOException, InterruptedException {
     long wall = System.nanoTime();
-    Process process = new ProcessBuilder("sh", "-c", command + " && times", "sh", image.toString(), dir.toString())
+    Process process = new ProcessBuilder("sh", "-c", command + " && times", "sh", input.toString(), dir.toString())
         .redirectErrorStream(true).start();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     int exit = process.waitFor();

@@ -19,13 +19,18 @@ public class ImageFileBenchTest {
     Path image = tmp.getRoot().toPath().resolve("memory.img");
     Files.write(image, EngineBenchCommand.syntheticMemory(16, 3));
     Map<String, List<ImageFileBench.Run>> results =
-        new ImageFileBench(image, tmp.newFolder("work").toPath(), 1, 1).run();
+        new ImageFileBench(image, tmp.newFolder("work").toPath(), 1, 1, 5).run();
 
     ImageFileBench.Run restore = results.get("vmqsc restore (verified, to a file)").get(0);
     assertEquals("the restored image has the file's length", Files.size(image), restore.bytes());
     long stored = results.get("vmqsc first checkpoint").get(0).bytes();
     assertTrue("stored " + stored, stored > 0 && stored < Files.size(image));  // a quarter of the pages are zero
+    long incremental = results.get(ImageFileBench.INCREMENTAL).get(0).bytes();
+    // 5 % of the pages rewritten with random bytes: about that much stored again, far less than the first time
+    assertTrue("incremental stored " + incremental + " after " + stored, incremental > Files.size(image) / 25
+        && incremental < stored / 2);
     assertEquals(ImageFileBench.installed("lz4"), results.containsKey("lz4 -1"));
+    assertEquals(ImageFileBench.installed("lz4"), results.containsKey(ImageFileBench.LZ4_REWRITTEN));
     assertEquals(ImageFileBench.installed("lz4"), results.containsKey("lz4 -d (to a file)"));
     assertEquals(ImageFileBench.installed("zstd"), results.containsKey("zstd -1"));
     if (results.containsKey("lz4 -d (to a file)")) {
