@@ -4,9 +4,11 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -55,17 +57,33 @@ final class MigrationSink implements Closeable {
    * file is opened here, so it may be renamed while the stream runs.
    */
   void drainInto(Path file) throws IOException {
-    FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    drainInto(FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+  }
+
+  /**
+   * As {@link #drainInto(Path)}, into {@code out}. When writing fails (the disk is full, the file system went
+   * away) the stream is still read to its end and dropped: a background snapshot must run to its end. Closing it
+   * early would fail QEMU's migration while the guest may be waiting on the write protection of a page not saved
+   * yet, the same clean-up as a cancel, which can hang QEMU 7.2; and a stream nobody reads stalls the snapshot, and
+   * with it every guest write to a page not yet saved.
+   */
+  void drainInto(WritableByteChannel out) {
     copier = new Thread(() -> {
       try (out; SocketChannel in = server.accept()) {
-        long position = out.size();
-        long n;
-        while ((n = out.transferFrom(in, position, 1 << 22)) > 0) {
-          position += n;
-          copied += n;
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        while (in.read(buffer) >= 0) {
+          buffer.flip();
+          if (failure == null) {
+            try {
+              while (buffer.hasRemaining()) copied += out.write(buffer);
+            } catch (IOException e) {
+              failure = e;  // read on, and drop the rest
+            }
+          }
+          buffer.clear();
         }
       } catch (IOException e) {
-        failure = e;
+        if (failure == null) failure = e;
       }
     }, "migration-sink");
     copier.setDaemon(true);
