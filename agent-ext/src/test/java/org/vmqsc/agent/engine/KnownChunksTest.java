@@ -47,14 +47,20 @@ public class KnownChunksTest {
     return manifest.chunks().stream().map(ref -> ref.length() + ":" + ref.fingerprint()).toList();
   }
 
+  /** A copy of {@code image} with {@link #REWRITTEN} of its pages rewritten. */
+  private static byte[] rewritten(byte[] image) {
+    byte[] copy = image.clone();
+    Images.rewrite(copy, REWRITTEN, 2);
+    return copy;
+  }
+
   private static long nonZeroBytes(CheckpointStats stats) {
     return stats.imageBytes() - stats.zeroBytes();
   }
 
   @Test public void unchangedChunksAreNeitherHashedNorWrittenAndTheRestoreIsExact() throws IOException {
     byte[] first = Images.memory(PAGES, 1);
-    byte[] second = first.clone();
-    Images.rewrite(second, REWRITTEN, 2);
+    byte[] second = rewritten(first);
     DirectoryStore store = DirectoryStore.open("staging", dir());
     // New chunks named by SHA-256 while the checkpoint is taken, as before staging keys
     CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(1)).stagingKeys(false);
@@ -76,8 +82,7 @@ public class KnownChunksTest {
 
   @Test public void withStagingKeysNoChunkIsSha256HashedAndUnchangedOnesAreNotWrittenAgain() throws IOException {
     byte[] first = Images.memory(PAGES, 1);
-    byte[] second = first.clone();
-    Images.rewrite(second, REWRITTEN, 2);
+    byte[] second = rewritten(first);
     DirectoryStore store = DirectoryStore.open("staging", dir());
     CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(1)).stagingKeys(true);
 
