@@ -382,7 +382,7 @@ public final class CheckpointEngine {
     long manifestBytes = store.putManifest(manifest);
     knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
     return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
-        storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes);
+        storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos);
   }
 
   /**
@@ -397,6 +397,8 @@ public final class CheckpointEngine {
     private final byte[] scratch = new byte[chunkers.maxChunkBytes()];
     private final long[] storedFingerprint = new long[2];
     private ChunkReader reader;
+    /** Time spent reading back and comparing stored copies, for {@link CheckpointStats#readBackNanos}. */
+    long readBackNanos;
 
     StoredCopies(String vmId, int expectedChunks) {
       this.vmId = vmId;
@@ -422,6 +424,16 @@ public final class CheckpointEngine {
       if ((!staged && verified.contains(hash)) || !store.hasChunk(hash)) {
         return true;
       }
+      long started = System.nanoTime();
+      try {
+        return readBack(hash, staged, buffer, start, length, hasher, fingerprint);
+      } finally {
+        readBackNanos += System.nanoTime() - started;
+      }
+    }
+
+    private boolean readBack(String hash, boolean staged, byte[] buffer, int start, int length, ChunkHasher hasher,
+        long[] fingerprint) throws IOException {
       if (reader == null) {
         reader = store.openReader();
       }

@@ -4,7 +4,9 @@ package org.vmqsc.agent.engine;
  * What storing one checkpoint cost. {@code storedBytes} is what this checkpoint added to the store (new chunks,
  * compressed, plus its manifest): the incremental size. {@code sha256Bytes} is how much of the image was SHA-256-hashed
  * (new or changed chunks not named by staging key, plus the audit sample of reused ones); {@code stagedBytes} how
- * much of it was stored under staging keys, to be SHA-256-hashed by the flush.
+ * much of it was stored under staging keys, to be SHA-256-hashed by the flush. {@code readBackNanos} is the time spent
+ * reading back the stored copies of reused chunks and comparing them with the memory (see the engine's
+ * {@code StoredCopies}): what a checkpoint pays for never spreading a damaged copy.
  */
 public record CheckpointStats(
     long imageBytes,
@@ -16,7 +18,8 @@ public record CheckpointStats(
     long storedBytes,
     long manifestBytes,
     long sha256Bytes,
-    long stagedBytes) {
+    long stagedBytes,
+    long readBackNanos) {
 
   public double storedFraction() {
     return imageBytes == 0 ? 0 : (double) storedBytes / imageBytes;

@@ -93,6 +93,8 @@ public class KnownChunksTest {
 
     assertEquals("only the rewritten pages are new", REWRITTEN, incremental.newChunks());
     assertEquals((long) REWRITTEN * Images.PAGE, incremental.stagedBytes());
+    assertEquals("a first checkpoint reuses nothing, so reads nothing back", 0, full.readBackNanos());
+    assertTrue("the reused staged copies were read back", incremental.readBackNanos() > 0);
     assertEquals(0, incremental.sha256Bytes());
     assertArrayEquals(first, restore(FIRST, store));
     assertArrayEquals(second, restore(SECOND, store));
