@@ -344,9 +344,12 @@ final class RealGuests implements AutoCloseable {
         events.emit("guest_prepare_failed", "vm", g.vm, "host", hostUuid, "error", e.getMessage());
       }
     }
+    // What was written into each NIC reaches its guest while all still run, and again right before that guest's own
+    // stop: a guest cut before it hands on what it sent, which may be written into this one's NIC.
     for (Guest g : cut) {
-      // What was written into its NIC reaches it before the cut, right before its own stop: a guest cut before it
-      // hands on what it sent, which may be written into this one's NIC.
+      if (g.machineRunning) nics.awaitTakenEarly(g.vm);
+    }
+    for (Guest g : cut) {
       if (g.machineRunning) awaitTaken(g);
       hold(g, Hold.CUT);
       cut(g);

@@ -112,6 +112,16 @@ public class GuestNicsTest {
     }
   }
 
+  @Test public void theWaitBeforeACutPausesAnyGuestIsNotCountedAsACutWithFramesUntaken() throws Exception {
+    assertTrue(nics.toGuest(0, frame(MACS.get(0), MACS.get(1), 1)));
+    GuestNics.Taken early = nics.awaitTakenEarly(0);  // the guest never reads
+    assertTrue(early.untakenBytes() > 0);
+    assertEquals("no guest was paused with it", 0, nics.counts().untakenAtCut());
+    guests.get(0).receive(ByteBuffer.allocate(2048));
+    assertEquals(0, nics.awaitTaken(0).untakenBytes());  // right before its stop: taken by then
+    assertEquals(0, nics.counts().untakenAtCut());
+  }
+
   @Test public void aCutOfAGuestWithNothingWrittenDoesNotWait() {
     assertEquals(GuestNics.Taken.NOTHING_WRITTEN, nics.awaitTaken(2));
   }

@@ -142,9 +142,12 @@ final class GroupNode implements HostClock, ManagerLink {
     for (int vm : vms) {
       if (guests.running(vm) && traffic.attached(vm) && guests.readyForCut(vm)) ready.add(vm);
     }
+    // What was written into each NIC reaches its guest while all still run, and again right before its own pause: a
+    // guest cut before it hands on what it sent, which may go into this one's NIC.
+    for (int vm : ready) traffic.awaitTakenEarly(vm);
     List<Integer> cut = new ArrayList<>();
     for (int vm : ready) {
-      traffic.awaitTaken(vm); // what was written into its NIC reaches it before the cut
+      traffic.awaitTaken(vm);
       if (!guests.pauseForCut(vm)) continue;
       cut.add(vm);
       try {

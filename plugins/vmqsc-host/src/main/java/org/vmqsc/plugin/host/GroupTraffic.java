@@ -244,6 +244,11 @@ final class GroupTraffic implements AutoCloseable {
     nics.awaitTaken(vm);
   }
 
+  /** The same before the cut pauses any guest ({@link GuestNics#awaitTakenEarly}). */
+  void awaitTakenEarly(int vm) {
+    nics.awaitTakenEarly(vm);
+  }
+
   /** Hands on every frame VM {@code vm}'s guest sent so far; the guest must be paused. */
   void cut(int vm) throws IOException {
     nics.cut(vm);
