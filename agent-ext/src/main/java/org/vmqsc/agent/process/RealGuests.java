@@ -476,10 +476,9 @@ final class RealGuests implements AutoCloseable {
         onLoop.accept(() -> {
           g.disksByIndex.put(r.index(), disks);
           events.emit("guest_snapshot", "vm", r.vm(), "index", r.index(), "host", hostUuid, "mode",
-              capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "held_ms", heldMs, "nic_wait_ms", nicWaitMs,
-              "stored_bytes",
-              stats[0].storedBytes(), "ms", ms, "fallback", capture.fallbackReason() == null ? ""
-                  : capture.fallbackReason());
+              capture.mode().toString(), "pause_ms", capture.guestPause().toMillis(), "held_ms", heldMs,
+              "nic_wait_ms", nicWaitMs, "stored_bytes", stats[0].storedBytes(), "ms", ms, "fallback",
+              capture.fallbackReason() == null ? "" : capture.fallbackReason());
         });
         checkpoints.staged(key, stats[0].storedBytes(), snapshot);
       } catch (Exception e) {
