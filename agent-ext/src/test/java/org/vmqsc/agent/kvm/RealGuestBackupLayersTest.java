@@ -82,7 +82,9 @@ public class RealGuestBackupLayersTest {
     assertTrue("a write after the cut is not in it", LabDisk.holds(layer2, 0x00, 5 << 20, K64));
     assertTrue("the guest's own file has everything", LabDisk.holds(data, 0x44, 3 << 20, K64));
 
-    // ck2's memory (an image the driver wrote: libvirt's header, then QEMU's stream) with ck2's disk.
+    // ck2's memory (an image the driver wrote: libvirt's header, then QEMU's stream) with ck2's disk. The guest runs
+    // on past the cut first (a busy machine may not let it print a tick meanwhile), so the restored ticks go back.
+    guest.awaitTickCount(guest.ticks().size() + 3, 30_000);
     int printed = guest.ticks().size();
     Map<String, Path> overlays = driver.restore(guest.name(), dir.resolve("ck2.save"), ck2.frozenDisks());
     List<Integer> restored = guest.ticksAfterRestore(printed);
