@@ -164,7 +164,6 @@ public final class CheckpointEngine {
     // New chunks are named by staging key only in a store no other host writes, and not for a VM whose
     // fingerprints failed an audit (its chunks are all SHA-256-hashed then).
     String vmPrefix = StagingKeys.prefix(key.vmId());
-    byte[] vmPrefixBytes = java.util.HexFormat.of().parseHex(vmPrefix);
     boolean stageByKey = stagingKeys && fingerprintsAreXxh3 && store.writtenOnlyByThisHost()
         && !untrusted.contains(key.vmId());
     FingerprintIndex next = new FingerprintIndex(chunker.name(), expectedChunks);
@@ -217,6 +216,7 @@ public final class CheckpointEngine {
       String hash = null;
       boolean staged = false;  // whether hash is a staging key rather than a SHA-256
       int position = -1;  // of the chunk in the previous checkpoint these bytes are, if any
+      ChunkRef knownRef = null;  // the previous checkpoint's entry for the chunk at position, if named
       int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
       int guess = expected >= 0 && expected < known.size() - 1 ? known.length(expected) : 0;
       int available = end - start;
@@ -242,8 +242,7 @@ public final class CheckpointEngine {
           if (known.matches(expected, fingerprint[0], fingerprint[1])) {
             length = guess;
             position = expected;
-            hash = known.hash(expected);
-            staged = known.isStaged(expected);
+            knownRef = known.ref(expected);
           }
         }
       }
@@ -251,7 +250,7 @@ public final class CheckpointEngine {
       if (zeroRun > 0) {
         isZero = true;
       } else if (position >= 0) {
-        isZero = hash == null;
+        isZero = knownRef == null;
       } else {
         // No chunk may hold a run of zeros: the chunker cuts before the next one as if the image ended there.
         int beforeZero = ZeroRuns.bytesBeforeNextRun(buffer, start, limit, available);
@@ -264,9 +263,12 @@ public final class CheckpointEngine {
             fingerprinter.fingerprint(buffer, start, length, fingerprint);
           }
           position = known.find(fingerprint[0], fingerprint[1], length);
-          hash = position >= 0 ? known.hash(position) : null;
-          staged = position >= 0 && known.isStaged(position);
+          knownRef = position >= 0 ? known.ref(position) : null;
         }
+      }
+      if (knownRef != null) {
+        hash = knownRef.hash();
+        staged = knownRef.staged();
       }
       long chunkEnd = imageBytes + length;
       if (position >= 0) {
@@ -290,7 +292,6 @@ public final class CheckpointEngine {
         start += length;
         continue;
       }
-      String fingerprintHex = FingerprintIndex.toHex(fingerprint[0], fingerprint[1]);
       if (hash != null) {
         lease.hold(hash);  // before the existence check: see ChunkGuard
         if (!writer.has(hash)) {
@@ -302,11 +303,11 @@ public final class CheckpointEngine {
         } else if (staged) {
           // The audit of a chunk named by staging key: the name must be this VM's key for the fingerprint (the
           // read-back above compared the stored bytes with the memory already).
-          if (!hash.equals(StagingKeys.key(vmPrefix, fingerprintHex))) {
+          if (!StagingKeys.isKey(hash, vmPrefix, fingerprint[0], fingerprint[1])) {
             untrusted.add(key.vmId());
             throw new IOException("chunk at image offset " + (imageBytes - length) + " has the fingerprint "
-                + fingerprintHex + " but the index names it " + hash + ", not this VM's staging key for it; this"
-                + " VM's checkpoints now SHA-256-hash every chunk");
+                + FingerprintIndex.toHex(fingerprint[0], fingerprint[1]) + " but the index names it " + hash
+                + ", not this VM's staging key for it; this VM's checkpoints now SHA-256-hash every chunk");
           }
         } else if (auditDraw.nextInt(AUDIT_ONE_IN) == 0) {
           sha256Bytes += length;
@@ -321,59 +322,56 @@ public final class CheckpointEngine {
       boolean reused = hash != null;  // under the name the previous checkpoint gave it
       if (reused) {
         dedupBytes += length;  // this VM's previous checkpoint had these bytes: no SHA-256, no write
-      } else {
-        staged = false;
-        if (stageByKey) {
-          // Named by this VM's staging key: no SHA-256 now, the flush computes it. A key this checkpoint already
-          // wrote (the same fingerprint earlier in this image) cannot be read back before the commit, so such a
-          // chunk is named by SHA-256 instead: equal bytes are then stored twice, other bytes never share a name.
-          String stagingKey = StagingKeys.key(vmPrefix, fingerprintHex);
-          lease.hold(stagingKey);
-          if (!writer.has(stagingKey)) {
-            hash = stagingKey;
-          } else if (store.hasChunk(stagingKey)) {  // from an earlier checkpoint of this VM: compared, not trusted
-            hash = stagingKey;
-            if (storedCopies.intact(stagingKey, true, buffer, start, length, hasher, fingerprint)) {
-              dedupBytes += length;
-              reused = true;
-            }
-          }
-          if (hash != null) {
-            staged = true;
-            if (!reused) {
-              int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
-              storedBytes += writer.put(hash, encoded, 0, encodedLength);
-              newRawBytes += length;
-              stagedBytes += length;
-              newChunks++;
-            }
+        refs.add(knownRef);  // the same entry again: nothing to allocate for an unchanged chunk
+        next.add(fingerprint[0], fingerprint[1], knownRef);
+        start += length;
+        continue;
+      }
+      // A new chunk, or one the previous checkpoint did not have under this fingerprint
+      String fingerprintHex = FingerprintIndex.toHex(fingerprint[0], fingerprint[1]);
+      staged = false;
+      if (stageByKey) {
+        // Named by this VM's staging key: no SHA-256 now, the flush computes it. A key this checkpoint already
+        // wrote (the same fingerprint earlier in this image) cannot be read back before the commit, so such a
+        // chunk is named by SHA-256 instead: equal bytes are then stored twice, other bytes never share a name.
+        String stagingKey = StagingKeys.key(vmPrefix, fingerprintHex);
+        lease.hold(stagingKey);
+        if (!writer.has(stagingKey)) {
+          hash = stagingKey;
+        } else if (store.hasChunk(stagingKey)) {  // from an earlier checkpoint of this VM: compared, not trusted
+          hash = stagingKey;
+          if (storedCopies.intact(stagingKey, true, buffer, start, length, hasher, fingerprint)) {
+            dedupBytes += length;
+            reused = true;
           }
         }
-        if (hash == null) {
-          hash = hasher.hash(buffer, start, length);
-          sha256Bytes += length;
-          lease.hold(hash);
-          if (writer.has(hash) && storedCopies.intact(hash, false, buffer, start, length, hasher, fingerprint)) {
-            dedupBytes += length;
-          } else {
+        if (hash != null) {
+          staged = true;
+          if (!reused) {
             int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
             storedBytes += writer.put(hash, encoded, 0, encodedLength);
             newRawBytes += length;
+            stagedBytes += length;
             newChunks++;
           }
         }
-        position = -1;
       }
-      refs.add(staged ? ChunkRef.staged(hash, length, fingerprintHex) : new ChunkRef(hash, length, fingerprintHex));
-      if (position >= 0) {  // hash is then the index's name of its chunk at position
-        next.add(fingerprint[0], fingerprint[1], length, known, position);  // its name, without parsing it again
-      } else {
-        if (staged) {
-          next.addStaged(fingerprint[0], fingerprint[1], length, vmPrefixBytes);  // without parsing the key again
+      if (hash == null) {
+        hash = hasher.hash(buffer, start, length);
+        sha256Bytes += length;
+        lease.hold(hash);
+        if (writer.has(hash) && storedCopies.intact(hash, false, buffer, start, length, hasher, fingerprint)) {
+          dedupBytes += length;
         } else {
-          next.add(fingerprint[0], fingerprint[1], length, hash, false);
+          int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
+          storedBytes += writer.put(hash, encoded, 0, encodedLength);
+          newRawBytes += length;
+          newChunks++;
         }
       }
+      ChunkRef ref = staged ? ChunkRef.staged(hash, length, fingerprintHex) : new ChunkRef(hash, length, fingerprintHex);
+      refs.add(ref);
+      next.add(fingerprint[0], fingerprint[1], ref);
       start += length;
     }
     Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),

@@ -7,32 +7,33 @@ import org.vmqsc.agent.store.Manifest;
 
 /**
  * One VM's previous checkpoint, as the engine needs it to skip work: its chunks in image order (fingerprint, length,
- * name: SHA-256 or staging key; zero chunks by length only) and a table from fingerprint + length to position.
+ * and the manifest entry that names it: SHA-256 or staging key; zero chunks by length only) and a table from
+ * fingerprint + length to position.
  *
  * <p>It only ever holds what was computed from the same bytes at the same moment and then written in a durable
  * manifest, so it cannot go stale in a harmful way: a chunk deleted since is caught by the store's existence check,
  * and a lost index is rebuilt from the manifest.
  *
- * <p>Parallel arrays and open addressing (60–120 bytes per chunk, no object per entry): a 16 GiB VM has two
- * million 8 KiB chunks. Not thread-safe while being filled; read-only once published.
+ * <p>It keeps the manifest's entries themselves: a chunk the next checkpoint reuses enters that checkpoint's
+ * manifest and index as the same object, so an unchanged chunk costs no allocation (making its name and fingerprint
+ * strings anew for every chunk, and collecting them, cost more than fingerprinting it). Fingerprints, lengths and
+ * the table are parallel arrays with open addressing, no object per entry: a 16 GiB VM has two million 8 KiB chunks.
+ * Not thread-safe while being filled; read-only once published.
  */
 final class FingerprintIndex {
 
-  private static final HexFormat HEX = HexFormat.of();
-  private static final int SHA_BYTES = 32;
   private static final byte UNKNOWN = 0;
   private static final byte ZERO = 1;
-  private static final byte FINGERPRINTED = 2;
-  private static final byte STAGED = 3;  // named by its staging key, not its SHA-256
+  private static final byte NAMED = 2;
 
   private final String chunker;
   private long[] low;
   private long[] high;
   private int[] lengths;
-  private byte[] hashes;
-  private byte[] kinds;  // UNKNOWN, ZERO, FINGERPRINTED or STAGED
+  private ChunkRef[] refs;  // the manifest entry of a named chunk, null for the others
+  private byte[] kinds;  // UNKNOWN, ZERO or NAMED
   private int count;
-  private int[] table;  // position + 1 of a non-zero chunk; 0 marks a free slot
+  private int[] table;  // position + 1 of a named chunk; 0 marks a free slot
 
   FingerprintIndex(String chunker) {
     this(chunker, 1024);
@@ -45,21 +46,21 @@ final class FingerprintIndex {
     low = new long[capacity];
     high = new long[capacity];
     lengths = new int[capacity];
-    hashes = new byte[capacity * SHA_BYTES];
+    refs = new ChunkRef[capacity];
     kinds = new byte[capacity];
     table = new int[Integer.highestOneBit(capacity) * 2];
   }
 
   /** The index of a manifest's chunks. Chunks of older manifests (no fingerprint) keep their place but never match. */
   static FingerprintIndex of(Manifest manifest) {
-    FingerprintIndex index = new FingerprintIndex(manifest.chunker());
+    FingerprintIndex index = new FingerprintIndex(manifest.chunker(), manifest.chunks().size());
     for (ChunkRef ref : manifest.chunks()) {
       if (ref.isZero()) {
         index.addZero(ref.length());
       } else if (ref.fingerprint() != null) {
         String fingerprint = ref.fingerprint();
         index.add(Long.parseUnsignedLong(fingerprint, 0, 16, 16), Long.parseUnsignedLong(fingerprint, 16, 32, 16),
-            ref.length(), ref.hash(), ref.staged());
+            ref);
       } else {
         index.append(ref.length());
       }
@@ -76,40 +77,13 @@ final class FingerprintIndex {
     kinds[at] = ZERO;
   }
 
-  /** Adds a chunk named {@code hash}: its SHA-256, or its staging key when {@code staged}. */
-  void add(long fingerprintLow, long fingerprintHigh, int length, String hash, boolean staged) {
-    add(fingerprintLow, fingerprintHigh, length, HEX.parseHex(hash), 0, staged ? STAGED : FINGERPRINTED);
-  }
-
-  /**
-   * Adds a chunk named by its staging key: {@code prefix} (the VM's 16 bytes, see {@code StagingKeys}) and the
-   * fingerprint, big-endian, low half first, as its hex digits read.
-   */
-  void addStaged(long fingerprintLow, long fingerprintHigh, int length, byte[] prefix) {
-    int at = append(length);
-    kinds[at] = STAGED;
+  /** Adds the named chunk {@code ref}, whose fingerprint is {@code fingerprintLow}, {@code fingerprintHigh}. */
+  void add(long fingerprintLow, long fingerprintHigh, ChunkRef ref) {
+    int at = append(ref.length());
+    kinds[at] = NAMED;
     low[at] = fingerprintLow;
     high[at] = fingerprintHigh;
-    int name = at * SHA_BYTES;
-    System.arraycopy(prefix, 0, hashes, name, 16);
-    for (int i = 0; i < 8; i++) {
-      hashes[name + 16 + i] = (byte) (fingerprintLow >>> (56 - 8 * i));
-      hashes[name + 24 + i] = (byte) (fingerprintHigh >>> (56 - 8 * i));
-    }
-    inserted(at);
-  }
-
-  /** Adds a chunk under the name {@code from} gives its chunk at {@code position}. */
-  void add(long fingerprintLow, long fingerprintHigh, int length, FingerprintIndex from, int position) {
-    add(fingerprintLow, fingerprintHigh, length, from.hashes, position * SHA_BYTES, from.kinds[position]);
-  }
-
-  private void add(long fingerprintLow, long fingerprintHigh, int length, byte[] hash, int hashAt, byte kind) {
-    int at = append(length);
-    kinds[at] = kind;
-    low[at] = fingerprintLow;
-    high[at] = fingerprintHigh;
-    System.arraycopy(hash, hashAt, hashes, at * SHA_BYTES, SHA_BYTES);
+    refs[at] = ref;
     inserted(at);
   }
 
@@ -118,7 +92,7 @@ final class FingerprintIndex {
     if (2 * count > table.length) {
       table = new int[table.length * 2];
       for (int i = 0; i < count - 1; i++) {
-        if (kinds[i] >= FINGERPRINTED) {
+        if (kinds[i] == NAMED) {
           insert(i);
         }
       }
@@ -133,7 +107,7 @@ final class FingerprintIndex {
       high = Arrays.copyOf(high, capacity);
       lengths = Arrays.copyOf(lengths, capacity);
       kinds = Arrays.copyOf(kinds, capacity);
-      hashes = Arrays.copyOf(hashes, capacity * SHA_BYTES);
+      refs = Arrays.copyOf(refs, capacity);
     }
     lengths[count] = length;
     return count++;
@@ -183,17 +157,12 @@ final class FingerprintIndex {
   }
 
   boolean matches(int position, long fingerprintLow, long fingerprintHigh) {
-    return kinds[position] >= FINGERPRINTED && low[position] == fingerprintLow && high[position] == fingerprintHigh;
+    return kinds[position] == NAMED && low[position] == fingerprintLow && high[position] == fingerprintHigh;
   }
 
-  /** Whether the chunk at {@code position} is named by its staging key rather than its SHA-256. */
-  boolean isStaged(int position) {
-    return kinds[position] == STAGED;
-  }
-
-  /** The name of the non-zero chunk at {@code position}: its SHA-256, or its staging key if {@link #isStaged}. */
-  String hash(int position) {
-    return HEX.formatHex(hashes, position * SHA_BYTES, (position + 1) * SHA_BYTES);
+  /** The manifest entry of the named chunk at {@code position}: its name is a SHA-256, or a staging key if staged. */
+  ChunkRef ref(int position) {
+    return refs[position];
   }
 
   /** 32 hex digits: the low half, then the high half, each big-endian. */

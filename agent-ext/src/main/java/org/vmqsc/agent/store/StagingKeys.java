@@ -58,4 +58,25 @@ public final class StagingKeys {
   public static String key(String prefix, String fingerprint) {
     return prefix.concat(fingerprint);
   }
+
+  /**
+   * Whether {@code name} equals {@link #key} of this prefix and the fingerprint whose halves are {@code low} and
+   * {@code high} (as 32 lower-case hex digits: the low half first, each big-endian), without making that key: the
+   * engine asks once per reused chunk.
+   */
+  public static boolean isKey(String name, String prefix, long low, long high) {
+    return name.length() == PREFIX_DIGITS + 32 && name.startsWith(prefix) && prefix.length() == PREFIX_DIGITS
+        && digitsOf(name, PREFIX_DIGITS, low) && digitsOf(name, PREFIX_DIGITS + 16, high);
+  }
+
+  private static boolean digitsOf(String name, int at, long half) {
+    for (int i = 0; i < 16; i++) {
+      if (name.charAt(at + i) != HEX_DIGITS.charAt((int) (half >>> (60 - 4 * i)) & 0xf)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final String HEX_DIGITS = "0123456789abcdef";
 }

@@ -139,6 +139,26 @@ public class StagingKeysTest {
     return manifest.chunks().stream().filter(ref -> !ref.isZero()).map(ChunkRef::hash).collect(Collectors.toSet());
   }
 
+  @Test public void theEnginesCheckOfAKeyWithoutMakingItAgreesWithTheKeyItself() {
+    Random random = new Random(7);
+    String prefix = StagingKeys.prefix("vm-1");
+    String otherPrefix = StagingKeys.prefix("vm-2");
+    for (int i = 0; i < 1000; i++) {
+      long low = random.nextLong();
+      long high = i % 10 == 0 ? low : random.nextLong();
+      String key = StagingKeys.key(prefix, String.format("%016x%016x", low, high));
+      assertTrue(key, StagingKeys.isKey(key, prefix, low, high));
+      assertFalse(StagingKeys.isKey(key, otherPrefix, low, high));
+      assertFalse(StagingKeys.isKey(key, prefix, high ^ 1, high));
+      assertFalse(StagingKeys.isKey(key, prefix, low, high ^ (1L << 63)));
+      assertFalse(StagingKeys.isKey(key.substring(0, 63), prefix, low, high));
+      int at = 32 + random.nextInt(32);  // one digit of the fingerprint changed, or written in upper case
+      char digit = key.charAt(at);
+      char other = Character.isLetter(digit) ? Character.toUpperCase(digit) : (char) ('0' + (digit - '0' + 1) % 10);
+      assertFalse(StagingKeys.isKey(key.substring(0, at) + other + key.substring(at + 1), prefix, low, high));
+    }
+  }
+
   @Test public void aFirstCheckpointHashesNothingAndRestoresFromStagingThenFromStableStorage() throws Exception {
     byte[] image = image(512, 1);
     DirectoryStore staging = staging();
