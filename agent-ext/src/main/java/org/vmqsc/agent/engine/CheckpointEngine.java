@@ -18,7 +18,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.LongConsumer;
 import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.CheckpointStore;
@@ -72,6 +74,8 @@ public final class CheckpointEngine {
   /** Per VM, never shared across VMs: a guest that crafts fingerprint collisions can only touch its own checkpoints. */
   private final Map<String, FingerprintIndex> knownChunks = new ConcurrentHashMap<>();
   private final Set<String> untrusted = ConcurrentHashMap.newKeySet();
+  /** Read buffers of checkpoints that ended, one per checkpoint that ran at the same time as others at most. */
+  private final Queue<byte[]> spareReadBuffers = new ConcurrentLinkedQueue<>();
   /** Whether new chunks are named by staging key in a store only this host writes ({@link StagingKeys#enabled}). */
   private volatile boolean stagingKeys = StagingKeys.enabled();
   /** A staging key holds the chunk's fingerprint, which restores and the flush check as XXH3-128. */
@@ -136,8 +140,9 @@ public final class CheckpointEngine {
     int expectedChunks = previous != null ? previous.size()
         : (int) Math.max(16, Math.min(1 << 22, available(image) / 4096));
     try (ChunkGuard.Lease lease = store.guard().open(expectedChunks); ChunkWriter writer = store.openWriter();
-        StoredCopies storedCopies = new StoredCopies(key.vmId(), expectedChunks)) {
-      return storeChunks(key, image, attributes, lease, writer, storedCopies, expectedChunks);
+        StoredCopies storedCopies = new StoredCopies(key.vmId(), expectedChunks);
+        ReadBuffer readBuffer = new ReadBuffer()) {
+      return storeChunks(key, image, attributes, lease, writer, storedCopies, readBuffer, expectedChunks);
     } catch (IOException | RuntimeException e) {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
       String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
@@ -155,7 +160,8 @@ public final class CheckpointEngine {
   }
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
-      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies, int expectedChunks) throws IOException {
+      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies, ReadBuffer readBuffer, int expectedChunks)
+      throws IOException {
     byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
     int headLength = image.readNBytes(head, 0, head.length);
     Chunker chunker = chunkers.forImage(head, headLength);
@@ -177,7 +183,7 @@ public final class CheckpointEngine {
     long[] fingerprint = new long[2];
     ChunkHasher hasher = new ChunkHasher();
     byte[] zeros = new byte[chunker.maxChunkBytes()];
-    byte[] buffer = new byte[Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes() + ZeroRuns.MIN_RUN)];
+    byte[] buffer = readBuffer.take(Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes() + ZeroRuns.MIN_RUN));
     byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
     List<ChunkRef> refs = new ArrayList<>();
     long imageBytes = 0;
@@ -381,6 +387,26 @@ public final class CheckpointEngine {
     knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
     return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
         storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos);
+  }
+
+  /**
+   * The buffer a checkpoint reads its image into, taken from the engine's spares and given back when the checkpoint
+   * ends: a new one per checkpoint was a few MiB of fresh memory to zero and fault in, every time.
+   */
+  private final class ReadBuffer implements AutoCloseable {
+    private byte[] taken;
+
+    byte[] take(int bytes) {
+      byte[] spare = spareReadBuffers.poll();
+      taken = spare != null && spare.length == bytes ? spare : new byte[bytes];
+      return taken;
+    }
+
+    @Override public void close() {
+      if (taken != null) {
+        spareReadBuffers.offer(taken);
+      }
+    }
   }
 
   /**

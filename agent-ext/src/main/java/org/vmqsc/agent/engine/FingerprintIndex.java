@@ -42,13 +42,13 @@ final class FingerprintIndex {
   /** Room for about {@code expected} chunks before the arrays grow. */
   FingerprintIndex(String chunker, int expected) {
     this.chunker = chunker;
-    int capacity = Math.max(16, expected);
+    int capacity = Math.max(16, expected + expected / 8);  // the next image may have a few more chunks
     low = new long[capacity];
     high = new long[capacity];
     lengths = new int[capacity];
     refs = new ChunkRef[capacity];
     kinds = new byte[capacity];
-    table = new int[Integer.highestOneBit(capacity) * 2];
+    table = new int[Integer.highestOneBit(capacity) * 4];  // at most half full until the arrays grow
   }
 
   /** The index of a manifest's chunks. Chunks of older manifests (no fingerprint) keep their place but never match. */

@@ -31,7 +31,18 @@ public record ChunkRef(
   }
 
   public static ChunkRef zeros(int length) {
-    return new ChunkRef(null, length, null, false);
+    return length % PAGE == 0 && length / PAGE < PAGES_OF_ZEROS.length ? PAGES_OF_ZEROS[length / PAGE]
+        : new ChunkRef(null, length, null, false);
+  }
+
+  private static final int PAGE = 4096;
+  /** Entries for runs of zero pages, shared: an image has as many such runs as chunks, and an entry never changes. */
+  private static final ChunkRef[] PAGES_OF_ZEROS = new ChunkRef[65];
+
+  static {
+    for (int pages = 0; pages < PAGES_OF_ZEROS.length; pages++) {
+      PAGES_OF_ZEROS[pages] = new ChunkRef(null, pages * PAGE, null, false);
+    }
   }
 
   public boolean isZero() {

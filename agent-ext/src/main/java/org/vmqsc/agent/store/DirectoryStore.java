@@ -430,6 +430,12 @@ public final class DirectoryStore implements CheckpointStore {
     /** A reader of many chunks reads ahead into one direct buffer; a single read reads just its record. */
     private final boolean many;
     private ByteBuffer window;
+    /**
+     * What {@link #view} hands out: a duplicate of {@code window} made once per window ({@code viewOf}), not one per
+     * chunk, whose allocation cost more than the chunk's read from the window.
+     */
+    private ByteBuffer view;
+    private ByteBuffer viewOf;
     private Path windowPack;
     private long windowStart;  // pack offset of window[0]; the window holds window.limit() bytes
     private long lastRecordEnd = -1;
@@ -511,7 +517,11 @@ public final class DirectoryStore implements CheckpointStore {
         fill(location.pack(), start, length);
       }
       int from = (int) (start - windowStart);
-      return window.duplicate().limit(from + length).position(from);
+      if (viewOf != window) {
+        view = window.duplicate();
+        viewOf = window;
+      }
+      return view.clear().limit(from + length).position(from);
     }
 
     /** Reads at least {@code length} bytes from {@code start} of a pack, and up to {@link #readAhead} more. */
