@@ -140,7 +140,7 @@ public final class CheckpointEngine {
     int expectedChunks = previous != null ? previous.size()
         : (int) Math.max(16, Math.min(1 << 22, available(image) / 4096));
     try (ChunkGuard.Lease lease = store.guard().open(expectedChunks); ChunkWriter writer = store.openWriter();
-        StoredCopies storedCopies = new StoredCopies(key.vmId(), expectedChunks);
+        StoredCopies storedCopies = new StoredCopies(key.vmId());
         ReadBuffer readBuffer = new ReadBuffer()) {
       return storeChunks(key, image, attributes, lease, writer, storedCopies, readBuffer, expectedChunks);
     } catch (IOException | RuntimeException e) {
@@ -424,9 +424,9 @@ public final class CheckpointEngine {
     /** Time spent reading back and comparing stored copies, for {@link CheckpointStats#readBackNanos}. */
     long readBackNanos;
 
-    StoredCopies(String vmId, int expectedChunks) {
+    StoredCopies(String vmId) {
       this.vmId = vmId;
-      this.verified = new HashSet<>(expectedChunks * 4 / 3 + 1);
+      this.verified = new HashSet<>();  // chunks named by SHA-256 only: none where new ones get staging keys
     }
 
     /**
@@ -464,7 +464,9 @@ public final class CheckpointEngine {
       try {
         java.nio.ByteBuffer stored = reader.view(hash);
         if (ChunkCodec.holds(stored, hash, length, buffer, start, scratch)) {
-          verified.add(hash);
+          if (!staged) {  // a staged copy is compared every time (above), so remembering it would be wasted
+            verified.add(hash);
+          }
           return true;
         }
         if (staged) {  // damaged unless the stored bytes still have the fingerprint their key holds

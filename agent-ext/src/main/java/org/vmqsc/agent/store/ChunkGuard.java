@@ -62,17 +62,17 @@ public final class ChunkGuard {
     synchronized (lock) {
       Set<String> all = new HashSet<>();
       for (Lease lease : open) {
-        all.addAll(lease.mine);
+        lease.mine.addTo(all);
       }
       return all;
     }
   }
 
   public final class Lease implements AutoCloseable {
-    private final Set<String> mine;
+    private final NameSet mine;
 
     private Lease(int expectedHolds) {
-      mine = new HashSet<>(Math.max(16, expectedHolds * 4 / 3 + 1));
+      mine = new NameSet(expectedHolds);
     }
 
     public void hold(String hash) {
