@@ -185,7 +185,7 @@ public final class CheckpointEngine {
     byte[] zeros = new byte[chunker.maxChunkBytes()];
     byte[] buffer = readBuffer.take(Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes() + ZeroRuns.MIN_RUN));
     byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
-    List<ChunkRef> refs = new ArrayList<>();
+    List<ChunkRef> refs = new ArrayList<>(expectedChunks + expectedChunks / 8);
     long imageBytes = 0;
     long zeroBytes = 0;
     long dedupBytes = 0;
