@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
@@ -147,6 +146,7 @@ final class BackupLayers {
     long deadline = System.nanoTime() + JOB_TIMEOUT_NANOS;
     try {
       List<Layer> running = new ArrayList<>(layers);
+      PollBackoff backoff = new PollBackoff();
       while (!running.isEmpty()) {
         Map<String, JsonObject> jobs = new HashMap<>();
         for (JsonElement e : Qmp.executeForArray(domain, "query-jobs", null)) {
@@ -173,7 +173,7 @@ final class BackupLayers {
           }
           break;
         }
-        LockSupport.parkNanos(2_000_000);
+        backoff.await();
       }
     } finally {
       for (Layer layer : layers) deleteNodeQuietly(domain, layer.node());

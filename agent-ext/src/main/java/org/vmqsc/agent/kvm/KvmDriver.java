@@ -694,6 +694,7 @@ public final class KvmDriver implements HypervisorDriver {
         }
       }
       long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
+      PollBackoff backoff = new PollBackoff();
       while (true) {
         JsonObject status = memory.monitor().execute("query-migrate", null);
         String state = migrationState(status);
@@ -707,7 +708,7 @@ public final class KvmDriver implements HypervisorDriver {
               + (w.destroying.get() > 0 ? "the domain is being destroyed" : "it took over "
               + JOB_TIMEOUT_MILLIS / 1000 + " s"));
         }
-        java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+        backoff.await();
       }
       if (memory.sink() != null) memory.sink().awaitEnd(60_000);
       started = false;
