@@ -426,7 +426,7 @@ public final class CheckpointEngine {
 
     StoredCopies(String vmId) {
       this.vmId = vmId;
-      this.verified = new HashSet<>();  // chunks named by SHA-256 only: none where new ones get staging keys
+      this.verified = new HashSet<>();  // copies named by SHA-256 only: few once new chunks get staging keys
     }
 
     /**
