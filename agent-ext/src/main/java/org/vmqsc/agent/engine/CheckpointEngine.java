@@ -304,11 +304,12 @@ public final class CheckpointEngine {
           hash = null;  // collected since the previous checkpoint: name and store it afresh
         } else if (staged && !store.hasChunk(hash)) {
           hash = null;  // this checkpoint stored it again already, from other bytes of this fingerprint: see below
-        } else if (!storedCopies.intact(hash, staged, buffer, start, length, hasher, fingerprint)) {
+        } else if (!storedCopies.intact(hash, staged, staged && auditDraw.nextInt(AUDIT_ONE_IN) == 0, buffer, start,
+            length, hasher, fingerprint)) {
           hash = null;  // damaged in the store, now dropped: name and store it afresh
         } else if (staged) {
-          // The audit of a chunk named by staging key: the name must be this VM's key for the fingerprint (the
-          // read-back above compared the stored bytes with the memory already).
+          // The audit of a chunk named by staging key: the name must be this VM's key for the fingerprint (its
+          // stored bytes are those written for that fingerprint, and one in AUDIT_ONE_IN was compared above).
           if (!StagingKeys.isKey(hash, vmPrefix, fingerprint[0], fingerprint[1])) {
             untrusted.add(key.vmId());
             throw new IOException("chunk at image offset " + (imageBytes - length) + " has the fingerprint "
@@ -346,7 +347,7 @@ public final class CheckpointEngine {
           hash = stagingKey;
         } else if (store.hasChunk(stagingKey)) {  // from an earlier checkpoint of this VM: compared, not trusted
           hash = stagingKey;
-          if (storedCopies.intact(stagingKey, true, buffer, start, length, hasher, fingerprint)) {
+          if (storedCopies.intact(stagingKey, true, true, buffer, start, length, hasher, fingerprint)) {
             dedupBytes += length;
             reused = true;
           }
@@ -366,7 +367,7 @@ public final class CheckpointEngine {
         hash = hasher.hash(buffer, start, length);
         sha256Bytes += length;
         lease.hold(hash);
-        if (writer.has(hash) && storedCopies.intact(hash, false, buffer, start, length, hasher, fingerprint)) {
+        if (writer.has(hash) && storedCopies.intact(hash, false, false, buffer, start, length, hasher, fingerprint)) {
           dedupBytes += length;
         } else {
           int encodedLength = ChunkCodec.encode(buffer, start, length, encoded);
@@ -432,36 +433,56 @@ public final class CheckpointEngine {
     /**
      * Whether the store's copy of a chunk this checkpoint is about to reuse holds exactly {@code length} bytes
      * from {@code buffer}: a chunk damaged since it was written must not spread into a new checkpoint, which would
-     * then be reported complete and fail only at flush or restore. A damaged copy (one that no longer hashes to
-     * its SHA-256 name, or, named by staging key ({@code staged}), no longer has the fingerprint the key holds) is
-     * dropped from the store, and the caller writes the chunk afresh. A chunk this checkpoint's writer added
-     * itself, or one named by SHA-256 it already checked, is not read again.
+     * then be reported complete and fail only at flush or restore. A damaged copy (one that no longer matches the
+     * checksum written with it, or no longer hashes to its SHA-256 name, or, named by staging key ({@code
+     * staged}), no longer has the fingerprint the key holds) is dropped from the store, and the caller writes the
+     * chunk afresh. A chunk this checkpoint's writer added itself, or one named by SHA-256 it already checked, is
+     * not read again.
+     *
+     * <p>Where the store keeps a checksum per copy, a copy that matches it is the bytes written under this name,
+     * and that is all this checks unless {@code compare}: for a SHA-256 name those bytes are the chunk's (the name
+     * was just computed from the memory, or the audit samples it), for a staging key they have the memory's
+     * fingerprint, and only a crafted collision tells them apart, which the callers sample ({@code compare}: the
+     * copy is decoded and compared with the memory). A copy without a checksum is always decoded and compared.
      *
      * @throws IOException when the stored copy is intact but holds other bytes (under a staging key, also bytes of
      *     another length that have the key's fingerprint: not damage, which would drop the copy earlier checkpoints
      *     name, but a collision): the fingerprint index does not describe this memory (see {@link #AUDIT_ONE_IN}),
      *     and this VM's checkpoints now hash every chunk
      */
-    boolean intact(String hash, boolean staged, byte[] buffer, int start, int length, ChunkHasher hasher,
-        long[] fingerprint) throws IOException {
+    boolean intact(String hash, boolean staged, boolean compare, byte[] buffer, int start, int length,
+        ChunkHasher hasher, long[] fingerprint) throws IOException {
       // A staging key names bytes of one fingerprint, which a guest can craft: compared every time it is reused.
       if ((!staged && verified.contains(hash)) || !store.hasChunk(hash)) {
         return true;
       }
       long started = System.nanoTime();
       try {
-        return readBack(hash, staged, buffer, start, length, hasher, fingerprint);
+        return readBack(hash, staged, compare, buffer, start, length, hasher, fingerprint);
       } finally {
         readBackNanos += System.nanoTime() - started;
       }
     }
 
-    private boolean readBack(String hash, boolean staged, byte[] buffer, int start, int length, ChunkHasher hasher,
-        long[] fingerprint) throws IOException {
+    private boolean readBack(String hash, boolean staged, boolean compare, byte[] buffer, int start, int length,
+        ChunkHasher hasher, long[] fingerprint) throws IOException {
       if (reader == null) {
         reader = store.openReader();
       }
       try {
+        ChunkReader.Checksum checksum = reader.checksum(hash);
+        if (checksum == ChunkReader.Checksum.DIFFERS) {
+          store.dropDamagedChunk(hash);
+          return false;
+        }
+        // A checksum vouches for the bytes as they were written; only in a store this host alone writes were they
+        // written by this host, from the bytes the name stands for.
+        if (checksum == ChunkReader.Checksum.MATCHES && !compare && store.writtenOnlyByThisHost()) {
+          if (!staged) {
+            verified.add(hash);
+          }
+          return true;
+        }
         java.nio.ByteBuffer stored = reader.view(hash);
         if (ChunkCodec.holds(stored, hash, length, buffer, start, scratch)) {
           if (!staged) {  // a staged copy is compared every time (above), so remembering it would be wasted

@@ -21,5 +21,24 @@ public interface ChunkReader extends AutoCloseable {
     return ByteBuffer.wrap(read(hash));
   }
 
+  /** What a record's own checksum says of a chunk's stored (encoded) bytes. */
+  enum Checksum {
+    /** The bytes are those written: a copy that decoded to its chunk then still does. */
+    MATCHES,
+    /** The bytes changed since they were written (or the checksum did): the copy is damaged. */
+    DIFFERS,
+    /** The store keeps no checksum for this copy (a pack written before checksums, another kind of store). */
+    NONE
+  }
+
+  /**
+   * Checks a chunk's stored bytes against the checksum written with them, without decoding them: much cheaper
+   * than {@link #read} and a comparison, as a checkpoint does for every stored copy it reuses. Otherwise the same
+   * contract as {@link #read}. By default {@link Checksum#NONE}.
+   */
+  default Checksum checksum(String hash) throws IOException {
+    return Checksum.NONE;
+  }
+
   @Override void close() throws IOException;
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 /**
  * A checkpoint store in a local directory (the host's staging area) or on a mounted share (secondary storage).
@@ -55,8 +56,6 @@ public final class DirectoryStore implements CheckpointStore {
   static final long PACK_LIMIT_BYTES = 256L << 20;
   /** A writer's records are written to its pack in batches of this many bytes. */
   private static final int WRITE_BUFFER_BYTES = 256 << 10;
-  private static final byte[] PACK_MAGIC = PackFile.MAGIC;
-  private static final int RECORD_HEADER = PackFile.RECORD_HEADER;
   private static final String PACK_SUFFIX = PackFile.SUFFIX;
   private static final HexFormat HEX = HexFormat.of();
   /** Packs whose live chunks fill less than this share are rewritten by the collector. */
@@ -236,7 +235,7 @@ public final class DirectoryStore implements CheckpointStore {
       }
       for (PackFile.Record record : contents.records()) {
         if (!damaged.contains(mark(pack, record.offset()))) {
-          index.putIfAbsent(record.hash(), new ChunkLocation(pack, record.offset(), record.length()));
+          index.putIfAbsent(record.hash(), record.location(pack));
         }
       }
       usedBytes.addAndGet(contents.size());
@@ -284,7 +283,7 @@ public final class DirectoryStore implements CheckpointStore {
       try {
         for (PackFile.Record record : PackFile.read(file).records()) {
           if (record.hash().equals(hash) && !damaged.contains(PackFile.packName(file) + "@" + record.offset())) {
-            return new ChunkLocation(file, record.offset(), record.length());
+            return record.location(file);
           }
         }
       } catch (NoSuchFileException moved) {
@@ -332,17 +331,27 @@ public final class DirectoryStore implements CheckpointStore {
   }
 
   @Override public ChunkWriter openWriter() {
-    return new PackWriter(false);
+    return new PackWriter(false, true);
   }
 
-  /** A collector's writer: copies chunks and points the index at the copies (see {@link #retainOnly}). */
-  ChunkWriter openRelocatingWriter() {
-    return new PackWriter(true);
+  /** A writer of packs without checksums, the format before them: for tests of how such packs are read. */
+  ChunkWriter openUnchecksummedWriter() {
+    return new PackWriter(false, false);
   }
 
   /**
-   * The encoded bytes of the record at {@code location}, which must name {@code hash}: a collector copying a
-   * pack's live records reads them where it found them, whatever the index says.
+   * A collector's writer: copies records as they are ({@link PackWriter#putRecord}) into packs of the format of
+   * those it copies from, and points the index at the copies (see {@link #retainOnly}).
+   */
+  PackWriter openRelocatingWriter(boolean checksummed) {
+    return new PackWriter(true, checksummed);
+  }
+
+  /**
+   * The whole record (header and encoded bytes) at {@code location}, which must name {@code hash}: a collector
+   * copying a pack's live records reads them where it found them, whatever the index says, and copies them as they
+   * are, checksum included. A copy that rotted is copied with the checksum it no longer matches, so the damage is
+   * still found at the next reuse; a copy given a fresh checksum would vouch for bytes nobody checked.
    */
   byte[] readRecord(String hash, ChunkLocation location) throws IOException {
     try (PackReader reader = new PackReader(false)) {
@@ -352,9 +361,9 @@ public final class DirectoryStore implements CheckpointStore {
         throw new CorruptChunkException(hash, "its record header in pack " + location.pack().getFileName()
             + " is damaged");
       }
-      byte[] encoded = new byte[location.length()];
-      record.position(at + RECORD_HEADER).get(encoded);
-      return encoded;
+      byte[] whole = new byte[record.remaining()];
+      record.get(whole);
+      return whole;
     } catch (EOFException e) {
       throw new CorruptChunkException(hash, "truncated: its pack " + location.pack().getFileName()
           + " ends before the chunk does");
@@ -436,6 +445,9 @@ public final class DirectoryStore implements CheckpointStore {
      */
     private ByteBuffer view;
     private ByteBuffer viewOf;
+    /** Where the chunk {@link #view} returned last lies. */
+    private ChunkLocation viewed;
+    private final CRC32C crc = new CRC32C();
     private Path windowPack;
     private long windowStart;  // pack offset of window[0]; the window holds window.limit() bytes
     private long lastRecordEnd = -1;
@@ -487,9 +499,23 @@ public final class DirectoryStore implements CheckpointStore {
           throw new CorruptChunkException(hash, "its record header in pack " + location.pack().getFileName()
               + " is damaged");
         }
-        return record.position(at + RECORD_HEADER);
+        viewed = location;
+        return record.position(at + PackFile.headerBytes(location.checksummed()));
       }
       throw new MissingChunkException(hash, describe());
+    }
+
+    @Override public Checksum checksum(String hash) throws IOException {
+      ByteBuffer stored = view(hash);
+      if (!viewed.checksummed()) {
+        return Checksum.NONE;
+      }
+      int at = stored.position();
+      int written = stored.getInt(at - 4);
+      crc.reset();
+      crc.update(stored);
+      stored.position(at);
+      return (int) crc.getValue() == written ? Checksum.MATCHES : Checksum.DIFFERS;
     }
 
     /** Whether the 32 bytes at {@code buffer[at]} are the SHA-256 {@code hash} (64 lower-case hex digits) names. */
@@ -504,8 +530,9 @@ public final class DirectoryStore implements CheckpointStore {
 
     /** The record (header and encoded chunk) at {@code location}, from the window or read into it. */
     private ByteBuffer record(ChunkLocation location) throws IOException {
-      long start = location.offset() - RECORD_HEADER;
-      int length = RECORD_HEADER + location.length();
+      int header = PackFile.headerBytes(location.checksummed());
+      long start = location.offset() - header;
+      int length = header + location.length();
       // The index gives every chunk of a pack the same Path: compare by identity first (Path.equals compares the
       // whole name, byte by byte, which cost a quarter of a restore of page-sized chunks).
       boolean inWindow = location.pack() == windowPack || location.pack().equals(windowPack);
@@ -531,7 +558,7 @@ public final class DirectoryStore implements CheckpointStore {
       if (!many) {
         window = ByteBuffer.allocate(length);
       } else if (window == null || window.capacity() < want) {
-        window = ByteBuffer.allocateDirect(Math.max(want, MAX_READ_AHEAD + RECORD_HEADER + (64 << 10)));
+        window = ByteBuffer.allocateDirect(Math.max(want, MAX_READ_AHEAD + PackFile.headerBytes(true) + (64 << 10)));
       }
       window.clear().limit(want);
       FileChannel channel = channel(pack);
@@ -575,9 +602,13 @@ public final class DirectoryStore implements CheckpointStore {
   }
 
   /** Appends to temporary packs; see {@link ChunkWriter}. */
-  private final class PackWriter implements ChunkWriter {
+  final class PackWriter implements ChunkWriter {
     /** A collector's writer: copies chunks the index knows and points the index at the copies. */
     private final boolean relocating;
+    /** The format of its packs: with a checksum per record (always, but for a collector copying older records). */
+    private final boolean checksummed;
+    private final int header;
+    private final CRC32C crc = new CRC32C();
     private final List<Path> temps = new ArrayList<>();
     private final Map<String, ChunkLocation> added = new LinkedHashMap<>();
     private final byte[] rawHash = new byte[32];
@@ -592,8 +623,10 @@ public final class DirectoryStore implements CheckpointStore {
     /** Why a pack of this writer may not be durable (its fsync failed): it must never be committed then. */
     private IOException failed;
 
-    PackWriter(boolean relocating) {
+    PackWriter(boolean relocating, boolean checksummed) {
       this.relocating = relocating;
+      this.checksummed = checksummed;
+      this.header = PackFile.headerBytes(checksummed);
     }
 
     @Override public boolean has(String hash) {
@@ -615,7 +648,41 @@ public final class DirectoryStore implements CheckpointStore {
         rawHash[i] = (byte) (HexFormat.fromHexDigit(hash.charAt(2 * i)) << 4
             | HexFormat.fromHexDigit(hash.charAt(2 * i + 1)));
       }
-      long recordBytes = RECORD_HEADER + length;
+      int checksum = 0;
+      if (checksummed) {
+        crc.reset();
+        crc.update(encoded, offset, length);
+        checksum = (int) crc.getValue();
+      }
+      return append(hash, length, false, checksum, encoded, offset);
+    }
+
+    /**
+     * Copies a whole record as {@link #readRecord} returned it, in this writer's format (that of the pack it came
+     * from): a collector moves records without decoding them, and without vouching for them anew.
+     */
+    long putRecord(String hash, byte[] record) throws IOException {
+      if (!relocating) {
+        throw new IllegalStateException("only a collector's writer copies records");
+      }
+      if (done) {
+        throw new IllegalStateException("writer already committed or closed");
+      }
+      refuseIfFailed();
+      if (added.containsKey(hash)) {
+        return 0;
+      }
+      return append(hash, record.length - header, true, 0, record, 0);
+    }
+
+    /**
+     * Appends the record of a chunk of {@code length} encoded bytes: its header ({@code rawHash}, the length,
+     * {@code checksum}) and the bytes from {@code bytes[offset]}; or, when {@code bytes} hold the whole record
+     * already ({@code withHeader}, from {@link #putRecord}), just those.
+     */
+    private long append(String hash, int length, boolean withHeader, int checksum, byte[] bytes, int offset)
+        throws IOException {
+      long recordBytes = header + length;
       if (channel == null || size + recordBytes > packLimitBytes) {
         try {
           startPack();  // finishes the pack before: a full disk may surface here, writing its last records
@@ -638,14 +705,20 @@ public final class DirectoryStore implements CheckpointStore {
             pending = ByteBuffer.allocateDirect((int) recordBytes);
           }
         }
-        pending.put(rawHash).putInt(length).put(encoded, offset, length);
+        if (!withHeader) {
+          pending.put(rawHash).putInt(length);
+          if (checksummed) {
+            pending.putInt(checksum);
+          }
+        }
+        pending.put(bytes, offset, withHeader ? header + length : length);
       } catch (IOException e) {
         reserved -= recordBytes;
         usedBytes.addAndGet(-recordBytes);
         throw full(e, "chunk " + hash);
       }
       size = start + recordBytes;
-      added.put(hash, new ChunkLocation(current, start + RECORD_HEADER, length));
+      added.put(hash, new ChunkLocation(current, start + header, length, checksummed));
       return recordBytes;
     }
 
@@ -682,17 +755,18 @@ public final class DirectoryStore implements CheckpointStore {
       String id = UUID.randomUUID().toString();
       current = packDir.resolve(id + PACK_SUFFIX);
       Path temp = packDir.resolve(id + PACK_SUFFIX + SafeFiles.TEMP_SUFFIX);
-      reserve(PACK_MAGIC.length, "a new pack");
-      reserved += PACK_MAGIC.length;
+      byte[] magic = PackFile.magic(checksummed);
+      reserve(magic.length, "a new pack");
+      reserved += magic.length;
       try {
         channel = packChannels.apply(FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
             StandardOpenOption.WRITE, StandardOpenOption.READ), SafeFiles.OWNER_FILE));
         temps.add(temp);
-        channel.write(ByteBuffer.wrap(PACK_MAGIC), 0);
+        channel.write(ByteBuffer.wrap(magic), 0);
       } catch (IOException e) {
         throw full(e, "a new pack");
       }
-      size = PACK_MAGIC.length;
+      size = magic.length;
       written = size;
     }
 
@@ -789,7 +863,8 @@ public final class DirectoryStore implements CheckpointStore {
         continue;
       }
       long packSize = Files.size(pack.getKey());
-      long liveBytes = live.stream().mapToLong(e -> RECORD_HEADER + e.getValue().length()).sum();
+      long liveBytes = live.stream()
+          .mapToLong(e -> PackFile.headerBytes(e.getValue().checksummed()) + e.getValue().length()).sum();
       if (!live.isEmpty() && liveBytes >= REPACK_BELOW * packSize) {
         // Mostly live: not worth rewriting yet. The dead chunks leave the index (nothing dedups against them);
         // their bytes stay until the pack is mostly dead.
@@ -802,9 +877,9 @@ public final class DirectoryStore implements CheckpointStore {
         continue;
       }
       if (!live.isEmpty()) {
-        try (PackWriter writer = new PackWriter(true)) {
+        try (PackWriter writer = new PackWriter(true, live.get(0).getValue().checksummed())) {
           for (Map.Entry<String, ChunkLocation> entry : live) {
-            writer.put(entry.getKey(), readChunk(entry.getKey()));
+            writer.putRecord(entry.getKey(), readRecord(entry.getKey(), entry.getValue()));
           }
           writer.commit();  // the index now points at the copies; readers of the old pack retry
         }

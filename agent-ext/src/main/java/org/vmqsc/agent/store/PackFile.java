@@ -14,13 +14,21 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * The layout of a pack file ({@code [magic] ([32-byte SHA-256][4-byte length][encoded chunk])*}) and of the name a
- * pack gets when a {@link SharedStoreSweeper} moves it aside ({@code <pack name>.<epoch millis>.fossil}).
+ * The layout of a pack file and of the name a pack gets when a {@link SharedStoreSweeper} moves it aside
+ * ({@code <pack name>.<epoch millis>.fossil}). Two formats, told apart by the magic, both read:
+ * <pre>
+ * VMQSCPK2 ([32-byte name][4-byte length][4-byte CRC32C of the encoded chunk][encoded chunk])*   written now
+ * VMQSCPK1 ([32-byte name][4-byte length][encoded chunk])*                                        until 2026-12
+ * </pre>
+ * The checksum lets a checkpoint that reuses a stored copy check that the copy is still the bytes written without
+ * decoding it (see {@link ChunkReader#checksum}).
  */
 final class PackFile {
 
-  static final byte[] MAGIC = "VMQSCPK1".getBytes(StandardCharsets.US_ASCII);
-  static final int RECORD_HEADER = 32 + 4;
+  static final byte[] MAGIC = "VMQSCPK2".getBytes(StandardCharsets.US_ASCII);
+  /** The format without checksums, still read, and written only by a collector copying such a pack's records. */
+  static final byte[] MAGIC_UNCHECKSUMMED = "VMQSCPK1".getBytes(StandardCharsets.US_ASCII);
+  static final int MAGIC_BYTES = 8;
   static final String SUFFIX = ".pack";
   static final String FOSSIL_SUFFIX = ".fossil";
   static final String NOT_A_PACK = "is not a chunk pack";
@@ -28,11 +36,24 @@ final class PackFile {
 
   private PackFile() {}
 
-  /** One record: the chunk's hash, and the offset and length of its encoded bytes (after the header). */
-  record Record(String hash, long offset, int length) {
+  /** Bytes before a record's encoded chunk: name, length and, in the current format, its checksum. */
+  static int headerBytes(boolean checksummed) {
+    return checksummed ? 32 + 4 + 4 : 32 + 4;
+  }
+
+  static byte[] magic(boolean checksummed) {
+    return checksummed ? MAGIC : MAGIC_UNCHECKSUMMED;
+  }
+
+  /** One record: the chunk's hash, where its encoded bytes lie (after the header), and whether it has a checksum. */
+  record Record(String hash, long offset, int length, boolean checksummed) {
     /** Header and encoded chunk. */
     long bytes() {
-      return RECORD_HEADER + length;
+      return headerBytes(checksummed) + length;
+    }
+
+    ChunkLocation location(Path pack) {
+      return new ChunkLocation(pack, offset, length, checksummed);
     }
   }
 
@@ -48,20 +69,22 @@ final class PackFile {
     List<Record> records = new ArrayList<>();
     try (FileChannel channel = FileChannel.open(pack, StandardOpenOption.READ)) {
       long size = channel.size();
-      ByteBuffer magic = ByteBuffer.allocate(MAGIC.length);
+      ByteBuffer magic = ByteBuffer.allocate(MAGIC_BYTES);
       try {
         readFully(channel, magic, 0);
       } catch (EOFException e) {
         return new Contents(records, size, NOT_A_PACK);
       }
-      if (!Arrays.equals(magic.array(), MAGIC)) {
+      boolean checksummed = Arrays.equals(magic.array(), MAGIC);
+      if (!checksummed && !Arrays.equals(magic.array(), MAGIC_UNCHECKSUMMED)) {
         return new Contents(records, size, NOT_A_PACK);
       }
-      long position = MAGIC.length;
-      ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
+      int headerBytes = headerBytes(checksummed);
+      long position = MAGIC_BYTES;
+      ByteBuffer header = ByteBuffer.allocate(headerBytes);
       byte[] hash = new byte[32];
       while (position < size) {
-        if (size - position < RECORD_HEADER) {
+        if (size - position < headerBytes) {
           return new Contents(records, size, "is cut off at byte " + position);
         }
         header.clear();
@@ -69,11 +92,11 @@ final class PackFile {
         header.flip();
         header.get(hash);
         int length = header.getInt();
-        if (length <= 0 || position + RECORD_HEADER + length > size) {
+        if (length <= 0 || position + headerBytes + length > size) {
           return new Contents(records, size, "is cut off at byte " + position);
         }
-        records.add(new Record(HEX.formatHex(hash), position + RECORD_HEADER, length));
-        position += RECORD_HEADER + length;
+        records.add(new Record(HEX.formatHex(hash), position + headerBytes, length, checksummed));
+        position += headerBytes + length;
       }
       return new Contents(records, size, null);
     }

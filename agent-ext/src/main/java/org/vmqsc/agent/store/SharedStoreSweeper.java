@@ -225,10 +225,9 @@ public final class SharedStoreSweeper {
       return;
     }
     if (!live.isEmpty()) {
-      try (ChunkWriter writer = store.openRelocatingWriter()) {
+      try (DirectoryStore.PackWriter writer = store.openRelocatingWriter(live.get(0).checksummed())) {
         for (PackFile.Record record : live) {
-          writer.put(record.hash(), store.readRecord(record.hash(),
-              new ChunkLocation(pack, record.offset(), record.length())));
+          writer.putRecord(record.hash(), store.readRecord(record.hash(), record.location(pack)));
         }
         writer.commit();  // the copies are durable before the original goes
       }

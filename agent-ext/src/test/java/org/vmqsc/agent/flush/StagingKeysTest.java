@@ -475,6 +475,38 @@ public class StagingKeysTest {
     }
   }
 
+  @Test public void aCraftedCollisionOfTheSameLengthIsCaughtByTheSampledComparison() throws Exception {
+    // Reused staged copies are checked by their checksum and one in 32 is compared with the memory: over 1024
+    // colliding pages, one at least is compared (all pass unseen with probability (31/32)^1024, about 1e-14).
+    byte[] first = image(1024, 17);
+    byte[] second = first.clone();
+    for (int page = 0; page < 1024; page++) {
+      if (page % 4 != 3) {  // not the zero pages: other bytes after the first 64, the same (crafted) fingerprint
+        System.arraycopy(collidingAt(first, page, 1000 + page), page * PAGE, second, page * PAGE, PAGE);
+      }
+    }
+    DirectoryStore staging = staging();
+    CheckpointEngine engine = CraftedCollisions.stagingEngine(staging, new FixedChunker(1),
+        CraftedCollisions.FIRST_BYTES);
+    store(engine, FIRST, first);
+    try {
+      store(engine, SECOND, second);
+      fail("pages with the fingerprints of staged chunks and other bytes must fail the checkpoint");
+    } catch (CheckpointFailedException e) {
+      assertThat(e.getMessage(), containsString("other bytes"));
+    }
+    assertFalse(staging.manifest(SECOND).isPresent());
+    CheckpointStats after = store(engine, SECOND, second);  // the VM's checkpoints now SHA-256-hash every chunk
+    assertEquals(0, after.stagedBytes());
+    try (LazyFlusher flusher = flusher(staging, stable(), CraftedCollisions.FIRST_BYTES)) {
+      flusher.flush(FIRST);
+      flusher.flush(SECOND);
+    }
+    assertArrayEquals(first, restore(FIRST, stable()));
+    assertArrayEquals("the bytes checkpointed, not those of the colliding staged copies", second,
+        restore(SECOND, stable()));
+  }
+
   @Test public void learntNamesTakeRoomForTheStagedEntriesOnlyAndTheCapCountsWhatIsAllocated() throws Exception {
     byte[] image = image(256, 17);  // a quarter of it zero pages, which learn nothing
     byte[] other = image(128, 18);

@@ -26,7 +26,7 @@ public final class Damage {
   /** Flips one bit of the hash in a chunk's record header, so the record names another chunk. */
   public static void flipHeaderBit(DirectoryStore store, String hash) throws IOException {
     ChunkLocation at = store.locate(hash).orElseThrow(() -> new AssertionError("no chunk " + hash));
-    long position = at.offset() - (32 + 4) + 5;
+    long position = at.offset() - PackFile.headerBytes(at.checksummed()) + 5;
     try (FileChannel pack = FileChannel.open(at.pack(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       pack.read(b, position);
