@@ -910,18 +910,21 @@ public final class DirectoryStore implements CheckpointStore {
       throw new IllegalArgumentException("manifest of " + manifest.key() + " names chunks by staging keys, which"
           + " only the host's own staging store may hold, not " + describe());
     }
-    byte[] bytes = ManifestCodec.encode(manifest);
-    reserve(bytes.length, "manifest of " + manifest.key());
+    long bytes = ManifestCodec.encodedSize(manifest);
+    reserve(bytes, "manifest of " + manifest.key());
     try {
       Path target = manifestPath(manifest.key());
       SafeFiles.ownerOnlyDirectory(target.getParent());
       long replaced = Files.exists(target) ? Files.size(target) : 0;
-      SafeFiles.writeAtomically(target, bytes);
+      SafeFiles.writeAtomically(target, out -> ManifestCodec.encode(manifest, out));
       usedBytes.addAndGet(-replaced);
-      return bytes.length;
+      return bytes;
     } catch (IOException e) {
-      usedBytes.addAndGet(-bytes.length);
+      usedBytes.addAndGet(-bytes);
       throw full(e, "manifest of " + manifest.key());
+    } catch (RuntimeException e) {
+      usedBytes.addAndGet(-bytes);
+      throw e;
     }
   }
 

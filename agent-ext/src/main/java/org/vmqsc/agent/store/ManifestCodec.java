@@ -56,6 +56,68 @@ public final class ManifestCodec {
   private ManifestCodec() {}
 
   public static byte[] encode(Manifest manifest) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream((int) encodedSize(manifest));
+    try {
+      encode(manifest, java.nio.channels.Channels.newChannel(bytes));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);  // a byte array refuses nothing
+    }
+    return bytes.toByteArray();
+  }
+
+  /** How many bytes {@link #encode} writes: what a store reserves before it writes the manifest. */
+  public static long encodedSize(Manifest manifest) {
+    long size = MAGIC.length + 4 + 8 + 8 + 4 + 4 + CRC_BYTES;
+    for (byte[] s : strings(manifest)) {
+      size += 4 + s.length;
+    }
+    for (ChunkRef ref : manifest.chunks()) {
+      size += 5 + (ref.isZero() ? 0 : HASH_BYTES) + (ref.fingerprint() == null ? 0 : FINGERPRINT_BYTES);
+    }
+    return size;
+  }
+
+  /**
+   * Writes the manifest to {@code channel} through a buffer of {@value #WRITE_BUFFER_BYTES} bytes: a large VM's
+   * manifest (tens of MiB for 16 GiB in 8 KiB chunks) is never one array in memory, and a checkpoint does not
+   * allocate and zero a new one of that size each time (which cost more than the encoding).
+   */
+  public static void encode(Manifest manifest, java.nio.channels.WritableByteChannel channel) throws IOException {
+    List<byte[]> strings = strings(manifest);
+    Encoder out = new Encoder(channel);
+    out.room(MAGIC.length + 4).put(MAGIC).putInt(manifest.format());
+    out.string(strings.get(0));
+    out.string(strings.get(1));
+    out.string(strings.get(2));
+    out.room(8 + 8 + 4).putLong(manifest.createdAtMillis()).putLong(manifest.imageBytes())
+        .putInt(manifest.attributes().size());
+    for (int i = 3; i < strings.size(); i++) {
+      out.string(strings.get(i));
+    }
+    out.room(4).putInt(manifest.chunks().size());
+    for (ChunkRef ref : manifest.chunks()) {
+      ByteBuffer entry = out.room(5 + HASH_BYTES + FINGERPRINT_BYTES);
+      if (ref.isZero()) {
+        entry.put(ZEROS).putInt(ref.length());
+        continue;
+      }
+      if (ref.staged() && ref.fingerprint() == null) {
+        throw new IllegalArgumentException("manifest of " + manifest.key() + " names a chunk by staging key "
+            + ref.hash() + " without its fingerprint");
+      }
+      entry.put(ref.staged() ? STAGED : ref.fingerprint() == null ? HASHED : FINGERPRINTED).putInt(ref.length());
+      putHex(entry, ref.hash(), HASH_BYTES);
+      if (ref.fingerprint() != null) {
+        putHex(entry, ref.fingerprint(), FINGERPRINT_BYTES);
+      }
+    }
+    out.finish();
+  }
+
+  private static final int WRITE_BUFFER_BYTES = 64 << 10;
+
+  /** The manifest's strings in the order they are written: vmId, checkpointId, chunker, then the attributes. */
+  private static List<byte[]> strings(Manifest manifest) {
     List<byte[]> strings = new ArrayList<>();
     strings.add(utf8(manifest.vmId()));
     strings.add(utf8(manifest.checkpointId()));
@@ -64,46 +126,57 @@ public final class ManifestCodec {
       strings.add(utf8(key));
       strings.add(utf8(value));
     });
-    long size = MAGIC.length + 4 + 8 + 8 + 4 + 4 + CRC_BYTES;
-    for (byte[] s : strings) {
-      size += 4 + s.length;
+    return strings;
+  }
+
+  /** A write buffer that goes to the channel when full, keeping the CRC32C of everything written so far. */
+  private static final class Encoder {
+    private final java.nio.channels.WritableByteChannel channel;
+    private final ByteBuffer buffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
+    private final CRC32C crc = new CRC32C();
+
+    Encoder(java.nio.channels.WritableByteChannel channel) {
+      this.channel = channel;
     }
-    for (ChunkRef ref : manifest.chunks()) {
-      size += 5 + (ref.isZero() ? 0 : HASH_BYTES) + (ref.fingerprint() == null ? 0 : FINGERPRINT_BYTES);
-    }
-    if (size > Integer.MAX_VALUE - 16) {
-      throw new IllegalArgumentException("manifest of " + manifest.key() + " is too large to encode");
-    }
-    ByteBuffer out = ByteBuffer.allocate((int) size);
-    out.put(MAGIC).putInt(manifest.format());
-    putString(out, strings.get(0));
-    putString(out, strings.get(1));
-    putString(out, strings.get(2));
-    out.putLong(manifest.createdAtMillis()).putLong(manifest.imageBytes());
-    out.putInt(manifest.attributes().size());
-    for (int i = 3; i < strings.size(); i++) {
-      putString(out, strings.get(i));
-    }
-    out.putInt(manifest.chunks().size());
-    for (ChunkRef ref : manifest.chunks()) {
-      if (ref.isZero()) {
-        out.put(ZEROS).putInt(ref.length());
-        continue;
+
+    /** The buffer, with room for {@code bytes} more (at most the buffer's size). */
+    ByteBuffer room(int bytes) throws IOException {
+      if (buffer.remaining() < bytes) {
+        drain();
       }
-      if (ref.staged() && ref.fingerprint() == null) {
-        throw new IllegalArgumentException("manifest of " + manifest.key() + " names a chunk by staging key "
-            + ref.hash() + " without its fingerprint");
-      }
-      out.put(ref.staged() ? STAGED : ref.fingerprint() == null ? HASHED : FINGERPRINTED).putInt(ref.length());
-      putHex(out, ref.hash(), HASH_BYTES);
-      if (ref.fingerprint() != null) {
-        putHex(out, ref.fingerprint(), FINGERPRINT_BYTES);
+      return buffer;
+    }
+
+    void string(byte[] utf8) throws IOException {
+      room(4).putInt(utf8.length);
+      for (int at = 0; at < utf8.length; ) {
+        int n = Math.min(utf8.length - at, room(1).remaining());
+        buffer.put(utf8, at, n);
+        at += n;
       }
     }
-    CRC32C crc = new CRC32C();
-    crc.update(out.array(), 0, out.position());
-    out.putInt((int) crc.getValue());
-    return out.array();
+
+    /** Appends the CRC32C of everything before it and writes what is left. */
+    void finish() throws IOException {
+      room(CRC_BYTES);
+      crc.update(buffer.array(), 0, buffer.position());
+      buffer.putInt((int) crc.getValue());
+      buffer.flip();
+      writeAll();
+    }
+
+    private void drain() throws IOException {
+      crc.update(buffer.array(), 0, buffer.position());
+      buffer.flip();
+      writeAll();
+      buffer.clear();
+    }
+
+    private void writeAll() throws IOException {
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+    }
   }
 
   public static Manifest decode(byte[] stored, String where) throws IOException {
@@ -179,10 +252,6 @@ public final class ManifestCodec {
 
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static void putString(ByteBuffer out, byte[] utf8) {
-    out.putInt(utf8.length).put(utf8);
   }
 
   private static String getString(ByteBuffer in) {

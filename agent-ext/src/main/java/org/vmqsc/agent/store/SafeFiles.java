@@ -62,14 +62,26 @@ public final class SafeFiles {
    * the directory. On any failure the temporary file is removed and the target is untouched.
    */
   public static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    writeAtomically(target, out -> {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        out.write(buffer);
+      }
+    });
+  }
+
+  /** What {@link #writeAtomically(Path, Contents)} writes: all of the file, to the channel it is given. */
+  public interface Contents {
+    void writeTo(FileChannel out) throws IOException;
+  }
+
+  /** {@link #writeAtomically(Path, byte[])} of contents written by {@code contents}, as they are made. */
+  public static void writeAtomically(Path target, Contents contents) throws IOException {
     Path temp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
     try {
       try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
           OWNER_FILE)) {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-          out.write(buffer);
-        }
+        contents.writeTo(out);
         out.force(true);
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

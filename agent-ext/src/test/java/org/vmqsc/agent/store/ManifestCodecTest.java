@@ -32,6 +32,31 @@ public class ManifestCodecTest {
     assertEquals(manifest, ManifestCodec.decode(ManifestCodec.encode(manifest), "test"));
   }
 
+  @Test public void aManifestLargerThanTheWriteBufferAndALongAttributeReadBackAndTakeTheSizeReserved()
+      throws IOException {
+    java.util.Random random = new java.util.Random(5);
+    java.util.List<ChunkRef> chunks = new java.util.ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {  // about 1 MB: many times the encoder's buffer, entries across its edges
+      byte[] name = new byte[32];
+      byte[] fingerprint = new byte[16];
+      random.nextBytes(name);
+      random.nextBytes(fingerprint);
+      String hex = java.util.HexFormat.of().formatHex(name);
+      chunks.add(i % 7 == 0 ? ChunkRef.zeros(4096 * (1 + i % 3))
+          : i % 5 == 0 ? new ChunkRef(hex, 4096) : new ChunkRef(hex, 1 + random.nextInt(32768),
+              java.util.HexFormat.of().formatHex(fingerprint)));
+    }
+    String longValue = "x".repeat(150_000) + "é";  // longer than the buffer, not ASCII at its end
+    long bytes = chunks.stream().mapToLong(ChunkRef::length).sum();
+    Manifest manifest = new Manifest(Manifest.FORMAT, "vm-1", "ck-1", 1234L, bytes, "gear-8k",
+        Map.of("mode", "test", "long", longValue), chunks);
+
+    byte[] encoded = ManifestCodec.encode(manifest);
+
+    assertEquals(ManifestCodec.encodedSize(manifest), encoded.length);
+    assertEquals(manifest, ManifestCodec.decode(encoded, "test"));
+  }
+
   @Test public void readsWhatItWritesWithStagingKeys() throws IOException {
     String key = StagingKeys.key(StagingKeys.prefix("vm-1"), FINGERPRINT);
     Manifest manifest = manifest(List.of(ChunkRef.staged(key, 4096, FINGERPRINT), ChunkRef.zeros(8192),
