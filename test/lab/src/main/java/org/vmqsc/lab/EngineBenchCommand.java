@@ -61,13 +61,6 @@ public final class EngineBenchCommand implements Callable<Integer> {
   @Option(names = "--dir", description = "Where the benchmark's stores go (default: the system temp directory).")
   Path dir;
 
-  /**
-   * CPU time of the whole process, every thread's (a checkpoint may place its chunks on a second one, a restore
-   * checks chunks on several), the garbage collector's and the JIT compiler's included; in 10 ms steps here.
-   */
-  private final com.sun.management.OperatingSystemMXBean process =
-      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
   /** Wall and CPU seconds of one measured run. */
   private record Timing(double wallSeconds, double cpuSeconds) {}
 
@@ -223,11 +216,15 @@ public final class EngineBenchCommand implements Callable<Integer> {
     void run() throws IOException;
   }
 
+  /**
+   * Runs work and counts the CPU time of the whole process, every thread's (a checkpoint may place its chunks on a
+   * second one, a restore checks chunks on several), the garbage collector's and the JIT compiler's included.
+   */
   private Timing measure(Work work) throws IOException {
-    long cpu = process.getProcessCpuTime();
+    long cpu = ProcessCpuClock.nanos();
     long wall = System.nanoTime();
     work.run();
-    return new Timing((System.nanoTime() - wall) / 1e9, (process.getProcessCpuTime() - cpu) / 1e9);
+    return new Timing((System.nanoTime() - wall) / 1e9, (ProcessCpuClock.nanos() - cpu) / 1e9);
   }
 
   /** The same stream shape as the engine: 4 MiB reads, then a copy into a second array. */

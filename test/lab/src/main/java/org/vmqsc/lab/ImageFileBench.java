@@ -43,8 +43,6 @@ final class ImageFileBench {
   private final int runs;
   private final int warmUp;
   private final double rewritePercent;
-  private final com.sun.management.OperatingSystemMXBean process =
-      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   static final String INCREMENTAL = "vmqsc incremental checkpoint";
   static final String LZ4_REWRITTEN = "lz4 -1 (rewritten copy)";
@@ -86,8 +84,9 @@ final class ImageFileBench {
     boolean lz4 = installed("lz4");
     boolean zstd = installed("zstd");
     System.out.printf(Locale.ROOT, "engine on %s (%s), %d runs each interleaved after %d warm-up round(s), median "
-        + "reported; load average %.2f%n", image, BenchFigures.mib(size), runs, warmUp,
-        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        + "reported; load average %.2f; vmqsc's CPU time %s, the tools' from the shell's times (clock ticks)%n",
+        image, BenchFigures.mib(size), runs, warmUp, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        ProcessCpuClock.precise() ? "to the nanosecond (clock_gettime)" : "in clock ticks (the JVM's figure)");
     byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
     int headLength;
     try (InputStream in = Files.newInputStream(image)) {
@@ -203,10 +202,10 @@ final class ImageFileBench {
    * garbage collector's and the JIT compiler's included.
    */
   private Run timed(Work work) throws IOException {
-    long cpu = process.getProcessCpuTime();
+    long cpu = ProcessCpuClock.nanos();
     long wall = System.nanoTime();
     long bytes = work.run();
-    return new Run((System.nanoTime() - wall) / 1e9, (process.getProcessCpuTime() - cpu) / 1e9, bytes);
+    return new Run((System.nanoTime() - wall) / 1e9, (ProcessCpuClock.nanos() - cpu) / 1e9, bytes);
   }
 
   /**
