@@ -54,6 +54,12 @@ public final class EngineBenchCommand implements Callable<Integer> {
       + " zstd -1 of the same files, if installed, instead of the synthetic image.")
   Path imageFile;
 
+  @Option(names = "--series", defaultValue = "0", description = "With --image: instead of the side-by-side runs, this"
+      + " many incremental checkpoints in one store, of the image and its rewritten copy in turn (each"
+      + " --rewrite-percent away from the one before, as a guest's memory from one period to the next); CPU time"
+      + " per checkpoint, median and mean of the later half, next to lz4 -1 of the rewritten copy run in between.")
+  int series;
+
   @Option(names = "--save-image", description = "Writes the synthetic image of --size-mib to this file and stops"
       + " (to run --image on it, or other tools).")
   Path saveImage;
@@ -80,6 +86,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
     if (!(rewritePercent > 0 && rewritePercent <= 100)) {
       throw new IllegalArgumentException("--rewrite-percent must be in (0, 100], got " + rewritePercent);
     }
+    if (series < 0 || series > 10_000 || (series > 0 && imageFile == null)) {
+      throw new IllegalArgumentException("--series must be in 0..10000 and goes with --image, got " + series);
+    }
     if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new IllegalArgumentException("--dir names a file, not a folder: " + dir);
     }
@@ -92,7 +101,12 @@ public final class EngineBenchCommand implements Callable<Integer> {
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
     if (imageFile != null) {
       try {
-        new ImageFileBench(imageFile, base, runs, warmUp, rewritePercent).run();
+        ImageFileBench bench = new ImageFileBench(imageFile, base, runs, warmUp, rewritePercent);
+        if (series > 0) {
+          bench.series(series);
+        } else {
+          bench.run();
+        }
       } finally {
         deleteTree(base);
       }

@@ -143,6 +143,64 @@ final class ImageFileBench {
     return results;
   }
 
+  /**
+   * {@code checkpoints} incremental checkpoints of one VM in one store, of the image and its rewritten copy in turn,
+   * as an agent takes them period after period: its index, its store and the JVM stay warm, and the stored copies it
+   * reads back pile up. Prints the CPU time per checkpoint (median and mean of the later half, the earlier half
+   * warming up), next to {@code lz4 -1} of the rewritten copy, run after every tenth checkpoint.
+   */
+  void series(int checkpoints) throws IOException, InterruptedException {
+    long size = Files.size(image);
+    boolean lz4 = installed("lz4");
+    System.out.printf(Locale.ROOT, "engine on %s (%s): %d incremental checkpoints in one store, the image and a copy"
+            + " with %s %% of its pages rewritten in turn; load average %.2f; vmqsc's CPU time %s%n", image,
+        BenchFigures.mib(size), checkpoints, rewritePercent,
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        ProcessCpuClock.precise() ? "to the nanosecond (clock_gettime)" : "in clock ticks (the JVM's figure)");
+    Path rewritten = rewrittenCopy();
+    Path dir = Files.createTempDirectory(work, "series");
+    CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", dir.resolve("store")),
+        ChunkerChoice.standard());
+    try (InputStream in = Files.newInputStream(image)) {
+      engine.store(new CheckpointKey("vm", "ck-0"), in, Map.of());
+    }
+    List<Run> later = new ArrayList<>();
+    List<Run> tool = new ArrayList<>();
+    for (int i = 1; i <= checkpoints; i++) {
+      Path version = i % 2 == 1 ? rewritten : image;
+      CheckpointKey key = new CheckpointKey("vm", "ck-" + i);
+      long[] readBack = new long[1];
+      Run run = timed(() -> {
+        try (InputStream in = Files.newInputStream(version)) {
+          CheckpointStats stats = engine.store(key, in, Map.of());
+          readBack[0] = stats.readBackNanos();
+          return stats.storedBytes();
+        }
+      });
+      if (i > checkpoints / 2) {
+        later.add(run);
+        readBackSeconds.add(readBack[0] / 1e9);
+      }
+      if (lz4 && i % 10 == 0) {
+        tool.add(tool(rewritten, dir, "lz4 -1 -q -c \"$1\" > \"$2/rewritten.lz4\"", "rewritten.lz4"));
+      }
+      if (i % Math.max(1, checkpoints / 10) == 0) {
+        System.out.printf(Locale.ROOT, "  %d of %d checkpoints%n", i, checkpoints);
+      }
+    }
+    EngineBenchCommand.deleteTree(dir);
+    double median = median(later, Run::cpuSeconds);
+    double mean = later.stream().mapToDouble(Run::cpuSeconds).average().orElse(Double.NaN);
+    System.out.printf(Locale.ROOT, "  vmqsc incremental checkpoint, the later %d: CPU median %.3f s, mean %.3f s (%.2f"
+            + " GB/s per core at the median), of which reading back the reused chunks' stored copies %.3f s%n",
+        later.size(), median, mean, size / median / 1e9, BenchFigures.median(readBackSeconds));
+    if (lz4 && !tool.isEmpty()) {
+      double lz4Cpu = median(tool, Run::cpuSeconds);
+      System.out.printf(Locale.ROOT, "  lz4 -1 of the rewritten copy, %d runs: CPU median %.3f s; the incremental at "
+          + "%.2f x its speed per core%n", tool.size(), lz4Cpu, lz4Cpu / median);
+    }
+  }
+
   private void report(long size, Map<String, List<Run>> results, boolean lz4, boolean zstd) {
     for (Map.Entry<String, List<Run>> e : results.entrySet()) {
       double cpu = median(e.getValue(), Run::cpuSeconds);
