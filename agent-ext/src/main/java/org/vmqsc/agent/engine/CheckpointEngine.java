@@ -452,7 +452,7 @@ public final class CheckpointEngine {
      */
     boolean intact(String hash, boolean staged, boolean compare, byte[] buffer, int start, int length,
         ChunkHasher hasher, long[] fingerprint) throws IOException {
-      // A staging key names bytes of one fingerprint, which a guest can craft: compared every time it is reused.
+      // A staging key names bytes of one fingerprint, which a guest can craft: checked every time it is reused.
       if ((!staged && verified.contains(hash)) || !store.hasChunk(hash)) {
         return true;
       }
@@ -485,7 +485,7 @@ public final class CheckpointEngine {
         }
         java.nio.ByteBuffer stored = reader.view(hash);
         if (ChunkCodec.holds(stored, hash, length, buffer, start, scratch)) {
-          if (!staged) {  // a staged copy is compared every time (above), so remembering it would be wasted
+          if (!staged) {  // a staged copy is checked every time (above), so remembering it would be wasted
             verified.add(hash);
           }
           return true;
