@@ -603,7 +603,7 @@ public final class DirectoryStore implements CheckpointStore {
 
   /** Appends to temporary packs; see {@link ChunkWriter}. */
   final class PackWriter implements ChunkWriter {
-    /** A collector's writer: copies chunks the index knows and points the index at the copies. */
+    /** A collector's writer: copies records the index knows ({@link #putRecord}) and points the index at the copies. */
     private final boolean relocating;
     /** The format of its packs: with a checksum per record (always, but for a collector copying older records). */
     private final boolean checksummed;
@@ -637,8 +637,11 @@ public final class DirectoryStore implements CheckpointStore {
       if (done) {
         throw new IllegalStateException("writer already committed or closed");
       }
+      if (relocating) {
+        throw new IllegalStateException("a collector's writer copies whole records (putRecord)");
+      }
       refuseIfFailed();
-      if (relocating ? added.containsKey(hash) : has(hash)) {
+      if (has(hash)) {
         return 0;
       }
       if (hash.length() != 64) {

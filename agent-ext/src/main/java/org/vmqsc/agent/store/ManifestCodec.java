@@ -56,7 +56,11 @@ public final class ManifestCodec {
   private ManifestCodec() {}
 
   public static byte[] encode(Manifest manifest) {
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream((int) encodedSize(manifest));
+    long size = encodedSize(manifest);
+    if (size > Integer.MAX_VALUE - 16) {  // one array holds it here; encode(Manifest, channel) has no such bound
+      throw new IllegalArgumentException("manifest of " + manifest.key() + " is too large to encode");
+    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream((int) size);
     try {
       encode(manifest, java.nio.channels.Channels.newChannel(bytes));
     } catch (IOException e) {

@@ -86,7 +86,7 @@ final class ImageFileBench {
     System.out.printf(Locale.ROOT, "engine on %s (%s), %d runs each interleaved after %d warm-up round(s), median "
         + "reported; load average %.2f; vmqsc's CPU time %s, the tools' from the shell's times (clock ticks)%n",
         image, BenchFigures.mib(size), runs, warmUp, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-        ProcessCpuClock.precise() ? "to the nanosecond (clock_gettime)" : "in clock ticks (the JVM's figure)");
+        ProcessCpuClock.resolution());
     byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
     int headLength;
     try (InputStream in = Files.newInputStream(image)) {
@@ -156,7 +156,7 @@ final class ImageFileBench {
             + " with %s %% of its pages rewritten in turn; load average %.2f; vmqsc's CPU time %s%n", image,
         BenchFigures.mib(size), checkpoints, rewritePercent,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-        ProcessCpuClock.precise() ? "to the nanosecond (clock_gettime)" : "in clock ticks (the JVM's figure)");
+        ProcessCpuClock.resolution());
     Path rewritten = rewrittenCopy();
     Path dir = Files.createTempDirectory(work, "series");
     CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("bench", dir.resolve("store")),

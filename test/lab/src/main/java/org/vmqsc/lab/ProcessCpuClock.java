@@ -32,9 +32,9 @@ final class ProcessCpuClock {
     }
   }
 
-  /** Whether {@link #nanos} counts to the nanosecond (false: in the kernel's clock ticks). */
-  static boolean precise() {
-    return LIBC != null;
+  /** How {@link #nanos} counts, for a benchmark's header: to the nanosecond, or in the kernel's clock ticks. */
+  static String resolution() {
+    return LIBC != null ? "to the nanosecond (clock_gettime)" : "in clock ticks (the JVM's figure)";
   }
 
   static long nanos() {
