@@ -40,7 +40,8 @@ public final class RealGuestRun {
   public record Outcome(JsonObject recovery, double detectionSeconds, double recoverySeconds, Path events,
                         GuestVerdict.Result verdict,
                         Map<Integer, Integer> sendsAtRecovery, Map<Integer, Integer> sendsAtEnd,
-                        List<String> diskFaults, int diskSnapshots, int stableDiskLayers) {
+                        List<String> diskFaults, int diskSnapshots, int stableDiskLayers,
+                        Map<Integer, Path> serialLogs) {
     /** Every guest sent more after the recovery than it had when the recovery ended. */
     public boolean countingOn() {
       for (Map.Entry<Integer, Integer> e : sendsAtEnd.entrySet()) {
@@ -149,9 +150,16 @@ public final class RealGuestRun {
       double recovered = kills.isEmpty() ? Double.NaN : kills.get(0).recovery();
       int snapshots = 0;
       int untaken = 0;
+      int waitingAtCut = 0;
+      java.util.Set<String> heldBy = new java.util.TreeSet<>();
       List<Long> nicWaits = new ArrayList<>();
       for (String line : Files.readAllLines(merged, StandardCharsets.UTF_8)) {
         if (line.contains("\"event\":\"frames_untaken_at_cut\"")) untaken++;
+        if (line.contains("\"event\":\"frames_waiting_at_cut\"")) {
+          waitingAtCut++;
+          JsonObject e = JsonParser.parseString(line).getAsJsonObject();
+          heldBy.add("VM " + e.get("vm").getAsInt() + ": " + e.get("held_by").getAsString());
+        }
         if (!line.contains("\"event\":\"guest_snapshot\"")) continue;
         snapshots++;
         JsonElement wait = JsonParser.parseString(line).getAsJsonObject().get("nic_wait_ms");
@@ -164,9 +172,12 @@ public final class RealGuestRun {
       // A cut waits for its guest to take what was written into its NIC: how long, and how often it went on without.
       say.accept("      the cuts' waits for their guests' NICs: " + (nicWaits.isEmpty() ? "none"
           : "p50 " + nicWaits.get(nicWaits.size() / 2) + " ms, max " + nicWaits.get(nicWaits.size() - 1) + " ms")
-          + "; cuts that went on with frames not taken: " + untaken);
+          + "; cuts that went on with frames not taken: " + untaken + ", with frames still waiting for a held guest: "
+          + waitingAtCut + (heldBy.isEmpty() ? "" : " " + heldBy));
+      Map<Integer, Path> serialLogs = new TreeMap<>();
+      names.forEach((vm, name) -> serialLogs.put(vm, serial(name)));
       return new Outcome(recovery, detection, recovered, merged, verdict, sendsAtRecovery, sendsAtEnd, diskFaults(names),
-          snapshots, layers);
+          snapshots, layers, serialLogs);
     } catch (LibvirtException e) {
       throw new IOException("libvirt: " + e.getMessage(), e);
     } finally {

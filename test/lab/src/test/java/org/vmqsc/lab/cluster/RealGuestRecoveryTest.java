@@ -54,7 +54,7 @@ public class RealGuestRecoveryTest {
       assertTrue("stable storage merged the disk layers behind the line: " + o.stableDiskLayers() + " left of "
           + o.diskSnapshots() + " snapshots", o.stableDiskLayers() > 0 && o.stableDiskLayers() < o.diskSnapshots());
     } catch (AssertionError failed) {
-      Path kept = keep(o.events(), failed.getMessage());
+      Path kept = keep(o.events(), o.serialLogs(), failed.getMessage());
       throw new AssertionError(failed.getMessage() + " (the run's events: " + kept + ")", failed);
     }
   }
@@ -65,17 +65,39 @@ public class RealGuestRecoveryTest {
           "frame_delivered", "frame_replayed");
 
   /**
-   * A failed verdict is rare and hard to reproduce, and the run's folder is temporary: its merged events are copied
-   * under target/ and printed — every rare kind, and the frequent ones of the channels the failure names
-   * ("VM 3 -> VM 0") — so the build's output alone can explain it.
+   * A failed verdict is rare and hard to reproduce, and the run's folder is temporary: its merged events and the
+   * guests' serial consoles (every incarnation's, appended) are copied under target/ and printed — every rare kind
+   * of event, the frequent ones of the channels the failure names ("VM 3 -> VM 0"), and the consoles' lines of those
+   * channels — so the build's output alone can explain it: whether a lost message ever reached its receiver before
+   * the rollback, or never did.
    */
-  private static Path keep(Path events, String failure) throws java.io.IOException {
+  private static Path keep(Path events, java.util.Map<Integer, Path> serialLogs, String failure)
+      throws java.io.IOException {
     Path kept = Path.of("target", "failed-real-guest-runs", System.currentTimeMillis() + "-events.jsonl");
     Files.createDirectories(kept.getParent());
     Files.copy(events, kept);
     Set<String> channels = new HashSet<>();
+    Set<String> consoleLines = new HashSet<>();
     Matcher m = Pattern.compile("VM (\\d+) -> VM (\\d+)").matcher(failure);
-    while (m.find()) channels.add("\"from\":" + m.group(1) + ",\"to\":" + m.group(2) + ",");
+    while (m.find()) {
+      channels.add("\"from\":" + m.group(1) + ",\"to\":" + m.group(2) + ",");
+      consoleLines.add("QSC-SEND " + m.group(1) + " " + m.group(2) + " ");
+      consoleLines.add("QSC-RECV " + m.group(1) + " " + m.group(2) + " ");
+    }
+    for (java.util.Map.Entry<Integer, Path> serial : serialLogs.entrySet()) {
+      if (!Files.exists(serial.getValue())) continue;
+      Path copy = kept.resolveSibling(kept.getFileName().toString().replace("-events.jsonl", "-vm" + serial.getKey()
+          + ".serial"));
+      Files.copy(serial.getValue(), copy);
+      System.out.println("  VM " + serial.getKey() + "'s console, the lines of those channels and of its starts ("
+          + copy.toAbsolutePath() + "):");
+      try (java.util.stream.Stream<String> lines = Files.lines(serial.getValue(),
+          java.nio.charset.StandardCharsets.ISO_8859_1)) {
+        lines.filter(l -> l.startsWith("QSC-START") || l.startsWith("QSC-IGNORED") || l.startsWith("GUEST-NET")
+            || l.startsWith("GUEST-ERROR") || consoleLines.stream().anyMatch(l::startsWith))
+            .limit(300).forEach(l -> System.out.println("    " + l));
+      }
+    }
     System.out.println("  the run's events, but the frequent kinds of other channels (all in " + kept + "):");
     Pattern kind = Pattern.compile("\"event\":\"([a-z_]+)\"");
     try (java.util.stream.Stream<String> lines = Files.lines(events)) {
