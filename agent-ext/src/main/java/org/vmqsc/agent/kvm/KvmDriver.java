@@ -836,7 +836,10 @@ public final class KvmDriver implements HypervisorDriver {
       throw memoryFailed;
     } finally {
       watch.stop();
-      resumeQuietly(domain, cut.monitor());  // after pre-copy the guest is still stopped; a background snapshot restarted it
+      // After pre-copy the guest is still stopped; a background snapshot restarted it. Once the caller has been told it
+      // runs, the run state is the caller's again: its next cut may have paused the guest while this snapshot's
+      // memory was still on its way, and a restart now would let it run inside that cut.
+      if (!ranAgain.getAsBoolean()) resumeQuietly(domain, cut.monitor());
       watch.resumedNoLaterThan(System.nanoTime());
       runningOnce.run();
     }

@@ -112,6 +112,8 @@ final class RealGuests implements AutoCloseable {
     private Long stagedBytes;
     private String stableLocation;
     private Exception failure;
+    /** Loop thread only: whether the loop has taken note that the guest runs again after it (see {@link #started}). */
+    boolean noted;
 
     Snapshot(long cut, GuestCheckpoints.Progress first) {
       this.cut = cut;
@@ -353,6 +355,11 @@ final class RealGuests implements AutoCloseable {
       if (g.machineRunning) awaitTaken(g);
       hold(g, Hold.CUT);
       cut(g);
+      if (!g.waiting.isEmpty()) {
+        // Counted as received before this instant, not in the guest at it: lost if the group rolls back to it.
+        events.emit("frames_waiting_at_cut", "vm", g.vm, "host", hostUuid, "frames", g.waiting.size(), "held_by",
+            g.holds + (g.starting > 0 ? " and " + g.starting + " snapshot(s) starting" : ""));
+      }
     }
     try {
       nodeCall.run();
@@ -455,10 +462,7 @@ final class RealGuests implements AutoCloseable {
         if (snapshot.started.getCount() == 0) return;
         g.machineRunning = true; // the hypervisor restarted the vCPUs: a cut from now on must pause them again
         snapshot.started.countDown();
-        onLoop.accept(() -> {
-          g.starting--;
-          maybeRun(g);
-        });
+        onLoop.accept(() -> started(g, snapshot));
       };
       try {
         Path disks = checkpoints.disksOf(key);
@@ -597,18 +601,37 @@ final class RealGuests implements AutoCloseable {
 
   /**
    * Waits (on the loop, for as long as a snapshot takes to start) until the guest's last snapshot has let it run
-   * again: a new instant can be cut only after the previous one was taken.
+   * again: a new instant can be cut only after the previous one was taken. The loop then takes note of it at once
+   * ({@link #started}), not when the snapshot thread's note comes round: the frames that waited for the guest meanwhile
+   * were counted before this cut and must be in it.
    */
   private void awaitStarted(Guest g) {
     Snapshot last = g.lastSnapshot;
-    if (last == null || last.started.getCount() == 0) return;
-    try {
-      if (!last.started.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
-        events.emit("guest_snapshot_slow", "vm", g.vm, "host", hostUuid);
+    if (last == null) return;
+    if (last.started.getCount() > 0) {
+      try {
+        if (!last.started.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          events.emit("guest_snapshot_slow", "vm", g.vm, "host", hostUuid);
+          return;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
+    started(g, last);
+  }
+
+  /**
+   * On the loop, once per snapshot: its start no longer holds the guest, and the frames that waited for it go in if
+   * nothing else holds it. A frame waiting here was counted as received when it was delivered; a cut taken before it
+   * goes in would count it in a checkpoint whose guest never had it (lost after a rollback to that checkpoint).
+   */
+  private void started(Guest g, Snapshot snapshot) {
+    if (snapshot.noted) return;
+    snapshot.noted = true;
+    g.starting--;
+    maybeRun(g);
   }
 
   private void cut(Guest g) {
