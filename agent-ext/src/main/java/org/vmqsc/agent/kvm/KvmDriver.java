@@ -163,11 +163,18 @@ public final class KvmDriver implements HypervisorDriver {
    */
   private record PendingCut(long pausedAtNanos, Map<String, DiskSource> disks, Map<String, Path> overlays,
       List<String> targets, boolean backgroundOn, String backgroundRefusal, DiskCut mode,
-      MemoryImage memoryImage, List<BackupLayers.Layer> layers, Monitor monitor, Domain domain) {
+      MemoryImage memoryImage, List<BackupLayers.Layer> layers, Monitor monitor, Domain domain,
+      boolean previousRunning) {
 
     PendingCut pausedAt(long nanos) {
       return new PendingCut(nanos, disks, overlays, targets, backgroundOn, backgroundRefusal, mode, memoryImage,
-          layers, monitor, domain);
+          layers, monitor, domain, previousRunning);
+    }
+
+    /** The capability is on after all (see {@code backgroundAfterAll}). */
+    PendingCut backgroundOnAfterAll() {
+      return new PendingCut(pausedAtNanos, disks, overlays, targets, true, null, mode, memoryImage, layers, monitor,
+          domain, false);
     }
   }
 
@@ -321,9 +328,11 @@ public final class KvmDriver implements HypervisorDriver {
     // if checkpointed, falls back to pre-copy (and fails if the guest is seen running): a checkpoint lost, not a host
     // stalled.
     DomainWork previous = work(vmId);
+    boolean previousRunning = true;
     try {
       if (previous.lock.tryLock(PREVIOUS_SNAPSHOT_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
         previous.lock.unlock();
+        previousRunning = false;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -384,7 +393,7 @@ public final class KvmDriver implements HypervisorDriver {
       // guest wrote until now goes to the device first, so those flushes find little left.
       for (DiskSource disk : disks.values()) DiskChains.flushQuietly(disk.file());
       prepared.put(vmId, new PendingCut(0, disks, overlays, diskTargets(xml), backgroundOn, refusal, mode,
-          memoryImage, layers, monitor, domain));
+          memoryImage, layers, monitor, domain, previousRunning));
     } catch (IOException | RuntimeException e) {
       deleteQuietly(overlays.values());
       BackupLayers.discard(domain, layers);
@@ -777,6 +786,7 @@ public final class KvmDriver implements HypervisorDriver {
       throw new IOException(vmId + " was not paused by pause(): no instant to checkpoint");
     }
     Domain domain = cut.domain();
+    if (!cut.backgroundOn() && cut.previousRunning() && preferBackgroundSnapshot) cut = backgroundAfterAll(cut);
     Map<String, Path> frozen = new LinkedHashMap<>();
     List<DiskSnapshot> internal = List.of();
     QmpSocket own = cut.monitor() instanceof QmpSocket socket ? socket : null;
@@ -857,6 +867,22 @@ public final class KvmDriver implements HypervisorDriver {
       lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
     }
     return capture;
+  }
+
+  /**
+   * A cut prepared while the previous snapshot's memory was still on its way had the capability refused (QEMU runs
+   * one migration at a time). Under the domain's lock that migration has ended, and the guest has stood still since
+   * its pause: a background snapshot now is still of the cut's instant, and lets the guest run again as soon as it
+   * has started, where a pre-copy one would hold it paused for a whole copy of its memory. Through libvirt's snapshot
+   * job (the cut prepared no image of its own). Still refused: the cut stays what it was.
+   */
+  private static PendingCut backgroundAfterAll(PendingCut cut) {
+    try {
+      Qmp.setCapability(cut.domain(), BACKGROUND_SNAPSHOT, true);
+    } catch (IOException stillRefused) {
+      return cut;
+    }
+    return cut.backgroundOnAfterAll();
   }
 
   /** Waits for the cut's backup layers, if it has any (the guest runs meanwhile). */

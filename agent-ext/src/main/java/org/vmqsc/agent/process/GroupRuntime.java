@@ -281,8 +281,10 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
         events.emit("vm_start", "vm", vm, "host", hostUuid, "incarnation", node.incarnation(vm), "reason", "lease");
       }
     }
-    boundary();
+    // Real guests run again before the clock's catch-up cut: frames delivered before the stop and still waiting for
+    // a guest were counted in the interval that cut closes, so they must be in the guest (see RealGuests#cutAround).
     if (real != null && !frozen) real.unblock();
+    boundary();
     release();
     for (int vm : guests.keySet()) scheduleStep(vm);
   }
@@ -402,8 +404,8 @@ final class GroupRuntime implements Guests, LogWriter, HostClock, ManagerLink {
     if (!frozen || closed) return;
     frozen = false;
     if (stopped) return; // the lease decides
+    if (real != null) real.unblock(); // before the catch-up cut, as in resume()
     boundary();
-    if (real != null) real.unblock();
     release();
     for (int vm : guests.keySet()) scheduleStep(vm);
   }

@@ -19,6 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.Before;
 import org.junit.BeforeClass;
@@ -42,6 +47,7 @@ public class KvmDiskCutFaultTest {
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
   private static final String DISABLE = "\"capability\":\"background-snapshot\",\"state\":false";
+  private static final String ENABLE = "\"capability\":\"background-snapshot\",\"state\":true";
 
   private Domain domain;
   private KvmDriver driver;
@@ -215,6 +221,60 @@ public class KvmDiskCutFaultTest {
     verify(domain, org.mockito.Mockito.times(2)).snapshotCreateXML(contains("<memory"), anyInt());
     try (var files = Files.list(tmp.getRoot().toPath().resolve("scratch"))) {
       assertEquals("no image the driver began is left", 0, files.count());
+    }
+  }
+
+  /**
+   * The next cut comes while the previous background snapshot's memory is still on its way (a slow host): its
+   * preparation finds the capability refused. That snapshot's end must not restart the guest the next cut paused (the
+   * caller was told it runs, and cut it again), and the next snapshot, once the previous one has ended, is a background
+   * one after all: the guest stood still since its pause, so it is still of the cut's instant.
+   */
+  @Test public void aCutWhileThePreviousSnapshotStillRunsStaysPausedAndIsABackgroundSnapshotAfterAll() throws Exception {
+    CountDownLatch firstMayEnd = new CountDownLatch(1);
+    AtomicInteger memorySnapshots = new AtomicInteger();
+    // The memory through libvirt's snapshot job (as with a libvirt before 8.2), so that the test can hold the first
+    // one back: the job holds the domain's snapshot lock until QEMU has written every page.
+    driver.setFileHandover((d, command, fd) -> {
+      throw new UnsatisfiedLinkError("virDomainQemuMonitorCommandWithFiles");
+    });
+    when(domain.qemuMonitorCommand(contains("query-migrate"), anyInt()))
+        .thenReturn("{\"return\":{\"status\":\"completed\",\"downtime\":3}}");
+    when(domain.qemuMonitorCommand(contains(ENABLE), anyInt())).thenReturn("{\"return\":{}}",
+        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"There's a migration process in progress\"}}",
+        "{\"return\":{}}");
+    when(domain.snapshotCreateXML(anyString(), anyInt())).thenAnswer(call -> {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("<memory snapshot='external' file='([^']+)'")
+          .matcher((String) call.getArgument(0));
+      if (m.find()) {
+        if (memorySnapshots.incrementAndGet() == 1) assertTrue(firstMayEnd.await(30, TimeUnit.SECONDS));
+        Files.write(Path.of(m.group(1)), new byte[] {1, 2, 3});
+      }
+      return mock(org.libvirt.DomainSnapshot.class);
+    });
+    ExecutorService snapshots = Executors.newSingleThreadExecutor();
+    try {
+      driver.pause("vm-1");
+      CountDownLatch firstRuns = new CountDownLatch(1);
+      Future<org.vmqsc.agent.driver.Capture> first = snapshots.submit(
+          () -> driver.checkpointPaused("vm-1", firstRuns::countDown, (in, c) -> in.readAllBytes()));
+      assertTrue("the first snapshot said the guest runs", firstRuns.await(30, TimeUnit.SECONDS));
+
+      driver.pause("vm-1");  // the next cut: its preparation waits a while for the first snapshot, then goes on
+      firstMayEnd.countDown();
+      assertEquals(org.vmqsc.agent.driver.CaptureMode.BACKGROUND_SNAPSHOT, first.get(30, TimeUnit.SECONDS).mode());
+      verify(domain, never()).resume();  // the first snapshot's end left the next cut's pause alone
+
+      AtomicInteger secondRuns = new AtomicInteger();
+      org.vmqsc.agent.driver.Capture second = driver.checkpointPaused("vm-1", secondRuns::incrementAndGet,
+          (in, c) -> assertEquals(3, in.readAllBytes().length));
+      assertEquals(org.vmqsc.agent.driver.CaptureMode.BACKGROUND_SNAPSHOT, second.mode());
+      assertEquals("not a fallback", null, second.fallbackReason());
+      assertEquals(1, secondRuns.get());
+      verify(domain, org.mockito.Mockito.times(3)).qemuMonitorCommand(contains(ENABLE), anyInt());
+    } finally {
+      firstMayEnd.countDown();
+      snapshots.shutdownNow();
     }
   }
 }

@@ -8,9 +8,7 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +28,6 @@ import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.CaptureMode;
-import org.vmqsc.agent.driver.GuestMachines;
 import org.vmqsc.agent.driver.ImageConsumer;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.ChunkerChoice;
@@ -58,8 +55,8 @@ public class RealGuestCutTest {
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
   private final ExecutorService loop = Executors.newSingleThreadExecutor();
-  private final StandInMachine machine = new StandInMachine();
   private DatagramSocket guestNic;
+  private StandInMachine machine;
   private Thread guestReader;
   /** What the guest took from its NIC, in order. */
   private final List<byte[]> taken = new ArrayList<>();
@@ -77,6 +74,7 @@ public class RealGuestCutTest {
         Map.of("guest", "real"));
 
     guestNic = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+    machine = new StandInMachine(guestNic);
     guestReader = new Thread(this::guestTakesFrames, "stand-in guest");
     guestReader.setDaemon(true);
     guestReader.start();
@@ -109,7 +107,7 @@ public class RealGuestCutTest {
       real.cutAround(List.of(VM), () -> real.checkpoint(record(3), key(3), noProgress()));
       return null;
     });
-    byte[] waited = frame("delivered while the snapshot of checkpoint 3 was starting");
+    byte[] waited = StandInGuest.frameTo(VM, "delivered while the snapshot of checkpoint 3 was starting");
     onLoop(() -> {
       real.deliver(VM, waited); // counted in interval 3
       return null;
@@ -130,26 +128,22 @@ public class RealGuestCutTest {
 
   // ---- the stand-ins -------------------------------------------------------------------------------------------
 
-  /** A machine that is its NIC: paused and resumed on request, its snapshots start once the test lets them. */
-  private final class StandInMachine implements GuestMachines {
+  /** A machine that is its NIC: paused on request, its snapshots start once the test lets them. */
+  private final class StandInMachine extends StandInGuest.Machine {
     final CountDownLatch letSnapshotsStart = new CountDownLatch(1);
     final CountDownLatch saidRunning = new CountDownLatch(1);
     /** At each pause: what the guest had taken from its NIC by then. */
     final List<List<byte[]>> takenAtPause = new ArrayList<>();
 
-    @Override public InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd) {
-      throw new UnsupportedOperationException("restored only");
+    StandInMachine(DatagramSocket nic) {
+      super(nic);
     }
-
-    @Override public void prepareCut(String name) {}
 
     @Override public void pause(String name) {
       synchronized (taken) {
         takenAtPause.add(List.copyOf(taken));
       }
     }
-
-    @Override public void resume(String name) {}
 
     @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks)
         throws IOException {
@@ -164,17 +158,6 @@ public class RealGuestCutTest {
       memory.accept(new ByteArrayInputStream(memory(7)), capture);
       return capture;
     }
-
-    @Override public InetSocketAddress restore(String name, int vm, Path memoryImage, Path disks,
-                                               InetSocketAddress relayEnd) {
-      return (InetSocketAddress) guestNic.getLocalSocketAddress();
-    }
-
-    @Override public void collect(String name, Path oldestKept) {}
-
-    @Override public void destroy(String name) {}
-
-    @Override public void close() {}
   }
 
   /** The guest reads its NIC as fast as frames come, as a running guest with room in its receive ring does. */
@@ -217,20 +200,6 @@ public class RealGuestCutTest {
     byte[] memory = new byte[64 * 1024];
     new Random(seed).nextBytes(memory);
     return memory;
-  }
-
-  private static byte[] frame(String text) {
-    byte[] body = text.getBytes();
-    ByteBuffer frame = ByteBuffer.allocate(Math.max(60, 14 + body.length));
-    putMac(frame, RealGuests.mac(VM));
-    putMac(frame, RealGuests.mac(0));
-    frame.putShort((short) 0x88B5);
-    frame.put(body);
-    return frame.array();
-  }
-
-  private static void putMac(ByteBuffer b, long mac) {
-    for (int i = 5; i >= 0; i--) b.put((byte) (mac >>> (8 * i)));
   }
 
   private <T> T onLoop(Callable<T> work) throws Exception {

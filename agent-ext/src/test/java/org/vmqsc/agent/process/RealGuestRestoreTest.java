@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.vmqsc.agent.driver.Capture;
-import org.vmqsc.agent.driver.GuestMachines;
 import org.vmqsc.agent.driver.ImageConsumer;
 import org.vmqsc.agent.engine.CheckpointEngine;
 import org.vmqsc.agent.engine.ChunkerChoice;
@@ -69,7 +67,11 @@ public class RealGuestRestoreTest {
 
     guestNic = new DatagramSocket(0, InetAddress.getLoopbackAddress());
     nics = new GuestNics("g", Map.of(0, RealGuests.mac(0), 1, RealGuests.mac(1)), loop, (from, to, frame) -> {});
-    real = new RealGuests("host-a", 2, new StandInMachine(), nics, checkpoints, EventLog.none(), loop::execute,
+    real = new RealGuests("host-a", 2, new StandInGuest.Machine(guestNic) {
+      @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks) {
+        throw new UnsupportedOperationException("restored only");
+      }
+    }, nics, checkpoints, EventLog.none(), loop::execute,
         root.resolve("scratch"));
   }
 
@@ -126,26 +128,16 @@ public class RealGuestRestoreTest {
   }
 
   private static byte[] frame(String text) {
-    byte[] body = text.getBytes();
-    ByteBuffer frame = ByteBuffer.allocate(Math.max(60, 14 + body.length));
-    putMac(frame, RealGuests.mac(VM));
-    putMac(frame, RealGuests.mac(0));
-    frame.putShort((short) 0x88B5);
-    frame.put(body);
-    return frame.array();
+    return StandInGuest.frameTo(VM, text);
   }
 
   /** QEMU's announcement of a NIC after a restore: a broadcast RARP request from the NIC's MAC. */
   private static byte[] rarp() {
     ByteBuffer frame = ByteBuffer.allocate(60);
-    putMac(frame, 0xFFFF_FFFF_FFFFL);
-    putMac(frame, RealGuests.mac(VM));
+    StandInGuest.putMac(frame, 0xFFFF_FFFF_FFFFL);
+    StandInGuest.putMac(frame, RealGuests.mac(VM));
     frame.putShort((short) 0x8035);
     return frame.array();
-  }
-
-  private static void putMac(ByteBuffer b, long mac) {
-    for (int i = 5; i >= 0; i--) b.put((byte) (mac >>> (8 * i)));
   }
 
   private byte[] receiveWithin(int millis) throws IOException {
@@ -158,33 +150,5 @@ public class RealGuestRestoreTest {
       return null;
     }
     return Arrays.copyOf(buf, p.getLength());
-  }
-
-  /** A machine that is only its NIC: restored, it listens on {@link #guestNic}. */
-  private final class StandInMachine implements GuestMachines {
-    @Override public InetSocketAddress start(String name, int vm, int groupSize, InetSocketAddress relayEnd) {
-      throw new UnsupportedOperationException("restored only");
-    }
-
-    @Override public void prepareCut(String name) {}
-
-    @Override public void pause(String name) {}
-
-    @Override public void resume(String name) {}
-
-    @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks) {
-      throw new UnsupportedOperationException("restored only");
-    }
-
-    @Override public InetSocketAddress restore(String name, int vm, Path memoryImage, Path disks,
-                                               InetSocketAddress relayEnd) {
-      return (InetSocketAddress) guestNic.getLocalSocketAddress();
-    }
-
-    @Override public void collect(String name, Path oldestKept) {}
-
-    @Override public void destroy(String name) {}
-
-    @Override public void close() {}
   }
 }
