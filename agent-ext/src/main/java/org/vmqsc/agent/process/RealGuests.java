@@ -358,7 +358,8 @@ final class RealGuests implements AutoCloseable {
       if (!g.waiting.isEmpty()) {
         // Counted as received before this instant, not in the guest at it: lost if the group rolls back to it.
         events.emit("frames_waiting_at_cut", "vm", g.vm, "host", hostUuid, "frames", g.waiting.size(), "held_by",
-            g.holds + (g.starting > 0 ? " and " + g.starting + " snapshot(s) starting" : ""));
+            g.holds + (g.starting > 0 ? " and " + g.starting + " snapshot(s) starting" : ""), "nic_up", g.nicUp,
+            "restored_from", g.unchangedSince == null ? "" : g.unchangedSince);
       }
     }
     try {

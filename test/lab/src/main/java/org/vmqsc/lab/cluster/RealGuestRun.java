@@ -41,7 +41,7 @@ public final class RealGuestRun {
                         GuestVerdict.Result verdict,
                         Map<Integer, Integer> sendsAtRecovery, Map<Integer, Integer> sendsAtEnd,
                         List<String> diskFaults, int diskSnapshots, int stableDiskLayers,
-                        Map<Integer, Path> serialLogs) {
+                        Map<Integer, Path> serialLogs, List<String> cutsWithFramesWaiting) {
     /** Every guest sent more after the recovery than it had when the recovery ended. */
     public boolean countingOn() {
       for (Map.Entry<Integer, Integer> e : sendsAtEnd.entrySet()) {
@@ -150,15 +150,15 @@ public final class RealGuestRun {
       double recovered = kills.isEmpty() ? Double.NaN : kills.get(0).recovery();
       int snapshots = 0;
       int untaken = 0;
-      int waitingAtCut = 0;
-      java.util.Set<String> heldBy = new java.util.TreeSet<>();
+      List<String> heldBy = new ArrayList<>();
       List<Long> nicWaits = new ArrayList<>();
       for (String line : Files.readAllLines(merged, StandardCharsets.UTF_8)) {
         if (line.contains("\"event\":\"frames_untaken_at_cut\"")) untaken++;
         if (line.contains("\"event\":\"frames_waiting_at_cut\"")) {
-          waitingAtCut++;
           JsonObject e = JsonParser.parseString(line).getAsJsonObject();
-          heldBy.add("VM " + e.get("vm").getAsInt() + ": " + e.get("held_by").getAsString());
+          heldBy.add("VM " + e.get("vm").getAsInt() + " (" + e.get("frames").getAsInt() + " frames) held by "
+              + e.get("held_by").getAsString() + (e.has("nic_up") && !e.get("nic_up").getAsBoolean() ? ", its NIC not up"
+              : ""));
         }
         if (!line.contains("\"event\":\"guest_snapshot\"")) continue;
         snapshots++;
@@ -173,11 +173,11 @@ public final class RealGuestRun {
       say.accept("      the cuts' waits for their guests' NICs: " + (nicWaits.isEmpty() ? "none"
           : "p50 " + nicWaits.get(nicWaits.size() / 2) + " ms, max " + nicWaits.get(nicWaits.size() - 1) + " ms")
           + "; cuts that went on with frames not taken: " + untaken + ", with frames still waiting for a held guest: "
-          + waitingAtCut + (heldBy.isEmpty() ? "" : " " + heldBy));
+          + heldBy.size() + (heldBy.isEmpty() ? "" : " " + heldBy));
       Map<Integer, Path> serialLogs = new TreeMap<>();
       names.forEach((vm, name) -> serialLogs.put(vm, serial(name)));
       return new Outcome(recovery, detection, recovered, merged, verdict, sendsAtRecovery, sendsAtEnd, diskFaults(names),
-          snapshots, layers, serialLogs);
+          snapshots, layers, serialLogs, heldBy);
     } catch (LibvirtException e) {
       throw new IOException("libvirt: " + e.getMessage(), e);
     } finally {
