@@ -431,6 +431,15 @@ final class RealGuests implements AutoCloseable {
   void checkpoint(BoundaryRecord r, CheckpointKey key, GuestCheckpoints.Progress progress) {
     Guest g = guests.get(r.vm());
     if (g == null) throw new IllegalStateException("VM " + r.vm() + " does not run on " + hostUuid);
+    if (!g.waiting.isEmpty()) {
+      // Frames counted as received before this instant still wait for the guest (a restored guest whose NIC was not
+      // up at its checkpoint keeps its replays until it sends): a checkpoint without them would lose them after a
+      // rollback to it. Better none; the next one, once they are in, stands for it.
+      progress.failed(new IOException("VM " + r.vm() + "'s checkpoint " + r.index() + " refused: " + g.waiting.size()
+          + " frames counted before it still wait for its guest (held by " + g.holds + ", NIC "
+          + (g.nicUp ? "up" : "not up") + ")"));
+      return;
+    }
     if (g.unchangedSince != null) {
       // Not run since its restore: this checkpoint is the restored one, already on stable storage, memory and disks.
       String location = g.unchangedSince;

@@ -126,6 +126,58 @@ public class RealGuestCutTest {
         machine.takenAtPause.get(1).stream().anyMatch(f -> Arrays.equals(f, waited)));
   }
 
+  /**
+   * A guest restored from a checkpoint it took before it had sent anything comes back with its NIC down: what is
+   * delivered to it waits until it sends. A checkpoint meanwhile would lack those receipts, counted before it: it
+   * is refused. Once the guest has sent (and taken what waited), its next checkpoint is taken.
+   */
+  @Test public void aCheckpointOfAGuestWithFramesStillWaitingForItIsRefused() throws Exception {
+    String location = GuestCheckpoints.location(GuestCheckpoints.key(VM_UUID, 2, 0));
+    byte[] replay = StandInGuest.frameTo(VM, "in transit at the line, for a guest restored still booting");
+    onLoop(() -> {
+      real.restore(VM, VM_UUID, location, 0, false);
+      real.deliver(VM, replay);
+      real.replaysIn(VM);
+      return null;
+    });
+    machine.letSnapshotsStart.countDown();
+    Outcome refused = new Outcome();
+    onLoop(() -> {
+      real.cutAround(List.of(VM), () -> real.checkpoint(record(3), key(3), refused));
+      return null;
+    });
+    assertTrue("refused: " + refused.failure, refused.failure != null
+        && refused.failure.getMessage().contains("1 frames counted before it still wait for its guest"));
+
+    onLoop(() -> real.sent(VM, StandInGuest.frameFrom(VM, "the guest's first frame: its NIC is up")));
+    Outcome next = new Outcome();
+    onLoop(() -> {
+      real.cutAround(List.of(VM), () -> real.checkpoint(record(4), key(4), next));
+      return null;
+    });
+    assertTrue("the next checkpoint is taken", next.staged.await(30, TimeUnit.SECONDS));
+    assertEquals(null, next.failure);
+    synchronized (taken) {
+      assertTrue("what waited reached the guest", taken.stream().anyMatch(f -> Arrays.equals(f, replay)));
+    }
+  }
+
+  /** What became of one checkpoint. */
+  private static final class Outcome implements GuestCheckpoints.Progress {
+    final CountDownLatch staged = new CountDownLatch(1);
+    volatile Exception failure;
+
+    @Override public void staged(long storedBytes) {
+      staged.countDown();
+    }
+
+    @Override public void stable(String location) {}
+
+    @Override public void failed(Exception e) {
+      failure = e;
+    }
+  }
+
   // ---- the stand-ins -------------------------------------------------------------------------------------------
 
   /** A machine that is its NIC: paused on request, its snapshots start once the test lets them. */

@@ -46,10 +46,19 @@ final class StandInGuest {
 
   /** An Ethernet frame from guest 0 to guest {@code vm} carrying {@code text}. */
   static byte[] frameTo(int vm, String text) {
+    return frame(RealGuests.mac(vm), RealGuests.mac(0), text);
+  }
+
+  /** An Ethernet frame from guest {@code vm} to guest 0 carrying {@code text}. */
+  static byte[] frameFrom(int vm, String text) {
+    return frame(RealGuests.mac(0), RealGuests.mac(vm), text);
+  }
+
+  private static byte[] frame(long destination, long source, String text) {
     byte[] body = text.getBytes();
     ByteBuffer frame = ByteBuffer.allocate(Math.max(60, 14 + body.length));
-    putMac(frame, RealGuests.mac(vm));
-    putMac(frame, RealGuests.mac(0));
+    putMac(frame, destination);
+    putMac(frame, source);
     frame.putShort((short) 0x88B5);
     frame.put(body);
     return frame.array();
