@@ -324,9 +324,9 @@ public final class KvmDriver implements HypervisorDriver {
     drop(prepared.remove(vmId), domain);
     // The previous checkpoint's memory may still be on its way (a background snapshot runs on after the pause, and
     // QEMU runs one migration at a time): its snapshot work should end first — but the caller's loop waits here, and
-    // a recovery's pause of every guest too, so not for long. Past the wait the capability is refused and this cut,
-    // if checkpointed, falls back to pre-copy (and fails if the guest is seen running): a checkpoint lost, not a host
-    // stalled.
+    // a recovery's pause of every guest too, so not for long. Past the wait the capability is refused; the cut's
+    // snapshot, under the domain's lock once that migration has ended, asks for it again (see backgroundAfterAll) and
+    // falls back to pre-copy only if still refused: a slow checkpoint, not a host stalled.
     DomainWork previous = work(vmId);
     boolean previousRunning = true;
     try {

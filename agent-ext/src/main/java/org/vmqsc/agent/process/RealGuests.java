@@ -355,12 +355,6 @@ final class RealGuests implements AutoCloseable {
       if (g.machineRunning) awaitTaken(g);
       hold(g, Hold.CUT);
       cut(g);
-      if (!g.waiting.isEmpty()) {
-        // Counted as received before this instant, not in the guest at it: lost if the group rolls back to it.
-        events.emit("frames_waiting_at_cut", "vm", g.vm, "host", hostUuid, "frames", g.waiting.size(), "held_by",
-            g.holds + (g.starting > 0 ? " and " + g.starting + " snapshot(s) starting" : ""), "nic_up", g.nicUp,
-            "restored_from", g.unchangedSince == null ? "" : g.unchangedSince);
-      }
     }
     try {
       nodeCall.run();
@@ -435,6 +429,9 @@ final class RealGuests implements AutoCloseable {
       // Frames counted as received before this instant still wait for the guest (a restored guest whose NIC was not
       // up at its checkpoint keeps its replays until it sends): a checkpoint without them would lose them after a
       // rollback to it. Better none; the next one, once they are in, stands for it.
+      events.emit("frames_waiting_at_cut", "vm", g.vm, "index", r.index(), "host", hostUuid, "frames",
+          g.waiting.size(), "held_by", g.holds + (g.starting > 0 ? " and " + g.starting + " snapshot(s) starting" : ""),
+          "nic_up", g.nicUp, "restored_from", g.unchangedSince == null ? "" : g.unchangedSince);
       progress.failed(new IOException("VM " + r.vm() + "'s checkpoint " + r.index() + " refused: " + g.waiting.size()
           + " frames counted before it still wait for its guest (held by " + g.holds + ", NIC "
           + (g.nicUp ? "up" : "not up") + ")"));

@@ -143,6 +143,15 @@ public class KvmDiskCutFaultTest {
     assertTrue(KvmDriver.cuttableDisks(saved, "vm").containsKey("vdb"));
   }
 
+  /** What libvirt does with a snapshot XML that names a memory file: writes the image (three bytes here). */
+  private static void writeMemoryImage(String xml) throws IOException {
+    if (!xml.contains("<memory")) return;  // a disk-only snapshot
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("<memory snapshot='external' file='([^']+)'")
+        .matcher(xml);
+    assertTrue("the memory snapshot names its file: " + xml, m.find());
+    Files.write(Path.of(m.group(1)), new byte[] {1, 2, 3});
+  }
+
   /**
    * Disk snapshots succeed; the background snapshot (QMP {@code migrate} into the image the cut prepared) fails, a
    * pre-copy one through libvirt writes its image.
@@ -151,12 +160,7 @@ public class KvmDiskCutFaultTest {
     when(domain.qemuMonitorCommand(contains("query-migrate"), anyInt()))
         .thenReturn("{\"return\":{\"status\":\"failed\",\"error-desc\":\"unexpectedly failed\"}}");
     when(domain.snapshotCreateXML(anyString(), anyInt())).thenAnswer(call -> {
-      String xml = call.getArgument(0);
-      if (xml.contains("<memory")) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("file='([^']+)'").matcher(xml);
-        assertTrue(m.find());
-        Files.write(Path.of(m.group(1)), new byte[] {1, 2, 3});
-      }
+      writeMemoryImage(call.getArgument(0));
       return mock(org.libvirt.DomainSnapshot.class);
     });
   }
@@ -204,9 +208,7 @@ public class KvmDiskCutFaultTest {
     when(domain.qemuMonitorCommand(contains("query-migrate"), anyInt()))
         .thenReturn("{\"return\":{\"status\":\"completed\",\"downtime\":3}}");
     when(domain.snapshotCreateXML(anyString(), anyInt())).thenAnswer(call -> {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("<memory snapshot='external' file='([^']+)'")
-          .matcher((String) call.getArgument(0));
-      if (m.find()) Files.write(Path.of(m.group(1)), new byte[] {1, 2, 3});
+      writeMemoryImage(call.getArgument(0));
       return mock(org.libvirt.DomainSnapshot.class);
     });
     for (int cut = 0; cut < 2; cut++) {
@@ -244,12 +246,11 @@ public class KvmDiskCutFaultTest {
         "{\"error\":{\"class\":\"GenericError\",\"desc\":\"There's a migration process in progress\"}}",
         "{\"return\":{}}");
     when(domain.snapshotCreateXML(anyString(), anyInt())).thenAnswer(call -> {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("<memory snapshot='external' file='([^']+)'")
-          .matcher((String) call.getArgument(0));
-      if (m.find()) {
-        if (memorySnapshots.incrementAndGet() == 1) assertTrue(firstMayEnd.await(30, TimeUnit.SECONDS));
-        Files.write(Path.of(m.group(1)), new byte[] {1, 2, 3});
+      String xml = call.getArgument(0);
+      if (xml.contains("<memory") && memorySnapshots.incrementAndGet() == 1) {
+        assertTrue(firstMayEnd.await(30, TimeUnit.SECONDS));
       }
+      writeMemoryImage(xml);
       return mock(org.libvirt.DomainSnapshot.class);
     });
     ExecutorService snapshots = Executors.newSingleThreadExecutor();

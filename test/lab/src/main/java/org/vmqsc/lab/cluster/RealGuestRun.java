@@ -41,7 +41,7 @@ public final class RealGuestRun {
                         GuestVerdict.Result verdict,
                         Map<Integer, Integer> sendsAtRecovery, Map<Integer, Integer> sendsAtEnd,
                         List<String> diskFaults, int diskSnapshots, int stableDiskLayers,
-                        Map<Integer, Path> serialLogs, List<String> cutsWithFramesWaiting) {
+                        Map<Integer, Path> serialLogs) {
     /** Every guest sent more after the recovery than it had when the recovery ended. */
     public boolean countingOn() {
       for (Map.Entry<Integer, Integer> e : sendsAtEnd.entrySet()) {
@@ -177,7 +177,7 @@ public final class RealGuestRun {
       Map<Integer, Path> serialLogs = new TreeMap<>();
       names.forEach((vm, name) -> serialLogs.put(vm, serial(name)));
       return new Outcome(recovery, detection, recovered, merged, verdict, sendsAtRecovery, sendsAtEnd, diskFaults(names),
-          snapshots, layers, serialLogs, heldBy);
+          snapshots, layers, serialLogs);
     } catch (LibvirtException e) {
       throw new IOException("libvirt: " + e.getMessage(), e);
     } finally {
