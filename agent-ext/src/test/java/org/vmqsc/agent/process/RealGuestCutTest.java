@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.Before;
@@ -89,7 +90,7 @@ public class RealGuestCutTest {
   }
 
   @After public void close() throws Exception {
-    machine.letSnapshotsStart.countDown();
+    machine.snapshotStarts.release(Integer.MAX_VALUE / 2);
     onLoop(() -> {
       real.close();
       return null;
@@ -104,7 +105,7 @@ public class RealGuestCutTest {
   @Test public void aFrameThatWaitedForASnapshotToStartIsInTheGuestBeforeTheNextCut() throws Exception {
     // Cut 3: the guest is paused, its snapshot queued behind one that has not let it run yet.
     onLoop(() -> {
-      real.cutAround(List.of(VM), () -> real.checkpoint(record(3), key(3), noProgress()));
+      real.cutAround(List.of(VM), () -> real.checkpoint(record(3), key(3), new Outcome()));
       return null;
     });
     byte[] waited = StandInGuest.frameTo(VM, "delivered while the snapshot of checkpoint 3 was starting");
@@ -115,9 +116,9 @@ public class RealGuestCutTest {
 
     // The snapshot starts and says the guest runs; the loop cuts it for checkpoint 4 before it has seen that note.
     onLoop(() -> {
-      machine.letSnapshotsStart.countDown();
+      machine.snapshotStarts.release(); // checkpoint 3's only: checkpoint 4's would restart the guest while cut
       assertTrue("the snapshot said the guest runs", machine.saidRunning.await(30, TimeUnit.SECONDS));
-      real.cutAround(List.of(VM), () -> real.checkpoint(record(4), key(4), noProgress()));
+      real.cutAround(List.of(VM), () -> real.checkpoint(record(4), key(4), new Outcome()));
       return null;
     });
 
@@ -140,7 +141,7 @@ public class RealGuestCutTest {
       real.replaysIn(VM);
       return null;
     });
-    machine.letSnapshotsStart.countDown();
+    machine.snapshotStarts.release(); // the one snapshot taken: checkpoint 4's (checkpoint 3 is refused)
     Outcome refused = new Outcome();
     onLoop(() -> {
       real.cutAround(List.of(VM), () -> real.checkpoint(record(3), key(3), refused));
@@ -180,9 +181,9 @@ public class RealGuestCutTest {
 
   // ---- the stand-ins -------------------------------------------------------------------------------------------
 
-  /** A machine that is its NIC: paused on request, its snapshots start once the test lets them. */
+  /** A machine that is its NIC: paused on request, each of its snapshots starts once the test lets one more. */
   private final class StandInMachine extends StandInGuest.Machine {
-    final CountDownLatch letSnapshotsStart = new CountDownLatch(1);
+    final Semaphore snapshotStarts = new Semaphore(0);
     final CountDownLatch saidRunning = new CountDownLatch(1);
     /** At each pause: what the guest had taken from its NIC by then. */
     final List<List<byte[]>> takenAtPause = new ArrayList<>();
@@ -200,7 +201,7 @@ public class RealGuestCutTest {
     @Override public Capture checkpointPaused(String name, Runnable running, ImageConsumer memory, Path disks)
         throws IOException {
       try {
-        if (!letSnapshotsStart.await(30, TimeUnit.SECONDS)) throw new IOException("the test never let it start");
+        if (!snapshotStarts.tryAcquire(30, TimeUnit.SECONDS)) throw new IOException("the test never let it start");
       } catch (InterruptedException e) {
         throw new IOException(e);
       }
@@ -236,16 +237,6 @@ public class RealGuestCutTest {
 
   private static CheckpointKey key(long index) {
     return GuestCheckpoints.key(VM_UUID, index, 0);
-  }
-
-  private static GuestCheckpoints.Progress noProgress() {
-    return new GuestCheckpoints.Progress() {
-      @Override public void staged(long storedBytes) {}
-
-      @Override public void stable(String location) {}
-
-      @Override public void failed(Exception e) {}
-    };
   }
 
   private static byte[] memory(long seed) {
