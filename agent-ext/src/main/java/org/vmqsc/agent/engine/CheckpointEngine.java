@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
+import java.lang.management.ManagementFactory;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,6 +77,9 @@ public final class CheckpointEngine {
   private final Set<String> untrusted = ConcurrentHashMap.newKeySet();
   /** Read buffers of checkpoints that ended, one per checkpoint that ran at the same time as others at most. */
   private final Queue<byte[]> spareReadBuffers = new ConcurrentLinkedQueue<>();
+  /** Whether checkpoints cut their images on a thread of their own: forced on or off, or null to decide each time. */
+  private volatile Boolean cutAhead = cutAheadProperty();
+  private volatile int blockBytes = READ_BUFFER_BYTES;
   /** Whether new chunks are named by staging key in a store only this host writes ({@link StagingKeys#enabled}). */
   private volatile boolean stagingKeys = StagingKeys.enabled();
   /** A staging key holds the chunk's fingerprint, which restores and the flush check as XXH3-128. */
@@ -124,6 +128,28 @@ public final class CheckpointEngine {
   }
 
   /**
+   * Whether checkpoints cut their images (read, find the cuts, fingerprint) on a thread of their own, ahead of the
+   * thread that stores the chunks: on, off, or null to decide per checkpoint (when the host's load leaves a core
+   * idle; the system property {@code vmqsc.cutAhead}, {@code true} or {@code false}, sets it at start). The
+   * checkpoint is the same either way.
+   */
+  public CheckpointEngine cutAhead(Boolean on) {
+    this.cutAhead = on;
+    return this;
+  }
+
+  /** Blocks of at least {@code bytes} (the chunker may need more): tests cut small images into many blocks. */
+  CheckpointEngine blockBytes(int bytes) {
+    this.blockBytes = bytes;
+    return this;
+  }
+
+  private static Boolean cutAheadProperty() {
+    String value = System.getProperty("vmqsc.cutAhead", "auto");
+    return value.equals("auto") ? null : Boolean.valueOf(value);
+  }
+
+  /**
    * Stores one checkpoint from a memory image stream.
    *
    * @throws CheckpointFailedException when the image cannot be read or the store cannot take it (a full disk);
@@ -140,9 +166,8 @@ public final class CheckpointEngine {
     int expectedChunks = previous != null ? previous.size()
         : (int) Math.max(16, Math.min(1 << 22, available(image) / 4096));
     try (ChunkGuard.Lease lease = store.guard().open(expectedChunks); ChunkWriter writer = store.openWriter();
-        StoredCopies storedCopies = new StoredCopies(key.vmId());
-        ReadBuffer readBuffer = new ReadBuffer()) {
-      return storeChunks(key, image, attributes, lease, writer, storedCopies, readBuffer, expectedChunks);
+        StoredCopies storedCopies = new StoredCopies(key.vmId())) {
+      return storeChunks(key, image, attributes, lease, writer, storedCopies, expectedChunks);
     } catch (IOException | RuntimeException e) {
       // Closing the writer without a commit has already thrown away every chunk this attempt added.
       String reason = e instanceof StoreFullException ? e.getMessage() : e.toString();
@@ -160,143 +185,110 @@ public final class CheckpointEngine {
   }
 
   private CheckpointStats storeChunks(CheckpointKey key, InputStream image, Map<String, String> attributes,
-      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies, ReadBuffer readBuffer, int expectedChunks)
-      throws IOException {
+      ChunkGuard.Lease lease, ChunkWriter writer, StoredCopies storedCopies, int expectedChunks) throws IOException {
     byte[] head = new byte[ChunkerChoice.HEAD_BYTES];
     int headLength = image.readNBytes(head, 0, head.length);
     Chunker chunker = chunkers.forImage(head, headLength);
     image = new SequenceInputStream(new ByteArrayInputStream(head, 0, headLength), image);
     FingerprintIndex known = knownChunks(key.vmId());
-    // New chunks are named by staging key only in a store no other host writes, and not for a VM whose
-    // fingerprints failed an audit (its chunks are all SHA-256-hashed then).
-    String vmPrefix = StagingKeys.prefix(key.vmId());
-    boolean stageByKey = stagingKeys && fingerprintsAreXxh3 && store.writtenOnlyByThisHost()
-        && !untrusted.contains(key.vmId());
-    FingerprintIndex next = new FingerprintIndex(chunker.name(), expectedChunks);
-    boolean predictable = known.chunker().equals(chunker.name());
-    int expected = -1;  // position in the previous checkpoint of the chunk that probably comes next
-    // After a changed chunk: where the chunk it replaced ended in this image, and what followed it. The chunker
-    // cuts there again unless the change moved the cut, and then the prediction can carry on.
-    long replacedEnd = -1;
-    int afterReplaced = -1;
-    SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
-    long[] fingerprint = new long[2];
-    ChunkHasher hasher = new ChunkHasher();
-    byte[] zeros = new byte[chunker.maxChunkBytes()];
-    byte[] buffer = readBuffer.take(Math.max(READ_BUFFER_BYTES, 2 * chunker.maxChunkBytes() + ZeroRuns.MIN_RUN));
-    byte[] encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
-    List<ChunkRef> refs = new ArrayList<>(expectedChunks + expectedChunks / 8);
-    long imageBytes = 0;
-    long zeroBytes = 0;
-    long dedupBytes = 0;
-    long newRawBytes = 0;
-    long storedBytes = 0;
-    long sha256Bytes = 0;
-    long stagedBytes = 0;
-    int newChunks = 0;
-    int start = 0;
-    int end = 0;
-    boolean endOfImage = false;
-    while (true) {
-      // Room for the longest chunk and a run of zeros after it, so that every cut is decided the same way
-      if (!endOfImage && end - start < chunker.maxChunkBytes() + ZeroRuns.MIN_RUN) {
-        System.arraycopy(buffer, start, buffer, 0, end - start);
-        end -= start;
-        start = 0;
-        while (end < buffer.length) {
-          int n = image.read(buffer, end, buffer.length - end);
-          if (n < 0) {
-            endOfImage = true;
-            break;
-          }
-          end += n;
+    ImageBlocks blocks = new ImageBlocks(spareReadBuffers, ImageCutter.blockBytes(chunker, blockBytes));
+    ImageCutter cutter = new ImageCutter(image, chunker, known, fingerprinter, blocks);
+    ChunkStorer storer = new ChunkStorer(key, chunker, lease, writer, storedCopies, expectedChunks);
+    if (cutsAhead()) {
+      CuttingAhead.run(cutter, storer::store, blocks);
+    } else {
+      CutBlock cuts;
+      while ((cuts = cutter.next()) != null) {
+        storer.store(cuts);
+        blocks.giveBack(cuts.bytes);
+      }
+    }
+    return storer.finish(attributes);
+  }
+
+  /**
+   * Whether this checkpoint cuts its image on a thread of its own ahead of the thread that stores the chunks: when
+   * forced by {@link #cutAhead}, else when the host has two cores or more and its load leaves one idle.
+   */
+  private boolean cutsAhead() {
+    Boolean forced = cutAhead;
+    if (forced != null) {
+      return forced;
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return cores >= 2 && load < cores - 1;  // a negative load: not known, taken as idle
+  }
+
+  /**
+   * Stores the chunks {@link ImageCutter} cut, in image order: reuses those the previous checkpoint had (after
+   * checking their stored copies), names and writes the others, and builds the manifest and the next index.
+   */
+  private final class ChunkStorer {
+    private final CheckpointKey key;
+    private final Chunker chunker;
+    private final ChunkGuard.Lease lease;
+    private final ChunkWriter writer;
+    private final StoredCopies storedCopies;
+    private final String vmPrefix;
+    private final boolean stageByKey;
+    private final FingerprintIndex next;
+    private final List<ChunkRef> refs;
+    private final SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
+    private final long[] fingerprint = new long[2];
+    private final ChunkHasher hasher = new ChunkHasher();
+    private final byte[] encoded;
+    private long imageBytes;
+    private long zeroBytes;
+    private long dedupBytes;
+    private long newRawBytes;
+    private long storedBytes;
+    private long sha256Bytes;
+    private long stagedBytes;
+    private int newChunks;
+
+    ChunkStorer(CheckpointKey key, Chunker chunker, ChunkGuard.Lease lease, ChunkWriter writer,
+        StoredCopies storedCopies, int expectedChunks) {
+      this.key = key;
+      this.chunker = chunker;
+      this.lease = lease;
+      this.writer = writer;
+      this.storedCopies = storedCopies;
+      // New chunks are named by staging key only in a store no other host writes, and not for a VM whose
+      // fingerprints failed an audit (its chunks are all SHA-256-hashed then).
+      this.vmPrefix = StagingKeys.prefix(key.vmId());
+      this.stageByKey = stagingKeys && fingerprintsAreXxh3 && store.writtenOnlyByThisHost()
+          && !untrusted.contains(key.vmId());
+      this.next = new FingerprintIndex(chunker.name(), expectedChunks);
+      this.refs = new ArrayList<>(expectedChunks + expectedChunks / 8);
+      this.encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
+    }
+
+    void store(CutBlock cuts) throws IOException {
+      byte[] buffer = cuts.bytes;
+      for (int i = 0; i < cuts.count(); i++) {
+        int start = cuts.start(i);
+        int length = cuts.length(i);
+        imageBytes += length;
+        if (cuts.isZero(i)) {
+          refs.add(ChunkRef.zeros(length));  // memory exclusion: zeros cost nothing but a manifest entry
+          next.addZero(length);
+          zeroBytes += length;
+          continue;
         }
+        fingerprint[0] = cuts.fingerprintLow(i);
+        fingerprint[1] = cuts.fingerprintHigh(i);
+        storeChunk(buffer, start, length, cuts.knownRef(i));
       }
-      if (start == end) {
-        break;
-      }
-      // Where the previous checkpoint continues, try its next chunk first: if the bytes here have its fingerprint,
-      // they are that chunk, and a chunker that starts afresh at every cut would cut them exactly there, so the
-      // chunker need not scan them. Its last chunk may have been cut short by the image's end, so it is not tried.
-      int length = 0;
+    }
+
+    /** One chunk that is not zeros; {@code knownRef} is the previous checkpoint's entry for it, if it had it. */
+    private void storeChunk(byte[] buffer, int start, int length, ChunkRef knownRef) throws IOException {
       String hash = null;
       boolean staged = false;  // whether hash is a staging key rather than a SHA-256
-      int position = -1;  // of the chunk in the previous checkpoint these bytes are, if any
-      ChunkRef knownRef = null;  // the previous checkpoint's entry for the chunk at position, if named
-      int fingerprintedLength = 0;  // how many bytes from here {@code fingerprint} covers, if any
-      int guess = expected >= 0 && expected < known.size() - 1 ? known.length(expected) : 0;
-      int available = end - start;
-      int limit = Math.min(available, chunker.maxChunkBytes());
-      // Runs of zeros first, whatever the chunker: they become zero entries and are never stored.
-      int zeroRun = ZeroRuns.runAt(buffer, start, limit, available);
-      if (zeroRun > 0) {
-        length = zeroRun;
-        position = guess == zeroRun && known.isZero(expected) ? expected : -1;
-      } else if (guess > 0 && guess <= available) {
-        if (known.isZero(expected)) {
-          if (Arrays.mismatch(buffer, start, start + guess, zeros, 0, guess) < 0) {
-            length = guess;
-            position = expected;
-          }
-        } else if (ZeroRuns.bytesBeforeNextRun(buffer, start, guess, available) == guess
-            && (!known.isZero(expected + 1) || ZeroRuns.runAt(buffer, start + guess,
-                Math.min(ZeroRuns.MIN_RUN, available - guess), available - guess) > 0)) {
-          // As a fresh pass would: a chunk that now holds a run of zeros is cut before it, and one that was cut
-          // where a run of zeros began is cut there only while that run is still there.
-          fingerprinter.fingerprint(buffer, start, guess, fingerprint);
-          fingerprintedLength = guess;
-          if (known.matches(expected, fingerprint[0], fingerprint[1])) {
-            length = guess;
-            position = expected;
-            knownRef = known.ref(expected);
-          }
-        }
-      }
-      boolean isZero;
-      if (zeroRun > 0) {
-        isZero = true;
-      } else if (position >= 0) {
-        isZero = knownRef == null;
-      } else {
-        // No chunk may hold a run of zeros: the chunker cuts before the next one as if the image ended there.
-        int beforeZero = ZeroRuns.bytesBeforeNextRun(buffer, start, limit, available);
-        length = beforeZero < available
-            ? chunker.nextChunk(buffer, start, beforeZero, true)
-            : chunker.nextChunk(buffer, start, available, endOfImage);
-        isZero = Arrays.mismatch(buffer, start, start + length, zeros, 0, length) < 0;
-        if (!isZero) {
-          if (fingerprintedLength != length) {  // a changed chunk cut where the old one was needs no second pass
-            fingerprinter.fingerprint(buffer, start, length, fingerprint);
-          }
-          position = known.find(fingerprint[0], fingerprint[1], length);
-          knownRef = position >= 0 ? known.ref(position) : null;
-        }
-      }
       if (knownRef != null) {
         hash = knownRef.hash();
         staged = knownRef.staged();
-      }
-      long chunkEnd = imageBytes + length;
-      if (position >= 0) {
-        expected = predictable ? position + 1 : -1;
-        replacedEnd = -1;
-      } else {
-        if (guess > 0) {  // the predicted chunk changed
-          replacedEnd = imageBytes + guess;
-          afterReplaced = expected + 1;
-        }
-        expected = chunkEnd == replacedEnd ? afterReplaced : -1;
-        if (chunkEnd >= replacedEnd) {
-          replacedEnd = -1;
-        }
-      }
-      imageBytes += length;
-      if (isZero) {
-        refs.add(ChunkRef.zeros(length));  // memory exclusion: zeros cost nothing but a manifest entry
-        next.addZero(length);
-        zeroBytes += length;
-        start += length;
-        continue;
       }
       if (hash != null) {
         lease.hold(hash);  // before the existence check: see ChunkGuard
@@ -326,13 +318,11 @@ public final class CheckpointEngine {
           }
         }
       }
-      boolean reused = hash != null;  // under the name the previous checkpoint gave it
-      if (reused) {
+      if (hash != null) {
         dedupBytes += length;  // this VM's previous checkpoint had these bytes: no SHA-256, no write
         refs.add(knownRef);  // the same entry again: nothing to allocate for an unchanged chunk
         next.add(fingerprint[0], fingerprint[1], knownRef);
-        start += length;
-        continue;
+        return;
       }
       // A new chunk, or one the previous checkpoint did not have under this fingerprint
       String fingerprintHex = FingerprintIndex.toHex(fingerprint[0], fingerprint[1]);
@@ -343,6 +333,7 @@ public final class CheckpointEngine {
         // chunk is named by SHA-256 instead: equal bytes are then stored twice, other bytes never share a name.
         String stagingKey = StagingKeys.key(vmPrefix, fingerprintHex);
         lease.hold(stagingKey);
+        boolean reused = false;
         if (!writer.has(stagingKey)) {
           hash = stagingKey;
         } else if (store.hasChunk(stagingKey)) {  // from an earlier checkpoint of this VM: compared, not trusted
@@ -379,34 +370,16 @@ public final class CheckpointEngine {
       ChunkRef ref = staged ? ChunkRef.staged(hash, length, fingerprintHex) : new ChunkRef(hash, length, fingerprintHex);
       refs.add(ref);
       next.add(fingerprint[0], fingerprint[1], ref);
-      start += length;
-    }
-    Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
-        imageBytes, chunker.name(), attributes, refs);
-    writer.commit();  // the chunks must be durable before a manifest names them
-    long manifestBytes = store.putManifest(manifest);
-    knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
-    return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
-        storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos);
-  }
-
-  /**
-   * The buffer a checkpoint reads its image into, taken from the engine's spares and given back when the checkpoint
-   * ends: a new one per checkpoint was a few MiB of fresh memory to zero and fault in, every time.
-   */
-  private final class ReadBuffer implements AutoCloseable {
-    private byte[] taken;
-
-    byte[] take(int bytes) {
-      byte[] spare = spareReadBuffers.poll();
-      taken = spare != null && spare.length == bytes ? spare : new byte[bytes];
-      return taken;
     }
 
-    @Override public void close() {
-      if (taken != null) {
-        spareReadBuffers.offer(taken);
-      }
+    CheckpointStats finish(Map<String, String> attributes) throws IOException {
+      Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
+          imageBytes, chunker.name(), attributes, refs);
+      writer.commit();  // the chunks must be durable before a manifest names them
+      long manifestBytes = store.putManifest(manifest);
+      knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
+      return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
+          storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos);
     }
   }
 

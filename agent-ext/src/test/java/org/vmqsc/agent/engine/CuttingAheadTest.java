@@ -1,0 +1,207 @@
+package org.vmqsc.agent.engine;
+
+import static org.hamcrest.CoreMatchers.containsString;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThat;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.vmqsc.agent.engine.EngineCalls.restore;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.vmqsc.agent.store.CheckpointKey;
+import org.vmqsc.agent.store.DirectoryStore;
+import org.vmqsc.agent.store.Manifest;
+
+/**
+ * A checkpoint whose image is cut on a thread of its own ahead of the storing ({@link CuttingAhead}) is the same
+ * checkpoint one thread makes, over many random series of images cut into many small blocks; and when either side
+ * fails, the cutter has stopped reading the caller's stream before the engine returns.
+ */
+public class CuttingAheadTest {
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  private static final int SERIES = 80;
+  private static final int CHECKPOINTS = 4;
+
+  @Test public void cutsTheSameCheckpointsAsOneThreadOverManyRandomSeries() throws IOException {
+    for (long seed = 0; seed < SERIES; seed++) {
+      Random random = new Random(seed);
+      Chunker chunker = switch (random.nextInt(3)) {
+        case 0 -> new GearChunker(4096);
+        case 1 -> new GearChunker(8192);
+        default -> new FixedChunker(1 + random.nextInt(2));
+      };
+      Path root = tmp.newFolder("series-" + seed).toPath();
+      DirectoryStore aheadStore = DirectoryStore.open("ahead", root.resolve("ahead"));
+      DirectoryStore singleStore = DirectoryStore.open("single", root.resolve("single"));
+      // The smallest blocks the chunker allows: a chunk boundary near every block's end.
+      CheckpointEngine ahead = new CheckpointEngine(aheadStore, chunker).cutAhead(true).blockBytes(1);
+      CheckpointEngine single = new CheckpointEngine(singleStore, chunker).cutAhead(false).blockBytes(1);
+      byte[] image = image(random);
+      for (int c = 1; c <= CHECKPOINTS; c++) {
+        CheckpointKey key = new CheckpointKey("vm", "ck-" + c);
+        String context = "seed " + seed + ", " + chunker.name() + ", checkpoint " + c + " of " + image.length + " B";
+        CheckpointStats a = ahead.store(key, new ByteArrayInputStream(image), Map.of());
+        CheckpointStats s = single.store(key, new ByteArrayInputStream(image), Map.of());
+        Manifest aheadManifest = aheadStore.manifest(key).orElseThrow();
+        Manifest singleManifest = singleStore.manifest(key).orElseThrow();
+        assertEquals(context, singleManifest.chunks(), aheadManifest.chunks());
+        assertEquals(context, decided(s), decided(a));
+        assertArrayEquals(context, image, restore(key, aheadStore));
+        image = changed(image, random);
+      }
+    }
+  }
+
+  @Test public void aStreamThatBreaksStopsTheCutterAndLeavesNoCheckpoint() throws IOException {
+    DirectoryStore store = DirectoryStore.open("s", tmp.getRoot().toPath().resolve("s"));
+    CheckpointEngine engine = new CheckpointEngine(store, new GearChunker(8192)).cutAhead(true).blockBytes(1);
+    byte[] first = Images.memory(200, 1);
+    engine.store(new CheckpointKey("vm", "ck-1"), new ByteArrayInputStream(first), Map.of());
+    int chunksBefore = store.chunkHashes().size();
+    WatchedStream breaking = new WatchedStream(Images.memory(200, 2), 300_000);
+    try {
+      engine.store(new CheckpointKey("vm", "ck-2"), breaking, Map.of());
+      fail("a broken stream made a checkpoint");
+    } catch (CheckpointFailedException e) {
+      assertThat(e.getMessage(), containsString("hypervisor went away"));
+    }
+    breaking.returned.set(true);
+    assertFalse(store.manifest(new CheckpointKey("vm", "ck-2")).isPresent());
+    assertEquals(chunksBefore, store.chunkHashes().size());
+    assertArrayEquals(first, restore(new CheckpointKey("vm", "ck-1"), store));
+    assertEquals("reads of the stream after the engine returned", 0, breaking.readsAfterReturn.get());
+  }
+
+  @Test public void aFullStoreStopsTheCutterBeforeTheEngineReturns() throws IOException {
+    byte[] image = Images.memory(2000, 3);  // 8 MiB, 6 of them random: far more than the store can take
+    DirectoryStore store = DirectoryStore.open("s", tmp.getRoot().toPath().resolve("s"), 1 << 20);
+    CheckpointEngine engine = new CheckpointEngine(store, new GearChunker(8192)).cutAhead(true).blockBytes(1);
+    WatchedStream stream = new WatchedStream(image, Long.MAX_VALUE);
+    try {
+      engine.store(new CheckpointKey("vm", "ck-1"), stream, Map.of());
+      fail("a full store took the checkpoint");
+    } catch (CheckpointFailedException e) {
+      assertTrue(e.getMessage(), stream.read.get() < image.length);  // the cutter was stopped, not run to the end
+    }
+    stream.returned.set(true);
+    assertFalse(store.manifest(new CheckpointKey("vm", "ck-1")).isPresent());
+    assertEquals("reads of the stream after the engine returned", 0, stream.readsAfterReturn.get());
+    // The engine is whole afterwards: the next checkpoint in a store with room works.
+    DirectoryStore roomy = DirectoryStore.open("r", tmp.getRoot().toPath().resolve("r"));
+    new CheckpointEngine(roomy, new GearChunker(8192)).cutAhead(true)
+        .store(new CheckpointKey("vm", "ck-1"), new ByteArrayInputStream(image), Map.of());
+    assertArrayEquals(image, restore(new CheckpointKey("vm", "ck-1"), roomy));
+  }
+
+  /** Random pages, zero runs of any length, compressible text and repeated pages, of a length that is no multiple. */
+  private static byte[] image(Random random) {
+    int length = 40_000 + random.nextInt(360_000);
+    byte[] image = new byte[length];
+    int at = 0;
+    while (at < length) {
+      int run = Math.min(length - at, 1 + random.nextInt(3 * Images.PAGE));
+      switch (random.nextInt(4)) {
+        case 0 -> { }  // zeros
+        case 1 -> {
+          byte[] text = ("checkpoint " + random.nextInt(50) + " of a guest's page cache; ")
+              .getBytes(StandardCharsets.US_ASCII);
+          for (int i = 0; i < run; i++) image[at + i] = text[i % text.length];
+        }
+        case 2 -> {
+          if (at >= run) System.arraycopy(image, random.nextInt(at - run + 1), image, at, run);  // a repeat
+        }
+        default -> {
+          byte[] noise = new byte[run];
+          random.nextBytes(noise);
+          System.arraycopy(noise, 0, image, at, run);
+        }
+      }
+      at += run;
+    }
+    return image;
+  }
+
+  /** The next image: some pages rewritten or zeroed, and maybe bytes inserted or cut out (content that shifts). */
+  private static byte[] changed(byte[] image, Random random) {
+    byte[] next = image.clone();
+    int pages = 1 + random.nextInt(Math.max(1, next.length / Images.PAGE / 10));
+    for (int i = 0; i < pages; i++) {
+      int at = random.nextInt(next.length);
+      int length = Math.min(next.length - at, Images.PAGE);
+      if (random.nextBoolean()) {
+        Arrays.fill(next, at, at + length, (byte) 0);
+      } else {
+        byte[] noise = new byte[length];
+        random.nextBytes(noise);
+        System.arraycopy(noise, 0, next, at, length);
+      }
+    }
+    if (random.nextInt(3) == 0) {
+      int at = random.nextInt(next.length);
+      int shift = 1 + random.nextInt(5000);
+      byte[] shifted = new byte[next.length + shift];
+      System.arraycopy(next, 0, shifted, 0, at);
+      for (int i = 0; i < shift; i++) shifted[at + i] = (byte) random.nextInt(256);
+      System.arraycopy(next, at, shifted, at + shift, next.length - at);
+      next = shifted;
+    } else if (random.nextInt(3) == 0) {
+      next = Arrays.copyOf(next, Math.max(1, next.length - random.nextInt(20_000)));
+    }
+    return next;
+  }
+
+  /** The figures that depend only on the images: not the time spent, nor the bytes of the random audit's hashing. */
+  private static String decided(CheckpointStats stats) {
+    return new CheckpointStats(stats.imageBytes(), stats.zeroBytes(), stats.dedupBytes(), stats.newChunkRawBytes(),
+        stats.chunks(), stats.newChunks(), stats.storedBytes(), stats.manifestBytes(), 0, stats.stagedBytes(), 0)
+        .toString();
+  }
+
+  /** An image stream that may break after {@code breakAfter} bytes, and counts reads after the engine returned. */
+  private static final class WatchedStream extends InputStream {
+    final AtomicBoolean returned = new AtomicBoolean();
+    final AtomicLong readsAfterReturn = new AtomicLong();
+    final AtomicLong read = new AtomicLong();
+    private final InputStream in;
+    private final long breakAfter;
+
+    WatchedStream(byte[] bytes, long breakAfter) {
+      this.in = new ByteArrayInputStream(bytes);
+      this.breakAfter = breakAfter;
+    }
+
+    @Override public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override public int read(byte[] b, int off, int len) throws IOException {
+      if (returned.get()) readsAfterReturn.incrementAndGet();
+      try {
+        Thread.sleep(0, 100_000);  // a slow source: the storing fails while the cutter still reads
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (read.get() >= breakAfter) throw new IOException("hypervisor went away");
+      int n = in.read(b, off, (int) Math.min(len, Math.min(16_384, breakAfter - read.get())));
+      if (n > 0) read.addAndGet(n);
+      return n;
+    }
+  }
+}
