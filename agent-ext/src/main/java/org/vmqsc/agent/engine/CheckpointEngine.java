@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
-import java.lang.management.ManagementFactory;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,8 +128,8 @@ public final class CheckpointEngine {
 
   /**
    * Whether checkpoints cut their images (read, find the cuts, fingerprint) on a thread of their own, ahead of the
-   * thread that stores the chunks: on, off, or null to decide per checkpoint (when the host's load leaves a core
-   * idle; the system property {@code vmqsc.cutAhead}, {@code true} or {@code false}, sets it at start). The
+   * thread that stores the chunks: on, off, or null to decide per checkpoint (when the host has a core idle right
+   * now; the system property {@code vmqsc.cutAhead}, {@code true} or {@code false}, sets it at start). The
    * checkpoint is the same either way.
    */
   public CheckpointEngine cutAhead(Boolean on) {
@@ -194,7 +193,8 @@ public final class CheckpointEngine {
     ImageBlocks blocks = new ImageBlocks(spareReadBuffers, ImageCutter.blockBytes(chunker, blockBytes));
     ImageCutter cutter = new ImageCutter(image, chunker, known, fingerprinter, blocks);
     ChunkStorer storer = new ChunkStorer(key, chunker, lease, writer, storedCopies, expectedChunks);
-    if (cutsAhead()) {
+    boolean ahead = cutsAhead();
+    if (ahead) {
       CuttingAhead.run(cutter, storer::store, blocks);
     } else {
       CutBlock cuts;
@@ -203,21 +203,16 @@ public final class CheckpointEngine {
         blocks.giveBack(cuts.bytes);
       }
     }
-    return storer.finish(attributes);
+    return storer.finish(attributes, ahead);
   }
 
   /**
    * Whether this checkpoint cuts its image on a thread of its own ahead of the thread that stores the chunks: when
-   * forced by {@link #cutAhead}, else when the host has two cores or more and its load leaves one idle.
+   * forced by {@link #cutAhead}, else when the host has a core nothing runs on right now ({@link IdleCores}).
    */
   private boolean cutsAhead() {
     Boolean forced = cutAhead;
-    if (forced != null) {
-      return forced;
-    }
-    int cores = Runtime.getRuntime().availableProcessors();
-    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    return cores >= 2 && load < cores - 1;  // a negative load: not known, taken as idle
+    return forced != null ? forced : IdleCores.oneBesidesMine();
   }
 
   /**
@@ -372,14 +367,14 @@ public final class CheckpointEngine {
       next.add(fingerprint[0], fingerprint[1], ref);
     }
 
-    CheckpointStats finish(Map<String, String> attributes) throws IOException {
+    CheckpointStats finish(Map<String, String> attributes, boolean cutAhead) throws IOException {
       Manifest manifest = new Manifest(Manifest.FORMAT, key.vmId(), key.checkpointId(), System.currentTimeMillis(),
           imageBytes, chunker.name(), attributes, refs);
       writer.commit();  // the chunks must be durable before a manifest names them
       long manifestBytes = store.putManifest(manifest);
       knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
       return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
-          storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos);
+          storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos, cutAhead);
     }
   }
 

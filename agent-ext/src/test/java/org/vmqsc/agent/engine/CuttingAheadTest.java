@@ -58,6 +58,7 @@ public class CuttingAheadTest {
         String context = "seed " + seed + ", " + chunker.name() + ", checkpoint " + c + " of " + image.length + " B";
         CheckpointStats a = ahead.store(key, new ByteArrayInputStream(image), Map.of());
         CheckpointStats s = single.store(key, new ByteArrayInputStream(image), Map.of());
+        assertTrue(context, a.cutAhead() && !s.cutAhead());
         Manifest aheadManifest = aheadStore.manifest(key).orElseThrow();
         Manifest singleManifest = singleStore.manifest(key).orElseThrow();
         assertEquals(context, singleManifest.chunks(), aheadManifest.chunks());
@@ -169,7 +170,8 @@ public class CuttingAheadTest {
   /** The figures that depend only on the images: not the time spent, nor the bytes of the random audit's hashing. */
   private static String decided(CheckpointStats stats) {
     return new CheckpointStats(stats.imageBytes(), stats.zeroBytes(), stats.dedupBytes(), stats.newChunkRawBytes(),
-        stats.chunks(), stats.newChunks(), stats.storedBytes(), stats.manifestBytes(), 0, stats.stagedBytes(), 0)
+        stats.chunks(), stats.newChunks(), stats.storedBytes(), stats.manifestBytes(), 0, stats.stagedBytes(), 0,
+        false)
         .toString();
   }
 

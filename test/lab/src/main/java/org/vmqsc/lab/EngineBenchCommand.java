@@ -54,6 +54,11 @@ public final class EngineBenchCommand implements Callable<Integer> {
       + " zstd -1 of the same files, if installed, instead of the synthetic image.")
   Path imageFile;
 
+  @Option(names = "--next-image", description = "With --image: the incremental checkpoints this file (the same VM's"
+      + " memory later: two save streams of one guest, say) instead of a copy with --rewrite-percent of the pages"
+      + " rewritten; the rows named for the rewritten copy are of this file.")
+  Path nextImage;
+
   @Option(names = "--series", defaultValue = "0", description = "With --image: instead of the side-by-side runs, this"
       + " many incremental checkpoints in one store, of the image and its rewritten copy in turn (each"
       + " --rewrite-percent away from the one before, as a guest's memory from one period to the next); CPU time"
@@ -86,6 +91,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
     if (!(rewritePercent > 0 && rewritePercent <= 100)) {
       throw new IllegalArgumentException("--rewrite-percent must be in (0, 100], got " + rewritePercent);
     }
+    if (nextImage != null && imageFile == null) {
+      throw new IllegalArgumentException("--next-image needs --image: it is the image the incremental checkpoints");
+    }
     if (series < 0 || series > 10_000 || (series > 0 && imageFile == null)) {
       throw new IllegalArgumentException("--series must be in 0..10000 and goes with --image, got " + series);
     }
@@ -101,7 +109,10 @@ public final class EngineBenchCommand implements Callable<Integer> {
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
     if (imageFile != null) {
       try {
-        ImageFileBench bench = new ImageFileBench(imageFile, base, runs, warmUp, rewritePercent);
+        if (nextImage != null && !Files.isRegularFile(nextImage)) {
+          throw new IllegalArgumentException("--next-image: no such file: " + nextImage);
+        }
+        ImageFileBench bench = new ImageFileBench(imageFile, base, runs, warmUp, rewritePercent).nextImage(nextImage);
         if (series > 0) {
           bench.series(series);
         } else {

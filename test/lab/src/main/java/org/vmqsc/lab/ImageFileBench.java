@@ -45,10 +45,16 @@ final class ImageFileBench {
   private final double rewritePercent;
 
   static final String INCREMENTAL = "vmqsc incremental checkpoint";
+  static final String ONE_THREAD = ", one thread";
+  /** Checkpoints of the engine's own choice that cut their image on a second thread (warm-up rounds included). */
+  private int cutAheadCount;
   static final String LZ4_REWRITTEN = "lz4 -1 (rewritten copy)";
 
   /** Wall and CPU seconds of one run, and the bytes it left on disk. */
   record Run(double wallSeconds, double cpuSeconds, long bytes) {}
+
+  /** The next image the incremental checkpoints, if given: else a copy of the image with pages rewritten. */
+  private Path nextImage;
 
   ImageFileBench(Path image, Path work, int runs, int warmUp, double rewritePercent) {
     this.image = image;
@@ -62,7 +68,19 @@ final class ImageFileBench {
    * A copy of the image with {@code rewritePercent} of its 4 KiB pages rewritten with random bytes, the same rule as
    * the synthetic image's second version ({@link EngineBenchCommand#rewritePages}).
    */
+  /**
+   * The incremental checkpoints {@code next} instead of a rewritten copy: the same VM's memory a period later, say
+   * two save streams of one guest.
+   */
+  ImageFileBench nextImage(Path next) {
+    this.nextImage = next;
+    return this;
+  }
+
   private Path rewrittenCopy() throws IOException {
+    if (nextImage != null) {
+      return nextImage;
+    }
     Path copy = work.resolve("rewritten.img");
     Files.copy(image, copy);
     try (FileChannel out = FileChannel.open(copy, StandardOpenOption.WRITE)) {
@@ -101,23 +119,13 @@ final class ImageFileBench {
       Path dir = Files.createTempDirectory(work, "image");
       Map<String, Run> round = new LinkedHashMap<>();
       Path storeDir = dir.resolve("store");
-      CheckpointEngine[] engine = new CheckpointEngine[1];
-      round.put("vmqsc first checkpoint", timed(() -> {
-        engine[0] = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard());
-        try (InputStream in = Files.newInputStream(image)) {
-          CheckpointStats stats = engine[0].store(KEY, in, Map.of());
-          zeroBytes = stats.zeroBytes();
-          return stats.storedBytes();
-        }
-      }));
       long[] readBack = new long[1];
-      round.put(INCREMENTAL, timed(() -> {
-        try (InputStream in = Files.newInputStream(rewritten)) {
-          CheckpointStats stats = engine[0].store(NEXT, in, Map.of());
-          readBack[0] = stats.readBackNanos();
-          return stats.storedBytes();
-        }
-      }));
+      // The engine as an agent runs it (cutting ahead on a second thread when a core is idle), and on one thread,
+      // in alternating order: the wall time the second thread saves, on the same image in the same run.
+      boolean oneThreadFirst = r % 2 == 1;
+      if (oneThreadFirst) checkpoints(round, dir.resolve("one-thread"), rewritten, false, ONE_THREAD, null);
+      checkpoints(round, storeDir, rewritten, null, "", readBack);
+      if (!oneThreadFirst) checkpoints(round, dir.resolve("one-thread"), rewritten, false, ONE_THREAD, null);
       if (r >= warmUp) readBackSeconds.add(readBack[0] / 1e9);
       // The store is opened first, untimed: an agent opens its store once, when it starts, not per restore.
       DirectoryStore store = DirectoryStore.open("bench", storeDir);
@@ -201,6 +209,34 @@ final class ImageFileBench {
     }
   }
 
+  /**
+   * A first checkpoint of the image, then an incremental of the rewritten copy, into a new store at {@code storeDir},
+   * with the engine's {@code cutAhead} (null: its own choice); their runs go into {@code round} under names ending
+   * in {@code suffix}.
+   */
+  private void checkpoints(Map<String, Run> round, Path storeDir, Path rewritten, Boolean cutAhead, String suffix,
+      long[] readBack) throws IOException {
+    CheckpointEngine[] engine = new CheckpointEngine[1];
+    round.put("vmqsc first checkpoint" + suffix, timed(() -> {
+      engine[0] = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard())
+          .cutAhead(cutAhead);
+      try (InputStream in = Files.newInputStream(image)) {
+        CheckpointStats stats = engine[0].store(KEY, in, Map.of());
+        zeroBytes = stats.zeroBytes();
+        if (stats.cutAhead()) cutAheadCount++;
+        return stats.storedBytes();
+      }
+    }));
+    round.put(INCREMENTAL + suffix, timed(() -> {
+      try (InputStream in = Files.newInputStream(rewritten)) {
+        CheckpointStats stats = engine[0].store(NEXT, in, Map.of());
+        if (readBack != null) readBack[0] = stats.readBackNanos();
+        if (stats.cutAhead()) cutAheadCount++;
+        return stats.storedBytes();
+      }
+    }));
+  }
+
   private void report(long size, Map<String, List<Run>> results, boolean lz4, boolean zstd) {
     for (Map.Entry<String, List<Run>> e : results.entrySet()) {
       double cpu = median(e.getValue(), Run::cpuSeconds);
@@ -223,12 +259,19 @@ final class ImageFileBench {
     // Reading back and comparing the reused chunks' stored copies, so that a damaged one never spreads: its share
     System.out.printf(Locale.ROOT, "  of the incremental checkpoint, reading back the reused chunks' stored copies: "
         + "%.3f s (of %.3f s wall)%n", BenchFigures.median(readBackSeconds), median(incremental, Run::wallSeconds));
+    List<Run> firstOneThread = results.get("vmqsc first checkpoint" + ONE_THREAD);
+    List<Run> incrementalOneThread = results.get(INCREMENTAL + ONE_THREAD);
+    System.out.printf(Locale.ROOT, "  the engine's own choice cut the image on a second thread in %d of %d checkpoints;"
+            + " its wall time against one thread's: first checkpoint %.2f x, incremental %.2f x%n", cutAheadCount,
+        2 * (runs + warmUp), ratio(first, firstOneThread, Run::wallSeconds),
+        ratio(incremental, incrementalOneThread, Run::wallSeconds));
     if (lz4) {
       System.out.printf(Locale.ROOT, "  first checkpoint: %.2f x the speed of lz4 -1 per core, stores %.2f x its "
               + "bytes%n", ratio(results.get("lz4 -1"), first, Run::cpuSeconds),
           (double) first.get(0).bytes() / results.get("lz4 -1").get(0).bytes());
-      System.out.printf(Locale.ROOT, "  incremental checkpoint (%s %% of the pages rewritten): %.2f x the speed of "
-              + "lz4 -1 on that copy per core, stores %.2f x its bytes%n", rewritePercent,
+      System.out.printf(Locale.ROOT, "  incremental checkpoint (%s): %.2f x the speed of "
+              + "lz4 -1 on that copy per core, stores %.2f x its bytes%n", nextImage != null ? "of " + nextImage
+              : rewritePercent + " % of the pages rewritten",
           ratio(results.get(LZ4_REWRITTEN), incremental, Run::cpuSeconds),
           (double) incremental.get(0).bytes() / results.get(LZ4_REWRITTEN).get(0).bytes());
       System.out.printf(Locale.ROOT, "  restore: %.2f x the CPU time of lz4 -d, %.2f x its wall time%n",

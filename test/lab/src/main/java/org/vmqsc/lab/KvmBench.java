@@ -6,6 +6,6 @@ import org.vmqsc.agent.kvm.KvmDriver;
 
 /**
  * What a comparison of {@code bench kvm} runs on: libvirt, the agent's driver, a work folder, the lab guest's memory
- * and how many interleaved rounds.
+ * and how many interleaved rounds, after how many warm-up checkpoints of vmqsc's (not counted).
  */
-record KvmBench(Connect connect, KvmDriver driver, Path dir, int memoryMiB, int rounds) {}
+record KvmBench(Connect connect, KvmDriver driver, Path dir, int memoryMiB, int rounds, int warmUp) {}

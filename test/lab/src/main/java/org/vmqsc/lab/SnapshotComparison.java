@@ -35,8 +35,13 @@ final class SnapshotComparison {
   private record Sample(double wall, double pause, long bytes, double back) {}
 
   private final KvmBench bench;
-  /** Of each vmqsc round: seconds until the engine got the image (QEMU's snapshot), then the engine's seconds. */
-  private final List<double[]> vmqscSplit = new ArrayList<>();
+  /**
+   * Of each vmqsc checkpoint: seconds until the engine got the image (QEMU's snapshot), the engine's seconds, and
+   * whether the engine cut the image on a thread of its own.
+   */
+  private record Split(double snapshot, double engine, boolean cutAhead) {}
+
+  private final List<Split> vmqscSplit = new ArrayList<>();
 
   SnapshotComparison(KvmBench bench) {
     this.bench = bench;
@@ -50,7 +55,8 @@ final class SnapshotComparison {
     LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-cmp", memoryMiB, Math.max(8, memoryMiB * 7 / 16 - hotKiB / 1024 - 8),
         hotKiB, 0.1).withDataDisk(LabGuest.DataDisk.fresh());
     System.out.printf(Locale.ROOT, "-- vmqsc next to CloudStack's VM snapshot with memory and a full save: %d MiB guest,"
-        + " 5 %% rewritten per tick, %d rounds interleaved%n", bench.memoryMiB(), bench.rounds());
+        + " 5 %% rewritten per tick, %d rounds interleaved after %d warm-up checkpoints of vmqsc's%n",
+        bench.memoryMiB(), bench.rounds(), bench.warmUp());
     List<Sample> vmqsc = new ArrayList<>(), internal = new ArrayList<>(), save = new ArrayList<>();
     // vmqsc's memory checkpoint alone: the disk's internal snapshot (CloudStack) and its overlay (vmqsc) hold the
     // disk's changed clusters either way, a few KiB here; the sizes compared are the memory's.
@@ -60,16 +66,27 @@ final class SnapshotComparison {
       CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("cmp", bench.dir().resolve("cmp-store")),
           ChunkerChoice.standard());
       Path disk = guest.dataDisk().orElseThrow();
+      // An agent checkpoints its guests every period for as long as they are protected: its engine runs compiled,
+      // and all but the first checkpoint are incrementals. The warm-up puts this process there.
+      for (int w = 1; w <= bench.warmUp(); w++) {
+        guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
+        Sample warm = vmqscCheckpoint(spec.name(), engine, "w" + w);
+        Split split = vmqscSplit.remove(vmqscSplit.size() - 1);
+        System.out.printf(Locale.ROOT, "   warm-up %d (not counted): vmqsc %.2f s (snapshot %.2f + engine %.2f%s; %s%s)%n", w,
+            warm.wall(), split.snapshot(), split.engine(), split.cutAhead() ? ", cut ahead" : "",
+            BenchFigures.mib(warm.bytes()), w == 1 ? ", the first checkpoint: a full pass" : "");
+      }
       for (int r = 1; r <= bench.rounds(); r++) {
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
-        vmqsc.add(vmqscCheckpoint(spec.name(), engine, r));
+        vmqsc.add(vmqscCheckpoint(spec.name(), engine, "r" + r));
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
         internal.add(internalSnapshot(spec.name(), disk, r));
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
         save.add(fullSave(spec.name(), r));
-        double[] split = vmqscSplit.get(vmqscSplit.size() - 1);
-        System.out.printf(Locale.ROOT, "   round %d: vmqsc %.2f s (snapshot %.2f + engine %.2f; pause %.0f ms, %s);"
-                + " VM snapshot %.2f s (%s); full save %.2f s (%s)%n", r, last(vmqsc).wall(), split[0], split[1],
+        Split split = vmqscSplit.get(vmqscSplit.size() - 1);
+        System.out.printf(Locale.ROOT, "   round %d: vmqsc %.2f s (snapshot %.2f + engine %.2f%s; pause %.0f ms, %s);"
+                + " VM snapshot %.2f s (%s); full save %.2f s (%s)%n", r, last(vmqsc).wall(), split.snapshot(),
+            split.engine(), split.cutAhead() ? ", cut ahead" : "",
             last(vmqsc).pause() * 1000,
             BenchFigures.mib(last(vmqsc).bytes()), last(internal).wall(), BenchFigures.mib(last(internal).bytes()),
             last(save).wall(), BenchFigures.mib(last(save).bytes()));
@@ -80,39 +97,48 @@ final class SnapshotComparison {
     } finally {
       bench.driver().setCutDisks(true);
     }
+    // vmqsc's incrementals: every counted round after a warm-up, else every round but the first (the full pass).
+    int firstIncremental = bench.warmUp() > 0 ? 0 : 1;
+    List<Sample> incrementals = vmqsc.subList(firstIncremental, vmqsc.size());
+    List<Split> incrementalSplits = vmqscSplit.subList(firstIncremental, vmqscSplit.size());
     List<String> out = new ArrayList<>();
     out.add("");
     out.add(String.format(Locale.ROOT, "== vmqsc vs CloudStack 4.22's KVM VM snapshot with memory vs a full save (%d MiB"
-        + " guest, medians of %d rounds, rounds 2.. for sizes) ==", bench.memoryMiB(), bench.rounds()));
+        + " guest, medians of %d rounds; vmqsc's incrementals only, after %d warm-up checkpoints) ==",
+        bench.memoryMiB(), bench.rounds(), bench.warmUp()));
     out.add("  way                         wall s   guest pause ms   bytes added      back to it s");
-    out.add(line("vmqsc (incremental)", vmqsc, true));
-    out.add(line("VM snapshot (internal)", internal, false));
-    out.add(line("full virsh save", save, false));
-    double vw = median(vmqsc, Sample::wall), sw = median(save, Sample::wall);
-    double vb = medianFrom2(vmqsc), sb = medianFrom2(save);
+    out.add(line("vmqsc (incremental)", incrementals));
+    out.add(line("VM snapshot (internal)", internal));
+    out.add(line("full virsh save", save));
+    double vw = median(incrementals, Sample::wall), sw = median(save, Sample::wall);
+    double vb = median(incrementals, s -> s.bytes()), sb = median(save, s -> s.bytes());
     out.add(String.format(Locale.ROOT, "  vmqsc against a full save: time %+.0f %%, size %+.0f %% (VMckpt reports -71 %% /"
         + " -87 %%)", 100 * (vw / sw - 1), 100 * (vb / sb - 1)));
-    if (vmqscSplit.size() > 1) {
-      List<double[]> incrementals = vmqscSplit.subList(1, vmqscSplit.size());
-      // The engine starts once QEMU has written the whole image: the two follow one another.
-      out.add(String.format(Locale.ROOT, "  vmqsc's incrementals (rounds 2..): QEMU's snapshot to the image %.2f s, then"
-              + " the engine %.2f s (medians)", BenchFigures.median(incrementals.stream().map(d -> d[0]).toList()),
-          BenchFigures.median(incrementals.stream().map(d -> d[1]).toList())));
-    }
+    // The engine starts once QEMU has written the whole image: the two follow one another.
+    out.add(String.format(Locale.ROOT, "  vmqsc's incrementals: QEMU's snapshot to the image %.2f s, then the engine"
+            + " %.2f s (medians; the engine cut the image on a thread of its own in %d of %d)",
+        BenchFigures.median(incrementalSplits.stream().map(Split::snapshot).toList()),
+        BenchFigures.median(incrementalSplits.stream().map(Split::engine).toList()),
+        incrementalSplits.stream().filter(Split::cutAhead).count(), incrementalSplits.size()));
     return out;
   }
 
-  private Sample vmqscCheckpoint(String name, CheckpointEngine engine, int round) throws IOException {
+  /**
+   * One vmqsc checkpoint as the agent takes one at a recovery-line boundary: the guest cut ({@code pause}, then
+   * {@code checkpointPaused}: QEMU's background snapshot streams into the agent), its image stored by the engine.
+   */
+  private Sample vmqscCheckpoint(String name, CheckpointEngine engine, String checkpointId) throws IOException {
     CheckpointStats[] stats = new CheckpointStats[1];
     long t0 = System.nanoTime();
     long[] handedOn = new long[1];
-    Capture capture = bench.driver().checkpoint(name, (in, c) -> {
+    bench.driver().pause(name);
+    Capture capture = bench.driver().checkpointPaused(name, () -> { }, (in, c) -> {
       handedOn[0] = System.nanoTime();
-      stats[0] = engine.store(new CheckpointKey(name, "r" + round), in, Map.of());
+      stats[0] = engine.store(new CheckpointKey(name, checkpointId), in, Map.of());
     });
     long end = System.nanoTime();
-    double wall = (end - t0) / 1e9; // snapshot start to manifest written
-    vmqscSplit.add(new double[] {(handedOn[0] - t0) / 1e9, (end - handedOn[0]) / 1e9});
+    double wall = (end - t0) / 1e9; // the cut to the manifest written
+    vmqscSplit.add(new Split((handedOn[0] - t0) / 1e9, (end - handedOn[0]) / 1e9, stats[0].cutAhead()));
     return new Sample(wall, capture.guestPause().toNanos() / 1e9, stats[0].storedBytes(), Double.NaN);
   }
 
@@ -193,15 +219,8 @@ final class SnapshotComparison {
     return BenchFigures.median(v);
   }
 
-  /** Bytes from round 2 on: vmqsc's first checkpoint stores everything, the rest only what changed. */
-  private static double medianFrom2(List<Sample> samples) {
-    List<Double> v = new ArrayList<>();
-    for (int i = 1; i < samples.size(); i++) v.add((double) samples.get(i).bytes());
-    return v.isEmpty() ? samples.get(0).bytes() : BenchFigures.median(v);
-  }
-
-  private static String line(String name, List<Sample> samples, boolean incremental) {
-    double bytes = incremental ? medianFrom2(samples) : median(samples, s -> s.bytes());
+  private static String line(String name, List<Sample> samples) {
+    double bytes = median(samples, s -> s.bytes());
     return String.format(Locale.ROOT, "  %-26s %7.2f   %12.0f   %14s   %12.2f", name, median(samples, Sample::wall),
         median(samples, Sample::pause) * 1000, BenchFigures.mib((long) bytes), median(samples, Sample::back));
   }

@@ -123,6 +123,8 @@ public class BadInputTableTest {
         new Case("--percents", "bench", "kvm", "--percents", "NaN"),
         new Case("--memory-mib", "bench", "kvm", "--memory-mib", "-1"),
         new Case("--rounds", "bench", "kvm", "--compare-snapshots", "--rounds", "1"),
+        new Case("--warm-up", "bench", "kvm", "--compare-snapshots", "--warm-up", "-1"),
+        new Case("--next-image", "bench", "engine", "--next-image", "/nonexistent.img"),
         new Case("--threads", "bench", "catalog", "--threads", "0"),
         new Case("--url", "db", "migrate", "--url", "postgres://nope"),
         new Case("database error", "db", "status", "--url", "jdbc:mariadb://127.0.0.1:1/none?connectTimeout=500"),
