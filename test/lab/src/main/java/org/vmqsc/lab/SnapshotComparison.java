@@ -36,12 +36,14 @@ final class SnapshotComparison {
 
   private final KvmBench bench;
   /**
-   * Of each vmqsc checkpoint: seconds until the engine got the image (QEMU's snapshot), the engine's seconds, and
-   * whether the engine cut the image on a thread of its own.
+   * Of each vmqsc checkpoint: seconds until the engine got the image (QEMU's snapshot), the engine's seconds and the
+   * CPU seconds of the thread that ran it (without a cutter thread's), and whether the engine cut the image on a
+   * thread of its own.
    */
-  private record Split(double snapshot, double engine, boolean cutAhead) {}
+  private record Split(double snapshot, double engine, double engineCpu, boolean cutAhead) {}
 
   private final List<Split> vmqscSplit = new ArrayList<>();
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
   SnapshotComparison(KvmBench bench) {
     this.bench = bench;
@@ -84,9 +86,9 @@ final class SnapshotComparison {
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
         save.add(fullSave(spec.name(), r));
         Split split = vmqscSplit.get(vmqscSplit.size() - 1);
-        System.out.printf(Locale.ROOT, "   round %d: vmqsc %.2f s (snapshot %.2f + engine %.2f%s; pause %.0f ms, %s);"
-                + " VM snapshot %.2f s (%s); full save %.2f s (%s)%n", r, last(vmqsc).wall(), split.snapshot(),
-            split.engine(), split.cutAhead() ? ", cut ahead" : "",
+        System.out.printf(Locale.ROOT, "   round %d: vmqsc %.2f s (snapshot %.2f + engine %.2f, CPU %.2f%s; pause %.0f ms,"
+                + " %s); VM snapshot %.2f s (%s); full save %.2f s (%s)%n", r, last(vmqsc).wall(), split.snapshot(),
+            split.engine(), split.engineCpu(), split.cutAhead() ? ", cut ahead" : "",
             last(vmqsc).pause() * 1000,
             BenchFigures.mib(last(vmqsc).bytes()), last(internal).wall(), BenchFigures.mib(last(internal).bytes()),
             last(save).wall(), BenchFigures.mib(last(save).bytes()));
@@ -116,9 +118,10 @@ final class SnapshotComparison {
         + " -87 %%)", 100 * (vw / sw - 1), 100 * (vb / sb - 1)));
     // The engine starts once QEMU has written the whole image: the two follow one another.
     out.add(String.format(Locale.ROOT, "  vmqsc's incrementals: QEMU's snapshot to the image %.2f s, then the engine"
-            + " %.2f s (medians; the engine cut the image on a thread of its own in %d of %d)",
+            + " %.2f s, its thread's CPU %.2f s (medians; the engine cut the image on a thread of its own in %d of %d)",
         BenchFigures.median(incrementalSplits.stream().map(Split::snapshot).toList()),
         BenchFigures.median(incrementalSplits.stream().map(Split::engine).toList()),
+        BenchFigures.median(incrementalSplits.stream().map(Split::engineCpu).toList()),
         incrementalSplits.stream().filter(Split::cutAhead).count(), incrementalSplits.size()));
     return out;
   }
@@ -131,14 +134,18 @@ final class SnapshotComparison {
     CheckpointStats[] stats = new CheckpointStats[1];
     long t0 = System.nanoTime();
     long[] handedOn = new long[1];
+    long[] engineCpu = new long[1];
     bench.driver().pause(name);
     Capture capture = bench.driver().checkpointPaused(name, () -> { }, (in, c) -> {
       handedOn[0] = System.nanoTime();
+      long cpu0 = THREADS.getCurrentThreadCpuTime();
       stats[0] = engine.store(new CheckpointKey(name, checkpointId), in, Map.of());
+      engineCpu[0] = THREADS.getCurrentThreadCpuTime() - cpu0;
     });
     long end = System.nanoTime();
     double wall = (end - t0) / 1e9; // the cut to the manifest written
-    vmqscSplit.add(new Split((handedOn[0] - t0) / 1e9, (end - handedOn[0]) / 1e9, stats[0].cutAhead()));
+    vmqscSplit.add(new Split((handedOn[0] - t0) / 1e9, (end - handedOn[0]) / 1e9, engineCpu[0] / 1e9,
+        stats[0].cutAhead()));
     return new Sample(wall, capture.guestPause().toNanos() / 1e9, stats[0].storedBytes(), Double.NaN);
   }
 
