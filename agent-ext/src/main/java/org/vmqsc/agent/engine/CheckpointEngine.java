@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +73,8 @@ public final class CheckpointEngine {
   /** Per VM, never shared across VMs: a guest that crafts fingerprint collisions can only touch its own checkpoints. */
   private final Map<String, FingerprintIndex> knownChunks = new ConcurrentHashMap<>();
   private final Set<String> untrusted = ConcurrentHashMap.newKeySet();
-  /** Read buffers of checkpoints that ended, one per checkpoint that ran at the same time as others at most. */
-  private final Queue<byte[]> spareReadBuffers = new ConcurrentLinkedQueue<>();
+  /** Blocks of images that checkpoints read and gave back, as many as were in use at once at most. */
+  private final Queue<byte[]> spareBlocks = new ConcurrentLinkedQueue<>();
   /** Whether checkpoints cut their images on a thread of their own: forced on or off, or null to decide each time. */
   private volatile Boolean cutAhead = cutAheadProperty();
   private volatile int blockBytes = READ_BUFFER_BYTES;
@@ -190,17 +189,20 @@ public final class CheckpointEngine {
     Chunker chunker = chunkers.forImage(head, headLength);
     image = new SequenceInputStream(new ByteArrayInputStream(head, 0, headLength), image);
     FingerprintIndex known = knownChunks(key.vmId());
-    ImageBlocks blocks = new ImageBlocks(spareReadBuffers, ImageCutter.blockBytes(chunker, blockBytes));
+    ImageBlocks blocks = new ImageBlocks(spareBlocks, ImageCutter.blockBytes(chunker, blockBytes));
     ImageCutter cutter = new ImageCutter(image, chunker, known, fingerprinter, blocks);
     ChunkStorer storer = new ChunkStorer(key, chunker, lease, writer, storedCopies, expectedChunks);
+    CuttingAhead.BlockStore storeThenGiveBack = cuts -> {
+      storer.store(cuts);
+      blocks.giveBack(cuts.bytes);
+    };
     boolean ahead = cutsAhead();
     if (ahead) {
-      CuttingAhead.run(cutter, storer::store, blocks);
+      CuttingAhead.run(cutter, storeThenGiveBack);
     } else {
       CutBlock cuts;
       while ((cuts = cutter.next()) != null) {
-        storer.store(cuts);
-        blocks.giveBack(cuts.bytes);
+        storeThenGiveBack.store(cuts);
       }
     }
     return storer.finish(attributes, ahead);

@@ -30,7 +30,7 @@ final class CuttingAhead {
     return thread;
   });
 
-  /** What the caller does with each block's chunks. */
+  /** What the caller does with each block's chunks (and then with the block). */
   interface BlockStore {
     void store(CutBlock cuts) throws IOException;
   }
@@ -39,7 +39,7 @@ final class CuttingAhead {
 
   private CuttingAhead() {}
 
-  static void run(ImageCutter cutter, BlockStore storer, ImageBlocks blocks) throws IOException {
+  static void run(ImageCutter cutter, BlockStore storer) throws IOException {
     BlockingQueue<Object> ready = new ArrayBlockingQueue<>(DEPTH);
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -65,9 +65,7 @@ final class CuttingAhead {
         if (next instanceof Failure failure) {
           throw rethrown(failure.cause());
         }
-        CutBlock cuts = (CutBlock) next;
-        storer.store(cuts);
-        blocks.giveBack(cuts.bytes);
+        storer.store((CutBlock) next);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -94,6 +94,9 @@ public final class EngineBenchCommand implements Callable<Integer> {
     if (nextImage != null && imageFile == null) {
       throw new IllegalArgumentException("--next-image needs --image: it is the image the incremental checkpoints");
     }
+    if (nextImage != null && !Files.isRegularFile(nextImage)) {
+      throw new IllegalArgumentException("--next-image: no such file: " + nextImage);
+    }
     if (series < 0 || series > 10_000 || (series > 0 && imageFile == null)) {
       throw new IllegalArgumentException("--series must be in 0..10000 and goes with --image, got " + series);
     }
@@ -109,9 +112,6 @@ public final class EngineBenchCommand implements Callable<Integer> {
         System.getProperty("java.io.tmpdir")), "vmqsc-bench-engine");
     if (imageFile != null) {
       try {
-        if (nextImage != null && !Files.isRegularFile(nextImage)) {
-          throw new IllegalArgumentException("--next-image: no such file: " + nextImage);
-        }
         ImageFileBench bench = new ImageFileBench(imageFile, base, runs, warmUp, rewritePercent).nextImage(nextImage);
         if (series > 0) {
           bench.series(series);

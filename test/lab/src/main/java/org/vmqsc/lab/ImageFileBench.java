@@ -44,17 +44,18 @@ final class ImageFileBench {
   private final int warmUp;
   private final double rewritePercent;
 
-  static final String INCREMENTAL = "vmqsc incremental checkpoint";
-  static final String ONE_THREAD = ", one thread";
+  /** The next image the incremental checkpoints, if given: else a copy of the image with pages rewritten. */
+  private Path nextImage;
   /** Checkpoints of the engine's own choice that cut their image on a second thread (warm-up rounds included). */
   private int cutAheadCount;
+
+  static final String FIRST = "vmqsc first checkpoint";
+  static final String INCREMENTAL = "vmqsc incremental checkpoint";
+  static final String ONE_THREAD = ", one thread";
   static final String LZ4_REWRITTEN = "lz4 -1 (rewritten copy)";
 
   /** Wall and CPU seconds of one run, and the bytes it left on disk. */
   record Run(double wallSeconds, double cpuSeconds, long bytes) {}
-
-  /** The next image the incremental checkpoints, if given: else a copy of the image with pages rewritten. */
-  private Path nextImage;
 
   ImageFileBench(Path image, Path work, int runs, int warmUp, double rewritePercent) {
     this.image = image;
@@ -65,10 +66,6 @@ final class ImageFileBench {
   }
 
   /**
-   * A copy of the image with {@code rewritePercent} of its 4 KiB pages rewritten with random bytes, the same rule as
-   * the synthetic image's second version ({@link EngineBenchCommand#rewritePages}), page 0 excepted.
-   */
-  /**
    * The incremental checkpoints {@code next} instead of a rewritten copy: the same VM's memory a period later, say
    * two save streams of one guest.
    */
@@ -77,6 +74,11 @@ final class ImageFileBench {
     return this;
   }
 
+  /**
+   * The image the incremental checkpoints: {@link #nextImage} if given, else a copy of the image with {@code
+   * rewritePercent} of its 4 KiB pages rewritten with random bytes, the same rule as the synthetic image's second
+   * version ({@link EngineBenchCommand#rewritePages}), page 0 excepted.
+   */
   private Path rewrittenCopy() throws IOException {
     if (nextImage != null) {
       return nextImage;
@@ -219,7 +221,7 @@ final class ImageFileBench {
   private void checkpoints(Map<String, Run> round, Path storeDir, Path rewritten, Boolean cutAhead, String suffix,
       long[] readBack) throws IOException {
     CheckpointEngine[] engine = new CheckpointEngine[1];
-    round.put("vmqsc first checkpoint" + suffix, timed(() -> {
+    round.put(FIRST + suffix, timed(() -> {
       engine[0] = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard())
           .cutAhead(cutAhead);
       try (InputStream in = Files.newInputStream(image)) {
@@ -255,13 +257,13 @@ final class ImageFileBench {
     if (!zstd) {
       System.out.println("  zstd is not installed: no comparison with it (apt-get install zstd)");
     }
-    List<Run> first = results.get("vmqsc first checkpoint");
+    List<Run> first = results.get(FIRST);
     List<Run> incremental = results.get(INCREMENTAL);
     List<Run> restore = results.get("vmqsc restore (verified, to a file)");
     // Reading back and comparing the reused chunks' stored copies, so that a damaged one never spreads: its share
     System.out.printf(Locale.ROOT, "  of the incremental checkpoint, reading back the reused chunks' stored copies: "
         + "%.3f s (of %.3f s wall)%n", BenchFigures.median(readBackSeconds), median(incremental, Run::wallSeconds));
-    List<Run> firstOneThread = results.get("vmqsc first checkpoint" + ONE_THREAD);
+    List<Run> firstOneThread = results.get(FIRST + ONE_THREAD);
     List<Run> incrementalOneThread = results.get(INCREMENTAL + ONE_THREAD);
     System.out.printf(Locale.ROOT, "  the engine's own choice cut the image on a second thread in %d of %d checkpoints;"
             + " its wall time against one thread's: first checkpoint %.2f x, incremental %.2f x%n", cutAheadCount,
