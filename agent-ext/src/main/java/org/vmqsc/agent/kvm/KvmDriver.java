@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -251,17 +252,21 @@ public final class KvmDriver implements HypervisorDriver {
       pause(vmId);
       return checkpointPaused(vmId, () -> { }, consumer);
     }
-    return snapshotThenHandOn(vmId, consumer, (w, image) -> snapshot(domain, image, w), () -> { });
-  }
-
-  /** One snapshot of a domain into {@code image}, taken while its work lock {@code w} is held. */
-  private interface SnapshotWork {
-    Capture take(DomainWork w, Path image) throws IOException;
+    return snapshotThenHandOn(vmId, consumer, (w, image, handOff) -> snapshot(domain, image, w), () -> { });
   }
 
   /**
-   * Takes {@code snapshot} under the domain's lock and hands the image on after it: a destroy waits for libvirt's
-   * work on the domain, not for the engine's. {@code refused} runs when a destroy of the domain waits already.
+   * One snapshot of a domain into {@code image}, taken while its work lock {@code w} is held; or, where QEMU's
+   * stream reaches the agent itself, into {@code handOff} as it arrives.
+   */
+  private interface SnapshotWork {
+    Capture take(DomainWork w, Path image, ImageHandOff handOff) throws IOException;
+  }
+
+  /**
+   * Takes {@code snapshot} under the domain's lock and hands the image on: after it, or, if the snapshot began the
+   * hand-off (see {@link ImageHandOff}), while it ran. A destroy waits for libvirt's work on the domain, not for the
+   * engine's. {@code refused} runs when a destroy of the domain waits already.
    */
   private Capture snapshotThenHandOn(String vmId, ImageConsumer consumer, SnapshotWork snapshot, Runnable refused)
       throws IOException {
@@ -274,15 +279,19 @@ public final class KvmDriver implements HypervisorDriver {
         refused.run();
         throw destroying;
       }
-      Capture capture;
+      ImageHandOff handOff = new ImageHandOff(vmId, consumer);
+      Capture capture = null;
+      Throwable failure = null;
       try {
-        capture = snapshot.take(w, image);
+        capture = snapshot.take(w, image, handOff);
+      } catch (IOException | RuntimeException | Error e) {
+        failure = e;
       } finally {
         w.lock.unlock();
       }
-      try (InputStream in = Files.newInputStream(image)) {
-        consumer.accept(in, capture);
-      }
+      if (handOff.begun()) return handOff.end(failure);
+      if (failure != null) throw ImageHandOff.rethrown(failure);
+      handOff.consumeFile(image, capture);
       return capture;
     } finally {
       Files.deleteIfExists(image);
@@ -577,13 +586,16 @@ public final class KvmDriver implements HypervisorDriver {
   private static final long UNTHROTTLED_BYTES_PER_SECOND = 1L << 40;
 
   /**
-   * A cut's memory image, begun while the guest still ran: libvirt's save header with the domain XML in {@code file},
-   * and the way QEMU's stream will reach it — QEMU holds the file's descriptor ({@code getfd} through libvirt), or,
-   * where the guest has a monitor of its own, a {@link MigrationSink} listens for it — so that inside the pause one
-   * QMP {@code migrate} starts the background snapshot. libvirt's own memory snapshot spends 20–35 ms inside the
-   * pause on the same set-up (the header, the migration parameters, the file) before QEMU stops the vCPUs.
+   * A cut's memory image, begun while the guest still ran, and the way QEMU's stream will reach it: where the guest
+   * has a monitor of its own, a {@link MigrationSink} listens for the stream and passes it, after libvirt's save
+   * header, into a {@link ImagePipe} the engine reads while QEMU writes; else QEMU holds the descriptor of a file
+   * that starts with that header ({@code getfd} through libvirt). Either way, inside the pause one QMP
+   * {@code migrate} starts the background snapshot. libvirt's own memory snapshot spends 20–35 ms inside the pause
+   * on the same set-up (the header, the migration parameters, the file) before QEMU stops the vCPUs.
+   *
+   * @param file the image QEMU writes (null when it streams into {@code pipe})
    */
-  private record MemoryImage(Path file, MigrationSink sink, Monitor monitor) {
+  private record MemoryImage(Path file, MigrationSink sink, ImagePipe pipe, Monitor monitor) {
 
     String uri() {
       return sink != null ? sink.uri() : "fd:" + MEMORY_FD;
@@ -591,8 +603,9 @@ public final class KvmDriver implements HypervisorDriver {
 
     /** A cut that will not be used: the file deleted, and QEMU's descriptor or the socket closed. */
     void discard(Domain domain) {
-      deleteQuietly(List.of(file));
+      if (file != null) deleteQuietly(List.of(file));
       if (sink != null) {
+        pipe.fail(new IOException("the cut was dropped"));
         sink.close();
       } else if (domain != null) {
         JsonObject arguments = new JsonObject();
@@ -608,35 +621,36 @@ public final class KvmDriver implements HypervisorDriver {
 
   private MemoryImage beginMemoryImage(Domain domain, String vmId, Monitor monitor, Path ownSocket)
       throws IOException {
-    Path file = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".cut");
     String xml;
     try {
       xml = domain.getXMLDesc(SAVE_XML_FLAGS);
     } catch (LibvirtException e) {
       throw new IOException("cannot read the domain XML of " + vmId + ": " + e.getMessage(), e);
     }
+    JsonObject bandwidth = new JsonObject();
+    bandwidth.addProperty("max-bandwidth", UNTHROTTLED_BYTES_PER_SECOND);
+    monitor.execute("migrate-set-parameters", bandwidth);
+    if (monitor instanceof QmpSocket) {
+      // A short name: a Unix socket's path has room for 107 bytes.
+      Path socket = ownSocket.resolveSibling("m-" + UUID.randomUUID().toString().substring(0, 8) + ".mem");
+      MigrationSink sink = null;
+      try {
+        sink = MigrationSink.listen(socket);
+        ImagePipe pipe = new ImagePipe(SaveImageFile.completeHeader(xml));
+        sink.streamInto(pipe);  // waits for QEMU from now on, so the pause holds no thread start
+        return new MemoryImage(null, sink, pipe, monitor);
+      } catch (IOException | RuntimeException cannotListen) {
+        if (sink != null) sink.close();
+        LOG.log(System.Logger.Level.WARNING, "{0}: no socket for its memory stream at {1} ({2}); the image goes to"
+            + " QEMU through libvirt", vmId, socket, cannotListen.getMessage());
+      }
+    }
+    if (fileHandoverMissing) {
+      throw new IOException("libvirt cannot hand QEMU a file: the memory goes through libvirt's snapshot job");
+    }
+    Path file = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".cut");
     SaveImageFile.begin(file, xml);
     try {
-      JsonObject bandwidth = new JsonObject();
-      bandwidth.addProperty("max-bandwidth", UNTHROTTLED_BYTES_PER_SECOND);
-      monitor.execute("migrate-set-parameters", bandwidth);
-      if (monitor instanceof QmpSocket) {
-        // A short name: a Unix socket's path has room for 107 bytes.
-        Path socket = ownSocket.resolveSibling("m-" + UUID.randomUUID().toString().substring(0, 8) + ".mem");
-        MigrationSink sink = null;
-        try {
-          sink = MigrationSink.listen(socket);
-          sink.drainInto(file);  // waits for QEMU from now on, so the pause holds no thread start
-          return new MemoryImage(file, sink, monitor);
-        } catch (IOException | RuntimeException cannotListen) {
-          if (sink != null) sink.close();
-          LOG.log(System.Logger.Level.WARNING, "{0}: no socket for its memory stream at {1} ({2}); the image goes to"
-              + " QEMU through libvirt", vmId, socket, cannotListen.getMessage());
-        }
-      }
-      if (fileHandoverMissing) {
-        throw new IOException("libvirt cannot hand QEMU a file: the memory goes through libvirt's snapshot job");
-      }
       int fd = SaveImageFile.openForAppend(file);
       try {
         JsonObject arguments = new JsonObject();
@@ -656,7 +670,7 @@ public final class KvmDriver implements HypervisorDriver {
       } finally {
         SaveImageFile.close(fd);
       }
-      return new MemoryImage(file, null, Monitor.through(domain));
+      return new MemoryImage(file, null, null, Monitor.through(domain));
     } catch (IOException | RuntimeException e) {
       deleteQuietly(List.of(file));
       throw e;
@@ -666,10 +680,11 @@ public final class KvmDriver implements HypervisorDriver {
   /**
    * The background snapshot into the image {@link #beginMemoryImage} prepared: one QMP {@code migrate} (QEMU stops
    * the vCPUs, saves the devices, write-protects memory and restarts them), then the wait, with the guest running,
-   * until QEMU has written every page.
+   * until QEMU has written every page. An image streamed into the agent goes to {@code streaming} as soon as the
+   * guest runs again.
    */
   private static void migrateInto(Domain domain, MemoryImage memory, Path image, DomainWork w,
-                                  Monitor.Command disksFirst) throws IOException {
+                                  Monitor.Command disksFirst, Consumer<ImagePipe> streaming) throws IOException {
     boolean started = false;
     try {
       try {
@@ -690,8 +705,8 @@ public final class KvmDriver implements HypervisorDriver {
       if (migrate.error() != null && disksRefused != null) throw new DisksRefused(disksRefused);
       migrate.get();
       started = true;
-      // After the migration's start: QEMU's descriptor (or the sink's) follows the file.
-      Files.move(memory.file(), image);
+      // After the migration's start: QEMU's descriptor follows the file.
+      if (memory.file() != null) Files.move(memory.file(), image);
       if (memory.monitor() instanceof QmpSocket own) {
         // No question to QEMU until the guest runs again: each would take QEMU's main lock, which its set-up of the
         // snapshot needs while the guest stands still.
@@ -701,6 +716,11 @@ public final class KvmDriver implements HypervisorDriver {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted waiting for " + nameOf(domain) + " to run again", e);
         }
+      }
+      if (memory.pipe() != null) {
+        // Refused disks make the cut no checkpoint: its stream is only read to its end, by no one.
+        if (disksRefused == null) streaming.accept(memory.pipe());
+        else memory.pipe().fail(new DisksRefused(disksRefused));
       }
       long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
       PollBackoff backoff = new PollBackoff();
@@ -724,7 +744,11 @@ public final class KvmDriver implements HypervisorDriver {
       // Disks refused, memory started: the snapshot runs to its end rather than being cancelled (QEMU 7.2 can hang
       // cancelling a background snapshot while a write of the guest waits on its write protection), and goes.
       if (disksRefused != null) throw new DisksRefused(disksRefused);
-      SaveImageFile.finish(image);
+      if (memory.file() != null) SaveImageFile.finish(image);
+    } catch (IOException | RuntimeException e) {
+      // The engine, if it reads the stream already, stores nothing; the rest of the stream is dropped.
+      if (memory.pipe() != null) memory.pipe().fail(e instanceof IOException io ? io : new IOException(e));
+      throw e;
     } finally {
       if (memory.sink() != null) memory.sink().close();
       if (started) endQuietly(domain);  // a failed wait must not leave QEMU's migration running under the next cut
@@ -774,12 +798,13 @@ public final class KvmDriver implements HypervisorDriver {
         running.run();
       }
     };
-    return snapshotThenHandOn(vmId, consumer, (w, image) -> snapshotCut(vmId, w, image, runningOnce, announced::get),
+    return snapshotThenHandOn(vmId, consumer,
+        (w, image, handOff) -> snapshotCut(vmId, w, image, handOff, runningOnce, announced::get),
         () -> drop(pending.remove(vmId), null));
   }
 
   /** The disk and memory snapshots of the instant {@link #pause} cut, into {@code image}; under the domain's lock. */
-  private Capture snapshotCut(String vmId, DomainWork w, Path image, Runnable runningOnce,
+  private Capture snapshotCut(String vmId, DomainWork w, Path image, ImageHandOff handOff, Runnable runningOnce,
                               java.util.function.BooleanSupplier ranAgain) throws IOException {
     PendingCut cut = pending.remove(vmId);
     if (cut == null) {
@@ -821,11 +846,21 @@ public final class KvmDriver implements HypervisorDriver {
     ResumeWatch.Running running = own != null ? ResumeWatch.resumeOf(own)
         : () -> states.state(domain) == ExtraCalls.STATE_RUNNING;
     ResumeWatch watch = new ResumeWatch(running, cut.backgroundOn() ? runningOnce : () -> { });
+    // A stream into the agent goes to the engine once the guest runs again: all the capture holds is known by then.
+    PendingCut streamedCut = cut;
+    List<DiskSnapshot> diskSnapshots = internal;
+    Consumer<ImagePipe> streaming = pipe -> {
+      if (own.resumedAt() != 0) runningOnce.run();
+      long resumedAt = own.resumedAt() != 0 ? own.resumedAt() : System.nanoTime();  // at the latest
+      Duration pause = own.qemuPause() != null ? own.qemuPause()
+          : Duration.ofNanos(resumedAt - streamedCut.pausedAtNanos());
+      handOff.begin(pipe, new Capture(CaptureMode.BACKGROUND_SNAPSHOT, pause, null, frozen, diskSnapshots));
+    };
     Capture memory;
     // If the memory snapshot fails, the disks stay on their new overlays: a layer no checkpoint names, read through
     // as before, and collected with the older ones (a backup layer, likewise, becomes the next one's backing file).
     try {
-      memory = snapshotPaused(domain, image, cut, w, ranAgain, layersWithMemory);
+      memory = snapshotPaused(domain, image, cut, w, ranAgain, layersWithMemory, streaming);
       watch.stop();
       if (memory.mode() == CaptureMode.PRE_COPY && watch.sawRunning()) {
         // Something ran it meanwhile (under load, an earlier snapshot's end can): the memory is of a later instant
@@ -862,7 +897,8 @@ public final class KvmDriver implements HypervisorDriver {
           : watch.resumedAt();
       pause = Duration.ofNanos(resumedAt - cut.pausedAtNanos());
     }
-    Capture capture = new Capture(memory.mode(), pause, memory.fallbackReason(), frozen, internal);
+    Capture capture = handOff.begun() ? handOff.capture()
+        : new Capture(memory.mode(), pause, memory.fallbackReason(), frozen, internal);
     if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
       lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
     }
@@ -1121,13 +1157,13 @@ public final class KvmDriver implements HypervisorDriver {
 
   /** The memory snapshot of a guest stopped by pause(), which switched the capability on if it could. */
   private Capture snapshotPaused(Domain domain, Path image, PendingCut cut, DomainWork w,
-                                 java.util.function.BooleanSupplier ranAgain, Monitor.Command disksFirst)
-      throws IOException {
+                                 java.util.function.BooleanSupplier ranAgain, Monitor.Command disksFirst,
+                                 Consumer<ImagePipe> streaming) throws IOException {
     String fallbackReason = cut.backgroundRefusal();
     if (cut.backgroundOn()) {
       try {
         if (cut.memoryImage() != null) {
-          migrateInto(domain, cut.memoryImage(), image, w, disksFirst);
+          migrateInto(domain, cut.memoryImage(), image, w, disksFirst, streaming);
         } else {
           takeMemorySnapshot(domain, image, cut.targets(), w);
         }

@@ -4,21 +4,18 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * A Unix socket a QMP {@code migrate} to {@code unix:} connects to, whose stream is appended to a file: how a
- * memory image is handed to QEMU through a monitor of its own, which cannot pass a file descriptor ({@code getfd}
- * needs one sent along with the command). It listens before the cut, in the folder of the guest's monitor socket
- * (only QEMU's user and root can enter it), so the connection costs the pause no more than QEMU's own connect.
+ * A Unix socket a QMP {@code migrate} to {@code unix:} connects to, whose stream goes to the engine through an
+ * {@link ImagePipe}: how a memory image leaves QEMU through a monitor of its own, which cannot pass a file
+ * descriptor ({@code getfd} needs one sent along with the command), and reaches the engine without a file between.
+ * It listens before the cut, in the folder of the guest's monitor socket (only QEMU's user and root can enter it),
+ * so the connection costs the pause no more than QEMU's own connect.
  */
 final class MigrationSink implements Closeable {
 
@@ -53,37 +50,19 @@ final class MigrationSink implements Closeable {
   }
 
   /**
-   * Accepts QEMU's connection on a thread of its own and appends all it sends to {@code file}, until it closes. The
-   * file is opened here, so it may be renamed while the stream runs.
+   * Accepts QEMU's connection on a thread of its own and passes all it sends into {@code pipe}, until it closes.
+   * Once the pipe's reader gives up (the engine failed: a full store, a broken chunk) or the snapshot failed, the
+   * stream is still read to its end and dropped: a background snapshot must run to its end. Closing it early would
+   * fail QEMU's migration while the guest may be waiting on the write protection of a page not saved yet, the same
+   * clean-up as a cancel, which can hang QEMU 7.2; and a stream nobody reads stalls the snapshot, and with it every
+   * guest write to a page not yet saved.
    */
-  void drainInto(Path file) throws IOException {
-    drainInto(FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
-  }
-
-  /**
-   * As {@link #drainInto(Path)}, into {@code out}. When writing fails (the disk is full, the file system went
-   * away) the stream is still read to its end and dropped: a background snapshot must run to its end. Closing it
-   * early would fail QEMU's migration while the guest may be waiting on the write protection of a page not saved
-   * yet, the same clean-up as a cancel, which can hang QEMU 7.2; and a stream nobody reads stalls the snapshot, and
-   * with it every guest write to a page not yet saved.
-   */
-  void drainInto(WritableByteChannel out) {
+  void streamInto(ImagePipe pipe) {
     copier = new Thread(() -> {
-      try (out; SocketChannel in = server.accept()) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
-        while (in.read(buffer) >= 0) {
-          buffer.flip();
-          if (failure == null) {
-            try {
-              while (buffer.hasRemaining()) copied += out.write(buffer);
-            } catch (IOException e) {
-              failure = e;  // read on, and drop the rest
-            }
-          }
-          buffer.clear();
-        }
+      try (SocketChannel in = server.accept()) {
+        copied = pipe.readFrom(in);
       } catch (IOException e) {
-        if (failure == null) failure = e;
+        failure = e;
       }
     }, "migration-sink");
     copier.setDaemon(true);
@@ -99,7 +78,7 @@ final class MigrationSink implements Closeable {
       throw new IOException("interrupted while QEMU's memory stream was copied", e);
     }
     if (copier.isAlive()) throw new IOException("QEMU's memory stream did not end in " + timeoutMillis + " ms");
-    if (failure != null) throw new IOException("copying QEMU's memory stream failed: " + failure.getMessage(), failure);
+    if (failure != null) throw new IOException("reading QEMU's memory stream failed: " + failure.getMessage(), failure);
     if (copied == 0) throw new IOException("QEMU sent no memory stream");
   }
 

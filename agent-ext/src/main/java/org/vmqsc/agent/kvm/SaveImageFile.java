@@ -33,17 +33,29 @@ final class SaveImageFile {
 
   /** Creates {@code image} with the header (partial) and {@code domainXml}; the stream is appended after it. */
   static void begin(Path image, String domainXml) throws IOException {
-    byte[] xml = domainXml.getBytes(StandardCharsets.UTF_8);
-    int dataLength = xml.length + 1 + XML_ROOM;
-    ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES + dataLength).order(ByteOrder.nativeOrder());
-    head.put(PARTIAL.getBytes(StandardCharsets.US_ASCII))
-        .putInt(VERSION).putInt(dataLength).putInt(1).putInt(0).putInt(0)
-        .position(HEADER_BYTES);
-    head.put(xml).put((byte) 0);  // the padding after it is the buffer's zeros
-    head.position(0).limit(HEADER_BYTES + dataLength);
+    ByteBuffer head = ByteBuffer.wrap(header(PARTIAL, domainXml));
     try (FileChannel out = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       while (head.hasRemaining()) out.write(head);
     }
+  }
+
+  /**
+   * The bytes before QEMU's stream in an image that goes straight to the engine: marked complete from the start,
+   * since the engine stores no image whose snapshot failed (see {@link ImagePipe}).
+   */
+  static byte[] completeHeader(String domainXml) {
+    return header(COMPLETE, domainXml);
+  }
+
+  private static byte[] header(String magic, String domainXml) {
+    byte[] xml = domainXml.getBytes(StandardCharsets.UTF_8);
+    int dataLength = xml.length + 1 + XML_ROOM;
+    ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES + dataLength).order(ByteOrder.nativeOrder());
+    head.put(magic.getBytes(StandardCharsets.US_ASCII))
+        .putInt(VERSION).putInt(dataLength).putInt(1).putInt(0).putInt(0)
+        .position(HEADER_BYTES);
+    head.put(xml).put((byte) 0);  // the padding after it is the buffer's zeros
+    return head.array();
   }
 
   /** Marks the stream complete (the magic at the start), once QEMU's migration has ended without an error. */
