@@ -36,11 +36,11 @@ final class SnapshotComparison {
 
   private final KvmBench bench;
   /**
-   * Of each vmqsc checkpoint: seconds until the engine got the image (QEMU's snapshot), the engine's seconds and the
-   * CPU seconds of the thread that ran it (without a cutter thread's), and whether the engine cut the image on a
-   * thread of its own.
+   * Of each vmqsc checkpoint: seconds from the cut until the engine got the image's stream (the guest runs again by
+   * then; QEMU's snapshot goes on, into the engine), the engine's seconds and the CPU seconds of the thread that ran
+   * it (without a cutter thread's), and whether the engine cut the image on a thread of its own.
    */
-  private record Split(double snapshot, double engine, double engineCpu, boolean cutAhead) {}
+  private record Split(double untilEngine, double engine, double engineCpu, boolean cutAhead) {}
 
   private final List<Split> vmqscSplit = new ArrayList<>();
   private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -74,8 +74,8 @@ final class SnapshotComparison {
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
         Sample warm = vmqscCheckpoint(spec.name(), engine, "w" + w);
         Split split = vmqscSplit.remove(vmqscSplit.size() - 1);
-        System.out.printf(Locale.ROOT, "   warm-up %d (not counted): vmqsc %.2f s (snapshot %.2f + engine %.2f%s; %s%s)%n", w,
-            warm.wall(), split.snapshot(), split.engine(), split.cutAhead() ? ", cut ahead" : "",
+        System.out.printf(Locale.ROOT, "   warm-up %d (not counted): vmqsc %.2f s (engine from %.2f s on, for %.2f%s; %s%s)%n", w,
+            warm.wall(), split.untilEngine(), split.engine(), split.cutAhead() ? ", cut ahead" : "",
             BenchFigures.mib(warm.bytes()), w == 1 ? ", the first checkpoint: a full pass" : "");
       }
       for (int r = 1; r <= bench.rounds(); r++) {
@@ -86,9 +86,9 @@ final class SnapshotComparison {
         guest.awaitTickCount(guest.ticks().size() + 2, 120_000);
         save.add(fullSave(spec.name(), r));
         Split split = vmqscSplit.get(vmqscSplit.size() - 1);
-        System.out.printf(Locale.ROOT, "   round %d: vmqsc %.2f s (snapshot %.2f + engine %.2f, CPU %.2f%s; pause %.0f ms,"
-                + " %s); VM snapshot %.2f s (%s); full save %.2f s (%s)%n", r, last(vmqsc).wall(), split.snapshot(),
-            split.engine(), split.engineCpu(), split.cutAhead() ? ", cut ahead" : "",
+        System.out.printf(Locale.ROOT, "   round %d: vmqsc %.2f s (engine from %.2f s on, for %.2f, CPU %.2f%s; pause"
+                + " %.0f ms, %s); VM snapshot %.2f s (%s); full save %.2f s (%s)%n", r, last(vmqsc).wall(),
+            split.untilEngine(), split.engine(), split.engineCpu(), split.cutAhead() ? ", cut ahead" : "",
             last(vmqsc).pause() * 1000,
             BenchFigures.mib(last(vmqsc).bytes()), last(internal).wall(), BenchFigures.mib(last(internal).bytes()),
             last(save).wall(), BenchFigures.mib(last(save).bytes()));
@@ -116,10 +116,11 @@ final class SnapshotComparison {
     double vb = median(incrementals, s -> s.bytes()), sb = median(save, s -> s.bytes());
     out.add(String.format(Locale.ROOT, "  vmqsc against a full save: time %+.0f %%, size %+.0f %% (VMckpt reports -71 %% /"
         + " -87 %%)", 100 * (vw / sw - 1), 100 * (vb / sb - 1)));
-    // The engine starts once QEMU has written the whole image: the two follow one another.
-    out.add(String.format(Locale.ROOT, "  vmqsc's incrementals: QEMU's snapshot to the image %.2f s, then the engine"
-            + " %.2f s, its thread's CPU %.2f s (medians; the engine cut the image on a thread of its own in %d of %d)",
-        BenchFigures.median(incrementalSplits.stream().map(Split::snapshot).toList()),
+    // The engine gets QEMU's stream as the guest runs again, and stores it while QEMU still writes it.
+    out.add(String.format(Locale.ROOT, "  vmqsc's incrementals: the engine got QEMU's stream %.2f s after the cut and"
+            + " stored it in %.2f s, alongside QEMU's snapshot; its thread's CPU %.2f s (medians; the engine cut the"
+            + " image on a thread of its own in %d of %d)",
+        BenchFigures.median(incrementalSplits.stream().map(Split::untilEngine).toList()),
         BenchFigures.median(incrementalSplits.stream().map(Split::engine).toList()),
         BenchFigures.median(incrementalSplits.stream().map(Split::engineCpu).toList()),
         incrementalSplits.stream().filter(Split::cutAhead).count(), incrementalSplits.size()));
