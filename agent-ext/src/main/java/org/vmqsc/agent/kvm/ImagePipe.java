@@ -107,6 +107,11 @@ final class ImagePipe {
     notifyAll();
   }
 
+  /** Whether QEMU's side waits for room (the queue holds all it may). */
+  synchronized boolean full() {
+    return !dropping && allocated == CAPACITY_CHUNKS && spare.isEmpty();
+  }
+
   /** The bytes of QEMU's stream read so far (the header not counted). */
   synchronized long receivedBytes() {
     return received;

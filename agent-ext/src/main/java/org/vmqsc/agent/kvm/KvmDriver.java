@@ -586,36 +586,32 @@ public final class KvmDriver implements HypervisorDriver {
   private static final long UNTHROTTLED_BYTES_PER_SECOND = 1L << 40;
 
   /**
-   * A cut's memory image, begun while the guest still ran, and the way QEMU's stream will reach it: where the guest
-   * has a monitor of its own, a {@link MigrationSink} listens for the stream and passes it, after libvirt's save
-   * header, into a {@link ImagePipe} the engine reads while QEMU writes; else QEMU holds the descriptor of a file
-   * that starts with that header ({@code getfd} through libvirt). Either way, inside the pause one QMP
-   * {@code migrate} starts the background snapshot. libvirt's own memory snapshot spends 20–35 ms inside the pause
-   * on the same set-up (the header, the migration parameters, the file) before QEMU stops the vCPUs.
-   *
-   * @param file the image QEMU writes (null when it streams into {@code pipe})
+   * A cut's memory image, begun while the guest still ran: the way QEMU's stream will reach the agent (a
+   * {@link MigrationSink}: a socket where the guest has a monitor of its own, else a pipe whose write end QEMU holds,
+   * handed through libvirt) and the {@link ImagePipe} that takes it, after libvirt's save header, to the engine while
+   * QEMU still writes; so that inside the pause one QMP {@code migrate} starts the background snapshot. libvirt's own
+   * memory snapshot spends 20–35 ms inside the pause on the same set-up (the header, the migration parameters, the
+   * file) before QEMU stops the vCPUs.
    */
-  private record MemoryImage(Path file, MigrationSink sink, ImagePipe pipe, Monitor monitor) {
+  private record MemoryImage(MigrationSink sink, ImagePipe pipe, Monitor monitor) {
 
     String uri() {
-      return sink != null ? sink.uri() : "fd:" + MEMORY_FD;
+      return sink.uri();
     }
 
-    /** A cut that will not be used: the file deleted, and QEMU's descriptor or the socket closed. */
+    /** A cut that will not be used: QEMU's descriptor or the socket closed, and anything QEMU sent dropped. */
     void discard(Domain domain) {
-      if (file != null) deleteQuietly(List.of(file));
-      if (sink != null) {
-        pipe.fail(new IOException("the cut was dropped"));
-        sink.close();
-      } else if (domain != null) {
+      pipe.fail(new IOException("the cut was dropped"));
+      if (sink.heldByQemu() && domain != null) {
         JsonObject arguments = new JsonObject();
         arguments.addProperty("fdname", MEMORY_FD);
         try {
-          Qmp.execute(domain, "closefd", arguments);
+          Qmp.execute(domain, "closefd", arguments);  // QEMU's copy of the write end: the stream ends
         } catch (IOException ignored) {
           // gone with its QEMU
         }
       }
+      sink.close();
     }
   }
 
@@ -630,51 +626,51 @@ public final class KvmDriver implements HypervisorDriver {
     JsonObject bandwidth = new JsonObject();
     bandwidth.addProperty("max-bandwidth", UNTHROTTLED_BYTES_PER_SECOND);
     monitor.execute("migrate-set-parameters", bandwidth);
+    ImagePipe pipe = new ImagePipe(SaveImageFile.completeHeader(xml));
     if (monitor instanceof QmpSocket) {
       // A short name: a Unix socket's path has room for 107 bytes.
       Path socket = ownSocket.resolveSibling("m-" + UUID.randomUUID().toString().substring(0, 8) + ".mem");
       MigrationSink sink = null;
       try {
         sink = MigrationSink.listen(socket);
-        ImagePipe pipe = new ImagePipe(SaveImageFile.completeHeader(xml));
         sink.streamInto(pipe);  // waits for QEMU from now on, so the pause holds no thread start
-        return new MemoryImage(null, sink, pipe, monitor);
+        return new MemoryImage(sink, pipe, monitor);
       } catch (IOException | RuntimeException cannotListen) {
         if (sink != null) sink.close();
-        LOG.log(System.Logger.Level.WARNING, "{0}: no socket for its memory stream at {1} ({2}); the image goes to"
+        LOG.log(System.Logger.Level.WARNING, "{0}: no socket for its memory stream at {1} ({2}); the stream goes to"
             + " QEMU through libvirt", vmId, socket, cannotListen.getMessage());
       }
     }
     if (fileHandoverMissing) {
-      throw new IOException("libvirt cannot hand QEMU a file: the memory goes through libvirt's snapshot job");
+      throw new IOException("libvirt cannot hand QEMU a descriptor: the memory goes through libvirt's snapshot job");
     }
-    Path file = scratch.resolve(vmId + "-" + UUID.randomUUID() + ".cut");
-    SaveImageFile.begin(file, xml);
+    KernelPipe kernelPipe = KernelPipe.open();
+    MigrationSink sink = MigrationSink.ofPipe(kernelPipe.readEnd(), "fd:" + MEMORY_FD);
     try {
-      int fd = SaveImageFile.openForAppend(file);
-      try {
-        JsonObject arguments = new JsonObject();
-        arguments.addProperty("fdname", MEMORY_FD);
-        JsonObject request = new JsonObject();
-        request.addProperty("execute", "getfd");
-        request.add("arguments", arguments);
-        Qmp.checkReply("getfd", handover.command(domain, request.toString(), fd));
-      } catch (LibvirtException e) {
-        throw new IOException("could not hand QEMU the memory image of " + vmId + ": " + e.getMessage(), e);
-      } catch (LinkageError tooOld) {
-        fileHandoverMissing = true;
-        LOG.log(System.Logger.Level.WARNING, "libvirt before 8.2: cuts take memory through libvirt's snapshot job, its"
-            + " set-up inside the guest's pause ({0})", tooOld.toString());
-        throw new IOException("libvirt cannot hand QEMU a file (virDomainQemuMonitorCommandWithFiles needs libvirt"
-            + " 8.2): the memory of " + vmId + "'s cuts goes through libvirt's snapshot job", tooOld);
-      } finally {
-        SaveImageFile.close(fd);
-      }
-      return new MemoryImage(file, null, null, Monitor.through(domain));
+      JsonObject arguments = new JsonObject();
+      arguments.addProperty("fdname", MEMORY_FD);
+      JsonObject request = new JsonObject();
+      request.addProperty("execute", "getfd");
+      request.add("arguments", arguments);
+      Qmp.checkReply("getfd", handover.command(domain, request.toString(), kernelPipe.writeFd()));
+    } catch (LibvirtException e) {
+      sink.close();
+      throw new IOException("could not hand QEMU the memory stream's pipe of " + vmId + ": " + e.getMessage(), e);
+    } catch (LinkageError tooOld) {
+      sink.close();
+      fileHandoverMissing = true;
+      LOG.log(System.Logger.Level.WARNING, "libvirt before 8.2: cuts take memory through libvirt's snapshot job, its"
+          + " set-up inside the guest's pause ({0})", tooOld.toString());
+      throw new IOException("libvirt cannot hand QEMU a descriptor (virDomainQemuMonitorCommandWithFiles needs"
+          + " libvirt 8.2): the memory of " + vmId + "'s cuts goes through libvirt's snapshot job", tooOld);
     } catch (IOException | RuntimeException e) {
-      deleteQuietly(List.of(file));
+      sink.close();
       throw e;
+    } finally {
+      kernelPipe.closeWriteEnd();
     }
+    sink.streamInto(pipe);
+    return new MemoryImage(sink, pipe, Monitor.through(domain));
   }
 
   /**
@@ -683,8 +679,8 @@ public final class KvmDriver implements HypervisorDriver {
    * until QEMU has written every page. An image streamed into the agent goes to {@code streaming} as soon as the
    * guest runs again.
    */
-  private static void migrateInto(Domain domain, MemoryImage memory, Path image, DomainWork w,
-                                  Monitor.Command disksFirst, Consumer<ImagePipe> streaming) throws IOException {
+  private static void migrateInto(Domain domain, MemoryImage memory, DomainWork w, Monitor.Command disksFirst,
+                                  Consumer<ImagePipe> streaming) throws IOException {
     boolean started = false;
     try {
       try {
@@ -705,8 +701,6 @@ public final class KvmDriver implements HypervisorDriver {
       if (migrate.error() != null && disksRefused != null) throw new DisksRefused(disksRefused);
       migrate.get();
       started = true;
-      // After the migration's start: QEMU's descriptor follows the file.
-      if (memory.file() != null) Files.move(memory.file(), image);
       if (memory.monitor() instanceof QmpSocket own) {
         // No question to QEMU until the guest runs again: each would take QEMU's main lock, which its set-up of the
         // snapshot needs while the guest stands still.
@@ -717,14 +711,12 @@ public final class KvmDriver implements HypervisorDriver {
           throw new IOException("interrupted waiting for " + nameOf(domain) + " to run again", e);
         }
       }
-      if (memory.pipe() != null) {
-        // Refused disks make the cut no checkpoint: its stream is only read to its end, by no one.
-        if (disksRefused == null) streaming.accept(memory.pipe());
-        else memory.pipe().fail(new DisksRefused(disksRefused));
-      }
+      // Refused disks make the cut no checkpoint: its stream is only read to its end, by no one.
+      if (disksRefused != null) memory.pipe().fail(new DisksRefused(disksRefused));
       long deadline = System.nanoTime() + JOB_TIMEOUT_MILLIS * 1_000_000;
       PollBackoff backoff = new PollBackoff();
       while (true) {
+        if (disksRefused == null) streaming.accept(memory.pipe());
         JsonObject status = memory.monitor().execute("query-migrate", null);
         String state = migrationState(status);
         if ("completed".equals(state)) break;
@@ -739,18 +731,17 @@ public final class KvmDriver implements HypervisorDriver {
         }
         backoff.await();
       }
-      if (memory.sink() != null) memory.sink().awaitEnd(60_000);
+      memory.sink().awaitEnd(60_000);
       started = false;
       // Disks refused, memory started: the snapshot runs to its end rather than being cancelled (QEMU 7.2 can hang
       // cancelling a background snapshot while a write of the guest waits on its write protection), and goes.
       if (disksRefused != null) throw new DisksRefused(disksRefused);
-      if (memory.file() != null) SaveImageFile.finish(image);
     } catch (IOException | RuntimeException e) {
       // The engine, if it reads the stream already, stores nothing; the rest of the stream is dropped.
-      if (memory.pipe() != null) memory.pipe().fail(e instanceof IOException io ? io : new IOException(e));
+      memory.pipe().fail(e instanceof IOException io ? io : new IOException(e));
       throw e;
     } finally {
-      if (memory.sink() != null) memory.sink().close();
+      memory.sink().close();
       if (started) endQuietly(domain);  // a failed wait must not leave QEMU's migration running under the next cut
     }
   }
@@ -846,13 +837,19 @@ public final class KvmDriver implements HypervisorDriver {
     ResumeWatch.Running running = own != null ? ResumeWatch.resumeOf(own)
         : () -> states.state(domain) == ExtraCalls.STATE_RUNNING;
     ResumeWatch watch = new ResumeWatch(running, cut.backgroundOn() ? runningOnce : () -> { });
-    // A stream into the agent goes to the engine once the guest runs again: all the capture holds is known by then.
+    // QEMU's stream goes to the engine once the guest is seen running again: all the capture holds is known by
+    // then, and no fallback to a pre-copy snapshot can follow. Asked at every look at the migration.
     PendingCut streamedCut = cut;
     List<DiskSnapshot> diskSnapshots = internal;
     Consumer<ImagePipe> streaming = pipe -> {
-      if (own.resumedAt() != 0) runningOnce.run();
-      long resumedAt = own.resumedAt() != 0 ? own.resumedAt() : System.nanoTime();  // at the latest
-      Duration pause = own.qemuPause() != null ? own.qemuPause()
+      if (handOff.begun()) return;
+      long resumedAt = own != null && own.resumedAt() != 0 ? own.resumedAt() : watch.resumedAt();
+      // Not seen running yet: only a stream that fills the pipe goes on (QEMU would wait for room, and the snapshot
+      // with it), at the price of no fallback if this one fails.
+      if (resumedAt == 0 && !pipe.full()) return;
+      if (resumedAt != 0) runningOnce.run();
+      else resumedAt = System.nanoTime();
+      Duration pause = own != null && own.qemuPause() != null ? own.qemuPause()
           : Duration.ofNanos(resumedAt - streamedCut.pausedAtNanos());
       handOff.begin(pipe, new Capture(CaptureMode.BACKGROUND_SNAPSHOT, pause, null, frozen, diskSnapshots));
     };
@@ -899,6 +896,9 @@ public final class KvmDriver implements HypervisorDriver {
     }
     Capture capture = handOff.begun() ? handOff.capture()
         : new Capture(memory.mode(), pause, memory.fallbackReason(), frozen, internal);
+    if (!handOff.begun() && cut.memoryImage() != null && memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
+      handOff.begin(cut.memoryImage().pipe(), capture);  // the guest not seen running until the end: all in the pipe
+    }
     if (memory.mode() == CaptureMode.BACKGROUND_SNAPSHOT) {
       lastDowntime(domain);  // QEMU's own part of the pause; checks, as for a live checkpoint, that it finished
     }
@@ -1008,6 +1008,7 @@ public final class KvmDriver implements HypervisorDriver {
     long resumedAt() {
       return resumedAt;
     }
+
   }
 
   private static void snapshotDisks(Domain domain, PendingCut cut) throws IOException {
@@ -1163,7 +1164,7 @@ public final class KvmDriver implements HypervisorDriver {
     if (cut.backgroundOn()) {
       try {
         if (cut.memoryImage() != null) {
-          migrateInto(domain, cut.memoryImage(), image, w, disksFirst, streaming);
+          migrateInto(domain, cut.memoryImage(), w, disksFirst, streaming);
         } else {
           takeMemorySnapshot(domain, image, cut.targets(), w);
         }

@@ -4,30 +4,35 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * A Unix socket a QMP {@code migrate} to {@code unix:} connects to, whose stream goes to the engine through an
- * {@link ImagePipe}: how a memory image leaves QEMU through a monitor of its own, which cannot pass a file
- * descriptor ({@code getfd} needs one sent along with the command), and reaches the engine without a file between.
- * It listens before the cut, in the folder of the guest's monitor socket (only QEMU's user and root can enter it),
- * so the connection costs the pause no more than QEMU's own connect.
+ * Where QEMU's migration stream reaches the agent, to go on to the engine through an {@link ImagePipe} without a
+ * file between: a Unix socket a QMP {@code migrate} to {@code unix:} connects to, where the guest has a monitor of
+ * the agent's own (which cannot pass a file descriptor: {@code getfd} needs one sent along with the command); else
+ * the read end of a {@link KernelPipe} whose write end QEMU holds ({@code migrate} to {@code fd:}). The socket
+ * listens before the cut, in the folder of the guest's monitor socket (only QEMU's user and root can enter it), so
+ * the connection costs the pause no more than QEMU's own connect.
  */
 final class MigrationSink implements Closeable {
 
+  private final String uri;
   private final Path socket;
   private final ServerSocketChannel server;
+  private final ReadableByteChannel pipeEnd;
   private Thread copier;
   private volatile IOException failure;
   private volatile long copied;
 
-  private MigrationSink(Path socket, ServerSocketChannel server) {
+  private MigrationSink(String uri, Path socket, ServerSocketChannel server, ReadableByteChannel pipeEnd) {
+    this.uri = uri;
     this.socket = socket;
     this.server = server;
+    this.pipeEnd = pipeEnd;
   }
 
   static MigrationSink listen(Path socket) throws IOException {
@@ -41,16 +46,27 @@ final class MigrationSink implements Closeable {
       Files.deleteIfExists(socket);
       throw e;
     }
-    return new MigrationSink(socket, server);
+    return new MigrationSink("unix:" + socket, socket, server, null);
+  }
+
+  /** The read end of a pipe whose write end QEMU holds under the name {@code uri} gives ({@code fd:NAME}). */
+  static MigrationSink ofPipe(ReadableByteChannel readEnd, String uri) {
+    return new MigrationSink(uri, null, null, readEnd);
   }
 
   /** The URI QEMU's {@code migrate} takes. */
   String uri() {
-    return "unix:" + socket;
+    return uri;
+  }
+
+  /** Whether QEMU holds a descriptor of it by name (to be closed there when the cut is dropped). */
+  boolean heldByQemu() {
+    return pipeEnd != null;
   }
 
   /**
-   * Accepts QEMU's connection on a thread of its own and passes all it sends into {@code pipe}, until it closes.
+   * Accepts QEMU's connection (or takes the pipe's read end) on a thread of its own and passes all QEMU sends into
+   * {@code pipe}, until it closes.
    * Once the pipe's reader gives up (the engine failed: a full store, a broken chunk) or the snapshot failed, the
    * stream is still read to its end and dropped: a background snapshot must run to its end. Closing it early would
    * fail QEMU's migration while the guest may be waiting on the write protection of a page not saved yet, the same
@@ -59,7 +75,7 @@ final class MigrationSink implements Closeable {
    */
   void streamInto(ImagePipe pipe) {
     copier = new Thread(() -> {
-      try (SocketChannel in = server.accept()) {
+      try (ReadableByteChannel in = server != null ? server.accept() : pipeEnd) {
         copied = pipe.readFrom(in);
       } catch (IOException e) {
         failure = e;
@@ -84,12 +100,13 @@ final class MigrationSink implements Closeable {
 
   @Override public void close() {
     try {
-      server.close();  // a copier still waiting in accept() ends with an error
+      if (server != null) server.close();  // a copier still waiting in accept() ends with an error
+      else if (copier == null) pipeEnd.close();  // else the copier closes it at the stream's end
     } catch (IOException ignored) {
       // closing anyway
     }
     try {
-      Files.deleteIfExists(socket);
+      if (socket != null) Files.deleteIfExists(socket);
     } catch (IOException ignored) {
       // in the guest's monitor folder, cleared with it
     }

@@ -168,6 +168,7 @@ public class ImagePipeTest {
     while (pipe.receivedBytes() < capacity && System.nanoTime() < deadline) Thread.sleep(5);
     Thread.sleep(100);
     assertEquals("QEMU waits once the queue is full", capacity, pipe.receivedBytes());
+    assertTrue(pipe.full());
     assertTrue(!sink.isDone());
     pipe.succeed();
     byte[] read = engine(pipe, new Random(4)).get(30, TimeUnit.SECONDS);
