@@ -45,7 +45,9 @@ import org.vmqsc.agent.store.SafeFiles;
  * libvirt's job statistics count from an earlier STOP event and overstate it.
  *
  * <p>The snapshot's memory file is a libvirt save image; it is handed to the consumer and then deleted. Restore
- * hands a verified image to {@code virDomainRestore}, which starts the VM running from it.
+ * hands a verified image to {@code virDomainRestore}, which starts the VM running from it. A checkpoint cut by the
+ * caller (below) writes no file: QEMU's stream goes through a socket or a pipe into the consumer while QEMU writes it
+ * (see {@code MemoryImage}, {@link ImageHandOff}).
  *
  * <p>Memory and disks at one instant, cut by the caller ({@link #pause}, then {@link #checkpointPaused}): while the
  * vCPUs are stopped, an external disk-only snapshot moves every disk onto a new qcow2 overlay (prepared by

@@ -253,7 +253,7 @@ public final class LabGuest implements AutoCloseable {
   }
 
   /** Like {@link #start(Connect, Spec)}, from the domain XML as changed by {@code edit} (devices a test adds). */
-  static LabGuest start(Connect connect, Spec spec, UnaryOperator<String> edit) throws IOException {
+  public static LabGuest start(Connect connect, Spec spec, UnaryOperator<String> edit) throws IOException {
     Path runDir = guestDir().resolve("run");
     Files.createDirectories(runDir);
     runDir.toFile().setExecutable(true, false);  // QEMU (user libvirt-qemu) writes the serial log in here

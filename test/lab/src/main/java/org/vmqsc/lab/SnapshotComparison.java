@@ -57,13 +57,16 @@ final class SnapshotComparison {
     LabGuest.Spec spec = new LabGuest.Spec("vmqsc-bench-cmp", memoryMiB, Math.max(8, memoryMiB * 7 / 16 - hotKiB / 1024 - 8),
         hotKiB, 0.1).withDataDisk(LabGuest.DataDisk.fresh());
     System.out.printf(Locale.ROOT, "-- vmqsc next to CloudStack's VM snapshot with memory and a full save: %d MiB guest,"
-        + " 5 %% rewritten per tick, %d rounds interleaved after %d warm-up checkpoints of vmqsc's%n",
-        bench.memoryMiB(), bench.rounds(), bench.warmUp());
+        + " 5 %% rewritten per tick, %d rounds interleaved after %d warm-up checkpoints of vmqsc's; %s%n",
+        bench.memoryMiB(), bench.rounds(), bench.warmUp(), bench.ownMonitor() ? "a monitor of the agent's own"
+            : "no monitor of the agent's own (as CloudStack's domains): QEMU's stream through a pipe, commands through"
+            + " libvirt");
     List<Sample> vmqsc = new ArrayList<>(), internal = new ArrayList<>(), save = new ArrayList<>();
     // vmqsc's memory checkpoint alone: the disk's internal snapshot (CloudStack) and its overlay (vmqsc) hold the
     // disk's changed clusters either way, a few KiB here; the sizes compared are the memory's.
     bench.driver().setCutDisks(false);
-    try (LabGuest guest = LabGuest.start(bench.connect(), spec)) {
+    try (LabGuest guest = LabGuest.start(bench.connect(), spec,
+        bench.ownMonitor() ? xml -> xml : xml -> LabGuest.withOwnMonitor(xml, null))) {
       guest.awaitTickCount(2, 300_000);
       CheckpointEngine engine = new CheckpointEngine(DirectoryStore.open("cmp", bench.dir().resolve("cmp-store")),
           ChunkerChoice.standard());
@@ -106,8 +109,9 @@ final class SnapshotComparison {
     List<String> out = new ArrayList<>();
     out.add("");
     out.add(String.format(Locale.ROOT, "== vmqsc vs CloudStack 4.22's KVM VM snapshot with memory vs a full save (%d MiB"
-        + " guest, medians of %d rounds; vmqsc's incrementals only, after %d warm-up checkpoints) ==",
-        bench.memoryMiB(), bench.rounds(), bench.warmUp()));
+        + " guest%s, medians of %d rounds; vmqsc's incrementals only, after %d warm-up checkpoints) ==",
+        bench.memoryMiB(), bench.ownMonitor() ? "" : " without a monitor of the agent's own", bench.rounds(),
+        bench.warmUp()));
     out.add("  way                         wall s   guest pause ms   bytes added      back to it s");
     out.add(line("vmqsc (incremental)", incrementals));
     out.add(line("VM snapshot (internal)", internal));

@@ -124,6 +124,7 @@ public class BadInputTableTest {
         new Case("--memory-mib", "bench", "kvm", "--memory-mib", "-1"),
         new Case("--rounds", "bench", "kvm", "--compare-snapshots", "--rounds", "1"),
         new Case("--warm-up", "bench", "kvm", "--compare-snapshots", "--warm-up", "-1"),
+        new Case("--without-own-monitor", "bench", "kvm", "--without-own-monitor"),
         new Case("--next-image", "bench", "engine", "--next-image", "/nonexistent.img"),
         new Case("--threads", "bench", "catalog", "--threads", "0"),
         new Case("--url", "db", "migrate", "--url", "postgres://nope"),
