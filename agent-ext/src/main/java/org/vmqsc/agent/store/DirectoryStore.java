@@ -908,7 +908,7 @@ public final class DirectoryStore implements CheckpointStore {
   }
 
   @Override public long putManifest(Manifest manifest) throws IOException {
-    manifest.validate();
+    manifest.validateEntries();  // the names are checked as they are encoded
     if (!writtenOnlyByThisHost() && manifest.hasStagedChunks()) {
       throw new IllegalArgumentException("manifest of " + manifest.key() + " names chunks by staging keys, which"
           + " only the host's own staging store may hold, not " + describe());

@@ -40,21 +40,14 @@ public record Manifest(
 
   /** Checks the manifest is internally consistent; a manifest read from disk must pass this before use. */
   public void validate() {
-    if (format != FORMAT) {
-      throw new IllegalStateException("manifest of " + key() + " has format " + format + ", expected " + FORMAT);
-    }
-    long sum = 0;
+    validateEntries();
     String stagingPrefix = null;  // this VM's, computed at the first staged chunk
     for (ChunkRef ref : chunks) {
-      if (ref == null || ref.length() <= 0) {
-        throw new IllegalStateException("manifest of " + key() + " has an empty or missing chunk entry");
-      }
       if (ref.hash() != null && !ChunkHasher.isValidHex(ref.hash())) {
-        throw new IllegalStateException("manifest of " + key() + " has a malformed chunk hash '" + ref.hash() + "'");
+        throw malformedHash(ref);
       }
       if (ref.fingerprint() != null && (ref.hash() == null || !ChunkRef.isValidFingerprint(ref.fingerprint()))) {
-        throw new IllegalStateException("manifest of " + key() + " has a malformed chunk fingerprint '"
-            + ref.fingerprint() + "'");
+        throw malformedFingerprint(ref);
       }
       if (ref.staged()) {
         if (stagingPrefix == null) {
@@ -62,9 +55,25 @@ public record Manifest(
         }
         if (ref.hash() == null || ref.fingerprint() == null || !ref.hash().startsWith(stagingPrefix)
             || !ref.hash().endsWith(ref.fingerprint())) {
-          throw new IllegalStateException("manifest of " + key() + " names a chunk by '" + ref.hash()
-              + "', which is not a staging key of this VM for its fingerprint");
+          throw notAStagingKey(ref);
         }
+      }
+    }
+  }
+
+  /**
+   * The checks of {@link #validate} that do not read the chunks' names: the format, every entry present and not
+   * empty, their lengths adding up to the image. A store writing a manifest checks the names as it encodes them
+   * ({@code ManifestCodec.encode}), so that each name of a large manifest is read once.
+   */
+  public void validateEntries() {
+    if (format != FORMAT) {
+      throw new IllegalStateException("manifest of " + key() + " has format " + format + ", expected " + FORMAT);
+    }
+    long sum = 0;
+    for (ChunkRef ref : chunks) {
+      if (ref == null || ref.length() <= 0) {
+        throw new IllegalStateException("manifest of " + key() + " has an empty or missing chunk entry");
       }
       sum += ref.length();
     }
@@ -72,5 +81,19 @@ public record Manifest(
       throw new IllegalStateException("manifest of " + key() + " lists " + sum + " bytes of chunks but an image of "
           + imageBytes + " bytes");
     }
+  }
+
+  IllegalStateException malformedHash(ChunkRef ref) {
+    return new IllegalStateException("manifest of " + key() + " has a malformed chunk hash '" + ref.hash() + "'");
+  }
+
+  IllegalStateException malformedFingerprint(ChunkRef ref) {
+    return new IllegalStateException("manifest of " + key() + " has a malformed chunk fingerprint '"
+        + ref.fingerprint() + "'");
+  }
+
+  IllegalStateException notAStagingKey(ChunkRef ref) {
+    return new IllegalStateException("manifest of " + key() + " names a chunk by '" + ref.hash()
+        + "', which is not a staging key of this VM for its fingerprint");
   }
 }

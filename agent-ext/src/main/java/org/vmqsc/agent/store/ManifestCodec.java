@@ -99,23 +99,41 @@ public final class ManifestCodec {
       out.string(strings.get(i));
     }
     out.room(4).putInt(manifest.chunks().size());
+    byte[] stagingPrefix = null;  // this VM's, at the first staged chunk
     for (ChunkRef ref : manifest.chunks()) {
       ByteBuffer entry = out.room(5 + HASH_BYTES + FINGERPRINT_BYTES);
+      // The names are checked as they are written: Manifest.validate's checks in its order, each name read once.
       if (ref.isZero()) {
+        if (ref.fingerprint() != null) throw manifest.malformedFingerprint(ref);
+        if (ref.staged()) throw manifest.notAStagingKey(ref);
         entry.put(ZEROS).putInt(ref.length());
         continue;
       }
-      if (ref.staged() && ref.fingerprint() == null) {
-        throw new IllegalArgumentException("manifest of " + manifest.key() + " names a chunk by staging key "
-            + ref.hash() + " without its fingerprint");
-      }
       entry.put(ref.staged() ? STAGED : ref.fingerprint() == null ? HASHED : FINGERPRINTED).putInt(ref.length());
-      putHex(entry, ref.hash(), HASH_BYTES);
+      int hashAt = entry.arrayOffset() + entry.position();
+      if (!putHex(entry, ref.hash(), HASH_BYTES)) throw manifest.malformedHash(ref);
+      if (ref.fingerprint() == null && ref.staged()) throw manifest.notAStagingKey(ref);
       if (ref.fingerprint() != null) {
-        putHex(entry, ref.fingerprint(), FINGERPRINT_BYTES);
+        int fingerprintAt = entry.arrayOffset() + entry.position();
+        if (!putHex(entry, ref.fingerprint(), FINGERPRINT_BYTES)) throw manifest.malformedFingerprint(ref);
+        if (ref.staged()) {
+          if (stagingPrefix == null) stagingPrefix = hexBytes(StagingKeys.prefix(manifest.vmId()));
+          byte[] a = entry.array();
+          if (!Arrays.equals(a, hashAt, hashAt + stagingPrefix.length, stagingPrefix, 0, stagingPrefix.length)
+              || !Arrays.equals(a, hashAt + stagingPrefix.length, hashAt + HASH_BYTES, a, fingerprintAt,
+                  fingerprintAt + FINGERPRINT_BYTES)) {
+            throw manifest.notAStagingKey(ref);
+          }
+        }
       }
     }
     out.finish();
+  }
+
+  private static byte[] hexBytes(String hex) {
+    ByteBuffer bytes = ByteBuffer.allocate(hex.length() / 2);
+    if (!putHex(bytes, hex, bytes.capacity())) throw new IllegalArgumentException("not lower-case hex: " + hex);
+    return bytes.array();
   }
 
   private static final int WRITE_BUFFER_BYTES = 64 << 10;
@@ -265,21 +283,35 @@ public final class ManifestCodec {
     return s;
   }
 
-  /** Writes {@code bytes} bytes from lower-case hex digits; the manifest was validated, so every digit is one. */
-  private static void putHex(ByteBuffer out, String hex, int bytes) {
+  /**
+   * Writes {@code bytes} bytes from {@code 2 * bytes} lower-case hex digits; false (what was written is then of no
+   * use) if {@code hex} is anything else.
+   */
+  private static boolean putHex(ByteBuffer out, String hex, int bytes) {
+    if (hex.length() != 2 * bytes) return false;
     byte[] array = out.array();  // written in place: a put per byte cost a bounds check each
     int at = out.arrayOffset() + out.position();
+    int bad = 0;
     for (int i = 0; i < bytes; i++) {
-      array[at + i] = (byte) (HEX_VALUES[hex.charAt(2 * i) & 0x7f] << 4 | HEX_VALUES[hex.charAt(2 * i + 1) & 0x7f]);
+      char high = hex.charAt(2 * i);
+      char low = hex.charAt(2 * i + 1);
+      int h = HEX_VALUES[high & 0x7f];
+      int l = HEX_VALUES[low & 0x7f];
+      bad |= (high | low) >>> 7 | h | l;  // a digit's value has no bit above the low four; a non-digit's has
+      array[at + i] = (byte) (h << 4 | l);
     }
     out.position(out.position() + bytes);
+    return (bad & ~0xf) == 0;
   }
 
-  private static final byte[] HEX_VALUES = new byte[128];
+  /** Each ASCII character's value as a lower-case hex digit, or {@link #NOT_HEX} (a bit no digit's value has). */
+  private static final int[] HEX_VALUES = new int[128];
+  private static final int NOT_HEX = 0x100;
 
   static {
+    Arrays.fill(HEX_VALUES, NOT_HEX);
     for (int i = 0; i < 16; i++) {
-      HEX_VALUES[HEX_DIGITS[i]] = (byte) i;
+      HEX_VALUES[HEX_DIGITS[i]] = i;
     }
   }
 

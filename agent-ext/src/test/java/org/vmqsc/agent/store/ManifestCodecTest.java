@@ -72,12 +72,35 @@ public class ManifestCodecTest {
     String otherFingerprint = StagingKeys.key(StagingKeys.prefix("vm-1"), "fe".repeat(16));
     for (String key : List.of(othersKey, otherFingerprint, HASH)) {
       try {
-        ManifestCodec.decode(ManifestCodec.encode(manifest(List.of(ChunkRef.staged(key, 4096, FINGERPRINT)))), "test");
-        fail("a manifest naming " + key + " as vm-1's staging key for " + FINGERPRINT + " was read");
-      } catch (IOException expected) {
-        // damaged
+        ManifestCodec.encode(manifest(List.of(ChunkRef.staged(key, 4096, FINGERPRINT))));
+        fail("a manifest naming " + key + " as vm-1's staging key for " + FINGERPRINT + " was written");
+      } catch (IllegalStateException expected) {
+        assertEquals(true, expected.getMessage().contains("not a staging key of this VM"));
       }
     }
+    // Read: a written staging key changed on disk, in its VM's part or in its fingerprint's (the checksum, or the
+    // check of the key after it, refuses it).
+    String key = StagingKeys.key(StagingKeys.prefix("vm-1"), FINGERPRINT);
+    byte[] written = ManifestCodec.encode(manifest(List.of(ChunkRef.staged(key, 4096, FINGERPRINT))));
+    byte[] name = java.util.HexFormat.of().parseHex(key);
+    int at = indexOf(written, name);
+    for (int flip : new int[] {at + 5, at + 20}) {
+      byte[] damaged = written.clone();
+      damaged[flip] ^= 1;
+      try {
+        ManifestCodec.decode(damaged, "test");
+        fail("a staging key changed at byte " + (flip - at) + " was read");
+      } catch (IOException expected) {
+        assertEquals(expected.getMessage(), true, expected.getMessage().contains("damaged"));
+      }
+    }
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) return i;
+    }
+    throw new AssertionError("not found");
   }
 
   @Test public void readsManifestsWrittenBeforeFingerprintsAndBeforeItsOwnAdapter() throws IOException {
@@ -146,5 +169,70 @@ public class ManifestCodecTest {
         assertEquals(true, expected.getMessage().contains("fingerprint"));
       }
     }
+  }
+
+  /**
+   * A store checks a manifest's names as it encodes them, not before: for random manifests, each with one random
+   * flaw or none, encoding refuses exactly what {@link Manifest#validate} refuses, with the same message.
+   */
+  @Test public void encodingRefusesTheNamesValidateRefusesWithItsMessage() {
+    java.util.Random random = new java.util.Random(17);
+    String prefix = StagingKeys.prefix("vm-1");
+    String otherPrefix = StagingKeys.prefix("vm-2");
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    int refused = 0;
+    for (int run = 0; run < 3000; run++) {
+      List<ChunkRef> chunks = new java.util.ArrayList<>();
+      int n = 1 + random.nextInt(6);
+      for (int i = 0; i < n; i++) {
+        byte[] name = new byte[32];
+        byte[] fingerprint = new byte[16];
+        random.nextBytes(name);
+        random.nextBytes(fingerprint);
+        String fp = hex.formatHex(fingerprint);
+        chunks.add(switch (random.nextInt(4)) {
+          case 0 -> ChunkRef.zeros(4096);
+          case 1 -> new ChunkRef(hex.formatHex(name), 100);
+          case 2 -> new ChunkRef(hex.formatHex(name), 100, fp);
+          default -> new ChunkRef(StagingKeys.key(prefix, fp), 100, fp, true);
+        });
+      }
+      if (random.nextInt(4) != 0) {
+        int at = random.nextInt(n);
+        ChunkRef ref = chunks.get(at);
+        String h = ref.hash() == null ? HASH : ref.hash();
+        String f = ref.fingerprint() == null ? FINGERPRINT : ref.fingerprint();
+        int c = random.nextInt(h.length());
+        String badDigit = String.valueOf("gA\u00e9 Z".charAt(random.nextInt(5)));
+        chunks.set(at, switch (random.nextInt(8)) {
+          case 0 -> new ChunkRef(h.substring(0, c) + badDigit + h.substring(c + 1), 100, ref.fingerprint(),
+              ref.staged());
+          case 1 -> new ChunkRef(h.substring(1), 100, ref.fingerprint(), ref.staged());
+          case 2 -> new ChunkRef(h, 100, f.substring(0, c % 32) + badDigit + f.substring(c % 32 + 1), ref.staged());
+          case 3 -> new ChunkRef(StagingKeys.key(otherPrefix, f), 100, f, true);
+          case 4 -> new ChunkRef(StagingKeys.key(prefix, f), 100, FINGERPRINT, true);
+          case 5 -> new ChunkRef(h, 100, null, true);
+          case 6 -> new ChunkRef(null, 100, f, false);
+          default -> new ChunkRef(null, 100, null, true);
+        });
+      }
+      Manifest manifest = manifest(chunks);
+      String validateSays = null;
+      try {
+        manifest.validate();
+      } catch (IllegalStateException e) {
+        validateSays = e.getMessage();
+        refused++;
+      }
+      String encodeSays = null;
+      try {
+        manifest.validateEntries();
+        ManifestCodec.encode(manifest);
+      } catch (IllegalStateException e) {
+        encodeSays = e.getMessage();
+      }
+      assertEquals(chunks.toString(), validateSays, encodeSays);
+    }
+    assertEquals("most runs have a flaw that counts", true, refused > 1500);
   }
 }
