@@ -40,6 +40,8 @@ public interface HypervisorDriver extends AutoCloseable {
    * the driver can; {@code running} is called once it does (exactly once, possibly on another thread, before the
    * image is consumed; also when the checkpoint fails after the guest ran again). The capture's pause is from
    * {@code pause()} to running again; its {@code frozenDisks} name the disk files that hold the disks as of the pause.
+   * The consumer may get the image while the hypervisor still writes it, on a thread of the driver's; its stream then
+   * reaches its end only once the whole checkpoint succeeded, and fails otherwise (KVM, see {@code ImageHandOff}).
    */
   default Capture checkpointPaused(String vmId, Runnable running, ImageConsumer consumer) throws IOException {
     throw new UnsupportedOperationException(name() + " cannot cut a checkpoint at the caller's instant");
