@@ -66,6 +66,10 @@ final class GuestCheckpoints implements AutoCloseable {
    */
   private final ExecutorService storing = Executors.newSingleThreadExecutor(
       org.vmqsc.agent.flush.BackgroundPriority.threads("vmqsc-store"));
+  /** Real guests' images handed to {@link #storeImage} and not stored yet. */
+  private final java.util.concurrent.atomic.AtomicInteger imagesInHand = new java.util.concurrent.atomic.AtomicInteger();
+  /** Where an image waits while the engine stores another guest's (owner-only; made when first needed). */
+  private java.nio.file.Path waitingImages;
   private final Map<CheckpointKey, Progress> waitingForStable = new ConcurrentHashMap<>();
   /** Per VM, its last checkpoint and the execution state in it; touched only on the worker thread. */
   private final Map<String, Taken> lastTaken = new HashMap<>();
@@ -163,6 +167,35 @@ final class GuestCheckpoints implements AutoCloseable {
    * time, on its own thread at background priority.
    */
   CheckpointStats storeImage(CheckpointKey key, java.io.InputStream image, Map<String, String> attributes)
+      throws IOException {
+    java.nio.file.Path waiting = null;
+    try {
+      if (imagesInHand.getAndIncrement() > 0) {
+        // The engine stores another guest's image: this one is read to its end into a file now. A KVM image streams
+        // from QEMU while the snapshot runs, and a stream left waiting would hold this guest's QEMU, and every write
+        // of the guest to a page not saved yet, behind the other guest's store.
+        waiting = java.nio.file.Files.createTempFile(waitingImages(), key.vmId(), ".image");
+        java.nio.file.Files.copy(image, waiting, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      if (waiting == null) return storeNow(key, image, attributes);
+      try (java.io.InputStream saved = java.nio.file.Files.newInputStream(waiting)) {
+        return storeNow(key, saved, attributes);
+      }
+    } finally {
+      imagesInHand.decrementAndGet();
+      if (waiting != null) java.nio.file.Files.deleteIfExists(waiting);
+    }
+  }
+
+  private synchronized java.nio.file.Path waitingImages() throws IOException {
+    if (waitingImages == null) {
+      waitingImages = org.vmqsc.agent.store.SafeFiles.ownerOnlyDirectory(
+          java.nio.file.Files.createTempDirectory("vmqsc-images"));
+    }
+    return waitingImages;
+  }
+
+  private CheckpointStats storeNow(CheckpointKey key, java.io.InputStream image, Map<String, String> attributes)
       throws IOException {
     java.util.concurrent.Future<CheckpointStats> stored = storing.submit(() -> {
       synchronized (engine) {
@@ -317,5 +350,8 @@ final class GuestCheckpoints implements AutoCloseable {
     storing.shutdownNow();
     flusher.close();
     driver.close();
+    synchronized (this) {
+      if (waitingImages != null) org.vmqsc.agent.store.SafeFiles.deleteTree(waitingImages);
+    }
   }
 }

@@ -65,6 +65,83 @@ public class GuestCheckpointsTest {
     assertEquals(new PwdGuest(0, 2, 9).hash, restored.hash);
   }
 
+  /**
+   * Two real guests' images at once: while the engine stores the first, which QEMU still streams, the second is read
+   * to its end at once (into a file), so its QEMU, and its guest's writes, never wait for the other guest's store.
+   */
+  @Test(timeout = 60_000) public void anImageArrivingWhileTheEngineStoresAnotherIsReadToItsEndAtOnce()
+      throws Exception {
+    byte[] first = new byte[6 << 20];
+    byte[] second = new byte[5 << 20];
+    java.util.Random random = new java.util.Random(3);
+    random.nextBytes(first);
+    random.nextBytes(second);
+    java.util.concurrent.CountDownLatch restOfFirst = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch firstStarted = new java.util.concurrent.CountDownLatch(1);
+    // The first image as QEMU streams it: half, then nothing until the test lets the rest come.
+    java.io.InputStream streaming = new java.io.SequenceInputStream(
+        new java.io.ByteArrayInputStream(first, 0, first.length / 2), new java.io.InputStream() {
+          private java.io.InputStream rest;
+
+          @Override public int read() throws java.io.IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+          }
+
+          @Override public int read(byte[] b, int off, int len) throws java.io.IOException {
+            if (rest == null) {
+              firstStarted.countDown();
+              try {
+                restOfFirst.await();
+              } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
+              }
+              rest = new java.io.ByteArrayInputStream(first, first.length / 2, first.length - first.length / 2);
+            }
+            return rest.read(b, off, len);
+          }
+        });
+    CheckpointKey a = new CheckpointKey(VM, "a");
+    CheckpointKey b = new CheckpointKey(VM, "b");
+    CompletableFuture<Long> storedFirst = CompletableFuture.supplyAsync(() -> {
+      try {
+        return checkpoints.storeImage(a, streaming, java.util.Map.of()).storedBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    assertTrue(firstStarted.await(30, TimeUnit.SECONDS));
+    java.util.concurrent.atomic.AtomicLong readOfSecond = new java.util.concurrent.atomic.AtomicLong();
+    java.io.InputStream counted = new java.io.FilterInputStream(new java.io.ByteArrayInputStream(second)) {
+      @Override public int read(byte[] buffer, int off, int len) throws java.io.IOException {
+        int n = super.read(buffer, off, len);
+        if (n > 0) readOfSecond.addAndGet(n);
+        return n;
+      }
+    };
+    CompletableFuture<Long> storedSecond = CompletableFuture.supplyAsync(() -> {
+      try {
+        return checkpoints.storeImage(b, counted, java.util.Map.of()).storedBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (readOfSecond.get() < second.length && System.nanoTime() < deadline) Thread.sleep(5);
+    assertEquals("the second image read to its end while the first still streams", second.length,
+        readOfSecond.get());
+    assertTrue("the first is still being stored", !storedFirst.isDone() && !storedSecond.isDone());
+    restOfFirst.countDown();
+    assertTrue(storedFirst.get(30, TimeUnit.SECONDS) > 0);
+    assertTrue(storedSecond.get(30, TimeUnit.SECONDS) > 0);
+    for (var image : java.util.Map.of(a, first, b, second).entrySet()) {
+      Path restored = tmp.getRoot().toPath().resolve(image.getKey().checkpointId() + ".restored");
+      org.vmqsc.agent.engine.CheckpointEngine.restoreToFile(image.getKey(), staging, restored, null);
+      assertTrue(image.getKey().toString(), java.util.Arrays.equals(image.getValue(),
+          java.nio.file.Files.readAllBytes(restored)));
+    }
+  }
+
   private record Taken(CompletableFuture<Long> staged, CompletableFuture<String> stable) {}
 
   private Taken take(CheckpointKey key, PwdGuest state) {
