@@ -18,12 +18,14 @@ import java.util.ArrayDeque;
  * the reader drops what it reads: a background snapshot must run to its end (see {@link MigrationSink}).
  *
  * <p>The queue is bounded ({@link #CAPACITY_CHUNKS} chunks of {@link #CHUNK_BYTES}): when the engine falls that far
- * behind, QEMU's writes wait, and with them a guest write to a page QEMU has not saved yet.
+ * behind, QEMU's writes wait, and with them a guest write to a page QEMU has not saved yet. The arrays are let go as
+ * soon as the image is read or given up, not when the pipe becomes garbage: a consumer may hold the pipe for long
+ * after (waiting for an engine that stores another image), and an agent runs several guests' snapshots at once.
  */
 final class ImagePipe {
 
   static final int CHUNK_BYTES = 1 << 20;
-  static final int CAPACITY_CHUNKS = 32;
+  static final int CAPACITY_CHUNKS = 16;
 
   /** @param pooled whether its array goes back to the spares once read (the header's does not) */
   private record Chunk(byte[] bytes, int length, boolean pooled) {}
@@ -112,6 +114,11 @@ final class ImagePipe {
     return !dropping && allocated == CAPACITY_CHUNKS && spare.isEmpty();
   }
 
+  /** The bytes of the pipe's own arrays it still holds, queued or spare. */
+  synchronized long heldArrayBytes() {
+    return (long) (spare.size() + full.stream().filter(Chunk::pooled).count()) * CHUNK_BYTES;
+  }
+
   /** The bytes of QEMU's stream read so far (the header not counted). */
   synchronized long receivedBytes() {
     return received;
@@ -133,10 +140,8 @@ final class ImagePipe {
 
   private void drop() {
     dropping = true;
-    for (Chunk c : full) {
-      if (c.pooled()) spare.add(c.bytes());
-    }
     full.clear();
+    spare.clear();  // the reader drops into one array of its own from now on; the rest are garbage
     notifyAll();
   }
 
@@ -186,13 +191,16 @@ final class ImagePipe {
       if (dataFailure != null) {
         throw new IOException("reading QEMU's memory stream failed: " + dataFailure.getMessage(), dataFailure);
       }
-      if (dataEnded && succeeded) return null;
+      if (dataEnded && succeeded) {
+        spare.clear();  // the image is read: its arrays need not wait for the pipe to become garbage
+        return null;
+      }
       await("the engine waited for QEMU's memory stream");
     }
   }
 
   private synchronized void release(Chunk chunk) {
-    if (chunk.pooled()) {
+    if (chunk.pooled() && !dropping) {
       spare.add(chunk.bytes());
       notifyAll();
     }

@@ -110,6 +110,7 @@ public class ImagePipeTest {
       }
       pipe.succeed();
       byte[] read = engine.get(60, TimeUnit.SECONDS);
+      assertEquals("the arrays are let go once the image is read", 0, pipe.heldArrayBytes());
       assertArrayEquals(header, Arrays.copyOf(read, header.length));
       assertArrayEquals("run " + run, stream, Arrays.copyOfRange(read, header.length, read.length));
     }
@@ -128,6 +129,8 @@ public class ImagePipeTest {
       CompletableFuture<Long> sink = sink(pipe, new Qemu(stream, new Random(run), null));
       if (!failEarly) pipe.fail(cause);
       assertEquals("QEMU's stream read to its end", (long) stream.length, (long) sink.get(30, TimeUnit.SECONDS));
+      assertTrue("one array at most, to drop into: " + pipe.heldArrayBytes(),
+          pipe.heldArrayBytes() <= ImagePipe.CHUNK_BYTES);
       pipe.succeed();  // too late: the failure stands
       try {
         engine.get(30, TimeUnit.SECONDS);
