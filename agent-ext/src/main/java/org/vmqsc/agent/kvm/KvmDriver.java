@@ -744,7 +744,10 @@ public final class KvmDriver implements HypervisorDriver {
       throw e;
     } finally {
       memory.sink().close();
-      if (started) endQuietly(domain);  // a failed wait must not leave QEMU's migration running under the next cut
+      // A failed wait must not leave QEMU's migration running under the next cut; but a domain being destroyed is
+      // not cancelled first: its QEMU ends with the migration, and a cancel can hang QEMU 7.2 (with it libvirt's
+      // calls on the domain, and the destroy waiting for this work) while a guest write waits on write protection.
+      if (started && w.destroying.get() == 0) endQuietly(domain);
     }
   }
 
