@@ -648,6 +648,7 @@ public final class KvmDriver implements HypervisorDriver {
     }
     KernelPipe kernelPipe = KernelPipe.open();
     MigrationSink sink = MigrationSink.ofPipe(kernelPipe.readEnd(), "fd:" + MEMORY_FD);
+    boolean handedOver = false;
     try {
       JsonObject arguments = new JsonObject();
       arguments.addProperty("fdname", MEMORY_FD);
@@ -655,21 +656,18 @@ public final class KvmDriver implements HypervisorDriver {
       request.addProperty("execute", "getfd");
       request.add("arguments", arguments);
       Qmp.checkReply("getfd", handover.command(domain, request.toString(), kernelPipe.writeFd()));
+      handedOver = true;
     } catch (LibvirtException e) {
-      sink.close();
       throw new IOException("could not hand QEMU the memory stream's pipe of " + vmId + ": " + e.getMessage(), e);
     } catch (LinkageError tooOld) {
-      sink.close();
       fileHandoverMissing = true;
       LOG.log(System.Logger.Level.WARNING, "libvirt before 8.2: cuts take memory through libvirt's snapshot job, its"
           + " set-up inside the guest's pause ({0})", tooOld.toString());
       throw new IOException("libvirt cannot hand QEMU a descriptor (virDomainQemuMonitorCommandWithFiles needs"
           + " libvirt 8.2): the memory of " + vmId + "'s cuts goes through libvirt's snapshot job", tooOld);
-    } catch (IOException | RuntimeException e) {
-      sink.close();
-      throw e;
     } finally {
       kernelPipe.closeWriteEnd();
+      if (!handedOver) sink.close();
     }
     sink.streamInto(pipe);
     return new MemoryImage(sink, pipe, Monitor.through(domain));
