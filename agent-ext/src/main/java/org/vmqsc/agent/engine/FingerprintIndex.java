@@ -34,6 +34,11 @@ final class FingerprintIndex {
   private byte[] kinds;  // UNKNOWN, ZERO or NAMED
   private int count;
   private int[] table;  // position + 1 of a named chunk; 0 marks a free slot
+  /**
+   * Whether the checkpoint was an incremental that stored at least half its image anew (false for a first checkpoint,
+   * and for one read back from its manifest, which does not say).
+   */
+  private boolean storedMostlyAnew;
 
   FingerprintIndex(String chunker) {
     this(chunker, 1024);
@@ -137,6 +142,15 @@ final class FingerprintIndex {
       }
       slot = (slot + 1) & mask;
     }
+  }
+
+  void storedMostlyAnew(boolean mostlyAnew) {
+    this.storedMostlyAnew = mostlyAnew;
+  }
+
+  /** Whether the checkpoint was an incremental that stored at least half its image anew: the next one likely will. */
+  boolean storedMostlyAnew() {
+    return storedMostlyAnew;
   }
 
   /** How many chunks the checkpoint had. */

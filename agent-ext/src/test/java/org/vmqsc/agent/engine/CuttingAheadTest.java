@@ -69,6 +69,41 @@ public class CuttingAheadTest {
     }
   }
 
+  @Test public void theOwnChoiceCutsAheadWhereMostOfTheImageIsStoredAnewAndOnlyWhereACoreIsIdle()
+      throws IOException {
+    DirectoryStore store = DirectoryStore.open("s", tmp.getRoot().toPath().resolve("own"));
+    AtomicBoolean idle = new AtomicBoolean(true);
+    CheckpointEngine engine = new CheckpointEngine(store, new GearChunker(8192)).cutAhead(null)
+        .idleCore(idle::get).blockBytes(1);
+    Random random = new Random(7);
+    byte[] image = Images.memory(300, 1);
+    assertTrue("a first checkpoint stores everything anew", store(engine, "ck-1", image).cutAhead());
+    byte[] fewPagesRewritten = image.clone();
+    for (int page = 0; page < fewPagesRewritten.length / 4096; page += 20) {
+      Arrays.fill(fewPagesRewritten, page * 4096, page * 4096 + 4096, (byte) random.nextInt());
+    }
+    assertFalse("an incremental after a first checkpoint reuses most chunks",
+        store(engine, "ck-2", fewPagesRewritten).cutAhead());
+    byte[] allNew = new byte[image.length];
+    random.nextBytes(allNew);
+    CheckpointStats churned = store(engine, "ck-3", allNew);
+    assertFalse("its predecessor stored little anew", churned.cutAhead());
+    assertTrue(churned.newChunkRawBytes() * 2 >= churned.imageBytes());
+    random.nextBytes(allNew);
+    assertTrue("after an incremental that stored most of its image anew",
+        store(engine, "ck-4", allNew).cutAhead());
+    idle.set(false);
+    random.nextBytes(allNew);
+    assertFalse("no idle core", store(engine, "ck-5", allNew).cutAhead());
+    assertTrue("forced", engine.cutAhead(true).store(new CheckpointKey("vm", "ck-6"),
+        new ByteArrayInputStream(fewPagesRewritten), Map.of()).cutAhead());
+    assertArrayEquals(allNew, restore(new CheckpointKey("vm", "ck-5"), store));
+  }
+
+  private static CheckpointStats store(CheckpointEngine engine, String id, byte[] image) throws IOException {
+    return engine.store(new CheckpointKey("vm", id), new ByteArrayInputStream(image), Map.of());
+  }
+
   @Test public void aStreamThatBreaksStopsTheCutterAndLeavesNoCheckpoint() throws IOException {
     DirectoryStore store = DirectoryStore.open("s", tmp.getRoot().toPath().resolve("s"));
     CheckpointEngine engine = new CheckpointEngine(store, new GearChunker(8192)).cutAhead(true).blockBytes(1);
