@@ -224,7 +224,7 @@ public final class CheckpointEngine {
    * forced by {@link #cutAhead}; else, unless it is {@code mostlyReused} (an incremental after one that stored less
    * than half its image anew), when the host has a core nothing runs on right now ({@link IdleCores}).
    *
-   * <p>Such an incremental stays on one thread: its storer mostly reuses chunks, and there a second thread cost 25-50 %
+   * <p>Such an incremental stays on one thread: its storer mostly reuses chunks, and there a second thread cost 12-50 %
    * more CPU time for 0.7 of the wall time, while on the agent's own path the engine already waits for QEMU's stream
    * about half the time (agent-ext README, "When").
    */
