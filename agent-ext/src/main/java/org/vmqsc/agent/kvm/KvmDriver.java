@@ -1333,7 +1333,6 @@ public final class KvmDriver implements HypervisorDriver {
     drop(pending.remove(vmId), null);
     drop(prepared.remove(vmId), null);
     backups.forget(vmId);
-    closeOwnMonitor(vmId);
     int flags = paused ? ExtraCalls.RESTORE_PAUSED : ExtraCalls.RESTORE_RUNNING;
     Map<String, DiskChains.Layer> tops = new LinkedHashMap<>();
     for (Map.Entry<String, Path> disk : frozenDisks.entrySet()) {
@@ -1386,7 +1385,6 @@ public final class KvmDriver implements HypervisorDriver {
    */
   public void destroy(String vmId) throws IOException {
     backups.forget(vmId);
-    closeOwnMonitor(vmId);
     try {
       destroyThen(vmId, () -> { });
     } catch (LibvirtException e) {
@@ -1403,6 +1401,10 @@ public final class KvmDriver implements HypervisorDriver {
     DomainWork w = work(vmId);
     w.destroying.incrementAndGet();
     try {
+      // Only once the destroy is marked: a cut whose call on the domain's own monitor fails as it closes then sees
+      // the destroy and leaves its background snapshot to end with QEMU. Closed before, the cut cancelled it (the
+      // cancel QEMU 7.2 can hang on), and held the domain's lock until the destroy gave up.
+      closeOwnMonitor(vmId);
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DESTROY_WAIT_MILLIS);
       Domain running = runningDomain(vmId);
       lockAborting(w, running, vmId, deadline);
