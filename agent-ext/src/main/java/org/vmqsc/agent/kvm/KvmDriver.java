@@ -339,6 +339,8 @@ public final class KvmDriver implements HypervisorDriver {
     // snapshot, under the domain's lock once that migration has ended, asks for it again (see backgroundAfterAll) and
     // falls back to pre-copy only if still refused: a slow checkpoint, not a host stalled.
     DomainWork previous = work(vmId);
+    // Nothing prepared for a domain on its way out: its QEMU may have gone already, its monitor's socket with it.
+    refuseIfDestroying(previous, vmId);
     boolean previousRunning = true;
     try {
       if (previous.lock.tryLock(PREVIOUS_SNAPSHOT_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
@@ -569,7 +571,10 @@ public final class KvmDriver implements HypervisorDriver {
       ownMonitors.put(vmId, new OwnMonitor(domainId, connected));
       return connected;
     } catch (IOException | LibvirtException e) {
-      LOG.log(System.Logger.Level.WARNING, "{0}: its QMP socket {1} is out of reach ({2}); cuts go through libvirt",
+      // A cut prepared just before a destroy finds QEMU, and its socket, gone: expected, not worth a warning.
+      System.Logger.Level level = work(vmId).destroying.get() > 0 ? System.Logger.Level.DEBUG
+          : System.Logger.Level.WARNING;
+      LOG.log(level, "{0}: its QMP socket {1} is out of reach ({2}); cuts go through libvirt",
           vmId, socket, e.getMessage());
       return Monitor.through(domain);
     }
