@@ -571,8 +571,9 @@ public final class KvmDriver implements HypervisorDriver {
       ownMonitors.put(vmId, new OwnMonitor(domainId, connected));
       return connected;
     } catch (IOException | LibvirtException e) {
-      // A cut prepared just before a destroy finds QEMU, and its socket, gone: expected, not worth a warning.
-      System.Logger.Level level = work(vmId).destroying.get() > 0 ? System.Logger.Level.DEBUG
+      // A cut prepared just before (or across) a destroy finds QEMU, and its socket, gone: expected, not worth a
+      // warning.
+      System.Logger.Level level = work(vmId).destroying.get() > 0 || !isActive(domain) ? System.Logger.Level.DEBUG
           : System.Logger.Level.WARNING;
       LOG.log(level, "{0}: its QMP socket {1} is out of reach ({2}); cuts go through libvirt",
           vmId, socket, e.getMessage());
