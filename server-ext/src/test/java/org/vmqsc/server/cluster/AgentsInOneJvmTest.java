@@ -132,7 +132,7 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
     boolean swept = false;
     List<String> sweeps = new ArrayList<>();
     for (String host : List.of("h1", "h2", "h3")) {
-      for (String line : Files.readAllLines(dir.resolve("events/" + host + ".jsonl"))) {
+      for (String line : completeLines(dir.resolve("events/" + host + ".jsonl"))) {
         JsonObject e = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
         if (e.get("event").getAsString().equals("collect_failed")) sweeps.add(e.toString());
         if (!e.get("event").getAsString().equals("collected")) continue;
@@ -165,8 +165,8 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
     Files.setLastModifiedTime(leftover, hourAgo);
     Files.setLastModifiedTime(leftoverLog, hourAgo);
     await(() -> !Files.exists(leftover) && !Files.exists(leftoverLog), "the hosts delete what is left over");
-    assertTrue("a host reported it", Files.readAllLines(dir.resolve("events/h1.jsonl")).stream()
-        .anyMatch(l -> l.contains("\"reconciled\"")) || Files.readAllLines(dir.resolve("events/h3.jsonl")).stream()
+    assertTrue("a host reported it", completeLines(dir.resolve("events/h1.jsonl")).stream()
+        .anyMatch(l -> l.contains("\"reconciled\"")) || completeLines(dir.resolve("events/h3.jsonl")).stream()
         .anyMatch(l -> l.contains("\"reconciled\"")));
   }
 
@@ -458,7 +458,7 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
 
   private static JsonObject lastEvent(Path file, String type) throws Exception {
     JsonObject last = null;
-    for (String line : Files.readAllLines(file)) {
+    for (String line : completeLines(file)) {
       JsonObject e = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
       if (e.get("event").getAsString().equals(type)) last = e;
     }
@@ -467,11 +467,18 @@ public class AgentsInOneJvmTest extends AgentsInOneJvm {
   }
 
   private static boolean hasEvent(Path file, String type, int vm) throws Exception {
-    for (String line : Files.readAllLines(file)) {
+    for (String line : completeLines(file)) {
       JsonObject e = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
       if (e.get("event").getAsString().equals(type) && e.has("vm") && e.get("vm").getAsInt() == vm) return true;
     }
     return false;
   }
 
+  /** The event file's lines the agents have finished writing: the last may still be on its way while they run. */
+  private static java.util.List<String> completeLines(Path file) throws Exception {
+    byte[] bytes = Files.readAllBytes(file);
+    int end = bytes.length;
+    while (end > 0 && bytes[end - 1] != '\n') end--;
+    return new String(bytes, 0, end, java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+  }
 }
