@@ -92,15 +92,30 @@ public final class SafeFiles {
     }
   }
 
-  /** Makes a rename or delete in {@code dir} durable. */
-  /** Deletes {@code root} and everything under it; nothing when it does not exist. */
+  /**
+   * Deletes {@code root} and everything under it; nothing when it does not exist. Another thread may delete files in
+   * it meanwhile (a checkpoint's temporary file as its owner closes): those are skipped, and a walk or a folder that
+   * such a change upset is tried again, a few times.
+   */
   public static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) return;
-    try (java.util.stream.Stream<Path> all = Files.walk(root)) {
-      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        List<Path> all;
+        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+          all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+        for (Path p : all) Files.deleteIfExists(p);
+        return;
+      } catch (java.nio.file.NoSuchFileException gone) {
+        if (!Files.exists(root)) return;
+        if (attempt == 5) throw gone;
+      } catch (java.io.UncheckedIOException | java.nio.file.DirectoryNotEmptyException changed) {
+        if (attempt == 5) throw changed;
+      }
     }
   }
 
+  /** Makes a rename or delete in {@code dir} durable. */
   public static void syncDirectory(Path dir) throws IOException {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);
