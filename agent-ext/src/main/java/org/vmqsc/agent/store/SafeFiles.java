@@ -94,25 +94,31 @@ public final class SafeFiles {
 
   /**
    * Deletes {@code root} and everything under it; nothing when it does not exist. Another thread may delete files in
-   * it meanwhile (a checkpoint's temporary file as its owner closes): those are skipped, and a walk or a folder that
-   * such a change upset is tried again, a few times.
+   * it meanwhile (a checkpoint's temporary file as its owner closes): a file or folder found gone is what this
+   * delete wanted anyway, so it is passed over, never an error.
    */
   public static void deleteTree(Path root) throws IOException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        List<Path> all;
-        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
-          all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
-        }
-        for (Path p : all) Files.deleteIfExists(p);
-        return;
-      } catch (java.nio.file.NoSuchFileException gone) {
-        if (!Files.exists(root)) return;
-        if (attempt == 5) throw gone;
-      } catch (java.io.UncheckedIOException | java.nio.file.DirectoryNotEmptyException changed) {
-        if (attempt == 5) throw changed;
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
+        Files.deleteIfExists(file);
+        return FileVisitResult.CONTINUE;
       }
-    }
+
+      @Override public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE;
+        }
+        throw e;
+      }
+
+      @Override public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+        if (e != null && !(e instanceof NoSuchFileException)) {
+          throw e;
+        }
+        Files.deleteIfExists(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
   }
 
   /** Makes a rename or delete in {@code dir} durable. */
