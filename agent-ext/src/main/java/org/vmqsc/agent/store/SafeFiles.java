@@ -98,17 +98,10 @@ public final class SafeFiles {
    * delete wanted anyway, so it is passed over, never an error.
    */
   public static void deleteTree(Path root) throws IOException {
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+    Files.walkFileTree(root, new PastVanishedFiles() {
       @Override public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
         Files.deleteIfExists(file);
         return FileVisitResult.CONTINUE;
-      }
-
-      @Override public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw e;
       }
 
       @Override public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
@@ -145,19 +138,12 @@ public final class SafeFiles {
    */
   public static List<Path> regularFiles(Path dir) throws IOException {
     List<Path> out = new ArrayList<>();
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+    Files.walkFileTree(dir, new PastVanishedFiles() {
       @Override public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
         if (a.isRegularFile()) {
           out.add(file);
         }
         return FileVisitResult.CONTINUE;
-      }
-
-      @Override public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-        if (e instanceof NoSuchFileException) {
-          return FileVisitResult.CONTINUE;
-        }
-        throw e;
       }
     });
     return out;
@@ -172,6 +158,16 @@ public final class SafeFiles {
       return Files.getLastModifiedTime(temp).toMillis() < System.currentTimeMillis() - 3_600_000L;
     } catch (NoSuchFileException gone) {
       return false;
+    }
+  }
+
+  /** A walk of a folder others change meanwhile: a file found gone between its listing and its visit is passed over. */
+  private abstract static class PastVanishedFiles extends SimpleFileVisitor<Path> {
+    @Override public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+      if (e instanceof NoSuchFileException) {
+        return FileVisitResult.CONTINUE;
+      }
+      throw e;
     }
   }
 }
