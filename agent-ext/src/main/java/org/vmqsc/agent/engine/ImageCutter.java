@@ -17,6 +17,9 @@ import org.vmqsc.agent.store.ChunkRef;
  */
 final class ImageCutter {
 
+  /** What is read at a time: well within a core's second-level cache (256 KiB to 2 MiB on current x86 servers). */
+  static final int PIECE_BYTES = 256 << 10;
+
   private final InputStream image;
   private final Chunker chunker;
   private final FingerprintIndex known;
@@ -60,32 +63,41 @@ final class ImageCutter {
   CutBlock next() throws IOException {
     if (buffer == null) {
       buffer = blocks.take();
-      fill();
+      readPiece();
     }
     if (start == end) {
       return null;
     }
     CutBlock cuts = new CutBlock(buffer);
     while (start < end) {
-      // Room for the longest chunk and a run of zeros after it, so that every cut is decided the same way: the
-      // rest goes into the next block.
-      if (!endOfImage && end - start < chunker.maxChunkBytes() + ZeroRuns.MIN_RUN) {
-        byte[] nextBuffer = blocks.take();
-        System.arraycopy(buffer, start, nextBuffer, 0, end - start);
-        end -= start;
-        start = 0;
-        buffer = nextBuffer;
-        fill();
-        return cuts;
+      // Room for the longest chunk and a run of zeros after it, so that every cut is decided the same way: more
+      // of the image is read into this block, or, when it is full, the rest goes into the next block.
+      while (!endOfImage && end - start < chunker.maxChunkBytes() + ZeroRuns.MIN_RUN) {
+        if (end == buffer.length) {
+          byte[] nextBuffer = blocks.take();
+          System.arraycopy(buffer, start, nextBuffer, 0, end - start);
+          end -= start;
+          start = 0;
+          buffer = nextBuffer;
+          readPiece();
+          return cuts;
+        }
+        readPiece();
       }
       cut(cuts);
     }
     return cuts;
   }
 
-  private void fill() throws IOException {
-    while (end < buffer.length) {
-      int n = image.read(buffer, end, buffer.length - end);
+  /**
+   * Reads the next {@link #PIECE_BYTES} of the image into the block (fewer where the block or the image ends): the
+   * block is cut piece by piece, each while its bytes are still in the core's cache. Reading a whole block before
+   * cutting it left the bytes to be fetched from memory again, which cost a tenth of an incremental's CPU time.
+   */
+  private void readPiece() throws IOException {
+    int target = Math.min(buffer.length, end + PIECE_BYTES);
+    while (end < target) {
+      int n = image.read(buffer, end, target - end);
       if (n < 0) {
         endOfImage = true;
         break;

@@ -52,7 +52,7 @@ public class CuttingAheadTest {
       // The smallest blocks the chunker allows: a chunk boundary near every block's end.
       CheckpointEngine ahead = new CheckpointEngine(aheadStore, chunker).cutAhead(true).blockBytes(1);
       CheckpointEngine single = new CheckpointEngine(singleStore, chunker).cutAhead(false).blockBytes(1);
-      byte[] image = image(random);
+      byte[] image = Images.mixed(random, 40_000, 400_000);
       for (int c = 1; c <= CHECKPOINTS; c++) {
         CheckpointKey key = new CheckpointKey("vm", "ck-" + c);
         String context = "seed " + seed + ", " + chunker.name() + ", checkpoint " + c + " of " + image.length + " B";
@@ -64,7 +64,7 @@ public class CuttingAheadTest {
         assertEquals(context, singleManifest.chunks(), aheadManifest.chunks());
         assertEquals(context, decided(s), decided(a));
         assertArrayEquals(context, image, restore(key, aheadStore));
-        image = changed(image, random);
+        image = Images.changed(image, random);
       }
     }
   }
@@ -143,63 +143,6 @@ public class CuttingAheadTest {
     new CheckpointEngine(roomy, new GearChunker(8192)).cutAhead(true)
         .store(new CheckpointKey("vm", "ck-1"), new ByteArrayInputStream(image), Map.of());
     assertArrayEquals(image, restore(new CheckpointKey("vm", "ck-1"), roomy));
-  }
-
-  /** Random pages, zero runs of any length, compressible text and repeated pages, of a length that is no multiple. */
-  private static byte[] image(Random random) {
-    int length = 40_000 + random.nextInt(360_000);
-    byte[] image = new byte[length];
-    int at = 0;
-    while (at < length) {
-      int run = Math.min(length - at, 1 + random.nextInt(3 * Images.PAGE));
-      switch (random.nextInt(4)) {
-        case 0 -> { }  // zeros
-        case 1 -> {
-          byte[] text = ("checkpoint " + random.nextInt(50) + " of a guest's page cache; ")
-              .getBytes(StandardCharsets.US_ASCII);
-          for (int i = 0; i < run; i++) image[at + i] = text[i % text.length];
-        }
-        case 2 -> {
-          if (at >= run) System.arraycopy(image, random.nextInt(at - run + 1), image, at, run);  // a repeat
-        }
-        default -> {
-          byte[] noise = new byte[run];
-          random.nextBytes(noise);
-          System.arraycopy(noise, 0, image, at, run);
-        }
-      }
-      at += run;
-    }
-    return image;
-  }
-
-  /** The next image: some pages rewritten or zeroed, and maybe bytes inserted or cut out (content that shifts). */
-  private static byte[] changed(byte[] image, Random random) {
-    byte[] next = image.clone();
-    int pages = 1 + random.nextInt(Math.max(1, next.length / Images.PAGE / 10));
-    for (int i = 0; i < pages; i++) {
-      int at = random.nextInt(next.length);
-      int length = Math.min(next.length - at, Images.PAGE);
-      if (random.nextBoolean()) {
-        Arrays.fill(next, at, at + length, (byte) 0);
-      } else {
-        byte[] noise = new byte[length];
-        random.nextBytes(noise);
-        System.arraycopy(noise, 0, next, at, length);
-      }
-    }
-    if (random.nextInt(3) == 0) {
-      int at = random.nextInt(next.length);
-      int shift = 1 + random.nextInt(5000);
-      byte[] shifted = new byte[next.length + shift];
-      System.arraycopy(next, 0, shifted, 0, at);
-      for (int i = 0; i < shift; i++) shifted[at + i] = (byte) random.nextInt(256);
-      System.arraycopy(next, at, shifted, at + shift, next.length - at);
-      next = shifted;
-    } else if (random.nextInt(3) == 0) {
-      next = Arrays.copyOf(next, Math.max(1, next.length - random.nextInt(20_000)));
-    }
-    return next;
   }
 
   /** The figures that depend only on the images: not the time spent, nor the bytes of the random audit's hashing. */
