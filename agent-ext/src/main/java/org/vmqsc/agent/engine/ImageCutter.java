@@ -17,9 +17,6 @@ import org.vmqsc.agent.store.ChunkRef;
  */
 final class ImageCutter {
 
-  /** What is read at a time: well within a core's second-level cache (256 KiB to 2 MiB on current x86 servers). */
-  static final int PIECE_BYTES = 256 << 10;
-
   private final InputStream image;
   private final Chunker chunker;
   private final FingerprintIndex known;
@@ -90,12 +87,13 @@ final class ImageCutter {
   }
 
   /**
-   * Reads the next {@link #PIECE_BYTES} of the image into the block (fewer where the block or the image ends): the
-   * block is cut piece by piece, each while its bytes are still in the core's cache. Reading a whole block before
-   * cutting it left the bytes to be fetched from memory again, which cost a tenth of an incremental's CPU time.
+   * Reads the next {@link CheckpointEngine#PIECE_BYTES} of the image into the block (fewer where the block or the
+   * image ends): the block is cut piece by piece, each while its bytes are still in the core's cache. Reading a whole
+   * block before cutting it left the bytes to be fetched from memory again, which cost a seventh of an incremental's
+   * CPU time (0.150 s against 0.130 s for the synthetic image).
    */
   private void readPiece() throws IOException {
-    int target = Math.min(buffer.length, end + PIECE_BYTES);
+    int target = Math.min(buffer.length, end + CheckpointEngine.PIECE_BYTES);
     while (end < target) {
       int n = image.read(buffer, end, target - end);
       if (n < 0) {

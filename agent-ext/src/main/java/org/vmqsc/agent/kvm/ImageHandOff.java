@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import org.vmqsc.agent.driver.Capture;
 import org.vmqsc.agent.driver.ImageConsumer;
+import org.vmqsc.agent.driver.MappedImageFile;
 
 /**
  * Where one snapshot's image goes: to the caller's consumer after the snapshot, from a file (libvirt's snapshot
@@ -52,9 +53,9 @@ final class ImageHandOff {
     return capture;
   }
 
-  /** Gives a consumer not begun the image in {@code file}, after the snapshot. */
+  /** Gives a consumer not begun the image in {@code file}, after the snapshot (read through a mapping). */
   void consumeFile(java.nio.file.Path file, Capture capture) throws IOException {
-    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+    try (InputStream in = MappedImageFile.open(file)) {
       consumer.accept(in, capture);
     }
   }

@@ -178,7 +178,7 @@ final class GuestCheckpoints implements AutoCloseable {
         java.nio.file.Files.copy(image, waiting, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
       if (waiting == null) return storeNow(key, image, attributes);
-      try (java.io.InputStream saved = java.nio.file.Files.newInputStream(waiting)) {
+      try (java.io.InputStream saved = org.vmqsc.agent.driver.MappedImageFile.open(waiting)) {
         return storeNow(key, saved, attributes);
       }
     } finally {

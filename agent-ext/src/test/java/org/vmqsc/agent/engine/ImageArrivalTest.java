@@ -17,7 +17,7 @@ import org.vmqsc.agent.store.CheckpointKey;
 import org.vmqsc.agent.store.DirectoryStore;
 
 /**
- * The cuts do not depend on how the image's bytes arrive: read piece by piece ({@link ImageCutter#PIECE_BYTES}) into
+ * The cuts do not depend on how the image's bytes arrive: read piece by piece ({@link CheckpointEngine#PIECE_BYTES}) into
  * blocks of a few pieces, or trickling in short reads of random length into the smallest blocks the chunker allows,
  * a series of images gives the same checkpoints, over many random series of images several pieces long.
  */
@@ -42,10 +42,10 @@ public class ImageArrivalTest {
       // Blocks of a few pieces and some bytes more: after the bytes carried into the next block, its last piece is
       // cut short by the block's end, where a piece may leave too few bytes to cut.
       CheckpointEngine pieces = new CheckpointEngine(piecesStore, chunker).cutAhead(false)
-          .blockBytes(ImageCutter.PIECE_BYTES + 1 + random.nextInt(2 * ImageCutter.PIECE_BYTES));
+          .blockBytes(CheckpointEngine.PIECE_BYTES + 1 + random.nextInt(2 * CheckpointEngine.PIECE_BYTES));
       CheckpointEngine trickle = new CheckpointEngine(trickleStore, chunker).cutAhead(random.nextBoolean())
           .blockBytes(1);
-      byte[] image = Images.mixed(random, 2 * ImageCutter.PIECE_BYTES, 8 * ImageCutter.PIECE_BYTES);
+      byte[] image = Images.mixed(random, 2 * CheckpointEngine.PIECE_BYTES, 8 * CheckpointEngine.PIECE_BYTES);
       for (int c = 1; c <= CHECKPOINTS; c++) {
         CheckpointKey key = new CheckpointKey("vm", "ck-" + c);
         String context = "seed " + seed + ", " + chunker.name() + ", checkpoint " + c + " of " + image.length + " B";

@@ -29,6 +29,9 @@ public class ImageFileBenchTest {
     // 5 % of the pages rewritten with random bytes: about that much stored again, far less than the first time
     assertTrue("incremental stored " + incremental + " after " + stored, incremental > Files.size(image) / 25
         && incremental < stored / 2);
+    // The image read as a stream makes the same checkpoints as the image read from its file
+    assertEquals(stored, results.get("vmqsc first checkpoint" + ImageFileBench.STREAMED).get(0).bytes());
+    assertEquals(incremental, results.get(ImageFileBench.INCREMENTAL + ImageFileBench.STREAMED).get(0).bytes());
     // The floor fingerprints the rewritten copy's pages that are not zeros: about three quarters of them
     long fingerprinted = results.get(ImageFileBench.FLOOR).get(0).bytes();
     assertTrue("fingerprinted " + fingerprinted, fingerprinted > Files.size(image) / 2
