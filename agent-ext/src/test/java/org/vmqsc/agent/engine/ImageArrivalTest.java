@@ -31,11 +31,7 @@ public class ImageArrivalTest {
   @Test public void theSameCheckpointsWhicheverWayTheBytesArrive() throws IOException {
     for (long seed = 0; seed < SERIES; seed++) {
       Random random = new Random(seed);
-      Chunker chunker = switch (random.nextInt(3)) {
-        case 0 -> new GearChunker(4096);
-        case 1 -> new GearChunker(8192);
-        default -> new FixedChunker(1 + random.nextInt(2));
-      };
+      Chunker chunker = Images.anyChunker(random);
       Path root = tmp.newFolder("series-" + seed).toPath();
       DirectoryStore piecesStore = DirectoryStore.open("pieces", root.resolve("pieces"));
       DirectoryStore trickleStore = DirectoryStore.open("trickle", root.resolve("trickle"));

@@ -11,6 +11,15 @@ final class Images {
 
   private Images() {}
 
+  /** One of the chunkers the hosts use or could: content-defined of 4 or 8 KiB on average, or one or two pages. */
+  static Chunker anyChunker(Random random) {
+    return switch (random.nextInt(3)) {
+      case 0 -> new GearChunker(4096);
+      case 1 -> new GearChunker(8192);
+      default -> new FixedChunker(1 + random.nextInt(2));
+    };
+  }
+
   static byte[] memory(int pages, long seed) {
     Random random = new Random(seed);
     byte[] image = new byte[pages * PAGE];
