@@ -449,8 +449,10 @@ public final class CheckpointEngine {
      */
     boolean intact(String hash, boolean staged, boolean compare, byte[] buffer, int start, int length,
         ChunkHasher hasher, long[] fingerprint) throws IOException {
-      // A staging key names bytes of one fingerprint, which a guest can craft: checked every time it is reused.
-      if ((!staged && verified.contains(hash)) || !store.hasChunk(hash)) {
+      // A staging key names bytes of one fingerprint, which a guest can craft: checked every time it is reused. The
+      // callers found a staged copy in the store just before; a copy named by SHA-256 may be one this checkpoint's
+      // writer added, not in the store until the commit.
+      if (!staged && (verified.contains(hash) || !store.hasChunk(hash))) {
         return true;
       }
       long started = System.nanoTime();

@@ -465,11 +465,11 @@ public final class DirectoryStore implements CheckpointStore {
     }
 
     @Override public ByteBuffer view(String hash) throws IOException {
-      if (!ChunkHasher.isValidHex(hash)) {
-        throw new IllegalArgumentException("not a chunk hash: " + hash);
-      }
       for (int attempt = 0; attempt < 5; attempt++) {
         ChunkLocation location = index.get(hash);
+        if (location == null && !ChunkHasher.isValidHex(hash)) {  // the index holds well-formed names only
+          throw new IllegalArgumentException("not a chunk hash: " + hash);
+        }
         if (location == null && sharing == Sharing.SHARED) {
           indexNewPacks();  // another host may have added it
           location = index.get(hash);
@@ -644,7 +644,7 @@ public final class DirectoryStore implements CheckpointStore {
       if (has(hash)) {
         return 0;
       }
-      if (hash.length() != 64) {
+      if (!ChunkHasher.isValidHex(hash)) {  // so the index holds well-formed names only (see PackReader.view)
         throw new IllegalArgumentException("not a chunk hash: " + hash);
       }
       for (int i = 0; i < 32; i++) {  // into one array per writer, not one per chunk
