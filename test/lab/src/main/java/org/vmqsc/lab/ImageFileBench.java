@@ -132,11 +132,11 @@ final class ImageFileBench {
       // The engine as an agent runs it (cutting ahead on a second thread when a core is idle), and on one thread,
       // in alternating order: the wall time the second thread saves, on the same image in the same run.
       boolean oneThreadFirst = r % 2 == 1;
-      if (oneThreadFirst) checkpoints(round, dir.resolve("one-thread"), rewritten, false, ONE_THREAD, null);
-      checkpoints(round, storeDir, rewritten, null, "", readBack);
-      if (!oneThreadFirst) checkpoints(round, dir.resolve("one-thread"), rewritten, false, ONE_THREAD, null);
+      if (oneThreadFirst) checkpoints(round, dir.resolve("one-thread"), rewritten, Variant.FORCED_ONE_THREAD, null);
+      checkpoints(round, storeDir, rewritten, Variant.AS_AN_AGENT, readBack);
+      if (!oneThreadFirst) checkpoints(round, dir.resolve("one-thread"), rewritten, Variant.FORCED_ONE_THREAD, null);
       // The image read as a stream (QEMU's, through a pipe) rather than from a file, mapped as an agent reads one
-      checkpoints(round, dir.resolve("streamed"), rewritten, null, STREAMED, null);
+      checkpoints(round, dir.resolve("streamed"), rewritten, Variant.AS_A_STREAM, null);
       if (r >= warmUp) readBackSeconds.add(readBack[0] / 1e9);
       // The store is opened first, untimed: an agent opens its store once, when it starts, not per restore.
       DirectoryStore store = DirectoryStore.open("bench", storeDir);
@@ -263,37 +263,48 @@ final class ImageFileBench {
         lz4Cpu / (floorCpu + readBack));
   }
 
+  /** How an image is opened for the engine. */
+  private interface Opener {
+    InputStream open(Path file) throws IOException;
+  }
+
+  /**
+   * One way the engine runs: the suffix its runs are reported under, its {@code cutAhead} (null: its own choice),
+   * and how it reads an image file.
+   */
+  private record Variant(String suffix, Boolean cutAhead, Opener opener) {
+    /** As an agent runs it: its own choice of threads, the file read through a mapping ({@link MappedImageFile}). */
+    static final Variant AS_AN_AGENT = new Variant("", null, MappedImageFile::open);
+    static final Variant FORCED_ONE_THREAD = new Variant(ONE_THREAD, false, MappedImageFile::open);
+    /** The image read as a stream, as QEMU's comes through a pipe. */
+    static final Variant AS_A_STREAM = new Variant(STREAMED, null, Files::newInputStream);
+  }
+
   /**
    * A first checkpoint of the image, then an incremental of the rewritten copy, into a new store at {@code storeDir},
-   * with the engine's {@code cutAhead} (null: its own choice); their runs go into {@code round} under names ending
-   * in {@code suffix}.
+   * run as {@code variant} says; their runs go into {@code round} under names ending in its suffix.
    */
-  private void checkpoints(Map<String, Run> round, Path storeDir, Path rewritten, Boolean cutAhead, String suffix,
-      long[] readBack) throws IOException {
+  private void checkpoints(Map<String, Run> round, Path storeDir, Path rewritten, Variant variant, long[] readBack)
+      throws IOException {
     CheckpointEngine[] engine = new CheckpointEngine[1];
-    round.put(FIRST + suffix, timed(() -> {
+    round.put(FIRST + variant.suffix(), timed(() -> {
       engine[0] = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard())
-          .cutAhead(cutAhead);
-      try (InputStream in = open(image, suffix)) {
+          .cutAhead(variant.cutAhead());
+      try (InputStream in = variant.opener().open(image)) {
         CheckpointStats stats = engine[0].store(KEY, in, Map.of());
         zeroBytes = stats.zeroBytes();
         if (stats.cutAhead()) cutAheadCount++;
         return stats.storedBytes();
       }
     }));
-    round.put(INCREMENTAL + suffix, timed(() -> {
-      try (InputStream in = open(rewritten, suffix)) {
+    round.put(INCREMENTAL + variant.suffix(), timed(() -> {
+      try (InputStream in = variant.opener().open(rewritten)) {
         CheckpointStats stats = engine[0].store(NEXT, in, Map.of());
         if (readBack != null) readBack[0] = stats.readBackNanos();
         if (stats.cutAhead()) cutAheadCount++;
         return stats.storedBytes();
       }
     }));
-  }
-
-  /** The image file as an agent reads one ({@link MappedImageFile}), or as a stream for {@link #STREAMED}. */
-  private static InputStream open(Path file, String suffix) throws IOException {
-    return suffix.equals(STREAMED) ? Files.newInputStream(file) : MappedImageFile.open(file);
   }
 
   private void report(long size, Map<String, List<Run>> results, boolean lz4, boolean zstd) {
