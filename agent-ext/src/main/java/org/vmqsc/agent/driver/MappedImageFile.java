@@ -135,8 +135,7 @@ public final class MappedImageFile extends InputStream {
         unsafe = theUnsafe.get(null);
         invokeCleaner = type.getMethod("invokeCleaner", java.nio.ByteBuffer.class);
       } catch (ReflectiveOperationException | RuntimeException unavailable) {
-        unsafe = null;
-        invokeCleaner = null;
+        invokeCleaner = null;  // unmap() then leaves every mapping to the collector
       }
       UNSAFE = unsafe;
       INVOKE_CLEANER = invokeCleaner;
