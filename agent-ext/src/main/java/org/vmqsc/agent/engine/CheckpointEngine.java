@@ -73,6 +73,19 @@ public final class CheckpointEngine {
   static final int AUDIT_ONE_IN = 32;
   private static final SecureRandom AUDIT_SEEDS = new SecureRandom();
 
+  /**
+   * How often a reused chunk's stored copy is read back at least: once every this many of its VM's checkpoints (1:
+   * at every reuse). The system property {@code vmqsc.readBackEvery} sets another number. See {@link StoredCopies}.
+   */
+  public static final int READ_BACK_EVERY = Math.max(1, Integer.getInteger("vmqsc.readBackEvery", 4));
+  /**
+   * The image is read back in turns by regions of this size: a checkpoint reads back the reused copies of every
+   * {@code readBackEvery}-th region, the next checkpoint those of the regions after them. A region's copies mostly
+   * lie one after the other in a pack, so the regions not due are not read at all (rotating by chunk instead read
+   * every pack window all the same, and saved nothing).
+   */
+  static final long READ_BACK_REGION_BYTES = 8 << 20;
+
   private final CheckpointStore store;
   private final ChunkerChoice chunkers;
   private final Fingerprinter fingerprinter;
@@ -86,6 +99,8 @@ public final class CheckpointEngine {
   /** Whether the host has a core idle right now, asked where the engine decides for itself; tests substitute. */
   private volatile BooleanSupplier idleCore = IdleCores::oneBesidesMine;
   private volatile int blockBytes = READ_BUFFER_BYTES;
+  private volatile int readBackEvery = READ_BACK_EVERY;
+  private volatile long readBackRegionBytes = READ_BACK_REGION_BYTES;
   /** Whether new chunks are named by staging key in a store only this host writes ({@link StagingKeys#enabled}). */
   private volatile boolean stagingKeys = StagingKeys.enabled();
   /** A staging key holds the chunk's fingerprint, which restores and the flush check as XXH3-128. */
@@ -144,9 +159,32 @@ public final class CheckpointEngine {
     return this;
   }
 
+  /**
+   * Reads a reused chunk's stored copy back at least once every {@code checkpoints} checkpoints of its VM (1: at every
+   * reuse); 4 unless the system property {@code vmqsc.readBackEvery} says otherwise.
+   */
+  public CheckpointEngine readBackEvery(int checkpoints) {
+    if (checkpoints < 1 || checkpoints >= FingerprintIndex.NEVER_CHECKED) {
+      throw new IllegalArgumentException("readBackEvery must be 1 to " + (FingerprintIndex.NEVER_CHECKED - 1)
+          + " checkpoints, not " + checkpoints);
+    }
+    this.readBackEvery = checkpoints;
+    return this;
+  }
+
+  public int readBackEvery() {
+    return readBackEvery;
+  }
+
   /** What the engine's own choice takes for "a core is idle right now": tests fix it. */
   CheckpointEngine idleCore(BooleanSupplier idle) {
     this.idleCore = idle;
+    return this;
+  }
+
+  /** Regions of {@code bytes} read back in turns: tests give small images many regions. */
+  CheckpointEngine readBackRegionBytes(long bytes) {
+    this.readBackRegionBytes = bytes;
     return this;
   }
 
@@ -205,7 +243,7 @@ public final class CheckpointEngine {
     FingerprintIndex known = knownChunks(key.vmId());
     ImageBlocks blocks = new ImageBlocks(spareBlocks, ImageCutter.blockBytes(chunker, blockBytes));
     ImageCutter cutter = new ImageCutter(image, chunker, known, fingerprinter, blocks);
-    ChunkStorer storer = new ChunkStorer(key, chunker, lease, writer, storedCopies, expectedChunks);
+    ChunkStorer storer = new ChunkStorer(key, chunker, lease, writer, storedCopies, expectedChunks, known.sequence() + 1);
     CuttingAhead.BlockStore storeThenGiveBack = cuts -> {
       storer.store(cuts);
       blocks.giveBack(cuts.bytes);
@@ -256,6 +294,9 @@ public final class CheckpointEngine {
     private final FingerprintIndex next;
     private final List<ChunkRef> refs;
     private final SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
+    private final int readBackEvery = CheckpointEngine.this.readBackEvery;
+    private final long readBackRegionBytes = CheckpointEngine.this.readBackRegionBytes;
+    private final long sequence;
     private final long[] fingerprint = new long[2];
     private final ChunkHasher hasher = new ChunkHasher();
     private final byte[] encoded;
@@ -269,8 +310,9 @@ public final class CheckpointEngine {
     private int newChunks;
 
     ChunkStorer(CheckpointKey key, Chunker chunker, ChunkGuard.Lease lease, ChunkWriter writer,
-        StoredCopies storedCopies, int expectedChunks) {
+        StoredCopies storedCopies, int expectedChunks, long sequence) {
       this.key = key;
+      this.sequence = sequence;
       this.chunker = chunker;
       this.lease = lease;
       this.writer = writer;
@@ -280,7 +322,7 @@ public final class CheckpointEngine {
       this.vmPrefix = StagingKeys.prefix(key.vmId());
       this.stageByKey = stagingKeys && fingerprintsAreXxh3 && store.writtenOnlyByThisHost()
           && !untrusted.contains(key.vmId());
-      this.next = new FingerprintIndex(chunker.name(), expectedChunks);
+      this.next = new FingerprintIndex(chunker.name(), expectedChunks, sequence);
       this.refs = new ArrayList<>(expectedChunks + expectedChunks / 8);
       this.encoded = new byte[ChunkCodec.maxEncodedLength(chunker.maxChunkBytes())];
     }
@@ -299,26 +341,33 @@ public final class CheckpointEngine {
         }
         fingerprint[0] = cuts.fingerprintLow(i);
         fingerprint[1] = cuts.fingerprintHigh(i);
-        storeChunk(buffer, start, length, cuts.knownRef(i));
+        storeChunk(buffer, start, length, cuts.knownRef(i), cuts.knownUnchecked(i));
       }
     }
 
-    /** One chunk that is not zeros; {@code knownRef} is the previous checkpoint's entry for it, if it had it. */
-    private void storeChunk(byte[] buffer, int start, int length, ChunkRef knownRef) throws IOException {
+    /**
+     * One chunk that is not zeros; {@code knownRef} is the previous checkpoint's entry for it, if it had it, and
+     * {@code unchecked} how many checkpoints have reused that entry's stored copy unread.
+     */
+    private void storeChunk(byte[] buffer, int start, int length, ChunkRef knownRef, int unchecked)
+        throws IOException {
       String hash = null;
       boolean staged = false;  // whether hash is a staging key rather than a SHA-256
+      boolean readBack = false;
       if (knownRef != null) {
         hash = knownRef.hash();
         staged = knownRef.staged();
       }
       if (hash != null) {
+        boolean compare = staged && auditDraw.nextInt(AUDIT_ONE_IN) == 0;
+        readBack = compare || readBackDue(unchecked, imageBytes - length);
         lease.hold(hash);  // before the existence check: see ChunkGuard
         if (!writer.has(hash)) {
           hash = null;  // collected since the previous checkpoint: name and store it afresh
         } else if (staged && !store.hasChunk(hash)) {
           hash = null;  // this checkpoint stored it again already, from other bytes of this fingerprint: see below
-        } else if (!storedCopies.intact(hash, staged, staged && auditDraw.nextInt(AUDIT_ONE_IN) == 0, buffer, start,
-            length, hasher, fingerprint)) {
+        } else if (readBack && !storedCopies.intact(hash, staged, compare, buffer, start, length, hasher,
+            fingerprint)) {
           hash = null;  // damaged in the store, now dropped: name and store it afresh
         } else if (staged) {
           // The audit of a chunk named by staging key: the name must be this VM's key for the fingerprint (its
@@ -342,7 +391,7 @@ public final class CheckpointEngine {
       if (hash != null) {
         dedupBytes += length;  // this VM's previous checkpoint had these bytes: no SHA-256, no write
         refs.add(knownRef);  // the same entry again: nothing to allocate for an unchanged chunk
-        next.add(fingerprint[0], fingerprint[1], knownRef);
+        next.add(fingerprint[0], fingerprint[1], knownRef, readBack ? 0 : unchecked + 1);
         return;
       }
       // A new chunk, or one the previous checkpoint did not have under this fingerprint
@@ -390,7 +439,17 @@ public final class CheckpointEngine {
       }
       ChunkRef ref = staged ? ChunkRef.staged(hash, length, fingerprintHex) : new ChunkRef(hash, length, fingerprintHex);
       refs.add(ref);
-      next.add(fingerprint[0], fingerprint[1], ref);
+      next.add(fingerprint[0], fingerprint[1], ref, 0);  // written now, or its copy read back (or just hashed)
+    }
+
+    /**
+     * Whether the stored copy of a reused chunk at {@code offset} in the image is read back in this checkpoint: when
+     * its region's turn has come, and in any case when {@code unchecked} checkpoints in a row reused it unread and
+     * one more would make {@code readBackEvery} (content that moved in the image can miss its regions' turns).
+     */
+    private boolean readBackDue(int unchecked, long offset) {
+      return unchecked + 1 >= readBackEvery
+          || Math.floorMod(offset / readBackRegionBytes + sequence, (long) readBackEvery) == 0;
     }
 
     /** {@code incremental}: whether the VM's previous checkpoint predicted this image's chunks. */
@@ -403,7 +462,8 @@ public final class CheckpointEngine {
       next.storedMostlyAnew(incremental && 2 * newRawBytes >= imageBytes);
       knownChunks.put(key.vmId(), next);  // only now: the index holds nothing a durable manifest does not
       return new CheckpointStats(imageBytes, zeroBytes, dedupBytes, newRawBytes, refs.size(), newChunks,
-          storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos, cutAhead);
+          storedBytes + manifestBytes, manifestBytes, sha256Bytes, stagedBytes, storedCopies.readBackNanos,
+          storedCopies.readBackBytes, cutAhead);
     }
   }
 
@@ -421,6 +481,8 @@ public final class CheckpointEngine {
     private ChunkReader reader;
     /** Time spent reading back and comparing stored copies, for {@link CheckpointStats#readBackNanos}. */
     long readBackNanos;
+    /** The image bytes whose stored copies were read back, for {@link CheckpointStats#readBackBytes}. */
+    long readBackBytes;
 
     StoredCopies(String vmId) {
       this.vmId = vmId;
@@ -456,6 +518,7 @@ public final class CheckpointEngine {
         return true;
       }
       long started = System.nanoTime();
+      readBackBytes += length;
       try {
         return readBack(hash, staged, compare, buffer, start, length, hasher, fingerprint);
       } finally {

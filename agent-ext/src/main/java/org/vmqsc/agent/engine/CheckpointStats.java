@@ -6,7 +6,8 @@ package org.vmqsc.agent.engine;
  * (new or changed chunks not named by staging key, plus the audit sample of reused ones); {@code stagedBytes} how
  * much of it was stored under staging keys, to be SHA-256-hashed by the flush. {@code readBackNanos} is the time spent
  * reading back the stored copies of reused chunks and comparing them with the memory (see the engine's
- * {@code StoredCopies}): what a checkpoint pays for never spreading a damaged copy. {@code cutAhead} tells whether the
+ * {@code StoredCopies}), {@code readBackBytes} how many bytes of the image those reused chunks held: what a checkpoint
+ * pays for not spreading a damaged copy. {@code cutAhead} tells whether the
  * image was cut on a thread of its own ahead of the storing (two cores busy instead of one, for less wall time).
  */
 public record CheckpointStats(
@@ -21,6 +22,7 @@ public record CheckpointStats(
     long sha256Bytes,
     long stagedBytes,
     long readBackNanos,
+    long readBackBytes,
     boolean cutAhead) {
 
   public double storedFraction() {

@@ -6,7 +6,7 @@ import org.vmqsc.agent.store.ChunkRef;
 /**
  * One block of a memory image and the chunks {@link ImageCutter} cut in it, in image order: where each starts in the
  * block, its length, and for a chunk that is not zeros its fingerprint and the previous checkpoint's entry for it
- * (null if that checkpoint did not have it). Parallel arrays: a 4 MiB block holds about 500 chunks.
+ * (null if that checkpoint did not have it) with how often its stored copy was reused unread. Parallel arrays: a 4 MiB block holds about 500 chunks.
  */
 final class CutBlock {
 
@@ -18,6 +18,7 @@ final class CutBlock {
   private long[] fingerprintLow = new long[64];
   private long[] fingerprintHigh = new long[64];
   private ChunkRef[] knownRefs = new ChunkRef[64];
+  private byte[] knownUnchecked = new byte[64];
 
   CutBlock(byte[] bytes) {
     this.bytes = bytes;
@@ -28,11 +29,13 @@ final class CutBlock {
     zero[i] = true;
   }
 
-  void add(int start, int length, long low, long high, ChunkRef knownRef) {
+  /** {@code unchecked}: for a {@code knownRef}, what the previous checkpoint's index says (FingerprintIndex#unchecked). */
+  void add(int start, int length, long low, long high, ChunkRef knownRef, int unchecked) {
     int i = append(start, length);
     fingerprintLow[i] = low;
     fingerprintHigh[i] = high;
     knownRefs[i] = knownRef;
+    knownUnchecked[i] = (byte) unchecked;
   }
 
   private int append(int start, int length) {
@@ -44,6 +47,7 @@ final class CutBlock {
       fingerprintLow = Arrays.copyOf(fingerprintLow, capacity);
       fingerprintHigh = Arrays.copyOf(fingerprintHigh, capacity);
       knownRefs = Arrays.copyOf(knownRefs, capacity);
+      knownUnchecked = Arrays.copyOf(knownUnchecked, capacity);
     }
     starts[count] = start;
     lengths[count] = length;
@@ -77,5 +81,10 @@ final class CutBlock {
   /** The previous checkpoint's entry for a chunk that is not zeros, or null if it had none. */
   ChunkRef knownRef(int i) {
     return knownRefs[i];
+  }
+
+  /** For a chunk with a {@link #knownRef}: how many checkpoints have reused its stored copy unread. */
+  int knownUnchecked(int i) {
+    return knownUnchecked[i];
   }
 }

@@ -32,6 +32,11 @@ final class FingerprintIndex {
   private int[] lengths;
   private ChunkRef[] refs;  // the manifest entry of a named chunk, null for the others
   private byte[] kinds;  // UNKNOWN, ZERO or NAMED
+  /**
+   * Per named chunk, how many of the VM's checkpoints have reused its stored copy since that copy was written or last
+   * read back; {@link #NEVER_CHECKED} in an index read from a manifest, which does not say.
+   */
+  private byte[] unchecked;
   private int count;
   private int[] table;  // position + 1 of a named chunk; 0 marks a free slot
   /**
@@ -39,33 +44,40 @@ final class FingerprintIndex {
    * and for one read back from its manifest, which does not say).
    */
   private boolean storedMostlyAnew;
+  /** Which of the VM's checkpoints since this index was read from a manifest (or since its first) this is: 0, 1, ... */
+  private final long sequence;
+
+  /** What {@link #unchecked} says of a copy nothing in this agent has read back or written. */
+  static final int NEVER_CHECKED = Byte.MAX_VALUE;
 
   FingerprintIndex(String chunker) {
-    this(chunker, 1024);
+    this(chunker, 1024, 0);
   }
 
-  /** Room for about {@code expected} chunks before the arrays grow. */
-  FingerprintIndex(String chunker, int expected) {
+  /** Room for about {@code expected} chunks before the arrays grow; {@code sequence}: see {@link #sequence()}. */
+  FingerprintIndex(String chunker, int expected, long sequence) {
     this.chunker = chunker;
+    this.sequence = sequence;
     int capacity = Math.max(16, expected + expected / 8);  // the next image may have a few more chunks
     low = new long[capacity];
     high = new long[capacity];
     lengths = new int[capacity];
     refs = new ChunkRef[capacity];
     kinds = new byte[capacity];
+    unchecked = new byte[capacity];
     table = new int[Integer.highestOneBit(capacity) * 4];  // at most half full until the arrays grow
   }
 
   /** The index of a manifest's chunks. Chunks of older manifests (no fingerprint) keep their place but never match. */
   static FingerprintIndex of(Manifest manifest) {
-    FingerprintIndex index = new FingerprintIndex(manifest.chunker(), manifest.chunks().size());
+    FingerprintIndex index = new FingerprintIndex(manifest.chunker(), manifest.chunks().size(), 0);
     for (ChunkRef ref : manifest.chunks()) {
       if (ref.isZero()) {
         index.addZero(ref.length());
       } else if (ref.fingerprint() != null) {
         String fingerprint = ref.fingerprint();
         index.add(Long.parseUnsignedLong(fingerprint, 0, 16, 16), Long.parseUnsignedLong(fingerprint, 16, 32, 16),
-            ref);
+            ref, NEVER_CHECKED);
       } else {
         index.append(ref.length());
       }
@@ -82,10 +94,14 @@ final class FingerprintIndex {
     kinds[at] = ZERO;
   }
 
-  /** Adds the named chunk {@code ref}, whose fingerprint is {@code fingerprintLow}, {@code fingerprintHigh}. */
-  void add(long fingerprintLow, long fingerprintHigh, ChunkRef ref) {
+  /**
+   * Adds the named chunk {@code ref}, whose fingerprint is {@code fingerprintLow}, {@code fingerprintHigh}, and whose
+   * stored copy {@code unchecked} checkpoints have reused unread since it was written or read back.
+   */
+  void add(long fingerprintLow, long fingerprintHigh, ChunkRef ref, int unchecked) {
     int at = append(ref.length());
     kinds[at] = NAMED;
+    this.unchecked[at] = (byte) Math.min(NEVER_CHECKED, unchecked);
     low[at] = fingerprintLow;
     high[at] = fingerprintHigh;
     refs[at] = ref;
@@ -112,6 +128,7 @@ final class FingerprintIndex {
       high = Arrays.copyOf(high, capacity);
       lengths = Arrays.copyOf(lengths, capacity);
       kinds = Arrays.copyOf(kinds, capacity);
+      unchecked = Arrays.copyOf(unchecked, capacity);
       refs = Arrays.copyOf(refs, capacity);
     }
     lengths[count] = length;
@@ -151,6 +168,16 @@ final class FingerprintIndex {
   /** Whether the checkpoint was an incremental that stored at least half its image anew: the next one likely will. */
   boolean storedMostlyAnew() {
     return storedMostlyAnew;
+  }
+
+  /** Which of the VM's checkpoints since its index was last read from a manifest this one was (the first: 0). */
+  long sequence() {
+    return sequence;
+  }
+
+  /** For the named chunk at {@code position}: how many checkpoints reused its stored copy unread (see {@link #add}). */
+  int unchecked(int position) {
+    return unchecked[position];
   }
 
   /** How many chunks the checkpoint had. */

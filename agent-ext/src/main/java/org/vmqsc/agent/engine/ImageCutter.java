@@ -176,7 +176,7 @@ final class ImageCutter {
     if (isZero) {
       cuts.addZero(start, length);
     } else {
-      cuts.add(start, length, fingerprint[0], fingerprint[1], knownRef);
+      cuts.add(start, length, fingerprint[0], fingerprint[1], knownRef, knownRef != null ? known.unchecked(position) : 0);
     }
     imageBytes = chunkEnd;
     start += length;

@@ -141,10 +141,13 @@ public class CuttingAheadTest {
     assertArrayEquals(image, restore(new CheckpointKey("vm", "ck-1"), roomy));
   }
 
-  /** The figures that depend only on the images: not the time spent, nor the bytes of the random audit's hashing. */
+  /**
+   * The figures that depend only on the images: not the time spent, nor the bytes the random audit hashed or read
+   * back.
+   */
   private static String decided(CheckpointStats stats) {
     return new CheckpointStats(stats.imageBytes(), stats.zeroBytes(), stats.dedupBytes(), stats.newChunkRawBytes(),
-        stats.chunks(), stats.newChunks(), stats.storedBytes(), stats.manifestBytes(), 0, stats.stagedBytes(), 0,
+        stats.chunks(), stats.newChunks(), stats.storedBytes(), stats.manifestBytes(), 0, stats.stagedBytes(), 0, 0,
         false)
         .toString();
   }

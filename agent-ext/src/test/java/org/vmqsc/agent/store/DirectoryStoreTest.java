@@ -168,7 +168,9 @@ public class DirectoryStoreTest {
     for (boolean sameEngine : new boolean[] {true, false}) {  // fingerprint reuse, and SHA-256 dedup
       Path root = tmp.newFolder().toPath().resolve("store");
       DirectoryStore store = DirectoryStore.open("staging", root);
-      CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(4));
+      // Read back at every reuse (by default each copy in turn, at least every few checkpoints: ReadBackTurnsTest);
+      // an engine whose index comes from the manifest reads every copy back at its first checkpoint
+      CheckpointEngine engine = new CheckpointEngine(store, new FixedChunker(4)).readBackEvery(1);
       engine.store(FIRST, new ByteArrayInputStream(image), Map.of());
       String hash = someChunk(store, FIRST, 3);
       Damage.flipBit(store, hash, 0);

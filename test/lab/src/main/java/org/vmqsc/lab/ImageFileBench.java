@@ -41,6 +41,7 @@ final class ImageFileBench {
 
   private long zeroBytes;  // of the last first checkpoint
   private final List<Double> readBackSeconds = new ArrayList<>();  // of each measured incremental checkpoint
+  private final List<Double> readBackShares = new ArrayList<>();  // of the reused bytes, whose copies were read back
   private final Path image;
   private final Path work;
   private final int runs;
@@ -56,6 +57,7 @@ final class ImageFileBench {
   static final String INCREMENTAL = "vmqsc incremental checkpoint";
   static final String ONE_THREAD = ", one thread";
   static final String STREAMED = ", image as a stream";
+  static final String EVERY_COPY_READ_BACK = ", every reused copy read back";
   static final String LZ4_REWRITTEN = "lz4 -1 (rewritten copy)";
   static final String FLOOR = "read + XXH3 only (rewritten copy)";
 
@@ -137,6 +139,8 @@ final class ImageFileBench {
       if (!oneThreadFirst) checkpoints(round, dir.resolve("one-thread"), rewritten, Variant.FORCED_ONE_THREAD, null);
       // The image read as a stream (QEMU's, through a pipe) rather than from a file, mapped as an agent reads one
       checkpoints(round, dir.resolve("streamed"), rewritten, Variant.AS_A_STREAM, null);
+      // The integrity rule as it was before copies were read back in turns: at every reuse
+      checkpoints(round, dir.resolve("every-copy"), rewritten, Variant.EVERY_COPY, null);
       if (r >= warmUp) readBackSeconds.add(readBack[0] / 1e9);
       // The store is opened first, untimed: an agent opens its store once, when it starts, not per restore.
       DirectoryStore store = DirectoryStore.open("bench", storeDir);
@@ -190,17 +194,17 @@ final class ImageFileBench {
     for (int i = 1; i <= checkpoints; i++) {
       Path version = i % 2 == 1 ? rewritten : image;
       CheckpointKey key = new CheckpointKey("vm", "ck-" + i);
-      long[] readBack = new long[1];
+      CheckpointStats[] stats = new CheckpointStats[1];
       Run run = timed(() -> {
         try (InputStream in = MappedImageFile.open(version)) {
-          CheckpointStats stats = engine.store(key, in, Map.of());
-          readBack[0] = stats.readBackNanos();
-          return stats.storedBytes();
+          stats[0] = engine.store(key, in, Map.of());
+          return stats[0].storedBytes();
         }
       });
       if (i > checkpoints / 2) {
         later.add(run);
-        readBackSeconds.add(readBack[0] / 1e9);
+        readBackSeconds.add(stats[0].readBackNanos() / 1e9);
+        readBackShares.add((double) stats[0].readBackBytes() / stats[0].dedupBytes());
       }
       if (i % 10 == 0) {
         floor.add(timed(() -> readAndFingerprint(rewritten)));
@@ -216,8 +220,10 @@ final class ImageFileBench {
     double median = median(later, Run::cpuSeconds);
     double mean = later.stream().mapToDouble(Run::cpuSeconds).average().orElse(Double.NaN);
     System.out.printf(Locale.ROOT, "  vmqsc incremental checkpoint, the later %d: CPU median %.3f s, mean %.3f s (%.2f"
-            + " GB/s per core at the median), of which reading back the reused chunks' stored copies %.3f s%n",
-        later.size(), median, mean, size / median / 1e9, BenchFigures.median(readBackSeconds));
+            + " GB/s per core at the median), of which reading back reused chunks' stored copies %.3f s (%.0f %% of"
+            + " the reused bytes' copies, median; each copy at least every %d checkpoints)%n",
+        later.size(), median, mean, size / median / 1e9, BenchFigures.median(readBackSeconds),
+        100 * BenchFigures.median(readBackShares), engine.readBackEvery());
     if (lz4 && !tool.isEmpty()) {
       double lz4Cpu = median(tool, Run::cpuSeconds);
       System.out.printf(Locale.ROOT, "  lz4 -1 of the rewritten copy, %d runs: CPU median %.3f s; the incremental at "
@@ -272,13 +278,18 @@ final class ImageFileBench {
    * One way the engine runs: the suffix its runs are reported under, its {@code cutAhead} (null: its own choice),
    * and how it reads an image file.
    */
-  private record Variant(String suffix, Boolean cutAhead, Opener opener) {
+  private record Variant(String suffix, Boolean cutAhead, Opener opener, int readBackEvery) {
     /** As an agent runs it: its own choice of threads, the file read through a mapping ({@link MappedImageFile}). */
-    static final Variant AS_AN_AGENT = new Variant("", null, MappedImageFile::open);
-    static final Variant FORCED_ONE_THREAD = new Variant(ONE_THREAD, false, MappedImageFile::open);
+    static final Variant AS_AN_AGENT = new Variant("", null, MappedImageFile::open, DEFAULT_READ_BACK);
+    static final Variant FORCED_ONE_THREAD = new Variant(ONE_THREAD, false, MappedImageFile::open, DEFAULT_READ_BACK);
     /** The image read as a stream, as QEMU's comes through a pipe. */
-    static final Variant AS_A_STREAM = new Variant(STREAMED, null, Files::newInputStream);
+    static final Variant AS_A_STREAM = new Variant(STREAMED, null, Files::newInputStream, DEFAULT_READ_BACK);
+    /** Every reused chunk's stored copy read back at every reuse, not in turns. */
+    static final Variant EVERY_COPY = new Variant(EVERY_COPY_READ_BACK, null, MappedImageFile::open, 1);
   }
+
+  /** How often the engine reads a reused copy back unless told otherwise ({@code -Dvmqsc.readBackEvery}). */
+  private static final int DEFAULT_READ_BACK = CheckpointEngine.READ_BACK_EVERY;
 
   /**
    * A first checkpoint of the image, then an incremental of the rewritten copy, into a new store at {@code storeDir},
@@ -289,7 +300,7 @@ final class ImageFileBench {
     CheckpointEngine[] engine = new CheckpointEngine[1];
     round.put(FIRST + variant.suffix(), timed(() -> {
       engine[0] = new CheckpointEngine(DirectoryStore.open("bench", storeDir), ChunkerChoice.standard())
-          .cutAhead(variant.cutAhead());
+          .cutAhead(variant.cutAhead()).readBackEvery(variant.readBackEvery());
       try (InputStream in = variant.opener().open(image)) {
         CheckpointStats stats = engine[0].store(KEY, in, Map.of());
         zeroBytes = stats.zeroBytes();
@@ -349,6 +360,9 @@ final class ImageFileBench {
               + " %.2f x, incremental %.2f x lz4 -1's speed per core%n",
           ratio(results.get("lz4 -1"), results.get(FIRST + STREAMED), Run::cpuSeconds),
           ratio(results.get(LZ4_REWRITTEN), results.get(INCREMENTAL + STREAMED), Run::cpuSeconds));
+      System.out.printf(Locale.ROOT, "  the incremental with every reused copy read back (instead of each at least every"
+              + " %d checkpoints): %.2f x lz4 -1's speed per core%n", DEFAULT_READ_BACK,
+          ratio(results.get(LZ4_REWRITTEN), results.get(INCREMENTAL + EVERY_COPY_READ_BACK), Run::cpuSeconds));
       printFloor(median(results.get(FLOOR), Run::cpuSeconds), BenchFigures.median(readBackSeconds),
           median(results.get(LZ4_REWRITTEN), Run::cpuSeconds));
       System.out.printf(Locale.ROOT, "  restore: %.2f x the CPU time of lz4 -d, %.2f x its wall time%n",
