@@ -294,7 +294,11 @@ public final class CheckpointEngine {
     private final FingerprintIndex next;
     private final List<ChunkRef> refs;
     private final SplittableRandom auditDraw = new SplittableRandom(AUDIT_SEEDS.nextLong());
-    private final int readBackEvery = CheckpointEngine.this.readBackEvery;
+    /**
+     * In turns only in a store this host alone writes: elsewhere a copy's checksum vouches for bytes another host
+     * wrote, so every reuse compares it with the memory, as before (agent-ext README, "Reuse reads back").
+     */
+    private final int readBackEvery = store.writtenOnlyByThisHost() ? CheckpointEngine.this.readBackEvery : 1;
     private final long readBackRegionBytes = CheckpointEngine.this.readBackRegionBytes;
     private final long sequence;
     private final long[] fingerprint = new long[2];
@@ -491,8 +495,10 @@ public final class CheckpointEngine {
 
     /**
      * Whether the store's copy of a chunk this checkpoint is about to reuse holds exactly {@code length} bytes
-     * from {@code buffer}: a chunk damaged since it was written must not spread into a new checkpoint, which would
-     * then be reported complete and fail only at flush or restore. A damaged copy (one that no longer matches the
+     * from {@code buffer}: a chunk damaged since it was written must not go on spreading into new checkpoints, which
+     * would be reported complete and fail only at flush or restore. The caller asks in turns ({@link
+     * #readBackEvery}): a copy reused unread was written or read back within that many of its VM's checkpoints, and
+     * one damaged since is found by the time that count comes round. A damaged copy (one that no longer matches the
      * checksum written with it, or no longer hashes to its SHA-256 name, or, named by staging key ({@code
      * staged}), no longer has the fingerprint the key holds) is dropped from the store, and the caller writes the
      * chunk afresh. A chunk this checkpoint's writer added itself, or one named by SHA-256 it already checked, is
@@ -511,7 +517,7 @@ public final class CheckpointEngine {
      */
     boolean intact(String hash, boolean staged, boolean compare, byte[] buffer, int start, int length,
         ChunkHasher hasher, long[] fingerprint) throws IOException {
-      // A staging key names bytes of one fingerprint, which a guest can craft: checked every time it is reused. The
+      // A staging key names bytes of one fingerprint, which a guest can craft: checked every time it is read back. The
       // callers found a staged copy in the store just before; a copy named by SHA-256 may be one this checkpoint's
       // writer added, not in the store until the commit.
       if (!staged && (verified.contains(hash) || !store.hasChunk(hash))) {

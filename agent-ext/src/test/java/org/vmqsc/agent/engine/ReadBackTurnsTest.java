@@ -142,6 +142,19 @@ public class ReadBackTurnsTest {
     }
   }
 
+  @Test public void inAStoreOtherHostsWriteEveryReuseReadsBack() throws IOException {
+    byte[] image = Images.memory(256, 4);
+    DirectoryStore shared = DirectoryStore.openShared("stable", tmp.newFolder().toPath());
+    CheckpointEngine engine = new CheckpointEngine(shared, new FixedChunker(1)).readBackEvery(4)
+        .readBackRegionBytes(8L * PAGE);
+    store(engine, key(0), image);
+    for (int n = 1; n < 6; n++) {
+      CheckpointStats stats = store(engine, key(n), image);
+      assertTrue(stats.dedupBytes() > image.length / 2);
+      assertEquals("checkpoint " + n, stats.dedupBytes(), stats.readBackBytes());
+    }
+  }
+
   @Test public void readBackEveryRefusesWhatItCannotKeep() {
     CheckpointEngine engine = new CheckpointEngine(null, new FixedChunker(1));
     for (int bad : new int[] {0, -1, FingerprintIndex.NEVER_CHECKED}) {
