@@ -7,8 +7,8 @@ import org.vmqsc.agent.store.Manifest;
 
 /**
  * One VM's previous checkpoint, as the engine needs it to skip work: its chunks in image order (fingerprint, length,
- * and the manifest entry that names it: SHA-256 or staging key; zero chunks by length only) and a table from
- * fingerprint + length to position.
+ * the manifest entry that names it: SHA-256 or staging key, and how many checkpoints have reused its stored copy
+ * without reading it back; zero chunks by length only) and a table from fingerprint + length to position.
  *
  * <p>It only ever holds what was computed from the same bytes at the same moment and then written in a durable
  * manifest, so it cannot go stale in a harmful way: a chunk deleted since is caught by the store's existence check,
