@@ -75,9 +75,11 @@ public final class CheckpointEngine {
 
   /**
    * How often a reused chunk's stored copy is read back at least: once every this many of its VM's checkpoints (1:
-   * at every reuse). The system property {@code vmqsc.readBackEvery} sets another number. See {@link StoredCopies}.
+   * at every reuse). The system property {@code vmqsc.readBackEvery} sets another number, from 1 to 126 (one outside
+   * is taken as the nearest). See {@link StoredCopies}.
    */
-  public static final int READ_BACK_EVERY = Math.max(1, Integer.getInteger("vmqsc.readBackEvery", 4));
+  public static final int READ_BACK_EVERY =
+      Math.min(FingerprintIndex.NEVER_CHECKED - 1, Math.max(1, Integer.getInteger("vmqsc.readBackEvery", 4)));
   /**
    * The image is read back in turns by regions of this size: a checkpoint reads back the reused copies of every
    * {@code readBackEvery}-th region, the next checkpoint those of the regions after them. A region's copies mostly
@@ -243,7 +245,8 @@ public final class CheckpointEngine {
     FingerprintIndex known = knownChunks(key.vmId());
     ImageBlocks blocks = new ImageBlocks(spareBlocks, ImageCutter.blockBytes(chunker, blockBytes));
     ImageCutter cutter = new ImageCutter(image, chunker, known, fingerprinter, blocks);
-    ChunkStorer storer = new ChunkStorer(key, chunker, lease, writer, storedCopies, expectedChunks, known.sequence() + 1);
+    ChunkStorer storer =
+        new ChunkStorer(key, chunker, lease, writer, storedCopies, expectedChunks, known.sequence() + 1);
     CuttingAhead.BlockStore storeThenGiveBack = cuts -> {
       storer.store(cuts);
       blocks.giveBack(cuts.bytes);

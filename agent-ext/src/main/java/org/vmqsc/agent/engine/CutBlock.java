@@ -6,7 +6,8 @@ import org.vmqsc.agent.store.ChunkRef;
 /**
  * One block of a memory image and the chunks {@link ImageCutter} cut in it, in image order: where each starts in the
  * block, its length, and for a chunk that is not zeros its fingerprint and the previous checkpoint's entry for it
- * (null if that checkpoint did not have it) with how often its stored copy was reused unread. Parallel arrays: a 4 MiB block holds about 500 chunks.
+ * (null if that checkpoint did not have it) with how often its stored copy was reused unread. Parallel arrays: a
+ * 4 MiB block holds about 500 chunks.
  */
 final class CutBlock {
 
@@ -29,7 +30,7 @@ final class CutBlock {
     zero[i] = true;
   }
 
-  /** {@code unchecked}: for a {@code knownRef}, what the previous checkpoint's index says (FingerprintIndex#unchecked). */
+  /** {@code unchecked}: for a {@code knownRef}, what the previous checkpoint's index says of it. */
   void add(int start, int length, long low, long high, ChunkRef knownRef, int unchecked) {
     int i = append(start, length);
     fingerprintLow[i] = low;

@@ -176,7 +176,8 @@ final class ImageCutter {
     if (isZero) {
       cuts.addZero(start, length);
     } else {
-      cuts.add(start, length, fingerprint[0], fingerprint[1], knownRef, knownRef != null ? known.unchecked(position) : 0);
+      int unchecked = knownRef != null ? known.unchecked(position) : 0;
+      cuts.add(start, length, fingerprint[0], fingerprint[1], knownRef, unchecked);
     }
     imageBytes = chunkEnd;
     start += length;

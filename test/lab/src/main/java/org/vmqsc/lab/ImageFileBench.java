@@ -360,8 +360,8 @@ final class ImageFileBench {
               + " %.2f x, incremental %.2f x lz4 -1's speed per core%n",
           ratio(results.get("lz4 -1"), results.get(FIRST + STREAMED), Run::cpuSeconds),
           ratio(results.get(LZ4_REWRITTEN), results.get(INCREMENTAL + STREAMED), Run::cpuSeconds));
-      System.out.printf(Locale.ROOT, "  the incremental with every reused copy read back (instead of each at least every"
-              + " %d checkpoints): %.2f x lz4 -1's speed per core%n", DEFAULT_READ_BACK,
+      System.out.printf(Locale.ROOT, "  the incremental with every reused copy read back (instead of each at least"
+              + " every %d checkpoints): %.2f x lz4 -1's speed per core%n", DEFAULT_READ_BACK,
           ratio(results.get(LZ4_REWRITTEN), results.get(INCREMENTAL + EVERY_COPY_READ_BACK), Run::cpuSeconds));
       printFloor(median(results.get(FLOOR), Run::cpuSeconds), BenchFigures.median(readBackSeconds),
           median(results.get(LZ4_REWRITTEN), Run::cpuSeconds));
