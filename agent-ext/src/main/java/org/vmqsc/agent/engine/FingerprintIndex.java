@@ -44,7 +44,7 @@ final class FingerprintIndex {
    * and for one read back from its manifest, which does not say).
    */
   private boolean storedMostlyAnew;
-  /** Which of the VM's checkpoints since this index was read from a manifest (or since its first) this is: 0, 1, ... */
+  /** See {@link #sequence()}. */
   private final long sequence;
 
   /** What {@link #unchecked} says of a copy nothing in this agent has read back or written. */
@@ -170,7 +170,11 @@ final class FingerprintIndex {
     return storedMostlyAnew;
   }
 
-  /** Which of the VM's checkpoints since its index was last read from a manifest this one was (the first: 0). */
+  /**
+   * How many of the VM's checkpoints this agent has taken since it read the index from a manifest (or since the VM's
+   * first): 0 for an index read from a manifest or an empty one, one more for each checkpoint's index. The read-back's
+   * turns count by it.
+   */
   long sequence() {
     return sequence;
   }
